@@ -1,0 +1,1 @@
+/* src/bids/bids.c: not written yet. */

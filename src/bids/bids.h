@@ -1,0 +1,1 @@
+/* src/bids/bids.h: not written yet. */

@@ -1,0 +1,220 @@
+/* Private helpers: allocation, strings, paths, whole-file reads, atomic writes. */
+#include <errno.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+static void *eegnn__calloc(size_t n, size_t size) {
+    void *p;
+    if (size && n > (size_t)-1 / size) {
+        eegnn_set_error(EEGNN_ERR_MEMORY, "allocation of %zu x %zu bytes overflows", n, size);
+        return NULL;
+    }
+    p = EEGNN_MALLOC(n * size > 0 ? n * size : 1);
+    if (!p) {
+        eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory allocating %zu bytes", n * size);
+        return NULL;
+    }
+    memset(p, 0, n * size);
+    return p;
+}
+
+static char *eegnn__strndup(const char *s, size_t n) {
+    char *d = (char *)eegnn__calloc(n + 1, 1);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+static char *eegnn__strdup(const char *s) { return eegnn__strndup(s, strlen(s)); }
+
+static int eegnn__ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+static int eegnn__starts_with(const char *s, const char *prefix) {
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static char *eegnn__path_join(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    int slash = la > 0 && a[la - 1] != '/';
+    char *p = (char *)eegnn__calloc(la + lb + 2, 1);
+    if (!p) return NULL;
+    memcpy(p, a, la);
+    if (slash) p[la] = '/';
+    memcpy(p + la + slash, b, lb);
+    return p;
+}
+
+static eegnn_status eegnn__read_file(const char *path, char **out, size_t *len) {
+    FILE *fp = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    *out = NULL;
+    if (len) *len = 0;
+    if (!fp) return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    for (;;) {
+        size_t got;
+        if (n + 4096 + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            char *nb = (char *)EEGNN_REALLOC(buf, ncap);
+            if (!nb) {
+                EEGNN_FREE(buf);
+                fclose(fp);
+                return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory reading file", path);
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        got = fread(buf + n, 1, cap - n - 1, fp);
+        n += got;
+        if (got == 0) break;
+    }
+    if (ferror(fp)) {
+        EEGNN_FREE(buf);
+        fclose(fp);
+        return eegnn_set_error(EEGNN_ERR_IO, "%s: read error", path);
+    }
+    fclose(fp);
+    buf[n] = '\0';
+    *out = buf;
+    if (len) *len = n;
+    return EEGNN_OK;
+}
+
+static int eegnn__parse_double(const char *s, double *out) {
+    char *end;
+    double v;
+    while (*s && isspace((unsigned char)*s)) s++;
+    if (!*s) return 0;
+    errno = 0;
+    v = strtod(s, &end);
+    if (end == s) return 0;
+    while (*end && isspace((unsigned char)*end)) end++;
+    if (*end) return 0;
+    *out = v;
+    return 1;
+}
+
+static int eegnn__parse_long(const char *s, long *out) {
+    char *end;
+    long v;
+    while (*s && isspace((unsigned char)*s)) s++;
+    if (!*s) return 0;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (end == s || errno == ERANGE) return 0;
+    while (*end && isspace((unsigned char)*end)) end++;
+    if (*end) return 0;
+    *out = v;
+    return 1;
+}
+
+static void eegnn__sb_append(eegnn__strbuf *sb, const char *s, size_t n) {
+    if (sb->failed) return;
+    if (sb->len + n + 1 > sb->cap) {
+        size_t ncap = sb->cap ? sb->cap : 256;
+        char *np;
+        while (ncap < sb->len + n + 1) ncap *= 2;
+        np = (char *)EEGNN_REALLOC(sb->p, ncap);
+        if (!np) {
+            sb->failed = 1;
+            return;
+        }
+        sb->p = np;
+        sb->cap = ncap;
+    }
+    memcpy(sb->p + sb->len, s, n);
+    sb->len += n;
+    sb->p[sb->len] = '\0';
+}
+
+static void eegnn__sb_printf(eegnn__strbuf *sb, const char *fmt, ...) {
+    char tmp[512];
+    int n;
+    va_list ap;
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof tmp) {
+        eegnn__sb_append(sb, tmp, (size_t)n);
+    } else {
+        char *big = (char *)EEGNN_MALLOC((size_t)n + 1);
+        if (!big) {
+            sb->failed = 1;
+            return;
+        }
+        va_start(ap, fmt);
+        vsnprintf(big, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        eegnn__sb_append(sb, big, (size_t)n);
+        EEGNN_FREE(big);
+    }
+}
+
+static void eegnn__sb_free(eegnn__strbuf *sb) {
+    EEGNN_FREE(sb->p);
+    sb->p = NULL;
+    sb->len = sb->cap = 0;
+    sb->failed = 0;
+}
+
+static eegnn_status eegnn__outfile_open(eegnn__outfile *of, const char *path) {
+    char suffix[64];
+    memset(of, 0, sizeof *of);
+    snprintf(suffix, sizeof suffix, ".tmp.%ld", (long)getpid());
+    of->path = eegnn__strdup(path);
+    of->tmp_path = of->path ? (char *)eegnn__calloc(strlen(path) + strlen(suffix) + 1, 1) : NULL;
+    if (!of->tmp_path) {
+        EEGNN_FREE(of->path);
+        of->path = NULL;
+        return EEGNN_ERR_MEMORY;
+    }
+    strcpy(of->tmp_path, path);
+    strcat(of->tmp_path, suffix);
+    of->fp = fopen(of->tmp_path, "wb");
+    if (!of->fp) {
+        eegnn_status st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        EEGNN_FREE(of->path);
+        EEGNN_FREE(of->tmp_path);
+        of->path = of->tmp_path = NULL;
+        return st;
+    }
+    return EEGNN_OK;
+}
+
+static eegnn_status eegnn__outfile_write(eegnn__outfile *of, const void *data, size_t n) {
+    if (n && fwrite(data, 1, n, of->fp) != n)
+        return eegnn_set_error(EEGNN_ERR_IO, "%s: write failed: %s", of->path, strerror(errno));
+    return EEGNN_OK;
+}
+
+static void eegnn__outfile_abort(eegnn__outfile *of) {
+    if (of->fp) fclose(of->fp);
+    if (of->tmp_path) remove(of->tmp_path);
+    EEGNN_FREE(of->path);
+    EEGNN_FREE(of->tmp_path);
+    memset(of, 0, sizeof *of);
+}
+
+static eegnn_status eegnn__outfile_commit(eegnn__outfile *of) {
+    int bad = fflush(of->fp) != 0 || ferror(of->fp);
+    bad |= fclose(of->fp) != 0;
+    of->fp = NULL;
+    if (bad) {
+        eegnn_status st = eegnn_set_error(EEGNN_ERR_IO, "%s: write failed: %s", of->path, strerror(errno));
+        eegnn__outfile_abort(of);
+        return st;
+    }
+    if (rename(of->tmp_path, of->path) != 0) {
+        eegnn_status st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot rename temporary file: %s", of->path, strerror(errno));
+        eegnn__outfile_abort(of);
+        return st;
+    }
+    EEGNN_FREE(of->path);
+    EEGNN_FREE(of->tmp_path);
+    memset(of, 0, sizeof *of);
+    return EEGNN_OK;
+}

@@ -1,0 +1,57 @@
+/* Private helpers shared by the implementation files (not part of the API). */
+#include <string.h>
+#include <stdlib.h>
+#include <math.h>
+
+#define EEGNN__MIN(a, b) ((a) < (b) ? (a) : (b))
+#define EEGNN__MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Private functions: static, and not warned about when a build uses only
+ * part of the library. */
+#if defined(__GNUC__)
+#define EEGNN__PRIVATE static __attribute__((unused))
+#else
+#define EEGNN__PRIVATE static
+#endif
+
+/* Allocation that records an error message on failure (n * size overflow
+ * checked). Memory is zero-filled. Free with EEGNN_FREE. */
+EEGNN__PRIVATE void *eegnn__calloc(size_t n, size_t size);
+EEGNN__PRIVATE char *eegnn__strdup(const char *s);
+EEGNN__PRIVATE char *eegnn__strndup(const char *s, size_t n);
+EEGNN__PRIVATE int eegnn__ends_with(const char *s, const char *suffix);
+EEGNN__PRIVATE int eegnn__starts_with(const char *s, const char *prefix);
+/* Joins two path parts with '/'; returns NULL (error set) on allocation failure. */
+EEGNN__PRIVATE char *eegnn__path_join(const char *a, const char *b);
+/* Reads a whole file, NUL-terminated; *len excludes the NUL. */
+EEGNN__PRIVATE eegnn_status eegnn__read_file(const char *path, char **out, size_t *len);
+/* Parses a whole string as a double (leading/trailing blanks allowed). */
+EEGNN__PRIVATE int eegnn__parse_double(const char *s, double *out);
+/* Parses a whole string as a long (leading/trailing blanks allowed). */
+EEGNN__PRIVATE int eegnn__parse_long(const char *s, long *out);
+
+/* Growable string. */
+typedef struct eegnn__strbuf {
+    char *p;
+    size_t len, cap;
+    int failed;
+} eegnn__strbuf;
+EEGNN__PRIVATE void eegnn__sb_append(eegnn__strbuf *sb, const char *s, size_t n);
+EEGNN__PRIVATE void eegnn__sb_printf(eegnn__strbuf *sb, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+EEGNN__PRIVATE void eegnn__sb_free(eegnn__strbuf *sb);
+
+/* Atomic output: data goes to "<path>.tmp.<pid>" and is renamed over `path`
+ * only when complete, so no half-written file is ever left behind. */
+typedef struct eegnn__outfile {
+    FILE *fp;
+    char *path;
+    char *tmp_path;
+} eegnn__outfile;
+EEGNN__PRIVATE eegnn_status eegnn__outfile_open(eegnn__outfile *of, const char *path);
+EEGNN__PRIVATE eegnn_status eegnn__outfile_write(eegnn__outfile *of, const void *data, size_t n);
+EEGNN__PRIVATE eegnn_status eegnn__outfile_commit(eegnn__outfile *of);
+EEGNN__PRIVATE void eegnn__outfile_abort(eegnn__outfile *of);

@@ -1,0 +1,1 @@
+/* src/data/windows.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/data/windows.h: not written yet. */

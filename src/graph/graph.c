@@ -1,0 +1,308 @@
+/* Arena, tensor nodes and the forward/backward engine. */
+
+struct eegnn_graph {
+    unsigned char *arena;
+    size_t arena_size, arena_used;
+    int owns_arena;
+    eegnn_tensor **nodes; /* (max_nodes) */
+    int n_nodes, max_nodes;
+    int training;
+    eegnn_threadpool *pool;
+    int n_threads;
+    eegnn_rng rng;
+    size_t scratch_per_task;  /* floats requested */
+    size_t scratch_allocated; /* floats per task actually carved */
+    float *scratch;           /* (n_threads, scratch_allocated) */
+};
+
+EEGNN_API void *eegnn_graph_alloc(eegnn_graph *g, size_t n_bytes) {
+    size_t start = (g->arena_used + 63u) & ~(size_t)63u;
+    if (start > g->arena_size || n_bytes > g->arena_size - start) {
+        eegnn_set_error(EEGNN_ERR_MEMORY,
+                        "graph arena full: %zu bytes requested, %zu of %zu in use "
+                        "(raise eegnn_graph_config.arena_bytes)",
+                        n_bytes, g->arena_used, g->arena_size);
+        return NULL;
+    }
+    g->arena_used = start + n_bytes;
+    memset(g->arena + start, 0, n_bytes);
+    return g->arena + start;
+}
+
+EEGNN_API eegnn_graph *eegnn_graph_create(const eegnn_graph_config *cfg) {
+    eegnn_graph_config c;
+    eegnn_graph *g;
+    memset(&c, 0, sizeof c);
+    if (cfg) c = *cfg;
+    if (!c.arena_bytes) c.arena_bytes = (size_t)64 << 20;
+    if (c.max_nodes <= 0) c.max_nodes = 4096;
+    g = (eegnn_graph *)eegnn__calloc(1, sizeof *g);
+    if (!g) return NULL;
+    if (c.arena_buffer) {
+        g->arena = (unsigned char *)c.arena_buffer;
+    } else {
+        g->arena = (unsigned char *)EEGNN_MALLOC(c.arena_bytes + 64);
+        if (!g->arena) {
+            EEGNN_FREE(g);
+            eegnn_set_error(EEGNN_ERR_MEMORY, "cannot allocate a graph arena of %zu bytes", c.arena_bytes);
+            return NULL;
+        }
+        g->owns_arena = 1;
+    }
+    g->arena_size = c.arena_bytes;
+    /* align the usable start to 64 bytes */
+    g->arena_used = (size_t)((64 - ((uintptr_t)g->arena & 63u)) & 63u);
+    g->max_nodes = c.max_nodes;
+    g->training = 1;
+    g->n_threads = c.n_threads > 0 ? c.n_threads : eegnn_cpu_count();
+    eegnn_rng_seed(&g->rng, c.seed);
+    g->nodes = (eegnn_tensor **)eegnn__calloc((size_t)c.max_nodes, sizeof(eegnn_tensor *));
+    if (!g->nodes) {
+        eegnn_graph_free(g);
+        return NULL;
+    }
+    if (g->n_threads > 1) {
+        g->pool = eegnn_threadpool_create(g->n_threads);
+        if (!g->pool) {
+            eegnn_graph_free(g);
+            return NULL;
+        }
+    }
+    return g;
+}
+
+EEGNN_API void eegnn_graph_free(eegnn_graph *g) {
+    if (!g) return;
+    eegnn_threadpool_free(g->pool);
+    if (g->owns_arena) EEGNN_FREE(g->arena);
+    EEGNN_FREE(g->nodes);
+    EEGNN_FREE(g);
+}
+
+static size_t eegnn__shape_numel(int ndim, const int *shape) {
+    size_t n = 1;
+    int i;
+    for (i = 0; i < ndim; i++) n *= (size_t)shape[i];
+    return n;
+}
+
+EEGNN_API char *eegnn_shape_str(const eegnn_tensor *t, char *buf, size_t buf_size) {
+    size_t used = 0;
+    int i;
+    if (!buf_size) return buf;
+    buf[0] = '\0';
+    used += (size_t)snprintf(buf, buf_size, "(");
+    for (i = 0; i < t->ndim && used < buf_size; i++)
+        used += (size_t)snprintf(buf + used, buf_size - used, i ? ", %d" : "%d", t->shape[i]);
+    if (used < buf_size) snprintf(buf + used, buf_size - used, ")");
+    return buf;
+}
+
+EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *op, int ndim, const int *shape,
+                                             eegnn_tensor *const *src, int n_src) {
+    eegnn_tensor *t;
+    int i, needs_grad = 0;
+    size_t numel;
+    if (!g) return NULL;
+    for (i = 0; i < n_src; i++) {
+        if (!src[i]) return NULL; /* an earlier constructor failed; its error stands */
+        if (src[i]->grad) needs_grad = 1;
+    }
+    if (ndim < 0 || ndim > EEGNN_MAX_DIMS || n_src > EEGNN_MAX_SRC) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: %d dimensions / %d inputs (at most %d / %d)", op, ndim, n_src,
+                        EEGNN_MAX_DIMS, EEGNN_MAX_SRC);
+        return NULL;
+    }
+    for (i = 0; i < ndim; i++) {
+        if (shape[i] <= 0) {
+            eegnn_set_error(EEGNN_ERR_ARG, "%s: dimension %d of the output has size %d", op, i, shape[i]);
+            return NULL;
+        }
+    }
+    if (g->n_nodes >= g->max_nodes) {
+        eegnn_set_error(EEGNN_ERR_MEMORY, "%s: graph holds %d nodes (raise eegnn_graph_config.max_nodes)", op,
+                        g->max_nodes);
+        return NULL;
+    }
+    numel = eegnn__shape_numel(ndim, shape);
+    t = (eegnn_tensor *)eegnn_graph_alloc(g, sizeof *t);
+    if (!t) return NULL;
+    t->data = (float *)eegnn_graph_alloc(g, numel * sizeof(float));
+    if (!t->data) return NULL;
+    if (needs_grad) {
+        t->grad = (float *)eegnn_graph_alloc(g, numel * sizeof(float));
+        if (!t->grad) return NULL;
+    }
+    t->ndim = ndim;
+    for (i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    t->numel = numel;
+    t->op = op;
+    for (i = 0; i < n_src; i++) t->src[i] = src[i];
+    t->index = g->n_nodes;
+    g->nodes[g->n_nodes++] = t;
+    return t;
+}
+
+EEGNN_API void eegnn_tensor_set_name(eegnn_tensor *t, const char *name) {
+    if (!t || !name) return;
+    strncpy(t->name, name, EEGNN_NAME_MAX - 1);
+    t->name[EEGNN_NAME_MAX - 1] = '\0';
+}
+
+static eegnn_tensor *eegnn__leaf(eegnn_graph *g, const char *op, const char *name, int ndim, const int *shape,
+                                 int flags) {
+    eegnn_tensor *t;
+    if (!g) return NULL;
+    if (!shape && ndim > 0) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s '%s': shape is NULL", op, name ? name : "");
+        return NULL;
+    }
+    t = eegnn_graph_new_node(g, op, ndim, shape, NULL, 0);
+    if (!t) return NULL;
+    if (flags & EEGNN_TENSOR_PARAM) {
+        t->grad = (float *)eegnn_graph_alloc(g, t->numel * sizeof(float));
+        if (!t->grad) return NULL;
+    }
+    t->flags = flags;
+    eegnn_tensor_set_name(t, name ? name : "");
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_input(eegnn_graph *g, const char *name, int ndim, const int *shape) {
+    return eegnn__leaf(g, "input", name, ndim, shape, EEGNN_TENSOR_INPUT);
+}
+
+EEGNN_API eegnn_tensor *eegnn_param(eegnn_graph *g, const char *name, int ndim, const int *shape) {
+    return eegnn__leaf(g, "param", name, ndim, shape, EEGNN_TENSOR_PARAM);
+}
+
+EEGNN_API eegnn_tensor *eegnn_buffer(eegnn_graph *g, const char *name, int ndim, const int *shape) {
+    return eegnn__leaf(g, "buffer", name, ndim, shape, EEGNN_TENSOR_BUFFER);
+}
+
+static eegnn_status eegnn__ensure_scratch(eegnn_graph *g) {
+    if (g->scratch_per_task > g->scratch_allocated) {
+        size_t per = (g->scratch_per_task + 15u) & ~(size_t)15u;
+        float *s = (float *)eegnn_graph_alloc(g, per * (size_t)g->n_threads * sizeof(float));
+        if (!s) return EEGNN_ERR_MEMORY;
+        g->scratch = s;
+        g->scratch_allocated = per;
+    }
+    return EEGNN_OK;
+}
+
+EEGNN_API void eegnn_graph_reserve_scratch(eegnn_graph *g, size_t n_floats) {
+    if (g && n_floats > g->scratch_per_task) g->scratch_per_task = n_floats;
+}
+
+EEGNN_API float *eegnn_graph_scratch(eegnn_graph *g, int task) {
+    EEGNN_ASSERT(task >= 0 && task < g->n_threads);
+    return g->scratch + (size_t)task * g->scratch_allocated;
+}
+
+EEGNN_API int eegnn_graph_n_threads(const eegnn_graph *g) { return g->n_threads; }
+
+EEGNN_API eegnn_status eegnn_graph_forward_to(eegnn_graph *g, eegnn_tensor *last) {
+    int i, end;
+    eegnn_status st;
+    if (!g) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_graph_forward: graph is NULL");
+    st = eegnn__ensure_scratch(g);
+    if (st) return st;
+    end = last ? last->index : g->n_nodes - 1;
+    for (i = 0; i <= end; i++) {
+        eegnn_tensor *t = g->nodes[i];
+        if (t->forward) t->forward(g, t);
+    }
+    return EEGNN_OK;
+}
+
+EEGNN_API eegnn_status eegnn_graph_forward(eegnn_graph *g) { return eegnn_graph_forward_to(g, NULL); }
+
+EEGNN_API eegnn_status eegnn_graph_backward(eegnn_graph *g, eegnn_tensor *loss) {
+    int i;
+    eegnn_status st;
+    if (!g || !loss) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_graph_backward: graph or loss is NULL");
+    if (loss->numel != 1)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_graph_backward: loss '%s' has %zu elements, expected 1",
+                               loss->op, loss->numel);
+    if (!loss->grad)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_graph_backward: loss does not depend on any parameter");
+    st = eegnn__ensure_scratch(g);
+    if (st) return st;
+    for (i = 0; i <= loss->index; i++) {
+        eegnn_tensor *t = g->nodes[i];
+        if (t->grad && !(t->flags & EEGNN_TENSOR_PARAM)) memset(t->grad, 0, t->numel * sizeof(float));
+    }
+    loss->grad[0] = 1.0f;
+    for (i = loss->index; i >= 0; i--) {
+        eegnn_tensor *t = g->nodes[i];
+        if (t->grad && t->backward) t->backward(g, t);
+    }
+    return EEGNN_OK;
+}
+
+EEGNN_API void eegnn_graph_zero_grad(eegnn_graph *g) {
+    int i;
+    for (i = 0; i < g->n_nodes; i++) {
+        eegnn_tensor *t = g->nodes[i];
+        if ((t->flags & EEGNN_TENSOR_PARAM) && t->grad) memset(t->grad, 0, t->numel * sizeof(float));
+    }
+}
+
+EEGNN_API void eegnn_graph_set_training(eegnn_graph *g, int training) { g->training = training != 0; }
+EEGNN_API int eegnn_graph_training(const eegnn_graph *g) { return g->training; }
+EEGNN_API int eegnn_graph_n_nodes(const eegnn_graph *g) { return g->n_nodes; }
+
+EEGNN_API eegnn_tensor *eegnn_graph_node(const eegnn_graph *g, int i) {
+    return i >= 0 && i < g->n_nodes ? g->nodes[i] : NULL;
+}
+
+EEGNN_API int eegnn_graph_n_params(const eegnn_graph *g) {
+    int i, n = 0;
+    for (i = 0; i < g->n_nodes; i++) n += (g->nodes[i]->flags & EEGNN_TENSOR_PARAM) != 0;
+    return n;
+}
+
+EEGNN_API eegnn_tensor *eegnn_graph_param(const eegnn_graph *g, int k) {
+    int i;
+    for (i = 0; i < g->n_nodes; i++)
+        if ((g->nodes[i]->flags & EEGNN_TENSOR_PARAM) && k-- == 0) return g->nodes[i];
+    return NULL;
+}
+
+EEGNN_API size_t eegnn_graph_n_param_scalars(const eegnn_graph *g) {
+    size_t n = 0;
+    int i;
+    for (i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i]->flags & EEGNN_TENSOR_PARAM) n += g->nodes[i]->numel;
+    return n;
+}
+
+EEGNN_API eegnn_tensor *eegnn_graph_find(const eegnn_graph *g, const char *name) {
+    int i;
+    if (!g || !name || !*name) return NULL;
+    for (i = 0; i < g->n_nodes; i++)
+        if (!strcmp(g->nodes[i]->name, name)) return g->nodes[i];
+    return NULL;
+}
+
+EEGNN_API size_t eegnn_graph_arena_used(const eegnn_graph *g) { return g->arena_used; }
+EEGNN_API size_t eegnn_graph_arena_size(const eegnn_graph *g) { return g->arena_size; }
+EEGNN_API eegnn_threadpool *eegnn_graph_pool(eegnn_graph *g) { return g->pool; }
+EEGNN_API eegnn_rng *eegnn_graph_rng(eegnn_graph *g) { return &g->rng; }
+
+EEGNN_API eegnn_status eegnn_tensor_set(eegnn_tensor *t, const float *src, size_t n) {
+    if (!t || n != t->numel)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_tensor_set: %zu values for a tensor of %zu", n,
+                               t ? t->numel : (size_t)0);
+    memcpy(t->data, src, n * sizeof(float));
+    return EEGNN_OK;
+}
+
+EEGNN_API eegnn_status eegnn_tensor_get(const eegnn_tensor *t, float *dst, size_t n) {
+    if (!t || n != t->numel)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_tensor_get: %zu values for a tensor of %zu", n,
+                               t ? t->numel : (size_t)0);
+    memcpy(dst, t->data, n * sizeof(float));
+    return EEGNN_OK;
+}

@@ -1,0 +1,155 @@
+/* ---------------------------------------------------------------------------
+ * Arena, tensors and the computation graph (reverse-mode autodiff).
+ *
+ * A graph owns one arena, sized by the caller, from which every tensor, its
+ * gradient, the state each op saves for backward and the per-thread scratch
+ * are carved when the graph is built. Building a node runs nothing; it only
+ * fixes shapes and reserves memory. Then the graph is run many times:
+ *
+ *   eegnn_graph_config cfg = {0};            // zero-filled config is valid
+ *   cfg.arena_bytes = 256u << 20;
+ *   eegnn_graph *g = eegnn_graph_create(&cfg);
+ *   int xs[3] = {64, 129, 200}, ys[2] = {64, 1};
+ *   eegnn_tensor *x = eegnn_input(g, "x", 3, xs);     // (batch, channels, time)
+ *   eegnn_tensor *y = eegnn_input(g, "y", 2, ys);
+ *   eegnn_tensor *h = ... ops from ops.h / layers from nn.h ...;
+ *   eegnn_tensor *loss = eegnn_mse_loss(g, h, y);
+ *   if (!loss) fprintf(stderr, "%s\n", eegnn_last_error());
+ *   for (...) { fill x->data, y->data; eegnn_graph_forward(g);
+ *               eegnn_graph_zero_grad(g); eegnn_graph_backward(g, loss);
+ *               eegnn_optimizer_step(opt); }
+ *
+ * Nodes run in the order they were created (which is a topological order,
+ * since an op's inputs exist before it). Backward runs them in reverse.
+ * Gradients flow only into nodes that depend on a parameter; inputs get none.
+ * Parameter gradients accumulate across backward calls, as in PyTorch, until
+ * eegnn_graph_zero_grad. Nothing is allocated by forward or backward.
+ *
+ * Op constructors return NULL and set eegnn_last_error() on a shape error or
+ * a full arena; they also return NULL when any input is NULL, so a chain of
+ * calls can be checked once at the end.
+ *
+ * Thread safety: a graph is used by one thread at a time; ops use the
+ * graph's own thread pool internally.
+ * ------------------------------------------------------------------------- */
+#define EEGNN_MAX_DIMS 4
+#define EEGNN_MAX_SRC 4
+#define EEGNN_NAME_MAX 96
+
+typedef struct eegnn_graph eegnn_graph;
+typedef struct eegnn_tensor eegnn_tensor;
+
+/* Runs one node (forward or backward). */
+typedef void (*eegnn_op_fn)(eegnn_graph *g, eegnn_tensor *node);
+
+/* Tensor flags. */
+enum {
+    EEGNN_TENSOR_INPUT = 1,    /* data written by the caller before forward */
+    EEGNN_TENSOR_PARAM = 2,    /* trainable parameter: optimizers update it */
+    EEGNN_TENSOR_BUFFER = 4,   /* saved state that is not trained (batch norm running stats) */
+    EEGNN_TENSOR_NO_DECAY = 8, /* excluded from weight decay by optimizers that honour it */
+    EEGNN_TENSOR_FROZEN = 16   /* parameter whose gradient is not applied */
+};
+
+/* A float32, row-major, contiguous tensor of 0..4 dimensions (a 0-D tensor
+ * has numel 1). `data` and `grad` point into the graph's arena; `grad` is
+ * NULL when no gradient flows to this node. */
+struct eegnn_tensor {
+    int ndim;
+    int shape[EEGNN_MAX_DIMS];
+    size_t numel;
+    float *data; /* (numel) */
+    float *grad; /* (numel) or NULL */
+    int flags;
+    char name[EEGNN_NAME_MAX]; /* parameters: braindecode/PyTorch state_dict key */
+    /* --- graph internals, read-only for users --- */
+    const char *op;        /* op name, e.g. "conv1d"; "input", "param" */
+    int index;             /* position in the graph */
+    eegnn_op_fn forward;   /* NULL for inputs and parameters */
+    eegnn_op_fn backward;  /* NULL when the op has no gradient */
+    eegnn_tensor *src[EEGNN_MAX_SRC];
+    int ip[8];             /* integer op parameters (kernel, stride, ...) */
+    float fp[4];           /* float op parameters (alpha, eps, ...) */
+    float *aux;            /* (aux_len) state saved by forward for backward */
+    size_t aux_len;
+    int32_t *iaux;         /* (iaux_len) integer state, e.g. argmax indices */
+    size_t iaux_len;
+};
+
+typedef struct eegnn_graph_config {
+    size_t arena_bytes; /* arena size; 0: 64 MiB */
+    void *arena_buffer; /* caller memory of arena_bytes (64-byte aligned); NULL: allocated */
+    int max_nodes;      /* 0: 4096 */
+    int n_threads;      /* threads for matmul/conv; 0: all online CPUs */
+    uint64_t seed;      /* seeds parameter init and dropout; 0 is a valid seed */
+} eegnn_graph_config;
+
+/* Creates an empty graph. Returns NULL (error set) when memory is short. */
+EEGNN_API eegnn_graph *eegnn_graph_create(const eegnn_graph_config *cfg);
+/* Frees the graph, its arena (unless caller-provided) and thread pool. */
+EEGNN_API void eegnn_graph_free(eegnn_graph *g);
+
+/* New input tensor of `ndim` dims, zero-filled. name: used in errors. */
+EEGNN_API eegnn_tensor *eegnn_input(eegnn_graph *g, const char *name, int ndim, const int *shape);
+/* New trainable parameter (zero-filled; nn.h layers initialise them). */
+EEGNN_API eegnn_tensor *eegnn_param(eegnn_graph *g, const char *name, int ndim, const int *shape);
+/* New non-trainable state tensor saved with the model (e.g. running_mean). */
+EEGNN_API eegnn_tensor *eegnn_buffer(eegnn_graph *g, const char *name, int ndim, const int *shape);
+
+/* Runs every node in creation order. Returns EEGNN_OK. */
+EEGNN_API eegnn_status eegnn_graph_forward(eegnn_graph *g);
+/* Runs nodes up to and including `last` (e.g. the prediction, skipping the
+ * loss when no target is known). */
+EEGNN_API eegnn_status eegnn_graph_forward_to(eegnn_graph *g, eegnn_tensor *last);
+/* Zeroes intermediate gradients, seeds d(loss)/d(loss) = 1 and runs the
+ * backward functions in reverse creation order, accumulating into
+ * parameter gradients. `loss` must have numel 1 and depend on a parameter
+ * (EEGNN_ERR_ARG otherwise). */
+EEGNN_API eegnn_status eegnn_graph_backward(eegnn_graph *g, eegnn_tensor *loss);
+/* Sets every parameter gradient to zero. */
+EEGNN_API void eegnn_graph_zero_grad(eegnn_graph *g);
+/* Train mode (1: dropout active, batch norm uses batch statistics and
+ * updates running statistics) or eval mode (0). New graphs are in train mode. */
+EEGNN_API void eegnn_graph_set_training(eegnn_graph *g, int training);
+EEGNN_API int eegnn_graph_training(const eegnn_graph *g);
+
+/* Number of nodes / node i in creation order. */
+EEGNN_API int eegnn_graph_n_nodes(const eegnn_graph *g);
+EEGNN_API eegnn_tensor *eegnn_graph_node(const eegnn_graph *g, int i);
+/* Parameters (EEGNN_TENSOR_PARAM), in creation order. */
+EEGNN_API int eegnn_graph_n_params(const eegnn_graph *g);
+EEGNN_API eegnn_tensor *eegnn_graph_param(const eegnn_graph *g, int i);
+/* Total number of trainable scalars (as sum(p.numel() for p in parameters())). */
+EEGNN_API size_t eegnn_graph_n_param_scalars(const eegnn_graph *g);
+/* Finds a node by name (parameters, buffers, inputs, named nodes); NULL if absent. */
+EEGNN_API eegnn_tensor *eegnn_graph_find(const eegnn_graph *g, const char *name);
+/* Arena bytes in use / in total. */
+EEGNN_API size_t eegnn_graph_arena_used(const eegnn_graph *g);
+EEGNN_API size_t eegnn_graph_arena_size(const eegnn_graph *g);
+/* The graph's thread pool (NULL when single-threaded) and RNG. */
+EEGNN_API eegnn_threadpool *eegnn_graph_pool(eegnn_graph *g);
+EEGNN_API eegnn_rng *eegnn_graph_rng(eegnn_graph *g);
+
+/* Sets a node's name (e.g. to find it later); truncated to EEGNN_NAME_MAX-1. */
+EEGNN_API void eegnn_tensor_set_name(eegnn_tensor *t, const char *name);
+/* Copies n floats in / out of a tensor (n must equal numel: EEGNN_ERR_ARG). */
+EEGNN_API eegnn_status eegnn_tensor_set(eegnn_tensor *t, const float *src, size_t n);
+EEGNN_API eegnn_status eegnn_tensor_get(const eegnn_tensor *t, float *dst, size_t n);
+/* Shape as text, e.g. "(64, 129, 200)", into buf; returns buf. */
+EEGNN_API char *eegnn_shape_str(const eegnn_tensor *t, char *buf, size_t buf_size);
+
+/* ---- For op implementations (used by src/ops, available to extensions) ----
+ * eegnn_graph_new_node makes a node with the given shape and inputs; it
+ * allocates `grad` when any input carries one. Op constructors then set
+ * forward/backward, ip/fp, and reserve aux memory and scratch. */
+EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *op, int ndim, const int *shape,
+                                             eegnn_tensor *const *src, int n_src);
+/* Arena allocation of n bytes, 64-byte aligned; NULL (error set) when full. */
+EEGNN_API void *eegnn_graph_alloc(eegnn_graph *g, size_t n_bytes);
+/* Declares that the op needs `n_floats` scratch floats per task slot (one slot
+ * per thread); the scratch is carved from the arena before the first run. */
+EEGNN_API void eegnn_graph_reserve_scratch(eegnn_graph *g, size_t n_floats);
+/* Scratch of slot `task` (0 <= task < eegnn_graph_n_threads(g)), at least the
+ * largest reservation. Valid during forward/backward. */
+EEGNN_API float *eegnn_graph_scratch(eegnn_graph *g, int task);
+EEGNN_API int eegnn_graph_n_threads(const eegnn_graph *g);

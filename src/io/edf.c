@@ -1,0 +1,1 @@
+/* src/io/edf.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/io/edf.h: not written yet. */

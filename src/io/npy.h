@@ -1,0 +1,1 @@
+/* src/io/npy.h: not written yet. */

@@ -1,0 +1,1 @@
+/* src/io/raw.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/io/table.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/io/table.h: not written yet. */

@@ -1,0 +1,1 @@
+/* src/metrics/metrics.c: not written yet. */

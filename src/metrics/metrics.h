@@ -1,0 +1,1 @@
+/* src/metrics/metrics.h: not written yet. */

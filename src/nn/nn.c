@@ -1,0 +1,1 @@
+/* src/nn/nn.c: not written yet. */

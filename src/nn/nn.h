@@ -1,0 +1,1 @@
+/* src/nn/nn.h: not written yet. */

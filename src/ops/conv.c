@@ -1,0 +1,1 @@
+/* src/ops/conv.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/ops/elementwise.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/ops/gemm.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/ops/linear.c: not written yet. */

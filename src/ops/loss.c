@@ -1,0 +1,1 @@
+/* src/ops/loss.c: not written yet. */

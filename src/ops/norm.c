@@ -1,0 +1,1 @@
+/* src/ops/norm.c: not written yet. */

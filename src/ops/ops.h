@@ -1,0 +1,112 @@
+/* ---------------------------------------------------------------------------
+ * Ops: graph node constructors with PyTorch semantics (forward and backward).
+ *
+ * Each returns the new node, or NULL with eegnn_last_error() set (shape
+ * mismatch, bad parameter, arena full) or when an input is NULL. Shapes are
+ * row-major; "batch" is always dimension 0. Unless said otherwise an op
+ * reads its inputs and writes a fresh output (no aliasing).
+ * Thread safety: as the graph (one thread at a time per graph).
+ * ------------------------------------------------------------------------- */
+
+/* ---- Matrix products (src/ops/gemm.c, src/ops/linear.c) ---- */
+
+/* C = alpha * op(A) @ op(B) + beta * C, row-major, op = transpose when
+ * trans_* != 0: op(A) is (M, K), op(B) is (K, N), C is (M, N); lda/ldb/ldc
+ * are row strides. Split over the pool's threads when pool != NULL.
+ * Same contract as BLAS sgemm (row-major); uses cblas_sgemm under
+ * EEGNN_USE_OPENBLAS. Thread safety: reentrant. */
+EEGNN_API void eegnn_sgemm(eegnn_threadpool *pool, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                           const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+/* torch.matmul for a (M, K) @ b (K, N) -> (M, N), and batched
+ * a (B, M, K) @ b (B, K, N) -> (B, M, N). */
+EEGNN_API eegnn_tensor *eegnn_matmul(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b);
+
+/* torch.nn.functional.linear: x (..., in) @ w^T + b -> (..., out);
+ * w: (out, in), b: (out) or NULL. */
+EEGNN_API eegnn_tensor *eegnn_linear(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w, eegnn_tensor *b);
+
+/* ---- Convolution (src/ops/conv.c) ---- */
+
+/* Padding value meaning PyTorch's padding='same' (stride must be 1; the
+ * extra sample of an odd total pad goes to the right, as PyTorch does). */
+#define EEGNN_PADDING_SAME (-1)
+
+typedef struct eegnn_conv1d_params {
+    int stride;   /* 0: 1 */
+    int padding;  /* zeros on both sides, or EEGNN_PADDING_SAME */
+    int dilation; /* 0: 1 */
+    int groups;   /* 0: 1; in_channels for depthwise */
+} eegnn_conv1d_params;
+
+/* torch.nn.functional.conv1d: x (B, C_in, T_in), w (C_out, C_in/groups, K),
+ * b (C_out) or NULL -> (B, C_out, T_out) with
+ * T_out = (T_in + 2*padding - dilation*(K-1) - 1) / stride + 1.
+ * p NULL: stride 1, no padding, dilation 1, groups 1. */
+EEGNN_API eegnn_tensor *eegnn_conv1d(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w, eegnn_tensor *b,
+                                     const eegnn_conv1d_params *p);
+
+/* ---- Elementwise and shape ops (src/ops/elementwise.c) ---- */
+
+/* Adds b (C) along dimension 1 of x (B, C, ...) -> same shape as x. */
+EEGNN_API eegnn_tensor *eegnn_bias_add(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *b);
+/* a + b, a * b: same shapes, or b with numel 1 (broadcast scalar). */
+EEGNN_API eegnn_tensor *eegnn_add(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b);
+EEGNN_API eegnn_tensor *eegnn_mul(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b);
+/* a * s for a constant s. */
+EEGNN_API eegnn_tensor *eegnn_scale(eegnn_graph *g, eegnn_tensor *a, float s);
+/* torch.relu; torch.nn.functional.elu(alpha) (alpha 0: 1.0);
+ * torch.nn.functional.gelu (exact, erf form). */
+EEGNN_API eegnn_tensor *eegnn_relu(eegnn_graph *g, eegnn_tensor *x);
+EEGNN_API eegnn_tensor *eegnn_elu(eegnn_graph *g, eegnn_tensor *x, float alpha);
+EEGNN_API eegnn_tensor *eegnn_gelu(eegnn_graph *g, eegnn_tensor *x);
+/* torch.reshape (copy): one entry of shape may be -1. */
+EEGNN_API eegnn_tensor *eegnn_reshape(eegnn_graph *g, eegnn_tensor *x, int ndim, const int *shape);
+/* torch.flatten(x, 1): (B, ...) -> (B, prod(...)). */
+EEGNN_API eegnn_tensor *eegnn_flatten(eegnn_graph *g, eegnn_tensor *x);
+/* torch.nn.functional.dropout(p, training): in train mode zeroes each
+ * element with probability p and scales the rest by 1/(1-p), drawing from
+ * the graph's RNG; identity in eval mode. */
+EEGNN_API eegnn_tensor *eegnn_dropout(eegnn_graph *g, eegnn_tensor *x, float p);
+/* torch.softmax / torch.log_softmax over the last dimension. */
+EEGNN_API eegnn_tensor *eegnn_softmax(eegnn_graph *g, eegnn_tensor *x);
+EEGNN_API eegnn_tensor *eegnn_log_softmax(eegnn_graph *g, eegnn_tensor *x);
+
+/* ---- Pooling (src/ops/pool.c) ---- */
+
+/* torch.nn.functional.avg_pool1d(kernel, stride, padding,
+ * count_include_pad=True) and max_pool1d(kernel, stride, padding) on
+ * x (B, C, T) -> (B, C, (T + 2*padding - kernel) / stride + 1);
+ * stride 0 means stride = kernel. */
+EEGNN_API eegnn_tensor *eegnn_avg_pool1d(eegnn_graph *g, eegnn_tensor *x, int kernel, int stride, int padding);
+EEGNN_API eegnn_tensor *eegnn_max_pool1d(eegnn_graph *g, eegnn_tensor *x, int kernel, int stride, int padding);
+/* Mean over the last dimension: x (B, C, T) -> (B, C)
+ * (torch.nn.AdaptiveAvgPool1d(1) followed by flatten). */
+EEGNN_API eegnn_tensor *eegnn_global_avg_pool(eegnn_graph *g, eegnn_tensor *x);
+
+/* ---- Normalization (src/ops/norm.c) ---- */
+
+/* torch.nn.functional.batch_norm over dimension 1 of x (B, C) or
+ * (B, C, T): weight, bias (C) parameters or NULL (affine=False);
+ * running_mean, running_var (C) buffers or NULL
+ * (track_running_stats=False). Train mode normalizes with the batch's
+ * biased variance and updates running stats with the unbiased one:
+ * running = (1 - momentum) * running + momentum * batch (momentum 0.1 and
+ * eps 1e-5 are PyTorch's defaults). Eval mode uses the running stats. */
+EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *weight,
+                                         eegnn_tensor *bias, eegnn_tensor *running_mean,
+                                         eegnn_tensor *running_var, float momentum, float eps);
+
+/* ---- Losses (src/ops/loss.c); each returns a 0-D scalar, reduction "mean" ---- */
+
+/* torch.nn.functional.mse_loss / l1_loss: pred and target of one shape. */
+EEGNN_API eegnn_tensor *eegnn_mse_loss(eegnn_graph *g, eegnn_tensor *pred, eegnn_tensor *target);
+EEGNN_API eegnn_tensor *eegnn_l1_loss(eegnn_graph *g, eegnn_tensor *pred, eegnn_tensor *target);
+/* torch.nn.functional.binary_cross_entropy_with_logits (numerically
+ * stable form); target in [0, 1], same shape as logits. */
+EEGNN_API eegnn_tensor *eegnn_bce_with_logits_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target);
+/* torch.nn.functional.cross_entropy: logits (B, K), target (B) holding class
+ * indices 0..K-1 as floats, class_weight (K) input/buffer or NULL; with
+ * weights the mean is sum(w[y_i] * nll_i) / sum(w[y_i]), as PyTorch. */
+EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target,
+                                                 eegnn_tensor *class_weight);

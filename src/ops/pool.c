@@ -1,0 +1,1 @@
+/* src/ops/pool.c: not written yet. */

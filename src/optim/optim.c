@@ -1,0 +1,1 @@
+/* src/optim/optim.c: not written yet. */

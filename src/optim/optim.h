@@ -1,0 +1,1 @@
+/* src/optim/optim.h: not written yet. */

@@ -1,0 +1,1 @@
+/* src/train/train.c: not written yet. */

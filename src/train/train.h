@@ -1,0 +1,1 @@
+/* src/train/train.h: not written yet. */
