@@ -130,6 +130,10 @@ EEGNN_API eegnn_status eegnn_set_error(eegnn_status status, const char *fmt, ...
 #endif
     ;
 
+/* Frees memory that an eegnn function returned for the caller to own
+ * (e.g. eegnn_npy_read's array). NULL is allowed. */
+EEGNN_API void eegnn_free(void *ptr);
+
 /* Number of online CPUs (>= 1). Thread safe. */
 EEGNN_API int eegnn_cpu_count(void);
 
@@ -875,6 +879,8 @@ EEGNN_API eegnn_status eegnn_set_error(eegnn_status status, const char *fmt, ...
     va_end(ap);
     return status;
 }
+
+EEGNN_API void eegnn_free(void *ptr) { EEGNN_FREE(ptr); }
 
 EEGNN_API int eegnn_cpu_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -41,6 +41,8 @@ EEGNN_API eegnn_status eegnn_set_error(eegnn_status status, const char *fmt, ...
     return status;
 }
 
+EEGNN_API void eegnn_free(void *ptr) { EEGNN_FREE(ptr); }
+
 EEGNN_API int eegnn_cpu_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : (int)n;

@@ -1,0 +1,1 @@
+/* src/io/safetensors.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/io/safetensors.h: not written yet. */
