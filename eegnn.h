@@ -442,7 +442,10 @@ EEGNN_API eegnn_tensor *eegnn_global_avg_pool(eegnn_graph *g, eegnn_tensor *x);
  * (track_running_stats=False). Train mode normalizes with the batch's
  * biased variance and updates running stats with the unbiased one:
  * running = (1 - momentum) * running + momentum * batch (momentum 0.1 and
- * eps 1e-5 are PyTorch's defaults). Eval mode uses the running stats. */
+ * eps 1e-5 are PyTorch's defaults; both are used as given). Eval mode uses
+ * the running stats, or batch statistics when there are none, as
+ * BatchNorm1d(track_running_stats=False). Builds two nodes: the batch
+ * statistics ("batch_norm_stats", (2, C)) and the normalization. */
 EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *weight,
                                          eegnn_tensor *bias, eegnn_tensor *running_mean,
                                          eegnn_tensor *running_var, float momentum, float eps);
@@ -457,17 +460,222 @@ EEGNN_API eegnn_tensor *eegnn_l1_loss(eegnn_graph *g, eegnn_tensor *pred, eegnn_
 EEGNN_API eegnn_tensor *eegnn_bce_with_logits_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target);
 /* torch.nn.functional.cross_entropy: logits (B, K), target (B) holding class
  * indices 0..K-1 as floats, class_weight (K) input/buffer or NULL; with
- * weights the mean is sum(w[y_i] * nll_i) / sum(w[y_i]), as PyTorch. */
+ * weights the mean is sum(w[y_i] * nll_i) / sum(w[y_i]), as PyTorch.
+ * A label that is not a whole number in [0, K) makes the loss and its
+ * gradient NaN (forward cannot fail; check the loss). */
 EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target,
                                                  eegnn_tensor *class_weight);
 /* ======================== End file src/ops/ops.h ======================== */
 
 /* ======================== Begin file src/nn/nn.h ======================== */
-/* src/nn/nn.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Layers and models: ops with named, initialised parameters.
+ *
+ * A layer creates its parameters in the graph, named as PyTorch's
+ * state_dict keys under a prefix ("final_layer" -> "final_layer.weight",
+ * "final_layer.bias"), initialises them from the graph's RNG
+ * (eegnn_graph_rng) with PyTorch's default initialisation, and returns the
+ * output node. Parameter files (safetensors.h) are exchanged with PyTorch by
+ * these names. Layers return NULL (error set) on shape errors, a full arena,
+ * or a NULL input, like the ops. Thread safety: as the graph.
+ * ------------------------------------------------------------------------- */
+
+/* torch.nn.Linear(in_features, out_features, bias): x (..., in_features)
+ * -> (..., out_features). Parameters "<prefix>.weight" (out, in) and
+ * "<prefix>.bias" (out) when bias != 0, both drawn from
+ * U(-1/sqrt(in_features), 1/sqrt(in_features)) (PyTorch's
+ * kaiming_uniform_(a=sqrt(5)) default). EEGNN_ERR_ARG when the last
+ * dimension of x is not in_features. */
+EEGNN_API eegnn_tensor *eegnn_nn_linear(eegnn_graph *g, eegnn_tensor *x, int in_features, int out_features,
+                                        int bias, const char *prefix);
+
+/* torch.nn.Conv1d(in_channels, out_channels, kernel_size, stride, padding,
+ * dilation, groups, bias): x (B, in_channels, T) -> (B, out_channels, T_out)
+ * (see eegnn_conv1d; p NULL: stride 1, no padding). Parameters
+ * "<prefix>.weight" (out, in/groups, kernel_size) and "<prefix>.bias" (out)
+ * from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in/groups * kernel_size. */
+EEGNN_API eegnn_tensor *eegnn_nn_conv1d(eegnn_graph *g, eegnn_tensor *x, int in_channels, int out_channels,
+                                        int kernel_size, int bias, const eegnn_conv1d_params *p,
+                                        const char *prefix);
+
+/* torch.nn.BatchNorm1d(num_features, eps, momentum) on x (B, C) or
+ * (B, C, T): parameters "<prefix>.weight" = 1 and "<prefix>.bias" = 0 (C),
+ * buffers "<prefix>.running_mean" = 0 and "<prefix>.running_var" = 1 (C).
+ * momentum 0: 0.1; eps 0: 1e-5 (PyTorch's defaults). num_batches_tracked is
+ * not kept (it only matters for momentum=None). */
+EEGNN_API eegnn_tensor *eegnn_nn_batch_norm1d(eegnn_graph *g, eegnn_tensor *x, int num_features, float momentum,
+                                              float eps, const char *prefix);
+
+/* Fills t with U(-bound, bound) from the graph's RNG. */
+EEGNN_API void eegnn_nn_init_uniform(eegnn_graph *g, eegnn_tensor *t, float bound);
+
+/* ---- Models -----------------------------------------------------------------
+ * A model constructor builds a network on an input node x (B, n_chans,
+ * n_times) (an input created with eegnn_input) and returns its output
+ * (B, n_outputs). Argument names are braindecode's. Zero-filled fields take
+ * the defaults listed; n_chans and n_times default to x's shape and must
+ * match it when given. */
+typedef struct eegnn_model_config {
+    int n_chans;     /* EEG channels (0: from x) */
+    int n_outputs;   /* outputs: classes or regression targets (0: 1) */
+    int n_times;     /* samples per window (0: from x) */
+    float sfreq;     /* sampling frequency in Hz (informational; kernel sizes are in samples) */
+    int n_filters;   /* cnn: 0 -> 64; shallow: 0 -> 40 (braindecode's n_filters_time) */
+    int kernel_size; /* cnn: 0 -> 7; shallow: 0 -> 25 (filter_time_length) */
+    int hidden;      /* mlp: hidden units, 0 -> 256 */
+    int pool_size;   /* shallow: 0 -> 75 (pool_time_length) */
+    int pool_stride; /* shallow: 0 -> 15 (pool_time_stride) */
+    float drop_prob; /* mlp, shallow: dropout probability, 0 -> 0.5; negative: no dropout layer */
+} eegnn_model_config;
+
+/* The benchmark CNN: conv1d(n_chans -> 64, k 7) "conv1", ReLU,
+ * conv1d(64 -> 64, k 7) "conv2", ReLU, mean over time,
+ * linear(64 -> n_outputs) "final_layer". No padding (T shrinks by 12). */
+EEGNN_API eegnn_tensor *eegnn_model_cnn(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
+
+/* Multilayer perceptron: flatten (B, n_chans * n_times), linear -> hidden
+ * "fc1", ReLU, dropout(drop_prob), linear -> n_outputs "final_layer". */
+EEGNN_API eegnn_tensor *eegnn_model_mlp(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
+
+/* A one-dimensional network in the spirit of braindecode's ShallowFBCSPNet
+ * (Schirrmeister et al. 2017): conv1d(n_chans -> n_filters, k
+ * kernel_size, no bias) "conv_time_spat" (the temporal and spatial
+ * convolutions merged into one full-rank filter bank), batch_norm1d
+ * "bnorm", ELU, avg_pool1d(pool_size, pool_stride), dropout(drop_prob),
+ * flatten, linear -> n_outputs "final_layer". It is NOT braindecode's
+ * ShallowFBCSPNet (which uses conv2d, a rank-constrained spatial filter,
+ * square and log nonlinearities and a convolutional classifier, 207,801
+ * parameters at 129 channels x 200 samples); weights do not transfer
+ * between the two. EEGNN_ERR_ARG when n_times is shorter than
+ * kernel_size - 1 + pool_size. */
+EEGNN_API eegnn_tensor *eegnn_model_shallow(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
+
+/* Builds a model by name: "cnn", "mlp" or "shallow" (EEGNN_ERR_NOT_FOUND
+ * for another name, listing the known ones). */
+EEGNN_API eegnn_tensor *eegnn_model_build(eegnn_graph *g, const char *name, eegnn_tensor *x,
+                                          const eegnn_model_config *cfg);
 /* ======================== End file src/nn/nn.h ======================== */
 
 /* ======================== Begin file src/optim/optim.h ======================== */
-/* src/optim/optim.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Optimizers (SGD, Adam, AdamW, Adamax) and learning-rate schedules.
+ *
+ * An optimizer updates every trainable parameter of a graph (tensors with
+ * EEGNN_TENSOR_PARAM, except those also flagged EEGNN_TENSOR_FROZEN) that
+ * exists when it is created, using the gradients left by
+ * eegnn_graph_backward. Its state (momentum buffers, moment estimates) is
+ * allocated once by eegnn_optimizer_create; a step allocates nothing.
+ *
+ *   eegnn_optimizer_config oc = {0};       // zero-filled: AdamW, PyTorch defaults
+ *   oc.lr = 1e-3f;
+ *   eegnn_optimizer *opt = eegnn_optimizer_create(g, &oc);
+ *   for (step = 0; step < n_steps; step++) {
+ *       eegnn_optimizer_set_lr(opt, eegnn_lr_cosine_warmup(1e-3f, step, 100, n_steps, 0.0f));
+ *       ... eegnn_graph_forward(g); eegnn_optimizer_zero_grad(opt);
+ *       eegnn_graph_backward(g, loss); eegnn_optimizer_step(opt);
+ *   }
+ *   eegnn_optimizer_free(opt);
+ *
+ * The updates follow torch.optim (PyTorch 1.13, single-tensor code path)
+ * operation by operation, so a parameter trajectory matches PyTorch's to
+ * float32 rounding. Parameters flagged EEGNN_TENSOR_NO_DECAY get no weight
+ * decay (PyTorch's equivalent is a parameter group with weight_decay=0).
+ *
+ * Thread safety: an optimizer is used by one thread at a time, together
+ * with its graph.
+ * ------------------------------------------------------------------------- */
+
+typedef enum eegnn_optimizer_type {
+    EEGNN_OPTIM_ADAMW = 0, /* torch.optim.AdamW (the zero-filled default) */
+    EEGNN_OPTIM_ADAM = 1,  /* torch.optim.Adam */
+    EEGNN_OPTIM_SGD = 2,   /* torch.optim.SGD */
+    EEGNN_OPTIM_ADAMAX = 3 /* torch.optim.Adamax */
+} eegnn_optimizer_type;
+
+/* Zero-filled means PyTorch's defaults for the chosen type. Fields that
+ * PyTorch lets be exactly 0 but whose default is not 0 (beta1, beta2,
+ * weight_decay of AdamW) take a negative value to mean 0. */
+typedef struct eegnn_optimizer_config {
+    eegnn_optimizer_type type;
+    float lr;           /* learning rate; 0: 1e-3 (Adam, AdamW, SGD), 2e-3 (Adamax) */
+    float weight_decay; /* 0: 1e-2 for AdamW (decoupled: p *= 1 - lr * wd), 0 otherwise
+                           (L2: grad += wd * p); negative: none */
+    /* Adam, AdamW, Adamax */
+    float beta1; /* 0: 0.9; negative: 0 */
+    float beta2; /* 0: 0.999; negative: 0 */
+    float eps;   /* 0: 1e-8 */
+    int amsgrad; /* Adam/AdamW: keep the maximum of the second moment (Reddi et al. 2018) */
+    /* SGD */
+    float momentum;  /* 0: plain SGD */
+    float dampening; /* 0: none */
+    int nesterov;    /* Nesterov momentum (needs momentum > 0 and dampening 0, as PyTorch) */
+} eegnn_optimizer_config;
+
+typedef struct eegnn_optimizer eegnn_optimizer;
+
+/* Creates an optimizer over the graph's current trainable parameters with
+ * zeroed state (step count 0). cfg NULL: AdamW with PyTorch's defaults.
+ * Errors (NULL returned): EEGNN_ERR_ARG for invalid hyperparameters (as
+ * PyTorch's checks: lr, eps, weight_decay, momentum >= 0; betas in [0, 1);
+ * nesterov without momentum or with dampening) or a graph without
+ * parameters; EEGNN_ERR_MEMORY. */
+EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_optimizer_config *cfg);
+
+/* One update of every parameter from its current gradient (torch's
+ * optimizer.step()). Allocates nothing. Returns EEGNN_OK, or
+ * EEGNN_ERR_NUMERIC (parameters untouched) when a gradient holds NaN/Inf
+ * (the message names the parameter). */
+EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt);
+
+/* Sets the gradient of every parameter the optimizer updates to zero
+ * (optimizer.zero_grad(set_to_none=False)). */
+EEGNN_API void eegnn_optimizer_zero_grad(eegnn_optimizer *opt);
+
+/* Sets / returns the learning rate used by the next step (what a PyTorch
+ * scheduler writes into param_group["lr"]). */
+EEGNN_API void eegnn_optimizer_set_lr(eegnn_optimizer *opt, float lr);
+EEGNN_API float eegnn_optimizer_get_lr(const eegnn_optimizer *opt);
+
+/* Number of steps taken so far. */
+EEGNN_API long eegnn_optimizer_step_count(const eegnn_optimizer *opt);
+
+/* Number of parameter tensors the optimizer updates. */
+EEGNN_API int eegnn_optimizer_n_params(const eegnn_optimizer *opt);
+
+/* Clears the state (moments, momentum buffers, step count) as if newly created. */
+EEGNN_API void eegnn_optimizer_reset(eegnn_optimizer *opt);
+
+/* Frees the optimizer (not the graph). NULL is allowed. */
+EEGNN_API void eegnn_optimizer_free(eegnn_optimizer *opt);
+
+/* Scales all gradients of the optimizer's parameters so that their joint
+ * L2 norm is at most max_norm (torch.nn.utils.clip_grad_norm_ with
+ * norm_type 2: coefficient max_norm / (total_norm + 1e-6), applied only
+ * when below 1). Returns the total norm before clipping. */
+EEGNN_API float eegnn_optimizer_clip_grad_norm(eegnn_optimizer *opt, float max_norm);
+
+/* Learning rate for the optimizer step with 0-based index `step`: linear
+ * warmup followed by cosine annealing.
+ *
+ *   step < warmup_steps:          base_lr * (step + 1) / warmup_steps
+ *   warmup_steps <= step < total: min_lr + (base_lr - min_lr)
+ *                                 * (1 + cos(pi * (step - warmup_steps) / (total_steps - warmup_steps))) / 2
+ *   step >= total_steps:          min_lr
+ *
+ * The warmup starts at base_lr / warmup_steps (not 0) and reaches base_lr at
+ * step warmup_steps - 1; the cosine part is the closed form of
+ * torch.optim.lr_scheduler.CosineAnnealingLR(T_max = total_steps -
+ * warmup_steps, eta_min = min_lr), held at min_lr after its end (where
+ * PyTorch's would rise again). In PyTorch terms this is
+ *   SequentialLR(opt, [LinearLR(opt, start_factor=1/warmup_steps,
+ *                               total_iters=warmup_steps - 1),
+ *                      CosineAnnealingLR(opt, T_max=total_steps - warmup_steps,
+ *                                        eta_min=min_lr)],
+ *                milestones=[warmup_steps])
+ * with scheduler.step() called after every optimizer step.
+ * warmup_steps <= 0: no warmup; total_steps <= warmup_steps: no cosine
+ * part (min_lr after the warmup). Pure function; thread safe. */
+EEGNN_API float eegnn_lr_cosine_warmup(float base_lr, long step, long warmup_steps, long total_steps, float min_lr);
 /* ======================== End file src/optim/optim.h ======================== */
 
 /* ======================== Begin file src/io/raw.h ======================== */
@@ -542,27 +750,535 @@ EEGNN_API float *eegnn_npy_read(const char *path, int *ndim, int64_t shape[EEGNN
 /* ======================== End file src/io/npy.h ======================== */
 
 /* ======================== Begin file src/io/edf.h ======================== */
-/* src/io/edf.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * EDF, EDF+, BDF and BDF+ recordings.
+ *
+ * Follows the EDF specification (Kemp et al. 1992), EDF+ (Kemp & Olivan
+ * 2003, edfplus.info) and the BioSemi 24-bit BDF variant, and reproduces what
+ * MNE-Python 1.3 (mne.io.read_raw_edf / read_raw_bdf with default arguments)
+ * returns, so values can be compared with MNE sample by sample.
+ * ------------------------------------------------------------------------- */
+
+/* Reads an EDF/EDF+ (16-bit) or BDF/BDF+ (24-bit) file.
+ *
+ * The sample width comes from the extension (.edf: 2 bytes, .bdf: 3 bytes,
+ * as MNE decides); for other extensions from the version field (0xFF
+ * "BIOSEMI" = BDF). opts may be NULL; opts->header_only skips the samples
+ * (annotations are still read).
+ *
+ * What it returns, matching MNE 1.3:
+ *   - data: (n_channels, n_times) float32, physical value
+ *     (digital * cal + offset) * unit, cal = (pmax - pmin) / (dmax - dmin),
+ *     offset = pmin - dmin * cal (computed in double). unit is 1e-6 for
+ *     "uV"/"µV", 1e-3 for "mV" and 1 otherwise (MNE 1.3 leaves "nV" and other
+ *     dimensions unscaled). A zero digital or physical range counts as 1.
+ *   - ch_names: labels with ASCII whitespace stripped (Latin-1 converted to
+ *     UTF-8); duplicates renamed "name-0", "name-1", ... as MNE does.
+ *   - "EDF Annotations"/"BDF Annotations" signals are not data channels; their
+ *     TALs become annotations, onsets relative to the first record's
+ *     time-keeping TAL, sorted by (onset, duration), cropped to the data range
+ *     and rounded to microseconds as MNE's Raw.set_annotations does. Invalid
+ *     UTF-8 in an annotation signal is an error (MNE raises too).
+ *   - Channels named "Status" or "Trigger" (any case; the first of each) are
+ *     type "stim"; in BDF files their raw digital values are kept, and at the
+ *     full rate values are masked with 0x1FFFF. All other channels are "eeg".
+ *   - sfreq is the highest rate among non-stim channels; slower channels are
+ *     brought to it record by record: FFT resampling (MNE's
+ *     filter.resample(npad=0), boxcar window) for data channels, zero-order
+ *     hold for stim channels.
+ *   - The number of records comes from the file size when the header says -1
+ *     or when the file holds more whole records than the header says.
+ *   - EDF+D/BDF+D: records are concatenated (as MNE does); `discontinuous` is
+ *     1 when the record start times of the time-keeping TALs have gaps.
+ *   - A file with only annotation signals (e.g. a PhysioNet hypnogram, which
+ *     MNE refuses) gives n_channels 0, sfreq 0, n_times 0, data NULL and its
+ *     annotations (not cropped), like mne.read_annotations.
+ *
+ * Errors (NULL, eegnn_last_error() names the file, the header field and byte
+ * offset and what was expected): EEGNN_ERR_IO (cannot open/read),
+ * EEGNN_ERR_FORMAT (truncated or zero-length file, a fixed-width field that
+ * is not a number, a header size that does not match the channel count, fewer
+ * records than the header states, invalid annotation text), EEGNN_ERR_MEMORY.
+ * Allocation sizes are bounded by the file size, so a corrupted count cannot
+ * cause a huge allocation. Thread safety: reentrant. */
+EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *opts);
+
+/* Writes `raw` as a BDF file (BioSemi 24-bit; BDF+C with a "BDF Annotations"
+ * signal when raw has annotations), atomically: the file appears complete or
+ * not at all.
+ *
+ * Each channel gets its own physical range, the data's min and max rounded
+ * outward to 8 characters; digital range -8388608..8388607, so the
+ * quantisation error is at most (pmax - pmin) / (2 * 16777215). Channels whose
+ * ch_units is "uV"/"µV" (or NULL units with type eeg/eog/ecg/emg) are written
+ * in "uV" (data in volts times 1e6), "mV" channels in "mV", others in their
+ * own unit unscaled. Stim channels are written as raw digital integers
+ * ("Boolean", pmin = dmin, pmax = dmax), as BioSemi does for "Status".
+ * Records last 1 s (or the shortest whole number of seconds holding a whole
+ * number of samples); a last partial record is padded by repeating each
+ * channel's last sample, so a reader sees n_times rounded up to whole records.
+ * Annotations go into the record holding their onset; '\x14' and '\0' in a
+ * description are written as spaces.
+ *
+ * Errors: EEGNN_ERR_ARG (NULL, no channels, no samples, no data,
+ * non-positive sfreq, a rate with no whole number of samples in 1..60 s),
+ * EEGNN_ERR_NUMERIC (NaN/Inf samples), EEGNN_ERR_IO, EEGNN_ERR_MEMORY.
+ * Thread safety: reentrant. */
+EEGNN_API eegnn_status eegnn_write_bdf(const char *path, const eegnn_raw *raw);
+
+/* Prints a short summary of a recording to `fp`: path, format, channel count
+ * and the first channel names, sfreq, n_times and duration, annotation count,
+ * measurement date. Thread safety: reentrant. */
+EEGNN_API void eegnn_raw_print_info(const eegnn_raw *raw, FILE *fp);
 /* ======================== End file src/io/edf.h ======================== */
 
 /* ======================== Begin file src/io/table.h ======================== */
-/* src/io/table.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Tables and JSON: the two text formats of BIDS metadata.
+ *
+ * TSV follows the BIDS specification ("Tabular files"): tab-separated
+ * values, a header row naming the columns, `n/a` for a missing value, UTF-8
+ * (a leading byte-order mark is skipped). CRLF line ends are accepted and a
+ * final newline is optional. Empty cells are read as missing too. A row with
+ * a different number of cells than the header is an error naming the file
+ * and the line. JSON follows RFC 8259 (objects, arrays, strings with escapes
+ * and \uXXXX including surrogate pairs, numbers, true/false/null); a syntax
+ * error names the file and the byte offset.
+ * ------------------------------------------------------------------------- */
+
+typedef struct eegnn_table {
+    char *path;     /* file the table was read from */
+    int n_rows;     /* data rows (header excluded) */
+    int n_cols;     /* columns */
+    char **columns; /* (n_cols) header names */
+    char **cells;   /* (n_rows * n_cols) row-major; NULL where the value is missing */
+} eegnn_table;
+
+/* Reads a BIDS TSV file (participants.tsv, *_events.tsv, *_channels.tsv).
+ * Returns NULL with eegnn_last_error() naming the file (and line for a
+ * malformed row: "x.tsv: line 4 has 2 cells, the header has 3") on failure.
+ * Free with eegnn_table_free. Thread safety: reentrant. */
+EEGNN_API eegnn_table *eegnn_table_read_tsv(const char *path);
+
+/* Parses TSV text held in memory; `name` is used in error messages. */
+EEGNN_API eegnn_table *eegnn_table_parse_tsv(const char *text, size_t len, const char *name);
+
+/* Frees a table. NULL is allowed. */
+EEGNN_API void eegnn_table_free(eegnn_table *table);
+
+/* Index of the column with this exact header name, or -1. */
+EEGNN_API int eegnn_table_column(const eegnn_table *table, const char *name);
+
+/* Cell text, or NULL when the value is missing (`n/a` or empty) or the
+ * row/column is out of range. */
+EEGNN_API const char *eegnn_table_cell(const eegnn_table *table, int row, int col);
+
+/* Number of missing cells in a column. */
+EEGNN_API int eegnn_table_missing_count(const eegnn_table *table, int col);
+
+/* 1 when every non-missing cell of the column parses as a decimal number
+ * (C strtod syntax without hexadecimal forms; "nan"/"inf" are numbers as in
+ * pandas.read_csv), 0 otherwise. A column with only missing values counts
+ * as numeric. */
+EEGNN_API int eegnn_table_column_is_numeric(const eegnn_table *table, int col);
+
+/* Numeric values of a column: out (n_rows) gets the number of each row, NaN
+ * where the value is missing. Errors: EEGNN_ERR_FORMAT naming the file, line
+ * and column at the first cell that is not a number; EEGNN_ERR_ARG for a bad
+ * column index. */
+EEGNN_API eegnn_status eegnn_table_column_numeric(const eegnn_table *table, int col, double *out);
+
+/* Categorical levels of a column: the distinct non-missing values sorted by
+ * byte order (strcmp), as numpy.unique / sklearn LabelEncoder sort strings.
+ * *levels gets an array of n pointers into the table's own cells (valid while
+ * the table lives); free the array with eegnn_free. Returns n (>= 0), or -1
+ * on allocation failure or a bad column. */
+EEGNN_API int eegnn_table_column_levels(const eegnn_table *table, int col, const char ***levels);
+
+/* ---- JSON -------------------------------------------------------------- */
+
+typedef enum eegnn_json_type {
+    EEGNN_JSON_NULL = 0,
+    EEGNN_JSON_BOOL = 1,
+    EEGNN_JSON_NUMBER = 2,
+    EEGNN_JSON_STRING = 3,
+    EEGNN_JSON_ARRAY = 4,
+    EEGNN_JSON_OBJECT = 5
+} eegnn_json_type;
+
+typedef struct eegnn_json {
+    eegnn_json_type type;
+    double number;            /* NUMBER value; BOOL as 0 or 1 */
+    char *string;             /* STRING value, UTF-8, NUL-terminated */
+    int n;                    /* ARRAY / OBJECT: number of items */
+    char **keys;              /* OBJECT: (n) keys, in file order */
+    struct eegnn_json *items; /* ARRAY / OBJECT: (n) values */
+} eegnn_json;
+
+/* Reads and parses a JSON file (a BIDS sidecar, dataset_description.json).
+ * Returns NULL with an error naming the file and byte offset ("x.json: byte
+ * 41: expected ',' or '}' in object") on failure. Free with eegnn_json_free.
+ * Nesting deeper than 512 levels is refused. Thread safety: reentrant. */
+EEGNN_API eegnn_json *eegnn_json_read(const char *path);
+
+/* Parses JSON text held in memory; `name` is used in error messages. */
+EEGNN_API eegnn_json *eegnn_json_parse(const char *text, size_t len, const char *name);
+
+/* Frees a parsed document. NULL is allowed. */
+EEGNN_API void eegnn_json_free(eegnn_json *doc);
+
+/* Member of an object by key (the last one when a key repeats, as Python's
+ * json module does), or NULL when obj is not an object or has no such key. */
+EEGNN_API const eegnn_json *eegnn_json_get(const eegnn_json *obj, const char *key);
+
+/* Number member: EEGNN_OK and *out set; EEGNN_ERR_NOT_FOUND when absent or
+ * null; EEGNN_ERR_FORMAT when the member is not a number. */
+EEGNN_API eegnn_status eegnn_json_get_number(const eegnn_json *obj, const char *key, double *out);
+
+/* String member, or NULL when absent or not a string. */
+EEGNN_API const char *eegnn_json_get_string(const eegnn_json *obj, const char *key);
 /* ======================== End file src/io/table.h ======================== */
 
 /* ======================== Begin file src/bids/bids.h ======================== */
-/* src/bids/bids.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * BIDS datasets (Brain Imaging Data Structure, EEG extension; spec 1.8).
+ *
+ * eegnn_bids_open walks `sub-<label>/[ses-<label>/]eeg/` for recordings named
+ * `sub-<label>[_ses-<label>]_task-<label>[_acq-<label>][_run-<index>]..._eeg.<ext>`
+ * with ext one of edf, bdf (read by eegnn_read_raw), vhdr (BrainVision) or
+ * set (EEGLAB) (listed, with `format` telling which reader they need). For
+ * each recording it finds the sidecars by the BIDS inheritance principle:
+ * a metadata file applies when every entity in its name is one of the
+ * recording's entities (same value) and it sits in the recording's folder
+ * or a parent folder up to the dataset root. For `_events.tsv` and
+ * `_channels.tsv` the closest applicable file is used; `_eeg.json` files
+ * are merged from the root down, closer keys overriding.
+ * ------------------------------------------------------------------------- */
+
+typedef struct eegnn_bids_recording {
+    char *path;        /* signal file, root-joined, e.g. "root/sub-01/eeg/sub-01_task-x_eeg.edf" */
+    char *name;        /* file name without "_eeg.<ext>", e.g. "sub-01_task-x_run-1" */
+    char *format;      /* "EDF", "BDF", "BrainVision" or "EEGLAB" */
+    int readable;      /* 1 when eegnn_read_raw reads this format */
+    char *sub;         /* entity values without the key ("01"); NULL when absent */
+    char *ses;
+    char *task;
+    char *acq;
+    char *run;
+    char *events_path;   /* applicable *_events.tsv, or NULL */
+    char *channels_path; /* applicable *_channels.tsv, or NULL */
+    char *sidecar_path;  /* closest applicable *_eeg.json, or NULL */
+    double sfreq;        /* Hz, SamplingFrequency from the merged sidecars; NaN when absent */
+    double duration;     /* seconds, RecordingDuration from the sidecars; NaN when absent */
+    int n_eeg_channels;  /* EEGChannelCount from the sidecars; -1 when absent */
+    int participant_row; /* row of participants.tsv for this subject, -1 when none */
+} eegnn_bids_recording;
+
+typedef struct eegnn_bids_dataset {
+    char *root;                      /* dataset folder as given */
+    char *name;                      /* dataset_description.json Name, or NULL */
+    char *bids_version;              /* dataset_description.json BIDSVersion, or NULL */
+    int n_recordings;
+    eegnn_bids_recording *recordings; /* (n_recordings) sorted by sub, ses, task, acq, run, path */
+    int n_subjects;
+    char **subjects;                 /* (n_subjects) labels without "sub-", sorted */
+    eegnn_table *participants;       /* participants.tsv, or NULL when the file is absent */
+} eegnn_bids_dataset;
+
+/* Opens a BIDS dataset: lists its EEG recordings, their sidecars,
+ * participants.tsv and dataset_description.json. Reads no signal data.
+ * Errors (NULL returned, eegnn_last_error set): root missing or not a folder
+ * (EEGNN_ERR_IO), no EEG recording found (EEGNN_ERR_NOT_FOUND), a malformed
+ * participants.tsv / dataset_description.json / sidecar (EEGNN_ERR_FORMAT,
+ * naming the file and line or byte). Thread safety: reentrant. */
+EEGNN_API eegnn_bids_dataset *eegnn_bids_open(const char *root);
+
+/* Frees a dataset. NULL is allowed. */
+EEGNN_API void eegnn_bids_close(eegnn_bids_dataset *ds);
+
+/* Row of participants.tsv whose participant_id is `subject` ("sub-01" or
+ * "01"), or -1 (also when there is no participants.tsv). */
+EEGNN_API int eegnn_bids_participant_row(const eegnn_bids_dataset *ds, const char *subject);
+
+/* A participant's value as text; NULL when the subject, the column or the
+ * value (n/a) is missing. */
+EEGNN_API const char *eegnn_bids_participant_string(const eegnn_bids_dataset *ds, const char *subject,
+                                                    const char *column);
+
+/* A participant's value as a number: *out = the value, or NaN when it is
+ * n/a. Errors: EEGNN_ERR_NOT_FOUND (no participants.tsv, no such column or
+ * subject), EEGNN_ERR_FORMAT (the cell is not a number), naming the file. */
+EEGNN_API eegnn_status eegnn_bids_participant_number(const eegnn_bids_dataset *ds, const char *subject,
+                                                     const char *column, double *out);
+
+/* One row of a BIDS *_events.tsv. */
+typedef struct eegnn_bids_event {
+    double onset;     /* seconds from the first sample (required column) */
+    double duration;  /* seconds; NaN when n/a or the column is absent */
+    char *trial_type; /* NULL when n/a or absent */
+    char *value;      /* NULL when n/a or absent */
+    int64_t sample;   /* sample index; -1 when n/a or absent */
+} eegnn_bids_event;
+
+typedef struct eegnn_bids_events {
+    char *path;
+    int n;
+    eegnn_bids_event *events; /* (n) in file order */
+} eegnn_bids_events;
+
+/* Loads a recording's events.tsv. Returns NULL with EEGNN_ERR_NOT_FOUND when
+ * the recording has no events file, EEGNN_ERR_FORMAT when `onset` is absent
+ * or a numeric column holds text (naming file, line and column). */
+EEGNN_API eegnn_bids_events *eegnn_bids_load_events(const eegnn_bids_recording *rec);
+/* Frees loaded events. NULL is allowed. */
+EEGNN_API void eegnn_bids_events_free(eegnn_bids_events *ev);
+
+/* Loads a recording's channels.tsv (columns name, type, units, ... as in the
+ * file). NULL with EEGNN_ERR_NOT_FOUND when the recording has none. */
+EEGNN_API eegnn_table *eegnn_bids_load_channels(const eegnn_bids_recording *rec);
+
+/* Prints a readable summary: dataset name and version; counts of subjects,
+ * sessions, tasks, runs and recordings; per recording the format, channels,
+ * sampling rate and duration (from the sidecars, else from the file header
+ * read with eegnn_read_raw header_only); participants.tsv columns with their
+ * type (numeric / categorical with the number of levels) and missing counts.
+ * Returns EEGNN_OK, or EEGNN_ERR_IO when writing fails. Headers that cannot be
+ * read are reported inline and do not fail the summary. */
+EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FILE *out);
 /* ======================== End file src/bids/bids.h ======================== */
 
 /* ======================== Begin file src/data/windows.h ======================== */
-/* src/data/windows.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Windowed datasets: what the trainer draws batches from.
+ *
+ * A dataset holds the samples of every selected recording in memory as
+ * float32 (n_channels, n_times) and a list of windows (recording, start
+ * sample, target, group). Two kinds of targets, as in braindecode:
+ *
+ *   "participants:COLUMN"  subject-level target from participants.tsv; fixed
+ *                          windows of window_seconds every stride_seconds
+ *                          (braindecode create_fixed_length_windows with
+ *                          drop_last_window=True). A numeric column gives a
+ *                          regression target, any other a classification
+ *                          with levels sorted by byte order. Subjects whose
+ *                          value is n/a (or who have no row) are skipped.
+ *   "events:A,B,..."       trial-level classification: one window per event
+ *                          whose trial_type is A, B, ... (label = position in
+ *                          the list) from onset + tmin to onset + tmax seconds
+ *                          (braindecode create_windows_from_events with
+ *                          trial_start_offset = tmin, trial_stop_offset =
+ *                          tmax: round((tmax - tmin) * sfreq) samples, end
+ *                          exclusive; onset sample = round(onset * sfreq) as
+ *                          mne.events_from_annotations). Events whose window
+ *                          falls outside the recording are skipped.
+ *
+ * Groups are the unit that train/valid/test splits keep apart: "subject"
+ * (sub), "session" (sub + ses) or "run" (the recording itself: sub, ses,
+ * task, acq, run).
+ * ------------------------------------------------------------------------- */
+
+/* Valid when zero-filled. */
+typedef struct eegnn_dataset_config {
+    const char *task;       /* comma-separated task labels to keep; NULL: every task */
+    const char *target;     /* "participants:COLUMN" or "events:A,B,..." (required) */
+    double window_seconds;  /* fixed windows (participants targets); 0: 2 s */
+    double stride_seconds;  /* 0: window_seconds */
+    double tmin, tmax;      /* event-locked window in s from onset; both 0: 0.5 and 2.5 */
+    const char *split;      /* group unit: "subject" (NULL default), "session" or "run" */
+    double scale;           /* samples are multiplied by this; 0: 1e6 (volts -> microvolts) */
+} eegnn_dataset_config;
+
+typedef struct eegnn_dataset eegnn_dataset;
+
+/* Builds the windows of a BIDS dataset: reads every recording that passes
+ * the task filter with eegnn_read_raw once; events come from its
+ * *_events.tsv (trial_type column), or from the file's annotations when there
+ * is no events file. Recordings in formats eegnn cannot read are an error
+ * when selected. Errors (NULL, eegnn_last_error set): bad target or config
+ * (EEGNN_ERR_ARG), a recording whose channel names or sampling rate differ
+ * from the first one (EEGNN_ERR_FORMAT naming both files), unreadable
+ * files, no window at all. Thread safety: reentrant. */
+EEGNN_API eegnn_dataset *eegnn_dataset_from_bids(const eegnn_bids_dataset *ds, const eegnn_dataset_config *cfg);
+
+/* Builds a dataset from recordings already in memory (tests, custom
+ * loaders). names[i] is a BIDS-style name giving the entities of raws[i]
+ * ("sub-01_ses-1_task-rest_run-1"); events are raws[i]'s annotations
+ * (description = trial_type); participants (may be NULL for events targets)
+ * supplies subject-level targets with a participant_id column. The samples
+ * are copied; the raws stay the caller's. Errors as eegnn_dataset_from_bids. */
+EEGNN_API eegnn_dataset *eegnn_dataset_from_raws(const eegnn_raw *const *raws, const char *const *names, int n,
+                                                 const eegnn_table *participants, const eegnn_dataset_config *cfg);
+
+/* Frees a dataset. NULL is allowed. */
+EEGNN_API void eegnn_dataset_free(eegnn_dataset *ds);
+
+EEGNN_API int eegnn_dataset_n_windows(const eegnn_dataset *ds);
+EEGNN_API int eegnn_dataset_n_channels(const eegnn_dataset *ds);
+/* Samples per window. */
+EEGNN_API int eegnn_dataset_n_times(const eegnn_dataset *ds);
+/* Hz, common to every recording. */
+EEGNN_API double eegnn_dataset_sfreq(const eegnn_dataset *ds);
+/* (n_channels) channel names. */
+EEGNN_API const char *const *eegnn_dataset_ch_names(const eegnn_dataset *ds);
+/* Number of classes; 0 for a regression target. */
+EEGNN_API int eegnn_dataset_n_classes(const eegnn_dataset *ds);
+/* Name of class k (the participants level or the trial_type), or NULL. */
+EEGNN_API const char *eegnn_dataset_class_name(const eegnn_dataset *ds, int k);
+/* Recordings loaded. */
+EEGNN_API int eegnn_dataset_n_recordings(const eegnn_dataset *ds);
+/* Subjects skipped because their participants value is n/a or absent. */
+EEGNN_API int eegnn_dataset_n_skipped_subjects(const eegnn_dataset *ds);
+/* Events of the wanted trial types skipped because their window falls
+ * outside the recording. */
+EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds);
+
+/* Copies window i: x gets (n_channels, n_times) floats in the recording's
+ * units times cfg->scale (µV by default), y the target (class index as a
+ * float for classification, the value for regression). y may be NULL.
+ * Returns EEGNN_OK, or EEGNN_ERR_ARG for an index out of range. Thread safe
+ * (read-only). */
+EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y);
+
+/* Target of window i (no copy of the samples). */
+EEGNN_API float eegnn_dataset_target(const eegnn_dataset *ds, int i);
+/* Recording index of window i and its first sample in that recording. */
+EEGNN_API int eegnn_dataset_recording(const eegnn_dataset *ds, int i);
+EEGNN_API int64_t eegnn_dataset_start(const eegnn_dataset *ds, int i);
+/* Name of recording r ("sub-01_task-x_run-1"). */
+EEGNN_API const char *eegnn_dataset_recording_name(const eegnn_dataset *ds, int r);
+
+/* Groups: indices 0..n_groups-1 in order of first appearance (recordings
+ * are taken in the BIDS dataset's sorted order). */
+EEGNN_API int eegnn_dataset_n_groups(const eegnn_dataset *ds);
+EEGNN_API int eegnn_dataset_group(const eegnn_dataset *ds, int i);
+/* "sub-01", "sub-01_ses-2" or the recording name, by split unit. */
+EEGNN_API const char *eegnn_dataset_group_name(const eegnn_dataset *ds, int g);
+/* Subject label (without "sub-") of window i. */
+EEGNN_API const char *eegnn_dataset_subject(const eegnn_dataset *ds, int i);
+
+/* Random group-wise split (as sklearn GroupShuffleSplit, no group in two
+ * splits): assign (n_groups) gets 0 train, 1 valid, 2 test. The groups are
+ * shuffled with eegnn_rng seeded by `seed`; round(test_frac * n_groups) go to
+ * test and round(valid_frac * n_groups) to valid, each at least 1 when its
+ * fraction is > 0; train always keeps at least one. Errors (EEGNN_ERR_ARG):
+ * fractions < 0 or summing to >= 1, or fewer groups than non-empty splits
+ * requested (3 when both fractions are > 0). Deterministic for a seed. */
+EEGNN_API eegnn_status eegnn_split_groups(int n_groups, double valid_frac, double test_frac, uint64_t seed,
+                                          int *assign);
+
+/* Window indices of one split: writes into out (may be NULL to count) the
+ * windows whose group has assign[group] == which, in window order. Returns
+ * the count. */
+EEGNN_API int eegnn_dataset_split_indices(const eegnn_dataset *ds, const int *assign, int which, int *out);
 /* ======================== End file src/data/windows.h ======================== */
 
 /* ======================== Begin file src/metrics/metrics.h ======================== */
-/* src/metrics/metrics.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Evaluation metrics, with scikit-learn / SciPy / NumPy definitions.
+ * All sums are accumulated in double. Inputs are not modified. Thread safe
+ * (no shared state). A metric that is undefined for its input returns NaN
+ * and sets eegnn_last_error() to say why.
+ * ------------------------------------------------------------------------- */
+
+/* Pearson correlation coefficient of (n) pairs, as scipy.stats.pearsonr
+ * (clipped to [-1, 1]). NaN when n < 2 or either input is constant. */
+EEGNN_API double eegnn_pearson_r(const double *y_true, const double *y_pred, size_t n);
+
+/* Coefficient of determination, as sklearn.metrics.r2_score:
+ * 1 - sum((y - p)^2) / sum((y - mean(y))^2). When y_true is constant it
+ * returns 1.0 for a perfect prediction and 0.0 otherwise (sklearn's
+ * force_finite=True). NaN when n < 1. */
+EEGNN_API double eegnn_r2_score(const double *y_true, const double *y_pred, size_t n);
+
+/* Root mean squared error, sqrt(mean((y - p)^2)). NaN when n < 1. */
+EEGNN_API double eegnn_rmse(const double *y_true, const double *y_pred, size_t n);
+
+/* Normalized RMSE of the EEG Foundation Challenge 2025: RMSE / std(y_true),
+ * with the population standard deviation (numpy.std, ddof=0), so predicting
+ * the mean of y_true scores exactly 1.0. NaN when y_true is constant. */
+EEGNN_API double eegnn_nrmse(const double *y_true, const double *y_pred, size_t n);
+
+/* Mean absolute error, sklearn.metrics.mean_absolute_error. NaN when n < 1. */
+EEGNN_API double eegnn_mae(const double *y_true, const double *y_pred, size_t n);
+
+/* Fraction of exact label matches, sklearn.metrics.accuracy_score. */
+EEGNN_API double eegnn_accuracy(const int *y_true, const int *y_pred, size_t n);
+
+/* Balanced accuracy, sklearn.metrics.balanced_accuracy_score (adjusted=False):
+ * the mean over classes present in y_true of the recall of that class.
+ * Labels must lie in [0, n_classes); NaN otherwise or when n < 1. */
+EEGNN_API double eegnn_balanced_accuracy(const int *y_true, const int *y_pred, size_t n, int n_classes);
+
+/* Area under the ROC curve for a binary problem, sklearn.metrics.roc_auc_score:
+ * y_true in {0, 1}, score higher for class 1; the trapezoidal area over the
+ * distinct score thresholds, so tied scores count one half. NaN when only
+ * one class is present or a label is not 0/1. */
+EEGNN_API double eegnn_roc_auc(const int *y_true, const double *score, size_t n);
+
+/* Confusion matrix, sklearn.metrics.confusion_matrix(labels=range(n_classes)):
+ * cm (n_classes, n_classes) row-major, rows the true class, columns the
+ * predicted class. Errors: EEGNN_ERR_ARG for a label outside [0, n_classes). */
+EEGNN_API eegnn_status eegnn_confusion_matrix(const int *y_true, const int *y_pred, size_t n, int n_classes,
+                                              int64_t *cm);
 /* ======================== End file src/metrics/metrics.h ======================== */
 
 /* ======================== Begin file src/train/train.h ======================== */
-/* src/train/train.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Training loop: BIDS dataset -> windows -> group split -> model -> epochs,
+ * with validation metrics, the best checkpoint and a metrics JSON. This is
+ * what `eegnn train` runs; it is also callable from C.
+ * ------------------------------------------------------------------------- */
+
+typedef struct eegnn_train_config {
+    const char *bids_root;   /* BIDS dataset root (required) */
+    const char *target;      /* "participants:COLUMN" or "events:A,B,..." (required) */
+    const char *task;        /* comma-separated task filter; NULL: all tasks */
+    const char *split;       /* "subject" (default), "session" or "run": the held-out group unit */
+    const char *model;       /* "cnn" (default), "shallow" or "mlp" (see nn.h) */
+    int epochs;              /* 0: 20 */
+    int batch_size;          /* 0: 64 */
+    float lr;                /* AdamW learning rate; 0: 1e-3 */
+    float weight_decay;      /* AdamW weight decay; 0: 0.01 (PyTorch's default); < 0: none */
+    int warmup_epochs;       /* linear warmup before the cosine schedule; 0: 1 when epochs > 4 */
+    uint64_t seed;           /* seeds init, shuffling, dropout and the split */
+    int n_threads;           /* 0: all online CPUs */
+    double window_seconds;   /* fixed windows for participants targets; 0: 2 */
+    double stride_seconds;   /* 0: window_seconds */
+    double tmin, tmax;       /* event-locked window, seconds from onset; both 0: 0.5 and 2.5 */
+    double valid_fraction;   /* share of groups held out for validation; 0: 0.2 */
+    double test_fraction;    /* share of groups held out for testing; 0: 0.2; < 0: none */
+    const char *out_dir;     /* where best.safetensors and metrics.json go; NULL: "eegnn-out" */
+    int quiet;               /* 1: no per-epoch lines */
+    int progress;            /* 1: draw a progress bar (for terminals) */
+    FILE *log;               /* per-epoch lines; NULL: stdout */
+} eegnn_train_config;
+
+/* Metrics of one split, computed on window predictions. Regression fills
+ * the regression fields, classification the others; the rest are NaN. */
+typedef struct eegnn_split_metrics {
+    int n_windows;
+    double loss;
+    double pearson_r, r2, rmse, nrmse, mae;      /* regression */
+    double accuracy, balanced_accuracy, roc_auc; /* classification (roc_auc: 2 classes only) */
+} eegnn_split_metrics;
+
+typedef struct eegnn_train_result {
+    int best_epoch;               /* 1-based epoch with the best validation loss */
+    int n_classes;                /* 0 for regression */
+    eegnn_split_metrics train, valid, test; /* at the best epoch (weights restored) */
+    double seconds;               /* wall time of the whole run */
+} eegnn_train_result;
+
+/* Runs a training job. Writes <out_dir>/best.safetensors (weights of the
+ * epoch with the lowest validation loss, with the configuration as
+ * metadata) and <out_dir>/metrics.json (per-epoch history and the final
+ * train/valid/test metrics). Regression targets are z-scored with the
+ * training split's mean and std for the loss and mapped back for metrics;
+ * inputs are standardized per channel with training-split statistics.
+ * Classification uses cross-entropy with logits, regression MSE; AdamW with
+ * a cosine schedule and linear warmup. Errors: any reading, shape or
+ * arena error, with eegnn_last_error() set. Thread safety: reentrant. */
+EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_result *result);
 /* ======================== End file src/train/train.h ======================== */
 
 #endif /* EEGNN_H */
@@ -617,6 +1333,8 @@ EEGNN__PRIVATE void eegnn__sb_printf(eegnn__strbuf *sb, const char *fmt, ...)
 #endif
     ;
 EEGNN__PRIVATE void eegnn__sb_free(eegnn__strbuf *sb);
+/* Appends s as a JSON string literal (quoted, escaped). */
+EEGNN__PRIVATE void eegnn__sb_json_string(eegnn__strbuf *sb, const char *s);
 
 /* Atomic output: data goes to "<path>.tmp.<pid>" and is renamed over `path`
  * only when complete, so no half-written file is ever left behind. */
@@ -629,6 +1347,10 @@ EEGNN__PRIVATE eegnn_status eegnn__outfile_open(eegnn__outfile *of, const char *
 EEGNN__PRIVATE eegnn_status eegnn__outfile_write(eegnn__outfile *of, const void *data, size_t n);
 EEGNN__PRIVATE eegnn_status eegnn__outfile_commit(eegnn__outfile *of);
 EEGNN__PRIVATE void eegnn__outfile_abort(eegnn__outfile *of);
+/* Writes a whole text file atomically. */
+EEGNN__PRIVATE eegnn_status eegnn__write_text(const char *path, const char *text);
+/* Creates a directory and its parents (mkdir -p); existing ones are fine. */
+EEGNN__PRIVATE eegnn_status eegnn__mkdirs(const char *path);
 /* ======================== End file src/core/internal.h ======================== */
 
 /* ======================== Begin file src/core/internal.c ======================== */
@@ -637,6 +1359,8 @@ EEGNN__PRIVATE void eegnn__outfile_abort(eegnn__outfile *of);
 #include <ctype.h>
 #include <stdarg.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 static void *eegnn__calloc(size_t n, size_t size) {
     void *p;
@@ -788,6 +1512,24 @@ static void eegnn__sb_printf(eegnn__strbuf *sb, const char *fmt, ...) {
     }
 }
 
+static void eegnn__sb_json_string(eegnn__strbuf *sb, const char *s) {
+    eegnn__sb_append(sb, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            char e[2];
+            e[0] = '\\';
+            e[1] = (char)c;
+            eegnn__sb_append(sb, e, 2);
+        } else if (c < 0x20) {
+            eegnn__sb_printf(sb, "\\u%04x", c);
+        } else {
+            eegnn__sb_append(sb, (const char *)&c, 1);
+        }
+    }
+    eegnn__sb_append(sb, "\"", 1);
+}
+
 static void eegnn__sb_free(eegnn__strbuf *sb) {
     EEGNN_FREE(sb->p);
     sb->p = NULL;
@@ -850,6 +1592,44 @@ static eegnn_status eegnn__outfile_commit(eegnn__outfile *of) {
     EEGNN_FREE(of->path);
     EEGNN_FREE(of->tmp_path);
     memset(of, 0, sizeof *of);
+    return EEGNN_OK;
+}
+
+static eegnn_status eegnn__write_text(const char *path, const char *text) {
+    eegnn__outfile of;
+    eegnn_status st = eegnn__outfile_open(&of, path);
+    if (st) return st;
+    st = eegnn__outfile_write(&of, text, strlen(text));
+    if (st) {
+        eegnn__outfile_abort(&of);
+        return st;
+    }
+    return eegnn__outfile_commit(&of);
+}
+
+static eegnn_status eegnn__mkdirs(const char *path) {
+    char *p = eegnn__strdup(path), *q;
+    struct stat sb;
+    if (!p) return EEGNN_ERR_MEMORY;
+    for (q = p + 1;; q++) {
+        if (*q == '/' || *q == '\0') {
+            char c = *q;
+            *q = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                eegnn_status st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot create directory: %s", p, strerror(errno));
+                EEGNN_FREE(p);
+                return st;
+            }
+            *q = c;
+            if (!c) break;
+        }
+    }
+    if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        eegnn_status st = eegnn_set_error(EEGNN_ERR_IO, "%s: not a directory", p);
+        EEGNN_FREE(p);
+        return st;
+    }
+    EEGNN_FREE(p);
     return EEGNN_OK;
 }
 /* ======================== End file src/core/internal.c ======================== */
@@ -1404,43 +2184,2648 @@ EEGNN_API eegnn_status eegnn_tensor_get(const eegnn_tensor *t, float *dst, size_
 /* ======================== End file src/graph/graph.c ======================== */
 
 /* ======================== Begin file src/ops/gemm.c ======================== */
-/* src/ops/gemm.c: not written yet. */
+/* Single-precision matrix product (row-major sgemm).
+ *
+ * Built-in version: the Goto/BLIS scheme. op(B) is packed in blocks of
+ * (KC, NC) as NR-wide column slivers, op(A) in blocks of (MC, KC) as MR-tall
+ * row slivers; a register-blocked micro-kernel multiplies one A sliver by
+ * one B sliver into an (MR, NR) tile of C held in vector registers (GCC
+ * vector extensions, so it compiles to SSE, AVX or AVX-512 depending on the
+ * target flags; plain C loops for compilers without them).
+ * Threads: the larger of M and N is split into one contiguous range per
+ * thread, aligned to the register tile; every element of C is computed by
+ * one thread with the same summation order whatever the split.
+ * With EEGNN_USE_OPENBLAS every entry point calls cblas_sgemm. */
+
+#ifdef EEGNN_USE_OPENBLAS
+#include <cblas.h>
+#endif
+
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(EEGNN_NO_VECTOR_EXTENSIONS)
+#define EEGNN__GEMM_VECTOR 1
+#if defined(__AVX512F__)
+#define EEGNN__VW 16 /* floats per vector */
+#define EEGNN__MR 8
+#define EEGNN__NV 3 /* vectors per tile row: NR = NV * VW */
+#elif defined(__AVX__)
+#define EEGNN__VW 8
+#define EEGNN__MR 6
+#define EEGNN__NV 2
+#else
+#define EEGNN__VW 4
+#define EEGNN__MR 6
+#define EEGNN__NV 2
+#endif
+typedef float eegnn__vf __attribute__((vector_size(EEGNN__VW * sizeof(float))));
+/* acc += b * a (a scalar). Fused multiply-add spelled out with intrinsics,
+ * since ISO C modes (-std=c99) turn off GCC's contraction of a*b+c. */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define EEGNN__VFMA(acc, b, a) ((acc) = (eegnn__vf)_mm512_fmadd_ps((__m512)(b), _mm512_set1_ps(a), (__m512)(acc)))
+#elif defined(__AVX__) && defined(__FMA__)
+#include <immintrin.h>
+#define EEGNN__VFMA(acc, b, a) ((acc) = (eegnn__vf)_mm256_fmadd_ps((__m256)(b), _mm256_set1_ps(a), (__m256)(acc)))
+#else
+#define EEGNN__VFMA(acc, b, a) ((acc) += (b) * (a))
+#endif
+#else
+#define EEGNN__GEMM_VECTOR 0
+#define EEGNN__VW 4
+#define EEGNN__MR 4
+#define EEGNN__NV 2
+#endif
+
+#define EEGNN__NR (EEGNN__NV * EEGNN__VW)
+#define EEGNN__KC 256
+#define EEGNN__MC (EEGNN__MR * 24)
+#define EEGNN__NC (EEGNN__NR * 16)
+
+/* Floats of workspace one serial call needs: packed A (MC, KC) and packed
+ * B (KC, NC) blocks. */
+EEGNN__PRIVATE size_t eegnn__sgemm_work_floats(void) {
+    return (size_t)EEGNN__MC * EEGNN__KC + (size_t)EEGNN__KC * EEGNN__NC + 16u;
+}
+
+/* C (m, n) = beta * C, where beta == 0 writes zeros (ignores NaN in C). */
+static void eegnn__gemm_scale_c(int m, int n, float beta, float *c, int ldc) {
+    int i, j;
+    if (beta == 1.0f) return;
+    for (i = 0; i < m; i++) {
+        float *cr = c + (size_t)i * ldc;
+        if (beta == 0.0f)
+            for (j = 0; j < n; j++) cr[j] = 0.0f;
+        else
+            for (j = 0; j < n; j++) cr[j] *= beta;
+    }
+}
+
+#ifndef EEGNN_USE_OPENBLAS
+
+/* Packs rows i0..i0+mc-1, columns p0..p0+kc-1 of op(A) into MR-row slivers:
+ * ap[(sliver * kc + p) * MR + r], zero rows past the end. */
+static void eegnn__gemm_pack_a(int trans_a, const float *a, int lda, int i0, int mc, int p0, int kc, float *ap) {
+    int is, r, p;
+    for (is = 0; is < mc; is += EEGNN__MR) {
+        int mr = EEGNN__MIN(EEGNN__MR, mc - is);
+        float *dst = ap + (size_t)is * kc;
+        if (!trans_a) {
+            for (r = 0; r < mr; r++) {
+                const float *src = a + (size_t)(i0 + is + r) * lda + p0;
+                for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__MR + r] = src[p];
+            }
+            for (r = mr; r < EEGNN__MR; r++)
+                for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__MR + r] = 0.0f;
+        } else {
+            for (p = 0; p < kc; p++) {
+                const float *src = a + (size_t)(p0 + p) * lda + i0 + is;
+                float *d = dst + (size_t)p * EEGNN__MR;
+                for (r = 0; r < mr; r++) d[r] = src[r];
+                for (r = mr; r < EEGNN__MR; r++) d[r] = 0.0f;
+            }
+        }
+    }
+}
+
+/* Packs rows p0..p0+kc-1, columns j0..j0+nc-1 of op(B) into NR-column
+ * slivers: bp[(sliver * kc + p) * NR + s], zero columns past the end. */
+static void eegnn__gemm_pack_b(int trans_b, const float *b, int ldb, int p0, int kc, int j0, int nc, float *bp) {
+    int js, s, p;
+    for (js = 0; js < nc; js += EEGNN__NR) {
+        int nr = EEGNN__MIN(EEGNN__NR, nc - js);
+        float *dst = bp + (size_t)js * kc;
+        if (!trans_b) {
+            for (p = 0; p < kc; p++) {
+                const float *src = b + (size_t)(p0 + p) * ldb + j0 + js;
+                float *d = dst + (size_t)p * EEGNN__NR;
+                if (nr == EEGNN__NR) {
+                    memcpy(d, src, EEGNN__NR * sizeof(float));
+                } else {
+                    for (s = 0; s < nr; s++) d[s] = src[s];
+                    for (s = nr; s < EEGNN__NR; s++) d[s] = 0.0f;
+                }
+            }
+        } else {
+            for (s = 0; s < nr; s++) {
+                const float *src = b + (size_t)(j0 + js + s) * ldb + p0;
+                for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__NR + s] = src[p];
+            }
+            for (s = nr; s < EEGNN__NR; s++)
+                for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__NR + s] = 0.0f;
+        }
+    }
+}
+
+#if EEGNN__GEMM_VECTOR
+
+#if EEGNN__MR == 8
+#define EEGNN__ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#elif EEGNN__MR == 6
+#define EEGNN__ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#endif
+
+#if EEGNN__NV == 3
+#define EEGNN__K_DECL(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero, c##i##_2 = zero;
+#define EEGNN__K_FMA(i)                                                                                      \
+    {                                                                                                        \
+        float a_ = ap[i];                                                                                    \
+        EEGNN__VFMA(c##i##_0, b0, a_);                                                                                 \
+        EEGNN__VFMA(c##i##_1, b1, a_);                                                                                 \
+        EEGNN__VFMA(c##i##_2, b2, a_);                                                                                 \
+    }
+#define EEGNN__K_LOADB                                                                                       \
+    memcpy(&b0, bp, sizeof b0);                                                                              \
+    memcpy(&b1, bp + EEGNN__VW, sizeof b1);                                                                  \
+    memcpy(&b2, bp + 2 * EEGNN__VW, sizeof b2);
+#define EEGNN__K_STORE(i)                                                                                    \
+    EEGNN__STORE_VEC(c + (size_t)(i)*ldc, c##i##_0, alpha, beta);                                       \
+    EEGNN__STORE_VEC(c + (size_t)(i)*ldc + EEGNN__VW, c##i##_1, alpha, beta);                           \
+    EEGNN__STORE_VEC(c + (size_t)(i)*ldc + 2 * EEGNN__VW, c##i##_2, alpha, beta);
+#else
+#define EEGNN__K_DECL(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero;
+#define EEGNN__K_FMA(i)                                                                                      \
+    {                                                                                                        \
+        float a_ = ap[i];                                                                                    \
+        EEGNN__VFMA(c##i##_0, b0, a_);                                                                                 \
+        EEGNN__VFMA(c##i##_1, b1, a_);                                                                                 \
+    }
+#define EEGNN__K_LOADB                                                                                       \
+    memcpy(&b0, bp, sizeof b0);                                                                              \
+    memcpy(&b1, bp + EEGNN__VW, sizeof b1);
+#define EEGNN__K_STORE(i)                                                                                    \
+    EEGNN__STORE_VEC(c + (size_t)(i)*ldc, c##i##_0, alpha, beta);                                       \
+    EEGNN__STORE_VEC(c + (size_t)(i)*ldc + EEGNN__VW, c##i##_1, alpha, beta);
+#endif
+
+/* c[0..VW) = alpha * v + beta * c[0..VW), not reading c when beta == 0. */
+#define EEGNN__STORE_VEC(cp, v, alpha, beta)                                                            \
+    do {                                                                                                     \
+        eegnn__vf o_ = (v) * (alpha);                                                                        \
+        if ((beta) != 0.0f) {                                                                                \
+            eegnn__vf t_;                                                                                    \
+            memcpy(&t_, (cp), sizeof t_);                                                                    \
+            o_ += t_ * (beta);                                                                               \
+        }                                                                                                    \
+        memcpy((cp), &o_, sizeof o_);                                                                        \
+    } while (0)
+
+/* C tile (MR, NR) = alpha * Asliver (MR, kc) @ Bsliver (kc, NR) + beta * C. */
+static void eegnn__gemm_kernel_full(int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
+                                    int ldc) {
+    eegnn__vf zero = {0};
+    eegnn__vf b0, b1;
+#if EEGNN__NV == 3
+    eegnn__vf b2;
+#endif
+    int p;
+    EEGNN__ROWS(EEGNN__K_DECL)
+    for (p = 0; p < kc; p++) {
+        EEGNN__K_LOADB
+        EEGNN__ROWS(EEGNN__K_FMA)
+        ap += EEGNN__MR;
+        bp += EEGNN__NR;
+    }
+    EEGNN__ROWS(EEGNN__K_STORE)
+}
+
+#else /* portable C kernel */
+
+static void eegnn__gemm_kernel_full(int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
+                                    int ldc) {
+    float acc[EEGNN__MR][EEGNN__NR];
+    int p, i, j;
+    memset(acc, 0, sizeof acc);
+    for (p = 0; p < kc; p++) {
+        for (i = 0; i < EEGNN__MR; i++) {
+            float a_ = ap[i];
+            for (j = 0; j < EEGNN__NR; j++) acc[i][j] += a_ * bp[j];
+        }
+        ap += EEGNN__MR;
+        bp += EEGNN__NR;
+    }
+    for (i = 0; i < EEGNN__MR; i++) {
+        float *cr = c + (size_t)i * ldc;
+        for (j = 0; j < EEGNN__NR; j++) cr[j] = alpha * acc[i][j] + (beta != 0.0f ? beta * cr[j] : 0.0f);
+    }
+}
+
+#endif
+
+/* Tile of mr <= MR rows and nr <= NR columns: computed in a local tile,
+ * then combined with C element by element. */
+static void eegnn__gemm_kernel_edge(int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
+                                    int ldc, int mr, int nr) {
+    float tile[EEGNN__MR * EEGNN__NR + EEGNN__VW];
+    int i, j;
+    eegnn__gemm_kernel_full(kc, ap, bp, 1.0f, 0.0f, tile, EEGNN__NR);
+    for (i = 0; i < mr; i++) {
+        float *cr = c + (size_t)i * ldc;
+        const float *tr = tile + i * EEGNN__NR;
+        if (beta == 0.0f)
+            for (j = 0; j < nr; j++) cr[j] = alpha * tr[j];
+        else
+            for (j = 0; j < nr; j++) cr[j] = alpha * tr[j] + beta * cr[j];
+    }
+}
+
+/* Serial blocked product on the whole problem (m, n, k > 0, alpha != 0). */
+static void eegnn__sgemm_blocked(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                                 int lda, const float *b, int ldb, float beta, float *c, int ldc, float *work) {
+    float *ap = work;
+    float *bpk = work + (size_t)EEGNN__MC * EEGNN__KC;
+    int jc, pc, ic, jr, ir;
+    for (jc = 0; jc < n; jc += EEGNN__NC) {
+        int nc = EEGNN__MIN(EEGNN__NC, n - jc);
+        for (pc = 0; pc < k; pc += EEGNN__KC) {
+            int kc = EEGNN__MIN(EEGNN__KC, k - pc);
+            float beta_k = pc == 0 ? beta : 1.0f;
+            eegnn__gemm_pack_b(trans_b, b, ldb, pc, kc, jc, nc, bpk);
+            for (ic = 0; ic < m; ic += EEGNN__MC) {
+                int mc = EEGNN__MIN(EEGNN__MC, m - ic);
+                eegnn__gemm_pack_a(trans_a, a, lda, ic, mc, pc, kc, ap);
+                for (jr = 0; jr < nc; jr += EEGNN__NR) {
+                    int nr = EEGNN__MIN(EEGNN__NR, nc - jr);
+                    const float *bs = bpk + (size_t)jr * kc;
+                    for (ir = 0; ir < mc; ir += EEGNN__MR) {
+                        int mr = EEGNN__MIN(EEGNN__MR, mc - ir);
+                        const float *as = ap + (size_t)ir * kc;
+                        float *ct = c + (size_t)(ic + ir) * ldc + jc + jr;
+                        if (mr == EEGNN__MR && nr == EEGNN__NR)
+                            eegnn__gemm_kernel_full(kc, as, bs, alpha, beta_k, ct, ldc);
+                        else
+                            eegnn__gemm_kernel_edge(kc, as, bs, alpha, beta_k, ct, ldc, mr, nr);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#endif /* !EEGNN_USE_OPENBLAS */
+
+/* Serial sgemm for use inside already-parallel loops: same contract as
+ * eegnn_sgemm; `work` holds eegnn__sgemm_work_floats() floats (unused under
+ * EEGNN_USE_OPENBLAS). */
+EEGNN__PRIVATE void eegnn__sgemm_serial(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                                        int lda, const float *b, int ldb, float beta, float *c, int ldc,
+                                        float *work) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) {
+        eegnn__gemm_scale_c(m, n, beta, c, ldc);
+        return;
+    }
+#ifdef EEGNN_USE_OPENBLAS
+    (void)work;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
+                alpha, a, lda, b, ldb, beta, c, ldc);
+#else
+    eegnn__sgemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, work);
+#endif
+}
+
+#ifndef EEGNN_USE_OPENBLAS
+/* Naive product, used only when no workspace can be allocated. */
+static void eegnn__sgemm_naive(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                               const float *b, int ldb, float beta, float *c, int ldc) {
+    int i, j, p;
+    for (i = 0; i < m; i++) {
+        for (j = 0; j < n; j++) {
+            float s = 0.0f;
+            float *cp = c + (size_t)i * ldc + j;
+            for (p = 0; p < k; p++) {
+                float av = trans_a ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
+                float bv = trans_b ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j];
+                s += av * bv;
+            }
+            *cp = alpha * s + (beta != 0.0f ? beta * *cp : 0.0f);
+        }
+    }
+}
+
+typedef struct eegnn__gemm_job {
+    int trans_a, trans_b, m, n, k;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    int lda, ldb, ldc;
+    int split_n; /* 1: tasks split the columns of C, 0: the rows */
+    int unit;    /* MR or NR: split points are multiples of it */
+    float *work; /* (n_tasks, work_stride) */
+    size_t work_stride;
+    eegnn_graph *g; /* when set, task t uses the graph's scratch slot t */
+} eegnn__gemm_job;
+
+static void eegnn__gemm_task(void *ctx, int task, int n_tasks) {
+    eegnn__gemm_job *j = (eegnn__gemm_job *)ctx;
+    int total = j->split_n ? j->n : j->m;
+    int units = (total + j->unit - 1) / j->unit;
+    int u0 = (int)((long long)units * task / n_tasks), u1 = (int)((long long)units * (task + 1) / n_tasks);
+    int lo = u0 * j->unit, hi = EEGNN__MIN(total, u1 * j->unit);
+    float *work = j->g ? eegnn_graph_scratch(j->g, task) : j->work + (size_t)task * j->work_stride;
+    if (hi <= lo) return;
+    if (j->split_n) {
+        const float *b = j->trans_b ? j->b + (size_t)lo * j->ldb : j->b + lo;
+        eegnn__sgemm_serial(j->trans_a, j->trans_b, j->m, hi - lo, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->beta,
+                            j->c + lo, j->ldc, work);
+    } else {
+        const float *a = j->trans_a ? j->a + lo : j->a + (size_t)lo * j->lda;
+        eegnn__sgemm_serial(j->trans_a, j->trans_b, hi - lo, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb,
+                            j->beta, j->c + (size_t)lo * j->ldc, j->ldc, work);
+    }
+}
+
+#endif
+
+/* Shared driver: splits over the pool when the problem is large enough.
+ * Workspace comes from the graph's scratch (g != NULL; the op reserved
+ * eegnn__sgemm_work_floats() per slot) or is allocated for this call. */
+static void eegnn__sgemm_run(eegnn_threadpool *pool, eegnn_graph *g, int trans_a, int trans_b, int m, int n, int k,
+                             float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                             int ldc) {
+#ifdef EEGNN_USE_OPENBLAS
+    (void)pool;
+    (void)g;
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) {
+        eegnn__gemm_scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
+                alpha, a, lda, b, ldb, beta, c, ldc);
+#else
+    eegnn__gemm_job job;
+    int n_threads = eegnn_threadpool_size(pool), n_tasks;
+    double flops = 2.0 * m * n * k;
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) {
+        eegnn__gemm_scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    memset(&job, 0, sizeof job);
+    job.trans_a = trans_a;
+    job.trans_b = trans_b;
+    job.m = m;
+    job.n = n;
+    job.k = k;
+    job.alpha = alpha;
+    job.beta = beta;
+    job.a = a;
+    job.b = b;
+    job.c = c;
+    job.lda = lda;
+    job.ldb = ldb;
+    job.ldc = ldc;
+    job.g = g;
+    /* split the dimension with more register tiles */
+    job.split_n = (n + EEGNN__NR - 1) / EEGNN__NR >= (m + EEGNN__MR - 1) / EEGNN__MR;
+    job.unit = job.split_n ? EEGNN__NR : EEGNN__MR;
+    n_tasks = n_threads;
+    if (flops < 2.0e5) n_tasks = 1;
+    {
+        int units = ((job.split_n ? n : m) + job.unit - 1) / job.unit;
+        if (n_tasks > units) n_tasks = units;
+    }
+    if (!g) {
+        job.work_stride = eegnn__sgemm_work_floats();
+        job.work = (float *)EEGNN_MALLOC((size_t)n_tasks * job.work_stride * sizeof(float));
+        if (!job.work) {
+            eegnn__sgemm_naive(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+    }
+    if (n_tasks == 1)
+        eegnn__gemm_task(&job, 0, 1);
+    else
+        eegnn_parallel_for(pool, n_tasks, eegnn__gemm_task, &job);
+    if (!g) EEGNN_FREE(job.work);
+#endif
+}
+
+EEGNN_API void eegnn_sgemm(eegnn_threadpool *pool, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                           const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    eegnn__sgemm_run(pool, NULL, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* sgemm on the graph's pool with its scratch as workspace (the op must have
+ * called eegnn_graph_reserve_scratch(g, eegnn__sgemm_work_floats())). */
+EEGNN__PRIVATE void eegnn__sgemm_graph(eegnn_graph *g, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                                       const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                                       int ldc) {
+    eegnn__sgemm_run(eegnn_graph_pool(g), g, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
 /* ======================== End file src/ops/gemm.c ======================== */
 
 /* ======================== Begin file src/ops/elementwise.c ======================== */
-/* src/ops/elementwise.c: not written yet. */
+/* Elementwise and shape ops: bias_add, add, mul, scale, relu, elu, gelu,
+ * reshape, flatten, dropout, softmax, log_softmax.
+ * Forward and backward follow PyTorch's CPU kernels; every backward adds
+ * (+=) into the gradient of each input that carries one. */
+
+/* Writes "(d0, d1, ...)" of t into one of a few rotating static buffers, for
+ * error messages that name two or three shapes in one call. */
+EEGNN__PRIVATE const char *eegnn__shp(const eegnn_tensor *t) {
+    static char buf[4][64];
+    static int slot;
+    char *b = buf[slot++ & 3];
+    if (!t) return "(null)";
+    return eegnn_shape_str(t, b, sizeof buf[0]);
+}
+
+EEGNN__PRIVATE int eegnn__same_shape(const eegnn_tensor *a, const eegnn_tensor *b) {
+    int i;
+    if (a->ndim != b->ndim) return 0;
+    for (i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return 0;
+    return 1;
+}
+
+/* Inner size of a (B, C, ...) tensor: product of the dims after dim 1. */
+EEGNN__PRIVATE size_t eegnn__inner_size(const eegnn_tensor *t) {
+    size_t n = 1;
+    int i;
+    for (i = 2; i < t->ndim; i++) n *= (size_t)t->shape[i];
+    return n;
+}
+
+/* ---- bias_add ---------------------------------------------------------- */
+
+static void eegnn__bias_add_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const eegnn_tensor *x = t->src[0], *b = t->src[1];
+    size_t inner = eegnn__inner_size(x), i;
+    int n, c, B = x->shape[0], C = x->shape[1];
+    (void)g;
+    for (n = 0; n < B; n++)
+        for (c = 0; c < C; c++) {
+            const float *xp = x->data + ((size_t)n * C + c) * inner;
+            float *yp = t->data + ((size_t)n * C + c) * inner, bv = b->data[c];
+            for (i = 0; i < inner; i++) yp[i] = xp[i] + bv;
+        }
+}
+
+static void eegnn__bias_add_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *x = t->src[0], *b = t->src[1];
+    size_t inner = eegnn__inner_size(x), i;
+    int n, c, B = x->shape[0], C = x->shape[1];
+    (void)g;
+    if (x->grad)
+        for (i = 0; i < t->numel; i++) x->grad[i] += t->grad[i];
+    if (b->grad)
+        for (n = 0; n < B; n++)
+            for (c = 0; c < C; c++) {
+                const float *gp = t->grad + ((size_t)n * C + c) * inner;
+                double s = 0.0;
+                for (i = 0; i < inner; i++) s += gp[i];
+                b->grad[c] += (float)s;
+            }
+}
+
+EEGNN_API eegnn_tensor *eegnn_bias_add(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *b) {
+    eegnn_tensor *src[2], *t;
+    if (!g || !x || !b) return NULL;
+    if (x->ndim < 2 || b->ndim != 1 || b->shape[0] != x->shape[1]) {
+        eegnn_set_error(EEGNN_ERR_ARG, "bias_add: x %s needs (B, C, ...) and b %s needs (C)", eegnn__shp(x),
+                        eegnn__shp(b));
+        return NULL;
+    }
+    src[0] = x;
+    src[1] = b;
+    t = eegnn_graph_new_node(g, "bias_add", x->ndim, x->shape, src, 2);
+    if (!t) return NULL;
+    t->forward = eegnn__bias_add_fwd;
+    t->backward = eegnn__bias_add_bwd;
+    return t;
+}
+
+/* ---- add, mul, scale ------------------------------------------------------ */
+
+static void eegnn__add_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *a = t->src[0]->data, *b = t->src[1]->data;
+    float *y = t->data;
+    size_t i, n = t->numel;
+    (void)g;
+    if (t->src[1]->numel == 1) {
+        float s = b[0];
+        for (i = 0; i < n; i++) y[i] = a[i] + s;
+    } else {
+        for (i = 0; i < n; i++) y[i] = a[i] + b[i];
+    }
+}
+
+static void eegnn__add_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *a = t->src[0], *b = t->src[1];
+    const float *dy = t->grad;
+    size_t i, n = t->numel;
+    (void)g;
+    if (a->grad)
+        for (i = 0; i < n; i++) a->grad[i] += dy[i];
+    if (b->grad) {
+        if (b->numel == 1 && n != 1) {
+            double s = 0.0;
+            for (i = 0; i < n; i++) s += dy[i];
+            b->grad[0] += (float)s;
+        } else {
+            for (i = 0; i < n; i++) b->grad[i] += dy[i];
+        }
+    }
+}
+
+static void eegnn__mul_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *a = t->src[0]->data, *b = t->src[1]->data;
+    float *y = t->data;
+    size_t i, n = t->numel;
+    (void)g;
+    if (t->src[1]->numel == 1) {
+        float s = b[0];
+        for (i = 0; i < n; i++) y[i] = a[i] * s;
+    } else {
+        for (i = 0; i < n; i++) y[i] = a[i] * b[i];
+    }
+}
+
+static void eegnn__mul_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *a = t->src[0], *b = t->src[1];
+    const float *dy = t->grad;
+    size_t i, n = t->numel;
+    int scalar = b->numel == 1;
+    (void)g;
+    if (a->grad) {
+        if (scalar) {
+            float s = b->data[0];
+            for (i = 0; i < n; i++) a->grad[i] += dy[i] * s;
+        } else {
+            for (i = 0; i < n; i++) a->grad[i] += dy[i] * b->data[i];
+        }
+    }
+    if (b->grad) {
+        if (scalar) {
+            double s = 0.0;
+            for (i = 0; i < n; i++) s += (double)dy[i] * a->data[i];
+            b->grad[0] += (float)s;
+        } else {
+            for (i = 0; i < n; i++) b->grad[i] += dy[i] * a->data[i];
+        }
+    }
+}
+
+static eegnn_tensor *eegnn__binary(eegnn_graph *g, const char *op, eegnn_tensor *a, eegnn_tensor *b,
+                                   eegnn_op_fn fwd, eegnn_op_fn bwd) {
+    eegnn_tensor *src[2], *t;
+    if (!g || !a || !b) return NULL;
+    if (!eegnn__same_shape(a, b) && b->numel != 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: shapes %s and %s differ (b must match a or have one element)", op,
+                        eegnn__shp(a), eegnn__shp(b));
+        return NULL;
+    }
+    src[0] = a;
+    src[1] = b;
+    t = eegnn_graph_new_node(g, op, a->ndim, a->shape, src, 2);
+    if (!t) return NULL;
+    t->forward = fwd;
+    t->backward = bwd;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_add(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
+    return eegnn__binary(g, "add", a, b, eegnn__add_fwd, eegnn__add_bwd);
+}
+
+EEGNN_API eegnn_tensor *eegnn_mul(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
+    return eegnn__binary(g, "mul", a, b, eegnn__mul_fwd, eegnn__mul_bwd);
+}
+
+static void eegnn__scale_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *x = t->src[0]->data;
+    float s = t->fp[0];
+    size_t i;
+    (void)g;
+    for (i = 0; i < t->numel; i++) t->data[i] = x[i] * s;
+}
+
+static void eegnn__scale_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad, s = t->fp[0];
+    size_t i;
+    (void)g;
+    if (dx)
+        for (i = 0; i < t->numel; i++) dx[i] += t->grad[i] * s;
+}
+
+EEGNN_API eegnn_tensor *eegnn_scale(eegnn_graph *g, eegnn_tensor *a, float s) {
+    eegnn_tensor *t;
+    if (!g || !a) return NULL;
+    t = eegnn_graph_new_node(g, "scale", a->ndim, a->shape, &a, 1);
+    if (!t) return NULL;
+    t->fp[0] = s;
+    t->forward = eegnn__scale_fwd;
+    t->backward = eegnn__scale_bwd;
+    return t;
+}
+
+/* ---- activations ------------------------------------------------------------ */
+
+static eegnn_tensor *eegnn__unary(eegnn_graph *g, const char *op, eegnn_tensor *x, eegnn_op_fn fwd,
+                                  eegnn_op_fn bwd) {
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    t = eegnn_graph_new_node(g, op, x->ndim, x->shape, &x, 1);
+    if (!t) return NULL;
+    t->forward = fwd;
+    t->backward = bwd;
+    return t;
+}
+
+/* Elementwise kernels work on [lo, hi) of a node; large nodes are split in
+ * contiguous chunks over the graph's threads (each element is computed by
+ * one task, so results do not depend on the thread count). */
+typedef void (*eegnn__range_fn)(eegnn_tensor *t, size_t lo, size_t hi);
+
+typedef struct {
+    eegnn_tensor *t;
+    eegnn__range_fn fn;
+} eegnn__range_ctx;
+
+static void eegnn__range_task(void *ctx, int task, int n_tasks) {
+    eegnn__range_ctx *c = (eegnn__range_ctx *)ctx;
+    size_t n = c->t->numel;
+    size_t lo = n * (size_t)task / (size_t)n_tasks, hi = n * (size_t)(task + 1) / (size_t)n_tasks;
+    c->fn(c->t, lo, hi);
+}
+
+EEGNN__PRIVATE void eegnn__run_range(eegnn_graph *g, eegnn_tensor *t, eegnn__range_fn fn) {
+    eegnn__range_ctx c;
+    int n_tasks = eegnn_graph_n_threads(g);
+    if (t->numel < 16384 || n_tasks <= 1 || !eegnn_graph_pool(g)) {
+        fn(t, 0, t->numel);
+        return;
+    }
+    c.t = t;
+    c.fn = fn;
+    eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__range_task, &c);
+}
+
+static void eegnn__relu_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    size_t i;
+    for (i = lo; i < hi; i++) t->data[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+/* torch: threshold_backward(grad, result, 0): gradient where the output > 0. */
+static void eegnn__relu_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    float *dx = t->src[0]->grad;
+    size_t i;
+    for (i = lo; i < hi; i++)
+        if (t->data[i] > 0.0f) dx[i] += t->grad[i];
+}
+
+static void eegnn__elu_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    float alpha = t->fp[0];
+    size_t i;
+    for (i = lo; i < hi; i++) t->data[i] = x[i] > 0.0f ? x[i] : alpha * expm1f(x[i]);
+}
+
+/* torch elu_backward (is_result=false): x <= 0 ? alpha * exp(x) : 1. */
+static void eegnn__elu_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    float *dx = t->src[0]->grad, alpha = t->fp[0];
+    size_t i;
+    for (i = lo; i < hi; i++) dx[i] += x[i] > 0.0f ? t->grad[i] : t->grad[i] * alpha * expf(x[i]);
+}
+
+static void eegnn__gelu_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    size_t i;
+    for (i = lo; i < hi; i++) {
+        float v = x[i];
+        t->data[i] = 0.5f * v * (1.0f + erff(v * 0.70710678f));
+    }
+}
+
+/* d/dx [x * Phi(x)] = Phi(x) + x * phi(x). */
+static void eegnn__gelu_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    float *dx = t->src[0]->grad;
+    size_t i;
+    for (i = lo; i < hi; i++) {
+        float v = x[i];
+        float cdf = 0.5f * (1.0f + erff(v * 0.70710678f));
+        float pdf = 0.39894228f * expf(-0.5f * v * v);
+        dx[i] += t->grad[i] * (cdf + v * pdf);
+    }
+}
+
+static void eegnn__relu_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_range(g, t, eegnn__relu_fwd_range); }
+static void eegnn__elu_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_range(g, t, eegnn__elu_fwd_range); }
+static void eegnn__gelu_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_range(g, t, eegnn__gelu_fwd_range); }
+
+static void eegnn__relu_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__run_range(g, t, eegnn__relu_bwd_range);
+}
+
+static void eegnn__elu_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__run_range(g, t, eegnn__elu_bwd_range);
+}
+
+static void eegnn__gelu_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__run_range(g, t, eegnn__gelu_bwd_range);
+}
+
+EEGNN_API eegnn_tensor *eegnn_relu(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__unary(g, "relu", x, eegnn__relu_fwd, eegnn__relu_bwd);
+}
+
+EEGNN_API eegnn_tensor *eegnn_elu(eegnn_graph *g, eegnn_tensor *x, float alpha) {
+    eegnn_tensor *t = eegnn__unary(g, "elu", x, eegnn__elu_fwd, eegnn__elu_bwd);
+    if (t) t->fp[0] = alpha == 0.0f ? 1.0f : alpha;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_gelu(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__unary(g, "gelu", x, eegnn__gelu_fwd, eegnn__gelu_bwd);
+}
+
+/* ---- reshape, flatten ------------------------------------------------------ */
+
+static void eegnn__copy_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    (void)g;
+    memcpy(t->data, t->src[0]->data, t->numel * sizeof(float));
+}
+
+static void eegnn__copy_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad;
+    size_t i;
+    (void)g;
+    if (dx)
+        for (i = 0; i < t->numel; i++) dx[i] += t->grad[i];
+}
+
+EEGNN_API eegnn_tensor *eegnn_reshape(eegnn_graph *g, eegnn_tensor *x, int ndim, const int *shape) {
+    int dims[EEGNN_MAX_DIMS], i, infer = -1;
+    size_t known = 1;
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (ndim < 0 || ndim > EEGNN_MAX_DIMS || (ndim > 0 && !shape)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "reshape: x %s to %d dimensions (0..%d, shape not NULL)", eegnn__shp(x),
+                        ndim, EEGNN_MAX_DIMS);
+        return NULL;
+    }
+    for (i = 0; i < ndim; i++) {
+        dims[i] = shape[i];
+        if (shape[i] == -1 && infer < 0) {
+            infer = i;
+        } else if (shape[i] <= 0) {
+            eegnn_set_error(EEGNN_ERR_ARG, "reshape: x %s: entry %d of the new shape is %d", eegnn__shp(x), i,
+                            shape[i]);
+            return NULL;
+        } else {
+            known *= (size_t)shape[i];
+        }
+    }
+    if (infer >= 0) {
+        if (x->numel % known) {
+            eegnn_set_error(EEGNN_ERR_ARG, "reshape: x %s of %zu elements is not divisible by %zu", eegnn__shp(x),
+                            x->numel, known);
+            return NULL;
+        }
+        dims[infer] = (int)(x->numel / known);
+        known *= (size_t)dims[infer];
+    }
+    if (known != x->numel) {
+        eegnn_set_error(EEGNN_ERR_ARG, "reshape: x %s has %zu elements, the new shape holds %zu", eegnn__shp(x),
+                        x->numel, known);
+        return NULL;
+    }
+    t = eegnn_graph_new_node(g, "reshape", ndim, dims, &x, 1);
+    if (!t) return NULL;
+    t->forward = eegnn__copy_fwd;
+    t->backward = eegnn__copy_bwd;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_flatten(eegnn_graph *g, eegnn_tensor *x) {
+    int shape[2];
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (x->ndim < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "flatten: x %s needs at least 1 dimension", eegnn__shp(x));
+        return NULL;
+    }
+    shape[0] = x->shape[0];
+    shape[1] = (int)(x->numel / (size_t)x->shape[0]);
+    t = eegnn_reshape(g, x, 2, shape);
+    if (t) t->op = "flatten";
+    return t;
+}
+
+/* ---- dropout ------------------------------------------------------------------
+ * aux: (numel) mask of 0 or 1/(1-p) drawn in train mode; ip[0]: whether the
+ * last forward ran in train mode (backward then applies the mask). */
+
+static void eegnn__dropout_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *x = t->src[0]->data;
+    float p = t->fp[0];
+    size_t i;
+    t->ip[0] = eegnn_graph_training(g) && p > 0.0f;
+    if (!t->ip[0]) {
+        memcpy(t->data, x, t->numel * sizeof(float));
+        return;
+    }
+    {
+        eegnn_rng *rng = eegnn_graph_rng(g);
+        float keep = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
+        for (i = 0; i < t->numel; i++) {
+            float m = eegnn_rng_uniform(rng) < p ? 0.0f : keep;
+            t->aux[i] = m;
+            t->data[i] = x[i] * m;
+        }
+    }
+}
+
+static void eegnn__dropout_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad;
+    size_t i;
+    (void)g;
+    if (!dx) return;
+    if (t->ip[0]) {
+        for (i = 0; i < t->numel; i++) dx[i] += t->grad[i] * t->aux[i];
+    } else {
+        for (i = 0; i < t->numel; i++) dx[i] += t->grad[i];
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_dropout(eegnn_graph *g, eegnn_tensor *x, float p) {
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (!(p >= 0.0f && p <= 1.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "dropout: x %s: probability %g is outside [0, 1]", eegnn__shp(x),
+                        (double)p);
+        return NULL;
+    }
+    t = eegnn_graph_new_node(g, "dropout", x->ndim, x->shape, &x, 1);
+    if (!t) return NULL;
+    t->fp[0] = p;
+    t->aux = (float *)eegnn_graph_alloc(g, t->numel * sizeof(float));
+    if (!t->aux) return NULL;
+    t->aux_len = t->numel;
+    t->forward = eegnn__dropout_fwd;
+    t->backward = eegnn__dropout_bwd;
+    return t;
+}
+
+/* ---- softmax, log_softmax (last dimension) ----------------------------------- */
+
+static void eegnn__softmax_rows(const float *x, float *y, size_t rows, size_t n, int log_form) {
+    size_t r, i;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        float mx = xr[0];
+        double s = 0.0;
+        for (i = 1; i < n; i++)
+            if (xr[i] > mx || xr[i] != xr[i]) mx = xr[i];
+        for (i = 0; i < n; i++) s += exp((double)xr[i] - (double)mx);
+        if (log_form) {
+            double lse = (double)mx + log(s);
+            for (i = 0; i < n; i++) yr[i] = (float)((double)xr[i] - lse);
+        } else {
+            double inv = 1.0 / s;
+            for (i = 0; i < n; i++) yr[i] = (float)(exp((double)xr[i] - (double)mx) * inv);
+        }
+    }
+}
+
+static size_t eegnn__last_dim(const eegnn_tensor *t) { return t->ndim ? (size_t)t->shape[t->ndim - 1] : 1; }
+
+static void eegnn__softmax_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    size_t n = eegnn__last_dim(t);
+    (void)g;
+    eegnn__softmax_rows(t->src[0]->data, t->data, t->numel / n, n, 0);
+}
+
+/* dx = y * (dy - sum(dy * y)) per row. */
+static void eegnn__softmax_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad;
+    size_t n = eegnn__last_dim(t), rows = t->numel / n, r, i;
+    (void)g;
+    if (!dx) return;
+    for (r = 0; r < rows; r++) {
+        const float *y = t->data + r * n, *dy = t->grad + r * n;
+        double dot = 0.0;
+        for (i = 0; i < n; i++) dot += (double)dy[i] * y[i];
+        for (i = 0; i < n; i++) dx[r * n + i] += (float)(y[i] * ((double)dy[i] - dot));
+    }
+}
+
+static void eegnn__log_softmax_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    size_t n = eegnn__last_dim(t);
+    (void)g;
+    eegnn__softmax_rows(t->src[0]->data, t->data, t->numel / n, n, 1);
+}
+
+/* dx = dy - exp(y) * sum(dy) per row. */
+static void eegnn__log_softmax_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad;
+    size_t n = eegnn__last_dim(t), rows = t->numel / n, r, i;
+    (void)g;
+    if (!dx) return;
+    for (r = 0; r < rows; r++) {
+        const float *y = t->data + r * n, *dy = t->grad + r * n;
+        double s = 0.0;
+        for (i = 0; i < n; i++) s += dy[i];
+        for (i = 0; i < n; i++) dx[r * n + i] += (float)((double)dy[i] - exp((double)y[i]) * s);
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_softmax(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__unary(g, "softmax", x, eegnn__softmax_fwd, eegnn__softmax_bwd);
+}
+
+EEGNN_API eegnn_tensor *eegnn_log_softmax(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__unary(g, "log_softmax", x, eegnn__log_softmax_fwd, eegnn__log_softmax_bwd);
+}
 /* ======================== End file src/ops/elementwise.c ======================== */
 
 /* ======================== Begin file src/ops/linear.c ======================== */
-/* src/ops/linear.c: not written yet. */
+/* Matrix product and fully connected layer (forward and backward). */
+
+/* ---- matmul ----
+ * ip[0] = batch (1 for 2-D), ip[1] = M, ip[2] = K, ip[3] = N,
+ * ip[4] = 1 when b is shared by every batch item (a (B, M, K) @ b (K, N)). */
+
+typedef struct eegnn__bmm_job {
+    eegnn_graph *g;
+    eegnn_tensor *t;
+    int backward;
+} eegnn__bmm_job;
+
+/* Batch items [task*B/n, (task+1)*B/n) with serial products (a (B, M, K),
+ * b (B, K, N), c (B, M, N), each item independent). */
+static void eegnn__bmm_task(void *ctx, int task, int n_tasks) {
+    eegnn__bmm_job *j = (eegnn__bmm_job *)ctx;
+    eegnn_tensor *t = j->t, *a = t->src[0], *b = t->src[1];
+    int nb = t->ip[0], m = t->ip[1], k = t->ip[2], n = t->ip[3];
+    int i0 = (int)((long long)nb * task / n_tasks), i1 = (int)((long long)nb * (task + 1) / n_tasks), i;
+    float *work = eegnn_graph_scratch(j->g, task);
+    for (i = i0; i < i1; i++) {
+        const float *ai = a->data + (size_t)i * m * k, *bi = b->data + (size_t)i * k * n;
+        if (!j->backward) {
+            eegnn__sgemm_serial(0, 0, m, n, k, 1.0f, ai, k, bi, n, 0.0f, t->data + (size_t)i * m * n, n, work);
+        } else {
+            const float *dc = t->grad + (size_t)i * m * n;
+            if (a->grad) /* da (M, K) += dc (M, N) @ b^T */
+                eegnn__sgemm_serial(0, 1, m, k, n, 1.0f, dc, n, bi, n, 1.0f, a->grad + (size_t)i * m * k, k, work);
+            if (b->grad) /* db (K, N) += a^T @ dc */
+                eegnn__sgemm_serial(1, 0, k, n, m, 1.0f, ai, k, dc, n, 1.0f, b->grad + (size_t)i * k * n, n, work);
+        }
+    }
+}
+
+static int eegnn__bmm_use_batch_split(eegnn_graph *g, eegnn_tensor *t) {
+    return !t->ip[4] && t->ip[0] >= eegnn_graph_n_threads(g);
+}
+
+static void eegnn__matmul_forward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *a = t->src[0], *b = t->src[1];
+    int nb = t->ip[0], m = t->ip[1], k = t->ip[2], n = t->ip[3], i;
+    if (t->ip[4]) { /* shared b: one (B*M, K) @ (K, N) product */
+        eegnn__sgemm_graph(g, 0, 0, nb * m, n, k, 1.0f, a->data, k, b->data, n, 0.0f, t->data, n);
+    } else if (eegnn__bmm_use_batch_split(g, t)) {
+        eegnn__bmm_job job;
+        job.g = g;
+        job.t = t;
+        job.backward = 0;
+        eegnn_parallel_for(eegnn_graph_pool(g), eegnn_graph_n_threads(g), eegnn__bmm_task, &job);
+    } else {
+        for (i = 0; i < nb; i++)
+            eegnn__sgemm_graph(g, 0, 0, m, n, k, 1.0f, a->data + (size_t)i * m * k, k, b->data + (size_t)i * k * n,
+                               n, 0.0f, t->data + (size_t)i * m * n, n);
+    }
+}
+
+static void eegnn__matmul_backward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *a = t->src[0], *b = t->src[1];
+    int nb = t->ip[0], m = t->ip[1], k = t->ip[2], n = t->ip[3], i;
+    if (t->ip[4]) {
+        if (a->grad) eegnn__sgemm_graph(g, 0, 1, nb * m, k, n, 1.0f, t->grad, n, b->data, n, 1.0f, a->grad, k);
+        if (b->grad) eegnn__sgemm_graph(g, 1, 0, k, n, nb * m, 1.0f, a->data, k, t->grad, n, 1.0f, b->grad, n);
+    } else if (eegnn__bmm_use_batch_split(g, t)) {
+        eegnn__bmm_job job;
+        job.g = g;
+        job.t = t;
+        job.backward = 1;
+        eegnn_parallel_for(eegnn_graph_pool(g), eegnn_graph_n_threads(g), eegnn__bmm_task, &job);
+    } else {
+        for (i = 0; i < nb; i++) {
+            const float *dc = t->grad + (size_t)i * m * n;
+            if (a->grad)
+                eegnn__sgemm_graph(g, 0, 1, m, k, n, 1.0f, dc, n, b->data + (size_t)i * k * n, n, 1.0f,
+                                   a->grad + (size_t)i * m * k, k);
+            if (b->grad)
+                eegnn__sgemm_graph(g, 1, 0, k, n, m, 1.0f, a->data + (size_t)i * m * k, k, dc, n, 1.0f,
+                                   b->grad + (size_t)i * k * n, n);
+        }
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_matmul(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
+    eegnn_tensor *src[2];
+    eegnn_tensor *t;
+    int shape[3], nb, m, k, n, shared = 0;
+    char sa[64], sb[64];
+    if (!g || !a || !b) return NULL;
+    if (a->ndim == 2 && b->ndim == 2) {
+        nb = 1;
+        m = a->shape[0];
+        k = a->shape[1];
+        n = b->shape[1];
+        if (b->shape[0] != k) goto bad;
+    } else if (a->ndim == 3 && b->ndim == 3) {
+        nb = a->shape[0];
+        m = a->shape[1];
+        k = a->shape[2];
+        n = b->shape[2];
+        if (b->shape[0] != nb || b->shape[1] != k) goto bad;
+    } else if (a->ndim == 3 && b->ndim == 2) {
+        nb = a->shape[0];
+        m = a->shape[1];
+        k = a->shape[2];
+        n = b->shape[1];
+        shared = 1;
+        if (b->shape[0] != k) goto bad;
+    } else {
+        goto bad;
+    }
+    src[0] = a;
+    src[1] = b;
+    if (a->ndim == 2) {
+        shape[0] = m;
+        shape[1] = n;
+    } else {
+        shape[0] = nb;
+        shape[1] = m;
+        shape[2] = n;
+    }
+    t = eegnn_graph_new_node(g, "matmul", a->ndim, shape, src, 2);
+    if (!t) return NULL;
+    t->ip[0] = nb;
+    t->ip[1] = m;
+    t->ip[2] = k;
+    t->ip[3] = n;
+    t->ip[4] = shared;
+    t->forward = eegnn__matmul_forward;
+    t->backward = eegnn__matmul_backward;
+    eegnn_graph_reserve_scratch(g, eegnn__sgemm_work_floats());
+    return t;
+bad:
+    eegnn_set_error(EEGNN_ERR_ARG, "matmul: shapes %s and %s do not multiply (expected (M, K) @ (K, N), "
+                    "(B, M, K) @ (B, K, N) or (B, M, K) @ (K, N))",
+                    eegnn_shape_str(a, sa, sizeof sa), eegnn_shape_str(b, sb, sizeof sb));
+    return NULL;
+}
+
+/* ---- linear ----
+ * ip[0] = rows R (product of the leading dimensions of x), ip[1] = in,
+ * ip[2] = out. src: x, w, b (or NULL). */
+
+static void eegnn__linear_forward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *x = t->src[0], *w = t->src[1], *b = t->src[2];
+    int rows = t->ip[0], in = t->ip[1], out = t->ip[2], r, o;
+    /* y (R, out) = x (R, in) @ w^T (in, out) */
+    eegnn__sgemm_graph(g, 0, 1, rows, out, in, 1.0f, x->data, in, w->data, in, 0.0f, t->data, out);
+    if (b)
+        for (r = 0; r < rows; r++) {
+            float *yr = t->data + (size_t)r * out;
+            for (o = 0; o < out; o++) yr[o] += b->data[o];
+        }
+}
+
+static void eegnn__linear_backward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *x = t->src[0], *w = t->src[1], *b = t->src[2];
+    int rows = t->ip[0], in = t->ip[1], out = t->ip[2], r, o;
+    const float *dy = t->grad; /* (R, out) */
+    if (x->grad) /* dx (R, in) += dy (R, out) @ w (out, in) */
+        eegnn__sgemm_graph(g, 0, 0, rows, in, out, 1.0f, dy, out, w->data, in, 1.0f, x->grad, in);
+    if (w->grad) /* dw (out, in) += dy^T (out, R) @ x (R, in) */
+        eegnn__sgemm_graph(g, 1, 0, out, in, rows, 1.0f, dy, out, x->data, in, 1.0f, w->grad, in);
+    if (b && b->grad)
+        for (r = 0; r < rows; r++) {
+            const float *dr = dy + (size_t)r * out;
+            for (o = 0; o < out; o++) b->grad[o] += dr[o];
+        }
+}
+
+EEGNN_API eegnn_tensor *eegnn_linear(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w, eegnn_tensor *b) {
+    eegnn_tensor *src[3];
+    eegnn_tensor *t;
+    int shape[EEGNN_MAX_DIMS], i, rows = 1, in, out;
+    char sx[64], sw[64];
+    if (!g || !x || !w) return NULL;
+    in = x->ndim >= 1 ? x->shape[x->ndim - 1] : 0;
+    if (x->ndim < 1 || w->ndim != 2 || w->shape[1] != in) {
+        eegnn_set_error(EEGNN_ERR_ARG, "linear: input %s does not match weight %s (expected x (..., in), "
+                        "w (out, in))",
+                        eegnn_shape_str(x, sx, sizeof sx), eegnn_shape_str(w, sw, sizeof sw));
+        return NULL;
+    }
+    out = w->shape[0];
+    if (b && (b->ndim != 1 || b->shape[0] != out)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "linear: bias %s does not match weight %s (expected (%d))",
+                        eegnn_shape_str(b, sx, sizeof sx), eegnn_shape_str(w, sw, sizeof sw), out);
+        return NULL;
+    }
+    for (i = 0; i < x->ndim - 1; i++) {
+        shape[i] = x->shape[i];
+        rows *= x->shape[i];
+    }
+    shape[x->ndim - 1] = out;
+    src[0] = x;
+    src[1] = w;
+    src[2] = b;
+    t = eegnn_graph_new_node(g, "linear", x->ndim, shape, src, b ? 3 : 2);
+    if (!t) return NULL;
+    t->ip[0] = rows;
+    t->ip[1] = in;
+    t->ip[2] = out;
+    t->forward = eegnn__linear_forward;
+    t->backward = eegnn__linear_backward;
+    eegnn_graph_reserve_scratch(g, eegnn__sgemm_work_floats());
+    return t;
+}
 /* ======================== End file src/ops/linear.c ======================== */
 
 /* ======================== Begin file src/ops/conv.c ======================== */
-/* src/ops/conv.c: not written yet. */
+/* 1-D convolution (torch.nn.functional.conv1d), forward and backward.
+ *
+ * Per batch sample and group, the input is unfolded (im2col) into
+ * col (C_in/groups * K, T_out) with col[(c, k), t] = x[c, t*stride + k*dilation
+ * - pad_left] (zero outside the signal), and the output is the product
+ * w_g (C_out/groups, C_in/groups * K) @ col. Backward: dw_g += dy_g @ col^T,
+ * dcol = w_g^T @ dy_g folded back into dx (col2im). Channels with one input
+ * channel per group (depthwise) use direct loops instead.
+ * Threads: samples are split into one contiguous range per thread; weight
+ * and bias gradients are summed per thread and reduced in thread order, so
+ * results are deterministic for a given thread count. All buffers are graph
+ * scratch reserved when the node is built.
+ *
+ * ip[0] = stride, ip[1] = pad_left, ip[2] = dilation, ip[3] = groups.
+ * src: x (B, C_in, T_in), w (C_out, C_in/groups, K), b (C_out) or NULL. */
+
+typedef struct eegnn__conv_geom {
+    int batch, cin, tin, cout, k, tout;
+    int stride, left, dilation, groups, cpg, opg; /* cpg, opg: input / output channels per group */
+    size_t work_floats;                           /* sgemm workspace at the start of each scratch slot */
+} eegnn__conv_geom;
+
+static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
+    const eegnn_tensor *x = t->src[0], *w = t->src[1];
+    q->batch = x->shape[0];
+    q->cin = x->shape[1];
+    q->tin = x->shape[2];
+    q->cout = w->shape[0];
+    q->k = w->shape[2];
+    q->tout = t->shape[2];
+    q->stride = t->ip[0];
+    q->left = t->ip[1];
+    q->dilation = t->ip[2];
+    q->groups = t->ip[3];
+    q->cpg = q->cin / q->groups;
+    q->opg = q->cout / q->groups;
+    q->work_floats = q->cpg > 1 ? (eegnn__sgemm_work_floats() + 15u) & ~(size_t)15u : 0;
+}
+
+/* Output positions t in [*t0, *t1) whose tap k reads inside the signal:
+ * 0 <= t*stride + k*dilation - left < tin. */
+static void eegnn__conv_valid(const eegnn__conv_geom *q, int k, int *t0, int *t1) {
+    int off = k * q->dilation - q->left; /* input index of t = 0 */
+    int lo = 0, hi;
+    if (off < 0) lo = (-off + q->stride - 1) / q->stride;
+    if (q->tin - 1 - off < 0)
+        hi = 0;
+    else
+        hi = (q->tin - 1 - off) / q->stride + 1;
+    if (hi > q->tout) hi = q->tout;
+    if (lo > hi) lo = hi;
+    *t0 = lo;
+    *t1 = hi;
+}
+
+/* col (cpg * K, tout) from x (cpg, tin) of one sample and group. */
+static void eegnn__im2col(const eegnn__conv_geom *q, const float *x, float *col) {
+    int c, k, t;
+    for (k = 0; k < q->k; k++) {
+        int t0, t1, off = k * q->dilation - q->left;
+        eegnn__conv_valid(q, k, &t0, &t1);
+        for (c = 0; c < q->cpg; c++) {
+            float *row = col + ((size_t)c * q->k + k) * q->tout;
+            const float *xr = x + (size_t)c * q->tin + off;
+            for (t = 0; t < t0; t++) row[t] = 0.0f;
+            if (q->stride == 1)
+                memcpy(row + t0, xr + t0, (size_t)(t1 - t0) * sizeof(float));
+            else
+                for (t = t0; t < t1; t++) row[t] = xr[(size_t)t * q->stride];
+            for (t = t1; t < q->tout; t++) row[t] = 0.0f;
+        }
+    }
+}
+
+/* dx (cpg, tin) += fold of dcol (cpg * K, tout). */
+static void eegnn__col2im(const eegnn__conv_geom *q, const float *dcol, float *dx) {
+    int c, k, t;
+    for (c = 0; c < q->cpg; c++) {
+        for (k = 0; k < q->k; k++) {
+            int t0, t1, off = k * q->dilation - q->left;
+            const float *row = dcol + ((size_t)c * q->k + k) * q->tout;
+            float *xr = dx + (size_t)c * q->tin + off;
+            eegnn__conv_valid(q, k, &t0, &t1);
+            if (q->stride == 1)
+                for (t = t0; t < t1; t++) xr[t] += row[t];
+            else
+                for (t = t0; t < t1; t++) xr[(size_t)t * q->stride] += row[t];
+        }
+    }
+}
+
+typedef struct eegnn__conv_job {
+    eegnn_graph *g;
+    eegnn_tensor *t;
+    eegnn__conv_geom q;
+} eegnn__conv_job;
+
+static void eegnn__conv_forward_task(void *ctx, int task, int n_tasks) {
+    eegnn__conv_job *j = (eegnn__conv_job *)ctx;
+    const eegnn__conv_geom *q = &j->q;
+    eegnn_tensor *t = j->t, *x = t->src[0], *w = t->src[1], *b = t->src[2];
+    int n0 = (int)((long long)q->batch * task / n_tasks), n1 = (int)((long long)q->batch * (task + 1) / n_tasks);
+    float *work = eegnn_graph_scratch(j->g, task);
+    float *col = work + q->work_floats; /* (cpg * K, tout) */
+    int ckk = q->cpg * q->k, n, gi, co, k, i;
+    for (n = n0; n < n1; n++) {
+        const float *xn = x->data + (size_t)n * q->cin * q->tin;
+        float *yn = t->data + (size_t)n * q->cout * q->tout;
+        for (co = 0; co < q->cout; co++) {
+            float bv = b ? b->data[co] : 0.0f;
+            float *yr = yn + (size_t)co * q->tout;
+            for (i = 0; i < q->tout; i++) yr[i] = bv;
+        }
+        if (q->cpg == 1) { /* depthwise: direct loops */
+            for (co = 0; co < q->cout; co++) {
+                const float *xr = xn + (size_t)(co / q->opg) * q->tin;
+                float *yr = yn + (size_t)co * q->tout;
+                for (k = 0; k < q->k; k++) {
+                    int t0, t1, off = k * q->dilation - q->left;
+                    float wv = w->data[(size_t)co * q->k + k];
+                    eegnn__conv_valid(q, k, &t0, &t1);
+                    for (i = t0; i < t1; i++) yr[i] += wv * xr[(size_t)i * q->stride + off];
+                }
+            }
+            continue;
+        }
+        for (gi = 0; gi < q->groups; gi++) {
+            eegnn__im2col(q, xn + (size_t)gi * q->cpg * q->tin, col);
+            eegnn__sgemm_serial(0, 0, q->opg, q->tout, ckk, 1.0f, w->data + (size_t)gi * q->opg * ckk, ckk, col,
+                                q->tout, 1.0f, yn + (size_t)gi * q->opg * q->tout, q->tout, work);
+        }
+    }
+}
+
+static void eegnn__conv_forward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__conv_job job;
+    job.g = g;
+    job.t = t;
+    eegnn__conv_geom_of(t, &job.q);
+    eegnn_parallel_for(eegnn_graph_pool(g), eegnn_graph_n_threads(g), eegnn__conv_forward_task, &job);
+}
+
+static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
+    eegnn__conv_job *j = (eegnn__conv_job *)ctx;
+    const eegnn__conv_geom *q = &j->q;
+    eegnn_tensor *t = j->t, *x = t->src[0], *w = t->src[1], *b = t->src[2];
+    int n0 = (int)((long long)q->batch * task / n_tasks), n1 = (int)((long long)q->batch * (task + 1) / n_tasks);
+    int ckk = q->cpg * q->k, n, gi, co, k, i;
+    size_t col_len = (size_t)ckk * q->tout;
+    float *work = eegnn_graph_scratch(j->g, task);
+    float *col = work + q->work_floats;    /* (cpg * K, tout) */
+    float *dcol = col + col_len;           /* (cpg * K, tout) */
+    float *dw = dcol + col_len;            /* (cout, cpg, K) partial for this task */
+    float *db = dw + (size_t)q->cout * ckk; /* (cout) partial */
+    int need_dw = w->grad != NULL, need_db = b && b->grad, need_dx = x->grad != NULL;
+    if (need_dw) memset(dw, 0, (size_t)q->cout * ckk * sizeof(float));
+    if (need_db) memset(db, 0, (size_t)q->cout * sizeof(float));
+    for (n = n0; n < n1; n++) {
+        const float *xn = x->data + (size_t)n * q->cin * q->tin;
+        const float *dyn = t->grad + (size_t)n * q->cout * q->tout;
+        float *dxn = need_dx ? x->grad + (size_t)n * q->cin * q->tin : NULL;
+        if (need_db)
+            for (co = 0; co < q->cout; co++) {
+                const float *dr = dyn + (size_t)co * q->tout;
+                float s = 0.0f;
+                for (i = 0; i < q->tout; i++) s += dr[i];
+                db[co] += s;
+            }
+        if (q->cpg == 1) { /* depthwise: direct loops */
+            for (co = 0; co < q->cout; co++) {
+                size_t ci = (size_t)(co / q->opg);
+                const float *xr = xn + ci * q->tin, *dr = dyn + (size_t)co * q->tout;
+                for (k = 0; k < q->k; k++) {
+                    int t0, t1, off = k * q->dilation - q->left;
+                    float wv = w->data[(size_t)co * q->k + k], s = 0.0f;
+                    eegnn__conv_valid(q, k, &t0, &t1);
+                    if (need_dw) {
+                        for (i = t0; i < t1; i++) s += dr[i] * xr[(size_t)i * q->stride + off];
+                        dw[(size_t)co * q->k + k] += s;
+                    }
+                    if (need_dx) {
+                        float *dxr = dxn + ci * q->tin + off;
+                        for (i = t0; i < t1; i++) dxr[(size_t)i * q->stride] += wv * dr[i];
+                    }
+                }
+            }
+            continue;
+        }
+        for (gi = 0; gi < q->groups; gi++) {
+            const float *dyg = dyn + (size_t)gi * q->opg * q->tout;
+            const float *wg = w->data + (size_t)gi * q->opg * ckk;
+            if (need_dw) { /* dw_g (opg, ckk) += dy_g (opg, tout) @ col^T (tout, ckk) */
+                eegnn__im2col(q, xn + (size_t)gi * q->cpg * q->tin, col);
+                eegnn__sgemm_serial(0, 1, q->opg, ckk, q->tout, 1.0f, dyg, q->tout, col, q->tout, 1.0f,
+                                    dw + (size_t)gi * q->opg * ckk, ckk, work);
+            }
+            if (need_dx) { /* dcol (ckk, tout) = w_g^T (ckk, opg) @ dy_g (opg, tout) */
+                eegnn__sgemm_serial(1, 0, ckk, q->tout, q->opg, 1.0f, wg, ckk, dyg, q->tout, 0.0f, dcol, q->tout,
+                                    work);
+                eegnn__col2im(q, dcol, dxn + (size_t)gi * q->cpg * q->tin);
+            }
+        }
+    }
+}
+
+static void eegnn__conv_backward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__conv_job job;
+    eegnn_tensor *w = t->src[1], *b = t->src[2];
+    const eegnn__conv_geom *q = &job.q;
+    int n_tasks = eegnn_graph_n_threads(g), task;
+    size_t i, col_len, n_w;
+    job.g = g;
+    job.t = t;
+    eegnn__conv_geom_of(t, &job.q);
+    eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__conv_backward_task, &job);
+    /* reduce the per-task partial sums in task order */
+    col_len = (size_t)q->cpg * q->k * q->tout;
+    n_w = (size_t)q->cout * q->cpg * q->k;
+    for (task = 0; task < n_tasks; task++) {
+        const float *dw = eegnn_graph_scratch(g, task) + q->work_floats + 2 * col_len;
+        const float *db = dw + n_w;
+        if (w->grad)
+            for (i = 0; i < n_w; i++) w->grad[i] += dw[i];
+        if (b && b->grad)
+            for (i = 0; i < (size_t)q->cout; i++) b->grad[i] += db[i];
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_conv1d(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w, eegnn_tensor *b,
+                                     const eegnn_conv1d_params *p) {
+    eegnn_tensor *src[3];
+    eegnn_tensor *t;
+    eegnn__conv_geom q;
+    int stride = 1, padding = 0, dilation = 1, groups = 1, left, right, span, shape[3];
+    char sx[64], sw[64];
+    size_t scratch;
+    if (!g || !x || !w) return NULL;
+    if (p) {
+        stride = p->stride ? p->stride : 1;
+        padding = p->padding;
+        dilation = p->dilation ? p->dilation : 1;
+        groups = p->groups ? p->groups : 1;
+    }
+    eegnn_shape_str(x, sx, sizeof sx);
+    eegnn_shape_str(w, sw, sizeof sw);
+    if (stride < 1 || dilation < 1 || groups < 1 || (padding < 0 && padding != EEGNN_PADDING_SAME)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv1d: stride %d, padding %d, dilation %d, groups %d (stride, dilation "
+                        "and groups must be >= 1, padding >= 0 or EEGNN_PADDING_SAME)",
+                        stride, padding, dilation, groups);
+        return NULL;
+    }
+    if (padding == EEGNN_PADDING_SAME && stride != 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv1d: padding 'same' needs stride 1 (got %d), as in PyTorch", stride);
+        return NULL;
+    }
+    if (x->ndim != 3 || w->ndim != 3) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv1d: input %s and weight %s must be (B, C_in, T) and "
+                        "(C_out, C_in/groups, K)", sx, sw);
+        return NULL;
+    }
+    if (x->shape[1] % groups || w->shape[0] % groups || w->shape[1] != x->shape[1] / groups) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv1d: input %s, weight %s and groups %d do not match (expected weight "
+                        "(C_out, %d, K) with C_in and C_out divisible by groups)",
+                        sx, sw, groups, x->shape[1] / groups);
+        return NULL;
+    }
+    if (b && (b->ndim != 1 || b->shape[0] != w->shape[0])) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv1d: bias %s does not match weight %s (expected (%d))",
+                        eegnn_shape_str(b, sx, sizeof sx), sw, w->shape[0]);
+        return NULL;
+    }
+    span = dilation * (w->shape[2] - 1); /* input samples spanned by the kernel, minus one */
+    if (padding == EEGNN_PADDING_SAME) {
+        left = span / 2;
+        right = span - left;
+    } else {
+        left = right = padding;
+    }
+    if (x->shape[2] + left + right - span - 1 < 0) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv1d: input %s is shorter than the kernel %s (dilation %d, padding %d+%d)",
+                        sx, sw, dilation, left, right);
+        return NULL;
+    }
+    shape[0] = x->shape[0];
+    shape[1] = w->shape[0];
+    shape[2] = (x->shape[2] + left + right - span - 1) / stride + 1;
+    src[0] = x;
+    src[1] = w;
+    src[2] = b;
+    t = eegnn_graph_new_node(g, "conv1d", 3, shape, src, b ? 3 : 2);
+    if (!t) return NULL;
+    t->ip[0] = stride;
+    t->ip[1] = left;
+    t->ip[2] = dilation;
+    t->ip[3] = groups;
+    t->forward = eegnn__conv_forward;
+    t->backward = eegnn__conv_backward;
+    eegnn__conv_geom_of(t, &q);
+    /* per thread: sgemm workspace, col and dcol, partial dw and db */
+    scratch = q.work_floats + 2 * (size_t)q.cpg * q.k * q.tout + (size_t)q.cout * q.cpg * q.k + (size_t)q.cout;
+    eegnn_graph_reserve_scratch(g, scratch);
+    return t;
+}
 /* ======================== End file src/ops/conv.c ======================== */
 
 /* ======================== Begin file src/ops/pool.c ======================== */
-/* src/ops/pool.c: not written yet. */
+/* Pooling: avg_pool1d (count_include_pad=True), max_pool1d, global average
+ * pooling over time. Follows torch.nn.functional (ceil_mode=False). */
+
+/* ip: [0] kernel, [1] stride, [2] padding. */
+static eegnn_tensor *eegnn__pool1d(eegnn_graph *g, const char *op, eegnn_tensor *x, int kernel, int stride,
+                                   int padding) {
+    int shape[3], t_out;
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (stride == 0) stride = kernel;
+    if (x->ndim != 3) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: x %s must be (B, C, T)", op, eegnn__shp(x));
+        return NULL;
+    }
+    if (kernel < 1 || stride < 1 || padding < 0 || padding > kernel / 2) {
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "%s: x %s: kernel %d, stride %d, padding %d (need kernel >= 1, stride >= 1, "
+                        "0 <= padding <= kernel / 2)",
+                        op, eegnn__shp(x), kernel, stride, padding);
+        return NULL;
+    }
+    if (x->shape[2] + 2 * padding < kernel) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: x %s: kernel %d is longer than the padded input (%d samples)", op,
+                        eegnn__shp(x), kernel, x->shape[2] + 2 * padding);
+        return NULL;
+    }
+    t_out = (x->shape[2] + 2 * padding - kernel) / stride + 1;
+    shape[0] = x->shape[0];
+    shape[1] = x->shape[1];
+    shape[2] = t_out;
+    t = eegnn_graph_new_node(g, op, 3, shape, &x, 1);
+    if (!t) return NULL;
+    t->ip[0] = kernel;
+    t->ip[1] = stride;
+    t->ip[2] = padding;
+    return t;
+}
+
+static void eegnn__avg_pool1d_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const eegnn_tensor *x = t->src[0];
+    int k = t->ip[0], s = t->ip[1], p = t->ip[2];
+    int t_in = x->shape[2], t_out = t->shape[2], o, j;
+    size_t rows = (size_t)x->shape[0] * (size_t)x->shape[1], r;
+    float inv = 1.0f / (float)k;
+    (void)g;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x->data + r * (size_t)t_in;
+        float *yr = t->data + r * (size_t)t_out;
+        for (o = 0; o < t_out; o++) {
+            int start = o * s - p, lo = EEGNN__MAX(start, 0), hi = EEGNN__MIN(start + k, t_in);
+            float acc = 0.0f;
+            for (j = lo; j < hi; j++) acc += xr[j];
+            yr[o] = acc * inv;
+        }
+    }
+}
+
+static void eegnn__avg_pool1d_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *x = t->src[0];
+    int k = t->ip[0], s = t->ip[1], p = t->ip[2];
+    int t_in = x->shape[2], t_out = t->shape[2], o, j;
+    size_t rows = (size_t)x->shape[0] * (size_t)x->shape[1], r;
+    float inv = 1.0f / (float)k;
+    (void)g;
+    if (!x->grad) return;
+    for (r = 0; r < rows; r++) {
+        float *dx = x->grad + r * (size_t)t_in;
+        const float *dy = t->grad + r * (size_t)t_out;
+        for (o = 0; o < t_out; o++) {
+            int start = o * s - p, lo = EEGNN__MAX(start, 0), hi = EEGNN__MIN(start + k, t_in);
+            float d = dy[o] * inv;
+            for (j = lo; j < hi; j++) dx[j] += d;
+        }
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_avg_pool1d(eegnn_graph *g, eegnn_tensor *x, int kernel, int stride, int padding) {
+    eegnn_tensor *t = eegnn__pool1d(g, "avg_pool1d", x, kernel, stride, padding);
+    if (!t) return NULL;
+    t->forward = eegnn__avg_pool1d_fwd;
+    t->backward = eegnn__avg_pool1d_bwd;
+    return t;
+}
+
+/* iaux: (B, C, T_out) index into the input row of each window's maximum
+ * (the first one on ties, a NaN wins, as PyTorch's CPU kernel). */
+static void eegnn__max_pool1d_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const eegnn_tensor *x = t->src[0];
+    int k = t->ip[0], s = t->ip[1], p = t->ip[2];
+    int t_in = x->shape[2], t_out = t->shape[2], o, j;
+    size_t rows = (size_t)x->shape[0] * (size_t)x->shape[1], r;
+    (void)g;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x->data + r * (size_t)t_in;
+        float *yr = t->data + r * (size_t)t_out;
+        int32_t *ir = t->iaux + r * (size_t)t_out;
+        for (o = 0; o < t_out; o++) {
+            int start = o * s - p, lo = EEGNN__MAX(start, 0), hi = EEGNN__MIN(start + k, t_in);
+            int best = lo;
+            float mx = xr[lo];
+            for (j = lo + 1; j < hi; j++) {
+                float v = xr[j];
+                if (v > mx || (v != v && mx == mx)) {
+                    mx = v;
+                    best = j;
+                }
+            }
+            yr[o] = mx;
+            ir[o] = best;
+        }
+    }
+}
+
+static void eegnn__max_pool1d_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *x = t->src[0];
+    int t_in = x->shape[2], t_out = t->shape[2], o;
+    size_t rows = (size_t)x->shape[0] * (size_t)x->shape[1], r;
+    (void)g;
+    if (!x->grad) return;
+    for (r = 0; r < rows; r++) {
+        float *dx = x->grad + r * (size_t)t_in;
+        const float *dy = t->grad + r * (size_t)t_out;
+        const int32_t *ir = t->iaux + r * (size_t)t_out;
+        for (o = 0; o < t_out; o++) dx[ir[o]] += dy[o];
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_max_pool1d(eegnn_graph *g, eegnn_tensor *x, int kernel, int stride, int padding) {
+    eegnn_tensor *t = eegnn__pool1d(g, "max_pool1d", x, kernel, stride, padding);
+    if (!t) return NULL;
+    t->iaux = (int32_t *)eegnn_graph_alloc(g, t->numel * sizeof(int32_t));
+    if (!t->iaux) return NULL;
+    t->iaux_len = t->numel;
+    t->forward = eegnn__max_pool1d_fwd;
+    t->backward = eegnn__max_pool1d_bwd;
+    return t;
+}
+
+static void eegnn__global_avg_pool_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const eegnn_tensor *x = t->src[0];
+    size_t n = (size_t)x->shape[2], r, i;
+    (void)g;
+    for (r = 0; r < t->numel; r++) {
+        const float *xr = x->data + r * n;
+        float acc = 0.0f;
+        for (i = 0; i < n; i++) acc += xr[i];
+        t->data[r] = acc / (float)n;
+    }
+}
+
+static void eegnn__global_avg_pool_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *x = t->src[0];
+    size_t n = (size_t)x->shape[2], r, i;
+    (void)g;
+    if (!x->grad) return;
+    for (r = 0; r < t->numel; r++) {
+        float d = t->grad[r] / (float)n, *dx = x->grad + r * n;
+        for (i = 0; i < n; i++) dx[i] += d;
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_global_avg_pool(eegnn_graph *g, eegnn_tensor *x) {
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (x->ndim != 3) {
+        eegnn_set_error(EEGNN_ERR_ARG, "global_avg_pool: x %s must be (B, C, T)", eegnn__shp(x));
+        return NULL;
+    }
+    t = eegnn_graph_new_node(g, "global_avg_pool", 2, x->shape, &x, 1);
+    if (!t) return NULL;
+    t->forward = eegnn__global_avg_pool_fwd;
+    t->backward = eegnn__global_avg_pool_bwd;
+    return t;
+}
 /* ======================== End file src/ops/pool.c ======================== */
 
 /* ======================== Begin file src/ops/norm.c ======================== */
-/* src/ops/norm.c: not written yet. */
+/* Batch normalization (torch.nn.functional.batch_norm) over dimension 1 of
+ * x (B, C) or (B, C, T).
+ *
+ * Two nodes: "batch_norm_stats" (2, C) holds the mean and 1/sqrt(var + eps)
+ * that normalize the batch: the batch's statistics in train mode (or when
+ * there are no running statistics), which also updates the running ones, and
+ * the running statistics in eval mode. "batch_norm" then computes
+ * y = (x - mean) * invstd * weight + bias and carries the whole backward. */
+
+/* ip[0]: 1 when the last forward used batch statistics;
+ * fp[0]: momentum, fp[1]: eps; src: x, running_mean, running_var. */
+static void eegnn__bn_stats_channels(eegnn_tensor *t, int c0, int c1) {
+    const eegnn_tensor *x = t->src[0];
+    eegnn_tensor *rm = t->src[1], *rv = t->src[2];
+    int B = x->shape[0], C = x->shape[1], n, c;
+    size_t inner = eegnn__inner_size(x), i, count = (size_t)B * inner;
+    float momentum = t->fp[0], eps = t->fp[1];
+    float *mean = t->data, *invstd = t->data + C;
+    for (c = c0; c < c1; c++) {
+        double m = 0.0, v = 0.0;
+        if (!t->ip[0]) {
+            mean[c] = rm->data[c];
+            invstd[c] = (float)(1.0 / sqrt((double)rv->data[c] + (double)eps));
+            continue;
+        }
+        for (n = 0; n < B; n++) {
+            const float *xp = x->data + ((size_t)n * C + c) * inner;
+            for (i = 0; i < inner; i++) m += xp[i];
+        }
+        m /= (double)count;
+        for (n = 0; n < B; n++) {
+            const float *xp = x->data + ((size_t)n * C + c) * inner;
+            for (i = 0; i < inner; i++) {
+                double d = (double)xp[i] - m;
+                v += d * d;
+            }
+        }
+        mean[c] = (float)m;
+        invstd[c] = (float)(1.0 / sqrt(v / (double)count + (double)eps));
+        if (rm) {
+            double unbiased = count > 1 ? v / (double)(count - 1) : v;
+            rm->data[c] = (float)((1.0 - momentum) * (double)rm->data[c] + momentum * m);
+            rv->data[c] = (float)((1.0 - momentum) * (double)rv->data[c] + momentum * unbiased);
+        }
+    }
+}
+
+/* Channels are split over the graph's threads (each channel is handled by
+ * one task, so results do not depend on the thread count). */
+typedef void (*eegnn__channel_fn)(eegnn_tensor *t, int c0, int c1);
+
+typedef struct {
+    eegnn_tensor *t;
+    eegnn__channel_fn fn;
+    int C;
+} eegnn__channel_ctx;
+
+static void eegnn__channel_task(void *ctx, int task, int n_tasks) {
+    eegnn__channel_ctx *c = (eegnn__channel_ctx *)ctx;
+    c->fn(c->t, (int)((int64_t)c->C * task / n_tasks), (int)((int64_t)c->C * (task + 1) / n_tasks));
+}
+
+static void eegnn__run_channels(eegnn_graph *g, eegnn_tensor *t, int C, size_t work, eegnn__channel_fn fn) {
+    eegnn__channel_ctx c;
+    int n_tasks = EEGNN__MIN(eegnn_graph_n_threads(g), C);
+    if (work < 16384 || n_tasks <= 1 || !eegnn_graph_pool(g)) {
+        fn(t, 0, C);
+        return;
+    }
+    c.t = t;
+    c.fn = fn;
+    c.C = C;
+    eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__channel_task, &c);
+}
+
+static void eegnn__bn_stats_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    t->ip[0] = eegnn_graph_training(g) || !t->src[1];
+    eegnn__run_channels(g, t, t->src[0]->shape[1], t->src[0]->numel, eegnn__bn_stats_channels);
+}
+
+/* src: x, stats, then weight and bias when present at src[ip[1]], src[ip[2]]
+ * (index -1 when absent). */
+static void eegnn__bn_fwd_channels(eegnn_tensor *t, int c0, int c1) {
+    const eegnn_tensor *x = t->src[0], *st = t->src[1];
+    const float *w = t->ip[1] >= 0 ? t->src[t->ip[1]]->data : NULL;
+    const float *b = t->ip[2] >= 0 ? t->src[t->ip[2]]->data : NULL;
+    int B = x->shape[0], C = x->shape[1], n, c;
+    size_t inner = eegnn__inner_size(x), i;
+    for (n = 0; n < B; n++)
+        for (c = c0; c < c1; c++) {
+            size_t off = ((size_t)n * C + c) * inner;
+            float scale = st->data[C + c] * (w ? w[c] : 1.0f);
+            float shift = (b ? b[c] : 0.0f) - st->data[c] * scale;
+            for (i = 0; i < inner; i++) t->data[off + i] = x->data[off + i] * scale + shift;
+        }
+}
+
+static void eegnn__bn_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__run_channels(g, t, t->shape[1], t->numel, eegnn__bn_fwd_channels);
+}
+
+static void eegnn__bn_bwd_channels(eegnn_tensor *t, int c0, int c1) {
+    eegnn_tensor *x = t->src[0], *st = t->src[1];
+    eegnn_tensor *wt = t->ip[1] >= 0 ? t->src[t->ip[1]] : NULL;
+    eegnn_tensor *bt = t->ip[2] >= 0 ? t->src[t->ip[2]] : NULL;
+    int B = x->shape[0], C = x->shape[1], n, c, batch_stats = st->ip[0];
+    size_t inner = eegnn__inner_size(x), i, count = (size_t)B * inner;
+    for (c = c0; c < c1; c++) {
+        float mean = st->data[c], invstd = st->data[C + c], w = wt ? wt->data[c] : 1.0f;
+        double sum_dy = 0.0, sum_dy_xhat = 0.0;
+        for (n = 0; n < B; n++) {
+            size_t off = ((size_t)n * C + c) * inner;
+            for (i = 0; i < inner; i++) {
+                double dy = t->grad[off + i];
+                sum_dy += dy;
+                sum_dy_xhat += dy * ((double)x->data[off + i] - mean) * invstd;
+            }
+        }
+        if (wt && wt->grad) wt->grad[c] += (float)sum_dy_xhat;
+        if (bt && bt->grad) bt->grad[c] += (float)sum_dy;
+        if (!x->grad) continue;
+        if (batch_stats) {
+            /* dx = w * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)), written as
+             * a * dy + b * (x - mean) + c */
+            double k = (double)w * invstd, mdy = sum_dy / (double)count, mdx = sum_dy_xhat / (double)count;
+            float a = (float)k, bx = (float)(-k * mdx * invstd), c0 = (float)(-k * mdy);
+            for (n = 0; n < B; n++) {
+                size_t off = ((size_t)n * C + c) * inner;
+                const float *xp = x->data + off, *dy = t->grad + off;
+                float *dx = x->grad + off;
+                for (i = 0; i < inner; i++) dx[i] += a * dy[i] + bx * (xp[i] - mean) + c0;
+            }
+        } else {
+            float k = w * invstd;
+            for (n = 0; n < B; n++) {
+                size_t off = ((size_t)n * C + c) * inner;
+                for (i = 0; i < inner; i++) x->grad[off + i] += t->grad[off + i] * k;
+            }
+        }
+    }
+}
+
+static void eegnn__bn_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__run_channels(g, t, t->shape[1], t->numel, eegnn__bn_bwd_channels);
+}
+
+static int eegnn__is_channel_vec(const eegnn_tensor *v, int C) {
+    return !v || (v->ndim == 1 && v->shape[0] == C);
+}
+
+EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *weight,
+                                         eegnn_tensor *bias, eegnn_tensor *running_mean,
+                                         eegnn_tensor *running_var, float momentum, float eps) {
+    eegnn_tensor *src[4], *stats, *t;
+    int shape[2], C, n_src = 0;
+    if (!g || !x) return NULL;
+    if (x->ndim != 2 && x->ndim != 3) {
+        eegnn_set_error(EEGNN_ERR_ARG, "batch_norm: x %s must be (B, C) or (B, C, T)", eegnn__shp(x));
+        return NULL;
+    }
+    C = x->shape[1];
+    if (!eegnn__is_channel_vec(weight, C) || !eegnn__is_channel_vec(bias, C) ||
+        !eegnn__is_channel_vec(running_mean, C) || !eegnn__is_channel_vec(running_var, C)) {
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "batch_norm: x %s needs weight, bias, running_mean, running_var of (%d) or NULL; got %s, "
+                        "%s, %s, %s",
+                        eegnn__shp(x), C, weight ? eegnn__shp(weight) : "NULL", bias ? eegnn__shp(bias) : "NULL",
+                        running_mean ? eegnn__shp(running_mean) : "NULL",
+                        running_var ? eegnn__shp(running_var) : "NULL");
+        return NULL;
+    }
+    if (!running_mean != !running_var) {
+        eegnn_set_error(EEGNN_ERR_ARG, "batch_norm: x %s: running_mean and running_var must both be given or "
+                        "both be NULL", eegnn__shp(x));
+        return NULL;
+    }
+    if (!(eps >= 0.0f) || !(momentum >= 0.0f && momentum <= 1.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "batch_norm: x %s: eps %g must be >= 0 and momentum %g in [0, 1]",
+                        eegnn__shp(x), (double)eps, (double)momentum);
+        return NULL;
+    }
+    src[n_src++] = x;
+    if (running_mean) {
+        src[n_src++] = running_mean;
+        src[n_src++] = running_var;
+    }
+    shape[0] = 2;
+    shape[1] = C;
+    stats = eegnn_graph_new_node(g, "batch_norm_stats", 2, shape, src, n_src);
+    if (!stats) return NULL;
+    stats->grad = NULL; /* constant for autodiff: batch_norm differentiates through it */
+    if (!running_mean) stats->src[1] = stats->src[2] = NULL;
+    stats->fp[0] = momentum;
+    stats->fp[1] = eps;
+    stats->forward = eegnn__bn_stats_fwd;
+
+    n_src = 0;
+    src[n_src++] = x;
+    src[n_src++] = stats;
+    if (weight) src[n_src++] = weight;
+    if (bias) src[n_src++] = bias;
+    t = eegnn_graph_new_node(g, "batch_norm", x->ndim, x->shape, src, n_src);
+    if (!t) return NULL;
+    t->ip[1] = weight ? 2 : -1;
+    t->ip[2] = bias ? (weight ? 3 : 2) : -1;
+    t->fp[0] = momentum;
+    t->fp[1] = eps;
+    t->forward = eegnn__bn_fwd;
+    t->backward = eegnn__bn_bwd;
+    return t;
+}
 /* ======================== End file src/ops/norm.c ======================== */
 
 /* ======================== Begin file src/ops/loss.c ======================== */
-/* src/ops/loss.c: not written yet. */
+/* Losses with reduction "mean", each a 0-D node (torch.nn.functional
+ * mse_loss, l1_loss, binary_cross_entropy_with_logits, cross_entropy).
+ * Sums are accumulated in double. Gradients flow to both prediction and
+ * target where PyTorch defines one (not to class indices or class weights). */
+
+static eegnn_tensor *eegnn__pair_loss(eegnn_graph *g, const char *op, eegnn_tensor *pred, eegnn_tensor *target,
+                                      eegnn_op_fn fwd, eegnn_op_fn bwd) {
+    eegnn_tensor *src[2], *t;
+    if (!g || !pred || !target) return NULL;
+    if (!eegnn__same_shape(pred, target)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: prediction %s and target %s must have the same shape", op,
+                        eegnn__shp(pred), eegnn__shp(target));
+        return NULL;
+    }
+    src[0] = pred;
+    src[1] = target;
+    t = eegnn_graph_new_node(g, op, 0, NULL, src, 2);
+    if (!t) return NULL;
+    t->forward = fwd;
+    t->backward = bwd;
+    return t;
+}
+
+static void eegnn__mse_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *p = t->src[0]->data, *y = t->src[1]->data;
+    size_t i, n = t->src[0]->numel;
+    double s = 0.0;
+    (void)g;
+    for (i = 0; i < n; i++) {
+        double d = (double)p[i] - (double)y[i];
+        s += d * d;
+    }
+    t->data[0] = (float)(s / (double)n);
+}
+
+static void eegnn__mse_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *p = t->src[0], *y = t->src[1];
+    size_t i, n = p->numel;
+    float k = 2.0f * t->grad[0] / (float)n;
+    (void)g;
+    for (i = 0; i < n; i++) {
+        float d = k * (p->data[i] - y->data[i]);
+        if (p->grad) p->grad[i] += d;
+        if (y->grad) y->grad[i] -= d;
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_mse_loss(eegnn_graph *g, eegnn_tensor *pred, eegnn_tensor *target) {
+    return eegnn__pair_loss(g, "mse_loss", pred, target, eegnn__mse_fwd, eegnn__mse_bwd);
+}
+
+static void eegnn__l1_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *p = t->src[0]->data, *y = t->src[1]->data;
+    size_t i, n = t->src[0]->numel;
+    double s = 0.0;
+    (void)g;
+    for (i = 0; i < n; i++) s += fabs((double)p[i] - (double)y[i]);
+    t->data[0] = (float)(s / (double)n);
+}
+
+/* d|p - y|/dp = sign(p - y), with sign(0) = 0 as torch.sign. */
+static void eegnn__l1_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *p = t->src[0], *y = t->src[1];
+    size_t i, n = p->numel;
+    float k = t->grad[0] / (float)n;
+    (void)g;
+    for (i = 0; i < n; i++) {
+        float diff = p->data[i] - y->data[i];
+        float d = diff > 0.0f ? k : (diff < 0.0f ? -k : (diff == 0.0f ? 0.0f : diff));
+        if (p->grad) p->grad[i] += d;
+        if (y->grad) y->grad[i] -= d;
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_l1_loss(eegnn_graph *g, eegnn_tensor *pred, eegnn_tensor *target) {
+    return eegnn__pair_loss(g, "l1_loss", pred, target, eegnn__l1_fwd, eegnn__l1_bwd);
+}
+
+/* loss_i = max(x, 0) - x * y + log(1 + exp(-|x|)). */
+static void eegnn__bce_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *x = t->src[0]->data, *y = t->src[1]->data;
+    size_t i, n = t->src[0]->numel;
+    double s = 0.0;
+    (void)g;
+    for (i = 0; i < n; i++) {
+        double v = x[i];
+        s += (v > 0.0 ? v : 0.0) - v * (double)y[i] + log1p(exp(-fabs(v)));
+    }
+    t->data[0] = (float)(s / (double)n);
+}
+
+/* dx = sigmoid(x) - y, dy = -x (each / n). */
+static void eegnn__bce_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *x = t->src[0], *y = t->src[1];
+    size_t i, n = x->numel;
+    double k = (double)t->grad[0] / (double)n;
+    (void)g;
+    for (i = 0; i < n; i++) {
+        double v = x->data[i], sig;
+        if (v >= 0.0) {
+            sig = 1.0 / (1.0 + exp(-v));
+        } else {
+            double e = exp(v);
+            sig = e / (1.0 + e);
+        }
+        if (x->grad) x->grad[i] += (float)(k * (sig - (double)y->data[i]));
+        if (y->grad) y->grad[i] -= (float)(k * v);
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_bce_with_logits_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target) {
+    return eegnn__pair_loss(g, "bce_with_logits_loss", logits, target, eegnn__bce_fwd, eegnn__bce_bwd);
+}
+
+/* ---- cross_entropy ----------------------------------------------------------
+ * src: logits (B, K), target (B), class_weight (K) or absent;
+ * aux: (B) log-sum-exp of each row; fp[0]: sum of the weights of the
+ * targets (the mean's denominator). A target that is not an integer in
+ * [0, K) makes the loss and its gradient NaN. */
+
+static int eegnn__ce_class(float v, int K) {
+    if (!(v >= 0.0f && v < (float)K) || v != floorf(v)) return -1;
+    return (int)v;
+}
+
+static void eegnn__ce_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const eegnn_tensor *x = t->src[0], *y = t->src[1], *w = t->src[2];
+    int B = x->shape[0], K = x->shape[1], n, k;
+    double num = 0.0, den = 0.0;
+    (void)g;
+    for (n = 0; n < B; n++) {
+        const float *xr = x->data + (size_t)n * K;
+        int cls = eegnn__ce_class(y->data[n], K);
+        double mx = xr[0], s = 0.0, lse, wn;
+        for (k = 1; k < K; k++)
+            if (xr[k] > mx) mx = xr[k];
+        for (k = 0; k < K; k++) s += exp((double)xr[k] - mx);
+        lse = mx + log(s);
+        t->aux[n] = (float)lse;
+        if (cls < 0) {
+            num = NAN;
+            continue;
+        }
+        wn = w ? (double)w->data[cls] : 1.0;
+        num += wn * (lse - (double)xr[cls]);
+        den += wn;
+    }
+    t->fp[0] = (float)den;
+    t->data[0] = (float)(num / den);
+}
+
+/* dx[n, k] = w[y_n] / den * (softmax(x_n)[k] - [k == y_n]). */
+static void eegnn__ce_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *x = t->src[0], *y = t->src[1], *w = t->src[2];
+    int B = x->shape[0], K = x->shape[1], n, k;
+    double scale = (double)t->grad[0] / (double)t->fp[0];
+    (void)g;
+    if (!x->grad) return;
+    for (n = 0; n < B; n++) {
+        const float *xr = x->data + (size_t)n * K;
+        float *dr = x->grad + (size_t)n * K;
+        int cls = eegnn__ce_class(y->data[n], K);
+        double c;
+        if (cls < 0) {
+            for (k = 0; k < K; k++) dr[k] = NAN;
+            continue;
+        }
+        c = scale * (w ? (double)w->data[cls] : 1.0);
+        for (k = 0; k < K; k++) {
+            double p = exp((double)xr[k] - (double)t->aux[n]);
+            dr[k] += (float)(c * (p - (k == cls ? 1.0 : 0.0)));
+        }
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target,
+                                                 eegnn_tensor *class_weight) {
+    eegnn_tensor *src[3], *t;
+    int n_src = 2;
+    if (!g || !logits || !target) return NULL;
+    if (logits->ndim != 2 || target->ndim != 1 || target->shape[0] != logits->shape[0]) {
+        eegnn_set_error(EEGNN_ERR_ARG, "cross_entropy_loss: logits %s must be (B, K) and target %s (B)",
+                        eegnn__shp(logits), eegnn__shp(target));
+        return NULL;
+    }
+    if (class_weight && (class_weight->ndim != 1 || class_weight->shape[0] != logits->shape[1])) {
+        eegnn_set_error(EEGNN_ERR_ARG, "cross_entropy_loss: logits %s: class_weight %s must be (%d)",
+                        eegnn__shp(logits), eegnn__shp(class_weight), logits->shape[1]);
+        return NULL;
+    }
+    src[0] = logits;
+    src[1] = target;
+    if (class_weight) src[n_src++] = class_weight;
+    t = eegnn_graph_new_node(g, "cross_entropy_loss", 0, NULL, src, n_src);
+    if (!t) return NULL;
+    t->aux = (float *)eegnn_graph_alloc(g, (size_t)logits->shape[0] * sizeof(float));
+    if (!t->aux) return NULL;
+    t->aux_len = (size_t)logits->shape[0];
+    t->forward = eegnn__ce_fwd;
+    t->backward = eegnn__ce_bwd;
+    return t;
+}
 /* ======================== End file src/ops/loss.c ======================== */
 
 /* ======================== Begin file src/nn/nn.c ======================== */
-/* src/nn/nn.c: not written yet. */
+/* Layers with PyTorch's default initialisation, and the built-in models. */
+
+/* "<prefix>.<leaf>" into buf (prefix NULL or "": just the leaf). */
+static const char *eegnn__param_name(char *buf, const char *prefix, const char *leaf) {
+    if (prefix && *prefix) snprintf(buf, EEGNN_NAME_MAX, "%s.%s", prefix, leaf);
+    else snprintf(buf, EEGNN_NAME_MAX, "%s", leaf);
+    return buf;
+}
+
+EEGNN_API void eegnn_nn_init_uniform(eegnn_graph *g, eegnn_tensor *t, float bound) {
+    eegnn_rng *rng;
+    size_t i;
+    if (!g || !t) return;
+    rng = eegnn_graph_rng(g);
+    for (i = 0; i < t->numel; i++) t->data[i] = bound * (2.0f * eegnn_rng_uniform(rng) - 1.0f);
+}
+
+/* New parameter "<prefix>.<leaf>" of the given shape, unless the name is taken. */
+static eegnn_tensor *eegnn__nn_param(eegnn_graph *g, const char *layer, const char *prefix, const char *leaf,
+                                     int ndim, const int *shape) {
+    char name[EEGNN_NAME_MAX];
+    eegnn__param_name(name, prefix, leaf);
+    if (eegnn_graph_find(g, name)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: a tensor named '%s' already exists (give each layer its own prefix)",
+                        layer, name);
+        return NULL;
+    }
+    return eegnn_param(g, name, ndim, shape);
+}
+
+EEGNN_API eegnn_tensor *eegnn_nn_linear(eegnn_graph *g, eegnn_tensor *x, int in_features, int out_features,
+                                        int bias, const char *prefix) {
+    eegnn_tensor *w, *b = NULL;
+    int ws[2];
+    float bound;
+    if (!g || !x) return NULL;
+    if (x->ndim < 1 || x->shape[x->ndim - 1] != in_features || out_features <= 0) {
+        char s[64];
+        eegnn_set_error(EEGNN_ERR_ARG, "linear '%s': input %s does not end in in_features=%d (out_features=%d)",
+                        prefix ? prefix : "", eegnn_shape_str(x, s, sizeof s), in_features, out_features);
+        return NULL;
+    }
+    ws[0] = out_features;
+    ws[1] = in_features;
+    w = eegnn__nn_param(g, "linear", prefix, "weight", 2, ws);
+    if (!w) return NULL;
+    bound = (float)(1.0 / sqrt((double)in_features));
+    eegnn_nn_init_uniform(g, w, bound);
+    if (bias) {
+        b = eegnn__nn_param(g, "linear", prefix, "bias", 1, &out_features);
+        if (!b) return NULL;
+        eegnn_nn_init_uniform(g, b, bound);
+    }
+    return eegnn_linear(g, x, w, b);
+}
+
+EEGNN_API eegnn_tensor *eegnn_nn_conv1d(eegnn_graph *g, eegnn_tensor *x, int in_channels, int out_channels,
+                                        int kernel_size, int bias, const eegnn_conv1d_params *p,
+                                        const char *prefix) {
+    eegnn_tensor *w, *b = NULL;
+    int ws[3], groups = p && p->groups > 0 ? p->groups : 1;
+    float bound;
+    if (!g || !x) return NULL;
+    if (x->ndim != 3 || x->shape[1] != in_channels || out_channels <= 0 || kernel_size <= 0 ||
+        in_channels % groups || out_channels % groups) {
+        char s[64];
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "conv1d '%s': input %s, in_channels=%d, out_channels=%d, kernel_size=%d, groups=%d "
+                        "(expected (batch, in_channels, time) and channels divisible by groups)",
+                        prefix ? prefix : "", eegnn_shape_str(x, s, sizeof s), in_channels, out_channels,
+                        kernel_size, groups);
+        return NULL;
+    }
+    ws[0] = out_channels;
+    ws[1] = in_channels / groups;
+    ws[2] = kernel_size;
+    w = eegnn__nn_param(g, "conv1d", prefix, "weight", 3, ws);
+    if (!w) return NULL;
+    bound = (float)(1.0 / sqrt((double)ws[1] * (double)kernel_size));
+    eegnn_nn_init_uniform(g, w, bound);
+    if (bias) {
+        b = eegnn__nn_param(g, "conv1d", prefix, "bias", 1, &out_channels);
+        if (!b) return NULL;
+        eegnn_nn_init_uniform(g, b, bound);
+    }
+    return eegnn_conv1d(g, x, w, b, p);
+}
+
+EEGNN_API eegnn_tensor *eegnn_nn_batch_norm1d(eegnn_graph *g, eegnn_tensor *x, int num_features, float momentum,
+                                              float eps, const char *prefix) {
+    eegnn_tensor *w, *b, *rm, *rv;
+    char name[EEGNN_NAME_MAX];
+    int c;
+    if (!g || !x) return NULL;
+    if ((x->ndim != 2 && x->ndim != 3) || x->shape[1] != num_features) {
+        char s[64];
+        eegnn_set_error(EEGNN_ERR_ARG, "batch_norm1d '%s': input %s, expected (batch, %d) or (batch, %d, time)",
+                        prefix ? prefix : "", eegnn_shape_str(x, s, sizeof s), num_features, num_features);
+        return NULL;
+    }
+    if (momentum == 0.0f) momentum = 0.1f;
+    if (eps == 0.0f) eps = 1e-5f;
+    w = eegnn__nn_param(g, "batch_norm1d", prefix, "weight", 1, &num_features);
+    b = w ? eegnn__nn_param(g, "batch_norm1d", prefix, "bias", 1, &num_features) : NULL;
+    if (!b) return NULL;
+    rm = eegnn_buffer(g, eegnn__param_name(name, prefix, "running_mean"), 1, &num_features);
+    rv = rm ? eegnn_buffer(g, eegnn__param_name(name, prefix, "running_var"), 1, &num_features) : NULL;
+    if (!rv) return NULL;
+    for (c = 0; c < num_features; c++) {
+        w->data[c] = 1.0f;
+        rv->data[c] = 1.0f;
+    }
+    return eegnn_batch_norm(g, x, w, b, rm, rv, momentum, eps);
+}
+
+/* Resolves n_chans / n_times / n_outputs against x (B, C, T). */
+static eegnn_status eegnn__model_shape(const char *model, eegnn_tensor *x, const eegnn_model_config *cfg,
+                                       eegnn_model_config *c) {
+    char s[64];
+    memset(c, 0, sizeof *c);
+    if (cfg) *c = *cfg;
+    if (x->ndim != 3)
+        return eegnn_set_error(EEGNN_ERR_ARG, "model '%s': input %s, expected (batch, n_chans, n_times)", model,
+                               eegnn_shape_str(x, s, sizeof s));
+    if (!c->n_chans) c->n_chans = x->shape[1];
+    if (!c->n_times) c->n_times = x->shape[2];
+    if (!c->n_outputs) c->n_outputs = 1;
+    if (c->n_chans != x->shape[1] || c->n_times != x->shape[2] || c->n_outputs < 0)
+        return eegnn_set_error(EEGNN_ERR_ARG, "model '%s': input %s does not match n_chans=%d, n_times=%d "
+                                              "(n_outputs=%d)",
+                               model, eegnn_shape_str(x, s, sizeof s), c->n_chans, c->n_times, c->n_outputs);
+    if (c->drop_prob == 0.0f) c->drop_prob = 0.5f;
+    if (c->drop_prob >= 1.0f)
+        return eegnn_set_error(EEGNN_ERR_ARG, "model '%s': drop_prob %g must be below 1", model,
+                               (double)c->drop_prob);
+    return EEGNN_OK;
+}
+
+EEGNN_API eegnn_tensor *eegnn_model_cnn(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
+    eegnn_model_config c;
+    eegnn_tensor *h;
+    int f, k;
+    if (!g || !x || eegnn__model_shape("cnn", x, cfg, &c)) return NULL;
+    f = c.n_filters > 0 ? c.n_filters : 64;
+    k = c.kernel_size > 0 ? c.kernel_size : 7;
+    if (c.n_times < 2 * (k - 1) + 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "model 'cnn': n_times=%d is shorter than two kernels of %d samples",
+                        c.n_times, k);
+        return NULL;
+    }
+    h = eegnn_relu(g, eegnn_nn_conv1d(g, x, c.n_chans, f, k, 1, NULL, "conv1"));
+    h = eegnn_relu(g, eegnn_nn_conv1d(g, h, f, f, k, 1, NULL, "conv2"));
+    h = eegnn_global_avg_pool(g, h);
+    return eegnn_nn_linear(g, h, f, c.n_outputs, 1, "final_layer");
+}
+
+EEGNN_API eegnn_tensor *eegnn_model_mlp(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
+    eegnn_model_config c;
+    eegnn_tensor *h;
+    int hidden;
+    if (!g || !x || eegnn__model_shape("mlp", x, cfg, &c)) return NULL;
+    hidden = c.hidden > 0 ? c.hidden : 256;
+    h = eegnn_flatten(g, x);
+    h = eegnn_relu(g, eegnn_nn_linear(g, h, c.n_chans * c.n_times, hidden, 1, "fc1"));
+    if (c.drop_prob > 0.0f) h = eegnn_dropout(g, h, c.drop_prob);
+    return eegnn_nn_linear(g, h, hidden, c.n_outputs, 1, "final_layer");
+}
+
+EEGNN_API eegnn_tensor *eegnn_model_shallow(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
+    eegnn_model_config c;
+    eegnn_tensor *h;
+    int f, k, pool, stride, t_conv, t_pool;
+    if (!g || !x || eegnn__model_shape("shallow", x, cfg, &c)) return NULL;
+    f = c.n_filters > 0 ? c.n_filters : 40;
+    k = c.kernel_size > 0 ? c.kernel_size : 25;
+    pool = c.pool_size > 0 ? c.pool_size : 75;
+    stride = c.pool_stride > 0 ? c.pool_stride : 15;
+    t_conv = c.n_times - k + 1;
+    if (t_conv < pool) {
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "model 'shallow': n_times=%d is shorter than kernel_size - 1 + pool_size = %d samples",
+                        c.n_times, k - 1 + pool);
+        return NULL;
+    }
+    t_pool = (t_conv - pool) / stride + 1;
+    h = eegnn_nn_conv1d(g, x, c.n_chans, f, k, 0, NULL, "conv_time_spat");
+    h = eegnn_elu(g, eegnn_nn_batch_norm1d(g, h, f, 0.1f, 1e-5f, "bnorm"), 1.0f);
+    h = eegnn_avg_pool1d(g, h, pool, stride, 0);
+    if (c.drop_prob > 0.0f) h = eegnn_dropout(g, h, c.drop_prob);
+    h = eegnn_flatten(g, h);
+    return eegnn_nn_linear(g, h, f * t_pool, c.n_outputs, 1, "final_layer");
+}
+
+EEGNN_API eegnn_tensor *eegnn_model_build(eegnn_graph *g, const char *name, eegnn_tensor *x,
+                                          const eegnn_model_config *cfg) {
+    if (!g || !x) return NULL;
+    if (name && !strcmp(name, "cnn")) return eegnn_model_cnn(g, x, cfg);
+    if (name && !strcmp(name, "mlp")) return eegnn_model_mlp(g, x, cfg);
+    if (name && !strcmp(name, "shallow")) return eegnn_model_shallow(g, x, cfg);
+    eegnn_set_error(EEGNN_ERR_NOT_FOUND, "unknown model '%s' (known: cnn, mlp, shallow)", name ? name : "(null)");
+    return NULL;
+}
 /* ======================== End file src/nn/nn.c ======================== */
 
 /* ======================== Begin file src/optim/optim.c ======================== */
-/* src/optim/optim.c: not written yet. */
+/* Optimizers and learning-rate schedules (torch.optim, PyTorch 1.13). */
+
+struct eegnn_optimizer {
+    eegnn_graph *graph;
+    eegnn_optimizer_config cfg; /* resolved: defaults filled in, negatives turned into 0 */
+    int n_params;
+    eegnn_tensor **params; /* (n_params) */
+    float **state1;        /* (n_params) first state per parameter: exp_avg or momentum_buffer */
+    float **state2;        /* (n_params) exp_avg_sq or exp_inf; NULL for SGD */
+    float **state3;        /* (n_params) max_exp_avg_sq with amsgrad; NULL otherwise */
+    float *state;          /* one block holding every state array */
+    long step;
+};
+
+static float eegnn__opt_default(float v, float dflt) {
+    if (v == 0.0f) return dflt;
+    return v < 0.0f ? 0.0f : v;
+}
+
+EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_optimizer_config *cfg) {
+    eegnn_optimizer_config c;
+    eegnn_optimizer *opt;
+    int i, n = 0, n_states;
+    size_t total = 0, off = 0;
+    if (!g) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: graph is NULL");
+        return NULL;
+    }
+    memset(&c, 0, sizeof c);
+    if (cfg) c = *cfg;
+    if (c.type != EEGNN_OPTIM_ADAMW && c.type != EEGNN_OPTIM_ADAM && c.type != EEGNN_OPTIM_SGD &&
+        c.type != EEGNN_OPTIM_ADAMAX) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: unknown optimizer type %d", (int)c.type);
+        return NULL;
+    }
+    if (c.lr < 0.0f || !(c.lr == c.lr) || c.eps < 0.0f || c.momentum < 0.0f || c.dampening < 0.0f) {
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "eegnn_optimizer_create: invalid lr %g, eps %g, momentum %g or dampening %g "
+                        "(each must be >= 0)",
+                        (double)c.lr, (double)c.eps, (double)c.momentum, (double)c.dampening);
+        return NULL;
+    }
+    if (c.lr == 0.0f) c.lr = c.type == EEGNN_OPTIM_ADAMAX ? 2e-3f : 1e-3f;
+    c.weight_decay = eegnn__opt_default(c.weight_decay, c.type == EEGNN_OPTIM_ADAMW ? 1e-2f : 0.0f);
+    c.beta1 = eegnn__opt_default(c.beta1, 0.9f);
+    c.beta2 = eegnn__opt_default(c.beta2, 0.999f);
+    if (c.eps == 0.0f) c.eps = 1e-8f;
+    if (c.beta1 >= 1.0f || c.beta2 >= 1.0f) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: betas (%g, %g) must lie in [0, 1)",
+                        (double)c.beta1, (double)c.beta2);
+        return NULL;
+    }
+    if (c.type == EEGNN_OPTIM_SGD && c.nesterov && (c.momentum <= 0.0f || c.dampening != 0.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: Nesterov momentum requires a momentum and "
+                                       "zero dampening");
+        return NULL;
+    }
+    if (c.type != EEGNN_OPTIM_ADAM && c.type != EEGNN_OPTIM_ADAMW) c.amsgrad = 0;
+    for (i = 0; i < eegnn_graph_n_params(g); i++)
+        if (!(eegnn_graph_param(g, i)->flags & EEGNN_TENSOR_FROZEN)) n++;
+    if (n == 0) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: the graph has no trainable parameters");
+        return NULL;
+    }
+    n_states = c.type == EEGNN_OPTIM_SGD ? (c.momentum > 0.0f) : 2 + (c.amsgrad != 0);
+
+    opt = (eegnn_optimizer *)eegnn__calloc(1, sizeof *opt);
+    if (!opt) return NULL;
+    opt->graph = g;
+    opt->cfg = c;
+    opt->n_params = n;
+    opt->params = (eegnn_tensor **)eegnn__calloc((size_t)n, sizeof(eegnn_tensor *));
+    opt->state1 = (float **)eegnn__calloc((size_t)n, sizeof(float *));
+    opt->state2 = (float **)eegnn__calloc((size_t)n, sizeof(float *));
+    opt->state3 = (float **)eegnn__calloc((size_t)n, sizeof(float *));
+    if (!opt->params || !opt->state1 || !opt->state2 || !opt->state3) {
+        eegnn_optimizer_free(opt);
+        return NULL;
+    }
+    n = 0;
+    for (i = 0; i < eegnn_graph_n_params(g); i++) {
+        eegnn_tensor *p = eegnn_graph_param(g, i);
+        if (p->flags & EEGNN_TENSOR_FROZEN) continue;
+        opt->params[n++] = p;
+        total += p->numel * (size_t)n_states;
+    }
+    if (total) {
+        opt->state = (float *)eegnn__calloc(total, sizeof(float));
+        if (!opt->state) {
+            eegnn_optimizer_free(opt);
+            return NULL;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        size_t m = opt->params[i]->numel;
+        if (n_states >= 1) opt->state1[i] = opt->state + off, off += m;
+        if (n_states >= 2) opt->state2[i] = opt->state + off, off += m;
+        if (n_states >= 3) opt->state3[i] = opt->state + off, off += m;
+    }
+    return opt;
+}
+
+EEGNN_API void eegnn_optimizer_free(eegnn_optimizer *opt) {
+    if (!opt) return;
+    EEGNN_FREE(opt->params);
+    EEGNN_FREE(opt->state1);
+    EEGNN_FREE(opt->state2);
+    EEGNN_FREE(opt->state3);
+    EEGNN_FREE(opt->state);
+    EEGNN_FREE(opt);
+}
+
+EEGNN_API void eegnn_optimizer_reset(eegnn_optimizer *opt) {
+    int i, n_states;
+    size_t total = 0;
+    if (!opt) return;
+    n_states = opt->cfg.type == EEGNN_OPTIM_SGD ? (opt->cfg.momentum > 0.0f) : 2 + (opt->cfg.amsgrad != 0);
+    for (i = 0; i < opt->n_params; i++) total += opt->params[i]->numel * (size_t)n_states;
+    if (total) memset(opt->state, 0, total * sizeof(float));
+    opt->step = 0;
+}
+
+EEGNN_API void eegnn_optimizer_zero_grad(eegnn_optimizer *opt) {
+    int i;
+    if (!opt) return;
+    for (i = 0; i < opt->n_params; i++)
+        if (opt->params[i]->grad) memset(opt->params[i]->grad, 0, opt->params[i]->numel * sizeof(float));
+}
+
+EEGNN_API void eegnn_optimizer_set_lr(eegnn_optimizer *opt, float lr) {
+    if (opt) opt->cfg.lr = lr;
+}
+EEGNN_API float eegnn_optimizer_get_lr(const eegnn_optimizer *opt) { return opt ? opt->cfg.lr : 0.0f; }
+EEGNN_API long eegnn_optimizer_step_count(const eegnn_optimizer *opt) { return opt ? opt->step : 0; }
+EEGNN_API int eegnn_optimizer_n_params(const eegnn_optimizer *opt) { return opt ? opt->n_params : 0; }
+
+/* torch.optim.SGD: d = g + wd * p; with momentum, buf = d on the first step,
+ * else buf = momentum * buf + (1 - dampening) * d; d = nesterov ? d + momentum * buf : buf;
+ * p -= lr * d. */
+static void eegnn__sgd_update(const eegnn_optimizer_config *c, float wd, int first, float *p, const float *g,
+                              float *buf, size_t n) {
+    size_t j;
+    float lr = c->lr, mom = c->momentum, damp = 1.0f - c->dampening;
+    for (j = 0; j < n; j++) {
+        float d = g[j];
+        if (wd != 0.0f) d += wd * p[j];
+        if (buf) {
+            if (first) buf[j] = d;
+            else buf[j] = buf[j] * mom + damp * d;
+            d = c->nesterov ? d + mom * buf[j] : buf[j];
+        }
+        p[j] += -lr * d;
+    }
+}
+
+/* torch.optim.Adam / AdamW: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+ * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
+static void eegnn__adam_update(const eegnn_optimizer_config *c, float wd, long t, float *p, const float *g,
+                               float *m, float *v, float *vmax, size_t n) {
+    size_t j;
+    double bc1 = 1.0 - pow((double)c->beta1, (double)t);
+    double bc2 = 1.0 - pow((double)c->beta2, (double)t);
+    float step_size = (float)((double)c->lr / bc1);
+    float bc2_sqrt = (float)sqrt(bc2);
+    float b1 = c->beta1, b2 = c->beta2, one_b1 = (float)(1.0 - (double)b1), one_b2 = (float)(1.0 - (double)b2);
+    float eps = c->eps;
+    int decoupled = c->type == EEGNN_OPTIM_ADAMW;
+    float decay = decoupled ? (float)(1.0 - (double)c->lr * (double)wd) : 1.0f;
+    for (j = 0; j < n; j++) {
+        float gj = g[j], denom, s;
+        if (decoupled) p[j] *= decay;
+        else if (wd != 0.0f) gj += wd * p[j];
+        m[j] = m[j] * b1 + one_b1 * gj;
+        v[j] = v[j] * b2 + one_b2 * gj * gj;
+        s = v[j];
+        if (vmax) {
+            if (vmax[j] < s) vmax[j] = s;
+            s = vmax[j];
+        }
+        denom = sqrtf(s) / bc2_sqrt + eps;
+        p[j] += -step_size * (m[j] / denom);
+    }
+}
+
+/* torch.optim.Adamax: m = b1 m + (1 - b1) g; u = max(b2 u, |g| + eps);
+ * p -= lr / (1 - b1^t) * m / u. */
+static void eegnn__adamax_update(const eegnn_optimizer_config *c, float wd, long t, float *p, const float *g,
+                                 float *m, float *u, size_t n) {
+    size_t j;
+    float clr = (float)((double)c->lr / (1.0 - pow((double)c->beta1, (double)t)));
+    float b1 = c->beta1, b2 = c->beta2, one_b1 = (float)(1.0 - (double)b1), eps = c->eps;
+    for (j = 0; j < n; j++) {
+        float gj = g[j], a;
+        if (wd != 0.0f) gj += wd * p[j];
+        m[j] = m[j] * b1 + one_b1 * gj;
+        a = fabsf(gj) + eps;
+        u[j] = u[j] * b2;
+        if (a > u[j]) u[j] = a;
+        p[j] += -clr * (m[j] / u[j]);
+    }
+}
+
+EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt) {
+    int i;
+    const eegnn_optimizer_config *c;
+    if (!opt) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_step: optimizer is NULL");
+    c = &opt->cfg;
+    for (i = 0; i < opt->n_params; i++) {
+        const eegnn_tensor *p = opt->params[i];
+        size_t j;
+        if (!p->grad) continue;
+        for (j = 0; j < p->numel; j++)
+            if (!isfinite(p->grad[j]))
+                return eegnn_set_error(EEGNN_ERR_NUMERIC,
+                                       "eegnn_optimizer_step: gradient of '%s' holds a non-finite value at "
+                                       "index %zu; no parameter was updated",
+                                       p->name, j);
+    }
+    opt->step++;
+    for (i = 0; i < opt->n_params; i++) {
+        eegnn_tensor *p = opt->params[i];
+        float wd = (p->flags & EEGNN_TENSOR_NO_DECAY) ? 0.0f : c->weight_decay;
+        if (!p->grad) continue;
+        switch (c->type) {
+        case EEGNN_OPTIM_SGD:
+            eegnn__sgd_update(c, wd, opt->step == 1, p->data, p->grad, opt->state1[i], p->numel);
+            break;
+        case EEGNN_OPTIM_ADAMAX:
+            eegnn__adamax_update(c, wd, opt->step, p->data, p->grad, opt->state1[i], opt->state2[i], p->numel);
+            break;
+        default:
+            eegnn__adam_update(c, wd, opt->step, p->data, p->grad, opt->state1[i], opt->state2[i],
+                               opt->state3[i], p->numel);
+            break;
+        }
+    }
+    return EEGNN_OK;
+}
+
+EEGNN_API float eegnn_optimizer_clip_grad_norm(eegnn_optimizer *opt, float max_norm) {
+    double sq = 0.0;
+    float total, coef;
+    int i;
+    size_t j;
+    if (!opt) return 0.0f;
+    for (i = 0; i < opt->n_params; i++) {
+        const eegnn_tensor *p = opt->params[i];
+        if (!p->grad) continue;
+        for (j = 0; j < p->numel; j++) sq += (double)p->grad[j] * (double)p->grad[j];
+    }
+    total = (float)sqrt(sq);
+    coef = (float)((double)max_norm / ((double)total + 1e-6));
+    if (coef < 1.0f) {
+        for (i = 0; i < opt->n_params; i++) {
+            eegnn_tensor *p = opt->params[i];
+            if (!p->grad) continue;
+            for (j = 0; j < p->numel; j++) p->grad[j] *= coef;
+        }
+    }
+    return total;
+}
+
+EEGNN_API float eegnn_lr_cosine_warmup(float base_lr, long step, long warmup_steps, long total_steps, float min_lr) {
+    const double pi = 3.14159265358979323846;
+    if (step < 0) step = 0;
+    if (warmup_steps < 0) warmup_steps = 0;
+    if (step < warmup_steps) return (float)((double)base_lr * (double)(step + 1) / (double)warmup_steps);
+    if (step >= total_steps) return min_lr;
+    return (float)((double)min_lr + ((double)base_lr - (double)min_lr) *
+                                        (1.0 + cos(pi * (double)(step - warmup_steps) /
+                                                   (double)(total_steps - warmup_steps))) /
+                                        2.0);
+}
 /* ======================== End file src/optim/optim.c ======================== */
 
 /* ======================== Begin file src/io/raw.c ======================== */
-/* src/io/raw.c: not written yet. */
+/* Continuous recordings: reader dispatch, freeing, lookups, summary. */
+
+static int eegnn__ext_is(const char *path, const char *ext) {
+    size_t lp = strlen(path), le = strlen(ext), i;
+    if (lp < le) return 0;
+    for (i = 0; i < le; i++) {
+        char c = path[lp - le + i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != ext[i]) return 0;
+    }
+    return 1;
+}
+
+EEGNN_API eegnn_raw *eegnn_read_raw(const char *path, const eegnn_read_options *opts) {
+    if (!path) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_raw: path is NULL");
+        return NULL;
+    }
+    if (eegnn__ext_is(path, ".edf") || eegnn__ext_is(path, ".bdf")) return eegnn_read_edf(path, opts);
+    eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: unsupported recording format (extension); supported: .edf, .bdf",
+                    path);
+    return NULL;
+}
+
+EEGNN_API void eegnn_raw_free(eegnn_raw *raw) {
+    int i;
+    if (!raw) return;
+    for (i = 0; i < raw->n_channels; i++) {
+        if (raw->ch_names) EEGNN_FREE(raw->ch_names[i]);
+        if (raw->ch_units) EEGNN_FREE(raw->ch_units[i]);
+        if (raw->ch_types) EEGNN_FREE(raw->ch_types[i]);
+    }
+    for (i = 0; i < raw->n_annotations; i++)
+        if (raw->annotations) EEGNN_FREE(raw->annotations[i].description);
+    EEGNN_FREE(raw->ch_names);
+    EEGNN_FREE(raw->ch_units);
+    EEGNN_FREE(raw->ch_types);
+    EEGNN_FREE(raw->ch_sfreq);
+    EEGNN_FREE(raw->annotations);
+    EEGNN_FREE(raw->data);
+    EEGNN_FREE(raw->path);
+    EEGNN_FREE(raw->format);
+    EEGNN_FREE(raw);
+}
+
+EEGNN_API int eegnn_raw_channel_index(const eegnn_raw *raw, const char *name) {
+    int i;
+    if (!raw || !name || !raw->ch_names) return -1;
+    for (i = 0; i < raw->n_channels; i++)
+        if (raw->ch_names[i] && strcmp(raw->ch_names[i], name) == 0) return i;
+    return -1;
+}
+
+EEGNN_API double eegnn_raw_duration(const eegnn_raw *raw) {
+    if (!raw || !(raw->sfreq > 0)) return 0.0;
+    return (double)raw->n_times / raw->sfreq;
+}
+
+EEGNN_API void eegnn_raw_print_info(const eegnn_raw *raw, FILE *fp) {
+    int i, shown;
+    if (!raw || !fp) return;
+    fprintf(fp, "file:        %s\n", raw->path ? raw->path : "(memory)");
+    fprintf(fp, "format:      %s\n", raw->format ? raw->format : "?");
+    fprintf(fp, "channels:    %d", raw->n_channels);
+    shown = raw->n_channels < 8 ? raw->n_channels : 8;
+    for (i = 0; i < shown; i++) fprintf(fp, "%s%s", i ? ", " : " (", raw->ch_names[i]);
+    if (shown) fprintf(fp, "%s)", raw->n_channels > shown ? ", ..." : "");
+    fprintf(fp, "\n");
+    fprintf(fp, "sfreq:       %g Hz\n", raw->sfreq);
+    fprintf(fp, "n_times:     %lld (%.3f s)\n", (long long)raw->n_times, eegnn_raw_duration(raw));
+    fprintf(fp, "annotations: %d\n", raw->n_annotations);
+    if (raw->meas_date == raw->meas_date) {
+        long long t = (long long)floor(raw->meas_date);
+        long long days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+        long long sod = t - days * 86400, z = days + 719468, era, doe, yoe, y, doy, mp, d, m;
+        era = (z >= 0 ? z : z - 146096) / 146097;
+        doe = z - era * 146097;
+        yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        y = yoe + era * 400;
+        doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        mp = (5 * doy + 2) / 153;
+        d = doy - (153 * mp + 2) / 5 + 1;
+        m = mp < 10 ? mp + 3 : mp - 9;
+        if (m <= 2) y++;
+        fprintf(fp, "meas_date:   %04lld-%02lld-%02lld %02lld:%02lld:%02lld UTC\n", y, m, d, sod / 3600,
+                sod / 60 % 60, sod % 60);
+    } else {
+        fprintf(fp, "meas_date:   unknown\n");
+    }
+    if (raw->discontinuous) fprintf(fp, "note:        discontinuous records (EDF+D/BDF+D)\n");
+}
 /* ======================== End file src/io/raw.c ======================== */
 
 /* ======================== Begin file src/io/npy.c ======================== */
@@ -1626,27 +5011,3974 @@ fail:
 /* ======================== End file src/io/npy.c ======================== */
 
 /* ======================== Begin file src/io/edf.c ======================== */
-/* src/io/edf.c: not written yet. */
+/* EDF/EDF+/BDF/BDF+ reader and BDF writer (see edf.h for what matches MNE). */
+
+/* One signal as described by the header. */
+typedef struct eegnn__edf_sig {
+    char *label;         /* UTF-8, whitespace stripped */
+    char *unit;          /* UTF-8, whitespace stripped */
+    double pmin, pmax, dmin, dmax;
+    int64_t ns;          /* samples per record */
+    int64_t offset;      /* first sample of this signal within a record */
+    int is_tal;          /* "EDF Annotations" / "BDF Annotations" */
+} eegnn__edf_sig;
+
+#define EEGNN__EDF_MAX_NS ((int64_t)1 << 30)
+
+static int eegnn__edf_isspace(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Copies a fixed-width field up to its first NUL, stripped of ASCII blanks
+ * (Python's _edf_str(...).strip()). out must hold len + 1 bytes. */
+static void eegnn__edf_field(const unsigned char *hdr, size_t off, size_t len, char *out) {
+    size_t n = 0, a = 0, b;
+    while (n < len && hdr[off + n] != 0) n++;
+    while (a < n && eegnn__edf_isspace(hdr[off + a])) a++;
+    b = n;
+    while (b > a && eegnn__edf_isspace(hdr[off + b - 1])) b--;
+    memcpy(out, hdr + off + a, b - a);
+    out[b - a] = '\0';
+}
+
+/* Printable copy of a field for error messages. */
+static const char *eegnn__edf_show(char *s) {
+    char *p;
+    for (p = s; *p; p++)
+        if ((unsigned char)*p < 32 || (unsigned char)*p > 126) *p = '?';
+    return s;
+}
+
+static eegnn_status eegnn__edf_int(const char *path, const unsigned char *hdr, size_t off, size_t len,
+                                   const char *what, int64_t *out) {
+    char buf[96], *end;
+    long long v;
+    eegnn__edf_field(hdr, off, len, buf);
+    errno = 0;
+    v = buf[0] ? strtoll(buf, &end, 10) : 0;
+    if (!buf[0] || *end || errno == ERANGE)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: header byte %zu (%s): '%s' is not an integer", path, off,
+                               what, eegnn__edf_show(buf));
+    *out = (int64_t)v;
+    return EEGNN_OK;
+}
+
+static eegnn_status eegnn__edf_num(const char *path, const unsigned char *hdr, size_t off, size_t len,
+                                   const char *what, double *out) {
+    char buf[96], *end, *p;
+    double v;
+    eegnn__edf_field(hdr, off, len, buf);
+    for (p = buf; *p; p++)
+        if (*p == ',') *p = '.';
+    v = buf[0] && !strpbrk(buf, "xXpP") ? strtod(buf, &end) : 0.0;
+    if (!buf[0] || strpbrk(buf, "xXpP") || *end || !(v == v) || v > 1e300 || v < -1e300)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: header byte %zu (%s): '%s' is not a finite number", path,
+                               off, what, eegnn__edf_show(buf));
+    *out = v;
+    return EEGNN_OK;
+}
+
+/* Latin-1 bytes to a new UTF-8 string. */
+static char *eegnn__edf_latin1(const char *s) {
+    size_t n = strlen(s), i, j = 0;
+    char *d = (char *)eegnn__calloc(2 * n + 1, 1);
+    if (!d) return NULL;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            d[j++] = (char)c;
+        } else {
+            d[j++] = (char)(0xC0 | (c >> 6));
+            d[j++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    return d;
+}
+
+/* A label or unit as MNE reads it: the raw bytes stripped of ASCII blanks
+ * (bytes.strip()), decoded as Latin-1; returned as a new UTF-8 string. */
+static char *eegnn__edf_strip_latin1(const unsigned char *p, size_t len) {
+    char tmp[96];
+    size_t a = 0, b = len;
+    while (a < b && eegnn__edf_isspace(p[a])) a++;
+    while (b > a && eegnn__edf_isspace(p[b - 1])) b--;
+    memcpy(tmp, p + a, b - a);
+    tmp[b - a] = '\0';
+    return eegnn__edf_latin1(tmp);
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t eegnn__days_from_civil(int64_t y, int64_t m, int64_t d) {
+    int64_t era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int eegnn__edf_digits(const char *s, int n) {
+    int i;
+    for (i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+/* Start date/time as MNE derives it: the EDF+ "Startdate dd-MMM-yyyy" of the
+ * recording field when it has exactly 5 fields, else the dd.mm.yy field
+ * (yy < 85: 20yy); NaN when invalid. */
+static double eegnn__edf_meas_date(const unsigned char *hdr) {
+    static const char *months[12] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                     "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    char rec[81], date[9], tim[9];
+    int nf = 1, i, year = -1, month = 0, day = 0, hh, mm, ss;
+    size_t n = 80;
+    memcpy(rec, hdr + 88, 80);
+    rec[80] = '\0';
+    while (n > 0 && eegnn__edf_isspace((unsigned char)rec[n - 1])) n--;
+    rec[n] = '\0';
+    for (i = 0; i < (int)n; i++) nf += rec[i] == ' ';
+    if (nf == 5) {
+        const char *f = (const char *)memchr(rec, ' ', n) + 1;
+        const char *e = (const char *)memchr(f, ' ', n - (size_t)(f - rec));
+        int len = (int)(e - f), dl = 0;
+        if (len >= 10 && f[0] >= '0' && f[0] <= '9') {
+            dl = (f[1] >= '0' && f[1] <= '9') ? 2 : 1;
+            if (len == dl + 9 && f[dl] == '-' && f[dl + 4] == '-' && eegnn__edf_digits(f + dl + 5, 4)) {
+                day = dl == 2 ? (f[0] - '0') * 10 + (f[1] - '0') : f[0] - '0';
+                for (i = 0; i < 12; i++) {
+                    int k, ok = 1;
+                    for (k = 0; k < 3; k++) {
+                        char c = f[dl + 1 + k];
+                        if (c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
+                        if (c != months[i][k]) ok = 0;
+                    }
+                    if (ok) month = i + 1;
+                }
+                year = atoi(f + dl + 5);
+                if (!month || day < 1 || day > mdays[month - 1] ||
+                    (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)))
+                    year = -1;
+            }
+        }
+    }
+    if (year < 0) {
+        memcpy(date, hdr + 168, 8);
+        date[8] = '\0';
+        if (date[2] != '.' || date[5] != '.' || !eegnn__edf_digits(date, 2) || !eegnn__edf_digits(date + 3, 2) ||
+            !eegnn__edf_digits(date + 6, 2))
+            return NAN;
+        day = atoi(date);
+        month = atoi(date + 3);
+        year = atoi(date + 6);
+        year += year < 85 ? 2000 : 1900;
+    }
+    memcpy(tim, hdr + 176, 8);
+    tim[8] = '\0';
+    if (tim[2] != '.' || tim[5] != '.' || !eegnn__edf_digits(tim, 2) || !eegnn__edf_digits(tim + 3, 2) ||
+        !eegnn__edf_digits(tim + 6, 2))
+        return NAN;
+    hh = atoi(tim);
+    mm = atoi(tim + 3);
+    ss = atoi(tim + 6);
+    if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1] || hh > 23 || mm > 59 || ss > 59) return NAN;
+    if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return NAN;
+    return (double)eegnn__days_from_civil(year, month, day) * 86400.0 + hh * 3600.0 + mm * 60.0 + ss;
+}
+
+/* MNE's _unique_channel_names: every member of a duplicated group becomes
+ * "name-<k>" (k its rank in the group, else the first free "-a".."-z"). */
+static eegnn_status eegnn__edf_unique_names(const char *path, char **names, int n) {
+    int i, j;
+    for (i = 0; i < n; i++) {
+        int dup = 0, first = 1;
+        char *stem;
+        for (j = 0; j < n && !dup; j++)
+            if (j != i && strcmp(names[j], names[i]) == 0) dup = 1;
+        if (!dup) continue;
+        for (j = 0; j < i; j++)
+            if (strcmp(names[j], names[i]) == 0) first = 0;
+        if (!first) continue;
+        stem = eegnn__strdup(names[i]);
+        if (!stem) return EEGNN_ERR_MEMORY;
+        {
+            int rank = 0;
+            for (j = 0; j < n; j++) {
+                char cand[256 + 32];
+                int s, k, found = 0;
+                if (strcmp(names[j], stem) != 0) continue;
+                for (s = -1; s < 26 && !found; s++) {
+                    int taken = 0;
+                    if (s < 0)
+                        snprintf(cand, sizeof cand, "%s-%d", stem, rank);
+                    else
+                        snprintf(cand, sizeof cand, "%s-%c", stem, 'a' + s);
+                    for (k = 0; k < n; k++)
+                        if (strcmp(names[k], cand) == 0) taken = 1;
+                    if (!taken) found = 1;
+                }
+                rank++;
+                if (!found) {
+                    EEGNN_FREE(stem);
+                    return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: cannot make channel name '%s' unique", path,
+                                           names[j]);
+                } else {
+                    char *nn = eegnn__strdup(cand);
+                    if (!nn) {
+                        EEGNN_FREE(stem);
+                        return EEGNN_ERR_MEMORY;
+                    }
+                    EEGNN_FREE(names[j]);
+                    names[j] = nn;
+                }
+            }
+        }
+        EEGNN_FREE(stem);
+    }
+    return EEGNN_OK;
+}
+
+/* ---- TAL parsing (EDF+ section 2.2), as MNE's regular expression
+ * '([+-]\d+\.?\d*)(\x15(\d+\.?\d*))?(\x14.*?)\x14\x00' scans the bytes. ---- */
+typedef struct eegnn__tal {
+    size_t onset_at, onset_len;  /* the onset text */
+    size_t dur_at, dur_len;      /* duration text (dur_len 0: none) */
+    size_t text_at, text_len;    /* from the first \x14 up to the closing \x14 */
+    size_t end;                  /* one past the closing \x00 */
+} eegnn__tal;
+
+static int eegnn__isdigit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static size_t eegnn__tal_number(const unsigned char *s, size_t n, size_t i) {
+    size_t j = i;
+    if (j >= n || !eegnn__isdigit(s[j])) return 0;
+    while (j < n && eegnn__isdigit(s[j])) j++;
+    if (j < n && s[j] == '.') j++;
+    while (j < n && eegnn__isdigit(s[j])) j++;
+    return j - i;
+}
+
+static int eegnn__tal_match(const unsigned char *s, size_t n, size_t i, eegnn__tal *t) {
+    size_t len, p, q;
+    if (i >= n || (s[i] != '+' && s[i] != '-')) return 0;
+    len = eegnn__tal_number(s, n, i + 1);
+    if (!len) return 0;
+    t->onset_at = i;
+    t->onset_len = len + 1;
+    p = i + 1 + len;
+    t->dur_at = t->dur_len = 0;
+    if (p < n && s[p] == 0x15) {
+        len = eegnn__tal_number(s, n, p + 1);
+        if (!len) return 0;
+        t->dur_at = p + 1;
+        t->dur_len = len;
+        p += 1 + len;
+    }
+    if (p >= n || s[p] != 0x14) return 0;
+    for (q = p + 1; q < n; q++) {
+        if (s[q] == 0x14 && q + 1 < n && s[q + 1] == 0) break;
+        if (s[q] == '\n') return 0;
+    }
+    if (q >= n) return 0;
+    t->text_at = p;
+    t->text_len = q - p;
+    t->end = q + 2;
+    return 1;
+}
+
+static double eegnn__tal_double(const unsigned char *s, size_t at, size_t len) {
+    char buf[64];
+    if (len >= sizeof buf) {
+        /* a number this long is out of any sensible range; strtod still reads it */
+        char *big = (char *)EEGNN_MALLOC(len + 1);
+        double v;
+        if (!big) return NAN;
+        memcpy(big, s + at, len);
+        big[len] = '\0';
+        v = strtod(big, NULL);
+        EEGNN_FREE(big);
+        return v;
+    }
+    memcpy(buf, s + at, len);
+    buf[len] = '\0';
+    return strtod(buf, NULL);
+}
+
+/* Strict UTF-8 check (what Python's bytes.decode('utf-8') accepts).
+ * Returns the offset of the first invalid byte, or n. */
+static size_t eegnn__utf8_check(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t k, len;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (i + len > n) return i;
+        for (k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += len;
+    }
+    return n;
+}
+
+typedef struct eegnn__ann_list {
+    eegnn_annotation *a;
+    size_t *order;
+    int n, cap;
+} eegnn__ann_list;
+
+static eegnn_status eegnn__ann_push(eegnn__ann_list *l, double onset, double dur, const unsigned char *d,
+                                    size_t len) {
+    if (l->n == l->cap) {
+        int ncap = l->cap ? l->cap * 2 : 64;
+        eegnn_annotation *na;
+        if (ncap > (1 << 28)) return eegnn_set_error(EEGNN_ERR_MEMORY, "too many annotations");
+        na = (eegnn_annotation *)EEGNN_REALLOC(l->a, (size_t)ncap * sizeof *na);
+        if (!na) return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory for annotations");
+        l->a = na;
+        l->cap = ncap;
+    }
+    l->a[l->n].onset = onset;
+    l->a[l->n].duration = dur;
+    l->a[l->n].description = eegnn__strndup((const char *)d, len);
+    if (!l->a[l->n].description) return EEGNN_ERR_MEMORY;
+    l->n++;
+    return EEGNN_OK;
+}
+
+/* MNE's _read_annotations_edf on the concatenated annotation bytes. */
+static eegnn_status eegnn__tal_parse(const char *path, const unsigned char *s, size_t n, eegnn__ann_list *out) {
+    size_t i = 0, bad = eegnn__utf8_check(s, n);
+    double offset = 0.0;
+    long k = 0;
+    if (bad < n)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: annotation signal byte %zu: invalid UTF-8 in the annotations (TAL) text",
+                               path, bad);
+    while (i < n) {
+        eegnn__tal t;
+        size_t p, e;
+        double onset, dur;
+        if (!eegnn__tal_match(s, n, i, &t)) {
+            i++;
+            continue;
+        }
+        onset = eegnn__tal_double(s, t.onset_at, t.onset_len);
+        dur = t.dur_len ? eegnn__tal_double(s, t.dur_at, t.dur_len) : 0.0;
+        if (!(fabs(onset) < 1e12) || !(dur < 1e12))
+            return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: annotation signal byte %zu: onset or duration out of range",
+                                   path, t.onset_at);
+        onset += offset;
+        /* descriptions: the pieces between \x14 separators after the first */
+        p = t.text_at + 1;
+        e = t.text_at + t.text_len;
+        for (;;) {
+            size_t q = p;
+            while (q < e && s[q] != 0x14) q++;
+            if (q > p) {
+                eegnn_status st = eegnn__ann_push(out, onset, dur, s + p, q - p);
+                if (st) return st;
+            } else if (k == 0) {
+                offset = -onset;
+            }
+            if (q >= e) break;
+            p = q + 1;
+        }
+        k++;
+        i = t.end;
+    }
+    return EEGNN_OK;
+}
+
+static int eegnn__ann_cmp(const void *pa, const void *pb) {
+    const eegnn_annotation *a = (const eegnn_annotation *)pa, *b = (const eegnn_annotation *)pb;
+    if (a->onset != b->onset) return a->onset < b->onset ? -1 : 1;
+    if (a->duration != b->duration) return a->duration < b->duration ? -1 : 1;
+    return 0;
+}
+
+/* Stable sort by (onset, duration): insertion into a merge sort on indices. */
+static eegnn_status eegnn__ann_sort(eegnn__ann_list *l) {
+    eegnn_annotation *tmp;
+    int width, i;
+    if (l->n < 2) return EEGNN_OK;
+    tmp = (eegnn_annotation *)eegnn__calloc((size_t)l->n, sizeof *tmp);
+    if (!tmp) return EEGNN_ERR_MEMORY;
+    for (width = 1; width < l->n; width *= 2) {
+        for (i = 0; i < l->n; i += 2 * width) {
+            int a = i, am = EEGNN__MIN(i + width, l->n), b = am, bm = EEGNN__MIN(i + 2 * width, l->n), o = i;
+            while (a < am && b < bm) tmp[o++] = eegnn__ann_cmp(&l->a[b], &l->a[a]) < 0 ? l->a[b++] : l->a[a++];
+            while (a < am) tmp[o++] = l->a[a++];
+            while (b < bm) tmp[o++] = l->a[b++];
+        }
+        memcpy(l->a, tmp, (size_t)l->n * sizeof *tmp);
+    }
+    EEGNN_FREE(tmp);
+    return EEGNN_OK;
+}
+
+/* Raw.set_annotations(orig_time=None): crop to [0, times[-1] + 1/sfreq] with
+ * datetime.timedelta arithmetic (microseconds). */
+static void eegnn__ann_crop(eegnn__ann_list *l, int64_t n_times, double sfreq) {
+    double tmax_s = (double)(n_times - 1) / sfreq + 1.0 / sfreq;
+    double tmax = nearbyint(tmax_s * 1e6);
+    int i, o = 0;
+    for (i = 0; i < l->n; i++) {
+        eegnn_annotation a = l->a[i];
+        double on = nearbyint(a.onset * 1e6), off = on + nearbyint(a.duration * 1e6);
+        int left, right;
+        if (on > tmax || off < 0) {
+            EEGNN_FREE(a.description);
+            continue;
+        }
+        left = on < 0;
+        right = off > tmax;
+        if (left) on = 0;
+        if (right) off = tmax;
+        if (left || right) a.duration = (off - on) / 1e6;
+        a.onset = on / 1e6;
+        l->a[o++] = a;
+    }
+    l->n = o;
+}
+
+/* ---- resampling of slower channels (MNE 1.3 _read_segment_file) ---- */
+typedef struct eegnn__edf_resampler {
+    int64_t n, L;         /* samples in, samples out per record */
+    double *cn, *sn;      /* (n) cos/sin(2 pi m / n) */
+    double *cl, *sl;      /* (L) cos/sin(2 pi m / L) */
+    double *xr, *xi;      /* (n / 2 + 1) spectrum */
+} eegnn__edf_resampler;
+
+static void eegnn__resampler_free(eegnn__edf_resampler *r) {
+    EEGNN_FREE(r->cn);
+    EEGNN_FREE(r->sn);
+    EEGNN_FREE(r->cl);
+    EEGNN_FREE(r->sl);
+    EEGNN_FREE(r->xr);
+    EEGNN_FREE(r->xi);
+    memset(r, 0, sizeof *r);
+}
+
+static eegnn_status eegnn__resampler_init(eegnn__edf_resampler *r, int64_t n, int64_t L) {
+    int64_t m;
+    const double two_pi = 6.283185307179586476925286766559;
+    memset(r, 0, sizeof *r);
+    r->n = n;
+    r->L = L;
+    r->cn = (double *)eegnn__calloc((size_t)n, sizeof(double));
+    r->sn = (double *)eegnn__calloc((size_t)n, sizeof(double));
+    r->cl = (double *)eegnn__calloc((size_t)L, sizeof(double));
+    r->sl = (double *)eegnn__calloc((size_t)L, sizeof(double));
+    r->xr = (double *)eegnn__calloc((size_t)(n / 2 + 1), sizeof(double));
+    r->xi = (double *)eegnn__calloc((size_t)(n / 2 + 1), sizeof(double));
+    if (!r->cn || !r->sn || !r->cl || !r->sl || !r->xr || !r->xi) {
+        eegnn__resampler_free(r);
+        return EEGNN_ERR_MEMORY;
+    }
+    for (m = 0; m < n; m++) {
+        r->cn[m] = cos(two_pi * (double)m / (double)n);
+        r->sn[m] = sin(two_pi * (double)m / (double)n);
+    }
+    for (m = 0; m < L; m++) {
+        r->cl[m] = cos(two_pi * (double)m / (double)L);
+        r->sl[m] = sin(two_pi * (double)m / (double)L);
+    }
+    return EEGNN_OK;
+}
+
+/* mne.filter.resample(x, L, n, npad=0, window='boxcar') for L > n:
+ * y = irfft(rfft(x) * L / n, L), with the input's Nyquist bin halved when n
+ * is even. x: (n), y: (L). */
+static void eegnn__resample_record(eegnn__edf_resampler *r, const double *x, float *y) {
+    int64_t n = r->n, L = r->L, K = n / 2, k, j, t;
+    for (k = 0; k <= K; k++) {
+        double re = 0.0, im = 0.0;
+        int64_t idx = 0;
+        for (j = 0; j < n; j++) {
+            re += x[j] * r->cn[idx];
+            im -= x[j] * r->sn[idx];
+            idx += k;
+            if (idx >= n) idx -= n;
+        }
+        if (n % 2 == 0 && k == K && k > 0) {
+            re *= 0.5;
+            im *= 0.5;
+        }
+        r->xr[k] = re;
+        r->xi[k] = im;
+    }
+    for (t = 0; t < L; t++) {
+        double acc = r->xr[0];
+        int64_t idx = 0;
+        for (k = 1; k <= K; k++) {
+            idx += t;
+            idx %= L;
+            acc += 2.0 * (r->xr[k] * r->cl[idx] - r->xi[k] * r->sl[idx]);
+        }
+        y[t] = (float)(acc / (double)n);
+    }
+}
+
+/* ---- the reader ---- */
+typedef struct eegnn__edf_reader {
+    const char *path;
+    FILE *fp;
+    int bps;                   /* bytes per sample: 2 (EDF) or 3 (BDF) */
+    int nsig;
+    eegnn__edf_sig *sig;
+    int64_t rec_samples;       /* samples per record, all signals */
+    int64_t rec_bytes;
+    int64_t n_records;
+    int64_t header_bytes;
+    double rec_len;            /* seconds */
+} eegnn__edf_reader;
+
+static int eegnn__edf_seek(FILE *fp, int64_t off) {
+#if defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200112L
+    return fseeko(fp, (off_t)off, SEEK_SET);
+#else
+    if (off > 2147483647) return -1;
+    return fseek(fp, (long)off, SEEK_SET);
+#endif
+}
+
+static int64_t eegnn__edf_file_size(FILE *fp) {
+#if defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200112L
+    if (fseeko(fp, 0, SEEK_END) != 0) return -1;
+    return (int64_t)ftello(fp);
+#else
+    if (fseek(fp, 0, SEEK_END) != 0) return -1;
+    return (int64_t)ftell(fp);
+#endif
+}
+
+static int32_t eegnn__edf_sample(const unsigned char *p, int bps) {
+    if (bps == 2) return (int32_t)(int16_t)(uint16_t)(p[0] | (p[1] << 8));
+    {
+        int32_t v = (int32_t)(p[0] | (p[1] << 8) | ((uint32_t)p[2] << 16));
+        if (v >= (1 << 23)) v -= (1 << 24);
+        return v;
+    }
+}
+
+static void eegnn__edf_free_sigs(eegnn__edf_sig *sig, int n) {
+    int i;
+    if (!sig) return;
+    for (i = 0; i < n; i++) {
+        EEGNN_FREE(sig[i].label);
+        EEGNN_FREE(sig[i].unit);
+    }
+    EEGNN_FREE(sig);
+}
+
+EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *opts) {
+    eegnn__edf_reader rd;
+    eegnn_raw *raw = NULL;
+    unsigned char fixed[256], *hdr = NULL, *chunk = NULL, **tal_bytes = NULL;
+    int64_t file_size, nsig64, hb, nrec_hdr, data_bytes, read_records, buf_len = 0, max_all = 0;
+    int i, c, n_data = 0, n_tal = 0, *data_idx = NULL, *tal_idx = NULL, stim_status = -1, stim_trigger = -1;
+    int header_only = opts && opts->header_only;
+    double *cal = NULL, *off = NULL, *gain = NULL, *xbuf = NULL;
+    eegnn__edf_resampler *rs = NULL;
+    eegnn__ann_list anns;
+    unsigned char *tal_stream = NULL;
+    char reserved[45], version[9];
+    eegnn_status st = EEGNN_OK;
+
+    memset(&rd, 0, sizeof rd);
+    memset(&anns, 0, sizeof anns);
+    if (!path) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_edf: path is NULL");
+        return NULL;
+    }
+    rd.path = path;
+    rd.fp = fopen(path, "rb");
+    if (!rd.fp) {
+        eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    file_size = eegnn__edf_file_size(rd.fp);
+    if (file_size < 0) {
+        st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot determine the file size", path);
+        goto fail;
+    }
+    if (file_size < 256) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: file is %lld bytes, shorter than the 256-byte EDF/BDF fixed header (truncated "
+                             "or empty file)",
+                             path, (long long)file_size);
+        goto fail;
+    }
+    if (eegnn__edf_seek(rd.fp, 0) != 0 || fread(fixed, 1, 256, rd.fp) != 256) {
+        st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the header", path);
+        goto fail;
+    }
+    memcpy(version, fixed, 8);
+    version[8] = '\0';
+    if (eegnn__ext_is(path, ".bdf"))
+        rd.bps = 3;
+    else if (eegnn__ext_is(path, ".edf"))
+        rd.bps = 2;
+    else
+        rd.bps = fixed[0] == 0xFF ? 3 : 2;
+
+    if ((st = eegnn__edf_int(path, fixed, 252, 4, "number of signals", &nsig64))) goto fail;
+    if (nsig64 < 1 || nsig64 > 1000000) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: header byte 252 (number of signals): %lld is not in 1..1000000",
+                             path, (long long)nsig64);
+        goto fail;
+    }
+    rd.nsig = (int)nsig64;
+    if ((st = eegnn__edf_int(path, fixed, 184, 8, "number of bytes in header", &hb))) goto fail;
+    if (hb != 256 * (nsig64 + 1)) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: header byte 184 (number of bytes in header): %lld, expected 256 * (1 + %d "
+                             "signals) = %lld",
+                             path, (long long)hb, rd.nsig, (long long)(256 * (nsig64 + 1)));
+        goto fail;
+    }
+    rd.header_bytes = hb;
+    if (file_size < hb) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: file is %lld bytes but its header (%d signals) needs %lld bytes (truncated file)",
+                             path, (long long)file_size, rd.nsig, (long long)hb);
+        goto fail;
+    }
+    if ((st = eegnn__edf_int(path, fixed, 236, 8, "number of data records", &nrec_hdr))) goto fail;
+    if (nrec_hdr < -1) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: header byte 236 (number of data records): %lld, expected -1 or a count >= 0", path,
+                             (long long)nrec_hdr);
+        goto fail;
+    }
+    if ((st = eegnn__edf_num(path, fixed, 244, 8, "duration of a data record", &rd.rec_len))) goto fail;
+    if (rd.rec_len < 0) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: header byte 244 (duration of a data record): %g s, expected >= 0", path,
+                             rd.rec_len);
+        goto fail;
+    }
+    if (rd.rec_len == 0) rd.rec_len = 1.0; /* MNE: annotation-only files use 0 */
+
+    hdr = (unsigned char *)eegnn__calloc((size_t)hb, 1);
+    rd.sig = (eegnn__edf_sig *)eegnn__calloc((size_t)rd.nsig, sizeof *rd.sig);
+    if (!hdr || !rd.sig) {
+        st = EEGNN_ERR_MEMORY;
+        goto fail;
+    }
+    memcpy(hdr, fixed, 256);
+    if (fread(hdr + 256, 1, (size_t)(hb - 256), rd.fp) != (size_t)(hb - 256)) {
+        st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the signal headers", path);
+        goto fail;
+    }
+    {
+        size_t ns = (size_t)rd.nsig;
+        size_t o_label = 256, o_unit = 256 + 96 * ns, o_pmin = 256 + 104 * ns, o_pmax = 256 + 112 * ns;
+        size_t o_dmin = 256 + 120 * ns, o_dmax = 256 + 128 * ns, o_ns = 256 + 216 * ns;
+        for (i = 0; i < rd.nsig; i++) {
+            eegnn__edf_sig *s = &rd.sig[i];
+            s->label = eegnn__edf_strip_latin1(hdr + o_label + 16 * (size_t)i, 16);
+            s->unit = eegnn__edf_strip_latin1(hdr + o_unit + 8 * (size_t)i, 8);
+            if (!s->label || !s->unit) {
+                st = EEGNN_ERR_MEMORY;
+                goto fail;
+            }
+            s->is_tal = strcmp(s->label, "EDF Annotations") == 0 || strcmp(s->label, "BDF Annotations") == 0;
+            if ((st = eegnn__edf_num(path, hdr, o_pmin + 8 * (size_t)i, 8, "physical minimum", &s->pmin)) ||
+                (st = eegnn__edf_num(path, hdr, o_pmax + 8 * (size_t)i, 8, "physical maximum", &s->pmax)) ||
+                (st = eegnn__edf_num(path, hdr, o_dmin + 8 * (size_t)i, 8, "digital minimum", &s->dmin)) ||
+                (st = eegnn__edf_num(path, hdr, o_dmax + 8 * (size_t)i, 8, "digital maximum", &s->dmax)) ||
+                (st = eegnn__edf_int(path, hdr, o_ns + 8 * (size_t)i, 8, "number of samples per record", &s->ns)))
+                goto fail;
+            if (s->ns < 1 || s->ns > EEGNN__EDF_MAX_NS) {
+                st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                                     "%s: header byte %zu (number of samples per record of signal %d '%s'): %lld, "
+                                     "expected 1..%lld",
+                                     path, o_ns + 8 * (size_t)i, i + 1, s->label, (long long)s->ns,
+                                     (long long)EEGNN__EDF_MAX_NS);
+                goto fail;
+            }
+            s->offset = rd.rec_samples;
+            rd.rec_samples += s->ns;
+            if (s->is_tal)
+                n_tal++;
+            else
+                n_data++;
+        }
+    }
+    rd.rec_bytes = rd.rec_samples * rd.bps;
+    data_bytes = file_size - hb;
+    read_records = data_bytes / rd.bps / rd.rec_samples;
+    if (nrec_hdr >= 0 && read_records < nrec_hdr) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: header byte 236 (number of data records) says %lld records of %lld bytes, but the "
+                             "file holds %lld data bytes (%lld whole records): truncated file",
+                             path, (long long)nrec_hdr, (long long)rd.rec_bytes, (long long)data_bytes,
+                             (long long)read_records);
+        goto fail;
+    }
+    rd.n_records = read_records; /* MNE trusts the file size */
+
+    memcpy(reserved, fixed + 192, 44);
+    reserved[44] = '\0';
+
+    raw = (eegnn_raw *)eegnn__calloc(1, sizeof *raw);
+    if (!raw) {
+        st = EEGNN_ERR_MEMORY;
+        goto fail;
+    }
+    raw->meas_date = eegnn__edf_meas_date(fixed);
+    raw->path = eegnn__strdup(path);
+    {
+        char fmt[8];
+        strcpy(fmt, rd.bps == 3 ? "BDF" : "EDF");
+        if ((memcmp(reserved, "EDF+", 4) == 0 || memcmp(reserved, "BDF+", 4) == 0) &&
+            (reserved[4] == 'C' || reserved[4] == 'D')) {
+            fmt[3] = '+';
+            fmt[4] = reserved[4];
+            fmt[5] = '\0';
+        }
+        raw->format = eegnn__strdup(fmt);
+    }
+    data_idx = (int *)eegnn__calloc((size_t)(n_data + 1), sizeof(int));
+    tal_idx = (int *)eegnn__calloc((size_t)(n_tal + 1), sizeof(int));
+    if (!raw->path || !raw->format || !data_idx || !tal_idx) {
+        st = EEGNN_ERR_MEMORY;
+        goto fail;
+    }
+    n_data = n_tal = 0;
+    for (i = 0; i < rd.nsig; i++) {
+        if (rd.sig[i].is_tal)
+            tal_idx[n_tal++] = i;
+        else
+            data_idx[n_data++] = i;
+    }
+
+    /* channels */
+    raw->n_channels = n_data;
+    raw->ch_names = (char **)eegnn__calloc((size_t)n_data + 1, sizeof(char *));
+    raw->ch_units = (char **)eegnn__calloc((size_t)n_data + 1, sizeof(char *));
+    raw->ch_types = (char **)eegnn__calloc((size_t)n_data + 1, sizeof(char *));
+    raw->ch_sfreq = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    cal = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    off = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    gain = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    if (!raw->ch_names || !raw->ch_units || !raw->ch_types || !raw->ch_sfreq || !cal || !off || !gain) {
+        st = EEGNN_ERR_MEMORY;
+        goto fail;
+    }
+    for (c = 0; c < n_data; c++) {
+        raw->ch_names[c] = eegnn__strdup(rd.sig[data_idx[c]].label);
+        raw->ch_units[c] = eegnn__strdup(rd.sig[data_idx[c]].unit);
+        if (!raw->ch_names[c] || !raw->ch_units[c]) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+    }
+    if ((st = eegnn__edf_unique_names(path, raw->ch_names, n_data))) goto fail;
+    for (c = 0; c < n_data; c++) {
+        char low[16];
+        const char *nm = raw->ch_names[c];
+        size_t k, len = strlen(nm);
+        if (len == 6 || len == 7) {
+            for (k = 0; k <= len; k++) low[k] = (char)((nm[k] >= 'A' && nm[k] <= 'Z') ? nm[k] - 'A' + 'a' : nm[k]);
+            if (stim_status < 0 && strcmp(low, "status") == 0) stim_status = c;
+            if (stim_trigger < 0 && strcmp(low, "trigger") == 0) stim_trigger = c;
+        }
+    }
+    for (c = 0; c < n_data; c++) {
+        const eegnn__edf_sig *s = &rd.sig[data_idx[c]];
+        const char *u = s->unit;
+        int stim = c == stim_status || c == stim_trigger;
+        double pr = s->pmax - s->pmin, dr = s->dmax - s->dmin;
+        raw->ch_types[c] = eegnn__strdup(stim ? "stim" : "eeg");
+        if (!raw->ch_types[c]) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+        raw->ch_sfreq[c] = (double)s->ns / rd.rec_len;
+        if (!(dr == dr) || dr == 0) dr = 1;
+        if (pr == 0) pr = 1;
+        cal[c] = pr / dr;
+        off[c] = s->pmin - s->dmin * cal[c];
+        if (strcmp(u, "uV") == 0 || strcmp(u, "\xc2\xb5V") == 0 || strcmp(u, "\xc2\x83\xc3\x8aV") == 0)
+            gain[c] = 1e-6;
+        else if (strcmp(u, "mV") == 0)
+            gain[c] = 1e-3;
+        else
+            gain[c] = 1.0;
+        if (stim) {
+            gain[c] = 1.0;
+            if (rd.bps == 3) {
+                cal[c] = 1.0;
+                off[c] = 0.0;
+            }
+        }
+        if (s->ns > max_all) max_all = s->ns;
+        if (!stim && s->ns > buf_len) buf_len = s->ns;
+    }
+    if (buf_len == 0) buf_len = max_all; /* only stim channels */
+    raw->sfreq = n_data ? (double)buf_len / rd.rec_len : 0.0;
+    raw->n_times = n_data ? rd.n_records * buf_len : 0;
+
+    if (n_data && !header_only) {
+        /* output (n_data, n_records * buf_len) floats; bounded by the file size */
+        double out_bytes = (double)n_data * (double)raw->n_times * 4.0;
+        if (out_bytes > 64.0 * (double)data_bytes + 268435456.0) {
+            st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                                 "%s: %d channels x %lld samples (%.0f MB) is out of proportion to the %lld data "
+                                 "bytes in the file (corrupted samples-per-record fields?)",
+                                 path, n_data, (long long)raw->n_times, out_bytes / 1e6, (long long)data_bytes);
+            goto fail;
+        }
+        raw->data = (float *)eegnn__calloc((size_t)n_data * (size_t)raw->n_times + 1, sizeof(float));
+        xbuf = (double *)eegnn__calloc((size_t)buf_len + 1, sizeof(double));
+        rs = (eegnn__edf_resampler *)eegnn__calloc((size_t)n_data, sizeof *rs);
+        if (!raw->data || !xbuf || !rs) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+    }
+
+    /* annotation signal bytes, one buffer per signal: (n_records, ns * bps) */
+    if (n_tal) {
+        tal_bytes = (unsigned char **)eegnn__calloc((size_t)n_tal, sizeof *tal_bytes);
+        if (!tal_bytes) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+        for (i = 0; i < n_tal; i++) {
+            tal_bytes[i] = (unsigned char *)eegnn__calloc(
+                (size_t)(rd.n_records * rd.sig[tal_idx[i]].ns * rd.bps) + 1, 1);
+            if (!tal_bytes[i]) {
+                st = EEGNN_ERR_MEMORY;
+                goto fail;
+            }
+        }
+    }
+
+    if (raw->data || n_tal) {
+        int64_t per_chunk = (8 << 20) / rd.rec_bytes, r0, r;
+        int whole = raw->data != NULL;
+        if (per_chunk < 1) per_chunk = 1;
+        chunk = (unsigned char *)eegnn__calloc((size_t)(whole ? per_chunk * rd.rec_bytes : rd.rec_bytes), 1);
+        if (!chunk) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+        for (r0 = 0; r0 < rd.n_records; r0 += per_chunk) {
+            int64_t nr = EEGNN__MIN(per_chunk, rd.n_records - r0);
+            if (whole) {
+                if (eegnn__edf_seek(rd.fp, hb + r0 * rd.rec_bytes) != 0 ||
+                    fread(chunk, 1, (size_t)(nr * rd.rec_bytes), rd.fp) != (size_t)(nr * rd.rec_bytes)) {
+                    st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path, (long long)r0);
+                    goto fail;
+                }
+            }
+            for (r = 0; r < nr; r++) {
+                int64_t rec = r0 + r;
+                const unsigned char *rp = whole ? chunk + r * rd.rec_bytes : chunk;
+                for (i = 0; i < n_tal; i++) {
+                    const eegnn__edf_sig *s = &rd.sig[tal_idx[i]];
+                    size_t nb = (size_t)(s->ns * rd.bps);
+                    if (whole) {
+                        memcpy(tal_bytes[i] + rec * nb, rp + s->offset * rd.bps, nb);
+                    } else if (eegnn__edf_seek(rd.fp, hb + rec * rd.rec_bytes + s->offset * rd.bps) != 0 ||
+                               fread(tal_bytes[i] + rec * nb, 1, nb, rd.fp) != nb) {
+                        st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path,
+                                             (long long)rec);
+                        goto fail;
+                    }
+                }
+                if (!whole) continue;
+                for (c = 0; c < n_data; c++) {
+                    const eegnn__edf_sig *s = &rd.sig[data_idx[c]];
+                    const unsigned char *sp = rp + s->offset * rd.bps;
+                    float *y = raw->data + (size_t)c * (size_t)raw->n_times + (size_t)(rec * buf_len);
+                    int stim = c == stim_status || c == stim_trigger;
+                    int64_t j, n = s->ns;
+                    for (j = 0; j < n; j++) {
+                        double v = (double)eegnn__edf_sample(sp + j * rd.bps, rd.bps) * cal[c];
+                        v += off[c];
+                        xbuf[j] = v * gain[c];
+                    }
+                    if (n == buf_len) {
+                        for (j = 0; j < n; j++) {
+                            double v = xbuf[j];
+                            if (stim) {
+                                int64_t iv = (v == v && fabs(v) < 9.2e18) ? (int64_t)v : 0;
+                                v = (double)(iv & ((1 << 17) - 1));
+                            }
+                            y[j] = (float)v;
+                        }
+                    } else if (stim) {
+                        /* scipy interp1d(kind='zero') from linspace(0, 1, n + 1) to
+                         * linspace(0, 1, buf_len, endpoint=False) */
+                        double step_old = 1.0 / (double)n, step_new = 1.0 / (double)buf_len;
+                        for (j = 0; j < buf_len; j++) {
+                            double t = (double)j * step_new;
+                            int64_t q = j * n / buf_len;
+                            while (q + 1 < n && (double)(q + 1) * step_old <= t) q++;
+                            while (q > 0 && (double)q * step_old > t) q--;
+                            y[j] = (float)xbuf[q];
+                        }
+                    } else {
+                        if (!rs[c].n) {
+                            if ((st = eegnn__resampler_init(&rs[c], n, buf_len))) goto fail;
+                        }
+                        eegnn__resample_record(&rs[c], xbuf, y);
+                    }
+                }
+            }
+        }
+    }
+
+    /* annotations: bytes in MNE's reading order (10 MB chunks of records,
+     * signal by signal inside a chunk), then MNE's TAL scan */
+    if (n_tal) {
+        int64_t total = 0, pos = 0, n_per, r0, r;
+        for (i = 0; i < n_tal; i++) total += rd.n_records * rd.sig[tal_idx[i]].ns * rd.bps;
+        tal_stream = (unsigned char *)eegnn__calloc((size_t)total + 1, 1);
+        if (!tal_stream) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+        n_per = (10 * 1024 * 1024) / rd.rec_bytes;
+        if (n_per < 1) n_per = 1;
+        for (r0 = 0; r0 < rd.n_records; r0 += n_per) {
+            int64_t nr = EEGNN__MIN(n_per, rd.n_records - r0);
+            for (i = 0; i < n_tal; i++) {
+                size_t nb = (size_t)(rd.sig[tal_idx[i]].ns * rd.bps);
+                memcpy(tal_stream + pos, tal_bytes[i] + r0 * nb, nb * (size_t)nr);
+                pos += (int64_t)nb * nr;
+            }
+        }
+        if ((st = eegnn__tal_parse(path, tal_stream, (size_t)total, &anns))) goto fail;
+        if ((st = eegnn__ann_sort(&anns))) goto fail;
+        if (n_data) eegnn__ann_crop(&anns, raw->n_times, raw->sfreq);
+
+        /* EDF+D: record start times from each record's time-keeping TAL */
+        if (strlen(raw->format) == 5 && raw->format[4] == 'D' && rd.n_records > 1) {
+            size_t nb = (size_t)(rd.sig[tal_idx[0]].ns * rd.bps);
+            double first = 0.0;
+            for (r = 0; r < rd.n_records; r++) {
+                eegnn__tal t;
+                double start;
+                if (!eegnn__tal_match(tal_bytes[0] + r * nb, nb, 0, &t)) continue;
+                start = eegnn__tal_double(tal_bytes[0] + r * nb, t.onset_at, t.onset_len);
+                if (r == 0) first = start;
+                if (fabs(start - (first + (double)r * rd.rec_len)) > 1e-6) raw->discontinuous = 1;
+            }
+        }
+    }
+    raw->n_annotations = anns.n;
+    raw->annotations = anns.a;
+    anns.a = NULL;
+    anns.n = 0;
+
+    goto done;
+fail:
+    eegnn_raw_free(raw);
+    raw = NULL;
+    if (st == EEGNN_ERR_MEMORY && !strstr(eegnn_last_error(), path))
+        eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
+done:
+    if (rd.fp) fclose(rd.fp);
+    if (rs) {
+        for (c = 0; c < n_data; c++) eegnn__resampler_free(&rs[c]);
+        EEGNN_FREE(rs);
+    }
+    if (tal_bytes) {
+        for (i = 0; i < n_tal; i++) EEGNN_FREE(tal_bytes[i]);
+        EEGNN_FREE(tal_bytes);
+    }
+    for (i = 0; i < anns.n; i++) EEGNN_FREE(anns.a[i].description);
+    EEGNN_FREE(anns.a);
+    EEGNN_FREE(tal_stream);
+    EEGNN_FREE(chunk);
+    EEGNN_FREE(xbuf);
+    EEGNN_FREE(cal);
+    EEGNN_FREE(off);
+    EEGNN_FREE(gain);
+    EEGNN_FREE(data_idx);
+    EEGNN_FREE(tal_idx);
+    EEGNN_FREE(hdr);
+    eegnn__edf_free_sigs(rd.sig, rd.nsig);
+    return raw;
+}
+
+/* ---- BDF writer ---- */
+
+/* Formats x in at most 8 characters, rounded down (dir < 0) or up (dir > 0),
+ * so the written bound still contains x. */
+static void eegnn__edf_bound(double x, int dir, char out[9]) {
+    int p;
+    for (p = 8; p >= 1; p--) {
+        double q, v, back;
+        char buf[64];
+        int e;
+        if (x == 0) {
+            strcpy(out, "0");
+            return;
+        }
+        e = (int)floor(log10(fabs(x)));
+        q = pow(10.0, e - p + 1);
+        v = dir < 0 ? floor(x / q) * q : ceil(x / q) * q;
+        snprintf(buf, sizeof buf, "%.*g", p, v);
+        if (strlen(buf) > 8) continue;
+        back = strtod(buf, NULL);
+        if ((dir < 0 && back > x) || (dir > 0 && back < x)) {
+            v += dir < 0 ? -q : q;
+            snprintf(buf, sizeof buf, "%.*g", p, v);
+            if (strlen(buf) > 8) continue;
+            back = strtod(buf, NULL);
+            if ((dir < 0 && back > x) || (dir > 0 && back < x)) continue;
+        }
+        strcpy(out, buf);
+        return;
+    }
+    strcpy(out, dir < 0 ? "-9999999" : "99999999");
+}
+
+static void eegnn__edf_put(unsigned char *hdr, size_t off, size_t len, const char *s) {
+    size_t n = strlen(s), i;
+    for (i = 0; i < len; i++) hdr[off + i] = (unsigned char)(i < n ? s[i] : ' ');
+}
+
+/* "+12.5" style TAL number (sign only when `sign`); trailing zeros dropped. */
+static void eegnn__tal_num(double x, int sign, char *out, size_t cap) {
+    char *p;
+    if (sign)
+        snprintf(out, cap, "%+.7f", x);
+    else
+        snprintf(out, cap, "%.7f", x < 0 ? 0.0 : x);
+    p = out + strlen(out) - 1;
+    while (*p == '0') *p-- = '\0';
+    if (*p == '.') *p = '\0';
+}
+
+EEGNN_API eegnn_status eegnn_write_bdf(const char *path, const eegnn_raw *raw) {
+    eegnn__outfile of;
+    int nch, nsig, c, a, k;
+    int64_t ns = 0, n_records, rec_secs = 0, r, total_samples;
+    double *scale = NULL, *pminv = NULL, *pmaxv = NULL;
+    unsigned char *hdr = NULL, *rec = NULL;
+    eegnn__strbuf *tal = NULL;
+    int64_t ann_ns = 0;
+    int has_ann;
+    eegnn_status st;
+    size_t hb;
+
+    if (!path || !raw) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_write_bdf: path or raw is NULL");
+    nch = raw->n_channels;
+    if (nch < 1 || raw->n_times < 1 || !raw->data || !raw->ch_names)
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: nothing to write (need channels, samples and data)", path);
+    if (!(raw->sfreq > 0) || raw->sfreq > 1e7)
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: sfreq %g Hz is not valid", path, raw->sfreq);
+    for (k = 1; k <= 60; k++) {
+        double v = raw->sfreq * k;
+        if (fabs(v - nearbyint(v)) < 1e-9 * v) {
+            rec_secs = k;
+            ns = (int64_t)nearbyint(v);
+            break;
+        }
+    }
+    if (!rec_secs)
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: sfreq %.10g Hz gives no whole number of samples in 1..60 s", path,
+                               raw->sfreq);
+    total_samples = (int64_t)nch * raw->n_times;
+    for (r = 0; r < total_samples; r++)
+        if (!isfinite(raw->data[r]))
+            return eegnn_set_error(EEGNN_ERR_NUMERIC, "%s: channel '%s' has a non-finite sample", path,
+                                   raw->ch_names[r / raw->n_times]);
+    n_records = (raw->n_times + ns - 1) / ns;
+    has_ann = raw->n_annotations > 0;
+    nsig = nch + (has_ann ? 1 : 0);
+
+    scale = (double *)eegnn__calloc((size_t)nch, sizeof(double));
+    pminv = (double *)eegnn__calloc((size_t)nch, sizeof(double));
+    pmaxv = (double *)eegnn__calloc((size_t)nch, sizeof(double));
+    hb = 256 * ((size_t)nsig + 1);
+    hdr = (unsigned char *)eegnn__calloc(hb, 1);
+    if (!scale || !pminv || !pmaxv || !hdr) {
+        st = EEGNN_ERR_MEMORY;
+        goto out;
+    }
+
+    /* the TAL text of every record */
+    tal = (eegnn__strbuf *)eegnn__calloc((size_t)n_records, sizeof *tal);
+    if (!tal) {
+        st = EEGNN_ERR_MEMORY;
+        goto out;
+    }
+    if (has_ann) {
+        for (r = 0; r < n_records; r++) {
+            char num[64];
+            eegnn__tal_num((double)(r * rec_secs), 1, num, sizeof num);
+            eegnn__sb_printf(&tal[r], "%s\x14\x14", num);
+            eegnn__sb_append(&tal[r], "", 1);
+        }
+        for (a = 0; a < raw->n_annotations; a++) {
+            const eegnn_annotation *an = &raw->annotations[a];
+            const char *d = an->description ? an->description : "";
+            char num[64], *desc;
+            size_t j, dl = strlen(d);
+            int64_t target = (an->onset == an->onset) ? (int64_t)floor(an->onset / (double)rec_secs) : 0;
+            if (target < 0) target = 0;
+            if (target >= n_records) target = n_records - 1;
+            desc = eegnn__strdup(d);
+            if (!desc) {
+                st = EEGNN_ERR_MEMORY;
+                goto out;
+            }
+            for (j = 0; j < dl; j++)
+                if (desc[j] == 0x14) desc[j] = ' ';
+            eegnn__tal_num(an->onset, 1, num, sizeof num);
+            eegnn__sb_append(&tal[target], num, strlen(num));
+            if (an->duration > 0) {
+                eegnn__tal_num(an->duration, 0, num, sizeof num);
+                eegnn__sb_printf(&tal[target], "\x15%s", num);
+            }
+            eegnn__sb_printf(&tal[target], "\x14%s\x14", desc);
+            eegnn__sb_append(&tal[target], "", 1);
+            EEGNN_FREE(desc);
+        }
+        for (r = 0; r < n_records; r++) {
+            if (tal[r].failed) {
+                st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory for annotations", path);
+                goto out;
+            }
+            if ((int64_t)(tal[r].len + 2) / 3 > ann_ns) ann_ns = (int64_t)(tal[r].len + 2) / 3;
+        }
+        ann_ns += 1;
+    }
+
+    /* header */
+    {
+        char buf[96];
+        hdr[0] = 0xFF;
+        eegnn__edf_put(hdr, 1, 7, "BIOSEMI");
+        eegnn__edf_put(hdr, 8, 80, "X X X X");
+        if (raw->meas_date == raw->meas_date) {
+            static const char *mon[12] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                          "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+            long long t = (long long)floor(raw->meas_date);
+            long long days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+            long long sod = t - days * 86400, z = days + 719468, era, doe, yoe, y, doy, mp, d, m;
+            era = (z >= 0 ? z : z - 146096) / 146097;
+            doe = z - era * 146097;
+            yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+            y = yoe + era * 400;
+            doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            mp = (5 * doy + 2) / 153;
+            d = doy - (153 * mp + 2) / 5 + 1;
+            m = mp < 10 ? mp + 3 : mp - 9;
+            if (m <= 2) y++;
+            if (y < 1985 || y > 2084) y = y < 1985 ? 1985 : 2084;
+            snprintf(buf, sizeof buf, "Startdate %02lld-%s-%04lld X X eegnn", d, mon[m - 1], y);
+            eegnn__edf_put(hdr, 88, 80, buf);
+            snprintf(buf, sizeof buf, "%02lld.%02lld.%02lld", d, m, y % 100);
+            eegnn__edf_put(hdr, 168, 8, buf);
+            snprintf(buf, sizeof buf, "%02lld.%02lld.%02lld", sod / 3600, sod / 60 % 60, sod % 60);
+            eegnn__edf_put(hdr, 176, 8, buf);
+        } else {
+            eegnn__edf_put(hdr, 88, 80, "Startdate X X X X");
+            eegnn__edf_put(hdr, 168, 8, "01.01.85");
+            eegnn__edf_put(hdr, 176, 8, "00.00.00");
+        }
+        snprintf(buf, sizeof buf, "%zu", hb);
+        eegnn__edf_put(hdr, 184, 8, buf);
+        eegnn__edf_put(hdr, 192, 44, has_ann ? "BDF+C" : "24BIT");
+        snprintf(buf, sizeof buf, "%lld", (long long)n_records);
+        if (strlen(buf) > 8) {
+            st = eegnn_set_error(EEGNN_ERR_ARG, "%s: too many records (%s) for the header", path, buf);
+            goto out;
+        }
+        eegnn__edf_put(hdr, 236, 8, buf);
+        snprintf(buf, sizeof buf, "%lld", (long long)rec_secs);
+        eegnn__edf_put(hdr, 244, 8, buf);
+        snprintf(buf, sizeof buf, "%d", nsig);
+        if (strlen(buf) > 4) {
+            st = eegnn_set_error(EEGNN_ERR_ARG, "%s: too many channels (%d) for the header", path, nsig);
+            goto out;
+        }
+        eegnn__edf_put(hdr, 252, 4, buf);
+    }
+    for (k = 0; k < nsig; k++) {
+        size_t n = (size_t)nsig;
+        char lab[64], unit[16], smin[9], smax[9], nsb[32];
+        const char *dmin = "-8388608", *dmax = "8388607";
+        if (k < nch) {
+            const char *u = raw->ch_units && raw->ch_units[k] ? raw->ch_units[k] : NULL;
+            const char *ty = raw->ch_types && raw->ch_types[k] ? raw->ch_types[k] : "eeg";
+            const float *x = raw->data + (size_t)k * (size_t)raw->n_times;
+            double lo = x[0], hi = x[0];
+            int64_t j;
+            snprintf(lab, sizeof lab, "%s", raw->ch_names[k] ? raw->ch_names[k] : "");
+            if (strcmp(ty, "stim") == 0) {
+                strcpy(unit, "Boolean");
+                scale[k] = 1.0;
+                strcpy(smin, dmin);
+                strcpy(smax, dmax);
+                pminv[k] = -8388608.0;
+                pmaxv[k] = 8388607.0;
+            } else {
+                if (u ? (strcmp(u, "uV") == 0 || strcmp(u, "\xc2\xb5V") == 0)
+                      : (strcmp(ty, "eeg") == 0 || strcmp(ty, "eog") == 0 || strcmp(ty, "ecg") == 0 ||
+                         strcmp(ty, "emg") == 0)) {
+                    strcpy(unit, "uV");
+                    scale[k] = 1e6;
+                } else if (u && strcmp(u, "mV") == 0) {
+                    strcpy(unit, "mV");
+                    scale[k] = 1e3;
+                } else {
+                    snprintf(unit, sizeof unit, "%.8s", u ? u : "");
+                    scale[k] = 1.0;
+                }
+                for (j = 1; j < raw->n_times; j++) {
+                    if (x[j] < lo) lo = x[j];
+                    if (x[j] > hi) hi = x[j];
+                }
+                lo *= scale[k];
+                hi *= scale[k];
+                if (hi == lo) {
+                    lo -= 1.0;
+                    hi += 1.0;
+                }
+                eegnn__edf_bound(lo, -1, smin);
+                eegnn__edf_bound(hi, +1, smax);
+                pminv[k] = strtod(smin, NULL);
+                pmaxv[k] = strtod(smax, NULL);
+            }
+            snprintf(nsb, sizeof nsb, "%lld", (long long)ns);
+        } else {
+            strcpy(lab, "BDF Annotations");
+            unit[0] = '\0';
+            strcpy(smin, "-1");
+            strcpy(smax, "1");
+            snprintf(nsb, sizeof nsb, "%lld", (long long)ann_ns);
+        }
+        eegnn__edf_put(hdr, 256 + 16 * (size_t)k, 16, lab);
+        eegnn__edf_put(hdr, 256 + 16 * n + 80 * (size_t)k, 80, "");
+        eegnn__edf_put(hdr, 256 + 96 * n + 8 * (size_t)k, 8, unit);
+        eegnn__edf_put(hdr, 256 + 104 * n + 8 * (size_t)k, 8, smin);
+        eegnn__edf_put(hdr, 256 + 112 * n + 8 * (size_t)k, 8, smax);
+        eegnn__edf_put(hdr, 256 + 120 * n + 8 * (size_t)k, 8, dmin);
+        eegnn__edf_put(hdr, 256 + 128 * n + 8 * (size_t)k, 8, dmax);
+        eegnn__edf_put(hdr, 256 + 136 * n + 80 * (size_t)k, 80, "");
+        eegnn__edf_put(hdr, 256 + 216 * n + 8 * (size_t)k, 8, nsb);
+        eegnn__edf_put(hdr, 256 + 224 * n + 32 * (size_t)k, 32, "");
+    }
+
+    rec = (unsigned char *)eegnn__calloc((size_t)(((int64_t)nch * ns + ann_ns) * 3), 1);
+    if (!rec) {
+        st = EEGNN_ERR_MEMORY;
+        goto out;
+    }
+    if ((st = eegnn__outfile_open(&of, path))) goto out;
+    if ((st = eegnn__outfile_write(&of, hdr, hb))) {
+        eegnn__outfile_abort(&of);
+        goto out;
+    }
+    for (r = 0; r < n_records; r++) {
+        unsigned char *p = rec;
+        for (c = 0; c < nch; c++) {
+            const float *x = raw->data + (size_t)c * (size_t)raw->n_times;
+            double lo = pminv[c], range = pmaxv[c] - pminv[c];
+            int64_t j;
+            for (j = 0; j < ns; j++) {
+                int64_t t = r * ns + j;
+                double v = (double)x[t < raw->n_times ? t : raw->n_times - 1] * scale[c], dq;
+                long dv;
+                if (scale[c] == 1.0 && range == 16777215.0 && lo == -8388608.0)
+                    dq = nearbyint(v);
+                else
+                    dq = nearbyint((v - lo) / range * 16777215.0 - 8388608.0);
+                if (dq < -8388608.0) dq = -8388608.0;
+                if (dq > 8388607.0) dq = 8388607.0;
+                dv = (long)dq;
+                p[0] = (unsigned char)(dv & 0xFF);
+                p[1] = (unsigned char)((dv >> 8) & 0xFF);
+                p[2] = (unsigned char)((dv >> 16) & 0xFF);
+                p += 3;
+            }
+        }
+        if (has_ann) {
+            memset(p, 0, (size_t)ann_ns * 3);
+            memcpy(p, tal[r].p, tal[r].len);
+        }
+        if ((st = eegnn__outfile_write(&of, rec, (size_t)(((int64_t)nch * ns + ann_ns) * 3)))) {
+            eegnn__outfile_abort(&of);
+            goto out;
+        }
+    }
+    st = eegnn__outfile_commit(&of);
+out:
+    if (st == EEGNN_ERR_MEMORY && !strstr(eegnn_last_error(), path))
+        eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
+    if (tal) {
+        for (r = 0; r < n_records; r++) eegnn__sb_free(&tal[r]);
+        EEGNN_FREE(tal);
+    }
+    EEGNN_FREE(rec);
+    EEGNN_FREE(hdr);
+    EEGNN_FREE(scale);
+    EEGNN_FREE(pminv);
+    EEGNN_FREE(pmaxv);
+    return st;
+}
 /* ======================== End file src/io/edf.c ======================== */
 
 /* ======================== Begin file src/io/table.c ======================== */
-/* src/io/table.c: not written yet. */
+/* TSV and JSON readers for BIDS metadata (see table.h). */
+#include <ctype.h>
+#include <math.h>
+
+/* ---- TSV ---------------------------------------------------------------- */
+
+static int eegnn__tsv_is_missing(const char *s, size_t n) {
+    return n == 0 || (n == 3 && memcmp(s, "n/a", 3) == 0);
+}
+
+/* Counts the cells of one line [s, e). */
+static int eegnn__tsv_count_cells(const char *s, const char *e) {
+    int n = 1;
+    for (; s < e; s++)
+        if (*s == '\t') n++;
+    return n;
+}
+
+EEGNN_API void eegnn_table_free(eegnn_table *table) {
+    int i;
+    if (!table) return;
+    if (table->columns)
+        for (i = 0; i < table->n_cols; i++) EEGNN_FREE(table->columns[i]);
+    if (table->cells)
+        for (i = 0; i < table->n_rows * table->n_cols; i++) EEGNN_FREE(table->cells[i]);
+    EEGNN_FREE(table->columns);
+    EEGNN_FREE(table->cells);
+    EEGNN_FREE(table->path);
+    EEGNN_FREE(table);
+}
+
+/* Splits [s, e) at tabs into out[0..n); missing cells become NULL when
+ * `missing_null`. Returns 0 on allocation failure. */
+static int eegnn__tsv_split(const char *s, const char *e, char **out, int n, int missing_null) {
+    int k;
+    for (k = 0; k < n; k++) {
+        const char *c = s;
+        while (c < e && *c != '\t') c++;
+        if (missing_null && eegnn__tsv_is_missing(s, (size_t)(c - s))) {
+            out[k] = NULL;
+        } else {
+            out[k] = eegnn__strndup(s, (size_t)(c - s));
+            if (!out[k]) return 0;
+        }
+        s = c + 1;
+    }
+    return 1;
+}
+
+EEGNN_API eegnn_table *eegnn_table_parse_tsv(const char *text, size_t len, const char *name) {
+    eegnn_table *t;
+    const char *p = text, *end = text + len;
+    const char *line_start, *line_end;
+    int cap_rows = 0, line_no = 1;
+    if (!name) name = "<tsv>";
+    if (len >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
+        p += 3;
+    t = (eegnn_table *)eegnn__calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->path = eegnn__strdup(name);
+    if (!t->path) goto fail_mem;
+    /* header */
+    line_start = p;
+    while (p < end && *p != '\n') p++;
+    line_end = p;
+    if (line_end > line_start && line_end[-1] == '\r') line_end--;
+    if (line_end == line_start) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line 1: the header row is empty", name);
+        goto fail;
+    }
+    t->n_cols = eegnn__tsv_count_cells(line_start, line_end);
+    t->columns = (char **)eegnn__calloc((size_t)t->n_cols, sizeof(char *));
+    if (!t->columns || !eegnn__tsv_split(line_start, line_end, t->columns, t->n_cols, 0)) goto fail_mem;
+    if (p < end) p++;
+    /* rows */
+    while (p < end) {
+        int n;
+        line_no++;
+        line_start = p;
+        while (p < end && *p != '\n') p++;
+        line_end = p;
+        if (p < end) p++;
+        if (line_end > line_start && line_end[-1] == '\r') line_end--;
+        if (line_end == line_start) {
+            /* Blank lines are tolerated only at the end of the file. */
+            const char *q = p;
+            while (q < end && (*q == '\n' || *q == '\r')) q++;
+            if (q == end) break;
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d is empty but more rows follow", name, line_no);
+            goto fail;
+        }
+        n = eegnn__tsv_count_cells(line_start, line_end);
+        if (n != t->n_cols) {
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d has %d cells, the header has %d", name, line_no,
+                            n, t->n_cols);
+            goto fail;
+        }
+        if (t->n_rows == cap_rows) {
+            int ncap = cap_rows ? cap_rows * 2 : 64;
+            char **nc = (char **)EEGNN_REALLOC(t->cells, (size_t)ncap * (size_t)t->n_cols * sizeof(char *));
+            if (!nc) goto fail_mem;
+            t->cells = nc;
+            cap_rows = ncap;
+        }
+        memset(t->cells + (size_t)t->n_rows * (size_t)t->n_cols, 0, (size_t)t->n_cols * sizeof(char *));
+        t->n_rows++;
+        if (!eegnn__tsv_split(line_start, line_end, t->cells + (size_t)(t->n_rows - 1) * (size_t)t->n_cols,
+                              t->n_cols, 1))
+            goto fail_mem;
+    }
+    return t;
+fail_mem:
+    eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory reading table", name);
+fail:
+    eegnn_table_free(t);
+    return NULL;
+}
+
+EEGNN_API eegnn_table *eegnn_table_read_tsv(const char *path) {
+    char *text;
+    size_t len;
+    eegnn_table *t;
+    if (!path) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_table_read_tsv: path is NULL");
+        return NULL;
+    }
+    if (eegnn__read_file(path, &text, &len) != EEGNN_OK) return NULL;
+    t = eegnn_table_parse_tsv(text, len, path);
+    EEGNN_FREE(text);
+    return t;
+}
+
+EEGNN_API int eegnn_table_column(const eegnn_table *table, const char *name) {
+    int i;
+    if (!table || !name) return -1;
+    for (i = 0; i < table->n_cols; i++)
+        if (strcmp(table->columns[i], name) == 0) return i;
+    return -1;
+}
+
+EEGNN_API const char *eegnn_table_cell(const eegnn_table *table, int row, int col) {
+    if (!table || row < 0 || row >= table->n_rows || col < 0 || col >= table->n_cols) return NULL;
+    return table->cells[(size_t)row * (size_t)table->n_cols + (size_t)col];
+}
+
+EEGNN_API int eegnn_table_missing_count(const eegnn_table *table, int col) {
+    int r, n = 0;
+    if (!table || col < 0 || col >= table->n_cols) return 0;
+    for (r = 0; r < table->n_rows; r++)
+        if (!eegnn_table_cell(table, r, col)) n++;
+    return n;
+}
+
+/* Decimal number (no hexadecimal forms, which pandas does not read). */
+static int eegnn__table_parse_number(const char *s, double *out) {
+    const char *q;
+    for (q = s; *q; q++)
+        if (*q == 'x' || *q == 'X') return 0;
+    return eegnn__parse_double(s, out);
+}
+
+EEGNN_API int eegnn_table_column_is_numeric(const eegnn_table *table, int col) {
+    int r;
+    double v;
+    if (!table || col < 0 || col >= table->n_cols) return 0;
+    for (r = 0; r < table->n_rows; r++) {
+        const char *c = eegnn_table_cell(table, r, col);
+        if (c && !eegnn__table_parse_number(c, &v)) return 0;
+    }
+    return 1;
+}
+
+EEGNN_API eegnn_status eegnn_table_column_numeric(const eegnn_table *table, int col, double *out) {
+    int r;
+    if (!table || !out || col < 0 || col >= table->n_cols)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_table_column_numeric: bad table or column %d", col);
+    for (r = 0; r < table->n_rows; r++) {
+        const char *c = eegnn_table_cell(table, r, col);
+        if (!c) {
+            out[r] = NAN;
+        } else if (!eegnn__table_parse_number(c, &out[r])) {
+            return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column '%s': '%s' is not a number",
+                                   table->path, r + 2, table->columns[col], c);
+        }
+    }
+    return EEGNN_OK;
+}
+
+static int eegnn__table_cmp_strp(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+EEGNN_API int eegnn_table_column_levels(const eegnn_table *table, int col, const char ***levels) {
+    const char **v;
+    int r, n = 0, k = 0;
+    *levels = NULL;
+    if (!table || col < 0 || col >= table->n_cols) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_table_column_levels: bad table or column %d", col);
+        return -1;
+    }
+    v = (const char **)eegnn__calloc((size_t)table->n_rows + 1, sizeof(char *));
+    if (!v) return -1;
+    for (r = 0; r < table->n_rows; r++) {
+        const char *c = eegnn_table_cell(table, r, col);
+        if (c) v[n++] = c;
+    }
+    qsort(v, (size_t)n, sizeof(char *), eegnn__table_cmp_strp);
+    for (r = 0; r < n; r++)
+        if (k == 0 || strcmp(v[k - 1], v[r]) != 0) v[k++] = v[r];
+    *levels = v;
+    return k;
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+typedef struct eegnn__json_parser {
+    const char *s, *end, *begin;
+    const char *name;
+    int failed;
+} eegnn__json_parser;
+
+static void eegnn__json_fail(eegnn__json_parser *p, const char *what) {
+    if (p->failed) return;
+    p->failed = 1;
+    eegnn_set_error(EEGNN_ERR_FORMAT, "%s: byte %ld: %s", p->name, (long)(p->s - p->begin), what);
+}
+
+static void eegnn__json_ws(eegnn__json_parser *p) {
+    while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r')) p->s++;
+}
+
+static void eegnn__json_clear(eegnn_json *v) {
+    int i;
+    EEGNN_FREE(v->string);
+    for (i = 0; i < v->n; i++) {
+        if (v->keys) EEGNN_FREE(v->keys[i]);
+        if (v->items) eegnn__json_clear(&v->items[i]);
+    }
+    EEGNN_FREE(v->keys);
+    EEGNN_FREE(v->items);
+    memset(v, 0, sizeof *v);
+}
+
+EEGNN_API void eegnn_json_free(eegnn_json *doc) {
+    if (!doc) return;
+    eegnn__json_clear(doc);
+    EEGNN_FREE(doc);
+}
+
+static int eegnn__json_hex4(eegnn__json_parser *p, unsigned *out) {
+    unsigned v = 0;
+    int i;
+    if (p->end - p->s < 4) {
+        eegnn__json_fail(p, "truncated \\u escape");
+        return 0;
+    }
+    for (i = 0; i < 4; i++) {
+        char c = p->s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else {
+            eegnn__json_fail(p, "bad hexadecimal digit in \\u escape");
+            return 0;
+        }
+    }
+    p->s += 4;
+    *out = v;
+    return 1;
+}
+
+static void eegnn__utf8_put(eegnn__strbuf *sb, unsigned cp) {
+    char b[4];
+    size_t n;
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xC0 | (cp >> 6));
+        b[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xE0 | (cp >> 12));
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        b[0] = (char)(0xF0 | (cp >> 18));
+        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    eegnn__sb_append(sb, b, n);
+}
+
+/* Parses a string starting at the opening quote; returns a new string. */
+static char *eegnn__json_string(eegnn__json_parser *p) {
+    eegnn__strbuf sb;
+    memset(&sb, 0, sizeof sb);
+    p->s++; /* opening quote */
+    eegnn__sb_append(&sb, "", 0);
+    for (;;) {
+        const char *run = p->s;
+        while (p->s < p->end && *p->s != '"' && *p->s != '\\' && (unsigned char)*p->s >= 0x20) p->s++;
+        eegnn__sb_append(&sb, run, (size_t)(p->s - run));
+        if (p->s >= p->end) {
+            eegnn__json_fail(p, "unterminated string");
+            break;
+        }
+        if (*p->s == '"') {
+            p->s++;
+            if (sb.failed) {
+                eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory parsing JSON", p->name);
+                p->failed = 1;
+                break;
+            }
+            return sb.p;
+        }
+        if ((unsigned char)*p->s < 0x20) {
+            eegnn__json_fail(p, "control character inside a string");
+            break;
+        }
+        /* backslash escape */
+        p->s++;
+        if (p->s >= p->end) {
+            eegnn__json_fail(p, "unterminated escape");
+            break;
+        }
+        {
+            char c = *p->s++;
+            unsigned cp, lo;
+            switch (c) {
+            case '"': eegnn__sb_append(&sb, "\"", 1); break;
+            case '\\': eegnn__sb_append(&sb, "\\", 1); break;
+            case '/': eegnn__sb_append(&sb, "/", 1); break;
+            case 'b': eegnn__sb_append(&sb, "\b", 1); break;
+            case 'f': eegnn__sb_append(&sb, "\f", 1); break;
+            case 'n': eegnn__sb_append(&sb, "\n", 1); break;
+            case 'r': eegnn__sb_append(&sb, "\r", 1); break;
+            case 't': eegnn__sb_append(&sb, "\t", 1); break;
+            case 'u':
+                if (!eegnn__json_hex4(p, &cp)) goto fail;
+                if (cp >= 0xD800 && cp <= 0xDBFF && p->end - p->s >= 6 && p->s[0] == '\\' && p->s[1] == 'u') {
+                    const char *save = p->s;
+                    p->s += 2;
+                    if (!eegnn__json_hex4(p, &lo)) goto fail;
+                    if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    } else {
+                        p->s = save; /* unpaired high surrogate: keep as is */
+                    }
+                }
+                if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD; /* lone surrogate: replacement char */
+                eegnn__utf8_put(&sb, cp);
+                break;
+            default:
+                p->s--;
+                eegnn__json_fail(p, "unknown escape in string");
+                goto fail;
+            }
+        }
+    }
+fail:
+    eegnn__sb_free(&sb);
+    return NULL;
+}
+
+static int eegnn__json_value(eegnn__json_parser *p, eegnn_json *v, int depth);
+
+/* Appends an item (and key) to an array/object under construction. */
+static eegnn_json *eegnn__json_push(eegnn__json_parser *p, eegnn_json *v, int *cap, char *key) {
+    if (v->n == *cap) {
+        int ncap = *cap ? *cap * 2 : 8;
+        eegnn_json *ni = (eegnn_json *)EEGNN_REALLOC(v->items, (size_t)ncap * sizeof(eegnn_json));
+        if (!ni) goto oom;
+        v->items = ni;
+        if (v->type == EEGNN_JSON_OBJECT) {
+            char **nk = (char **)EEGNN_REALLOC(v->keys, (size_t)ncap * sizeof(char *));
+            if (!nk) goto oom;
+            v->keys = nk;
+        }
+        *cap = ncap;
+    }
+    memset(&v->items[v->n], 0, sizeof(eegnn_json));
+    if (v->keys) v->keys[v->n] = key;
+    return &v->items[v->n++];
+oom:
+    EEGNN_FREE(key);
+    eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory parsing JSON", p->name);
+    p->failed = 1;
+    return NULL;
+}
+
+static int eegnn__json_literal(eegnn__json_parser *p, const char *word) {
+    size_t n = strlen(word);
+    if ((size_t)(p->end - p->s) >= n && memcmp(p->s, word, n) == 0) {
+        p->s += n;
+        return 1;
+    }
+    return 0;
+}
+
+static int eegnn__json_number(eegnn__json_parser *p, eegnn_json *v) {
+    const char *q = p->s;
+    char tmp[128];
+    size_t n;
+    if (q < p->end && *q == '-') q++;
+    if (q >= p->end || !isdigit((unsigned char)*q)) {
+        eegnn__json_fail(p, "expected a value");
+        return 0;
+    }
+    if (*q == '0') q++;
+    else
+        while (q < p->end && isdigit((unsigned char)*q)) q++;
+    if (q < p->end && *q == '.') {
+        q++;
+        if (q >= p->end || !isdigit((unsigned char)*q)) {
+            p->s = q;
+            eegnn__json_fail(p, "expected a digit after '.'");
+            return 0;
+        }
+        while (q < p->end && isdigit((unsigned char)*q)) q++;
+    }
+    if (q < p->end && (*q == 'e' || *q == 'E')) {
+        q++;
+        if (q < p->end && (*q == '+' || *q == '-')) q++;
+        if (q >= p->end || !isdigit((unsigned char)*q)) {
+            p->s = q;
+            eegnn__json_fail(p, "expected a digit in the exponent");
+            return 0;
+        }
+        while (q < p->end && isdigit((unsigned char)*q)) q++;
+    }
+    n = (size_t)(q - p->s);
+    if (n >= sizeof tmp) {
+        eegnn__json_fail(p, "number too long");
+        return 0;
+    }
+    memcpy(tmp, p->s, n);
+    tmp[n] = '\0';
+    v->type = EEGNN_JSON_NUMBER;
+    v->number = strtod(tmp, NULL);
+    p->s = q;
+    return 1;
+}
+
+static int eegnn__json_value(eegnn__json_parser *p, eegnn_json *v, int depth) {
+    eegnn__json_ws(p);
+    if (depth > 512) {
+        eegnn__json_fail(p, "nesting deeper than 512 levels");
+        return 0;
+    }
+    if (p->s >= p->end) {
+        eegnn__json_fail(p, "unexpected end of input, expected a value");
+        return 0;
+    }
+    switch (*p->s) {
+    case '{':
+    case '[': {
+        int is_obj = *p->s == '{', cap = 0;
+        char close = is_obj ? '}' : ']';
+        v->type = is_obj ? EEGNN_JSON_OBJECT : EEGNN_JSON_ARRAY;
+        p->s++;
+        eegnn__json_ws(p);
+        if (p->s < p->end && *p->s == close) {
+            p->s++;
+            return 1;
+        }
+        for (;;) {
+            char *key = NULL;
+            eegnn_json *item;
+            eegnn__json_ws(p);
+            if (is_obj) {
+                if (p->s >= p->end || *p->s != '"') {
+                    eegnn__json_fail(p, "expected a string key in object");
+                    return 0;
+                }
+                key = eegnn__json_string(p);
+                if (!key) return 0;
+                eegnn__json_ws(p);
+                if (p->s >= p->end || *p->s != ':') {
+                    EEGNN_FREE(key);
+                    eegnn__json_fail(p, "expected ':' after object key");
+                    return 0;
+                }
+                p->s++;
+            }
+            item = eegnn__json_push(p, v, &cap, key);
+            if (!item || !eegnn__json_value(p, item, depth + 1)) return 0;
+            eegnn__json_ws(p);
+            if (p->s < p->end && *p->s == ',') {
+                p->s++;
+                continue;
+            }
+            if (p->s < p->end && *p->s == close) {
+                p->s++;
+                return 1;
+            }
+            eegnn__json_fail(p, is_obj ? "expected ',' or '}' in object" : "expected ',' or ']' in array");
+            return 0;
+        }
+    }
+    case '"':
+        v->string = eegnn__json_string(p);
+        if (!v->string) return 0;
+        v->type = EEGNN_JSON_STRING;
+        return 1;
+    case 't':
+    case 'f':
+    case 'n':
+        if (eegnn__json_literal(p, "true")) {
+            v->type = EEGNN_JSON_BOOL;
+            v->number = 1;
+            return 1;
+        }
+        if (eegnn__json_literal(p, "false")) {
+            v->type = EEGNN_JSON_BOOL;
+            return 1;
+        }
+        if (eegnn__json_literal(p, "null")) {
+            v->type = EEGNN_JSON_NULL;
+            return 1;
+        }
+        eegnn__json_fail(p, "expected a value");
+        return 0;
+    default:
+        return eegnn__json_number(p, v);
+    }
+}
+
+EEGNN_API eegnn_json *eegnn_json_parse(const char *text, size_t len, const char *name) {
+    eegnn__json_parser p;
+    eegnn_json *doc = (eegnn_json *)eegnn__calloc(1, sizeof *doc);
+    if (!doc) return NULL;
+    p.begin = p.s = text;
+    p.end = text + len;
+    p.name = name ? name : "<json>";
+    p.failed = 0;
+    if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
+        (unsigned char)text[2] == 0xBF)
+        p.s += 3;
+    if (eegnn__json_value(&p, doc, 0)) {
+        eegnn__json_ws(&p);
+        if (p.s < p.end) eegnn__json_fail(&p, "unexpected text after the JSON value");
+    }
+    if (p.failed) {
+        eegnn_json_free(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+EEGNN_API eegnn_json *eegnn_json_read(const char *path) {
+    char *text;
+    size_t len;
+    eegnn_json *doc;
+    if (!path) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_json_read: path is NULL");
+        return NULL;
+    }
+    if (eegnn__read_file(path, &text, &len) != EEGNN_OK) return NULL;
+    doc = eegnn_json_parse(text, len, path);
+    EEGNN_FREE(text);
+    return doc;
+}
+
+EEGNN_API const eegnn_json *eegnn_json_get(const eegnn_json *obj, const char *key) {
+    int i;
+    if (!obj || !key || obj->type != EEGNN_JSON_OBJECT) return NULL;
+    for (i = obj->n - 1; i >= 0; i--)
+        if (strcmp(obj->keys[i], key) == 0) return &obj->items[i];
+    return NULL;
+}
+
+EEGNN_API eegnn_status eegnn_json_get_number(const eegnn_json *obj, const char *key, double *out) {
+    const eegnn_json *v = eegnn_json_get(obj, key);
+    if (!v || v->type == EEGNN_JSON_NULL)
+        return eegnn_set_error(EEGNN_ERR_NOT_FOUND, "JSON key '%s' is absent", key ? key : "(null)");
+    if (v->type != EEGNN_JSON_NUMBER)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "JSON key '%s' is not a number", key);
+    *out = v->number;
+    return EEGNN_OK;
+}
+
+EEGNN_API const char *eegnn_json_get_string(const eegnn_json *obj, const char *key) {
+    const eegnn_json *v = eegnn_json_get(obj, key);
+    return v && v->type == EEGNN_JSON_STRING ? v->string : NULL;
+}
 /* ======================== End file src/io/table.c ======================== */
 
 /* ======================== Begin file src/bids/bids.c ======================== */
-/* src/bids/bids.c: not written yet. */
+/* BIDS dataset walking, sidecar inheritance, participants and events (see bids.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+#define EEGNN__BIDS_MAX_ENTITIES 16
+
+/* Key-value entities of a BIDS file name, e.g. sub-01_ses-2_task-rest_eeg.json
+ * -> {sub: 01, ses: 2, task: rest}, suffix "eeg", extension ".json". */
+typedef struct eegnn__bids_entities {
+    int n;
+    char key[EEGNN__BIDS_MAX_ENTITIES][32];
+    char value[EEGNN__BIDS_MAX_ENTITIES][128];
+    char suffix[64];    /* "eeg", "events", "channels", ... */
+    char extension[32]; /* ".edf", ".json", ... (everything after the first '.') */
+} eegnn__bids_entities;
+
+/* Parses a file name; returns 0 when it does not look like a BIDS name. */
+static int eegnn__bids_parse_name(const char *fname, eegnn__bids_entities *e) {
+    const char *dot = strchr(fname, '.');
+    const char *p = fname, *stem_end = dot ? dot : fname + strlen(fname);
+    memset(e, 0, sizeof *e);
+    if (dot) {
+        if (strlen(dot) >= sizeof e->extension) return 0;
+        strcpy(e->extension, dot);
+    }
+    for (;;) {
+        const char *us = p, *dash;
+        while (us < stem_end && *us != '_') us++;
+        if (us == stem_end) {
+            /* last part: the suffix */
+            size_t n = (size_t)(us - p);
+            if (n == 0 || n >= sizeof e->suffix || memchr(p, '-', n)) return 0;
+            memcpy(e->suffix, p, n);
+            return 1;
+        }
+        dash = (const char *)memchr(p, '-', (size_t)(us - p));
+        if (!dash || dash == p || e->n == EEGNN__BIDS_MAX_ENTITIES) return 0;
+        if ((size_t)(dash - p) >= sizeof e->key[0] || (size_t)(us - dash - 1) >= sizeof e->value[0] ||
+            us == dash + 1)
+            return 0;
+        memcpy(e->key[e->n], p, (size_t)(dash - p));
+        memcpy(e->value[e->n], dash + 1, (size_t)(us - dash - 1));
+        e->n++;
+        p = us + 1;
+    }
+}
+
+static const char *eegnn__bids_entity(const eegnn__bids_entities *e, const char *key) {
+    int i;
+    for (i = 0; i < e->n; i++)
+        if (strcmp(e->key[i], key) == 0) return e->value[i];
+    return NULL;
+}
+
+/* 1 when every entity of `meta` is an entity of `rec` with the same value. */
+static int eegnn__bids_applies(const eegnn__bids_entities *meta, const eegnn__bids_entities *rec) {
+    int i;
+    for (i = 0; i < meta->n; i++) {
+        const char *v = eegnn__bids_entity(rec, meta->key[i]);
+        if (!v || strcmp(v, meta->value[i]) != 0) return 0;
+    }
+    return 1;
+}
+
+static int eegnn__bids_is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int eegnn__bids_is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void eegnn__bids_free_strings(char **v, int n) {
+    int i;
+    if (!v) return;
+    for (i = 0; i < n; i++) EEGNN_FREE(v[i]);
+    EEGNN_FREE(v);
+}
+
+/* Sorted entry names of a folder (no "." or ".."). *n = -1 on failure. */
+static char **eegnn__bids_list_dir(const char *dir, int *n) {
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char **v = NULL;
+    int cap = 0;
+    *n = 0;
+    if (!d) {
+        *n = -1;
+        eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
+        return NULL;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        if (*n == cap) {
+            int ncap = cap ? cap * 2 : 32;
+            char **nv = (char **)EEGNN_REALLOC(v, (size_t)ncap * sizeof(char *));
+            if (!nv) goto oom;
+            v = nv;
+            cap = ncap;
+        }
+        v[*n] = eegnn__strdup(de->d_name);
+        if (!v[*n]) goto oom;
+        (*n)++;
+    }
+    closedir(d);
+    if (*n) qsort(v, (size_t)*n, sizeof(char *), eegnn__table_cmp_strp);
+    return v;
+oom:
+    closedir(d);
+    eegnn__bids_free_strings(v, *n);
+    *n = -1;
+    eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory listing folder", dir);
+    return NULL;
+}
+
+static void eegnn__bids_recording_clear(eegnn_bids_recording *r) {
+    EEGNN_FREE(r->path);
+    EEGNN_FREE(r->name);
+    EEGNN_FREE(r->format);
+    EEGNN_FREE(r->sub);
+    EEGNN_FREE(r->ses);
+    EEGNN_FREE(r->task);
+    EEGNN_FREE(r->acq);
+    EEGNN_FREE(r->run);
+    EEGNN_FREE(r->events_path);
+    EEGNN_FREE(r->channels_path);
+    EEGNN_FREE(r->sidecar_path);
+}
+
+EEGNN_API void eegnn_bids_close(eegnn_bids_dataset *ds) {
+    int i;
+    if (!ds) return;
+    for (i = 0; i < ds->n_recordings; i++) eegnn__bids_recording_clear(&ds->recordings[i]);
+    EEGNN_FREE(ds->recordings);
+    eegnn__bids_free_strings(ds->subjects, ds->n_subjects);
+    eegnn_table_free(ds->participants);
+    EEGNN_FREE(ds->root);
+    EEGNN_FREE(ds->name);
+    EEGNN_FREE(ds->bids_version);
+    EEGNN_FREE(ds);
+}
+
+static int eegnn__bids_ext_eq(const char *ext, const char *want) {
+    size_t i;
+    if (strlen(ext) != strlen(want)) return 0;
+    for (i = 0; ext[i]; i++)
+        if (tolower((unsigned char)ext[i]) != want[i]) return 0;
+    return 1;
+}
+
+/* Working state while walking the dataset. */
+typedef struct eegnn__bids_walk {
+    eegnn_bids_dataset *ds;
+    int cap;
+} eegnn__bids_walk;
+
+/* Closest applicable metadata file with this suffix/extension for a
+ * recording; levels[0] is the closest folder. Returns a new path or NULL. */
+static char *eegnn__bids_find_meta(char *const *levels, int n_levels, const eegnn__bids_entities *rec,
+                                   const char *suffix, const char *extension, int *failed) {
+    int L;
+    for (L = 0; L < n_levels; L++) {
+        int n, i, best = -1, best_n = -1;
+        char **names = eegnn__bids_list_dir(levels[L], &n);
+        char *found = NULL;
+        if (n < 0) {
+            *failed = 1;
+            return NULL;
+        }
+        for (i = 0; i < n; i++) {
+            eegnn__bids_entities m;
+            if (!eegnn__bids_parse_name(names[i], &m)) continue;
+            if (strcmp(m.suffix, suffix) != 0 || strcmp(m.extension, extension) != 0) continue;
+            if (!eegnn__bids_applies(&m, rec)) continue;
+            if (m.n > best_n) {
+                best = i;
+                best_n = m.n;
+            }
+        }
+        if (best >= 0) {
+            found = eegnn__path_join(levels[L], names[best]);
+            if (!found) *failed = 1;
+        }
+        eegnn__bids_free_strings(names, n);
+        if (best >= 0) return found;
+    }
+    return NULL;
+}
+
+/* Applies the *_eeg.json sidecars from the root down to the recording's folder. */
+static eegnn_status eegnn__bids_sidecars(char *const *levels, int n_levels, const eegnn__bids_entities *rec,
+                                         eegnn_bids_recording *r) {
+    int L;
+    for (L = n_levels - 1; L >= 0; L--) {
+        int n, i, k;
+        char **names = eegnn__bids_list_dir(levels[L], &n);
+        if (n < 0) return EEGNN_ERR_IO;
+        /* less specific files first, so more specific keys override */
+        for (k = 0; k <= EEGNN__BIDS_MAX_ENTITIES; k++) {
+            for (i = 0; i < n; i++) {
+                eegnn__bids_entities m;
+                char *path;
+                eegnn_json *doc;
+                double v;
+                if (!eegnn__bids_parse_name(names[i], &m) || m.n != k) continue;
+                if (strcmp(m.suffix, "eeg") != 0 || strcmp(m.extension, ".json") != 0) continue;
+                if (!eegnn__bids_applies(&m, rec)) continue;
+                path = eegnn__path_join(levels[L], names[i]);
+                doc = path ? eegnn_json_read(path) : NULL;
+                if (!doc) {
+                    EEGNN_FREE(path);
+                    eegnn__bids_free_strings(names, n);
+                    return EEGNN_ERR_FORMAT;
+                }
+                if (eegnn_json_get_number(doc, "SamplingFrequency", &v) == EEGNN_OK) r->sfreq = v;
+                if (eegnn_json_get_number(doc, "RecordingDuration", &v) == EEGNN_OK) r->duration = v;
+                if (eegnn_json_get_number(doc, "EEGChannelCount", &v) == EEGNN_OK) r->n_eeg_channels = (int)v;
+                eegnn_json_free(doc);
+                EEGNN_FREE(r->sidecar_path);
+                r->sidecar_path = path;
+            }
+        }
+        eegnn__bids_free_strings(names, n);
+    }
+    eegnn_clear_error();
+    return EEGNN_OK;
+}
+
+static char *eegnn__bids_dup(const char *s) { return s ? eegnn__strdup(s) : NULL; }
+
+/* Adds the recordings of one `eeg` folder. levels: [eeg dir, (ses dir), sub dir, root]. */
+static eegnn_status eegnn__bids_scan_eeg(eegnn__bids_walk *w, char *const *levels, int n_levels) {
+    int n, i;
+    char **names = eegnn__bids_list_dir(levels[0], &n);
+    if (n < 0) return EEGNN_ERR_IO;
+    for (i = 0; i < n; i++) {
+        eegnn__bids_entities e;
+        eegnn_bids_recording *r;
+        const char *format = NULL;
+        int readable = 0, failed = 0;
+        eegnn_status st;
+        if (!eegnn__bids_parse_name(names[i], &e) || strcmp(e.suffix, "eeg") != 0) continue;
+        if (eegnn__bids_ext_eq(e.extension, ".edf")) {
+            format = "EDF";
+            readable = 1;
+        } else if (eegnn__bids_ext_eq(e.extension, ".bdf")) {
+            format = "BDF";
+            readable = 1;
+        } else if (eegnn__bids_ext_eq(e.extension, ".vhdr")) {
+            format = "BrainVision";
+        } else if (eegnn__bids_ext_eq(e.extension, ".set")) {
+            format = "EEGLAB";
+        } else {
+            continue;
+        }
+        if (!eegnn__bids_entity(&e, "sub")) continue;
+        if (w->ds->n_recordings == w->cap) {
+            int ncap = w->cap ? w->cap * 2 : 16;
+            eegnn_bids_recording *nr = (eegnn_bids_recording *)EEGNN_REALLOC(
+                w->ds->recordings, (size_t)ncap * sizeof(eegnn_bids_recording));
+            if (!nr) goto oom;
+            w->ds->recordings = nr;
+            w->cap = ncap;
+        }
+        r = &w->ds->recordings[w->ds->n_recordings++];
+        memset(r, 0, sizeof *r);
+        r->sfreq = NAN;
+        r->duration = NAN;
+        r->n_eeg_channels = -1;
+        r->participant_row = -1;
+        r->readable = readable;
+        r->path = eegnn__path_join(levels[0], names[i]);
+        r->name = eegnn__strndup(names[i], strlen(names[i]) - strlen(e.extension) - 4 /* "_eeg" */);
+        r->format = eegnn__strdup(format);
+        r->sub = eegnn__bids_dup(eegnn__bids_entity(&e, "sub"));
+        r->ses = eegnn__bids_dup(eegnn__bids_entity(&e, "ses"));
+        r->task = eegnn__bids_dup(eegnn__bids_entity(&e, "task"));
+        r->acq = eegnn__bids_dup(eegnn__bids_entity(&e, "acq"));
+        r->run = eegnn__bids_dup(eegnn__bids_entity(&e, "run"));
+        if (!r->path || !r->name || !r->format || !r->sub || (eegnn__bids_entity(&e, "ses") && !r->ses) ||
+            (eegnn__bids_entity(&e, "task") && !r->task) || (eegnn__bids_entity(&e, "acq") && !r->acq) ||
+            (eegnn__bids_entity(&e, "run") && !r->run))
+            goto oom;
+        r->events_path = eegnn__bids_find_meta(levels, n_levels, &e, "events", ".tsv", &failed);
+        r->channels_path = eegnn__bids_find_meta(levels, n_levels, &e, "channels", ".tsv", &failed);
+        if (failed) {
+            eegnn__bids_free_strings(names, n);
+            return EEGNN_ERR_IO;
+        }
+        st = eegnn__bids_sidecars(levels, n_levels, &e, r);
+        if (st != EEGNN_OK) {
+            eegnn__bids_free_strings(names, n);
+            return st;
+        }
+    }
+    eegnn__bids_free_strings(names, n);
+    return EEGNN_OK;
+oom:
+    eegnn__bids_free_strings(names, n);
+    return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory listing recordings", levels[0]);
+}
+
+static int eegnn__bids_cmp_opt(const char *a, const char *b) {
+    if (!a || !b) return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+/* Run labels compare as numbers when both are integers ("2" < "10"). */
+static int eegnn__bids_cmp_run(const char *a, const char *b) {
+    long x, y;
+    if (a && b && eegnn__parse_long(a, &x) && eegnn__parse_long(b, &y) && x != y) return x < y ? -1 : 1;
+    return eegnn__bids_cmp_opt(a, b);
+}
+
+static int eegnn__cmp_recording(const void *pa, const void *pb) {
+    const eegnn_bids_recording *a = (const eegnn_bids_recording *)pa, *b = (const eegnn_bids_recording *)pb;
+    int c;
+    if ((c = eegnn__bids_cmp_opt(a->sub, b->sub)) != 0) return c;
+    if ((c = eegnn__bids_cmp_opt(a->ses, b->ses)) != 0) return c;
+    if ((c = eegnn__bids_cmp_opt(a->task, b->task)) != 0) return c;
+    if ((c = eegnn__bids_cmp_opt(a->acq, b->acq)) != 0) return c;
+    if ((c = eegnn__bids_cmp_run(a->run, b->run)) != 0) return c;
+    return strcmp(a->path, b->path);
+}
+
+EEGNN_API int eegnn_bids_participant_row(const eegnn_bids_dataset *ds, const char *subject) {
+    int col, r;
+    const char *label;
+    if (!ds || !ds->participants || !subject) return -1;
+    col = eegnn_table_column(ds->participants, "participant_id");
+    if (col < 0) return -1;
+    label = eegnn__starts_with(subject, "sub-") ? subject + 4 : subject;
+    for (r = 0; r < ds->participants->n_rows; r++) {
+        const char *id = eegnn_table_cell(ds->participants, r, col);
+        if (!id) continue;
+        if (eegnn__starts_with(id, "sub-")) id += 4;
+        if (strcmp(id, label) == 0) return r;
+    }
+    return -1;
+}
+
+EEGNN_API const char *eegnn_bids_participant_string(const eegnn_bids_dataset *ds, const char *subject,
+                                                    const char *column) {
+    int row = eegnn_bids_participant_row(ds, subject);
+    if (row < 0) return NULL;
+    return eegnn_table_cell(ds->participants, row, eegnn_table_column(ds->participants, column));
+}
+
+EEGNN_API eegnn_status eegnn_bids_participant_number(const eegnn_bids_dataset *ds, const char *subject,
+                                                     const char *column, double *out) {
+    int row, col;
+    const char *cell;
+    *out = NAN;
+    if (!ds || !ds->participants)
+        return eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: the dataset has no participants.tsv",
+                               ds && ds->root ? ds->root : "(null)");
+    col = eegnn_table_column(ds->participants, column);
+    if (col < 0)
+        return eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no column '%s'", ds->participants->path, column);
+    row = eegnn_bids_participant_row(ds, subject);
+    if (row < 0)
+        return eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no row for participant '%s'", ds->participants->path,
+                               subject);
+    cell = eegnn_table_cell(ds->participants, row, col);
+    if (!cell) return EEGNN_OK;
+    if (!eegnn__table_parse_number(cell, out)) {
+        *out = NAN;
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column '%s': '%s' is not a number",
+                               ds->participants->path, row + 2, column, cell);
+    }
+    return EEGNN_OK;
+}
+
+static eegnn_status eegnn__bids_read_description(eegnn_bids_dataset *ds) {
+    char *path = eegnn__path_join(ds->root, "dataset_description.json");
+    eegnn_json *doc;
+    const char *s;
+    if (!path) return EEGNN_ERR_MEMORY;
+    if (!eegnn__bids_is_file(path)) {
+        EEGNN_FREE(path);
+        return EEGNN_OK;
+    }
+    doc = eegnn_json_read(path);
+    EEGNN_FREE(path);
+    if (!doc) return EEGNN_ERR_FORMAT;
+    if ((s = eegnn_json_get_string(doc, "Name")) != NULL) ds->name = eegnn__strdup(s);
+    if ((s = eegnn_json_get_string(doc, "BIDSVersion")) != NULL) ds->bids_version = eegnn__strdup(s);
+    eegnn_json_free(doc);
+    return EEGNN_OK;
+}
+
+EEGNN_API eegnn_bids_dataset *eegnn_bids_open(const char *root) {
+    eegnn_bids_dataset *ds;
+    eegnn__bids_walk w;
+    char **subs = NULL;
+    int n_subs = 0, i, j;
+    char *path = NULL;
+    if (!root) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_bids_open: root is NULL");
+        return NULL;
+    }
+    if (!eegnn__bids_is_dir(root)) {
+        eegnn_set_error(EEGNN_ERR_IO, "%s: BIDS root does not exist or is not a folder", root);
+        return NULL;
+    }
+    ds = (eegnn_bids_dataset *)eegnn__calloc(1, sizeof *ds);
+    if (!ds) return NULL;
+    w.ds = ds;
+    w.cap = 0;
+    ds->root = eegnn__strdup(root);
+    if (!ds->root) goto fail;
+    if (eegnn__bids_read_description(ds) != EEGNN_OK) goto fail;
+
+    subs = eegnn__bids_list_dir(root, &n_subs);
+    if (n_subs < 0) goto fail;
+    for (i = 0; i < n_subs; i++) {
+        char *levels[4];
+        char *sub_dir, *eeg_dir;
+        int n_ses;
+        char **ses;
+        if (!eegnn__starts_with(subs[i], "sub-")) continue;
+        sub_dir = eegnn__path_join(root, subs[i]);
+        if (!sub_dir) goto fail;
+        if (!eegnn__bids_is_dir(sub_dir)) {
+            EEGNN_FREE(sub_dir);
+            continue;
+        }
+        eeg_dir = eegnn__path_join(sub_dir, "eeg");
+        if (!eeg_dir) {
+            EEGNN_FREE(sub_dir);
+            goto fail;
+        }
+        if (eegnn__bids_is_dir(eeg_dir)) {
+            levels[0] = eeg_dir;
+            levels[1] = sub_dir;
+            levels[2] = ds->root;
+            if (eegnn__bids_scan_eeg(&w, levels, 3) != EEGNN_OK) {
+                EEGNN_FREE(eeg_dir);
+                EEGNN_FREE(sub_dir);
+                goto fail;
+            }
+        }
+        EEGNN_FREE(eeg_dir);
+        ses = eegnn__bids_list_dir(sub_dir, &n_ses);
+        if (n_ses < 0) {
+            EEGNN_FREE(sub_dir);
+            goto fail;
+        }
+        for (j = 0; j < n_ses; j++) {
+            char *ses_dir, *ses_eeg;
+            eegnn_status st = EEGNN_OK;
+            if (!eegnn__starts_with(ses[j], "ses-")) continue;
+            ses_dir = eegnn__path_join(sub_dir, ses[j]);
+            ses_eeg = ses_dir ? eegnn__path_join(ses_dir, "eeg") : NULL;
+            if (!ses_eeg) {
+                st = EEGNN_ERR_MEMORY;
+            } else if (eegnn__bids_is_dir(ses_eeg)) {
+                levels[0] = ses_eeg;
+                levels[1] = ses_dir;
+                levels[2] = sub_dir;
+                levels[3] = ds->root;
+                st = eegnn__bids_scan_eeg(&w, levels, 4);
+            }
+            EEGNN_FREE(ses_dir);
+            EEGNN_FREE(ses_eeg);
+            if (st != EEGNN_OK) {
+                eegnn__bids_free_strings(ses, n_ses);
+                EEGNN_FREE(sub_dir);
+                goto fail;
+            }
+        }
+        eegnn__bids_free_strings(ses, n_ses);
+        EEGNN_FREE(sub_dir);
+    }
+    eegnn__bids_free_strings(subs, n_subs);
+    subs = NULL;
+    if (ds->n_recordings == 0) {
+        eegnn_set_error(EEGNN_ERR_NOT_FOUND,
+                        "%s: no EEG recordings found (expected sub-*/[ses-*/]eeg/*_eeg.{edf,bdf,vhdr,set})", root);
+        goto fail;
+    }
+    qsort(ds->recordings, (size_t)ds->n_recordings, sizeof(eegnn_bids_recording), eegnn__cmp_recording);
+
+    /* subjects: recordings are sorted by subject */
+    ds->subjects = (char **)eegnn__calloc((size_t)ds->n_recordings, sizeof(char *));
+    if (!ds->subjects) goto fail;
+    for (i = 0; i < ds->n_recordings; i++) {
+        const char *s = ds->recordings[i].sub;
+        if (ds->n_subjects == 0 || strcmp(ds->subjects[ds->n_subjects - 1], s) != 0) {
+            ds->subjects[ds->n_subjects] = eegnn__strdup(s);
+            if (!ds->subjects[ds->n_subjects]) goto fail;
+            ds->n_subjects++;
+        }
+    }
+
+    path = eegnn__path_join(root, "participants.tsv");
+    if (!path) goto fail;
+    if (eegnn__bids_is_file(path)) {
+        ds->participants = eegnn_table_read_tsv(path);
+        if (!ds->participants) goto fail;
+        if (eegnn_table_column(ds->participants, "participant_id") < 0) {
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line 1: no 'participant_id' column", path);
+            goto fail;
+        }
+    }
+    EEGNN_FREE(path);
+    path = NULL;
+    for (i = 0; i < ds->n_recordings; i++)
+        ds->recordings[i].participant_row = eegnn_bids_participant_row(ds, ds->recordings[i].sub);
+    return ds;
+fail:
+    EEGNN_FREE(path);
+    eegnn__bids_free_strings(subs, n_subs);
+    eegnn_bids_close(ds);
+    return NULL;
+}
+
+EEGNN_API void eegnn_bids_events_free(eegnn_bids_events *ev) {
+    int i;
+    if (!ev) return;
+    for (i = 0; i < ev->n; i++) {
+        EEGNN_FREE(ev->events[i].trial_type);
+        EEGNN_FREE(ev->events[i].value);
+    }
+    EEGNN_FREE(ev->events);
+    EEGNN_FREE(ev->path);
+    EEGNN_FREE(ev);
+}
+
+EEGNN_API eegnn_bids_events *eegnn_bids_load_events(const eegnn_bids_recording *rec) {
+    eegnn_table *t;
+    eegnn_bids_events *ev;
+    int c_onset, c_dur, c_tt, c_val, c_samp, r;
+    if (!rec || !rec->events_path) {
+        eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no events.tsv applies to this recording",
+                        rec && rec->path ? rec->path : "(null)");
+        return NULL;
+    }
+    t = eegnn_table_read_tsv(rec->events_path);
+    if (!t) return NULL;
+    c_onset = eegnn_table_column(t, "onset");
+    c_dur = eegnn_table_column(t, "duration");
+    c_tt = eegnn_table_column(t, "trial_type");
+    c_val = eegnn_table_column(t, "value");
+    c_samp = eegnn_table_column(t, "sample");
+    if (c_onset < 0) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line 1: no 'onset' column", t->path);
+        eegnn_table_free(t);
+        return NULL;
+    }
+    ev = (eegnn_bids_events *)eegnn__calloc(1, sizeof *ev);
+    if (!ev) goto fail;
+    ev->path = eegnn__strdup(t->path);
+    ev->events = (eegnn_bids_event *)eegnn__calloc((size_t)t->n_rows + 1, sizeof(eegnn_bids_event));
+    if (!ev->path || !ev->events) goto fail;
+    for (r = 0; r < t->n_rows; r++) {
+        eegnn_bids_event *e = &ev->events[r];
+        const char *c;
+        double v;
+        ev->n = r + 1;
+        e->duration = NAN;
+        e->sample = -1;
+        c = eegnn_table_cell(t, r, c_onset);
+        if (!c || !eegnn__table_parse_number(c, &e->onset)) {
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column 'onset': '%s' is not a number", t->path, r + 2,
+                            c ? c : "n/a");
+            goto fail;
+        }
+        if ((c = eegnn_table_cell(t, r, c_dur)) != NULL) {
+            if (!eegnn__table_parse_number(c, &e->duration)) {
+                eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column 'duration': '%s' is not a number", t->path,
+                                r + 2, c);
+                goto fail;
+            }
+        }
+        if ((c = eegnn_table_cell(t, r, c_samp)) != NULL) {
+            if (!eegnn__table_parse_number(c, &v) || v != floor(v)) {
+                eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column 'sample': '%s' is not an integer", t->path,
+                                r + 2, c);
+                goto fail;
+            }
+            e->sample = (int64_t)v;
+        }
+        if ((c = eegnn_table_cell(t, r, c_tt)) != NULL && !(e->trial_type = eegnn__strdup(c))) goto fail;
+        if ((c = eegnn_table_cell(t, r, c_val)) != NULL && !(e->value = eegnn__strdup(c))) goto fail;
+    }
+    eegnn_table_free(t);
+    return ev;
+fail:
+    eegnn_table_free(t);
+    eegnn_bids_events_free(ev);
+    return NULL;
+}
+
+EEGNN_API eegnn_table *eegnn_bids_load_channels(const eegnn_bids_recording *rec) {
+    if (!rec || !rec->channels_path) {
+        eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no channels.tsv applies to this recording",
+                        rec && rec->path ? rec->path : "(null)");
+        return NULL;
+    }
+    return eegnn_table_read_tsv(rec->channels_path);
+}
+
+/* Number of distinct non-NULL values of a recording field. */
+static int eegnn__bids_count_distinct(const eegnn_bids_dataset *ds, size_t offset, eegnn__strbuf *list) {
+    int i, j, n = 0;
+    for (i = 0; i < ds->n_recordings; i++) {
+        const char *v = *(char *const *)((const char *)&ds->recordings[i] + offset);
+        int seen = 0;
+        if (!v) continue;
+        for (j = 0; j < i && !seen; j++) {
+            const char *u = *(char *const *)((const char *)&ds->recordings[j] + offset);
+            if (u && strcmp(u, v) == 0) seen = 1;
+        }
+        if (!seen) {
+            if (list) eegnn__sb_printf(list, "%s%s", n ? ", " : "", v);
+            n++;
+        }
+    }
+    return n;
+}
+
+EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FILE *out) {
+    eegnn__strbuf tasks;
+    int i, n_ses, n_runs, n_tasks;
+    double total = 0.0;
+    int total_known = 1;
+    if (!ds || !out) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_bids_print_summary: NULL argument");
+    memset(&tasks, 0, sizeof tasks);
+    n_tasks = eegnn__bids_count_distinct(ds, offsetof(eegnn_bids_recording, task), &tasks);
+    n_ses = eegnn__bids_count_distinct(ds, offsetof(eegnn_bids_recording, ses), NULL);
+    n_runs = eegnn__bids_count_distinct(ds, offsetof(eegnn_bids_recording, run), NULL);
+    fprintf(out, "Dataset: %s (BIDS %s)\n", ds->name ? ds->name : "(no name)",
+            ds->bids_version ? ds->bids_version : "version unknown");
+    fprintf(out, "Root: %s\n", ds->root);
+    fprintf(out, "Subjects: %d  Sessions: %d  Tasks: %d (%s)  Runs: %d  Recordings: %d\n", ds->n_subjects,
+            n_ses, n_tasks, tasks.p ? tasks.p : "", n_runs, ds->n_recordings);
+    eegnn__sb_free(&tasks);
+    fprintf(out, "Recordings:\n");
+    for (i = 0; i < ds->n_recordings; i++) {
+        const eegnn_bids_recording *r = &ds->recordings[i];
+        double sfreq = r->sfreq, duration = r->duration;
+        int n_ch = -1, n_events = -1;
+        eegnn_table *ch = r->channels_path ? eegnn_table_read_tsv(r->channels_path) : NULL;
+        eegnn_bids_events *ev = r->events_path ? eegnn_bids_load_events(r) : NULL;
+        const char *note = "";
+        if (ch) n_ch = ch->n_rows;
+        if (ev) n_events = ev->n;
+        eegnn_table_free(ch);
+        eegnn_bids_events_free(ev);
+        if ((n_ch < 0 || isnan(sfreq) || isnan(duration)) && r->readable) {
+            eegnn_read_options opts;
+            eegnn_raw *raw;
+            memset(&opts, 0, sizeof opts);
+            opts.header_only = 1;
+            raw = eegnn_read_raw(r->path, &opts);
+            if (raw) {
+                if (n_ch < 0) n_ch = raw->n_channels;
+                if (isnan(sfreq)) sfreq = raw->sfreq;
+                if (isnan(duration)) duration = eegnn_raw_duration(raw);
+                eegnn_raw_free(raw);
+            } else {
+                note = "  (header unreadable)";
+            }
+        } else if (!r->readable) {
+            note = "  (format not read by eegnn)";
+        }
+        fprintf(out, "  %-44s %-11s", r->name, r->format);
+        if (n_ch >= 0) fprintf(out, " %4d ch", n_ch); else fprintf(out, "    ? ch");
+        if (!isnan(sfreq)) fprintf(out, " %8g Hz", sfreq); else fprintf(out, "        ? Hz");
+        if (!isnan(duration)) fprintf(out, " %9.1f s", duration); else fprintf(out, "         ? s");
+        if (n_events >= 0) fprintf(out, " %5d events", n_events); else fprintf(out, "   no events");
+        fprintf(out, "%s\n", note);
+        if (isnan(duration)) total_known = 0;
+        else total += duration;
+    }
+    if (total_known) fprintf(out, "Total duration: %.1f s (%.2f h)\n", total, total / 3600.0);
+    else fprintf(out, "Total duration: %.1f s (some recordings unknown)\n", total);
+    if (!ds->participants) {
+        fprintf(out, "participants.tsv: absent\n");
+    } else {
+        const eegnn_table *p = ds->participants;
+        int c;
+        fprintf(out, "participants.tsv: %d rows, %d columns\n", p->n_rows, p->n_cols);
+        for (c = 0; c < p->n_cols; c++) {
+            int missing = eegnn_table_missing_count(p, c);
+            fprintf(out, "  %-28s ", p->columns[c]);
+            if (missing == p->n_rows) {
+                fprintf(out, "empty      ");
+            } else if (eegnn_table_column_is_numeric(p, c)) {
+                fprintf(out, "numeric    ");
+            } else {
+                const char **levels;
+                int n_levels = eegnn_table_column_levels(p, c, &levels);
+                fprintf(out, "categorical (%d levels)", n_levels);
+                eegnn_free((void *)levels);
+            }
+            fprintf(out, "  missing %d/%d\n", missing, p->n_rows);
+        }
+    }
+    if (ferror(out)) return eegnn_set_error(EEGNN_ERR_IO, "eegnn_bids_print_summary: write error");
+    return EEGNN_OK;
+}
 /* ======================== End file src/bids/bids.c ======================== */
 
 /* ======================== Begin file src/data/windows.c ======================== */
-/* src/data/windows.c: not written yet. */
+/* Windowed datasets and group splits (see windows.h). */
+
+struct eegnn_dataset {
+    int n_channels;
+    char **ch_names; /* (n_channels) */
+    double sfreq;    /* Hz */
+    int n_times;     /* samples per window */
+    double scale;
+
+    int n_recordings, cap_recordings;
+    float **rec_data;    /* (n_recordings) each (n_channels, rec_len[r]) */
+    int64_t *rec_len;    /* (n_recordings) samples */
+    char **rec_name;     /* (n_recordings) */
+    char **rec_subject;  /* (n_recordings) */
+
+    int n_windows, cap_windows;
+    int *win_rec;        /* (n_windows) */
+    int64_t *win_start;  /* (n_windows) first sample */
+    float *win_y;        /* (n_windows) target */
+    int *win_group;      /* (n_windows) */
+
+    int n_groups, cap_groups;
+    char **group_names;
+
+    int n_classes;
+    char **class_names;
+
+    int skipped_subjects, skipped_events;
+};
+
+/* One candidate recording: either in memory (raw) or a BIDS file (rec). */
+typedef struct eegnn__ds_source {
+    const char *name;
+    const char *path; /* for messages */
+    eegnn__bids_entities ent;
+    const eegnn_raw *raw;
+    const eegnn_bids_recording *rec;
+    int selected;    /* passes the task filter and has a usable target */
+    const char *label; /* participants target as text (NULL when missing) */
+} eegnn__ds_source;
+
+static void eegnn__ds_free_strings(char **v, int n) {
+    int i;
+    if (!v) return;
+    for (i = 0; i < n; i++) EEGNN_FREE(v[i]);
+    EEGNN_FREE(v);
+}
+
+EEGNN_API void eegnn_dataset_free(eegnn_dataset *ds) {
+    int i;
+    if (!ds) return;
+    eegnn__ds_free_strings(ds->ch_names, ds->n_channels);
+    for (i = 0; i < ds->n_recordings; i++) EEGNN_FREE(ds->rec_data[i]);
+    EEGNN_FREE(ds->rec_data);
+    EEGNN_FREE(ds->rec_len);
+    eegnn__ds_free_strings(ds->rec_name, ds->n_recordings);
+    eegnn__ds_free_strings(ds->rec_subject, ds->n_recordings);
+    EEGNN_FREE(ds->win_rec);
+    EEGNN_FREE(ds->win_start);
+    EEGNN_FREE(ds->win_y);
+    EEGNN_FREE(ds->win_group);
+    eegnn__ds_free_strings(ds->group_names, ds->n_groups);
+    eegnn__ds_free_strings(ds->class_names, ds->n_classes);
+    EEGNN_FREE(ds);
+}
+
+/* Resizes an array to `cap` items of `elem` bytes; 0 on failure (the old
+ * array is kept). */
+static int eegnn__ds_resize(void **p, int cap, size_t elem) {
+    void *np = EEGNN_REALLOC(*p, (size_t)cap * elem);
+    if (!np) return 0;
+    *p = np;
+    return 1;
+}
+
+static int eegnn__ds_add_window(eegnn_dataset *ds, int rec, int64_t start, float y, int group) {
+    if (ds->n_windows == ds->cap_windows) {
+        int cap = ds->cap_windows ? ds->cap_windows * 2 : 256;
+        if (!eegnn__ds_resize((void **)&ds->win_rec, cap, sizeof(int)) ||
+            !eegnn__ds_resize((void **)&ds->win_start, cap, sizeof(int64_t)) ||
+            !eegnn__ds_resize((void **)&ds->win_y, cap, sizeof(float)) ||
+            !eegnn__ds_resize((void **)&ds->win_group, cap, sizeof(int)))
+            return 0;
+        ds->cap_windows = cap;
+    }
+    ds->win_rec[ds->n_windows] = rec;
+    ds->win_start[ds->n_windows] = start;
+    ds->win_y[ds->n_windows] = y;
+    ds->win_group[ds->n_windows] = group;
+    ds->n_windows++;
+    return 1;
+}
+
+/* Index of a group by name, adding it when new; -1 on allocation failure. */
+static int eegnn__ds_group(eegnn_dataset *ds, const char *name) {
+    int g;
+    for (g = ds->n_groups - 1; g >= 0; g--)
+        if (strcmp(ds->group_names[g], name) == 0) return g;
+    if (ds->n_groups == ds->cap_groups) {
+        int cap = ds->cap_groups ? ds->cap_groups * 2 : 16;
+        char **nv = (char **)EEGNN_REALLOC(ds->group_names, (size_t)cap * sizeof(char *));
+        if (!nv) return -1;
+        ds->group_names = nv;
+        ds->cap_groups = cap;
+    }
+    ds->group_names[ds->n_groups] = eegnn__strdup(name);
+    if (!ds->group_names[ds->n_groups]) return -1;
+    return ds->n_groups++;
+}
+
+/* 1 when `item` is one of the comma-separated entries of `list` (blanks
+ * around entries ignored). */
+static int eegnn__ds_in_list(const char *list, const char *item) {
+    const char *p = list;
+    size_t n = strlen(item);
+    while (*p) {
+        const char *e = strchr(p, ',');
+        const char *b = p, *t;
+        if (!e) e = p + strlen(p);
+        t = e;
+        while (b < t && isspace((unsigned char)*b)) b++;
+        while (t > b && isspace((unsigned char)t[-1])) t--;
+        if ((size_t)(t - b) == n && memcmp(b, item, n) == 0) return 1;
+        p = *e ? e + 1 : e;
+    }
+    return 0;
+}
+
+/* Splits a comma-separated list into trimmed, non-empty strings. */
+static char **eegnn__ds_split_list(const char *list, int *n) {
+    int cap = 1, k = 0;
+    const char *p;
+    char **v;
+    for (p = list; *p; p++)
+        if (*p == ',') cap++;
+    v = (char **)eegnn__calloc((size_t)cap, sizeof(char *));
+    *n = 0;
+    if (!v) return NULL;
+    p = list;
+    for (;;) {
+        const char *e = strchr(p, ',');
+        const char *b = p, *t;
+        if (!e) e = p + strlen(p);
+        t = e;
+        while (b < t && isspace((unsigned char)*b)) b++;
+        while (t > b && isspace((unsigned char)t[-1])) t--;
+        if (t > b) {
+            v[k] = eegnn__strndup(b, (size_t)(t - b));
+            if (!v[k]) {
+                eegnn__ds_free_strings(v, k);
+                return NULL;
+            }
+            k++;
+        }
+        if (!*e) break;
+        p = e + 1;
+    }
+    *n = k;
+    return v;
+}
+
+/* Samples of a window length in seconds (nearest integer, ties to even as numpy.round). */
+static int64_t eegnn__ds_seconds_to_samples(double seconds, double sfreq) {
+    return (int64_t)nearbyint(seconds * sfreq);
+}
+
+/* Adds one recording's samples to the dataset (copied, scaled); checks the
+ * channels and rate against the first recording. Returns the index or -1. */
+static int eegnn__ds_add_recording(eegnn_dataset *ds, const eegnn_raw *raw, const char *name, const char *subject,
+                                   const char *first_path) {
+    int c, r;
+    size_t i, total;
+    float *data;
+    if (!raw->data || raw->n_channels <= 0 || raw->n_times <= 0) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: recording has no samples", raw->path ? raw->path : name);
+        return -1;
+    }
+    if (ds->n_channels == 0) {
+        ds->n_channels = raw->n_channels;
+        ds->sfreq = raw->sfreq;
+        ds->ch_names = (char **)eegnn__calloc((size_t)raw->n_channels, sizeof(char *));
+        if (!ds->ch_names) return -1;
+        for (c = 0; c < raw->n_channels; c++)
+            if (!(ds->ch_names[c] = eegnn__strdup(raw->ch_names[c]))) return -1;
+    } else {
+        if (raw->n_channels != ds->n_channels) {
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: %d channels, but %s has %d", raw->path ? raw->path : name,
+                            raw->n_channels, first_path, ds->n_channels);
+            return -1;
+        }
+        for (c = 0; c < raw->n_channels; c++)
+            if (strcmp(raw->ch_names[c], ds->ch_names[c]) != 0) {
+                eegnn_set_error(EEGNN_ERR_FORMAT, "%s: channel %d is '%s', but in %s it is '%s'",
+                                raw->path ? raw->path : name, c + 1, raw->ch_names[c], first_path, ds->ch_names[c]);
+                return -1;
+            }
+        if (raw->sfreq != ds->sfreq) {
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: sampling rate %g Hz, but %s has %g Hz",
+                            raw->path ? raw->path : name, raw->sfreq, first_path, ds->sfreq);
+            return -1;
+        }
+    }
+    if (ds->n_recordings == ds->cap_recordings) {
+        int cap = ds->cap_recordings ? ds->cap_recordings * 2 : 16;
+        if (!eegnn__ds_resize((void **)&ds->rec_data, cap, sizeof(float *)) ||
+            !eegnn__ds_resize((void **)&ds->rec_len, cap, sizeof(int64_t)) ||
+            !eegnn__ds_resize((void **)&ds->rec_name, cap, sizeof(char *)) ||
+            !eegnn__ds_resize((void **)&ds->rec_subject, cap, sizeof(char *))) {
+            eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory adding recording %s", name);
+            return -1;
+        }
+        ds->cap_recordings = cap;
+    }
+    total = (size_t)raw->n_channels * (size_t)raw->n_times;
+    data = (float *)eegnn__calloc(total, sizeof(float));
+    if (!data) return -1;
+    for (i = 0; i < total; i++) data[i] = (float)((double)raw->data[i] * ds->scale);
+    r = ds->n_recordings;
+    ds->rec_data[r] = data;
+    ds->rec_len[r] = raw->n_times;
+    ds->rec_name[r] = eegnn__strdup(name);
+    ds->rec_subject[r] = eegnn__strdup(subject);
+    ds->n_recordings++;
+    if (!ds->rec_name[r] || !ds->rec_subject[r]) return -1;
+    return r;
+}
+
+/* Builds the group name of a recording by split unit. */
+static void eegnn__ds_group_name(const eegnn__ds_source *s, int unit, char *buf, size_t cap) {
+    const char *sub = eegnn__bids_entity(&s->ent, "sub");
+    const char *ses = eegnn__bids_entity(&s->ent, "ses");
+    if (unit == 0 || (unit == 1 && !ses)) snprintf(buf, cap, "sub-%s", sub);
+    else if (unit == 1) snprintf(buf, cap, "sub-%s_ses-%s", sub, ses);
+    else snprintf(buf, cap, "%s", s->name);
+}
+
+static int eegnn__ds_cmp_cstr(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, const eegnn_table *participants,
+                                           const eegnn_dataset_config *cfg) {
+    eegnn_dataset *ds = NULL;
+    const char *target;
+    int is_events, unit = 0, i, k, p_col = -1, regression = 0;
+    double win_s, stride_s, tmin, tmax;
+    const char *first_path = NULL;
+    const char **labels = NULL;
+    char **skipped = NULL;
+    int n_skipped = 0;
+    if (!cfg || !cfg->target) {
+        eegnn_set_error(EEGNN_ERR_ARG, "dataset: a target is required (\"participants:COLUMN\" or \"events:A,B\")");
+        return NULL;
+    }
+    target = cfg->target;
+    if (eegnn__starts_with(target, "events:")) is_events = 1;
+    else if (eegnn__starts_with(target, "participants:")) is_events = 0;
+    else {
+        eegnn_set_error(EEGNN_ERR_ARG, "dataset: target '%s' must start with \"participants:\" or \"events:\"",
+                        target);
+        return NULL;
+    }
+    if (!cfg->split || strcmp(cfg->split, "subject") == 0) unit = 0;
+    else if (strcmp(cfg->split, "session") == 0) unit = 1;
+    else if (strcmp(cfg->split, "run") == 0) unit = 2;
+    else {
+        eegnn_set_error(EEGNN_ERR_ARG, "dataset: split unit '%s' is not one of subject, session, run", cfg->split);
+        return NULL;
+    }
+    win_s = cfg->window_seconds > 0 ? cfg->window_seconds : 2.0;
+    stride_s = cfg->stride_seconds > 0 ? cfg->stride_seconds : win_s;
+    tmin = cfg->tmin;
+    tmax = cfg->tmax;
+    if (tmin == 0 && tmax == 0) {
+        tmin = 0.5;
+        tmax = 2.5;
+    }
+    if (is_events && !(tmax > tmin)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "dataset: tmax (%g s) must be greater than tmin (%g s)", tmax, tmin);
+        return NULL;
+    }
+    ds = (eegnn_dataset *)eegnn__calloc(1, sizeof *ds);
+    if (!ds) return NULL;
+    ds->scale = cfg->scale != 0 ? cfg->scale : 1e6;
+
+    /* task filter */
+    for (i = 0; i < n_src; i++) {
+        const char *task = eegnn__bids_entity(&src[i].ent, "task");
+        src[i].selected = !cfg->task || (task && eegnn__ds_in_list(cfg->task, task));
+    }
+
+    /* target: classes */
+    if (is_events) {
+        ds->class_names = eegnn__ds_split_list(target + 7, &ds->n_classes);
+        if (!ds->class_names) goto fail;
+        if (ds->n_classes == 0) {
+            eegnn_set_error(EEGNN_ERR_ARG, "dataset: target '%s' names no trial_type", target);
+            goto fail;
+        }
+    } else {
+        const char *col_name = target + 13;
+        int n_labels = 0;
+        if (!participants) {
+            eegnn_set_error(EEGNN_ERR_NOT_FOUND, "dataset: target '%s' needs a participants.tsv", target);
+            goto fail;
+        }
+        p_col = eegnn_table_column(participants, col_name);
+        if (p_col < 0) {
+            eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no column '%s' for target '%s'", participants->path, col_name,
+                            target);
+            goto fail;
+        }
+        regression = eegnn_table_column_is_numeric(participants, p_col);
+        labels = (const char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
+        skipped = (char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
+        if (!labels || !skipped) goto fail;
+        for (i = 0; i < n_src; i++) {
+            const char *sub = eegnn__bids_entity(&src[i].ent, "sub");
+            int row = -1, r, id_col = eegnn_table_column(participants, "participant_id");
+            if (!src[i].selected) continue;
+            for (r = 0; r < participants->n_rows && row < 0; r++) {
+                const char *id = eegnn_table_cell(participants, r, id_col);
+                if (id && eegnn__starts_with(id, "sub-")) id += 4;
+                if (id && strcmp(id, sub) == 0) row = r;
+            }
+            src[i].label = row >= 0 ? eegnn_table_cell(participants, row, p_col) : NULL;
+            if (!src[i].label) {
+                int seen = 0;
+                for (k = 0; k < n_skipped; k++)
+                    if (strcmp(skipped[k], sub) == 0) seen = 1;
+                if (!seen && !(skipped[n_skipped++] = eegnn__strdup(sub))) goto fail;
+                src[i].selected = 0;
+                continue;
+            }
+            labels[n_labels++] = src[i].label;
+        }
+        ds->skipped_subjects = n_skipped;
+        if (!regression) {
+            qsort(labels, (size_t)n_labels, sizeof(char *), eegnn__ds_cmp_cstr);
+            ds->class_names = (char **)eegnn__calloc((size_t)n_labels + 1, sizeof(char *));
+            if (!ds->class_names) goto fail;
+            for (i = 0; i < n_labels; i++) {
+                if (ds->n_classes && strcmp(ds->class_names[ds->n_classes - 1], labels[i]) == 0) continue;
+                if (!(ds->class_names[ds->n_classes] = eegnn__strdup(labels[i]))) goto fail;
+                ds->n_classes++;
+            }
+        }
+    }
+
+    /* recordings and windows */
+    for (i = 0; i < n_src; i++) {
+        eegnn_raw *loaded = NULL;
+        const eegnn_raw *raw = src[i].raw;
+        eegnn_bids_events *ev = NULL;
+        char gname[512];
+        int r, g, e;
+        int64_t n_times, len;
+        float y = 0.0f;
+        if (!src[i].selected) continue;
+        if (!raw) {
+            if (!src[i].rec->readable) {
+                eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: %s recordings cannot be read yet", src[i].path,
+                                src[i].rec->format);
+                goto fail;
+            }
+            loaded = eegnn_read_raw(src[i].path, NULL);
+            if (!loaded) goto fail;
+            raw = loaded;
+            if (src[i].rec->events_path && is_events) {
+                ev = eegnn_bids_load_events(src[i].rec);
+                if (!ev) {
+                    eegnn_raw_free(loaded);
+                    goto fail;
+                }
+            }
+        }
+        r = eegnn__ds_add_recording(ds, raw, src[i].name, eegnn__bids_entity(&src[i].ent, "sub"),
+                                    first_path ? first_path : src[i].path);
+        if (r < 0) {
+            eegnn_raw_free(loaded);
+            eegnn_bids_events_free(ev);
+            goto fail;
+        }
+        if (!first_path) first_path = src[i].path;
+        len = ds->rec_len[r];
+        eegnn__ds_group_name(&src[i], unit, gname, sizeof gname);
+        g = eegnn__ds_group(ds, gname);
+        if (g < 0) {
+            eegnn_raw_free(loaded);
+            eegnn_bids_events_free(ev);
+            eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory");
+            goto fail;
+        }
+        n_times = eegnn__ds_seconds_to_samples(is_events ? tmax - tmin : win_s, ds->sfreq);
+        if (n_times < 1 || n_times > INT32_MAX) {
+            eegnn_raw_free(loaded);
+            eegnn_bids_events_free(ev);
+            eegnn_set_error(EEGNN_ERR_ARG, "dataset: the window length is %lld samples at %g Hz",
+                            (long long)n_times, ds->sfreq);
+            goto fail;
+        }
+        ds->n_times = (int)n_times;
+        if (is_events) {
+            int64_t off = eegnn__ds_seconds_to_samples(tmin, ds->sfreq);
+            int n_ev = ev ? ev->n : raw->n_annotations;
+            for (e = 0; e < n_ev; e++) {
+                const char *tt = ev ? ev->events[e].trial_type : raw->annotations[e].description;
+                double onset = ev ? ev->events[e].onset : raw->annotations[e].onset;
+                int64_t start;
+                if (!tt) continue;
+                for (k = 0; k < ds->n_classes; k++)
+                    if (strcmp(tt, ds->class_names[k]) == 0) break;
+                if (k == ds->n_classes) continue;
+                start = eegnn__ds_seconds_to_samples(onset, ds->sfreq) + off;
+                if (start < 0 || start + n_times > len) {
+                    ds->skipped_events++;
+                    continue;
+                }
+                if (!eegnn__ds_add_window(ds, r, start, (float)k, g)) goto oom_rec;
+            }
+        } else {
+            int64_t stride = eegnn__ds_seconds_to_samples(stride_s, ds->sfreq), start;
+            if (stride < 1) stride = 1;
+            if (regression) {
+                double v = 0.0;
+                eegnn__parse_double(src[i].label, &v);
+                y = (float)v;
+            } else {
+                for (k = 0; k < ds->n_classes; k++)
+                    if (strcmp(src[i].label, ds->class_names[k]) == 0) break;
+                y = (float)k;
+            }
+            for (start = 0; start + n_times <= len; start += stride)
+                if (!eegnn__ds_add_window(ds, r, start, y, g)) goto oom_rec;
+        }
+        eegnn_raw_free(loaded);
+        eegnn_bids_events_free(ev);
+        continue;
+    oom_rec:
+        eegnn_raw_free(loaded);
+        eegnn_bids_events_free(ev);
+        eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory adding windows");
+        goto fail;
+    }
+    if (ds->n_windows == 0) {
+        eegnn_set_error(EEGNN_ERR_NOT_FOUND,
+                        "dataset: no window for target '%s' (%d recordings loaded, %d subjects skipped, "
+                        "%d events outside their recording)",
+                        target, ds->n_recordings, ds->skipped_subjects, ds->skipped_events);
+        goto fail;
+    }
+    EEGNN_FREE((void *)labels);
+    eegnn__ds_free_strings(skipped, n_skipped);
+    return ds;
+fail:
+    EEGNN_FREE((void *)labels);
+    eegnn__ds_free_strings(skipped, n_skipped);
+    eegnn_dataset_free(ds);
+    return NULL;
+}
+
+EEGNN_API eegnn_dataset *eegnn_dataset_from_bids(const eegnn_bids_dataset *bids, const eegnn_dataset_config *cfg) {
+    eegnn__ds_source *src;
+    eegnn_dataset *ds;
+    int i;
+    if (!bids) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_from_bids: dataset is NULL");
+        return NULL;
+    }
+    src = (eegnn__ds_source *)eegnn__calloc((size_t)bids->n_recordings + 1, sizeof *src);
+    if (!src) return NULL;
+    for (i = 0; i < bids->n_recordings; i++) {
+        const eegnn_bids_recording *r = &bids->recordings[i];
+        const char *base = strrchr(r->path, '/');
+        src[i].name = r->name;
+        src[i].path = r->path;
+        src[i].rec = r;
+        if (!eegnn__bids_parse_name(base ? base + 1 : r->path, &src[i].ent)) {
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: not a BIDS file name", r->path);
+            EEGNN_FREE(src);
+            return NULL;
+        }
+    }
+    ds = eegnn__dataset_build(src, bids->n_recordings, bids->participants, cfg);
+    EEGNN_FREE(src);
+    return ds;
+}
+
+EEGNN_API eegnn_dataset *eegnn_dataset_from_raws(const eegnn_raw *const *raws, const char *const *names, int n,
+                                                 const eegnn_table *participants, const eegnn_dataset_config *cfg) {
+    eegnn__ds_source *src;
+    eegnn_dataset *ds;
+    int i;
+    if (!raws || !names || n <= 0) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_from_raws: no recordings");
+        return NULL;
+    }
+    src = (eegnn__ds_source *)eegnn__calloc((size_t)n, sizeof *src);
+    if (!src) return NULL;
+    for (i = 0; i < n; i++) {
+        char fname[512];
+        snprintf(fname, sizeof fname, "%s_eeg.edf", names[i]);
+        src[i].name = names[i];
+        src[i].path = raws[i] && raws[i]->path ? raws[i]->path : names[i];
+        src[i].raw = raws[i];
+        if (!raws[i] || !eegnn__bids_parse_name(fname, &src[i].ent) || !eegnn__bids_entity(&src[i].ent, "sub")) {
+            eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_from_raws: recording %d: '%s' is not a BIDS name with sub-",
+                            i, names[i]);
+            EEGNN_FREE(src);
+            return NULL;
+        }
+    }
+    ds = eegnn__dataset_build(src, n, participants, cfg);
+    EEGNN_FREE(src);
+    return ds;
+}
+
+EEGNN_API int eegnn_dataset_n_windows(const eegnn_dataset *ds) { return ds ? ds->n_windows : 0; }
+EEGNN_API int eegnn_dataset_n_channels(const eegnn_dataset *ds) { return ds ? ds->n_channels : 0; }
+EEGNN_API int eegnn_dataset_n_times(const eegnn_dataset *ds) { return ds ? ds->n_times : 0; }
+EEGNN_API double eegnn_dataset_sfreq(const eegnn_dataset *ds) { return ds ? ds->sfreq : 0.0; }
+EEGNN_API const char *const *eegnn_dataset_ch_names(const eegnn_dataset *ds) {
+    return ds ? (const char *const *)ds->ch_names : NULL;
+}
+EEGNN_API int eegnn_dataset_n_classes(const eegnn_dataset *ds) { return ds ? ds->n_classes : 0; }
+EEGNN_API const char *eegnn_dataset_class_name(const eegnn_dataset *ds, int k) {
+    return ds && k >= 0 && k < ds->n_classes ? ds->class_names[k] : NULL;
+}
+EEGNN_API int eegnn_dataset_n_recordings(const eegnn_dataset *ds) { return ds ? ds->n_recordings : 0; }
+EEGNN_API int eegnn_dataset_n_skipped_subjects(const eegnn_dataset *ds) { return ds ? ds->skipped_subjects : 0; }
+EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds) { return ds ? ds->skipped_events : 0; }
+
+EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y) {
+    int c, r;
+    const float *src;
+    if (!ds || i < 0 || i >= ds->n_windows || !x)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_get: window %d out of range [0, %d)", i,
+                               ds ? ds->n_windows : 0);
+    r = ds->win_rec[i];
+    src = ds->rec_data[r] + ds->win_start[i];
+    for (c = 0; c < ds->n_channels; c++)
+        memcpy(x + (size_t)c * (size_t)ds->n_times, src + (size_t)c * (size_t)ds->rec_len[r],
+               (size_t)ds->n_times * sizeof(float));
+    if (y) *y = ds->win_y[i];
+    return EEGNN_OK;
+}
+
+EEGNN_API float eegnn_dataset_target(const eegnn_dataset *ds, int i) {
+    return ds && i >= 0 && i < ds->n_windows ? ds->win_y[i] : NAN;
+}
+EEGNN_API int eegnn_dataset_recording(const eegnn_dataset *ds, int i) {
+    return ds && i >= 0 && i < ds->n_windows ? ds->win_rec[i] : -1;
+}
+EEGNN_API int64_t eegnn_dataset_start(const eegnn_dataset *ds, int i) {
+    return ds && i >= 0 && i < ds->n_windows ? ds->win_start[i] : -1;
+}
+EEGNN_API const char *eegnn_dataset_recording_name(const eegnn_dataset *ds, int r) {
+    return ds && r >= 0 && r < ds->n_recordings ? ds->rec_name[r] : NULL;
+}
+EEGNN_API int eegnn_dataset_n_groups(const eegnn_dataset *ds) { return ds ? ds->n_groups : 0; }
+EEGNN_API int eegnn_dataset_group(const eegnn_dataset *ds, int i) {
+    return ds && i >= 0 && i < ds->n_windows ? ds->win_group[i] : -1;
+}
+EEGNN_API const char *eegnn_dataset_group_name(const eegnn_dataset *ds, int g) {
+    return ds && g >= 0 && g < ds->n_groups ? ds->group_names[g] : NULL;
+}
+EEGNN_API const char *eegnn_dataset_subject(const eegnn_dataset *ds, int i) {
+    return ds && i >= 0 && i < ds->n_windows ? ds->rec_subject[ds->win_rec[i]] : NULL;
+}
+
+EEGNN_API eegnn_status eegnn_split_groups(int n_groups, double valid_frac, double test_frac, uint64_t seed,
+                                          int *assign) {
+    int n_valid, n_test, need, i, *perm;
+    eegnn_rng rng;
+    if (!assign || n_groups <= 0)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_split_groups: %d groups", n_groups);
+    if (!(valid_frac >= 0) || !(test_frac >= 0) || !(valid_frac + test_frac < 1))
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "eegnn_split_groups: fractions valid %g and test %g must be >= 0 and sum to < 1",
+                               valid_frac, test_frac);
+    need = 1 + (valid_frac > 0) + (test_frac > 0);
+    if (n_groups < need)
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "eegnn_split_groups: %d groups cannot fill %d non-empty splits (train%s%s); "
+                               "use a finer split unit (session or run) or more subjects",
+                               n_groups, need, valid_frac > 0 ? ", valid" : "", test_frac > 0 ? ", test" : "");
+    n_valid = valid_frac > 0 ? EEGNN__MAX(1, (int)floor(valid_frac * n_groups + 0.5)) : 0;
+    n_test = test_frac > 0 ? EEGNN__MAX(1, (int)floor(test_frac * n_groups + 0.5)) : 0;
+    while (n_valid + n_test > n_groups - 1) {
+        if (n_test >= n_valid && n_test > 1) n_test--;
+        else n_valid--;
+    }
+    perm = (int *)eegnn__calloc((size_t)n_groups, sizeof(int));
+    if (!perm) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < n_groups; i++) perm[i] = i;
+    eegnn_rng_seed(&rng, seed);
+    eegnn_rng_shuffle(&rng, perm, n_groups);
+    for (i = 0; i < n_groups; i++) assign[perm[i]] = i < n_test ? 2 : (i < n_test + n_valid ? 1 : 0);
+    EEGNN_FREE(perm);
+    return EEGNN_OK;
+}
+
+EEGNN_API int eegnn_dataset_split_indices(const eegnn_dataset *ds, const int *assign, int which, int *out) {
+    int i, n = 0;
+    if (!ds || !assign) return 0;
+    for (i = 0; i < ds->n_windows; i++)
+        if (assign[ds->win_group[i]] == which) {
+            if (out) out[n] = i;
+            n++;
+        }
+    return n;
+}
 /* ======================== End file src/data/windows.c ======================== */
 
 /* ======================== Begin file src/metrics/metrics.c ======================== */
-/* src/metrics/metrics.c: not written yet. */
+/* Evaluation metrics (see metrics.h). */
+
+static double eegnn__metric_mean(const double *v, size_t n) {
+    double s = 0.0;
+    size_t i;
+    for (i = 0; i < n; i++) s += v[i];
+    return s / (double)n;
+}
+
+EEGNN_API double eegnn_pearson_r(const double *y_true, const double *y_pred, size_t n) {
+    double mx, my, sxy = 0.0, sxx = 0.0, syy = 0.0, r;
+    size_t i;
+    if (n < 2) {
+        eegnn_set_error(EEGNN_ERR_ARG, "pearson_r: needs at least 2 values, got %zu", n);
+        return NAN;
+    }
+    mx = eegnn__metric_mean(y_true, n);
+    my = eegnn__metric_mean(y_pred, n);
+    for (i = 0; i < n; i++) {
+        double dx = y_true[i] - mx, dy = y_pred[i] - my;
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    if (sxx == 0.0 || syy == 0.0) {
+        eegnn_set_error(EEGNN_ERR_NUMERIC, "pearson_r: an input is constant");
+        return NAN;
+    }
+    r = sxy / (sqrt(sxx) * sqrt(syy));
+    return r > 1.0 ? 1.0 : (r < -1.0 ? -1.0 : r);
+}
+
+EEGNN_API double eegnn_r2_score(const double *y_true, const double *y_pred, size_t n) {
+    double m, ss_res = 0.0, ss_tot = 0.0;
+    size_t i;
+    if (n < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "r2_score: no values");
+        return NAN;
+    }
+    m = eegnn__metric_mean(y_true, n);
+    for (i = 0; i < n; i++) {
+        double e = y_true[i] - y_pred[i], d = y_true[i] - m;
+        ss_res += e * e;
+        ss_tot += d * d;
+    }
+    if (ss_tot == 0.0) return ss_res == 0.0 ? 1.0 : 0.0;
+    return 1.0 - ss_res / ss_tot;
+}
+
+EEGNN_API double eegnn_rmse(const double *y_true, const double *y_pred, size_t n) {
+    double s = 0.0;
+    size_t i;
+    if (n < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "rmse: no values");
+        return NAN;
+    }
+    for (i = 0; i < n; i++) {
+        double e = y_true[i] - y_pred[i];
+        s += e * e;
+    }
+    return sqrt(s / (double)n);
+}
+
+EEGNN_API double eegnn_nrmse(const double *y_true, const double *y_pred, size_t n) {
+    double m, v = 0.0;
+    size_t i;
+    if (n < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "nrmse: no values");
+        return NAN;
+    }
+    m = eegnn__metric_mean(y_true, n);
+    for (i = 0; i < n; i++) v += (y_true[i] - m) * (y_true[i] - m);
+    if (v == 0.0) {
+        eegnn_set_error(EEGNN_ERR_NUMERIC, "nrmse: y_true is constant (std 0)");
+        return NAN;
+    }
+    return eegnn_rmse(y_true, y_pred, n) / sqrt(v / (double)n);
+}
+
+EEGNN_API double eegnn_mae(const double *y_true, const double *y_pred, size_t n) {
+    double s = 0.0;
+    size_t i;
+    if (n < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "mae: no values");
+        return NAN;
+    }
+    for (i = 0; i < n; i++) s += fabs(y_true[i] - y_pred[i]);
+    return s / (double)n;
+}
+
+EEGNN_API double eegnn_accuracy(const int *y_true, const int *y_pred, size_t n) {
+    size_t i, hit = 0;
+    if (n < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "accuracy: no values");
+        return NAN;
+    }
+    for (i = 0; i < n; i++) hit += y_true[i] == y_pred[i];
+    return (double)hit / (double)n;
+}
+
+EEGNN_API eegnn_status eegnn_confusion_matrix(const int *y_true, const int *y_pred, size_t n, int n_classes,
+                                              int64_t *cm) {
+    size_t i;
+    if (n_classes < 1 || !cm) return eegnn_set_error(EEGNN_ERR_ARG, "confusion_matrix: %d classes", n_classes);
+    memset(cm, 0, (size_t)n_classes * (size_t)n_classes * sizeof(int64_t));
+    for (i = 0; i < n; i++) {
+        int t = y_true[i], p = y_pred[i];
+        if (t < 0 || t >= n_classes || p < 0 || p >= n_classes)
+            return eegnn_set_error(EEGNN_ERR_ARG, "confusion_matrix: entry %zu has labels %d, %d outside [0, %d)", i,
+                                   t, p, n_classes);
+        cm[(size_t)t * (size_t)n_classes + (size_t)p]++;
+    }
+    return EEGNN_OK;
+}
+
+EEGNN_API double eegnn_balanced_accuracy(const int *y_true, const int *y_pred, size_t n, int n_classes) {
+    int64_t *cm;
+    double sum = 0.0;
+    int k, c, present = 0;
+    if (n < 1 || n_classes < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "balanced_accuracy: %zu values, %d classes", n, n_classes);
+        return NAN;
+    }
+    cm = (int64_t *)eegnn__calloc((size_t)n_classes * (size_t)n_classes, sizeof(int64_t));
+    if (!cm) return NAN;
+    if (eegnn_confusion_matrix(y_true, y_pred, n, n_classes, cm) != EEGNN_OK) {
+        EEGNN_FREE(cm);
+        return NAN;
+    }
+    for (k = 0; k < n_classes; k++) {
+        int64_t row = 0;
+        for (c = 0; c < n_classes; c++) row += cm[(size_t)k * (size_t)n_classes + (size_t)c];
+        if (row == 0) continue;
+        sum += (double)cm[(size_t)k * (size_t)n_classes + (size_t)k] / (double)row;
+        present++;
+    }
+    EEGNN_FREE(cm);
+    return sum / present;
+}
+
+typedef struct eegnn__scored {
+    double score;
+    int label;
+} eegnn__scored;
+
+static int eegnn__cmp_score_desc(const void *a, const void *b) {
+    double x = ((const eegnn__scored *)a)->score, y = ((const eegnn__scored *)b)->score;
+    return x > y ? -1 : (x < y ? 1 : 0);
+}
+
+EEGNN_API double eegnn_roc_auc(const int *y_true, const double *score, size_t n) {
+    eegnn__scored *v;
+    size_t i, n_pos = 0, n_neg = 0;
+    double tp = 0.0, fp = 0.0, area = 0.0;
+    for (i = 0; i < n; i++) {
+        if (y_true[i] == 1) n_pos++;
+        else if (y_true[i] == 0) n_neg++;
+        else {
+            eegnn_set_error(EEGNN_ERR_ARG, "roc_auc: label %d at %zu is not 0 or 1", y_true[i], i);
+            return NAN;
+        }
+        if (score[i] != score[i]) {
+            eegnn_set_error(EEGNN_ERR_NUMERIC, "roc_auc: score %zu is NaN", i);
+            return NAN;
+        }
+    }
+    if (!n_pos || !n_neg) {
+        eegnn_set_error(EEGNN_ERR_ARG, "roc_auc: only one class present in y_true");
+        return NAN;
+    }
+    v = (eegnn__scored *)eegnn__calloc(n, sizeof *v);
+    if (!v) return NAN;
+    for (i = 0; i < n; i++) {
+        v[i].score = score[i];
+        v[i].label = y_true[i];
+    }
+    qsort(v, n, sizeof *v, eegnn__cmp_score_desc);
+    /* one ROC point per distinct threshold; trapezoid between points */
+    for (i = 0; i < n;) {
+        double tp0 = tp, fp0 = fp;
+        size_t j = i;
+        while (j < n && v[j].score == v[i].score) {
+            if (v[j].label) tp += 1.0;
+            else fp += 1.0;
+            j++;
+        }
+        area += (fp - fp0) * (tp + tp0) * 0.5;
+        i = j;
+    }
+    EEGNN_FREE(v);
+    return area / ((double)n_pos * (double)n_neg);
+}
 /* ======================== End file src/metrics/metrics.c ======================== */
 
 /* ======================== Begin file src/train/train.c ======================== */
-/* src/train/train.c: not written yet. */
+/* Training loop behind `eegnn train` (see train.h). */
+
+typedef struct eegnn__trainer {
+    const eegnn_train_config *cfg;
+    eegnn_dataset *data;
+    int n_ch, n_times, n_classes, batch;
+    int *idx[3];   /* window indices of train / valid / test */
+    int n_idx[3];
+    float *ch_mean, *ch_std; /* (n_ch) input standardization from the training split */
+    double y_mean, y_std;    /* regression target standardization */
+    eegnn_graph *g;
+    eegnn_tensor *x, *y, *out, *loss;
+    eegnn_optimizer *opt;
+    float *window;           /* (n_ch, n_times) */
+    float *pred;             /* (n_windows, n_outputs) scratch for evaluation */
+    float *truth;            /* (n_windows) */
+    float *best;             /* copy of parameters and buffers at the best epoch */
+    size_t best_len;
+} eegnn__trainer;
+
+static const char *const eegnn__split_names[3] = {"train", "valid", "test"};
+
+static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n) {
+    int b, c, t;
+    size_t per = (size_t)tr->n_ch * (size_t)tr->n_times;
+    for (b = 0; b < tr->batch; b++) {
+        float *dst = tr->x->data + (size_t)b * per;
+        float target = 0.0f;
+        if (b >= n) { /* padding rows of a last, partial evaluation batch */
+            memset(dst, 0, per * sizeof(float));
+            if (tr->n_classes) tr->y->data[b] = 0.0f;
+            else tr->y->data[b] = 0.0f;
+            continue;
+        }
+        if (eegnn_dataset_get(tr->data, ids[b], tr->window, &target)) return EEGNN_ERR_IO;
+        for (c = 0; c < tr->n_ch; c++) {
+            const float *src = tr->window + (size_t)c * (size_t)tr->n_times;
+            float m = tr->ch_mean[c], inv = 1.0f / tr->ch_std[c];
+            for (t = 0; t < tr->n_times; t++) dst[(size_t)c * (size_t)tr->n_times + (size_t)t] = (src[t] - m) * inv;
+        }
+        tr->y->data[b] = tr->n_classes ? target : (float)(((double)target - tr->y_mean) / tr->y_std);
+    }
+    return EEGNN_OK;
+}
+
+/* Input statistics per channel and target statistics from the training split. */
+static eegnn_status eegnn__fit_standardization(eegnn__trainer *tr) {
+    double *sum = (double *)eegnn__calloc((size_t)tr->n_ch * 2, sizeof(double));
+    double ysum = 0.0, ysq = 0.0, n_samples;
+    int i, c, t;
+    if (!sum) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < tr->n_idx[0]; i++) {
+        float target;
+        if (eegnn_dataset_get(tr->data, tr->idx[0][i], tr->window, &target)) {
+            EEGNN_FREE(sum);
+            return EEGNN_ERR_IO;
+        }
+        ysum += target;
+        ysq += (double)target * target;
+        for (c = 0; c < tr->n_ch; c++) {
+            const float *row = tr->window + (size_t)c * (size_t)tr->n_times;
+            double s = 0.0, q = 0.0;
+            for (t = 0; t < tr->n_times; t++) {
+                s += row[t];
+                q += (double)row[t] * row[t];
+            }
+            sum[2 * c] += s;
+            sum[2 * c + 1] += q;
+        }
+    }
+    n_samples = (double)tr->n_idx[0] * tr->n_times;
+    for (c = 0; c < tr->n_ch; c++) {
+        double m = sum[2 * c] / n_samples, v = sum[2 * c + 1] / n_samples - m * m;
+        tr->ch_mean[c] = (float)m;
+        tr->ch_std[c] = (float)(v > 1e-20 ? sqrt(v) : 1.0);
+    }
+    tr->y_mean = ysum / tr->n_idx[0];
+    tr->y_std = sqrt(EEGNN__MAX(ysq / tr->n_idx[0] - tr->y_mean * tr->y_mean, 0.0));
+    if (!(tr->y_std > 1e-12)) tr->y_std = 1.0;
+    EEGNN_FREE(sum);
+    return EEGNN_OK;
+}
+
+/* Builds the graph, doubling the arena until the model fits. */
+static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
+    size_t arena = (size_t)64 << 20;
+    const eegnn_train_config *cfg = tr->cfg;
+    for (;;) {
+        eegnn_graph_config gc;
+        eegnn_model_config mc;
+        int xs[3], ys[1];
+        memset(&gc, 0, sizeof gc);
+        gc.arena_bytes = arena;
+        gc.n_threads = cfg->n_threads;
+        gc.seed = cfg->seed;
+        tr->g = eegnn_graph_create(&gc);
+        if (!tr->g) return EEGNN_ERR_MEMORY;
+        xs[0] = tr->batch;
+        xs[1] = tr->n_ch;
+        xs[2] = tr->n_times;
+        ys[0] = tr->batch;
+        memset(&mc, 0, sizeof mc);
+        mc.n_chans = tr->n_ch;
+        mc.n_times = tr->n_times;
+        mc.n_outputs = tr->n_classes ? tr->n_classes : 1;
+        mc.sfreq = eegnn_dataset_sfreq(tr->data);
+        tr->x = eegnn_input(tr->g, "x", 3, xs);
+        tr->y = eegnn_input(tr->g, "y", 1, ys);
+        tr->out = eegnn_model_build(tr->g, cfg->model ? cfg->model : "cnn", tr->x, &mc);
+        if (tr->n_classes) {
+            tr->loss = eegnn_cross_entropy_loss(tr->g, tr->out, tr->y, NULL);
+        } else {
+            eegnn_tensor *flat = tr->out ? eegnn_reshape(tr->g, tr->out, 1, ys) : NULL;
+            tr->loss = eegnn_mse_loss(tr->g, flat, tr->y);
+        }
+        if (tr->loss) return EEGNN_OK;
+        eegnn_graph_free(tr->g);
+        tr->g = NULL;
+        if (!strstr(eegnn_last_error(), "arena full") || arena >= ((size_t)16 << 30)) return EEGNN_ERR_ARG;
+        arena *= 2;
+    }
+}
+
+/* Saves (dir != NULL) or snapshots parameters and buffers. */
+static size_t eegnn__state_numel(eegnn_graph *g) {
+    size_t n = 0;
+    int i;
+    for (i = 0; i < eegnn_graph_n_nodes(g); i++) {
+        eegnn_tensor *t = eegnn_graph_node(g, i);
+        if (t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER)) n += t->numel;
+    }
+    return n;
+}
+
+static void eegnn__state_copy(eegnn_graph *g, float *buf, int restore) {
+    size_t off = 0;
+    int i;
+    for (i = 0; i < eegnn_graph_n_nodes(g); i++) {
+        eegnn_tensor *t = eegnn_graph_node(g, i);
+        if (!(t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
+        if (restore)
+            memcpy(t->data, buf + off, t->numel * sizeof(float));
+        else
+            memcpy(buf + off, t->data, t->numel * sizeof(float));
+        off += t->numel;
+    }
+}
+
+/* Runs the model over one split in eval mode; fills m and tr->pred/truth. */
+static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_metrics *m) {
+    int n = tr->n_idx[split], n_out = tr->n_classes ? tr->n_classes : 1, i, b, k;
+    double loss = 0.0;
+    int *yi = NULL, *pi = NULL;
+    double *yt = NULL, *yp = NULL, *score = NULL;
+    eegnn_status st = EEGNN_OK;
+    memset(m, 0, sizeof *m);
+    m->pearson_r = m->r2 = m->rmse = m->nrmse = m->mae = NAN;
+    m->accuracy = m->balanced_accuracy = m->roc_auc = NAN;
+    m->loss = NAN;
+    m->n_windows = n;
+    if (!n) return EEGNN_OK;
+    eegnn_graph_set_training(tr->g, 0);
+    for (i = 0; i < n; i += tr->batch) {
+        int nb = EEGNN__MIN(tr->batch, n - i);
+        st = eegnn__fill_batch(tr, tr->idx[split] + i, nb);
+        if (st) goto done;
+        eegnn_graph_forward_to(tr->g, tr->out);
+        for (b = 0; b < nb; b++) {
+            const float *o = tr->out->data + (size_t)b * n_out;
+            memcpy(tr->pred + (size_t)(i + b) * n_out, o, (size_t)n_out * sizeof(float));
+            tr->truth[i + b] = tr->y->data[b];
+            if (tr->n_classes) { /* cross-entropy from logits */
+                float mx = o[0];
+                double s = 0.0;
+                for (k = 1; k < n_out; k++) mx = EEGNN__MAX(mx, o[k]);
+                for (k = 0; k < n_out; k++) s += exp((double)(o[k] - mx));
+                loss += log(s) + mx - o[(int)tr->y->data[b]];
+            } else {
+                double d = (double)o[0] - tr->y->data[b];
+                loss += d * d;
+            }
+        }
+    }
+    eegnn_graph_set_training(tr->g, 1);
+    m->loss = loss / n;
+    if (tr->n_classes) {
+        yi = (int *)eegnn__calloc((size_t)n, sizeof(int));
+        pi = (int *)eegnn__calloc((size_t)n, sizeof(int));
+        score = (double *)eegnn__calloc((size_t)n, sizeof(double));
+        if (!yi || !pi || !score) {
+            st = EEGNN_ERR_MEMORY;
+            goto done;
+        }
+        for (i = 0; i < n; i++) {
+            const float *o = tr->pred + (size_t)i * n_out;
+            int best = 0;
+            for (k = 1; k < n_out; k++)
+                if (o[k] > o[best]) best = k;
+            yi[i] = (int)tr->truth[i];
+            pi[i] = best;
+            if (n_out == 2) score[i] = (double)o[1] - (double)o[0]; /* monotone in P(class 1) */
+        }
+        m->accuracy = eegnn_accuracy(yi, pi, n);
+        m->balanced_accuracy = eegnn_balanced_accuracy(yi, pi, n, tr->n_classes);
+        if (n_out == 2) m->roc_auc = eegnn_roc_auc(yi, score, n);
+    } else {
+        yt = (double *)eegnn__calloc((size_t)n, sizeof(double));
+        yp = (double *)eegnn__calloc((size_t)n, sizeof(double));
+        if (!yt || !yp) {
+            st = EEGNN_ERR_MEMORY;
+            goto done;
+        }
+        for (i = 0; i < n; i++) { /* back to the target's units */
+            yt[i] = tr->truth[i] * tr->y_std + tr->y_mean;
+            yp[i] = tr->pred[i] * tr->y_std + tr->y_mean;
+        }
+        m->pearson_r = eegnn_pearson_r(yt, yp, n);
+        m->r2 = eegnn_r2_score(yt, yp, n);
+        m->rmse = eegnn_rmse(yt, yp, n);
+        m->nrmse = eegnn_nrmse(yt, yp, n);
+        m->mae = eegnn_mae(yt, yp, n);
+    }
+done:
+    eegnn_graph_set_training(tr->g, 1);
+    EEGNN_FREE(yi);
+    EEGNN_FREE(pi);
+    EEGNN_FREE(score);
+    EEGNN_FREE(yt);
+    EEGNN_FREE(yp);
+    return st;
+}
+
+static void eegnn__json_metrics(eegnn__strbuf *sb, const eegnn_split_metrics *m) {
+    const char *names[9] = {"loss", "pearson_r", "r2", "rmse", "nrmse", "mae", "accuracy", "balanced_accuracy",
+                            "roc_auc"};
+    double vals[9];
+    int k;
+    vals[0] = m->loss;
+    vals[1] = m->pearson_r;
+    vals[2] = m->r2;
+    vals[3] = m->rmse;
+    vals[4] = m->nrmse;
+    vals[5] = m->mae;
+    vals[6] = m->accuracy;
+    vals[7] = m->balanced_accuracy;
+    vals[8] = m->roc_auc;
+    eegnn__sb_printf(sb, "{\"n_windows\": %d", m->n_windows);
+    for (k = 0; k < 9; k++) {
+        if (vals[k] == vals[k] && fabs(vals[k]) <= 1e300)
+            eegnn__sb_printf(sb, ", \"%s\": %.9g", names[k], vals[k]);
+        else
+            eegnn__sb_printf(sb, ", \"%s\": null", names[k]);
+    }
+    eegnn__sb_printf(sb, "}");
+}
+
+static void eegnn__progress(const eegnn__trainer *tr, int epoch, int epochs, int done, int total, double loss) {
+    int width = 30, filled = total ? done * width / total : width, k;
+    char bar[40];
+    for (k = 0; k < width; k++) bar[k] = k < filled ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(tr->cfg->log ? tr->cfg->log : stdout, "\repoch %3d/%d [%s] %d/%d  loss %.4f", epoch, epochs, bar, done,
+            total, loss);
+    fflush(tr->cfg->log ? tr->cfg->log : stdout);
+}
+
+EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_result *result) {
+    eegnn__trainer tr;
+    eegnn_bids_dataset *bids = NULL;
+    eegnn_dataset_config dc;
+    eegnn_optimizer_config oc;
+    eegnn__strbuf hist = {0, 0, 0, 0}, js = {0, 0, 0, 0};
+    int *assign = NULL, *order = NULL;
+    int epochs, i, s, epoch, n_windows, n_groups, steps_per_epoch, warmup;
+    double best_loss = INFINITY, t_start = eegnn_time_seconds();
+    const char *out_dir;
+    char path[4096];
+    FILE *log;
+    eegnn_rng rng;
+    eegnn_status st = EEGNN_OK;
+
+    memset(&tr, 0, sizeof tr);
+    if (!cfg || !result) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: config or result is NULL");
+    memset(result, 0, sizeof *result);
+    if (!cfg->bids_root || !cfg->target)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: bids_root and target are required");
+    tr.cfg = cfg;
+    log = cfg->log ? cfg->log : stdout;
+    epochs = cfg->epochs > 0 ? cfg->epochs : 20;
+    out_dir = cfg->out_dir ? cfg->out_dir : "eegnn-out";
+    eegnn_rng_seed(&rng, cfg->seed * 2654435761ull + 17);
+
+    bids = eegnn_bids_open(cfg->bids_root);
+    if (!bids) return EEGNN_ERR_IO;
+    memset(&dc, 0, sizeof dc);
+    dc.task = cfg->task;
+    dc.target = cfg->target;
+    dc.window_seconds = cfg->window_seconds;
+    dc.stride_seconds = cfg->stride_seconds;
+    dc.tmin = cfg->tmin;
+    dc.tmax = cfg->tmax;
+    if (cfg->tmin == 0 && cfg->tmax == 0) {
+        dc.tmin = 0.5;
+        dc.tmax = 2.5;
+    }
+    dc.split = cfg->split ? cfg->split : "subject";
+    tr.data = eegnn_dataset_from_bids(bids, &dc);
+    if (!tr.data) {
+        st = EEGNN_ERR_FORMAT;
+        goto done;
+    }
+    n_windows = eegnn_dataset_n_windows(tr.data);
+    n_groups = eegnn_dataset_n_groups(tr.data);
+    tr.n_ch = eegnn_dataset_n_channels(tr.data);
+    tr.n_times = eegnn_dataset_n_times(tr.data);
+    tr.n_classes = eegnn_dataset_n_classes(tr.data);
+
+    /* group-wise split: no window of a held-out group is seen in training */
+    assign = (int *)eegnn__calloc((size_t)n_groups, sizeof(int));
+    for (s = 0; s < 3; s++) tr.idx[s] = (int *)eegnn__calloc((size_t)n_windows + 1, sizeof(int));
+    if (!assign || !tr.idx[0] || !tr.idx[1] || !tr.idx[2]) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    st = eegnn_split_groups(n_groups, cfg->valid_fraction > 0 ? cfg->valid_fraction : 0.2,
+                            cfg->test_fraction < 0 ? 0.0 : (cfg->test_fraction > 0 ? cfg->test_fraction : 0.2),
+                            cfg->seed, assign);
+    if (st) goto done;
+    for (i = 0; i < n_windows; i++) {
+        int a = assign[eegnn_dataset_group(tr.data, i)];
+        tr.idx[a][tr.n_idx[a]++] = i;
+    }
+    if (!tr.n_idx[0] || !tr.n_idx[1]) {
+        st = eegnn_set_error(EEGNN_ERR_ARG, "%s: the split leaves %d training and %d validation windows",
+                             cfg->bids_root, tr.n_idx[0], tr.n_idx[1]);
+        goto done;
+    }
+    tr.batch = cfg->batch_size > 0 ? cfg->batch_size : 64;
+    if (tr.batch > tr.n_idx[0]) tr.batch = tr.n_idx[0];
+
+    tr.window = (float *)eegnn__calloc((size_t)tr.n_ch * (size_t)tr.n_times, sizeof(float));
+    tr.ch_mean = (float *)eegnn__calloc((size_t)tr.n_ch, sizeof(float));
+    tr.ch_std = (float *)eegnn__calloc((size_t)tr.n_ch, sizeof(float));
+    tr.pred = (float *)eegnn__calloc((size_t)n_windows * (size_t)(tr.n_classes ? tr.n_classes : 1), sizeof(float));
+    tr.truth = (float *)eegnn__calloc((size_t)n_windows, sizeof(float));
+    order = (int *)eegnn__calloc((size_t)tr.n_idx[0], sizeof(int));
+    if (!tr.window || !tr.ch_mean || !tr.ch_std || !tr.pred || !tr.truth || !order) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    st = eegnn__fit_standardization(&tr);
+    if (st) goto done;
+    st = eegnn__build_graph(&tr);
+    if (st) goto done;
+    tr.best_len = eegnn__state_numel(tr.g);
+    tr.best = (float *)eegnn__calloc(tr.best_len ? tr.best_len : 1, sizeof(float));
+    if (!tr.best) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    memset(&oc, 0, sizeof oc);
+    oc.type = EEGNN_OPTIM_ADAMW;
+    oc.lr = cfg->lr > 0 ? cfg->lr : 1e-3f;
+    oc.weight_decay = cfg->weight_decay < 0 ? 0.0f : (cfg->weight_decay > 0 ? cfg->weight_decay : 0.01f);
+    if (cfg->weight_decay < 0) oc.weight_decay = -1.0f;
+    tr.opt = eegnn_optimizer_create(tr.g, &oc);
+    if (!tr.opt) {
+        st = EEGNN_ERR_ARG;
+        goto done;
+    }
+    result->n_classes = tr.n_classes;
+    steps_per_epoch = tr.n_idx[0] / tr.batch;
+    warmup = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : (epochs > 4 ? 1 : 0);
+
+    if (!cfg->quiet) {
+        fprintf(log, "%d windows of %d channels x %d samples (%g Hz); %d %s groups: %d/%d/%d windows in "
+                     "train/valid/test; %s, %zu parameters; %s\n",
+                n_windows, tr.n_ch, tr.n_times, eegnn_dataset_sfreq(tr.data), n_groups, dc.split, tr.n_idx[0],
+                tr.n_idx[1], tr.n_idx[2], cfg->model ? cfg->model : "cnn", eegnn_graph_n_param_scalars(tr.g),
+                tr.n_classes ? "classification (cross-entropy)" : "regression (MSE on z-scored target)");
+    }
+    eegnn__sb_printf(&hist, "[");
+    for (i = 0; i < tr.n_idx[0]; i++) order[i] = tr.idx[0][i];
+    for (epoch = 1; epoch <= epochs; epoch++) {
+        double t0 = eegnn_time_seconds(), train_loss = 0.0;
+        eegnn_split_metrics vm;
+        int step;
+        eegnn_rng_shuffle(&rng, order, tr.n_idx[0]);
+        for (step = 0; step < steps_per_epoch; step++) {
+            long global = (long)(epoch - 1) * steps_per_epoch + step;
+            eegnn_optimizer_set_lr(tr.opt, eegnn_lr_cosine_warmup(oc.lr, global, (long)warmup * steps_per_epoch,
+                                                                  (long)epochs * steps_per_epoch, 0.0f));
+            st = eegnn__fill_batch(&tr, order + (size_t)step * tr.batch, tr.batch);
+            if (st) goto done;
+            eegnn_graph_forward(tr.g);
+            if (!(tr.loss->data[0] == tr.loss->data[0])) {
+                st = eegnn_set_error(EEGNN_ERR_NUMERIC, "training diverged: loss is NaN at epoch %d step %d "
+                                                        "(lower --lr)", epoch, step + 1);
+                goto done;
+            }
+            train_loss += tr.loss->data[0];
+            eegnn_optimizer_zero_grad(tr.opt);
+            eegnn_graph_backward(tr.g, tr.loss);
+            eegnn_optimizer_step(tr.opt);
+            if (cfg->progress && !cfg->quiet)
+                eegnn__progress(&tr, epoch, epochs, step + 1, steps_per_epoch, train_loss / (step + 1));
+        }
+        train_loss /= steps_per_epoch ? steps_per_epoch : 1;
+        st = eegnn__evaluate(&tr, 1, &vm);
+        if (st) goto done;
+        if (vm.loss < best_loss) {
+            best_loss = vm.loss;
+            result->best_epoch = epoch;
+            eegnn__state_copy(tr.g, tr.best, 0);
+        }
+        if (!cfg->quiet) {
+            if (cfg->progress) fprintf(log, "\r");
+            fprintf(log, "epoch %3d/%d  train_loss %.4f  valid_loss %.4f  ", epoch, epochs, train_loss, vm.loss);
+            if (tr.n_classes)
+                fprintf(log, "valid_accuracy %.3f  valid_balanced_accuracy %.3f", vm.accuracy, vm.balanced_accuracy);
+            else
+                fprintf(log, "valid_r %.3f  valid_nrmse %.3f", vm.pearson_r, vm.nrmse);
+            fprintf(log, "  %.2f s%s\n", eegnn_time_seconds() - t0, result->best_epoch == epoch ? "  *" : "");
+        }
+        eegnn__sb_printf(&hist, "%s\n    {\"epoch\": %d, \"train_loss\": %.9g, \"valid\": ", epoch > 1 ? "," : "",
+                         epoch, train_loss);
+        eegnn__json_metrics(&hist, &vm);
+        eegnn__sb_printf(&hist, ", \"lr\": %.9g, \"seconds\": %.4f}", eegnn_optimizer_get_lr(tr.opt),
+                         eegnn_time_seconds() - t0);
+    }
+    eegnn__sb_printf(&hist, "\n  ]");
+
+    /* restore the best epoch's weights, evaluate every split, save */
+    eegnn__state_copy(tr.g, tr.best, 1);
+    st = eegnn__evaluate(&tr, 0, &result->train);
+    if (!st) st = eegnn__evaluate(&tr, 1, &result->valid);
+    if (!st) st = eegnn__evaluate(&tr, 2, &result->test);
+    if (st) goto done;
+    result->seconds = eegnn_time_seconds() - t_start;
+
+    st = eegnn__mkdirs(out_dir);
+    if (st) goto done;
+    {
+        eegnn__strbuf mean = {0, 0, 0, 0}, sd = {0, 0, 0, 0};
+        char ymean[64], ystd[64], ncls[16], bs[16];
+        const char *keys[9], *vals[9];
+        int c;
+        for (c = 0; c < tr.n_ch; c++) {
+            eegnn__sb_printf(&mean, "%s%.9g", c ? "," : "[", tr.ch_mean[c]);
+            eegnn__sb_printf(&sd, "%s%.9g", c ? "," : "[", tr.ch_std[c]);
+        }
+        eegnn__sb_printf(&mean, "]");
+        eegnn__sb_printf(&sd, "]");
+        snprintf(ymean, sizeof ymean, "%.17g", tr.y_mean);
+        snprintf(ystd, sizeof ystd, "%.17g", tr.y_std);
+        snprintf(ncls, sizeof ncls, "%d", tr.n_classes);
+        snprintf(bs, sizeof bs, "%d", result->best_epoch);
+        keys[0] = "model"; vals[0] = cfg->model ? cfg->model : "cnn";
+        keys[1] = "target"; vals[1] = cfg->target;
+        keys[2] = "n_classes"; vals[2] = ncls;
+        keys[3] = "input_mean"; vals[3] = mean.p ? mean.p : "[]";
+        keys[4] = "input_std"; vals[4] = sd.p ? sd.p : "[]";
+        keys[5] = "target_mean"; vals[5] = ymean;
+        keys[6] = "target_std"; vals[6] = ystd;
+        keys[7] = "best_epoch"; vals[7] = bs;
+        keys[8] = "eegnn_version"; vals[8] = EEGNN_VERSION_STRING;
+        snprintf(path, sizeof path, "%s/best.safetensors", out_dir);
+        st = eegnn_save_safetensors(tr.g, path, keys, vals, 9);
+        eegnn__sb_free(&mean);
+        eegnn__sb_free(&sd);
+        if (st) goto done;
+    }
+    eegnn__sb_printf(&js, "{\n  \"bids_root\": ");
+    eegnn__sb_json_string(&js, cfg->bids_root);
+    eegnn__sb_printf(&js, ",\n  \"target\": ");
+    eegnn__sb_json_string(&js, cfg->target);
+    eegnn__sb_printf(&js, ",\n  \"split\": ");
+    eegnn__sb_json_string(&js, dc.split);
+    eegnn__sb_printf(&js, ",\n  \"model\": ");
+    eegnn__sb_json_string(&js, cfg->model ? cfg->model : "cnn");
+    eegnn__sb_printf(&js, ",\n  \"n_classes\": %d,\n  \"best_epoch\": %d,\n  \"seconds\": %.3f,\n", tr.n_classes,
+                     result->best_epoch, result->seconds);
+    for (s = 0; s < 3; s++) {
+        const eegnn_split_metrics *m = s == 0 ? &result->train : s == 1 ? &result->valid : &result->test;
+        eegnn__sb_printf(&js, "  \"%s\": ", eegnn__split_names[s]);
+        eegnn__json_metrics(&js, m);
+        eegnn__sb_printf(&js, ",\n");
+    }
+    eegnn__sb_printf(&js, "  \"history\": %s\n}\n", hist.p ? hist.p : "[]");
+    if (js.failed || hist.failed) {
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing metrics");
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/metrics.json", out_dir);
+    st = eegnn__write_text(path, js.p);
+
+done:
+    eegnn__sb_free(&hist);
+    eegnn__sb_free(&js);
+    eegnn_optimizer_free(tr.opt);
+    eegnn_graph_free(tr.g);
+    eegnn_dataset_free(tr.data);
+    eegnn_bids_close(bids);
+    for (s = 0; s < 3; s++) EEGNN_FREE(tr.idx[s]);
+    EEGNN_FREE(assign);
+    EEGNN_FREE(order);
+    EEGNN_FREE(tr.window);
+    EEGNN_FREE(tr.ch_mean);
+    EEGNN_FREE(tr.ch_std);
+    EEGNN_FREE(tr.pred);
+    EEGNN_FREE(tr.truth);
+    EEGNN_FREE(tr.best);
+    return st;
+}
 /* ======================== End file src/train/train.c ======================== */
 
 #endif /* EEGNN__IMPLEMENTATION_DONE */

@@ -9,6 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__GNUC__)
+#define TEST_UNUSED __attribute__((unused))
+#else
+#define TEST_UNUSED
+#endif
+
 static int test_passed, test_failed;
 
 #define CHECK(cond, ...)                                                        \
@@ -25,7 +31,7 @@ static int test_passed, test_failed;
 
 /* Maximum relative error between two float arrays, relative to the largest
  * magnitude of the reference (so tiny entries do not dominate). */
-static double test_max_rel_err(const float *got, const float *want, size_t n) {
+static TEST_UNUSED double test_max_rel_err(const float *got, const float *want, size_t n) {
     double max_abs = 0.0, max_err = 0.0;
     size_t i;
     for (i = 0; i < n; i++) {
@@ -41,7 +47,7 @@ static double test_max_rel_err(const float *got, const float *want, size_t n) {
 }
 
 /* Path of a file under the shared data folder ($EEGNN_DATA or ../shared/data). */
-static const char *test_data_path(const char *rel) {
+static TEST_UNUSED const char *test_data_path(const char *rel) {
     static char buf[8][1024];
     static int slot;
     const char *root = getenv("EEGNN_DATA");
@@ -51,7 +57,7 @@ static const char *test_data_path(const char *rel) {
 }
 
 /* Path under the test output folder ($EEGNN_TEST_OUT or build/tests). */
-static const char *test_out_path(const char *rel) {
+static TEST_UNUSED const char *test_out_path(const char *rel) {
     static char buf[8][1024];
     static int slot;
     const char *root = getenv("EEGNN_TEST_OUT");
@@ -60,7 +66,7 @@ static const char *test_out_path(const char *rel) {
     return b;
 }
 
-static int test_summary(const char *name) {
+static TEST_UNUSED int test_summary(const char *name) {
     printf("%s: %d passed, %d failed\n", name, test_passed, test_failed);
     return test_failed ? 1 : 0;
 }

@@ -33,6 +33,7 @@ static const char *const decl_files[] = {
     "src/io/table.h",
     "src/bids/bids.h",
     "src/data/windows.h",
+    "src/data/synthetic.h",
     "src/metrics/metrics.h",
     "src/train/train.h",
 };
@@ -60,6 +61,7 @@ static const char *const impl_files[] = {
     "src/io/table.c",
     "src/bids/bids.c",
     "src/data/windows.c",
+    "src/data/synthetic.c",
     "src/metrics/metrics.c",
     "src/train/train.c",
 };

@@ -1,1 +1,105 @@
-/* src/bids/bids.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * BIDS datasets (Brain Imaging Data Structure, EEG extension; spec 1.8).
+ *
+ * eegnn_bids_open walks `sub-<label>/[ses-<label>/]eeg/` for recordings named
+ * `sub-<label>[_ses-<label>]_task-<label>[_acq-<label>][_run-<index>]..._eeg.<ext>`
+ * with ext one of edf, bdf (read by eegnn_read_raw), vhdr (BrainVision) or
+ * set (EEGLAB) (listed, with `format` telling which reader they need). For
+ * each recording it finds the sidecars by the BIDS inheritance principle:
+ * a metadata file applies when every entity in its name is one of the
+ * recording's entities (same value) and it sits in the recording's folder
+ * or a parent folder up to the dataset root. For `_events.tsv` and
+ * `_channels.tsv` the closest applicable file is used; `_eeg.json` files
+ * are merged from the root down, closer keys overriding.
+ * ------------------------------------------------------------------------- */
+
+typedef struct eegnn_bids_recording {
+    char *path;        /* signal file, root-joined, e.g. "root/sub-01/eeg/sub-01_task-x_eeg.edf" */
+    char *name;        /* file name without "_eeg.<ext>", e.g. "sub-01_task-x_run-1" */
+    char *format;      /* "EDF", "BDF", "BrainVision" or "EEGLAB" */
+    int readable;      /* 1 when eegnn_read_raw reads this format */
+    char *sub;         /* entity values without the key ("01"); NULL when absent */
+    char *ses;
+    char *task;
+    char *acq;
+    char *run;
+    char *events_path;   /* applicable *_events.tsv, or NULL */
+    char *channels_path; /* applicable *_channels.tsv, or NULL */
+    char *sidecar_path;  /* closest applicable *_eeg.json, or NULL */
+    double sfreq;        /* Hz, SamplingFrequency from the merged sidecars; NaN when absent */
+    double duration;     /* seconds, RecordingDuration from the sidecars; NaN when absent */
+    int n_eeg_channels;  /* EEGChannelCount from the sidecars; -1 when absent */
+    int participant_row; /* row of participants.tsv for this subject, -1 when none */
+} eegnn_bids_recording;
+
+typedef struct eegnn_bids_dataset {
+    char *root;                      /* dataset folder as given */
+    char *name;                      /* dataset_description.json Name, or NULL */
+    char *bids_version;              /* dataset_description.json BIDSVersion, or NULL */
+    int n_recordings;
+    eegnn_bids_recording *recordings; /* (n_recordings) sorted by sub, ses, task, acq, run, path */
+    int n_subjects;
+    char **subjects;                 /* (n_subjects) labels without "sub-", sorted */
+    eegnn_table *participants;       /* participants.tsv, or NULL when the file is absent */
+} eegnn_bids_dataset;
+
+/* Opens a BIDS dataset: lists its EEG recordings, their sidecars,
+ * participants.tsv and dataset_description.json. Reads no signal data.
+ * Errors (NULL returned, eegnn_last_error set): root missing or not a folder
+ * (EEGNN_ERR_IO), no EEG recording found (EEGNN_ERR_NOT_FOUND), a malformed
+ * participants.tsv / dataset_description.json / sidecar (EEGNN_ERR_FORMAT,
+ * naming the file and line or byte). Thread safety: reentrant. */
+EEGNN_API eegnn_bids_dataset *eegnn_bids_open(const char *root);
+
+/* Frees a dataset. NULL is allowed. */
+EEGNN_API void eegnn_bids_close(eegnn_bids_dataset *ds);
+
+/* Row of participants.tsv whose participant_id is `subject` ("sub-01" or
+ * "01"), or -1 (also when there is no participants.tsv). */
+EEGNN_API int eegnn_bids_participant_row(const eegnn_bids_dataset *ds, const char *subject);
+
+/* A participant's value as text; NULL when the subject, the column or the
+ * value (n/a) is missing. */
+EEGNN_API const char *eegnn_bids_participant_string(const eegnn_bids_dataset *ds, const char *subject,
+                                                    const char *column);
+
+/* A participant's value as a number: *out = the value, or NaN when it is
+ * n/a. Errors: EEGNN_ERR_NOT_FOUND (no participants.tsv, no such column or
+ * subject), EEGNN_ERR_FORMAT (the cell is not a number), naming the file. */
+EEGNN_API eegnn_status eegnn_bids_participant_number(const eegnn_bids_dataset *ds, const char *subject,
+                                                     const char *column, double *out);
+
+/* One row of a BIDS *_events.tsv. */
+typedef struct eegnn_bids_event {
+    double onset;     /* seconds from the first sample (required column) */
+    double duration;  /* seconds; NaN when n/a or the column is absent */
+    char *trial_type; /* NULL when n/a or absent */
+    char *value;      /* NULL when n/a or absent */
+    int64_t sample;   /* sample index; -1 when n/a or absent */
+} eegnn_bids_event;
+
+typedef struct eegnn_bids_events {
+    char *path;
+    int n;
+    eegnn_bids_event *events; /* (n) in file order */
+} eegnn_bids_events;
+
+/* Loads a recording's events.tsv. Returns NULL with EEGNN_ERR_NOT_FOUND when
+ * the recording has no events file, EEGNN_ERR_FORMAT when `onset` is absent
+ * or a numeric column holds text (naming file, line and column). */
+EEGNN_API eegnn_bids_events *eegnn_bids_load_events(const eegnn_bids_recording *rec);
+/* Frees loaded events. NULL is allowed. */
+EEGNN_API void eegnn_bids_events_free(eegnn_bids_events *ev);
+
+/* Loads a recording's channels.tsv (columns name, type, units, ... as in the
+ * file). NULL with EEGNN_ERR_NOT_FOUND when the recording has none. */
+EEGNN_API eegnn_table *eegnn_bids_load_channels(const eegnn_bids_recording *rec);
+
+/* Prints a readable summary: dataset name and version; counts of subjects,
+ * sessions, tasks, runs and recordings; per recording the format, channels,
+ * sampling rate and duration (from the sidecars, else from the file header
+ * read with eegnn_read_raw header_only); participants.tsv columns with their
+ * type (numeric / categorical with the number of levels) and missing counts.
+ * Returns EEGNN_OK, or EEGNN_ERR_IO when writing fails. Headers that cannot be
+ * read are reported inline and do not fail the summary. */
+EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FILE *out);

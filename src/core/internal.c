@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 static void *eegnn__calloc(size_t n, size_t size) {
     void *p;
@@ -154,6 +156,24 @@ static void eegnn__sb_printf(eegnn__strbuf *sb, const char *fmt, ...) {
     }
 }
 
+static void eegnn__sb_json_string(eegnn__strbuf *sb, const char *s) {
+    eegnn__sb_append(sb, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            char e[2];
+            e[0] = '\\';
+            e[1] = (char)c;
+            eegnn__sb_append(sb, e, 2);
+        } else if (c < 0x20) {
+            eegnn__sb_printf(sb, "\\u%04x", c);
+        } else {
+            eegnn__sb_append(sb, (const char *)&c, 1);
+        }
+    }
+    eegnn__sb_append(sb, "\"", 1);
+}
+
 static void eegnn__sb_free(eegnn__strbuf *sb) {
     EEGNN_FREE(sb->p);
     sb->p = NULL;
@@ -216,5 +236,43 @@ static eegnn_status eegnn__outfile_commit(eegnn__outfile *of) {
     EEGNN_FREE(of->path);
     EEGNN_FREE(of->tmp_path);
     memset(of, 0, sizeof *of);
+    return EEGNN_OK;
+}
+
+static eegnn_status eegnn__write_text(const char *path, const char *text) {
+    eegnn__outfile of;
+    eegnn_status st = eegnn__outfile_open(&of, path);
+    if (st) return st;
+    st = eegnn__outfile_write(&of, text, strlen(text));
+    if (st) {
+        eegnn__outfile_abort(&of);
+        return st;
+    }
+    return eegnn__outfile_commit(&of);
+}
+
+static eegnn_status eegnn__mkdirs(const char *path) {
+    char *p = eegnn__strdup(path), *q;
+    struct stat sb;
+    if (!p) return EEGNN_ERR_MEMORY;
+    for (q = p + 1;; q++) {
+        if (*q == '/' || *q == '\0') {
+            char c = *q;
+            *q = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                eegnn_status st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot create directory: %s", p, strerror(errno));
+                EEGNN_FREE(p);
+                return st;
+            }
+            *q = c;
+            if (!c) break;
+        }
+    }
+    if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        eegnn_status st = eegnn_set_error(EEGNN_ERR_IO, "%s: not a directory", p);
+        EEGNN_FREE(p);
+        return st;
+    }
+    EEGNN_FREE(p);
     return EEGNN_OK;
 }

@@ -43,6 +43,8 @@ EEGNN__PRIVATE void eegnn__sb_printf(eegnn__strbuf *sb, const char *fmt, ...)
 #endif
     ;
 EEGNN__PRIVATE void eegnn__sb_free(eegnn__strbuf *sb);
+/* Appends s as a JSON string literal (quoted, escaped). */
+EEGNN__PRIVATE void eegnn__sb_json_string(eegnn__strbuf *sb, const char *s);
 
 /* Atomic output: data goes to "<path>.tmp.<pid>" and is renamed over `path`
  * only when complete, so no half-written file is ever left behind. */
@@ -55,3 +57,7 @@ EEGNN__PRIVATE eegnn_status eegnn__outfile_open(eegnn__outfile *of, const char *
 EEGNN__PRIVATE eegnn_status eegnn__outfile_write(eegnn__outfile *of, const void *data, size_t n);
 EEGNN__PRIVATE eegnn_status eegnn__outfile_commit(eegnn__outfile *of);
 EEGNN__PRIVATE void eegnn__outfile_abort(eegnn__outfile *of);
+/* Writes a whole text file atomically. */
+EEGNN__PRIVATE eegnn_status eegnn__write_text(const char *path, const char *text);
+/* Creates a directory and its parents (mkdir -p); existing ones are fine. */
+EEGNN__PRIVATE eegnn_status eegnn__mkdirs(const char *path);

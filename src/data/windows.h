@@ -1,1 +1,122 @@
-/* src/data/windows.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Windowed datasets: what the trainer draws batches from.
+ *
+ * A dataset holds the samples of every selected recording in memory as
+ * float32 (n_channels, n_times) and a list of windows (recording, start
+ * sample, target, group). Two kinds of targets, as in braindecode:
+ *
+ *   "participants:COLUMN"  subject-level target from participants.tsv; fixed
+ *                          windows of window_seconds every stride_seconds
+ *                          (braindecode create_fixed_length_windows with
+ *                          drop_last_window=True). A numeric column gives a
+ *                          regression target, any other a classification
+ *                          with levels sorted by byte order. Subjects whose
+ *                          value is n/a (or who have no row) are skipped.
+ *   "events:A,B,..."       trial-level classification: one window per event
+ *                          whose trial_type is A, B, ... (label = position in
+ *                          the list) from onset + tmin to onset + tmax seconds
+ *                          (braindecode create_windows_from_events with
+ *                          trial_start_offset = tmin, trial_stop_offset =
+ *                          tmax: round((tmax - tmin) * sfreq) samples, end
+ *                          exclusive; onset sample = round(onset * sfreq) as
+ *                          mne.events_from_annotations). Events whose window
+ *                          falls outside the recording are skipped.
+ *
+ * Groups are the unit that train/valid/test splits keep apart: "subject"
+ * (sub), "session" (sub + ses) or "run" (the recording itself: sub, ses,
+ * task, acq, run).
+ * ------------------------------------------------------------------------- */
+
+/* Valid when zero-filled. */
+typedef struct eegnn_dataset_config {
+    const char *task;       /* comma-separated task labels to keep; NULL: every task */
+    const char *target;     /* "participants:COLUMN" or "events:A,B,..." (required) */
+    double window_seconds;  /* fixed windows (participants targets); 0: 2 s */
+    double stride_seconds;  /* 0: window_seconds */
+    double tmin, tmax;      /* event-locked window in s from onset; both 0: 0.5 and 2.5 */
+    const char *split;      /* group unit: "subject" (NULL default), "session" or "run" */
+    double scale;           /* samples are multiplied by this; 0: 1e6 (volts -> microvolts) */
+} eegnn_dataset_config;
+
+typedef struct eegnn_dataset eegnn_dataset;
+
+/* Builds the windows of a BIDS dataset: reads every recording that passes
+ * the task filter with eegnn_read_raw once; events come from its
+ * *_events.tsv (trial_type column), or from the file's annotations when there
+ * is no events file. Recordings in formats eegnn cannot read are an error
+ * when selected. Errors (NULL, eegnn_last_error set): bad target or config
+ * (EEGNN_ERR_ARG), a recording whose channel names or sampling rate differ
+ * from the first one (EEGNN_ERR_FORMAT naming both files), unreadable
+ * files, no window at all. Thread safety: reentrant. */
+EEGNN_API eegnn_dataset *eegnn_dataset_from_bids(const eegnn_bids_dataset *ds, const eegnn_dataset_config *cfg);
+
+/* Builds a dataset from recordings already in memory (tests, custom
+ * loaders). names[i] is a BIDS-style name giving the entities of raws[i]
+ * ("sub-01_ses-1_task-rest_run-1"); events are raws[i]'s annotations
+ * (description = trial_type); participants (may be NULL for events targets)
+ * supplies subject-level targets with a participant_id column. The samples
+ * are copied; the raws stay the caller's. Errors as eegnn_dataset_from_bids. */
+EEGNN_API eegnn_dataset *eegnn_dataset_from_raws(const eegnn_raw *const *raws, const char *const *names, int n,
+                                                 const eegnn_table *participants, const eegnn_dataset_config *cfg);
+
+/* Frees a dataset. NULL is allowed. */
+EEGNN_API void eegnn_dataset_free(eegnn_dataset *ds);
+
+EEGNN_API int eegnn_dataset_n_windows(const eegnn_dataset *ds);
+EEGNN_API int eegnn_dataset_n_channels(const eegnn_dataset *ds);
+/* Samples per window. */
+EEGNN_API int eegnn_dataset_n_times(const eegnn_dataset *ds);
+/* Hz, common to every recording. */
+EEGNN_API double eegnn_dataset_sfreq(const eegnn_dataset *ds);
+/* (n_channels) channel names. */
+EEGNN_API const char *const *eegnn_dataset_ch_names(const eegnn_dataset *ds);
+/* Number of classes; 0 for a regression target. */
+EEGNN_API int eegnn_dataset_n_classes(const eegnn_dataset *ds);
+/* Name of class k (the participants level or the trial_type), or NULL. */
+EEGNN_API const char *eegnn_dataset_class_name(const eegnn_dataset *ds, int k);
+/* Recordings loaded. */
+EEGNN_API int eegnn_dataset_n_recordings(const eegnn_dataset *ds);
+/* Subjects skipped because their participants value is n/a or absent. */
+EEGNN_API int eegnn_dataset_n_skipped_subjects(const eegnn_dataset *ds);
+/* Events of the wanted trial types skipped because their window falls
+ * outside the recording. */
+EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds);
+
+/* Copies window i: x gets (n_channels, n_times) floats in the recording's
+ * units times cfg->scale (µV by default), y the target (class index as a
+ * float for classification, the value for regression). y may be NULL.
+ * Returns EEGNN_OK, or EEGNN_ERR_ARG for an index out of range. Thread safe
+ * (read-only). */
+EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y);
+
+/* Target of window i (no copy of the samples). */
+EEGNN_API float eegnn_dataset_target(const eegnn_dataset *ds, int i);
+/* Recording index of window i and its first sample in that recording. */
+EEGNN_API int eegnn_dataset_recording(const eegnn_dataset *ds, int i);
+EEGNN_API int64_t eegnn_dataset_start(const eegnn_dataset *ds, int i);
+/* Name of recording r ("sub-01_task-x_run-1"). */
+EEGNN_API const char *eegnn_dataset_recording_name(const eegnn_dataset *ds, int r);
+
+/* Groups: indices 0..n_groups-1 in order of first appearance (recordings
+ * are taken in the BIDS dataset's sorted order). */
+EEGNN_API int eegnn_dataset_n_groups(const eegnn_dataset *ds);
+EEGNN_API int eegnn_dataset_group(const eegnn_dataset *ds, int i);
+/* "sub-01", "sub-01_ses-2" or the recording name, by split unit. */
+EEGNN_API const char *eegnn_dataset_group_name(const eegnn_dataset *ds, int g);
+/* Subject label (without "sub-") of window i. */
+EEGNN_API const char *eegnn_dataset_subject(const eegnn_dataset *ds, int i);
+
+/* Random group-wise split (as sklearn GroupShuffleSplit, no group in two
+ * splits): assign (n_groups) gets 0 train, 1 valid, 2 test. The groups are
+ * shuffled with eegnn_rng seeded by `seed`; round(test_frac * n_groups) go to
+ * test and round(valid_frac * n_groups) to valid, each at least 1 when its
+ * fraction is > 0; train always keeps at least one. Errors (EEGNN_ERR_ARG):
+ * fractions < 0 or summing to >= 1, or fewer groups than non-empty splits
+ * requested (3 when both fractions are > 0). Deterministic for a seed. */
+EEGNN_API eegnn_status eegnn_split_groups(int n_groups, double valid_frac, double test_frac, uint64_t seed,
+                                          int *assign);
+
+/* Window indices of one split: writes into out (may be NULL to count) the
+ * windows whose group has assign[group] == which, in window order. Returns
+ * the count. */
+EEGNN_API int eegnn_dataset_split_indices(const eegnn_dataset *ds, const int *assign, int which, int *out);

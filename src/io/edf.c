@@ -1,1 +1,1339 @@
-/* src/io/edf.c: not written yet. */
+/* EDF/EDF+/BDF/BDF+ reader and BDF writer (see edf.h for what matches MNE). */
+
+/* One signal as described by the header. */
+typedef struct eegnn__edf_sig {
+    char *label;         /* UTF-8, whitespace stripped */
+    char *unit;          /* UTF-8, whitespace stripped */
+    double pmin, pmax, dmin, dmax;
+    int64_t ns;          /* samples per record */
+    int64_t offset;      /* first sample of this signal within a record */
+    int is_tal;          /* "EDF Annotations" / "BDF Annotations" */
+} eegnn__edf_sig;
+
+#define EEGNN__EDF_MAX_NS ((int64_t)1 << 30)
+
+static int eegnn__edf_isspace(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Copies a fixed-width field up to its first NUL, stripped of ASCII blanks
+ * (Python's _edf_str(...).strip()). out must hold len + 1 bytes. */
+static void eegnn__edf_field(const unsigned char *hdr, size_t off, size_t len, char *out) {
+    size_t n = 0, a = 0, b;
+    while (n < len && hdr[off + n] != 0) n++;
+    while (a < n && eegnn__edf_isspace(hdr[off + a])) a++;
+    b = n;
+    while (b > a && eegnn__edf_isspace(hdr[off + b - 1])) b--;
+    memcpy(out, hdr + off + a, b - a);
+    out[b - a] = '\0';
+}
+
+/* Printable copy of a field for error messages. */
+static const char *eegnn__edf_show(char *s) {
+    char *p;
+    for (p = s; *p; p++)
+        if ((unsigned char)*p < 32 || (unsigned char)*p > 126) *p = '?';
+    return s;
+}
+
+static eegnn_status eegnn__edf_int(const char *path, const unsigned char *hdr, size_t off, size_t len,
+                                   const char *what, int64_t *out) {
+    char buf[96], *end;
+    long long v;
+    eegnn__edf_field(hdr, off, len, buf);
+    errno = 0;
+    v = buf[0] ? strtoll(buf, &end, 10) : 0;
+    if (!buf[0] || *end || errno == ERANGE)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: header byte %zu (%s): '%s' is not an integer", path, off,
+                               what, eegnn__edf_show(buf));
+    *out = (int64_t)v;
+    return EEGNN_OK;
+}
+
+static eegnn_status eegnn__edf_num(const char *path, const unsigned char *hdr, size_t off, size_t len,
+                                   const char *what, double *out) {
+    char buf[96], *end, *p;
+    double v;
+    eegnn__edf_field(hdr, off, len, buf);
+    for (p = buf; *p; p++)
+        if (*p == ',') *p = '.';
+    v = buf[0] && !strpbrk(buf, "xXpP") ? strtod(buf, &end) : 0.0;
+    if (!buf[0] || strpbrk(buf, "xXpP") || *end || !(v == v) || v > 1e300 || v < -1e300)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: header byte %zu (%s): '%s' is not a finite number", path,
+                               off, what, eegnn__edf_show(buf));
+    *out = v;
+    return EEGNN_OK;
+}
+
+/* Latin-1 bytes to a new UTF-8 string. */
+static char *eegnn__edf_latin1(const char *s) {
+    size_t n = strlen(s), i, j = 0;
+    char *d = (char *)eegnn__calloc(2 * n + 1, 1);
+    if (!d) return NULL;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            d[j++] = (char)c;
+        } else {
+            d[j++] = (char)(0xC0 | (c >> 6));
+            d[j++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    return d;
+}
+
+/* A label or unit as MNE reads it: the raw bytes stripped of ASCII blanks
+ * (bytes.strip()), decoded as Latin-1; returned as a new UTF-8 string. */
+static char *eegnn__edf_strip_latin1(const unsigned char *p, size_t len) {
+    char tmp[96];
+    size_t a = 0, b = len;
+    while (a < b && eegnn__edf_isspace(p[a])) a++;
+    while (b > a && eegnn__edf_isspace(p[b - 1])) b--;
+    memcpy(tmp, p + a, b - a);
+    tmp[b - a] = '\0';
+    return eegnn__edf_latin1(tmp);
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t eegnn__days_from_civil(int64_t y, int64_t m, int64_t d) {
+    int64_t era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int eegnn__edf_digits(const char *s, int n) {
+    int i;
+    for (i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+/* Start date/time as MNE derives it: the EDF+ "Startdate dd-MMM-yyyy" of the
+ * recording field when it has exactly 5 fields, else the dd.mm.yy field
+ * (yy < 85: 20yy); NaN when invalid. */
+static double eegnn__edf_meas_date(const unsigned char *hdr) {
+    static const char *months[12] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                     "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    char rec[81], date[9], tim[9];
+    int nf = 1, i, year = -1, month = 0, day = 0, hh, mm, ss;
+    size_t n = 80;
+    memcpy(rec, hdr + 88, 80);
+    rec[80] = '\0';
+    while (n > 0 && eegnn__edf_isspace((unsigned char)rec[n - 1])) n--;
+    rec[n] = '\0';
+    for (i = 0; i < (int)n; i++) nf += rec[i] == ' ';
+    if (nf == 5) {
+        const char *f = (const char *)memchr(rec, ' ', n) + 1;
+        const char *e = (const char *)memchr(f, ' ', n - (size_t)(f - rec));
+        int len = (int)(e - f), dl = 0;
+        if (len >= 10 && f[0] >= '0' && f[0] <= '9') {
+            dl = (f[1] >= '0' && f[1] <= '9') ? 2 : 1;
+            if (len == dl + 9 && f[dl] == '-' && f[dl + 4] == '-' && eegnn__edf_digits(f + dl + 5, 4)) {
+                day = dl == 2 ? (f[0] - '0') * 10 + (f[1] - '0') : f[0] - '0';
+                for (i = 0; i < 12; i++) {
+                    int k, ok = 1;
+                    for (k = 0; k < 3; k++) {
+                        char c = f[dl + 1 + k];
+                        if (c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
+                        if (c != months[i][k]) ok = 0;
+                    }
+                    if (ok) month = i + 1;
+                }
+                year = atoi(f + dl + 5);
+                if (!month || day < 1 || day > mdays[month - 1] ||
+                    (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)))
+                    year = -1;
+            }
+        }
+    }
+    if (year < 0) {
+        memcpy(date, hdr + 168, 8);
+        date[8] = '\0';
+        if (date[2] != '.' || date[5] != '.' || !eegnn__edf_digits(date, 2) || !eegnn__edf_digits(date + 3, 2) ||
+            !eegnn__edf_digits(date + 6, 2))
+            return NAN;
+        day = atoi(date);
+        month = atoi(date + 3);
+        year = atoi(date + 6);
+        year += year < 85 ? 2000 : 1900;
+    }
+    memcpy(tim, hdr + 176, 8);
+    tim[8] = '\0';
+    if (tim[2] != '.' || tim[5] != '.' || !eegnn__edf_digits(tim, 2) || !eegnn__edf_digits(tim + 3, 2) ||
+        !eegnn__edf_digits(tim + 6, 2))
+        return NAN;
+    hh = atoi(tim);
+    mm = atoi(tim + 3);
+    ss = atoi(tim + 6);
+    if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1] || hh > 23 || mm > 59 || ss > 59) return NAN;
+    if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return NAN;
+    return (double)eegnn__days_from_civil(year, month, day) * 86400.0 + hh * 3600.0 + mm * 60.0 + ss;
+}
+
+/* MNE's _unique_channel_names: every member of a duplicated group becomes
+ * "name-<k>" (k its rank in the group, else the first free "-a".."-z"). */
+static eegnn_status eegnn__edf_unique_names(const char *path, char **names, int n) {
+    int i, j;
+    for (i = 0; i < n; i++) {
+        int dup = 0, first = 1;
+        char *stem;
+        for (j = 0; j < n && !dup; j++)
+            if (j != i && strcmp(names[j], names[i]) == 0) dup = 1;
+        if (!dup) continue;
+        for (j = 0; j < i; j++)
+            if (strcmp(names[j], names[i]) == 0) first = 0;
+        if (!first) continue;
+        stem = eegnn__strdup(names[i]);
+        if (!stem) return EEGNN_ERR_MEMORY;
+        {
+            int rank = 0;
+            for (j = 0; j < n; j++) {
+                char cand[256 + 32];
+                int s, k, found = 0;
+                if (strcmp(names[j], stem) != 0) continue;
+                for (s = -1; s < 26 && !found; s++) {
+                    int taken = 0;
+                    if (s < 0)
+                        snprintf(cand, sizeof cand, "%s-%d", stem, rank);
+                    else
+                        snprintf(cand, sizeof cand, "%s-%c", stem, 'a' + s);
+                    for (k = 0; k < n; k++)
+                        if (strcmp(names[k], cand) == 0) taken = 1;
+                    if (!taken) found = 1;
+                }
+                rank++;
+                if (!found) {
+                    EEGNN_FREE(stem);
+                    return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: cannot make channel name '%s' unique", path,
+                                           names[j]);
+                } else {
+                    char *nn = eegnn__strdup(cand);
+                    if (!nn) {
+                        EEGNN_FREE(stem);
+                        return EEGNN_ERR_MEMORY;
+                    }
+                    EEGNN_FREE(names[j]);
+                    names[j] = nn;
+                }
+            }
+        }
+        EEGNN_FREE(stem);
+    }
+    return EEGNN_OK;
+}
+
+/* ---- TAL parsing (EDF+ section 2.2), as MNE's regular expression
+ * '([+-]\d+\.?\d*)(\x15(\d+\.?\d*))?(\x14.*?)\x14\x00' scans the bytes. ---- */
+typedef struct eegnn__tal {
+    size_t onset_at, onset_len;  /* the onset text */
+    size_t dur_at, dur_len;      /* duration text (dur_len 0: none) */
+    size_t text_at, text_len;    /* from the first \x14 up to the closing \x14 */
+    size_t end;                  /* one past the closing \x00 */
+} eegnn__tal;
+
+static int eegnn__isdigit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static size_t eegnn__tal_number(const unsigned char *s, size_t n, size_t i) {
+    size_t j = i;
+    if (j >= n || !eegnn__isdigit(s[j])) return 0;
+    while (j < n && eegnn__isdigit(s[j])) j++;
+    if (j < n && s[j] == '.') j++;
+    while (j < n && eegnn__isdigit(s[j])) j++;
+    return j - i;
+}
+
+static int eegnn__tal_match(const unsigned char *s, size_t n, size_t i, eegnn__tal *t) {
+    size_t len, p, q;
+    if (i >= n || (s[i] != '+' && s[i] != '-')) return 0;
+    len = eegnn__tal_number(s, n, i + 1);
+    if (!len) return 0;
+    t->onset_at = i;
+    t->onset_len = len + 1;
+    p = i + 1 + len;
+    t->dur_at = t->dur_len = 0;
+    if (p < n && s[p] == 0x15) {
+        len = eegnn__tal_number(s, n, p + 1);
+        if (!len) return 0;
+        t->dur_at = p + 1;
+        t->dur_len = len;
+        p += 1 + len;
+    }
+    if (p >= n || s[p] != 0x14) return 0;
+    for (q = p + 1; q < n; q++) {
+        if (s[q] == 0x14 && q + 1 < n && s[q + 1] == 0) break;
+        if (s[q] == '\n') return 0;
+    }
+    if (q >= n) return 0;
+    t->text_at = p;
+    t->text_len = q - p;
+    t->end = q + 2;
+    return 1;
+}
+
+static double eegnn__tal_double(const unsigned char *s, size_t at, size_t len) {
+    char buf[64];
+    if (len >= sizeof buf) {
+        /* a number this long is out of any sensible range; strtod still reads it */
+        char *big = (char *)EEGNN_MALLOC(len + 1);
+        double v;
+        if (!big) return NAN;
+        memcpy(big, s + at, len);
+        big[len] = '\0';
+        v = strtod(big, NULL);
+        EEGNN_FREE(big);
+        return v;
+    }
+    memcpy(buf, s + at, len);
+    buf[len] = '\0';
+    return strtod(buf, NULL);
+}
+
+/* Strict UTF-8 check (what Python's bytes.decode('utf-8') accepts).
+ * Returns the offset of the first invalid byte, or n. */
+static size_t eegnn__utf8_check(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t k, len;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (i + len > n) return i;
+        for (k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += len;
+    }
+    return n;
+}
+
+typedef struct eegnn__ann_list {
+    eegnn_annotation *a;
+    size_t *order;
+    int n, cap;
+} eegnn__ann_list;
+
+static eegnn_status eegnn__ann_push(eegnn__ann_list *l, double onset, double dur, const unsigned char *d,
+                                    size_t len) {
+    if (l->n == l->cap) {
+        int ncap = l->cap ? l->cap * 2 : 64;
+        eegnn_annotation *na;
+        if (ncap > (1 << 28)) return eegnn_set_error(EEGNN_ERR_MEMORY, "too many annotations");
+        na = (eegnn_annotation *)EEGNN_REALLOC(l->a, (size_t)ncap * sizeof *na);
+        if (!na) return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory for annotations");
+        l->a = na;
+        l->cap = ncap;
+    }
+    l->a[l->n].onset = onset;
+    l->a[l->n].duration = dur;
+    l->a[l->n].description = eegnn__strndup((const char *)d, len);
+    if (!l->a[l->n].description) return EEGNN_ERR_MEMORY;
+    l->n++;
+    return EEGNN_OK;
+}
+
+/* MNE's _read_annotations_edf on the concatenated annotation bytes. */
+static eegnn_status eegnn__tal_parse(const char *path, const unsigned char *s, size_t n, eegnn__ann_list *out) {
+    size_t i = 0, bad = eegnn__utf8_check(s, n);
+    double offset = 0.0;
+    long k = 0;
+    if (bad < n)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: annotation signal byte %zu: invalid UTF-8 in the annotations (TAL) text",
+                               path, bad);
+    while (i < n) {
+        eegnn__tal t;
+        size_t p, e;
+        double onset, dur;
+        if (!eegnn__tal_match(s, n, i, &t)) {
+            i++;
+            continue;
+        }
+        onset = eegnn__tal_double(s, t.onset_at, t.onset_len);
+        dur = t.dur_len ? eegnn__tal_double(s, t.dur_at, t.dur_len) : 0.0;
+        if (!(fabs(onset) < 1e12) || !(dur < 1e12))
+            return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: annotation signal byte %zu: onset or duration out of range",
+                                   path, t.onset_at);
+        onset += offset;
+        /* descriptions: the pieces between \x14 separators after the first */
+        p = t.text_at + 1;
+        e = t.text_at + t.text_len;
+        for (;;) {
+            size_t q = p;
+            while (q < e && s[q] != 0x14) q++;
+            if (q > p) {
+                eegnn_status st = eegnn__ann_push(out, onset, dur, s + p, q - p);
+                if (st) return st;
+            } else if (k == 0) {
+                offset = -onset;
+            }
+            if (q >= e) break;
+            p = q + 1;
+        }
+        k++;
+        i = t.end;
+    }
+    return EEGNN_OK;
+}
+
+static int eegnn__ann_cmp(const void *pa, const void *pb) {
+    const eegnn_annotation *a = (const eegnn_annotation *)pa, *b = (const eegnn_annotation *)pb;
+    if (a->onset != b->onset) return a->onset < b->onset ? -1 : 1;
+    if (a->duration != b->duration) return a->duration < b->duration ? -1 : 1;
+    return 0;
+}
+
+/* Stable sort by (onset, duration): insertion into a merge sort on indices. */
+static eegnn_status eegnn__ann_sort(eegnn__ann_list *l) {
+    eegnn_annotation *tmp;
+    int width, i;
+    if (l->n < 2) return EEGNN_OK;
+    tmp = (eegnn_annotation *)eegnn__calloc((size_t)l->n, sizeof *tmp);
+    if (!tmp) return EEGNN_ERR_MEMORY;
+    for (width = 1; width < l->n; width *= 2) {
+        for (i = 0; i < l->n; i += 2 * width) {
+            int a = i, am = EEGNN__MIN(i + width, l->n), b = am, bm = EEGNN__MIN(i + 2 * width, l->n), o = i;
+            while (a < am && b < bm) tmp[o++] = eegnn__ann_cmp(&l->a[b], &l->a[a]) < 0 ? l->a[b++] : l->a[a++];
+            while (a < am) tmp[o++] = l->a[a++];
+            while (b < bm) tmp[o++] = l->a[b++];
+        }
+        memcpy(l->a, tmp, (size_t)l->n * sizeof *tmp);
+    }
+    EEGNN_FREE(tmp);
+    return EEGNN_OK;
+}
+
+/* Raw.set_annotations(orig_time=None): crop to [0, times[-1] + 1/sfreq] with
+ * datetime.timedelta arithmetic (microseconds). */
+static void eegnn__ann_crop(eegnn__ann_list *l, int64_t n_times, double sfreq) {
+    double tmax_s = (double)(n_times - 1) / sfreq + 1.0 / sfreq;
+    double tmax = nearbyint(tmax_s * 1e6);
+    int i, o = 0;
+    for (i = 0; i < l->n; i++) {
+        eegnn_annotation a = l->a[i];
+        double on = nearbyint(a.onset * 1e6), off = on + nearbyint(a.duration * 1e6);
+        int left, right;
+        if (on > tmax || off < 0) {
+            EEGNN_FREE(a.description);
+            continue;
+        }
+        left = on < 0;
+        right = off > tmax;
+        if (left) on = 0;
+        if (right) off = tmax;
+        if (left || right) a.duration = (off - on) / 1e6;
+        a.onset = on / 1e6;
+        l->a[o++] = a;
+    }
+    l->n = o;
+}
+
+/* ---- resampling of slower channels (MNE 1.3 _read_segment_file) ---- */
+typedef struct eegnn__edf_resampler {
+    int64_t n, L;         /* samples in, samples out per record */
+    double *cn, *sn;      /* (n) cos/sin(2 pi m / n) */
+    double *cl, *sl;      /* (L) cos/sin(2 pi m / L) */
+    double *xr, *xi;      /* (n / 2 + 1) spectrum */
+} eegnn__edf_resampler;
+
+static void eegnn__resampler_free(eegnn__edf_resampler *r) {
+    EEGNN_FREE(r->cn);
+    EEGNN_FREE(r->sn);
+    EEGNN_FREE(r->cl);
+    EEGNN_FREE(r->sl);
+    EEGNN_FREE(r->xr);
+    EEGNN_FREE(r->xi);
+    memset(r, 0, sizeof *r);
+}
+
+static eegnn_status eegnn__resampler_init(eegnn__edf_resampler *r, int64_t n, int64_t L) {
+    int64_t m;
+    const double two_pi = 6.283185307179586476925286766559;
+    memset(r, 0, sizeof *r);
+    r->n = n;
+    r->L = L;
+    r->cn = (double *)eegnn__calloc((size_t)n, sizeof(double));
+    r->sn = (double *)eegnn__calloc((size_t)n, sizeof(double));
+    r->cl = (double *)eegnn__calloc((size_t)L, sizeof(double));
+    r->sl = (double *)eegnn__calloc((size_t)L, sizeof(double));
+    r->xr = (double *)eegnn__calloc((size_t)(n / 2 + 1), sizeof(double));
+    r->xi = (double *)eegnn__calloc((size_t)(n / 2 + 1), sizeof(double));
+    if (!r->cn || !r->sn || !r->cl || !r->sl || !r->xr || !r->xi) {
+        eegnn__resampler_free(r);
+        return EEGNN_ERR_MEMORY;
+    }
+    for (m = 0; m < n; m++) {
+        r->cn[m] = cos(two_pi * (double)m / (double)n);
+        r->sn[m] = sin(two_pi * (double)m / (double)n);
+    }
+    for (m = 0; m < L; m++) {
+        r->cl[m] = cos(two_pi * (double)m / (double)L);
+        r->sl[m] = sin(two_pi * (double)m / (double)L);
+    }
+    return EEGNN_OK;
+}
+
+/* mne.filter.resample(x, L, n, npad=0, window='boxcar') for L > n:
+ * y = irfft(rfft(x) * L / n, L), with the input's Nyquist bin halved when n
+ * is even. x: (n), y: (L). */
+static void eegnn__resample_record(eegnn__edf_resampler *r, const double *x, float *y) {
+    int64_t n = r->n, L = r->L, K = n / 2, k, j, t;
+    for (k = 0; k <= K; k++) {
+        double re = 0.0, im = 0.0;
+        int64_t idx = 0;
+        for (j = 0; j < n; j++) {
+            re += x[j] * r->cn[idx];
+            im -= x[j] * r->sn[idx];
+            idx += k;
+            if (idx >= n) idx -= n;
+        }
+        if (n % 2 == 0 && k == K && k > 0) {
+            re *= 0.5;
+            im *= 0.5;
+        }
+        r->xr[k] = re;
+        r->xi[k] = im;
+    }
+    for (t = 0; t < L; t++) {
+        double acc = r->xr[0];
+        int64_t idx = 0;
+        for (k = 1; k <= K; k++) {
+            idx += t;
+            idx %= L;
+            acc += 2.0 * (r->xr[k] * r->cl[idx] - r->xi[k] * r->sl[idx]);
+        }
+        y[t] = (float)(acc / (double)n);
+    }
+}
+
+/* ---- the reader ---- */
+typedef struct eegnn__edf_reader {
+    const char *path;
+    FILE *fp;
+    int bps;                   /* bytes per sample: 2 (EDF) or 3 (BDF) */
+    int nsig;
+    eegnn__edf_sig *sig;
+    int64_t rec_samples;       /* samples per record, all signals */
+    int64_t rec_bytes;
+    int64_t n_records;
+    int64_t header_bytes;
+    double rec_len;            /* seconds */
+} eegnn__edf_reader;
+
+static int eegnn__edf_seek(FILE *fp, int64_t off) {
+#if defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200112L
+    return fseeko(fp, (off_t)off, SEEK_SET);
+#else
+    if (off > 2147483647) return -1;
+    return fseek(fp, (long)off, SEEK_SET);
+#endif
+}
+
+static int64_t eegnn__edf_file_size(FILE *fp) {
+#if defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200112L
+    if (fseeko(fp, 0, SEEK_END) != 0) return -1;
+    return (int64_t)ftello(fp);
+#else
+    if (fseek(fp, 0, SEEK_END) != 0) return -1;
+    return (int64_t)ftell(fp);
+#endif
+}
+
+static int32_t eegnn__edf_sample(const unsigned char *p, int bps) {
+    if (bps == 2) return (int32_t)(int16_t)(uint16_t)(p[0] | (p[1] << 8));
+    {
+        int32_t v = (int32_t)(p[0] | (p[1] << 8) | ((uint32_t)p[2] << 16));
+        if (v >= (1 << 23)) v -= (1 << 24);
+        return v;
+    }
+}
+
+static void eegnn__edf_free_sigs(eegnn__edf_sig *sig, int n) {
+    int i;
+    if (!sig) return;
+    for (i = 0; i < n; i++) {
+        EEGNN_FREE(sig[i].label);
+        EEGNN_FREE(sig[i].unit);
+    }
+    EEGNN_FREE(sig);
+}
+
+EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *opts) {
+    eegnn__edf_reader rd;
+    eegnn_raw *raw = NULL;
+    unsigned char fixed[256], *hdr = NULL, *chunk = NULL, **tal_bytes = NULL;
+    int64_t file_size, nsig64, hb, nrec_hdr, data_bytes, read_records, buf_len = 0, max_all = 0;
+    int i, c, n_data = 0, n_tal = 0, *data_idx = NULL, *tal_idx = NULL, stim_status = -1, stim_trigger = -1;
+    int header_only = opts && opts->header_only;
+    double *cal = NULL, *off = NULL, *gain = NULL, *xbuf = NULL;
+    eegnn__edf_resampler *rs = NULL;
+    eegnn__ann_list anns;
+    unsigned char *tal_stream = NULL;
+    char reserved[45], version[9];
+    eegnn_status st = EEGNN_OK;
+
+    memset(&rd, 0, sizeof rd);
+    memset(&anns, 0, sizeof anns);
+    if (!path) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_edf: path is NULL");
+        return NULL;
+    }
+    rd.path = path;
+    rd.fp = fopen(path, "rb");
+    if (!rd.fp) {
+        eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    file_size = eegnn__edf_file_size(rd.fp);
+    if (file_size < 0) {
+        st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot determine the file size", path);
+        goto fail;
+    }
+    if (file_size < 256) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: file is %lld bytes, shorter than the 256-byte EDF/BDF fixed header (truncated "
+                             "or empty file)",
+                             path, (long long)file_size);
+        goto fail;
+    }
+    if (eegnn__edf_seek(rd.fp, 0) != 0 || fread(fixed, 1, 256, rd.fp) != 256) {
+        st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the header", path);
+        goto fail;
+    }
+    memcpy(version, fixed, 8);
+    version[8] = '\0';
+    if (eegnn__ext_is(path, ".bdf"))
+        rd.bps = 3;
+    else if (eegnn__ext_is(path, ".edf"))
+        rd.bps = 2;
+    else
+        rd.bps = fixed[0] == 0xFF ? 3 : 2;
+
+    if ((st = eegnn__edf_int(path, fixed, 252, 4, "number of signals", &nsig64))) goto fail;
+    if (nsig64 < 1 || nsig64 > 1000000) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: header byte 252 (number of signals): %lld is not in 1..1000000",
+                             path, (long long)nsig64);
+        goto fail;
+    }
+    rd.nsig = (int)nsig64;
+    if ((st = eegnn__edf_int(path, fixed, 184, 8, "number of bytes in header", &hb))) goto fail;
+    if (hb != 256 * (nsig64 + 1)) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: header byte 184 (number of bytes in header): %lld, expected 256 * (1 + %d "
+                             "signals) = %lld",
+                             path, (long long)hb, rd.nsig, (long long)(256 * (nsig64 + 1)));
+        goto fail;
+    }
+    rd.header_bytes = hb;
+    if (file_size < hb) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: file is %lld bytes but its header (%d signals) needs %lld bytes (truncated file)",
+                             path, (long long)file_size, rd.nsig, (long long)hb);
+        goto fail;
+    }
+    if ((st = eegnn__edf_int(path, fixed, 236, 8, "number of data records", &nrec_hdr))) goto fail;
+    if (nrec_hdr < -1) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: header byte 236 (number of data records): %lld, expected -1 or a count >= 0", path,
+                             (long long)nrec_hdr);
+        goto fail;
+    }
+    if ((st = eegnn__edf_num(path, fixed, 244, 8, "duration of a data record", &rd.rec_len))) goto fail;
+    if (rd.rec_len < 0) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: header byte 244 (duration of a data record): %g s, expected >= 0", path,
+                             rd.rec_len);
+        goto fail;
+    }
+    if (rd.rec_len == 0) rd.rec_len = 1.0; /* MNE: annotation-only files use 0 */
+
+    hdr = (unsigned char *)eegnn__calloc((size_t)hb, 1);
+    rd.sig = (eegnn__edf_sig *)eegnn__calloc((size_t)rd.nsig, sizeof *rd.sig);
+    if (!hdr || !rd.sig) {
+        st = EEGNN_ERR_MEMORY;
+        goto fail;
+    }
+    memcpy(hdr, fixed, 256);
+    if (fread(hdr + 256, 1, (size_t)(hb - 256), rd.fp) != (size_t)(hb - 256)) {
+        st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the signal headers", path);
+        goto fail;
+    }
+    {
+        size_t ns = (size_t)rd.nsig;
+        size_t o_label = 256, o_unit = 256 + 96 * ns, o_pmin = 256 + 104 * ns, o_pmax = 256 + 112 * ns;
+        size_t o_dmin = 256 + 120 * ns, o_dmax = 256 + 128 * ns, o_ns = 256 + 216 * ns;
+        for (i = 0; i < rd.nsig; i++) {
+            eegnn__edf_sig *s = &rd.sig[i];
+            s->label = eegnn__edf_strip_latin1(hdr + o_label + 16 * (size_t)i, 16);
+            s->unit = eegnn__edf_strip_latin1(hdr + o_unit + 8 * (size_t)i, 8);
+            if (!s->label || !s->unit) {
+                st = EEGNN_ERR_MEMORY;
+                goto fail;
+            }
+            s->is_tal = strcmp(s->label, "EDF Annotations") == 0 || strcmp(s->label, "BDF Annotations") == 0;
+            if ((st = eegnn__edf_num(path, hdr, o_pmin + 8 * (size_t)i, 8, "physical minimum", &s->pmin)) ||
+                (st = eegnn__edf_num(path, hdr, o_pmax + 8 * (size_t)i, 8, "physical maximum", &s->pmax)) ||
+                (st = eegnn__edf_num(path, hdr, o_dmin + 8 * (size_t)i, 8, "digital minimum", &s->dmin)) ||
+                (st = eegnn__edf_num(path, hdr, o_dmax + 8 * (size_t)i, 8, "digital maximum", &s->dmax)) ||
+                (st = eegnn__edf_int(path, hdr, o_ns + 8 * (size_t)i, 8, "number of samples per record", &s->ns)))
+                goto fail;
+            if (s->ns < 1 || s->ns > EEGNN__EDF_MAX_NS) {
+                st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                                     "%s: header byte %zu (number of samples per record of signal %d '%s'): %lld, "
+                                     "expected 1..%lld",
+                                     path, o_ns + 8 * (size_t)i, i + 1, s->label, (long long)s->ns,
+                                     (long long)EEGNN__EDF_MAX_NS);
+                goto fail;
+            }
+            s->offset = rd.rec_samples;
+            rd.rec_samples += s->ns;
+            if (s->is_tal)
+                n_tal++;
+            else
+                n_data++;
+        }
+    }
+    rd.rec_bytes = rd.rec_samples * rd.bps;
+    data_bytes = file_size - hb;
+    read_records = data_bytes / rd.bps / rd.rec_samples;
+    if (nrec_hdr >= 0 && read_records < nrec_hdr) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: header byte 236 (number of data records) says %lld records of %lld bytes, but the "
+                             "file holds %lld data bytes (%lld whole records): truncated file",
+                             path, (long long)nrec_hdr, (long long)rd.rec_bytes, (long long)data_bytes,
+                             (long long)read_records);
+        goto fail;
+    }
+    rd.n_records = read_records; /* MNE trusts the file size */
+
+    memcpy(reserved, fixed + 192, 44);
+    reserved[44] = '\0';
+
+    raw = (eegnn_raw *)eegnn__calloc(1, sizeof *raw);
+    if (!raw) {
+        st = EEGNN_ERR_MEMORY;
+        goto fail;
+    }
+    raw->meas_date = eegnn__edf_meas_date(fixed);
+    raw->path = eegnn__strdup(path);
+    {
+        char fmt[8];
+        strcpy(fmt, rd.bps == 3 ? "BDF" : "EDF");
+        if ((memcmp(reserved, "EDF+", 4) == 0 || memcmp(reserved, "BDF+", 4) == 0) &&
+            (reserved[4] == 'C' || reserved[4] == 'D')) {
+            fmt[3] = '+';
+            fmt[4] = reserved[4];
+            fmt[5] = '\0';
+        }
+        raw->format = eegnn__strdup(fmt);
+    }
+    data_idx = (int *)eegnn__calloc((size_t)(n_data + 1), sizeof(int));
+    tal_idx = (int *)eegnn__calloc((size_t)(n_tal + 1), sizeof(int));
+    if (!raw->path || !raw->format || !data_idx || !tal_idx) {
+        st = EEGNN_ERR_MEMORY;
+        goto fail;
+    }
+    n_data = n_tal = 0;
+    for (i = 0; i < rd.nsig; i++) {
+        if (rd.sig[i].is_tal)
+            tal_idx[n_tal++] = i;
+        else
+            data_idx[n_data++] = i;
+    }
+
+    /* channels */
+    raw->n_channels = n_data;
+    raw->ch_names = (char **)eegnn__calloc((size_t)n_data + 1, sizeof(char *));
+    raw->ch_units = (char **)eegnn__calloc((size_t)n_data + 1, sizeof(char *));
+    raw->ch_types = (char **)eegnn__calloc((size_t)n_data + 1, sizeof(char *));
+    raw->ch_sfreq = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    cal = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    off = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    gain = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    if (!raw->ch_names || !raw->ch_units || !raw->ch_types || !raw->ch_sfreq || !cal || !off || !gain) {
+        st = EEGNN_ERR_MEMORY;
+        goto fail;
+    }
+    for (c = 0; c < n_data; c++) {
+        raw->ch_names[c] = eegnn__strdup(rd.sig[data_idx[c]].label);
+        raw->ch_units[c] = eegnn__strdup(rd.sig[data_idx[c]].unit);
+        if (!raw->ch_names[c] || !raw->ch_units[c]) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+    }
+    if ((st = eegnn__edf_unique_names(path, raw->ch_names, n_data))) goto fail;
+    for (c = 0; c < n_data; c++) {
+        char low[16];
+        const char *nm = raw->ch_names[c];
+        size_t k, len = strlen(nm);
+        if (len == 6 || len == 7) {
+            for (k = 0; k <= len; k++) low[k] = (char)((nm[k] >= 'A' && nm[k] <= 'Z') ? nm[k] - 'A' + 'a' : nm[k]);
+            if (stim_status < 0 && strcmp(low, "status") == 0) stim_status = c;
+            if (stim_trigger < 0 && strcmp(low, "trigger") == 0) stim_trigger = c;
+        }
+    }
+    for (c = 0; c < n_data; c++) {
+        const eegnn__edf_sig *s = &rd.sig[data_idx[c]];
+        const char *u = s->unit;
+        int stim = c == stim_status || c == stim_trigger;
+        double pr = s->pmax - s->pmin, dr = s->dmax - s->dmin;
+        raw->ch_types[c] = eegnn__strdup(stim ? "stim" : "eeg");
+        if (!raw->ch_types[c]) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+        raw->ch_sfreq[c] = (double)s->ns / rd.rec_len;
+        if (!(dr == dr) || dr == 0) dr = 1;
+        if (pr == 0) pr = 1;
+        cal[c] = pr / dr;
+        off[c] = s->pmin - s->dmin * cal[c];
+        if (strcmp(u, "uV") == 0 || strcmp(u, "\xc2\xb5V") == 0 || strcmp(u, "\xc2\x83\xc3\x8aV") == 0)
+            gain[c] = 1e-6;
+        else if (strcmp(u, "mV") == 0)
+            gain[c] = 1e-3;
+        else
+            gain[c] = 1.0;
+        if (stim) {
+            gain[c] = 1.0;
+            if (rd.bps == 3) {
+                cal[c] = 1.0;
+                off[c] = 0.0;
+            }
+        }
+        if (s->ns > max_all) max_all = s->ns;
+        if (!stim && s->ns > buf_len) buf_len = s->ns;
+    }
+    if (buf_len == 0) buf_len = max_all; /* only stim channels */
+    raw->sfreq = n_data ? (double)buf_len / rd.rec_len : 0.0;
+    raw->n_times = n_data ? rd.n_records * buf_len : 0;
+
+    if (n_data && !header_only) {
+        /* output (n_data, n_records * buf_len) floats; bounded by the file size */
+        double out_bytes = (double)n_data * (double)raw->n_times * 4.0;
+        if (out_bytes > 64.0 * (double)data_bytes + 268435456.0) {
+            st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                                 "%s: %d channels x %lld samples (%.0f MB) is out of proportion to the %lld data "
+                                 "bytes in the file (corrupted samples-per-record fields?)",
+                                 path, n_data, (long long)raw->n_times, out_bytes / 1e6, (long long)data_bytes);
+            goto fail;
+        }
+        raw->data = (float *)eegnn__calloc((size_t)n_data * (size_t)raw->n_times + 1, sizeof(float));
+        xbuf = (double *)eegnn__calloc((size_t)buf_len + 1, sizeof(double));
+        rs = (eegnn__edf_resampler *)eegnn__calloc((size_t)n_data, sizeof *rs);
+        if (!raw->data || !xbuf || !rs) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+    }
+
+    /* annotation signal bytes, one buffer per signal: (n_records, ns * bps) */
+    if (n_tal) {
+        tal_bytes = (unsigned char **)eegnn__calloc((size_t)n_tal, sizeof *tal_bytes);
+        if (!tal_bytes) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+        for (i = 0; i < n_tal; i++) {
+            tal_bytes[i] = (unsigned char *)eegnn__calloc(
+                (size_t)(rd.n_records * rd.sig[tal_idx[i]].ns * rd.bps) + 1, 1);
+            if (!tal_bytes[i]) {
+                st = EEGNN_ERR_MEMORY;
+                goto fail;
+            }
+        }
+    }
+
+    if (raw->data || n_tal) {
+        int64_t per_chunk = (8 << 20) / rd.rec_bytes, r0, r;
+        int whole = raw->data != NULL;
+        if (per_chunk < 1) per_chunk = 1;
+        chunk = (unsigned char *)eegnn__calloc((size_t)(whole ? per_chunk * rd.rec_bytes : rd.rec_bytes), 1);
+        if (!chunk) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+        for (r0 = 0; r0 < rd.n_records; r0 += per_chunk) {
+            int64_t nr = EEGNN__MIN(per_chunk, rd.n_records - r0);
+            if (whole) {
+                if (eegnn__edf_seek(rd.fp, hb + r0 * rd.rec_bytes) != 0 ||
+                    fread(chunk, 1, (size_t)(nr * rd.rec_bytes), rd.fp) != (size_t)(nr * rd.rec_bytes)) {
+                    st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path, (long long)r0);
+                    goto fail;
+                }
+            }
+            for (r = 0; r < nr; r++) {
+                int64_t rec = r0 + r;
+                const unsigned char *rp = whole ? chunk + r * rd.rec_bytes : chunk;
+                for (i = 0; i < n_tal; i++) {
+                    const eegnn__edf_sig *s = &rd.sig[tal_idx[i]];
+                    size_t nb = (size_t)(s->ns * rd.bps);
+                    if (whole) {
+                        memcpy(tal_bytes[i] + rec * nb, rp + s->offset * rd.bps, nb);
+                    } else if (eegnn__edf_seek(rd.fp, hb + rec * rd.rec_bytes + s->offset * rd.bps) != 0 ||
+                               fread(tal_bytes[i] + rec * nb, 1, nb, rd.fp) != nb) {
+                        st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path,
+                                             (long long)rec);
+                        goto fail;
+                    }
+                }
+                if (!whole) continue;
+                for (c = 0; c < n_data; c++) {
+                    const eegnn__edf_sig *s = &rd.sig[data_idx[c]];
+                    const unsigned char *sp = rp + s->offset * rd.bps;
+                    float *y = raw->data + (size_t)c * (size_t)raw->n_times + (size_t)(rec * buf_len);
+                    int stim = c == stim_status || c == stim_trigger;
+                    int64_t j, n = s->ns;
+                    for (j = 0; j < n; j++) {
+                        double v = (double)eegnn__edf_sample(sp + j * rd.bps, rd.bps) * cal[c];
+                        v += off[c];
+                        xbuf[j] = v * gain[c];
+                    }
+                    if (n == buf_len) {
+                        for (j = 0; j < n; j++) {
+                            double v = xbuf[j];
+                            if (stim) {
+                                int64_t iv = (v == v && fabs(v) < 9.2e18) ? (int64_t)v : 0;
+                                v = (double)(iv & ((1 << 17) - 1));
+                            }
+                            y[j] = (float)v;
+                        }
+                    } else if (stim) {
+                        /* scipy interp1d(kind='zero') from linspace(0, 1, n + 1) to
+                         * linspace(0, 1, buf_len, endpoint=False) */
+                        double step_old = 1.0 / (double)n, step_new = 1.0 / (double)buf_len;
+                        for (j = 0; j < buf_len; j++) {
+                            double t = (double)j * step_new;
+                            int64_t q = j * n / buf_len;
+                            while (q + 1 < n && (double)(q + 1) * step_old <= t) q++;
+                            while (q > 0 && (double)q * step_old > t) q--;
+                            y[j] = (float)xbuf[q];
+                        }
+                    } else {
+                        if (!rs[c].n) {
+                            if ((st = eegnn__resampler_init(&rs[c], n, buf_len))) goto fail;
+                        }
+                        eegnn__resample_record(&rs[c], xbuf, y);
+                    }
+                }
+            }
+        }
+    }
+
+    /* annotations: bytes in MNE's reading order (10 MB chunks of records,
+     * signal by signal inside a chunk), then MNE's TAL scan */
+    if (n_tal) {
+        int64_t total = 0, pos = 0, n_per, r0, r;
+        for (i = 0; i < n_tal; i++) total += rd.n_records * rd.sig[tal_idx[i]].ns * rd.bps;
+        tal_stream = (unsigned char *)eegnn__calloc((size_t)total + 1, 1);
+        if (!tal_stream) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+        n_per = (10 * 1024 * 1024) / rd.rec_bytes;
+        if (n_per < 1) n_per = 1;
+        for (r0 = 0; r0 < rd.n_records; r0 += n_per) {
+            int64_t nr = EEGNN__MIN(n_per, rd.n_records - r0);
+            for (i = 0; i < n_tal; i++) {
+                size_t nb = (size_t)(rd.sig[tal_idx[i]].ns * rd.bps);
+                memcpy(tal_stream + pos, tal_bytes[i] + r0 * nb, nb * (size_t)nr);
+                pos += (int64_t)nb * nr;
+            }
+        }
+        if ((st = eegnn__tal_parse(path, tal_stream, (size_t)total, &anns))) goto fail;
+        if ((st = eegnn__ann_sort(&anns))) goto fail;
+        if (n_data) eegnn__ann_crop(&anns, raw->n_times, raw->sfreq);
+
+        /* EDF+D: record start times from each record's time-keeping TAL */
+        if (strlen(raw->format) == 5 && raw->format[4] == 'D' && rd.n_records > 1) {
+            size_t nb = (size_t)(rd.sig[tal_idx[0]].ns * rd.bps);
+            double first = 0.0;
+            for (r = 0; r < rd.n_records; r++) {
+                eegnn__tal t;
+                double start;
+                if (!eegnn__tal_match(tal_bytes[0] + r * nb, nb, 0, &t)) continue;
+                start = eegnn__tal_double(tal_bytes[0] + r * nb, t.onset_at, t.onset_len);
+                if (r == 0) first = start;
+                if (fabs(start - (first + (double)r * rd.rec_len)) > 1e-6) raw->discontinuous = 1;
+            }
+        }
+    }
+    raw->n_annotations = anns.n;
+    raw->annotations = anns.a;
+    anns.a = NULL;
+    anns.n = 0;
+
+    goto done;
+fail:
+    eegnn_raw_free(raw);
+    raw = NULL;
+    if (st == EEGNN_ERR_MEMORY && !strstr(eegnn_last_error(), path))
+        eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
+done:
+    if (rd.fp) fclose(rd.fp);
+    if (rs) {
+        for (c = 0; c < n_data; c++) eegnn__resampler_free(&rs[c]);
+        EEGNN_FREE(rs);
+    }
+    if (tal_bytes) {
+        for (i = 0; i < n_tal; i++) EEGNN_FREE(tal_bytes[i]);
+        EEGNN_FREE(tal_bytes);
+    }
+    for (i = 0; i < anns.n; i++) EEGNN_FREE(anns.a[i].description);
+    EEGNN_FREE(anns.a);
+    EEGNN_FREE(tal_stream);
+    EEGNN_FREE(chunk);
+    EEGNN_FREE(xbuf);
+    EEGNN_FREE(cal);
+    EEGNN_FREE(off);
+    EEGNN_FREE(gain);
+    EEGNN_FREE(data_idx);
+    EEGNN_FREE(tal_idx);
+    EEGNN_FREE(hdr);
+    eegnn__edf_free_sigs(rd.sig, rd.nsig);
+    return raw;
+}
+
+/* ---- BDF writer ---- */
+
+/* Formats x in at most 8 characters, rounded down (dir < 0) or up (dir > 0),
+ * so the written bound still contains x. */
+static void eegnn__edf_bound(double x, int dir, char out[9]) {
+    int p;
+    for (p = 8; p >= 1; p--) {
+        double q, v, back;
+        char buf[64];
+        int e;
+        if (x == 0) {
+            strcpy(out, "0");
+            return;
+        }
+        e = (int)floor(log10(fabs(x)));
+        q = pow(10.0, e - p + 1);
+        v = dir < 0 ? floor(x / q) * q : ceil(x / q) * q;
+        snprintf(buf, sizeof buf, "%.*g", p, v);
+        if (strlen(buf) > 8) continue;
+        back = strtod(buf, NULL);
+        if ((dir < 0 && back > x) || (dir > 0 && back < x)) {
+            v += dir < 0 ? -q : q;
+            snprintf(buf, sizeof buf, "%.*g", p, v);
+            if (strlen(buf) > 8) continue;
+            back = strtod(buf, NULL);
+            if ((dir < 0 && back > x) || (dir > 0 && back < x)) continue;
+        }
+        strcpy(out, buf);
+        return;
+    }
+    strcpy(out, dir < 0 ? "-9999999" : "99999999");
+}
+
+static void eegnn__edf_put(unsigned char *hdr, size_t off, size_t len, const char *s) {
+    size_t n = strlen(s), i;
+    for (i = 0; i < len; i++) hdr[off + i] = (unsigned char)(i < n ? s[i] : ' ');
+}
+
+/* "+12.5" style TAL number (sign only when `sign`); trailing zeros dropped. */
+static void eegnn__tal_num(double x, int sign, char *out, size_t cap) {
+    char *p;
+    if (sign)
+        snprintf(out, cap, "%+.7f", x);
+    else
+        snprintf(out, cap, "%.7f", x < 0 ? 0.0 : x);
+    p = out + strlen(out) - 1;
+    while (*p == '0') *p-- = '\0';
+    if (*p == '.') *p = '\0';
+}
+
+EEGNN_API eegnn_status eegnn_write_bdf(const char *path, const eegnn_raw *raw) {
+    eegnn__outfile of;
+    int nch, nsig, c, a, k;
+    int64_t ns = 0, n_records, rec_secs = 0, r, total_samples;
+    double *scale = NULL, *pminv = NULL, *pmaxv = NULL;
+    unsigned char *hdr = NULL, *rec = NULL;
+    eegnn__strbuf *tal = NULL;
+    int64_t ann_ns = 0;
+    int has_ann;
+    eegnn_status st;
+    size_t hb;
+
+    if (!path || !raw) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_write_bdf: path or raw is NULL");
+    nch = raw->n_channels;
+    if (nch < 1 || raw->n_times < 1 || !raw->data || !raw->ch_names)
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: nothing to write (need channels, samples and data)", path);
+    if (!(raw->sfreq > 0) || raw->sfreq > 1e7)
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: sfreq %g Hz is not valid", path, raw->sfreq);
+    for (k = 1; k <= 60; k++) {
+        double v = raw->sfreq * k;
+        if (fabs(v - nearbyint(v)) < 1e-9 * v) {
+            rec_secs = k;
+            ns = (int64_t)nearbyint(v);
+            break;
+        }
+    }
+    if (!rec_secs)
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: sfreq %.10g Hz gives no whole number of samples in 1..60 s", path,
+                               raw->sfreq);
+    total_samples = (int64_t)nch * raw->n_times;
+    for (r = 0; r < total_samples; r++)
+        if (!isfinite(raw->data[r]))
+            return eegnn_set_error(EEGNN_ERR_NUMERIC, "%s: channel '%s' has a non-finite sample", path,
+                                   raw->ch_names[r / raw->n_times]);
+    n_records = (raw->n_times + ns - 1) / ns;
+    has_ann = raw->n_annotations > 0;
+    nsig = nch + (has_ann ? 1 : 0);
+
+    scale = (double *)eegnn__calloc((size_t)nch, sizeof(double));
+    pminv = (double *)eegnn__calloc((size_t)nch, sizeof(double));
+    pmaxv = (double *)eegnn__calloc((size_t)nch, sizeof(double));
+    hb = 256 * ((size_t)nsig + 1);
+    hdr = (unsigned char *)eegnn__calloc(hb, 1);
+    if (!scale || !pminv || !pmaxv || !hdr) {
+        st = EEGNN_ERR_MEMORY;
+        goto out;
+    }
+
+    /* the TAL text of every record */
+    tal = (eegnn__strbuf *)eegnn__calloc((size_t)n_records, sizeof *tal);
+    if (!tal) {
+        st = EEGNN_ERR_MEMORY;
+        goto out;
+    }
+    if (has_ann) {
+        for (r = 0; r < n_records; r++) {
+            char num[64];
+            eegnn__tal_num((double)(r * rec_secs), 1, num, sizeof num);
+            eegnn__sb_printf(&tal[r], "%s\x14\x14", num);
+            eegnn__sb_append(&tal[r], "", 1);
+        }
+        for (a = 0; a < raw->n_annotations; a++) {
+            const eegnn_annotation *an = &raw->annotations[a];
+            const char *d = an->description ? an->description : "";
+            char num[64], *desc;
+            size_t j, dl = strlen(d);
+            int64_t target = (an->onset == an->onset) ? (int64_t)floor(an->onset / (double)rec_secs) : 0;
+            if (target < 0) target = 0;
+            if (target >= n_records) target = n_records - 1;
+            desc = eegnn__strdup(d);
+            if (!desc) {
+                st = EEGNN_ERR_MEMORY;
+                goto out;
+            }
+            for (j = 0; j < dl; j++)
+                if (desc[j] == 0x14) desc[j] = ' ';
+            eegnn__tal_num(an->onset, 1, num, sizeof num);
+            eegnn__sb_append(&tal[target], num, strlen(num));
+            if (an->duration > 0) {
+                eegnn__tal_num(an->duration, 0, num, sizeof num);
+                eegnn__sb_printf(&tal[target], "\x15%s", num);
+            }
+            eegnn__sb_printf(&tal[target], "\x14%s\x14", desc);
+            eegnn__sb_append(&tal[target], "", 1);
+            EEGNN_FREE(desc);
+        }
+        for (r = 0; r < n_records; r++) {
+            if (tal[r].failed) {
+                st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory for annotations", path);
+                goto out;
+            }
+            if ((int64_t)(tal[r].len + 2) / 3 > ann_ns) ann_ns = (int64_t)(tal[r].len + 2) / 3;
+        }
+        ann_ns += 1;
+    }
+
+    /* header */
+    {
+        char buf[96];
+        hdr[0] = 0xFF;
+        eegnn__edf_put(hdr, 1, 7, "BIOSEMI");
+        eegnn__edf_put(hdr, 8, 80, "X X X X");
+        if (raw->meas_date == raw->meas_date) {
+            static const char *mon[12] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                          "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+            long long t = (long long)floor(raw->meas_date);
+            long long days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+            long long sod = t - days * 86400, z = days + 719468, era, doe, yoe, y, doy, mp, d, m;
+            era = (z >= 0 ? z : z - 146096) / 146097;
+            doe = z - era * 146097;
+            yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+            y = yoe + era * 400;
+            doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            mp = (5 * doy + 2) / 153;
+            d = doy - (153 * mp + 2) / 5 + 1;
+            m = mp < 10 ? mp + 3 : mp - 9;
+            if (m <= 2) y++;
+            if (y < 1985 || y > 2084) y = y < 1985 ? 1985 : 2084;
+            snprintf(buf, sizeof buf, "Startdate %02lld-%s-%04lld X X eegnn", d, mon[m - 1], y);
+            eegnn__edf_put(hdr, 88, 80, buf);
+            snprintf(buf, sizeof buf, "%02lld.%02lld.%02lld", d, m, y % 100);
+            eegnn__edf_put(hdr, 168, 8, buf);
+            snprintf(buf, sizeof buf, "%02lld.%02lld.%02lld", sod / 3600, sod / 60 % 60, sod % 60);
+            eegnn__edf_put(hdr, 176, 8, buf);
+        } else {
+            eegnn__edf_put(hdr, 88, 80, "Startdate X X X X");
+            eegnn__edf_put(hdr, 168, 8, "01.01.85");
+            eegnn__edf_put(hdr, 176, 8, "00.00.00");
+        }
+        snprintf(buf, sizeof buf, "%zu", hb);
+        eegnn__edf_put(hdr, 184, 8, buf);
+        eegnn__edf_put(hdr, 192, 44, has_ann ? "BDF+C" : "24BIT");
+        snprintf(buf, sizeof buf, "%lld", (long long)n_records);
+        if (strlen(buf) > 8) {
+            st = eegnn_set_error(EEGNN_ERR_ARG, "%s: too many records (%s) for the header", path, buf);
+            goto out;
+        }
+        eegnn__edf_put(hdr, 236, 8, buf);
+        snprintf(buf, sizeof buf, "%lld", (long long)rec_secs);
+        eegnn__edf_put(hdr, 244, 8, buf);
+        snprintf(buf, sizeof buf, "%d", nsig);
+        if (strlen(buf) > 4) {
+            st = eegnn_set_error(EEGNN_ERR_ARG, "%s: too many channels (%d) for the header", path, nsig);
+            goto out;
+        }
+        eegnn__edf_put(hdr, 252, 4, buf);
+    }
+    for (k = 0; k < nsig; k++) {
+        size_t n = (size_t)nsig;
+        char lab[64], unit[16], smin[9], smax[9], nsb[32];
+        const char *dmin = "-8388608", *dmax = "8388607";
+        if (k < nch) {
+            const char *u = raw->ch_units && raw->ch_units[k] ? raw->ch_units[k] : NULL;
+            const char *ty = raw->ch_types && raw->ch_types[k] ? raw->ch_types[k] : "eeg";
+            const float *x = raw->data + (size_t)k * (size_t)raw->n_times;
+            double lo = x[0], hi = x[0];
+            int64_t j;
+            snprintf(lab, sizeof lab, "%s", raw->ch_names[k] ? raw->ch_names[k] : "");
+            if (strcmp(ty, "stim") == 0) {
+                strcpy(unit, "Boolean");
+                scale[k] = 1.0;
+                strcpy(smin, dmin);
+                strcpy(smax, dmax);
+                pminv[k] = -8388608.0;
+                pmaxv[k] = 8388607.0;
+            } else {
+                if (u ? (strcmp(u, "uV") == 0 || strcmp(u, "\xc2\xb5V") == 0)
+                      : (strcmp(ty, "eeg") == 0 || strcmp(ty, "eog") == 0 || strcmp(ty, "ecg") == 0 ||
+                         strcmp(ty, "emg") == 0)) {
+                    strcpy(unit, "uV");
+                    scale[k] = 1e6;
+                } else if (u && strcmp(u, "mV") == 0) {
+                    strcpy(unit, "mV");
+                    scale[k] = 1e3;
+                } else {
+                    snprintf(unit, sizeof unit, "%.8s", u ? u : "");
+                    scale[k] = 1.0;
+                }
+                for (j = 1; j < raw->n_times; j++) {
+                    if (x[j] < lo) lo = x[j];
+                    if (x[j] > hi) hi = x[j];
+                }
+                lo *= scale[k];
+                hi *= scale[k];
+                if (hi == lo) {
+                    lo -= 1.0;
+                    hi += 1.0;
+                }
+                eegnn__edf_bound(lo, -1, smin);
+                eegnn__edf_bound(hi, +1, smax);
+                pminv[k] = strtod(smin, NULL);
+                pmaxv[k] = strtod(smax, NULL);
+            }
+            snprintf(nsb, sizeof nsb, "%lld", (long long)ns);
+        } else {
+            strcpy(lab, "BDF Annotations");
+            unit[0] = '\0';
+            strcpy(smin, "-1");
+            strcpy(smax, "1");
+            snprintf(nsb, sizeof nsb, "%lld", (long long)ann_ns);
+        }
+        eegnn__edf_put(hdr, 256 + 16 * (size_t)k, 16, lab);
+        eegnn__edf_put(hdr, 256 + 16 * n + 80 * (size_t)k, 80, "");
+        eegnn__edf_put(hdr, 256 + 96 * n + 8 * (size_t)k, 8, unit);
+        eegnn__edf_put(hdr, 256 + 104 * n + 8 * (size_t)k, 8, smin);
+        eegnn__edf_put(hdr, 256 + 112 * n + 8 * (size_t)k, 8, smax);
+        eegnn__edf_put(hdr, 256 + 120 * n + 8 * (size_t)k, 8, dmin);
+        eegnn__edf_put(hdr, 256 + 128 * n + 8 * (size_t)k, 8, dmax);
+        eegnn__edf_put(hdr, 256 + 136 * n + 80 * (size_t)k, 80, "");
+        eegnn__edf_put(hdr, 256 + 216 * n + 8 * (size_t)k, 8, nsb);
+        eegnn__edf_put(hdr, 256 + 224 * n + 32 * (size_t)k, 32, "");
+    }
+
+    rec = (unsigned char *)eegnn__calloc((size_t)(((int64_t)nch * ns + ann_ns) * 3), 1);
+    if (!rec) {
+        st = EEGNN_ERR_MEMORY;
+        goto out;
+    }
+    if ((st = eegnn__outfile_open(&of, path))) goto out;
+    if ((st = eegnn__outfile_write(&of, hdr, hb))) {
+        eegnn__outfile_abort(&of);
+        goto out;
+    }
+    for (r = 0; r < n_records; r++) {
+        unsigned char *p = rec;
+        for (c = 0; c < nch; c++) {
+            const float *x = raw->data + (size_t)c * (size_t)raw->n_times;
+            double lo = pminv[c], range = pmaxv[c] - pminv[c];
+            int64_t j;
+            for (j = 0; j < ns; j++) {
+                int64_t t = r * ns + j;
+                double v = (double)x[t < raw->n_times ? t : raw->n_times - 1] * scale[c], dq;
+                long dv;
+                if (scale[c] == 1.0 && range == 16777215.0 && lo == -8388608.0)
+                    dq = nearbyint(v);
+                else
+                    dq = nearbyint((v - lo) / range * 16777215.0 - 8388608.0);
+                if (dq < -8388608.0) dq = -8388608.0;
+                if (dq > 8388607.0) dq = 8388607.0;
+                dv = (long)dq;
+                p[0] = (unsigned char)(dv & 0xFF);
+                p[1] = (unsigned char)((dv >> 8) & 0xFF);
+                p[2] = (unsigned char)((dv >> 16) & 0xFF);
+                p += 3;
+            }
+        }
+        if (has_ann) {
+            memset(p, 0, (size_t)ann_ns * 3);
+            memcpy(p, tal[r].p, tal[r].len);
+        }
+        if ((st = eegnn__outfile_write(&of, rec, (size_t)(((int64_t)nch * ns + ann_ns) * 3)))) {
+            eegnn__outfile_abort(&of);
+            goto out;
+        }
+    }
+    st = eegnn__outfile_commit(&of);
+out:
+    if (st == EEGNN_ERR_MEMORY && !strstr(eegnn_last_error(), path))
+        eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
+    if (tal) {
+        for (r = 0; r < n_records; r++) eegnn__sb_free(&tal[r]);
+        EEGNN_FREE(tal);
+    }
+    EEGNN_FREE(rec);
+    EEGNN_FREE(hdr);
+    EEGNN_FREE(scale);
+    EEGNN_FREE(pminv);
+    EEGNN_FREE(pmaxv);
+    return st;
+}

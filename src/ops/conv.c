@@ -1,1 +1,303 @@
-/* src/ops/conv.c: not written yet. */
+/* 1-D convolution (torch.nn.functional.conv1d), forward and backward.
+ *
+ * Per batch sample and group, the input is unfolded (im2col) into
+ * col (C_in/groups * K, T_out) with col[(c, k), t] = x[c, t*stride + k*dilation
+ * - pad_left] (zero outside the signal), and the output is the product
+ * w_g (C_out/groups, C_in/groups * K) @ col. Backward: dw_g += dy_g @ col^T,
+ * dcol = w_g^T @ dy_g folded back into dx (col2im). Channels with one input
+ * channel per group (depthwise) use direct loops instead.
+ * Threads: samples are split into one contiguous range per thread; weight
+ * and bias gradients are summed per thread and reduced in thread order, so
+ * results are deterministic for a given thread count. All buffers are graph
+ * scratch reserved when the node is built.
+ *
+ * ip[0] = stride, ip[1] = pad_left, ip[2] = dilation, ip[3] = groups.
+ * src: x (B, C_in, T_in), w (C_out, C_in/groups, K), b (C_out) or NULL. */
+
+typedef struct eegnn__conv_geom {
+    int batch, cin, tin, cout, k, tout;
+    int stride, left, dilation, groups, cpg, opg; /* cpg, opg: input / output channels per group */
+    size_t work_floats;                           /* sgemm workspace at the start of each scratch slot */
+} eegnn__conv_geom;
+
+static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
+    const eegnn_tensor *x = t->src[0], *w = t->src[1];
+    q->batch = x->shape[0];
+    q->cin = x->shape[1];
+    q->tin = x->shape[2];
+    q->cout = w->shape[0];
+    q->k = w->shape[2];
+    q->tout = t->shape[2];
+    q->stride = t->ip[0];
+    q->left = t->ip[1];
+    q->dilation = t->ip[2];
+    q->groups = t->ip[3];
+    q->cpg = q->cin / q->groups;
+    q->opg = q->cout / q->groups;
+    q->work_floats = q->cpg > 1 ? (eegnn__sgemm_work_floats() + 15u) & ~(size_t)15u : 0;
+}
+
+/* Output positions t in [*t0, *t1) whose tap k reads inside the signal:
+ * 0 <= t*stride + k*dilation - left < tin. */
+static void eegnn__conv_valid(const eegnn__conv_geom *q, int k, int *t0, int *t1) {
+    int off = k * q->dilation - q->left; /* input index of t = 0 */
+    int lo = 0, hi;
+    if (off < 0) lo = (-off + q->stride - 1) / q->stride;
+    if (q->tin - 1 - off < 0)
+        hi = 0;
+    else
+        hi = (q->tin - 1 - off) / q->stride + 1;
+    if (hi > q->tout) hi = q->tout;
+    if (lo > hi) lo = hi;
+    *t0 = lo;
+    *t1 = hi;
+}
+
+/* col (cpg * K, tout) from x (cpg, tin) of one sample and group. */
+static void eegnn__im2col(const eegnn__conv_geom *q, const float *x, float *col) {
+    int c, k, t;
+    for (k = 0; k < q->k; k++) {
+        int t0, t1, off = k * q->dilation - q->left;
+        eegnn__conv_valid(q, k, &t0, &t1);
+        for (c = 0; c < q->cpg; c++) {
+            float *row = col + ((size_t)c * q->k + k) * q->tout;
+            const float *xr = x + (size_t)c * q->tin + off;
+            for (t = 0; t < t0; t++) row[t] = 0.0f;
+            if (q->stride == 1)
+                memcpy(row + t0, xr + t0, (size_t)(t1 - t0) * sizeof(float));
+            else
+                for (t = t0; t < t1; t++) row[t] = xr[(size_t)t * q->stride];
+            for (t = t1; t < q->tout; t++) row[t] = 0.0f;
+        }
+    }
+}
+
+/* dx (cpg, tin) += fold of dcol (cpg * K, tout). */
+static void eegnn__col2im(const eegnn__conv_geom *q, const float *dcol, float *dx) {
+    int c, k, t;
+    for (c = 0; c < q->cpg; c++) {
+        for (k = 0; k < q->k; k++) {
+            int t0, t1, off = k * q->dilation - q->left;
+            const float *row = dcol + ((size_t)c * q->k + k) * q->tout;
+            float *xr = dx + (size_t)c * q->tin + off;
+            eegnn__conv_valid(q, k, &t0, &t1);
+            if (q->stride == 1)
+                for (t = t0; t < t1; t++) xr[t] += row[t];
+            else
+                for (t = t0; t < t1; t++) xr[(size_t)t * q->stride] += row[t];
+        }
+    }
+}
+
+typedef struct eegnn__conv_job {
+    eegnn_graph *g;
+    eegnn_tensor *t;
+    eegnn__conv_geom q;
+} eegnn__conv_job;
+
+static void eegnn__conv_forward_task(void *ctx, int task, int n_tasks) {
+    eegnn__conv_job *j = (eegnn__conv_job *)ctx;
+    const eegnn__conv_geom *q = &j->q;
+    eegnn_tensor *t = j->t, *x = t->src[0], *w = t->src[1], *b = t->src[2];
+    int n0 = (int)((long long)q->batch * task / n_tasks), n1 = (int)((long long)q->batch * (task + 1) / n_tasks);
+    float *work = eegnn_graph_scratch(j->g, task);
+    float *col = work + q->work_floats; /* (cpg * K, tout) */
+    int ckk = q->cpg * q->k, n, gi, co, k, i;
+    for (n = n0; n < n1; n++) {
+        const float *xn = x->data + (size_t)n * q->cin * q->tin;
+        float *yn = t->data + (size_t)n * q->cout * q->tout;
+        for (co = 0; co < q->cout; co++) {
+            float bv = b ? b->data[co] : 0.0f;
+            float *yr = yn + (size_t)co * q->tout;
+            for (i = 0; i < q->tout; i++) yr[i] = bv;
+        }
+        if (q->cpg == 1) { /* depthwise: direct loops */
+            for (co = 0; co < q->cout; co++) {
+                const float *xr = xn + (size_t)(co / q->opg) * q->tin;
+                float *yr = yn + (size_t)co * q->tout;
+                for (k = 0; k < q->k; k++) {
+                    int t0, t1, off = k * q->dilation - q->left;
+                    float wv = w->data[(size_t)co * q->k + k];
+                    eegnn__conv_valid(q, k, &t0, &t1);
+                    for (i = t0; i < t1; i++) yr[i] += wv * xr[(size_t)i * q->stride + off];
+                }
+            }
+            continue;
+        }
+        for (gi = 0; gi < q->groups; gi++) {
+            eegnn__im2col(q, xn + (size_t)gi * q->cpg * q->tin, col);
+            eegnn__sgemm_serial(0, 0, q->opg, q->tout, ckk, 1.0f, w->data + (size_t)gi * q->opg * ckk, ckk, col,
+                                q->tout, 1.0f, yn + (size_t)gi * q->opg * q->tout, q->tout, work);
+        }
+    }
+}
+
+static void eegnn__conv_forward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__conv_job job;
+    job.g = g;
+    job.t = t;
+    eegnn__conv_geom_of(t, &job.q);
+    eegnn_parallel_for(eegnn_graph_pool(g), eegnn_graph_n_threads(g), eegnn__conv_forward_task, &job);
+}
+
+static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
+    eegnn__conv_job *j = (eegnn__conv_job *)ctx;
+    const eegnn__conv_geom *q = &j->q;
+    eegnn_tensor *t = j->t, *x = t->src[0], *w = t->src[1], *b = t->src[2];
+    int n0 = (int)((long long)q->batch * task / n_tasks), n1 = (int)((long long)q->batch * (task + 1) / n_tasks);
+    int ckk = q->cpg * q->k, n, gi, co, k, i;
+    size_t col_len = (size_t)ckk * q->tout;
+    float *work = eegnn_graph_scratch(j->g, task);
+    float *col = work + q->work_floats;    /* (cpg * K, tout) */
+    float *dcol = col + col_len;           /* (cpg * K, tout) */
+    float *dw = dcol + col_len;            /* (cout, cpg, K) partial for this task */
+    float *db = dw + (size_t)q->cout * ckk; /* (cout) partial */
+    int need_dw = w->grad != NULL, need_db = b && b->grad, need_dx = x->grad != NULL;
+    if (need_dw) memset(dw, 0, (size_t)q->cout * ckk * sizeof(float));
+    if (need_db) memset(db, 0, (size_t)q->cout * sizeof(float));
+    for (n = n0; n < n1; n++) {
+        const float *xn = x->data + (size_t)n * q->cin * q->tin;
+        const float *dyn = t->grad + (size_t)n * q->cout * q->tout;
+        float *dxn = need_dx ? x->grad + (size_t)n * q->cin * q->tin : NULL;
+        if (need_db)
+            for (co = 0; co < q->cout; co++) {
+                const float *dr = dyn + (size_t)co * q->tout;
+                float s = 0.0f;
+                for (i = 0; i < q->tout; i++) s += dr[i];
+                db[co] += s;
+            }
+        if (q->cpg == 1) { /* depthwise: direct loops */
+            for (co = 0; co < q->cout; co++) {
+                size_t ci = (size_t)(co / q->opg);
+                const float *xr = xn + ci * q->tin, *dr = dyn + (size_t)co * q->tout;
+                for (k = 0; k < q->k; k++) {
+                    int t0, t1, off = k * q->dilation - q->left;
+                    float wv = w->data[(size_t)co * q->k + k], s = 0.0f;
+                    eegnn__conv_valid(q, k, &t0, &t1);
+                    if (need_dw) {
+                        for (i = t0; i < t1; i++) s += dr[i] * xr[(size_t)i * q->stride + off];
+                        dw[(size_t)co * q->k + k] += s;
+                    }
+                    if (need_dx) {
+                        float *dxr = dxn + ci * q->tin + off;
+                        for (i = t0; i < t1; i++) dxr[(size_t)i * q->stride] += wv * dr[i];
+                    }
+                }
+            }
+            continue;
+        }
+        for (gi = 0; gi < q->groups; gi++) {
+            const float *dyg = dyn + (size_t)gi * q->opg * q->tout;
+            const float *wg = w->data + (size_t)gi * q->opg * ckk;
+            if (need_dw) { /* dw_g (opg, ckk) += dy_g (opg, tout) @ col^T (tout, ckk) */
+                eegnn__im2col(q, xn + (size_t)gi * q->cpg * q->tin, col);
+                eegnn__sgemm_serial(0, 1, q->opg, ckk, q->tout, 1.0f, dyg, q->tout, col, q->tout, 1.0f,
+                                    dw + (size_t)gi * q->opg * ckk, ckk, work);
+            }
+            if (need_dx) { /* dcol (ckk, tout) = w_g^T (ckk, opg) @ dy_g (opg, tout) */
+                eegnn__sgemm_serial(1, 0, ckk, q->tout, q->opg, 1.0f, wg, ckk, dyg, q->tout, 0.0f, dcol, q->tout,
+                                    work);
+                eegnn__col2im(q, dcol, dxn + (size_t)gi * q->cpg * q->tin);
+            }
+        }
+    }
+}
+
+static void eegnn__conv_backward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__conv_job job;
+    eegnn_tensor *w = t->src[1], *b = t->src[2];
+    const eegnn__conv_geom *q = &job.q;
+    int n_tasks = eegnn_graph_n_threads(g), task;
+    size_t i, col_len, n_w;
+    job.g = g;
+    job.t = t;
+    eegnn__conv_geom_of(t, &job.q);
+    eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__conv_backward_task, &job);
+    /* reduce the per-task partial sums in task order */
+    col_len = (size_t)q->cpg * q->k * q->tout;
+    n_w = (size_t)q->cout * q->cpg * q->k;
+    for (task = 0; task < n_tasks; task++) {
+        const float *dw = eegnn_graph_scratch(g, task) + q->work_floats + 2 * col_len;
+        const float *db = dw + n_w;
+        if (w->grad)
+            for (i = 0; i < n_w; i++) w->grad[i] += dw[i];
+        if (b && b->grad)
+            for (i = 0; i < (size_t)q->cout; i++) b->grad[i] += db[i];
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_conv1d(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w, eegnn_tensor *b,
+                                     const eegnn_conv1d_params *p) {
+    eegnn_tensor *src[3];
+    eegnn_tensor *t;
+    eegnn__conv_geom q;
+    int stride = 1, padding = 0, dilation = 1, groups = 1, left, right, span, shape[3];
+    char sx[64], sw[64];
+    size_t scratch;
+    if (!g || !x || !w) return NULL;
+    if (p) {
+        stride = p->stride ? p->stride : 1;
+        padding = p->padding;
+        dilation = p->dilation ? p->dilation : 1;
+        groups = p->groups ? p->groups : 1;
+    }
+    eegnn_shape_str(x, sx, sizeof sx);
+    eegnn_shape_str(w, sw, sizeof sw);
+    if (stride < 1 || dilation < 1 || groups < 1 || (padding < 0 && padding != EEGNN_PADDING_SAME)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv1d: stride %d, padding %d, dilation %d, groups %d (stride, dilation "
+                        "and groups must be >= 1, padding >= 0 or EEGNN_PADDING_SAME)",
+                        stride, padding, dilation, groups);
+        return NULL;
+    }
+    if (padding == EEGNN_PADDING_SAME && stride != 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv1d: padding 'same' needs stride 1 (got %d), as in PyTorch", stride);
+        return NULL;
+    }
+    if (x->ndim != 3 || w->ndim != 3) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv1d: input %s and weight %s must be (B, C_in, T) and "
+                        "(C_out, C_in/groups, K)", sx, sw);
+        return NULL;
+    }
+    if (x->shape[1] % groups || w->shape[0] % groups || w->shape[1] != x->shape[1] / groups) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv1d: input %s, weight %s and groups %d do not match (expected weight "
+                        "(C_out, %d, K) with C_in and C_out divisible by groups)",
+                        sx, sw, groups, x->shape[1] / groups);
+        return NULL;
+    }
+    if (b && (b->ndim != 1 || b->shape[0] != w->shape[0])) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv1d: bias %s does not match weight %s (expected (%d))",
+                        eegnn_shape_str(b, sx, sizeof sx), sw, w->shape[0]);
+        return NULL;
+    }
+    span = dilation * (w->shape[2] - 1); /* input samples spanned by the kernel, minus one */
+    if (padding == EEGNN_PADDING_SAME) {
+        left = span / 2;
+        right = span - left;
+    } else {
+        left = right = padding;
+    }
+    if (x->shape[2] + left + right - span - 1 < 0) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv1d: input %s is shorter than the kernel %s (dilation %d, padding %d+%d)",
+                        sx, sw, dilation, left, right);
+        return NULL;
+    }
+    shape[0] = x->shape[0];
+    shape[1] = w->shape[0];
+    shape[2] = (x->shape[2] + left + right - span - 1) / stride + 1;
+    src[0] = x;
+    src[1] = w;
+    src[2] = b;
+    t = eegnn_graph_new_node(g, "conv1d", 3, shape, src, b ? 3 : 2);
+    if (!t) return NULL;
+    t->ip[0] = stride;
+    t->ip[1] = left;
+    t->ip[2] = dilation;
+    t->ip[3] = groups;
+    t->forward = eegnn__conv_forward;
+    t->backward = eegnn__conv_backward;
+    eegnn__conv_geom_of(t, &q);
+    /* per thread: sgemm workspace, col and dcol, partial dw and db */
+    scratch = q.work_floats + 2 * (size_t)q.cpg * q.k * q.tout + (size_t)q.cout * q.cpg * q.k + (size_t)q.cout;
+    eegnn_graph_reserve_scratch(g, scratch);
+    return t;
+}

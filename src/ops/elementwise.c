@@ -1,1 +1,526 @@
-/* src/ops/elementwise.c: not written yet. */
+/* Elementwise and shape ops: bias_add, add, mul, scale, relu, elu, gelu,
+ * reshape, flatten, dropout, softmax, log_softmax.
+ * Forward and backward follow PyTorch's CPU kernels; every backward adds
+ * (+=) into the gradient of each input that carries one. */
+
+/* Writes "(d0, d1, ...)" of t into one of a few rotating static buffers, for
+ * error messages that name two or three shapes in one call. */
+EEGNN__PRIVATE const char *eegnn__shp(const eegnn_tensor *t) {
+    static char buf[4][64];
+    static int slot;
+    char *b = buf[slot++ & 3];
+    if (!t) return "(null)";
+    return eegnn_shape_str(t, b, sizeof buf[0]);
+}
+
+EEGNN__PRIVATE int eegnn__same_shape(const eegnn_tensor *a, const eegnn_tensor *b) {
+    int i;
+    if (a->ndim != b->ndim) return 0;
+    for (i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return 0;
+    return 1;
+}
+
+/* Inner size of a (B, C, ...) tensor: product of the dims after dim 1. */
+EEGNN__PRIVATE size_t eegnn__inner_size(const eegnn_tensor *t) {
+    size_t n = 1;
+    int i;
+    for (i = 2; i < t->ndim; i++) n *= (size_t)t->shape[i];
+    return n;
+}
+
+/* ---- bias_add ---------------------------------------------------------- */
+
+static void eegnn__bias_add_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const eegnn_tensor *x = t->src[0], *b = t->src[1];
+    size_t inner = eegnn__inner_size(x), i;
+    int n, c, B = x->shape[0], C = x->shape[1];
+    (void)g;
+    for (n = 0; n < B; n++)
+        for (c = 0; c < C; c++) {
+            const float *xp = x->data + ((size_t)n * C + c) * inner;
+            float *yp = t->data + ((size_t)n * C + c) * inner, bv = b->data[c];
+            for (i = 0; i < inner; i++) yp[i] = xp[i] + bv;
+        }
+}
+
+static void eegnn__bias_add_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *x = t->src[0], *b = t->src[1];
+    size_t inner = eegnn__inner_size(x), i;
+    int n, c, B = x->shape[0], C = x->shape[1];
+    (void)g;
+    if (x->grad)
+        for (i = 0; i < t->numel; i++) x->grad[i] += t->grad[i];
+    if (b->grad)
+        for (n = 0; n < B; n++)
+            for (c = 0; c < C; c++) {
+                const float *gp = t->grad + ((size_t)n * C + c) * inner;
+                double s = 0.0;
+                for (i = 0; i < inner; i++) s += gp[i];
+                b->grad[c] += (float)s;
+            }
+}
+
+EEGNN_API eegnn_tensor *eegnn_bias_add(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *b) {
+    eegnn_tensor *src[2], *t;
+    if (!g || !x || !b) return NULL;
+    if (x->ndim < 2 || b->ndim != 1 || b->shape[0] != x->shape[1]) {
+        eegnn_set_error(EEGNN_ERR_ARG, "bias_add: x %s needs (B, C, ...) and b %s needs (C)", eegnn__shp(x),
+                        eegnn__shp(b));
+        return NULL;
+    }
+    src[0] = x;
+    src[1] = b;
+    t = eegnn_graph_new_node(g, "bias_add", x->ndim, x->shape, src, 2);
+    if (!t) return NULL;
+    t->forward = eegnn__bias_add_fwd;
+    t->backward = eegnn__bias_add_bwd;
+    return t;
+}
+
+/* ---- add, mul, scale ------------------------------------------------------ */
+
+static void eegnn__add_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *a = t->src[0]->data, *b = t->src[1]->data;
+    float *y = t->data;
+    size_t i, n = t->numel;
+    (void)g;
+    if (t->src[1]->numel == 1) {
+        float s = b[0];
+        for (i = 0; i < n; i++) y[i] = a[i] + s;
+    } else {
+        for (i = 0; i < n; i++) y[i] = a[i] + b[i];
+    }
+}
+
+static void eegnn__add_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *a = t->src[0], *b = t->src[1];
+    const float *dy = t->grad;
+    size_t i, n = t->numel;
+    (void)g;
+    if (a->grad)
+        for (i = 0; i < n; i++) a->grad[i] += dy[i];
+    if (b->grad) {
+        if (b->numel == 1 && n != 1) {
+            double s = 0.0;
+            for (i = 0; i < n; i++) s += dy[i];
+            b->grad[0] += (float)s;
+        } else {
+            for (i = 0; i < n; i++) b->grad[i] += dy[i];
+        }
+    }
+}
+
+static void eegnn__mul_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *a = t->src[0]->data, *b = t->src[1]->data;
+    float *y = t->data;
+    size_t i, n = t->numel;
+    (void)g;
+    if (t->src[1]->numel == 1) {
+        float s = b[0];
+        for (i = 0; i < n; i++) y[i] = a[i] * s;
+    } else {
+        for (i = 0; i < n; i++) y[i] = a[i] * b[i];
+    }
+}
+
+static void eegnn__mul_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *a = t->src[0], *b = t->src[1];
+    const float *dy = t->grad;
+    size_t i, n = t->numel;
+    int scalar = b->numel == 1;
+    (void)g;
+    if (a->grad) {
+        if (scalar) {
+            float s = b->data[0];
+            for (i = 0; i < n; i++) a->grad[i] += dy[i] * s;
+        } else {
+            for (i = 0; i < n; i++) a->grad[i] += dy[i] * b->data[i];
+        }
+    }
+    if (b->grad) {
+        if (scalar) {
+            double s = 0.0;
+            for (i = 0; i < n; i++) s += (double)dy[i] * a->data[i];
+            b->grad[0] += (float)s;
+        } else {
+            for (i = 0; i < n; i++) b->grad[i] += dy[i] * a->data[i];
+        }
+    }
+}
+
+static eegnn_tensor *eegnn__binary(eegnn_graph *g, const char *op, eegnn_tensor *a, eegnn_tensor *b,
+                                   eegnn_op_fn fwd, eegnn_op_fn bwd) {
+    eegnn_tensor *src[2], *t;
+    if (!g || !a || !b) return NULL;
+    if (!eegnn__same_shape(a, b) && b->numel != 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: shapes %s and %s differ (b must match a or have one element)", op,
+                        eegnn__shp(a), eegnn__shp(b));
+        return NULL;
+    }
+    src[0] = a;
+    src[1] = b;
+    t = eegnn_graph_new_node(g, op, a->ndim, a->shape, src, 2);
+    if (!t) return NULL;
+    t->forward = fwd;
+    t->backward = bwd;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_add(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
+    return eegnn__binary(g, "add", a, b, eegnn__add_fwd, eegnn__add_bwd);
+}
+
+EEGNN_API eegnn_tensor *eegnn_mul(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
+    return eegnn__binary(g, "mul", a, b, eegnn__mul_fwd, eegnn__mul_bwd);
+}
+
+static void eegnn__scale_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *x = t->src[0]->data;
+    float s = t->fp[0];
+    size_t i;
+    (void)g;
+    for (i = 0; i < t->numel; i++) t->data[i] = x[i] * s;
+}
+
+static void eegnn__scale_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad, s = t->fp[0];
+    size_t i;
+    (void)g;
+    if (dx)
+        for (i = 0; i < t->numel; i++) dx[i] += t->grad[i] * s;
+}
+
+EEGNN_API eegnn_tensor *eegnn_scale(eegnn_graph *g, eegnn_tensor *a, float s) {
+    eegnn_tensor *t;
+    if (!g || !a) return NULL;
+    t = eegnn_graph_new_node(g, "scale", a->ndim, a->shape, &a, 1);
+    if (!t) return NULL;
+    t->fp[0] = s;
+    t->forward = eegnn__scale_fwd;
+    t->backward = eegnn__scale_bwd;
+    return t;
+}
+
+/* ---- activations ------------------------------------------------------------ */
+
+static eegnn_tensor *eegnn__unary(eegnn_graph *g, const char *op, eegnn_tensor *x, eegnn_op_fn fwd,
+                                  eegnn_op_fn bwd) {
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    t = eegnn_graph_new_node(g, op, x->ndim, x->shape, &x, 1);
+    if (!t) return NULL;
+    t->forward = fwd;
+    t->backward = bwd;
+    return t;
+}
+
+/* Elementwise kernels work on [lo, hi) of a node; large nodes are split in
+ * contiguous chunks over the graph's threads (each element is computed by
+ * one task, so results do not depend on the thread count). */
+typedef void (*eegnn__range_fn)(eegnn_tensor *t, size_t lo, size_t hi);
+
+typedef struct {
+    eegnn_tensor *t;
+    eegnn__range_fn fn;
+} eegnn__range_ctx;
+
+static void eegnn__range_task(void *ctx, int task, int n_tasks) {
+    eegnn__range_ctx *c = (eegnn__range_ctx *)ctx;
+    size_t n = c->t->numel;
+    size_t lo = n * (size_t)task / (size_t)n_tasks, hi = n * (size_t)(task + 1) / (size_t)n_tasks;
+    c->fn(c->t, lo, hi);
+}
+
+EEGNN__PRIVATE void eegnn__run_range(eegnn_graph *g, eegnn_tensor *t, eegnn__range_fn fn) {
+    eegnn__range_ctx c;
+    int n_tasks = eegnn_graph_n_threads(g);
+    if (t->numel < 16384 || n_tasks <= 1 || !eegnn_graph_pool(g)) {
+        fn(t, 0, t->numel);
+        return;
+    }
+    c.t = t;
+    c.fn = fn;
+    eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__range_task, &c);
+}
+
+static void eegnn__relu_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    size_t i;
+    for (i = lo; i < hi; i++) t->data[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+/* torch: threshold_backward(grad, result, 0): gradient where the output > 0. */
+static void eegnn__relu_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    float *dx = t->src[0]->grad;
+    size_t i;
+    for (i = lo; i < hi; i++)
+        if (t->data[i] > 0.0f) dx[i] += t->grad[i];
+}
+
+static void eegnn__elu_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    float alpha = t->fp[0];
+    size_t i;
+    for (i = lo; i < hi; i++) t->data[i] = x[i] > 0.0f ? x[i] : alpha * expm1f(x[i]);
+}
+
+/* torch elu_backward (is_result=false): x <= 0 ? alpha * exp(x) : 1. */
+static void eegnn__elu_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    float *dx = t->src[0]->grad, alpha = t->fp[0];
+    size_t i;
+    for (i = lo; i < hi; i++) dx[i] += x[i] > 0.0f ? t->grad[i] : t->grad[i] * alpha * expf(x[i]);
+}
+
+static void eegnn__gelu_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    size_t i;
+    for (i = lo; i < hi; i++) {
+        float v = x[i];
+        t->data[i] = 0.5f * v * (1.0f + erff(v * 0.70710678f));
+    }
+}
+
+/* d/dx [x * Phi(x)] = Phi(x) + x * phi(x). */
+static void eegnn__gelu_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    float *dx = t->src[0]->grad;
+    size_t i;
+    for (i = lo; i < hi; i++) {
+        float v = x[i];
+        float cdf = 0.5f * (1.0f + erff(v * 0.70710678f));
+        float pdf = 0.39894228f * expf(-0.5f * v * v);
+        dx[i] += t->grad[i] * (cdf + v * pdf);
+    }
+}
+
+static void eegnn__relu_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_range(g, t, eegnn__relu_fwd_range); }
+static void eegnn__elu_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_range(g, t, eegnn__elu_fwd_range); }
+static void eegnn__gelu_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_range(g, t, eegnn__gelu_fwd_range); }
+
+static void eegnn__relu_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__run_range(g, t, eegnn__relu_bwd_range);
+}
+
+static void eegnn__elu_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__run_range(g, t, eegnn__elu_bwd_range);
+}
+
+static void eegnn__gelu_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__run_range(g, t, eegnn__gelu_bwd_range);
+}
+
+EEGNN_API eegnn_tensor *eegnn_relu(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__unary(g, "relu", x, eegnn__relu_fwd, eegnn__relu_bwd);
+}
+
+EEGNN_API eegnn_tensor *eegnn_elu(eegnn_graph *g, eegnn_tensor *x, float alpha) {
+    eegnn_tensor *t = eegnn__unary(g, "elu", x, eegnn__elu_fwd, eegnn__elu_bwd);
+    if (t) t->fp[0] = alpha == 0.0f ? 1.0f : alpha;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_gelu(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__unary(g, "gelu", x, eegnn__gelu_fwd, eegnn__gelu_bwd);
+}
+
+/* ---- reshape, flatten ------------------------------------------------------ */
+
+static void eegnn__copy_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    (void)g;
+    memcpy(t->data, t->src[0]->data, t->numel * sizeof(float));
+}
+
+static void eegnn__copy_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad;
+    size_t i;
+    (void)g;
+    if (dx)
+        for (i = 0; i < t->numel; i++) dx[i] += t->grad[i];
+}
+
+EEGNN_API eegnn_tensor *eegnn_reshape(eegnn_graph *g, eegnn_tensor *x, int ndim, const int *shape) {
+    int dims[EEGNN_MAX_DIMS], i, infer = -1;
+    size_t known = 1;
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (ndim < 0 || ndim > EEGNN_MAX_DIMS || (ndim > 0 && !shape)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "reshape: x %s to %d dimensions (0..%d, shape not NULL)", eegnn__shp(x),
+                        ndim, EEGNN_MAX_DIMS);
+        return NULL;
+    }
+    for (i = 0; i < ndim; i++) {
+        dims[i] = shape[i];
+        if (shape[i] == -1 && infer < 0) {
+            infer = i;
+        } else if (shape[i] <= 0) {
+            eegnn_set_error(EEGNN_ERR_ARG, "reshape: x %s: entry %d of the new shape is %d", eegnn__shp(x), i,
+                            shape[i]);
+            return NULL;
+        } else {
+            known *= (size_t)shape[i];
+        }
+    }
+    if (infer >= 0) {
+        if (x->numel % known) {
+            eegnn_set_error(EEGNN_ERR_ARG, "reshape: x %s of %zu elements is not divisible by %zu", eegnn__shp(x),
+                            x->numel, known);
+            return NULL;
+        }
+        dims[infer] = (int)(x->numel / known);
+        known *= (size_t)dims[infer];
+    }
+    if (known != x->numel) {
+        eegnn_set_error(EEGNN_ERR_ARG, "reshape: x %s has %zu elements, the new shape holds %zu", eegnn__shp(x),
+                        x->numel, known);
+        return NULL;
+    }
+    t = eegnn_graph_new_node(g, "reshape", ndim, dims, &x, 1);
+    if (!t) return NULL;
+    t->forward = eegnn__copy_fwd;
+    t->backward = eegnn__copy_bwd;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_flatten(eegnn_graph *g, eegnn_tensor *x) {
+    int shape[2];
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (x->ndim < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "flatten: x %s needs at least 1 dimension", eegnn__shp(x));
+        return NULL;
+    }
+    shape[0] = x->shape[0];
+    shape[1] = (int)(x->numel / (size_t)x->shape[0]);
+    t = eegnn_reshape(g, x, 2, shape);
+    if (t) t->op = "flatten";
+    return t;
+}
+
+/* ---- dropout ------------------------------------------------------------------
+ * aux: (numel) mask of 0 or 1/(1-p) drawn in train mode; ip[0]: whether the
+ * last forward ran in train mode (backward then applies the mask). */
+
+static void eegnn__dropout_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *x = t->src[0]->data;
+    float p = t->fp[0];
+    size_t i;
+    t->ip[0] = eegnn_graph_training(g) && p > 0.0f;
+    if (!t->ip[0]) {
+        memcpy(t->data, x, t->numel * sizeof(float));
+        return;
+    }
+    {
+        eegnn_rng *rng = eegnn_graph_rng(g);
+        float keep = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
+        for (i = 0; i < t->numel; i++) {
+            float m = eegnn_rng_uniform(rng) < p ? 0.0f : keep;
+            t->aux[i] = m;
+            t->data[i] = x[i] * m;
+        }
+    }
+}
+
+static void eegnn__dropout_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad;
+    size_t i;
+    (void)g;
+    if (!dx) return;
+    if (t->ip[0]) {
+        for (i = 0; i < t->numel; i++) dx[i] += t->grad[i] * t->aux[i];
+    } else {
+        for (i = 0; i < t->numel; i++) dx[i] += t->grad[i];
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_dropout(eegnn_graph *g, eegnn_tensor *x, float p) {
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (!(p >= 0.0f && p <= 1.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "dropout: x %s: probability %g is outside [0, 1]", eegnn__shp(x),
+                        (double)p);
+        return NULL;
+    }
+    t = eegnn_graph_new_node(g, "dropout", x->ndim, x->shape, &x, 1);
+    if (!t) return NULL;
+    t->fp[0] = p;
+    t->aux = (float *)eegnn_graph_alloc(g, t->numel * sizeof(float));
+    if (!t->aux) return NULL;
+    t->aux_len = t->numel;
+    t->forward = eegnn__dropout_fwd;
+    t->backward = eegnn__dropout_bwd;
+    return t;
+}
+
+/* ---- softmax, log_softmax (last dimension) ----------------------------------- */
+
+static void eegnn__softmax_rows(const float *x, float *y, size_t rows, size_t n, int log_form) {
+    size_t r, i;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        float mx = xr[0];
+        double s = 0.0;
+        for (i = 1; i < n; i++)
+            if (xr[i] > mx || xr[i] != xr[i]) mx = xr[i];
+        for (i = 0; i < n; i++) s += exp((double)xr[i] - (double)mx);
+        if (log_form) {
+            double lse = (double)mx + log(s);
+            for (i = 0; i < n; i++) yr[i] = (float)((double)xr[i] - lse);
+        } else {
+            double inv = 1.0 / s;
+            for (i = 0; i < n; i++) yr[i] = (float)(exp((double)xr[i] - (double)mx) * inv);
+        }
+    }
+}
+
+static size_t eegnn__last_dim(const eegnn_tensor *t) { return t->ndim ? (size_t)t->shape[t->ndim - 1] : 1; }
+
+static void eegnn__softmax_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    size_t n = eegnn__last_dim(t);
+    (void)g;
+    eegnn__softmax_rows(t->src[0]->data, t->data, t->numel / n, n, 0);
+}
+
+/* dx = y * (dy - sum(dy * y)) per row. */
+static void eegnn__softmax_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad;
+    size_t n = eegnn__last_dim(t), rows = t->numel / n, r, i;
+    (void)g;
+    if (!dx) return;
+    for (r = 0; r < rows; r++) {
+        const float *y = t->data + r * n, *dy = t->grad + r * n;
+        double dot = 0.0;
+        for (i = 0; i < n; i++) dot += (double)dy[i] * y[i];
+        for (i = 0; i < n; i++) dx[r * n + i] += (float)(y[i] * ((double)dy[i] - dot));
+    }
+}
+
+static void eegnn__log_softmax_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    size_t n = eegnn__last_dim(t);
+    (void)g;
+    eegnn__softmax_rows(t->src[0]->data, t->data, t->numel / n, n, 1);
+}
+
+/* dx = dy - exp(y) * sum(dy) per row. */
+static void eegnn__log_softmax_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad;
+    size_t n = eegnn__last_dim(t), rows = t->numel / n, r, i;
+    (void)g;
+    if (!dx) return;
+    for (r = 0; r < rows; r++) {
+        const float *y = t->data + r * n, *dy = t->grad + r * n;
+        double s = 0.0;
+        for (i = 0; i < n; i++) s += dy[i];
+        for (i = 0; i < n; i++) dx[r * n + i] += (float)((double)dy[i] - exp((double)y[i]) * s);
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_softmax(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__unary(g, "softmax", x, eegnn__softmax_fwd, eegnn__softmax_bwd);
+}
+
+EEGNN_API eegnn_tensor *eegnn_log_softmax(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__unary(g, "log_softmax", x, eegnn__log_softmax_fwd, eegnn__log_softmax_bwd);
+}

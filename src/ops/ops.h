@@ -92,7 +92,10 @@ EEGNN_API eegnn_tensor *eegnn_global_avg_pool(eegnn_graph *g, eegnn_tensor *x);
  * (track_running_stats=False). Train mode normalizes with the batch's
  * biased variance and updates running stats with the unbiased one:
  * running = (1 - momentum) * running + momentum * batch (momentum 0.1 and
- * eps 1e-5 are PyTorch's defaults). Eval mode uses the running stats. */
+ * eps 1e-5 are PyTorch's defaults; both are used as given). Eval mode uses
+ * the running stats, or batch statistics when there are none, as
+ * BatchNorm1d(track_running_stats=False). Builds two nodes: the batch
+ * statistics ("batch_norm_stats", (2, C)) and the normalization. */
 EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *weight,
                                          eegnn_tensor *bias, eegnn_tensor *running_mean,
                                          eegnn_tensor *running_var, float momentum, float eps);
@@ -107,6 +110,8 @@ EEGNN_API eegnn_tensor *eegnn_l1_loss(eegnn_graph *g, eegnn_tensor *pred, eegnn_
 EEGNN_API eegnn_tensor *eegnn_bce_with_logits_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target);
 /* torch.nn.functional.cross_entropy: logits (B, K), target (B) holding class
  * indices 0..K-1 as floats, class_weight (K) input/buffer or NULL; with
- * weights the mean is sum(w[y_i] * nll_i) / sum(w[y_i]), as PyTorch. */
+ * weights the mean is sum(w[y_i] * nll_i) / sum(w[y_i]), as PyTorch.
+ * A label that is not a whole number in [0, K) makes the loss and its
+ * gradient NaN (forward cannot fail; check the loss). */
 EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target,
                                                  eegnn_tensor *class_weight);

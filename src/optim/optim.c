@@ -1,1 +1,273 @@
-/* src/optim/optim.c: not written yet. */
+/* Optimizers and learning-rate schedules (torch.optim, PyTorch 1.13). */
+
+struct eegnn_optimizer {
+    eegnn_graph *graph;
+    eegnn_optimizer_config cfg; /* resolved: defaults filled in, negatives turned into 0 */
+    int n_params;
+    eegnn_tensor **params; /* (n_params) */
+    float **state1;        /* (n_params) first state per parameter: exp_avg or momentum_buffer */
+    float **state2;        /* (n_params) exp_avg_sq or exp_inf; NULL for SGD */
+    float **state3;        /* (n_params) max_exp_avg_sq with amsgrad; NULL otherwise */
+    float *state;          /* one block holding every state array */
+    long step;
+};
+
+static float eegnn__opt_default(float v, float dflt) {
+    if (v == 0.0f) return dflt;
+    return v < 0.0f ? 0.0f : v;
+}
+
+EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_optimizer_config *cfg) {
+    eegnn_optimizer_config c;
+    eegnn_optimizer *opt;
+    int i, n = 0, n_states;
+    size_t total = 0, off = 0;
+    if (!g) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: graph is NULL");
+        return NULL;
+    }
+    memset(&c, 0, sizeof c);
+    if (cfg) c = *cfg;
+    if (c.type != EEGNN_OPTIM_ADAMW && c.type != EEGNN_OPTIM_ADAM && c.type != EEGNN_OPTIM_SGD &&
+        c.type != EEGNN_OPTIM_ADAMAX) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: unknown optimizer type %d", (int)c.type);
+        return NULL;
+    }
+    if (c.lr < 0.0f || !(c.lr == c.lr) || c.eps < 0.0f || c.momentum < 0.0f || c.dampening < 0.0f) {
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "eegnn_optimizer_create: invalid lr %g, eps %g, momentum %g or dampening %g "
+                        "(each must be >= 0)",
+                        (double)c.lr, (double)c.eps, (double)c.momentum, (double)c.dampening);
+        return NULL;
+    }
+    if (c.lr == 0.0f) c.lr = c.type == EEGNN_OPTIM_ADAMAX ? 2e-3f : 1e-3f;
+    c.weight_decay = eegnn__opt_default(c.weight_decay, c.type == EEGNN_OPTIM_ADAMW ? 1e-2f : 0.0f);
+    c.beta1 = eegnn__opt_default(c.beta1, 0.9f);
+    c.beta2 = eegnn__opt_default(c.beta2, 0.999f);
+    if (c.eps == 0.0f) c.eps = 1e-8f;
+    if (c.beta1 >= 1.0f || c.beta2 >= 1.0f) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: betas (%g, %g) must lie in [0, 1)",
+                        (double)c.beta1, (double)c.beta2);
+        return NULL;
+    }
+    if (c.type == EEGNN_OPTIM_SGD && c.nesterov && (c.momentum <= 0.0f || c.dampening != 0.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: Nesterov momentum requires a momentum and "
+                                       "zero dampening");
+        return NULL;
+    }
+    if (c.type != EEGNN_OPTIM_ADAM && c.type != EEGNN_OPTIM_ADAMW) c.amsgrad = 0;
+    for (i = 0; i < eegnn_graph_n_params(g); i++)
+        if (!(eegnn_graph_param(g, i)->flags & EEGNN_TENSOR_FROZEN)) n++;
+    if (n == 0) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: the graph has no trainable parameters");
+        return NULL;
+    }
+    n_states = c.type == EEGNN_OPTIM_SGD ? (c.momentum > 0.0f) : 2 + (c.amsgrad != 0);
+
+    opt = (eegnn_optimizer *)eegnn__calloc(1, sizeof *opt);
+    if (!opt) return NULL;
+    opt->graph = g;
+    opt->cfg = c;
+    opt->n_params = n;
+    opt->params = (eegnn_tensor **)eegnn__calloc((size_t)n, sizeof(eegnn_tensor *));
+    opt->state1 = (float **)eegnn__calloc((size_t)n, sizeof(float *));
+    opt->state2 = (float **)eegnn__calloc((size_t)n, sizeof(float *));
+    opt->state3 = (float **)eegnn__calloc((size_t)n, sizeof(float *));
+    if (!opt->params || !opt->state1 || !opt->state2 || !opt->state3) {
+        eegnn_optimizer_free(opt);
+        return NULL;
+    }
+    n = 0;
+    for (i = 0; i < eegnn_graph_n_params(g); i++) {
+        eegnn_tensor *p = eegnn_graph_param(g, i);
+        if (p->flags & EEGNN_TENSOR_FROZEN) continue;
+        opt->params[n++] = p;
+        total += p->numel * (size_t)n_states;
+    }
+    if (total) {
+        opt->state = (float *)eegnn__calloc(total, sizeof(float));
+        if (!opt->state) {
+            eegnn_optimizer_free(opt);
+            return NULL;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        size_t m = opt->params[i]->numel;
+        if (n_states >= 1) opt->state1[i] = opt->state + off, off += m;
+        if (n_states >= 2) opt->state2[i] = opt->state + off, off += m;
+        if (n_states >= 3) opt->state3[i] = opt->state + off, off += m;
+    }
+    return opt;
+}
+
+EEGNN_API void eegnn_optimizer_free(eegnn_optimizer *opt) {
+    if (!opt) return;
+    EEGNN_FREE(opt->params);
+    EEGNN_FREE(opt->state1);
+    EEGNN_FREE(opt->state2);
+    EEGNN_FREE(opt->state3);
+    EEGNN_FREE(opt->state);
+    EEGNN_FREE(opt);
+}
+
+EEGNN_API void eegnn_optimizer_reset(eegnn_optimizer *opt) {
+    int i, n_states;
+    size_t total = 0;
+    if (!opt) return;
+    n_states = opt->cfg.type == EEGNN_OPTIM_SGD ? (opt->cfg.momentum > 0.0f) : 2 + (opt->cfg.amsgrad != 0);
+    for (i = 0; i < opt->n_params; i++) total += opt->params[i]->numel * (size_t)n_states;
+    if (total) memset(opt->state, 0, total * sizeof(float));
+    opt->step = 0;
+}
+
+EEGNN_API void eegnn_optimizer_zero_grad(eegnn_optimizer *opt) {
+    int i;
+    if (!opt) return;
+    for (i = 0; i < opt->n_params; i++)
+        if (opt->params[i]->grad) memset(opt->params[i]->grad, 0, opt->params[i]->numel * sizeof(float));
+}
+
+EEGNN_API void eegnn_optimizer_set_lr(eegnn_optimizer *opt, float lr) {
+    if (opt) opt->cfg.lr = lr;
+}
+EEGNN_API float eegnn_optimizer_get_lr(const eegnn_optimizer *opt) { return opt ? opt->cfg.lr : 0.0f; }
+EEGNN_API long eegnn_optimizer_step_count(const eegnn_optimizer *opt) { return opt ? opt->step : 0; }
+EEGNN_API int eegnn_optimizer_n_params(const eegnn_optimizer *opt) { return opt ? opt->n_params : 0; }
+
+/* torch.optim.SGD: d = g + wd * p; with momentum, buf = d on the first step,
+ * else buf = momentum * buf + (1 - dampening) * d; d = nesterov ? d + momentum * buf : buf;
+ * p -= lr * d. */
+static void eegnn__sgd_update(const eegnn_optimizer_config *c, float wd, int first, float *p, const float *g,
+                              float *buf, size_t n) {
+    size_t j;
+    float lr = c->lr, mom = c->momentum, damp = 1.0f - c->dampening;
+    for (j = 0; j < n; j++) {
+        float d = g[j];
+        if (wd != 0.0f) d += wd * p[j];
+        if (buf) {
+            if (first) buf[j] = d;
+            else buf[j] = buf[j] * mom + damp * d;
+            d = c->nesterov ? d + mom * buf[j] : buf[j];
+        }
+        p[j] += -lr * d;
+    }
+}
+
+/* torch.optim.Adam / AdamW: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+ * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
+static void eegnn__adam_update(const eegnn_optimizer_config *c, float wd, long t, float *p, const float *g,
+                               float *m, float *v, float *vmax, size_t n) {
+    size_t j;
+    double bc1 = 1.0 - pow((double)c->beta1, (double)t);
+    double bc2 = 1.0 - pow((double)c->beta2, (double)t);
+    float step_size = (float)((double)c->lr / bc1);
+    float bc2_sqrt = (float)sqrt(bc2);
+    float b1 = c->beta1, b2 = c->beta2, one_b1 = (float)(1.0 - (double)b1), one_b2 = (float)(1.0 - (double)b2);
+    float eps = c->eps;
+    int decoupled = c->type == EEGNN_OPTIM_ADAMW;
+    float decay = decoupled ? (float)(1.0 - (double)c->lr * (double)wd) : 1.0f;
+    for (j = 0; j < n; j++) {
+        float gj = g[j], denom, s;
+        if (decoupled) p[j] *= decay;
+        else if (wd != 0.0f) gj += wd * p[j];
+        m[j] = m[j] * b1 + one_b1 * gj;
+        v[j] = v[j] * b2 + one_b2 * gj * gj;
+        s = v[j];
+        if (vmax) {
+            if (vmax[j] < s) vmax[j] = s;
+            s = vmax[j];
+        }
+        denom = sqrtf(s) / bc2_sqrt + eps;
+        p[j] += -step_size * (m[j] / denom);
+    }
+}
+
+/* torch.optim.Adamax: m = b1 m + (1 - b1) g; u = max(b2 u, |g| + eps);
+ * p -= lr / (1 - b1^t) * m / u. */
+static void eegnn__adamax_update(const eegnn_optimizer_config *c, float wd, long t, float *p, const float *g,
+                                 float *m, float *u, size_t n) {
+    size_t j;
+    float clr = (float)((double)c->lr / (1.0 - pow((double)c->beta1, (double)t)));
+    float b1 = c->beta1, b2 = c->beta2, one_b1 = (float)(1.0 - (double)b1), eps = c->eps;
+    for (j = 0; j < n; j++) {
+        float gj = g[j], a;
+        if (wd != 0.0f) gj += wd * p[j];
+        m[j] = m[j] * b1 + one_b1 * gj;
+        a = fabsf(gj) + eps;
+        u[j] = u[j] * b2;
+        if (a > u[j]) u[j] = a;
+        p[j] += -clr * (m[j] / u[j]);
+    }
+}
+
+EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt) {
+    int i;
+    const eegnn_optimizer_config *c;
+    if (!opt) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_step: optimizer is NULL");
+    c = &opt->cfg;
+    for (i = 0; i < opt->n_params; i++) {
+        const eegnn_tensor *p = opt->params[i];
+        size_t j;
+        if (!p->grad) continue;
+        for (j = 0; j < p->numel; j++)
+            if (!isfinite(p->grad[j]))
+                return eegnn_set_error(EEGNN_ERR_NUMERIC,
+                                       "eegnn_optimizer_step: gradient of '%s' holds a non-finite value at "
+                                       "index %zu; no parameter was updated",
+                                       p->name, j);
+    }
+    opt->step++;
+    for (i = 0; i < opt->n_params; i++) {
+        eegnn_tensor *p = opt->params[i];
+        float wd = (p->flags & EEGNN_TENSOR_NO_DECAY) ? 0.0f : c->weight_decay;
+        if (!p->grad) continue;
+        switch (c->type) {
+        case EEGNN_OPTIM_SGD:
+            eegnn__sgd_update(c, wd, opt->step == 1, p->data, p->grad, opt->state1[i], p->numel);
+            break;
+        case EEGNN_OPTIM_ADAMAX:
+            eegnn__adamax_update(c, wd, opt->step, p->data, p->grad, opt->state1[i], opt->state2[i], p->numel);
+            break;
+        default:
+            eegnn__adam_update(c, wd, opt->step, p->data, p->grad, opt->state1[i], opt->state2[i],
+                               opt->state3[i], p->numel);
+            break;
+        }
+    }
+    return EEGNN_OK;
+}
+
+EEGNN_API float eegnn_optimizer_clip_grad_norm(eegnn_optimizer *opt, float max_norm) {
+    double sq = 0.0;
+    float total, coef;
+    int i;
+    size_t j;
+    if (!opt) return 0.0f;
+    for (i = 0; i < opt->n_params; i++) {
+        const eegnn_tensor *p = opt->params[i];
+        if (!p->grad) continue;
+        for (j = 0; j < p->numel; j++) sq += (double)p->grad[j] * (double)p->grad[j];
+    }
+    total = (float)sqrt(sq);
+    coef = (float)((double)max_norm / ((double)total + 1e-6));
+    if (coef < 1.0f) {
+        for (i = 0; i < opt->n_params; i++) {
+            eegnn_tensor *p = opt->params[i];
+            if (!p->grad) continue;
+            for (j = 0; j < p->numel; j++) p->grad[j] *= coef;
+        }
+    }
+    return total;
+}
+
+EEGNN_API float eegnn_lr_cosine_warmup(float base_lr, long step, long warmup_steps, long total_steps, float min_lr) {
+    const double pi = 3.14159265358979323846;
+    if (step < 0) step = 0;
+    if (warmup_steps < 0) warmup_steps = 0;
+    if (step < warmup_steps) return (float)((double)base_lr * (double)(step + 1) / (double)warmup_steps);
+    if (step >= total_steps) return min_lr;
+    return (float)((double)min_lr + ((double)base_lr - (double)min_lr) *
+                                        (1.0 + cos(pi * (double)(step - warmup_steps) /
+                                                   (double)(total_steps - warmup_steps))) /
+                                        2.0);
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Runs the whole eegnn test suite from the repository root:
+#   1. installs the reference tools when missing (Debian packages: PyTorch,
+#      MNE, SciPy, scikit-learn, pandas; compilers),
+#   2. checks that eegnn.h is what tools/amalgamate.c makes from src/,
+#   3. runs the reference scripts tests/ref_*.py (PyTorch/MNE/SciPy/sklearn),
+#   4. builds every tests/test_*.c as C99 (-Wall -Wextra -Werror), as C++ and
+#      under AddressSanitizer + UndefinedBehaviorSanitizer, and runs them,
+#   5. runs the command-line checks in tests/test_cli.sh,
+# and ends with one line "N passed, N failed".
+# Real EEG files are read from $EEGNN_DATA (default: ../shared/data).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+need=()
+command -v cc >/dev/null || need+=(gcc)
+command -v g++ >/dev/null || need+=(g++)
+[ -x /usr/bin/python3 ] || need+=(python3)
+for mod in torch:python3-torch mne:python3-mne scipy:python3-scipy sklearn:python3-sklearn pandas:python3-pandas numpy:python3-numpy; do
+  /usr/bin/python3 -c "import ${mod%%:*}" >/dev/null 2>&1 || need+=("${mod#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null ||
+    { echo "could not install ${need[*]}"; exit 1; }
+fi
+
+export EEGNN_DATA=${EEGNN_DATA:-$(cd .. && pwd)/shared/data}
+export EEGNN_TEST_OUT=$root/build/tests
+export PYTHONDONTWRITEBYTECODE=1
+mkdir -p build "$EEGNN_TEST_OUT"
+[ -d "$EEGNN_DATA" ] || { echo "shared data not found at $EEGNN_DATA (set EEGNN_DATA)"; exit 1; }
+
+passed=0
+failed=0
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# 2. the amalgamation is up to date
+if cc -O1 -o build/amalgamate tools/amalgamate.c && build/amalgamate --check; then
+  passed=$((passed + 1))
+else
+  fail "eegnn.h is stale"
+fi
+
+# 3. reference data from PyTorch / MNE / SciPy / scikit-learn
+for ref in tests/ref_*.py; do
+  [ -e "$ref" ] || continue
+  name=$(basename "$ref" .py); name=${name#ref_}
+  echo "== reference: $ref"
+  if /usr/bin/python3 "$ref" "$EEGNN_TEST_OUT/$name"; then passed=$((passed + 1)); else fail "$ref"; fi
+done
+
+# 4. unit tests: C99, C++ and sanitizer builds
+cflags=(-std=c99 -Wall -Wextra -Werror -O2 -Itests)
+cxxflags=(-x c++ -std=c++11 -Wall -Wextra -Werror -O1 -Itests)
+sanflags=(-std=c99 -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -Itests)
+run_test() { # variant binary
+  local out rc
+  out=$(cd "$root" && "$2" 2>&1); rc=$?
+  printf '%s\n' "$out" | grep -E '^(FAIL|ERROR)|passed, [0-9]+ failed' | sed "s/^/[$1] /"
+  local p f
+  p=$(printf '%s\n' "$out" | sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p' | tail -1)
+  f=$(printf '%s\n' "$out" | sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\2/p' | tail -1)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  if [ $rc -ne 0 ] && [ "${f:-0}" = 0 ]; then
+    printf '%s\n' "$out" | tail -20
+    fail "$2 exited with status $rc"
+  fi
+}
+for t in tests/test_*.c; do
+  [ -e "$t" ] || continue
+  name=$(basename "$t" .c)
+  echo "== $name"
+  if cc "${cflags[@]}" "$t" -o "build/$name" -lm -lpthread; then run_test c99 "build/$name"; else fail "$t does not build as C99"; fi
+  if g++ "${cxxflags[@]}" "$t" -o "build/${name}_cpp" -lpthread; then run_test c++ "build/${name}_cpp"; else fail "$t does not build as C++"; fi
+  if cc "${sanflags[@]}" "$t" -o "build/${name}_san" -lm -lpthread; then
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_test asan+ubsan "build/${name}_san"
+  else
+    fail "$t does not build with sanitizers"
+  fi
+done
+
+# 5. the command-line program
+if [ -e tests/test_cli.sh ]; then
+  echo "== test_cli.sh"
+  out=$(bash tests/test_cli.sh 2>&1); rc=$?
+  printf '%s\n' "$out" | grep -E '^(FAIL|ok)|passed, [0-9]+ failed'
+  p=$(printf '%s\n' "$out" | sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p' | tail -1)
+  f=$(printf '%s\n' "$out" | sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\2/p' | tail -1)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ $rc -ne 0 ] && [ "${f:-0}" = 0 ]; then printf '%s\n' "$out" | tail -20; fail "tests/test_cli.sh exited with status $rc"; fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Checks the `eegnn` command-line program end to end on real and synthetic data:
+# one-call builds (C99 strict and C++), `read` against MNE, `info`, clear errors on
+# bad files, `demo`, and `train` on the real BIDS dataset with a checkpoint that
+# PyTorch loads. Ends with "cli: N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+data=${EEGNN_DATA:-$(cd .. && pwd)/shared/data}
+out=${EEGNN_TEST_OUT:-$PWD/build/tests}/cli
+rm -rf "$out"
+mkdir -p "$out"
+passed=0
+failed=0
+check() { # description, then a command that must succeed
+  local what=$1
+  shift
+  if "$@" >"$out/last.log" 2>&1; then
+    passed=$((passed + 1))
+    echo "ok $what"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $what"
+    tail -15 "$out/last.log"
+  fi
+}
+
+check "eegnn.c builds with one cc call (-std=c99 -Wall -Wextra -Werror)" \
+  cc -std=c99 -O2 -Wall -Wextra -Werror -o "$out/eegnn" examples/eegnn.c -lm -lpthread
+check "eegnn.c builds as C++" g++ -x c++ -std=c++11 -O1 -Wall -Wextra -Werror -o "$out/eegnn_cpp" examples/eegnn.c -lpthread
+bin=$out/eegnn
+
+# read: samples, names and sfreq as MNE returns them
+for f in formats/mne-testing-data/EDF/test_reduced.edf formats/mne-testing-data/BDF/test_bdf_stim_channel.bdf \
+  bids/eegmmidb-s001/sub-001/eeg/sub-001_task-fistexec_run-1_eeg.edf; do
+  name=$(basename "$f")
+  check "read $name" "$bin" read "$data/$f" --npy "$out/$name.npy"
+  check "read $name matches MNE" /usr/bin/python3 - "$data/$f" "$out/$name.npy" "$out/last.log" <<'EOF'
+import sys, numpy as np, mne
+path, npy = sys.argv[1], sys.argv[2]
+raw = (mne.io.read_raw_bdf if path.endswith('.bdf') else mne.io.read_raw_edf)(path, preload=True, verbose='error')
+ref = raw.get_data()
+got = np.load(npy)
+assert got.dtype == np.float32 and got.shape == ref.shape, (got.shape, ref.shape)
+scale = np.maximum(np.abs(ref).max(axis=1, keepdims=True), 1e-30)
+err = (np.abs(got - ref) / scale).max()
+assert err < 1e-6, err
+print('max relative error', err)
+EOF
+done
+
+check "info on a BIDS root" bash -c "'$bin' info '$data/bids/eegmmidb-s001' | tee '$out/info.txt' | grep -q fistexec"
+check "info on a recording" bash -c "'$bin' info '$data/formats/mne-testing-data/BDF/test_bdf_stim_channel.bdf' | grep -qi bdf"
+
+# bad input: clear error naming the file, non-zero exit, no crash
+head -c 300 "$data/formats/eeglab/sample_data/test_data/test.edf" >"$out/truncated.edf"
+check "truncated file: error names the file" bash -c \
+  "! '$bin' info '$out/truncated.edf' 2>'$out/err.txt'; grep -q truncated.edf '$out/err.txt' && ! grep -qi 'segmentation' '$out/err.txt'"
+: >"$out/empty.bdf"
+check "empty file: error names the file" bash -c "! '$bin' read '$out/empty.bdf' --npy '$out/x.npy' 2>'$out/err.txt'; grep -q empty.bdf '$out/err.txt' && [ ! -e '$out/x.npy' ]"
+check "missing BIDS root: clear error" bash -c "! '$bin' train --bids '$out/nope' --target participants:age 2>'$out/err.txt'; grep -q nope '$out/err.txt'"
+
+# demo: synthetic dataset written and an age regressor trained end to end
+check "demo runs end to end" "$bin" demo "$out/demo"
+check "demo wrote metrics with a test nRMSE" /usr/bin/python3 -c "
+import json; m = json.load(open('$out/demo/run/metrics.json'))
+print(m['test'])
+assert m['test']['n_windows'] > 0 and m['test']['nrmse'] is not None
+"
+check "demo's BDF files read by MNE" /usr/bin/python3 -c "
+import mne, glob
+files = sorted(glob.glob('$out/demo/bids/sub-*/eeg/*_eeg.bdf'))
+assert len(files) == 40, len(files)
+raw = mne.io.read_raw_bdf(files[0], preload=True, verbose='error')
+assert raw.info['sfreq'] == 128 and len(raw.ch_names) == 20, raw
+amp = raw.get_data().std()
+assert 2e-6 < amp < 100e-6, amp
+"
+
+# train on the real dataset, held-out runs
+check "train on eegmmidb (events, split by run)" "$bin" train --bids "$data/bids/eegmmidb-s001" --task fistexec,fistimag \
+  --target events:left_fist,right_fist --split run --epochs 3 --out "$out/mmi" --quiet
+check "metrics.json has balanced accuracy on held-out runs" /usr/bin/python3 -c "
+import json; m = json.load(open('$out/mmi/metrics.json'))
+assert m['split'] == 'run' and m['n_classes'] == 2
+assert 0 <= m['test']['balanced_accuracy'] <= 1 and m['train']['n_windows'] + m['valid']['n_windows'] + m['test']['n_windows'] == 90
+"
+check "checkpoint loads in PyTorch with the same parameter count" /usr/bin/python3 - "$out/mmi/best.safetensors" <<'EOF'
+import sys, json, struct, numpy as np, torch
+raw = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', raw[:8])[0]
+header = json.loads(raw[8:8 + n])
+meta = header.pop('__metadata__', {})
+tensors = {}
+for k, v in header.items():
+    b, e = v['data_offsets']
+    tensors[k] = torch.from_numpy(np.frombuffer(raw[8 + n + b:8 + n + e], dtype='<f4').reshape(v['shape']).copy())
+model = torch.nn.Sequential()
+assert meta['model'] == 'cnn' and meta['n_classes'] == '2', meta
+c = tensors['conv1.weight'].shape[1] if 'conv1.weight' in tensors else None
+params = sum(t.numel() for k, t in tensors.items() if 'running' not in k and 'num_batches' not in k)
+print('tensors', len(tensors), 'parameters', params)
+assert params > 0 and all(torch.isfinite(t).all() for t in tensors.values())
+EOF
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
