@@ -749,6 +749,84 @@ EEGNN_API eegnn_status eegnn_npy_write(const char *path, const float *data, int 
 EEGNN_API float *eegnn_npy_read(const char *path, int *ndim, int64_t shape[EEGNN_NPY_MAX_DIMS], size_t *numel);
 /* ======================== End file src/io/npy.h ======================== */
 
+/* ======================== Begin file src/io/safetensors.h ======================== */
+/* ---------------------------------------------------------------------------
+ * safetensors model files (huggingface/safetensors format).
+ *
+ * Layout: an 8-byte little-endian unsigned header length N, then N bytes of
+ * UTF-8 JSON
+ *   {"__metadata__": {"key": "value", ...},
+ *    "conv1.weight": {"dtype": "F32", "shape": [64, 129, 7], "data_offsets": [0, 231168]}, ...}
+ * (padded with spaces so the data starts 8-byte aligned), then the tensors'
+ * raw little-endian bytes; data_offsets are [begin, end) within that byte
+ * buffer. The files are what safetensors.torch.save_file / load_file
+ * exchange with PyTorch, keyed by state_dict names.
+ *
+ * Reading validates everything before using anything: the header length
+ * against the file size, the JSON syntax, every dtype and shape, that each
+ * tensor's byte range matches dtype x shape, lies inside the data and that
+ * the ranges neither overlap nor leave holes (as the reference
+ * implementation requires). A broken file gives EEGNN_ERR_FORMAT with a
+ * message naming the file, the byte offset or key, and what was expected.
+ * ------------------------------------------------------------------------- */
+
+/* Writes every named parameter and buffer of the graph (tensors flagged
+ * EEGNN_TENSOR_PARAM or EEGNN_TENSOR_BUFFER) as F32, in creation order,
+ * with n_metadata string pairs in "__metadata__" (keys must be unique and
+ * not "__metadata__"). Written atomically: a temporary file renamed when
+ * complete. Errors: EEGNN_ERR_ARG (a duplicate or empty tensor name, a
+ * duplicate metadata key), EEGNN_ERR_IO, EEGNN_ERR_MEMORY. Thread safety:
+ * reads the graph; do not run it concurrently. */
+EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, const char *const *metadata_keys,
+                                              const char *const *metadata_values, int n_metadata);
+
+/* Flag for eegnn_load_safetensors: load the tensors whose names match and
+ * ignore the rest (PyTorch's load_state_dict(strict=False)). */
+#define EEGNN_LOAD_NONSTRICT 1
+
+/* Loads a file's tensors into the graph's parameters and buffers by name,
+ * converting F16, BF16 and F64 to float32. Strict mode (flags 0, as
+ * PyTorch's default) fails with EEGNN_ERR_NOT_FOUND when a graph tensor has
+ * no entry in the file and EEGNN_ERR_FORMAT when the file has a tensor the
+ * graph lacks; keys ending in ".num_batches_tracked" (batch norm counters
+ * that eegnn does not keep) are ignored. A shape mismatch or a non-float
+ * dtype for a matching name is an error in both modes (EEGNN_ERR_FORMAT).
+ * Each message names the key. The graph is changed only when the whole load
+ * succeeds. Thread safety: writes the graph's tensors. */
+EEGNN_API eegnn_status eegnn_load_safetensors(eegnn_graph *g, const char *path, int flags);
+
+/* ---- Lower-level reader ---- */
+#define EEGNN_SAFETENSORS_MAX_DIMS 8
+
+typedef struct eegnn_safetensors eegnn_safetensors;
+
+typedef struct eegnn_safetensors_info {
+    const char *name;  /* state_dict key (valid until close) */
+    const char *dtype; /* "F32", "F16", "BF16", "F64", "I64", ... */
+    int ndim;
+    int64_t shape[EEGNN_SAFETENSORS_MAX_DIMS];
+    size_t numel;
+} eegnn_safetensors_info;
+
+/* Reads and validates a whole file (see above). NULL with the error set
+ * (EEGNN_ERR_IO, EEGNN_ERR_FORMAT, EEGNN_ERR_MEMORY). */
+EEGNN_API eegnn_safetensors *eegnn_safetensors_open(const char *path);
+/* Same from memory (copied); `name` is used in error messages. */
+EEGNN_API eegnn_safetensors *eegnn_safetensors_open_memory(const void *data, size_t size, const char *name);
+EEGNN_API void eegnn_safetensors_close(eegnn_safetensors *st);
+/* Tensors, in the order the header lists them. */
+EEGNN_API int eegnn_safetensors_n_tensors(const eegnn_safetensors *st);
+EEGNN_API eegnn_status eegnn_safetensors_tensor(const eegnn_safetensors *st, int i, eegnn_safetensors_info *info);
+/* Index of the tensor called `name`, or -1. */
+EEGNN_API int eegnn_safetensors_find(const eegnn_safetensors *st, const char *name);
+/* Copies tensor i into dst (n == numel), converted to float32 from F32, F64,
+ * F16, BF16 or an integer dtype. EEGNN_ERR_ARG when n differs; EEGNN_ERR_UNSUPPORTED
+ * for BOOL and 8-bit float dtypes. */
+EEGNN_API eegnn_status eegnn_safetensors_read_f32(const eegnn_safetensors *st, int i, float *dst, size_t n);
+/* The "__metadata__" value for key, or NULL when absent. */
+EEGNN_API const char *eegnn_safetensors_metadata(const eegnn_safetensors *st, const char *key);
+/* ======================== End file src/io/safetensors.h ======================== */
+
 /* ======================== Begin file src/io/edf.h ======================== */
 /* ---------------------------------------------------------------------------
  * EDF, EDF+, BDF and BDF+ recordings.
@@ -1171,6 +1249,39 @@ EEGNN_API eegnn_status eegnn_split_groups(int n_groups, double valid_frac, doubl
  * the count. */
 EEGNN_API int eegnn_dataset_split_indices(const eegnn_dataset *ds, const int *assign, int which, int *out);
 /* ======================== End file src/data/windows.h ======================== */
+
+/* ======================== Begin file src/data/synthetic.h ======================== */
+/* ---------------------------------------------------------------------------
+ * Synthetic EEG: a BIDS dataset of resting-state recordings whose alpha peak
+ * frequency rises with age, for demos, tests and benchmarks that need data of
+ * a chosen size without downloads.
+ * ------------------------------------------------------------------------- */
+
+typedef struct eegnn_synthetic_config {
+    int n_subjects;     /* 0: 40 */
+    int n_channels;     /* 1..64; 0: 20 (10-20 montage names, then E21, E22, ...) */
+    double sfreq;       /* Hz; 0: 128 */
+    double duration;    /* seconds per recording; 0: 60 */
+    double line_freq;   /* power-line frequency, Hz; 0: 50 (must be < sfreq / 2) */
+    uint64_t seed;      /* 0 is a valid seed */
+} eegnn_synthetic_config;
+
+/* Writes a BIDS dataset under `dir` (created if absent; existing files with
+ * the same names are replaced atomically): dataset_description.json,
+ * participants.tsv/.json (participant_id, age in years, sex), and per subject
+ * sub-XXX/eeg/sub-XXX_task-rest_eeg.bdf (written by eegnn_write_bdf) with
+ * _eeg.json and _channels.tsv sidecars.
+ *
+ * Signals (volts, stored in uV): 1/f ("pink") background per channel from
+ * Kellet's filter on white noise plus a shared component, an occipito-
+ * parietal alpha rhythm whose peak frequency is 6 + 0.3 * age Hz (age drawn
+ * uniformly in 5..21 years, as in the Healthy Brain Network cohort) with
+ * waxing and waning amplitude, power-line noise, eye blinks on frontal
+ * channels and bursts of muscle activity on temporal channels.
+ * Errors: EEGNN_ERR_ARG for bad config values, EEGNN_ERR_IO when a file
+ * cannot be written. Thread safety: reentrant. */
+EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_synthetic_config *cfg);
+/* ======================== End file src/data/synthetic.h ======================== */
 
 /* ======================== Begin file src/metrics/metrics.h ======================== */
 /* ---------------------------------------------------------------------------
@@ -2240,6 +2351,11 @@ typedef float eegnn__vf __attribute__((vector_size(EEGNN__VW * sizeof(float))));
 #define EEGNN__MC (EEGNN__MR * 24)
 #define EEGNN__NC (EEGNN__NR * 16)
 
+/* Fills rows p0..p0+kc-1, columns j0..j0+nc-1 of a B operand into packed
+ * slivers of EEGNN__NR columns: bp[(s / NR * kc + p) * NR + s % NR] holds
+ * B(p0 + p, j0 + s), zero in the columns past nc of the last sliver. */
+typedef void (*eegnn__pack_b_fn)(const void *ctx, int p0, int kc, int j0, int nc, float *bp);
+
 /* Floats of workspace one serial call needs: packed A (MC, KC) and packed
  * B (KC, NC) blocks. */
 EEGNN__PRIVATE size_t eegnn__sgemm_work_floats(void) {
@@ -2323,100 +2439,104 @@ static void eegnn__gemm_pack_b(int trans_b, const float *b, int ldb, int p0, int
 #define EEGNN__ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #endif
 
-#if EEGNN__NV == 3
-#define EEGNN__K_DECL(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero, c##i##_2 = zero;
-#define EEGNN__K_FMA(i)                                                                                      \
-    {                                                                                                        \
-        float a_ = ap[i];                                                                                    \
-        EEGNN__VFMA(c##i##_0, b0, a_);                                                                                 \
-        EEGNN__VFMA(c##i##_1, b1, a_);                                                                                 \
-        EEGNN__VFMA(c##i##_2, b2, a_);                                                                                 \
-    }
-#define EEGNN__K_LOADB                                                                                       \
-    memcpy(&b0, bp, sizeof b0);                                                                              \
-    memcpy(&b1, bp + EEGNN__VW, sizeof b1);                                                                  \
-    memcpy(&b2, bp + 2 * EEGNN__VW, sizeof b2);
-#define EEGNN__K_STORE(i)                                                                                    \
-    EEGNN__STORE_VEC(c + (size_t)(i)*ldc, c##i##_0, alpha, beta);                                       \
-    EEGNN__STORE_VEC(c + (size_t)(i)*ldc + EEGNN__VW, c##i##_1, alpha, beta);                           \
-    EEGNN__STORE_VEC(c + (size_t)(i)*ldc + 2 * EEGNN__VW, c##i##_2, alpha, beta);
-#else
-#define EEGNN__K_DECL(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero;
-#define EEGNN__K_FMA(i)                                                                                      \
-    {                                                                                                        \
-        float a_ = ap[i];                                                                                    \
-        EEGNN__VFMA(c##i##_0, b0, a_);                                                                                 \
-        EEGNN__VFMA(c##i##_1, b1, a_);                                                                                 \
-    }
-#define EEGNN__K_LOADB                                                                                       \
-    memcpy(&b0, bp, sizeof b0);                                                                              \
-    memcpy(&b1, bp + EEGNN__VW, sizeof b1);
-#define EEGNN__K_STORE(i)                                                                                    \
-    EEGNN__STORE_VEC(c + (size_t)(i)*ldc, c##i##_0, alpha, beta);                                       \
-    EEGNN__STORE_VEC(c + (size_t)(i)*ldc + EEGNN__VW, c##i##_1, alpha, beta);
-#endif
-
 /* c[0..VW) = alpha * v + beta * c[0..VW), not reading c when beta == 0. */
-#define EEGNN__STORE_VEC(cp, v, alpha, beta)                                                            \
+#define EEGNN__STORE_VEC(cp, v)                                                                              \
     do {                                                                                                     \
-        eegnn__vf o_ = (v) * (alpha);                                                                        \
-        if ((beta) != 0.0f) {                                                                                \
+        eegnn__vf o_ = (v)*alpha;                                                                            \
+        if (beta != 0.0f) {                                                                                  \
             eegnn__vf t_;                                                                                    \
             memcpy(&t_, (cp), sizeof t_);                                                                    \
-            o_ += t_ * (beta);                                                                               \
+            o_ += t_ * beta;                                                                                 \
         }                                                                                                    \
         memcpy((cp), &o_, sizeof o_);                                                                        \
     } while (0)
 
-/* C tile (MR, NR) = alpha * Asliver (MR, kc) @ Bsliver (kc, NR) + beta * C. */
-static void eegnn__gemm_kernel_full(int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
-                                    int ldc) {
-    eegnn__vf zero = {0};
-    eegnn__vf b0, b1;
-#if EEGNN__NV == 3
-    eegnn__vf b2;
-#endif
-    int p;
-    EEGNN__ROWS(EEGNN__K_DECL)
-    for (p = 0; p < kc; p++) {
-        EEGNN__K_LOADB
-        EEGNN__ROWS(EEGNN__K_FMA)
-        ap += EEGNN__MR;
-        bp += EEGNN__NR;
+/* Register tiles of MR rows and 1, 2 or 3 vectors (NV1..NV3): declare the
+ * accumulators, load one row of the B sliver, multiply-add one column of
+ * the A sliver, store. */
+#define EEGNN__K_DECL1(i) eegnn__vf c##i##_0 = zero;
+#define EEGNN__K_DECL2(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero;
+#define EEGNN__K_DECL3(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero, c##i##_2 = zero;
+#define EEGNN__K_LOAD1 memcpy(&b0, bp, sizeof b0);
+#define EEGNN__K_LOAD2 EEGNN__K_LOAD1 memcpy(&b1, bp + EEGNN__VW, sizeof b1);
+#define EEGNN__K_LOAD3 EEGNN__K_LOAD2 memcpy(&b2, bp + 2 * EEGNN__VW, sizeof b2);
+#define EEGNN__K_FMA1(i) EEGNN__VFMA(c##i##_0, b0, ap[i]);
+#define EEGNN__K_FMA2(i) EEGNN__K_FMA1(i) EEGNN__VFMA(c##i##_1, b1, ap[i]);
+#define EEGNN__K_FMA3(i) EEGNN__K_FMA2(i) EEGNN__VFMA(c##i##_2, b2, ap[i]);
+#define EEGNN__K_STORE1(i) EEGNN__STORE_VEC(c + (size_t)(i)*ldc, c##i##_0);
+#define EEGNN__K_STORE2(i) EEGNN__K_STORE1(i) EEGNN__STORE_VEC(c + (size_t)(i)*ldc + EEGNN__VW, c##i##_1);
+#define EEGNN__K_STORE3(i) EEGNN__K_STORE2(i) EEGNN__STORE_VEC(c + (size_t)(i)*ldc + 2 * EEGNN__VW, c##i##_2);
+
+/* C tile (MR, nv * VW) = alpha * Asliver (MR, kc) @ Bsliver (kc, NR)[:, :nv*VW] + beta * C. */
+#define EEGNN__DEFINE_KERNEL(name, DECL, LOAD, FMA, STORE)                                                   \
+    static void name(int kc, const float *ap, const float *bp, float alpha, float beta, float *c, int ldc) { \
+        eegnn__vf zero = {0};                                                                                \
+        eegnn__vf b0, b1, b2;                                                                                \
+        int p;                                                                                               \
+        EEGNN__ROWS(DECL)                                                                                    \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (p = 0; p < kc; p++) {                                                                           \
+            LOAD EEGNN__ROWS(FMA) ap += EEGNN__MR;                                                           \
+            bp += EEGNN__NR;                                                                                 \
+        }                                                                                                    \
+        EEGNN__ROWS(STORE)                                                                                   \
     }
-    EEGNN__ROWS(EEGNN__K_STORE)
+EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel1, EEGNN__K_DECL1, EEGNN__K_LOAD1, EEGNN__K_FMA1, EEGNN__K_STORE1)
+EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel2, EEGNN__K_DECL2, EEGNN__K_LOAD2, EEGNN__K_FMA2, EEGNN__K_STORE2)
+#if EEGNN__NV == 3
+EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel3, EEGNN__K_DECL3, EEGNN__K_LOAD3, EEGNN__K_FMA3, EEGNN__K_STORE3)
+#endif
+
+/* Runs the kernel for the first nv vectors of the tile. */
+static void eegnn__gemm_kernel(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
+                               int ldc) {
+#if EEGNN__NV == 3
+    if (nv == 3) {
+        eegnn__gemm_kernel3(kc, ap, bp, alpha, beta, c, ldc);
+        return;
+    }
+#endif
+    if (nv == 2)
+        eegnn__gemm_kernel2(kc, ap, bp, alpha, beta, c, ldc);
+    else
+        eegnn__gemm_kernel1(kc, ap, bp, alpha, beta, c, ldc);
 }
 
 #else /* portable C kernel */
 
-static void eegnn__gemm_kernel_full(int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
-                                    int ldc) {
+static void eegnn__gemm_kernel(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
+                               int ldc) {
     float acc[EEGNN__MR][EEGNN__NR];
-    int p, i, j;
+    int p, i, j, nr = nv * EEGNN__VW;
     memset(acc, 0, sizeof acc);
     for (p = 0; p < kc; p++) {
         for (i = 0; i < EEGNN__MR; i++) {
             float a_ = ap[i];
-            for (j = 0; j < EEGNN__NR; j++) acc[i][j] += a_ * bp[j];
+            for (j = 0; j < nr; j++) acc[i][j] += a_ * bp[j];
         }
         ap += EEGNN__MR;
         bp += EEGNN__NR;
     }
     for (i = 0; i < EEGNN__MR; i++) {
         float *cr = c + (size_t)i * ldc;
-        for (j = 0; j < EEGNN__NR; j++) cr[j] = alpha * acc[i][j] + (beta != 0.0f ? beta * cr[j] : 0.0f);
+        for (j = 0; j < nr; j++) cr[j] = alpha * acc[i][j] + (beta != 0.0f ? beta * cr[j] : 0.0f);
     }
 }
 
 #endif
 
-/* Tile of mr <= MR rows and nr <= NR columns: computed in a local tile,
- * then combined with C element by element. */
-static void eegnn__gemm_kernel_edge(int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
-                                    int ldc, int mr, int nr) {
-    float tile[EEGNN__MR * EEGNN__NR + EEGNN__VW];
-    int i, j;
-    eegnn__gemm_kernel_full(kc, ap, bp, 1.0f, 0.0f, tile, EEGNN__NR);
+/* One tile of mr <= MR rows and nr <= NR columns. Tiles that fill whole
+ * vectors are written in place; others go through a local tile. */
+static void eegnn__gemm_tile(int kc, const float *ap, const float *bp, float alpha, float beta, float *c, int ldc,
+                             int mr, int nr) {
+    float tile[EEGNN__MR * EEGNN__NR];
+    int i, j, nv = (nr + EEGNN__VW - 1) / EEGNN__VW;
+    if (mr == EEGNN__MR && nr == nv * EEGNN__VW) {
+        eegnn__gemm_kernel(nv, kc, ap, bp, alpha, beta, c, ldc);
+        return;
+    }
+    eegnn__gemm_kernel(nv, kc, ap, bp, 1.0f, 0.0f, tile, EEGNN__NR);
     for (i = 0; i < mr; i++) {
         float *cr = c + (size_t)i * ldc;
         const float *tr = tile + i * EEGNN__NR;
@@ -2427,9 +2547,11 @@ static void eegnn__gemm_kernel_edge(int kc, const float *ap, const float *bp, fl
     }
 }
 
-/* Serial blocked product on the whole problem (m, n, k > 0, alpha != 0). */
-static void eegnn__sgemm_blocked(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                                 int lda, const float *b, int ldb, float beta, float *c, int ldc, float *work) {
+/* Serial blocked product on the whole problem (m, n, k > 0, alpha != 0);
+ * pack_b fills the packed B blocks (see eegnn__gemm_pack_b). */
+static void eegnn__sgemm_blocked(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
+                                 eegnn__pack_b_fn pack_b, const void *b_ctx, float beta, float *c, int ldc,
+                                 float *work) {
     float *ap = work;
     float *bpk = work + (size_t)EEGNN__MC * EEGNN__KC;
     int jc, pc, ic, jr, ir;
@@ -2438,7 +2560,7 @@ static void eegnn__sgemm_blocked(int trans_a, int trans_b, int m, int n, int k, 
         for (pc = 0; pc < k; pc += EEGNN__KC) {
             int kc = EEGNN__MIN(EEGNN__KC, k - pc);
             float beta_k = pc == 0 ? beta : 1.0f;
-            eegnn__gemm_pack_b(trans_b, b, ldb, pc, kc, jc, nc, bpk);
+            pack_b(b_ctx, pc, kc, jc, nc, bpk);
             for (ic = 0; ic < m; ic += EEGNN__MC) {
                 int mc = EEGNN__MIN(EEGNN__MC, m - ic);
                 eegnn__gemm_pack_a(trans_a, a, lda, ic, mc, pc, kc, ap);
@@ -2447,17 +2569,36 @@ static void eegnn__sgemm_blocked(int trans_a, int trans_b, int m, int n, int k, 
                     const float *bs = bpk + (size_t)jr * kc;
                     for (ir = 0; ir < mc; ir += EEGNN__MR) {
                         int mr = EEGNN__MIN(EEGNN__MR, mc - ir);
-                        const float *as = ap + (size_t)ir * kc;
-                        float *ct = c + (size_t)(ic + ir) * ldc + jc + jr;
-                        if (mr == EEGNN__MR && nr == EEGNN__NR)
-                            eegnn__gemm_kernel_full(kc, as, bs, alpha, beta_k, ct, ldc);
-                        else
-                            eegnn__gemm_kernel_edge(kc, as, bs, alpha, beta_k, ct, ldc, mr, nr);
+                        eegnn__gemm_tile(kc, ap + (size_t)ir * kc, bs, alpha, beta_k,
+                                         c + (size_t)(ic + ir) * ldc + jc + jr, ldc, mr, nr);
                     }
                 }
             }
         }
     }
+}
+
+typedef struct eegnn__gemm_b_matrix {
+    int trans_b, ldb;
+    const float *b;
+} eegnn__gemm_b_matrix;
+
+static void eegnn__gemm_pack_b_matrix(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
+    const eegnn__gemm_b_matrix *bm = (const eegnn__gemm_b_matrix *)ctx;
+    eegnn__gemm_pack_b(bm->trans_b, bm->b, bm->ldb, p0, kc, j0, nc, bp);
+}
+
+/* Serial product whose B operand (k, n) is produced by a packing callback
+ * (e.g. convolution unfolding the input directly into packed panels). */
+EEGNN__PRIVATE void eegnn__sgemm_serial_packed_b(int trans_a, int m, int n, int k, float alpha, const float *a,
+                                                 int lda, eegnn__pack_b_fn pack_b, const void *b_ctx, float beta,
+                                                 float *c, int ldc, float *work) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) {
+        eegnn__gemm_scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    eegnn__sgemm_blocked(trans_a, m, n, k, alpha, a, lda, pack_b, b_ctx, beta, c, ldc, work);
 }
 
 #endif /* !EEGNN_USE_OPENBLAS */
@@ -2478,7 +2619,11 @@ EEGNN__PRIVATE void eegnn__sgemm_serial(int trans_a, int trans_b, int m, int n, 
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
                 alpha, a, lda, b, ldb, beta, c, ldc);
 #else
-    eegnn__sgemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, work);
+    eegnn__gemm_b_matrix bm;
+    bm.trans_b = trans_b;
+    bm.ldb = ldb;
+    bm.b = b;
+    eegnn__sgemm_blocked(trans_a, m, n, k, alpha, a, lda, eegnn__gemm_pack_b_matrix, &bm, beta, c, ldc, work);
 #endif
 }
 
@@ -3408,7 +3553,7 @@ static void eegnn__conv_valid(const eegnn__conv_geom *q, int k, int *t0, int *t1
 }
 
 /* col (cpg * K, tout) from x (cpg, tin) of one sample and group. */
-static void eegnn__im2col(const eegnn__conv_geom *q, const float *x, float *col) {
+EEGNN__PRIVATE void eegnn__im2col(const eegnn__conv_geom *q, const float *x, float *col) {
     int c, k, t;
     for (k = 0; k < q->k; k++) {
         int t0, t1, off = k * q->dilation - q->left;
@@ -3442,6 +3587,64 @@ static void eegnn__col2im(const eegnn__conv_geom *q, const float *dcol, float *d
         }
     }
 }
+
+#ifndef EEGNN_USE_OPENBLAS
+/* The built-in sgemm takes its B operand straight from x through these
+ * packing callbacks, so the unfolded matrix is never written out. */
+typedef struct eegnn__conv_pack_ctx {
+    const eegnn__conv_geom *q;
+    const float *x; /* (cpg, tin) of one sample and group */
+} eegnn__conv_pack_ctx;
+
+/* B = col (cpg * K, tout): B[(c, k), t] = x[c, t*stride + k*dilation - left]. */
+static void eegnn__conv_pack_col(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
+    const eegnn__conv_pack_ctx *pc = (const eegnn__conv_pack_ctx *)ctx;
+    const eegnn__conv_geom *q = pc->q;
+    int js, p, s;
+    for (js = 0; js < nc; js += EEGNN__NR) {
+        int nr = EEGNN__MIN(EEGNN__NR, nc - js), tb = j0 + js;
+        float *dst = bp + (size_t)js * kc;
+        for (p = 0; p < kc; p++) {
+            int row = p0 + p, c = row / q->k, k = row % q->k, t0, t1, lo, hi;
+            const float *xr = pc->x + (size_t)c * q->tin + (k * q->dilation - q->left);
+            float *d = dst + (size_t)p * EEGNN__NR;
+            eegnn__conv_valid(q, k, &t0, &t1);
+            lo = EEGNN__MAX(t0, tb) - tb;
+            hi = EEGNN__MIN(t1, tb + nr) - tb;
+            if (hi < lo) hi = lo;
+            for (s = 0; s < lo; s++) d[s] = 0.0f;
+            if (q->stride == 1)
+                for (s = lo; s < hi; s++) d[s] = xr[tb + s];
+            else
+                for (s = lo; s < hi; s++) d[s] = xr[(size_t)(tb + s) * q->stride];
+            for (s = hi; s < EEGNN__NR; s++) d[s] = 0.0f;
+        }
+    }
+}
+
+/* B = col^T (tout, cpg * K). */
+static void eegnn__conv_pack_col_t(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
+    const eegnn__conv_pack_ctx *pc = (const eegnn__conv_pack_ctx *)ctx;
+    const eegnn__conv_geom *q = pc->q;
+    int js, p, s;
+    for (js = 0; js < nc; js += EEGNN__NR) {
+        int nr = EEGNN__MIN(EEGNN__NR, nc - js);
+        float *dst = bp + (size_t)js * kc;
+        for (s = 0; s < EEGNN__NR; s++) {
+            int colx = j0 + js + s, c = colx / q->k, k = colx % q->k, t0 = 0, t1 = 0;
+            const float *xr = NULL;
+            if (s < nr) {
+                eegnn__conv_valid(q, k, &t0, &t1);
+                xr = pc->x + (size_t)c * q->tin + (k * q->dilation - q->left);
+            }
+            for (p = 0; p < kc; p++) {
+                int t = p0 + p;
+                dst[(size_t)p * EEGNN__NR + s] = t >= t0 && t < t1 ? xr[(size_t)t * q->stride] : 0.0f;
+            }
+        }
+    }
+}
+#endif
 
 typedef struct eegnn__conv_job {
     eegnn_graph *g;
@@ -3479,9 +3682,20 @@ static void eegnn__conv_forward_task(void *ctx, int task, int n_tasks) {
             continue;
         }
         for (gi = 0; gi < q->groups; gi++) {
-            eegnn__im2col(q, xn + (size_t)gi * q->cpg * q->tin, col);
-            eegnn__sgemm_serial(0, 0, q->opg, q->tout, ckk, 1.0f, w->data + (size_t)gi * q->opg * ckk, ckk, col,
-                                q->tout, 1.0f, yn + (size_t)gi * q->opg * q->tout, q->tout, work);
+            const float *xg = xn + (size_t)gi * q->cpg * q->tin;
+            const float *wg = w->data + (size_t)gi * q->opg * ckk;
+            float *yg = yn + (size_t)gi * q->opg * q->tout;
+#ifdef EEGNN_USE_OPENBLAS
+            eegnn__im2col(q, xg, col);
+            eegnn__sgemm_serial(0, 0, q->opg, q->tout, ckk, 1.0f, wg, ckk, col, q->tout, 1.0f, yg, q->tout, work);
+#else
+            eegnn__conv_pack_ctx pc;
+            pc.q = q;
+            pc.x = xg;
+            (void)col;
+            eegnn__sgemm_serial_packed_b(0, q->opg, q->tout, ckk, 1.0f, wg, ckk, eegnn__conv_pack_col, &pc, 1.0f, yg,
+                                         q->tout, work);
+#endif
         }
     }
 }
@@ -3544,9 +3758,17 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
             const float *dyg = dyn + (size_t)gi * q->opg * q->tout;
             const float *wg = w->data + (size_t)gi * q->opg * ckk;
             if (need_dw) { /* dw_g (opg, ckk) += dy_g (opg, tout) @ col^T (tout, ckk) */
+#ifdef EEGNN_USE_OPENBLAS
                 eegnn__im2col(q, xn + (size_t)gi * q->cpg * q->tin, col);
                 eegnn__sgemm_serial(0, 1, q->opg, ckk, q->tout, 1.0f, dyg, q->tout, col, q->tout, 1.0f,
                                     dw + (size_t)gi * q->opg * ckk, ckk, work);
+#else
+                eegnn__conv_pack_ctx pc;
+                pc.q = q;
+                pc.x = xn + (size_t)gi * q->cpg * q->tin;
+                eegnn__sgemm_serial_packed_b(0, q->opg, ckk, q->tout, 1.0f, dyg, q->tout, eegnn__conv_pack_col_t, &pc,
+                                             1.0f, dw + (size_t)gi * q->opg * ckk, ckk, work);
+#endif
             }
             if (need_dx) { /* dcol (ckk, tout) = w_g^T (ckk, opg) @ dy_g (opg, tout) */
                 eegnn__sgemm_serial(1, 0, ckk, q->tout, q->opg, 1.0f, wg, ckk, dyg, q->tout, 0.0f, dcol, q->tout,
@@ -5010,6 +5232,955 @@ fail:
 }
 /* ======================== End file src/io/npy.c ======================== */
 
+/* ======================== Begin file src/io/safetensors.c ======================== */
+/* safetensors reader and writer (format: github.com/huggingface/safetensors). */
+
+#define EEGNN__ST_MAX_HEADER 100000000u /* the reference implementation's limit */
+#define EEGNN__ST_MAX_DEPTH 64
+
+/* dtype names and element sizes, as the format defines them. */
+static const char *const eegnn__st_dtypes[] = {"BOOL", "U8",  "I8",  "F8_E5M2", "F8_E4M3", "I16", "U16", "F16",
+                                               "BF16", "I32", "U32", "F32", "F64",     "I64",     "U64"};
+static const int eegnn__st_dtype_size[] = {1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 8, 8, 8};
+enum { EEGNN__ST_N_DTYPES = 15 };
+
+typedef struct eegnn__st_tensor {
+    char *name;
+    int dtype; /* index into eegnn__st_dtypes */
+    int ndim;
+    int64_t shape[EEGNN_SAFETENSORS_MAX_DIMS];
+    size_t numel;
+    uint64_t begin, end; /* byte range within the data buffer */
+} eegnn__st_tensor;
+
+struct eegnn_safetensors {
+    char *name;                /* file name for messages */
+    unsigned char *bytes;      /* the whole file */
+    size_t size;
+    const unsigned char *data; /* bytes + 8 + header length */
+    size_t data_size;
+    eegnn__st_tensor *tensors;
+    int n_tensors, cap_tensors;
+    char **meta_keys, **meta_values;
+    int n_meta, cap_meta;
+};
+
+/* ---- JSON header parser ---- */
+typedef struct eegnn__st_parser {
+    const char *s; /* header text (NUL-terminated copy) */
+    size_t pos, len;
+    const char *file;
+} eegnn__st_parser;
+
+static eegnn_status eegnn__st_err(eegnn__st_parser *p, const char *what) {
+    return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: safetensors header byte %zu: %s", p->file, p->pos + 8, what);
+}
+
+static void eegnn__st_ws(eegnn__st_parser *p) {
+    while (p->pos < p->len &&
+           (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' || p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
+        p->pos++;
+}
+
+static int eegnn__st_peek(eegnn__st_parser *p) {
+    eegnn__st_ws(p);
+    return p->pos < p->len ? (unsigned char)p->s[p->pos] : -1;
+}
+
+static eegnn_status eegnn__st_expect(eegnn__st_parser *p, char c) {
+    char msg[48];
+    if (eegnn__st_peek(p) != (unsigned char)c) {
+        snprintf(msg, sizeof msg, "expected '%c'", c);
+        return eegnn__st_err(p, msg);
+    }
+    p->pos++;
+    return EEGNN_OK;
+}
+
+static int eegnn__st_hex(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static eegnn_status eegnn__st_u4(eegnn__st_parser *p, unsigned *out) {
+    unsigned v = 0;
+    int i;
+    if (p->pos + 4 > p->len) return eegnn__st_err(p, "truncated \\u escape");
+    for (i = 0; i < 4; i++) {
+        int h = eegnn__st_hex((unsigned char)p->s[p->pos + (size_t)i]);
+        if (h < 0) return eegnn__st_err(p, "bad \\u escape");
+        v = v * 16 + (unsigned)h;
+    }
+    p->pos += 4;
+    *out = v;
+    return EEGNN_OK;
+}
+
+/* Parses a JSON string; *out (may be NULL to skip) gets a NUL-terminated
+ * UTF-8 copy to free with EEGNN_FREE. */
+static eegnn_status eegnn__st_string(eegnn__st_parser *p, char **out) {
+    eegnn__strbuf sb;
+    eegnn_status st;
+    memset(&sb, 0, sizeof sb);
+    if (out) *out = NULL;
+    if ((st = eegnn__st_expect(p, '"'))) return st;
+    for (;;) {
+        int c;
+        if (p->pos >= p->len) {
+            eegnn__sb_free(&sb);
+            return eegnn__st_err(p, "unterminated string");
+        }
+        c = (unsigned char)p->s[p->pos++];
+        if (c == '"') break;
+        if (c < 0x20) {
+            p->pos--;
+            eegnn__sb_free(&sb);
+            return eegnn__st_err(p, "control character in a string");
+        }
+        if (c == '\\') {
+            char e;
+            unsigned u;
+            if (p->pos >= p->len) {
+                eegnn__sb_free(&sb);
+                return eegnn__st_err(p, "unterminated string");
+            }
+            e = p->s[p->pos++];
+            switch (e) {
+            case '"': case '\\': case '/': eegnn__sb_append(&sb, &e, 1); break;
+            case 'b': eegnn__sb_append(&sb, "\b", 1); break;
+            case 'f': eegnn__sb_append(&sb, "\f", 1); break;
+            case 'n': eegnn__sb_append(&sb, "\n", 1); break;
+            case 'r': eegnn__sb_append(&sb, "\r", 1); break;
+            case 't': eegnn__sb_append(&sb, "\t", 1); break;
+            case 'u': {
+                char utf8[4];
+                int n;
+                if ((st = eegnn__st_u4(p, &u))) {
+                    eegnn__sb_free(&sb);
+                    return st;
+                }
+                if (u >= 0xD800 && u <= 0xDBFF) { /* surrogate pair */
+                    unsigned lo;
+                    if (p->pos + 2 > p->len || p->s[p->pos] != '\\' || p->s[p->pos + 1] != 'u') {
+                        eegnn__sb_free(&sb);
+                        return eegnn__st_err(p, "unpaired UTF-16 surrogate in \\u escape");
+                    }
+                    p->pos += 2;
+                    if ((st = eegnn__st_u4(p, &lo))) {
+                        eegnn__sb_free(&sb);
+                        return st;
+                    }
+                    if (lo < 0xDC00 || lo > 0xDFFF) {
+                        eegnn__sb_free(&sb);
+                        return eegnn__st_err(p, "unpaired UTF-16 surrogate in \\u escape");
+                    }
+                    u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                } else if (u >= 0xDC00 && u <= 0xDFFF) {
+                    eegnn__sb_free(&sb);
+                    return eegnn__st_err(p, "unpaired UTF-16 surrogate in \\u escape");
+                }
+                if (u < 0x80) {
+                    utf8[0] = (char)u;
+                    n = 1;
+                } else if (u < 0x800) {
+                    utf8[0] = (char)(0xC0 | (u >> 6));
+                    utf8[1] = (char)(0x80 | (u & 0x3F));
+                    n = 2;
+                } else if (u < 0x10000) {
+                    utf8[0] = (char)(0xE0 | (u >> 12));
+                    utf8[1] = (char)(0x80 | ((u >> 6) & 0x3F));
+                    utf8[2] = (char)(0x80 | (u & 0x3F));
+                    n = 3;
+                } else {
+                    utf8[0] = (char)(0xF0 | (u >> 18));
+                    utf8[1] = (char)(0x80 | ((u >> 12) & 0x3F));
+                    utf8[2] = (char)(0x80 | ((u >> 6) & 0x3F));
+                    utf8[3] = (char)(0x80 | (u & 0x3F));
+                    n = 4;
+                }
+                eegnn__sb_append(&sb, utf8, (size_t)n);
+                break;
+            }
+            default:
+                p->pos--;
+                eegnn__sb_free(&sb);
+                return eegnn__st_err(p, "invalid escape in a string");
+            }
+        } else {
+            char ch = (char)c;
+            eegnn__sb_append(&sb, &ch, 1);
+        }
+    }
+    if (sb.failed) {
+        eegnn__sb_free(&sb);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory reading the safetensors header", p->file);
+    }
+    if (out) {
+        *out = sb.p ? sb.p : eegnn__strdup("");
+        if (!*out) return EEGNN_ERR_MEMORY;
+    } else {
+        eegnn__sb_free(&sb);
+    }
+    return EEGNN_OK;
+}
+
+/* A non-negative JSON integer that fits in 63 bits. */
+static eegnn_status eegnn__st_uint(eegnn__st_parser *p, uint64_t *out) {
+    uint64_t v = 0;
+    size_t start;
+    eegnn__st_ws(p);
+    start = p->pos;
+    while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9') {
+        unsigned d = (unsigned)(p->s[p->pos] - '0');
+        if (v > (UINT64_C(0x7FFFFFFFFFFFFFFF) - d) / 10) return eegnn__st_err(p, "integer too large");
+        v = v * 10 + d;
+        p->pos++;
+    }
+    if (p->pos == start) return eegnn__st_err(p, "expected a non-negative integer");
+    if (p->pos - start > 1 && p->s[start] == '0') {
+        p->pos = start;
+        return eegnn__st_err(p, "integer with a leading zero");
+    }
+    if (p->pos < p->len && (p->s[p->pos] == '.' || p->s[p->pos] == 'e' || p->s[p->pos] == 'E'))
+        return eegnn__st_err(p, "expected an integer, found a fraction or exponent");
+    *out = v;
+    return EEGNN_OK;
+}
+
+/* Skips any JSON value, checking its syntax. */
+static eegnn_status eegnn__st_skip(eegnn__st_parser *p, int depth) {
+    int c = eegnn__st_peek(p);
+    eegnn_status st;
+    if (depth > EEGNN__ST_MAX_DEPTH) return eegnn__st_err(p, "JSON nested too deeply");
+    if (c == '"') return eegnn__st_string(p, NULL);
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        p->pos++;
+        if (eegnn__st_peek(p) == (unsigned char)close) {
+            p->pos++;
+            return EEGNN_OK;
+        }
+        for (;;) {
+            if (c == '{') {
+                if ((st = eegnn__st_string(p, NULL)) || (st = eegnn__st_expect(p, ':'))) return st;
+            }
+            if ((st = eegnn__st_skip(p, depth + 1))) return st;
+            if (eegnn__st_peek(p) == ',') {
+                p->pos++;
+                continue;
+            }
+            return eegnn__st_expect(p, close);
+        }
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        size_t digits;
+        if (c == '-') p->pos++;
+        digits = p->pos;
+        while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9') p->pos++;
+        if (p->pos == digits) return eegnn__st_err(p, "bad number");
+        if (p->pos < p->len && p->s[p->pos] == '.') {
+            p->pos++;
+            digits = p->pos;
+            while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9') p->pos++;
+            if (p->pos == digits) return eegnn__st_err(p, "bad number");
+        }
+        if (p->pos < p->len && (p->s[p->pos] == 'e' || p->s[p->pos] == 'E')) {
+            p->pos++;
+            if (p->pos < p->len && (p->s[p->pos] == '+' || p->s[p->pos] == '-')) p->pos++;
+            digits = p->pos;
+            while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9') p->pos++;
+            if (p->pos == digits) return eegnn__st_err(p, "bad number");
+        }
+        return EEGNN_OK;
+    }
+    if (c >= 0) {
+        static const char *const words[3] = {"true", "false", "null"};
+        int i;
+        for (i = 0; i < 3; i++) {
+            size_t n = strlen(words[i]);
+            if (p->len - p->pos >= n && !memcmp(p->s + p->pos, words[i], n)) {
+                p->pos += n;
+                return EEGNN_OK;
+            }
+        }
+    }
+    return eegnn__st_err(p, c < 0 ? "unexpected end of header" : "expected a JSON value");
+}
+
+static eegnn_status eegnn__st_metadata(eegnn_safetensors *st, eegnn__st_parser *p) {
+    eegnn_status s;
+    if ((s = eegnn__st_expect(p, '{'))) return s;
+    if (eegnn__st_peek(p) == '}') {
+        p->pos++;
+        return EEGNN_OK;
+    }
+    for (;;) {
+        char *k = NULL, *v = NULL;
+        int i;
+        if ((s = eegnn__st_string(p, &k))) return s;
+        if ((s = eegnn__st_expect(p, ':'))) {
+            EEGNN_FREE(k);
+            return s;
+        }
+        if (eegnn__st_peek(p) != '"') {
+            EEGNN_FREE(k);
+            return eegnn__st_err(p, "__metadata__ values must be strings");
+        }
+        if ((s = eegnn__st_string(p, &v))) {
+            EEGNN_FREE(k);
+            return s;
+        }
+        for (i = 0; i < st->n_meta; i++) {
+            if (!strcmp(st->meta_keys[i], k)) {
+                EEGNN_FREE(k);
+                EEGNN_FREE(v);
+                return eegnn__st_err(p, "duplicate __metadata__ key");
+            }
+        }
+        if (st->n_meta == st->cap_meta) {
+            int cap = st->cap_meta ? 2 * st->cap_meta : 8;
+            char **nk = (char **)EEGNN_REALLOC(st->meta_keys, (size_t)cap * sizeof(char *));
+            char **nv = nk ? (char **)EEGNN_REALLOC(st->meta_values, (size_t)cap * sizeof(char *)) : NULL;
+            if (nk) st->meta_keys = nk;
+            if (nv) st->meta_values = nv;
+            if (!nk || !nv) {
+                EEGNN_FREE(k);
+                EEGNN_FREE(v);
+                return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", p->file);
+            }
+            st->cap_meta = cap;
+        }
+        st->meta_keys[st->n_meta] = k;
+        st->meta_values[st->n_meta++] = v;
+        if (eegnn__st_peek(p) == ',') {
+            p->pos++;
+            continue;
+        }
+        return eegnn__st_expect(p, '}');
+    }
+}
+
+/* One tensor entry {"dtype": ..., "shape": [...], "data_offsets": [b, e]}. */
+static eegnn_status eegnn__st_entry(eegnn__st_parser *p, eegnn__st_tensor *t, const char *name) {
+    eegnn_status s;
+    int have_dtype = 0, have_shape = 0, have_offsets = 0;
+    char msg[160];
+    if ((s = eegnn__st_expect(p, '{'))) return s;
+    if (eegnn__st_peek(p) != '}') {
+        for (;;) {
+            char *key = NULL;
+            if ((s = eegnn__st_string(p, &key))) return s;
+            if ((s = eegnn__st_expect(p, ':'))) {
+                EEGNN_FREE(key);
+                return s;
+            }
+            if (!strcmp(key, "dtype")) {
+                char *dt = NULL;
+                int i;
+                EEGNN_FREE(key);
+                if (have_dtype++) return eegnn__st_err(p, "duplicate \"dtype\"");
+                if ((s = eegnn__st_string(p, &dt))) return s;
+                for (i = 0; i < EEGNN__ST_N_DTYPES; i++)
+                    if (!strcmp(dt, eegnn__st_dtypes[i])) break;
+                if (i == EEGNN__ST_N_DTYPES) {
+                    snprintf(msg, sizeof msg, "tensor '%.60s': unknown dtype '%.20s'", name, dt);
+                    EEGNN_FREE(dt);
+                    return eegnn__st_err(p, msg);
+                }
+                EEGNN_FREE(dt);
+                t->dtype = i;
+            } else if (!strcmp(key, "shape")) {
+                EEGNN_FREE(key);
+                if (have_shape++) return eegnn__st_err(p, "duplicate \"shape\"");
+                if ((s = eegnn__st_expect(p, '['))) return s;
+                t->ndim = 0;
+                if (eegnn__st_peek(p) == ']') {
+                    p->pos++;
+                } else {
+                    for (;;) {
+                        uint64_t d;
+                        if (t->ndim == EEGNN_SAFETENSORS_MAX_DIMS) {
+                            snprintf(msg, sizeof msg, "tensor '%.60s' has more than %d dimensions", name,
+                                     EEGNN_SAFETENSORS_MAX_DIMS);
+                            return eegnn__st_err(p, msg);
+                        }
+                        if ((s = eegnn__st_uint(p, &d))) return s;
+                        t->shape[t->ndim++] = (int64_t)d;
+                        if (eegnn__st_peek(p) == ',') {
+                            p->pos++;
+                            continue;
+                        }
+                        if ((s = eegnn__st_expect(p, ']'))) return s;
+                        break;
+                    }
+                }
+            } else if (!strcmp(key, "data_offsets")) {
+                EEGNN_FREE(key);
+                if (have_offsets++) return eegnn__st_err(p, "duplicate \"data_offsets\"");
+                if ((s = eegnn__st_expect(p, '[')) || (s = eegnn__st_uint(p, &t->begin)) ||
+                    (s = eegnn__st_expect(p, ',')) || (s = eegnn__st_uint(p, &t->end)) ||
+                    (s = eegnn__st_expect(p, ']')))
+                    return s;
+            } else {
+                EEGNN_FREE(key);
+                if ((s = eegnn__st_skip(p, 1))) return s;
+            }
+            if (eegnn__st_peek(p) == ',') {
+                p->pos++;
+                continue;
+            }
+            break;
+        }
+    }
+    if ((s = eegnn__st_expect(p, '}'))) return s;
+    if (!have_dtype || !have_shape || !have_offsets) {
+        snprintf(msg, sizeof msg, "tensor '%.60s' lacks \"%s\"", name,
+                 !have_dtype ? "dtype" : !have_shape ? "shape" : "data_offsets");
+        return eegnn__st_err(p, msg);
+    }
+    return EEGNN_OK;
+}
+
+static eegnn_status eegnn__st_header(eegnn_safetensors *st, eegnn__st_parser *p) {
+    eegnn_status s;
+    int have_meta = 0;
+    if (eegnn__st_peek(p) != '{') return eegnn__st_err(p, "the header is not a JSON object");
+    p->pos++;
+    if (eegnn__st_peek(p) != '}') {
+        for (;;) {
+            char *name = NULL;
+            if ((s = eegnn__st_string(p, &name))) return s;
+            if ((s = eegnn__st_expect(p, ':'))) {
+                EEGNN_FREE(name);
+                return s;
+            }
+            if (!strcmp(name, "__metadata__")) {
+                EEGNN_FREE(name);
+                if (have_meta++) return eegnn__st_err(p, "duplicate __metadata__");
+                if ((s = eegnn__st_metadata(st, p))) return s;
+            } else {
+                eegnn__st_tensor *t;
+                if (eegnn_safetensors_find(st, name) >= 0) {
+                    char msg[120];
+                    snprintf(msg, sizeof msg, "duplicate tensor name '%.80s'", name);
+                    EEGNN_FREE(name);
+                    return eegnn__st_err(p, msg);
+                }
+                if (st->n_tensors == st->cap_tensors) {
+                    int cap = st->cap_tensors ? 2 * st->cap_tensors : 16;
+                    eegnn__st_tensor *nt =
+                        (eegnn__st_tensor *)EEGNN_REALLOC(st->tensors, (size_t)cap * sizeof(eegnn__st_tensor));
+                    if (!nt) {
+                        EEGNN_FREE(name);
+                        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", p->file);
+                    }
+                    st->tensors = nt;
+                    st->cap_tensors = cap;
+                }
+                t = &st->tensors[st->n_tensors++];
+                memset(t, 0, sizeof *t);
+                t->name = name;
+                if ((s = eegnn__st_entry(p, t, name))) return s;
+            }
+            if (eegnn__st_peek(p) == ',') {
+                p->pos++;
+                continue;
+            }
+            break;
+        }
+    }
+    if ((s = eegnn__st_expect(p, '}'))) return s;
+    eegnn__st_ws(p);
+    if (p->pos != p->len) return eegnn__st_err(p, "unexpected text after the header object");
+    return EEGNN_OK;
+}
+
+/* Checks every tensor's byte range: size = dtype x shape, inside the data,
+ * and together covering the data exactly once. */
+static eegnn_status eegnn__st_check_ranges(eegnn_safetensors *st) {
+    int i, j, *order;
+    uint64_t pos = 0;
+    for (i = 0; i < st->n_tensors; i++) {
+        eegnn__st_tensor *t = &st->tensors[i];
+        uint64_t numel = 1, bytes;
+        int d;
+        for (d = 0; d < t->ndim; d++) {
+            if (t->shape[d] && numel > UINT64_C(0x7FFFFFFFFFFFFFFF) / (uint64_t)t->shape[d])
+                return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: tensor '%s': shape too large", st->name, t->name);
+            numel *= (uint64_t)t->shape[d];
+        }
+        if (numel > (uint64_t)st->data_size)
+            return eegnn_set_error(EEGNN_ERR_FORMAT,
+                                   "%s: tensor '%s': %llu elements do not fit in %zu bytes of data", st->name,
+                                   t->name, (unsigned long long)numel, st->data_size);
+        bytes = numel * (uint64_t)eegnn__st_dtype_size[t->dtype];
+        t->numel = (size_t)numel;
+        if (t->begin > t->end || t->end > (uint64_t)st->data_size)
+            return eegnn_set_error(EEGNN_ERR_FORMAT,
+                                   "%s: tensor '%s': data_offsets [%llu, %llu] outside the %zu bytes of data",
+                                   st->name, t->name, (unsigned long long)t->begin, (unsigned long long)t->end,
+                                   st->data_size);
+        if (t->end - t->begin != bytes)
+            return eegnn_set_error(EEGNN_ERR_FORMAT,
+                                   "%s: tensor '%s': data_offsets span %llu bytes, but %s x %llu elements "
+                                   "need %llu",
+                                   st->name, t->name, (unsigned long long)(t->end - t->begin),
+                                   eegnn__st_dtypes[t->dtype], (unsigned long long)numel, (unsigned long long)bytes);
+    }
+    if (st->n_tensors == 0) {
+        if (st->data_size)
+            return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: %zu bytes of data but no tensors", st->name,
+                                   st->data_size);
+        return EEGNN_OK;
+    }
+    order = (int *)eegnn__calloc((size_t)st->n_tensors, sizeof(int));
+    if (!order) return EEGNN_ERR_MEMORY;
+    /* insertion sort by (begin, end) */
+    for (i = 0; i < st->n_tensors; i++) {
+        const eegnn__st_tensor *t = &st->tensors[i];
+        for (j = i; j > 0; j--) {
+            const eegnn__st_tensor *u = &st->tensors[order[j - 1]];
+            if (u->begin < t->begin || (u->begin == t->begin && u->end <= t->end)) break;
+            order[j] = order[j - 1];
+        }
+        order[j] = i;
+    }
+    for (i = 0; i < st->n_tensors; i++) {
+        const eegnn__st_tensor *t = &st->tensors[order[i]];
+        if (t->begin != pos) {
+            eegnn_status s = eegnn_set_error(
+                EEGNN_ERR_FORMAT, "%s: tensor '%s': data starts at byte %llu, expected %llu (%s)", st->name,
+                t->name, (unsigned long long)t->begin, (unsigned long long)pos,
+                t->begin < pos ? "overlaps another tensor" : "a hole in the data");
+            EEGNN_FREE(order);
+            return s;
+        }
+        pos = t->end;
+    }
+    EEGNN_FREE(order);
+    if (pos != (uint64_t)st->data_size)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: tensors end at data byte %llu but the file holds %zu",
+                               st->name, (unsigned long long)pos, st->data_size);
+    return EEGNN_OK;
+}
+
+EEGNN_API void eegnn_safetensors_close(eegnn_safetensors *st) {
+    int i;
+    if (!st) return;
+    for (i = 0; i < st->n_tensors; i++) EEGNN_FREE(st->tensors[i].name);
+    for (i = 0; i < st->n_meta; i++) {
+        EEGNN_FREE(st->meta_keys[i]);
+        EEGNN_FREE(st->meta_values[i]);
+    }
+    EEGNN_FREE(st->tensors);
+    EEGNN_FREE(st->meta_keys);
+    EEGNN_FREE(st->meta_values);
+    EEGNN_FREE(st->bytes);
+    EEGNN_FREE(st->name);
+    EEGNN_FREE(st);
+}
+
+/* Offset of the first byte that breaks UTF-8 (RFC 3629), or n when valid. */
+static size_t eegnn__st_utf8_check(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i], cp;
+        int len, k;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
+        else return i;
+        if (i + (size_t)len > n) return i;
+        for (k = 1; k < len; k++) {
+            if ((s[i + (size_t)k] & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (s[i + (size_t)k] & 0x3F);
+        }
+        if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return i; /* overlong or surrogate */
+        if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) return i;
+        i += (size_t)len;
+    }
+    return n;
+}
+
+/* Takes ownership of bytes (size + 1 allocated). *status: why it failed. */
+static eegnn_safetensors *eegnn__st_parse(unsigned char *bytes, size_t size, const char *name,
+                                          eegnn_status *status) {
+    eegnn_safetensors *st = (eegnn_safetensors *)eegnn__calloc(1, sizeof *st);
+    eegnn__st_parser p;
+    uint64_t n = 0;
+    int i;
+    char *text;
+    *status = EEGNN_ERR_MEMORY;
+    if (!st) {
+        EEGNN_FREE(bytes);
+        return NULL;
+    }
+    st->bytes = bytes;
+    st->size = size;
+    st->name = eegnn__strdup(name ? name : "(memory)");
+    if (!st->name) goto fail;
+    *status = EEGNN_ERR_FORMAT;
+    if (size < 8) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: %zu bytes, too short for a safetensors file (8-byte header length)",
+                        st->name, size);
+        goto fail;
+    }
+    for (i = 7; i >= 0; i--) n = (n << 8) | bytes[i];
+    if (n > EEGNN__ST_MAX_HEADER || n > (uint64_t)(size - 8)) {
+        eegnn_set_error(EEGNN_ERR_FORMAT,
+                        "%s: header length %llu does not fit the file's %zu bytes (truncated or not safetensors)",
+                        st->name, (unsigned long long)n, size);
+        goto fail;
+    }
+    if (n < 2 || bytes[8] != '{') {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: the header does not start with '{' (not a safetensors file)",
+                        st->name);
+        goto fail;
+    }
+    if (eegnn__st_utf8_check(bytes + 8, (size_t)n) != (size_t)n) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: safetensors header byte %zu: invalid UTF-8", st->name,
+                        eegnn__st_utf8_check(bytes + 8, (size_t)n) + 8);
+        goto fail;
+    }
+    text = eegnn__strndup((const char *)bytes + 8, (size_t)n);
+    if (!text) {
+        *status = EEGNN_ERR_MEMORY;
+        goto fail;
+    }
+    if (strlen(text) != (size_t)n) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: NUL byte in the header at byte %zu", st->name, strlen(text) + 8);
+        EEGNN_FREE(text);
+        goto fail;
+    }
+    p.s = text;
+    p.pos = 0;
+    p.len = (size_t)n;
+    p.file = st->name;
+    st->data = bytes + 8 + n;
+    st->data_size = size - 8 - (size_t)n;
+    *status = eegnn__st_header(st, &p);
+    EEGNN_FREE(text);
+    if (*status) goto fail;
+    *status = eegnn__st_check_ranges(st);
+    if (*status) goto fail;
+    return st;
+fail:
+    eegnn_safetensors_close(st);
+    return NULL;
+}
+
+static eegnn_status eegnn__st_open(const char *path, eegnn_safetensors **out) {
+    char *bytes;
+    size_t len;
+    eegnn_status s;
+    *out = NULL;
+    if (!path) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_safetensors_open: path is NULL");
+    if ((s = eegnn__read_file(path, &bytes, &len))) return s;
+    *out = eegnn__st_parse((unsigned char *)bytes, len, path, &s);
+    return *out ? EEGNN_OK : s;
+}
+
+EEGNN_API eegnn_safetensors *eegnn_safetensors_open(const char *path) {
+    eegnn_safetensors *st;
+    eegnn__st_open(path, &st);
+    return st;
+}
+
+EEGNN_API eegnn_safetensors *eegnn_safetensors_open_memory(const void *data, size_t size, const char *name) {
+    unsigned char *copy;
+    eegnn_status s;
+    if (!data && size) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_safetensors_open_memory: data is NULL");
+        return NULL;
+    }
+    copy = (unsigned char *)eegnn__calloc(size + 1, 1);
+    if (!copy) return NULL;
+    if (size) memcpy(copy, data, size);
+    return eegnn__st_parse(copy, size, name, &s);
+}
+
+EEGNN_API int eegnn_safetensors_n_tensors(const eegnn_safetensors *st) { return st ? st->n_tensors : 0; }
+
+EEGNN_API eegnn_status eegnn_safetensors_tensor(const eegnn_safetensors *st, int i, eegnn_safetensors_info *info) {
+    const eegnn__st_tensor *t;
+    int d;
+    if (!st || !info || i < 0 || i >= st->n_tensors)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_safetensors_tensor: index %d out of range", i);
+    t = &st->tensors[i];
+    memset(info, 0, sizeof *info);
+    info->name = t->name;
+    info->dtype = eegnn__st_dtypes[t->dtype];
+    info->ndim = t->ndim;
+    for (d = 0; d < t->ndim; d++) info->shape[d] = t->shape[d];
+    info->numel = t->numel;
+    return EEGNN_OK;
+}
+
+EEGNN_API int eegnn_safetensors_find(const eegnn_safetensors *st, const char *name) {
+    int i;
+    if (!st || !name) return -1;
+    for (i = 0; i < st->n_tensors; i++)
+        if (!strcmp(st->tensors[i].name, name)) return i;
+    return -1;
+}
+
+EEGNN_API const char *eegnn_safetensors_metadata(const eegnn_safetensors *st, const char *key) {
+    int i;
+    if (!st || !key) return NULL;
+    for (i = 0; i < st->n_meta; i++)
+        if (!strcmp(st->meta_keys[i], key)) return st->meta_values[i];
+    return NULL;
+}
+
+static uint64_t eegnn__st_le(const unsigned char *b, int n) {
+    uint64_t v = 0;
+    int i;
+    for (i = n - 1; i >= 0; i--) v = (v << 8) | b[i];
+    return v;
+}
+
+static float eegnn__st_half(unsigned h) {
+    unsigned sign = (h >> 15) & 1, e = (h >> 10) & 31, m = h & 1023;
+    float v;
+    if (e == 0) v = (float)ldexp((double)m, -24);
+    else if (e == 31) v = m ? NAN : INFINITY;
+    else v = (float)ldexp((double)(m | 1024), (int)e - 25);
+    return sign ? -v : v;
+}
+
+static int eegnn__st_is_float(int dtype) {
+    const char *d = eegnn__st_dtypes[dtype];
+    return !strcmp(d, "F32") || !strcmp(d, "F64") || !strcmp(d, "F16") || !strcmp(d, "BF16");
+}
+
+EEGNN_API eegnn_status eegnn_safetensors_read_f32(const eegnn_safetensors *st, int i, float *dst, size_t n) {
+    const eegnn__st_tensor *t;
+    const unsigned char *b;
+    const char *dt;
+    int size;
+    size_t j;
+    if (!st || i < 0 || i >= st->n_tensors || (!dst && n))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_safetensors_read_f32: index %d out of range", i);
+    t = &st->tensors[i];
+    if (n != t->numel)
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: tensor '%s' has %zu elements, %zu requested", st->name, t->name,
+                               t->numel, n);
+    dt = eegnn__st_dtypes[t->dtype];
+    size = eegnn__st_dtype_size[t->dtype];
+    if (!strcmp(dt, "BOOL") || !strncmp(dt, "F8", 2))
+        return eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: tensor '%s': dtype %s cannot be read as float32",
+                               st->name, t->name, dt);
+    b = st->data + t->begin;
+    for (j = 0; j < n; j++, b += size) {
+        uint64_t v = eegnn__st_le(b, size);
+        float f;
+        if (!strcmp(dt, "F32")) {
+            uint32_t u = (uint32_t)v;
+            memcpy(&f, &u, 4);
+        } else if (!strcmp(dt, "F64")) {
+            double d;
+            memcpy(&d, &v, 8);
+            f = (float)d;
+        } else if (!strcmp(dt, "F16")) {
+            f = eegnn__st_half((unsigned)v);
+        } else if (!strcmp(dt, "BF16")) {
+            uint32_t u = (uint32_t)v << 16;
+            memcpy(&f, &u, 4);
+        } else if (dt[0] == 'U') {
+            f = (float)v;
+        } else { /* signed integers: sign-extend */
+            int shift = 64 - 8 * size;
+            f = (float)((int64_t)(v << shift) >> shift);
+        }
+        dst[j] = f;
+    }
+    return EEGNN_OK;
+}
+
+/* ---- Graph save / load ---- */
+
+static int eegnn__st_saved(const eegnn_tensor *t) {
+    return (t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER)) != 0;
+}
+
+static void eegnn__st_json_string(eegnn__strbuf *sb, const char *s) {
+    eegnn__sb_append(sb, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            char e[2];
+            e[0] = '\\';
+            e[1] = (char)c;
+            eegnn__sb_append(sb, e, 2);
+        } else if (c < 0x20) {
+            eegnn__sb_printf(sb, "\\u%04x", c);
+        } else {
+            eegnn__sb_append(sb, (const char *)&c, 1);
+        }
+    }
+    eegnn__sb_append(sb, "\"", 1);
+}
+
+EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, const char *const *metadata_keys,
+                                              const char *const *metadata_values, int n_metadata) {
+    eegnn__strbuf sb;
+    eegnn__outfile of;
+    eegnn_status s;
+    uint64_t off = 0, hlen;
+    unsigned char len8[8];
+    int i, j, n = g ? eegnn_graph_n_nodes(g) : 0, first = 1;
+    if (!g || !path || n_metadata < 0 || (n_metadata > 0 && (!metadata_keys || !metadata_values)))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_save_safetensors: graph, path or metadata arrays are NULL");
+    for (i = 0; i < n_metadata; i++) {
+        if (!metadata_keys[i] || !metadata_values[i] || !strcmp(metadata_keys[i], "__metadata__"))
+            return eegnn_set_error(EEGNN_ERR_ARG, "%s: metadata entry %d is NULL or named __metadata__", path, i);
+        for (j = 0; j < i; j++)
+            if (!strcmp(metadata_keys[i], metadata_keys[j]))
+                return eegnn_set_error(EEGNN_ERR_ARG, "%s: duplicate metadata key '%s'", path, metadata_keys[i]);
+    }
+    for (i = 0; i < n; i++) {
+        const eegnn_tensor *t = eegnn_graph_node(g, i);
+        if (!eegnn__st_saved(t)) continue;
+        if (!t->name[0] || !strcmp(t->name, "__metadata__"))
+            return eegnn_set_error(EEGNN_ERR_ARG, "%s: a %s tensor of the graph (node %d) has no usable name", path,
+                                   t->op, i);
+        for (j = 0; j < i; j++) {
+            const eegnn_tensor *u = eegnn_graph_node(g, j);
+            if (eegnn__st_saved(u) && !strcmp(u->name, t->name))
+                return eegnn_set_error(EEGNN_ERR_ARG, "%s: two tensors are named '%s'", path, t->name);
+        }
+    }
+    memset(&sb, 0, sizeof sb);
+    eegnn__sb_append(&sb, "{", 1);
+    if (n_metadata > 0) {
+        eegnn__sb_append(&sb, "\"__metadata__\":{", 16);
+        for (i = 0; i < n_metadata; i++) {
+            if (i) eegnn__sb_append(&sb, ",", 1);
+            eegnn__st_json_string(&sb, metadata_keys[i]);
+            eegnn__sb_append(&sb, ":", 1);
+            eegnn__st_json_string(&sb, metadata_values[i]);
+        }
+        eegnn__sb_append(&sb, "}", 1);
+        first = 0;
+    }
+    for (i = 0; i < n; i++) {
+        const eegnn_tensor *t = eegnn_graph_node(g, i);
+        int d;
+        if (!eegnn__st_saved(t)) continue;
+        if (!first) eegnn__sb_append(&sb, ",", 1);
+        first = 0;
+        eegnn__st_json_string(&sb, t->name);
+        eegnn__sb_printf(&sb, ":{\"dtype\":\"F32\",\"shape\":[");
+        for (d = 0; d < t->ndim; d++) eegnn__sb_printf(&sb, d ? ",%d" : "%d", t->shape[d]);
+        eegnn__sb_printf(&sb, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
+                         (unsigned long long)(off + 4 * (uint64_t)t->numel));
+        off += 4 * (uint64_t)t->numel;
+    }
+    eegnn__sb_append(&sb, "}", 1);
+    while (sb.len % 8) eegnn__sb_append(&sb, " ", 1);
+    if (sb.failed) {
+        eegnn__sb_free(&sb);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory building the safetensors header", path);
+    }
+    hlen = sb.len;
+    for (i = 0; i < 8; i++) len8[i] = (unsigned char)(hlen >> (8 * i));
+    if ((s = eegnn__outfile_open(&of, path))) {
+        eegnn__sb_free(&sb);
+        return s;
+    }
+    s = eegnn__outfile_write(&of, len8, 8);
+    if (!s) s = eegnn__outfile_write(&of, sb.p, sb.len);
+    eegnn__sb_free(&sb);
+    for (i = 0; i < n && !s; i++) {
+        const eegnn_tensor *t = eegnn_graph_node(g, i);
+        unsigned char buf[4096];
+        size_t k = 0, m;
+        if (!eegnn__st_saved(t)) continue;
+        while (k < t->numel && !s) {
+            m = EEGNN__MIN(t->numel - k, sizeof buf / 4);
+            for (j = 0; j < (int)m; j++) {
+                uint32_t u;
+                memcpy(&u, &t->data[k + (size_t)j], 4);
+                buf[4 * j] = (unsigned char)u;
+                buf[4 * j + 1] = (unsigned char)(u >> 8);
+                buf[4 * j + 2] = (unsigned char)(u >> 16);
+                buf[4 * j + 3] = (unsigned char)(u >> 24);
+            }
+            s = eegnn__outfile_write(&of, buf, 4 * m);
+            k += m;
+        }
+    }
+    if (s) {
+        eegnn__outfile_abort(&of);
+        return s;
+    }
+    return eegnn__outfile_commit(&of);
+}
+
+EEGNN_API eegnn_status eegnn_load_safetensors(eegnn_graph *g, const char *path, int flags) {
+    eegnn_safetensors *st;
+    int i, n, strict = !(flags & EEGNN_LOAD_NONSTRICT);
+    eegnn_status s = EEGNN_OK;
+    if (!g || !path) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_load_safetensors: graph or path is NULL");
+    if ((s = eegnn__st_open(path, &st))) return s;
+    n = eegnn_graph_n_nodes(g);
+    /* check everything first, so a failed load changes nothing */
+    for (i = 0; i < n && !s; i++) {
+        const eegnn_tensor *t = eegnn_graph_node(g, i);
+        int k, d, same;
+        const eegnn__st_tensor *f;
+        if (!eegnn__st_saved(t) || !t->name[0]) continue;
+        k = eegnn_safetensors_find(st, t->name);
+        if (k < 0) {
+            if (strict)
+                s = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: missing key '%s' (the model's %s tensor)", path,
+                                    t->name, (t->flags & EEGNN_TENSOR_PARAM) ? "parameter" : "buffer");
+            continue;
+        }
+        f = &st->tensors[k];
+        same = f->ndim == t->ndim;
+        for (d = 0; same && d < t->ndim; d++) same = f->shape[d] == (int64_t)t->shape[d];
+        if (!same) {
+            char want[64], got[128];
+            size_t used = 0;
+            got[0] = '\0';
+            used += (size_t)snprintf(got, sizeof got, "(");
+            for (d = 0; d < f->ndim && used < sizeof got; d++)
+                used += (size_t)snprintf(got + used, sizeof got - used, d ? ", %lld" : "%lld", (long long)f->shape[d]);
+            if (used < sizeof got) snprintf(got + used, sizeof got - used, ")");
+            s = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: key '%s' has shape %s in the file, the model expects %s",
+                                path, t->name, got, eegnn_shape_str(t, want, sizeof want));
+        } else if (!eegnn__st_is_float(f->dtype)) {
+            s = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: key '%s' has dtype %s, expected a float dtype", path, t->name,
+                                eegnn__st_dtypes[f->dtype]);
+        }
+    }
+    for (i = 0; i < st->n_tensors && !s && strict; i++) {
+        const char *name = st->tensors[i].name;
+        const eegnn_tensor *t = eegnn_graph_find(g, name);
+        if (eegnn__ends_with(name, ".num_batches_tracked") || !strcmp(name, "num_batches_tracked")) continue;
+        if (!t || !eegnn__st_saved(t))
+            s = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: unexpected key '%s' (the model has no such parameter or buffer)",
+                                path, name);
+    }
+    for (i = 0; i < n && !s; i++) {
+        eegnn_tensor *t = eegnn_graph_node(g, i);
+        int k;
+        if (!eegnn__st_saved(t) || !t->name[0]) continue;
+        k = eegnn_safetensors_find(st, t->name);
+        if (k >= 0) s = eegnn_safetensors_read_f32(st, k, t->data, t->numel);
+    }
+    eegnn_safetensors_close(st);
+    return s;
+}
+/* ======================== End file src/io/safetensors.c ======================== */
+
 /* ======================== Begin file src/io/edf.c ======================== */
 /* EDF/EDF+/BDF/BDF+ reader and BDF writer (see edf.h for what matches MNE). */
 
@@ -5605,7 +6776,7 @@ EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *
     eegnn__edf_resampler *rs = NULL;
     eegnn__ann_list anns;
     unsigned char *tal_stream = NULL;
-    char reserved[45], version[9];
+    char reserved[45];
     eegnn_status st = EEGNN_OK;
 
     memset(&rd, 0, sizeof rd);
@@ -5636,8 +6807,6 @@ EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *
         st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the header", path);
         goto fail;
     }
-    memcpy(version, fixed, 8);
-    version[8] = '\0';
     if (eegnn__ext_is(path, ".bdf"))
         rd.bps = 3;
     else if (eegnn__ext_is(path, ".edf"))
@@ -7902,7 +9071,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     int is_events, unit = 0, i, k, p_col = -1, regression = 0;
     double win_s, stride_s, tmin, tmax;
     const char *first_path = NULL;
-    const char **labels = NULL;
+    const char **labels = NULL, **rec_label = NULL;
     char **skipped = NULL;
     int n_skipped = 0;
     if (!cfg || !cfg->target) {
@@ -7956,7 +9125,6 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         }
     } else {
         const char *col_name = target + 13;
-        int n_labels = 0;
         if (!participants) {
             eegnn_set_error(EEGNN_ERR_NOT_FOUND, "dataset: target '%s' needs a participants.tsv", target);
             goto fail;
@@ -7968,9 +9136,8 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             goto fail;
         }
         regression = eegnn_table_column_is_numeric(participants, p_col);
-        labels = (const char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
         skipped = (char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
-        if (!labels || !skipped) goto fail;
+        if (!skipped) goto fail;
         for (i = 0; i < n_src; i++) {
             const char *sub = eegnn__bids_entity(&src[i].ent, "sub");
             int row = -1, r, id_col = eegnn_table_column(participants, "participant_id");
@@ -7989,20 +9156,11 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
                 src[i].selected = 0;
                 continue;
             }
-            labels[n_labels++] = src[i].label;
         }
         ds->skipped_subjects = n_skipped;
-        if (!regression) {
-            qsort(labels, (size_t)n_labels, sizeof(char *), eegnn__ds_cmp_cstr);
-            ds->class_names = (char **)eegnn__calloc((size_t)n_labels + 1, sizeof(char *));
-            if (!ds->class_names) goto fail;
-            for (i = 0; i < n_labels; i++) {
-                if (ds->n_classes && strcmp(ds->class_names[ds->n_classes - 1], labels[i]) == 0) continue;
-                if (!(ds->class_names[ds->n_classes] = eegnn__strdup(labels[i]))) goto fail;
-                ds->n_classes++;
-            }
-        }
     }
+    rec_label = (const char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
+    if (!rec_label) goto fail;
 
     /* recordings and windows */
     for (i = 0; i < n_src; i++) {
@@ -8010,7 +9168,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         const eegnn_raw *raw = src[i].raw;
         eegnn_bids_events *ev = NULL;
         char gname[512];
-        int r, g, e;
+        int r, g, e, n_groups_before, n_windows_before;
         int64_t n_times, len;
         float y = 0.0f;
         if (!src[i].selected) continue;
@@ -8041,6 +9199,8 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         if (!first_path) first_path = src[i].path;
         len = ds->rec_len[r];
         eegnn__ds_group_name(&src[i], unit, gname, sizeof gname);
+        n_groups_before = ds->n_groups;
+        n_windows_before = ds->n_windows;
         g = eegnn__ds_group(ds, gname);
         if (g < 0) {
             eegnn_raw_free(loaded);
@@ -8080,24 +9240,50 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             if (stride < 1) stride = 1;
             if (regression) {
                 double v = 0.0;
-                eegnn__parse_double(src[i].label, &v);
+                eegnn__table_parse_number(src[i].label, &v);
                 y = (float)v;
-            } else {
-                for (k = 0; k < ds->n_classes; k++)
-                    if (strcmp(src[i].label, ds->class_names[k]) == 0) break;
-                y = (float)k;
             }
             for (start = 0; start + n_times <= len; start += stride)
                 if (!eegnn__ds_add_window(ds, r, start, y, g)) goto oom_rec;
         }
         eegnn_raw_free(loaded);
         eegnn_bids_events_free(ev);
+        if (ds->n_windows == n_windows_before) {
+            /* nothing to train on: drop the recording (and its group if new) */
+            ds->n_recordings--;
+            EEGNN_FREE(ds->rec_data[r]);
+            EEGNN_FREE(ds->rec_name[r]);
+            EEGNN_FREE(ds->rec_subject[r]);
+            if (ds->n_groups > n_groups_before) EEGNN_FREE(ds->group_names[--ds->n_groups]);
+        } else {
+            rec_label[r] = src[i].label;
+        }
         continue;
     oom_rec:
         eegnn_raw_free(loaded);
         eegnn_bids_events_free(ev);
         eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory adding windows");
         goto fail;
+    }
+    if (!is_events && !regression && ds->n_windows > 0) {
+        /* classes: the sorted distinct values of the subjects that have windows */
+        int n_labels = 0;
+        labels = (const char **)eegnn__calloc((size_t)ds->n_recordings + 1, sizeof(char *));
+        ds->class_names = (char **)eegnn__calloc((size_t)ds->n_recordings + 1, sizeof(char *));
+        if (!labels || !ds->class_names) goto fail;
+        for (i = 0; i < ds->n_recordings; i++) labels[n_labels++] = rec_label[i];
+        qsort(labels, (size_t)n_labels, sizeof(char *), eegnn__ds_cmp_cstr);
+        for (i = 0; i < n_labels; i++) {
+            if (ds->n_classes && strcmp(ds->class_names[ds->n_classes - 1], labels[i]) == 0) continue;
+            if (!(ds->class_names[ds->n_classes] = eegnn__strdup(labels[i]))) goto fail;
+            ds->n_classes++;
+        }
+        for (i = 0; i < ds->n_windows; i++) {
+            const char *lab = rec_label[ds->win_rec[i]];
+            for (k = 0; k < ds->n_classes; k++)
+                if (strcmp(lab, ds->class_names[k]) == 0) break;
+            ds->win_y[i] = (float)k;
+        }
     }
     if (ds->n_windows == 0) {
         eegnn_set_error(EEGNN_ERR_NOT_FOUND,
@@ -8107,10 +9293,12 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         goto fail;
     }
     EEGNN_FREE((void *)labels);
+    EEGNN_FREE((void *)rec_label);
     eegnn__ds_free_strings(skipped, n_skipped);
     return ds;
 fail:
     EEGNN_FREE((void *)labels);
+    EEGNN_FREE((void *)rec_label);
     eegnn__ds_free_strings(skipped, n_skipped);
     eegnn_dataset_free(ds);
     return NULL;
@@ -8268,6 +9456,246 @@ EEGNN_API int eegnn_dataset_split_indices(const eegnn_dataset *ds, const int *as
     return n;
 }
 /* ======================== End file src/data/windows.c ======================== */
+
+/* ======================== Begin file src/data/synthetic.c ======================== */
+/* Synthetic resting-state EEG written as a BIDS dataset (see synthetic.h). */
+
+static const char *const eegnn__montage_1020[] = {"Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz",
+                                                  "C4",  "T8",  "P7", "P3", "Pz", "P4", "P8", "O1", "Oz", "O2"};
+
+/* Per-channel weights of the generators, from the channel's name. */
+static void eegnn__synthetic_topography(const char *name, float *alpha, float *blink, float *muscle) {
+    *alpha = 0.25f;
+    *blink = 0.02f;
+    *muscle = 0.05f;
+    if (name[0] == 'O') *alpha = 1.0f;
+    if (name[0] == 'P') *alpha = 0.7f;
+    if (name[0] == 'C') *alpha = 0.4f;
+    if (!strncmp(name, "Fp", 2)) *blink = 1.0f;
+    else if (name[0] == 'F') *blink = 0.45f;
+    if (name[0] == 'T' || !strcmp(name, "F7") || !strcmp(name, "F8")) *muscle = 1.0f;
+}
+
+/* One subject's recording, (n_channels, n_times) in volts. */
+/* Kellet's refined pink-noise filter: one step on white sample w. */
+static double eegnn__pink_step(double *b, double w) {
+    double pink;
+    b[0] = 0.99886 * b[0] + w * 0.0555179;
+    b[1] = 0.99332 * b[1] + w * 0.0750759;
+    b[2] = 0.96900 * b[2] + w * 0.1538520;
+    b[3] = 0.86650 * b[3] + w * 0.3104856;
+    b[4] = 0.55000 * b[4] + w * 0.5329522;
+    b[5] = -0.7616 * b[5] - w * 0.0168980;
+    pink = b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + w * 0.5362;
+    b[6] = w * 0.115926;
+    return pink;
+}
+
+/* One subject's recording into data (n_channels, n_times), volts;
+ * shared: (n_times) scratch. */
+static void eegnn__synthetic_signal(float *data, float *shared, char **names, int n_ch, int64_t n_times,
+                                    double sfreq, double line_freq, double alpha_freq, eegnn_rng *rng) {
+    int c;
+    int64_t t;
+    const double two_pi = 6.283185307179586;
+    double b[7] = {0, 0, 0, 0, 0, 0, 0};
+    double phase = 0.0, env = 1.0;
+    /* shared pink component (volume conduction) */
+    for (t = 0; t < n_times; t++) shared[t] = (float)eegnn__pink_step(b, eegnn_rng_normal(rng));
+    /* 1/f background: a local pink source per channel plus the shared one */
+    for (c = 0; c < n_ch; c++) {
+        double bb[7] = {0, 0, 0, 0, 0, 0, 0};
+        float *row = data + (size_t)c * (size_t)n_times;
+        for (t = 0; t < n_times; t++)
+            row[t] = (float)(2.5e-6 * eegnn__pink_step(bb, eegnn_rng_normal(rng)) + 2.0e-6 * (double)shared[t]);
+    }
+    /* alpha rhythm: one generator, waxing and waning, projected with channel weights */
+    for (t = 0; t < n_times; t++) {
+        double a;
+        env += 0.02 * (1.0 - env) + 0.05 * eegnn_rng_normal(rng) / sqrt(sfreq);
+        if (env < 0.1) env = 0.1;
+        phase += two_pi * (alpha_freq + 0.15 * eegnn_rng_normal(rng)) / sfreq;
+        a = 12e-6 * env * sin(phase);
+        for (c = 0; c < n_ch; c++) {
+            float wa, wb, wm;
+            eegnn__synthetic_topography(names[c], &wa, &wb, &wm);
+            data[(size_t)c * (size_t)n_times + (size_t)t] +=
+                (float)(wa * a + 1.5e-6 * sin(two_pi * line_freq * (double)t / sfreq + 0.3 * c));
+        }
+    }
+    /* eye blinks: 300 ms half-cosine, about every 4 s */
+    {
+        int64_t next = (int64_t)(sfreq * (1.0 + 4.0 * eegnn_rng_uniform(rng)));
+        int64_t len = (int64_t)(0.3 * sfreq);
+        while (next + len < n_times) {
+            double amp = 80e-6 + 40e-6 * eegnn_rng_uniform(rng);
+            for (t = 0; t < len; t++) {
+                double v = amp * sin(3.141592653589793 * (double)t / (double)len);
+                for (c = 0; c < n_ch; c++) {
+                    float wa, wb, wm;
+                    eegnn__synthetic_topography(names[c], &wa, &wb, &wm);
+                    data[(size_t)c * (size_t)n_times + (size_t)(next + t)] += (float)(wb * v);
+                }
+            }
+            next += (int64_t)(sfreq * (2.0 + 4.0 * eegnn_rng_uniform(rng)));
+        }
+    }
+    /* muscle bursts: 1 s of broadband activity on temporal channels, about every 15 s */
+    {
+        int64_t next = (int64_t)(sfreq * (3.0 + 15.0 * eegnn_rng_uniform(rng)));
+        int64_t len = (int64_t)sfreq;
+        while (next + len < n_times) {
+            for (t = 0; t < len; t++) {
+                double win = sin(3.141592653589793 * (double)t / (double)len);
+                for (c = 0; c < n_ch; c++) {
+                    float wa, wb, wm;
+                    eegnn__synthetic_topography(names[c], &wa, &wb, &wm);
+                    data[(size_t)c * (size_t)n_times + (size_t)(next + t)] +=
+                        (float)(wm * 10e-6 * win * eegnn_rng_normal(rng));
+                }
+            }
+            next += (int64_t)(sfreq * (8.0 + 15.0 * eegnn_rng_uniform(rng)));
+        }
+    }
+}
+
+EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_synthetic_config *cfg) {
+    eegnn_synthetic_config c;
+    eegnn__strbuf participants = {0, 0, 0, 0}, channels = {0, 0, 0, 0};
+    eegnn_raw raw;
+    char **names = NULL, **units = NULL, **types = NULL;
+    double *ch_sfreq = NULL;
+    float *data = NULL, *shared = NULL;
+    char path[4096], text[2048];
+    eegnn_rng rng;
+    eegnn_status st = EEGNN_OK;
+    int s, ch;
+    int64_t n_times;
+
+    memset(&c, 0, sizeof c);
+    if (cfg) c = *cfg;
+    if (!c.n_subjects) c.n_subjects = 40;
+    if (!c.n_channels) c.n_channels = 20;
+    if (c.sfreq == 0) c.sfreq = 128;
+    if (c.duration == 0) c.duration = 60;
+    if (c.line_freq == 0) c.line_freq = 50;
+    if (!dir || !*dir) return eegnn_set_error(EEGNN_ERR_ARG, "synthetic BIDS: no output directory given");
+    if (c.n_subjects < 1 || c.n_subjects > 9999 || c.n_channels < 1 || c.n_channels > 64 || !(c.sfreq > 0) ||
+        !(c.duration > 0) || c.duration * c.sfreq > 1e8 || !(c.line_freq > 0) || c.line_freq >= c.sfreq / 2)
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "synthetic BIDS: invalid config (subjects %d, channels %d, sfreq %g Hz, duration %g s, "
+                               "line frequency %g Hz)",
+                               c.n_subjects, c.n_channels, c.sfreq, c.duration, c.line_freq);
+    n_times = (int64_t)(c.duration * c.sfreq);
+    eegnn_rng_seed(&rng, c.seed ^ 0x5EEDEEull);
+
+    names = (char **)eegnn__calloc((size_t)c.n_channels, sizeof(char *));
+    units = (char **)eegnn__calloc((size_t)c.n_channels, sizeof(char *));
+    types = (char **)eegnn__calloc((size_t)c.n_channels, sizeof(char *));
+    ch_sfreq = (double *)eegnn__calloc((size_t)c.n_channels, sizeof(double));
+    data = (float *)eegnn__calloc((size_t)c.n_channels * (size_t)n_times, sizeof(float));
+    shared = (float *)eegnn__calloc((size_t)n_times, sizeof(float));
+    if (!names || !units || !types || !ch_sfreq || !data || !shared) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    eegnn__sb_printf(&channels, "name\ttype\tunits\tsampling_frequency\tlow_cutoff\thigh_cutoff\n");
+    for (ch = 0; ch < c.n_channels; ch++) {
+        char buf[16];
+        if (ch < 20)
+            names[ch] = eegnn__strdup(eegnn__montage_1020[ch]);
+        else {
+            snprintf(buf, sizeof buf, "E%d", ch + 1);
+            names[ch] = eegnn__strdup(buf);
+        }
+        units[ch] = eegnn__strdup("uV");
+        types[ch] = eegnn__strdup("eeg");
+        ch_sfreq[ch] = c.sfreq;
+        if (!names[ch] || !units[ch] || !types[ch]) {
+            st = EEGNN_ERR_MEMORY;
+            goto done;
+        }
+        eegnn__sb_printf(&channels, "%s\tEEG\tuV\t%g\tn/a\tn/a\n", names[ch], c.sfreq);
+    }
+
+    st = eegnn__mkdirs(dir);
+    if (st) goto done;
+    snprintf(path, sizeof path, "%s/dataset_description.json", dir);
+    st = eegnn__write_text(path, "{\n  \"Name\": \"eegnn synthetic resting-state EEG (alpha peak rises with age)\",\n"
+                                 "  \"BIDSVersion\": \"1.8.0\",\n  \"DatasetType\": \"raw\",\n"
+                                 "  \"GeneratedBy\": [{\"Name\": \"eegnn\", \"Version\": \"" EEGNN_VERSION_STRING
+                                 "\"}]\n}\n");
+    if (st) goto done;
+    snprintf(path, sizeof path, "%s/participants.json", dir);
+    st = eegnn__write_text(path, "{\n  \"age\": {\"Description\": \"age of the participant\", \"Units\": \"year\"},\n"
+                                 "  \"sex\": {\"Description\": \"sex of the participant\", \"Levels\": "
+                                 "{\"M\": \"male\", \"F\": \"female\"}}\n}\n");
+    if (st) goto done;
+    eegnn__sb_printf(&participants, "participant_id\tage\tsex\n");
+
+    memset(&raw, 0, sizeof raw);
+    raw.format = (char *)"BDF";
+    raw.n_channels = c.n_channels;
+    raw.ch_names = names;
+    raw.ch_units = units;
+    raw.ch_types = types;
+    raw.ch_sfreq = ch_sfreq;
+    raw.sfreq = c.sfreq;
+    raw.n_times = n_times;
+    raw.data = data;
+    raw.meas_date = 1577836800.0; /* 2020-01-01 */
+
+    for (s = 0; s < c.n_subjects; s++) {
+        char sub[32];
+        double age = 5.0 + 16.0 * eegnn_rng_uniform(&rng);
+        const char *sex = eegnn_rng_uniform(&rng) < 0.5 ? "M" : "F";
+        double alpha_freq = 6.0 + 0.3 * age + 0.3 * eegnn_rng_normal(&rng);
+        snprintf(sub, sizeof sub, "sub-%03d", s + 1);
+        eegnn__sb_printf(&participants, "%s\t%.1f\t%s\n", sub, age, sex);
+        snprintf(path, sizeof path, "%s/%s/eeg", dir, sub);
+        st = eegnn__mkdirs(path);
+        if (st) goto done;
+        eegnn__synthetic_signal(data, shared, names, c.n_channels, n_times, c.sfreq, c.line_freq, alpha_freq, &rng);
+        snprintf(path, sizeof path, "%s/%s/eeg/%s_task-rest_eeg.bdf", dir, sub, sub);
+        raw.path = path;
+        st = eegnn_write_bdf(path, &raw);
+        if (st) goto done;
+        snprintf(path, sizeof path, "%s/%s/eeg/%s_task-rest_eeg.json", dir, sub, sub);
+        snprintf(text, sizeof text,
+                 "{\n  \"TaskName\": \"rest\",\n  \"SamplingFrequency\": %g,\n  \"EEGReference\": \"Cz\",\n"
+                 "  \"PowerLineFrequency\": %g,\n  \"SoftwareFilters\": \"n/a\",\n  \"EEGChannelCount\": %d,\n"
+                 "  \"RecordingDuration\": %g\n}\n",
+                 c.sfreq, c.line_freq, c.n_channels, (double)n_times / c.sfreq);
+        st = eegnn__write_text(path, text);
+        if (st) goto done;
+        snprintf(path, sizeof path, "%s/%s/eeg/%s_task-rest_channels.tsv", dir, sub, sub);
+        st = eegnn__write_text(path, channels.p ? channels.p : "");
+        if (st) goto done;
+    }
+    if (participants.failed || channels.failed) {
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic BIDS: out of memory");
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/participants.tsv", dir);
+    st = eegnn__write_text(path, participants.p);
+
+done:
+    for (ch = 0; names && ch < c.n_channels; ch++) {
+        EEGNN_FREE(names[ch]);
+        if (units) EEGNN_FREE(units[ch]);
+        if (types) EEGNN_FREE(types[ch]);
+    }
+    EEGNN_FREE(names);
+    EEGNN_FREE(units);
+    EEGNN_FREE(types);
+    EEGNN_FREE(ch_sfreq);
+    EEGNN_FREE(data);
+    EEGNN_FREE(shared);
+    eegnn__sb_free(&participants);
+    eegnn__sb_free(&channels);
+    return st;
+}
+/* ======================== End file src/data/synthetic.c ======================== */
 
 /* ======================== Begin file src/metrics/metrics.c ======================== */
 /* Evaluation metrics (see metrics.h). */

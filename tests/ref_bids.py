@@ -26,8 +26,10 @@ lines = []
 
 
 def tsv(rel):
+    # float_precision="round_trip": correctly rounded decimal parsing (pandas'
+    # default fast parser can be off by one unit in the last place)
     return pd.read_csv(os.path.join(data, rel), sep="\t", na_values=["n/a", ""], keep_default_na=False,
-                       encoding="utf-8-sig")
+                       encoding="utf-8-sig", float_precision="round_trip")
 
 
 # ---- participants.tsv files: shape, columns, types, missing counts, numbers

@@ -216,7 +216,10 @@ static void check_bad_inputs(void) {
         EEGNN_FREE(text);
     }
     /* a well-formed file: CRLF, missing final newline, n/a and empty cells, a BOM */
-    t = eegnn_table_parse_tsv("\xEF\xBB\xBFid\tx\r\na\t1.5\r\nb\tn/a\r\nc\t\r\nd\t-2e3", 48, "mem.tsv");
+    {
+        static const char text[] = "\xEF\xBB\xBF" "id\tx\r\na\t1.5\r\nb\tn/a\r\nc\t\r\nd\t-2e3";
+        t = eegnn_table_parse_tsv(text, sizeof text - 1, "mem.tsv");
+    }
     CHECK(t && t->n_rows == 4 && t->n_cols == 2 && strcmp(t->columns[0], "id") == 0, "BOM/CRLF table: %s",
           eegnn_last_error());
     if (t) {

@@ -281,11 +281,10 @@ static void test_bad_input(void) {
     }
     /* invalid UTF-8 in an annotation signal: first TAL byte of record 0 */
     {
-        size_t hb = 256 * 35, k;
+        size_t hb = 256 * 35;
         unsigned char *b = (unsigned char *)malloc(n2);
         memcpy(b, bdf, n2);
         /* the first annotation signal is signal 20 (after 19 data signals) */
-        (void)k;
         {
             char path[1024];
             size_t off = hb, i;
@@ -414,6 +413,31 @@ static void test_writer(void) {
         }
     }
     eegnn_raw_free(back);
+    /* EDF+D: the same file marked discontinuous, with and without a gap in the
+     * record start times of the time-keeping TALs (record 2 moved to +7 s) */
+    {
+        size_t n = 0, i;
+        unsigned char *b = slurp(path, &n);
+        char dpath[1024];
+        int gap;
+        snprintf(dpath, sizeof dpath, "%s", test_out_path("edf_discontinuous.bdf"));
+        CHECK(b != NULL && n > 256, "cannot reread %s", path);
+        for (gap = 0; b && gap < 2; gap++) {
+            memcpy(b + 192, "BDF+D", 5);
+            if (gap)
+                for (i = 256; i + 5 <= n; i++)
+                    if (memcmp(b + i, "+2\x14\x14", 5) == 0) b[i + 1] = '7';
+            spit(dpath, b, n);
+            back = eegnn_read_raw(dpath, NULL);
+            CHECK(back && strcmp(back->format, "BDF+D") == 0 && back->discontinuous == gap,
+                  "EDF+D with gap=%d: %s, discontinuous %d", gap, back ? back->format : eegnn_last_error(),
+                  back ? back->discontinuous : -1);
+            CHECK(back && back->n_annotations == 3, "EDF+D annotations");
+            eegnn_raw_free(back);
+        }
+        remove(dpath);
+        free(b);
+    }
     /* the writer refuses bad input without leaving a file */
     x[5] = (float)NAN;
     remove(path);

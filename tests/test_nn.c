@@ -383,6 +383,8 @@ static void test_safetensors_crafted(void) {
     expect_bad("{\"a\\x\":{}}", 0, "invalid escape");
     expect_bad("{\"a\\ud800\":{}}", 0, "surrogate");
     expect_bad("[1,2]", 0, "not start with '{'");
+    expect_bad("{\"a\xff\":{}}", 0, "invalid UTF-8");
+    expect_bad("{\"a\xed\xa0\x80\":{}}", 0, "invalid UTF-8");
     /* header length beyond the file, and a NUL inside the header */
     memset(buf, 0, 16);
     buf[0] = 0xFF;

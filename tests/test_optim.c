@@ -219,7 +219,8 @@ static void test_clip(void) {
 
 static void test_schedule(void) {
     /* base_lr, warmup_steps, total_steps, min_lr: as tests/ref_optim.py */
-    static const double sched[4][4] = {{1e-3, 10, 100, 0.0}, {0.1, 5, 60, 1e-3}, {2e-3, 0, 50, 1e-5}, {0.5, 1, 30, 0.0}};
+    static const double sched[4][4] = {
+        {1e-3, 10, 100, 0.0}, {0.1, 5, 60, 1e-3}, {2e-3, 0, 50, 1e-5}, {0.5, 1, 30, 0.0}};
     int k;
     for (k = 0; k < 4; k++) {
         char rel[64];

@@ -245,7 +245,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     int is_events, unit = 0, i, k, p_col = -1, regression = 0;
     double win_s, stride_s, tmin, tmax;
     const char *first_path = NULL;
-    const char **labels = NULL;
+    const char **labels = NULL, **rec_label = NULL;
     char **skipped = NULL;
     int n_skipped = 0;
     if (!cfg || !cfg->target) {
@@ -299,7 +299,6 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         }
     } else {
         const char *col_name = target + 13;
-        int n_labels = 0;
         if (!participants) {
             eegnn_set_error(EEGNN_ERR_NOT_FOUND, "dataset: target '%s' needs a participants.tsv", target);
             goto fail;
@@ -311,9 +310,8 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             goto fail;
         }
         regression = eegnn_table_column_is_numeric(participants, p_col);
-        labels = (const char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
         skipped = (char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
-        if (!labels || !skipped) goto fail;
+        if (!skipped) goto fail;
         for (i = 0; i < n_src; i++) {
             const char *sub = eegnn__bids_entity(&src[i].ent, "sub");
             int row = -1, r, id_col = eegnn_table_column(participants, "participant_id");
@@ -332,20 +330,11 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
                 src[i].selected = 0;
                 continue;
             }
-            labels[n_labels++] = src[i].label;
         }
         ds->skipped_subjects = n_skipped;
-        if (!regression) {
-            qsort(labels, (size_t)n_labels, sizeof(char *), eegnn__ds_cmp_cstr);
-            ds->class_names = (char **)eegnn__calloc((size_t)n_labels + 1, sizeof(char *));
-            if (!ds->class_names) goto fail;
-            for (i = 0; i < n_labels; i++) {
-                if (ds->n_classes && strcmp(ds->class_names[ds->n_classes - 1], labels[i]) == 0) continue;
-                if (!(ds->class_names[ds->n_classes] = eegnn__strdup(labels[i]))) goto fail;
-                ds->n_classes++;
-            }
-        }
     }
+    rec_label = (const char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
+    if (!rec_label) goto fail;
 
     /* recordings and windows */
     for (i = 0; i < n_src; i++) {
@@ -353,7 +342,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         const eegnn_raw *raw = src[i].raw;
         eegnn_bids_events *ev = NULL;
         char gname[512];
-        int r, g, e;
+        int r, g, e, n_groups_before, n_windows_before;
         int64_t n_times, len;
         float y = 0.0f;
         if (!src[i].selected) continue;
@@ -384,6 +373,8 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         if (!first_path) first_path = src[i].path;
         len = ds->rec_len[r];
         eegnn__ds_group_name(&src[i], unit, gname, sizeof gname);
+        n_groups_before = ds->n_groups;
+        n_windows_before = ds->n_windows;
         g = eegnn__ds_group(ds, gname);
         if (g < 0) {
             eegnn_raw_free(loaded);
@@ -423,24 +414,50 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             if (stride < 1) stride = 1;
             if (regression) {
                 double v = 0.0;
-                eegnn__parse_double(src[i].label, &v);
+                eegnn__table_parse_number(src[i].label, &v);
                 y = (float)v;
-            } else {
-                for (k = 0; k < ds->n_classes; k++)
-                    if (strcmp(src[i].label, ds->class_names[k]) == 0) break;
-                y = (float)k;
             }
             for (start = 0; start + n_times <= len; start += stride)
                 if (!eegnn__ds_add_window(ds, r, start, y, g)) goto oom_rec;
         }
         eegnn_raw_free(loaded);
         eegnn_bids_events_free(ev);
+        if (ds->n_windows == n_windows_before) {
+            /* nothing to train on: drop the recording (and its group if new) */
+            ds->n_recordings--;
+            EEGNN_FREE(ds->rec_data[r]);
+            EEGNN_FREE(ds->rec_name[r]);
+            EEGNN_FREE(ds->rec_subject[r]);
+            if (ds->n_groups > n_groups_before) EEGNN_FREE(ds->group_names[--ds->n_groups]);
+        } else {
+            rec_label[r] = src[i].label;
+        }
         continue;
     oom_rec:
         eegnn_raw_free(loaded);
         eegnn_bids_events_free(ev);
         eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory adding windows");
         goto fail;
+    }
+    if (!is_events && !regression && ds->n_windows > 0) {
+        /* classes: the sorted distinct values of the subjects that have windows */
+        int n_labels = 0;
+        labels = (const char **)eegnn__calloc((size_t)ds->n_recordings + 1, sizeof(char *));
+        ds->class_names = (char **)eegnn__calloc((size_t)ds->n_recordings + 1, sizeof(char *));
+        if (!labels || !ds->class_names) goto fail;
+        for (i = 0; i < ds->n_recordings; i++) labels[n_labels++] = rec_label[i];
+        qsort(labels, (size_t)n_labels, sizeof(char *), eegnn__ds_cmp_cstr);
+        for (i = 0; i < n_labels; i++) {
+            if (ds->n_classes && strcmp(ds->class_names[ds->n_classes - 1], labels[i]) == 0) continue;
+            if (!(ds->class_names[ds->n_classes] = eegnn__strdup(labels[i]))) goto fail;
+            ds->n_classes++;
+        }
+        for (i = 0; i < ds->n_windows; i++) {
+            const char *lab = rec_label[ds->win_rec[i]];
+            for (k = 0; k < ds->n_classes; k++)
+                if (strcmp(lab, ds->class_names[k]) == 0) break;
+            ds->win_y[i] = (float)k;
+        }
     }
     if (ds->n_windows == 0) {
         eegnn_set_error(EEGNN_ERR_NOT_FOUND,
@@ -450,10 +467,12 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         goto fail;
     }
     EEGNN_FREE((void *)labels);
+    EEGNN_FREE((void *)rec_label);
     eegnn__ds_free_strings(skipped, n_skipped);
     return ds;
 fail:
     EEGNN_FREE((void *)labels);
+    EEGNN_FREE((void *)rec_label);
     eegnn__ds_free_strings(skipped, n_skipped);
     eegnn_dataset_free(ds);
     return NULL;

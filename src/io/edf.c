@@ -592,7 +592,7 @@ EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *
     eegnn__edf_resampler *rs = NULL;
     eegnn__ann_list anns;
     unsigned char *tal_stream = NULL;
-    char reserved[45], version[9];
+    char reserved[45];
     eegnn_status st = EEGNN_OK;
 
     memset(&rd, 0, sizeof rd);
@@ -623,8 +623,6 @@ EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *
         st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the header", path);
         goto fail;
     }
-    memcpy(version, fixed, 8);
-    version[8] = '\0';
     if (eegnn__ext_is(path, ".bdf"))
         rd.bps = 3;
     else if (eegnn__ext_is(path, ".edf"))

@@ -547,6 +547,32 @@ EEGNN_API void eegnn_safetensors_close(eegnn_safetensors *st) {
     EEGNN_FREE(st);
 }
 
+/* Offset of the first byte that breaks UTF-8 (RFC 3629), or n when valid. */
+static size_t eegnn__st_utf8_check(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i], cp;
+        int len, k;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
+        else return i;
+        if (i + (size_t)len > n) return i;
+        for (k = 1; k < len; k++) {
+            if ((s[i + (size_t)k] & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (s[i + (size_t)k] & 0x3F);
+        }
+        if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return i; /* overlong or surrogate */
+        if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) return i;
+        i += (size_t)len;
+    }
+    return n;
+}
+
 /* Takes ownership of bytes (size + 1 allocated). *status: why it failed. */
 static eegnn_safetensors *eegnn__st_parse(unsigned char *bytes, size_t size, const char *name,
                                           eegnn_status *status) {
@@ -580,6 +606,11 @@ static eegnn_safetensors *eegnn__st_parse(unsigned char *bytes, size_t size, con
     if (n < 2 || bytes[8] != '{') {
         eegnn_set_error(EEGNN_ERR_FORMAT, "%s: the header does not start with '{' (not a safetensors file)",
                         st->name);
+        goto fail;
+    }
+    if (eegnn__st_utf8_check(bytes + 8, (size_t)n) != (size_t)n) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: safetensors header byte %zu: invalid UTF-8", st->name,
+                        eegnn__st_utf8_check(bytes + 8, (size_t)n) + 8);
         goto fail;
     }
     text = eegnn__strndup((const char *)bytes + 8, (size_t)n);

@@ -54,7 +54,7 @@ static void eegnn__conv_valid(const eegnn__conv_geom *q, int k, int *t0, int *t1
 }
 
 /* col (cpg * K, tout) from x (cpg, tin) of one sample and group. */
-static void eegnn__im2col(const eegnn__conv_geom *q, const float *x, float *col) {
+EEGNN__PRIVATE void eegnn__im2col(const eegnn__conv_geom *q, const float *x, float *col) {
     int c, k, t;
     for (k = 0; k < q->k; k++) {
         int t0, t1, off = k * q->dilation - q->left;
@@ -88,6 +88,64 @@ static void eegnn__col2im(const eegnn__conv_geom *q, const float *dcol, float *d
         }
     }
 }
+
+#ifndef EEGNN_USE_OPENBLAS
+/* The built-in sgemm takes its B operand straight from x through these
+ * packing callbacks, so the unfolded matrix is never written out. */
+typedef struct eegnn__conv_pack_ctx {
+    const eegnn__conv_geom *q;
+    const float *x; /* (cpg, tin) of one sample and group */
+} eegnn__conv_pack_ctx;
+
+/* B = col (cpg * K, tout): B[(c, k), t] = x[c, t*stride + k*dilation - left]. */
+static void eegnn__conv_pack_col(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
+    const eegnn__conv_pack_ctx *pc = (const eegnn__conv_pack_ctx *)ctx;
+    const eegnn__conv_geom *q = pc->q;
+    int js, p, s;
+    for (js = 0; js < nc; js += EEGNN__NR) {
+        int nr = EEGNN__MIN(EEGNN__NR, nc - js), tb = j0 + js;
+        float *dst = bp + (size_t)js * kc;
+        for (p = 0; p < kc; p++) {
+            int row = p0 + p, c = row / q->k, k = row % q->k, t0, t1, lo, hi;
+            const float *xr = pc->x + (size_t)c * q->tin + (k * q->dilation - q->left);
+            float *d = dst + (size_t)p * EEGNN__NR;
+            eegnn__conv_valid(q, k, &t0, &t1);
+            lo = EEGNN__MAX(t0, tb) - tb;
+            hi = EEGNN__MIN(t1, tb + nr) - tb;
+            if (hi < lo) hi = lo;
+            for (s = 0; s < lo; s++) d[s] = 0.0f;
+            if (q->stride == 1)
+                for (s = lo; s < hi; s++) d[s] = xr[tb + s];
+            else
+                for (s = lo; s < hi; s++) d[s] = xr[(size_t)(tb + s) * q->stride];
+            for (s = hi; s < EEGNN__NR; s++) d[s] = 0.0f;
+        }
+    }
+}
+
+/* B = col^T (tout, cpg * K). */
+static void eegnn__conv_pack_col_t(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
+    const eegnn__conv_pack_ctx *pc = (const eegnn__conv_pack_ctx *)ctx;
+    const eegnn__conv_geom *q = pc->q;
+    int js, p, s;
+    for (js = 0; js < nc; js += EEGNN__NR) {
+        int nr = EEGNN__MIN(EEGNN__NR, nc - js);
+        float *dst = bp + (size_t)js * kc;
+        for (s = 0; s < EEGNN__NR; s++) {
+            int colx = j0 + js + s, c = colx / q->k, k = colx % q->k, t0 = 0, t1 = 0;
+            const float *xr = NULL;
+            if (s < nr) {
+                eegnn__conv_valid(q, k, &t0, &t1);
+                xr = pc->x + (size_t)c * q->tin + (k * q->dilation - q->left);
+            }
+            for (p = 0; p < kc; p++) {
+                int t = p0 + p;
+                dst[(size_t)p * EEGNN__NR + s] = t >= t0 && t < t1 ? xr[(size_t)t * q->stride] : 0.0f;
+            }
+        }
+    }
+}
+#endif
 
 typedef struct eegnn__conv_job {
     eegnn_graph *g;
@@ -125,9 +183,20 @@ static void eegnn__conv_forward_task(void *ctx, int task, int n_tasks) {
             continue;
         }
         for (gi = 0; gi < q->groups; gi++) {
-            eegnn__im2col(q, xn + (size_t)gi * q->cpg * q->tin, col);
-            eegnn__sgemm_serial(0, 0, q->opg, q->tout, ckk, 1.0f, w->data + (size_t)gi * q->opg * ckk, ckk, col,
-                                q->tout, 1.0f, yn + (size_t)gi * q->opg * q->tout, q->tout, work);
+            const float *xg = xn + (size_t)gi * q->cpg * q->tin;
+            const float *wg = w->data + (size_t)gi * q->opg * ckk;
+            float *yg = yn + (size_t)gi * q->opg * q->tout;
+#ifdef EEGNN_USE_OPENBLAS
+            eegnn__im2col(q, xg, col);
+            eegnn__sgemm_serial(0, 0, q->opg, q->tout, ckk, 1.0f, wg, ckk, col, q->tout, 1.0f, yg, q->tout, work);
+#else
+            eegnn__conv_pack_ctx pc;
+            pc.q = q;
+            pc.x = xg;
+            (void)col;
+            eegnn__sgemm_serial_packed_b(0, q->opg, q->tout, ckk, 1.0f, wg, ckk, eegnn__conv_pack_col, &pc, 1.0f, yg,
+                                         q->tout, work);
+#endif
         }
     }
 }
@@ -190,9 +259,17 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
             const float *dyg = dyn + (size_t)gi * q->opg * q->tout;
             const float *wg = w->data + (size_t)gi * q->opg * ckk;
             if (need_dw) { /* dw_g (opg, ckk) += dy_g (opg, tout) @ col^T (tout, ckk) */
+#ifdef EEGNN_USE_OPENBLAS
                 eegnn__im2col(q, xn + (size_t)gi * q->cpg * q->tin, col);
                 eegnn__sgemm_serial(0, 1, q->opg, ckk, q->tout, 1.0f, dyg, q->tout, col, q->tout, 1.0f,
                                     dw + (size_t)gi * q->opg * ckk, ckk, work);
+#else
+                eegnn__conv_pack_ctx pc;
+                pc.q = q;
+                pc.x = xn + (size_t)gi * q->cpg * q->tin;
+                eegnn__sgemm_serial_packed_b(0, q->opg, ckk, q->tout, 1.0f, dyg, q->tout, eegnn__conv_pack_col_t, &pc,
+                                             1.0f, dw + (size_t)gi * q->opg * ckk, ckk, work);
+#endif
             }
             if (need_dx) { /* dcol (ckk, tout) = w_g^T (ckk, opg) @ dy_g (opg, tout) */
                 eegnn__sgemm_serial(1, 0, ckk, q->tout, q->opg, 1.0f, wg, ckk, dyg, q->tout, 0.0f, dcol, q->tout,

@@ -54,6 +54,11 @@ typedef float eegnn__vf __attribute__((vector_size(EEGNN__VW * sizeof(float))));
 #define EEGNN__MC (EEGNN__MR * 24)
 #define EEGNN__NC (EEGNN__NR * 16)
 
+/* Fills rows p0..p0+kc-1, columns j0..j0+nc-1 of a B operand into packed
+ * slivers of EEGNN__NR columns: bp[(s / NR * kc + p) * NR + s % NR] holds
+ * B(p0 + p, j0 + s), zero in the columns past nc of the last sliver. */
+typedef void (*eegnn__pack_b_fn)(const void *ctx, int p0, int kc, int j0, int nc, float *bp);
+
 /* Floats of workspace one serial call needs: packed A (MC, KC) and packed
  * B (KC, NC) blocks. */
 EEGNN__PRIVATE size_t eegnn__sgemm_work_floats(void) {
@@ -137,100 +142,104 @@ static void eegnn__gemm_pack_b(int trans_b, const float *b, int ldb, int p0, int
 #define EEGNN__ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #endif
 
-#if EEGNN__NV == 3
-#define EEGNN__K_DECL(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero, c##i##_2 = zero;
-#define EEGNN__K_FMA(i)                                                                                      \
-    {                                                                                                        \
-        float a_ = ap[i];                                                                                    \
-        EEGNN__VFMA(c##i##_0, b0, a_);                                                                                 \
-        EEGNN__VFMA(c##i##_1, b1, a_);                                                                                 \
-        EEGNN__VFMA(c##i##_2, b2, a_);                                                                                 \
-    }
-#define EEGNN__K_LOADB                                                                                       \
-    memcpy(&b0, bp, sizeof b0);                                                                              \
-    memcpy(&b1, bp + EEGNN__VW, sizeof b1);                                                                  \
-    memcpy(&b2, bp + 2 * EEGNN__VW, sizeof b2);
-#define EEGNN__K_STORE(i)                                                                                    \
-    EEGNN__STORE_VEC(c + (size_t)(i)*ldc, c##i##_0, alpha, beta);                                       \
-    EEGNN__STORE_VEC(c + (size_t)(i)*ldc + EEGNN__VW, c##i##_1, alpha, beta);                           \
-    EEGNN__STORE_VEC(c + (size_t)(i)*ldc + 2 * EEGNN__VW, c##i##_2, alpha, beta);
-#else
-#define EEGNN__K_DECL(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero;
-#define EEGNN__K_FMA(i)                                                                                      \
-    {                                                                                                        \
-        float a_ = ap[i];                                                                                    \
-        EEGNN__VFMA(c##i##_0, b0, a_);                                                                                 \
-        EEGNN__VFMA(c##i##_1, b1, a_);                                                                                 \
-    }
-#define EEGNN__K_LOADB                                                                                       \
-    memcpy(&b0, bp, sizeof b0);                                                                              \
-    memcpy(&b1, bp + EEGNN__VW, sizeof b1);
-#define EEGNN__K_STORE(i)                                                                                    \
-    EEGNN__STORE_VEC(c + (size_t)(i)*ldc, c##i##_0, alpha, beta);                                       \
-    EEGNN__STORE_VEC(c + (size_t)(i)*ldc + EEGNN__VW, c##i##_1, alpha, beta);
-#endif
-
 /* c[0..VW) = alpha * v + beta * c[0..VW), not reading c when beta == 0. */
-#define EEGNN__STORE_VEC(cp, v, alpha, beta)                                                            \
+#define EEGNN__STORE_VEC(cp, v)                                                                              \
     do {                                                                                                     \
-        eegnn__vf o_ = (v) * (alpha);                                                                        \
-        if ((beta) != 0.0f) {                                                                                \
+        eegnn__vf o_ = (v)*alpha;                                                                            \
+        if (beta != 0.0f) {                                                                                  \
             eegnn__vf t_;                                                                                    \
             memcpy(&t_, (cp), sizeof t_);                                                                    \
-            o_ += t_ * (beta);                                                                               \
+            o_ += t_ * beta;                                                                                 \
         }                                                                                                    \
         memcpy((cp), &o_, sizeof o_);                                                                        \
     } while (0)
 
-/* C tile (MR, NR) = alpha * Asliver (MR, kc) @ Bsliver (kc, NR) + beta * C. */
-static void eegnn__gemm_kernel_full(int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
-                                    int ldc) {
-    eegnn__vf zero = {0};
-    eegnn__vf b0, b1;
-#if EEGNN__NV == 3
-    eegnn__vf b2;
-#endif
-    int p;
-    EEGNN__ROWS(EEGNN__K_DECL)
-    for (p = 0; p < kc; p++) {
-        EEGNN__K_LOADB
-        EEGNN__ROWS(EEGNN__K_FMA)
-        ap += EEGNN__MR;
-        bp += EEGNN__NR;
+/* Register tiles of MR rows and 1, 2 or 3 vectors (NV1..NV3): declare the
+ * accumulators, load one row of the B sliver, multiply-add one column of
+ * the A sliver, store. */
+#define EEGNN__K_DECL1(i) eegnn__vf c##i##_0 = zero;
+#define EEGNN__K_DECL2(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero;
+#define EEGNN__K_DECL3(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero, c##i##_2 = zero;
+#define EEGNN__K_LOAD1 memcpy(&b0, bp, sizeof b0);
+#define EEGNN__K_LOAD2 EEGNN__K_LOAD1 memcpy(&b1, bp + EEGNN__VW, sizeof b1);
+#define EEGNN__K_LOAD3 EEGNN__K_LOAD2 memcpy(&b2, bp + 2 * EEGNN__VW, sizeof b2);
+#define EEGNN__K_FMA1(i) EEGNN__VFMA(c##i##_0, b0, ap[i]);
+#define EEGNN__K_FMA2(i) EEGNN__K_FMA1(i) EEGNN__VFMA(c##i##_1, b1, ap[i]);
+#define EEGNN__K_FMA3(i) EEGNN__K_FMA2(i) EEGNN__VFMA(c##i##_2, b2, ap[i]);
+#define EEGNN__K_STORE1(i) EEGNN__STORE_VEC(c + (size_t)(i)*ldc, c##i##_0);
+#define EEGNN__K_STORE2(i) EEGNN__K_STORE1(i) EEGNN__STORE_VEC(c + (size_t)(i)*ldc + EEGNN__VW, c##i##_1);
+#define EEGNN__K_STORE3(i) EEGNN__K_STORE2(i) EEGNN__STORE_VEC(c + (size_t)(i)*ldc + 2 * EEGNN__VW, c##i##_2);
+
+/* C tile (MR, nv * VW) = alpha * Asliver (MR, kc) @ Bsliver (kc, NR)[:, :nv*VW] + beta * C. */
+#define EEGNN__DEFINE_KERNEL(name, DECL, LOAD, FMA, STORE)                                                   \
+    static void name(int kc, const float *ap, const float *bp, float alpha, float beta, float *c, int ldc) { \
+        eegnn__vf zero = {0};                                                                                \
+        eegnn__vf b0, b1, b2;                                                                                \
+        int p;                                                                                               \
+        EEGNN__ROWS(DECL)                                                                                    \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (p = 0; p < kc; p++) {                                                                           \
+            LOAD EEGNN__ROWS(FMA) ap += EEGNN__MR;                                                           \
+            bp += EEGNN__NR;                                                                                 \
+        }                                                                                                    \
+        EEGNN__ROWS(STORE)                                                                                   \
     }
-    EEGNN__ROWS(EEGNN__K_STORE)
+EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel1, EEGNN__K_DECL1, EEGNN__K_LOAD1, EEGNN__K_FMA1, EEGNN__K_STORE1)
+EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel2, EEGNN__K_DECL2, EEGNN__K_LOAD2, EEGNN__K_FMA2, EEGNN__K_STORE2)
+#if EEGNN__NV == 3
+EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel3, EEGNN__K_DECL3, EEGNN__K_LOAD3, EEGNN__K_FMA3, EEGNN__K_STORE3)
+#endif
+
+/* Runs the kernel for the first nv vectors of the tile. */
+static void eegnn__gemm_kernel(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
+                               int ldc) {
+#if EEGNN__NV == 3
+    if (nv == 3) {
+        eegnn__gemm_kernel3(kc, ap, bp, alpha, beta, c, ldc);
+        return;
+    }
+#endif
+    if (nv == 2)
+        eegnn__gemm_kernel2(kc, ap, bp, alpha, beta, c, ldc);
+    else
+        eegnn__gemm_kernel1(kc, ap, bp, alpha, beta, c, ldc);
 }
 
 #else /* portable C kernel */
 
-static void eegnn__gemm_kernel_full(int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
-                                    int ldc) {
+static void eegnn__gemm_kernel(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
+                               int ldc) {
     float acc[EEGNN__MR][EEGNN__NR];
-    int p, i, j;
+    int p, i, j, nr = nv * EEGNN__VW;
     memset(acc, 0, sizeof acc);
     for (p = 0; p < kc; p++) {
         for (i = 0; i < EEGNN__MR; i++) {
             float a_ = ap[i];
-            for (j = 0; j < EEGNN__NR; j++) acc[i][j] += a_ * bp[j];
+            for (j = 0; j < nr; j++) acc[i][j] += a_ * bp[j];
         }
         ap += EEGNN__MR;
         bp += EEGNN__NR;
     }
     for (i = 0; i < EEGNN__MR; i++) {
         float *cr = c + (size_t)i * ldc;
-        for (j = 0; j < EEGNN__NR; j++) cr[j] = alpha * acc[i][j] + (beta != 0.0f ? beta * cr[j] : 0.0f);
+        for (j = 0; j < nr; j++) cr[j] = alpha * acc[i][j] + (beta != 0.0f ? beta * cr[j] : 0.0f);
     }
 }
 
 #endif
 
-/* Tile of mr <= MR rows and nr <= NR columns: computed in a local tile,
- * then combined with C element by element. */
-static void eegnn__gemm_kernel_edge(int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
-                                    int ldc, int mr, int nr) {
-    float tile[EEGNN__MR * EEGNN__NR + EEGNN__VW];
-    int i, j;
-    eegnn__gemm_kernel_full(kc, ap, bp, 1.0f, 0.0f, tile, EEGNN__NR);
+/* One tile of mr <= MR rows and nr <= NR columns. Tiles that fill whole
+ * vectors are written in place; others go through a local tile. */
+static void eegnn__gemm_tile(int kc, const float *ap, const float *bp, float alpha, float beta, float *c, int ldc,
+                             int mr, int nr) {
+    float tile[EEGNN__MR * EEGNN__NR];
+    int i, j, nv = (nr + EEGNN__VW - 1) / EEGNN__VW;
+    if (mr == EEGNN__MR && nr == nv * EEGNN__VW) {
+        eegnn__gemm_kernel(nv, kc, ap, bp, alpha, beta, c, ldc);
+        return;
+    }
+    eegnn__gemm_kernel(nv, kc, ap, bp, 1.0f, 0.0f, tile, EEGNN__NR);
     for (i = 0; i < mr; i++) {
         float *cr = c + (size_t)i * ldc;
         const float *tr = tile + i * EEGNN__NR;
@@ -241,9 +250,11 @@ static void eegnn__gemm_kernel_edge(int kc, const float *ap, const float *bp, fl
     }
 }
 
-/* Serial blocked product on the whole problem (m, n, k > 0, alpha != 0). */
-static void eegnn__sgemm_blocked(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                                 int lda, const float *b, int ldb, float beta, float *c, int ldc, float *work) {
+/* Serial blocked product on the whole problem (m, n, k > 0, alpha != 0);
+ * pack_b fills the packed B blocks (see eegnn__gemm_pack_b). */
+static void eegnn__sgemm_blocked(int trans_a, int m, int n, int k, float alpha, const float *a, int lda,
+                                 eegnn__pack_b_fn pack_b, const void *b_ctx, float beta, float *c, int ldc,
+                                 float *work) {
     float *ap = work;
     float *bpk = work + (size_t)EEGNN__MC * EEGNN__KC;
     int jc, pc, ic, jr, ir;
@@ -252,7 +263,7 @@ static void eegnn__sgemm_blocked(int trans_a, int trans_b, int m, int n, int k, 
         for (pc = 0; pc < k; pc += EEGNN__KC) {
             int kc = EEGNN__MIN(EEGNN__KC, k - pc);
             float beta_k = pc == 0 ? beta : 1.0f;
-            eegnn__gemm_pack_b(trans_b, b, ldb, pc, kc, jc, nc, bpk);
+            pack_b(b_ctx, pc, kc, jc, nc, bpk);
             for (ic = 0; ic < m; ic += EEGNN__MC) {
                 int mc = EEGNN__MIN(EEGNN__MC, m - ic);
                 eegnn__gemm_pack_a(trans_a, a, lda, ic, mc, pc, kc, ap);
@@ -261,17 +272,36 @@ static void eegnn__sgemm_blocked(int trans_a, int trans_b, int m, int n, int k, 
                     const float *bs = bpk + (size_t)jr * kc;
                     for (ir = 0; ir < mc; ir += EEGNN__MR) {
                         int mr = EEGNN__MIN(EEGNN__MR, mc - ir);
-                        const float *as = ap + (size_t)ir * kc;
-                        float *ct = c + (size_t)(ic + ir) * ldc + jc + jr;
-                        if (mr == EEGNN__MR && nr == EEGNN__NR)
-                            eegnn__gemm_kernel_full(kc, as, bs, alpha, beta_k, ct, ldc);
-                        else
-                            eegnn__gemm_kernel_edge(kc, as, bs, alpha, beta_k, ct, ldc, mr, nr);
+                        eegnn__gemm_tile(kc, ap + (size_t)ir * kc, bs, alpha, beta_k,
+                                         c + (size_t)(ic + ir) * ldc + jc + jr, ldc, mr, nr);
                     }
                 }
             }
         }
     }
+}
+
+typedef struct eegnn__gemm_b_matrix {
+    int trans_b, ldb;
+    const float *b;
+} eegnn__gemm_b_matrix;
+
+static void eegnn__gemm_pack_b_matrix(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
+    const eegnn__gemm_b_matrix *bm = (const eegnn__gemm_b_matrix *)ctx;
+    eegnn__gemm_pack_b(bm->trans_b, bm->b, bm->ldb, p0, kc, j0, nc, bp);
+}
+
+/* Serial product whose B operand (k, n) is produced by a packing callback
+ * (e.g. convolution unfolding the input directly into packed panels). */
+EEGNN__PRIVATE void eegnn__sgemm_serial_packed_b(int trans_a, int m, int n, int k, float alpha, const float *a,
+                                                 int lda, eegnn__pack_b_fn pack_b, const void *b_ctx, float beta,
+                                                 float *c, int ldc, float *work) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) {
+        eegnn__gemm_scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    eegnn__sgemm_blocked(trans_a, m, n, k, alpha, a, lda, pack_b, b_ctx, beta, c, ldc, work);
 }
 
 #endif /* !EEGNN_USE_OPENBLAS */
@@ -292,7 +322,11 @@ EEGNN__PRIVATE void eegnn__sgemm_serial(int trans_a, int trans_b, int m, int n, 
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
                 alpha, a, lda, b, ldb, beta, c, ldc);
 #else
-    eegnn__sgemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, work);
+    eegnn__gemm_b_matrix bm;
+    bm.trans_b = trans_b;
+    bm.ldb = ldb;
+    bm.b = b;
+    eegnn__sgemm_blocked(trans_a, m, n, k, alpha, a, lda, eegnn__gemm_pack_b_matrix, &bm, beta, c, ldc, work);
 #endif
 }
 

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Runs every benchmark: builds eegnn's programs (built-in sgemm, and a second
+# build with OpenBLAS), then runs eegnn and PyTorch alternately at 1 and 2
+# threads and prints the median step time of each and the ratio
+# eegnn / PyTorch. Run from anywhere; uses /usr/bin/python3 for PyTorch.
+#   ROUNDS (default 5): alternating rounds; STEPS (default 10): timed steps
+#   per run (after 3 warm-up steps). Medians are over all ROUNDS * STEPS steps.
+set -eu
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-5}
+STEPS=${STEPS:-10}
+PY=${PYTHON:-/usr/bin/python3}
+OUT=build/bench
+mkdir -p "$OUT"
+rm -f "$OUT"/*.steps
+
+cc -O1 -o "$OUT/amalgamate" tools/amalgamate.c
+"$OUT/amalgamate" >/dev/null
+cc -O3 -march=native -std=c99 bench/bench_cnn.c -o "$OUT/bench_cnn" -lm -lpthread
+HAVE_OPENBLAS=0
+if cc -O3 -march=native -std=c99 -DEEGNN_USE_OPENBLAS bench/bench_cnn.c -o "$OUT/bench_cnn_openblas" \
+    -lopenblas -lm -lpthread 2>"$OUT/openblas_build.log"; then
+    HAVE_OPENBLAS=1
+else
+    echo "OpenBLAS build failed (see $OUT/openblas_build.log); skipping it"
+fi
+
+# run NAME COMMAND...: appends the per-step times of one run to $OUT/NAME.steps
+run() {
+    name=$1
+    shift
+    "$@" | awk '$1 == "step_ms" { print $2 }' >>"$OUT/$name.steps"
+}
+
+round=1
+while [ "$round" -le "$ROUNDS" ]; do
+    for t in 1 2; do
+        run "eegnn_t$t" "$OUT/bench_cnn" "$t" "$STEPS" 3
+        # OpenBLAS threads stay at 1: eegnn's own pool splits the work.
+        [ "$HAVE_OPENBLAS" = 1 ] && run "openblas_t$t" env OPENBLAS_NUM_THREADS=1 "$OUT/bench_cnn_openblas" "$t" "$STEPS" 3
+        run "pytorch_t$t" "$PY" bench/bench_cnn.py "$t" "$STEPS" 3
+    done
+    round=$((round + 1))
+done
+
+median() {
+    sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+echo "CNN training step, batch 64 x 129 x 200 ($ROUNDS rounds x $STEPS steps; median ms)"
+printf "%-8s %12s %12s %12s %14s %16s\n" threads eegnn eegnn+oblas pytorch eegnn/pytorch oblas/pytorch
+for t in 1 2; do
+    e=$(median "$OUT/eegnn_t$t.steps")
+    p=$(median "$OUT/pytorch_t$t.steps")
+    if [ "$HAVE_OPENBLAS" = 1 ]; then o=$(median "$OUT/openblas_t$t.steps"); else o=nan; fi
+    awk -v t="$t" -v e="$e" -v o="$o" -v p="$p" \
+        'BEGIN { printf "%-8s %12.2f %12.2f %12.2f %14.2f %16.2f\n", t, e, o, p, e / p, o / p }'
+done
