@@ -221,7 +221,7 @@ static int cmd_demo(int argc, char **argv) {
     cfg.target = "participants:age";
     cfg.split = "subject";
     cfg.model = "cnn";
-    cfg.epochs = 30;
+    cfg.epochs = 15;
     cfg.lr = 3e-3f;
     cfg.out_dir = out_dir;
     cfg.progress = isatty(1);

@@ -94,12 +94,22 @@ tensors = {}
 for k, v in header.items():
     b, e = v['data_offsets']
     tensors[k] = torch.from_numpy(np.frombuffer(raw[8 + n + b:8 + n + e], dtype='<f4').reshape(v['shape']).copy())
-model = torch.nn.Sequential()
 assert meta['model'] == 'cnn' and meta['n_classes'] == '2', meta
-c = tensors['conv1.weight'].shape[1] if 'conv1.weight' in tensors else None
-params = sum(t.numel() for k, t in tensors.items() if 'running' not in k and 'num_batches' not in k)
-print('tensors', len(tensors), 'parameters', params)
-assert params > 0 and all(torch.isfinite(t).all() for t in tensors.values())
+# the same network in PyTorch: the keys and shapes must load strictly
+class CNN(torch.nn.Module):
+    def __init__(self, n_chans, n_outputs):
+        super().__init__()
+        self.conv1 = torch.nn.Conv1d(n_chans, 64, 7)
+        self.conv2 = torch.nn.Conv1d(64, 64, 7)
+        self.final_layer = torch.nn.Linear(64, n_outputs)
+    def forward(self, x):
+        x = torch.relu(self.conv2(torch.relu(self.conv1(x))))
+        return self.final_layer(x.mean(dim=2))
+model = CNN(64, 2)
+model.load_state_dict(tensors, strict=True)
+x = torch.randn(4, 64, 320)
+assert torch.isfinite(model(x)).all()
+print('loaded', len(tensors), 'tensors,', sum(p.numel() for p in model.parameters()), 'parameters')
 EOF
 
 echo "cli: $passed passed, $failed failed"

@@ -123,25 +123,30 @@ static void eegnn__conv_pack_col(const void *ctx, int p0, int kc, int j0, int nc
     }
 }
 
-/* B = col^T (tout, cpg * K). */
+/* B = col^T (tout, cpg * K): per sliver, each column's source row and valid
+ * range are found once, then rows are written contiguously. */
 static void eegnn__conv_pack_col_t(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
     const eegnn__conv_pack_ctx *pc = (const eegnn__conv_pack_ctx *)ctx;
     const eegnn__conv_geom *q = pc->q;
+    const float *src[EEGNN__NR];
+    int lo[EEGNN__NR], hi[EEGNN__NR];
     int js, p, s;
     for (js = 0; js < nc; js += EEGNN__NR) {
         int nr = EEGNN__MIN(EEGNN__NR, nc - js);
         float *dst = bp + (size_t)js * kc;
         for (s = 0; s < EEGNN__NR; s++) {
-            int colx = j0 + js + s, c = colx / q->k, k = colx % q->k, t0 = 0, t1 = 0;
-            const float *xr = NULL;
+            int colx = j0 + js + s, c = colx / q->k, k = colx % q->k;
+            lo[s] = hi[s] = 0;
+            src[s] = pc->x;
             if (s < nr) {
-                eegnn__conv_valid(q, k, &t0, &t1);
-                xr = pc->x + (size_t)c * q->tin + (k * q->dilation - q->left);
+                eegnn__conv_valid(q, k, &lo[s], &hi[s]);
+                src[s] = pc->x + (size_t)c * q->tin + (k * q->dilation - q->left);
             }
-            for (p = 0; p < kc; p++) {
-                int t = p0 + p;
-                dst[(size_t)p * EEGNN__NR + s] = t >= t0 && t < t1 ? xr[(size_t)t * q->stride] : 0.0f;
-            }
+        }
+        for (p = 0; p < kc; p++) {
+            int t = p0 + p;
+            float *d = dst + (size_t)p * EEGNN__NR;
+            for (s = 0; s < EEGNN__NR; s++) d[s] = t >= lo[s] && t < hi[s] ? src[s][(size_t)t * q->stride] : 0.0f;
         }
     }
 }
