@@ -3015,9 +3015,10 @@ static void eegnn__relu_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
 /* torch: threshold_backward(grad, result, 0): gradient where the output > 0. */
 static void eegnn__relu_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
     float *dx = t->src[0]->grad;
+    const float *y = t->data, *dy = t->grad;
     size_t i;
-    for (i = lo; i < hi; i++)
-        if (t->data[i] > 0.0f) dx[i] += t->grad[i];
+    /* branch-free so the compiler vectorizes it (signs are random in practice) */
+    for (i = lo; i < hi; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
 static void eegnn__elu_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
