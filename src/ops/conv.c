@@ -143,11 +143,20 @@ static void eegnn__conv_pack_col_t(const void *ctx, int p0, int kc, int j0, int 
                 src[s] = pc->x + (size_t)c * q->tin + (k * q->dilation - q->left);
             }
         }
-        for (p = 0; p < kc; p++) {
-            int t = p0 + p;
-            float *d = dst + (size_t)p * EEGNN__NR;
-            for (s = 0; s < EEGNN__NR; s++) d[s] = t >= lo[s] && t < hi[s] ? src[s][(size_t)t * q->stride] : 0.0f;
+        /* column by column: contiguous reads from x, branch-free inner loops */
+        for (s = 0; s < EEGNN__NR; s++) {
+            float *d = dst + s;
+            const float *xs = src[s];
+            int a = EEGNN__MAX(lo[s], p0), b = EEGNN__MIN(hi[s], p0 + kc), t;
+            if (s >= nr || b < a) a = b = p0;
+            for (t = p0; t < a; t++) d[(size_t)(t - p0) * EEGNN__NR] = 0.0f;
+            if (q->stride == 1)
+                for (t = a; t < b; t++) d[(size_t)(t - p0) * EEGNN__NR] = xs[t];
+            else
+                for (t = a; t < b; t++) d[(size_t)(t - p0) * EEGNN__NR] = xs[(size_t)t * q->stride];
+            for (t = b; t < p0 + kc; t++) d[(size_t)(t - p0) * EEGNN__NR] = 0.0f;
         }
+        (void)p;
     }
 }
 #endif
