@@ -204,7 +204,7 @@ static eegnn_status eegnn__bids_sidecars(char *const *levels, int n_levels, cons
                 eegnn__bids_entities m;
                 char *path;
                 eegnn_json *doc;
-                double v;
+                double v = 0.0;
                 if (!eegnn__bids_parse_name(names[i], &m) || m.n != k) continue;
                 if (strcmp(m.suffix, "eeg") != 0 || strcmp(m.extension, ".json") != 0) continue;
                 if (!eegnn__bids_applies(&m, rec)) continue;
@@ -559,7 +559,7 @@ EEGNN_API eegnn_bids_events *eegnn_bids_load_events(const eegnn_bids_recording *
     for (r = 0; r < t->n_rows; r++) {
         eegnn_bids_event *e = &ev->events[r];
         const char *c;
-        double v;
+        double v = 0.0;
         ev->n = r + 1;
         e->duration = NAN;
         e->sample = -1;

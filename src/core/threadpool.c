@@ -1,6 +1,19 @@
-/* Thread pool: workers sleep on a condition variable; each eegnn_parallel_for
- * publishes a job generation, tasks are claimed statically by slot. */
+/* Thread pool: each eegnn_parallel_for publishes a job generation; tasks are
+ * claimed statically by slot. Idle workers and the waiting caller spin
+ * briefly on the generation / pending counters (GCC/Clang atomics) before
+ * sleeping on a condition variable, so back-to-back ops do not pay a
+ * wake-up each time. */
 #include <pthread.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EEGNN__LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define EEGNN__DEC(p) __atomic_sub_fetch((p), 1, __ATOMIC_ACQ_REL)
+#define EEGNN__SPINS 200000
+#else
+#define EEGNN__LOAD(p) (*(p))
+#define EEGNN__DEC(p) (--*(p))
+#define EEGNN__SPINS 0
+#endif
 
 struct eegnn_threadpool {
     int n_threads; /* including the caller */
@@ -32,6 +45,9 @@ static void *eegnn__worker_main(void *arg) {
     unsigned long seen = 0;
     EEGNN_FREE(wa);
     for (;;) {
+        long spin;
+        for (spin = 0; spin < EEGNN__SPINS; spin++)
+            if (EEGNN__LOAD(&pool->generation) != seen || EEGNN__LOAD(&pool->stop)) break;
         pthread_mutex_lock(&pool->mu);
         while (!pool->stop && pool->generation == seen) pthread_cond_wait(&pool->wake, &pool->mu);
         if (pool->stop) {
@@ -41,9 +57,11 @@ static void *eegnn__worker_main(void *arg) {
         seen = pool->generation;
         pthread_mutex_unlock(&pool->mu);
         eegnn__run_slot(pool, slot);
-        pthread_mutex_lock(&pool->mu);
-        if (--pool->pending == 0) pthread_cond_signal(&pool->done);
-        pthread_mutex_unlock(&pool->mu);
+        if (EEGNN__DEC(&pool->pending) == 0) {
+            pthread_mutex_lock(&pool->mu);
+            pthread_cond_signal(&pool->done);
+            pthread_mutex_unlock(&pool->mu);
+        }
     }
 }
 
@@ -116,7 +134,12 @@ EEGNN_API void eegnn_parallel_for(eegnn_threadpool *pool, int n_tasks, eegnn_tas
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mu);
     eegnn__run_slot(pool, 0);
+    {
+        long spin;
+        for (spin = 0; spin < EEGNN__SPINS && EEGNN__LOAD(&pool->pending) > 0; spin++) {
+        }
+    }
     pthread_mutex_lock(&pool->mu);
-    while (pool->pending > 0) pthread_cond_wait(&pool->done, &pool->mu);
+    while (EEGNN__LOAD(&pool->pending) > 0) pthread_cond_wait(&pool->done, &pool->mu);
     pthread_mutex_unlock(&pool->mu);
 }
