@@ -1444,6 +1444,10 @@ EEGNN__PRIVATE void eegnn__sb_printf(eegnn__strbuf *sb, const char *fmt, ...)
 #endif
     ;
 EEGNN__PRIVATE void eegnn__sb_free(eegnn__strbuf *sb);
+/* UTC calendar date and time of t seconds since 1970-01-01 (proleptic
+ * Gregorian; Howard Hinnant's days-to-civil algorithm). */
+EEGNN__PRIVATE void eegnn__utc_from_unix(double t, long long *year, int *month, int *day, int *hour, int *minute,
+                                         int *second);
 /* Appends s as a JSON string literal (quoted, escaped). */
 EEGNN__PRIVATE void eegnn__sb_json_string(eegnn__strbuf *sb, const char *s);
 
@@ -1742,6 +1746,26 @@ static eegnn_status eegnn__mkdirs(const char *path) {
     }
     EEGNN_FREE(p);
     return EEGNN_OK;
+}
+
+static void eegnn__utc_from_unix(double t, long long *year, int *month, int *day, int *hour, int *minute,
+                                 int *second) {
+    long long s = (long long)floor(t);
+    long long days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+    long long sod = s - days * 86400, z = days + 719468, era, doe, yoe, y, doy, mp, m;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    *year = m <= 2 ? y + 1 : y;
+    *month = (int)m;
+    *day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *hour = (int)(sod / 3600);
+    *minute = (int)(sod / 60 % 60);
+    *second = (int)(sod % 60);
 }
 /* ======================== End file src/core/internal.c ======================== */
 
@@ -5067,20 +5091,10 @@ EEGNN_API void eegnn_raw_print_info(const eegnn_raw *raw, FILE *fp) {
     fprintf(fp, "n_times:     %lld (%.3f s)\n", (long long)raw->n_times, eegnn_raw_duration(raw));
     fprintf(fp, "annotations: %d\n", raw->n_annotations);
     if (raw->meas_date == raw->meas_date) {
-        long long t = (long long)floor(raw->meas_date);
-        long long days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-        long long sod = t - days * 86400, z = days + 719468, era, doe, yoe, y, doy, mp, d, m;
-        era = (z >= 0 ? z : z - 146096) / 146097;
-        doe = z - era * 146097;
-        yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        y = yoe + era * 400;
-        doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        mp = (5 * doy + 2) / 153;
-        d = doy - (153 * mp + 2) / 5 + 1;
-        m = mp < 10 ? mp + 3 : mp - 9;
-        if (m <= 2) y++;
-        fprintf(fp, "meas_date:   %04lld-%02lld-%02lld %02lld:%02lld:%02lld UTC\n", y, m, d, sod / 3600,
-                sod / 60 % 60, sod % 60);
+        long long y;
+        int m, d, hh, mm, ss;
+        eegnn__utc_from_unix(raw->meas_date, &y, &m, &d, &hh, &mm, &ss);
+        fprintf(fp, "meas_date:   %04lld-%02d-%02d %02d:%02d:%02d UTC\n", y, m, d, hh, mm, ss);
     } else {
         fprintf(fp, "meas_date:   unknown\n");
     }
@@ -6047,24 +6061,6 @@ static int eegnn__st_saved(const eegnn_tensor *t) {
     return (t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER)) != 0;
 }
 
-static void eegnn__st_json_string(eegnn__strbuf *sb, const char *s) {
-    eegnn__sb_append(sb, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            char e[2];
-            e[0] = '\\';
-            e[1] = (char)c;
-            eegnn__sb_append(sb, e, 2);
-        } else if (c < 0x20) {
-            eegnn__sb_printf(sb, "\\u%04x", c);
-        } else {
-            eegnn__sb_append(sb, (const char *)&c, 1);
-        }
-    }
-    eegnn__sb_append(sb, "\"", 1);
-}
-
 EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, const char *const *metadata_keys,
                                               const char *const *metadata_values, int n_metadata) {
     eegnn__strbuf sb;
@@ -6100,9 +6096,9 @@ EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, 
         eegnn__sb_append(&sb, "\"__metadata__\":{", 16);
         for (i = 0; i < n_metadata; i++) {
             if (i) eegnn__sb_append(&sb, ",", 1);
-            eegnn__st_json_string(&sb, metadata_keys[i]);
+            eegnn__sb_json_string(&sb, metadata_keys[i]);
             eegnn__sb_append(&sb, ":", 1);
-            eegnn__st_json_string(&sb, metadata_values[i]);
+            eegnn__sb_json_string(&sb, metadata_values[i]);
         }
         eegnn__sb_append(&sb, "}", 1);
         first = 0;
@@ -6113,7 +6109,7 @@ EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, 
         if (!eegnn__st_saved(t)) continue;
         if (!first) eegnn__sb_append(&sb, ",", 1);
         first = 0;
-        eegnn__st_json_string(&sb, t->name);
+        eegnn__sb_json_string(&sb, t->name);
         eegnn__sb_printf(&sb, ":{\"dtype\":\"F32\",\"shape\":[");
         for (d = 0; d < t->ndim; d++) eegnn__sb_printf(&sb, d ? ",%d" : "%d", t->shape[d]);
         eegnn__sb_printf(&sb, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
@@ -7392,24 +7388,15 @@ EEGNN_API eegnn_status eegnn_write_bdf(const char *path, const eegnn_raw *raw) {
         if (raw->meas_date == raw->meas_date) {
             static const char *mon[12] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                                           "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
-            long long t = (long long)floor(raw->meas_date);
-            long long days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-            long long sod = t - days * 86400, z = days + 719468, era, doe, yoe, y, doy, mp, d, m;
-            era = (z >= 0 ? z : z - 146096) / 146097;
-            doe = z - era * 146097;
-            yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-            y = yoe + era * 400;
-            doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-            mp = (5 * doy + 2) / 153;
-            d = doy - (153 * mp + 2) / 5 + 1;
-            m = mp < 10 ? mp + 3 : mp - 9;
-            if (m <= 2) y++;
+            long long y;
+            int m, d, hh, mm, ss;
+            eegnn__utc_from_unix(raw->meas_date, &y, &m, &d, &hh, &mm, &ss);
             if (y < 1985 || y > 2084) y = y < 1985 ? 1985 : 2084;
-            snprintf(buf, sizeof buf, "Startdate %02lld-%s-%04lld X X eegnn", d, mon[m - 1], y);
+            snprintf(buf, sizeof buf, "Startdate %02d-%s-%04lld X X eegnn", d, mon[m - 1], y);
             eegnn__edf_put(hdr, 88, 80, buf);
-            snprintf(buf, sizeof buf, "%02lld.%02lld.%02lld", d, m, y % 100);
+            snprintf(buf, sizeof buf, "%02d.%02d.%02lld", d, m, y % 100);
             eegnn__edf_put(hdr, 168, 8, buf);
-            snprintf(buf, sizeof buf, "%02lld.%02lld.%02lld", sod / 3600, sod / 60 % 60, sod % 60);
+            snprintf(buf, sizeof buf, "%02d.%02d.%02d", hh, mm, ss);
             eegnn__edf_put(hdr, 176, 8, buf);
         } else {
             eegnn__edf_put(hdr, 88, 80, "Startdate X X X X");

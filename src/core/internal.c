@@ -276,3 +276,23 @@ static eegnn_status eegnn__mkdirs(const char *path) {
     EEGNN_FREE(p);
     return EEGNN_OK;
 }
+
+static void eegnn__utc_from_unix(double t, long long *year, int *month, int *day, int *hour, int *minute,
+                                 int *second) {
+    long long s = (long long)floor(t);
+    long long days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+    long long sod = s - days * 86400, z = days + 719468, era, doe, yoe, y, doy, mp, m;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    *year = m <= 2 ? y + 1 : y;
+    *month = (int)m;
+    *day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *hour = (int)(sod / 3600);
+    *minute = (int)(sod / 60 % 60);
+    *second = (int)(sod % 60);
+}

@@ -43,6 +43,10 @@ EEGNN__PRIVATE void eegnn__sb_printf(eegnn__strbuf *sb, const char *fmt, ...)
 #endif
     ;
 EEGNN__PRIVATE void eegnn__sb_free(eegnn__strbuf *sb);
+/* UTC calendar date and time of t seconds since 1970-01-01 (proleptic
+ * Gregorian; Howard Hinnant's days-to-civil algorithm). */
+EEGNN__PRIVATE void eegnn__utc_from_unix(double t, long long *year, int *month, int *day, int *hour, int *minute,
+                                         int *second);
 /* Appends s as a JSON string literal (quoted, escaped). */
 EEGNN__PRIVATE void eegnn__sb_json_string(eegnn__strbuf *sb, const char *s);
 

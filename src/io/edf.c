@@ -1170,24 +1170,15 @@ EEGNN_API eegnn_status eegnn_write_bdf(const char *path, const eegnn_raw *raw) {
         if (raw->meas_date == raw->meas_date) {
             static const char *mon[12] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                                           "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
-            long long t = (long long)floor(raw->meas_date);
-            long long days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-            long long sod = t - days * 86400, z = days + 719468, era, doe, yoe, y, doy, mp, d, m;
-            era = (z >= 0 ? z : z - 146096) / 146097;
-            doe = z - era * 146097;
-            yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-            y = yoe + era * 400;
-            doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-            mp = (5 * doy + 2) / 153;
-            d = doy - (153 * mp + 2) / 5 + 1;
-            m = mp < 10 ? mp + 3 : mp - 9;
-            if (m <= 2) y++;
+            long long y;
+            int m, d, hh, mm, ss;
+            eegnn__utc_from_unix(raw->meas_date, &y, &m, &d, &hh, &mm, &ss);
             if (y < 1985 || y > 2084) y = y < 1985 ? 1985 : 2084;
-            snprintf(buf, sizeof buf, "Startdate %02lld-%s-%04lld X X eegnn", d, mon[m - 1], y);
+            snprintf(buf, sizeof buf, "Startdate %02d-%s-%04lld X X eegnn", d, mon[m - 1], y);
             eegnn__edf_put(hdr, 88, 80, buf);
-            snprintf(buf, sizeof buf, "%02lld.%02lld.%02lld", d, m, y % 100);
+            snprintf(buf, sizeof buf, "%02d.%02d.%02lld", d, m, y % 100);
             eegnn__edf_put(hdr, 168, 8, buf);
-            snprintf(buf, sizeof buf, "%02lld.%02lld.%02lld", sod / 3600, sod / 60 % 60, sod % 60);
+            snprintf(buf, sizeof buf, "%02d.%02d.%02d", hh, mm, ss);
             eegnn__edf_put(hdr, 176, 8, buf);
         } else {
             eegnn__edf_put(hdr, 88, 80, "Startdate X X X X");

@@ -70,20 +70,10 @@ EEGNN_API void eegnn_raw_print_info(const eegnn_raw *raw, FILE *fp) {
     fprintf(fp, "n_times:     %lld (%.3f s)\n", (long long)raw->n_times, eegnn_raw_duration(raw));
     fprintf(fp, "annotations: %d\n", raw->n_annotations);
     if (raw->meas_date == raw->meas_date) {
-        long long t = (long long)floor(raw->meas_date);
-        long long days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-        long long sod = t - days * 86400, z = days + 719468, era, doe, yoe, y, doy, mp, d, m;
-        era = (z >= 0 ? z : z - 146096) / 146097;
-        doe = z - era * 146097;
-        yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        y = yoe + era * 400;
-        doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        mp = (5 * doy + 2) / 153;
-        d = doy - (153 * mp + 2) / 5 + 1;
-        m = mp < 10 ? mp + 3 : mp - 9;
-        if (m <= 2) y++;
-        fprintf(fp, "meas_date:   %04lld-%02lld-%02lld %02lld:%02lld:%02lld UTC\n", y, m, d, sod / 3600,
-                sod / 60 % 60, sod % 60);
+        long long y;
+        int m, d, hh, mm, ss;
+        eegnn__utc_from_unix(raw->meas_date, &y, &m, &d, &hh, &mm, &ss);
+        fprintf(fp, "meas_date:   %04lld-%02d-%02d %02d:%02d:%02d UTC\n", y, m, d, hh, mm, ss);
     } else {
         fprintf(fp, "meas_date:   unknown\n");
     }

@@ -774,24 +774,6 @@ static int eegnn__st_saved(const eegnn_tensor *t) {
     return (t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER)) != 0;
 }
 
-static void eegnn__st_json_string(eegnn__strbuf *sb, const char *s) {
-    eegnn__sb_append(sb, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            char e[2];
-            e[0] = '\\';
-            e[1] = (char)c;
-            eegnn__sb_append(sb, e, 2);
-        } else if (c < 0x20) {
-            eegnn__sb_printf(sb, "\\u%04x", c);
-        } else {
-            eegnn__sb_append(sb, (const char *)&c, 1);
-        }
-    }
-    eegnn__sb_append(sb, "\"", 1);
-}
-
 EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, const char *const *metadata_keys,
                                               const char *const *metadata_values, int n_metadata) {
     eegnn__strbuf sb;
@@ -827,9 +809,9 @@ EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, 
         eegnn__sb_append(&sb, "\"__metadata__\":{", 16);
         for (i = 0; i < n_metadata; i++) {
             if (i) eegnn__sb_append(&sb, ",", 1);
-            eegnn__st_json_string(&sb, metadata_keys[i]);
+            eegnn__sb_json_string(&sb, metadata_keys[i]);
             eegnn__sb_append(&sb, ":", 1);
-            eegnn__st_json_string(&sb, metadata_values[i]);
+            eegnn__sb_json_string(&sb, metadata_values[i]);
         }
         eegnn__sb_append(&sb, "}", 1);
         first = 0;
@@ -840,7 +822,7 @@ EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, 
         if (!eegnn__st_saved(t)) continue;
         if (!first) eegnn__sb_append(&sb, ",", 1);
         first = 0;
-        eegnn__st_json_string(&sb, t->name);
+        eegnn__sb_json_string(&sb, t->name);
         eegnn__sb_printf(&sb, ":{\"dtype\":\"F32\",\"shape\":[");
         for (d = 0; d < t->ndim; d++) eegnn__sb_printf(&sb, d ? ",%d" : "%d", t->shape[d]);
         eegnn__sb_printf(&sb, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
