@@ -84,7 +84,7 @@ import json; m = json.load(open('$out/mmi/metrics.json'))
 assert m['split'] == 'run' and m['n_classes'] == 2
 assert 0 <= m['test']['balanced_accuracy'] <= 1 and m['train']['n_windows'] + m['valid']['n_windows'] + m['test']['n_windows'] == 90
 "
-check "checkpoint loads in PyTorch with the same parameter count" /usr/bin/python3 - "$out/mmi/best.safetensors" <<'EOF'
+check "checkpoint loads strictly into the same network in PyTorch" /usr/bin/python3 - "$out/mmi/best.safetensors" <<'EOF'
 import sys, json, struct, numpy as np, torch
 raw = open(sys.argv[1], 'rb').read()
 n = struct.unpack('<Q', raw[:8])[0]
