@@ -467,6 +467,22 @@ EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *l
                                                  eegnn_tensor *class_weight);
 /* ======================== End file src/ops/ops.h ======================== */
 
+/* ======================== Begin file src/ops/conv2d.h ======================== */
+/* src/ops/conv2d.h: not written yet. */
+/* ======================== End file src/ops/conv2d.h ======================== */
+
+/* ======================== Begin file src/ops/math.h ======================== */
+/* src/ops/math.h: not written yet. */
+/* ======================== End file src/ops/math.h ======================== */
+
+/* ======================== Begin file src/ops/attention.h ======================== */
+/* src/ops/attention.h: not written yet. */
+/* ======================== End file src/ops/attention.h ======================== */
+
+/* ======================== Begin file src/ops/spectral.h ======================== */
+/* src/ops/spectral.h: not written yet. */
+/* ======================== End file src/ops/spectral.h ======================== */
+
 /* ======================== Begin file src/nn/nn.h ======================== */
 /* ---------------------------------------------------------------------------
  * Layers and models: ops with named, initialised parameters.
@@ -525,7 +541,16 @@ typedef struct eegnn_model_config {
     int hidden;      /* mlp: hidden units, 0 -> 256 */
     int pool_size;   /* shallow: 0 -> 75 (pool_time_length) */
     int pool_stride; /* shallow: 0 -> 15 (pool_time_stride) */
-    float drop_prob; /* mlp, shallow: dropout probability, 0 -> 0.5; negative: no dropout layer */
+    float drop_prob; /* dropout probability, 0 -> the model's default (0.5 for mlp/shallow); negative: none */
+    /* transformers (EEG transformer, EEGConformer); 0 -> the model's default */
+    int d_model;         /* embedding size */
+    int n_heads;         /* attention heads */
+    int n_layers;        /* encoder layers */
+    int dim_feedforward; /* feed-forward width */
+    int norm_first;      /* 1: pre-norm encoder layers (norm_first=True), 0: post-norm */
+    int gelu;            /* 1: GELU in the feed-forward block, 0: ReLU */
+    /* EEGNet: temporal filters, depth multiplier, pointwise filters; 0 -> 8, 2, F1*D */
+    int F1, D, F2;
 } eegnn_model_config;
 
 /* The benchmark CNN: conv1d(n_chans -> 64, k 7) "conv1", ReLU,
@@ -550,11 +575,29 @@ EEGNN_API eegnn_tensor *eegnn_model_mlp(eegnn_graph *g, eegnn_tensor *x, const e
  * kernel_size - 1 + pool_size. */
 EEGNN_API eegnn_tensor *eegnn_model_shallow(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
 
-/* Builds a model by name: "cnn", "mlp" or "shallow" (EEGNN_ERR_NOT_FOUND
- * for another name, listing the known ones). */
+/* Builds a model by name from the zoo (src/nn/zoo.c): braindecode class
+ * names, case-insensitive ("EEGNeX", "ShallowFBCSPNet", ...), or short
+ * aliases ("cnn", "mlp", ...). x: (batch, n_chans, n_times); returns the
+ * output (batch, n_outputs). EEGNN_ERR_NOT_FOUND for an unknown name, with
+ * the known ones listed in the message. */
 EEGNN_API eegnn_tensor *eegnn_model_build(eegnn_graph *g, const char *name, eegnn_tensor *x,
                                           const eegnn_model_config *cfg);
+/* Number of models in the zoo, and the name of model i (NULL out of range). */
+EEGNN_API int eegnn_model_count(void);
+EEGNN_API const char *eegnn_model_name(int i);
 /* ======================== End file src/nn/nn.h ======================== */
+
+/* ======================== Begin file src/nn/transformer.h ======================== */
+/* src/nn/transformer.h: not written yet. */
+/* ======================== End file src/nn/transformer.h ======================== */
+
+/* ======================== Begin file src/nn/braindecode.h ======================== */
+/* src/nn/braindecode.h: not written yet. */
+/* ======================== End file src/nn/braindecode.h ======================== */
+
+/* ======================== Begin file src/nn/bandpower.h ======================== */
+/* src/nn/bandpower.h: not written yet. */
+/* ======================== End file src/nn/bandpower.h ======================== */
 
 /* ======================== Begin file src/optim/optim.h ======================== */
 /* ---------------------------------------------------------------------------
@@ -1391,6 +1434,14 @@ typedef struct eegnn_train_result {
  * arena error, with eegnn_last_error() set. Thread safety: reentrant. */
 EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_result *result);
 /* ======================== End file src/train/train.h ======================== */
+
+/* ======================== Begin file src/train/search.h ======================== */
+/* src/train/search.h: not written yet. */
+/* ======================== End file src/train/search.h ======================== */
+
+/* ======================== Begin file src/train/plot.h ======================== */
+/* src/train/plot.h: not written yet. */
+/* ======================== End file src/train/plot.h ======================== */
 
 #endif /* EEGNN_H */
 
@@ -4537,6 +4588,22 @@ EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *l
 }
 /* ======================== End file src/ops/loss.c ======================== */
 
+/* ======================== Begin file src/ops/conv2d.c ======================== */
+/* src/ops/conv2d.c: not written yet. */
+/* ======================== End file src/ops/conv2d.c ======================== */
+
+/* ======================== Begin file src/ops/math.c ======================== */
+/* src/ops/math.c: not written yet. */
+/* ======================== End file src/ops/math.c ======================== */
+
+/* ======================== Begin file src/ops/attention.c ======================== */
+/* src/ops/attention.c: not written yet. */
+/* ======================== End file src/ops/attention.c ======================== */
+
+/* ======================== Begin file src/ops/spectral.c ======================== */
+/* src/ops/spectral.c: not written yet. */
+/* ======================== End file src/ops/spectral.c ======================== */
+
 /* ======================== Begin file src/nn/nn.c ======================== */
 /* Layers with PyTorch's default initialisation, and the built-in models. */
 
@@ -4731,16 +4798,68 @@ EEGNN_API eegnn_tensor *eegnn_model_shallow(eegnn_graph *g, eegnn_tensor *x, con
     return eegnn_nn_linear(g, h, f * t_pool, c.n_outputs, 1, "final_layer");
 }
 
+/* ======================== End file src/nn/nn.c ======================== */
+
+/* ======================== Begin file src/nn/transformer.c ======================== */
+/* src/nn/transformer.c: not written yet. */
+/* ======================== End file src/nn/transformer.c ======================== */
+
+/* ======================== Begin file src/nn/braindecode.c ======================== */
+/* src/nn/braindecode.c: not written yet. */
+/* ======================== End file src/nn/braindecode.c ======================== */
+
+/* ======================== Begin file src/nn/bandpower.c ======================== */
+/* src/nn/bandpower.c: not written yet. */
+/* ======================== End file src/nn/bandpower.c ======================== */
+
+/* ======================== Begin file src/nn/zoo.c ======================== */
+/* The model zoo: model names (braindecode's class names, case-insensitive,
+ * plus short aliases) mapped to their constructors. */
+
+typedef eegnn_tensor *(*eegnn__model_fn)(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
+
+typedef struct eegnn__zoo_entry {
+    const char *name;
+    const char *alias;
+    eegnn__model_fn build;
+} eegnn__zoo_entry;
+
+static const eegnn__zoo_entry eegnn__zoo[] = {
+    {"cnn", NULL, eegnn_model_cnn},
+    {"MLP", "mlp", eegnn_model_mlp},
+    {"shallow1d", "shallow", eegnn_model_shallow},
+};
+
+static int eegnn__name_eq(const char *a, const char *b) {
+    for (; *a && *b; a++, b++) {
+        int ca = *a >= 'A' && *a <= 'Z' ? *a + 32 : *a, cb = *b >= 'A' && *b <= 'Z' ? *b + 32 : *b;
+        if (ca != cb) return 0;
+    }
+    return *a == *b;
+}
+
 EEGNN_API eegnn_tensor *eegnn_model_build(eegnn_graph *g, const char *name, eegnn_tensor *x,
                                           const eegnn_model_config *cfg) {
+    size_t i;
+    eegnn__strbuf known = {0, 0, 0, 0};
     if (!g || !x) return NULL;
-    if (name && !strcmp(name, "cnn")) return eegnn_model_cnn(g, x, cfg);
-    if (name && !strcmp(name, "mlp")) return eegnn_model_mlp(g, x, cfg);
-    if (name && !strcmp(name, "shallow")) return eegnn_model_shallow(g, x, cfg);
-    eegnn_set_error(EEGNN_ERR_NOT_FOUND, "unknown model '%s' (known: cnn, mlp, shallow)", name ? name : "(null)");
+    for (i = 0; name && i < sizeof eegnn__zoo / sizeof *eegnn__zoo; i++)
+        if (eegnn__name_eq(name, eegnn__zoo[i].name) || (eegnn__zoo[i].alias && eegnn__name_eq(name, eegnn__zoo[i].alias)))
+            return eegnn__zoo[i].build(g, x, cfg);
+    for (i = 0; i < sizeof eegnn__zoo / sizeof *eegnn__zoo; i++)
+        eegnn__sb_printf(&known, "%s%s", i ? ", " : "", eegnn__zoo[i].name);
+    eegnn_set_error(EEGNN_ERR_NOT_FOUND, "unknown model '%s' (known: %s)", name ? name : "(null)",
+                    known.p ? known.p : "");
+    eegnn__sb_free(&known);
     return NULL;
 }
-/* ======================== End file src/nn/nn.c ======================== */
+
+EEGNN_API int eegnn_model_count(void) { return (int)(sizeof eegnn__zoo / sizeof *eegnn__zoo); }
+
+EEGNN_API const char *eegnn_model_name(int i) {
+    return i >= 0 && i < eegnn_model_count() ? eegnn__zoo[i].name : NULL;
+}
+/* ======================== End file src/nn/zoo.c ======================== */
 
 /* ======================== Begin file src/optim/optim.c ======================== */
 /* Optimizers and learning-rate schedules (torch.optim, PyTorch 1.13). */
@@ -10433,6 +10552,14 @@ done:
     return st;
 }
 /* ======================== End file src/train/train.c ======================== */
+
+/* ======================== Begin file src/train/search.c ======================== */
+/* src/train/search.c: not written yet. */
+/* ======================== End file src/train/search.c ======================== */
+
+/* ======================== Begin file src/train/plot.c ======================== */
+/* src/train/plot.c: not written yet. */
+/* ======================== End file src/train/plot.c ======================== */
 
 #endif /* EEGNN__IMPLEMENTATION_DONE */
 #endif /* EEGNN_IMPLEMENTATION */

@@ -24,7 +24,14 @@ static const char *const decl_files[] = {
     "src/core/threadpool.h",
     "src/graph/graph.h",
     "src/ops/ops.h",
+    "src/ops/conv2d.h",
+    "src/ops/math.h",
+    "src/ops/attention.h",
+    "src/ops/spectral.h",
     "src/nn/nn.h",
+    "src/nn/transformer.h",
+    "src/nn/braindecode.h",
+    "src/nn/bandpower.h",
     "src/optim/optim.h",
     "src/io/raw.h",
     "src/io/npy.h",
@@ -36,6 +43,8 @@ static const char *const decl_files[] = {
     "src/data/synthetic.h",
     "src/metrics/metrics.h",
     "src/train/train.h",
+    "src/train/search.h",
+    "src/train/plot.h",
 };
 
 /* Implementation, in dependency order. */
@@ -52,7 +61,15 @@ static const char *const impl_files[] = {
     "src/ops/pool.c",
     "src/ops/norm.c",
     "src/ops/loss.c",
+    "src/ops/conv2d.c",
+    "src/ops/math.c",
+    "src/ops/attention.c",
+    "src/ops/spectral.c",
     "src/nn/nn.c",
+    "src/nn/transformer.c",
+    "src/nn/braindecode.c",
+    "src/nn/bandpower.c",
+    "src/nn/zoo.c",
     "src/optim/optim.c",
     "src/io/raw.c",
     "src/io/npy.c",
@@ -64,6 +81,8 @@ static const char *const impl_files[] = {
     "src/data/synthetic.c",
     "src/metrics/metrics.c",
     "src/train/train.c",
+    "src/train/search.c",
+    "src/train/plot.c",
 };
 
 typedef struct {

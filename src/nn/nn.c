@@ -191,12 +191,3 @@ EEGNN_API eegnn_tensor *eegnn_model_shallow(eegnn_graph *g, eegnn_tensor *x, con
     return eegnn_nn_linear(g, h, f * t_pool, c.n_outputs, 1, "final_layer");
 }
 
-EEGNN_API eegnn_tensor *eegnn_model_build(eegnn_graph *g, const char *name, eegnn_tensor *x,
-                                          const eegnn_model_config *cfg) {
-    if (!g || !x) return NULL;
-    if (name && !strcmp(name, "cnn")) return eegnn_model_cnn(g, x, cfg);
-    if (name && !strcmp(name, "mlp")) return eegnn_model_mlp(g, x, cfg);
-    if (name && !strcmp(name, "shallow")) return eegnn_model_shallow(g, x, cfg);
-    eegnn_set_error(EEGNN_ERR_NOT_FOUND, "unknown model '%s' (known: cnn, mlp, shallow)", name ? name : "(null)");
-    return NULL;
-}

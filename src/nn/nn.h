@@ -55,7 +55,16 @@ typedef struct eegnn_model_config {
     int hidden;      /* mlp: hidden units, 0 -> 256 */
     int pool_size;   /* shallow: 0 -> 75 (pool_time_length) */
     int pool_stride; /* shallow: 0 -> 15 (pool_time_stride) */
-    float drop_prob; /* mlp, shallow: dropout probability, 0 -> 0.5; negative: no dropout layer */
+    float drop_prob; /* dropout probability, 0 -> the model's default (0.5 for mlp/shallow); negative: none */
+    /* transformers (EEG transformer, EEGConformer); 0 -> the model's default */
+    int d_model;         /* embedding size */
+    int n_heads;         /* attention heads */
+    int n_layers;        /* encoder layers */
+    int dim_feedforward; /* feed-forward width */
+    int norm_first;      /* 1: pre-norm encoder layers (norm_first=True), 0: post-norm */
+    int gelu;            /* 1: GELU in the feed-forward block, 0: ReLU */
+    /* EEGNet: temporal filters, depth multiplier, pointwise filters; 0 -> 8, 2, F1*D */
+    int F1, D, F2;
 } eegnn_model_config;
 
 /* The benchmark CNN: conv1d(n_chans -> 64, k 7) "conv1", ReLU,
@@ -80,7 +89,13 @@ EEGNN_API eegnn_tensor *eegnn_model_mlp(eegnn_graph *g, eegnn_tensor *x, const e
  * kernel_size - 1 + pool_size. */
 EEGNN_API eegnn_tensor *eegnn_model_shallow(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
 
-/* Builds a model by name: "cnn", "mlp" or "shallow" (EEGNN_ERR_NOT_FOUND
- * for another name, listing the known ones). */
+/* Builds a model by name from the zoo (src/nn/zoo.c): braindecode class
+ * names, case-insensitive ("EEGNeX", "ShallowFBCSPNet", ...), or short
+ * aliases ("cnn", "mlp", ...). x: (batch, n_chans, n_times); returns the
+ * output (batch, n_outputs). EEGNN_ERR_NOT_FOUND for an unknown name, with
+ * the known ones listed in the message. */
 EEGNN_API eegnn_tensor *eegnn_model_build(eegnn_graph *g, const char *name, eegnn_tensor *x,
                                           const eegnn_model_config *cfg);
+/* Number of models in the zoo, and the name of model i (NULL out of range). */
+EEGNN_API int eegnn_model_count(void);
+EEGNN_API const char *eegnn_model_name(int i);

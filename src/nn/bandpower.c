@@ -1,0 +1,1 @@
+/* src/nn/bandpower.c: not written yet. */

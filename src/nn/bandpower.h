@@ -1,0 +1,1 @@
+/* src/nn/bandpower.h: not written yet. */

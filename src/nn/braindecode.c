@@ -1,0 +1,1 @@
+/* src/nn/braindecode.c: not written yet. */

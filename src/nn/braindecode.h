@@ -1,0 +1,1 @@
+/* src/nn/braindecode.h: not written yet. */

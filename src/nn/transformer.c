@@ -1,0 +1,1 @@
+/* src/nn/transformer.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/nn/transformer.h: not written yet. */

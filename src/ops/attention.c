@@ -1,0 +1,1 @@
+/* src/ops/attention.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/ops/attention.h: not written yet. */

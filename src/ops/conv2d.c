@@ -1,0 +1,1 @@
+/* src/ops/conv2d.c: not written yet. */

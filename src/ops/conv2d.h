@@ -1,0 +1,1 @@
+/* src/ops/conv2d.h: not written yet. */

@@ -1,0 +1,1 @@
+/* src/ops/math.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/ops/math.h: not written yet. */

@@ -1,0 +1,1 @@
+/* src/ops/spectral.c: not written yet. */

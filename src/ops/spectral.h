@@ -1,0 +1,1 @@
+/* src/ops/spectral.h: not written yet. */

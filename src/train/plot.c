@@ -1,0 +1,1 @@
+/* src/train/plot.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/train/plot.h: not written yet. */

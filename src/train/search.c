@@ -1,0 +1,1 @@
+/* src/train/search.c: not written yet. */

@@ -1,0 +1,1 @@
+/* src/train/search.h: not written yet. */
