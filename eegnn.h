@@ -436,8 +436,8 @@ EEGNN_API eegnn_tensor *eegnn_global_avg_pool(eegnn_graph *g, eegnn_tensor *x);
 
 /* ---- Normalization (src/ops/norm.c) ---- */
 
-/* torch.nn.functional.batch_norm over dimension 1 of x (B, C) or
- * (B, C, T): weight, bias (C) parameters or NULL (affine=False);
+/* torch.nn.functional.batch_norm over dimension 1 of x (B, C), (B, C, T)
+ * or (B, C, H, W) (BatchNorm1d / BatchNorm2d): weight, bias (C) parameters or NULL (affine=False);
  * running_mean, running_var (C) buffers or NULL
  * (track_running_stats=False). Train mode normalizes with the batch's
  * biased variance and updates running stats with the unbiased one:
@@ -468,19 +468,323 @@ EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *l
 /* ======================== End file src/ops/ops.h ======================== */
 
 /* ======================== Begin file src/ops/conv2d.h ======================== */
-/* src/ops/conv2d.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * 2-D convolution and 2-D / adaptive pooling (src/ops/conv2d.c,
+ * src/ops/pool.c), with PyTorch semantics, forward and backward.
+ *
+ * EEG models in braindecode run 2-D convolutions over (batch, filters,
+ * channels, time) or (batch, filters, time, channels) maps: temporal kernels
+ * (1, k), spatial kernels (n_chans, 1), depthwise and separable blocks.
+ * Thread safety: as the graph (one thread at a time per graph).
+ * ------------------------------------------------------------------------- */
+
+/* Parameters of eegnn_conv2d; index 0 is the height (dimension 2 of the
+ * input), index 1 the width (dimension 3). A zero-filled struct means
+ * stride 1, no padding, dilation 1, groups 1. */
+typedef struct eegnn_conv2d_params {
+    int stride[2];   /* 0: 1 */
+    int padding[2];  /* zeros on both sides of that dimension, or EEGNN_PADDING_SAME (per dimension) */
+    int dilation[2]; /* 0: 1 */
+    int groups;      /* 0: 1; in_channels for depthwise */
+} eegnn_conv2d_params;
+
+/* torch.nn.functional.conv2d: x (B, C_in, H, W), w (C_out, C_in/groups, kH, kW),
+ * b (C_out) or NULL -> (B, C_out, H_out, W_out) with, per dimension,
+ *   out = (in + pad_before + pad_after - dilation*(k-1) - 1) / stride + 1.
+ * EEGNN_PADDING_SAME in a dimension pads dilation*(k-1) in total there, the
+ * extra sample of an odd total going after (right/bottom), as PyTorch's
+ * padding='same' (stride must be 1 in that dimension).
+ * p NULL: stride 1, no padding, dilation 1, groups 1.
+ * Computed per group as w_g (C_out/groups, C_in/groups*kH*kW) @ col, where
+ * col is the unfolded input of a block of output rows; temporal (1, k)
+ * kernels therefore run as one 1-D convolution per input row and spatial
+ * (C, 1) kernels as a matrix product. Samples are split over the graph's
+ * threads; weight and bias gradients are summed per task and reduced in
+ * task order (deterministic for a given thread count). Scratch is reserved
+ * when the node is built; forward and backward allocate nothing.
+ * Errors (NULL, EEGNN_ERR_ARG): ranks other than 4, channels not divisible
+ * by groups, weight/bias shapes that do not match, an output size below 1,
+ * 'same' padding with stride > 1. */
+EEGNN_API eegnn_tensor *eegnn_conv2d(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w, eegnn_tensor *b,
+                                     const eegnn_conv2d_params *p);
+
+/* Parameters of the 2-D pools; index 0 is the height, 1 the width.
+ * A zero stride means stride = kernel (PyTorch's stride=None). */
+typedef struct eegnn_pool2d_params {
+    int kernel[2];
+    int stride[2];       /* 0: kernel */
+    int padding[2];      /* implicit padding on both sides, at most kernel / 2 */
+    int ceil_mode;       /* 1: output size rounds up (a window must start inside the input or left pad) */
+    int exclude_padding; /* avg_pool2d only: 1 is count_include_pad=False (default 0: padding counted) */
+} eegnn_pool2d_params;
+
+/* torch.nn.functional.avg_pool2d(kernel, stride, padding, ceil_mode,
+ * count_include_pad = !exclude_padding) on x (B, C, H, W) ->
+ * (B, C, H_out, W_out), out = floor_or_ceil((in + 2*pad - kernel) / stride) + 1
+ * (with ceil_mode the last window is dropped when it would start in the
+ * right padding). As PyTorch, with count_include_pad the divisor counts
+ * padding but not the part of a ceil_mode window past the padded input.
+ * Errors (NULL, EEGNN_ERR_ARG): x not 4-D, kernel/stride < 1, padding
+ * outside [0, kernel/2], kernel larger than the padded input. */
+EEGNN_API eegnn_tensor *eegnn_avg_pool2d(eegnn_graph *g, eegnn_tensor *x, const eegnn_pool2d_params *p);
+/* torch.nn.functional.max_pool2d(kernel, stride, padding, ceil_mode)
+ * (dilation 1) on x (B, C, H, W): same output size rule as avg_pool2d;
+ * padding never wins; gradient goes to the first maximum of each window
+ * (a NaN wins), as PyTorch's CPU kernel. Errors as eegnn_avg_pool2d. */
+EEGNN_API eegnn_tensor *eegnn_max_pool2d(eegnn_graph *g, eegnn_tensor *x, const eegnn_pool2d_params *p);
+
+/* torch.nn.functional.adaptive_avg_pool1d(x, out_size): x (B, C, T) ->
+ * (B, C, out_size); output i averages input [floor(i*T/out), ceil((i+1)*T/out)),
+ * PyTorch's start/end index rule. Errors: x not 3-D, out_size < 1. */
+EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool1d(eegnn_graph *g, eegnn_tensor *x, int out_size);
+/* torch.nn.functional.adaptive_avg_pool2d(x, (out_h, out_w)): x (B, C, H, W)
+ * -> (B, C, out_h, out_w), the same rule per dimension. Errors: x not 4-D,
+ * sizes < 1. */
+EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool2d(eegnn_graph *g, eegnn_tensor *x, int out_h, int out_w);
 /* ======================== End file src/ops/conv2d.h ======================== */
 
 /* ======================== Begin file src/ops/math.h ======================== */
-/* src/ops/math.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Math and shape ops (src/ops/math.c), PyTorch semantics, forward and
+ * backward: activations (tanh, sigmoid, SiLU), exp, square, clamp and
+ * braindecode's safe_log, broadcasting add/mul, permute, concat, slice
+ * (narrow), mean over a dimension, torch.renorm (braindecode's max-norm
+ * constraint) and embedding lookup.
+ *
+ * Each returns the new node, or NULL with eegnn_last_error() set
+ * (EEGNN_ERR_ARG for shapes and arguments, EEGNN_ERR_MEMORY for a full
+ * arena) or when an input is NULL. Dimensions are 0-based; where a `dim`
+ * argument is taken, a negative value counts from the end (-1: last), as
+ * in PyTorch. Backward adds into the gradient of each input that has one.
+ * Thread safety: as the graph (one thread at a time per graph).
+ * ------------------------------------------------------------------------- */
+
+/* ---- Unary elementwise (any shape; output has x's shape) ---- */
+
+/* torch.tanh: y = tanh(x); dy/dx = 1 - y^2. */
+EEGNN_API eegnn_tensor *eegnn_tanh(eegnn_graph *g, eegnn_tensor *x);
+/* torch.sigmoid: y = 1 / (1 + exp(-x)); dy/dx = y (1 - y). */
+EEGNN_API eegnn_tensor *eegnn_sigmoid(eegnn_graph *g, eegnn_tensor *x);
+/* torch.nn.functional.silu (swish): y = x * sigmoid(x);
+ * dy/dx = s (1 + x (1 - s)) with s = sigmoid(x). */
+EEGNN_API eegnn_tensor *eegnn_silu(eegnn_graph *g, eegnn_tensor *x);
+/* torch.exp. */
+EEGNN_API eegnn_tensor *eegnn_exp(eegnn_graph *g, eegnn_tensor *x);
+/* torch.square: y = x * x (braindecode's square nonlinearity). */
+EEGNN_API eegnn_tensor *eegnn_square(eegnn_graph *g, eegnn_tensor *x);
+/* torch.clamp(x, min=lo, max=hi); pass -INFINITY / INFINITY for no bound.
+ * The gradient passes where lo <= x <= hi (both ends included), as
+ * PyTorch's clamp_backward. Errors: lo > hi, a NaN bound. */
+EEGNN_API eegnn_tensor *eegnn_clamp(eegnn_graph *g, eegnn_tensor *x, float lo, float hi);
+/* braindecode.functional.safe_log: torch.log(torch.clamp(x, min=eps));
+ * eps 0 means braindecode's default 1e-6. The gradient is dy / x where
+ * x >= eps and 0 below. Errors: eps < 0. */
+EEGNN_API eegnn_tensor *eegnn_safe_log(eegnn_graph *g, eegnn_tensor *x, float eps);
+
+/* ---- Broadcasting binary ops ---- */
+
+/* a + b and a * b with NumPy/PyTorch broadcasting: shapes are aligned on
+ * their last dimension, and each dimension pair must be equal or contain a
+ * 1 (a missing leading dimension counts as 1). Output: the broadcast shape
+ * (at most 4 dimensions), e.g. (B, T, D) + (T, D) -> (B, T, D) for
+ * positional encodings, (B, C, 1, W) * (B, C, H, 1) -> (B, C, H, W).
+ * Gradients are summed over the broadcast dimensions. Errors: shapes that
+ * do not broadcast. */
+EEGNN_API eegnn_tensor *eegnn_add_broadcast(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b);
+EEGNN_API eegnn_tensor *eegnn_mul_broadcast(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b);
+
+/* ---- Shape ops (copies; the output is contiguous) ---- */
+
+/* torch.permute(x, perm): output dimension i is input dimension perm[i];
+ * perm holds each of 0..ndim-1 once (negative entries count from the end).
+ * Up to 4 dimensions. Errors: perm NULL or not a permutation. */
+EEGNN_API eegnn_tensor *eegnn_permute(eegnn_graph *g, eegnn_tensor *x, const int *perm);
+/* torch.cat(tensors[0..n-1], dim): all of the same rank, equal sizes except
+ * along dim. Any n >= 1 (more than 4 inputs are joined through a chain of
+ * concat nodes). Errors: n < 1, a NULL entry, mismatching shapes. */
+EEGNN_API eegnn_tensor *eegnn_concat(eegnn_graph *g, eegnn_tensor *const *tensors, int n, int dim);
+/* torch.narrow(x, dim, start, length), i.e. x[..., start:start+length, ...]
+ * along dim (braindecode's Chomp1d is slice(x, 2, 0, T - chomp)).
+ * Errors: start < 0, length < 1, start + length past the end. */
+EEGNN_API eegnn_tensor *eegnn_slice(eegnn_graph *g, eegnn_tensor *x, int dim, int start, int length);
+/* torch.mean(x, dim, keepdim): mean over one dimension; keepdim != 0 keeps
+ * it with size 1, otherwise it is removed (a 1-D input gives a 0-D result).
+ * Sums in double. Errors: dim out of range. */
+EEGNN_API eegnn_tensor *eegnn_mean_dim(eegnn_graph *g, eegnn_tensor *x, int dim, int keepdim);
+
+/* ---- Parameter transforms and lookups ---- */
+
+/* torch.renorm(w, p, dim, maxnorm): each sub-tensor w.select(dim, i) whose
+ * p-norm exceeds maxnorm is scaled by maxnorm / (norm + 1e-7); the others
+ * pass unchanged. Backward is PyTorch's renorm_backward (the exact
+ * derivative of that scaling, the norm included; identity for the slices
+ * left unchanged). braindecode's max-norm layers (EEGNet, Deep4Net,
+ * EEGConformer, ...) compute weight = original.renorm(2, 0, max_norm) on
+ * every forward: build eegnn_renorm(g, original, 2, 0, max_norm) once and
+ * pass its output to the layer; the gradient reaches `original`.
+ * Norms are accumulated in double. Errors: p < 1, maxnorm <= 0, dim out of
+ * range. */
+EEGNN_API eegnn_tensor *eegnn_renorm(eegnn_graph *g, eegnn_tensor *w, float p, int dim, float maxnorm);
+/* torch.nn.functional.embedding(indices, weight): indices of any shape up
+ * to 3 dimensions, holding whole numbers in [0, num) as floats, weight
+ * (num, dim) -> indices.shape + (dim). The gradient goes to weight (rows
+ * summed over repeated indices); indices get none. An index that is not a
+ * whole number in [0, num) gives a row of NaN (forward cannot fail; check
+ * the output). Errors: weight not 2-D, indices of 4 dimensions. */
+EEGNN_API eegnn_tensor *eegnn_embedding(eegnn_graph *g, eegnn_tensor *indices, eegnn_tensor *weight);
 /* ======================== End file src/ops/math.h ======================== */
 
 /* ======================== Begin file src/ops/attention.h ======================== */
-/* src/ops/attention.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Layer normalization and scaled dot-product attention (src/ops/attention.c).
+ *
+ * Ops in the sense of ops.h: they create graph nodes, run nothing, return
+ * NULL with eegnn_last_error() set on a shape error, a bad parameter, a full
+ * arena or a NULL input. Thread safety: as the graph.
+ * ------------------------------------------------------------------------- */
+
+/* torch.nn.functional.layer_norm(x, (D,), weight, bias, eps) over the last
+ * dimension: x (..., D) -> (..., D),
+ *   y = (x - mean) / sqrt(var + eps) * weight + bias,
+ * with the biased variance of each row of D values. weight, bias: (D) or
+ * NULL (elementwise_affine=False). eps <= 0: 1e-5 (PyTorch's default).
+ * Saves the mean and 1/std of every row for backward. Rows are split over
+ * the graph's threads; weight/bias gradients are reduced in task order, so
+ * results do not depend on timing. EEGNN_ERR_ARG when weight or bias is not
+ * (D). */
+EEGNN_API eegnn_tensor *eegnn_layer_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *weight, eegnn_tensor *bias,
+                                         float eps);
+
+/* Multi-head scaled dot-product attention with heads packed in the last
+ * dimension, as in torch.nn.MultiheadAttention (batch_first=True) after its
+ * input projection and before its output projection:
+ *   q (B, Tq, H*d), k (B, Tk, H*d), v (B, Tk, H*d) -> (B, Tq, H*d), where
+ *   head h uses columns [h*d, (h+1)*d) of each, and
+ *   out_h = dropout(softmax(q_h k_h^T / sqrt(d) + mask)) v_h.
+ * n_heads: H, dividing the last dimension. key_padding_mask: (B, Tk) input
+ * or NULL; a nonzero entry marks a padded key that no query attends to
+ * (PyTorch's bool key_padding_mask, True = ignore). A query whose keys are
+ * all padded gets NaN, as PyTorch's softmax over -inf does. dropout_p in
+ * [0, 1): dropout on the attention weights in train mode (identity in eval
+ * mode, as torch.nn.functional.dropout); the keep/drop decisions come from a
+ * counter-based hash of a seed drawn from the graph's RNG at each forward,
+ * so backward regenerates them instead of storing them. The same tensor may
+ * be passed as q, k and v (self-attention).
+ * Memory: the (Tq, Tk) weights are never stored whole; forward keeps one
+ * logsumexp per (batch, head, query) and backward recomputes the weights one
+ * block of 64 queries at a time (the FlashAttention scheme, Dao et al. 2022).
+ * Parallel over (batch, head) pairs on the graph's pool. EEGNN_ERR_ARG on
+ * mismatched shapes, n_heads not dividing the width, or dropout_p outside
+ * [0, 1). */
+EEGNN_API eegnn_tensor *eegnn_scaled_dot_product_attention(eegnn_graph *g, eegnn_tensor *q, eegnn_tensor *k,
+                                                           eegnn_tensor *v, int n_heads,
+                                                           eegnn_tensor *key_padding_mask, float dropout_p);
+
+/* Self-attention on a packed projection qkv (B, T, 3*E) -> (B, T, E), where
+ * q, k and v are qkv[..., 0:E], qkv[..., E:2E] and qkv[..., 2E:3E] (the
+ * layout of torch.nn.MultiheadAttention's in_proj output, which it splits
+ * with chunk(3, -1)); otherwise as eegnn_scaled_dot_product_attention. */
+EEGNN_API eegnn_tensor *eegnn_scaled_dot_product_attention_qkv(eegnn_graph *g, eegnn_tensor *qkv, int n_heads,
+                                                               eegnn_tensor *key_padding_mask, float dropout_p);
 /* ======================== End file src/ops/attention.h ======================== */
 
 /* ======================== Begin file src/ops/spectral.h ======================== */
-/* src/ops/spectral.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Spectral ops: real FFT of any length and band-power features.
+ *
+ * The FFT follows numpy.fft.rfft and torch.fft.rfft with norm="backward"
+ * (no scaling on the forward transform):
+ *   X[k] = sum_{t=0}^{n-1} x[t] * exp(-2*pi*i*k*t/n),  k = 0 .. n/2.
+ * The built-in transform is a self-sorting (Stockham) mixed-radix FFT with
+ * radix 4, 2, 3 and 5 butterflies and a direct butterfly for the prime
+ * factors 7 to 13; lengths with a larger prime factor go through
+ * Bluestein's chirp-z algorithm (a convolution computed with a 2/3/5-smooth
+ * FFT of at least 2n-1 points). An even length n uses one complex FFT of
+ * n/2 points. All twiddle factors are computed in double precision when the
+ * plan is made; executing a plan allocates nothing.
+ *
+ * Built with EEGNN_USE_FFTW (and -lfftw3f), plans wrap FFTW's single
+ * precision r2c plans (fftwf_plan_dft_r2c_1d, FFTW_ESTIMATE |
+ * FFTW_UNALIGNED) instead. eegnn_fft_backend() says which one is built in.
+ * ------------------------------------------------------------------------- */
+
+/* A precomputed real-FFT plan for one length n. */
+typedef struct eegnn_rfft_plan eegnn_rfft_plan;
+
+/* Makes a plan for real transforms of n >= 1 points (any n: mixed radix
+ * 2/3/4/5, direct butterflies for 7..13, Bluestein otherwise). Returns
+ * NULL with EEGNN_ERR_ARG for n < 1 or n > 2^28, EEGNN_ERR_MEMORY when
+ * allocation fails, EEGNN_ERR_UNSUPPORTED when FFTW refuses the plan.
+ * Thread safety: reentrant for the built-in FFT; under EEGNN_USE_FFTW
+ * plans are made under a process-wide lock (FFTW's planner is not thread
+ * safe). Free with eegnn_rfft_plan_free. */
+EEGNN_API eegnn_rfft_plan *eegnn_rfft_plan_create(int n);
+/* Frees a plan. NULL is allowed. */
+EEGNN_API void eegnn_rfft_plan_free(eegnn_rfft_plan *plan);
+/* The transform length n of a plan. */
+EEGNN_API int eegnn_rfft_plan_length(const eegnn_rfft_plan *plan);
+/* Floats of scratch one concurrent eegnn_rfft_execute call needs (0 under
+ * EEGNN_USE_FFTW). */
+EEGNN_API size_t eegnn_rfft_work_size(const eegnn_rfft_plan *plan);
+
+/* Real FFT: x (n) real samples -> out (n/2 + 1, 2) complex bins stored as
+ * interleaved (real, imaginary) pairs, as numpy.fft.rfft(x) /
+ * torch.fft.rfft(x, norm="backward"): bin k has frequency k * sfreq / n Hz
+ * and the unit of x. `work` is caller scratch of eegnn_rfft_work_size()
+ * floats; with work NULL the plan's own scratch is used, and then calls on
+ * one plan must not overlap. x and out must not overlap. Allocates
+ * nothing. Thread safety: concurrent calls on one plan are safe when each
+ * has its own work buffer. */
+EEGNN_API void eegnn_rfft_execute(const eegnn_rfft_plan *plan, const float *x, float *out, float *work);
+
+/* One-shot real FFT of n points (makes, runs and frees a plan): x (n) ->
+ * out (n/2 + 1, 2) interleaved complex, as eegnn_rfft_execute. Errors as
+ * eegnn_rfft_plan_create. Thread safety: reentrant. */
+EEGNN_API eegnn_status eegnn_rfft(int n, const float *x, float *out);
+
+/* "builtin" or "fftw3": the FFT this build uses. Thread safe. */
+EEGNN_API const char *eegnn_fft_backend(void);
+
+/* Releases the FFTW plans that graph ops keep in a process-wide cache (one
+ * per transform length) and calls fftwf_cleanup(). Call it only when no
+ * graph that uses a spectral op is alive. Does nothing for the built-in
+ * FFT, whose plans live in each graph's arena. Not thread safe. */
+EEGNN_API void eegnn_fft_cleanup(void);
+
+/* ---- Graph ops (forward and backward) ---- */
+
+/* Periodogram power of each row: x (..., T) -> (..., T/2 + 1) with
+ *   P[k] = |rfft(x)[k]|^2 / T
+ * (torch.fft.rfft(x).abs().pow(2) / T: one-sided, no window, no doubling,
+ * no division by sfreq; unit of x squared). The gradient with respect to x
+ * is exact: dP[k]/dx[t] = (2/T) * Re(X[k] * exp(2*pi*i*k*t/T)), evaluated
+ * with two real FFTs per row. x needs 1 to 4 dimensions; rows run in
+ * parallel on the graph's thread pool. */
+EEGNN_API eegnn_tensor *eegnn_rfft_power(eegnn_graph *g, eegnn_tensor *x);
+
+/* Number of bands in EEGNN_EEG_BANDS. */
+#define EEGNN_N_EEG_BANDS 5
+/* The classical EEG bands as {lo, hi} pairs in Hz, each the half-open
+ * interval [lo, hi): delta 1-4, theta 4-8, alpha 8-13, beta 13-30,
+ * gamma 30-45 (bins above Nyquist do not exist, so at sfreq < 90 Hz gamma
+ * ends at Nyquist, inclusive). Used when eegnn_band_power gets bands NULL. */
+#define EEGNN_EEG_BANDS {1.0f, 4.0f, 4.0f, 8.0f, 8.0f, 13.0f, 13.0f, 30.0f, 30.0f, 45.0f}
+
+/* Log band power: x (B, C, T) (or any (..., T)) sampled at sfreq Hz ->
+ * (B, C, n_bands) with, for band j = [lo_j, hi_j),
+ *   y[j] = log(mean_{k in K_j} P[k] + eps),
+ *   K_j = { k in 0..T/2 : lo_j <= k * sfreq / T < hi_j }  (computed in double),
+ * P[k] = |rfft(x)[k]|^2 / T as in eegnn_rfft_power (natural log; unit of x
+ * squared inside the log). bands: (n_bands, 2) {lo, hi} pairs in Hz, copied;
+ * NULL: EEGNN_EEG_BANDS with n_bands 5 (n_bands must then be 0 or 5).
+ * eps > 0 keeps the log finite; 0 picks 1e-20 (EEG in volts has band powers
+ * of about 1e-14 to 1e-9 V^2; in microvolts use e.g. 1e-6). Bands may
+ * overlap. Backward: exact gradient with respect to x (through the
+ * rfft-power gradient above). Errors (EEGNN_ERR_ARG): sfreq <= 0, eps < 0,
+ * n_bands out of 1..64, lo >= hi, or a band that holds no frequency bin at
+ * this sfreq and T (the message names the band and the bin spacing). */
+EEGNN_API eegnn_tensor *eegnn_band_power(eegnn_graph *g, eegnn_tensor *x, float sfreq, const float *bands,
+                                         int n_bands, float eps);
 /* ======================== End file src/ops/spectral.h ======================== */
 
 /* ======================== Begin file src/nn/nn.h ======================== */
@@ -515,7 +819,7 @@ EEGNN_API eegnn_tensor *eegnn_nn_conv1d(eegnn_graph *g, eegnn_tensor *x, int in_
                                         const char *prefix);
 
 /* torch.nn.BatchNorm1d(num_features, eps, momentum) on x (B, C) or
- * (B, C, T): parameters "<prefix>.weight" = 1 and "<prefix>.bias" = 0 (C),
+ * (B, C, T), and BatchNorm2d on x (B, C, H, W): parameters "<prefix>.weight" = 1 and "<prefix>.bias" = 0 (C),
  * buffers "<prefix>.running_mean" = 0 and "<prefix>.running_var" = 1 (C).
  * momentum 0: 0.1; eps 0: 1e-5 (PyTorch's defaults). num_batches_tracked is
  * not kept (it only matters for momentum=None). */
@@ -547,8 +851,8 @@ typedef struct eegnn_model_config {
     int n_heads;         /* attention heads */
     int n_layers;        /* encoder layers */
     int dim_feedforward; /* feed-forward width */
-    int norm_first;      /* 1: pre-norm encoder layers (norm_first=True), 0: post-norm */
-    int gelu;            /* 1: GELU in the feed-forward block, 0: ReLU */
+    int norm_first;      /* 1: pre-norm encoder layers (norm_first=True), -1: post-norm, 0: model default */
+    int gelu;            /* 1: GELU in the feed-forward block, -1: ReLU, 0: model default */
     /* EEGNet: temporal filters, depth multiplier, pointwise filters; 0 -> 8, 2, F1*D */
     int F1, D, F2;
 } eegnn_model_config;
@@ -588,25 +892,270 @@ EEGNN_API const char *eegnn_model_name(int i);
 /* ======================== End file src/nn/nn.h ======================== */
 
 /* ======================== Begin file src/nn/transformer.h ======================== */
-/* src/nn/transformer.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Transformer layers and models (src/nn/transformer.c).
+ *
+ * Layers with PyTorch's parameter names (state_dict keys under a prefix) and
+ * default initialisation, built on eegnn_layer_norm and
+ * eegnn_scaled_dot_product_attention (attention.h). Like the layers of nn.h
+ * they return NULL (error set) on shape errors, a full arena or a NULL
+ * input. Sequences are batch first: x (B, T, E). Thread safety: as the graph.
+ * ------------------------------------------------------------------------- */
+
+/* torch.nn.LayerNorm(normalized_shape, eps) over the last dimension of
+ * x (..., normalized_shape): parameters "<prefix>.weight" = 1 and
+ * "<prefix>.bias" = 0 (normalized_shape). eps <= 0: 1e-5. */
+EEGNN_API eegnn_tensor *eegnn_nn_layer_norm(eegnn_graph *g, eegnn_tensor *x, int normalized_shape, float eps,
+                                            const char *prefix);
+
+/* torch.nn.MultiheadAttention(embed_dim, num_heads, dropout,
+ * batch_first=True) used as self-attention, attn(x, x, x,
+ * key_padding_mask=key_padding_mask, need_weights=False)[0]:
+ * x (B, T, embed_dim) -> (B, T, embed_dim). Parameters
+ *   "<prefix>.in_proj_weight" (3*embed_dim, embed_dim): xavier_uniform_,
+ *   "<prefix>.in_proj_bias" (3*embed_dim): zeros,
+ *   "<prefix>.out_proj.weight" (embed_dim, embed_dim): U(+-1/sqrt(embed_dim))
+ *   (Linear's default), "<prefix>.out_proj.bias" (embed_dim): zeros,
+ * as MultiheadAttention._reset_parameters. dropout: probability on the
+ * attention weights (train mode only), 0 for none. key_padding_mask: (B, T)
+ * input, nonzero = padded key, or NULL. EEGNN_ERR_ARG when num_heads does
+ * not divide embed_dim or x is not (B, T, embed_dim). */
+EEGNN_API eegnn_tensor *eegnn_nn_multihead_attention(eegnn_graph *g, eegnn_tensor *x, int embed_dim, int num_heads,
+                                                     float dropout, eegnn_tensor *key_padding_mask,
+                                                     const char *prefix);
+
+/* Settings of a transformer encoder layer; a zero-filled struct (with
+ * d_model and nhead set) gives PyTorch's defaults. */
+typedef struct eegnn_encoder_layer_config {
+    int d_model;          /* embedding width E (required) */
+    int nhead;            /* attention heads (required, divides d_model) */
+    int dim_feedforward;  /* 0: 2048 */
+    float dropout;        /* 0: 0.1; negative: no dropout */
+    int gelu;             /* 0: ReLU, nonzero: GELU (exact erf form) */
+    int norm_first;       /* 0: post-norm (PyTorch's default), nonzero: pre-norm */
+    float layer_norm_eps; /* 0: 1e-5 */
+} eegnn_encoder_layer_config;
+
+/* torch.nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout,
+ * activation, layer_norm_eps, batch_first=True, norm_first) as PyTorch 1.13
+ * computes it (its Python path):
+ *   norm_first: x = x + dropout1(sa(norm1(x)));  x = x + dropout2(ff(norm2(x)))
+ *   otherwise:  x = norm1(x + dropout1(sa(x)));  x = norm2(x + dropout2(ff(x)))
+ *   sa(x) = self_attn(x, x, x, key_padding_mask) (attention-weight dropout
+ *   inside), ff(x) = linear2(dropout(activation(linear1(x)))).
+ * x (B, T, d_model) -> (B, T, d_model). Parameters under prefix:
+ * self_attn.{in_proj_weight, in_proj_bias, out_proj.weight, out_proj.bias}
+ * (see eegnn_nn_multihead_attention), linear1.{weight, bias}
+ * (dim_feedforward, d_model), linear2.{weight, bias} (d_model,
+ * dim_feedforward) with Linear's default init, norm1/norm2.{weight, bias}
+ * (d_model). key_padding_mask: (B, T) input (nonzero = padded) or NULL.
+ * EEGNN_ERR_ARG on a NULL config, bad sizes or an x that is not
+ * (B, T, d_model). */
+EEGNN_API eegnn_tensor *eegnn_nn_transformer_encoder_layer(eegnn_graph *g, eegnn_tensor *x,
+                                                           const eegnn_encoder_layer_config *cfg,
+                                                           eegnn_tensor *key_padding_mask, const char *prefix);
+
+/* Adds the sinusoidal positional encoding of Vaswani et al. (2017, sec. 3.5)
+ * to x (B, T, E) (E even): PE(t, 2i) = sin(t / 10000^(2i/E)),
+ * PE(t, 2i+1) = cos(t / 10000^(2i/E)), t = 0..T-1, as PyTorch's
+ * "PositionalEncoding" tutorial module. No parameters; the table is computed
+ * once when the node is built. EEGNN_ERR_ARG for an odd E or x not 3-D. */
+EEGNN_API eegnn_tensor *eegnn_sinusoidal_positional_encoding(eegnn_graph *g, eegnn_tensor *x);
+
+/* Learned positional embedding: x (B, T, E) + weight[0:T], with parameter
+ * "<prefix>.weight" (max_len, E) drawn from N(0, 1), i.e.
+ * x + torch.nn.Embedding(max_len, E)(torch.arange(T)). EEGNN_ERR_ARG when
+ * T > max_len. */
+EEGNN_API eegnn_tensor *eegnn_nn_positional_embedding(eegnn_graph *g, eegnn_tensor *x, int max_len,
+                                                      const char *prefix);
+
+/* EEG transformer ("EEGTransformer"): x (B, n_chans, n_times), transposed to
+ * (B, n_times, n_chans) -> linear "channel_projection" (n_chans -> d_model)
+ * -> + sinusoidal positional encoding -> n_layers encoder layers
+ * "encoder.layers.<i>" (eegnn_nn_transformer_encoder_layer, batch first, no
+ * padding mask) -> mean over time -> layer norm "norm" (d_model) -> linear
+ * "final_layer" (d_model -> n_outputs) -> (B, n_outputs).
+ * The layer names are those of torch.nn.TransformerEncoder, so the reference
+ * module in tests/ref_transformer.py has the same state_dict keys.
+ * Defaults (eegnn_model_config fields left 0): d_model 128, n_heads 8,
+ * n_layers 6, dim_feedforward 256 (2 * d_model), drop_prob 0.1 (negative:
+ * no dropout), GELU and pre-norm; gelu < 0 selects ReLU, norm_first < 0
+ * post-norm. At 129 x 200 with n_outputs 1 it has 811,905 parameters.
+ * EEGNN_ERR_ARG when n_heads does not divide d_model, d_model is odd, or x
+ * does not match n_chans / n_times. */
+EEGNN_API eegnn_tensor *eegnn_model_eeg_transformer(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
+
+/* braindecode's EEGConformer (Song et al. 2022; braindecode/models/
+ * eegconformer.py, the version with _FullyConnected and _FinalLayer, with
+ * final_fc_length="auto" and add_log_softmax=False): x (B, n_chans, n_times)
+ * -> (B, n_outputs).
+ *   patch_embedding.shallownet.0: Conv2d(1, F, (1, K)); .1: Conv2d(F, F,
+ *   (n_chans, 1)); .2: BatchNorm2d(F); ELU; AvgPool2d((1, P), (1, S));
+ *   Dropout(drop_prob); patch_embedding.projection.0: Conv2d(F, F, (1, 1));
+ *   -> (B, n_patches, F), n_patches = (n_times - K + 1 - P) / S + 1;
+ *   transformer.<i> for i < att_depth: x + Dropout(MHA(LayerNorm(x))) with
+ *   keys/queries/values/projection Linear(F, F), softmax(q k^T / sqrt(F))
+ *   per head and dropout on the weights ("transformer.<i>.0.fn.0", ".0.fn.1");
+ *   then x + Dropout(Linear(4F, F)(Dropout(GELU(Linear(F, 4F)(LayerNorm(x))))))
+ *   ("transformer.<i>.1.fn.0", ".1.fn.1.0", ".1.fn.1.3");
+ *   fc.fc.0: Linear(n_patches * F, 256), ELU, Dropout(0.5); fc.fc.3:
+ *   Linear(256, 32), ELU, Dropout(0.3); final_layer.final_layer.0:
+ *   Linear(32, n_outputs).
+ * Defaults (config fields left 0): n_filters (F, n_filters_time) 40,
+ * kernel_size (K, filter_time_length) 25, pool_size (P) 75, pool_stride (S)
+ * 15, n_layers (att_depth) 6, n_heads (att_heads) 10, drop_prob 0.5 (also
+ * att_drop_prob; negative: no dropout). At n_chans 129, n_times 200,
+ * n_outputs 1 it has 407,713 parameters, as braindecode's. The BatchNorm
+ * statistics start at 0 / 1 (braindecode's constructor runs one forward pass
+ * that moves them; load a state_dict to match it). EEGNN_ERR_ARG when
+ * n_times < K - 1 + P or n_heads does not divide F. */
+EEGNN_API eegnn_tensor *eegnn_model_eeg_conformer(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
 /* ======================== End file src/nn/transformer.h ======================== */
 
 /* ======================== Begin file src/nn/braindecode.h ======================== */
-/* src/nn/braindecode.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * braindecode's convolutional EEG models (src/nn/braindecode.c).
+ *
+ * Each constructor builds braindecode's model of the same class name on an
+ * input x (batch, n_chans, n_times) and returns its output
+ * (batch, n_outputs). The parameters and buffers carry braindecode's
+ * state_dict keys and shapes (braindecode commit eb3ddee, the EEG
+ * Foundation Challenge 2025 release line), so weights move both ways through
+ * safetensors.h: max-norm layers store "<layer>.parametrizations.weight.original"
+ * and renormalise it on every forward, with the gradient flowing through the
+ * renormalisation (torch.renorm(p=2, dim=0, maxnorm)); weight-normalised
+ * convolutions store "<layer>.parametrizations.weight.original0" (g) and
+ * "original1" (v) (torch.nn.utils.parametrizations.weight_norm; older
+ * checkpoints call them weight_g and weight_v); BatchNorm running statistics
+ * are buffers ("running_mean", "running_var"; num_batches_tracked is not
+ * kept). Initialisation follows braindecode's (Xavier-uniform weights and
+ * zero biases where braindecode sets them, PyTorch's defaults elsewhere),
+ * drawn from the graph's RNG.
+ *
+ * Configuration (eegnn_model_config): n_chans, n_times (0: from x),
+ * n_outputs (0: 1) and drop_prob (0: the model's braindecode default;
+ * negative: no dropout nodes at all). Every other hyperparameter is
+ * braindecode's default. Dropout is active in train mode only
+ * (eegnn_graph_set_training) and BatchNorm uses batch statistics there,
+ * updating the running statistics, exactly where braindecode does.
+ *
+ * Difference from braindecode kept on purpose: braindecode's EEGNet runs one
+ * forward pass in train mode inside its constructor (to size the
+ * classifier), which moves its BatchNorm running statistics once before any
+ * training; eegnn computes the size instead, so fresh eegnn models keep
+ * running_mean 0 and running_var 1. Loaded weights are unaffected.
+ *
+ * Errors: NULL with eegnn_last_error() set when x is not (batch, n_chans,
+ * n_times), when n_times is too short for the model, or when the arena is
+ * full. Thread safety: as the graph.
+ * ------------------------------------------------------------------------- */
+
+/* EEGNeX (Chen et al. 2024; braindecode.models.EEGNeX), the EEG Foundation
+ * Challenge 2025 baseline: conv2d (1, 64) 'same' 1->8, BatchNorm2d;
+ * conv2d (1, 64) 'same' 8->32, BatchNorm2d; depthwise max-norm (1.0) conv2d
+ * (n_chans, 1) 32->64, BatchNorm2d, ELU, avg_pool2d (1, 4) pad (0, 1),
+ * dropout; conv2d (1, 16) dilation 2 'same' 64->32, BatchNorm2d; conv2d
+ * (1, 16) dilation 4 'same' 32->8, BatchNorm2d, ELU, avg_pool2d (1, 8) pad
+ * (0, 1), dropout, flatten; max-norm (0.25) linear 8 * (n_times / 32) ->
+ * n_outputs "final_layer". BatchNorm momentum 0.1, eps 1e-5; dropout 0.5.
+ * 62,353 parameters at 129 x 200 with one output. Keys: block_1.1.weight,
+ * block_1.2.*, block_2.0.weight, block_2.1.*, block_3.0.parametrizations.
+ * weight.original, block_3.1.*, block_4.0.weight, block_4.1.*,
+ * block_5.0.weight, block_5.1.*, final_layer.parametrizations.weight.original,
+ * final_layer.bias. EEGNN_ERR_ARG when n_times / 32 is 0 or the pools do
+ * not give 8 * (n_times / 32) features. */
+EEGNN_API eegnn_tensor *eegnn_model_eegnex(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
+
+/* EEGNet v4 (Lawhern et al. 2018; braindecode.models.EEGNetv4 / EEGNet with
+ * its convolutional classifier): conv2d (1, 64) pad (0, 32) 1->F1
+ * "conv_temporal", BatchNorm2d "bnorm_temporal"; depthwise max-norm (1.0)
+ * conv2d (n_chans, 1) F1->F1*D "conv_spatial", BatchNorm2d "bnorm_1", ELU,
+ * avg_pool2d (1, 4), dropout; depthwise conv2d (1, 16) pad (0, 8)
+ * "conv_separable_depth", pointwise conv2d F1*D->F2 "conv_separable_point",
+ * BatchNorm2d "bnorm_2", ELU, avg_pool2d (1, 8), dropout; conv2d over the
+ * remaining time "final_layer.conv_classifier" (with bias). BatchNorm
+ * momentum 0.01, eps 1e-3; dropout 0.25; cfg F1, D, F2 (0: 8, 2, F1*D).
+ * 3,265 parameters at 129 x 200 with one output. */
+EEGNN_API eegnn_tensor *eegnn_model_eegnet(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
+
+/* ShallowFBCSPNet (Schirrmeister et al. 2017; braindecode.models.
+ * ShallowFBCSPNet): temporal conv (25 samples, 40 filters, with bias)
+ * "conv_time_spat.conv_time" and spatial conv over all channels (40
+ * filters, no bias) "conv_time_spat.conv_spat", merged into one filter bank
+ * at every forward as braindecode's CombinedConv; BatchNorm2d "bnorm"
+ * (momentum 0.1, eps 1e-5), square, avg_pool (75, stride 15), safe log
+ * (log(max(x, 1e-6))), dropout 0.5, conv over the remaining time
+ * "final_layer.conv_classifier". cfg n_filters (0: 40, time and spatial
+ * filters), kernel_size (0: 25), pool_size (0: 75), pool_stride (0: 15).
+ * 207,801 parameters at 129 x 200 with one output. */
+EEGNN_API eegnn_tensor *eegnn_model_shallow_fbcsp(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
+
+/* Deep4Net (Schirrmeister et al. 2017; braindecode.models.Deep4Net):
+ * CombinedConv (temporal 10 samples, 25 filters; spatial 25 filters)
+ * "conv_time_spat", BatchNorm2d "bnorm", ELU, max pool; then three blocks
+ * of dropout, conv "conv_2".."conv_4" (50, 100, 200 filters, no bias),
+ * BatchNorm2d "bnorm_2".."bnorm_4", ELU, max pool; conv over the remaining
+ * time "final_layer.conv_classifier". BatchNorm momentum 0.1, eps 1e-5;
+ * dropout 0.5; pools of 3 with stride 3. As braindecode, when n_times is
+ * below the minimum the model needs (441 samples) the later kernel lengths
+ * and the pool length and stride are scaled by n_times / 441 (at least 1)
+ * while the first temporal kernel keeps 10 samples: at 200 samples the
+ * kernels are 4 and the pools 1 (identity). 223,051 parameters at 129 x 200
+ * with one output. */
+EEGNN_API eegnn_tensor *eegnn_model_deep4(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
+
+/* BDTCN (Gemein et al. 2020; braindecode.models.BDTCN): a temporal
+ * convolutional network of 3 blocks "base_tcn.temporal_blocks.temporal_block_<i>",
+ * each two weight-normalised causal conv1d (30 filters, kernel 5, dilation
+ * 2^i) with ReLU and channel-wise dropout (Dropout2d on (batch, channels,
+ * time): one draw per channel and sample), plus a residual (a 1x1 conv
+ * "downsample" when the widths differ) and ReLU; then the linear
+ * "base_tcn.final_layer.fc" on the last n_times - 56 time steps (the
+ * receptive field is 57 samples) averaged over time. Dropout 0.5.
+ * 46,141 parameters at 129 x 200 with one output. EEGNN_ERR_ARG when
+ * n_times is below 57. */
+EEGNN_API eegnn_tensor *eegnn_model_bdtcn(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
 /* ======================== End file src/nn/braindecode.h ======================== */
 
 /* ======================== Begin file src/nn/bandpower.h ======================== */
-/* src/nn/bandpower.h: not written yet. */
+/* BandPowerMLP: log band power features of each channel followed by a small
+ * multilayer perceptron (src/nn/bandpower.c). Not a braindecode model; a
+ * spectral baseline in the spirit of classical EEG band-power pipelines
+ * (log power in delta, theta, alpha, beta and gamma per channel, then a
+ * classifier or regressor). Its layer names follow braindecode's habits so
+ * state_dict files read naturally in PyTorch:
+ *
+ *   x (B, n_chans, n_times)
+ *   -> eegnn_band_power(sfreq, EEGNN_EEG_BANDS, eps 0 = 1e-20)  (B, n_chans, 5)
+ *   -> flatten                                                 (B, n_chans * 5)
+ *   -> BatchNorm1d(n_chans * 5) "bnorm" (standardises the log powers, whose
+ *      offset depends on the unit of x)
+ *   -> Linear(n_chans * 5, hidden) "fc1" -> ReLU -> Dropout(drop_prob)
+ *   -> Linear(hidden, n_outputs) "final_layer"                 (B, n_outputs)
+ *
+ * Defaults: hidden 64 (eegnn_model_config.hidden), drop_prob 0.5 (negative:
+ * no dropout). The PyTorch twin is BandPowerMLP in tests/ref_spectral.py:
+ * torch.log(mean over each band's bins of torch.fft.rfft(x).abs()**2 / n_times
+ * + eps), flatten, nn.BatchNorm1d, nn.Linear, ReLU, nn.Dropout, nn.Linear.
+ * Errors (EEGNN_ERR_ARG): cfg->sfreq <= 0, input not (B, n_chans, n_times),
+ * a band without frequency bins at this sfreq and n_times (e.g. n_times too
+ * short to resolve 1-4 Hz). Parameters: n_chans*5*(2 + hidden) + hidden +
+ * hidden*n_outputs + n_outputs (42,699 at 129 channels, hidden 64, 1 output).
+ * Thread safety: as the graph. */
+EEGNN_API eegnn_tensor *eegnn_model_bandpower_mlp(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
 /* ======================== End file src/nn/bandpower.h ======================== */
 
 /* ======================== Begin file src/optim/optim.h ======================== */
 /* ---------------------------------------------------------------------------
  * Optimizers (SGD, Adam, AdamW, Adamax) and learning-rate schedules.
  *
- * An optimizer updates every trainable parameter of a graph (tensors with
- * EEGNN_TENSOR_PARAM, except those also flagged EEGNN_TENSOR_FROZEN) that
- * exists when it is created, using the gradients left by
- * eegnn_graph_backward. Its state (momentum buffers, moment estimates) is
+ * An optimizer holds every parameter of a graph (tensors with
+ * EEGNN_TENSOR_PARAM) that exists when it is created and updates those not
+ * flagged EEGNN_TENSOR_FROZEN at the time of each step, using the gradients
+ * left by eegnn_graph_backward. A frozen parameter is skipped as PyTorch
+ * skips one whose requires_grad is False (grad None): its state and its own
+ * step count stay unchanged, so freezing can change between steps
+ * (progressive unfreezing). Its state (momentum buffers, moment estimates) is
  * allocated once by eegnn_optimizer_create; a step allocates nothing.
  *
  *   eegnn_optimizer_config oc = {0};       // zero-filled: AdamW, PyTorch defaults
@@ -656,12 +1205,12 @@ typedef struct eegnn_optimizer_config {
 
 typedef struct eegnn_optimizer eegnn_optimizer;
 
-/* Creates an optimizer over the graph's current trainable parameters with
- * zeroed state (step count 0). cfg NULL: AdamW with PyTorch's defaults.
- * Errors (NULL returned): EEGNN_ERR_ARG for invalid hyperparameters (as
- * PyTorch's checks: lr, eps, weight_decay, momentum >= 0; betas in [0, 1);
- * nesterov without momentum or with dampening) or a graph without
- * parameters; EEGNN_ERR_MEMORY. */
+/* Creates an optimizer over the graph's current parameters with zeroed
+ * state (step count 0), all in parameter group 0. cfg NULL: AdamW with
+ * PyTorch's defaults. Errors (NULL returned): EEGNN_ERR_ARG for invalid
+ * hyperparameters (as PyTorch's checks: lr, eps, weight_decay, momentum >=
+ * 0; betas in [0, 1); nesterov without momentum or with dampening) or a
+ * graph without parameters; EEGNN_ERR_MEMORY. */
 EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_optimizer_config *cfg);
 
 /* One update of every parameter from its current gradient (torch's
@@ -674,16 +1223,50 @@ EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt);
  * (optimizer.zero_grad(set_to_none=False)). */
 EEGNN_API void eegnn_optimizer_zero_grad(eegnn_optimizer *opt);
 
-/* Sets / returns the learning rate used by the next step (what a PyTorch
- * scheduler writes into param_group["lr"]). */
+/* Sets / returns the learning rate of group 0 used by the next step (what a
+ * PyTorch scheduler writes into param_group["lr"]). Setting it also sets
+ * every other group's lr to its initial lr times lr / (group 0's initial
+ * lr), as PyTorch's multiplicative schedulers (LambdaLR, StepLR, cosine,
+ * warmup) move every group by the same factor. */
 EEGNN_API void eegnn_optimizer_set_lr(eegnn_optimizer *opt, float lr);
 EEGNN_API float eegnn_optimizer_get_lr(const eegnn_optimizer *opt);
 
-/* Number of steps taken so far. */
-EEGNN_API long eegnn_optimizer_step_count(const eegnn_optimizer *opt);
+/* Parameter groups (torch.optim param_groups). Moves every parameter whose
+ * state_dict name starts with `prefix` (e.g. "final_layer" for the head)
+ * into a new group with its own lr and weight decay (negative: inherit
+ * group 0's value; weight decay follows the optimizer type's rule: decoupled
+ * for AdamW, L2 otherwise; EEGNN_TENSOR_NO_DECAY still wins). Call before
+ * the first step. Returns the group index (1, 2, ...; at most 8 groups) or
+ * -1 with the error set (EEGNN_ERR_NOT_FOUND when no name matches,
+ * EEGNN_ERR_ARG). */
+EEGNN_API int eegnn_optimizer_add_group(eegnn_optimizer *opt, const char *prefix, float lr, float weight_decay);
+EEGNN_API int eegnn_optimizer_n_groups(const eegnn_optimizer *opt);
+/* Sets / returns one group's current learning rate (no other group moves). */
+EEGNN_API void eegnn_optimizer_set_group_lr(eegnn_optimizer *opt, int group, float lr);
+EEGNN_API float eegnn_optimizer_get_group_lr(const eegnn_optimizer *opt, int group);
 
-/* Number of parameter tensors the optimizer updates. */
+/* Multiplies every gradient the optimizer holds by factor (gradient
+ * accumulation: 1 / k after k micro-batches). */
+EEGNN_API void eegnn_optimizer_scale_grad(eegnn_optimizer *opt, float factor);
+
+/* Number of steps taken so far (calls of eegnn_optimizer_step that
+ * succeeded), and setting it (restoring a checkpoint). */
+EEGNN_API long eegnn_optimizer_step_count(const eegnn_optimizer *opt);
+EEGNN_API void eegnn_optimizer_set_step_count(eegnn_optimizer *opt, long step);
+
+/* Number of parameter tensors the optimizer holds (frozen ones included). */
 EEGNN_API int eegnn_optimizer_n_params(const eegnn_optimizer *opt);
+/* Parameter i (0 .. n_params-1, graph creation order), or NULL. */
+EEGNN_API eegnn_tensor *eegnn_optimizer_param(const eegnn_optimizer *opt, int i);
+/* State array k of parameter i ((numel) floats, writable, for saving and
+ * restoring), or NULL past the last one; *name gets torch's state key:
+ * Adam/AdamW "exp_avg", "exp_avg_sq", ("max_exp_avg_sq" with amsgrad);
+ * Adamax "exp_avg", "exp_inf"; SGD with momentum "momentum_buffer". */
+EEGNN_API float *eegnn_optimizer_state(const eegnn_optimizer *opt, int i, int k, const char **name);
+/* Steps parameter i has taken (torch's state["step"]); setting it restores
+ * a checkpoint. */
+EEGNN_API long eegnn_optimizer_param_step(const eegnn_optimizer *opt, int i);
+EEGNN_API void eegnn_optimizer_set_param_step(eegnn_optimizer *opt, int i, long step);
 
 /* Clears the state (moments, momentum buffers, step count) as if newly created. */
 EEGNN_API void eegnn_optimizer_reset(eegnn_optimizer *opt);
@@ -691,7 +1274,7 @@ EEGNN_API void eegnn_optimizer_reset(eegnn_optimizer *opt);
 /* Frees the optimizer (not the graph). NULL is allowed. */
 EEGNN_API void eegnn_optimizer_free(eegnn_optimizer *opt);
 
-/* Scales all gradients of the optimizer's parameters so that their joint
+/* Scales all gradients of the optimizer's unfrozen parameters so that their joint
  * L2 norm is at most max_norm (torch.nn.utils.clip_grad_norm_ with
  * norm_type 2: coefficient max_norm / (total_norm + 1e-6), applied only
  * when below 1). Returns the total norm before clipping. */
@@ -719,6 +1302,52 @@ EEGNN_API float eegnn_optimizer_clip_grad_norm(eegnn_optimizer *opt, float max_n
  * warmup_steps <= 0: no warmup; total_steps <= warmup_steps: no cosine
  * part (min_lr after the warmup). Pure function; thread safe. */
 EEGNN_API float eegnn_lr_cosine_warmup(float base_lr, long step, long warmup_steps, long total_steps, float min_lr);
+
+/* torch.optim.lr_scheduler.StepLR in closed form: the learning rate of
+ * 0-based epoch `epoch` is base_lr * gamma^floor(epoch / step_size).
+ * step_size <= 0: base_lr. Pure function; thread safe. */
+EEGNN_API float eegnn_lr_step(float base_lr, long epoch, long step_size, float gamma);
+
+/* torch.optim.lr_scheduler.ReduceLROnPlateau for one learning rate: after
+ * each epoch, eegnn_plateau_step(&p, metric) counts epochs without an
+ * improvement (mode min: metric < best * (1 - threshold), or best -
+ * threshold with threshold_abs; mode max mirrored), and when more than
+ * `patience` epochs in a row did not improve, sets lr = max(lr * factor,
+ * min_lr) (skipped when the change is below eps = 1e-8) and waits
+ * `cooldown` epochs before counting again. PyTorch's defaults: factor 0.1,
+ * patience 10, threshold 1e-4 (relative), cooldown 0, min_lr 0. The state
+ * is plain data (copy it to checkpoint). */
+typedef struct eegnn_plateau {
+    int mode_max;      /* 0: "min" (a loss), 1: "max" (an accuracy) */
+    float factor, threshold, min_lr;
+    int patience, threshold_abs, cooldown;
+    double eps, best, lr;
+    int num_bad_epochs, cooldown_counter, last_epoch;
+} eegnn_plateau;
+
+EEGNN_API void eegnn_plateau_init(eegnn_plateau *p, float lr, int mode_max, float factor, int patience,
+                                  float threshold, int threshold_abs, int cooldown, float min_lr);
+/* Feeds one epoch's metric; returns the learning rate for the next epoch. */
+EEGNN_API float eegnn_plateau_step(eegnn_plateau *p, double metric);
+
+/* Exponential moving average of the weights (timm's ModelEmaV2, as used
+ * with braindecode models): a shadow copy of every parameter and buffer,
+ * updated after each optimizer step as
+ *   shadow = shadow * decay + (1 - decay) * value
+ * and swapped into the graph for evaluation. */
+typedef struct eegnn_ema eegnn_ema;
+
+/* Starts the average at the graph's current values. decay in [0, 1].
+ * NULL with the error set (EEGNN_ERR_ARG, EEGNN_ERR_MEMORY). */
+EEGNN_API eegnn_ema *eegnn_ema_create(eegnn_graph *g, float decay);
+EEGNN_API void eegnn_ema_update(eegnn_ema *e);
+/* Exchanges the graph's values with the averaged ones (call twice to undo). */
+EEGNN_API void eegnn_ema_swap(eegnn_ema *e);
+/* Number of tracked tensors; the shadow values of tensor i (its numel floats,
+ * writable) and, in *of, the graph tensor it averages. */
+EEGNN_API int eegnn_ema_n_tensors(const eegnn_ema *e);
+EEGNN_API float *eegnn_ema_shadow(const eegnn_ema *e, int i, eegnn_tensor **of);
+EEGNN_API void eegnn_ema_free(eegnn_ema *e);
 /* ======================== End file src/optim/optim.h ======================== */
 
 /* ======================== Begin file src/io/raw.h ======================== */
@@ -823,6 +1452,24 @@ EEGNN_API float *eegnn_npy_read(const char *path, int *ndim, int64_t shape[EEGNN
 EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, const char *const *metadata_keys,
                                               const char *const *metadata_values, int n_metadata);
 
+/* One extra tensor for eegnn_save_safetensors_ex: float32 data of the
+ * given shape (ndim 0: a scalar), stored under `name`. */
+typedef struct eegnn_safetensors_entry {
+    const char *name;
+    const float *data;
+    int ndim;
+    int64_t shape[8];
+} eegnn_safetensors_entry;
+
+/* As eegnn_save_safetensors (g may be NULL: extras only), followed by
+ * n_extra more tensors (training state such as "optimizer.<param>.exp_avg").
+ * Every name must be unique across the graph's tensors and the extras
+ * (EEGNN_ERR_ARG). Written atomically. */
+EEGNN_API eegnn_status eegnn_save_safetensors_ex(eegnn_graph *g, const char *path,
+                                                 const char *const *metadata_keys,
+                                                 const char *const *metadata_values, int n_metadata,
+                                                 const eegnn_safetensors_entry *extra, int n_extra);
+
 /* Flag for eegnn_load_safetensors: load the tensors whose names match and
  * ignore the rest (PyTorch's load_state_dict(strict=False)). */
 #define EEGNN_LOAD_NONSTRICT 1
@@ -834,6 +1481,8 @@ EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, 
  * graph lacks; keys ending in ".num_batches_tracked" (batch norm counters
  * that eegnn does not keep) are ignored. A shape mismatch or a non-float
  * dtype for a matching name is an error in both modes (EEGNN_ERR_FORMAT).
+ * Training state that eegnn_train keeps in last.safetensors (keys starting
+ * with "optimizer.", "best." or "ema.") is ignored as well.
  * Each message names the key. The graph is changed only when the whole load
  * succeeds. Thread safety: writes the graph's tensors. */
 EEGNN_API eegnn_status eegnn_load_safetensors(eegnn_graph *g, const char *path, int flags);
@@ -1302,10 +1951,11 @@ EEGNN_API int eegnn_dataset_split_indices(const eegnn_dataset *ds, const int *as
 
 typedef struct eegnn_synthetic_config {
     int n_subjects;     /* 0: 40 */
-    int n_channels;     /* 1..64; 0: 20 (10-20 montage names, then E21, E22, ...) */
+    int n_channels;     /* 1..256; 0: 20 (10-20 montage names, then E21, E22, ...) */
     double sfreq;       /* Hz; 0: 128 */
     double duration;    /* seconds per recording; 0: 60 */
-    double line_freq;   /* power-line frequency, Hz; 0: 50 (must be < sfreq / 2) */
+    double line_freq;   /* power-line noise frequency, Hz (< sfreq / 2); 0: 50 when below
+                           Nyquist, else none; negative: none */
     uint64_t seed;      /* 0 is a valid seed */
 } eegnn_synthetic_config;
 
@@ -1401,10 +2051,41 @@ typedef struct eegnn_train_config {
     double tmin, tmax;       /* event-locked window, seconds from onset; both 0: 0.5 and 2.5 */
     double valid_fraction;   /* share of groups held out for validation; 0: 0.2 */
     double test_fraction;    /* share of groups held out for testing; 0: 0.2; < 0: none */
+    int n_folds;             /* > 1: group k-fold cross-validation (scikit-learn GroupKFold with
+                                shuffled groups): the groups are shuffled with the seed and dealt
+                                round-robin into n_folds folds; fold `fold` is the validation set,
+                                the rest trains, there is no test set. 0: the train/valid/test split */
+    int fold;                /* 0-based validation fold when n_folds > 1 (0 .. n_folds-1) */
     const char *out_dir;     /* where best.safetensors and metrics.json go; NULL: "eegnn-out" */
-    int quiet;               /* 1: no per-epoch lines */
+    int quiet;               /* 1: print nothing (for running several jobs in parallel threads) */
     int progress;            /* 1: draw a progress bar (for terminals) */
     FILE *log;               /* per-epoch lines; NULL: stdout */
+    /* model hyperparameters (nn.h); n_chans, n_times, n_outputs and sfreq are set from the data */
+    eegnn_model_config model_config;
+    /* optimisation */
+    const char *optimizer;   /* "adamw" (default), "adam", "sgd" (momentum 0.9) or "adamax" (torch.optim) */
+    const char *loss;        /* regression: "mse" (default) or "l1"; classification is always cross-entropy */
+    const char *scheduler;   /* "cosine" (default: per-step cosine with linear warmup), "step" (StepLR,
+                                per epoch), "plateau" (ReduceLROnPlateau on the validation loss) or "none" */
+    int step_size;           /* StepLR epochs between decays; 0: max(1, epochs / 3) */
+    float gamma;             /* StepLR factor; 0: 0.1 */
+    float plateau_factor;    /* ReduceLROnPlateau factor; 0: 0.1 */
+    int plateau_patience;    /* ReduceLROnPlateau patience in epochs; 0: 10 (PyTorch's); < 0: 0 */
+    int patience;            /* early stopping: stop after this many epochs without a lower validation
+                                loss (the best weights are restored); 0: never */
+    float clip_grad_norm;    /* > 0: clip the gradients' joint L2 norm to this (clip_grad_norm_) */
+    int accumulate;          /* micro-batches of batch_size per optimizer step; 0: 1 */
+    float ema_decay;         /* > 0: exponential moving average of the weights with this decay,
+                                used for validation, best-epoch selection and the saved weights */
+    const char *class_weights; /* classification: NULL/"none", or "balanced": weighted cross-entropy
+                                  with n_samples / (n_classes * count) from the training windows
+                                  (scikit-learn's compute_class_weight) */
+    const char *head_prefix; /* parameter names of the head; NULL: "final_layer" (braindecode) */
+    float head_lr;           /* learning rate of the head's parameter group; 0: lr */
+    float head_weight_decay; /* weight decay of the head's group; 0: weight_decay; < 0: none */
+    int freeze_backbone_epochs; /* train only the head for this many epochs, then everything */
+    const char *resume;      /* a last.safetensors written by a previous run with the same
+                                settings: continue after its epoch (exactly, for a fixed thread count) */
 } eegnn_train_config;
 
 /* Metrics of one split, computed on window predictions. Regression fills
@@ -1424,23 +2105,222 @@ typedef struct eegnn_train_result {
 } eegnn_train_result;
 
 /* Runs a training job. Writes <out_dir>/best.safetensors (weights of the
- * epoch with the lowest validation loss, with the configuration as
- * metadata) and <out_dir>/metrics.json (per-epoch history and the final
- * train/valid/test metrics). Regression targets are z-scored with the
- * training split's mean and std for the loss and mapped back for metrics;
- * inputs are standardized per channel with training-split statistics.
- * Classification uses cross-entropy with logits, regression MSE; AdamW with
- * a cosine schedule and linear warmup. Errors: any reading, shape or
- * arena error, with eegnn_last_error() set. Thread safety: reentrant. */
+ * epoch with the lowest validation loss, with the configuration,
+ * normalisation statistics and class names as metadata), after every epoch
+ * <out_dir>/last.safetensors (the current weights plus the training state:
+ * "optimizer.<param>.<state>" as torch's optimizer state (exp_avg, ...,
+ * step), "best.<name>" and "ema.<name>" copies, epoch, RNG states and
+ * history as metadata; see `resume`), and <out_dir>/metrics.json
+ * (per-epoch history and the final train/valid/test metrics). Regression
+ * targets are z-scored with the training split's mean and std for the loss
+ * and mapped back for metrics; inputs are standardized per channel with
+ * training-split statistics. The training windows are reshuffled every
+ * epoch; a run is bit-for-bit reproducible for a fixed seed and thread
+ * count. Errors: any reading, shape or arena error, with eegnn_last_error()
+ * set. Thread safety: reentrant (no global state): several runs may go in
+ * parallel threads (use n_threads = 1, quiet = 1 and distinct out_dirs). */
 EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_result *result);
+
+/* Class weights "balanced" (scikit-learn's compute_class_weight):
+ * w[k] = n / (n_classes * count[k]) over labels y (n values in 0..n_classes-1);
+ * a class without samples gets weight 0. EEGNN_ERR_ARG for a label out of
+ * range. Thread safe. */
+EEGNN_API eegnn_status eegnn_class_weights_balanced(const int *y, int n, int n_classes, float *weights);
+
+/* Applies a checkpoint written by eegnn_train (best.safetensors or
+ * last.safetensors) to a BIDS dataset and writes a CSV with one row per
+ * window (or event-locked trial):
+ *   participant,recording,window,start_sample,target,prediction[,prob_<class>...],split
+ * prediction is the class name (classification, with the softmax
+ * probability of each class) or the value in the target's units
+ * (regression); target is the known label or value; split is "train",
+ * "valid" or "test" from the training run's split when bids_root is the
+ * dataset the model was trained on (the same path), empty otherwise. The
+ * windows, input standardisation and model come from the checkpoint's
+ * metadata. batch_size 0: the training batch size. Errors: reading, format
+ * (a checkpoint without eegnn_train's metadata), shape mismatches, with
+ * eegnn_last_error() set; no half-written CSV. Thread safety: reentrant. */
+EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_root, const char *out_csv,
+                                     int n_threads, int *n_windows);
 /* ======================== End file src/train/train.h ======================== */
 
 /* ======================== Begin file src/train/search.h ======================== */
-/* src/train/search.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Hyperparameter search with group-wise k-fold cross-validation: what
+ * `eegnn search` runs. Follows scikit-learn's GridSearchCV /
+ * RandomizedSearchCV with GroupKFold: every configuration is trained once
+ * per fold (eegnn_train with n_folds and fold set, so no group is in both
+ * the training and the validation set of a run), and configurations are
+ * ranked by the mean over folds of a validation metric.
+ *
+ * Many small runs go in parallel: a pool of n_workers threads, each taking
+ * the next (configuration, fold) run and training it with n_threads = 1, so
+ * the results do not depend on the number of workers. Every run uses
+ * base.seed: the folds, the initial weights and the batch order are the same
+ * for all configurations, and a search is deterministic for a seed.
+ *
+ * Files written under base.out_dir (NULL: "eegnn-search"):
+ *   results.csv          one row per configuration x fold: the
+ *                        hyperparameters, status, best epoch, window counts,
+ *                        train loss and every validation metric
+ *   summary.csv          one row per configuration, ranked (best first), as
+ *                        scikit-learn's cv_results_: rank, hyperparameters,
+ *                        mean_valid_<metric>, std_valid_<metric>,
+ *                        split<k>_valid_<metric>
+ *   best_config.json     the best configuration with the training settings
+ *                        it was found with (usable as `eegnn train` flags)
+ *   search_results.svg   the metric per configuration, ranked, mean +- std
+ *                        and single folds (eegnn_plot_search_results)
+ *   learning_curves.svg  train and validation loss and the metric per epoch
+ *                        of the best configuration, mean over folds
+ *   confusion_matrix.svg (classification) or pred_vs_true.svg (regression):
+ *                        the best configuration's out-of-fold validation
+ *                        predictions (each window predicted by the run that
+ *                        did not train on its group; eegnn_predict writes
+ *                        them to the run folders as predictions.csv)
+ *   runs/trial<T>_fold<K>/  each run's best.safetensors and metrics.json
+ * and the ranked table is printed to base.log (NULL: stdout) unless
+ * base.quiet.
+ * ------------------------------------------------------------------------- */
+
+/* Valid when zero-filled apart from base.bids_root and base.target. */
+typedef struct eegnn_search_config {
+    /* Training settings shared by every run (data, target, split unit,
+     * epochs, window lengths, seed, ...). base.model, lr, batch_size and
+     * weight_decay are the values used when the matching list below is
+     * empty; base.model_config.drop_prob likewise. base.n_folds is the number of folds (0: 5; at least 2);
+     * base.n_threads is the thread budget (0: all online CPUs); base.out_dir,
+     * base.quiet and base.log are the search's own; base.fold is ignored. */
+    eegnn_train_config base;
+    const char *const *models;   /* (n_models) model names (eegnn_model_build) */
+    int n_models;
+    const float *lrs;            /* (n_lrs) learning rates */
+    int n_lrs;
+    float lr_min, lr_max;        /* random search: learning rate drawn log-uniformly in [lr_min, lr_max]
+                                    (scipy.stats.loguniform) when both are > 0; replaces lrs */
+    const int *batch_sizes;      /* (n_batch_sizes) */
+    int n_batch_sizes;
+    const float *weight_decays;  /* (n_weight_decays) AdamW weight decays; < 0 means none, as in eegnn_train */
+    int n_weight_decays;
+    const float *drop_probs;     /* (n_drop_probs) dropout probabilities (model_config.drop_prob: 0 is the
+                                    model's default, < 0 none) */
+    int n_drop_probs;
+    int n_trials;                /* 0: full grid (every combination); > 0: random search with n_trials
+                                    configurations, drawn without repetition from the grid as scikit-learn's
+                                    ParameterSampler when every dimension is a list (the full grid when it
+                                    has no more than n_trials points), independently otherwise */
+    int n_workers;               /* runs in parallel; 0: the thread budget; capped by the number of runs */
+    const char *metric;          /* ranking metric, an eegnn_split_metrics field name: "balanced_accuracy",
+                                    "accuracy", "roc_auc", "pearson_r", "r2" (higher is better) or "nrmse",
+                                    "rmse", "mae", "loss" (lower is better). NULL: "balanced_accuracy" for
+                                    classification, "nrmse" (RMSE / std of the true values) for regression */
+} eegnn_search_config;
+
+/* One configuration and its cross-validation outcome. */
+typedef struct eegnn_search_trial {
+    char *model;                 /* model name (a copy) */
+    float lr;
+    int batch_size;
+    float weight_decay;
+    float drop_prob;             /* model_config.drop_prob of the runs */
+    char *label;                 /* e.g. "shallow lr=0.001 batch_size=32": the model and the varied values */
+    double mean, std;            /* metric over the folds that ran (std with ddof = 0, as scikit-learn's
+                                    std_test_score); NaN when a fold failed */
+    double *fold_metric;         /* (n_folds) validation metric per fold; NaN for a failed run */
+    eegnn_train_result *folds;   /* (n_folds) eegnn_train results */
+    eegnn_status *fold_status;   /* (n_folds) EEGNN_OK or the run's error */
+    char **fold_error;           /* (n_folds) the error message of a failed run, else NULL */
+    int rank;                    /* 1 = best; ties keep the trial order; failed configurations last */
+} eegnn_search_trial;
+
+typedef struct eegnn_search_result {
+    int n_trials, n_folds;
+    eegnn_search_trial *trials;  /* (n_trials) in the order they were generated */
+    int *ranking;                /* (n_trials) trial indices, best first */
+    int best;                    /* ranking[0] */
+    char metric[32];             /* the ranking metric's name */
+    int higher_is_better;
+    int n_classes;               /* 0: regression */
+    int n_failed;                /* runs that ended with an error */
+    double seconds;              /* wall time of the search */
+} eegnn_search_result;
+
+/* Runs a search and writes the files listed above. A run that fails (e.g.
+ * diverges) is recorded in results.csv with its error and its configuration
+ * ranks last; the search fails only when every run fails (with the first
+ * run's error). Errors: EEGNN_ERR_ARG for a bad config (no bids_root or
+ * target, fewer than 2 folds, an empty search space value, a learning rate
+ * or batch size <= 0, an unknown metric), EEGNN_ERR_IO when the BIDS root
+ * cannot be opened or an output cannot be written, any eegnn_train error
+ * when every run fails. On success *result holds the outcome: free it with
+ * eegnn_search_result_free (also after a failure; it is then empty).
+ * Thread safety: reentrant; spawns up to n_workers threads. */
+EEGNN_API eegnn_status eegnn_search(const eegnn_search_config *cfg, eegnn_search_result *result);
+
+/* Frees what eegnn_search allocated in *result and zeroes it. NULL is
+ * allowed. */
+EEGNN_API void eegnn_search_result_free(eegnn_search_result *result);
 /* ======================== End file src/train/search.h ======================== */
 
 /* ======================== Begin file src/train/plot.h ======================== */
-/* src/train/plot.h: not written yet. */
+/* ---------------------------------------------------------------------------
+ * Plots as standalone SVG files (SVG 1.1, no scripts, no external fonts or
+ * styles), for looking at a training or a search in a browser: learning
+ * curves, predicted vs true values, a confusion matrix and search results.
+ *
+ * Every writer builds the whole document in memory and writes it atomically
+ * (a temporary file renamed over `path`), so a failed call never leaves a
+ * half-written file. Text is XML-escaped. Non-finite values (NaN, inf) are
+ * left out of the drawing (a line is broken at them). Axis ticks are "nice"
+ * numbers (1, 2 or 5 times a power of ten, Heckbert's Graphics Gems
+ * labelling). All writers: Errors: EEGNN_ERR_ARG for NULL or inconsistent
+ * arguments, EEGNN_ERR_MEMORY, EEGNN_ERR_IO when the file cannot be written.
+ * Thread safety: reentrant.
+ * ------------------------------------------------------------------------- */
+
+/* Learning curves of one run: a loss panel (train_loss and valid_loss per
+ * epoch, either may be NULL) and, when metric is not NULL, a second panel
+ * with the validation metric per epoch named metric_name (e.g.
+ * "balanced_accuracy"). Arrays hold n_epochs values for epochs 1..n_epochs.
+ * best_epoch (1-based; 0: none) is marked with a vertical line. title may
+ * be NULL. */
+EEGNN_API eegnn_status eegnn_plot_learning_curves(const char *path, const char *title, int n_epochs,
+                                                  const double *train_loss, const double *valid_loss,
+                                                  const double *metric, const char *metric_name, int best_epoch);
+
+/* Learning curves read from a metrics.json written by eegnn_train: its
+ * "history" (train_loss, valid.loss and valid.<metric> per epoch) and
+ * "best_epoch". metric NULL: "balanced_accuracy" for a classification run
+ * ("n_classes" > 0), "pearson_r" for a regression. Errors as above, plus
+ * those of eegnn_json_read and EEGNN_ERR_FORMAT for a file without history. */
+EEGNN_API eegnn_status eegnn_plot_metrics_json(const char *metrics_json, const char *path, const char *metric);
+
+/* Predicted vs true values of a regression: a square scatter plot of
+ * (y_true[i], y_pred[i]), i < n, the identity line y = x, and Pearson's r,
+ * the RMSE and n in the legend. label names the quantity with its unit
+ * ("age (years)"); NULL: "value". */
+EEGNN_API eegnn_status eegnn_plot_pred_vs_true(const char *path, const char *title, const double *y_true,
+                                               const double *y_pred, int n, const char *label);
+
+/* Confusion matrix heatmap as scikit-learn's ConfusionMatrixDisplay draws
+ * it: rows are true labels, columns predicted labels; counts is
+ * (n_classes, n_classes) row-major (counts[i * n_classes + j] windows of
+ * class i predicted as j). Each cell shows its count and its share of the
+ * row (the recall on the diagonal); the colour follows the row share, so
+ * rare classes read as clearly as common ones. class_names may be NULL
+ * (0, 1, ...). */
+EEGNN_API eegnn_status eegnn_plot_confusion_matrix(const char *path, const char *title, const int *counts,
+                                                   int n_classes, const char *const *class_names);
+
+/* Search results: one row per configuration in the order given (pass them
+ * ranked, best first), labelled labels[i], with a dot at mean[i], an error
+ * bar of +- std[i] (std may be NULL) and, when fold_values is not NULL, the
+ * n_folds single values fold_values[i * n_folds + k] as small open circles.
+ * metric_name labels the axis; higher_is_better is written next to it. */
+EEGNN_API eegnn_status eegnn_plot_search_results(const char *path, const char *title, int n,
+                                                 const char *const *labels, const double *mean, const double *std,
+                                                 const double *fold_values, int n_folds, const char *metric_name,
+                                                 int higher_is_better);
 /* ======================== End file src/train/plot.h ======================== */
 
 #endif /* EEGNN_H */
@@ -1943,10 +2823,12 @@ EEGNN_API void eegnn_rng_shuffle(eegnn_rng *rng, int *v, int n) {
 
 #if defined(__GNUC__) || defined(__clang__)
 #define EEGNN__LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define EEGNN__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define EEGNN__DEC(p) __atomic_sub_fetch((p), 1, __ATOMIC_ACQ_REL)
 #define EEGNN__SPINS 200000
 #else
 #define EEGNN__LOAD(p) (*(p))
+#define EEGNN__STORE(p, v) (*(p) = (v))
 #define EEGNN__DEC(p) (--*(p))
 #define EEGNN__SPINS 0
 #endif
@@ -2040,7 +2922,7 @@ EEGNN_API void eegnn_threadpool_free(eegnn_threadpool *pool) {
     int i;
     if (!pool) return;
     pthread_mutex_lock(&pool->mu);
-    pool->stop = 1;
+    EEGNN__STORE(&pool->stop, 1);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mu);
     if (pool->threads)
@@ -2065,8 +2947,8 @@ EEGNN_API void eegnn_parallel_for(eegnn_threadpool *pool, int n_tasks, eegnn_tas
     pool->fn = fn;
     pool->ctx = ctx;
     pool->n_tasks = n_tasks;
-    pool->pending = pool->n_threads - 1;
-    pool->generation++;
+    EEGNN__STORE(&pool->pending, pool->n_threads - 1);
+    EEGNN__STORE(&pool->generation, pool->generation + 1);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mu);
     eegnn__run_slot(pool, 0);
@@ -2866,8 +3748,8 @@ EEGNN__PRIVATE void eegnn__sgemm_graph(eegnn_graph *g, int trans_a, int trans_b,
 /* Writes "(d0, d1, ...)" of t into one of a few rotating static buffers, for
  * error messages that name two or three shapes in one call. */
 EEGNN__PRIVATE const char *eegnn__shp(const eegnn_tensor *t) {
-    static char buf[4][64];
-    static int slot;
+    static EEGNN__THREAD_LOCAL char buf[4][64]; /* thread-local: graphs may be built in parallel */
+    static EEGNN__THREAD_LOCAL int slot;
     char *b = buf[slot++ & 3];
     if (!t) return "(null)";
     return eegnn_shape_str(t, b, sizeof buf[0]);
@@ -3994,7 +4876,9 @@ EEGNN_API eegnn_tensor *eegnn_conv1d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
 
 /* ======================== Begin file src/ops/pool.c ======================== */
 /* Pooling: avg_pool1d (count_include_pad=True), max_pool1d, global average
- * pooling over time. Follows torch.nn.functional (ceil_mode=False). */
+ * pooling over time (torch.nn.functional, ceil_mode=False); avg_pool2d and
+ * max_pool2d (padding, ceil_mode, count_include_pad), adaptive_avg_pool1d
+ * and adaptive_avg_pool2d (declared in src/ops/conv2d.h). */
 
 /* ip: [0] kernel, [1] stride, [2] padding. */
 static eegnn_tensor *eegnn__pool1d(eegnn_graph *g, const char *op, eegnn_tensor *x, int kernel, int stride,
@@ -4167,6 +5051,319 @@ EEGNN_API eegnn_tensor *eegnn_global_avg_pool(eegnn_graph *g, eegnn_tensor *x) {
     t->backward = eegnn__global_avg_pool_bwd;
     return t;
 }
+
+/* ---- 2-D pools and adaptive average pools ------------------------------------
+ * Planes (one per sample and channel) are independent; large nodes split
+ * them over the graph's threads (each plane handled by one task, so the
+ * results do not depend on the thread count).
+ * pool2d ip: [0] kH, [1] kW, [2] sH, [3] sW, [4] padH, [5] padW,
+ * [6] exclude_padding. adaptive ip: [0] out_h, [1] out_w (1-D: H = 1). */
+
+typedef void (*eegnn__plane_fn)(eegnn_tensor *t, size_t plane);
+
+typedef struct {
+    eegnn_tensor *t;
+    eegnn__plane_fn fn;
+    size_t n_planes;
+} eegnn__plane_ctx;
+
+static void eegnn__plane_task(void *ctx, int task, int n_tasks) {
+    eegnn__plane_ctx *c = (eegnn__plane_ctx *)ctx;
+    size_t p0 = c->n_planes * (size_t)task / (size_t)n_tasks, p1 = c->n_planes * (size_t)(task + 1) / (size_t)n_tasks;
+    size_t p;
+    for (p = p0; p < p1; p++) c->fn(c->t, p);
+}
+
+static void eegnn__run_planes(eegnn_graph *g, eegnn_tensor *t, eegnn__plane_fn fn) {
+    eegnn__plane_ctx c;
+    int n_tasks = eegnn_graph_n_threads(g);
+    const eegnn_tensor *x = t->src[0];
+    c.t = t;
+    c.fn = fn;
+    c.n_planes = (size_t)x->shape[0] * (size_t)x->shape[1];
+    if (x->numel < 16384 || n_tasks <= 1 || !eegnn_graph_pool(g)) {
+        eegnn__plane_task(&c, 0, 1);
+        return;
+    }
+    if ((size_t)n_tasks > c.n_planes) n_tasks = (int)c.n_planes;
+    eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__plane_task, &c);
+}
+
+/* Height and width of input and output of a 4-D (or 3-D, H = 1) pool node. */
+static void eegnn__plane_dims(const eegnn_tensor *t, int *hin, int *win, int *hout, int *wout) {
+    const eegnn_tensor *x = t->src[0];
+    int four = x->ndim == 4;
+    *hin = four ? x->shape[2] : 1;
+    *win = x->shape[x->ndim - 1];
+    *hout = four ? t->shape[2] : 1;
+    *wout = t->shape[t->ndim - 1];
+}
+
+/* One dimension of a pool window: [*a, *b) inside the input, and the
+ * window size PyTorch's avg_pool2d divides by with count_include_pad
+ * (clipped to the padded input). */
+static void eegnn__pool_window(int o, int k, int s, int pad, int in, int *a, int *b, int *padded) {
+    int start = o * s - pad, end = EEGNN__MIN(start + k, in + pad);
+    *padded = end - start;
+    *a = EEGNN__MAX(start, 0);
+    *b = EEGNN__MIN(end, in);
+}
+
+static void eegnn__avg_pool2d_plane(eegnn_tensor *t, size_t plane) {
+    int hin, win, hout, wout, oh, ow, i, j;
+    const float *x;
+    float *y;
+    eegnn__plane_dims(t, &hin, &win, &hout, &wout);
+    x = t->src[0]->data + plane * (size_t)hin * win;
+    y = t->data + plane * (size_t)hout * wout;
+    for (oh = 0; oh < hout; oh++) {
+        int h0, h1, hp;
+        eegnn__pool_window(oh, t->ip[0], t->ip[2], t->ip[4], hin, &h0, &h1, &hp);
+        for (ow = 0; ow < wout; ow++) {
+            int w0, w1, wp, count;
+            float acc = 0.0f;
+            eegnn__pool_window(ow, t->ip[1], t->ip[3], t->ip[5], win, &w0, &w1, &wp);
+            for (i = h0; i < h1; i++)
+                for (j = w0; j < w1; j++) acc += x[(size_t)i * win + j];
+            count = t->ip[6] ? (h1 - h0) * (w1 - w0) : hp * wp;
+            y[(size_t)oh * wout + ow] = count > 0 ? acc / (float)count : 0.0f;
+        }
+    }
+}
+
+static void eegnn__avg_pool2d_plane_bwd(eegnn_tensor *t, size_t plane) {
+    int hin, win, hout, wout, oh, ow, i, j;
+    float *dx;
+    const float *dy;
+    eegnn__plane_dims(t, &hin, &win, &hout, &wout);
+    dx = t->src[0]->grad + plane * (size_t)hin * win;
+    dy = t->grad + plane * (size_t)hout * wout;
+    for (oh = 0; oh < hout; oh++) {
+        int h0, h1, hp;
+        eegnn__pool_window(oh, t->ip[0], t->ip[2], t->ip[4], hin, &h0, &h1, &hp);
+        for (ow = 0; ow < wout; ow++) {
+            int w0, w1, wp, count;
+            float d;
+            eegnn__pool_window(ow, t->ip[1], t->ip[3], t->ip[5], win, &w0, &w1, &wp);
+            count = t->ip[6] ? (h1 - h0) * (w1 - w0) : hp * wp;
+            if (count <= 0) continue;
+            d = dy[(size_t)oh * wout + ow] / (float)count;
+            for (i = h0; i < h1; i++)
+                for (j = w0; j < w1; j++) dx[(size_t)i * win + j] += d;
+        }
+    }
+}
+
+/* iaux: (B, C, H_out, W_out) flat index into the input plane of each
+ * window's maximum; -1 for a window that holds no input. */
+static void eegnn__max_pool2d_plane(eegnn_tensor *t, size_t plane) {
+    int hin, win, hout, wout, oh, ow, i, j;
+    const float *x;
+    float *y;
+    int32_t *ix;
+    eegnn__plane_dims(t, &hin, &win, &hout, &wout);
+    x = t->src[0]->data + plane * (size_t)hin * win;
+    y = t->data + plane * (size_t)hout * wout;
+    ix = t->iaux + plane * (size_t)hout * wout;
+    for (oh = 0; oh < hout; oh++) {
+        int h0, h1, hp;
+        eegnn__pool_window(oh, t->ip[0], t->ip[2], t->ip[4], hin, &h0, &h1, &hp);
+        for (ow = 0; ow < wout; ow++) {
+            int w0, w1, wp, best = -1;
+            float mx = -INFINITY;
+            eegnn__pool_window(ow, t->ip[1], t->ip[3], t->ip[5], win, &w0, &w1, &wp);
+            for (i = h0; i < h1; i++)
+                for (j = w0; j < w1; j++) {
+                    float v = x[(size_t)i * win + j];
+                    if (best < 0 || v > mx || (v != v && mx == mx)) {
+                        mx = v;
+                        best = i * win + j;
+                    }
+                }
+            y[(size_t)oh * wout + ow] = mx;
+            ix[(size_t)oh * wout + ow] = best;
+        }
+    }
+}
+
+static void eegnn__max_pool2d_plane_bwd(eegnn_tensor *t, size_t plane) {
+    int hin, win, hout, wout;
+    size_t o, n;
+    float *dx;
+    const float *dy;
+    const int32_t *ix;
+    eegnn__plane_dims(t, &hin, &win, &hout, &wout);
+    n = (size_t)hout * wout;
+    dx = t->src[0]->grad + plane * (size_t)hin * win;
+    dy = t->grad + plane * n;
+    ix = t->iaux + plane * n;
+    for (o = 0; o < n; o++)
+        if (ix[o] >= 0) dx[ix[o]] += dy[o];
+}
+
+static void eegnn__avg_pool2d_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_planes(g, t, eegnn__avg_pool2d_plane); }
+static void eegnn__max_pool2d_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_planes(g, t, eegnn__max_pool2d_plane); }
+
+static void eegnn__avg_pool2d_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__run_planes(g, t, eegnn__avg_pool2d_plane_bwd);
+}
+
+static void eegnn__max_pool2d_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__run_planes(g, t, eegnn__max_pool2d_plane_bwd);
+}
+
+/* Output size of one pooled dimension, as PyTorch's pooling_output_shape
+ * (dilation 1); 0 when the kernel does not fit. */
+static int eegnn__pool_out(int in, int k, int s, int pad, int ceil_mode) {
+    int out;
+    if (in + 2 * pad < k) return 0;
+    out = (in + 2 * pad - k + (ceil_mode ? s - 1 : 0)) / s + 1;
+    if (ceil_mode && (out - 1) * s >= in + pad) out--;
+    return out;
+}
+
+static eegnn_tensor *eegnn__pool2d(eegnn_graph *g, const char *op, eegnn_tensor *x, const eegnn_pool2d_params *p) {
+    int shape[4], d, k[2], s[2], pad[2];
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (!p) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: x %s: params are NULL (the kernel size is needed)", op, eegnn__shp(x));
+        return NULL;
+    }
+    if (x->ndim != 4) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: x %s must be (B, C, H, W)", op, eegnn__shp(x));
+        return NULL;
+    }
+    for (d = 0; d < 2; d++) {
+        k[d] = p->kernel[d];
+        s[d] = p->stride[d] ? p->stride[d] : k[d];
+        pad[d] = p->padding[d];
+        if (k[d] < 1 || s[d] < 1 || pad[d] < 0 || pad[d] > k[d] / 2) {
+            eegnn_set_error(EEGNN_ERR_ARG,
+                            "%s: x %s: kernel %d, stride %d, padding %d in dimension %d (need kernel >= 1, "
+                            "stride >= 1, 0 <= padding <= kernel / 2)",
+                            op, eegnn__shp(x), k[d], s[d], pad[d], d + 2);
+            return NULL;
+        }
+        shape[2 + d] = eegnn__pool_out(x->shape[2 + d], k[d], s[d], pad[d], p->ceil_mode);
+        if (shape[2 + d] < 1) {
+            eegnn_set_error(EEGNN_ERR_ARG, "%s: x %s: kernel %d is larger than the padded input (%d) in dimension %d",
+                            op, eegnn__shp(x), k[d], x->shape[2 + d] + 2 * pad[d], d + 2);
+            return NULL;
+        }
+    }
+    shape[0] = x->shape[0];
+    shape[1] = x->shape[1];
+    t = eegnn_graph_new_node(g, op, 4, shape, &x, 1);
+    if (!t) return NULL;
+    for (d = 0; d < 2; d++) {
+        t->ip[d] = k[d];
+        t->ip[2 + d] = s[d];
+        t->ip[4 + d] = pad[d];
+    }
+    t->ip[6] = p->exclude_padding != 0;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_avg_pool2d(eegnn_graph *g, eegnn_tensor *x, const eegnn_pool2d_params *p) {
+    eegnn_tensor *t = eegnn__pool2d(g, "avg_pool2d", x, p);
+    if (!t) return NULL;
+    t->forward = eegnn__avg_pool2d_fwd;
+    t->backward = eegnn__avg_pool2d_bwd;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_max_pool2d(eegnn_graph *g, eegnn_tensor *x, const eegnn_pool2d_params *p) {
+    eegnn_tensor *t = eegnn__pool2d(g, "max_pool2d", x, p);
+    if (!t) return NULL;
+    t->iaux = (int32_t *)eegnn_graph_alloc(g, t->numel * sizeof(int32_t));
+    if (!t->iaux) return NULL;
+    t->iaux_len = t->numel;
+    t->forward = eegnn__max_pool2d_fwd;
+    t->backward = eegnn__max_pool2d_bwd;
+    return t;
+}
+
+/* PyTorch's adaptive pooling window of output o: [floor(o*in/out), ceil((o+1)*in/out)). */
+static void eegnn__adaptive_window(int o, int in, int out, int *a, int *b) {
+    *a = (int)(((long long)o * in) / out);
+    *b = (int)(((long long)(o + 1) * in + out - 1) / out);
+}
+
+static void eegnn__adaptive_plane(eegnn_tensor *t, size_t plane, int backward) {
+    int hin, win, hout, wout, oh, ow, i, j;
+    eegnn__plane_dims(t, &hin, &win, &hout, &wout);
+    for (oh = 0; oh < hout; oh++) {
+        int h0, h1;
+        eegnn__adaptive_window(oh, hin, hout, &h0, &h1);
+        for (ow = 0; ow < wout; ow++) {
+            int w0, w1;
+            float inv;
+            size_t o = plane * (size_t)hout * wout + (size_t)oh * wout + ow;
+            eegnn__adaptive_window(ow, win, wout, &w0, &w1);
+            inv = 1.0f / (float)((h1 - h0) * (w1 - w0));
+            if (backward) {
+                float *dx = t->src[0]->grad + plane * (size_t)hin * win;
+                float d = t->grad[o] * inv;
+                for (i = h0; i < h1; i++)
+                    for (j = w0; j < w1; j++) dx[(size_t)i * win + j] += d;
+            } else {
+                const float *x = t->src[0]->data + plane * (size_t)hin * win;
+                float acc = 0.0f;
+                for (i = h0; i < h1; i++)
+                    for (j = w0; j < w1; j++) acc += x[(size_t)i * win + j];
+                t->data[o] = acc * inv;
+            }
+        }
+    }
+}
+
+static void eegnn__adaptive_plane_fwd(eegnn_tensor *t, size_t plane) { eegnn__adaptive_plane(t, plane, 0); }
+static void eegnn__adaptive_plane_bwd(eegnn_tensor *t, size_t plane) { eegnn__adaptive_plane(t, plane, 1); }
+static void eegnn__adaptive_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_planes(g, t, eegnn__adaptive_plane_fwd); }
+
+static void eegnn__adaptive_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__run_planes(g, t, eegnn__adaptive_plane_bwd);
+}
+
+EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool1d(eegnn_graph *g, eegnn_tensor *x, int out_size) {
+    int shape[3];
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (x->ndim != 3 || out_size < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "adaptive_avg_pool1d: x %s must be (B, C, T) and out_size %d >= 1",
+                        eegnn__shp(x), out_size);
+        return NULL;
+    }
+    shape[0] = x->shape[0];
+    shape[1] = x->shape[1];
+    shape[2] = out_size;
+    t = eegnn_graph_new_node(g, "adaptive_avg_pool1d", 3, shape, &x, 1);
+    if (!t) return NULL;
+    t->forward = eegnn__adaptive_fwd;
+    t->backward = eegnn__adaptive_bwd;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool2d(eegnn_graph *g, eegnn_tensor *x, int out_h, int out_w) {
+    int shape[4];
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (x->ndim != 4 || out_h < 1 || out_w < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "adaptive_avg_pool2d: x %s must be (B, C, H, W) and sizes (%d, %d) >= 1",
+                        eegnn__shp(x), out_h, out_w);
+        return NULL;
+    }
+    shape[0] = x->shape[0];
+    shape[1] = x->shape[1];
+    shape[2] = out_h;
+    shape[3] = out_w;
+    t = eegnn_graph_new_node(g, "adaptive_avg_pool2d", 4, shape, &x, 1);
+    if (!t) return NULL;
+    t->forward = eegnn__adaptive_fwd;
+    t->backward = eegnn__adaptive_bwd;
+    return t;
+}
 /* ======================== End file src/ops/pool.c ======================== */
 
 /* ======================== Begin file src/ops/norm.c ======================== */
@@ -4326,8 +5523,8 @@ EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
     eegnn_tensor *src[4], *stats, *t;
     int shape[2], C, n_src = 0;
     if (!g || !x) return NULL;
-    if (x->ndim != 2 && x->ndim != 3) {
-        eegnn_set_error(EEGNN_ERR_ARG, "batch_norm: x %s must be (B, C) or (B, C, T)", eegnn__shp(x));
+    if (x->ndim < 2) {
+        eegnn_set_error(EEGNN_ERR_ARG, "batch_norm: x %s must be (B, C), (B, C, T) or (B, C, H, W)", eegnn__shp(x));
         return NULL;
     }
     C = x->shape[1];
@@ -4589,19 +5786,2816 @@ EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *l
 /* ======================== End file src/ops/loss.c ======================== */
 
 /* ======================== Begin file src/ops/conv2d.c ======================== */
-/* src/ops/conv2d.c: not written yet. */
+/* 2-D convolution (torch.nn.functional.conv2d), forward and backward.
+ *
+ * Output positions of one (sample, group) are handled in blocks of whole
+ * output rows. For a block of P positions, the unfolded input is
+ * col (cpg*kH*kW, P) with col[(c, i, j), (oh, ow)] =
+ * x[c, oh*sH + i*dH - padT, ow*sW + j*dW - padL] (zero outside), and
+ *   y_g[:, block]  = w_g (opg, ckk) @ col               (forward)
+ *   dw_g          += dy_g[:, block] @ col^T             (weight gradient)
+ *   dcol           = w_g^T @ dy_g[:, block], folded into dx (col2im).
+ * With the built-in sgemm, col is never written: packing callbacks read x
+ * straight into the gemm's packed panels. Groups of one input channel
+ * (depthwise), few outputs per group, stride 1 and rows of 16 or more
+ * outputs along W use direct loops instead. A (1, k) kernel thus is a 1-D
+ * convolution per row, a (C, 1) kernel over C rows a single matrix product.
+ * Threads: forward splits (sample, group, row block) units, backward
+ * (sample, group) units, into one contiguous range per task; weight and
+ * bias gradients are summed per task and reduced in task order.
+ *
+ * ip: [0] stride H, [1] stride W, [2] pad top, [3] pad left, [4] dilation H,
+ * [5] dilation W, [6] groups, [7] output rows per block.
+ * src: x (B, C_in, H, W), w (C_out, C_in/groups, kH, kW), b (C_out) or NULL. */
+
+typedef struct eegnn__c2_geom {
+    int batch, cin, hin, win, cout, kh, kw, hout, wout;
+    int sh, sw, pt, pl, dh, dw, groups, cpg, opg, ckk;
+    int rows;           /* output rows per block */
+    int direct;         /* depthwise-style groups computed by direct loops */
+    int n_blocks;       /* blocks per (sample, group) */
+    size_t work_floats; /* sgemm workspace at the start of each scratch slot */
+    size_t col_floats;  /* ckk * rows * wout */
+} eegnn__c2_geom;
+
+static void eegnn__c2_geom_of(const eegnn_tensor *t, eegnn__c2_geom *q) {
+    const eegnn_tensor *x = t->src[0], *w = t->src[1];
+    q->batch = x->shape[0];
+    q->cin = x->shape[1];
+    q->hin = x->shape[2];
+    q->win = x->shape[3];
+    q->cout = w->shape[0];
+    q->kh = w->shape[2];
+    q->kw = w->shape[3];
+    q->hout = t->shape[2];
+    q->wout = t->shape[3];
+    q->sh = t->ip[0];
+    q->sw = t->ip[1];
+    q->pt = t->ip[2];
+    q->pl = t->ip[3];
+    q->dh = t->ip[4];
+    q->dw = t->ip[5];
+    q->groups = t->ip[6];
+    q->rows = t->ip[7];
+    q->cpg = q->cin / q->groups;
+    q->opg = q->cout / q->groups;
+    q->ckk = q->cpg * q->kh * q->kw;
+    q->n_blocks = (q->hout + q->rows - 1) / q->rows;
+    /* one input channel per group, few outputs per group and long rows:
+     * the matrix product would spend its time packing */
+    q->direct = q->cpg == 1 && q->sw == 1 && q->opg <= 16 && q->wout >= 16;
+    q->work_floats = (eegnn__sgemm_work_floats() + 15u) & ~(size_t)15u;
+    q->col_floats = ((size_t)q->ckk * q->rows * q->wout + 15u) & ~(size_t)15u;
+}
+
+/* Output indices o in [*lo, *hi) (of n_out) whose input index o*stride + off
+ * lies in [0, n_in). */
+static void eegnn__c2_valid(int n_out, int n_in, int stride, int off, int *lo, int *hi) {
+    int a = 0, b;
+    if (off < 0) a = (-off + stride - 1) / stride;
+    b = n_in - 1 - off < 0 ? 0 : (n_in - 1 - off) / stride + 1;
+    if (b > n_out) b = n_out;
+    if (a > b) a = b;
+    *lo = a;
+    *hi = b;
+}
+
+/* dst[i * ds] = col[j, pos0 + i] for i < len, where positions count
+ * (oh, ow) over the whole output plane; x is the group's (cpg, H, W). */
+static void eegnn__c2_gather(const eegnn__c2_geom *q, const float *x, int j, int pos0, int len, float *dst,
+                             int ds) {
+    int kk = q->kh * q->kw, c = j / kk, r = j % kk, ki = r / q->kw, kj = r % q->kw;
+    int hoff = ki * q->dh - q->pt, woff = kj * q->dw - q->pl;
+    int oh = pos0 / q->wout, ow = pos0 % q->wout, i = 0, lo, hi, s;
+    const float *xc = x + (size_t)c * q->hin * q->win;
+    if (q->wout == 1) { /* one position per output row: a strided column of x */
+        int a, b;
+        size_t step = (size_t)q->sh * q->win;
+        const float *xp;
+        eegnn__c2_valid(q->hout, q->hin, q->sh, hoff, &a, &b);
+        a = EEGNN__MIN(EEGNN__MAX(a - pos0, 0), len);
+        b = EEGNN__MAX(EEGNN__MIN(b - pos0, len), a);
+        if (woff < 0 || woff >= q->win) a = b = 0;
+        for (s = 0; s < a; s++) dst[(size_t)s * ds] = 0.0f;
+        if (b > a) {
+            xp = xc + woff + (size_t)((pos0 + a) * q->sh + hoff) * q->win; /* input of position pos0 + a */
+            for (s = a; s < b; s++) dst[(size_t)s * ds] = xp[(size_t)(s - a) * step];
+        }
+        for (s = b; s < len; s++) dst[(size_t)s * ds] = 0.0f;
+        return;
+    }
+    eegnn__c2_valid(q->wout, q->win, q->sw, woff, &lo, &hi);
+    while (i < len) {
+        int n = EEGNN__MIN(len - i, q->wout - ow), ih = oh * q->sh + hoff;
+        float *d = dst + (size_t)i * ds;
+        if (ih < 0 || ih >= q->hin) {
+            for (s = 0; s < n; s++) d[(size_t)s * ds] = 0.0f;
+        } else {
+            const float *xr = xc + (size_t)ih * q->win + woff;
+            int a = EEGNN__MIN(EEGNN__MAX(lo - ow, 0), n), b = EEGNN__MAX(EEGNN__MIN(hi - ow, n), a);
+            for (s = 0; s < a; s++) d[(size_t)s * ds] = 0.0f;
+            if (q->sw == 1) {
+                if (ds == 1)
+                    memcpy(d + a, xr + ow + a, (size_t)(b - a) * sizeof(float));
+                else
+                    for (s = a; s < b; s++) d[(size_t)s * ds] = xr[ow + s];
+            } else {
+                for (s = a; s < b; s++) d[(size_t)s * ds] = xr[(size_t)(ow + s) * q->sw];
+            }
+            for (s = b; s < n; s++) d[(size_t)s * ds] = 0.0f;
+        }
+        i += n;
+        oh++;
+        ow = 0;
+    }
+}
+
+/* dx (cpg, H, W) of one group += fold of dcol (ckk, len) holding positions
+ * [pos0, pos0 + len). */
+static void eegnn__c2_col2im(const eegnn__c2_geom *q, const float *dcol, int pos0, int len, float *dx) {
+    int kk = q->kh * q->kw, j;
+    for (j = 0; j < q->ckk; j++) {
+        int c = j / kk, r = j % kk, ki = r / q->kw, kj = r % q->kw;
+        int hoff = ki * q->dh - q->pt, woff = kj * q->dw - q->pl;
+        int oh = pos0 / q->wout, ow = pos0 % q->wout, i = 0, lo, hi, s;
+        const float *src = dcol + (size_t)j * len;
+        float *xc = dx + (size_t)c * q->hin * q->win;
+        eegnn__c2_valid(q->wout, q->win, q->sw, woff, &lo, &hi);
+        while (i < len) {
+            int n = EEGNN__MIN(len - i, q->wout - ow), ih = oh * q->sh + hoff;
+            if (ih >= 0 && ih < q->hin) {
+                float *xr = xc + (size_t)ih * q->win + woff;
+                const float *sr = src + i - ow;
+                int a = EEGNN__MAX(lo, ow), b = EEGNN__MIN(hi, ow + n);
+                if (q->sw == 1)
+                    for (s = a; s < b; s++) xr[s] += sr[s];
+                else
+                    for (s = a; s < b; s++) xr[(size_t)s * q->sw] += sr[s];
+            }
+            i += n;
+            oh++;
+            ow = 0;
+        }
+    }
+}
+
+#ifndef EEGNN_USE_OPENBLAS
+typedef struct eegnn__c2_pack_ctx {
+    const eegnn__c2_geom *q;
+    const float *x; /* (cpg, H, W) of one sample and group */
+    int pos0;       /* first output position of the block */
+} eegnn__c2_pack_ctx;
+
+/* B = col (ckk, P) of the block. */
+static void eegnn__c2_pack_col(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
+    const eegnn__c2_pack_ctx *pc = (const eegnn__c2_pack_ctx *)ctx;
+    int js, p, s;
+    for (js = 0; js < nc; js += EEGNN__NR) {
+        int nr = EEGNN__MIN(EEGNN__NR, nc - js);
+        float *dst = bp + (size_t)js * kc;
+        for (p = 0; p < kc; p++) {
+            float *d = dst + (size_t)p * EEGNN__NR;
+            eegnn__c2_gather(pc->q, pc->x, p0 + p, pc->pos0 + j0 + js, nr, d, 1);
+            for (s = nr; s < EEGNN__NR; s++) d[s] = 0.0f;
+        }
+    }
+}
+
+/* B = col^T (P, ckk) of the block. */
+static void eegnn__c2_pack_col_t(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
+    const eegnn__c2_pack_ctx *pc = (const eegnn__c2_pack_ctx *)ctx;
+    int js, p, s;
+    for (js = 0; js < nc; js += EEGNN__NR) {
+        int nr = EEGNN__MIN(EEGNN__NR, nc - js);
+        float *dst = bp + (size_t)js * kc;
+        for (s = 0; s < nr; s++) eegnn__c2_gather(pc->q, pc->x, j0 + js + s, pc->pos0 + p0, kc, dst + s, EEGNN__NR);
+        for (s = nr; s < EEGNN__NR; s++)
+            for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__NR + s] = 0.0f;
+    }
+}
+#else
+/* col (ckk, len) of positions [pos0, pos0 + len), written out for cblas. */
+static void eegnn__c2_im2col(const eegnn__c2_geom *q, const float *x, int pos0, int len, float *col) {
+    int j;
+    for (j = 0; j < q->ckk; j++) eegnn__c2_gather(q, x, j, pos0, len, col + (size_t)j * len, 1);
+}
+#endif
+
+/* Depthwise-style groups (one input channel per group, stride 1 along W)
+ * skip the matrix product: each kernel tap is an axpy / dot product over a
+ * contiguous output row. xg: the group's input plane (H, W); wg: its
+ * (opg, kH, kW) weights; y rows [r0, r1) of the group's opg planes. */
+static void eegnn__c2_direct_fwd(const eegnn__c2_geom *q, const float *xg, const float *wg, float *yg, int r0,
+                                 int r1) {
+    size_t plane_out = (size_t)q->hout * q->wout;
+    int o, oh, i, j, s;
+    for (o = 0; o < q->opg; o++)
+        for (oh = r0; oh < r1; oh++) {
+            float *yr = yg + (size_t)o * plane_out + (size_t)oh * q->wout;
+            for (i = 0; i < q->kh; i++) {
+                int ih = oh * q->sh + i * q->dh - q->pt;
+                if (ih < 0 || ih >= q->hin) continue;
+                for (j = 0; j < q->kw; j++) {
+                    int woff = j * q->dw - q->pl, lo, hi;
+                    float wv = wg[((size_t)o * q->kh + i) * q->kw + j];
+                    const float *xr = xg + (size_t)ih * q->win + woff;
+                    eegnn__c2_valid(q->wout, q->win, 1, woff, &lo, &hi);
+                    for (s = lo; s < hi; s++) yr[s] += wv * xr[s];
+                }
+            }
+        }
+}
+
+/* Dot product in 8 interleaved partial sums (vectorizes without
+ * reassociating a single accumulator). */
+static float eegnn__c2_dot(const float *a, const float *b, int n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;
+    int i = 0, l;
+    for (; i + 8 <= n; i += 8)
+        for (l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
+    s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* dw (opg, kH, kW) += taps . dy; dx (H, W) += w * dy when dx != NULL. */
+static void eegnn__c2_direct_bwd(const eegnn__c2_geom *q, const float *xg, const float *wg, const float *dyg,
+                                 float *dwg, float *dxg) {
+    size_t plane_out = (size_t)q->hout * q->wout;
+    int o, oh, i, j, s;
+    for (o = 0; o < q->opg; o++)
+        for (oh = 0; oh < q->hout; oh++) {
+            const float *dr = dyg + (size_t)o * plane_out + (size_t)oh * q->wout;
+            for (i = 0; i < q->kh; i++) {
+                int ih = oh * q->sh + i * q->dh - q->pt;
+                if (ih < 0 || ih >= q->hin) continue;
+                for (j = 0; j < q->kw; j++) {
+                    int woff = j * q->dw - q->pl, lo, hi;
+                    size_t wi = ((size_t)o * q->kh + i) * q->kw + j;
+                    const float *xr = xg + (size_t)ih * q->win + woff;
+                    eegnn__c2_valid(q->wout, q->win, 1, woff, &lo, &hi);
+                    if (dwg) dwg[wi] += eegnn__c2_dot(dr + lo, xr + lo, hi - lo);
+                    if (dxg) {
+                        float wv = wg[wi], *dxr = dxg + (size_t)ih * q->win + woff;
+                        for (s = lo; s < hi; s++) dxr[s] += wv * dr[s];
+                    }
+                }
+            }
+        }
+}
+
+typedef struct eegnn__c2_job {
+    eegnn_graph *g;
+    eegnn_tensor *t;
+    eegnn__c2_geom q;
+} eegnn__c2_job;
+
+static void eegnn__c2_forward_task(void *ctx, int task, int n_tasks) {
+    eegnn__c2_job *jb = (eegnn__c2_job *)ctx;
+    const eegnn__c2_geom *q = &jb->q;
+    eegnn_tensor *t = jb->t, *x = t->src[0], *w = t->src[1], *b = t->src[2];
+    long long units = (long long)q->batch * q->groups * q->n_blocks, u;
+    long long u0 = units * task / n_tasks, u1 = units * (task + 1) / n_tasks;
+    size_t plane_in = (size_t)q->hin * q->win, plane_out = (size_t)q->hout * q->wout;
+    float *work = eegnn_graph_scratch(jb->g, task);
+    float *col = work + q->work_floats;
+    int o, i;
+    (void)col;
+    for (u = u0; u < u1; u++) {
+        int blk = (int)(u % q->n_blocks), gi = (int)(u / q->n_blocks % q->groups), n = (int)(u / q->n_blocks / q->groups);
+        int r0 = blk * q->rows, r1 = EEGNN__MIN(q->hout, r0 + q->rows);
+        int pos0 = r0 * q->wout, len = (r1 - r0) * q->wout;
+        const float *xg = x->data + ((size_t)n * q->cin + (size_t)gi * q->cpg) * plane_in;
+        const float *wg = w->data + (size_t)gi * q->opg * q->ckk;
+        float *yg = t->data + ((size_t)n * q->cout + (size_t)gi * q->opg) * plane_out + pos0;
+        for (o = 0; o < q->opg; o++) {
+            float bv = b ? b->data[gi * q->opg + o] : 0.0f, *yr = yg + (size_t)o * plane_out;
+            for (i = 0; i < len; i++) yr[i] = bv;
+        }
+        if (q->direct) {
+            eegnn__c2_direct_fwd(q, xg, wg, yg - pos0, r0, r1);
+            continue;
+        }
+#ifdef EEGNN_USE_OPENBLAS
+        eegnn__c2_im2col(q, xg, pos0, len, col);
+        eegnn__sgemm_serial(0, 0, q->opg, len, q->ckk, 1.0f, wg, q->ckk, col, len, 1.0f, yg, (int)plane_out, work);
+#else
+        {
+            eegnn__c2_pack_ctx pc;
+            pc.q = q;
+            pc.x = xg;
+            pc.pos0 = pos0;
+            eegnn__sgemm_serial_packed_b(0, q->opg, len, q->ckk, 1.0f, wg, q->ckk, eegnn__c2_pack_col, &pc, 1.0f, yg,
+                                         (int)plane_out, work);
+        }
+#endif
+    }
+}
+
+static void eegnn__c2_forward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__c2_job job;
+    long long units;
+    int n_tasks = eegnn_graph_n_threads(g);
+    job.g = g;
+    job.t = t;
+    eegnn__c2_geom_of(t, &job.q);
+    units = (long long)job.q.batch * job.q.groups * job.q.n_blocks;
+    if (units < n_tasks) n_tasks = (int)units;
+    eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__c2_forward_task, &job);
+}
+
+/* Per-task scratch of the backward pass after the sgemm workspace:
+ * col or dcol (col_floats), dw partial (cout * ckk), db partial (cout). */
+static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
+    eegnn__c2_job *jb = (eegnn__c2_job *)ctx;
+    const eegnn__c2_geom *q = &jb->q;
+    eegnn_tensor *t = jb->t, *x = t->src[0], *w = t->src[1], *b = t->src[2];
+    long long units = (long long)q->batch * q->groups, u;
+    long long u0 = units * task / n_tasks, u1 = units * (task + 1) / n_tasks;
+    size_t plane_in = (size_t)q->hin * q->win, plane_out = (size_t)q->hout * q->wout;
+    float *work = eegnn_graph_scratch(jb->g, task);
+    float *col = work + q->work_floats;
+    float *dw = col + q->col_floats;         /* (cout, ckk) */
+    float *db = dw + (size_t)q->cout * q->ckk; /* (cout) */
+    int need_dw = w->grad != NULL, need_db = b && b->grad, need_dx = x->grad != NULL;
+    int o, i, blk;
+    if (need_dw) memset(dw, 0, (size_t)q->cout * q->ckk * sizeof(float));
+    if (need_db) memset(db, 0, (size_t)q->cout * sizeof(float));
+    for (u = u0; u < u1; u++) {
+        int gi = (int)(u % q->groups), n = (int)(u / q->groups);
+        size_t xoff = ((size_t)n * q->cin + (size_t)gi * q->cpg) * plane_in;
+        const float *xg = x->data + xoff;
+        const float *wg = w->data + (size_t)gi * q->opg * q->ckk;
+        const float *dyg = t->grad + ((size_t)n * q->cout + (size_t)gi * q->opg) * plane_out;
+        float *dwg = dw + (size_t)gi * q->opg * q->ckk;
+        if (need_db)
+            for (o = 0; o < q->opg; o++) {
+                const float *dr = dyg + (size_t)o * plane_out;
+                float s = 0.0f;
+                for (i = 0; i < (int)plane_out; i++) s += dr[i];
+                db[gi * q->opg + o] += s;
+            }
+        if (q->direct) {
+            eegnn__c2_direct_bwd(q, xg, wg, dyg, need_dw ? dwg : NULL, need_dx ? x->grad + xoff : NULL);
+            continue;
+        }
+        for (blk = 0; blk < q->n_blocks; blk++) {
+            int r0 = blk * q->rows, r1 = EEGNN__MIN(q->hout, r0 + q->rows);
+            int pos0 = r0 * q->wout, len = (r1 - r0) * q->wout;
+            if (need_dw) { /* dw_g (opg, ckk) += dy_g (opg, len) @ col^T (len, ckk) */
+#ifdef EEGNN_USE_OPENBLAS
+                eegnn__c2_im2col(q, xg, pos0, len, col);
+                eegnn__sgemm_serial(0, 1, q->opg, q->ckk, len, 1.0f, dyg + pos0, (int)plane_out, col, len, 1.0f, dwg,
+                                    q->ckk, work);
+#else
+                eegnn__c2_pack_ctx pc;
+                pc.q = q;
+                pc.x = xg;
+                pc.pos0 = pos0;
+                eegnn__sgemm_serial_packed_b(0, q->opg, q->ckk, len, 1.0f, dyg + pos0, (int)plane_out,
+                                             eegnn__c2_pack_col_t, &pc, 1.0f, dwg, q->ckk, work);
+#endif
+            }
+            if (need_dx) { /* dcol (ckk, len) = w_g^T (ckk, opg) @ dy_g (opg, len) */
+                eegnn__sgemm_serial(1, 0, q->ckk, len, q->opg, 1.0f, wg, q->ckk, dyg + pos0, (int)plane_out, 0.0f, col,
+                                    len, work);
+                eegnn__c2_col2im(q, col, pos0, len, x->grad + xoff);
+            }
+        }
+    }
+}
+
+static void eegnn__c2_backward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__c2_job job;
+    eegnn_tensor *w = t->src[1], *b = t->src[2];
+    const eegnn__c2_geom *q = &job.q;
+    int n_tasks = eegnn_graph_n_threads(g), task;
+    long long units;
+    size_t i, n_w;
+    job.g = g;
+    job.t = t;
+    eegnn__c2_geom_of(t, &job.q);
+    units = (long long)q->batch * q->groups;
+    if (units < n_tasks) n_tasks = (int)units;
+    eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__c2_backward_task, &job);
+    n_w = (size_t)q->cout * q->ckk;
+    for (task = 0; task < n_tasks; task++) { /* reduce the partial sums in task order */
+        const float *dw = eegnn_graph_scratch(g, task) + q->work_floats + q->col_floats;
+        const float *db = dw + n_w;
+        if (w->grad)
+            for (i = 0; i < n_w; i++) w->grad[i] += dw[i];
+        if (b && b->grad)
+            for (i = 0; i < (size_t)q->cout; i++) b->grad[i] += db[i];
+    }
+}
+
+/* Padding before / after one dimension and its output size; returns 0 when
+ * the output would be empty. */
+static int eegnn__c2_dim(int in, int k, int stride, int padding, int dilation, int *before, int *out) {
+    int span = dilation * (k - 1), after;
+    if (padding == EEGNN_PADDING_SAME) {
+        *before = span / 2;
+        after = span - *before;
+    } else {
+        *before = after = padding;
+    }
+    if (in + *before + after - span - 1 < 0) return 0;
+    *out = (in + *before + after - span - 1) / stride + 1;
+    return 1;
+}
+
+EEGNN_API eegnn_tensor *eegnn_conv2d(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w, eegnn_tensor *b,
+                                     const eegnn_conv2d_params *p) {
+    eegnn_tensor *src[3], *t;
+    eegnn__c2_geom q;
+    int stride[2] = {1, 1}, padding[2] = {0, 0}, dilation[2] = {1, 1}, groups = 1, before[2], shape[4], d;
+    int target, rows;
+    size_t scratch;
+    if (!g || !x || !w) return NULL;
+    if (p) {
+        for (d = 0; d < 2; d++) {
+            stride[d] = p->stride[d] ? p->stride[d] : 1;
+            padding[d] = p->padding[d];
+            dilation[d] = p->dilation[d] ? p->dilation[d] : 1;
+        }
+        groups = p->groups ? p->groups : 1;
+    }
+    for (d = 0; d < 2; d++) {
+        if (stride[d] < 1 || dilation[d] < 1 || (padding[d] < 0 && padding[d] != EEGNN_PADDING_SAME)) {
+            eegnn_set_error(EEGNN_ERR_ARG, "conv2d: stride (%d, %d), padding (%d, %d), dilation (%d, %d): stride and "
+                            "dilation must be >= 1, padding >= 0 or EEGNN_PADDING_SAME",
+                            stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]);
+            return NULL;
+        }
+        if (padding[d] == EEGNN_PADDING_SAME && stride[d] != 1) {
+            eegnn_set_error(EEGNN_ERR_ARG, "conv2d: padding 'same' needs stride 1 (got %d in dimension %d), as in "
+                            "PyTorch", stride[d], d + 2);
+            return NULL;
+        }
+    }
+    if (groups < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv2d: groups %d must be >= 1", groups);
+        return NULL;
+    }
+    if (x->ndim != 4 || w->ndim != 4) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv2d: input %s and weight %s must be (B, C_in, H, W) and "
+                        "(C_out, C_in/groups, kH, kW)", eegnn__shp(x), eegnn__shp(w));
+        return NULL;
+    }
+    if (x->shape[1] % groups || w->shape[0] % groups || w->shape[1] != x->shape[1] / groups) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv2d: input %s, weight %s and groups %d do not match (expected weight "
+                        "(C_out, %d, kH, kW) with C_in and C_out divisible by groups)",
+                        eegnn__shp(x), eegnn__shp(w), groups, x->shape[1] / groups);
+        return NULL;
+    }
+    if (b && (b->ndim != 1 || b->shape[0] != w->shape[0])) {
+        eegnn_set_error(EEGNN_ERR_ARG, "conv2d: bias %s does not match weight %s (expected (%d))", eegnn__shp(b),
+                        eegnn__shp(w), w->shape[0]);
+        return NULL;
+    }
+    for (d = 0; d < 2; d++)
+        if (!eegnn__c2_dim(x->shape[2 + d], w->shape[2 + d], stride[d], padding[d], dilation[d], &before[d],
+                           &shape[2 + d])) {
+            eegnn_set_error(EEGNN_ERR_ARG, "conv2d: input %s is smaller than the kernel %s in dimension %d "
+                            "(dilation %d, padding %d)", eegnn__shp(x), eegnn__shp(w), d + 2, dilation[d],
+                            padding[d]);
+            return NULL;
+        }
+    shape[0] = x->shape[0];
+    shape[1] = w->shape[0];
+    src[0] = x;
+    src[1] = w;
+    src[2] = b;
+    t = eegnn_graph_new_node(g, "conv2d", 4, shape, src, b ? 3 : 2);
+    if (!t) return NULL;
+    /* rows per block: about 512 output positions (more when the unfolded
+     * block stays under 256 Ki floats), whole rows, at least one */
+    {
+        long long ckk = (long long)(x->shape[1] / groups) * w->shape[2] * w->shape[3];
+        long long cap = 262144 / (ckk > 0 ? ckk : 1);
+        target = (int)EEGNN__MAX(512LL, cap);
+        rows = target / shape[3];
+        if (rows < 1) rows = 1;
+        if (rows > shape[2]) rows = shape[2];
+    }
+    t->ip[0] = stride[0];
+    t->ip[1] = stride[1];
+    t->ip[2] = before[0];
+    t->ip[3] = before[1];
+    t->ip[4] = dilation[0];
+    t->ip[5] = dilation[1];
+    t->ip[6] = groups;
+    t->ip[7] = rows;
+    t->forward = eegnn__c2_forward;
+    t->backward = eegnn__c2_backward;
+    eegnn__c2_geom_of(t, &q);
+    scratch = q.work_floats + q.col_floats + (size_t)q.cout * q.ckk + (size_t)q.cout;
+    eegnn_graph_reserve_scratch(g, scratch);
+    return t;
+}
 /* ======================== End file src/ops/conv2d.c ======================== */
 
 /* ======================== Begin file src/ops/math.c ======================== */
-/* src/ops/math.c: not written yet. */
+/* Math and shape ops: tanh, sigmoid, silu, exp, square, clamp, safe_log,
+ * broadcasting add/mul, permute, concat, slice, mean over a dimension,
+ * renorm, embedding. Forward and backward follow PyTorch's CPU kernels and
+ * autograd formulas (torch/csrc/autograd/FunctionsManual.cpp). */
+
+/* ---- unary elementwise -------------------------------------------------------
+ * Large nodes are split over the graph's threads by eegnn__run_range; every
+ * element is computed by one task, so results do not depend on the thread
+ * count. fp[0], fp[1]: bounds (clamp) or eps (safe_log). */
+
+static void eegnn__tanh_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    size_t i;
+    for (i = lo; i < hi; i++) t->data[i] = tanhf(x[i]);
+}
+
+static void eegnn__tanh_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    float *dx = t->src[0]->grad;
+    size_t i;
+    for (i = lo; i < hi; i++) dx[i] += t->grad[i] * (1.0f - t->data[i] * t->data[i]);
+}
+
+static void eegnn__sigmoid_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    size_t i;
+    for (i = lo; i < hi; i++) t->data[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+
+static void eegnn__sigmoid_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    float *dx = t->src[0]->grad;
+    size_t i;
+    for (i = lo; i < hi; i++) dx[i] += t->grad[i] * t->data[i] * (1.0f - t->data[i]);
+}
+
+static void eegnn__silu_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    size_t i;
+    for (i = lo; i < hi; i++) t->data[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+static void eegnn__silu_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    float *dx = t->src[0]->grad;
+    size_t i;
+    for (i = lo; i < hi; i++) {
+        float s = 1.0f / (1.0f + expf(-x[i]));
+        dx[i] += t->grad[i] * s * (1.0f + x[i] * (1.0f - s));
+    }
+}
+
+static void eegnn__exp_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    size_t i;
+    for (i = lo; i < hi; i++) t->data[i] = expf(x[i]);
+}
+
+static void eegnn__exp_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    float *dx = t->src[0]->grad;
+    size_t i;
+    for (i = lo; i < hi; i++) dx[i] += t->grad[i] * t->data[i];
+}
+
+static void eegnn__square_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    size_t i;
+    for (i = lo; i < hi; i++) t->data[i] = x[i] * x[i];
+}
+
+static void eegnn__square_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    float *dx = t->src[0]->grad;
+    size_t i;
+    for (i = lo; i < hi; i++) dx[i] += 2.0f * x[i] * t->grad[i];
+}
+
+/* NaN passes through, as torch.clamp. */
+static void eegnn__clamp_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    float a = t->fp[0], b = t->fp[1];
+    size_t i;
+    for (i = lo; i < hi; i++) t->data[i] = x[i] < a ? a : (x[i] > b ? b : x[i]);
+}
+
+static void eegnn__clamp_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    float *dx = t->src[0]->grad, a = t->fp[0], b = t->fp[1];
+    size_t i;
+    for (i = lo; i < hi; i++) dx[i] += (x[i] >= a && x[i] <= b) ? t->grad[i] : 0.0f;
+}
+
+static void eegnn__safe_log_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    float eps = t->fp[0];
+    size_t i;
+    for (i = lo; i < hi; i++) t->data[i] = logf(x[i] < eps ? eps : x[i]);
+}
+
+static void eegnn__safe_log_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    float *dx = t->src[0]->grad, eps = t->fp[0];
+    size_t i;
+    for (i = lo; i < hi; i++) dx[i] += x[i] >= eps ? t->grad[i] / x[i] : 0.0f;
+}
+
+#define EEGNN__UNARY_OP(name)                                                                                      \
+    static void eegnn__##name##_fwd(eegnn_graph *g, eegnn_tensor *t) {                                             \
+        eegnn__run_range(g, t, eegnn__##name##_fwd_range);                                                         \
+    }                                                                                                              \
+    static void eegnn__##name##_bwd(eegnn_graph *g, eegnn_tensor *t) {                                             \
+        if (t->src[0]->grad) eegnn__run_range(g, t, eegnn__##name##_bwd_range);                                    \
+    }
+EEGNN__UNARY_OP(tanh)
+EEGNN__UNARY_OP(sigmoid)
+EEGNN__UNARY_OP(silu)
+EEGNN__UNARY_OP(exp)
+EEGNN__UNARY_OP(square)
+EEGNN__UNARY_OP(clamp)
+EEGNN__UNARY_OP(safe_log)
+
+static eegnn_tensor *eegnn__math_unary(eegnn_graph *g, const char *op, eegnn_tensor *x, eegnn_op_fn fwd,
+                                       eegnn_op_fn bwd) {
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    t = eegnn_graph_new_node(g, op, x->ndim, x->shape, &x, 1);
+    if (!t) return NULL;
+    t->forward = fwd;
+    t->backward = bwd;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_tanh(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__math_unary(g, "tanh", x, eegnn__tanh_fwd, eegnn__tanh_bwd);
+}
+
+EEGNN_API eegnn_tensor *eegnn_sigmoid(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__math_unary(g, "sigmoid", x, eegnn__sigmoid_fwd, eegnn__sigmoid_bwd);
+}
+
+EEGNN_API eegnn_tensor *eegnn_silu(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__math_unary(g, "silu", x, eegnn__silu_fwd, eegnn__silu_bwd);
+}
+
+EEGNN_API eegnn_tensor *eegnn_exp(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__math_unary(g, "exp", x, eegnn__exp_fwd, eegnn__exp_bwd);
+}
+
+EEGNN_API eegnn_tensor *eegnn_square(eegnn_graph *g, eegnn_tensor *x) {
+    return eegnn__math_unary(g, "square", x, eegnn__square_fwd, eegnn__square_bwd);
+}
+
+EEGNN_API eegnn_tensor *eegnn_clamp(eegnn_graph *g, eegnn_tensor *x, float lo, float hi) {
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (!(lo <= hi)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "clamp: x %s: min %g must not exceed max %g (and neither may be NaN)",
+                        eegnn__shp(x), (double)lo, (double)hi);
+        return NULL;
+    }
+    t = eegnn__math_unary(g, "clamp", x, eegnn__clamp_fwd, eegnn__clamp_bwd);
+    if (!t) return NULL;
+    t->fp[0] = lo;
+    t->fp[1] = hi;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_safe_log(eegnn_graph *g, eegnn_tensor *x, float eps) {
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (!(eps >= 0.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "safe_log: x %s: eps %g must be >= 0", eegnn__shp(x), (double)eps);
+        return NULL;
+    }
+    t = eegnn__math_unary(g, "safe_log", x, eegnn__safe_log_fwd, eegnn__safe_log_bwd);
+    if (!t) return NULL;
+    t->fp[0] = eps == 0.0f ? 1e-6f : eps;
+    return t;
+}
+
+/* ---- broadcasting add / mul ----------------------------------------------------
+ * Shapes are padded on the left to 4 dimensions; each input gets element
+ * strides along the output's dimensions, 0 where it is broadcast.
+ * ip[0]: 0 add, 1 mul. */
+
+typedef struct eegnn__bcast {
+    int shape[4];           /* output, padded */
+    size_t sa[4], sb[4];    /* strides of a and b in elements, 0 where broadcast */
+} eegnn__bcast;
+
+static void eegnn__bcast_strides(const eegnn_tensor *x, const int *out, size_t *s) {
+    int d, off = 4 - x->ndim;
+    size_t st = 1;
+    for (d = 3; d >= 0; d--) {
+        int n = d >= off ? x->shape[d - off] : 1;
+        s[d] = (n == 1 && out[d] != 1) ? 0 : st;
+        st *= (size_t)n;
+    }
+}
+
+static void eegnn__bcast_of(const eegnn_tensor *t, eegnn__bcast *q) {
+    int d, off = 4 - t->ndim;
+    for (d = 0; d < 4; d++) q->shape[d] = d >= off ? t->shape[d - off] : 1;
+    eegnn__bcast_strides(t->src[0], q->shape, q->sa);
+    eegnn__bcast_strides(t->src[1], q->shape, q->sb);
+}
+
+static void eegnn__bcast_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *a = t->src[0]->data, *b = t->src[1]->data;
+    float *y = t->data;
+    eegnn__bcast q;
+    int i0, i1, i2, i3, mul = t->ip[0];
+    (void)g;
+    eegnn__bcast_of(t, &q);
+    for (i0 = 0; i0 < q.shape[0]; i0++)
+        for (i1 = 0; i1 < q.shape[1]; i1++)
+            for (i2 = 0; i2 < q.shape[2]; i2++) {
+                const float *ar = a + i0 * q.sa[0] + i1 * q.sa[1] + i2 * q.sa[2];
+                const float *br = b + i0 * q.sb[0] + i1 * q.sb[1] + i2 * q.sb[2];
+                size_t s3a = q.sa[3], s3b = q.sb[3];
+                if (mul)
+                    for (i3 = 0; i3 < q.shape[3]; i3++) y[i3] = ar[i3 * s3a] * br[i3 * s3b];
+                else
+                    for (i3 = 0; i3 < q.shape[3]; i3++) y[i3] = ar[i3 * s3a] + br[i3 * s3b];
+                y += q.shape[3];
+            }
+}
+
+/* dst (strides sd) += dy * (other, strides so) over the output, or dy alone
+ * when other is NULL (the add case). */
+static void eegnn__bcast_acc(const eegnn__bcast *q, const float *dy, float *dst, const size_t *sd,
+                             const float *other, const size_t *so) {
+    int i0, i1, i2, i3;
+    for (i0 = 0; i0 < q->shape[0]; i0++)
+        for (i1 = 0; i1 < q->shape[1]; i1++)
+            for (i2 = 0; i2 < q->shape[2]; i2++) {
+                float *dr = dst + i0 * sd[0] + i1 * sd[1] + i2 * sd[2];
+                size_t s3 = sd[3];
+                if (other) {
+                    const float *orow = other + i0 * so[0] + i1 * so[1] + i2 * so[2];
+                    for (i3 = 0; i3 < q->shape[3]; i3++) dr[i3 * s3] += dy[i3] * orow[i3 * so[3]];
+                } else {
+                    for (i3 = 0; i3 < q->shape[3]; i3++) dr[i3 * s3] += dy[i3];
+                }
+                dy += q->shape[3];
+            }
+}
+
+static void eegnn__bcast_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *a = t->src[0], *b = t->src[1];
+    eegnn__bcast q;
+    int mul = t->ip[0];
+    (void)g;
+    eegnn__bcast_of(t, &q);
+    if (a->grad) eegnn__bcast_acc(&q, t->grad, a->grad, q.sa, mul ? b->data : NULL, q.sb);
+    if (b->grad) eegnn__bcast_acc(&q, t->grad, b->grad, q.sb, mul ? a->data : NULL, q.sa);
+}
+
+static eegnn_tensor *eegnn__broadcast_op(eegnn_graph *g, const char *op, eegnn_tensor *a, eegnn_tensor *b,
+                                         int mul) {
+    eegnn_tensor *src[2], *t;
+    int nd, d, shape[EEGNN_MAX_DIMS];
+    if (!g || !a || !b) return NULL;
+    nd = EEGNN__MAX(a->ndim, b->ndim);
+    for (d = 0; d < nd; d++) {
+        int ia = d - (nd - a->ndim), ib = d - (nd - b->ndim);
+        int na = ia >= 0 ? a->shape[ia] : 1, nb = ib >= 0 ? b->shape[ib] : 1;
+        if (na != nb && na != 1 && nb != 1) {
+            eegnn_set_error(EEGNN_ERR_ARG, "%s: shapes %s and %s do not broadcast (dimension %d: %d vs %d)", op,
+                            eegnn__shp(a), eegnn__shp(b), d, na, nb);
+            return NULL;
+        }
+        shape[d] = na == 1 ? nb : na;
+    }
+    src[0] = a;
+    src[1] = b;
+    t = eegnn_graph_new_node(g, op, nd, shape, src, 2);
+    if (!t) return NULL;
+    t->ip[0] = mul;
+    t->forward = eegnn__bcast_fwd;
+    t->backward = eegnn__bcast_bwd;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_add_broadcast(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
+    return eegnn__broadcast_op(g, "add_broadcast", a, b, 0);
+}
+
+EEGNN_API eegnn_tensor *eegnn_mul_broadcast(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
+    return eegnn__broadcast_op(g, "mul_broadcast", a, b, 1);
+}
+
+/* ---- permute --------------------------------------------------------------------
+ * ip[0..3]: perm, padded to 4 dimensions. The output is walked in order;
+ * the input is read through the permuted strides. */
+
+static void eegnn__permute_geom(const eegnn_tensor *t, int *shape, size_t *stride) {
+    const eegnn_tensor *x = t->src[0];
+    size_t xs[4];
+    int d, off = 4 - t->ndim;
+    xs[3] = 1;
+    for (d = x->ndim - 1; d >= 0; d--) xs[d] = d == x->ndim - 1 ? 1 : xs[d + 1] * (size_t)x->shape[d + 1];
+    for (d = 0; d < 4; d++) {
+        shape[d] = d >= off ? t->shape[d - off] : 1;
+        stride[d] = d >= off ? xs[t->ip[d - off]] : 0;
+    }
+}
+
+static void eegnn__permute_run(eegnn_tensor *t, int backward) {
+    int shape[4], i0, i1, i2, i3;
+    size_t st[4];
+    float *x = backward ? t->src[0]->grad : t->src[0]->data;
+    const float *y = backward ? t->grad : t->data;
+    float *yw = t->data;
+    eegnn__permute_geom(t, shape, st);
+    for (i0 = 0; i0 < shape[0]; i0++)
+        for (i1 = 0; i1 < shape[1]; i1++)
+            for (i2 = 0; i2 < shape[2]; i2++) {
+                float *xr = x + i0 * st[0] + i1 * st[1] + i2 * st[2];
+                if (backward)
+                    for (i3 = 0; i3 < shape[3]; i3++) xr[i3 * st[3]] += y[i3];
+                else
+                    for (i3 = 0; i3 < shape[3]; i3++) yw[i3] = xr[i3 * st[3]];
+                y += shape[3];
+                yw += shape[3];
+            }
+}
+
+static void eegnn__permute_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    (void)g;
+    eegnn__permute_run(t, 0);
+}
+
+static void eegnn__permute_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    (void)g;
+    if (t->src[0]->grad) eegnn__permute_run(t, 1);
+}
+
+EEGNN_API eegnn_tensor *eegnn_permute(eegnn_graph *g, eegnn_tensor *x, const int *perm) {
+    int shape[EEGNN_MAX_DIMS], p[EEGNN_MAX_DIMS], seen = 0, d;
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    if (!perm) {
+        eegnn_set_error(EEGNN_ERR_ARG, "permute: x %s: perm is NULL", eegnn__shp(x));
+        return NULL;
+    }
+    for (d = 0; d < x->ndim; d++) {
+        p[d] = perm[d] < 0 ? perm[d] + x->ndim : perm[d];
+        if (p[d] < 0 || p[d] >= x->ndim || (seen & (1 << p[d]))) {
+            eegnn_set_error(EEGNN_ERR_ARG, "permute: x %s: entry %d of perm (%d) is out of range or repeated",
+                            eegnn__shp(x), d, perm[d]);
+            return NULL;
+        }
+        seen |= 1 << p[d];
+        shape[d] = x->shape[p[d]];
+    }
+    t = eegnn_graph_new_node(g, "permute", x->ndim, shape, &x, 1);
+    if (!t) return NULL;
+    for (d = 0; d < x->ndim; d++) t->ip[d] = p[d];
+    t->forward = eegnn__permute_fwd;
+    t->backward = eegnn__permute_bwd;
+    return t;
+}
+
+/* ---- concat, slice -----------------------------------------------------------------
+ * Both see a tensor as (outer, n along dim, inner). concat: ip[0] = dim;
+ * slice: ip[0] = dim, ip[1] = start. */
+
+static void eegnn__outer_inner(const eegnn_tensor *t, int dim, size_t *outer, size_t *inner) {
+    int d;
+    *outer = *inner = 1;
+    for (d = 0; d < dim; d++) *outer *= (size_t)t->shape[d];
+    for (d = dim + 1; d < t->ndim; d++) *inner *= (size_t)t->shape[d];
+}
+
+static void eegnn__concat_run(eegnn_tensor *t, int backward) {
+    size_t outer, inner, o, off = 0, i;
+    int k, dim = t->ip[0], n_src = 0;
+    while (n_src < EEGNN_MAX_SRC && t->src[n_src]) n_src++;
+    eegnn__outer_inner(t, dim, &outer, &inner);
+    for (k = 0; k < n_src; k++) {
+        eegnn_tensor *s = t->src[k];
+        size_t chunk = (size_t)s->shape[dim] * inner, row = (size_t)t->shape[dim] * inner;
+        if (backward && !s->grad) {
+            off += chunk;
+            continue;
+        }
+        for (o = 0; o < outer; o++) {
+            if (backward) {
+                const float *dy = t->grad + o * row + off;
+                float *dx = s->grad + o * chunk;
+                for (i = 0; i < chunk; i++) dx[i] += dy[i];
+            } else {
+                memcpy(t->data + o * row + off, s->data + o * chunk, chunk * sizeof(float));
+            }
+        }
+        off += chunk;
+    }
+}
+
+static void eegnn__concat_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    (void)g;
+    eegnn__concat_run(t, 0);
+}
+
+static void eegnn__concat_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    (void)g;
+    eegnn__concat_run(t, 1);
+}
+
+static int eegnn__norm_dim(int dim, int ndim) { return dim < 0 ? dim + ndim : dim; }
+
+EEGNN_API eegnn_tensor *eegnn_concat(eegnn_graph *g, eegnn_tensor *const *tensors, int n, int dim) {
+    eegnn_tensor *src[EEGNN_MAX_SRC], *t = NULL;
+    int k, d, shape[EEGNN_MAX_DIMS], used = 0;
+    if (!g) return NULL;
+    if (!tensors || n < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "concat: %d tensors (need at least 1)", n);
+        return NULL;
+    }
+    for (k = 0; k < n; k++)
+        if (!tensors[k]) return NULL;
+    dim = eegnn__norm_dim(dim, tensors[0]->ndim);
+    if (dim < 0 || dim >= tensors[0]->ndim) {
+        eegnn_set_error(EEGNN_ERR_ARG, "concat: dim out of range for %s", eegnn__shp(tensors[0]));
+        return NULL;
+    }
+    for (k = 1; k < n; k++) {
+        int ok = tensors[k]->ndim == tensors[0]->ndim;
+        for (d = 0; ok && d < tensors[0]->ndim; d++)
+            if (d != dim && tensors[k]->shape[d] != tensors[0]->shape[d]) ok = 0;
+        if (!ok) {
+            eegnn_set_error(EEGNN_ERR_ARG, "concat: tensor %d %s does not match tensor 0 %s outside dimension %d", k,
+                            eegnn__shp(tensors[k]), eegnn__shp(tensors[0]), dim);
+            return NULL;
+        }
+    }
+    /* nodes of up to EEGNN_MAX_SRC inputs; each later node starts with the previous one */
+    while (used < n) {
+        int m = 0;
+        if (t) src[m++] = t;
+        while (m < EEGNN_MAX_SRC && used < n) src[m++] = tensors[used++];
+        if (m == 1) return eegnn_reshape(g, src[0], src[0]->ndim, src[0]->shape); /* n == 1: a copy */
+        for (d = 0; d < src[0]->ndim; d++) shape[d] = src[0]->shape[d];
+        for (k = 1; k < m; k++) shape[dim] += src[k]->shape[dim];
+        t = eegnn_graph_new_node(g, "concat", src[0]->ndim, shape, src, m);
+        if (!t) return NULL;
+        t->ip[0] = dim;
+        t->forward = eegnn__concat_fwd;
+        t->backward = eegnn__concat_bwd;
+    }
+    return t;
+}
+
+static void eegnn__slice_run(eegnn_tensor *t, int backward) {
+    eegnn_tensor *x = t->src[0];
+    size_t outer, inner, o, i;
+    int dim = t->ip[0];
+    size_t start = (size_t)t->ip[1];
+    eegnn__outer_inner(t, dim, &outer, &inner);
+    for (o = 0; o < outer; o++) {
+        size_t len = (size_t)t->shape[dim] * inner;
+        size_t xoff = (o * (size_t)x->shape[dim] + start) * inner;
+        if (backward) {
+            const float *dy = t->grad + o * len;
+            float *dx = x->grad + xoff;
+            for (i = 0; i < len; i++) dx[i] += dy[i];
+        } else {
+            memcpy(t->data + o * len, x->data + xoff, len * sizeof(float));
+        }
+    }
+}
+
+static void eegnn__slice_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    (void)g;
+    eegnn__slice_run(t, 0);
+}
+
+static void eegnn__slice_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    (void)g;
+    if (t->src[0]->grad) eegnn__slice_run(t, 1);
+}
+
+EEGNN_API eegnn_tensor *eegnn_slice(eegnn_graph *g, eegnn_tensor *x, int dim, int start, int length) {
+    int shape[EEGNN_MAX_DIMS], d;
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    dim = eegnn__norm_dim(dim, x->ndim);
+    if (dim < 0 || dim >= x->ndim || start < 0 || length < 1 || start > x->shape[dim] - length) {
+        eegnn_set_error(EEGNN_ERR_ARG, "slice: x %s: dim %d, start %d, length %d out of range", eegnn__shp(x), dim,
+                        start, length);
+        return NULL;
+    }
+    for (d = 0; d < x->ndim; d++) shape[d] = x->shape[d];
+    shape[dim] = length;
+    t = eegnn_graph_new_node(g, "slice", x->ndim, shape, &x, 1);
+    if (!t) return NULL;
+    t->ip[0] = dim;
+    t->ip[1] = start;
+    t->forward = eegnn__slice_fwd;
+    t->backward = eegnn__slice_bwd;
+    return t;
+}
+
+/* ---- mean over one dimension ---------------------------------------------------
+ * ip[0] = dim of the input. */
+
+static void eegnn__mean_dim_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const eegnn_tensor *x = t->src[0];
+    size_t outer, inner, o, i, j, n;
+    (void)g;
+    eegnn__outer_inner(x, t->ip[0], &outer, &inner);
+    n = (size_t)x->shape[t->ip[0]];
+    for (o = 0; o < outer; o++)
+        for (i = 0; i < inner; i++) {
+            const float *xp = x->data + o * n * inner + i;
+            double s = 0.0;
+            for (j = 0; j < n; j++) s += xp[j * inner];
+            t->data[o * inner + i] = (float)(s / (double)n);
+        }
+}
+
+static void eegnn__mean_dim_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *x = t->src[0];
+    size_t outer, inner, o, i, j, n;
+    (void)g;
+    if (!x->grad) return;
+    eegnn__outer_inner(x, t->ip[0], &outer, &inner);
+    n = (size_t)x->shape[t->ip[0]];
+    for (o = 0; o < outer; o++)
+        for (j = 0; j < n; j++) {
+            float *dx = x->grad + (o * n + j) * inner;
+            const float *dy = t->grad + o * inner;
+            float inv = 1.0f / (float)n;
+            for (i = 0; i < inner; i++) dx[i] += dy[i] * inv;
+        }
+}
+
+EEGNN_API eegnn_tensor *eegnn_mean_dim(eegnn_graph *g, eegnn_tensor *x, int dim, int keepdim) {
+    int shape[EEGNN_MAX_DIMS], d, nd = 0;
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    dim = eegnn__norm_dim(dim, x->ndim);
+    if (dim < 0 || dim >= x->ndim) {
+        eegnn_set_error(EEGNN_ERR_ARG, "mean_dim: x %s: dim out of range", eegnn__shp(x));
+        return NULL;
+    }
+    for (d = 0; d < x->ndim; d++) {
+        if (d != dim)
+            shape[nd++] = x->shape[d];
+        else if (keepdim)
+            shape[nd++] = 1;
+    }
+    t = eegnn_graph_new_node(g, "mean_dim", nd, shape, &x, 1);
+    if (!t) return NULL;
+    t->ip[0] = dim;
+    t->forward = eegnn__mean_dim_fwd;
+    t->backward = eegnn__mean_dim_bwd;
+    return t;
+}
+
+/* ---- renorm ------------------------------------------------------------------------
+ * ip[0] = dim; fp[0] = p, fp[1] = maxnorm. Slice i holds w[o, i, r] for
+ * every outer o and inner r. */
+
+static double eegnn__renorm_norm(const eegnn_tensor *w, int dim, size_t i, double p) {
+    size_t outer, inner, o, r, n = (size_t)w->shape[dim];
+    double s = 0.0;
+    eegnn__outer_inner(w, dim, &outer, &inner);
+    for (o = 0; o < outer; o++) {
+        const float *wp = w->data + (o * n + i) * inner;
+        if (p == 2.0)
+            for (r = 0; r < inner; r++) s += (double)wp[r] * wp[r];
+        else if (p == 1.0)
+            for (r = 0; r < inner; r++) s += fabs((double)wp[r]);
+        else
+            for (r = 0; r < inner; r++) s += pow(fabs((double)wp[r]), p);
+    }
+    return p == 2.0 ? sqrt(s) : p == 1.0 ? s : pow(s, 1.0 / p);
+}
+
+static void eegnn__renorm_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const eegnn_tensor *w = t->src[0];
+    int dim = t->ip[0];
+    size_t outer, inner, o, r, i, n = (size_t)w->shape[dim];
+    double p = t->fp[0], maxnorm = t->fp[1];
+    (void)g;
+    eegnn__outer_inner(w, dim, &outer, &inner);
+    for (i = 0; i < n; i++) {
+        double norm = eegnn__renorm_norm(w, dim, i, p);
+        float f = norm > maxnorm ? (float)(maxnorm / (norm + 1e-7)) : 1.0f;
+        for (o = 0; o < outer; o++) {
+            size_t off = (o * n + i) * inner;
+            for (r = 0; r < inner; r++) t->data[off + r] = w->data[off + r] * f;
+        }
+    }
+}
+
+/* For a slice with norm > maxnorm, f = maxnorm / (norm + 1e-7) and
+ * s = sum(w * dy): dw = f * dy - f / (norm + 1e-7) * s * dnorm/dw, with
+ * dnorm/dw = sign(w) |w|^(p-1) / norm^(p-1); other slices: dw = dy. */
+static void eegnn__renorm_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *w = t->src[0];
+    int dim = t->ip[0];
+    size_t outer, inner, o, r, i, n = (size_t)w->shape[dim];
+    double p = t->fp[0], maxnorm = t->fp[1];
+    (void)g;
+    if (!w->grad) return;
+    eegnn__outer_inner(w, dim, &outer, &inner);
+    for (i = 0; i < n; i++) {
+        double norm = eegnn__renorm_norm(w, dim, i, p), s = 0.0, f, c, np1;
+        if (!(norm > maxnorm)) {
+            for (o = 0; o < outer; o++) {
+                size_t off = (o * n + i) * inner;
+                for (r = 0; r < inner; r++) w->grad[off + r] += t->grad[off + r];
+            }
+            continue;
+        }
+        for (o = 0; o < outer; o++) {
+            size_t off = (o * n + i) * inner;
+            for (r = 0; r < inner; r++) s += (double)w->data[off + r] * t->grad[off + r];
+        }
+        f = maxnorm / (norm + 1e-7);
+        np1 = p == 2.0 ? norm : pow(norm, p - 1.0);
+        c = f / (norm + 1e-7) * s / np1;
+        for (o = 0; o < outer; o++) {
+            size_t off = (o * n + i) * inner;
+            for (r = 0; r < inner; r++) {
+                double wv = w->data[off + r], dn;
+                if (p == 2.0)
+                    dn = wv;
+                else if (p == 1.0)
+                    dn = (wv > 0.0) - (wv < 0.0);
+                else
+                    dn = (wv > 0.0 ? 1.0 : wv < 0.0 ? -1.0 : 0.0) * pow(fabs(wv), p - 1.0);
+                w->grad[off + r] += (float)(f * t->grad[off + r] - c * dn);
+            }
+        }
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_renorm(eegnn_graph *g, eegnn_tensor *w, float p, int dim, float maxnorm) {
+    eegnn_tensor *t;
+    if (!g || !w) return NULL;
+    dim = eegnn__norm_dim(dim, w->ndim);
+    if (!(p >= 1.0f) || !(maxnorm > 0.0f) || dim < 0 || dim >= w->ndim) {
+        eegnn_set_error(EEGNN_ERR_ARG, "renorm: w %s: p %g (>= 1), dim %d, maxnorm %g (> 0)", eegnn__shp(w),
+                        (double)p, dim, (double)maxnorm);
+        return NULL;
+    }
+    t = eegnn_graph_new_node(g, "renorm", w->ndim, w->shape, &w, 1);
+    if (!t) return NULL;
+    t->ip[0] = dim;
+    t->fp[0] = p;
+    t->fp[1] = maxnorm;
+    t->forward = eegnn__renorm_fwd;
+    t->backward = eegnn__renorm_bwd;
+    return t;
+}
+
+/* ---- embedding -----------------------------------------------------------------------
+ * src: indices, weight (num, dim). */
+
+static int eegnn__embedding_row(float v, int num) {
+    if (!(v >= 0.0f) || v >= (float)num || v != floorf(v)) return -1;
+    return (int)v;
+}
+
+static void eegnn__embedding_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const eegnn_tensor *idx = t->src[0], *w = t->src[1];
+    int num = w->shape[0], d = w->shape[1], j;
+    size_t i;
+    (void)g;
+    for (i = 0; i < idx->numel; i++) {
+        int row = eegnn__embedding_row(idx->data[i], num);
+        float *y = t->data + i * (size_t)d;
+        if (row < 0)
+            for (j = 0; j < d; j++) y[j] = NAN;
+        else
+            memcpy(y, w->data + (size_t)row * d, (size_t)d * sizeof(float));
+    }
+}
+
+static void eegnn__embedding_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    const eegnn_tensor *idx = t->src[0];
+    eegnn_tensor *w = t->src[1];
+    int num = w->shape[0], d = w->shape[1], j;
+    size_t i;
+    (void)g;
+    if (!w->grad) return;
+    for (i = 0; i < idx->numel; i++) {
+        int row = eegnn__embedding_row(idx->data[i], num);
+        const float *dy = t->grad + i * (size_t)d;
+        float *dw;
+        if (row < 0) continue;
+        dw = w->grad + (size_t)row * d;
+        for (j = 0; j < d; j++) dw[j] += dy[j];
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_embedding(eegnn_graph *g, eegnn_tensor *indices, eegnn_tensor *weight) {
+    eegnn_tensor *src[2], *t;
+    int shape[EEGNN_MAX_DIMS], d;
+    if (!g || !indices || !weight) return NULL;
+    if (weight->ndim != 2 || indices->ndim >= EEGNN_MAX_DIMS) {
+        eegnn_set_error(EEGNN_ERR_ARG, "embedding: indices %s (at most 3 dimensions) and weight %s (num, dim)",
+                        eegnn__shp(indices), eegnn__shp(weight));
+        return NULL;
+    }
+    for (d = 0; d < indices->ndim; d++) shape[d] = indices->shape[d];
+    shape[indices->ndim] = weight->shape[1];
+    src[0] = indices;
+    src[1] = weight;
+    t = eegnn_graph_new_node(g, "embedding", indices->ndim + 1, shape, src, 2);
+    if (!t) return NULL;
+    t->forward = eegnn__embedding_fwd;
+    t->backward = eegnn__embedding_bwd;
+    return t;
+}
 /* ======================== End file src/ops/math.c ======================== */
 
 /* ======================== Begin file src/ops/attention.c ======================== */
-/* src/ops/attention.c: not written yet. */
+/* Layer normalization and scaled dot-product attention (forward and backward). */
+
+/* ---- layer_norm ---------------------------------------------------------
+ * src: x, weight (or absent), bias (or absent); ip[0] = rows, ip[1] = D,
+ * ip[2] = src index of weight (-1 none), ip[3] = src index of bias (-1 none);
+ * fp[0] = eps; aux (rows, 2): mean and 1/std of each row. */
+
+typedef struct eegnn__ln_job {
+    eegnn_graph *g;
+    eegnn_tensor *t;
+    int n_tasks;
+} eegnn__ln_job;
+
+static void eegnn__ln_fwd_task(void *ctx, int task, int n_tasks) {
+    eegnn__ln_job *j = (eegnn__ln_job *)ctx;
+    eegnn_tensor *t = j->t, *x = t->src[0];
+    int rows = t->ip[0], n = t->ip[1], r, i;
+    int r0 = (int)((long long)rows * task / n_tasks), r1 = (int)((long long)rows * (task + 1) / n_tasks);
+    const float *w = t->ip[2] >= 0 ? t->src[t->ip[2]]->data : NULL;
+    const float *b = t->ip[3] >= 0 ? t->src[t->ip[3]]->data : NULL;
+    float eps = t->fp[0];
+    for (r = r0; r < r1; r++) {
+        const float *xr = x->data + (size_t)r * n;
+        float *yr = t->data + (size_t)r * n;
+        float mean, rstd, s = 0.0f, ss = 0.0f;
+        for (i = 0; i < n; i++) s += xr[i];
+        mean = s / (float)n;
+        for (i = 0; i < n; i++) {
+            float d = xr[i] - mean;
+            ss += d * d;
+        }
+        rstd = 1.0f / sqrtf(ss / (float)n + eps);
+        t->aux[2 * (size_t)r] = mean;
+        t->aux[2 * (size_t)r + 1] = rstd;
+        if (w && b)
+            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i] + b[i];
+        else if (w)
+            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i];
+        else if (b)
+            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd + b[i];
+        else
+            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd;
+    }
+}
+
+/* dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = dy * weight;
+ * dweight += sum over rows dy * xhat, dbias += sum over rows dy (per task
+ * partial sums in scratch, reduced in task order afterwards). */
+static void eegnn__ln_bwd_task(void *ctx, int task, int n_tasks) {
+    eegnn__ln_job *j = (eegnn__ln_job *)ctx;
+    eegnn_tensor *t = j->t, *x = t->src[0];
+    eegnn_tensor *wt = t->ip[2] >= 0 ? t->src[t->ip[2]] : NULL, *bt = t->ip[3] >= 0 ? t->src[t->ip[3]] : NULL;
+    int rows = t->ip[0], n = t->ip[1], r, i;
+    int r0 = (int)((long long)rows * task / n_tasks), r1 = (int)((long long)rows * (task + 1) / n_tasks);
+    float *part = eegnn_graph_scratch(j->g, task); /* (2, D): dweight, dbias partial sums */
+    float *dw = part, *db = part + n;
+    int want_w = wt && wt->grad, want_b = bt && bt->grad;
+    for (i = 0; i < 2 * n; i++) part[i] = 0.0f;
+    for (r = r0; r < r1; r++) {
+        const float *xr = x->data + (size_t)r * n, *dy = t->grad + (size_t)r * n;
+        float mean = t->aux[2 * (size_t)r], rstd = t->aux[2 * (size_t)r + 1];
+        if (want_w)
+            for (i = 0; i < n; i++) dw[i] += dy[i] * (xr[i] - mean) * rstd;
+        if (want_b)
+            for (i = 0; i < n; i++) db[i] += dy[i];
+        if (x->grad) {
+            float *dx = x->grad + (size_t)r * n, s1 = 0.0f, s2 = 0.0f, inv_n = 1.0f / (float)n;
+            const float *w = wt ? wt->data : NULL;
+            for (i = 0; i < n; i++) {
+                float gw = w ? dy[i] * w[i] : dy[i];
+                s1 += gw;
+                s2 += gw * (xr[i] - mean) * rstd;
+            }
+            s1 *= inv_n;
+            s2 *= inv_n;
+            for (i = 0; i < n; i++) {
+                float gw = w ? dy[i] * w[i] : dy[i];
+                dx[i] += rstd * (gw - s1 - (xr[i] - mean) * rstd * s2);
+            }
+        }
+    }
+}
+
+static int eegnn__ln_tasks(eegnn_graph *g, const eegnn_tensor *t) {
+    int n = eegnn_graph_n_threads(g);
+    if (!eegnn_graph_pool(g) || t->numel < 8192) n = 1;
+    if (n > t->ip[0]) n = t->ip[0];
+    return n < 1 ? 1 : n;
+}
+
+static void eegnn__ln_forward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__ln_job j;
+    j.g = g;
+    j.t = t;
+    j.n_tasks = eegnn__ln_tasks(g, t);
+    eegnn_parallel_for(eegnn_graph_pool(g), j.n_tasks, eegnn__ln_fwd_task, &j);
+}
+
+static void eegnn__ln_backward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__ln_job j;
+    eegnn_tensor *wt = t->ip[2] >= 0 ? t->src[t->ip[2]] : NULL, *bt = t->ip[3] >= 0 ? t->src[t->ip[3]] : NULL;
+    int n = t->ip[1], task, i;
+    j.g = g;
+    j.t = t;
+    j.n_tasks = eegnn__ln_tasks(g, t);
+    eegnn_parallel_for(eegnn_graph_pool(g), j.n_tasks, eegnn__ln_bwd_task, &j);
+    for (task = 0; task < j.n_tasks; task++) {
+        const float *part = eegnn_graph_scratch(g, task);
+        if (wt && wt->grad)
+            for (i = 0; i < n; i++) wt->grad[i] += part[i];
+        if (bt && bt->grad)
+            for (i = 0; i < n; i++) bt->grad[i] += part[n + i];
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_layer_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *weight, eegnn_tensor *bias,
+                                         float eps) {
+    eegnn_tensor *src[3], *t;
+    int n_src = 1, n;
+    char sx[64], sp[64];
+    if (!g || !x) return NULL;
+    if (x->ndim < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "layer_norm: x %s needs at least one dimension",
+                        eegnn_shape_str(x, sx, sizeof sx));
+        return NULL;
+    }
+    n = x->shape[x->ndim - 1];
+    if ((weight && (weight->ndim != 1 || weight->shape[0] != n)) || (bias && (bias->ndim != 1 || bias->shape[0] != n))) {
+        eegnn_set_error(EEGNN_ERR_ARG, "layer_norm: x %s needs weight and bias of shape (%d), got %s", 
+                        eegnn_shape_str(x, sx, sizeof sx), n,
+                        eegnn_shape_str(weight && (weight->ndim != 1 || weight->shape[0] != n) ? weight : bias, sp,
+                                        sizeof sp));
+        return NULL;
+    }
+    src[0] = x;
+    if (weight) src[n_src++] = weight;
+    if (bias) src[n_src++] = bias;
+    t = eegnn_graph_new_node(g, "layer_norm", x->ndim, x->shape, src, n_src);
+    if (!t) return NULL;
+    t->ip[0] = (int)(x->numel / (size_t)n);
+    t->ip[1] = n;
+    t->ip[2] = weight ? 1 : -1;
+    t->ip[3] = bias ? (weight ? 2 : 1) : -1;
+    t->fp[0] = eps > 0.0f ? eps : 1e-5f;
+    t->aux_len = 2 * (size_t)t->ip[0];
+    t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
+    if (!t->aux) return NULL;
+    t->forward = eegnn__ln_forward;
+    t->backward = eegnn__ln_backward;
+    eegnn_graph_reserve_scratch(g, 2 * (size_t)n);
+    return t;
+}
+
+/* ---- scaled dot-product attention ------------------------------------------
+ * src: q, k, v (possibly the same tensor), key_padding_mask (optional).
+ * iaux: the layout below; aux (B, H, Tq): logsumexp of each query's scores. */
+
+enum {
+    EEGNN__SDPA_B, EEGNN__SDPA_TQ, EEGNN__SDPA_TK, EEGNN__SDPA_H, EEGNN__SDPA_D, /* head width d */
+    EEGNN__SDPA_QOFF, EEGNN__SDPA_KOFF, EEGNN__SDPA_VOFF,                        /* column offsets */
+    EEGNN__SDPA_QLD, EEGNN__SDPA_KLD, EEGNN__SDPA_VLD,                           /* row strides */
+    EEGNN__SDPA_MASK,                                                            /* 1: src[3] is the mask */
+    EEGNN__SDPA_DROP,                                                            /* 1: dropout in last forward */
+    EEGNN__SDPA_SEED_LO, EEGNN__SDPA_SEED_HI,
+    EEGNN__SDPA_N
+};
+
+typedef struct eegnn__sdpa_job {
+    eegnn_graph *g;
+    eegnn_tensor *t;
+    int n_tasks;
+} eegnn__sdpa_job;
+
+static uint64_t eegnn__sdpa_seed(const eegnn_tensor *t) {
+    return (uint64_t)(uint32_t)t->iaux[EEGNN__SDPA_SEED_LO] | ((uint64_t)(uint32_t)t->iaux[EEGNN__SDPA_SEED_HI] << 32);
+}
+
+#define EEGNN__SDPA_QB 64 /* queries per block */
+
+/* The per-head products are small (T x T x d with d of 4 to 64), so the op
+ * uses its own register-blocked kernels on padded copies instead of the
+ * packed sgemm: keys and head columns are padded to a multiple of the
+ * vector width EEGNN__SV (zero rows and columns; pad keys score -inf). */
+#if EEGNN__GEMM_VECTOR
+#define EEGNN__SV EEGNN__VW
+typedef int32_t eegnn__sdpa_vi __attribute__((vector_size(EEGNN__VW * sizeof(int32_t))));
+typedef uint32_t eegnn__sdpa_vu __attribute__((vector_size(EEGNN__VW * sizeof(uint32_t))));
+typedef double eegnn__sdpa_vd __attribute__((vector_size(EEGNN__VW * sizeof(double))));
+#else
+#define EEGNN__SV 4
+#endif
+
+static int eegnn__sdpa_pad(int n) { return (n + EEGNN__SV - 1) / EEGNN__SV * EEGNN__SV; }
+
+#if EEGNN__GEMM_VECTOR
+/* Stores alpha * v (+ what is there when accumulate) at o. */
+static void eegnn__sdpa_store(float *o, eegnn__vf v, float alpha, int accumulate) {
+    v *= alpha;
+    if (accumulate) {
+        eegnn__vf t;
+        memcpy(&t, o, sizeof t);
+        v += t;
+    }
+    memcpy(o, &v, sizeof v);
+}
+#endif
+
+/* out (n, ncols) = alpha * W (n, len) X (len, ncols) (+ out when
+ * accumulate), W(i, l) = w[i * wi + l * wl]; X rows ldx apart, out rows
+ * ldo apart; ncols a multiple of EEGNN__SV. Register-blocked on 4 rows of
+ * out by 1 or 2 vectors. */
+static void eegnn__sdpa_mm(int n, int len, int ncols, const float *w, size_t wi, size_t wl, const float *x, int ldx,
+                           float alpha, int accumulate, float *out, int ldo) {
+#if EEGNN__GEMM_VECTOR
+    int i, j, l, r;
+    eegnn__vf zero = {0};
+    for (i = 0; i < n; i += 4) {
+        int nr = n - i < 4 ? n - i : 4;
+        const float *w0 = w + (size_t)i * wi, *w1 = nr > 1 ? w0 + wi : w0, *w2 = nr > 2 ? w0 + 2 * wi : w0;
+        const float *w3 = nr > 3 ? w0 + 3 * wi : w0;
+        for (j = 0; j < ncols; j += EEGNN__VW) {
+            eegnn__vf acc[8];
+            int nv = j + 2 * EEGNN__VW <= ncols ? 2 : 1;
+            if (nv == 2) {
+                eegnn__vf a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+                eegnn__vf x0, x1;
+                for (l = 0; l < len; l++) {
+                    size_t o = (size_t)l * wl;
+                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
+                    memcpy(&x1, x + (size_t)l * ldx + j + EEGNN__VW, sizeof x1);
+                    EEGNN__VFMA(a0, x0, w0[o]);
+                    EEGNN__VFMA(b0, x1, w0[o]);
+                    EEGNN__VFMA(a1, x0, w1[o]);
+                    EEGNN__VFMA(b1, x1, w1[o]);
+                    EEGNN__VFMA(a2, x0, w2[o]);
+                    EEGNN__VFMA(b2, x1, w2[o]);
+                    EEGNN__VFMA(a3, x0, w3[o]);
+                    EEGNN__VFMA(b3, x1, w3[o]);
+                }
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+                acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
+            } else {
+                eegnn__vf a0 = zero, a1 = zero, a2 = zero, a3 = zero, x0;
+                for (l = 0; l < len; l++) {
+                    size_t o = (size_t)l * wl;
+                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
+                    EEGNN__VFMA(a0, x0, w0[o]);
+                    EEGNN__VFMA(a1, x0, w1[o]);
+                    EEGNN__VFMA(a2, x0, w2[o]);
+                    EEGNN__VFMA(a3, x0, w3[o]);
+                }
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+            }
+            for (r = 0; r < nr; r++) {
+                float *o = out + (size_t)(i + r) * ldo + j;
+                eegnn__sdpa_store(o, acc[r], alpha, accumulate);
+                if (nv == 2) eegnn__sdpa_store(o + EEGNN__VW, acc[4 + r], alpha, accumulate);
+            }
+            j += (nv - 1) * EEGNN__VW;
+        }
+    }
+#else
+    int i, j, l;
+    for (i = 0; i < n; i++) {
+        float *o = out + (size_t)i * ldo;
+        if (!accumulate)
+            for (j = 0; j < ncols; j++) o[j] = 0.0f;
+        for (l = 0; l < len; l++) {
+            float a = alpha * w[(size_t)i * wi + (size_t)l * wl];
+            const float *xr = x + (size_t)l * ldx;
+            for (j = 0; j < ncols; j++) o[j] += a * xr[j];
+        }
+    }
+#endif
+}
+
+/* lowbias32 integer hash (C. Wellons). */
+static uint32_t eegnn__sdpa_hash32(uint32_t h) {
+    h ^= h >> 16;
+    h *= 0x7FEB352Du;
+    h ^= h >> 15;
+    h *= 0x846CA68Bu;
+    h ^= h >> 16;
+    return h;
+}
+
+/* Keep factors of one row of attention weights under dropout into keep
+ * (tkp): 0 or scale = 1/(1-p), dropped where the hash of the key index and
+ * a per-row key (splitmix64 of the seed and the row number) is below
+ * threshold = p * 2^32. */
+static void eegnn__sdpa_keep_row(uint64_t seed, uint64_t row, uint32_t threshold, float scale, int tkp, float *keep) {
+    uint64_t z = seed + (row + 1u) * 0x9E3779B97F4A7C15ull;
+    uint32_t key;
+    int c = 0;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    key = (uint32_t)z;
+#if EEGNN__GEMM_VECTOR
+    {
+        eegnn__sdpa_vu idx, hv;
+        eegnn__vf sv;
+        for (c = 0; c < EEGNN__VW; c++) {
+            idx[c] = (uint32_t)c;
+            sv[c] = scale;
+        }
+        for (c = 0; c + EEGNN__VW <= tkp; c += EEGNN__VW) {
+            eegnn__vf f;
+            hv = (idx + (uint32_t)c) * 0x9E3779B9u + key;
+            hv ^= hv >> 16;
+            hv *= 0x7FEB352Du;
+            hv ^= hv >> 15;
+            hv *= 0x846CA68Bu;
+            hv ^= hv >> 16;
+            f = (eegnn__vf)((eegnn__sdpa_vi)sv & (eegnn__sdpa_vi)(hv >= threshold));
+            memcpy(keep + c, &f, sizeof f);
+        }
+    }
+#endif
+    for (; c < tkp; c++) keep[c] = eegnn__sdpa_hash32((uint32_t)c * 0x9E3779B9u + key) >= threshold ? scale : 0.0f;
+}
+
+/* s[c] = exp(s[c] - m) for c < n (n a multiple of EEGNN__SV); returns the
+ * sum. -inf scores give 0. Vector form: range reduction to |r| <= ln2/2
+ * and a double-precision polynomial (within about 0.5 ulp once rounded),
+ * arguments below -87.3 flushed to 0. */
+static float eegnn__sdpa_exp_row(float *s, int n, float m) {
+#if EEGNN__GEMM_VECTOR
+    int c, i;
+    eegnn__vf acc = {0}, mv, lo, hi;
+    float sum = 0.0f;
+    for (i = 0; i < EEGNN__VW; i++) {
+        mv[i] = m;
+        lo[i] = -87.3f;
+        hi[i] = 88.0f;
+    }
+    for (c = 0; c < n; c += EEGNN__VW) {
+        eegnn__vf x, fx, nf, y;
+        eegnn__sdpa_vi ni, under, over;
+        memcpy(&x, s + c, sizeof x);
+        x -= mv;
+        under = x < lo;
+        over = x > hi;
+        x = (eegnn__vf)(((eegnn__sdpa_vi)x & ~over) | ((eegnn__sdpa_vi)hi & over));
+        x = (eegnn__vf)(((eegnn__sdpa_vi)x & ~under) | ((eegnn__sdpa_vi)lo & under));
+        /* x = n ln2 + r, |r| <= ln2 / 2; exp(r) by its degree-7 Taylor
+         * polynomial in double (truncation error below 1e-8 relative) */
+        fx = x * 1.44269504088896341f + 0.5f;
+        ni = __builtin_convertvector(fx, eegnn__sdpa_vi);
+        nf = __builtin_convertvector(ni, eegnn__vf);
+        ni += (eegnn__sdpa_vi)(nf > fx); /* floor: -1 where truncation rounded up */
+        {
+            eegnn__sdpa_vd rd = __builtin_convertvector(x, eegnn__sdpa_vd) -
+                                __builtin_convertvector(ni, eegnn__sdpa_vd) * 0.6931471805599453;
+            eegnn__sdpa_vd pd = rd * (1.0 / 5040) + 1.0 / 720;
+            pd = pd * rd + 1.0 / 120;
+            pd = pd * rd + 1.0 / 24;
+            pd = pd * rd + 1.0 / 6;
+            pd = pd * rd + 0.5;
+            pd = pd * rd + 1.0;
+            pd = pd * rd + 1.0;
+            y = __builtin_convertvector(pd, eegnn__vf);
+        }
+        y *= (eegnn__vf)((ni + 127) << 23);
+        y = (eegnn__vf)((eegnn__sdpa_vi)y & ~under);
+        memcpy(s + c, &y, sizeof y);
+        acc += y;
+    }
+    for (i = 0; i < EEGNN__VW; i++) sum += acc[i];
+    return sum;
+#else
+    int c;
+    float sum = 0.0f;
+    for (c = 0; c < n; c++) {
+        s[c] = expf(s[c] - m);
+        sum += s[c];
+    }
+    return sum;
+#endif
+}
+
+/* Sum of a[c] * b[c] for c < n (n a multiple of EEGNN__SV), in
+ * EEGNN__SV partial sums. */
+static float eegnn__sdpa_dot(const float *a, const float *b, int n) {
+    float sum = 0.0f;
+    int c;
+#if EEGNN__GEMM_VECTOR
+    eegnn__vf acc = {0}, x, y;
+    for (c = 0; c < n; c += EEGNN__VW) {
+        memcpy(&x, a + c, sizeof x);
+        memcpy(&y, b + c, sizeof y);
+        acc += x * y;
+    }
+    for (c = 0; c < EEGNN__VW; c++) sum += acc[c];
+#else
+    for (c = 0; c < n; c++) sum += a[c] * b[c];
+#endif
+    return sum;
+}
+
+/* Per-task workspace: kt, vt (d, tkp) transposed K and V of the pair; kp,
+ * vp (tk, dp) padded K and V; bias (tkp) the key mask; s, x, keep (QB, tkp)
+ * weights, their gradient, dropout keep factors; qp, dop, o (QB, dp) padded
+ * Q and dO blocks and a block result; dk, dv (tk, dp) the pair's K and V
+ * gradients. */
+typedef struct eegnn__sdpa_ws {
+    float *kt, *vt, *kp, *vp, *bias, *s, *x, *keep, *qp, *dop, *o, *dk, *dv;
+} eegnn__sdpa_ws;
+
+/* Floats of workspace (with alignment slack); fills ws from base if given. */
+static size_t eegnn__sdpa_ws_floats(int tk, int d, eegnn__sdpa_ws *ws, float *base) {
+    size_t tkp = (size_t)eegnn__sdpa_pad(tk), dp = (size_t)eegnn__sdpa_pad(d), off = 0, sizes[13];
+    float **parts[13];
+    int i;
+    sizes[0] = sizes[1] = (size_t)d * tkp;
+    sizes[2] = sizes[3] = (size_t)tk * dp;
+    sizes[4] = tkp;
+    sizes[5] = sizes[6] = sizes[7] = EEGNN__SDPA_QB * tkp;
+    sizes[8] = sizes[9] = sizes[10] = EEGNN__SDPA_QB * dp;
+    sizes[11] = sizes[12] = (size_t)tk * dp;
+    if (ws) {
+        parts[0] = &ws->kt, parts[1] = &ws->vt, parts[2] = &ws->kp, parts[3] = &ws->vp, parts[4] = &ws->bias;
+        parts[5] = &ws->s, parts[6] = &ws->x, parts[7] = &ws->keep, parts[8] = &ws->qp, parts[9] = &ws->dop;
+        parts[10] = &ws->o, parts[11] = &ws->dk, parts[12] = &ws->dv;
+    }
+    for (i = 0; i < 13; i++) {
+        if (ws) *parts[i] = base + off;
+        off += (sizes[i] + 15u) / 16u * 16u;
+    }
+    return off + 16u;
+}
+
+/* Carves the workspace of a task from its scratch, 64-byte aligned. */
+static void eegnn__sdpa_ws_init(eegnn_graph *g, int task, int tk, int d, eegnn__sdpa_ws *ws) {
+    float *base = eegnn_graph_scratch(g, task);
+    base += (16u - (size_t)((uintptr_t)base / sizeof(float)) % 16u) % 16u;
+    eegnn__sdpa_ws_floats(tk, d, ws, base);
+}
+
+/* Copies a (rows, d) strided view into p (rows, dp) zero-padded and/or its
+ * transpose into pt (d, rowsp) zero-padded. */
+static void eegnn__sdpa_pack(const float *a, int lda, int rows, int d, float *p, float *pt) {
+    int dp = eegnn__sdpa_pad(d), rowsp = eegnn__sdpa_pad(rows), r, c;
+    if (p)
+        for (r = 0; r < rows; r++) {
+            memcpy(p + (size_t)r * dp, a + (size_t)r * lda, (size_t)d * sizeof(float));
+            for (c = d; c < dp; c++) p[(size_t)r * dp + c] = 0.0f;
+        }
+    if (pt)
+        for (c = 0; c < d; c++) {
+            float *row = pt + (size_t)c * rowsp;
+            for (r = 0; r < rows; r++) row[r] = a[(size_t)r * lda + c];
+            for (r = rows; r < rowsp; r++) row[r] = 0.0f;
+        }
+}
+
+/* Adds the first d columns of p (rows, dp) into the strided view a. */
+static void eegnn__sdpa_unpack_add(const float *p, int rows, int d, float *a, int lda) {
+    int dp = eegnn__sdpa_pad(d), r, c;
+    for (r = 0; r < rows; r++)
+        for (c = 0; c < d; c++) a[(size_t)r * lda + c] += p[(size_t)r * dp + c];
+}
+
+/* Additive key bias of batch b: 0, or -inf for masked and pad keys. */
+static void eegnn__sdpa_bias(const eegnn_tensor *t, int b, float *bias) {
+    int tk = t->iaux[EEGNN__SDPA_TK], tkp = eegnn__sdpa_pad(tk), c;
+    const float *mask = t->iaux[EEGNN__SDPA_MASK] ? t->src[3]->data + (size_t)b * tk : NULL;
+    for (c = 0; c < tkp; c++) bias[c] = c >= tk || (mask && mask[c] != 0.0f) ? -INFINITY : 0.0f;
+}
+
+/* Scores of queries i0..i0+n-1 of pair bh into ws->s (n, tkp), then in
+ * place the softmax weights (0 for masked keys, NaN rows where every key is
+ * masked). With store_lse the row logsumexp is computed and saved;
+ * otherwise the weights are exp(score - saved logsumexp). Needs ws->kt and
+ * ws->bias of the pair. */
+static void eegnn__sdpa_weights(eegnn_tensor *t, int bh, int i0, int n, const eegnn__sdpa_ws *ws, int store_lse) {
+    const int *ia = t->iaux;
+    int tk = ia[EEGNN__SDPA_TK], tq = ia[EEGNN__SDPA_TQ], h_n = ia[EEGNN__SDPA_H], d = ia[EEGNN__SDPA_D];
+    int tkp = eegnn__sdpa_pad(tk), b = bh / h_n, h = bh % h_n, r, c;
+    const float *q = t->src[0]->data + ((size_t)b * tq + i0) * ia[EEGNN__SDPA_QLD] + ia[EEGNN__SDPA_QOFF] + (size_t)h * d;
+    float *lse = t->aux + (size_t)bh * tq + i0;
+    float scale = (float)(1.0 / sqrt((double)d));
+    /* s (n, tkp) = scale * q (n, d) @ k^T (d, tkp) */
+    eegnn__sdpa_mm(n, d, tkp, q, (size_t)ia[EEGNN__SDPA_QLD], 1, ws->kt, tkp, scale, 0, ws->s, tkp);
+    for (r = 0; r < n; r++) {
+        float *sr = ws->s + (size_t)r * tkp, m = -INFINITY;
+        for (c = 0; c < tkp; c++) sr[c] += ws->bias[c];
+        if (store_lse) {
+            for (c = 0; c < tkp; c++) m = sr[c] > m ? sr[c] : m;
+            if (m == -INFINITY) {
+                lse[r] = NAN;
+            } else {
+                float sum = eegnn__sdpa_exp_row(sr, tkp, m), inv = 1.0f / sum;
+                lse[r] = m + logf(sum);
+                for (c = 0; c < tkp; c++) sr[c] *= inv;
+                continue;
+            }
+        }
+        if (lse[r] != lse[r]) /* every key masked: NaN, as softmax over -inf */
+            for (c = 0; c < tkp; c++) sr[c] = NAN;
+        else
+            eegnn__sdpa_exp_row(sr, tkp, lse[r]);
+    }
+}
+
+/* Keep factors of queries i0..i0+n-1 of pair bh into ws->keep (n, tkp). */
+static void eegnn__sdpa_keep_block(const eegnn_tensor *t, int bh, int i0, int n, const eegnn__sdpa_ws *ws) {
+    int tq = t->iaux[EEGNN__SDPA_TQ], tkp = eegnn__sdpa_pad(t->iaux[EEGNN__SDPA_TK]), r;
+    float p = t->fp[0];
+    double th = (double)p * 4294967296.0;
+    uint32_t threshold = th >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)th;
+    uint64_t seed = eegnn__sdpa_seed(t);
+    for (r = 0; r < n; r++)
+        eegnn__sdpa_keep_row(seed, (uint64_t)bh * (uint64_t)tq + (uint64_t)(i0 + r), threshold, 1.0f / (1.0f - p),
+                             tkp, ws->keep + (size_t)r * tkp);
+}
+
+static void eegnn__sdpa_fwd_task(void *ctx, int task, int n_tasks) {
+    eegnn__sdpa_job *j = (eegnn__sdpa_job *)ctx;
+    eegnn_tensor *t = j->t;
+    const int *ia = t->iaux;
+    int nbh = ia[EEGNN__SDPA_B] * ia[EEGNN__SDPA_H], tq = ia[EEGNN__SDPA_TQ], tk = ia[EEGNN__SDPA_TK];
+    int h_n = ia[EEGNN__SDPA_H], d = ia[EEGNN__SDPA_D], width = h_n * d, drop = ia[EEGNN__SDPA_DROP];
+    int kld = ia[EEGNN__SDPA_KLD], vld = ia[EEGNN__SDPA_VLD], tkp = eegnn__sdpa_pad(tk), dp = eegnn__sdpa_pad(d);
+    int bh0 = (int)((long long)nbh * task / n_tasks), bh1 = (int)((long long)nbh * (task + 1) / n_tasks), bh, i0, r;
+    size_t c;
+    eegnn__sdpa_ws ws;
+    eegnn__sdpa_ws_init(j->g, task, tk, d, &ws);
+    for (bh = bh0; bh < bh1; bh++) {
+        int b = bh / h_n, h = bh % h_n;
+        eegnn__sdpa_pack(t->src[1]->data + (size_t)b * tk * kld + ia[EEGNN__SDPA_KOFF] + (size_t)h * d, kld, tk, d,
+                         NULL, ws.kt);
+        eegnn__sdpa_pack(t->src[2]->data + (size_t)b * tk * vld + ia[EEGNN__SDPA_VOFF] + (size_t)h * d, vld, tk, d,
+                         ws.vp, NULL);
+        if (bh == bh0 || h == 0) eegnn__sdpa_bias(t, b, ws.bias);
+        for (i0 = 0; i0 < tq; i0 += EEGNN__SDPA_QB) {
+            int n = EEGNN__MIN(EEGNN__SDPA_QB, tq - i0);
+            eegnn__sdpa_weights(t, bh, i0, n, &ws, 1);
+            if (drop) {
+                eegnn__sdpa_keep_block(t, bh, i0, n, &ws);
+                for (c = 0; c < (size_t)n * tkp; c++) ws.s[c] *= ws.keep[c];
+            }
+            /* out (n, d) = weights (n, tk) @ v (tk, d) */
+            eegnn__sdpa_mm(n, tk, dp, ws.s, (size_t)tkp, 1, ws.vp, dp, 1.0f, 0, ws.o, dp);
+            for (r = 0; r < n; r++)
+                memcpy(t->data + ((size_t)b * tq + i0 + r) * width + (size_t)h * d, ws.o + (size_t)r * dp,
+                       (size_t)d * sizeof(float));
+        }
+    }
+}
+
+/* With P the softmax weights, m the keep factors (1 without dropout) and dO
+ * the output gradient of a block:
+ *   dV += (P*m)^T dO;  dP = (dO V^T) * m;  dS = P * (dP - rowsum(P * dP));
+ *   dQ += scale * dS K;  dK += scale * dS^T Q. */
+static void eegnn__sdpa_bwd_task(void *ctx, int task, int n_tasks) {
+    eegnn__sdpa_job *j = (eegnn__sdpa_job *)ctx;
+    eegnn_tensor *t = j->t, *qt = t->src[0], *kt = t->src[1], *vt = t->src[2];
+    const int *ia = t->iaux;
+    int nbh = ia[EEGNN__SDPA_B] * ia[EEGNN__SDPA_H], tq = ia[EEGNN__SDPA_TQ], tk = ia[EEGNN__SDPA_TK];
+    int h_n = ia[EEGNN__SDPA_H], d = ia[EEGNN__SDPA_D], width = h_n * d, drop = ia[EEGNN__SDPA_DROP];
+    int qld = ia[EEGNN__SDPA_QLD], kld = ia[EEGNN__SDPA_KLD], vld = ia[EEGNN__SDPA_VLD];
+    int tkp = eegnn__sdpa_pad(tk), dp = eegnn__sdpa_pad(d);
+    int bh0 = (int)((long long)nbh * task / n_tasks), bh1 = (int)((long long)nbh * (task + 1) / n_tasks), bh, i0, r;
+    int want_qk = qt->grad || kt->grad;
+    size_t c;
+    float scale = (float)(1.0 / sqrt((double)d));
+    eegnn__sdpa_ws ws;
+    eegnn__sdpa_ws_init(j->g, task, tk, d, &ws);
+    for (bh = bh0; bh < bh1; bh++) {
+        int b = bh / h_n, h = bh % h_n;
+        size_t qo = (size_t)b * tq * qld + ia[EEGNN__SDPA_QOFF] + (size_t)h * d;
+        size_t ko = (size_t)b * tk * kld + ia[EEGNN__SDPA_KOFF] + (size_t)h * d;
+        size_t vo = (size_t)b * tk * vld + ia[EEGNN__SDPA_VOFF] + (size_t)h * d;
+        eegnn__sdpa_pack(kt->data + ko, kld, tk, d, ws.kp, ws.kt);
+        eegnn__sdpa_pack(vt->data + vo, vld, tk, d, NULL, ws.vt);
+        if (bh == bh0 || h == 0) eegnn__sdpa_bias(t, b, ws.bias);
+        memset(ws.dk, 0, (size_t)tk * dp * sizeof(float));
+        memset(ws.dv, 0, (size_t)tk * dp * sizeof(float));
+        for (i0 = 0; i0 < tq; i0 += EEGNN__SDPA_QB) {
+            int n = EEGNN__MIN(EEGNN__SDPA_QB, tq - i0);
+            const float *dout = t->grad + ((size_t)b * tq + i0) * width + (size_t)h * d;
+            const float *pm = ws.s;
+            eegnn__sdpa_weights(t, bh, i0, n, &ws, 0);
+            if (drop) {
+                eegnn__sdpa_keep_block(t, bh, i0, n, &ws);
+                for (c = 0; c < (size_t)n * tkp; c++) ws.x[c] = ws.s[c] * ws.keep[c];
+                pm = ws.x;
+            }
+            if (vt->grad) { /* dV (tk, d) += pm^T (tk, n) @ dO (n, d) */
+                eegnn__sdpa_pack(dout, width, n, d, ws.dop, NULL);
+                eegnn__sdpa_mm(tk, n, dp, pm, 1, (size_t)tkp, ws.dop, dp, 1.0f, 1, ws.dv, dp);
+            }
+            if (!want_qk) continue;
+            /* x (n, tkp) = dO (n, d) @ V^T (d, tkp) */
+            eegnn__sdpa_mm(n, d, tkp, dout, (size_t)width, 1, ws.vt, tkp, 1.0f, 0, ws.x, tkp);
+            if (drop)
+                for (c = 0; c < (size_t)n * tkp; c++) ws.x[c] *= ws.keep[c];
+            for (r = 0; r < n; r++) {
+                const float *pr = ws.s + (size_t)r * tkp;
+                float *xr = ws.x + (size_t)r * tkp, dot = eegnn__sdpa_dot(pr, xr, tkp);
+                int cc;
+                for (cc = 0; cc < tkp; cc++) xr[cc] = pr[cc] * (xr[cc] - dot);
+            }
+            if (qt->grad) { /* dQ (n, d) += scale * dS (n, tk) @ K (tk, d) */
+                eegnn__sdpa_mm(n, tk, dp, ws.x, (size_t)tkp, 1, ws.kp, dp, scale, 0, ws.o, dp);
+                eegnn__sdpa_unpack_add(ws.o, n, d, qt->grad + qo + (size_t)i0 * qld, qld);
+            }
+            if (kt->grad) { /* dK (tk, d) += scale * dS^T (tk, n) @ Q (n, d) */
+                eegnn__sdpa_pack(qt->data + qo + (size_t)i0 * qld, qld, n, d, ws.qp, NULL);
+                eegnn__sdpa_mm(tk, n, dp, ws.x, 1, (size_t)tkp, ws.qp, dp, scale, 1, ws.dk, dp);
+            }
+        }
+        if (kt->grad) eegnn__sdpa_unpack_add(ws.dk, tk, d, kt->grad + ko, kld);
+        if (vt->grad) eegnn__sdpa_unpack_add(ws.dv, tk, d, vt->grad + vo, vld);
+    }
+}
+
+static int eegnn__sdpa_tasks(eegnn_graph *g, const eegnn_tensor *t) {
+    int n = eegnn_graph_n_threads(g), nbh = t->iaux[EEGNN__SDPA_B] * t->iaux[EEGNN__SDPA_H];
+    if (!eegnn_graph_pool(g)) n = 1;
+    if (n > nbh) n = nbh;
+    return n < 1 ? 1 : n;
+}
+
+static void eegnn__sdpa_forward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__sdpa_job j;
+    t->iaux[EEGNN__SDPA_DROP] = eegnn_graph_training(g) && t->fp[0] > 0.0f;
+    if (t->iaux[EEGNN__SDPA_DROP]) {
+        eegnn_rng *rng = eegnn_graph_rng(g);
+        t->iaux[EEGNN__SDPA_SEED_LO] = (int32_t)eegnn_rng_u32(rng);
+        t->iaux[EEGNN__SDPA_SEED_HI] = (int32_t)eegnn_rng_u32(rng);
+    }
+    j.g = g;
+    j.t = t;
+    j.n_tasks = eegnn__sdpa_tasks(g, t);
+    eegnn_parallel_for(eegnn_graph_pool(g), j.n_tasks, eegnn__sdpa_fwd_task, &j);
+}
+
+static void eegnn__sdpa_backward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__sdpa_job j;
+    if (!t->src[0]->grad && !t->src[1]->grad && !t->src[2]->grad) return;
+    j.g = g;
+    j.t = t;
+    j.n_tasks = eegnn__sdpa_tasks(g, t);
+    eegnn_parallel_for(eegnn_graph_pool(g), j.n_tasks, eegnn__sdpa_bwd_task, &j);
+}
+
+/* Common constructor: q, k, v views given by tensor, column offset and row
+ * stride; the output is (B, tq, width). */
+static eegnn_tensor *eegnn__sdpa_node(eegnn_graph *g, eegnn_tensor *const *qkv, const int *off, const int *ld,
+                                      int batch, int tq, int tk, int width, int n_heads, eegnn_tensor *mask,
+                                      float dropout_p, const char *op) {
+    eegnn_tensor *src[4], *t;
+    int shape[3], i;
+    char s[64];
+    if (n_heads <= 0 || width % n_heads) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: n_heads=%d does not divide the embedding width %d", op, n_heads, width);
+        return NULL;
+    }
+    if (!(dropout_p >= 0.0f && dropout_p < 1.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: dropout_p %g is outside [0, 1)", op, (double)dropout_p);
+        return NULL;
+    }
+    if (mask && (mask->ndim != 2 || mask->shape[0] != batch || mask->shape[1] != tk)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: key_padding_mask %s, expected (%d, %d) (batch, keys)", op,
+                        eegnn_shape_str(mask, s, sizeof s), batch, tk);
+        return NULL;
+    }
+    for (i = 0; i < 3; i++) src[i] = qkv[i];
+    src[3] = mask;
+    shape[0] = batch;
+    shape[1] = tq;
+    shape[2] = width;
+    t = eegnn_graph_new_node(g, op, 3, shape, src, mask ? 4 : 3);
+    if (!t) return NULL;
+    t->iaux_len = EEGNN__SDPA_N;
+    t->iaux = (int32_t *)eegnn_graph_alloc(g, EEGNN__SDPA_N * sizeof(int32_t));
+    t->aux_len = (size_t)batch * n_heads * tq;
+    t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
+    if (!t->iaux || !t->aux) return NULL;
+    memset(t->iaux, 0, EEGNN__SDPA_N * sizeof(int32_t));
+    t->iaux[EEGNN__SDPA_B] = batch;
+    t->iaux[EEGNN__SDPA_TQ] = tq;
+    t->iaux[EEGNN__SDPA_TK] = tk;
+    t->iaux[EEGNN__SDPA_H] = n_heads;
+    t->iaux[EEGNN__SDPA_D] = width / n_heads;
+    for (i = 0; i < 3; i++) {
+        t->iaux[EEGNN__SDPA_QOFF + i] = off[i];
+        t->iaux[EEGNN__SDPA_QLD + i] = ld[i];
+    }
+    t->iaux[EEGNN__SDPA_MASK] = mask != NULL;
+    t->fp[0] = dropout_p;
+    t->forward = eegnn__sdpa_forward;
+    t->backward = eegnn__sdpa_backward;
+    eegnn_graph_reserve_scratch(g, eegnn__sdpa_ws_floats(tk, width / n_heads, NULL, NULL));
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_scaled_dot_product_attention(eegnn_graph *g, eegnn_tensor *q, eegnn_tensor *k,
+                                                           eegnn_tensor *v, int n_heads,
+                                                           eegnn_tensor *key_padding_mask, float dropout_p) {
+    eegnn_tensor *qkv[3];
+    int off[3] = {0, 0, 0}, ld[3], width;
+    char s1[64], s2[64], s3[64];
+    if (!g || !q || !k || !v) return NULL;
+    if (q->ndim != 3 || k->ndim != 3 || v->ndim != 3 || k->shape[0] != q->shape[0] || v->shape[0] != q->shape[0] ||
+        v->shape[1] != k->shape[1] || k->shape[2] != q->shape[2] || v->shape[2] != q->shape[2]) {
+        eegnn_set_error(EEGNN_ERR_ARG, "scaled_dot_product_attention: q %s, k %s, v %s; expected (B, Tq, E), "
+                        "(B, Tk, E), (B, Tk, E)",
+                        eegnn_shape_str(q, s1, sizeof s1), eegnn_shape_str(k, s2, sizeof s2),
+                        eegnn_shape_str(v, s3, sizeof s3));
+        return NULL;
+    }
+    width = q->shape[2];
+    qkv[0] = q;
+    qkv[1] = k;
+    qkv[2] = v;
+    ld[0] = ld[1] = ld[2] = width;
+    return eegnn__sdpa_node(g, qkv, off, ld, q->shape[0], q->shape[1], k->shape[1], width, n_heads,
+                            key_padding_mask, dropout_p, "scaled_dot_product_attention");
+}
+
+EEGNN_API eegnn_tensor *eegnn_scaled_dot_product_attention_qkv(eegnn_graph *g, eegnn_tensor *qkv, int n_heads,
+                                                               eegnn_tensor *key_padding_mask, float dropout_p) {
+    eegnn_tensor *src[3];
+    int off[3], ld[3], width;
+    char s[64];
+    if (!g || !qkv) return NULL;
+    if (qkv->ndim != 3 || qkv->shape[2] % 3) {
+        eegnn_set_error(EEGNN_ERR_ARG, "scaled_dot_product_attention_qkv: qkv %s, expected (B, T, 3*E)",
+                        eegnn_shape_str(qkv, s, sizeof s));
+        return NULL;
+    }
+    width = qkv->shape[2] / 3;
+    src[0] = src[1] = src[2] = qkv;
+    off[0] = 0;
+    off[1] = width;
+    off[2] = 2 * width;
+    ld[0] = ld[1] = ld[2] = 3 * width;
+    return eegnn__sdpa_node(g, src, off, ld, qkv->shape[0], qkv->shape[1], qkv->shape[1], width, n_heads,
+                            key_padding_mask, dropout_p, "scaled_dot_product_attention");
+}
 /* ======================== End file src/ops/attention.c ======================== */
 
 /* ======================== Begin file src/ops/spectral.c ======================== */
-/* src/ops/spectral.c: not written yet. */
+/* Real FFT (built-in Stockham mixed radix + Bluestein, or FFTW under
+ * EEGNN_USE_FFTW) and the spectral graph ops rfft_power and band_power.
+ *
+ * Complex arrays are interleaved (re, im) floats; indices in the comments
+ * count complex elements. */
+#include <math.h>
+#include <string.h>
+#ifdef EEGNN_USE_FFTW
+#include <fftw3.h>
+#include <pthread.h>
+#endif
+
+#define EEGNN__PI 3.14159265358979323846
+#define EEGNN__FFT_MAX_STAGES 48
+#define EEGNN__FFT_MAX_DIRECT 13 /* largest prime factor done with a direct butterfly */
+#define EEGNN__FFT_MAX_N (1 << 28)
+
+/* ---- Memory layout helper: plans are laid out in one block, first sized
+ * with base == NULL (nothing written), then filled. ---- */
+typedef struct eegnn__bump {
+    unsigned char *base;
+    size_t used;
+} eegnn__bump;
+
+static void *eegnn__bump_take(eegnn__bump *b, size_t bytes) {
+    size_t start = (b->used + 63u) & ~(size_t)63u;
+    b->used = start + bytes;
+    return b->base ? (void *)(b->base + start) : NULL;
+}
+
+/* ---- Complex FFT of length n (forward, sign -1, unnormalised) ---- */
+typedef struct eegnn__cfft {
+    int n;
+    int n_stages;
+    int radix[EEGNN__FFT_MAX_STAGES];
+    /* stage s of radix p on a sub-length len = p * m: (m, p - 1) twiddles
+     * exp(-2*pi*i*j*k/len), j < m, 1 <= k < p */
+    const float *tw[EEGNN__FFT_MAX_STAGES];
+    const float *roots[EEGNN__FFT_MAX_STAGES]; /* radix p > 5: (p) roots exp(-2*pi*i*r/p) */
+    int bluestein_m;                           /* 0: factorised; else the convolution length */
+    const float *chirp;                        /* Bluestein: (n) exp(-i*pi*t^2/n) */
+    const float *kernel;                       /* Bluestein: (m) FFT of the conjugate chirp, / m */
+    const struct eegnn__cfft *sub;             /* Bluestein: plan of length m */
+} eegnn__cfft;
+
+/* Radices of n (4 first, then 2, 3, 5, 7, 11, 13); -1 when n has a prime
+ * factor above EEGNN__FFT_MAX_DIRECT. */
+static int eegnn__fft_factor(int n, int *radix) {
+    int k = 0, p;
+    while (n % 4 == 0) {
+        radix[k++] = 4;
+        n /= 4;
+    }
+    while (n % 2 == 0) {
+        radix[k++] = 2;
+        n /= 2;
+    }
+    for (p = 3; p <= EEGNN__FFT_MAX_DIRECT; p += 2)
+        while (n % p == 0) {
+            radix[k++] = p;
+            n /= p;
+        }
+    return n == 1 ? k : -1;
+}
+
+/* Smallest 2^a 3^b 5^c >= n. */
+static int eegnn__fft_good_size(int n) {
+    int best = 1, p2, p3, p5;
+    while (best < n) best *= 2;
+    for (p5 = 1; p5 < 2 * n; p5 *= 5)
+        for (p3 = p5; p3 < 2 * n; p3 *= 3) {
+            p2 = p3;
+            while (p2 < n) p2 *= 2;
+            if (p2 < best) best = p2;
+        }
+    return best;
+}
+
+/* Scratch floats eegnn__cfft_run needs for length n. */
+EEGNN__PRIVATE size_t eegnn__cfft_work(int n) {
+    int radix[EEGNN__FFT_MAX_STAGES];
+    if (eegnn__fft_factor(n, radix) >= 0) return 2 * (size_t)n;
+    return 4 * (size_t)eegnn__fft_good_size(2 * n - 1);
+}
+
+static void eegnn__cfft_run(const eegnn__cfft *c, float *data, float *work);
+
+/* Sizes (b->base NULL) or builds the complex plan of length n. */
+EEGNN__PRIVATE eegnn__cfft *eegnn__cfft_make(int n, eegnn__bump *b) {
+    eegnn__cfft *c = (eegnn__cfft *)eegnn__bump_take(b, sizeof *c);
+    int radix[EEGNN__FFT_MAX_STAGES], ns = eegnn__fft_factor(n, radix), s, len, m, j, k;
+    if (c) {
+        memset(c, 0, sizeof *c);
+        c->n = n;
+    }
+    if (ns >= 0) {
+        len = n;
+        for (s = 0; s < ns; s++) {
+            int p = radix[s];
+            float *tw, *rt;
+            m = len / p;
+            tw = (float *)eegnn__bump_take(b, sizeof(float) * 2 * (size_t)m * (size_t)(p - 1));
+            rt = p > 5 ? (float *)eegnn__bump_take(b, sizeof(float) * 2 * (size_t)p) : NULL;
+            if (c) {
+                c->radix[s] = p;
+                c->tw[s] = tw;
+                c->roots[s] = rt;
+                for (j = 0; j < m; j++)
+                    for (k = 1; k < p; k++) {
+                        double a = -2.0 * EEGNN__PI * (double)(((long long)j * k) % len) / (double)len;
+                        tw[2 * ((size_t)j * (p - 1) + k - 1)] = (float)cos(a);
+                        tw[2 * ((size_t)j * (p - 1) + k - 1) + 1] = (float)sin(a);
+                    }
+                for (k = 0; rt && k < p; k++) {
+                    double a = -2.0 * EEGNN__PI * (double)k / (double)p;
+                    rt[2 * k] = (float)cos(a);
+                    rt[2 * k + 1] = (float)sin(a);
+                }
+            }
+            len = m;
+        }
+        if (c) c->n_stages = ns;
+        return c;
+    }
+    /* Bluestein: X[k] = chirp[k] * sum_t (x[t] chirp[t]) conj(chirp[k - t]),
+     * a linear convolution done as a cyclic one of length m >= 2n - 1. */
+    {
+        float *chirp, *kernel, *tmp;
+        const eegnn__cfft *sub;
+        m = eegnn__fft_good_size(2 * n - 1);
+        chirp = (float *)eegnn__bump_take(b, sizeof(float) * 2 * (size_t)n);
+        kernel = (float *)eegnn__bump_take(b, sizeof(float) * 2 * (size_t)m);
+        tmp = (float *)eegnn__bump_take(b, sizeof(float) * 2 * (size_t)m); /* scratch for building the kernel */
+        sub = eegnn__cfft_make(m, b);
+        if (c) {
+            c->bluestein_m = m;
+            c->chirp = chirp;
+            c->kernel = kernel;
+            c->sub = sub;
+            for (j = 0; j < n; j++) {
+                /* t^2 mod 2n keeps the angle exact for large t */
+                long long t2 = ((long long)j * j) % (2LL * n);
+                double a = -EEGNN__PI * (double)t2 / (double)n;
+                chirp[2 * j] = (float)cos(a);
+                chirp[2 * j + 1] = (float)sin(a);
+            }
+            memset(kernel, 0, sizeof(float) * 2 * (size_t)m);
+            for (j = 0; j < n; j++) {
+                long long t2 = ((long long)j * j) % (2LL * n);
+                double a = EEGNN__PI * (double)t2 / (double)n;
+                kernel[2 * j] = (float)cos(a);
+                kernel[2 * j + 1] = (float)sin(a);
+                if (j) {
+                    kernel[2 * (m - j)] = kernel[2 * j];
+                    kernel[2 * (m - j) + 1] = kernel[2 * j + 1];
+                }
+            }
+            eegnn__cfft_run(sub, kernel, tmp);
+            for (j = 0; j < 2 * m; j++) kernel[j] /= (float)m;
+        }
+        return c;
+    }
+}
+
+/* One Stockham decimation-in-frequency pass of radix p: sub-length
+ * len = p * m, stride s (complex elements):
+ *   y[q + s*(p*j + k)] = w_len^(j*k) * sum_r x[q + s*(j + r*m)] * W_p^(r*k). */
+static void eegnn__fft_pass2(int m, int s, const float *x, float *y, const float *tw) {
+    int j, q;
+    for (j = 0; j < m; j++) {
+        float wr = tw[2 * j], wi = tw[2 * j + 1];
+        const float *a0 = x + 2 * (size_t)s * j, *a1 = x + 2 * (size_t)s * (j + m);
+        float *y0 = y + 2 * (size_t)s * (2 * j), *y1 = y0 + 2 * (size_t)s;
+        for (q = 0; q < s; q++) {
+            float r0 = a0[2 * q], i0 = a0[2 * q + 1], r1 = a1[2 * q], i1 = a1[2 * q + 1];
+            float dr = r0 - r1, di = i0 - i1;
+            y0[2 * q] = r0 + r1;
+            y0[2 * q + 1] = i0 + i1;
+            y1[2 * q] = dr * wr - di * wi;
+            y1[2 * q + 1] = dr * wi + di * wr;
+        }
+    }
+}
+
+static void eegnn__fft_pass4(int m, int s, const float *x, float *y, const float *tw) {
+    int j, q;
+    for (j = 0; j < m; j++) {
+        const float *w = tw + 6 * (size_t)j;
+        const float *a0 = x + 2 * (size_t)s * j, *a1 = x + 2 * (size_t)s * (j + m);
+        const float *a2 = x + 2 * (size_t)s * (j + 2 * m), *a3 = x + 2 * (size_t)s * (j + 3 * m);
+        float *y0 = y + 2 * (size_t)s * (4 * j), *y1 = y0 + 2 * (size_t)s, *y2 = y1 + 2 * (size_t)s,
+              *y3 = y2 + 2 * (size_t)s;
+        for (q = 0; q < s; q++) {
+            float r0 = a0[2 * q], i0 = a0[2 * q + 1], r1 = a1[2 * q], i1 = a1[2 * q + 1];
+            float r2 = a2[2 * q], i2 = a2[2 * q + 1], r3 = a3[2 * q], i3 = a3[2 * q + 1];
+            float sr02 = r0 + r2, si02 = i0 + i2, dr02 = r0 - r2, di02 = i0 - i2;
+            float sr13 = r1 + r3, si13 = i1 + i3, dr13 = r1 - r3, di13 = i1 - i3;
+            /* y1 = (a0 - a2) - i (a1 - a3), y3 = (a0 - a2) + i (a1 - a3) */
+            float b1r = dr02 + di13, b1i = di02 - dr13, b2r = sr02 - sr13, b2i = si02 - si13;
+            float b3r = dr02 - di13, b3i = di02 + dr13;
+            y0[2 * q] = sr02 + sr13;
+            y0[2 * q + 1] = si02 + si13;
+            y1[2 * q] = b1r * w[0] - b1i * w[1];
+            y1[2 * q + 1] = b1r * w[1] + b1i * w[0];
+            y2[2 * q] = b2r * w[2] - b2i * w[3];
+            y2[2 * q + 1] = b2r * w[3] + b2i * w[2];
+            y3[2 * q] = b3r * w[4] - b3i * w[5];
+            y3[2 * q + 1] = b3r * w[5] + b3i * w[4];
+        }
+    }
+}
+
+static void eegnn__fft_pass3(int m, int s, const float *x, float *y, const float *tw) {
+    const float h = 0.86602540378443864676f; /* sin(2*pi/3) */
+    int j, q;
+    for (j = 0; j < m; j++) {
+        const float *w = tw + 4 * (size_t)j;
+        const float *a0 = x + 2 * (size_t)s * j, *a1 = x + 2 * (size_t)s * (j + m),
+                    *a2 = x + 2 * (size_t)s * (j + 2 * m);
+        float *y0 = y + 2 * (size_t)s * (3 * j), *y1 = y0 + 2 * (size_t)s, *y2 = y1 + 2 * (size_t)s;
+        for (q = 0; q < s; q++) {
+            float r0 = a0[2 * q], i0 = a0[2 * q + 1], r1 = a1[2 * q], i1 = a1[2 * q + 1];
+            float r2 = a2[2 * q], i2 = a2[2 * q + 1];
+            float tr = r1 + r2, ti = i1 + i2, dr = r1 - r2, di = i1 - i2;
+            float mr = r0 - 0.5f * tr, mi = i0 - 0.5f * ti;
+            /* y1 = m - i h d, y2 = m + i h d */
+            float b1r = mr + h * di, b1i = mi - h * dr, b2r = mr - h * di, b2i = mi + h * dr;
+            y0[2 * q] = r0 + tr;
+            y0[2 * q + 1] = i0 + ti;
+            y1[2 * q] = b1r * w[0] - b1i * w[1];
+            y1[2 * q + 1] = b1r * w[1] + b1i * w[0];
+            y2[2 * q] = b2r * w[2] - b2i * w[3];
+            y2[2 * q + 1] = b2r * w[3] + b2i * w[2];
+        }
+    }
+}
+
+static void eegnn__fft_pass5(int m, int s, const float *x, float *y, const float *tw) {
+    const float c1 = 0.30901699437494742410f, c2 = -0.80901699437494742410f; /* cos(2pi/5), cos(4pi/5) */
+    const float s1 = 0.95105651629515357212f, s2 = 0.58778525229247312917f; /* sin(2pi/5), sin(4pi/5) */
+    int j, q;
+    for (j = 0; j < m; j++) {
+        const float *w = tw + 8 * (size_t)j;
+        const float *a0 = x + 2 * (size_t)s * j, *a1 = x + 2 * (size_t)s * (j + m),
+                    *a2 = x + 2 * (size_t)s * (j + 2 * m), *a3 = x + 2 * (size_t)s * (j + 3 * m),
+                    *a4 = x + 2 * (size_t)s * (j + 4 * m);
+        float *yk[5];
+        int k;
+        yk[0] = y + 2 * (size_t)s * (5 * j);
+        for (k = 1; k < 5; k++) yk[k] = yk[k - 1] + 2 * (size_t)s;
+        for (q = 0; q < s; q++) {
+            float r0 = a0[2 * q], i0 = a0[2 * q + 1];
+            float t1r = a1[2 * q] + a4[2 * q], t1i = a1[2 * q + 1] + a4[2 * q + 1];
+            float d1r = a1[2 * q] - a4[2 * q], d1i = a1[2 * q + 1] - a4[2 * q + 1];
+            float t2r = a2[2 * q] + a3[2 * q], t2i = a2[2 * q + 1] + a3[2 * q + 1];
+            float d2r = a2[2 * q] - a3[2 * q], d2i = a2[2 * q + 1] - a3[2 * q + 1];
+            float m1r = r0 + c1 * t1r + c2 * t2r, m1i = i0 + c1 * t1i + c2 * t2i;
+            float m2r = r0 + c2 * t1r + c1 * t2r, m2i = i0 + c2 * t1i + c1 * t2i;
+            float u1r = s1 * d1r + s2 * d2r, u1i = s1 * d1i + s2 * d2i; /* y1 = m1 - i u1, y4 = m1 + i u1 */
+            float u2r = s2 * d1r - s1 * d2r, u2i = s2 * d1i - s1 * d2i; /* y2 = m2 - i u2, y3 = m2 + i u2 */
+            float br[5], bi[5];
+            br[1] = m1r + u1i;
+            bi[1] = m1i - u1r;
+            br[4] = m1r - u1i;
+            bi[4] = m1i + u1r;
+            br[2] = m2r + u2i;
+            bi[2] = m2i - u2r;
+            br[3] = m2r - u2i;
+            bi[3] = m2i + u2r;
+            yk[0][2 * q] = r0 + t1r + t2r;
+            yk[0][2 * q + 1] = i0 + t1i + t2i;
+            for (k = 1; k < 5; k++) {
+                float wr = w[2 * (k - 1)], wi = w[2 * (k - 1) + 1];
+                yk[k][2 * q] = br[k] * wr - bi[k] * wi;
+                yk[k][2 * q + 1] = br[k] * wi + bi[k] * wr;
+            }
+        }
+    }
+}
+
+/* Direct butterfly for a prime radix 7 <= p <= 13. */
+static void eegnn__fft_pass_direct(int p, int m, int s, const float *x, float *y, const float *tw,
+                                   const float *rt) {
+    float ar[EEGNN__FFT_MAX_DIRECT], ai[EEGNN__FFT_MAX_DIRECT];
+    int j, q, r, k;
+    for (j = 0; j < m; j++) {
+        const float *w = tw + 2 * (size_t)j * (p - 1);
+        for (q = 0; q < s; q++) {
+            for (r = 0; r < p; r++) {
+                const float *a = x + 2 * ((size_t)s * (j + (size_t)r * m) + q);
+                ar[r] = a[0];
+                ai[r] = a[1];
+            }
+            for (k = 0; k < p; k++) {
+                float sr = 0.0f, si = 0.0f;
+                float *o = y + 2 * ((size_t)s * ((size_t)p * j + k) + q);
+                int idx = 0; /* r * k mod p */
+                for (r = 0; r < p; r++) {
+                    float cr = rt[2 * idx], ci = rt[2 * idx + 1];
+                    sr += ar[r] * cr - ai[r] * ci;
+                    si += ar[r] * ci + ai[r] * cr;
+                    idx += k;
+                    if (idx >= p) idx -= p;
+                }
+                if (k) {
+                    float wr = w[2 * (k - 1)], wi = w[2 * (k - 1) + 1];
+                    o[0] = sr * wr - si * wi;
+                    o[1] = sr * wi + si * wr;
+                } else {
+                    o[0] = sr;
+                    o[1] = si;
+                }
+            }
+        }
+    }
+}
+
+/* In-place forward complex FFT of data (n) using work (eegnn__cfft_work(n) floats). */
+static void eegnn__cfft_run(const eegnn__cfft *c, float *data, float *work) {
+    int n = c->n;
+    if (c->bluestein_m) {
+        int m = c->bluestein_m, k;
+        float *a = work, *sw = work + 2 * (size_t)m;
+        const float *ch = c->chirp, *ke = c->kernel;
+        for (k = 0; k < n; k++) {
+            float xr = data[2 * k], xi = data[2 * k + 1];
+            a[2 * k] = xr * ch[2 * k] - xi * ch[2 * k + 1];
+            a[2 * k + 1] = xr * ch[2 * k + 1] + xi * ch[2 * k];
+        }
+        memset(a + 2 * (size_t)n, 0, sizeof(float) * 2 * (size_t)(m - n));
+        eegnn__cfft_run(c->sub, a, sw);
+        /* conj(A .* kernel): the inverse transform as conj(FFT(conj(.))) */
+        for (k = 0; k < m; k++) {
+            float ar = a[2 * k], ai = a[2 * k + 1];
+            a[2 * k] = ar * ke[2 * k] - ai * ke[2 * k + 1];
+            a[2 * k + 1] = -(ar * ke[2 * k + 1] + ai * ke[2 * k]);
+        }
+        eegnn__cfft_run(c->sub, a, sw);
+        for (k = 0; k < n; k++) {
+            float cr = a[2 * k], ci = -a[2 * k + 1];
+            data[2 * k] = cr * ch[2 * k] - ci * ch[2 * k + 1];
+            data[2 * k + 1] = cr * ch[2 * k + 1] + ci * ch[2 * k];
+        }
+        return;
+    }
+    {
+        float *x = data, *y = work, *t;
+        int st, len = n, s = 1;
+        for (st = 0; st < c->n_stages; st++) {
+            int p = c->radix[st], m = len / p;
+            switch (p) {
+            case 2: eegnn__fft_pass2(m, s, x, y, c->tw[st]); break;
+            case 3: eegnn__fft_pass3(m, s, x, y, c->tw[st]); break;
+            case 4: eegnn__fft_pass4(m, s, x, y, c->tw[st]); break;
+            case 5: eegnn__fft_pass5(m, s, x, y, c->tw[st]); break;
+            default: eegnn__fft_pass_direct(p, m, s, x, y, c->tw[st], c->roots[st]); break;
+            }
+            t = x;
+            x = y;
+            y = t;
+            s *= p;
+            len = m;
+        }
+        if (x != data) memcpy(data, x, sizeof(float) * 2 * (size_t)n);
+    }
+}
+
+/* ---- Real FFT plans ---- */
+struct eegnn_rfft_plan {
+    int n;
+    int half;               /* complex FFT length: n/2 for even n, n for odd n */
+    const eegnn__cfft *cfft; /* built-in: plan of length half */
+    const float *post;      /* built-in, even n: (n/2 + 1) exp(-2*pi*i*k/n) */
+    size_t work_floats;     /* scratch per call: 2*half + cfft work */
+    float *own_work;        /* (work_floats), used when the caller passes none */
+#ifdef EEGNN_USE_FFTW
+    fftwf_plan fftw;
+    int cached; /* fftw belongs to the process-wide cache */
+#endif
+};
+
+EEGNN_API const char *eegnn_fft_backend(void) {
+#ifdef EEGNN_USE_FFTW
+    return "fftw3";
+#else
+    return "builtin";
+#endif
+}
+
+#ifdef EEGNN_USE_FFTW
+static pthread_mutex_t eegnn__fftw_mu = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct eegnn__fftw_entry {
+    int n;
+    fftwf_plan plan;
+    struct eegnn__fftw_entry *next;
+} eegnn__fftw_entry;
+static eegnn__fftw_entry *eegnn__fftw_cache;
+
+/* Makes an r2c plan of n points; call with eegnn__fftw_mu held. */
+static fftwf_plan eegnn__fftw_make(int n) {
+    float *in = (float *)fftwf_malloc(sizeof(float) * (size_t)n);
+    fftwf_complex *out = (fftwf_complex *)fftwf_malloc(sizeof(fftwf_complex) * (size_t)(n / 2 + 1));
+    fftwf_plan p = NULL;
+    if (in && out) p = fftwf_plan_dft_r2c_1d(n, in, out, FFTW_ESTIMATE | FFTW_UNALIGNED);
+    fftwf_free(in);
+    fftwf_free(out);
+    if (!p) eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "rfft: FFTW could not plan a transform of %d points", n);
+    return p;
+}
+
+/* The cached plan of n points (graph ops share these; eegnn_fft_cleanup frees them). */
+static fftwf_plan eegnn__fftw_cached(int n) {
+    eegnn__fftw_entry *e;
+    fftwf_plan p = NULL;
+    pthread_mutex_lock(&eegnn__fftw_mu);
+    for (e = eegnn__fftw_cache; e; e = e->next)
+        if (e->n == n) {
+            p = e->plan;
+            break;
+        }
+    if (!p) {
+        e = (eegnn__fftw_entry *)eegnn__calloc(1, sizeof *e);
+        if (e) {
+            p = eegnn__fftw_make(n);
+            if (p) {
+                e->n = n;
+                e->plan = p;
+                e->next = eegnn__fftw_cache;
+                eegnn__fftw_cache = e;
+            } else {
+                EEGNN_FREE(e);
+            }
+        }
+    }
+    pthread_mutex_unlock(&eegnn__fftw_mu);
+    return p;
+}
+#endif
+
+EEGNN_API void eegnn_fft_cleanup(void) {
+#ifdef EEGNN_USE_FFTW
+    pthread_mutex_lock(&eegnn__fftw_mu);
+    while (eegnn__fftw_cache) {
+        eegnn__fftw_entry *e = eegnn__fftw_cache;
+        eegnn__fftw_cache = e->next;
+        fftwf_destroy_plan(e->plan);
+        EEGNN_FREE(e);
+    }
+    fftwf_cleanup();
+    pthread_mutex_unlock(&eegnn__fftw_mu);
+#endif
+}
+
+/* Sizes (b->base NULL) or builds the built-in tables of an n-point plan. */
+static eegnn_rfft_plan *eegnn__rfft_make(int n, eegnn__bump *b) {
+    eegnn_rfft_plan *p = (eegnn_rfft_plan *)eegnn__bump_take(b, sizeof *p);
+    int half = n % 2 == 0 ? n / 2 : n, k;
+    const eegnn__cfft *c = NULL;
+    float *post = NULL, *work;
+    size_t work_floats = 0;
+#ifndef EEGNN_USE_FFTW
+    c = eegnn__cfft_make(half, b);
+    if (n % 2 == 0) post = (float *)eegnn__bump_take(b, sizeof(float) * 2 * (size_t)(half + 1));
+    work_floats = 2 * (size_t)half + eegnn__cfft_work(half);
+#endif
+    work = work_floats ? (float *)eegnn__bump_take(b, sizeof(float) * work_floats) : NULL;
+    if (!p) return NULL;
+    memset(p, 0, sizeof *p);
+    p->n = n;
+    p->half = half;
+    p->cfft = c;
+    p->post = post;
+    p->work_floats = work_floats;
+    p->own_work = work;
+    for (k = 0; post && k <= half; k++) {
+        double a = -2.0 * EEGNN__PI * (double)k / (double)n;
+        post[2 * k] = (float)cos(a);
+        post[2 * k + 1] = (float)sin(a);
+    }
+    return p;
+}
+
+static eegnn_status eegnn__rfft_check_n(int n) {
+    if (n < 1 || n > EEGNN__FFT_MAX_N)
+        return eegnn_set_error(EEGNN_ERR_ARG, "rfft: length %d is outside 1..%d", n, EEGNN__FFT_MAX_N);
+    return EEGNN_OK;
+}
+
+/* eegnn_rfft_plan_create with the failure's status in *status. */
+static eegnn_rfft_plan *eegnn__rfft_plan_create(int n, eegnn_status *status) {
+    eegnn__bump b;
+    eegnn_rfft_plan *p;
+    *status = eegnn__rfft_check_n(n);
+    if (*status) return NULL;
+    *status = EEGNN_ERR_MEMORY;
+    b.base = NULL;
+    b.used = 0;
+    eegnn__rfft_make(n, &b);
+    b.base = (unsigned char *)EEGNN_MALLOC(b.used + 64);
+    if (!b.base) {
+        eegnn_set_error(EEGNN_ERR_MEMORY, "rfft: cannot allocate a plan of %zu bytes for %d points", b.used, n);
+        return NULL;
+    }
+    /* the block starts the plan, so eegnn_rfft_plan_free frees the plan pointer */
+    b.used = 0;
+    p = eegnn__rfft_make(n, &b);
+#ifdef EEGNN_USE_FFTW
+    pthread_mutex_lock(&eegnn__fftw_mu);
+    p->fftw = eegnn__fftw_make(n);
+    pthread_mutex_unlock(&eegnn__fftw_mu);
+    if (!p->fftw) {
+        EEGNN_FREE(p);
+        *status = EEGNN_ERR_UNSUPPORTED;
+        return NULL;
+    }
+#endif
+    *status = EEGNN_OK;
+    return p;
+}
+
+EEGNN_API eegnn_rfft_plan *eegnn_rfft_plan_create(int n) {
+    eegnn_status st;
+    return eegnn__rfft_plan_create(n, &st);
+}
+
+EEGNN_API void eegnn_rfft_plan_free(eegnn_rfft_plan *plan) {
+    if (!plan) return;
+#ifdef EEGNN_USE_FFTW
+    if (plan->fftw && !plan->cached) {
+        pthread_mutex_lock(&eegnn__fftw_mu);
+        fftwf_destroy_plan(plan->fftw);
+        pthread_mutex_unlock(&eegnn__fftw_mu);
+    }
+#endif
+    EEGNN_FREE(plan);
+}
+
+EEGNN_API int eegnn_rfft_plan_length(const eegnn_rfft_plan *plan) { return plan ? plan->n : 0; }
+
+EEGNN_API size_t eegnn_rfft_work_size(const eegnn_rfft_plan *plan) { return plan ? plan->work_floats : 0; }
+
+EEGNN_API void eegnn_rfft_execute(const eegnn_rfft_plan *plan, const float *x, float *out, float *work) {
+#ifdef EEGNN_USE_FFTW
+    (void)work;
+    fftwf_execute_dft_r2c(plan->fftw, (float *)x, (fftwf_complex *)out);
+#else
+    int n = plan->n, half = plan->half, k;
+    float *z = work ? work : plan->own_work, *cw = z + 2 * (size_t)half;
+    if (n % 2) {
+        for (k = 0; k < n; k++) {
+            z[2 * k] = x[k];
+            z[2 * k + 1] = 0.0f;
+        }
+        eegnn__cfft_run(plan->cfft, z, cw);
+        memcpy(out, z, sizeof(float) * 2 * (size_t)(n / 2 + 1));
+        return;
+    }
+    /* even n: z[k] = x[2k] + i x[2k+1] is x itself read as complex; then
+     * X[k] = E[k] + w^k O[k] with E = (Z[k] + conj Z[m-k]) / 2 and
+     * O = (Z[k] - conj Z[m-k]) / 2i, Z[m] = Z[0], w = exp(-2*pi*i/n). */
+    memcpy(z, x, sizeof(float) * (size_t)n);
+    eegnn__cfft_run(plan->cfft, z, cw);
+    for (k = 0; k <= half; k++) {
+        int k1 = k == half ? 0 : k, k2 = k == 0 ? 0 : half - k;
+        float zr = z[2 * k1], zi = z[2 * k1 + 1], cr = z[2 * k2], ci = -z[2 * k2 + 1];
+        float er = 0.5f * (zr + cr), ei = 0.5f * (zi + ci);
+        float or_ = 0.5f * (zi - ci), oi = -0.5f * (zr - cr);
+        float wr = plan->post[2 * k], wi = plan->post[2 * k + 1];
+        out[2 * k] = er + wr * or_ - wi * oi;
+        out[2 * k + 1] = ei + wr * oi + wi * or_;
+    }
+#endif
+}
+
+EEGNN_API eegnn_status eegnn_rfft(int n, const float *x, float *out) {
+    eegnn_rfft_plan *p;
+    eegnn_status st;
+    if (!x || !out) return eegnn_set_error(EEGNN_ERR_ARG, "rfft: x or out is NULL");
+    p = eegnn__rfft_plan_create(n, &st);
+    if (!p) return st;
+    eegnn_rfft_execute(p, x, out, NULL);
+    eegnn_rfft_plan_free(p);
+    return EEGNN_OK;
+}
+
+/* ---- Graph ops: rfft_power and band_power ----
+ * Both run one real FFT per row of x (..., T). A node's iaux points at its
+ * eegnn__spectral_state in the arena (iaux_len counts 32-bit words). When a
+ * gradient flows, forward keeps each row's spectrum for backward:
+ *   dL/dx[t] = (2/T) * Re(sum_k G[k] X[k] exp(2*pi*i*k*t/T)),  G = dL/dP,
+ * which is Re(A[t]) - Im(B[t]) for the real FFTs A of a = Re(2/T G X) and B
+ * of b = -Im(2/T G X) (zero beyond bin T/2); bins t > T/2 follow from the
+ * conjugate symmetry of A and B. */
+#define EEGNN__MAX_BANDS 64
+
+typedef struct eegnn__spectral_state {
+    eegnn_rfft_plan *plan;
+    int n_times;                    /* T */
+    int n_bins;                     /* K = T/2 + 1 */
+    size_t rows;                    /* numel(x) / T */
+    int n_bands;                    /* band_power: bands; rfft_power: 0 */
+    int bin_lo[EEGNN__MAX_BANDS];   /* band j holds bins [bin_lo[j], bin_hi[j]) */
+    int bin_hi[EEGNN__MAX_BANDS];
+    float eps;
+    float *spec;  /* (rows, K, 2) spectra saved for backward, or NULL */
+    float *level; /* band_power: (rows, n_bands) mean power + eps, or NULL */
+    size_t work_floats;
+} eegnn__spectral_state;
+
+static eegnn__spectral_state *eegnn__spectral_state_of(const eegnn_tensor *t) {
+    return (eegnn__spectral_state *)(void *)t->iaux;
+}
+
+/* Plan of n points whose built-in tables live in the graph's arena (under
+ * EEGNN_USE_FFTW: the process-wide cached FFTW plan). */
+static eegnn_rfft_plan *eegnn__rfft_plan_graph(eegnn_graph *g, int n) {
+    eegnn__bump b;
+    eegnn_rfft_plan *p;
+    if (eegnn__rfft_check_n(n)) return NULL;
+    b.base = NULL;
+    b.used = 0;
+    eegnn__rfft_make(n, &b);
+    b.base = (unsigned char *)eegnn_graph_alloc(g, b.used);
+    if (!b.base) return NULL;
+    b.used = 0;
+    p = eegnn__rfft_make(n, &b);
+#ifdef EEGNN_USE_FFTW
+    p->fftw = eegnn__fftw_cached(n);
+    p->cached = 1;
+    if (!p->fftw) return NULL;
+#endif
+    return p;
+}
+
+typedef struct eegnn__spectral_ctx {
+    eegnn_graph *g;
+    eegnn_tensor *t;
+    int n_tasks;
+} eegnn__spectral_ctx;
+
+static void eegnn__spectral_rows(const eegnn__spectral_state *st, int task, int n_tasks, size_t *r0, size_t *r1) {
+    *r0 = st->rows * (size_t)task / (size_t)n_tasks;
+    *r1 = st->rows * (size_t)(task + 1) / (size_t)n_tasks;
+}
+
+static void eegnn__spectral_fwd_task(void *ctx_, int task, int n_tasks) {
+    eegnn__spectral_ctx *ctx = (eegnn__spectral_ctx *)ctx_;
+    eegnn_tensor *t = ctx->t;
+    const eegnn__spectral_state *st = eegnn__spectral_state_of(t);
+    int T = st->n_times, K = st->n_bins, nb = st->n_bands, j, k;
+    float *work = eegnn_graph_scratch(ctx->g, task), *xs = work + st->work_floats;
+    float inv_t = 1.0f / (float)T;
+    size_t r, r0, r1;
+    eegnn__spectral_rows(st, task, n_tasks, &r0, &r1);
+    for (r = r0; r < r1; r++) {
+        float *X = st->spec ? st->spec + 2 * (size_t)K * r : xs;
+        eegnn_rfft_execute(st->plan, t->src[0]->data + (size_t)T * r, X, work);
+        if (!nb) {
+            float *y = t->data + (size_t)K * r;
+            for (k = 0; k < K; k++) y[k] = (X[2 * k] * X[2 * k] + X[2 * k + 1] * X[2 * k + 1]) * inv_t;
+            continue;
+        }
+        for (j = 0; j < nb; j++) {
+            double s = 0.0;
+            float level;
+            for (k = st->bin_lo[j]; k < st->bin_hi[j]; k++)
+                s += (double)((X[2 * k] * X[2 * k] + X[2 * k + 1] * X[2 * k + 1]) * inv_t);
+            level = (float)(s / (double)(st->bin_hi[j] - st->bin_lo[j])) + st->eps;
+            if (st->level) st->level[(size_t)nb * r + j] = level;
+            t->data[(size_t)nb * r + j] = (float)log((double)level);
+        }
+    }
+}
+
+static void eegnn__spectral_bwd_task(void *ctx_, int task, int n_tasks) {
+    eegnn__spectral_ctx *ctx = (eegnn__spectral_ctx *)ctx_;
+    eegnn_tensor *t = ctx->t;
+    const eegnn__spectral_state *st = eegnn__spectral_state_of(t);
+    int T = st->n_times, K = st->n_bins, nb = st->n_bands, j, k;
+    float *work = eegnn_graph_scratch(ctx->g, task);
+    float *G = work + st->work_floats + 2 * (size_t)K; /* (K) dL/dP */
+    float *a = G + K, *b = a + T;                       /* (T) each */
+    float *A = b + T, *Bs = A + 2 * (size_t)K;          /* (K, 2) each */
+    float scale = 2.0f / (float)T;
+    size_t r, r0, r1;
+    eegnn__spectral_rows(st, task, n_tasks, &r0, &r1);
+    for (r = r0; r < r1; r++) {
+        const float *X = st->spec + 2 * (size_t)K * r;
+        float *dx = t->src[0]->grad + (size_t)T * r;
+        if (!nb) {
+            memcpy(G, t->grad + (size_t)K * r, sizeof(float) * (size_t)K);
+        } else {
+            memset(G, 0, sizeof(float) * (size_t)K);
+            for (j = 0; j < nb; j++) {
+                float c = t->grad[(size_t)nb * r + j] /
+                          (st->level[(size_t)nb * r + j] * (float)(st->bin_hi[j] - st->bin_lo[j]));
+                for (k = st->bin_lo[j]; k < st->bin_hi[j]; k++) G[k] += c;
+            }
+        }
+        for (k = 0; k < K; k++) {
+            float gk = G[k] * scale;
+            a[k] = gk * X[2 * k];
+            b[k] = -gk * X[2 * k + 1];
+        }
+        for (k = K; k < T; k++) a[k] = b[k] = 0.0f;
+        eegnn_rfft_execute(st->plan, a, A, work);
+        eegnn_rfft_execute(st->plan, b, Bs, work);
+        for (k = 0; k < K; k++) dx[k] += A[2 * k] - Bs[2 * k + 1];
+        for (k = K; k < T; k++) dx[k] += A[2 * (T - k)] + Bs[2 * (T - k) + 1];
+    }
+}
+
+static void eegnn__spectral_run(eegnn_graph *g, eegnn_tensor *t, eegnn_task_fn fn) {
+    const eegnn__spectral_state *st = eegnn__spectral_state_of(t);
+    eegnn__spectral_ctx ctx;
+    int n = eegnn_graph_n_threads(g);
+    if ((size_t)n > st->rows) n = (int)st->rows;
+    if (st->rows * (size_t)st->n_times < 8192) n = 1;
+    ctx.g = g;
+    ctx.t = t;
+    ctx.n_tasks = n;
+    eegnn_parallel_for(eegnn_graph_pool(g), n, fn, &ctx);
+}
+
+static void eegnn__spectral_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__spectral_run(g, t, eegnn__spectral_fwd_task); }
+
+static void eegnn__spectral_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__spectral_run(g, t, eegnn__spectral_bwd_task);
+}
+
+/* Builds the node for x (..., T) with last dimension n_last; bins/bands are
+ * filled by the caller afterwards (before forward). */
+static eegnn_tensor *eegnn__spectral_node(eegnn_graph *g, const char *op, eegnn_tensor *x, int n_last,
+                                          int n_bands) {
+    eegnn_tensor *t;
+    eegnn__spectral_state *st;
+    int shape[EEGNN_MAX_DIMS], i, T = x->shape[x->ndim - 1], K = T / 2 + 1;
+    for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
+    shape[x->ndim - 1] = n_last;
+    t = eegnn_graph_new_node(g, op, x->ndim, shape, &x, 1);
+    if (!t) return NULL;
+    st = (eegnn__spectral_state *)eegnn_graph_alloc(g, sizeof *st);
+    if (!st) return NULL;
+    st->plan = eegnn__rfft_plan_graph(g, T);
+    if (!st->plan) return NULL;
+    st->n_times = T;
+    st->n_bins = K;
+    st->rows = x->numel / (size_t)T;
+    st->n_bands = n_bands;
+    st->work_floats = eegnn_rfft_work_size(st->plan);
+    if (t->grad) {
+        st->spec = (float *)eegnn_graph_alloc(g, sizeof(float) * 2 * (size_t)K * st->rows);
+        if (!st->spec) return NULL;
+        if (n_bands) {
+            st->level = (float *)eegnn_graph_alloc(g, sizeof(float) * (size_t)n_bands * st->rows);
+            if (!st->level) return NULL;
+        }
+    }
+    t->iaux = (int32_t *)(void *)st;
+    t->iaux_len = sizeof *st / sizeof(int32_t);
+    t->forward = eegnn__spectral_fwd;
+    t->backward = eegnn__spectral_bwd;
+    /* per task: rfft work, one spectrum, G, a, b, A, B */
+    eegnn_graph_reserve_scratch(g, st->work_floats + 2 * (size_t)K + (size_t)K + 2 * (size_t)T + 4 * (size_t)K);
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_rfft_power(eegnn_graph *g, eegnn_tensor *x) {
+    if (!g || !x) return NULL;
+    if (x->ndim < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "rfft_power: input %s needs a last (time) dimension", eegnn__shp(x));
+        return NULL;
+    }
+    return eegnn__spectral_node(g, "rfft_power", x, x->shape[x->ndim - 1] / 2 + 1, 0);
+}
+
+EEGNN_API eegnn_tensor *eegnn_band_power(eegnn_graph *g, eegnn_tensor *x, float sfreq, const float *bands,
+                                         int n_bands, float eps) {
+    static const float eeg_bands[2 * EEGNN_N_EEG_BANDS] = EEGNN_EEG_BANDS;
+    int lo[EEGNN__MAX_BANDS], hi[EEGNN__MAX_BANDS], j, k, T, K;
+    eegnn_tensor *t;
+    eegnn__spectral_state *st;
+    if (!g || !x) return NULL;
+    if (!bands) {
+        if (n_bands != 0 && n_bands != EEGNN_N_EEG_BANDS) {
+            eegnn_set_error(EEGNN_ERR_ARG, "band_power: bands is NULL (the %d EEG bands) but n_bands is %d",
+                            EEGNN_N_EEG_BANDS, n_bands);
+            return NULL;
+        }
+        bands = eeg_bands;
+        n_bands = EEGNN_N_EEG_BANDS;
+    }
+    if (x->ndim < 1 || !(sfreq > 0.0f) || sfreq > 1e30f || !(eps >= 0.0f) || n_bands < 1 ||
+        n_bands > EEGNN__MAX_BANDS) {
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "band_power: input %s, sfreq %g Hz, eps %g, %d bands (expected (..., n_times), sfreq > 0, "
+                        "eps >= 0, 1 to %d bands)",
+                        eegnn__shp(x), (double)sfreq, (double)eps, n_bands, EEGNN__MAX_BANDS);
+        return NULL;
+    }
+    T = x->shape[x->ndim - 1];
+    K = T / 2 + 1;
+    for (j = 0; j < n_bands; j++) {
+        double flo = bands[2 * j], fhi = bands[2 * j + 1];
+        if (!(flo < fhi)) {
+            eegnn_set_error(EEGNN_ERR_ARG, "band_power: band %d is [%g, %g) Hz: lo must be below hi", j, flo, fhi);
+            return NULL;
+        }
+        lo[j] = K;
+        hi[j] = K;
+        for (k = K - 1; k >= 0; k--) {
+            double f = (double)k * (double)sfreq / (double)T;
+            if (f >= flo) lo[j] = k;
+            if (f >= fhi) hi[j] = k;
+        }
+        if (hi[j] <= lo[j]) {
+            eegnn_set_error(EEGNN_ERR_ARG,
+                            "band_power: band %d [%g, %g) Hz holds no frequency bin at sfreq %g Hz and n_times %d "
+                            "(bins every %g Hz up to %g Hz)",
+                            j, flo, fhi, (double)sfreq, T, (double)sfreq / T, (double)(K - 1) * sfreq / T);
+            return NULL;
+        }
+    }
+    t = eegnn__spectral_node(g, "band_power", x, n_bands, n_bands);
+    if (!t) return NULL;
+    st = eegnn__spectral_state_of(t);
+    for (j = 0; j < n_bands; j++) {
+        st->bin_lo[j] = lo[j];
+        st->bin_hi[j] = hi[j];
+    }
+    st->eps = eps > 0.0f ? eps : 1e-20f;
+    return t;
+}
 /* ======================== End file src/ops/spectral.c ======================== */
 
 /* ======================== Begin file src/nn/nn.c ======================== */
@@ -4699,10 +8693,10 @@ EEGNN_API eegnn_tensor *eegnn_nn_batch_norm1d(eegnn_graph *g, eegnn_tensor *x, i
     char name[EEGNN_NAME_MAX];
     int c;
     if (!g || !x) return NULL;
-    if ((x->ndim != 2 && x->ndim != 3) || x->shape[1] != num_features) {
+    if (x->ndim < 2 || x->shape[1] != num_features) {
         char s[64];
-        eegnn_set_error(EEGNN_ERR_ARG, "batch_norm1d '%s': input %s, expected (batch, %d) or (batch, %d, time)",
-                        prefix ? prefix : "", eegnn_shape_str(x, s, sizeof s), num_features, num_features);
+        eegnn_set_error(EEGNN_ERR_ARG, "batch_norm '%s': input %s, expected (batch, %d, ...)", prefix ? prefix : "",
+                        eegnn_shape_str(x, s, sizeof s), num_features);
         return NULL;
     }
     if (momentum == 0.0f) momentum = 0.1f;
@@ -4801,15 +8795,1078 @@ EEGNN_API eegnn_tensor *eegnn_model_shallow(eegnn_graph *g, eegnn_tensor *x, con
 /* ======================== End file src/nn/nn.c ======================== */
 
 /* ======================== Begin file src/nn/transformer.c ======================== */
-/* src/nn/transformer.c: not written yet. */
+/* Transformer layers (layer norm, multi-head attention, encoder layer,
+ * positional encodings) and the EEG transformer model. */
+
+/* ---- positional encodings ---- */
+
+/* x (B, T, E) + table (T, E): the table is src[1]'s first T rows (learned)
+ * or the node's aux (fixed). */
+static void eegnn__tr_addpos_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const eegnn_tensor *x = t->src[0];
+    const float *pe = t->src[1] ? t->src[1]->data : t->aux;
+    size_t per = (size_t)x->shape[1] * x->shape[2], i;
+    int b;
+    (void)g;
+    for (b = 0; b < x->shape[0]; b++) {
+        const float *xb = x->data + (size_t)b * per;
+        float *yb = t->data + (size_t)b * per;
+        for (i = 0; i < per; i++) yb[i] = xb[i] + pe[i];
+    }
+}
+
+static void eegnn__tr_addpos_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *x = t->src[0], *w = t->src[1];
+    size_t per = (size_t)x->shape[1] * x->shape[2], i;
+    int b;
+    (void)g;
+    for (b = 0; b < x->shape[0]; b++) {
+        const float *dy = t->grad + (size_t)b * per;
+        if (x->grad)
+            for (i = 0; i < per; i++) x->grad[(size_t)b * per + i] += dy[i];
+        if (w && w->grad)
+            for (i = 0; i < per; i++) w->grad[i] += dy[i];
+    }
+}
+
+/* ---- layers ---- */
+
+EEGNN_API eegnn_tensor *eegnn_nn_layer_norm(eegnn_graph *g, eegnn_tensor *x, int normalized_shape, float eps,
+                                            const char *prefix) {
+    eegnn_tensor *w, *b;
+    int i;
+    if (!g || !x) return NULL;
+    if (x->ndim < 1 || x->shape[x->ndim - 1] != normalized_shape) {
+        char s[64];
+        eegnn_set_error(EEGNN_ERR_ARG, "layer_norm '%s': input %s does not end in normalized_shape=%d",
+                        prefix ? prefix : "", eegnn_shape_str(x, s, sizeof s), normalized_shape);
+        return NULL;
+    }
+    w = eegnn__nn_param(g, "layer_norm", prefix, "weight", 1, &normalized_shape);
+    b = w ? eegnn__nn_param(g, "layer_norm", prefix, "bias", 1, &normalized_shape) : NULL;
+    if (!b) return NULL;
+    for (i = 0; i < normalized_shape; i++) w->data[i] = 1.0f;
+    return eegnn_layer_norm(g, x, w, b, eps);
+}
+
+EEGNN_API eegnn_tensor *eegnn_nn_multihead_attention(eegnn_graph *g, eegnn_tensor *x, int embed_dim, int num_heads,
+                                                     float dropout, eegnn_tensor *key_padding_mask,
+                                                     const char *prefix) {
+    eegnn_tensor *w_in, *b_in, *w_out, *b_out, *h;
+    int ws[2], n3 = 3 * embed_dim;
+    if (!g || !x) return NULL;
+    if (x->ndim != 3 || x->shape[2] != embed_dim || num_heads <= 0 || embed_dim % num_heads) {
+        char s[64];
+        eegnn_set_error(EEGNN_ERR_ARG, "multihead_attention '%s': input %s, embed_dim=%d, num_heads=%d (expected "
+                        "(batch, time, embed_dim) and num_heads dividing embed_dim)",
+                        prefix ? prefix : "", eegnn_shape_str(x, s, sizeof s), embed_dim, num_heads);
+        return NULL;
+    }
+    ws[0] = n3;
+    ws[1] = embed_dim;
+    w_in = eegnn__nn_param(g, "multihead_attention", prefix, "in_proj_weight", 2, ws);
+    b_in = w_in ? eegnn__nn_param(g, "multihead_attention", prefix, "in_proj_bias", 1, &n3) : NULL;
+    if (!b_in) return NULL;
+    /* xavier_uniform_: U(+-sqrt(6 / (fan_in + fan_out))) */
+    eegnn_nn_init_uniform(g, w_in, (float)sqrt(6.0 / (double)(embed_dim + n3)));
+    ws[0] = embed_dim;
+    w_out = eegnn__nn_param(g, "multihead_attention", prefix, "out_proj.weight", 2, ws);
+    b_out = w_out ? eegnn__nn_param(g, "multihead_attention", prefix, "out_proj.bias", 1, &embed_dim) : NULL;
+    if (!b_out) return NULL;
+    eegnn_nn_init_uniform(g, w_out, (float)(1.0 / sqrt((double)embed_dim)));
+    h = eegnn_linear(g, x, w_in, b_in); /* (B, T, 3E) = [q | k | v] */
+    h = eegnn_scaled_dot_product_attention_qkv(g, h, num_heads, key_padding_mask, dropout);
+    h = eegnn_linear(g, h, w_out, b_out);
+    return h;
+}
+
+EEGNN_API eegnn_tensor *eegnn_nn_transformer_encoder_layer(eegnn_graph *g, eegnn_tensor *x,
+                                                           const eegnn_encoder_layer_config *cfg,
+                                                           eegnn_tensor *key_padding_mask, const char *prefix) {
+    char name[EEGNN_NAME_MAX];
+    eegnn_tensor *h, *sa, *ff;
+    int e, ff_dim;
+    float p, eps;
+    if (!g || !x) return NULL;
+    if (!cfg || cfg->d_model <= 0 || cfg->nhead <= 0 || cfg->d_model % cfg->nhead || cfg->dim_feedforward < 0 ||
+        x->ndim != 3 || x->shape[2] != cfg->d_model) {
+        char s[64];
+        eegnn_set_error(EEGNN_ERR_ARG, "transformer_encoder_layer '%s': input %s, d_model=%d, nhead=%d, "
+                        "dim_feedforward=%d (expected (batch, time, d_model), nhead dividing d_model)",
+                        prefix ? prefix : "", eegnn_shape_str(x, s, sizeof s), cfg ? cfg->d_model : 0,
+                        cfg ? cfg->nhead : 0, cfg ? cfg->dim_feedforward : 0);
+        return NULL;
+    }
+    e = cfg->d_model;
+    ff_dim = cfg->dim_feedforward > 0 ? cfg->dim_feedforward : 2048;
+    p = cfg->dropout == 0.0f ? 0.1f : cfg->dropout < 0.0f ? 0.0f : cfg->dropout;
+    eps = cfg->layer_norm_eps > 0.0f ? cfg->layer_norm_eps : 1e-5f;
+    if (p >= 1.0f) {
+        eegnn_set_error(EEGNN_ERR_ARG, "transformer_encoder_layer '%s': dropout %g must be below 1",
+                        prefix ? prefix : "", (double)p);
+        return NULL;
+    }
+    if (cfg->norm_first) {
+        eegnn_tensor *n1 = eegnn_nn_layer_norm(g, x, e, eps, eegnn__param_name(name, prefix, "norm1"));
+        sa = eegnn_nn_multihead_attention(g, n1, e, cfg->nhead, p, key_padding_mask,
+                                          eegnn__param_name(name, prefix, "self_attn"));
+    } else {
+        sa = eegnn_nn_multihead_attention(g, x, e, cfg->nhead, p, key_padding_mask,
+                                          eegnn__param_name(name, prefix, "self_attn"));
+    }
+    if (p > 0.0f) sa = eegnn_dropout(g, sa, p); /* dropout1 */
+    h = eegnn_add(g, x, sa);
+    if (!cfg->norm_first) h = eegnn_nn_layer_norm(g, h, e, eps, eegnn__param_name(name, prefix, "norm1"));
+    ff = cfg->norm_first ? eegnn_nn_layer_norm(g, h, e, eps, eegnn__param_name(name, prefix, "norm2")) : h;
+    ff = eegnn_nn_linear(g, ff, e, ff_dim, 1, eegnn__param_name(name, prefix, "linear1"));
+    ff = cfg->gelu ? eegnn_gelu(g, ff) : eegnn_relu(g, ff);
+    if (p > 0.0f) ff = eegnn_dropout(g, ff, p); /* dropout */
+    ff = eegnn_nn_linear(g, ff, ff_dim, e, 1, eegnn__param_name(name, prefix, "linear2"));
+    if (p > 0.0f) ff = eegnn_dropout(g, ff, p); /* dropout2 */
+    h = eegnn_add(g, h, ff);
+    if (!cfg->norm_first) h = eegnn_nn_layer_norm(g, h, e, eps, eegnn__param_name(name, prefix, "norm2"));
+    return h;
+}
+
+EEGNN_API eegnn_tensor *eegnn_sinusoidal_positional_encoding(eegnn_graph *g, eegnn_tensor *x) {
+    eegnn_tensor *src[1], *t;
+    int n, e, pos, i;
+    if (!g || !x) return NULL;
+    if (x->ndim != 3 || x->shape[2] % 2) {
+        char s[64];
+        eegnn_set_error(EEGNN_ERR_ARG, "sinusoidal_positional_encoding: x %s, expected (batch, time, even width)",
+                        eegnn_shape_str(x, s, sizeof s));
+        return NULL;
+    }
+    n = x->shape[1];
+    e = x->shape[2];
+    src[0] = x;
+    t = eegnn_graph_new_node(g, "positional_encoding", 3, x->shape, src, 1);
+    if (!t) return NULL;
+    t->aux_len = (size_t)n * e;
+    t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
+    if (!t->aux) return NULL;
+    /* div_term = exp(2i * (-ln(10000) / E)), as the PyTorch tutorial computes it */
+    for (i = 0; i < e; i += 2) {
+        double div = exp((double)i * (-log(10000.0) / (double)e));
+        for (pos = 0; pos < n; pos++) {
+            t->aux[(size_t)pos * e + i] = (float)sin(pos * div);
+            t->aux[(size_t)pos * e + i + 1] = (float)cos(pos * div);
+        }
+    }
+    t->forward = eegnn__tr_addpos_fwd;
+    t->backward = eegnn__tr_addpos_bwd;
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_nn_positional_embedding(eegnn_graph *g, eegnn_tensor *x, int max_len,
+                                                      const char *prefix) {
+    eegnn_tensor *src[2], *w, *t;
+    eegnn_rng *rng;
+    int ws[2];
+    size_t i;
+    if (!g || !x) return NULL;
+    if (x->ndim != 3 || x->shape[1] > max_len) {
+        char s[64];
+        eegnn_set_error(EEGNN_ERR_ARG, "positional_embedding '%s': x %s, expected (batch, time <= max_len=%d, "
+                        "width)",
+                        prefix ? prefix : "", eegnn_shape_str(x, s, sizeof s), max_len);
+        return NULL;
+    }
+    ws[0] = max_len;
+    ws[1] = x->shape[2];
+    w = eegnn__nn_param(g, "positional_embedding", prefix, "weight", 2, ws);
+    if (!w) return NULL;
+    rng = eegnn_graph_rng(g);
+    for (i = 0; i < w->numel; i++) w->data[i] = eegnn_rng_normal(rng);
+    src[0] = x;
+    src[1] = w;
+    t = eegnn_graph_new_node(g, "positional_embedding", 3, x->shape, src, 2);
+    if (!t) return NULL;
+    t->forward = eegnn__tr_addpos_fwd;
+    t->backward = eegnn__tr_addpos_bwd;
+    return t;
+}
+
+/* ---- models ---- */
+
+EEGNN_API eegnn_tensor *eegnn_model_eeg_transformer(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
+    eegnn_model_config c;
+    eegnn_encoder_layer_config lc;
+    eegnn_tensor *h;
+    char name[EEGNN_NAME_MAX];
+    float drop;
+    int i, n_layers, perm[3] = {0, 2, 1};
+    if (!g || !x) return NULL;
+    drop = cfg && cfg->drop_prob != 0.0f ? cfg->drop_prob : 0.1f;
+    if (eegnn__model_shape("EEGTransformer", x, cfg, &c)) return NULL;
+    memset(&lc, 0, sizeof lc);
+    lc.d_model = c.d_model > 0 ? c.d_model : 128;
+    lc.nhead = c.n_heads > 0 ? c.n_heads : 8;
+    lc.dim_feedforward = c.dim_feedforward > 0 ? c.dim_feedforward : 2 * lc.d_model;
+    lc.dropout = drop > 0.0f ? drop : -1.0f;
+    lc.gelu = c.gelu >= 0;
+    lc.norm_first = c.norm_first >= 0;
+    n_layers = c.n_layers > 0 ? c.n_layers : 6;
+    if (lc.d_model % lc.nhead || lc.d_model % 2 || drop >= 1.0f) {
+        eegnn_set_error(EEGNN_ERR_ARG, "model 'EEGTransformer': d_model=%d must be even and divisible by "
+                        "n_heads=%d; drop_prob=%g must be below 1",
+                        lc.d_model, lc.nhead, (double)drop);
+        return NULL;
+    }
+    h = eegnn_permute(g, x, perm); /* (B, n_times, n_chans) */
+    h = eegnn_nn_linear(g, h, c.n_chans, lc.d_model, 1, "channel_projection");
+    h = eegnn_sinusoidal_positional_encoding(g, h);
+    for (i = 0; i < n_layers; i++) {
+        snprintf(name, sizeof name, "encoder.layers.%d", i);
+        h = eegnn_nn_transformer_encoder_layer(g, h, &lc, NULL, name);
+    }
+    h = eegnn_mean_dim(g, h, 1, 0); /* (B, d_model) */
+    h = eegnn_nn_layer_norm(g, h, lc.d_model, 1e-5f, "norm");
+    return eegnn_nn_linear(g, h, lc.d_model, c.n_outputs, 1, "final_layer");
+}
+
+/* torch.nn.Conv2d(in, out, (kh, kw)) with bias and default init:
+ * "<prefix>.weight" (out, in, kh, kw), "<prefix>.bias" (out), both from
+ * U(+-1/sqrt(in * kh * kw)). */
+static eegnn_tensor *eegnn__tr_conv2d(eegnn_graph *g, eegnn_tensor *x, int in, int out, int kh, int kw,
+                                      const char *prefix) {
+    eegnn_tensor *w, *b;
+    int ws[4];
+    float bound = (float)(1.0 / sqrt((double)in * kh * kw));
+    if (!g || !x) return NULL;
+    ws[0] = out;
+    ws[1] = in;
+    ws[2] = kh;
+    ws[3] = kw;
+    w = eegnn__nn_param(g, "conv2d", prefix, "weight", 4, ws);
+    b = w ? eegnn__nn_param(g, "conv2d", prefix, "bias", 1, &out) : NULL;
+    if (!b) return NULL;
+    eegnn_nn_init_uniform(g, w, bound);
+    eegnn_nn_init_uniform(g, b, bound);
+    return eegnn_conv2d(g, x, w, b, NULL);
+}
+
+/* braindecode's _MultiHeadAttention: separate "keys", "queries", "values"
+ * linears, softmax(q k^T / sqrt(emb_size)) (the full embedding size, not
+ * the head size), attention dropout, "projection" linear. */
+static eegnn_tensor *eegnn__conformer_attention(eegnn_graph *g, eegnn_tensor *x, int e, int heads, float p,
+                                                const char *prefix) {
+    char name[EEGNN_NAME_MAX];
+    eegnn_tensor *k, *q, *v, *h;
+    k = eegnn_nn_linear(g, x, e, e, 1, eegnn__param_name(name, prefix, "keys"));
+    q = eegnn_nn_linear(g, x, e, e, 1, eegnn__param_name(name, prefix, "queries"));
+    v = eegnn_nn_linear(g, x, e, e, 1, eegnn__param_name(name, prefix, "values"));
+    /* the op divides by sqrt(head size); braindecode by sqrt(emb_size) */
+    q = eegnn_scale(g, q, (float)sqrt((double)(e / heads) / (double)e));
+    h = eegnn_scaled_dot_product_attention(g, q, k, v, heads, NULL, p);
+    return eegnn_nn_linear(g, h, e, e, 1, eegnn__param_name(name, prefix, "projection"));
+}
+
+EEGNN_API eegnn_tensor *eegnn_model_eeg_conformer(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
+    eegnn_model_config c;
+    eegnn_tensor *h, *r;
+    char name[EEGNN_NAME_MAX];
+    int f, k, pool, stride, depth, heads, t_conv, n_patches, i, s4[4], s3[3], perm[3] = {0, 2, 1};
+    float drop, att_drop;
+    if (!g || !x) return NULL;
+    drop = cfg && cfg->drop_prob != 0.0f ? (cfg->drop_prob < 0.0f ? 0.0f : cfg->drop_prob) : 0.5f;
+    att_drop = drop;
+    if (eegnn__model_shape("EEGConformer", x, cfg, &c)) return NULL;
+    f = c.n_filters > 0 ? c.n_filters : 40;
+    k = c.kernel_size > 0 ? c.kernel_size : 25;
+    pool = c.pool_size > 0 ? c.pool_size : 75;
+    stride = c.pool_stride > 0 ? c.pool_stride : 15;
+    depth = c.n_layers > 0 ? c.n_layers : 6;
+    heads = c.n_heads > 0 ? c.n_heads : 10;
+    t_conv = c.n_times - k + 1;
+    if (t_conv < pool || f % heads) {
+        eegnn_set_error(EEGNN_ERR_ARG, "model 'EEGConformer': n_times=%d is shorter than filter_time_length - 1 + "
+                        "pool_time_length = %d, or att_heads=%d does not divide n_filters_time=%d",
+                        c.n_times, k - 1 + pool, heads, f);
+        return NULL;
+    }
+    n_patches = (t_conv - pool) / stride + 1;
+    /* patch embedding: x.unsqueeze(1) (B, 1, C, T) */
+    s4[0] = x->shape[0];
+    s4[1] = 1;
+    s4[2] = c.n_chans;
+    s4[3] = c.n_times;
+    h = eegnn_reshape(g, x, 4, s4);
+    h = eegnn__tr_conv2d(g, h, 1, f, 1, k, "patch_embedding.shallownet.0");          /* (B, f, C, t_conv) */
+    h = eegnn__tr_conv2d(g, h, f, f, c.n_chans, 1, "patch_embedding.shallownet.1");  /* (B, f, 1, t_conv) */
+    s3[0] = x->shape[0];
+    s3[1] = f;
+    s3[2] = t_conv;
+    h = eegnn_reshape(g, h, 3, s3);
+    h = eegnn_nn_batch_norm1d(g, h, f, 0.1f, 1e-5f, "patch_embedding.shallownet.2"); /* BatchNorm2d over f */
+    h = eegnn_elu(g, h, 1.0f);
+    h = eegnn_avg_pool1d(g, h, pool, stride, 0); /* AvgPool2d((1, pool), (1, stride)) */
+    if (drop > 0.0f) h = eegnn_dropout(g, h, drop);
+    s4[1] = f;
+    s4[2] = 1;
+    s4[3] = n_patches;
+    h = eegnn_reshape(g, h, 4, s4);
+    h = eegnn__tr_conv2d(g, h, f, f, 1, 1, "patch_embedding.projection.0");
+    s3[2] = n_patches;
+    h = eegnn_reshape(g, h, 3, s3);
+    h = eegnn_permute(g, h, perm); /* "b d_model 1 seq -> b seq d_model": (B, n_patches, f) */
+    /* transformer: pre-norm residual blocks as in ViT */
+    for (i = 0; i < depth; i++) {
+        char pre[48];
+        snprintf(pre, sizeof pre, "transformer.%d.0.fn.1", i);
+        snprintf(name, sizeof name, "transformer.%d.0.fn.0", i);
+        r = eegnn_nn_layer_norm(g, h, f, 1e-5f, name);
+        r = eegnn__conformer_attention(g, r, f, heads, att_drop, pre);
+        if (att_drop > 0.0f) r = eegnn_dropout(g, r, att_drop);
+        h = eegnn_add(g, h, r);
+        snprintf(pre, sizeof pre, "transformer.%d.1.fn", i);
+        r = eegnn_nn_layer_norm(g, h, f, 1e-5f, eegnn__param_name(name, pre, "0"));
+        r = eegnn_gelu(g, eegnn_nn_linear(g, r, f, 4 * f, 1, eegnn__param_name(name, pre, "1.0")));
+        if (att_drop > 0.0f) r = eegnn_dropout(g, r, att_drop);
+        r = eegnn_nn_linear(g, r, 4 * f, f, 1, eegnn__param_name(name, pre, "1.3"));
+        if (att_drop > 0.0f) r = eegnn_dropout(g, r, att_drop);
+        h = eegnn_add(g, h, r);
+    }
+    /* fully connected head */
+    h = eegnn_flatten(g, h); /* (B, n_patches * f) */
+    h = eegnn_elu(g, eegnn_nn_linear(g, h, n_patches * f, 256, 1, "fc.fc.0"), 1.0f);
+    if (drop > 0.0f) h = eegnn_dropout(g, h, 0.5f);
+    h = eegnn_elu(g, eegnn_nn_linear(g, h, 256, 32, 1, "fc.fc.3"), 1.0f);
+    if (drop > 0.0f) h = eegnn_dropout(g, h, 0.3f);
+    return eegnn_nn_linear(g, h, 32, c.n_outputs, 1, "final_layer.final_layer.0");
+}
 /* ======================== End file src/nn/transformer.c ======================== */
 
 /* ======================== Begin file src/nn/braindecode.c ======================== */
-/* src/nn/braindecode.c: not written yet. */
+/* braindecode's convolutional models: EEGNeX, EEGNetv4, ShallowFBCSPNet,
+ * Deep4Net, BDTCN, written from braindecode's model code (see braindecode.h),
+ * plus the few private ops they need: max-norm renormalisation, weight
+ * normalisation, channel-wise dropout, square, safe log, transposition of
+ * the last two dimensions and a slice over time. */
+
+/* ---- private ops ------------------------------------------------------------ */
+
+/* Rows of a tensor along dimension 0: (rows, numel / rows). */
+static size_t eegnn__bd_row_len(const eegnn_tensor *t) { return t->numel / (size_t)t->shape[0]; }
+
+/* torch.renorm(w, p=2, dim=0, maxnorm): each slice w[i] whose L2 norm
+ * exceeds maxnorm is scaled by maxnorm / (norm + 1e-7). aux: (rows) norms. */
+static void eegnn__bd_renorm_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *w = t->src[0]->data;
+    size_t rows = (size_t)t->shape[0], n = eegnn__bd_row_len(t), r, i;
+    float maxnorm = t->fp[0];
+    (void)g;
+    for (r = 0; r < rows; r++) {
+        const float *wr = w + r * n;
+        float *yr = t->data + r * n;
+        double s = 0.0;
+        float norm, scale;
+        for (i = 0; i < n; i++) s += (double)wr[i] * (double)wr[i];
+        norm = (float)sqrt(s);
+        t->aux[r] = norm;
+        scale = norm > maxnorm ? maxnorm / (norm + 1e-7f) : 1.0f;
+        for (i = 0; i < n; i++) yr[i] = wr[i] * scale;
+    }
+}
+
+/* PyTorch's renorm_backward: where norm > maxnorm,
+ * dw = f * dy - f / (norm + 1e-7) * (sum(w * dy) / norm) * w with
+ * f = maxnorm / (norm + 1e-7); elsewhere dw = dy. */
+static void eegnn__bd_renorm_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *w = t->src[0]->data;
+    float *dw = t->src[0]->grad;
+    size_t rows = (size_t)t->shape[0], n = eegnn__bd_row_len(t), r, i;
+    float maxnorm = t->fp[0];
+    (void)g;
+    if (!dw) return;
+    for (r = 0; r < rows; r++) {
+        const float *wr = w + r * n, *dy = t->grad + r * n;
+        float *dwr = dw + r * n, norm = t->aux[r];
+        if (norm > maxnorm) {
+            double dot = 0.0;
+            float inv = 1.0f / (norm + 1e-7f), f = maxnorm * inv, c;
+            for (i = 0; i < n; i++) dot += (double)wr[i] * (double)dy[i];
+            c = f * inv * (float)(dot / (double)norm);
+            for (i = 0; i < n; i++) dwr[i] += f * dy[i] - c * wr[i];
+        } else {
+            for (i = 0; i < n; i++) dwr[i] += dy[i];
+        }
+    }
+}
+
+static eegnn_tensor *eegnn__bd_renorm(eegnn_graph *g, eegnn_tensor *w, float maxnorm) {
+    eegnn_tensor *t;
+    if (!g || !w) return NULL;
+    t = eegnn_graph_new_node(g, "renorm", w->ndim, w->shape, &w, 1);
+    if (!t) return NULL;
+    t->fp[0] = maxnorm;
+    t->aux = (float *)eegnn_graph_alloc(g, (size_t)w->shape[0] * sizeof(float));
+    if (!t->aux) return NULL;
+    t->aux_len = (size_t)w->shape[0];
+    t->forward = eegnn__bd_renorm_fwd;
+    t->backward = eegnn__bd_renorm_bwd;
+    return t;
+}
+
+/* torch._weight_norm(v, g, dim=0): w[i] = g[i] * v[i] / ||v[i]||.
+ * src[0] = g (rows, 1, ...), src[1] = v; aux: (rows) norms of v. */
+static void eegnn__bd_weight_norm_fwd(eegnn_graph *gr, eegnn_tensor *t) {
+    const float *gv = t->src[0]->data, *v = t->src[1]->data;
+    size_t rows = (size_t)t->shape[0], n = eegnn__bd_row_len(t), r, i;
+    (void)gr;
+    for (r = 0; r < rows; r++) {
+        const float *vr = v + r * n;
+        double s = 0.0;
+        float norm, scale;
+        for (i = 0; i < n; i++) s += (double)vr[i] * (double)vr[i];
+        norm = (float)sqrt(s);
+        t->aux[r] = norm;
+        scale = gv[r] / norm;
+        for (i = 0; i < n; i++) t->data[r * n + i] = vr[i] * scale;
+    }
+}
+
+/* dg = sum(dw * v) / ||v||; dv = g / ||v|| * (dw - sum(dw * v) / ||v||^2 * v). */
+static void eegnn__bd_weight_norm_bwd(eegnn_graph *gr, eegnn_tensor *t) {
+    const float *gv = t->src[0]->data, *v = t->src[1]->data;
+    float *dg = t->src[0]->grad, *dv = t->src[1]->grad;
+    size_t rows = (size_t)t->shape[0], n = eegnn__bd_row_len(t), r, i;
+    (void)gr;
+    for (r = 0; r < rows; r++) {
+        const float *vr = v + r * n, *dy = t->grad + r * n;
+        float norm = t->aux[r];
+        double dot = 0.0;
+        for (i = 0; i < n; i++) dot += (double)dy[i] * (double)vr[i];
+        if (dg) dg[r] += (float)(dot / (double)norm);
+        if (dv) {
+            float s = gv[r] / norm, c = (float)(dot / ((double)norm * (double)norm));
+            for (i = 0; i < n; i++) dv[r * n + i] += s * (dy[i] - c * vr[i]);
+        }
+    }
+}
+
+static eegnn_tensor *eegnn__bd_weight_norm(eegnn_graph *g, eegnn_tensor *gain, eegnn_tensor *v) {
+    eegnn_tensor *src[2], *t;
+    if (!g || !gain || !v) return NULL;
+    src[0] = gain;
+    src[1] = v;
+    t = eegnn_graph_new_node(g, "weight_norm", v->ndim, v->shape, src, 2);
+    if (!t) return NULL;
+    t->aux = (float *)eegnn_graph_alloc(g, (size_t)v->shape[0] * sizeof(float));
+    if (!t->aux) return NULL;
+    t->aux_len = (size_t)v->shape[0];
+    t->forward = eegnn__bd_weight_norm_fwd;
+    t->backward = eegnn__bd_weight_norm_bwd;
+    return t;
+}
+
+/* torch.nn.functional.dropout2d on (B, C, T) as PyTorch 1.13 treats a 3-D
+ * input (channel-wise 1-D dropout): one keep/drop draw per (b, c), applied
+ * to the whole time series, kept values scaled by 1 / (1 - p).
+ * aux: (B * C) mask; ip[0]: whether the last forward dropped. */
+static void eegnn__bd_channel_dropout_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *x = t->src[0]->data;
+    size_t rows = (size_t)t->shape[0] * (size_t)t->shape[1], n = (size_t)t->shape[2], r, i;
+    float p = t->fp[0];
+    t->ip[0] = eegnn_graph_training(g) && p > 0.0f;
+    if (!t->ip[0]) {
+        memcpy(t->data, x, t->numel * sizeof(float));
+        return;
+    }
+    {
+        eegnn_rng *rng = eegnn_graph_rng(g);
+        float keep = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
+        for (r = 0; r < rows; r++) {
+            float m = eegnn_rng_uniform(rng) < p ? 0.0f : keep;
+            t->aux[r] = m;
+            for (i = 0; i < n; i++) t->data[r * n + i] = x[r * n + i] * m;
+        }
+    }
+}
+
+static void eegnn__bd_channel_dropout_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad;
+    size_t rows = (size_t)t->shape[0] * (size_t)t->shape[1], n = (size_t)t->shape[2], r, i;
+    (void)g;
+    if (!dx) return;
+    for (r = 0; r < rows; r++) {
+        float m = t->ip[0] ? t->aux[r] : 1.0f;
+        for (i = 0; i < n; i++) dx[r * n + i] += t->grad[r * n + i] * m;
+    }
+}
+
+static eegnn_tensor *eegnn__bd_channel_dropout(eegnn_graph *g, eegnn_tensor *x, float p) {
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    t = eegnn_graph_new_node(g, "dropout2d", x->ndim, x->shape, &x, 1);
+    if (!t) return NULL;
+    t->fp[0] = p;
+    t->aux_len = (size_t)x->shape[0] * (size_t)x->shape[1];
+    t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
+    if (!t->aux) return NULL;
+    t->forward = eegnn__bd_channel_dropout_fwd;
+    t->backward = eegnn__bd_channel_dropout_bwd;
+    return t;
+}
+
+/* Elementwise square (ip[0] = 0) and braindecode's safe_log,
+ * log(clamp(x, min=eps)) (ip[0] = 1, fp[0] = eps; the gradient passes where
+ * x >= eps, as torch.clamp's). */
+static void eegnn__bd_unary_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *x = t->src[0]->data;
+    size_t i;
+    (void)g;
+    if (t->ip[0] == 0) {
+        for (i = 0; i < t->numel; i++) t->data[i] = x[i] * x[i];
+    } else {
+        float eps = t->fp[0];
+        for (i = 0; i < t->numel; i++) t->data[i] = logf(x[i] >= eps ? x[i] : eps);
+    }
+}
+
+static void eegnn__bd_unary_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *x = t->src[0]->data;
+    float *dx = t->src[0]->grad;
+    size_t i;
+    (void)g;
+    if (!dx) return;
+    if (t->ip[0] == 0) {
+        for (i = 0; i < t->numel; i++) dx[i] += 2.0f * x[i] * t->grad[i];
+    } else {
+        float eps = t->fp[0];
+        for (i = 0; i < t->numel; i++)
+            if (x[i] >= eps) dx[i] += t->grad[i] / x[i];
+    }
+}
+
+static eegnn_tensor *eegnn__bd_unary(eegnn_graph *g, eegnn_tensor *x, int kind, float eps) {
+    eegnn_tensor *t;
+    if (!g || !x) return NULL;
+    t = eegnn_graph_new_node(g, kind ? "safe_log" : "square", x->ndim, x->shape, &x, 1);
+    if (!t) return NULL;
+    t->ip[0] = kind;
+    t->fp[0] = eps;
+    t->forward = eegnn__bd_unary_fwd;
+    t->backward = eegnn__bd_unary_bwd;
+    return t;
+}
+
+/* x (A, M, N) -> (A, N, M). */
+static void eegnn__bd_transpose_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *x = t->src[0]->data;
+    int a, i, j, A = t->shape[0], N = t->shape[1], M = t->shape[2];
+    (void)g;
+    for (a = 0; a < A; a++)
+        for (i = 0; i < M; i++)
+            for (j = 0; j < N; j++) t->data[((size_t)a * N + j) * M + i] = x[((size_t)a * M + i) * N + j];
+}
+
+static void eegnn__bd_transpose_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad;
+    int a, i, j, A = t->shape[0], N = t->shape[1], M = t->shape[2];
+    (void)g;
+    if (!dx) return;
+    for (a = 0; a < A; a++)
+        for (i = 0; i < M; i++)
+            for (j = 0; j < N; j++) dx[((size_t)a * M + i) * N + j] += t->grad[((size_t)a * N + j) * M + i];
+}
+
+static eegnn_tensor *eegnn__bd_transpose12(eegnn_graph *g, eegnn_tensor *x) {
+    eegnn_tensor *t;
+    int shape[3];
+    if (!g || !x) return NULL;
+    shape[0] = x->shape[0];
+    shape[1] = x->shape[2];
+    shape[2] = x->shape[1];
+    t = eegnn_graph_new_node(g, "transpose", 3, shape, &x, 1);
+    if (!t) return NULL;
+    t->forward = eegnn__bd_transpose_fwd;
+    t->backward = eegnn__bd_transpose_bwd;
+    return t;
+}
+
+/* x (B, C, T) -> x[:, :, start:start+len]. ip[0] = start. */
+static void eegnn__bd_slice_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    const float *x = t->src[0]->data;
+    size_t rows = (size_t)t->shape[0] * (size_t)t->shape[1], n = (size_t)t->shape[2];
+    size_t tin = (size_t)t->src[0]->shape[2], r, start = (size_t)t->ip[0];
+    (void)g;
+    for (r = 0; r < rows; r++) memcpy(t->data + r * n, x + r * tin + start, n * sizeof(float));
+}
+
+static void eegnn__bd_slice_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    float *dx = t->src[0]->grad;
+    size_t rows = (size_t)t->shape[0] * (size_t)t->shape[1], n = (size_t)t->shape[2];
+    size_t tin = (size_t)t->src[0]->shape[2], r, i, start = (size_t)t->ip[0];
+    (void)g;
+    if (!dx) return;
+    for (r = 0; r < rows; r++)
+        for (i = 0; i < n; i++) dx[r * tin + start + i] += t->grad[r * n + i];
+}
+
+static eegnn_tensor *eegnn__bd_slice_time(eegnn_graph *g, eegnn_tensor *x, int start, int len) {
+    eegnn_tensor *t;
+    int shape[3];
+    if (!g || !x) return NULL;
+    shape[0] = x->shape[0];
+    shape[1] = x->shape[1];
+    shape[2] = len;
+    t = eegnn_graph_new_node(g, "slice", 3, shape, &x, 1);
+    if (!t) return NULL;
+    t->ip[0] = start;
+    t->forward = eegnn__bd_slice_fwd;
+    t->backward = eegnn__bd_slice_bwd;
+    return t;
+}
+
+/* ---- layer helpers ------------------------------------------------------------- */
+
+enum { EEGNN__BD_INIT_TORCH, EEGNN__BD_INIT_XAVIER, EEGNN__BD_INIT_ZERO };
+
+/* New parameter "<prefix>.<leaf>". init: PyTorch's default for a weight of
+ * this shape (U(+-1/sqrt(fan_in))), Xavier uniform (gain 1), or zeros.
+ * fan_in for a bias is passed in `bias_fan_in` (> 0 selects the bias rule). */
+static eegnn_tensor *eegnn__bd_param(eegnn_graph *g, const char *prefix, const char *leaf, int ndim,
+                                     const int *shape, int init, int bias_fan_in) {
+    eegnn_tensor *t = eegnn__nn_param(g, "braindecode", prefix, leaf, ndim, shape);
+    size_t rf = 1;
+    int i;
+    if (!t) return NULL;
+    for (i = 2; i < ndim; i++) rf *= (size_t)shape[i];
+    if (init == EEGNN__BD_INIT_TORCH) {
+        double fan_in = bias_fan_in > 0 ? (double)bias_fan_in : (double)(ndim > 1 ? shape[1] : 1) * (double)rf;
+        eegnn_nn_init_uniform(g, t, (float)(1.0 / sqrt(fan_in)));
+    } else if (init == EEGNN__BD_INIT_XAVIER) {
+        double fan_in = (double)(ndim > 1 ? shape[1] : 1) * (double)rf, fan_out = (double)shape[0] * (double)rf;
+        eegnn_nn_init_uniform(g, t, (float)sqrt(6.0 / (fan_in + fan_out)));
+    }
+    return t;
+}
+
+/* BatchNorm over dimension 1 of a (B, C, ...) map (BatchNorm1d/2d), parameters
+ * "<prefix>.weight" = 1, ".bias" = 0, buffers ".running_mean" = 0,
+ * ".running_var" = 1. */
+static eegnn_tensor *eegnn__bd_batch_norm(eegnn_graph *g, eegnn_tensor *x, float momentum, float eps,
+                                          const char *prefix) {
+    if (!x) return NULL;
+    return eegnn_nn_batch_norm1d(g, x, x->shape[1], momentum, eps, prefix);
+}
+
+/* A reshaped copy of t (for parameters stored with braindecode's 4-D shapes
+ * and used by 1-D or matrix ops). */
+static eegnn_tensor *eegnn__bd_view(eegnn_graph *g, eegnn_tensor *t, int d0, int d1, int d2) {
+    int shape[3];
+    shape[0] = d0;
+    shape[1] = d1;
+    shape[2] = d2;
+    return eegnn_reshape(g, t, d2 > 0 ? 3 : 2, shape);
+}
+
+/* Dropout probability: cfg 0 -> the model's default; negative -> none (0). */
+static float eegnn__bd_drop(const eegnn_model_config *cfg, float dflt) {
+    float p = cfg ? cfg->drop_prob : 0.0f;
+    if (p == 0.0f) return dflt;
+    return p < 0.0f ? 0.0f : p;
+}
+
+static eegnn_tensor *eegnn__bd_dropout(eegnn_graph *g, eegnn_tensor *x, float p) {
+    return p > 0.0f ? eegnn_dropout(g, x, p) : x;
+}
+
+/* braindecode's CombinedConv on x (B, C, T): the temporal conv
+ * "<prefix>.conv_time" (Ft, 1, K, 1) + bias (Ft) and the spatial conv
+ * "<prefix>.conv_spat" (Fs, Ft, 1, C) (no bias) merged into
+ * W[f, c, k] = sum_g spat[f, g, c] * time[g, k] and
+ * bias[f] = sum_g (sum_c spat[f, g, c]) * time_bias[g], then one conv1d
+ * -> (B, Fs, T - K + 1). */
+static eegnn_tensor *eegnn__bd_combined_conv(eegnn_graph *g, eegnn_tensor *x, int n_chans, int ft, int fs, int k,
+                                             const char *prefix) {
+    char name[EEGNN_NAME_MAX];
+    eegnn_tensor *wt, *bt, *ws, *wst, *w, *b;
+    int shape[4];
+    shape[0] = ft;
+    shape[1] = 1;
+    shape[2] = k;
+    shape[3] = 1;
+    if (snprintf(name, sizeof name, "%s.conv_time", prefix) >= (int)sizeof name) name[sizeof name - 1] = '\0';
+    wt = eegnn__bd_param(g, name, "weight", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
+    bt = wt ? eegnn__bd_param(g, name, "bias", 1, &ft, EEGNN__BD_INIT_ZERO, 0) : NULL;
+    shape[0] = fs;
+    shape[1] = ft;
+    shape[2] = 1;
+    shape[3] = n_chans;
+    if (snprintf(name, sizeof name, "%s.conv_spat", prefix) >= (int)sizeof name) name[sizeof name - 1] = '\0';
+    ws = bt ? eegnn__bd_param(g, name, "weight", 4, shape, EEGNN__BD_INIT_XAVIER, 0) : NULL;
+    if (!ws) return NULL;
+    wst = eegnn__bd_transpose12(g, eegnn__bd_view(g, ws, fs, ft, n_chans));    /* (Fs, C, Ft) */
+    wst = eegnn__bd_view(g, wst, fs * n_chans, ft, 0);                         /* (Fs*C, Ft) */
+    w = eegnn_matmul(g, wst, eegnn__bd_view(g, wt, ft, k, 0));                 /* (Fs*C, K) */
+    w = eegnn__bd_view(g, w, fs, n_chans, k);                                  /* (Fs, C, K) */
+    b = eegnn_matmul(g, wst, eegnn__bd_view(g, bt, ft, 1, 0));                 /* (Fs*C, 1) */
+    b = eegnn_global_avg_pool(g, eegnn__bd_view(g, b, 1, fs, n_chans));        /* (1, Fs) mean over C */
+    b = eegnn_scale(g, b, (float)n_chans);
+    shape[0] = fs;
+    b = b ? eegnn_reshape(g, b, 1, shape) : NULL;
+    return eegnn_conv1d(g, x, w, b, NULL);
+}
+
+/* A conv over the whole remaining time, "<prefix>.weight" (n_out, F, t, 1)
+ * and bias, applied to h (B, F, t) as a linear layer on flatten(h). */
+static eegnn_tensor *eegnn__bd_conv_classifier(eegnn_graph *g, eegnn_tensor *h, int n_out, const char *prefix) {
+    eegnn_tensor *w, *b;
+    int shape[4];
+    if (!h) return NULL;
+    shape[0] = n_out;
+    shape[1] = h->shape[1];
+    shape[2] = h->shape[2];
+    shape[3] = 1;
+    w = eegnn__bd_param(g, prefix, "weight", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
+    b = w ? eegnn__bd_param(g, prefix, "bias", 1, &n_out, EEGNN__BD_INIT_ZERO, 0) : NULL;
+    if (!b) return NULL;
+    return eegnn_linear(g, eegnn_flatten(g, h), eegnn__bd_view(g, w, n_out, shape[1] * shape[2], 0), b);
+}
+
+/* ---- models ---------------------------------------------------------------------- */
+
+EEGNN_API eegnn_tensor *eegnn_model_eegnex(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
+    eegnn_model_config c;
+    eegnn_conv2d_params cp;
+    eegnn_pool2d_params pp;
+    eegnn_tensor *h, *w, *b;
+    int shape[4], f1 = 8, f2 = 32, f3 = 64, t4, t5, in_features;
+    float drop;
+    if (!g || !x || eegnn__model_shape("EEGNeX", x, cfg, &c)) return NULL;
+    drop = eegnn__bd_drop(cfg, 0.5f);
+    t4 = (c.n_times + 2 - 4) / 4 + 1;
+    t5 = (t4 + 2 - 8) / 8 + 1;
+    in_features = f1 * (c.n_times / f2);
+    if (c.n_times + 2 < 4 || t4 + 2 < 8 || in_features < 1 || t5 * f1 != in_features) {
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "model 'EEGNeX': n_times=%d gives %d features after pooling but braindecode sizes the "
+                        "final layer for 8 * (n_times / 32) = %d",
+                        c.n_times, t4 + 2 < 8 ? 0 : t5 * f1, in_features);
+        return NULL;
+    }
+    shape[0] = x->shape[0];
+    shape[1] = 1;
+    shape[2] = c.n_chans;
+    shape[3] = c.n_times;
+    h = eegnn_reshape(g, x, 4, shape); /* (B, 1, C, T) */
+
+    memset(&cp, 0, sizeof cp);
+    cp.padding[1] = EEGNN_PADDING_SAME;
+    shape[0] = f1;
+    shape[1] = 1;
+    shape[2] = 1;
+    shape[3] = 64;
+    w = eegnn__bd_param(g, "block_1.1", "weight", 4, shape, EEGNN__BD_INIT_TORCH, 0);
+    h = eegnn__bd_batch_norm(g, eegnn_conv2d(g, h, w, NULL, &cp), 0.1f, 1e-5f, "block_1.2"); /* (B, 8, C, T) */
+
+    shape[0] = f2;
+    shape[1] = f1;
+    w = eegnn__bd_param(g, "block_2.0", "weight", 4, shape, EEGNN__BD_INIT_TORCH, 0);
+    h = eegnn__bd_batch_norm(g, eegnn_conv2d(g, h, w, NULL, &cp), 0.1f, 1e-5f, "block_2.1"); /* (B, 32, C, T) */
+
+    memset(&cp, 0, sizeof cp);
+    cp.groups = f2;
+    shape[0] = f3;
+    shape[1] = 1;
+    shape[2] = c.n_chans;
+    shape[3] = 1;
+    w = eegnn__bd_param(g, "block_3.0.parametrizations.weight", "original", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
+    h = eegnn_conv2d(g, h, eegnn__bd_renorm(g, w, 1.0f), NULL, &cp); /* (B, 64, 1, T) */
+    h = eegnn_elu(g, eegnn__bd_batch_norm(g, h, 0.1f, 1e-5f, "block_3.1"), 1.0f);
+    memset(&pp, 0, sizeof pp);
+    pp.kernel[0] = 1;
+    pp.kernel[1] = 4;
+    pp.padding[1] = 1;
+    h = eegnn__bd_dropout(g, eegnn_avg_pool2d(g, h, &pp), drop); /* (B, 64, 1, t4) */
+
+    memset(&cp, 0, sizeof cp);
+    cp.padding[1] = EEGNN_PADDING_SAME;
+    cp.dilation[1] = 2;
+    shape[0] = f2;
+    shape[1] = f3;
+    shape[2] = 1;
+    shape[3] = 16;
+    w = eegnn__bd_param(g, "block_4.0", "weight", 4, shape, EEGNN__BD_INIT_TORCH, 0);
+    h = eegnn__bd_batch_norm(g, eegnn_conv2d(g, h, w, NULL, &cp), 0.1f, 1e-5f, "block_4.1"); /* (B, 32, 1, t4) */
+
+    cp.dilation[1] = 4;
+    shape[0] = f1;
+    shape[1] = f2;
+    w = eegnn__bd_param(g, "block_5.0", "weight", 4, shape, EEGNN__BD_INIT_TORCH, 0);
+    h = eegnn__bd_batch_norm(g, eegnn_conv2d(g, h, w, NULL, &cp), 0.1f, 1e-5f, "block_5.1"); /* (B, 8, 1, t4) */
+    h = eegnn_elu(g, h, 1.0f);
+    pp.kernel[1] = 8;
+    h = eegnn__bd_dropout(g, eegnn_avg_pool2d(g, h, &pp), drop); /* (B, 8, 1, t5) */
+    h = eegnn_flatten(g, h);
+
+    shape[0] = c.n_outputs;
+    shape[1] = in_features;
+    w = eegnn__bd_param(g, "final_layer.parametrizations.weight", "original", 2, shape, EEGNN__BD_INIT_TORCH, 0);
+    b = w ? eegnn__bd_param(g, "final_layer", "bias", 1, &c.n_outputs, EEGNN__BD_INIT_TORCH, in_features) : NULL;
+    if (!b) return NULL;
+    return eegnn_linear(g, h, eegnn__bd_renorm(g, w, 0.25f), b);
+}
+
+EEGNN_API eegnn_tensor *eegnn_model_eegnet(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
+    eegnn_model_config c;
+    eegnn_conv2d_params cp;
+    eegnn_pool2d_params pp;
+    eegnn_tensor *h, *w, *b;
+    int shape[4], F1, D, F2, t;
+    float drop;
+    if (!g || !x || eegnn__model_shape("EEGNetv4", x, cfg, &c)) return NULL;
+    drop = eegnn__bd_drop(cfg, 0.25f);
+    F1 = c.F1 > 0 ? c.F1 : 8;
+    D = c.D > 0 ? c.D : 2;
+    F2 = c.F2 > 0 ? c.F2 : F1 * D;
+    t = (c.n_times + 1) / 4;
+    t = (t + 1) / 8;
+    if (t < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "model 'EEGNetv4': n_times=%d is too short (the pools need at least 127)",
+                        c.n_times);
+        return NULL;
+    }
+    shape[0] = x->shape[0];
+    shape[1] = 1;
+    shape[2] = c.n_chans;
+    shape[3] = c.n_times;
+    h = eegnn_reshape(g, x, 4, shape); /* (B, 1, C, T) */
+
+    memset(&cp, 0, sizeof cp);
+    cp.padding[1] = 32;
+    shape[0] = F1;
+    shape[1] = 1;
+    shape[2] = 1;
+    shape[3] = 64;
+    w = eegnn__bd_param(g, "conv_temporal", "weight", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
+    h = eegnn__bd_batch_norm(g, eegnn_conv2d(g, h, w, NULL, &cp), 0.01f, 1e-3f, "bnorm_temporal");
+
+    memset(&cp, 0, sizeof cp);
+    cp.groups = F1;
+    shape[0] = F1 * D;
+    shape[1] = 1;
+    shape[2] = c.n_chans;
+    shape[3] = 1;
+    w = eegnn__bd_param(g, "conv_spatial.parametrizations.weight", "original", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
+    h = eegnn_conv2d(g, h, eegnn__bd_renorm(g, w, 1.0f), NULL, &cp); /* (B, F1*D, 1, T+1) */
+    h = eegnn_elu(g, eegnn__bd_batch_norm(g, h, 0.01f, 1e-3f, "bnorm_1"), 1.0f);
+    memset(&pp, 0, sizeof pp);
+    pp.kernel[0] = 1;
+    pp.kernel[1] = 4;
+    h = eegnn__bd_dropout(g, eegnn_avg_pool2d(g, h, &pp), drop);
+
+    memset(&cp, 0, sizeof cp);
+    cp.padding[1] = 8;
+    cp.groups = F1 * D;
+    shape[0] = F1 * D;
+    shape[1] = 1;
+    shape[2] = 1;
+    shape[3] = 16;
+    w = eegnn__bd_param(g, "conv_separable_depth", "weight", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
+    h = eegnn_conv2d(g, h, w, NULL, &cp);
+    shape[0] = F2;
+    shape[1] = F1 * D;
+    shape[3] = 1;
+    w = eegnn__bd_param(g, "conv_separable_point", "weight", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
+    h = eegnn_conv2d(g, h, w, NULL, NULL);
+    h = eegnn_elu(g, eegnn__bd_batch_norm(g, h, 0.01f, 1e-3f, "bnorm_2"), 1.0f);
+    pp.kernel[1] = 8;
+    h = eegnn__bd_dropout(g, eegnn_avg_pool2d(g, h, &pp), drop); /* (B, F2, 1, t) */
+
+    shape[0] = c.n_outputs;
+    shape[1] = F2;
+    shape[2] = 1;
+    shape[3] = t;
+    w = eegnn__bd_param(g, "final_layer.conv_classifier", "weight", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
+    b = w ? eegnn__bd_param(g, "final_layer.conv_classifier", "bias", 1, &c.n_outputs, EEGNN__BD_INIT_ZERO, 0)
+          : NULL;
+    if (!b || !h) return NULL;
+    return eegnn_linear(g, eegnn_flatten(g, h), eegnn__bd_view(g, w, c.n_outputs, F2 * t, 0), b);
+}
+
+EEGNN_API eegnn_tensor *eegnn_model_shallow_fbcsp(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
+    eegnn_model_config c;
+    eegnn_tensor *h;
+    int f, k, pool, stride;
+    float drop;
+    if (!g || !x || eegnn__model_shape("ShallowFBCSPNet", x, cfg, &c)) return NULL;
+    drop = eegnn__bd_drop(cfg, 0.5f);
+    f = c.n_filters > 0 ? c.n_filters : 40;
+    k = c.kernel_size > 0 ? c.kernel_size : 25;
+    pool = c.pool_size > 0 ? c.pool_size : 75;
+    stride = c.pool_stride > 0 ? c.pool_stride : 15;
+    if (c.n_times - k + 1 < pool) {
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "model 'ShallowFBCSPNet': n_times=%d is shorter than filter_time_length - 1 + "
+                        "pool_time_length = %d samples",
+                        c.n_times, k - 1 + pool);
+        return NULL;
+    }
+    h = eegnn__bd_combined_conv(g, x, c.n_chans, f, f, k, "conv_time_spat"); /* (B, F, T-K+1) */
+    h = eegnn__bd_batch_norm(g, h, 0.1f, 1e-5f, "bnorm");
+    h = eegnn__bd_unary(g, h, 0, 0.0f);
+    h = eegnn_avg_pool1d(g, h, pool, stride, 0);
+    h = eegnn__bd_unary(g, h, 1, 1e-6f);
+    h = eegnn__bd_dropout(g, h, drop);
+    return eegnn__bd_conv_classifier(g, h, c.n_outputs, "final_layer.conv_classifier");
+}
+
+EEGNN_API eegnn_tensor *eegnn_model_deep4(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
+    static const int n_filters[3] = {50, 100, 200};
+    eegnn_model_config c;
+    eegnn_tensor *h;
+    int len[3] = {10, 10, 10}, pool = 3, stride = 3, first = 10, min_len = 1, i, t, f_before = 25;
+    float drop;
+    if (!g || !x || eegnn__model_shape("Deep4Net", x, cfg, &c)) return NULL;
+    drop = eegnn__bd_drop(cfg, 0.5f);
+    for (i = 0; i < 4; i++) min_len = stride * (min_len - 1) + pool + (i < 3 ? len[2 - i] : first) - 1;
+    if (c.n_times < min_len) {
+        double s = (double)c.n_times / (double)min_len;
+        pool = (int)(pool * s) > 1 ? (int)(pool * s) : 1;
+        stride = (int)(stride * s) > 1 ? (int)(stride * s) : 1;
+        for (i = 0; i < 3; i++) len[i] = (int)(len[i] * s) > 1 ? (int)(len[i] * s) : 1;
+    }
+    t = (c.n_times - first + 1 - pool) / stride + 1;
+    for (i = 0; i < 3 && c.n_times - first + 1 >= pool; i++) {
+        if (t - len[i] + 1 < pool) break;
+        t = (t - len[i] + 1 - pool) / stride + 1;
+    }
+    if (c.n_times - first + 1 < pool || i < 3) {
+        eegnn_set_error(EEGNN_ERR_ARG, "model 'Deep4Net': n_times=%d is too short for its kernels and pools",
+                        c.n_times);
+        return NULL;
+    }
+    h = eegnn__bd_combined_conv(g, x, c.n_chans, 25, 25, first, "conv_time_spat");
+    h = eegnn_elu(g, eegnn__bd_batch_norm(g, h, 0.1f, 1e-5f, "bnorm"), 1.0f);
+    if (pool > 1 || stride > 1) h = eegnn_max_pool1d(g, h, pool, stride, 0);
+    for (i = 0; i < 3; i++) {
+        char conv[32], bn[32];
+        eegnn_tensor *w;
+        int shape[4];
+        snprintf(conv, sizeof conv, "conv_%d", i + 2);
+        snprintf(bn, sizeof bn, "bnorm_%d", i + 2);
+        h = eegnn__bd_dropout(g, h, drop);
+        shape[0] = n_filters[i];
+        shape[1] = f_before;
+        shape[2] = len[i];
+        shape[3] = 1;
+        w = eegnn__bd_param(g, conv, "weight", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
+        h = eegnn_conv1d(g, h, eegnn__bd_view(g, w, n_filters[i], f_before, len[i]), NULL, NULL);
+        h = eegnn_elu(g, eegnn__bd_batch_norm(g, h, 0.1f, 1e-5f, bn), 1.0f);
+        if (pool > 1 || stride > 1) h = eegnn_max_pool1d(g, h, pool, stride, 0);
+        f_before = n_filters[i];
+    }
+    return eegnn__bd_conv_classifier(g, h, c.n_outputs, "final_layer.conv_classifier");
+}
+
+/* One weight-normalised causal conv1d "<prefix>" (kernel k, dilation d):
+ * conv with (k-1)*d zeros on both sides, then the last (k-1)*d outputs
+ * dropped (braindecode's Chomp1d). */
+static eegnn_tensor *eegnn__bd_wn_causal_conv(eegnn_graph *g, eegnn_tensor *x, int in_ch, int out_ch, int k, int d,
+                                              const char *prefix) {
+    char name[EEGNN_NAME_MAX];
+    eegnn_conv1d_params cp;
+    eegnn_tensor *v, *gain, *b, *y;
+    int shape[3], r;
+    shape[0] = out_ch;
+    shape[1] = in_ch;
+    shape[2] = k;
+    if (snprintf(name, sizeof name, "%s.parametrizations.weight", prefix) >= (int)sizeof name) name[sizeof name - 1] = '\0';
+    v = eegnn__bd_param(g, name, "original1", 3, shape, EEGNN__BD_INIT_TORCH, 0);
+    shape[1] = 1;
+    shape[2] = 1;
+    gain = v ? eegnn__nn_param(g, "braindecode", name, "original0", 3, shape) : NULL;
+    b = gain ? eegnn__bd_param(g, prefix, "bias", 1, &out_ch, EEGNN__BD_INIT_TORCH, in_ch * k) : NULL;
+    if (!b || !x) return NULL;
+    for (r = 0; r < out_ch; r++) { /* g = ||v|| per row, as weight_norm's right_inverse */
+        double s = 0.0;
+        int i, n = in_ch * k;
+        for (i = 0; i < n; i++) s += (double)v->data[r * n + i] * (double)v->data[r * n + i];
+        gain->data[r] = (float)sqrt(s);
+    }
+    memset(&cp, 0, sizeof cp);
+    cp.padding = (k - 1) * d;
+    cp.dilation = d;
+    y = eegnn_conv1d(g, x, eegnn__bd_weight_norm(g, gain, v), b, &cp);
+    return eegnn__bd_slice_time(g, y, 0, x->shape[2]);
+}
+
+EEGNN_API eegnn_tensor *eegnn_model_bdtcn(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
+    eegnn_model_config c;
+    eegnn_tensor *h;
+    int n_blocks = 3, n_filters = 30, k = 5, min_len = 1, i;
+    float drop;
+    if (!g || !x || eegnn__model_shape("BDTCN", x, cfg, &c)) return NULL;
+    drop = eegnn__bd_drop(cfg, 0.5f);
+    for (i = 0; i < n_blocks; i++) min_len += 2 * (k - 1) * (1 << i);
+    if (c.n_times < min_len) {
+        eegnn_set_error(EEGNN_ERR_ARG, "model 'BDTCN': n_times=%d is shorter than its receptive field of %d samples",
+                        c.n_times, min_len);
+        return NULL;
+    }
+    h = x;
+    for (i = 0; i < n_blocks; i++) {
+        char prefix[64], name[EEGNN_NAME_MAX];
+        int in_ch = i == 0 ? c.n_chans : n_filters, d = 1 << i;
+        eegnn_tensor *o, *res = h;
+        snprintf(prefix, sizeof prefix, "base_tcn.temporal_blocks.temporal_block_%d", i);
+        if (snprintf(name, sizeof name, "%s.conv1", prefix) >= (int)sizeof name) name[sizeof name - 1] = '\0';
+        o = eegnn_relu(g, eegnn__bd_wn_causal_conv(g, h, in_ch, n_filters, k, d, name));
+        if (drop > 0.0f) o = eegnn__bd_channel_dropout(g, o, drop);
+        if (snprintf(name, sizeof name, "%s.conv2", prefix) >= (int)sizeof name) name[sizeof name - 1] = '\0';
+        o = eegnn_relu(g, eegnn__bd_wn_causal_conv(g, o, n_filters, n_filters, k, d, name));
+        if (drop > 0.0f) o = eegnn__bd_channel_dropout(g, o, drop);
+        if (in_ch != n_filters) {
+            eegnn_tensor *w, *b;
+            int shape[3];
+            shape[0] = n_filters;
+            shape[1] = in_ch;
+            shape[2] = 1;
+            if (snprintf(name, sizeof name, "%s.downsample", prefix) >= (int)sizeof name) name[sizeof name - 1] = '\0';
+            w = eegnn__bd_param(g, name, "weight", 3, shape, EEGNN__BD_INIT_ZERO, 0);
+            if (w) { /* init.normal_(weight, 0, 0.01) */
+                size_t j;
+                for (j = 0; j < w->numel; j++) w->data[j] = 0.01f * eegnn_rng_normal(eegnn_graph_rng(g));
+            }
+            b = w ? eegnn__bd_param(g, name, "bias", 1, &n_filters, EEGNN__BD_INIT_TORCH, in_ch) : NULL;
+            res = b ? eegnn_conv1d(g, h, w, b, NULL) : NULL;
+        }
+        h = eegnn_relu(g, eegnn_add(g, o, res));
+    }
+    /* fc on each kept time step, then the mean over them == fc of the mean. */
+    h = eegnn__bd_slice_time(g, h, min_len - 1, c.n_times - min_len + 1);
+    h = eegnn_global_avg_pool(g, h);
+    return eegnn_nn_linear(g, h, n_filters, c.n_outputs, 1, "base_tcn.final_layer.fc");
+}
 /* ======================== End file src/nn/braindecode.c ======================== */
 
 /* ======================== Begin file src/nn/bandpower.c ======================== */
-/* src/nn/bandpower.c: not written yet. */
+/* BandPowerMLP (declared in src/nn/bandpower.h). */
+
+EEGNN_API eegnn_tensor *eegnn_model_bandpower_mlp(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
+    eegnn_model_config c;
+    eegnn_tensor *h;
+    int hidden, n_feat;
+    if (!g || !x || eegnn__model_shape("BandPowerMLP", x, cfg, &c)) return NULL;
+    if (!(c.sfreq > 0.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "model 'BandPowerMLP': sfreq is %g Hz; the band edges need the sampling "
+                                       "frequency (set eegnn_model_config.sfreq)",
+                        (double)c.sfreq);
+        return NULL;
+    }
+    hidden = c.hidden > 0 ? c.hidden : 64;
+    n_feat = c.n_chans * EEGNN_N_EEG_BANDS;
+    h = eegnn_band_power(g, x, c.sfreq, NULL, 0, 0.0f);
+    h = eegnn_flatten(g, h);
+    h = eegnn_nn_batch_norm1d(g, h, n_feat, 0.1f, 1e-5f, "bnorm");
+    h = eegnn_relu(g, eegnn_nn_linear(g, h, n_feat, hidden, 1, "fc1"));
+    if (c.drop_prob > 0.0f) h = eegnn_dropout(g, h, c.drop_prob);
+    return eegnn_nn_linear(g, h, hidden, c.n_outputs, 1, "final_layer");
+}
 /* ======================== End file src/nn/bandpower.c ======================== */
 
 /* ======================== Begin file src/nn/zoo.c ======================== */
@@ -4827,7 +9884,15 @@ typedef struct eegnn__zoo_entry {
 static const eegnn__zoo_entry eegnn__zoo[] = {
     {"cnn", NULL, eegnn_model_cnn},
     {"MLP", "mlp", eegnn_model_mlp},
-    {"shallow1d", "shallow", eegnn_model_shallow},
+    {"shallow1d", NULL, eegnn_model_shallow},
+    {"EEGNeX", NULL, eegnn_model_eegnex},
+    {"EEGNetv4", "EEGNet", eegnn_model_eegnet},
+    {"ShallowFBCSPNet", "shallow", eegnn_model_shallow_fbcsp},
+    {"Deep4Net", "deep4", eegnn_model_deep4},
+    {"BDTCN", "tcn", eegnn_model_bdtcn},
+    {"EEGTransformer", "transformer", eegnn_model_eeg_transformer},
+    {"EEGConformer", "conformer", eegnn_model_eeg_conformer},
+    {"BandPowerMLP", "bandpower", eegnn_model_bandpower_mlp},
 };
 
 static int eegnn__name_eq(const char *a, const char *b) {
@@ -4864,15 +9929,24 @@ EEGNN_API const char *eegnn_model_name(int i) {
 /* ======================== Begin file src/optim/optim.c ======================== */
 /* Optimizers and learning-rate schedules (torch.optim, PyTorch 1.13). */
 
+#define EEGNN__OPT_MAX_GROUPS 8
+
 struct eegnn_optimizer {
     eegnn_graph *graph;
-    eegnn_optimizer_config cfg; /* resolved: defaults filled in, negatives turned into 0 */
+    eegnn_optimizer_config cfg; /* resolved: defaults filled in, negatives turned into 0; cfg.lr is group 0's lr */
     int n_params;
     eegnn_tensor **params; /* (n_params) */
     float **state1;        /* (n_params) first state per parameter: exp_avg or momentum_buffer */
     float **state2;        /* (n_params) exp_avg_sq or exp_inf; NULL for SGD */
     float **state3;        /* (n_params) max_exp_avg_sq with amsgrad; NULL otherwise */
     float *state;          /* one block holding every state array */
+    long *param_step;      /* (n_params) steps taken by each parameter (torch's state["step"]) */
+    int *group;            /* (n_params) parameter group of each parameter */
+    int n_groups;
+    double group_lr[EEGNN__OPT_MAX_GROUPS];  /* current lr of each group */
+    double group_lr0[EEGNN__OPT_MAX_GROUPS]; /* lr each group was created with */
+    float group_wd[EEGNN__OPT_MAX_GROUPS];
+    int n_states;
     long step;
 };
 
@@ -4920,10 +9994,9 @@ EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_op
         return NULL;
     }
     if (c.type != EEGNN_OPTIM_ADAM && c.type != EEGNN_OPTIM_ADAMW) c.amsgrad = 0;
-    for (i = 0; i < eegnn_graph_n_params(g); i++)
-        if (!(eegnn_graph_param(g, i)->flags & EEGNN_TENSOR_FROZEN)) n++;
+    n = eegnn_graph_n_params(g);
     if (n == 0) {
-        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: the graph has no trainable parameters");
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: the graph has no parameters");
         return NULL;
     }
     n_states = c.type == EEGNN_OPTIM_SGD ? (c.momentum > 0.0f) : 2 + (c.amsgrad != 0);
@@ -4937,14 +10010,19 @@ EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_op
     opt->state1 = (float **)eegnn__calloc((size_t)n, sizeof(float *));
     opt->state2 = (float **)eegnn__calloc((size_t)n, sizeof(float *));
     opt->state3 = (float **)eegnn__calloc((size_t)n, sizeof(float *));
-    if (!opt->params || !opt->state1 || !opt->state2 || !opt->state3) {
+    opt->param_step = (long *)eegnn__calloc((size_t)n, sizeof(long));
+    opt->group = (int *)eegnn__calloc((size_t)n, sizeof(int));
+    opt->n_groups = 1;
+    opt->group_lr[0] = opt->group_lr0[0] = c.lr;
+    opt->group_wd[0] = c.weight_decay;
+    opt->n_states = n_states;
+    if (!opt->params || !opt->state1 || !opt->state2 || !opt->state3 || !opt->param_step || !opt->group) {
         eegnn_optimizer_free(opt);
         return NULL;
     }
     n = 0;
     for (i = 0; i < eegnn_graph_n_params(g); i++) {
         eegnn_tensor *p = eegnn_graph_param(g, i);
-        if (p->flags & EEGNN_TENSOR_FROZEN) continue;
         opt->params[n++] = p;
         total += p->numel * (size_t)n_states;
     }
@@ -4971,16 +10049,18 @@ EEGNN_API void eegnn_optimizer_free(eegnn_optimizer *opt) {
     EEGNN_FREE(opt->state2);
     EEGNN_FREE(opt->state3);
     EEGNN_FREE(opt->state);
+    EEGNN_FREE(opt->param_step);
+    EEGNN_FREE(opt->group);
     EEGNN_FREE(opt);
 }
 
 EEGNN_API void eegnn_optimizer_reset(eegnn_optimizer *opt) {
-    int i, n_states;
+    int i;
     size_t total = 0;
     if (!opt) return;
-    n_states = opt->cfg.type == EEGNN_OPTIM_SGD ? (opt->cfg.momentum > 0.0f) : 2 + (opt->cfg.amsgrad != 0);
-    for (i = 0; i < opt->n_params; i++) total += opt->params[i]->numel * (size_t)n_states;
+    for (i = 0; i < opt->n_params; i++) total += opt->params[i]->numel * (size_t)opt->n_states;
     if (total) memset(opt->state, 0, total * sizeof(float));
+    memset(opt->param_step, 0, (size_t)opt->n_params * sizeof(long));
     opt->step = 0;
 }
 
@@ -4992,19 +10072,87 @@ EEGNN_API void eegnn_optimizer_zero_grad(eegnn_optimizer *opt) {
 }
 
 EEGNN_API void eegnn_optimizer_set_lr(eegnn_optimizer *opt, float lr) {
-    if (opt) opt->cfg.lr = lr;
+    int k;
+    if (!opt) return;
+    opt->cfg.lr = lr;
+    opt->group_lr[0] = lr;
+    for (k = 1; k < opt->n_groups; k++)
+        opt->group_lr[k] = opt->group_lr0[0] > 0.0 ? opt->group_lr0[k] * ((double)lr / opt->group_lr0[0]) : lr;
 }
 EEGNN_API float eegnn_optimizer_get_lr(const eegnn_optimizer *opt) { return opt ? opt->cfg.lr : 0.0f; }
+
+EEGNN_API void eegnn_optimizer_set_group_lr(eegnn_optimizer *opt, int group, float lr) {
+    if (!opt || group < 0 || group >= opt->n_groups) return;
+    opt->group_lr[group] = lr;
+    if (group == 0) opt->cfg.lr = lr;
+}
+EEGNN_API float eegnn_optimizer_get_group_lr(const eegnn_optimizer *opt, int group) {
+    return opt && group >= 0 && group < opt->n_groups ? (float)opt->group_lr[group] : 0.0f;
+}
+EEGNN_API int eegnn_optimizer_n_groups(const eegnn_optimizer *opt) { return opt ? opt->n_groups : 0; }
+
+EEGNN_API int eegnn_optimizer_add_group(eegnn_optimizer *opt, const char *prefix, float lr, float weight_decay) {
+    int i, k, n = 0;
+    size_t len;
+    if (!opt || !prefix || !*prefix) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_add_group: optimizer or prefix is NULL or empty");
+        return -1;
+    }
+    if (opt->n_groups >= EEGNN__OPT_MAX_GROUPS || !(lr == lr)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_add_group: '%s': at most %d groups, lr must be a number",
+                        prefix, EEGNN__OPT_MAX_GROUPS);
+        return -1;
+    }
+    len = strlen(prefix);
+    for (i = 0; i < opt->n_params; i++)
+        if (!strncmp(opt->params[i]->name, prefix, len)) n++;
+    if (!n) {
+        eegnn_set_error(EEGNN_ERR_NOT_FOUND, "eegnn_optimizer_add_group: no parameter name starts with '%s'", prefix);
+        return -1;
+    }
+    k = opt->n_groups++;
+    for (i = 0; i < opt->n_params; i++)
+        if (!strncmp(opt->params[i]->name, prefix, len)) opt->group[i] = k;
+    opt->group_lr[k] = opt->group_lr0[k] = lr < 0.0f ? opt->group_lr[0] : (double)lr;
+    opt->group_wd[k] = weight_decay < 0.0f ? opt->group_wd[0] : weight_decay;
+    return k;
+}
+
+EEGNN_API eegnn_tensor *eegnn_optimizer_param(const eegnn_optimizer *opt, int i) {
+    return opt && i >= 0 && i < opt->n_params ? opt->params[i] : NULL;
+}
+
+EEGNN_API float *eegnn_optimizer_state(const eegnn_optimizer *opt, int i, int k, const char **name) {
+    static const char *const adam[3] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+    static const char *const adamax[2] = {"exp_avg", "exp_inf"};
+    if (!opt || i < 0 || i >= opt->n_params || k < 0 || k >= opt->n_states) return NULL;
+    if (name)
+        *name = opt->cfg.type == EEGNN_OPTIM_SGD ? "momentum_buffer"
+                : opt->cfg.type == EEGNN_OPTIM_ADAMAX ? adamax[k] : adam[k];
+    return k == 0 ? opt->state1[i] : k == 1 ? opt->state2[i] : opt->state3[i];
+}
+
+EEGNN_API long eegnn_optimizer_param_step(const eegnn_optimizer *opt, int i) {
+    return opt && i >= 0 && i < opt->n_params ? opt->param_step[i] : 0;
+}
+
+EEGNN_API void eegnn_optimizer_set_param_step(eegnn_optimizer *opt, int i, long step) {
+    if (opt && i >= 0 && i < opt->n_params) opt->param_step[i] = step;
+}
+
+EEGNN_API void eegnn_optimizer_set_step_count(eegnn_optimizer *opt, long step) {
+    if (opt) opt->step = step;
+}
 EEGNN_API long eegnn_optimizer_step_count(const eegnn_optimizer *opt) { return opt ? opt->step : 0; }
 EEGNN_API int eegnn_optimizer_n_params(const eegnn_optimizer *opt) { return opt ? opt->n_params : 0; }
 
 /* torch.optim.SGD: d = g + wd * p; with momentum, buf = d on the first step,
  * else buf = momentum * buf + (1 - dampening) * d; d = nesterov ? d + momentum * buf : buf;
  * p -= lr * d. */
-static void eegnn__sgd_update(const eegnn_optimizer_config *c, float wd, int first, float *p, const float *g,
-                              float *buf, size_t n) {
+static void eegnn__sgd_update(const eegnn_optimizer_config *c, float lr, float wd, int first, float *p,
+                              const float *g, float *buf, size_t n) {
     size_t j;
-    float lr = c->lr, mom = c->momentum, damp = 1.0f - c->dampening;
+    float mom = c->momentum, damp = 1.0f - c->dampening;
     for (j = 0; j < n; j++) {
         float d = g[j];
         if (wd != 0.0f) d += wd * p[j];
@@ -5019,17 +10167,17 @@ static void eegnn__sgd_update(const eegnn_optimizer_config *c, float wd, int fir
 
 /* torch.optim.Adam / AdamW: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
  * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
-static void eegnn__adam_update(const eegnn_optimizer_config *c, float wd, long t, float *p, const float *g,
-                               float *m, float *v, float *vmax, size_t n) {
+static void eegnn__adam_update(const eegnn_optimizer_config *c, float lr, float wd, long t, float *p,
+                               const float *g, float *m, float *v, float *vmax, size_t n) {
     size_t j;
     double bc1 = 1.0 - pow((double)c->beta1, (double)t);
     double bc2 = 1.0 - pow((double)c->beta2, (double)t);
-    float step_size = (float)((double)c->lr / bc1);
+    float step_size = (float)((double)lr / bc1);
     float bc2_sqrt = (float)sqrt(bc2);
     float b1 = c->beta1, b2 = c->beta2, one_b1 = (float)(1.0 - (double)b1), one_b2 = (float)(1.0 - (double)b2);
     float eps = c->eps;
     int decoupled = c->type == EEGNN_OPTIM_ADAMW;
-    float decay = decoupled ? (float)(1.0 - (double)c->lr * (double)wd) : 1.0f;
+    float decay = decoupled ? (float)(1.0 - (double)lr * (double)wd) : 1.0f;
     for (j = 0; j < n; j++) {
         float gj = g[j], denom, s;
         if (decoupled) p[j] *= decay;
@@ -5048,10 +10196,10 @@ static void eegnn__adam_update(const eegnn_optimizer_config *c, float wd, long t
 
 /* torch.optim.Adamax: m = b1 m + (1 - b1) g; u = max(b2 u, |g| + eps);
  * p -= lr / (1 - b1^t) * m / u. */
-static void eegnn__adamax_update(const eegnn_optimizer_config *c, float wd, long t, float *p, const float *g,
-                                 float *m, float *u, size_t n) {
+static void eegnn__adamax_update(const eegnn_optimizer_config *c, float lr, float wd, long t, float *p,
+                                 const float *g, float *m, float *u, size_t n) {
     size_t j;
-    float clr = (float)((double)c->lr / (1.0 - pow((double)c->beta1, (double)t)));
+    float clr = (float)((double)lr / (1.0 - pow((double)c->beta1, (double)t)));
     float b1 = c->beta1, b2 = c->beta2, one_b1 = (float)(1.0 - (double)b1), eps = c->eps;
     for (j = 0; j < n; j++) {
         float gj = g[j], a;
@@ -5072,7 +10220,7 @@ EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt) {
     for (i = 0; i < opt->n_params; i++) {
         const eegnn_tensor *p = opt->params[i];
         size_t j;
-        if (!p->grad) continue;
+        if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
         for (j = 0; j < p->numel; j++)
             if (!isfinite(p->grad[j]))
                 return eegnn_set_error(EEGNN_ERR_NUMERIC,
@@ -5083,18 +10231,22 @@ EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt) {
     opt->step++;
     for (i = 0; i < opt->n_params; i++) {
         eegnn_tensor *p = opt->params[i];
-        float wd = (p->flags & EEGNN_TENSOR_NO_DECAY) ? 0.0f : c->weight_decay;
-        if (!p->grad) continue;
+        int k = opt->group[i];
+        float wd = (p->flags & EEGNN_TENSOR_NO_DECAY) ? 0.0f : opt->group_wd[k];
+        float lr = (float)opt->group_lr[k];
+        long t;
+        if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
+        t = ++opt->param_step[i];
         switch (c->type) {
         case EEGNN_OPTIM_SGD:
-            eegnn__sgd_update(c, wd, opt->step == 1, p->data, p->grad, opt->state1[i], p->numel);
+            eegnn__sgd_update(c, lr, wd, t == 1, p->data, p->grad, opt->state1[i], p->numel);
             break;
         case EEGNN_OPTIM_ADAMAX:
-            eegnn__adamax_update(c, wd, opt->step, p->data, p->grad, opt->state1[i], opt->state2[i], p->numel);
+            eegnn__adamax_update(c, lr, wd, t, p->data, p->grad, opt->state1[i], opt->state2[i], p->numel);
             break;
         default:
-            eegnn__adam_update(c, wd, opt->step, p->data, p->grad, opt->state1[i], opt->state2[i],
-                               opt->state3[i], p->numel);
+            eegnn__adam_update(c, lr, wd, t, p->data, p->grad, opt->state1[i], opt->state2[i], opt->state3[i],
+                               p->numel);
             break;
         }
     }
@@ -5109,7 +10261,7 @@ EEGNN_API float eegnn_optimizer_clip_grad_norm(eegnn_optimizer *opt, float max_n
     if (!opt) return 0.0f;
     for (i = 0; i < opt->n_params; i++) {
         const eegnn_tensor *p = opt->params[i];
-        if (!p->grad) continue;
+        if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
         for (j = 0; j < p->numel; j++) sq += (double)p->grad[j] * (double)p->grad[j];
     }
     total = (float)sqrt(sq);
@@ -5117,7 +10269,7 @@ EEGNN_API float eegnn_optimizer_clip_grad_norm(eegnn_optimizer *opt, float max_n
     if (coef < 1.0f) {
         for (i = 0; i < opt->n_params; i++) {
             eegnn_tensor *p = opt->params[i];
-            if (!p->grad) continue;
+            if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
             for (j = 0; j < p->numel; j++) p->grad[j] *= coef;
         }
     }
@@ -5134,6 +10286,164 @@ EEGNN_API float eegnn_lr_cosine_warmup(float base_lr, long step, long warmup_ste
                                         (1.0 + cos(pi * (double)(step - warmup_steps) /
                                                    (double)(total_steps - warmup_steps))) /
                                         2.0);
+}
+
+EEGNN_API void eegnn_optimizer_scale_grad(eegnn_optimizer *opt, float factor) {
+    int i;
+    size_t j;
+    if (!opt) return;
+    for (i = 0; i < opt->n_params; i++) {
+        eegnn_tensor *p = opt->params[i];
+        if (!p->grad) continue;
+        for (j = 0; j < p->numel; j++) p->grad[j] *= factor;
+    }
+}
+
+EEGNN_API float eegnn_lr_step(float base_lr, long epoch, long step_size, float gamma) {
+    if (epoch < 0) epoch = 0;
+    if (step_size <= 0) return base_lr;
+    return (float)((double)base_lr * pow((double)gamma, (double)(epoch / step_size)));
+}
+
+EEGNN_API void eegnn_plateau_init(eegnn_plateau *p, float lr, int mode_max, float factor, int patience,
+                                  float threshold, int threshold_abs, int cooldown, float min_lr) {
+    if (!p) return;
+    memset(p, 0, sizeof *p);
+    p->lr = lr;
+    p->mode_max = mode_max;
+    p->factor = factor;
+    p->patience = patience;
+    p->threshold = threshold;
+    p->threshold_abs = threshold_abs;
+    p->cooldown = cooldown;
+    p->min_lr = min_lr;
+    p->eps = 1e-8;
+    p->best = mode_max ? -INFINITY : INFINITY;
+}
+
+/* torch.optim.lr_scheduler.ReduceLROnPlateau.is_better */
+static int eegnn__plateau_better(const eegnn_plateau *p, double a) {
+    if (!p->mode_max)
+        return p->threshold_abs ? a < p->best - p->threshold : a < p->best * (1.0 - p->threshold);
+    return p->threshold_abs ? a > p->best + p->threshold : a > p->best * (p->threshold + 1.0);
+}
+
+EEGNN_API float eegnn_plateau_step(eegnn_plateau *p, double metric) {
+    if (!p) return 0.0f;
+    p->last_epoch++;
+    if (eegnn__plateau_better(p, metric)) {
+        p->best = metric;
+        p->num_bad_epochs = 0;
+    } else {
+        p->num_bad_epochs++;
+    }
+    if (p->cooldown_counter > 0) {
+        p->cooldown_counter--;
+        p->num_bad_epochs = 0;
+    }
+    if (p->num_bad_epochs > p->patience) {
+        double old_lr = p->lr, new_lr = EEGNN__MAX(old_lr * p->factor, (double)p->min_lr);
+        if (old_lr - new_lr > p->eps) p->lr = new_lr;
+        p->cooldown_counter = p->cooldown;
+        p->num_bad_epochs = 0;
+    }
+    return (float)p->lr;
+}
+
+struct eegnn_ema {
+    eegnn_graph *graph;
+    float decay;
+    int n;
+    eegnn_tensor **tensors; /* (n) parameters and buffers */
+    float *shadow;          /* the averaged values, all tensors concatenated */
+    size_t len;
+};
+
+static int eegnn__ema_tracked(const eegnn_tensor *t) {
+    return (t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER)) != 0;
+}
+
+EEGNN_API eegnn_ema *eegnn_ema_create(eegnn_graph *g, float decay) {
+    eegnn_ema *e;
+    int i;
+    size_t off = 0;
+    if (!g || !(decay >= 0.0f && decay <= 1.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_ema_create: graph is NULL or decay %g is not in [0, 1]",
+                        (double)decay);
+        return NULL;
+    }
+    e = (eegnn_ema *)eegnn__calloc(1, sizeof *e);
+    if (!e) return NULL;
+    e->graph = g;
+    e->decay = decay;
+    for (i = 0; i < eegnn_graph_n_nodes(g); i++) {
+        const eegnn_tensor *t = eegnn_graph_node(g, i);
+        if (eegnn__ema_tracked(t)) e->n++, e->len += t->numel;
+    }
+    e->tensors = (eegnn_tensor **)eegnn__calloc((size_t)(e->n ? e->n : 1), sizeof(eegnn_tensor *));
+    e->shadow = (float *)eegnn__calloc(e->len ? e->len : 1, sizeof(float));
+    if (!e->tensors || !e->shadow) {
+        eegnn_ema_free(e);
+        return NULL;
+    }
+    e->n = 0;
+    for (i = 0; i < eegnn_graph_n_nodes(g); i++) {
+        eegnn_tensor *t = eegnn_graph_node(g, i);
+        if (!eegnn__ema_tracked(t)) continue;
+        e->tensors[e->n++] = t;
+        memcpy(e->shadow + off, t->data, t->numel * sizeof(float));
+        off += t->numel;
+    }
+    return e;
+}
+
+EEGNN_API void eegnn_ema_update(eegnn_ema *e) {
+    int i;
+    size_t off = 0, j;
+    float d, one_d;
+    if (!e) return;
+    d = e->decay;
+    one_d = (float)(1.0 - (double)d);
+    for (i = 0; i < e->n; i++) {
+        const eegnn_tensor *t = e->tensors[i];
+        float *s = e->shadow + off;
+        for (j = 0; j < t->numel; j++) s[j] = s[j] * d + one_d * t->data[j];
+        off += t->numel;
+    }
+}
+
+EEGNN_API void eegnn_ema_swap(eegnn_ema *e) {
+    int i;
+    size_t off = 0, j;
+    if (!e) return;
+    for (i = 0; i < e->n; i++) {
+        eegnn_tensor *t = e->tensors[i];
+        float *s = e->shadow + off;
+        for (j = 0; j < t->numel; j++) {
+            float v = s[j];
+            s[j] = t->data[j];
+            t->data[j] = v;
+        }
+        off += t->numel;
+    }
+}
+
+EEGNN_API int eegnn_ema_n_tensors(const eegnn_ema *e) { return e ? e->n : 0; }
+
+EEGNN_API float *eegnn_ema_shadow(const eegnn_ema *e, int i, eegnn_tensor **of) {
+    int k;
+    size_t off = 0;
+    if (!e || i < 0 || i >= e->n) return NULL;
+    for (k = 0; k < i; k++) off += e->tensors[k]->numel;
+    if (of) *of = e->tensors[i];
+    return e->shadow + off;
+}
+
+EEGNN_API void eegnn_ema_free(eegnn_ema *e) {
+    if (!e) return;
+    EEGNN_FREE(e->tensors);
+    EEGNN_FREE(e->shadow);
+    EEGNN_FREE(e);
 }
 /* ======================== End file src/optim/optim.c ======================== */
 
@@ -6180,16 +11490,54 @@ static int eegnn__st_saved(const eegnn_tensor *t) {
     return (t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER)) != 0;
 }
 
+/* Entry k of the file being written: graph tensors first, then extras. */
+static int eegnn__st_entry_at(eegnn_graph *g, const eegnn_safetensors_entry *extra, int n_extra, int k,
+                              eegnn_safetensors_entry *e) {
+    int i, n = g ? eegnn_graph_n_nodes(g) : 0, seen = 0;
+    for (i = 0; i < n; i++) {
+        const eegnn_tensor *t = eegnn_graph_node(g, i);
+        int d;
+        if (!eegnn__st_saved(t)) continue;
+        if (seen++ < k) continue;
+        e->name = t->name;
+        e->data = t->data;
+        e->ndim = t->ndim;
+        for (d = 0; d < t->ndim; d++) e->shape[d] = t->shape[d];
+        return 1;
+    }
+    k -= seen;
+    if (k < 0 || k >= n_extra) return 0;
+    *e = extra[k];
+    return 1;
+}
+
+static size_t eegnn__st_entry_numel(const eegnn_safetensors_entry *e) {
+    size_t n = 1;
+    int d;
+    for (d = 0; d < e->ndim; d++) n *= (size_t)e->shape[d];
+    return n;
+}
+
 EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, const char *const *metadata_keys,
                                               const char *const *metadata_values, int n_metadata) {
+    if (!g) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_save_safetensors: graph is NULL");
+    return eegnn_save_safetensors_ex(g, path, metadata_keys, metadata_values, n_metadata, NULL, 0);
+}
+
+EEGNN_API eegnn_status eegnn_save_safetensors_ex(eegnn_graph *g, const char *path,
+                                                 const char *const *metadata_keys,
+                                                 const char *const *metadata_values, int n_metadata,
+                                                 const eegnn_safetensors_entry *extra, int n_extra) {
     eegnn__strbuf sb;
     eegnn__outfile of;
     eegnn_status s;
     uint64_t off = 0, hlen;
     unsigned char len8[8];
-    int i, j, n = g ? eegnn_graph_n_nodes(g) : 0, first = 1;
-    if (!g || !path || n_metadata < 0 || (n_metadata > 0 && (!metadata_keys || !metadata_values)))
-        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_save_safetensors: graph, path or metadata arrays are NULL");
+    eegnn_safetensors_entry e, f;
+    int i, j, first = 1;
+    if (!path || n_metadata < 0 || n_extra < 0 || (n_metadata > 0 && (!metadata_keys || !metadata_values)) ||
+        (n_extra > 0 && !extra))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_save_safetensors: path, metadata or extra arrays are NULL");
     for (i = 0; i < n_metadata; i++) {
         if (!metadata_keys[i] || !metadata_values[i] || !strcmp(metadata_keys[i], "__metadata__"))
             return eegnn_set_error(EEGNN_ERR_ARG, "%s: metadata entry %d is NULL or named __metadata__", path, i);
@@ -6197,16 +11545,13 @@ EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, 
             if (!strcmp(metadata_keys[i], metadata_keys[j]))
                 return eegnn_set_error(EEGNN_ERR_ARG, "%s: duplicate metadata key '%s'", path, metadata_keys[i]);
     }
-    for (i = 0; i < n; i++) {
-        const eegnn_tensor *t = eegnn_graph_node(g, i);
-        if (!eegnn__st_saved(t)) continue;
-        if (!t->name[0] || !strcmp(t->name, "__metadata__"))
-            return eegnn_set_error(EEGNN_ERR_ARG, "%s: a %s tensor of the graph (node %d) has no usable name", path,
-                                   t->op, i);
+    for (i = 0; eegnn__st_entry_at(g, extra, n_extra, i, &e); i++) {
+        if (!e.name || !e.name[0] || !strcmp(e.name, "__metadata__") || !e.data || e.ndim < 0 ||
+            e.ndim > EEGNN_SAFETENSORS_MAX_DIMS)
+            return eegnn_set_error(EEGNN_ERR_ARG, "%s: tensor %d has no usable name, data or shape", path, i);
         for (j = 0; j < i; j++) {
-            const eegnn_tensor *u = eegnn_graph_node(g, j);
-            if (eegnn__st_saved(u) && !strcmp(u->name, t->name))
-                return eegnn_set_error(EEGNN_ERR_ARG, "%s: two tensors are named '%s'", path, t->name);
+            eegnn__st_entry_at(g, extra, n_extra, j, &f);
+            if (!strcmp(e.name, f.name)) return eegnn_set_error(EEGNN_ERR_ARG, "%s: two tensors are named '%s'", path, e.name);
         }
     }
     memset(&sb, 0, sizeof sb);
@@ -6222,18 +11567,17 @@ EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, 
         eegnn__sb_append(&sb, "}", 1);
         first = 0;
     }
-    for (i = 0; i < n; i++) {
-        const eegnn_tensor *t = eegnn_graph_node(g, i);
+    for (i = 0; eegnn__st_entry_at(g, extra, n_extra, i, &e); i++) {
         int d;
-        if (!eegnn__st_saved(t)) continue;
+        size_t numel = eegnn__st_entry_numel(&e);
         if (!first) eegnn__sb_append(&sb, ",", 1);
         first = 0;
-        eegnn__sb_json_string(&sb, t->name);
+        eegnn__sb_json_string(&sb, e.name);
         eegnn__sb_printf(&sb, ":{\"dtype\":\"F32\",\"shape\":[");
-        for (d = 0; d < t->ndim; d++) eegnn__sb_printf(&sb, d ? ",%d" : "%d", t->shape[d]);
+        for (d = 0; d < e.ndim; d++) eegnn__sb_printf(&sb, d ? ",%lld" : "%lld", (long long)e.shape[d]);
         eegnn__sb_printf(&sb, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
-                         (unsigned long long)(off + 4 * (uint64_t)t->numel));
-        off += 4 * (uint64_t)t->numel;
+                         (unsigned long long)(off + 4 * (uint64_t)numel));
+        off += 4 * (uint64_t)numel;
     }
     eegnn__sb_append(&sb, "}", 1);
     while (sb.len % 8) eegnn__sb_append(&sb, " ", 1);
@@ -6250,16 +11594,14 @@ EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, 
     s = eegnn__outfile_write(&of, len8, 8);
     if (!s) s = eegnn__outfile_write(&of, sb.p, sb.len);
     eegnn__sb_free(&sb);
-    for (i = 0; i < n && !s; i++) {
-        const eegnn_tensor *t = eegnn_graph_node(g, i);
+    for (i = 0; !s && eegnn__st_entry_at(g, extra, n_extra, i, &e); i++) {
         unsigned char buf[4096];
-        size_t k = 0, m;
-        if (!eegnn__st_saved(t)) continue;
-        while (k < t->numel && !s) {
-            m = EEGNN__MIN(t->numel - k, sizeof buf / 4);
+        size_t k = 0, m, numel = eegnn__st_entry_numel(&e);
+        while (k < numel && !s) {
+            m = EEGNN__MIN(numel - k, sizeof buf / 4);
             for (j = 0; j < (int)m; j++) {
                 uint32_t u;
-                memcpy(&u, &t->data[k + (size_t)j], 4);
+                memcpy(&u, &e.data[k + (size_t)j], 4);
                 buf[4 * j] = (unsigned char)u;
                 buf[4 * j + 1] = (unsigned char)(u >> 8);
                 buf[4 * j + 2] = (unsigned char)(u >> 16);
@@ -6318,6 +11660,7 @@ EEGNN_API eegnn_status eegnn_load_safetensors(eegnn_graph *g, const char *path, 
         const char *name = st->tensors[i].name;
         const eegnn_tensor *t = eegnn_graph_find(g, name);
         if (eegnn__ends_with(name, ".num_batches_tracked") || !strcmp(name, "num_batches_tracked")) continue;
+        if (!strncmp(name, "optimizer.", 10) || !strncmp(name, "best.", 5) || !strncmp(name, "ema.", 4)) continue;
         if (!t || !eegnn__st_saved(t))
             s = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: unexpected key '%s' (the model has no such parameter or buffer)",
                                 path, name);
@@ -9664,7 +15007,7 @@ static void eegnn__synthetic_signal(float *data, float *shared, char **names, in
             float wa, wb, wm;
             eegnn__synthetic_topography(names[c], &wa, &wb, &wm);
             data[(size_t)c * (size_t)n_times + (size_t)t] +=
-                (float)(wa * a + 1.5e-6 * sin(two_pi * line_freq * (double)t / sfreq + 0.3 * c));
+                (float)(wa * a + (line_freq > 0 ? 1.5e-6 * sin(two_pi * line_freq * (double)t / sfreq + 0.3 * c) : 0.0));
         }
     }
     /* eye blinks: 300 ms half-cosine, about every 4 s */
@@ -9710,7 +15053,7 @@ EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_s
     char **names = NULL, **units = NULL, **types = NULL;
     double *ch_sfreq = NULL;
     float *data = NULL, *shared = NULL;
-    char path[4096], text[2048];
+    char path[4096], text[2048], line[32];
     eegnn_rng rng;
     eegnn_status st = EEGNN_OK;
     int s, ch;
@@ -9722,10 +15065,10 @@ EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_s
     if (!c.n_channels) c.n_channels = 20;
     if (c.sfreq == 0) c.sfreq = 128;
     if (c.duration == 0) c.duration = 60;
-    if (c.line_freq == 0) c.line_freq = 50;
+    if (c.line_freq == 0) c.line_freq = 50.0 < c.sfreq / 2 ? 50.0 : -1.0; /* none at or above Nyquist */
     if (!dir || !*dir) return eegnn_set_error(EEGNN_ERR_ARG, "synthetic BIDS: no output directory given");
-    if (c.n_subjects < 1 || c.n_subjects > 9999 || c.n_channels < 1 || c.n_channels > 64 || !(c.sfreq > 0) ||
-        !(c.duration > 0) || c.duration * c.sfreq > 1e8 || !(c.line_freq > 0) || c.line_freq >= c.sfreq / 2)
+    if (c.n_subjects < 1 || c.n_subjects > 9999 || c.n_channels < 1 || c.n_channels > 256 || !(c.sfreq > 0) ||
+        !(c.duration > 0) || c.duration * c.sfreq > 1e8 || c.line_freq >= c.sfreq / 2)
         return eegnn_set_error(EEGNN_ERR_ARG,
                                "synthetic BIDS: invalid config (subjects %d, channels %d, sfreq %g Hz, duration %g s, "
                                "line frequency %g Hz)",
@@ -9805,11 +15148,15 @@ EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_s
         st = eegnn_write_bdf(path, &raw);
         if (st) goto done;
         snprintf(path, sizeof path, "%s/%s/eeg/%s_task-rest_eeg.json", dir, sub, sub);
+        if (c.line_freq > 0)
+            snprintf(line, sizeof line, "%g", c.line_freq);
+        else
+            snprintf(line, sizeof line, "\"n/a\"");
         snprintf(text, sizeof text,
                  "{\n  \"TaskName\": \"rest\",\n  \"SamplingFrequency\": %g,\n  \"EEGReference\": \"Cz\",\n"
-                 "  \"PowerLineFrequency\": %g,\n  \"SoftwareFilters\": \"n/a\",\n  \"EEGChannelCount\": %d,\n"
+                 "  \"PowerLineFrequency\": %s,\n  \"SoftwareFilters\": \"n/a\",\n  \"EEGChannelCount\": %d,\n"
                  "  \"RecordingDuration\": %g\n}\n",
-                 c.sfreq, c.line_freq, c.n_channels, (double)n_times / c.sfreq);
+                 c.sfreq, line, c.n_channels, (double)n_times / c.sfreq);
         st = eegnn__write_text(path, text);
         if (st) goto done;
         snprintf(path, sizeof path, "%s/%s/eeg/%s_task-rest_channels.tsv", dir, sub, sub);
@@ -10037,7 +15384,7 @@ EEGNN_API double eegnn_roc_auc(const int *y_true, const double *score, size_t n)
 /* ======================== End file src/metrics/metrics.c ======================== */
 
 /* ======================== Begin file src/train/train.c ======================== */
-/* Training loop behind `eegnn train` (see train.h). */
+/* Training loop behind `eegnn train`, checkpoints and `eegnn predict` (see train.h). */
 
 typedef struct eegnn__trainer {
     const eegnn_train_config *cfg;
@@ -10047,9 +15394,13 @@ typedef struct eegnn__trainer {
     int n_idx[3];
     float *ch_mean, *ch_std; /* (n_ch) input standardization from the training split */
     double y_mean, y_std;    /* regression target standardization */
+    int l1;                  /* regression loss: 1 L1, 0 MSE */
+    eegnn_model_config mc;   /* resolved model configuration */
     eegnn_graph *g;
-    eegnn_tensor *x, *y, *out, *loss;
+    eegnn_tensor *x, *y, *out, *loss, *class_w;
     eegnn_optimizer *opt;
+    eegnn_ema *ema;
+    int eval_ema;            /* 1: evaluate with the averaged weights */
     float *window;           /* (n_ch, n_times) */
     float *pred;             /* (n_windows, n_outputs) scratch for evaluation */
     float *truth;            /* (n_windows) */
@@ -10067,8 +15418,7 @@ static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n)
         float target = 0.0f;
         if (b >= n) { /* padding rows of a last, partial evaluation batch */
             memset(dst, 0, per * sizeof(float));
-            if (tr->n_classes) tr->y->data[b] = 0.0f;
-            else tr->y->data[b] = 0.0f;
+            tr->y->data[b] = 0.0f;
             continue;
         }
         if (eegnn_dataset_get(tr->data, ids[b], tr->window, &target)) return EEGNN_ERR_IO;
@@ -10089,7 +15439,7 @@ static eegnn_status eegnn__fit_standardization(eegnn__trainer *tr) {
     int i, c, t;
     if (!sum) return EEGNN_ERR_MEMORY;
     for (i = 0; i < tr->n_idx[0]; i++) {
-        float target;
+        float target = 0.0f;
         if (eegnn_dataset_get(tr->data, tr->idx[0][i], tr->window, &target)) {
             EEGNN_FREE(sum);
             return EEGNN_ERR_IO;
@@ -10126,8 +15476,7 @@ static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
     const eegnn_train_config *cfg = tr->cfg;
     for (;;) {
         eegnn_graph_config gc;
-        eegnn_model_config mc;
-        int xs[3], ys[1];
+        int xs[3], ys[1], ks[1];
         memset(&gc, 0, sizeof gc);
         gc.arena_bytes = arena;
         gc.n_threads = cfg->n_threads;
@@ -10138,19 +15487,22 @@ static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
         xs[1] = tr->n_ch;
         xs[2] = tr->n_times;
         ys[0] = tr->batch;
-        memset(&mc, 0, sizeof mc);
-        mc.n_chans = tr->n_ch;
-        mc.n_times = tr->n_times;
-        mc.n_outputs = tr->n_classes ? tr->n_classes : 1;
-        mc.sfreq = eegnn_dataset_sfreq(tr->data);
+        tr->mc.n_chans = tr->n_ch;
+        tr->mc.n_times = tr->n_times;
+        tr->mc.n_outputs = tr->n_classes ? tr->n_classes : 1;
         tr->x = eegnn_input(tr->g, "x", 3, xs);
         tr->y = eegnn_input(tr->g, "y", 1, ys);
-        tr->out = eegnn_model_build(tr->g, cfg->model ? cfg->model : "cnn", tr->x, &mc);
+        tr->out = eegnn_model_build(tr->g, cfg->model ? cfg->model : "cnn", tr->x, &tr->mc);
+        tr->class_w = NULL;
         if (tr->n_classes) {
-            tr->loss = eegnn_cross_entropy_loss(tr->g, tr->out, tr->y, NULL);
+            if (cfg->class_weights && strcmp(cfg->class_weights, "none")) {
+                ks[0] = tr->n_classes;
+                tr->class_w = eegnn_input(tr->g, "class_weight", 1, ks);
+            }
+            tr->loss = tr->out ? eegnn_cross_entropy_loss(tr->g, tr->out, tr->y, tr->class_w) : NULL;
         } else {
             eegnn_tensor *flat = tr->out ? eegnn_reshape(tr->g, tr->out, 1, ys) : NULL;
-            tr->loss = eegnn_mse_loss(tr->g, flat, tr->y);
+            tr->loss = tr->l1 ? eegnn_l1_loss(tr->g, flat, tr->y) : eegnn_mse_loss(tr->g, flat, tr->y);
         }
         if (tr->loss) return EEGNN_OK;
         eegnn_graph_free(tr->g);
@@ -10160,7 +15512,6 @@ static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
     }
 }
 
-/* Saves (dir != NULL) or snapshots parameters and buffers. */
 static size_t eegnn__state_numel(eegnn_graph *g) {
     size_t n = 0;
     int i;
@@ -10171,6 +15522,7 @@ static size_t eegnn__state_numel(eegnn_graph *g) {
     return n;
 }
 
+/* Copies parameters and buffers into buf (restore 0) or back (restore 1). */
 static void eegnn__state_copy(eegnn_graph *g, float *buf, int restore) {
     size_t off = 0;
     int i;
@@ -10185,10 +15537,25 @@ static void eegnn__state_copy(eegnn_graph *g, float *buf, int restore) {
     }
 }
 
+/* Per-window loss of a row of outputs o against target y (z-scored for regression). */
+static double eegnn__window_loss(const eegnn__trainer *tr, const float *o, float y) {
+    int k, n_out = tr->n_classes;
+    if (tr->n_classes) { /* cross-entropy from logits */
+        float mx = o[0];
+        double s = 0.0;
+        for (k = 1; k < n_out; k++) mx = EEGNN__MAX(mx, o[k]);
+        for (k = 0; k < n_out; k++) s += exp((double)(o[k] - mx));
+        return log(s) + mx - o[(int)y];
+    } else {
+        double d = (double)o[0] - y;
+        return tr->l1 ? fabs(d) : d * d;
+    }
+}
+
 /* Runs the model over one split in eval mode; fills m and tr->pred/truth. */
 static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_metrics *m) {
     int n = tr->n_idx[split], n_out = tr->n_classes ? tr->n_classes : 1, i, b, k;
-    double loss = 0.0;
+    double loss = 0.0, wsum = 0.0;
     int *yi = NULL, *pi = NULL;
     double *yt = NULL, *yp = NULL, *score = NULL;
     eegnn_status st = EEGNN_OK;
@@ -10198,6 +15565,7 @@ static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_m
     m->loss = NAN;
     m->n_windows = n;
     if (!n) return EEGNN_OK;
+    if (tr->ema && tr->eval_ema) eegnn_ema_swap(tr->ema);
     eegnn_graph_set_training(tr->g, 0);
     for (i = 0; i < n; i += tr->batch) {
         int nb = EEGNN__MIN(tr->batch, n - i);
@@ -10206,22 +15574,15 @@ static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_m
         eegnn_graph_forward_to(tr->g, tr->out);
         for (b = 0; b < nb; b++) {
             const float *o = tr->out->data + (size_t)b * n_out;
+            float y = tr->y->data[b];
+            double w = tr->class_w ? tr->class_w->data[(int)y] : 1.0;
             memcpy(tr->pred + (size_t)(i + b) * n_out, o, (size_t)n_out * sizeof(float));
-            tr->truth[i + b] = tr->y->data[b];
-            if (tr->n_classes) { /* cross-entropy from logits */
-                float mx = o[0];
-                double s = 0.0;
-                for (k = 1; k < n_out; k++) mx = EEGNN__MAX(mx, o[k]);
-                for (k = 0; k < n_out; k++) s += exp((double)(o[k] - mx));
-                loss += log(s) + mx - o[(int)tr->y->data[b]];
-            } else {
-                double d = (double)o[0] - tr->y->data[b];
-                loss += d * d;
-            }
+            tr->truth[i + b] = y;
+            loss += w * eegnn__window_loss(tr, o, y);
+            wsum += w;
         }
     }
-    eegnn_graph_set_training(tr->g, 1);
-    m->loss = loss / n;
+    m->loss = loss / wsum;
     if (tr->n_classes) {
         yi = (int *)eegnn__calloc((size_t)n, sizeof(int));
         pi = (int *)eegnn__calloc((size_t)n, sizeof(int));
@@ -10261,6 +15622,7 @@ static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_m
     }
 done:
     eegnn_graph_set_training(tr->g, 1);
+    if (tr->ema && tr->eval_ema) eegnn_ema_swap(tr->ema);
     EEGNN_FREE(yi);
     EEGNN_FREE(pi);
     EEGNN_FREE(score);
@@ -10293,6 +15655,50 @@ static void eegnn__json_metrics(eegnn__strbuf *sb, const eegnn_split_metrics *m)
     eegnn__sb_printf(sb, "}");
 }
 
+/* Group k-fold: groups shuffled with the seed, dealt round-robin into
+ * n_folds folds; fold `fold` -> 1 (validation), the others -> 0 (train). */
+static eegnn_status eegnn__split_folds(int n_groups, int n_folds, int fold, uint64_t seed, int *assign) {
+    int i, *perm;
+    eegnn_rng rng;
+    if (n_folds < 2 || fold < 0 || fold >= n_folds)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: fold %d is not in 0..%d", fold, n_folds - 1);
+    if (n_groups < n_folds)
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "eegnn_train: %d groups cannot fill %d folds; use a finer split unit (session or "
+                               "run) or fewer folds", n_groups, n_folds);
+    perm = (int *)eegnn__calloc((size_t)n_groups, sizeof(int));
+    if (!perm) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < n_groups; i++) perm[i] = i;
+    eegnn_rng_seed(&rng, seed);
+    eegnn_rng_shuffle(&rng, perm, n_groups);
+    for (i = 0; i < n_groups; i++) assign[perm[i]] = (i % n_folds) == fold ? 1 : 0;
+    EEGNN_FREE(perm);
+    return EEGNN_OK;
+}
+
+/* The group -> split assignment of a run (k-fold or train/valid/test). */
+static eegnn_status eegnn__assign_groups(const eegnn_train_config *cfg, int n_groups, int *assign) {
+    if (cfg->n_folds > 1) return eegnn__split_folds(n_groups, cfg->n_folds, cfg->fold, cfg->seed, assign);
+    return eegnn_split_groups(n_groups, cfg->valid_fraction > 0 ? cfg->valid_fraction : 0.2,
+                              cfg->test_fraction < 0 ? 0.0 : (cfg->test_fraction > 0 ? cfg->test_fraction : 0.2),
+                              cfg->seed, assign);
+}
+
+static void eegnn__dataset_config(const eegnn_train_config *cfg, eegnn_dataset_config *dc) {
+    memset(dc, 0, sizeof *dc);
+    dc->task = cfg->task;
+    dc->target = cfg->target;
+    dc->window_seconds = cfg->window_seconds;
+    dc->stride_seconds = cfg->stride_seconds;
+    dc->tmin = cfg->tmin;
+    dc->tmax = cfg->tmax;
+    if (cfg->tmin == 0 && cfg->tmax == 0) {
+        dc->tmin = 0.5;
+        dc->tmax = 2.5;
+    }
+    dc->split = cfg->split ? cfg->split : "subject";
+}
+
 static void eegnn__progress(const eegnn__trainer *tr, int epoch, int epochs, int done, int total, double loss) {
     int width = 30, filled = total ? done * width / total : width, k;
     char bar[40];
@@ -10303,46 +15709,455 @@ static void eegnn__progress(const eegnn__trainer *tr, int epoch, int epochs, int
     fflush(tr->cfg->log ? tr->cfg->log : stdout);
 }
 
+EEGNN_API eegnn_status eegnn_class_weights_balanced(const int *y, int n, int n_classes, float *weights) {
+    int i, *count;
+    if (!y || !weights || n <= 0 || n_classes <= 0)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_class_weights_balanced: %d labels of %d classes", n, n_classes);
+    count = (int *)eegnn__calloc((size_t)n_classes, sizeof(int));
+    if (!count) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < n; i++) {
+        if (y[i] < 0 || y[i] >= n_classes) {
+            EEGNN_FREE(count);
+            return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_class_weights_balanced: label %d at %d is not in 0..%d",
+                                   y[i], i, n_classes - 1);
+        }
+        count[y[i]]++;
+    }
+    for (i = 0; i < n_classes; i++)
+        weights[i] = count[i] ? (float)((double)n / ((double)n_classes * (double)count[i])) : 0.0f;
+    EEGNN_FREE(count);
+    return EEGNN_OK;
+}
+
+/* ---- checkpoint metadata ---- */
+
+#define EEGNN__META_MAX 64
+
+typedef struct eegnn__meta {
+    const char *keys[EEGNN__META_MAX];
+    char *vals[EEGNN__META_MAX];
+    int n, failed;
+} eegnn__meta;
+
+static void eegnn__meta_add(eegnn__meta *m, const char *key, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void eegnn__meta_add(eegnn__meta *m, const char *key, const char *fmt, ...) {
+    va_list ap;
+    int len;
+    char *v, probe[1];
+    if (m->n >= EEGNN__META_MAX) {
+        m->failed = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    len = vsnprintf(probe, sizeof probe, fmt, ap);
+    va_end(ap);
+    if (len < 0) {
+        m->failed = 1;
+        return;
+    }
+    v = (char *)EEGNN_MALLOC((size_t)len + 1);
+    if (!v) {
+        m->failed = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(v, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    m->keys[m->n] = key;
+    m->vals[m->n++] = v;
+}
+
+static void eegnn__meta_free(eegnn__meta *m) {
+    int i;
+    for (i = 0; i < m->n; i++) EEGNN_FREE(m->vals[i]);
+    m->n = 0;
+}
+
+/* Model configuration as a JSON object (every field, resolved from the data). */
+static void eegnn__model_config_json(eegnn__strbuf *sb, const eegnn_model_config *c) {
+    eegnn__sb_printf(sb,
+                     "{\"n_chans\": %d, \"n_outputs\": %d, \"n_times\": %d, \"sfreq\": %.9g, \"n_filters\": %d, "
+                     "\"kernel_size\": %d, \"hidden\": %d, \"pool_size\": %d, \"pool_stride\": %d, "
+                     "\"drop_prob\": %.9g, \"d_model\": %d, \"n_heads\": %d, \"n_layers\": %d, "
+                     "\"dim_feedforward\": %d, \"norm_first\": %d, \"gelu\": %d, \"F1\": %d, \"D\": %d, \"F2\": %d}",
+                     c->n_chans, c->n_outputs, c->n_times, (double)c->sfreq, c->n_filters, c->kernel_size, c->hidden,
+                     c->pool_size, c->pool_stride, (double)c->drop_prob, c->d_model, c->n_heads, c->n_layers,
+                     c->dim_feedforward, c->norm_first, c->gelu, c->F1, c->D, c->F2);
+}
+
+/* Value of "key": NUMBER in a flat JSON object; dflt when absent. */
+static double eegnn__tr_json_number(const char *json, const char *key, double dflt) {
+    char pat[64];
+    const char *p;
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    p = json ? strstr(json, pat) : NULL;
+    if (!p) return dflt;
+    return strtod(p + strlen(pat), NULL);
+}
+
+static void eegnn__model_config_parse(const char *json, eegnn_model_config *c) {
+    memset(c, 0, sizeof *c);
+    c->n_chans = (int)eegnn__tr_json_number(json, "n_chans", 0);
+    c->n_outputs = (int)eegnn__tr_json_number(json, "n_outputs", 0);
+    c->n_times = (int)eegnn__tr_json_number(json, "n_times", 0);
+    c->sfreq = (float)eegnn__tr_json_number(json, "sfreq", 0);
+    c->n_filters = (int)eegnn__tr_json_number(json, "n_filters", 0);
+    c->kernel_size = (int)eegnn__tr_json_number(json, "kernel_size", 0);
+    c->hidden = (int)eegnn__tr_json_number(json, "hidden", 0);
+    c->pool_size = (int)eegnn__tr_json_number(json, "pool_size", 0);
+    c->pool_stride = (int)eegnn__tr_json_number(json, "pool_stride", 0);
+    c->drop_prob = (float)eegnn__tr_json_number(json, "drop_prob", 0);
+    c->d_model = (int)eegnn__tr_json_number(json, "d_model", 0);
+    c->n_heads = (int)eegnn__tr_json_number(json, "n_heads", 0);
+    c->n_layers = (int)eegnn__tr_json_number(json, "n_layers", 0);
+    c->dim_feedforward = (int)eegnn__tr_json_number(json, "dim_feedforward", 0);
+    c->norm_first = (int)eegnn__tr_json_number(json, "norm_first", 0);
+    c->gelu = (int)eegnn__tr_json_number(json, "gelu", 0);
+    c->F1 = (int)eegnn__tr_json_number(json, "F1", 0);
+    c->D = (int)eegnn__tr_json_number(json, "D", 0);
+    c->F2 = (int)eegnn__tr_json_number(json, "F2", 0);
+}
+
+/* Parses "[a,b,...]" into n floats; returns the count read. */
+static int eegnn__parse_floats(const char *s, float *out, int n) {
+    int k = 0;
+    char *end;
+    if (!s) return 0;
+    while (*s && *s != '[') s++;
+    if (*s) s++;
+    while (k < n) {
+        double v = strtod(s, &end);
+        if (end == s) break;
+        out[k++] = (float)v;
+        s = end;
+        while (*s == ' ' || *s == ',') s++;
+    }
+    return k;
+}
+
+static void eegnn__rng_str(const eegnn_rng *r, char *buf, size_t n) {
+    snprintf(buf, n, "%08lx%08lx%08lx%08lx", (unsigned long)r->s[0], (unsigned long)r->s[1], (unsigned long)r->s[2],
+             (unsigned long)r->s[3]);
+}
+
+static int eegnn__rng_parse(const char *s, eegnn_rng *r) {
+    int k, j;
+    if (!s || strlen(s) != 32) return 0;
+    for (k = 0; k < 4; k++) {
+        uint32_t v = 0;
+        for (j = 0; j < 8; j++) {
+            int c = s[8 * k + j], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) return 0;
+            v = v * 16 + (uint32_t)d;
+        }
+        r->s[k] = v;
+    }
+    return 1;
+}
+
+/* Metadata shared by best.safetensors and last.safetensors: what predict
+ * and resume need to rebuild the data pipeline and the model. */
+static void eegnn__meta_common(eegnn__meta *m, const eegnn__trainer *tr, const eegnn_dataset_config *dc,
+                               int best_epoch) {
+    const eegnn_train_config *cfg = tr->cfg;
+    eegnn__strbuf mean = {0, 0, 0, 0}, sd = {0, 0, 0, 0}, mcj = {0, 0, 0, 0}, cls = {0, 0, 0, 0};
+    int c;
+    for (c = 0; c < tr->n_ch; c++) {
+        eegnn__sb_printf(&mean, "%s%.9g", c ? "," : "", tr->ch_mean[c]);
+        eegnn__sb_printf(&sd, "%s%.9g", c ? "," : "", tr->ch_std[c]);
+    }
+    eegnn__sb_printf(&cls, "[");
+    for (c = 0; c < tr->n_classes; c++) {
+        if (c) eegnn__sb_printf(&cls, ", ");
+        eegnn__sb_json_string(&cls, eegnn_dataset_class_name(tr->data, c));
+    }
+    eegnn__sb_printf(&cls, "]");
+    eegnn__model_config_json(&mcj, &tr->mc);
+    eegnn__meta_add(m, "model", "%s", cfg->model ? cfg->model : "cnn");
+    eegnn__meta_add(m, "model_config", "%s", mcj.p ? mcj.p : "{}");
+    eegnn__meta_add(m, "target", "%s", cfg->target);
+    eegnn__meta_add(m, "task", "%s", cfg->task ? cfg->task : "");
+    eegnn__meta_add(m, "split", "%s", dc->split);
+    eegnn__meta_add(m, "window_seconds", "%.17g", dc->window_seconds);
+    eegnn__meta_add(m, "stride_seconds", "%.17g", dc->stride_seconds);
+    eegnn__meta_add(m, "tmin", "%.17g", dc->tmin);
+    eegnn__meta_add(m, "tmax", "%.17g", dc->tmax);
+    eegnn__meta_add(m, "n_classes", "%d", tr->n_classes);
+    eegnn__meta_add(m, "class_names", "%s", cls.p ? cls.p : "[]");
+    eegnn__meta_add(m, "input_mean", "[%s]", mean.p ? mean.p : "");
+    eegnn__meta_add(m, "input_std", "[%s]", sd.p ? sd.p : "");
+    eegnn__meta_add(m, "target_mean", "%.17g", tr->y_mean);
+    eegnn__meta_add(m, "target_std", "%.17g", tr->y_std);
+    eegnn__meta_add(m, "loss", "%s", tr->n_classes ? (tr->class_w ? "weighted_cross_entropy" : "cross_entropy")
+                                                    : (tr->l1 ? "l1" : "mse"));
+    eegnn__meta_add(m, "batch_size", "%d", tr->batch);
+    eegnn__meta_add(m, "bids_root", "%s", cfg->bids_root);
+    eegnn__meta_add(m, "seed", "%llu", (unsigned long long)cfg->seed);
+    eegnn__meta_add(m, "n_folds", "%d", cfg->n_folds > 1 ? cfg->n_folds : 0);
+    eegnn__meta_add(m, "fold", "%d", cfg->n_folds > 1 ? cfg->fold : 0);
+    eegnn__meta_add(m, "valid_fraction", "%.17g", cfg->valid_fraction);
+    eegnn__meta_add(m, "test_fraction", "%.17g", cfg->test_fraction);
+    eegnn__meta_add(m, "best_epoch", "%d", best_epoch);
+    eegnn__meta_add(m, "eegnn_version", "%s", EEGNN_VERSION_STRING);
+    if (mean.failed || sd.failed || mcj.failed || cls.failed) m->failed = 1;
+    eegnn__sb_free(&mean);
+    eegnn__sb_free(&sd);
+    eegnn__sb_free(&mcj);
+    eegnn__sb_free(&cls);
+}
+
+/* Training state kept between epochs (and in last.safetensors). */
+typedef struct eegnn__run_state {
+    int epoch; /* epochs completed */
+    double best_loss;
+    int best_epoch, bad_epochs;
+    eegnn_rng rng;
+    eegnn_plateau plateau;
+} eegnn__run_state;
+
+static eegnn_status eegnn__save_last(eegnn__trainer *tr, const eegnn_dataset_config *dc,
+                                     const eegnn__run_state *rs, const char *history, const char *path) {
+    eegnn__meta m;
+    eegnn_safetensors_entry *ex = NULL;
+    char **names = NULL;
+    float *steps = NULL;
+    int n_opt = eegnn_optimizer_n_params(tr->opt), n_ex = 0, cap, i, k, n_nodes = eegnn_graph_n_nodes(tr->g);
+    size_t off = 0;
+    char rng[40], grng[40];
+    eegnn_status st = EEGNN_OK;
+    memset(&m, 0, sizeof m);
+    eegnn__meta_common(&m, tr, dc, rs->best_epoch);
+    eegnn__rng_str(&rs->rng, rng, sizeof rng);
+    eegnn__rng_str(eegnn_graph_rng(tr->g), grng, sizeof grng);
+    eegnn__meta_add(&m, "epoch", "%d", rs->epoch);
+    eegnn__meta_add(&m, "shuffle_rng", "%s", rng);
+    eegnn__meta_add(&m, "graph_rng", "%s", grng);
+    eegnn__meta_add(&m, "step_count", "%ld", eegnn_optimizer_step_count(tr->opt));
+    eegnn__meta_add(&m, "best_loss", "%.17g", rs->best_loss);
+    eegnn__meta_add(&m, "bad_epochs", "%d", rs->bad_epochs);
+    eegnn__meta_add(&m, "plateau", "%.17g %.17g %d %d %d", rs->plateau.best, rs->plateau.lr,
+                    rs->plateau.num_bad_epochs, rs->plateau.cooldown_counter, rs->plateau.last_epoch);
+    eegnn__meta_add(&m, "history", "%s", history ? history : "");
+    cap = n_opt * 4 + 2 * n_nodes + 1;
+    ex = (eegnn_safetensors_entry *)eegnn__calloc((size_t)cap, sizeof *ex);
+    names = (char **)eegnn__calloc((size_t)cap, sizeof(char *));
+    steps = (float *)eegnn__calloc((size_t)(n_opt ? n_opt : 1), sizeof(float));
+    if (!ex || !names || !steps || m.failed) {
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory building the checkpoint", path);
+        goto done;
+    }
+    for (i = 0; i < n_opt; i++) {
+        const eegnn_tensor *p = eegnn_optimizer_param(tr->opt, i);
+        const char *sname;
+        float *a;
+        int d;
+        for (k = 0; (a = eegnn_optimizer_state(tr->opt, i, k, &sname)) != NULL; k++) {
+            eegnn__strbuf nb = {0, 0, 0, 0};
+            eegnn__sb_printf(&nb, "optimizer.%s.%s", p->name, sname);
+            names[n_ex] = nb.p;
+            ex[n_ex].name = nb.p;
+            ex[n_ex].data = a;
+            ex[n_ex].ndim = p->ndim;
+            for (d = 0; d < p->ndim; d++) ex[n_ex].shape[d] = p->shape[d];
+            n_ex++;
+        }
+        {
+            eegnn__strbuf nb = {0, 0, 0, 0};
+            eegnn__sb_printf(&nb, "optimizer.%s.step", p->name);
+            steps[i] = (float)eegnn_optimizer_param_step(tr->opt, i);
+            names[n_ex] = nb.p;
+            ex[n_ex].name = nb.p;
+            ex[n_ex].data = steps + i;
+            ex[n_ex].ndim = 0;
+            n_ex++;
+        }
+    }
+    for (i = 0; i < n_nodes; i++) { /* the best epoch's weights and the EMA shadow */
+        const eegnn_tensor *t = eegnn_graph_node(tr->g, i);
+        eegnn__strbuf nb = {0, 0, 0, 0};
+        int d;
+        if (!(t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
+        eegnn__sb_printf(&nb, "best.%s", t->name);
+        names[n_ex] = nb.p;
+        ex[n_ex].name = nb.p;
+        ex[n_ex].data = tr->best + off;
+        ex[n_ex].ndim = t->ndim;
+        for (d = 0; d < t->ndim; d++) ex[n_ex].shape[d] = t->shape[d];
+        n_ex++;
+        off += t->numel;
+    }
+    for (i = 0; tr->ema && i < eegnn_ema_n_tensors(tr->ema); i++) {
+        eegnn_tensor *t;
+        float *sh = eegnn_ema_shadow(tr->ema, i, &t);
+        eegnn__strbuf nb = {0, 0, 0, 0};
+        int d;
+        eegnn__sb_printf(&nb, "ema.%s", t->name);
+        names[n_ex] = nb.p;
+        ex[n_ex].name = nb.p;
+        ex[n_ex].data = sh;
+        ex[n_ex].ndim = t->ndim;
+        for (d = 0; d < t->ndim; d++) ex[n_ex].shape[d] = t->shape[d];
+        n_ex++;
+    }
+    for (i = 0; i < n_ex; i++)
+        if (!names[i]) st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory building the checkpoint", path);
+    if (!st) st = eegnn_save_safetensors_ex(tr->g, path, m.keys, (const char *const *)m.vals, m.n, ex, n_ex);
+done:
+    for (i = 0; names && i < n_ex; i++) EEGNN_FREE(names[i]);
+    EEGNN_FREE(names);
+    EEGNN_FREE(ex);
+    EEGNN_FREE(steps);
+    eegnn__meta_free(&m);
+    return st;
+}
+
+/* Reads one tensor of a checkpoint by name into dst (n floats). */
+static eegnn_status eegnn__read_named(const eegnn_safetensors *f, const char *path, const char *name, float *dst,
+                                      size_t n) {
+    int k = eegnn_safetensors_find(f, name);
+    if (k < 0) return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: missing '%s' (not a last.safetensors of eegnn train "
+                                                        "with the same settings?)", path, name);
+    return eegnn_safetensors_read_f32(f, k, dst, n);
+}
+
+static eegnn_status eegnn__resume(eegnn__trainer *tr, const char *path, eegnn__run_state *rs, eegnn__strbuf *hist) {
+    eegnn_safetensors *f;
+    eegnn_status st;
+    const char *v;
+    int i, k;
+    size_t off = 0;
+    char name[2 * EEGNN_NAME_MAX + 32];
+    if ((st = eegnn_load_safetensors(tr->g, path, 0))) return st;
+    f = eegnn_safetensors_open(path);
+    if (!f) return EEGNN_ERR_IO;
+    v = eegnn_safetensors_metadata(f, "epoch");
+    if (!v || !eegnn__rng_parse(eegnn_safetensors_metadata(f, "shuffle_rng"), &rs->rng) ||
+        !eegnn__rng_parse(eegnn_safetensors_metadata(f, "graph_rng"), eegnn_graph_rng(tr->g)) ||
+        !eegnn_safetensors_metadata(f, "step_count") || !eegnn_safetensors_metadata(f, "plateau")) {
+        eegnn_safetensors_close(f);
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no training state in the metadata (resume needs the "
+                                                 "last.safetensors of a run, not best.safetensors)", path);
+    }
+    rs->epoch = atoi(v);
+    eegnn_optimizer_set_step_count(tr->opt, atol(eegnn_safetensors_metadata(f, "step_count")));
+    rs->best_loss = strtod(eegnn_safetensors_metadata(f, "best_loss") ? eegnn_safetensors_metadata(f, "best_loss")
+                                                                         : "inf", NULL);
+    rs->best_epoch = atoi(eegnn_safetensors_metadata(f, "best_epoch") ? eegnn_safetensors_metadata(f, "best_epoch")
+                                                                        : "0");
+    rs->bad_epochs = atoi(eegnn_safetensors_metadata(f, "bad_epochs") ? eegnn_safetensors_metadata(f, "bad_epochs")
+                                                                        : "0");
+    sscanf(eegnn_safetensors_metadata(f, "plateau"), "%lf %lf %d %d %d", &rs->plateau.best, &rs->plateau.lr,
+           &rs->plateau.num_bad_epochs, &rs->plateau.cooldown_counter, &rs->plateau.last_epoch);
+    v = eegnn_safetensors_metadata(f, "history");
+    if (v && *v) eegnn__sb_printf(hist, "%s", v);
+    for (i = 0; i < eegnn_optimizer_n_params(tr->opt) && !st; i++) {
+        const eegnn_tensor *p = eegnn_optimizer_param(tr->opt, i);
+        const char *sname;
+        float *a, step = 0.0f;
+        for (k = 0; (a = eegnn_optimizer_state(tr->opt, i, k, &sname)) != NULL && !st; k++) {
+            snprintf(name, sizeof name, "optimizer.%s.%s", p->name, sname);
+            st = eegnn__read_named(f, path, name, a, p->numel);
+        }
+        snprintf(name, sizeof name, "optimizer.%s.step", p->name);
+        if (!st) st = eegnn__read_named(f, path, name, &step, 1);
+        eegnn_optimizer_set_param_step(tr->opt, i, (long)step);
+    }
+    for (i = 0; i < eegnn_graph_n_nodes(tr->g) && !st; i++) {
+        const eegnn_tensor *t = eegnn_graph_node(tr->g, i);
+        if (!(t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
+        snprintf(name, sizeof name, "best.%s", t->name);
+        st = eegnn__read_named(f, path, name, tr->best + off, t->numel);
+        off += t->numel;
+    }
+    for (i = 0; tr->ema && i < eegnn_ema_n_tensors(tr->ema) && !st; i++) {
+        eegnn_tensor *t;
+        float *sh = eegnn_ema_shadow(tr->ema, i, &t);
+        snprintf(name, sizeof name, "ema.%s", t->name);
+        st = eegnn__read_named(f, path, name, sh, t->numel);
+    }
+    eegnn_safetensors_close(f);
+    return st;
+}
+
+/* Freezes (1) or unfreezes (0) every parameter outside the head. */
+static void eegnn__freeze_backbone(eegnn_graph *g, const char *head, int freeze) {
+    int i;
+    size_t len = strlen(head);
+    for (i = 0; i < eegnn_graph_n_params(g); i++) {
+        eegnn_tensor *p = eegnn_graph_param(g, i);
+        if (!strncmp(p->name, head, len)) continue;
+        if (freeze) p->flags |= EEGNN_TENSOR_FROZEN;
+        else p->flags &= ~EEGNN_TENSOR_FROZEN;
+    }
+}
+
+static int eegnn__optimizer_type(const char *s, eegnn_optimizer_type *t) {
+    if (!s || !strcmp(s, "adamw")) *t = EEGNN_OPTIM_ADAMW;
+    else if (!strcmp(s, "adam")) *t = EEGNN_OPTIM_ADAM;
+    else if (!strcmp(s, "sgd")) *t = EEGNN_OPTIM_SGD;
+    else if (!strcmp(s, "adamax")) *t = EEGNN_OPTIM_ADAMAX;
+    else return 0;
+    return 1;
+}
+
 EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_result *result) {
     eegnn__trainer tr;
     eegnn_bids_dataset *bids = NULL;
     eegnn_dataset_config dc;
     eegnn_optimizer_config oc;
     eegnn__strbuf hist = {0, 0, 0, 0}, js = {0, 0, 0, 0};
-    int *assign = NULL, *order = NULL;
-    int epochs, i, s, epoch, n_windows, n_groups, steps_per_epoch, warmup;
-    double best_loss = INFINITY, t_start = eegnn_time_seconds();
-    const char *out_dir;
-    char path[4096];
+    eegnn__run_state rs;
+    int *assign = NULL, *order = NULL, *labels = NULL;
+    int epochs, i, s, epoch, n_windows, n_groups, steps_per_epoch, warmup, accumulate, step_size, sched;
+    double t_start = eegnn_time_seconds();
+    const char *out_dir, *head;
+    char path[4096], last_path[4096];
     FILE *log;
-    eegnn_rng rng;
     eegnn_status st = EEGNN_OK;
 
     memset(&tr, 0, sizeof tr);
+    memset(&rs, 0, sizeof rs);
     if (!cfg || !result) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: config or result is NULL");
     memset(result, 0, sizeof *result);
     if (!cfg->bids_root || !cfg->target)
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: bids_root and target are required");
     tr.cfg = cfg;
+    tr.mc = cfg->model_config;
     log = cfg->log ? cfg->log : stdout;
     epochs = cfg->epochs > 0 ? cfg->epochs : 20;
+    accumulate = cfg->accumulate > 0 ? cfg->accumulate : 1;
     out_dir = cfg->out_dir ? cfg->out_dir : "eegnn-out";
-    eegnn_rng_seed(&rng, cfg->seed * 2654435761ull + 17);
+    head = cfg->head_prefix && *cfg->head_prefix ? cfg->head_prefix : "final_layer";
+    memset(&oc, 0, sizeof oc);
+    if (!eegnn__optimizer_type(cfg->optimizer, &oc.type))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: unknown optimizer '%s' (adamw, adam, sgd, adamax)",
+                               cfg->optimizer);
+    if (!cfg->scheduler || !strcmp(cfg->scheduler, "cosine")) sched = 0;
+    else if (!strcmp(cfg->scheduler, "step")) sched = 1;
+    else if (!strcmp(cfg->scheduler, "plateau")) sched = 2;
+    else if (!strcmp(cfg->scheduler, "none")) sched = 3;
+    else
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: unknown scheduler '%s' (cosine, step, plateau, none)",
+                               cfg->scheduler);
+    if (cfg->loss && strcmp(cfg->loss, "mse") && strcmp(cfg->loss, "l1"))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: unknown loss '%s' (mse, l1)", cfg->loss);
+    tr.l1 = cfg->loss && !strcmp(cfg->loss, "l1");
+    if (cfg->class_weights && strcmp(cfg->class_weights, "none") && strcmp(cfg->class_weights, "balanced"))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: class weights '%s' (balanced or none)",
+                               cfg->class_weights);
+    if (cfg->ema_decay < 0 || cfg->ema_decay >= 1)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: EMA decay %g is not in (0, 1)", (double)cfg->ema_decay);
+    eegnn_rng_seed(&rs.rng, cfg->seed * 2654435761ull + 17);
+    rs.best_loss = INFINITY;
 
     bids = eegnn_bids_open(cfg->bids_root);
     if (!bids) return EEGNN_ERR_IO;
-    memset(&dc, 0, sizeof dc);
-    dc.task = cfg->task;
-    dc.target = cfg->target;
-    dc.window_seconds = cfg->window_seconds;
-    dc.stride_seconds = cfg->stride_seconds;
-    dc.tmin = cfg->tmin;
-    dc.tmax = cfg->tmax;
-    if (cfg->tmin == 0 && cfg->tmax == 0) {
-        dc.tmin = 0.5;
-        dc.tmax = 2.5;
-    }
-    dc.split = cfg->split ? cfg->split : "subject";
+    eegnn__dataset_config(cfg, &dc);
     tr.data = eegnn_dataset_from_bids(bids, &dc);
     if (!tr.data) {
         st = EEGNN_ERR_FORMAT;
@@ -10353,6 +16168,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     tr.n_ch = eegnn_dataset_n_channels(tr.data);
     tr.n_times = eegnn_dataset_n_times(tr.data);
     tr.n_classes = eegnn_dataset_n_classes(tr.data);
+    tr.mc.sfreq = (float)eegnn_dataset_sfreq(tr.data);
 
     /* group-wise split: no window of a held-out group is seen in training */
     assign = (int *)eegnn__calloc((size_t)n_groups, sizeof(int));
@@ -10361,9 +16177,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
         st = EEGNN_ERR_MEMORY;
         goto done;
     }
-    st = eegnn_split_groups(n_groups, cfg->valid_fraction > 0 ? cfg->valid_fraction : 0.2,
-                            cfg->test_fraction < 0 ? 0.0 : (cfg->test_fraction > 0 ? cfg->test_fraction : 0.2),
-                            cfg->seed, assign);
+    st = eegnn__assign_groups(cfg, n_groups, assign);
     if (st) goto done;
     for (i = 0; i < n_windows; i++) {
         int a = assign[eegnn_dataset_group(tr.data, i)];
@@ -10376,6 +16190,11 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     }
     tr.batch = cfg->batch_size > 0 ? cfg->batch_size : 64;
     if (tr.batch > tr.n_idx[0]) tr.batch = tr.n_idx[0];
+    if ((long)tr.batch * accumulate > tr.n_idx[0]) {
+        st = eegnn_set_error(EEGNN_ERR_ARG, "%s: %d training windows cannot fill %d micro-batches of %d",
+                             cfg->bids_root, tr.n_idx[0], accumulate, tr.batch);
+        goto done;
+    }
 
     tr.window = (float *)eegnn__calloc((size_t)tr.n_ch * (size_t)tr.n_times, sizeof(float));
     tr.ch_mean = (float *)eegnn__calloc((size_t)tr.n_ch, sizeof(float));
@@ -10383,7 +16202,8 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     tr.pred = (float *)eegnn__calloc((size_t)n_windows * (size_t)(tr.n_classes ? tr.n_classes : 1), sizeof(float));
     tr.truth = (float *)eegnn__calloc((size_t)n_windows, sizeof(float));
     order = (int *)eegnn__calloc((size_t)tr.n_idx[0], sizeof(int));
-    if (!tr.window || !tr.ch_mean || !tr.ch_std || !tr.pred || !tr.truth || !order) {
+    labels = (int *)eegnn__calloc((size_t)tr.n_idx[0], sizeof(int));
+    if (!tr.window || !tr.ch_mean || !tr.ch_std || !tr.pred || !tr.truth || !order || !labels) {
         st = EEGNN_ERR_MEMORY;
         goto done;
     }
@@ -10391,67 +16211,117 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     if (st) goto done;
     st = eegnn__build_graph(&tr);
     if (st) goto done;
+    if (tr.class_w) {
+        for (i = 0; i < tr.n_idx[0]; i++) labels[i] = (int)eegnn_dataset_target(tr.data, tr.idx[0][i]);
+        st = eegnn_class_weights_balanced(labels, tr.n_idx[0], tr.n_classes, tr.class_w->data);
+        if (st) goto done;
+    }
     tr.best_len = eegnn__state_numel(tr.g);
     tr.best = (float *)eegnn__calloc(tr.best_len ? tr.best_len : 1, sizeof(float));
     if (!tr.best) {
         st = EEGNN_ERR_MEMORY;
         goto done;
     }
-    memset(&oc, 0, sizeof oc);
-    oc.type = EEGNN_OPTIM_ADAMW;
     oc.lr = cfg->lr > 0 ? cfg->lr : 1e-3f;
-    oc.weight_decay = cfg->weight_decay < 0 ? 0.0f : (cfg->weight_decay > 0 ? cfg->weight_decay : 0.01f);
-    if (cfg->weight_decay < 0) oc.weight_decay = -1.0f;
+    oc.weight_decay = cfg->weight_decay < 0 ? -1.0f : (cfg->weight_decay > 0 ? cfg->weight_decay : 0.01f);
+    if (oc.type == EEGNN_OPTIM_SGD) oc.momentum = 0.9f;
     tr.opt = eegnn_optimizer_create(tr.g, &oc);
     if (!tr.opt) {
         st = EEGNN_ERR_ARG;
         goto done;
     }
+    if (cfg->head_lr > 0 || cfg->head_weight_decay != 0 || cfg->freeze_backbone_epochs > 0) {
+        float hwd = cfg->head_weight_decay < 0 ? 0.0f : (cfg->head_weight_decay > 0 ? cfg->head_weight_decay : -1.0f);
+        if (eegnn_optimizer_add_group(tr.opt, head, cfg->head_lr > 0 ? cfg->head_lr : -1.0f, hwd) < 0) {
+            st = eegnn_set_error(EEGNN_ERR_ARG, "model '%s' has no head parameters named '%s*' (set head_prefix)",
+                                 cfg->model ? cfg->model : "cnn", head);
+            goto done;
+        }
+    }
+    if (cfg->ema_decay > 0) {
+        tr.ema = eegnn_ema_create(tr.g, cfg->ema_decay);
+        if (!tr.ema) {
+            st = EEGNN_ERR_MEMORY;
+            goto done;
+        }
+        tr.eval_ema = 1;
+    }
+    step_size = cfg->step_size > 0 ? cfg->step_size : EEGNN__MAX(1, epochs / 3);
+    eegnn_plateau_init(&rs.plateau, oc.lr, 0, cfg->plateau_factor > 0 ? cfg->plateau_factor : 0.1f,
+                       cfg->plateau_patience < 0 ? 0 : (cfg->plateau_patience > 0 ? cfg->plateau_patience : 10),
+                       1e-4f, 0, 0, 0.0f);
     result->n_classes = tr.n_classes;
-    steps_per_epoch = tr.n_idx[0] / tr.batch;
-    warmup = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : (epochs > 4 ? 1 : 0);
+    steps_per_epoch = tr.n_idx[0] / (tr.batch * accumulate);
+    warmup = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : (epochs > 4 && sched == 0 ? 1 : 0);
 
+    if (cfg->resume) {
+        st = eegnn__resume(&tr, cfg->resume, &rs, &hist);
+        if (st) goto done;
+        result->best_epoch = rs.best_epoch;
+    }
     if (!cfg->quiet) {
         fprintf(log, "%d windows of %d channels x %d samples (%g Hz); %d %s groups: %d/%d/%d windows in "
                      "train/valid/test; %s, %zu parameters; %s\n",
                 n_windows, tr.n_ch, tr.n_times, eegnn_dataset_sfreq(tr.data), n_groups, dc.split, tr.n_idx[0],
                 tr.n_idx[1], tr.n_idx[2], cfg->model ? cfg->model : "cnn", eegnn_graph_n_param_scalars(tr.g),
-                tr.n_classes ? "classification (cross-entropy)" : "regression (MSE on z-scored target)");
+                tr.n_classes ? (tr.class_w ? "classification (class-weighted cross-entropy)"
+                                           : "classification (cross-entropy)")
+                             : (tr.l1 ? "regression (L1 on z-scored target)" : "regression (MSE on z-scored target)"));
+        if (cfg->resume) fprintf(log, "resuming after epoch %d from %s\n", rs.epoch, cfg->resume);
     }
-    eegnn__sb_printf(&hist, "[");
-    for (i = 0; i < tr.n_idx[0]; i++) order[i] = tr.idx[0][i];
-    for (epoch = 1; epoch <= epochs; epoch++) {
+    if (!hist.len) eegnn__sb_printf(&hist, "[");
+    snprintf(last_path, sizeof last_path, "%s/last.safetensors", out_dir);
+    st = eegnn__mkdirs(out_dir);
+    if (st) goto done;
+    for (epoch = rs.epoch + 1; epoch <= epochs; epoch++) {
         double t0 = eegnn_time_seconds(), train_loss = 0.0;
         eegnn_split_metrics vm;
-        int step;
-        eegnn_rng_shuffle(&rng, order, tr.n_idx[0]);
+        int step, a;
+        if (cfg->freeze_backbone_epochs > 0) eegnn__freeze_backbone(tr.g, head, epoch <= cfg->freeze_backbone_epochs);
+        if (sched == 1) eegnn_optimizer_set_lr(tr.opt, eegnn_lr_step(oc.lr, epoch - 1, step_size, cfg->gamma > 0 ? cfg->gamma : 0.1f));
+        if (sched == 2) eegnn_optimizer_set_lr(tr.opt, (float)rs.plateau.lr);
+        for (i = 0; i < tr.n_idx[0]; i++) order[i] = tr.idx[0][i];
+        eegnn_rng_shuffle(&rs.rng, order, tr.n_idx[0]);
         for (step = 0; step < steps_per_epoch; step++) {
             long global = (long)(epoch - 1) * steps_per_epoch + step;
-            eegnn_optimizer_set_lr(tr.opt, eegnn_lr_cosine_warmup(oc.lr, global, (long)warmup * steps_per_epoch,
-                                                                  (long)epochs * steps_per_epoch, 0.0f));
-            st = eegnn__fill_batch(&tr, order + (size_t)step * tr.batch, tr.batch);
-            if (st) goto done;
-            eegnn_graph_forward(tr.g);
-            if (!(tr.loss->data[0] == tr.loss->data[0])) {
-                st = eegnn_set_error(EEGNN_ERR_NUMERIC, "training diverged: loss is NaN at epoch %d step %d "
-                                                        "(lower --lr)", epoch, step + 1);
-                goto done;
-            }
-            train_loss += tr.loss->data[0];
+            if (sched == 0)
+                eegnn_optimizer_set_lr(tr.opt, eegnn_lr_cosine_warmup(oc.lr, global, (long)warmup * steps_per_epoch,
+                                                                      (long)epochs * steps_per_epoch, 0.0f));
             eegnn_optimizer_zero_grad(tr.opt);
-            eegnn_graph_backward(tr.g, tr.loss);
-            eegnn_optimizer_step(tr.opt);
+            for (a = 0; a < accumulate; a++) {
+                st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch);
+                if (st) goto done;
+                eegnn_graph_forward(tr.g);
+                if (!(tr.loss->data[0] == tr.loss->data[0])) {
+                    st = eegnn_set_error(EEGNN_ERR_NUMERIC, "training diverged: loss is NaN at epoch %d step %d "
+                                                            "(lower --lr)", epoch, step + 1);
+                    goto done;
+                }
+                train_loss += tr.loss->data[0];
+                eegnn_graph_backward(tr.g, tr.loss);
+            }
+            if (accumulate > 1) eegnn_optimizer_scale_grad(tr.opt, 1.0f / (float)accumulate);
+            if (cfg->clip_grad_norm > 0) eegnn_optimizer_clip_grad_norm(tr.opt, cfg->clip_grad_norm);
+            st = eegnn_optimizer_step(tr.opt);
+            if (st) goto done;
+            if (tr.ema) eegnn_ema_update(tr.ema);
             if (cfg->progress && !cfg->quiet)
-                eegnn__progress(&tr, epoch, epochs, step + 1, steps_per_epoch, train_loss / (step + 1));
+                eegnn__progress(&tr, epoch, epochs, step + 1, steps_per_epoch, train_loss / ((step + 1) * accumulate));
         }
-        train_loss /= steps_per_epoch ? steps_per_epoch : 1;
+        train_loss /= steps_per_epoch ? (double)steps_per_epoch * accumulate : 1.0;
         st = eegnn__evaluate(&tr, 1, &vm);
         if (st) goto done;
-        if (vm.loss < best_loss) {
-            best_loss = vm.loss;
-            result->best_epoch = epoch;
+        if (vm.loss < rs.best_loss) {
+            rs.best_loss = vm.loss;
+            rs.best_epoch = epoch;
+            rs.bad_epochs = 0;
+            if (tr.ema) eegnn_ema_swap(tr.ema);
             eegnn__state_copy(tr.g, tr.best, 0);
+            if (tr.ema) eegnn_ema_swap(tr.ema);
+        } else {
+            rs.bad_epochs++;
         }
+        result->best_epoch = rs.best_epoch;
         if (!cfg->quiet) {
             if (cfg->progress) fprintf(log, "\r");
             fprintf(log, "epoch %3d/%d  train_loss %.4f  valid_loss %.4f  ", epoch, epochs, train_loss, vm.loss);
@@ -10459,54 +16329,46 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
                 fprintf(log, "valid_accuracy %.3f  valid_balanced_accuracy %.3f", vm.accuracy, vm.balanced_accuracy);
             else
                 fprintf(log, "valid_r %.3f  valid_nrmse %.3f", vm.pearson_r, vm.nrmse);
-            fprintf(log, "  %.2f s%s\n", eegnn_time_seconds() - t0, result->best_epoch == epoch ? "  *" : "");
+            fprintf(log, "  %.2f s%s\n", eegnn_time_seconds() - t0, rs.best_epoch == epoch ? "  *" : "");
         }
         eegnn__sb_printf(&hist, "%s\n    {\"epoch\": %d, \"train_loss\": %.9g, \"valid\": ", epoch > 1 ? "," : "",
                          epoch, train_loss);
         eegnn__json_metrics(&hist, &vm);
         eegnn__sb_printf(&hist, ", \"lr\": %.9g, \"seconds\": %.4f}", eegnn_optimizer_get_lr(tr.opt),
                          eegnn_time_seconds() - t0);
+        if (sched == 2) eegnn_plateau_step(&rs.plateau, vm.loss);
+        rs.epoch = epoch;
+        if (hist.failed) {
+            st = eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing the history");
+            goto done;
+        }
+        st = eegnn__save_last(&tr, &dc, &rs, hist.p, last_path);
+        if (st) goto done;
+        if (cfg->patience > 0 && rs.bad_epochs >= cfg->patience) {
+            if (!cfg->quiet)
+                fprintf(log, "early stopping: no lower validation loss for %d epochs (best epoch %d)\n",
+                        rs.bad_epochs, rs.best_epoch);
+            break;
+        }
     }
     eegnn__sb_printf(&hist, "\n  ]");
 
-    /* restore the best epoch's weights, evaluate every split, save */
+    /* restore the best epoch's weights (averaged ones with EMA), evaluate every split, save */
     eegnn__state_copy(tr.g, tr.best, 1);
+    tr.eval_ema = 0;
     st = eegnn__evaluate(&tr, 0, &result->train);
     if (!st) st = eegnn__evaluate(&tr, 1, &result->valid);
     if (!st) st = eegnn__evaluate(&tr, 2, &result->test);
     if (st) goto done;
     result->seconds = eegnn_time_seconds() - t_start;
-
-    st = eegnn__mkdirs(out_dir);
-    if (st) goto done;
     {
-        eegnn__strbuf mean = {0, 0, 0, 0}, sd = {0, 0, 0, 0};
-        char ymean[64], ystd[64], ncls[16], bs[16];
-        const char *keys[9], *vals[9];
-        int c;
-        for (c = 0; c < tr.n_ch; c++) {
-            eegnn__sb_printf(&mean, "%s%.9g", c ? "," : "[", tr.ch_mean[c]);
-            eegnn__sb_printf(&sd, "%s%.9g", c ? "," : "[", tr.ch_std[c]);
-        }
-        eegnn__sb_printf(&mean, "]");
-        eegnn__sb_printf(&sd, "]");
-        snprintf(ymean, sizeof ymean, "%.17g", tr.y_mean);
-        snprintf(ystd, sizeof ystd, "%.17g", tr.y_std);
-        snprintf(ncls, sizeof ncls, "%d", tr.n_classes);
-        snprintf(bs, sizeof bs, "%d", result->best_epoch);
-        keys[0] = "model"; vals[0] = cfg->model ? cfg->model : "cnn";
-        keys[1] = "target"; vals[1] = cfg->target;
-        keys[2] = "n_classes"; vals[2] = ncls;
-        keys[3] = "input_mean"; vals[3] = mean.p ? mean.p : "[]";
-        keys[4] = "input_std"; vals[4] = sd.p ? sd.p : "[]";
-        keys[5] = "target_mean"; vals[5] = ymean;
-        keys[6] = "target_std"; vals[6] = ystd;
-        keys[7] = "best_epoch"; vals[7] = bs;
-        keys[8] = "eegnn_version"; vals[8] = EEGNN_VERSION_STRING;
+        eegnn__meta m;
+        memset(&m, 0, sizeof m);
+        eegnn__meta_common(&m, &tr, &dc, result->best_epoch);
         snprintf(path, sizeof path, "%s/best.safetensors", out_dir);
-        st = eegnn_save_safetensors(tr.g, path, keys, vals, 9);
-        eegnn__sb_free(&mean);
-        eegnn__sb_free(&sd);
+        st = m.failed ? eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory building metadata")
+                      : eegnn_save_safetensors(tr.g, path, m.keys, (const char *const *)m.vals, m.n);
+        eegnn__meta_free(&m);
         if (st) goto done;
     }
     eegnn__sb_printf(&js, "{\n  \"bids_root\": ");
@@ -10515,10 +16377,12 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     eegnn__sb_json_string(&js, cfg->target);
     eegnn__sb_printf(&js, ",\n  \"split\": ");
     eegnn__sb_json_string(&js, dc.split);
+    eegnn__sb_printf(&js, ",\n  \"n_folds\": %d,\n  \"fold\": %d", cfg->n_folds > 1 ? cfg->n_folds : 0,
+                     cfg->n_folds > 1 ? cfg->fold : 0);
     eegnn__sb_printf(&js, ",\n  \"model\": ");
     eegnn__sb_json_string(&js, cfg->model ? cfg->model : "cnn");
-    eegnn__sb_printf(&js, ",\n  \"n_classes\": %d,\n  \"best_epoch\": %d,\n  \"seconds\": %.3f,\n", tr.n_classes,
-                     result->best_epoch, result->seconds);
+    eegnn__sb_printf(&js, ",\n  \"n_classes\": %d,\n  \"best_epoch\": %d,\n  \"epochs_run\": %d,\n  \"seconds\": %.3f,\n",
+                     tr.n_classes, result->best_epoch, rs.epoch, result->seconds);
     for (s = 0; s < 3; s++) {
         const eegnn_split_metrics *m = s == 0 ? &result->train : s == 1 ? &result->valid : &result->test;
         eegnn__sb_printf(&js, "  \"%s\": ", eegnn__split_names[s]);
@@ -10536,6 +16400,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
 done:
     eegnn__sb_free(&hist);
     eegnn__sb_free(&js);
+    eegnn_ema_free(tr.ema);
     eegnn_optimizer_free(tr.opt);
     eegnn_graph_free(tr.g);
     eegnn_dataset_free(tr.data);
@@ -10543,6 +16408,7 @@ done:
     for (s = 0; s < 3; s++) EEGNN_FREE(tr.idx[s]);
     EEGNN_FREE(assign);
     EEGNN_FREE(order);
+    EEGNN_FREE(labels);
     EEGNN_FREE(tr.window);
     EEGNN_FREE(tr.ch_mean);
     EEGNN_FREE(tr.ch_std);
@@ -10551,14 +16417,1589 @@ done:
     EEGNN_FREE(tr.best);
     return st;
 }
+
+/* ---- predict ---- */
+
+static void eegnn__csv_field(eegnn__strbuf *sb, const char *s) {
+    if (!strpbrk(s, ",\"\n\r")) {
+        eegnn__sb_printf(sb, "%s", s);
+        return;
+    }
+    eegnn__sb_append(sb, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"') eegnn__sb_append(sb, "\"", 1);
+        eegnn__sb_append(sb, s, 1);
+    }
+    eegnn__sb_append(sb, "\"", 1);
+}
+
+EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_root, const char *out_csv,
+                                     int n_threads, int *n_windows_out) {
+    eegnn_safetensors *f = NULL;
+    eegnn_bids_dataset *bids = NULL;
+    eegnn_train_config cfg;
+    eegnn_dataset_config dc;
+    eegnn__trainer tr;
+    eegnn__strbuf csv = {0, 0, 0, 0};
+    const char *model, *target, *mcj, *v;
+    int *assign = NULL, *rec_count = NULL, *all = NULL, n_windows, i, b, k, same_data, n_out;
+    double *prob = NULL;
+    eegnn_status st = EEGNN_OK;
+    memset(&tr, 0, sizeof tr);
+    memset(&cfg, 0, sizeof cfg);
+    if (n_windows_out) *n_windows_out = 0;
+    if (!checkpoint || !bids_root || !out_csv)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_predict: checkpoint, bids_root and out_csv are required");
+    f = eegnn_safetensors_open(checkpoint);
+    if (!f) return EEGNN_ERR_IO;
+    model = eegnn_safetensors_metadata(f, "model");
+    target = eegnn_safetensors_metadata(f, "target");
+    mcj = eegnn_safetensors_metadata(f, "model_config");
+    if (!model || !target || !mcj || !eegnn_safetensors_metadata(f, "input_mean") ||
+        !eegnn_safetensors_metadata(f, "batch_size")) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no eegnn train metadata (model, target, model_config, "
+                                               "input_mean, batch_size)", checkpoint);
+        goto done;
+    }
+    cfg.bids_root = bids_root;
+    cfg.model = model;
+    cfg.target = target;
+    v = eegnn_safetensors_metadata(f, "task");
+    cfg.task = v && *v ? v : NULL;
+    cfg.split = eegnn_safetensors_metadata(f, "split");
+    cfg.window_seconds = strtod(eegnn_safetensors_metadata(f, "window_seconds") ? eegnn_safetensors_metadata(f, "window_seconds") : "0", NULL);
+    cfg.stride_seconds = strtod(eegnn_safetensors_metadata(f, "stride_seconds") ? eegnn_safetensors_metadata(f, "stride_seconds") : "0", NULL);
+    cfg.tmin = strtod(eegnn_safetensors_metadata(f, "tmin") ? eegnn_safetensors_metadata(f, "tmin") : "0", NULL);
+    cfg.tmax = strtod(eegnn_safetensors_metadata(f, "tmax") ? eegnn_safetensors_metadata(f, "tmax") : "0", NULL);
+    cfg.seed = strtoull(eegnn_safetensors_metadata(f, "seed") ? eegnn_safetensors_metadata(f, "seed") : "0", NULL, 10);
+    cfg.n_folds = atoi(eegnn_safetensors_metadata(f, "n_folds") ? eegnn_safetensors_metadata(f, "n_folds") : "0");
+    cfg.fold = atoi(eegnn_safetensors_metadata(f, "fold") ? eegnn_safetensors_metadata(f, "fold") : "0");
+    cfg.valid_fraction = strtod(eegnn_safetensors_metadata(f, "valid_fraction") ? eegnn_safetensors_metadata(f, "valid_fraction") : "0", NULL);
+    cfg.test_fraction = strtod(eegnn_safetensors_metadata(f, "test_fraction") ? eegnn_safetensors_metadata(f, "test_fraction") : "0", NULL);
+    cfg.n_threads = n_threads;
+    v = eegnn_safetensors_metadata(f, "loss");
+    tr.l1 = v && !strcmp(v, "l1");
+    tr.cfg = &cfg;
+    eegnn__model_config_parse(mcj, &tr.mc);
+
+    bids = eegnn_bids_open(bids_root);
+    if (!bids) {
+        st = EEGNN_ERR_IO;
+        goto done;
+    }
+    eegnn__dataset_config(&cfg, &dc);
+    dc.tmin = cfg.tmin;
+    dc.tmax = cfg.tmax;
+    tr.data = eegnn_dataset_from_bids(bids, &dc);
+    if (!tr.data) {
+        st = EEGNN_ERR_FORMAT;
+        goto done;
+    }
+    n_windows = eegnn_dataset_n_windows(tr.data);
+    tr.n_ch = eegnn_dataset_n_channels(tr.data);
+    tr.n_times = eegnn_dataset_n_times(tr.data);
+    tr.n_classes = eegnn_dataset_n_classes(tr.data);
+    if (tr.n_ch != tr.mc.n_chans || tr.n_times != tr.mc.n_times ||
+        tr.n_classes != atoi(eegnn_safetensors_metadata(f, "n_classes") ? eegnn_safetensors_metadata(f, "n_classes") : "0")) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: windows of %d channels x %d samples (%d classes) do not fit the model of %s "
+                             "(%d x %d)", bids_root, tr.n_ch, tr.n_times, tr.n_classes, checkpoint, tr.mc.n_chans,
+                             tr.mc.n_times);
+        goto done;
+    }
+    tr.batch = atoi(eegnn_safetensors_metadata(f, "batch_size"));
+    if (tr.batch <= 0) tr.batch = 64;
+    n_out = tr.n_classes ? tr.n_classes : 1;
+    tr.window = (float *)eegnn__calloc((size_t)tr.n_ch * (size_t)tr.n_times, sizeof(float));
+    tr.ch_mean = (float *)eegnn__calloc((size_t)tr.n_ch, sizeof(float));
+    tr.ch_std = (float *)eegnn__calloc((size_t)tr.n_ch, sizeof(float));
+    all = (int *)eegnn__calloc((size_t)n_windows + 1, sizeof(int));
+    rec_count = (int *)eegnn__calloc((size_t)eegnn_dataset_n_recordings(tr.data) + 1, sizeof(int));
+    assign = (int *)eegnn__calloc((size_t)eegnn_dataset_n_groups(tr.data) + 1, sizeof(int));
+    prob = (double *)eegnn__calloc((size_t)n_out, sizeof(double));
+    if (!tr.window || !tr.ch_mean || !tr.ch_std || !all || !rec_count || !assign || !prob) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    if (eegnn__parse_floats(eegnn_safetensors_metadata(f, "input_mean"), tr.ch_mean, tr.n_ch) != tr.n_ch ||
+        eegnn__parse_floats(eegnn_safetensors_metadata(f, "input_std"), tr.ch_std, tr.n_ch) != tr.n_ch) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: input_mean/input_std do not hold %d values", checkpoint, tr.n_ch);
+        goto done;
+    }
+    tr.y_mean = strtod(eegnn_safetensors_metadata(f, "target_mean") ? eegnn_safetensors_metadata(f, "target_mean") : "0", NULL);
+    tr.y_std = strtod(eegnn_safetensors_metadata(f, "target_std") ? eegnn_safetensors_metadata(f, "target_std") : "1", NULL);
+    st = eegnn__build_graph(&tr);
+    if (st) goto done;
+    st = eegnn_load_safetensors(tr.g, checkpoint, 0);
+    if (st) goto done;
+    v = eegnn_safetensors_metadata(f, "bids_root");
+    same_data = v && !strcmp(v, bids_root) && !eegnn__assign_groups(&cfg, eegnn_dataset_n_groups(tr.data), assign);
+
+    eegnn__sb_printf(&csv, "participant,recording,window,start_sample,target,prediction");
+    for (k = 0; tr.n_classes && k < tr.n_classes; k++) {
+        eegnn__sb_printf(&csv, ",");
+        {
+            eegnn__strbuf col = {0, 0, 0, 0};
+            eegnn__sb_printf(&col, "prob_%s", eegnn_dataset_class_name(tr.data, k));
+            eegnn__csv_field(&csv, col.p ? col.p : "prob");
+            eegnn__sb_free(&col);
+        }
+    }
+    eegnn__sb_printf(&csv, ",split\n");
+    for (i = 0; i < n_windows; i++) all[i] = i;
+    eegnn_graph_set_training(tr.g, 0);
+    for (i = 0; i < n_windows; i += tr.batch) {
+        int nb = EEGNN__MIN(tr.batch, n_windows - i);
+        st = eegnn__fill_batch(&tr, all + i, nb);
+        if (st) goto done;
+        eegnn_graph_forward_to(tr.g, tr.out);
+        for (b = 0; b < nb; b++) {
+            int w = i + b, rec = eegnn_dataset_recording(tr.data, w);
+            const float *o = tr.out->data + (size_t)b * n_out;
+            float y = eegnn_dataset_target(tr.data, w);
+            eegnn__csv_field(&csv, eegnn_dataset_subject(tr.data, w));
+            eegnn__sb_printf(&csv, ",");
+            eegnn__csv_field(&csv, eegnn_dataset_recording_name(tr.data, rec));
+            eegnn__sb_printf(&csv, ",%d,%lld,", rec_count[rec]++, (long long)eegnn_dataset_start(tr.data, w));
+            if (tr.n_classes) {
+                int best = 0;
+                double mx = o[0], sum = 0.0;
+                for (k = 1; k < n_out; k++) {
+                    if (o[k] > o[best]) best = k;
+                    if (o[k] > mx) mx = o[k];
+                }
+                for (k = 0; k < n_out; k++) sum += prob[k] = exp((double)o[k] - mx);
+                eegnn__csv_field(&csv, eegnn_dataset_class_name(tr.data, (int)y));
+                eegnn__sb_printf(&csv, ",");
+                eegnn__csv_field(&csv, eegnn_dataset_class_name(tr.data, best));
+                for (k = 0; k < n_out; k++) eegnn__sb_printf(&csv, ",%.9g", prob[k] / sum);
+            } else {
+                eegnn__sb_printf(&csv, "%.9g,%.9g", (double)y, (double)o[0] * tr.y_std + tr.y_mean);
+            }
+            eegnn__sb_printf(&csv, ",%s\n",
+                             same_data ? eegnn__split_names[assign[eegnn_dataset_group(tr.data, w)]] : "");
+        }
+    }
+    if (csv.failed) {
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing %s", out_csv);
+        goto done;
+    }
+    st = eegnn__write_text(out_csv, csv.p);
+    if (!st && n_windows_out) *n_windows_out = n_windows;
+done:
+    eegnn__sb_free(&csv);
+    eegnn_graph_free(tr.g);
+    eegnn_dataset_free(tr.data);
+    eegnn_bids_close(bids);
+    eegnn_safetensors_close(f);
+    EEGNN_FREE(tr.window);
+    EEGNN_FREE(tr.ch_mean);
+    EEGNN_FREE(tr.ch_std);
+    EEGNN_FREE(all);
+    EEGNN_FREE(rec_count);
+    EEGNN_FREE(assign);
+    EEGNN_FREE(prob);
+    return st;
+}
 /* ======================== End file src/train/train.c ======================== */
 
 /* ======================== Begin file src/train/search.c ======================== */
-/* src/train/search.c: not written yet. */
+/* Hyperparameter search with group k-fold cross-validation (see search.h). */
+
+/* The validation metrics a search can rank by, as named in
+ * eegnn_split_metrics, and which direction is better. */
+static const char *const eegnn__search_metrics[9] = {"loss", "pearson_r", "r2", "rmse", "nrmse", "mae",
+                                                     "accuracy", "balanced_accuracy", "roc_auc"};
+static const int eegnn__search_higher[9] = {0, 1, 1, 0, 0, 0, 1, 1, 1};
+
+static int eegnn__search_metric_index(const char *name) {
+    int k;
+    for (k = 0; name && k < 9; k++)
+        if (!strcmp(name, eegnn__search_metrics[k])) return k;
+    return -1;
+}
+
+static double eegnn__search_metric_value(const eegnn_split_metrics *m, int k) {
+    switch (k) {
+    case 0: return m->loss;
+    case 1: return m->pearson_r;
+    case 2: return m->r2;
+    case 3: return m->rmse;
+    case 4: return m->nrmse;
+    case 5: return m->mae;
+    case 6: return m->accuracy;
+    case 7: return m->balanced_accuracy;
+    default: return m->roc_auc;
+    }
+}
+
+/* State shared by the worker threads. Runs are numbered trial * n_folds +
+ * fold; each worker takes the next one under the mutex. */
+typedef struct eegnn__search_pool {
+    const eegnn_search_config *cfg;
+    eegnn_search_result *res;
+    const char *out_dir;
+    int n_runs, next, done;
+    int metric;  /* index of the metric named in progress lines; -1: by task */
+    FILE *log;   /* NULL: quiet */
+    double t_start;
+    pthread_mutex_t mu;
+} eegnn__search_pool;
+
+static void eegnn__search_run(eegnn__search_pool *pool, int run) {
+    const eegnn_search_config *cfg = pool->cfg;
+    int t = run / pool->res->n_folds, k = run % pool->res->n_folds;
+    eegnn_search_trial *trial = pool->res->trials + t;
+    eegnn_train_config tc = cfg->base;
+    char dir[4096];
+    double t0 = eegnn_time_seconds();
+    eegnn_status st;
+    snprintf(dir, sizeof dir, "%s/runs/trial%03d_fold%d", pool->out_dir, t, k);
+    tc.model = trial->model;
+    tc.lr = trial->lr;
+    tc.batch_size = trial->batch_size;
+    tc.weight_decay = trial->weight_decay;
+    tc.model_config.drop_prob = trial->drop_prob;
+    tc.n_folds = pool->res->n_folds;
+    tc.fold = k;
+    tc.n_threads = 1;
+    tc.quiet = 1;
+    tc.progress = 0;
+    tc.log = NULL;
+    tc.out_dir = dir;
+    st = eegnn_train(&tc, trial->folds + k);
+    trial->fold_status[k] = st;
+    if (st) trial->fold_error[k] = eegnn__strdup(eegnn_last_error());
+    pthread_mutex_lock(&pool->mu);
+    pool->done++;
+    if (pool->log) {
+        const eegnn_train_result *r = trial->folds + k;
+        fprintf(pool->log, "[%*d/%d] trial %d fold %d: %s  ", pool->n_runs >= 100 ? 3 : 2, pool->done, pool->n_runs,
+                t, k, trial->label);
+        if (st) {
+            fprintf(pool->log, "failed: %s\n", trial->fold_error[k] ? trial->fold_error[k] : eegnn_status_description(st));
+        } else {
+            int m = pool->metric >= 0 ? pool->metric : (r->n_classes ? 7 : 4);
+            fprintf(pool->log, "valid %s %.4f  (%.1f s)\n", eegnn__search_metrics[m],
+                    eegnn__search_metric_value(&r->valid, m), eegnn_time_seconds() - t0);
+        }
+        fflush(pool->log);
+    }
+    pthread_mutex_unlock(&pool->mu);
+}
+
+static void *eegnn__search_worker(void *arg) {
+    eegnn__search_pool *pool = (eegnn__search_pool *)arg;
+    for (;;) {
+        int run;
+        pthread_mutex_lock(&pool->mu);
+        run = pool->next++;
+        pthread_mutex_unlock(&pool->mu);
+        if (run >= pool->n_runs) break;
+        eegnn__search_run(pool, run);
+    }
+    return NULL;
+}
+
+/* Fills res->trials from the search space (grid or random draws). */
+static eegnn_status eegnn__search_trials(const eegnn_search_config *cfg, eegnn_search_result *res) {
+    const eegnn_train_config *b = &cfg->base;
+    const char *default_model = b->model ? b->model : "cnn";
+    float default_lr = b->lr > 0 ? b->lr : 1e-3f, default_wd = b->weight_decay != 0 ? b->weight_decay : 0.01f;
+    int default_bs = b->batch_size > 0 ? b->batch_size : 64;
+    int random_lr = cfg->lr_min > 0 && cfg->lr_max > 0;
+    int n_m = cfg->n_models > 0 ? cfg->n_models : 1, n_l = cfg->n_lrs > 0 && !random_lr ? cfg->n_lrs : 1;
+    int n_b = cfg->n_batch_sizes > 0 ? cfg->n_batch_sizes : 1;
+    int n_w = cfg->n_weight_decays > 0 ? cfg->n_weight_decays : 1;
+    int n_d = cfg->n_drop_probs > 0 ? cfg->n_drop_probs : 1;
+    long grid = (long)n_m * n_l * n_b * n_w * n_d;
+    int n, i, *pick = NULL;
+    eegnn_rng rng;
+
+    if (random_lr && cfg->n_trials <= 0)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: a learning rate range (lr_min, lr_max) needs a random "
+                                              "search (n_trials > 0)");
+    if (random_lr && !(cfg->lr_min <= cfg->lr_max))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: lr_min %g is above lr_max %g", (double)cfg->lr_min,
+                               (double)cfg->lr_max);
+    if (grid > 1000000) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: the grid has %ld points (at most 1e6)", grid);
+    eegnn_rng_seed(&rng, b->seed * 0x9E3779B97F4A7C15ull + 0x5EA5C4ull);
+    if (random_lr)
+        n = cfg->n_trials;
+    else if (cfg->n_trials > 0 && cfg->n_trials < grid)
+        n = cfg->n_trials;
+    else
+        n = (int)grid;
+    res->trials = (eegnn_search_trial *)eegnn__calloc((size_t)n, sizeof(eegnn_search_trial));
+    pick = (int *)eegnn__calloc((size_t)grid, sizeof(int));
+    if (!res->trials || !pick) {
+        EEGNN_FREE(pick);
+        return EEGNN_ERR_MEMORY;
+    }
+    res->n_trials = n;
+    for (i = 0; i < grid; i++) pick[i] = i;
+    if (!random_lr && n < grid) eegnn_rng_shuffle(&rng, pick, (int)grid); /* draw without repetition */
+    for (i = 0; i < n; i++) {
+        eegnn_search_trial *tr = res->trials + i;
+        int g = random_lr ? (int)eegnn_rng_below(&rng, (uint32_t)grid) : pick[i], im, il, ib, iw, id;
+        eegnn__strbuf label = {0, 0, 0, 0};
+        id = g % n_d;
+        g /= n_d;
+        iw = g % n_w;
+        g /= n_w;
+        ib = g % n_b;
+        g /= n_b;
+        il = g % n_l;
+        im = g / n_l;
+        tr->model = eegnn__strdup(cfg->n_models > 0 ? cfg->models[im] : default_model);
+        if (random_lr)
+            tr->lr = (float)exp(log((double)cfg->lr_min) +
+                                eegnn_rng_uniform(&rng) * (log((double)cfg->lr_max) - log((double)cfg->lr_min)));
+        else
+            tr->lr = cfg->n_lrs > 0 ? cfg->lrs[il] : default_lr;
+        tr->batch_size = cfg->n_batch_sizes > 0 ? cfg->batch_sizes[ib] : default_bs;
+        tr->weight_decay = cfg->n_weight_decays > 0 ? cfg->weight_decays[iw] : default_wd;
+        tr->drop_prob = cfg->n_drop_probs > 0 ? cfg->drop_probs[id] : b->model_config.drop_prob;
+        eegnn__sb_printf(&label, "%s", tr->model ? tr->model : "");
+        if (random_lr || n_l > 1) eegnn__sb_printf(&label, " lr=%.3g", (double)tr->lr);
+        if (n_b > 1) eegnn__sb_printf(&label, " batch_size=%d", tr->batch_size);
+        if (n_w > 1) eegnn__sb_printf(&label, " weight_decay=%g", (double)tr->weight_decay);
+        if (n_d > 1) eegnn__sb_printf(&label, " drop_prob=%g", (double)tr->drop_prob);
+        tr->label = label.p;
+        tr->mean = tr->std = NAN;
+        tr->fold_metric = (double *)eegnn__calloc((size_t)res->n_folds, sizeof(double));
+        tr->folds = (eegnn_train_result *)eegnn__calloc((size_t)res->n_folds, sizeof(eegnn_train_result));
+        tr->fold_status = (eegnn_status *)eegnn__calloc((size_t)res->n_folds, sizeof(eegnn_status));
+        tr->fold_error = (char **)eegnn__calloc((size_t)res->n_folds, sizeof(char *));
+        if (!tr->model || !tr->label || label.failed || !tr->fold_metric || !tr->folds || !tr->fold_status ||
+            !tr->fold_error) {
+            EEGNN_FREE(pick);
+            return eegnn_set_error(EEGNN_ERR_MEMORY, "eegnn_search: out of memory");
+        }
+    }
+    EEGNN_FREE(pick);
+    return EEGNN_OK;
+}
+
+static eegnn_status eegnn__search_check(const eegnn_search_config *cfg) {
+    int i;
+    if (!cfg->base.bids_root || !cfg->base.target)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: base.bids_root and base.target are required");
+    if (cfg->base.n_folds == 1 || cfg->base.n_folds < 0)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: n_folds %d: cross-validation needs at least 2 folds",
+                               cfg->base.n_folds);
+    if ((cfg->n_models > 0 && !cfg->models) || (cfg->n_lrs > 0 && !cfg->lrs) ||
+        (cfg->n_batch_sizes > 0 && !cfg->batch_sizes) || (cfg->n_weight_decays > 0 && !cfg->weight_decays) ||
+        (cfg->n_drop_probs > 0 && !cfg->drop_probs))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: a search space list is NULL but its count is not 0");
+    for (i = 0; i < cfg->n_models; i++)
+        if (!cfg->models[i] || !cfg->models[i][0])
+            return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: model name %d is empty", i);
+    for (i = 0; i < cfg->n_lrs; i++)
+        if (!(cfg->lrs[i] > 0))
+            return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: learning rate %g must be > 0", (double)cfg->lrs[i]);
+    if (cfg->lr_min < 0 || cfg->lr_max < 0 || ((cfg->lr_min > 0) != (cfg->lr_max > 0)))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: lr_min and lr_max must both be > 0 (or both 0)");
+    for (i = 0; i < cfg->n_batch_sizes; i++)
+        if (cfg->batch_sizes[i] <= 0)
+            return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: batch size %d must be > 0", cfg->batch_sizes[i]);
+    for (i = 0; i < cfg->n_weight_decays; i++)
+        if (!(cfg->weight_decays[i] == cfg->weight_decays[i]))
+            return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: weight decay %d is NaN", i);
+    for (i = 0; i < cfg->n_drop_probs; i++)
+        if (!(cfg->drop_probs[i] < 1.0f))
+            return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: dropout probability %g must be below 1",
+                                   (double)cfg->drop_probs[i]);
+    if (cfg->n_trials < 0) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: n_trials %d < 0", cfg->n_trials);
+    if (cfg->metric && eegnn__search_metric_index(cfg->metric) < 0)
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "eegnn_search: unknown metric '%s' (balanced_accuracy, accuracy, roc_auc, pearson_r, "
+                               "r2, nrmse, rmse, mae or loss)",
+                               cfg->metric);
+    return EEGNN_OK;
+}
+
+/* Mean and std (ddof = 0) over folds; ranking best first, failed last. */
+static void eegnn__search_rank(eegnn_search_result *res, int metric) {
+    int t, k, i;
+    for (t = 0; t < res->n_trials; t++) {
+        eegnn_search_trial *tr = res->trials + t;
+        double s = 0.0, q = 0.0;
+        int ok = 1;
+        for (k = 0; k < res->n_folds; k++) {
+            double v = tr->fold_status[k] ? NAN : eegnn__search_metric_value(&tr->folds[k].valid, metric);
+            tr->fold_metric[k] = v;
+            if (!(v == v)) ok = 0;
+            s += v;
+        }
+        tr->mean = ok ? s / res->n_folds : NAN;
+        for (k = 0; ok && k < res->n_folds; k++) q += (tr->fold_metric[k] - tr->mean) * (tr->fold_metric[k] - tr->mean);
+        tr->std = ok ? sqrt(q / res->n_folds) : NAN;
+    }
+    for (t = 0; t < res->n_trials; t++) res->ranking[t] = t;
+    for (i = 1; i < res->n_trials; i++) { /* insertion sort: stable, so ties keep the trial order */
+        int cur = res->ranking[i], j = i;
+        double m = res->trials[cur].mean;
+        while (j > 0) {
+            double p = res->trials[res->ranking[j - 1]].mean;
+            int better = m == m && (!(p == p) || (res->higher_is_better ? m > p : m < p));
+            if (!better) break;
+            res->ranking[j] = res->ranking[j - 1];
+            j--;
+        }
+        res->ranking[j] = cur;
+    }
+    for (i = 0; i < res->n_trials; i++) res->trials[res->ranking[i]].rank = i + 1;
+    res->best = res->ranking[0];
+}
+
+/* A CSV number: %.9g, empty for NaN (pandas reads it back as NaN). */
+static void eegnn__search_csv_num(eegnn__strbuf *sb, double v) {
+    if (v == v && fabs(v) <= 1e300) eegnn__sb_printf(sb, ",%.9g", v);
+    else eegnn__sb_printf(sb, ",");
+}
+
+/* A CSV text field (RFC 4180 quoting when needed). */
+static void eegnn__search_csv_text(eegnn__strbuf *sb, const char *s) {
+    const char *c;
+    if (!s) s = "";
+    if (!strpbrk(s, ",\"\n\r")) {
+        eegnn__sb_printf(sb, "%s", s);
+        return;
+    }
+    eegnn__sb_append(sb, "\"", 1);
+    for (c = s; *c; c++) {
+        if (*c == '"') eegnn__sb_append(sb, "\"", 1);
+        eegnn__sb_append(sb, c, 1);
+    }
+    eegnn__sb_append(sb, "\"", 1);
+}
+
+static eegnn_status eegnn__search_write_csv(const eegnn_search_result *res, const char *out_dir) {
+    eegnn__strbuf sb = {0, 0, 0, 0};
+    char path[4096];
+    const char *m = res->metric;
+    int t, k, i;
+    eegnn_status st;
+    eegnn__sb_printf(&sb, "trial,fold,model,lr,batch_size,weight_decay,drop_prob,status,best_epoch,n_train_windows,"
+                          "n_valid_windows,train_loss,valid_loss,valid_accuracy,valid_balanced_accuracy,valid_roc_auc,"
+                          "valid_pearson_r,valid_r2,valid_rmse,valid_nrmse,valid_mae,seconds,error\n");
+    for (t = 0; t < res->n_trials; t++) {
+        const eegnn_search_trial *tr = res->trials + t;
+        for (k = 0; k < res->n_folds; k++) {
+            const eegnn_train_result *r = tr->folds + k;
+            const eegnn_split_metrics *v = &r->valid;
+            int ok = tr->fold_status[k] == EEGNN_OK;
+            eegnn__sb_printf(&sb, "%d,%d,", t, k);
+            eegnn__search_csv_text(&sb, tr->model);
+            eegnn__sb_printf(&sb, ",%.7g,%d,%.7g,%.7g,%s", (double)tr->lr, tr->batch_size, (double)tr->weight_decay,
+                             (double)tr->drop_prob, ok ? "ok" : "error");
+            if (ok) {
+                eegnn__sb_printf(&sb, ",%d,%d,%d", r->best_epoch, r->train.n_windows, v->n_windows);
+                eegnn__search_csv_num(&sb, r->train.loss);
+                eegnn__search_csv_num(&sb, v->loss);
+                eegnn__search_csv_num(&sb, v->accuracy);
+                eegnn__search_csv_num(&sb, v->balanced_accuracy);
+                eegnn__search_csv_num(&sb, v->roc_auc);
+                eegnn__search_csv_num(&sb, v->pearson_r);
+                eegnn__search_csv_num(&sb, v->r2);
+                eegnn__search_csv_num(&sb, v->rmse);
+                eegnn__search_csv_num(&sb, v->nrmse);
+                eegnn__search_csv_num(&sb, v->mae);
+                eegnn__sb_printf(&sb, ",%.3f,\n", r->seconds);
+            } else {
+                eegnn__sb_printf(&sb, ",,,,,,,,,,,,,,,");
+                eegnn__search_csv_text(&sb, tr->fold_error[k] ? tr->fold_error[k] : eegnn_status_description(tr->fold_status[k]));
+                eegnn__sb_printf(&sb, "\n");
+            }
+        }
+    }
+    if (sb.failed) {
+        eegnn__sb_free(&sb);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "eegnn_search: out of memory writing results.csv");
+    }
+    snprintf(path, sizeof path, "%s/results.csv", out_dir);
+    st = eegnn__write_text(path, sb.p);
+    eegnn__sb_free(&sb);
+    if (st) return st;
+
+    eegnn__sb_printf(&sb, "rank,trial,model,lr,batch_size,weight_decay,drop_prob,mean_valid_%s,std_valid_%s", m, m);
+    for (k = 0; k < res->n_folds; k++) eegnn__sb_printf(&sb, ",split%d_valid_%s", k, m);
+    eegnn__sb_printf(&sb, "\n");
+    for (i = 0; i < res->n_trials; i++) {
+        const eegnn_search_trial *tr = res->trials + res->ranking[i];
+        eegnn__sb_printf(&sb, "%d,%d,", tr->rank, res->ranking[i]);
+        eegnn__search_csv_text(&sb, tr->model);
+        eegnn__sb_printf(&sb, ",%.7g,%d,%.7g,%.7g", (double)tr->lr, tr->batch_size, (double)tr->weight_decay,
+                         (double)tr->drop_prob);
+        eegnn__search_csv_num(&sb, tr->mean);
+        eegnn__search_csv_num(&sb, tr->std);
+        for (k = 0; k < res->n_folds; k++) eegnn__search_csv_num(&sb, tr->fold_metric[k]);
+        eegnn__sb_printf(&sb, "\n");
+    }
+    if (sb.failed) {
+        eegnn__sb_free(&sb);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "eegnn_search: out of memory writing summary.csv");
+    }
+    snprintf(path, sizeof path, "%s/summary.csv", out_dir);
+    st = eegnn__write_text(path, sb.p);
+    eegnn__sb_free(&sb);
+    return st;
+}
+
+static void eegnn__search_json_str(eegnn__strbuf *sb, const char *key, const char *v) {
+    eegnn__sb_printf(sb, ",\n  \"%s\": ", key);
+    if (v) eegnn__sb_json_string(sb, v);
+    else eegnn__sb_printf(sb, "null");
+}
+
+static void eegnn__search_json_num(eegnn__strbuf *sb, const char *key, double v) {
+    if (v == v && fabs(v) <= 1e300) eegnn__sb_printf(sb, ",\n  \"%s\": %.9g", key, v);
+    else eegnn__sb_printf(sb, ",\n  \"%s\": null", key);
+}
+
+static eegnn_status eegnn__search_write_best(const eegnn_search_config *cfg, const eegnn_search_result *res,
+                                             const char *out_dir) {
+    const eegnn_train_config *b = &cfg->base;
+    const eegnn_search_trial *tr = res->trials + res->best;
+    eegnn__strbuf sb = {0, 0, 0, 0};
+    char path[4096], key[64];
+    int k;
+    eegnn_status st;
+    eegnn__sb_printf(&sb, "{\n  \"model\": ");
+    eegnn__sb_json_string(&sb, tr->model);
+    eegnn__sb_printf(&sb, ",\n  \"lr\": %.7g,\n  \"batch_size\": %d,\n  \"weight_decay\": %.7g,\n  \"drop_prob\": %.7g",
+                     (double)tr->lr, tr->batch_size, (double)tr->weight_decay, (double)tr->drop_prob);
+    eegnn__sb_printf(&sb, ",\n  \"metric\": ");
+    eegnn__sb_json_string(&sb, res->metric);
+    eegnn__sb_printf(&sb, ",\n  \"higher_is_better\": %s", res->higher_is_better ? "true" : "false");
+    snprintf(key, sizeof key, "mean_valid_%s", res->metric);
+    eegnn__search_json_num(&sb, key, tr->mean);
+    snprintf(key, sizeof key, "std_valid_%s", res->metric);
+    eegnn__search_json_num(&sb, key, tr->std);
+    eegnn__sb_printf(&sb, ",\n  \"split_valid_%s\": [", res->metric);
+    for (k = 0; k < res->n_folds; k++) {
+        double v = tr->fold_metric[k];
+        if (v == v) eegnn__sb_printf(&sb, "%s%.9g", k ? ", " : "", v);
+        else eegnn__sb_printf(&sb, "%snull", k ? ", " : "");
+    }
+    eegnn__sb_printf(&sb, "],\n  \"trial\": %d,\n  \"n_trials\": %d,\n  \"n_folds\": %d", res->best, res->n_trials,
+                     res->n_folds);
+    eegnn__search_json_str(&sb, "bids_root", b->bids_root);
+    eegnn__search_json_str(&sb, "target", b->target);
+    eegnn__search_json_str(&sb, "task", b->task);
+    eegnn__search_json_str(&sb, "split", b->split ? b->split : "subject");
+    eegnn__sb_printf(&sb, ",\n  \"epochs\": %d", b->epochs > 0 ? b->epochs : 20);
+    eegnn__sb_printf(&sb, ",\n  \"warmup_epochs\": %d", b->warmup_epochs);
+    eegnn__search_json_num(&sb, "window_seconds", b->window_seconds > 0 ? b->window_seconds : 2.0);
+    eegnn__search_json_num(&sb, "stride_seconds",
+                    b->stride_seconds > 0 ? b->stride_seconds : (b->window_seconds > 0 ? b->window_seconds : 2.0));
+    eegnn__search_json_num(&sb, "tmin", b->tmin == 0 && b->tmax == 0 ? 0.5 : b->tmin);
+    eegnn__search_json_num(&sb, "tmax", b->tmin == 0 && b->tmax == 0 ? 2.5 : b->tmax);
+    eegnn__sb_printf(&sb, ",\n  \"seed\": %llu\n}\n", (unsigned long long)b->seed);
+    if (sb.failed) {
+        eegnn__sb_free(&sb);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "eegnn_search: out of memory writing best_config.json");
+    }
+    snprintf(path, sizeof path, "%s/best_config.json", out_dir);
+    st = eegnn__write_text(path, sb.p);
+    eegnn__sb_free(&sb);
+    return st;
+}
+
+/* Search-results plot and the best configuration's learning curves (mean
+ * over folds of the histories in each run's metrics.json). */
+static eegnn_status eegnn__search_write_plots(const eegnn_search_result *res, const char *out_dir, int metric) {
+    const char **labels = (const char **)eegnn__calloc((size_t)res->n_trials, sizeof(char *));
+    double *mean = (double *)eegnn__calloc((size_t)res->n_trials * (2 + (size_t)res->n_folds), sizeof(double));
+    const eegnn_search_trial *best = res->trials + res->best;
+    double *curves = NULL, *std, *folds;
+    char path[4096], title[600];
+    int i, k, n_epochs = -1;
+    eegnn_status st;
+    if (!labels || !mean) {
+        EEGNN_FREE(labels);
+        EEGNN_FREE(mean);
+        return EEGNN_ERR_MEMORY;
+    }
+    std = mean + res->n_trials;
+    folds = std + res->n_trials;
+    for (i = 0; i < res->n_trials; i++) {
+        const eegnn_search_trial *tr = res->trials + res->ranking[i];
+        labels[i] = tr->label;
+        mean[i] = tr->mean;
+        std[i] = tr->std;
+        for (k = 0; k < res->n_folds; k++) folds[(size_t)i * res->n_folds + k] = tr->fold_metric[k];
+    }
+    snprintf(path, sizeof path, "%s/search_results.svg", out_dir);
+    snprintf(title, sizeof title, "Search results: %d configurations x %d folds", res->n_trials, res->n_folds);
+    st = eegnn_plot_search_results(path, title, res->n_trials, labels, mean, std, folds, res->n_folds, res->metric,
+                                   res->higher_is_better);
+    EEGNN_FREE(labels);
+    EEGNN_FREE(mean);
+    if (st) return st;
+
+    for (k = 0; k < res->n_folds; k++) { /* mean learning curves over the folds of the best configuration */
+        eegnn_json *doc;
+        const eegnn_json *hist;
+        int e;
+        if (!(best->mean == best->mean)) break; /* every configuration has a failed run: no curves */
+        snprintf(path, sizeof path, "%s/runs/trial%03d_fold%d/metrics.json", out_dir, res->best, k);
+        doc = eegnn_json_read(path);
+        if (!doc) {
+            EEGNN_FREE(curves);
+            return EEGNN_ERR_FORMAT;
+        }
+        hist = eegnn_json_get(doc, "history");
+        if (!hist || hist->type != EEGNN_JSON_ARRAY || hist->n < 1) {
+            eegnn_json_free(doc);
+            EEGNN_FREE(curves);
+            return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no \"history\" array", path);
+        }
+        if (!curves) {
+            n_epochs = hist->n;
+            curves = (double *)eegnn__calloc((size_t)n_epochs * 3, sizeof(double));
+            if (!curves) {
+                eegnn_json_free(doc);
+                return EEGNN_ERR_MEMORY;
+            }
+        }
+        for (e = 0; e < n_epochs; e++) {
+            double v[3];
+            const eegnn_json *valid = e < hist->n ? eegnn_json_get(hist->items + e, "valid") : NULL;
+            v[0] = v[1] = v[2] = NAN;
+            if (e < hist->n) eegnn_json_get_number(hist->items + e, "train_loss", v);
+            if (valid) {
+                eegnn_json_get_number(valid, "loss", v + 1);
+                eegnn_json_get_number(valid, eegnn__search_metrics[metric], v + 2);
+            }
+            curves[e] += v[0] / res->n_folds;
+            curves[n_epochs + e] += v[1] / res->n_folds;
+            curves[2 * n_epochs + e] += v[2] / res->n_folds;
+        }
+        eegnn_json_free(doc);
+    }
+    if (!curves) return EEGNN_OK;
+    snprintf(path, sizeof path, "%s/learning_curves.svg", out_dir);
+    snprintf(title, sizeof title, "Best configuration, mean over %d folds: %s", res->n_folds, best->label);
+    st = eegnn_plot_learning_curves(path, title, n_epochs, curves, curves + n_epochs, curves + 2 * n_epochs,
+                                    eegnn__search_metrics[metric], 0);
+    EEGNN_FREE(curves);
+    return st;
+}
+
+/* Parses one CSV record (RFC 4180) at *cursor in place: fields[] point
+ * into the buffer, unquoted. Returns the field count (0 at the end). */
+static int eegnn__search_csv_record(char **cursor, char **fields, int max) {
+    char *p = *cursor, *w;
+    int n = 0;
+    if (!*p) return 0;
+    for (;;) {
+        int quoted = *p == '"';
+        if (quoted) p++;
+        w = p;
+        if (n < max) fields[n] = w;
+        n++;
+        for (;;) {
+            if (quoted && *p == '"' && p[1] == '"') {
+                *w++ = '"';
+                p += 2;
+            } else if (quoted && *p == '"') {
+                quoted = 0;
+                p++;
+            } else if (!*p || (!quoted && (*p == ',' || *p == '\n' || *p == '\r'))) {
+                break;
+            } else {
+                *w++ = *p++;
+            }
+        }
+        if (*p == ',') {
+            *w = '\0';
+            p++;
+            continue;
+        }
+        if (*p == '\r') *p++ = '\0';
+        if (*p == '\n') *p++ = '\0';
+        *w = '\0';
+        break;
+    }
+    *cursor = p;
+    return n < max ? n : max;
+}
+
+/* The best configuration's out-of-fold predictions: every fold's
+ * checkpoint applied with eegnn_predict, the rows of its validation split
+ * gathered, drawn as a confusion matrix or predicted vs true values. */
+static eegnn_status eegnn__search_write_predictions(const eegnn_search_config *cfg, const eegnn_search_result *res,
+                                                    const char *out_dir, int n_threads) {
+    const eegnn_search_trial *best = res->trials + res->best;
+    int n_classes = res->n_classes, k, n = 0, cap = 0, i;
+    int *counts = NULL;
+    char **class_names = NULL;
+    double *yt = NULL, *yp = NULL;
+    char path[4096], csv[4096], title[600];
+    eegnn_status st = EEGNN_OK;
+    if (!(best->mean == best->mean)) return EEGNN_OK; /* every configuration has a failed run */
+    if (n_classes) {
+        counts = (int *)eegnn__calloc((size_t)n_classes * n_classes, sizeof(int));
+        class_names = (char **)eegnn__calloc((size_t)n_classes, sizeof(char *));
+        if (!counts || !class_names) {
+            st = EEGNN_ERR_MEMORY;
+            goto done;
+        }
+    }
+    for (k = 0; k < res->n_folds; k++) {
+        char *text = NULL, *cur, *fields[300];
+        size_t len;
+        int nf, c_target = -1, c_pred = -1, c_split = -1, j;
+        snprintf(path, sizeof path, "%s/runs/trial%03d_fold%d/best.safetensors", out_dir, res->best, k);
+        snprintf(csv, sizeof csv, "%s/runs/trial%03d_fold%d/predictions.csv", out_dir, res->best, k);
+        st = eegnn_predict(path, cfg->base.bids_root, csv, n_threads, NULL);
+        if (!st) st = eegnn__read_file(csv, &text, &len);
+        if (st) goto done;
+        cur = text;
+        nf = eegnn__search_csv_record(&cur, fields, 300);
+        for (j = 0; j < nf; j++) {
+            if (!strcmp(fields[j], "target")) c_target = j;
+            if (!strcmp(fields[j], "prediction")) c_pred = j;
+            if (!strcmp(fields[j], "split")) c_split = j;
+            if (n_classes && k == 0 && eegnn__starts_with(fields[j], "prob_") && j - c_pred - 1 >= 0 &&
+                j - c_pred - 1 < n_classes && c_pred >= 0)
+                class_names[j - c_pred - 1] = eegnn__strdup(fields[j] + 5);
+        }
+        if (c_target < 0 || c_pred < 0 || c_split < 0) {
+            EEGNN_FREE(text);
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no target, prediction or split column", csv);
+            goto done;
+        }
+        while ((nf = eegnn__search_csv_record(&cur, fields, 300)) > 0) {
+            if (nf <= c_split || strcmp(fields[c_split], "valid")) continue;
+            if (n_classes) {
+                int a = -1, b = -1;
+                for (j = 0; j < n_classes; j++) {
+                    if (class_names[j] && !strcmp(class_names[j], fields[c_target])) a = j;
+                    if (class_names[j] && !strcmp(class_names[j], fields[c_pred])) b = j;
+                }
+                if (a >= 0 && b >= 0) counts[a * n_classes + b]++;
+            } else {
+                if (n == cap) {
+                    int nc = cap ? 2 * cap : 1024;
+                    double *nt = (double *)EEGNN_REALLOC(yt, (size_t)nc * sizeof(double));
+                    double *np = nt ? (double *)EEGNN_REALLOC(yp, (size_t)nc * sizeof(double)) : NULL;
+                    if (nt) yt = nt;
+                    if (np) yp = np;
+                    if (!nt || !np) {
+                        EEGNN_FREE(text);
+                        st = eegnn_set_error(EEGNN_ERR_MEMORY, "eegnn_search: out of memory reading %s", csv);
+                        goto done;
+                    }
+                    cap = nc;
+                }
+                yt[n] = strtod(fields[c_target], NULL);
+                yp[n] = strtod(fields[c_pred], NULL);
+                n++;
+            }
+        }
+        EEGNN_FREE(text);
+    }
+    snprintf(title, sizeof title, "Out-of-fold validation predictions: %s", best->label);
+    if (n_classes) {
+        snprintf(path, sizeof path, "%s/confusion_matrix.svg", out_dir);
+        st = eegnn_plot_confusion_matrix(path, title, counts, n_classes, (const char *const *)class_names);
+    } else if (n > 0) {
+        const char *target = cfg->base.target, *colon = strchr(target, ':');
+        snprintf(path, sizeof path, "%s/pred_vs_true.svg", out_dir);
+        st = eegnn_plot_pred_vs_true(path, title, yt, yp, n, colon ? colon + 1 : target);
+    }
+done:
+    for (i = 0; class_names && i < n_classes; i++) EEGNN_FREE(class_names[i]);
+    EEGNN_FREE(class_names);
+    EEGNN_FREE(counts);
+    EEGNN_FREE(yt);
+    EEGNN_FREE(yp);
+    return st;
+}
+
+static void eegnn__search_print(const eegnn_search_result *res, FILE *log, int n_workers) {
+    int i, k, shown = EEGNN__MIN(res->n_trials, 20);
+    size_t w = 5;
+    for (i = 0; i < res->n_trials; i++) w = EEGNN__MAX(w, strlen(res->trials[i].label));
+    fprintf(log, "\n%d configurations x %d folds = %d runs on %d worker%s in %.1f s; ranked by valid %s (%s is "
+                 "better)%s\n",
+            res->n_trials, res->n_folds, res->n_trials * res->n_folds, n_workers, n_workers == 1 ? "" : "s",
+            res->seconds, res->metric, res->higher_is_better ? "higher" : "lower",
+            res->n_failed ? " -- some runs failed, see results.csv" : "");
+    fprintf(log, "rank  trial  %-*s  %-20s  folds\n", (int)w, "configuration", "mean +- std");
+    for (i = 0; i < shown; i++) {
+        const eegnn_search_trial *tr = res->trials + res->ranking[i];
+        char ms[64];
+        if (tr->mean == tr->mean)
+            snprintf(ms, sizeof ms, "%.4f +- %.4f", tr->mean, tr->std);
+        else
+            snprintf(ms, sizeof ms, "failed");
+        fprintf(log, "%4d  %5d  %-*s  %-20s ", tr->rank, res->ranking[i], (int)w, tr->label, ms);
+        for (k = 0; k < res->n_folds; k++) {
+            if (tr->fold_metric[k] == tr->fold_metric[k]) fprintf(log, " %.3f", tr->fold_metric[k]);
+            else fprintf(log, " -");
+        }
+        fprintf(log, "\n");
+    }
+    if (shown < res->n_trials) fprintf(log, "... %d more in summary.csv\n", res->n_trials - shown);
+}
+
+EEGNN_API void eegnn_search_result_free(eegnn_search_result *result) {
+    int t, k;
+    if (!result) return;
+    for (t = 0; result->trials && t < result->n_trials; t++) {
+        eegnn_search_trial *tr = result->trials + t;
+        EEGNN_FREE(tr->model);
+        EEGNN_FREE(tr->label);
+        EEGNN_FREE(tr->fold_metric);
+        EEGNN_FREE(tr->folds);
+        EEGNN_FREE(tr->fold_status);
+        for (k = 0; tr->fold_error && k < result->n_folds; k++) EEGNN_FREE(tr->fold_error[k]);
+        EEGNN_FREE(tr->fold_error);
+    }
+    EEGNN_FREE(result->trials);
+    EEGNN_FREE(result->ranking);
+    memset(result, 0, sizeof *result);
+}
+
+EEGNN_API eegnn_status eegnn_search(const eegnn_search_config *cfg, eegnn_search_result *result) {
+    eegnn__search_pool pool;
+    eegnn_bids_dataset *bids;
+    pthread_t *threads = NULL;
+    int n_workers, n_started = 0, i, t, k, metric, first_fail = -1;
+    char runs_dir[4096];
+    eegnn_status st;
+    double t_start = eegnn_time_seconds();
+
+    if (!cfg || !result) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: config or result is NULL");
+    memset(result, 0, sizeof *result);
+    st = eegnn__search_check(cfg);
+    if (st) return st;
+    result->n_folds = cfg->base.n_folds > 1 ? cfg->base.n_folds : 5;
+    st = eegnn__search_trials(cfg, result);
+    if (!st) {
+        result->ranking = (int *)eegnn__calloc((size_t)result->n_trials, sizeof(int));
+        if (!result->ranking) st = EEGNN_ERR_MEMORY;
+    }
+    if (st) {
+        eegnn_search_result_free(result);
+        return st;
+    }
+    bids = eegnn_bids_open(cfg->base.bids_root); /* fail early, not once per run */
+    if (!bids) {
+        eegnn_search_result_free(result);
+        return EEGNN_ERR_IO;
+    }
+    eegnn_bids_close(bids);
+
+    memset(&pool, 0, sizeof pool);
+    pool.cfg = cfg;
+    pool.res = result;
+    pool.out_dir = cfg->base.out_dir ? cfg->base.out_dir : "eegnn-search";
+    pool.n_runs = result->n_trials * result->n_folds;
+    pool.metric = eegnn__search_metric_index(cfg->metric);
+    pool.log = cfg->base.quiet ? NULL : (cfg->base.log ? cfg->base.log : stdout);
+    pool.t_start = t_start;
+    snprintf(runs_dir, sizeof runs_dir, "%s/runs", pool.out_dir);
+    st = eegnn__mkdirs(runs_dir);
+    if (st) {
+        eegnn_search_result_free(result);
+        return st;
+    }
+    n_workers = cfg->n_workers > 0 ? cfg->n_workers : (cfg->base.n_threads > 0 ? cfg->base.n_threads : eegnn_cpu_count());
+    n_workers = EEGNN__MAX(1, EEGNN__MIN(n_workers, pool.n_runs));
+    if (pool.log)
+        fprintf(pool.log, "search: %d configurations x %d folds = %d runs, %d in parallel, one thread each\n",
+                result->n_trials, result->n_folds, pool.n_runs, n_workers);
+    pthread_mutex_init(&pool.mu, NULL);
+    if (n_workers > 1) threads = (pthread_t *)eegnn__calloc((size_t)n_workers - 1, sizeof(pthread_t));
+    for (i = 0; threads && i < n_workers - 1; i++) {
+        if (pthread_create(threads + i, NULL, eegnn__search_worker, &pool) != 0) break;
+        n_started++;
+    }
+    eegnn__search_worker(&pool); /* the caller works too */
+    for (i = 0; i < n_started; i++) pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&pool.mu);
+    EEGNN_FREE(threads);
+
+    for (t = 0; t < result->n_trials; t++)
+        for (k = 0; k < result->n_folds; k++) {
+            if (result->trials[t].fold_status[k]) {
+                result->n_failed++;
+                if (first_fail < 0) first_fail = t * result->n_folds + k;
+            } else if (!result->n_classes) {
+                result->n_classes = result->trials[t].folds[k].n_classes;
+            }
+        }
+    if (result->n_failed == pool.n_runs) {
+        eegnn_search_trial *tr = result->trials + first_fail / result->n_folds;
+        k = first_fail % result->n_folds;
+        st = eegnn_set_error(tr->fold_status[k], "eegnn_search: every run failed; the first (trial %d fold %d): %s",
+                             first_fail / result->n_folds, k, tr->fold_error[k] ? tr->fold_error[k] : "");
+        eegnn_search_result_free(result);
+        return st;
+    }
+    metric = pool.metric >= 0 ? pool.metric : (result->n_classes ? 7 : 4);
+    snprintf(result->metric, sizeof result->metric, "%s", eegnn__search_metrics[metric]);
+    result->higher_is_better = eegnn__search_higher[metric];
+    eegnn__search_rank(result, metric);
+    result->seconds = eegnn_time_seconds() - t_start;
+
+    st = eegnn__search_write_csv(result, pool.out_dir);
+    if (!st) st = eegnn__search_write_best(cfg, result, pool.out_dir);
+    if (!st) st = eegnn__search_write_plots(result, pool.out_dir, metric);
+    if (!st) st = eegnn__search_write_predictions(cfg, result, pool.out_dir, n_workers);
+    if (st) {
+        eegnn_search_result_free(result);
+        return st;
+    }
+    if (pool.log) {
+        eegnn__search_print(result, pool.log, n_workers);
+        fprintf(pool.log, "best: %s; wrote %s/results.csv, summary.csv, best_config.json, search_results.svg, "
+                          "learning_curves.svg, %s\n",
+                result->trials[result->best].label, pool.out_dir,
+                result->n_classes ? "confusion_matrix.svg" : "pred_vs_true.svg");
+    }
+    return EEGNN_OK;
+}
 /* ======================== End file src/train/search.c ======================== */
 
 /* ======================== Begin file src/train/plot.c ======================== */
-/* src/train/plot.c: not written yet. */
+/* SVG plots (see plot.h). Coordinates are in SVG user units (pixels). */
+
+#define EEGNN__FONT "DejaVu Sans, Helvetica, Arial, sans-serif"
+#define EEGNN__C_TRAIN "#1f77b4"
+#define EEGNN__C_VALID "#ff7f0e"
+#define EEGNN__C_METRIC "#2ca02c"
+
+typedef struct eegnn__plot_axis {
+    double lo, hi, step; /* range and tick spacing */
+    int decimals;        /* digits after the point in tick labels; -1: %g */
+} eegnn__plot_axis;
+
+/* A plotting area: the data rectangle in pixels and its two axes. */
+typedef struct eegnn__plot_panel {
+    double x0, y0, w, h;
+    eegnn__plot_axis ax, ay;
+} eegnn__plot_panel;
+
+static int eegnn__plot_finite(double v) { return v == v && fabs(v) <= 1e300; }
+
+/* A "nice" number near x: 1, 2, 5 or 10 times a power of ten, rounded or
+ * taken at or above x (Heckbert, "Nice numbers for graph labels", Graphics
+ * Gems, 1990). */
+static double eegnn__plot_nice_number(double x, int round_it) {
+    double e = floor(log10(x)), f = x / pow(10.0, e), nf;
+    if (round_it)
+        nf = f < 1.5 ? 1.0 : f < 3.0 ? 2.0 : f < 7.0 ? 5.0 : 10.0;
+    else
+        nf = f <= 1.0 ? 1.0 : f <= 2.0 ? 2.0 : f <= 5.0 ? 5.0 : 10.0;
+    return nf * pow(10.0, e);
+}
+
+/* Fits an axis with about n_ticks ticks around [mn, mx]; integer_steps
+ * keeps the spacing at 1 or more (epochs). */
+static void eegnn__plot_axis_fit(eegnn__plot_axis *a, double mn, double mx, int n_ticks, int integer_steps) {
+    double step, big;
+    if (!(eegnn__plot_finite(mn) && eegnn__plot_finite(mx) && mn <= mx)) {
+        mn = 0.0;
+        mx = 1.0;
+    }
+    if (mx - mn <= 1e-9 * EEGNN__MAX(fabs(mn), fabs(mx))) {
+        double pad = mn == 0.0 ? 1.0 : 0.1 * fabs(mn);
+        mn -= pad;
+        mx += pad;
+    }
+    step = eegnn__plot_nice_number(eegnn__plot_nice_number(mx - mn, 0) / (n_ticks - 1), 1);
+    if (integer_steps && step < 1.0) step = 1.0;
+    a->step = step;
+    a->lo = floor(mn / step + 1e-9) * step;
+    a->hi = ceil(mx / step - 1e-9) * step;
+    if (a->hi <= a->lo) a->hi = a->lo + step;
+    big = EEGNN__MAX(fabs(a->lo), fabs(a->hi));
+    if (big >= 1e6 || step < 1e-5)
+        a->decimals = -1;
+    else
+        a->decimals = (int)EEGNN__MAX(0.0, -floor(log10(step) + 1e-9));
+}
+
+static void eegnn__plot_axis_label(const eegnn__plot_axis *a, double v, char *buf, size_t size) {
+    if (fabs(v) < 1e-9 * a->step) v = 0.0; /* no "-0.0" */
+    if (a->decimals < 0)
+        snprintf(buf, size, "%g", v);
+    else
+        snprintf(buf, size, "%.*f", a->decimals, v);
+}
+
+static double eegnn__plot_px(const eegnn__plot_panel *p, double v) { return p->x0 + (v - p->ax.lo) / (p->ax.hi - p->ax.lo) * p->w; }
+static double eegnn__plot_py(const eegnn__plot_panel *p, double v) {
+    return p->y0 + p->h - (v - p->ay.lo) / (p->ay.hi - p->ay.lo) * p->h;
+}
+
+/* Appends text with XML's five special characters escaped. */
+static void eegnn__plot_xml(eegnn__strbuf *sb, const char *s) {
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': eegnn__sb_printf(sb, "&amp;"); break;
+        case '<': eegnn__sb_printf(sb, "&lt;"); break;
+        case '>': eegnn__sb_printf(sb, "&gt;"); break;
+        case '"': eegnn__sb_printf(sb, "&quot;"); break;
+        case '\'': eegnn__sb_printf(sb, "&apos;"); break;
+        default:
+            /* control characters other than tab/newline are not allowed in XML 1.0 */
+            if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n') eegnn__sb_append(sb, " ", 1);
+            else eegnn__sb_append(sb, s, 1);
+        }
+    }
+}
+
+/* <text> element; anchor is "start", "middle" or "end"; extra is added to
+ * the attributes as is (e.g. a transform). */
+static void eegnn__svg_text(eegnn__strbuf *sb, double x, double y, const char *anchor, double size, const char *extra,
+                            const char *text) {
+    eegnn__sb_printf(sb, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%g\"%s%s>", x, y, anchor, size,
+                     extra ? " " : "", extra ? extra : "");
+    eegnn__plot_xml(sb, text);
+    eegnn__sb_printf(sb, "</text>\n");
+}
+
+static void eegnn__svg_begin(eegnn__strbuf *sb, double w, double h, const char *title) {
+    eegnn__sb_printf(sb,
+                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                     "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%.0f\" height=\"%.0f\" "
+                     "viewBox=\"0 0 %.0f %.0f\" font-family=\"" EEGNN__FONT "\" fill=\"#222\">\n",
+                     w, h, w, h);
+    if (title) {
+        eegnn__sb_printf(sb, "<title>");
+        eegnn__plot_xml(sb, title);
+        eegnn__sb_printf(sb, "</title>\n");
+    }
+    eegnn__sb_printf(sb, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", w, h);
+    if (title) { /* shrink a long title to the width (bold glyphs are about 0.66 em wide) */
+        double size = EEGNN__MIN(16.0, (w - 20) / (0.66 * (double)EEGNN__MAX(strlen(title), (size_t)1)));
+        eegnn__svg_text(sb, w / 2, 28, "middle", EEGNN__MAX(size, 8.0), "font-weight=\"bold\"", title);
+    }
+}
+
+/* Writes the finished document atomically. */
+static eegnn_status eegnn__svg_finish(eegnn__strbuf *sb, const char *path) {
+    eegnn_status st;
+    eegnn__sb_printf(sb, "</svg>\n");
+    if (sb->failed || !sb->p) {
+        eegnn__sb_free(sb);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory building the plot", path);
+    }
+    st = eegnn__write_text(path, sb->p);
+    eegnn__sb_free(sb);
+    return st;
+}
+
+/* Grid, frame, ticks, tick labels and axis labels of a panel. */
+static void eegnn__svg_axes(eegnn__strbuf *sb, const eegnn__plot_panel *p, const char *xlabel, const char *ylabel) {
+    char buf[64];
+    double v;
+    int k;
+    eegnn__sb_printf(sb, "<g stroke=\"#e3e3e3\" stroke-width=\"1\">\n");
+    for (k = 0, v = p->ax.lo; v <= p->ax.hi + 1e-9 * p->ax.step && k < 100; k++, v = p->ax.lo + k * p->ax.step)
+        eegnn__sb_printf(sb, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", eegnn__plot_px(p, v), p->y0,
+                         eegnn__plot_px(p, v), p->y0 + p->h);
+    for (k = 0, v = p->ay.lo; p->ay.step > 0 && v <= p->ay.hi + 1e-9 * p->ay.step && k < 100;
+         k++, v = p->ay.lo + k * p->ay.step)
+        eegnn__sb_printf(sb, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", p->x0, eegnn__plot_py(p, v),
+                         p->x0 + p->w, eegnn__plot_py(p, v));
+    eegnn__sb_printf(sb, "</g>\n");
+    eegnn__sb_printf(sb, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n",
+                     p->x0, p->y0, p->w, p->h);
+    eegnn__sb_printf(sb, "<g stroke=\"#444\">\n");
+    for (k = 0, v = p->ax.lo; v <= p->ax.hi + 1e-9 * p->ax.step && k < 100; k++, v = p->ax.lo + k * p->ax.step)
+        eegnn__sb_printf(sb, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", eegnn__plot_px(p, v),
+                         p->y0 + p->h, eegnn__plot_px(p, v), p->y0 + p->h + 5);
+    for (k = 0, v = p->ay.lo; p->ay.step > 0 && v <= p->ay.hi + 1e-9 * p->ay.step && k < 100;
+         k++, v = p->ay.lo + k * p->ay.step)
+        eegnn__sb_printf(sb, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", p->x0 - 5, eegnn__plot_py(p, v),
+                         p->x0, eegnn__plot_py(p, v));
+    eegnn__sb_printf(sb, "</g>\n");
+    for (k = 0, v = p->ax.lo; v <= p->ax.hi + 1e-9 * p->ax.step && k < 100; k++, v = p->ax.lo + k * p->ax.step) {
+        eegnn__plot_axis_label(&p->ax, v, buf, sizeof buf);
+        eegnn__svg_text(sb, eegnn__plot_px(p, v), p->y0 + p->h + 19, "middle", 11, NULL, buf);
+    }
+    for (k = 0, v = p->ay.lo; p->ay.step > 0 && v <= p->ay.hi + 1e-9 * p->ay.step && k < 100;
+         k++, v = p->ay.lo + k * p->ay.step) {
+        eegnn__plot_axis_label(&p->ay, v, buf, sizeof buf);
+        eegnn__svg_text(sb, p->x0 - 8, eegnn__plot_py(p, v) + 4, "end", 11, NULL, buf);
+    }
+    if (xlabel) eegnn__svg_text(sb, p->x0 + p->w / 2, p->y0 + p->h + 40, "middle", 13, NULL, xlabel);
+    if (ylabel) {
+        char tr[96];
+        double x = p->x0 - 52, y = p->y0 + p->h / 2;
+        snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", x, y);
+        eegnn__svg_text(sb, x, y, "middle", 13, tr, ylabel);
+    }
+}
+
+/* A polyline through (i + 1, v[i]), broken at non-finite values, with
+ * markers when there are few points. */
+static void eegnn__svg_curve(eegnn__strbuf *sb, const eegnn__plot_panel *p, const double *v, int n, const char *color,
+                             const char *dash) {
+    int i, pen_down = 0;
+    eegnn__sb_printf(sb, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s%s%s d=\"", color,
+                     dash ? " stroke-dasharray=\"" : "", dash ? dash : "", dash ? "\"" : "");
+    for (i = 0; i < n; i++) {
+        if (!eegnn__plot_finite(v[i])) {
+            pen_down = 0;
+            continue;
+        }
+        eegnn__sb_printf(sb, "%s%.1f %.1f ", pen_down ? "L" : "M", eegnn__plot_px(p, i + 1.0), eegnn__plot_py(p, v[i]));
+        pen_down = 1;
+    }
+    eegnn__sb_printf(sb, "\"/>\n");
+    if (n > 60) return;
+    eegnn__sb_printf(sb, "<g fill=\"%s\">\n", color);
+    for (i = 0; i < n; i++)
+        if (eegnn__plot_finite(v[i]))
+            eegnn__sb_printf(sb, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>\n", eegnn__plot_px(p, i + 1.0),
+                             eegnn__plot_py(p, v[i]));
+    eegnn__sb_printf(sb, "</g>\n");
+}
+
+/* Legend box in the top right corner of a panel. */
+static void eegnn__svg_legend(eegnn__strbuf *sb, const eegnn__plot_panel *p, int n, const char *const *names,
+                              const char *const *colors) {
+    int i;
+    size_t longest = 0;
+    double w, x, y = p->y0 + 8;
+    for (i = 0; i < n; i++) longest = EEGNN__MAX(longest, strlen(names[i]));
+    w = 36 + 7.2 * (double)longest;
+    x = p->x0 + p->w - w - 8;
+    eegnn__sb_printf(sb,
+                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#ffffff\" "
+                     "fill-opacity=\"0.85\" stroke=\"#cccccc\"/>\n",
+                     x, y, w, 8 + 18.0 * n);
+    for (i = 0; i < n; i++) {
+        double yy = y + 16 + 18.0 * i;
+        if (colors[i])
+            eegnn__sb_printf(sb,
+                             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                             "stroke-width=\"2\"/>\n",
+                             x + 6, yy - 4, x + 24, yy - 4, colors[i]);
+        eegnn__svg_text(sb, x + (colors[i] ? 28 : 8), yy, "start", 12, NULL, names[i]);
+    }
+}
+
+static void eegnn__plot_range(const double *v, int n, double *mn, double *mx) {
+    int i;
+    for (i = 0; v && i < n; i++) {
+        if (!eegnn__plot_finite(v[i])) continue;
+        if (v[i] < *mn) *mn = v[i];
+        if (v[i] > *mx) *mx = v[i];
+    }
+}
+
+/* Vertical dashed line at the best epoch. */
+static void eegnn__svg_best_epoch(eegnn__strbuf *sb, const eegnn__plot_panel *p, int best_epoch) {
+    char label[48];
+    double x;
+    if (best_epoch < 1 || best_epoch < p->ax.lo || best_epoch > p->ax.hi) return;
+    x = eegnn__plot_px(p, best_epoch);
+    eegnn__sb_printf(sb,
+                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#777\" "
+                     "stroke-dasharray=\"4 3\"/>\n",
+                     x, p->y0, x, p->y0 + p->h);
+    snprintf(label, sizeof label, "best epoch %d", best_epoch);
+    eegnn__svg_text(sb, x + 4, p->y0 + p->h - 6, "start", 11, "fill=\"#555\"", label);
+}
+
+EEGNN_API eegnn_status eegnn_plot_learning_curves(const char *path, const char *title, int n_epochs,
+                                                  const double *train_loss, const double *valid_loss,
+                                                  const double *metric, const char *metric_name, int best_epoch) {
+    eegnn__strbuf sb = {0, 0, 0, 0};
+    eegnn__plot_panel lp, mp;
+    double mn = INFINITY, mx = -INFINITY, w = metric && (train_loss || valid_loss) ? 1020.0 : 520.0, h = 420.0;
+    const char *names[2], *colors[2];
+    int n_leg = 0;
+    if (!path || n_epochs < 1 || (!train_loss && !valid_loss && !metric))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_plot_learning_curves: %s: no path or no curve to draw",
+                               path ? path : "(null)");
+    eegnn__svg_begin(&sb, w, h, title);
+
+    memset(&lp, 0, sizeof lp);
+    lp.x0 = 80;
+    lp.y0 = 50;
+    lp.w = 400;
+    lp.h = 300;
+    eegnn__plot_axis_fit(&lp.ax, 1.0, (double)EEGNN__MAX(n_epochs, 2), 8, 1);
+    lp.ax.lo = EEGNN__MAX(lp.ax.lo, 0.0);
+    eegnn__plot_range(train_loss, n_epochs, &mn, &mx);
+    eegnn__plot_range(valid_loss, n_epochs, &mn, &mx);
+    eegnn__plot_axis_fit(&lp.ay, mn, mx, 6, 0);
+    if (train_loss || valid_loss) {
+        eegnn__svg_axes(&sb, &lp, "epoch", "loss");
+        eegnn__svg_best_epoch(&sb, &lp, best_epoch);
+        if (train_loss) {
+            eegnn__svg_curve(&sb, &lp, train_loss, n_epochs, EEGNN__C_TRAIN, NULL);
+            names[n_leg] = "train loss";
+            colors[n_leg++] = EEGNN__C_TRAIN;
+        }
+        if (valid_loss) {
+            eegnn__svg_curve(&sb, &lp, valid_loss, n_epochs, EEGNN__C_VALID, NULL);
+            names[n_leg] = "valid loss";
+            colors[n_leg++] = EEGNN__C_VALID;
+        }
+        eegnn__svg_legend(&sb, &lp, n_leg, names, colors);
+    }
+    if (metric) {
+        char label[96];
+        mp = lp;
+        if (train_loss || valid_loss) mp.x0 = lp.x0 + lp.w + 110;
+        mn = INFINITY;
+        mx = -INFINITY;
+        eegnn__plot_range(metric, n_epochs, &mn, &mx);
+        eegnn__plot_axis_fit(&mp.ay, mn, mx, 6, 0);
+        snprintf(label, sizeof label, "valid %s", metric_name ? metric_name : "metric");
+        eegnn__svg_axes(&sb, &mp, "epoch", label);
+        eegnn__svg_best_epoch(&sb, &mp, best_epoch);
+        eegnn__svg_curve(&sb, &mp, metric, n_epochs, EEGNN__C_METRIC, NULL);
+        names[0] = label;
+        colors[0] = EEGNN__C_METRIC;
+        eegnn__svg_legend(&sb, &mp, 1, names, colors);
+    }
+    return eegnn__svg_finish(&sb, path);
+}
+
+EEGNN_API eegnn_status eegnn_plot_metrics_json(const char *metrics_json, const char *path, const char *metric) {
+    eegnn_json *doc;
+    const eegnn_json *hist;
+    double *v = NULL, n_classes = 0.0, best = 0.0;
+    const char *model, *target;
+    char title[512];
+    int n, i;
+    eegnn_status st;
+    if (!metrics_json || !path) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_plot_metrics_json: NULL path");
+    doc = eegnn_json_read(metrics_json);
+    if (!doc) return EEGNN_ERR_FORMAT;
+    hist = eegnn_json_get(doc, "history");
+    if (!hist || hist->type != EEGNN_JSON_ARRAY || hist->n < 1) {
+        eegnn_json_free(doc);
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no \"history\" array of epochs", metrics_json);
+    }
+    n = hist->n;
+    eegnn_json_get_number(doc, "n_classes", &n_classes);
+    eegnn_json_get_number(doc, "best_epoch", &best);
+    if (!metric) metric = n_classes > 0 ? "balanced_accuracy" : "pearson_r";
+    v = (double *)eegnn__calloc((size_t)n * 3, sizeof(double));
+    if (!v) {
+        eegnn_json_free(doc);
+        return EEGNN_ERR_MEMORY;
+    }
+    for (i = 0; i < n; i++) {
+        const eegnn_json *e = hist->items + i, *valid = eegnn_json_get(e, "valid");
+        v[i] = v[n + i] = v[2 * n + i] = NAN;
+        eegnn_json_get_number(e, "train_loss", v + i);
+        if (valid) {
+            eegnn_json_get_number(valid, "loss", v + n + i);
+            eegnn_json_get_number(valid, metric, v + 2 * n + i);
+        }
+    }
+    model = eegnn_json_get_string(doc, "model");
+    target = eegnn_json_get_string(doc, "target");
+    snprintf(title, sizeof title, "Learning curves: %s, %s", model ? model : "model", target ? target : "target");
+    st = eegnn_plot_learning_curves(path, title, n, v, v + n, v + 2 * n, metric, (int)best);
+    EEGNN_FREE(v);
+    eegnn_json_free(doc);
+    return st;
+}
+
+EEGNN_API eegnn_status eegnn_plot_pred_vs_true(const char *path, const char *title, const double *y_true,
+                                               const double *y_pred, int n, const char *label) {
+    eegnn__strbuf sb = {0, 0, 0, 0};
+    eegnn__plot_panel p;
+    double mn = INFINITY, mx = -INFINITY, st = 0, sp = 0, stt = 0, spp = 0, stp = 0, se = 0, r, lo, hi, nn;
+    char xl[160], yl[160], l0[128];
+    int i, m = 0;
+    if (!path || !y_true || !y_pred || n < 1)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_plot_pred_vs_true: %s: no path or no points",
+                               path ? path : "(null)");
+    for (i = 0; i < n; i++) {
+        double a = y_true[i], b = y_pred[i];
+        if (!eegnn__plot_finite(a) || !eegnn__plot_finite(b)) continue;
+        m++;
+        st += a;
+        sp += b;
+        mn = EEGNN__MIN(mn, EEGNN__MIN(a, b));
+        mx = EEGNN__MAX(mx, EEGNN__MAX(a, b));
+    }
+    nn = m ? (double)m : 1.0;
+    for (i = 0; i < n; i++) { /* two-pass moments */
+        double a = y_true[i], b = y_pred[i];
+        if (!eegnn__plot_finite(a) || !eegnn__plot_finite(b)) continue;
+        stt += (a - st / nn) * (a - st / nn);
+        spp += (b - sp / nn) * (b - sp / nn);
+        stp += (a - st / nn) * (b - sp / nn);
+        se += (a - b) * (a - b);
+    }
+    r = stt > 0 && spp > 0 ? stp / sqrt(stt * spp) : NAN;
+    eegnn__svg_begin(&sb, 560, 600, title);
+    memset(&p, 0, sizeof p);
+    p.x0 = 90;
+    p.y0 = 76;
+    p.w = p.h = 440;
+    eegnn__plot_axis_fit(&p.ax, mn, mx, 7, 0);
+    p.ay = p.ax;
+    snprintf(xl, sizeof xl, "true %s", label ? label : "value");
+    snprintf(yl, sizeof yl, "predicted %s", label ? label : "value");
+    eegnn__svg_axes(&sb, &p, xl, yl);
+    lo = p.ax.lo;
+    hi = p.ax.hi;
+    eegnn__sb_printf(&sb,
+                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-width=\"1.5\" "
+                     "stroke-dasharray=\"6 4\"/>\n",
+                     eegnn__plot_px(&p, lo), eegnn__plot_py(&p, lo), eegnn__plot_px(&p, hi), eegnn__plot_py(&p, hi));
+    eegnn__sb_printf(&sb, "<g fill=\"" EEGNN__C_TRAIN "\" fill-opacity=\"%.2f\" stroke=\"none\">\n",
+                     m > 2000 ? 0.25 : 0.55);
+    for (i = 0; i < n; i++)
+        if (eegnn__plot_finite(y_true[i]) && eegnn__plot_finite(y_pred[i]))
+            eegnn__sb_printf(&sb, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\"/>\n", eegnn__plot_px(&p, y_true[i]),
+                             eegnn__plot_py(&p, y_pred[i]), m > 2000 ? "2" : "3.5");
+    eegnn__sb_printf(&sb, "</g>\n");
+    snprintf(l0, sizeof l0, "Pearson r = %.3f, RMSE = %.3g, n = %d; dashed: y = x", r, m ? sqrt(se / nn) : NAN, m);
+    eegnn__svg_text(&sb, p.x0 + p.w / 2, p.y0 - 14, "middle", 12, "fill=\"#444\"", l0);
+    return eegnn__svg_finish(&sb, path);
+}
+
+/* Sequential colour from white-blue (share 0) to dark blue (share 1), like
+ * matplotlib's "Blues". */
+static void eegnn__plot_blues(double share, char *buf, size_t size) {
+    static const double c0[3] = {247, 251, 255}, c1[3] = {8, 48, 107};
+    double s = share < 0 ? 0 : share > 1 ? 1 : share;
+    snprintf(buf, size, "#%02x%02x%02x", (int)(c0[0] + (c1[0] - c0[0]) * s + 0.5),
+             (int)(c0[1] + (c1[1] - c0[1]) * s + 0.5), (int)(c0[2] + (c1[2] - c0[2]) * s + 0.5));
+}
+
+EEGNN_API eegnn_status eegnn_plot_confusion_matrix(const char *path, const char *title, const int *counts,
+                                                   int n_classes, const char *const *class_names) {
+    eegnn__strbuf sb = {0, 0, 0, 0};
+    double cell, x0, y0, w, h, label_w = 0, total = 0, correct = 0, recall_sum = 0;
+    int i, j, n_present = 0, rotate;
+    char buf[96], color[16];
+    if (!path || !counts || n_classes < 1 || n_classes > 1000)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_plot_confusion_matrix: %s: no path, no counts or bad class count",
+                               path ? path : "(null)");
+    for (i = 0; i < n_classes * n_classes; i++)
+        if (counts[i] < 0)
+            return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_plot_confusion_matrix: %s: negative count at row %d column %d",
+                                   path, i / n_classes, i % n_classes);
+    for (i = 0; i < n_classes; i++) {
+        double len;
+        if (class_names && class_names[i])
+            len = (double)strlen(class_names[i]);
+        else {
+            snprintf(buf, sizeof buf, "%d", i);
+            len = (double)strlen(buf);
+        }
+        label_w = EEGNN__MAX(label_w, 7.0 * len);
+    }
+    label_w = EEGNN__MIN(label_w, 220.0);
+    cell = EEGNN__MAX(28.0, EEGNN__MIN(90.0, 480.0 / n_classes));
+    rotate = label_w > cell - 6;
+    x0 = 60 + label_w;
+    y0 = title ? 80 : 50;
+    w = x0 + cell * n_classes + 120;
+    if (w < 480.0) { /* room for the title and the subtitle; the matrix centred */
+        x0 += (480.0 - w) / 2;
+        w = 480.0;
+    }
+    h = y0 + cell * n_classes + (rotate ? label_w : 14) + 60;
+    for (i = 0; i < n_classes; i++) {
+        double row = 0;
+        for (j = 0; j < n_classes; j++) row += counts[i * n_classes + j];
+        total += row;
+        correct += counts[i * n_classes + i];
+        if (row > 0) {
+            recall_sum += counts[i * n_classes + i] / row;
+            n_present++;
+        }
+    }
+    eegnn__svg_begin(&sb, w, h, title);
+    snprintf(buf, sizeof buf, "n = %.0f, accuracy %.3f, balanced accuracy %.3f", total,
+             total > 0 ? correct / total : NAN, n_present ? recall_sum / n_present : NAN);
+    { /* subtitle over the matrix, kept inside the picture */
+        double half = 3.4 * (double)strlen(buf), cx = x0 + cell * n_classes / 2;
+        cx = EEGNN__MIN(EEGNN__MAX(cx, half + 10), w - half - 10);
+        eegnn__svg_text(&sb, cx, y0 - 14, "middle", 12, "fill=\"#444\"", buf);
+    }
+    for (i = 0; i < n_classes; i++) {
+        double row = 0;
+        for (j = 0; j < n_classes; j++) row += counts[i * n_classes + j];
+        for (j = 0; j < n_classes; j++) {
+            int c = counts[i * n_classes + j];
+            double share = row > 0 ? c / row : 0.0, cx = x0 + cell * j, cy = y0 + cell * i;
+            const char *ink = share > 0.5 ? "#ffffff" : "#222222";
+            eegnn__plot_blues(share, color, sizeof color);
+            eegnn__sb_printf(&sb,
+                             "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
+                             "stroke=\"#ffffff\"/>\n",
+                             cx, cy, cell, cell, color);
+            snprintf(buf, sizeof buf, "%d", c);
+            {
+                char attr[64];
+                snprintf(attr, sizeof attr, "fill=\"%s\" font-weight=\"bold\"", ink);
+                eegnn__svg_text(&sb, cx + cell / 2, cy + cell / 2 + (cell >= 44 ? -1 : 4), "middle",
+                                cell >= 44 ? 14 : 10, attr, buf);
+                if (cell >= 44) {
+                    snprintf(attr, sizeof attr, "fill=\"%s\"", ink);
+                    snprintf(buf, sizeof buf, "%.0f%%", 100.0 * share);
+                    eegnn__svg_text(&sb, cx + cell / 2, cy + cell / 2 + 15, "middle", 10, attr, buf);
+                }
+            }
+        }
+    }
+    eegnn__sb_printf(&sb, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n",
+                     x0, y0, cell * n_classes, cell * n_classes);
+    for (i = 0; i < n_classes; i++) {
+        const char *name = class_names && class_names[i] ? class_names[i] : NULL;
+        if (!name) {
+            snprintf(buf, sizeof buf, "%d", i);
+            name = buf;
+        }
+        eegnn__svg_text(&sb, x0 - 8, y0 + cell * i + cell / 2 + 4, "end", 12, NULL, name);
+        if (rotate) {
+            char tr[96];
+            double x = x0 + cell * i + cell / 2 + 4, y = y0 + cell * n_classes + 10;
+            snprintf(tr, sizeof tr, "transform=\"rotate(-45 %.1f %.1f)\"", x, y);
+            eegnn__svg_text(&sb, x, y, "end", 12, tr, name);
+        } else {
+            eegnn__svg_text(&sb, x0 + cell * i + cell / 2, y0 + cell * n_classes + 18, "middle", 12, NULL, name);
+        }
+    }
+    eegnn__svg_text(&sb, x0 + cell * n_classes / 2, h - 16, "middle", 13, NULL, "Predicted label");
+    {
+        char tr[96];
+        double x = x0 - label_w - 40, y = y0 + cell * n_classes / 2;
+        snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", x, y);
+        eegnn__svg_text(&sb, x, y, "middle", 13, tr, "True label");
+    }
+    { /* colour bar: share of the true class */
+        double bx = x0 + cell * n_classes + 30, by = y0, bh = cell * n_classes;
+        int k;
+        eegnn__sb_printf(&sb, "<defs><linearGradient id=\"eegnn_blues\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">");
+        for (k = 0; k <= 4; k++) {
+            eegnn__plot_blues(k / 4.0, color, sizeof color);
+            eegnn__sb_printf(&sb, "<stop offset=\"%.2f\" stop-color=\"%s\"/>", k / 4.0, color);
+        }
+        eegnn__sb_printf(&sb, "</linearGradient></defs>\n");
+        eegnn__sb_printf(&sb,
+                         "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"%.1f\" fill=\"url(#eegnn_blues)\" "
+                         "stroke=\"#444\"/>\n",
+                         bx, by, bh);
+        for (k = 0; k <= 4; k++) {
+            snprintf(buf, sizeof buf, "%d%%", 25 * k);
+            eegnn__svg_text(&sb, bx + 20, by + bh - bh * k / 4.0 + 4, "start", 10, NULL, buf);
+        }
+        {
+            char tr[96];
+            double x = bx + 68, y = by + bh / 2;
+            snprintf(tr, sizeof tr, "transform=\"rotate(-90 %.1f %.1f)\"", x, y);
+            eegnn__svg_text(&sb, x, y, "middle", 11, tr, "share of the true class");
+        }
+    }
+    return eegnn__svg_finish(&sb, path);
+}
+
+EEGNN_API eegnn_status eegnn_plot_search_results(const char *path, const char *title, int n,
+                                                 const char *const *labels, const double *mean, const double *std,
+                                                 const double *fold_values, int n_folds, const char *metric_name,
+                                                 int higher_is_better) {
+    eegnn__strbuf sb = {0, 0, 0, 0};
+    eegnn__plot_panel p;
+    double mn = INFINITY, mx = -INFINITY, row = 24.0, label_w = 0, w, h;
+    char axis_label[160], buf[64];
+    int i, k;
+    if (!path || n < 1 || !labels || !mean || (fold_values && n_folds < 1))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_plot_search_results: %s: no path, no rows or bad fold count",
+                               path ? path : "(null)");
+    for (i = 0; i < n; i++) {
+        double s = std && eegnn__plot_finite(std[i]) ? std[i] : 0.0;
+        if (eegnn__plot_finite(mean[i])) {
+            mn = EEGNN__MIN(mn, mean[i] - s);
+            mx = EEGNN__MAX(mx, mean[i] + s);
+        }
+        if (fold_values) eegnn__plot_range(fold_values + (size_t)i * n_folds, n_folds, &mn, &mx);
+        label_w = EEGNN__MAX(label_w, 6.8 * (double)(strlen(labels[i] ? labels[i] : "") + 4));
+    }
+    label_w = EEGNN__MIN(label_w, 460.0);
+    if (mn < mx) { /* keep markers off the frame */
+        double pad = 0.03 * (mx - mn);
+        mn -= pad;
+        mx += pad;
+    }
+    memset(&p, 0, sizeof p);
+    p.x0 = label_w + 20;
+    p.y0 = title ? 56 : 24;
+    p.w = 440;
+    p.h = row * n;
+    w = p.x0 + p.w + 130;
+    h = p.y0 + p.h + 72;
+    eegnn__plot_axis_fit(&p.ax, mn, mx, 6, 0);
+    p.ay.lo = 0;
+    p.ay.hi = n;
+    p.ay.step = n;
+    eegnn__svg_begin(&sb, w, h, title);
+    /* best row highlighted, alternate rows shaded */
+    for (i = 0; i < n; i++)
+        if (i == 0 || i % 2 == 1)
+            eegnn__sb_printf(&sb, "<rect x=\"0\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n",
+                             p.y0 + row * i, w, row, i == 0 ? "#fff4cc" : "#f6f6f6");
+    {
+        eegnn__plot_panel q = p; /* vertical grid and x ticks only */
+        q.ay.lo = 0;
+        q.ay.hi = 1;
+        q.ay.step = 0; /* rows, not a numeric axis */
+        eegnn__svg_axes(&sb, &q, NULL, NULL);
+    }
+    snprintf(axis_label, sizeof axis_label, "valid %s, mean +- std over folds (%s is better)",
+             metric_name ? metric_name : "metric", higher_is_better ? "higher" : "lower");
+    eegnn__svg_text(&sb, p.x0 + p.w / 2, p.y0 + p.h + 40, "middle", 13, NULL, axis_label);
+    for (i = 0; i < n; i++) {
+        double cy = p.y0 + row * i + row / 2;
+        char rank[600];
+        snprintf(rank, sizeof rank, "%d. %s", i + 1, labels[i] ? labels[i] : "");
+        eegnn__svg_text(&sb, p.x0 - 10, cy + 4, "end", 12, i == 0 ? "font-weight=\"bold\"" : NULL, rank);
+        if (!eegnn__plot_finite(mean[i])) {
+            eegnn__svg_text(&sb, p.x0 + 8, cy + 4, "start", 11, "fill=\"#b00\"", "failed");
+            continue;
+        }
+        if (std && eegnn__plot_finite(std[i]) && std[i] > 0)
+            eegnn__sb_printf(&sb,
+                             "<path d=\"M%.1f %.1f L%.1f %.1f M%.1f %.1f L%.1f %.1f M%.1f %.1f L%.1f %.1f\" "
+                             "stroke=\"#333\" stroke-width=\"1.5\" fill=\"none\"/>\n",
+                             eegnn__plot_px(&p, mean[i] - std[i]), cy, eegnn__plot_px(&p, mean[i] + std[i]), cy,
+                             eegnn__plot_px(&p, mean[i] - std[i]), cy - 5, eegnn__plot_px(&p, mean[i] - std[i]), cy + 5,
+                             eegnn__plot_px(&p, mean[i] + std[i]), cy - 5, eegnn__plot_px(&p, mean[i] + std[i]), cy + 5);
+        if (fold_values)
+            for (k = 0; k < n_folds; k++) {
+                double v = fold_values[(size_t)i * n_folds + k];
+                if (eegnn__plot_finite(v))
+                    eegnn__sb_printf(&sb,
+                                     "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"none\" stroke=\"" EEGNN__C_VALID
+                                     "\" stroke-width=\"1.2\"/>\n",
+                                     eegnn__plot_px(&p, v), cy);
+            }
+        eegnn__sb_printf(&sb, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"" EEGNN__C_TRAIN "\"/>\n",
+                         eegnn__plot_px(&p, mean[i]), cy);
+        if (std && eegnn__plot_finite(std[i]))
+            snprintf(buf, sizeof buf, "%.4g +- %.2g", mean[i], std[i]);
+        else
+            snprintf(buf, sizeof buf, "%.4g", mean[i]);
+        eegnn__svg_text(&sb, p.x0 + p.w + 12, cy + 4, "start", 11, "fill=\"#444\"", buf);
+    }
+    eegnn__svg_text(&sb, p.x0 + p.w / 2, p.y0 + p.h + 58, "middle", 11, "fill=\"#555\"",
+                    fold_values ? "filled dot: mean; bar: +- 1 std; open circles: single folds"
+                                : "filled dot: mean; bar: +- 1 std");
+    return eegnn__svg_finish(&sb, path);
+}
 /* ======================== End file src/train/plot.c ======================== */
 
 #endif /* EEGNN__IMPLEMENTATION_DONE */

@@ -5,6 +5,7 @@
  *   ./eegnn info PATH                 a recording or a BIDS root
  *   ./eegnn read FILE --npy OUT.npy   samples as float32 (n_channels, n_times), MNE's units
  *   ./eegnn train --bids DIR --target participants:age|events:A,B [options]
+ *   ./eegnn predict MODEL.safetensors --bids DIR [--out preds.csv]
  *
  * Add -DEEGNN_USE_OPENBLAS ... -lopenblas to use OpenBLAS for matrix products.
  */
@@ -24,24 +25,67 @@ static void usage(FILE *fp) {
             "  eegnn demo [DIR]                 write a synthetic BIDS dataset to DIR (default eegnn-demo)\n"
             "                                   and train an age regressor on it\n"
             "  eegnn info PATH                  describe a recording (.edf/.bdf) or a BIDS dataset\n"
+            "  eegnn models                     list the model zoo with parameter counts\n"
+            "  eegnn synth DIR [--subjects N] [--channels C] [--sfreq HZ] [--duration S] [--seed N]\n"
+            "                                   write only the demo's synthetic BIDS dataset\n"
             "  eegnn read FILE --npy OUT.npy    write the samples as float32 (n_channels, n_times)\n"
             "  eegnn train --bids DIR --target participants:COLUMN | events:A,B[,...] [options]\n"
+            "  eegnn predict MODEL --bids DIR [--out preds.csv] [--threads N]\n"
+            "                                   apply a trained checkpoint (best.safetensors) to every\n"
+            "                                   window: participant, recording, window, start_sample,\n"
+            "                                   target, prediction (+ class probabilities), split\n"
+            "  eegnn search --bids DIR --target T [train options] [search options]\n"
+            "                                   random or grid search with group k-fold cross-validation\n"
+            "  eegnn plot METRICS.json OUT.svg  learning curves of a training run\n"
+            "\n"
+            "search options (lists are comma-separated; train options set everything else):\n"
+            "  --models M,M        models to compare       --lr X,X       learning rates\n"
+            "  --lr-range A:B      log-uniform learning rate (random search)\n"
+            "  --batch-size N,N    --weight-decay X,X      --dropout P,P\n"
+            "  --trials N          random search with N configurations (default: the full grid)\n"
+            "  --folds K           cross-validation folds over the --split groups (default 5)\n"
+            "  --workers N         runs in parallel (default: --threads, one thread each)\n"
+            "  --metric NAME       ranking metric (default balanced_accuracy, or nrmse for regression)\n"
+            "  --out DIR           results.csv, summary.csv, best_config.json, SVG plots (default eegnn-search)\n"
             "\n"
             "train options:\n"
             "  --task T[,T...]     only these BIDS tasks\n"
             "  --split U           held-out unit: subject (default), session or run\n"
-            "  --model M           cnn (default), shallow or mlp\n"
+            "  --model M           cnn (default), EEGNeX, EEGNetv4, ShallowFBCSPNet, Deep4Net, BDTCN,\n"
+            "                      EEGConformer, EEGTransformer, BandPowerMLP, MLP (braindecode's names,\n"
+            "                      case-insensitive; `eegnn models` lists them)\n"
             "  --epochs N          default 20\n"
             "  --batch-size N      default 64\n"
-            "  --lr X              AdamW learning rate, default 1e-3\n"
+            "  --lr X              learning rate, default 1e-3\n"
             "  --weight-decay X    default 0.01\n"
+            "  --optimizer O       adamw (default), adam, sgd (momentum 0.9) or adamax\n"
+            "  --loss L            regression loss: mse (default) or l1\n"
+            "  --scheduler S       cosine (default, per step, 1 warmup epoch), step, plateau or none\n"
+            "  --warmup N          warmup epochs of the cosine schedule\n"
+            "  --step-size N       StepLR: epochs between decays (default epochs/3)\n"
+            "  --gamma X           StepLR factor (default 0.1)\n"
+            "  --plateau-factor X  ReduceLROnPlateau factor (default 0.1)\n"
+            "  --plateau-patience N  ReduceLROnPlateau patience in epochs (default 10)\n"
+            "  --patience N        early stopping after N epochs without a lower validation loss\n"
+            "                      (the best weights are kept); default: off\n"
+            "  --clip X            clip the gradient norm to X\n"
+            "  --accumulate K      K micro-batches per optimizer step (gradient accumulation)\n"
+            "  --ema D             exponential moving average of the weights with decay D (e.g. 0.999),\n"
+            "                      used for validation and the saved weights\n"
+            "  --class-weights W   balanced: weighted cross-entropy, n / (n_classes * count)\n"
+            "  --head-prefix P     head parameter names (default final_layer)\n"
+            "  --head-lr X         learning rate of the head (default: --lr)\n"
+            "  --head-weight-decay X  weight decay of the head (default: --weight-decay)\n"
+            "  --freeze-backbone-epochs N  train only the head for the first N epochs\n"
+            "  --folds K --fold I  group K-fold cross-validation, fold I (0-based) validates, no test set\n"
+            "  --resume FILE       continue from DIR/last.safetensors of an earlier run (same options)\n"
             "  --seed N            default 0\n"
             "  --threads N         default: all CPUs\n"
             "  --window S          window length in seconds for participants targets (default 2)\n"
             "  --stride S          window stride in seconds (default: the window length)\n"
             "  --tmin S --tmax S   event-locked window around each event (default 0.5, 2.5)\n"
             "  --valid F --test F  share of groups held out (default 0.2 each)\n"
-            "  --out DIR           checkpoint and metrics.json (default eegnn-out)\n"
+            "  --out DIR           best.safetensors, last.safetensors and metrics.json (default eegnn-out)\n"
             "  --quiet             no per-epoch lines\n",
             EEGNN_VERSION_STRING);
 }
@@ -61,6 +105,35 @@ static int is_dir(const char *path) {
         fclose(fp);
     }
     return dir;
+}
+
+/* Lists the model zoo with trainable-parameter counts at the EEG 2025
+ * challenge's input shape (129 channels x 200 samples at 100 Hz, 1 output). */
+static int cmd_models(void) {
+    int i;
+    printf("%-18s %12s   (n_chans=129, n_times=200, n_outputs=1)\n", "model", "parameters");
+    for (i = 0; i < eegnn_model_count(); i++) {
+        eegnn_graph_config gc;
+        eegnn_model_config mc;
+        eegnn_graph *g;
+        int xs[3] = {1, 129, 200};
+        memset(&gc, 0, sizeof gc);
+        gc.arena_bytes = (size_t)256 << 20;
+        gc.n_threads = 1;
+        memset(&mc, 0, sizeof mc);
+        mc.n_chans = 129;
+        mc.n_times = 200;
+        mc.n_outputs = 1;
+        mc.sfreq = 100;
+        g = eegnn_graph_create(&gc);
+        if (!g) return fail("models");
+        if (eegnn_model_build(g, eegnn_model_name(i), eegnn_input(g, "x", 3, xs), &mc))
+            printf("%-18s %12zu\n", eegnn_model_name(i), eegnn_graph_n_param_scalars(g));
+        else
+            printf("%-18s %12s   %s\n", eegnn_model_name(i), "-", eegnn_last_error());
+        eegnn_graph_free(g);
+    }
+    return 0;
 }
 
 static int cmd_info(int argc, char **argv) {
@@ -148,9 +221,55 @@ static int run_train(eegnn_train_config *cfg) {
     print_metrics("train", &res.train, res.n_classes);
     print_metrics("valid", &res.valid, res.n_classes);
     print_metrics("test", &res.test, res.n_classes);
-    printf("wrote %s/best.safetensors and %s/metrics.json\n", cfg->out_dir ? cfg->out_dir : "eegnn-out",
-           cfg->out_dir ? cfg->out_dir : "eegnn-out");
+    printf("wrote %s/best.safetensors, last.safetensors and metrics.json\n", cfg->out_dir ? cfg->out_dir : "eegnn-out");
     return 0;
+}
+
+/* One `eegnn train` option with its value: 1 when taken, 0 when unknown,
+ * -1 when the value is bad (message printed). */
+static int parse_train_option(eegnn_train_config *cfg, const char *a, const char *v) {
+    double x;
+    if (!strcmp(a, "--bids")) cfg->bids_root = v;
+    else if (!strcmp(a, "--target")) cfg->target = v;
+    else if (!strcmp(a, "--task")) cfg->task = v;
+    else if (!strcmp(a, "--split")) cfg->split = v;
+    else if (!strcmp(a, "--model")) cfg->model = v;
+    else if (!strcmp(a, "--out")) cfg->out_dir = v;
+    else if (!strcmp(a, "--optimizer")) cfg->optimizer = v;
+    else if (!strcmp(a, "--loss")) cfg->loss = v;
+    else if (!strcmp(a, "--scheduler")) cfg->scheduler = v;
+    else if (!strcmp(a, "--class-weights")) cfg->class_weights = v;
+    else if (!strcmp(a, "--head-prefix")) cfg->head_prefix = v;
+    else if (!strcmp(a, "--resume")) cfg->resume = v;
+    else if (!parse_num(a, v, &x)) return -1;
+    else if (!strcmp(a, "--warmup")) cfg->warmup_epochs = (int)x;
+    else if (!strcmp(a, "--step-size")) cfg->step_size = (int)x;
+    else if (!strcmp(a, "--gamma")) cfg->gamma = (float)x;
+    else if (!strcmp(a, "--plateau-factor")) cfg->plateau_factor = (float)x;
+    else if (!strcmp(a, "--plateau-patience")) cfg->plateau_patience = x == 0 ? -1 : (int)x;
+    else if (!strcmp(a, "--patience")) cfg->patience = (int)x;
+    else if (!strcmp(a, "--clip")) cfg->clip_grad_norm = (float)x;
+    else if (!strcmp(a, "--accumulate")) cfg->accumulate = (int)x;
+    else if (!strcmp(a, "--ema")) cfg->ema_decay = (float)x;
+    else if (!strcmp(a, "--head-lr")) cfg->head_lr = (float)x;
+    else if (!strcmp(a, "--head-weight-decay")) cfg->head_weight_decay = x == 0 ? -1.0f : (float)x;
+    else if (!strcmp(a, "--freeze-backbone-epochs")) cfg->freeze_backbone_epochs = (int)x;
+    else if (!strcmp(a, "--folds")) cfg->n_folds = (int)x;
+    else if (!strcmp(a, "--fold")) cfg->fold = (int)x;
+    else if (!strcmp(a, "--epochs")) cfg->epochs = (int)x;
+    else if (!strcmp(a, "--batch-size")) cfg->batch_size = (int)x;
+    else if (!strcmp(a, "--lr")) cfg->lr = (float)x;
+    else if (!strcmp(a, "--weight-decay")) cfg->weight_decay = x == 0 ? -1.0f : (float)x;
+    else if (!strcmp(a, "--seed")) cfg->seed = (uint64_t)x;
+    else if (!strcmp(a, "--threads")) cfg->n_threads = (int)x;
+    else if (!strcmp(a, "--window")) cfg->window_seconds = x;
+    else if (!strcmp(a, "--stride")) cfg->stride_seconds = x;
+    else if (!strcmp(a, "--tmin")) cfg->tmin = x;
+    else if (!strcmp(a, "--tmax")) cfg->tmax = x;
+    else if (!strcmp(a, "--valid")) cfg->valid_fraction = x;
+    else if (!strcmp(a, "--test")) cfg->test_fraction = x == 0 ? -1.0 : x;
+    else return 0;
+    return 1;
 }
 
 static int cmd_train(int argc, char **argv) {
@@ -160,7 +279,7 @@ static int cmd_train(int argc, char **argv) {
     cfg.progress = isatty(1);
     for (i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        double x;
+        int r;
         if (!strcmp(a, "--quiet")) {
             cfg.quiet = 1;
             continue;
@@ -170,26 +289,9 @@ static int cmd_train(int argc, char **argv) {
             return 2;
         }
         i++;
-        if (!strcmp(a, "--bids")) cfg.bids_root = v;
-        else if (!strcmp(a, "--target")) cfg.target = v;
-        else if (!strcmp(a, "--task")) cfg.task = v;
-        else if (!strcmp(a, "--split")) cfg.split = v;
-        else if (!strcmp(a, "--model")) cfg.model = v;
-        else if (!strcmp(a, "--out")) cfg.out_dir = v;
-        else if (!parse_num(a, v, &x)) return 2;
-        else if (!strcmp(a, "--epochs")) cfg.epochs = (int)x;
-        else if (!strcmp(a, "--batch-size")) cfg.batch_size = (int)x;
-        else if (!strcmp(a, "--lr")) cfg.lr = (float)x;
-        else if (!strcmp(a, "--weight-decay")) cfg.weight_decay = x == 0 ? -1.0f : (float)x;
-        else if (!strcmp(a, "--seed")) cfg.seed = (uint64_t)x;
-        else if (!strcmp(a, "--threads")) cfg.n_threads = (int)x;
-        else if (!strcmp(a, "--window")) cfg.window_seconds = x;
-        else if (!strcmp(a, "--stride")) cfg.stride_seconds = x;
-        else if (!strcmp(a, "--tmin")) cfg.tmin = x;
-        else if (!strcmp(a, "--tmax")) cfg.tmax = x;
-        else if (!strcmp(a, "--valid")) cfg.valid_fraction = x;
-        else if (!strcmp(a, "--test")) cfg.test_fraction = x == 0 ? -1.0 : x;
-        else {
+        r = parse_train_option(&cfg, a, v);
+        if (r < 0) return 2;
+        if (r == 0) {
             fprintf(stderr, "eegnn: unknown option %s\n", a);
             usage(stderr);
             return 2;
@@ -201,6 +303,139 @@ static int cmd_train(int argc, char **argv) {
         return 2;
     }
     return run_train(&cfg);
+}
+
+#define MAX_LIST 32
+
+/* Splits "a,b,c" into numbers; returns the count or -1 (message printed). */
+static int parse_list(const char *flag, const char *v, float *out) {
+    int n = 0;
+    char buf[64];
+    while (*v) {
+        size_t len = strcspn(v, ",");
+        double x;
+        if (n == MAX_LIST || len >= sizeof buf) {
+            fprintf(stderr, "eegnn: %s: too many or too long values\n", flag);
+            return -1;
+        }
+        memcpy(buf, v, len);
+        buf[len] = '\0';
+        if (!parse_num(flag, buf, &x)) return -1;
+        out[n++] = (float)x;
+        v += len;
+        if (*v == ',') v++;
+    }
+    return n;
+}
+
+static int cmd_search(int argc, char **argv) {
+    eegnn_search_config sc;
+    eegnn_search_result res;
+    static char model_buf[1024];
+    static const char *models[MAX_LIST];
+    static float lrs[MAX_LIST], wds[MAX_LIST], drops[MAX_LIST], bsf[MAX_LIST];
+    static int bss[MAX_LIST];
+    int i, k;
+    memset(&sc, 0, sizeof sc);
+    memset(&res, 0, sizeof res);
+    sc.base.out_dir = "eegnn-search";
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int r = 1;
+        double x;
+        if (!strcmp(a, "--quiet")) {
+            sc.base.quiet = 1;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "eegnn: %s needs a value\n", a);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--models")) {
+            char *p;
+            snprintf(model_buf, sizeof model_buf, "%s", v);
+            sc.n_models = 0;
+            for (p = strtok(model_buf, ","); p && sc.n_models < MAX_LIST; p = strtok(NULL, ",")) models[sc.n_models++] = p;
+            sc.models = models;
+        } else if (!strcmp(a, "--lr")) {
+            r = sc.n_lrs = parse_list(a, v, lrs);
+            sc.lrs = lrs;
+        } else if (!strcmp(a, "--lr-range")) {
+            if (sscanf(v, "%f:%f", &sc.lr_min, &sc.lr_max) != 2) r = -1;
+        } else if (!strcmp(a, "--batch-size")) {
+            r = sc.n_batch_sizes = parse_list(a, v, bsf);
+            for (k = 0; k < sc.n_batch_sizes; k++) bss[k] = (int)bsf[k];
+            sc.batch_sizes = bss;
+        } else if (!strcmp(a, "--weight-decay")) {
+            r = sc.n_weight_decays = parse_list(a, v, wds);
+            for (k = 0; k < sc.n_weight_decays; k++)
+                if (wds[k] == 0) wds[k] = -1.0f; /* 0 on the command line means none */
+            sc.weight_decays = wds;
+        } else if (!strcmp(a, "--dropout")) {
+            r = sc.n_drop_probs = parse_list(a, v, drops);
+            sc.drop_probs = drops;
+        } else if (!strcmp(a, "--metric")) {
+            sc.metric = v;
+        } else if (!strcmp(a, "--trials") || !strcmp(a, "--workers")) {
+            if (!parse_num(a, v, &x)) return 2;
+            if (!strcmp(a, "--trials")) sc.n_trials = (int)x;
+            else sc.n_workers = (int)x;
+        } else {
+            r = parse_train_option(&sc.base, a, v);
+            if (r == 0) {
+                fprintf(stderr, "eegnn: unknown option %s\n", a);
+                usage(stderr);
+                return 2;
+            }
+        }
+        if (r < 0) {
+            if (r == -1 && !strcmp(a, "--lr-range")) fprintf(stderr, "eegnn: --lr-range expects MIN:MAX\n");
+            return 2;
+        }
+    }
+    if (!sc.base.bids_root || !sc.base.target) {
+        fprintf(stderr, "eegnn search: --bids and --target are required\n");
+        usage(stderr);
+        return 2;
+    }
+    if (eegnn_search(&sc, &res)) return fail("search");
+    eegnn_search_result_free(&res);
+    printf("results in %s (results.csv, summary.csv, best_config.json, search_results.svg)\n", sc.base.out_dir);
+    return 0;
+}
+
+static int cmd_plot(int argc, char **argv) {
+    if (argc != 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (eegnn_plot_metrics_json(argv[0], argv[1], NULL)) return fail("plot");
+    printf("wrote %s\n", argv[1]);
+    return 0;
+}
+
+static int cmd_predict(int argc, char **argv) {
+    const char *model = NULL, *bids = NULL, *out = "preds.csv";
+    int i, n_threads = 0, n = 0;
+    for (i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--bids") && i + 1 < argc) bids = argv[++i];
+        else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) n_threads = atoi(argv[++i]);
+        else if (!model && argv[i][0] != '-') model = argv[i];
+        else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!model || !bids) {
+        fprintf(stderr, "eegnn predict: MODEL and --bids are required\n");
+        usage(stderr);
+        return 2;
+    }
+    if (eegnn_predict(model, bids, out, n_threads, &n)) return fail("predict");
+    printf("%d predictions -> %s\n", n, out);
+    return 0;
 }
 
 static int cmd_demo(int argc, char **argv) {
@@ -228,6 +463,38 @@ static int cmd_demo(int argc, char **argv) {
     return run_train(&cfg);
 }
 
+/* eegnn synth DIR [--subjects N] [--channels C] [--sfreq HZ] [--duration S] [--seed N]:
+ * only writes the synthetic BIDS dataset (for benchmarks and experiments). */
+static int cmd_synth(int argc, char **argv) {
+    eegnn_synthetic_config syn;
+    const char *dir = NULL;
+    int i;
+    memset(&syn, 0, sizeof syn);
+    for (i = 0; i < argc; i++) {
+        double x;
+        if (argv[i][0] != '-') {
+            if (dir) break;
+            dir = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc || !parse_num(argv[i], argv[i + 1], &x)) break;
+        if (!strcmp(argv[i], "--subjects")) syn.n_subjects = (int)x;
+        else if (!strcmp(argv[i], "--channels")) syn.n_channels = (int)x;
+        else if (!strcmp(argv[i], "--sfreq")) syn.sfreq = x;
+        else if (!strcmp(argv[i], "--duration")) syn.duration = x;
+        else if (!strcmp(argv[i], "--seed")) syn.seed = (uint64_t)x;
+        else break;
+        i++;
+    }
+    if (i < argc || !dir) {
+        usage(stderr);
+        return 2;
+    }
+    if (eegnn_write_synthetic_bids(dir, &syn)) return fail("synth");
+    printf("wrote a synthetic BIDS dataset to %s\n", dir);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
@@ -238,9 +505,14 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "models")) return cmd_models();
     if (!strcmp(argv[1], "read")) return cmd_read(argc - 2, argv + 2);
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "predict")) return cmd_predict(argc - 2, argv + 2);
     if (!strcmp(argv[1], "demo")) return cmd_demo(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "synth")) return cmd_synth(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "search")) return cmd_search(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "plot")) return cmd_plot(argc - 2, argv + 2);
     fprintf(stderr, "eegnn: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -2,7 +2,7 @@
 
 Usage: /usr/bin/python3 tests/ref_nn.py OUTDIR
 
-For each model (cnn, mlp, shallow) at a small shape, writes into OUTDIR:
+For each model (cnn, mlp, shallow1d) at a small shape, writes into OUTDIR:
   <m>.safetensors           the freshly initialised state_dict (written by a small numpy
                             safetensors writer, including BatchNorm's I64 num_batches_tracked)
   <m>_sd__<key>.npy         the same tensors, one .npy per state_dict key
@@ -101,7 +101,7 @@ def main():
     x = torch.randn(B, C, T)
     np.save(os.path.join(out, "x.npy"), x.numpy())
     counts = []
-    for k, name in enumerate(["cnn", "mlp", "shallow"]):
+    for k, name in enumerate(["cnn", "mlp", "shallow1d"]):
         torch.manual_seed(100 + k)
         model = make(name, C, N_OUT, T, drop_prob=0.0)
         sd = {key: v.detach().numpy().copy() for key, v in model.state_dict().items()}

@@ -8,6 +8,8 @@
 #      under AddressSanitizer + UndefinedBehaviorSanitizer, and runs them,
 #   5. runs the command-line checks in tests/test_cli.sh,
 # and ends with one line "N passed, N failed".
+# With libopenblas-dev and libfftw3-dev present it also runs the OpenBLAS and
+# FFTW3 builds of the tests that use them.
 # Real EEG files are read from $EEGNN_DATA (default: ../shared/data).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -82,6 +84,26 @@ for t in tests/test_*.c; do
     fail "$t does not build with sanitizers"
   fi
 done
+
+# 4b. the optional back ends: OpenBLAS (matrix products) and FFTW3 (FFT)
+if [ -e /usr/include/x86_64-linux-gnu/cblas.h ] || [ -e /usr/include/cblas.h ]; then
+  for name in test_gemm test_ops_torch test_ops2; do
+    echo "== $name (EEGNN_USE_OPENBLAS)"
+    if cc "${cflags[@]}" -DEEGNN_USE_OPENBLAS "tests/$name.c" -o "build/${name}_openblas" -lopenblas -lm -lpthread; then
+      OPENBLAS_NUM_THREADS=1 run_test openblas "build/${name}_openblas"
+    else
+      fail "tests/$name.c does not build with EEGNN_USE_OPENBLAS"
+    fi
+  done
+fi
+if [ -e /usr/include/fftw3.h ]; then
+  echo "== test_spectral (EEGNN_USE_FFTW)"
+  if cc "${cflags[@]}" -DEEGNN_USE_FFTW tests/test_spectral.c -o build/test_spectral_fftw -lfftw3f -lm -lpthread; then
+    run_test fftw build/test_spectral_fftw
+  else
+    fail "tests/test_spectral.c does not build with EEGNN_USE_FFTW"
+  fi
+fi
 
 # 5. the command-line program
 if [ -e tests/test_cli.sh ]; then

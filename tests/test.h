@@ -52,7 +52,7 @@ static TEST_UNUSED const char *test_data_path(const char *rel) {
     static int slot;
     const char *root = getenv("EEGNN_DATA");
     char *b = buf[slot++ & 7];
-    snprintf(b, 1024, "%s/%s", root && *root ? root : "../shared/data", rel);
+    if (snprintf(b, 1024, "%s/%s", root && *root ? root : "../shared/data", rel) >= 1024) b[0] = '\0';
     return b;
 }
 
@@ -62,7 +62,7 @@ static TEST_UNUSED const char *test_out_path(const char *rel) {
     static int slot;
     const char *root = getenv("EEGNN_TEST_OUT");
     char *b = buf[slot++ & 7];
-    snprintf(b, 1024, "%s/%s", root && *root ? root : "build/tests", rel);
+    if (snprintf(b, 1024, "%s/%s", root && *root ? root : "build/tests", rel) >= 1024) b[0] = '\0';
     return b;
 }
 

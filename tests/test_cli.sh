@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Checks the `eegnn` command-line program end to end on real and synthetic data:
 # one-call builds (C99 strict and C++), `read` against MNE, `info`, clear errors on
-# bad files, `demo`, and `train` on the real BIDS dataset with a checkpoint that
-# PyTorch loads. Ends with "cli: N passed, N failed".
+# bad files, `demo`, `train` on the real BIDS dataset with a checkpoint that
+# PyTorch loads, `predict` reproducing the metrics, and `--resume`. Ends with "cli: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 data=${EEGNN_DATA:-$(cd .. && pwd)/shared/data}
@@ -110,6 +110,67 @@ model.load_state_dict(tensors, strict=True)
 x = torch.randn(4, 64, 320)
 assert torch.isfinite(model(x)).all()
 print('loaded', len(tensors), 'tensors,', sum(p.numel() for p in model.parameters()), 'parameters')
+EOF
+
+# predict: the checkpoint applied to the training data reproduces metrics.json
+check "predict writes one row per window" "$bin" predict "$out/mmi/best.safetensors" --bids "$data/bids/eegmmidb-s001" \
+  --out "$out/mmi/preds.csv"
+check "predictions reproduce metrics.json (accuracy, balanced accuracy, ROC AUC, loss per split)" \
+  /usr/bin/python3 - "$out/mmi/preds.csv" "$out/mmi/metrics.json" <<'EOF'
+import sys, json, numpy as np, pandas as pd
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_score, log_loss
+p = pd.read_csv(sys.argv[1]); m = json.load(open(sys.argv[2]))
+assert len(p) == 90 and set(p.split) == {'train', 'valid', 'test'}, p.split.value_counts()
+for split in ('train', 'valid', 'test'):
+    q = p[p.split == split]
+    assert len(q) == m[split]['n_windows'], (split, len(q))
+    y = (q.target == 'right_fist').astype(int); prob = q.prob_right_fist.values
+    pred = (q.prediction == 'right_fist').astype(int)
+    got = dict(accuracy=accuracy_score(y, pred), balanced_accuracy=balanced_accuracy_score(y, pred),
+               roc_auc=roc_auc_score(y, prob), loss=log_loss(y, np.c_[1 - prob, prob], labels=[0, 1]))
+    for k, v in got.items():
+        assert abs(v - m[split][k]) < 1e-4, (split, k, v, m[split][k])
+    print(split, got)
+EOF
+
+# resume: 4 epochs straight == 2 epochs + --resume for 2 more (bit-identical weights)
+opts=(--bids "$data/bids/eegmmidb-s001" --task fistexec,fistimag --target events:left_fist,right_fist --split run
+  --threads 2 --quiet --scheduler step --step-size 1 --gamma 0.5 --optimizer adam --ema 0.9 --class-weights balanced
+  --head-lr 3e-3 --freeze-backbone-epochs 1 --clip 1 --accumulate 2 --batch-size 8)
+check "train 4 epochs" "$bin" train "${opts[@]}" --epochs 4 --out "$out/straight"
+check "train 2 epochs" "$bin" train "${opts[@]}" --epochs 2 --out "$out/resumed"
+check "resume for 2 more" "$bin" train "${opts[@]}" --epochs 4 --out "$out/resumed" --resume "$out/resumed/last.safetensors"
+check "resumed run is bit-identical to the straight run (weights, optimizer state)" \
+  /usr/bin/python3 - "$out/straight" "$out/resumed" <<'EOF'
+import sys, json, struct, numpy as np
+def load(path):
+    raw = open(path, 'rb').read(); n = struct.unpack('<Q', raw[:8])[0]; h = json.loads(raw[8:8 + n])
+    meta = h.pop('__metadata__', {})
+    return meta, {k: np.frombuffer(raw[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]], '<f4') for k, v in h.items()}
+for name in ('best', 'last'):
+    ma, a = load(sys.argv[1] + '/%s.safetensors' % name); mb, b = load(sys.argv[2] + '/%s.safetensors' % name)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert np.array_equal(a[k], b[k]), (name, k)
+    print(name, len(a), 'tensors identical')
+assert any(k.startswith('optimizer.') and k.endswith('.exp_avg') for k in a), list(a)[:5]
+ja = json.load(open(sys.argv[1] + '/metrics.json')); jb = json.load(open(sys.argv[2] + '/metrics.json'))
+for s in ('train', 'valid', 'test'):
+    assert ja[s] == jb[s], (ja[s], jb[s])
+EOF
+check "regression with --loss l1 --optimizer adamax and the plateau schedule" "$bin" train --bids "$out/demo/bids" \
+  --target participants:age --epochs 2 --loss l1 --optimizer adamax --lr 2e-3 --scheduler plateau --patience 3 \
+  --out "$out/l1" --quiet
+check "predict on regression reproduces the test MAE" "$bin" predict "$out/l1/best.safetensors" --bids "$out/demo/bids" \
+  --out "$out/l1/preds.csv"
+check "regression predictions match metrics.json" /usr/bin/python3 - "$out/l1" <<'EOF'
+import sys, json, pandas as pd, numpy as np
+p = pd.read_csv(sys.argv[1] + '/preds.csv'); m = json.load(open(sys.argv[1] + '/metrics.json'))
+for split in ('train', 'valid', 'test'):
+    q = p[p.split == split]
+    mae = np.abs(q.prediction - q.target).mean()
+    assert len(q) == m[split]['n_windows'] and abs(mae - m[split]['mae']) < 1e-4 * max(1, m[split]['mae']), (split, mae, m[split])
+    print(split, 'MAE', mae, m[split]['mae'])
 EOF
 
 echo "cli: $passed passed, $failed failed"

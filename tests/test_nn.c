@@ -12,7 +12,7 @@
 #define N_OUT 3
 #define MLP_HIDDEN 32
 
-static const char *const model_names[3] = {"cnn", "mlp", "shallow"};
+static const char *const model_names[3] = {"cnn", "mlp", "shallow1d"};
 
 static float *load(const char *rel, size_t want) {
     int ndim;
@@ -284,7 +284,7 @@ static void test_layer_errors(void) {
           "duplicate layer name refused: %s", eegnn_last_error());
     CHECK(eegnn_nn_linear(g, x, 31, 2, 1, "fc") == NULL, "linear in_features mismatch");
     memset(&mc, 0, sizeof mc);
-    CHECK(eegnn_model_build(g, "eegnex", x, &mc) == NULL && strstr(eegnn_last_error(), "shallow"),
+    CHECK(eegnn_model_build(g, "no_such_model", x, &mc) == NULL && strstr(eegnn_last_error(), "shallow"),
           "unknown model lists the known ones: %s", eegnn_last_error());
     CHECK(eegnn_model_shallow(g, x, &mc) == NULL && strstr(eegnn_last_error(), "n_times"),
           "shallow on too short windows: %s", eegnn_last_error());

@@ -114,7 +114,7 @@ static void test_optimizers(void) {
             eegnn_free(traj);
             continue;
         }
-        CHECK(eegnn_optimizer_n_params(opt) == N_PARAMS - (cases[k].frozen >= 0), "%s: %d parameters",
+        CHECK(eegnn_optimizer_n_params(opt) == N_PARAMS, "%s: %d parameters",
               cases[k].name, eegnn_optimizer_n_params(opt));
         for (t = 0; t < N_STEPS; t++) {
             double e, ed;
@@ -246,11 +246,196 @@ static void test_schedule(void) {
     }
 }
 
+/* Builds the three parameters of tests/ref_optim.py in a new graph. */
+static eegnn_graph *make_params(const float *init, eegnn_tensor **p) {
+    static const int ndims[N_PARAMS] = {2, 1, 3};
+    static const int shapes[N_PARAMS][3] = {{5, 4, 0}, {4, 0, 0}, {3, 2, 2}};
+    static const char *names[N_PARAMS] = {"a.weight", "a.bias", "b.weight"};
+    eegnn_graph_config gc;
+    eegnn_graph *g;
+    int i;
+    size_t off = 0;
+    memset(&gc, 0, sizeof gc);
+    gc.arena_bytes = 1 << 20;
+    gc.n_threads = 1;
+    g = eegnn_graph_create(&gc);
+    for (i = 0; i < N_PARAMS; i++) {
+        p[i] = eegnn_param(g, names[i], ndims[i], shapes[i]);
+        eegnn_tensor_set(p[i], init + off, p[i]->numel);
+        off += p[i]->numel;
+    }
+    return g;
+}
+
+static double traj_err(eegnn_tensor **p, const float *want, size_t total, float *got) {
+    size_t off = 0;
+    int i;
+    for (i = 0; i < N_PARAMS; i++) {
+        memcpy(got + off, p[i]->data, p[i]->numel * sizeof(float));
+        off += p[i]->numel;
+    }
+    return test_max_rel_err(got, want, total);
+}
+
+static void feed_grads(eegnn_tensor **p, const float *grads, int t, size_t total) {
+    size_t off = 0;
+    int i;
+    for (i = 0; i < N_PARAMS; i++) {
+        memcpy(p[i]->grad, grads + (size_t)t * total + off, p[i]->numel * sizeof(float));
+        off += p[i]->numel;
+    }
+}
+
+/* Parameter groups under a LambdaLR schedule, progressive unfreezing, EMA:
+ * each against the PyTorch trajectory of the same 20 gradients. */
+static void test_groups_unfreeze_ema(void) {
+    size_t total = 5 * 4 + 4 + 12;
+    float *init = load("optim/init.npy", total), *grads = load("optim/grads.npy", N_STEPS * total);
+    float *want_g = load("optim/traj_groups.npy", N_STEPS * total);
+    float *want_u = load("optim/traj_unfreeze.npy", N_STEPS * total);
+    float *want_adamw = load("optim/traj_adamw_default.npy", N_STEPS * total);
+    float *want_ema = load("optim/ema.npy", N_STEPS * total);
+    float *got = (float *)malloc(total * sizeof(float));
+    eegnn_tensor *p[N_PARAMS];
+    eegnn_graph *g;
+    eegnn_optimizer *opt;
+    eegnn_optimizer_config oc;
+    eegnn_ema *ema;
+    double worst = 0.0, e;
+    int t, i, k;
+    CHECK(init && grads && want_g && want_u && want_adamw && want_ema && got, "reference data for groups/EMA");
+    if (!init || !grads || !want_g || !want_u || !want_adamw || !want_ema || !got) goto done;
+
+    /* groups: backbone lr 1e-2 wd 0.05, head "b." lr 3e-3 wd 0.5; lr(t) = lr0 * 0.5^(t/10) */
+    g = make_params(init, p);
+    memset(&oc, 0, sizeof oc);
+    oc.lr = 1e-2f;
+    oc.weight_decay = 0.05f;
+    opt = eegnn_optimizer_create(g, &oc);
+    k = eegnn_optimizer_add_group(opt, "b.", 3e-3f, 0.5f);
+    CHECK(k == 1 && eegnn_optimizer_n_groups(opt) == 2, "add_group returns group 1");
+    CHECK(eegnn_optimizer_add_group(opt, "nope.", 1e-3f, 0.0f) == -1, "a prefix matching nothing is refused");
+    for (t = 0; t < N_STEPS; t++) {
+        eegnn_optimizer_set_lr(opt, (float)(1e-2 * pow(0.5, t / 10.0)));
+        feed_grads(p, grads, t, total);
+        eegnn_optimizer_step(opt);
+        e = traj_err(p, want_g + (size_t)t * total, total, got);
+        if (!(e <= worst)) worst = e;
+    }
+    CHECK(worst < 1e-5, "param groups + LambdaLR differ from torch.optim.AdamW by %.3g", worst);
+    CHECK(fabsf(eegnn_optimizer_get_group_lr(opt, 1) - (float)(3e-3 * pow(0.5, 1.9))) < 1e-9f,
+          "head lr follows the schedule: %g", (double)eegnn_optimizer_get_group_lr(opt, 1));
+    printf("param groups: max rel err %.2e over %d steps\n", worst, N_STEPS);
+    eegnn_optimizer_free(opt);
+    eegnn_graph_free(g);
+
+    /* progressive unfreezing: a.* frozen for 8 steps, then trained with its own step count from 1 */
+    g = make_params(init, p);
+    memset(&oc, 0, sizeof oc);
+    oc.lr = 1e-2f;
+    oc.weight_decay = 0.1f;
+    opt = eegnn_optimizer_create(g, &oc);
+    worst = 0.0;
+    for (t = 0; t < N_STEPS; t++) {
+        for (i = 0; i < 2; i++) {
+            if (t < 8) p[i]->flags |= EEGNN_TENSOR_FROZEN;
+            else p[i]->flags &= ~EEGNN_TENSOR_FROZEN;
+        }
+        feed_grads(p, grads, t, total);
+        eegnn_optimizer_step(opt);
+        e = traj_err(p, want_u + (size_t)t * total, total, got);
+        if (!(e <= worst)) worst = e;
+    }
+    CHECK(worst < 1e-5, "progressive unfreezing differs from torch (requires_grad toggled) by %.3g", worst);
+    CHECK(eegnn_optimizer_param_step(opt, 0) == N_STEPS - 8 && eegnn_optimizer_param_step(opt, 2) == N_STEPS,
+          "per-parameter step counts %ld, %ld", eegnn_optimizer_param_step(opt, 0),
+          eegnn_optimizer_param_step(opt, 2));
+    printf("progressive unfreezing: max rel err %.2e\n", worst);
+    eegnn_optimizer_free(opt);
+    eegnn_graph_free(g);
+
+    /* EMA (decay 0.9) of the default AdamW trajectory */
+    g = make_params(init, p);
+    opt = eegnn_optimizer_create(g, NULL);
+    ema = eegnn_ema_create(g, 0.9f);
+    CHECK(ema && eegnn_ema_n_tensors(ema) == N_PARAMS, "ema tracks the 3 parameters");
+    worst = 0.0;
+    for (t = 0; t < N_STEPS && ema; t++) {
+        feed_grads(p, grads, t, total);
+        eegnn_optimizer_step(opt);
+        eegnn_ema_update(ema);
+        eegnn_ema_swap(ema);
+        e = traj_err(p, want_ema + (size_t)t * total, total, got);
+        if (!(e <= worst)) worst = e;
+        eegnn_ema_swap(ema);
+        e = traj_err(p, want_adamw + (size_t)t * total, total, got);
+        CHECK(e < 1e-4, "swapping back restores the live weights (step %d: %.3g)", t, e);
+    }
+    CHECK(worst < 1e-6, "EMA differs from the torch reference by %.3g", worst);
+    printf("EMA: max rel err %.2e\n", worst);
+    eegnn_ema_free(ema);
+    eegnn_optimizer_free(opt);
+    eegnn_graph_free(g);
+done:
+    eegnn_free(init);
+    eegnn_free(grads);
+    eegnn_free(want_g);
+    eegnn_free(want_u);
+    eegnn_free(want_adamw);
+    eegnn_free(want_ema);
+    free(got);
+}
+
+/* StepLR and ReduceLROnPlateau against torch.optim.lr_scheduler. */
+static void test_step_plateau(void) {
+    /* mode_max, factor, patience, threshold, threshold_abs, cooldown, min_lr: as PLATEAU in ref_optim.py */
+    static const double cfgs[3][7] = {{0, 0.1, 2, 1e-4, 0, 0, 0.0}, {1, 0.5, 1, 0.01, 1, 2, 0.0},
+                                      {0, 0.3, 0, 1e-3, 0, 1, 2e-3}};
+    float *steplr = load("optim/steplr.npy", 25), *metrics = load("optim/plateau_metrics.npy", 30);
+    int k, t, n_changes;
+    double worst = 0.0;
+    CHECK(steplr && metrics, "reference data for StepLR / plateau");
+    if (!steplr || !metrics) goto done;
+    for (t = 0; t < 25; t++) {
+        double e = fabs((double)eegnn_lr_step(0.1f, t, 3, 0.5f) - steplr[t]) / 0.1;
+        if (e > worst) worst = e;
+    }
+    CHECK(worst < 1e-6, "StepLR differs by %.3g of base lr", worst);
+    for (k = 0; k < 3; k++) {
+        float *want;
+        char rel[64];
+        eegnn_plateau pl;
+        snprintf(rel, sizeof rel, "optim/plateau_%d.npy", k);
+        want = load(rel, 30);
+        CHECK(want != NULL, "%s", rel);
+        if (!want) continue;
+        eegnn_plateau_init(&pl, 0.1f, (int)cfgs[k][0], (float)cfgs[k][1], (int)cfgs[k][2], (float)cfgs[k][3],
+                           (int)cfgs[k][4], (int)cfgs[k][5], (float)cfgs[k][6]);
+        worst = 0.0;
+        n_changes = 0;
+        for (t = 0; t < 30; t++) {
+            float lr = eegnn_plateau_step(&pl, metrics[t]);
+            double e = fabs((double)lr - want[t]) / want[t];
+            if (e > worst) worst = e;
+            if (t && want[t] != want[t - 1]) n_changes++;
+        }
+        CHECK(worst < 1e-6 && n_changes > 0, "ReduceLROnPlateau config %d: max rel err %.3g (%d reductions)", k,
+              worst, n_changes);
+        printf("plateau %d: %d reductions, max rel err %.2e\n", k, n_changes, worst);
+        eegnn_free(want);
+    }
+done:
+    eegnn_free(steplr);
+    eegnn_free(metrics);
+}
+
 int main(void) {
     (void)test_data_path;
     test_optimizers();
     test_errors();
     test_clip();
     test_schedule();
+    test_groups_unfreeze_ema();
+    test_step_plateau();
     return test_summary("test_optim");
 }

@@ -7,10 +7,12 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define EEGNN__LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define EEGNN__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define EEGNN__DEC(p) __atomic_sub_fetch((p), 1, __ATOMIC_ACQ_REL)
 #define EEGNN__SPINS 200000
 #else
 #define EEGNN__LOAD(p) (*(p))
+#define EEGNN__STORE(p, v) (*(p) = (v))
 #define EEGNN__DEC(p) (--*(p))
 #define EEGNN__SPINS 0
 #endif
@@ -104,7 +106,7 @@ EEGNN_API void eegnn_threadpool_free(eegnn_threadpool *pool) {
     int i;
     if (!pool) return;
     pthread_mutex_lock(&pool->mu);
-    pool->stop = 1;
+    EEGNN__STORE(&pool->stop, 1);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mu);
     if (pool->threads)
@@ -129,8 +131,8 @@ EEGNN_API void eegnn_parallel_for(eegnn_threadpool *pool, int n_tasks, eegnn_tas
     pool->fn = fn;
     pool->ctx = ctx;
     pool->n_tasks = n_tasks;
-    pool->pending = pool->n_threads - 1;
-    pool->generation++;
+    EEGNN__STORE(&pool->pending, pool->n_threads - 1);
+    EEGNN__STORE(&pool->generation, pool->generation + 1);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mu);
     eegnn__run_slot(pool, 0);

@@ -60,7 +60,7 @@ static void eegnn__synthetic_signal(float *data, float *shared, char **names, in
             float wa, wb, wm;
             eegnn__synthetic_topography(names[c], &wa, &wb, &wm);
             data[(size_t)c * (size_t)n_times + (size_t)t] +=
-                (float)(wa * a + 1.5e-6 * sin(two_pi * line_freq * (double)t / sfreq + 0.3 * c));
+                (float)(wa * a + (line_freq > 0 ? 1.5e-6 * sin(two_pi * line_freq * (double)t / sfreq + 0.3 * c) : 0.0));
         }
     }
     /* eye blinks: 300 ms half-cosine, about every 4 s */
@@ -106,7 +106,7 @@ EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_s
     char **names = NULL, **units = NULL, **types = NULL;
     double *ch_sfreq = NULL;
     float *data = NULL, *shared = NULL;
-    char path[4096], text[2048];
+    char path[4096], text[2048], line[32];
     eegnn_rng rng;
     eegnn_status st = EEGNN_OK;
     int s, ch;
@@ -118,10 +118,10 @@ EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_s
     if (!c.n_channels) c.n_channels = 20;
     if (c.sfreq == 0) c.sfreq = 128;
     if (c.duration == 0) c.duration = 60;
-    if (c.line_freq == 0) c.line_freq = 50;
+    if (c.line_freq == 0) c.line_freq = 50.0 < c.sfreq / 2 ? 50.0 : -1.0; /* none at or above Nyquist */
     if (!dir || !*dir) return eegnn_set_error(EEGNN_ERR_ARG, "synthetic BIDS: no output directory given");
-    if (c.n_subjects < 1 || c.n_subjects > 9999 || c.n_channels < 1 || c.n_channels > 64 || !(c.sfreq > 0) ||
-        !(c.duration > 0) || c.duration * c.sfreq > 1e8 || !(c.line_freq > 0) || c.line_freq >= c.sfreq / 2)
+    if (c.n_subjects < 1 || c.n_subjects > 9999 || c.n_channels < 1 || c.n_channels > 256 || !(c.sfreq > 0) ||
+        !(c.duration > 0) || c.duration * c.sfreq > 1e8 || c.line_freq >= c.sfreq / 2)
         return eegnn_set_error(EEGNN_ERR_ARG,
                                "synthetic BIDS: invalid config (subjects %d, channels %d, sfreq %g Hz, duration %g s, "
                                "line frequency %g Hz)",
@@ -201,11 +201,15 @@ EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_s
         st = eegnn_write_bdf(path, &raw);
         if (st) goto done;
         snprintf(path, sizeof path, "%s/%s/eeg/%s_task-rest_eeg.json", dir, sub, sub);
+        if (c.line_freq > 0)
+            snprintf(line, sizeof line, "%g", c.line_freq);
+        else
+            snprintf(line, sizeof line, "\"n/a\"");
         snprintf(text, sizeof text,
                  "{\n  \"TaskName\": \"rest\",\n  \"SamplingFrequency\": %g,\n  \"EEGReference\": \"Cz\",\n"
-                 "  \"PowerLineFrequency\": %g,\n  \"SoftwareFilters\": \"n/a\",\n  \"EEGChannelCount\": %d,\n"
+                 "  \"PowerLineFrequency\": %s,\n  \"SoftwareFilters\": \"n/a\",\n  \"EEGChannelCount\": %d,\n"
                  "  \"RecordingDuration\": %g\n}\n",
-                 c.sfreq, c.line_freq, c.n_channels, (double)n_times / c.sfreq);
+                 c.sfreq, line, c.n_channels, (double)n_times / c.sfreq);
         st = eegnn__write_text(path, text);
         if (st) goto done;
         snprintf(path, sizeof path, "%s/%s/eeg/%s_task-rest_channels.tsv", dir, sub, sub);

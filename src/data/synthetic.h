@@ -6,10 +6,11 @@
 
 typedef struct eegnn_synthetic_config {
     int n_subjects;     /* 0: 40 */
-    int n_channels;     /* 1..64; 0: 20 (10-20 montage names, then E21, E22, ...) */
+    int n_channels;     /* 1..256; 0: 20 (10-20 montage names, then E21, E22, ...) */
     double sfreq;       /* Hz; 0: 128 */
     double duration;    /* seconds per recording; 0: 60 */
-    double line_freq;   /* power-line frequency, Hz; 0: 50 (must be < sfreq / 2) */
+    double line_freq;   /* power-line noise frequency, Hz (< sfreq / 2); 0: 50 when below
+                           Nyquist, else none; negative: none */
     uint64_t seed;      /* 0 is a valid seed */
 } eegnn_synthetic_config;
 

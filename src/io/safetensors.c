@@ -774,16 +774,54 @@ static int eegnn__st_saved(const eegnn_tensor *t) {
     return (t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER)) != 0;
 }
 
+/* Entry k of the file being written: graph tensors first, then extras. */
+static int eegnn__st_entry_at(eegnn_graph *g, const eegnn_safetensors_entry *extra, int n_extra, int k,
+                              eegnn_safetensors_entry *e) {
+    int i, n = g ? eegnn_graph_n_nodes(g) : 0, seen = 0;
+    for (i = 0; i < n; i++) {
+        const eegnn_tensor *t = eegnn_graph_node(g, i);
+        int d;
+        if (!eegnn__st_saved(t)) continue;
+        if (seen++ < k) continue;
+        e->name = t->name;
+        e->data = t->data;
+        e->ndim = t->ndim;
+        for (d = 0; d < t->ndim; d++) e->shape[d] = t->shape[d];
+        return 1;
+    }
+    k -= seen;
+    if (k < 0 || k >= n_extra) return 0;
+    *e = extra[k];
+    return 1;
+}
+
+static size_t eegnn__st_entry_numel(const eegnn_safetensors_entry *e) {
+    size_t n = 1;
+    int d;
+    for (d = 0; d < e->ndim; d++) n *= (size_t)e->shape[d];
+    return n;
+}
+
 EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, const char *const *metadata_keys,
                                               const char *const *metadata_values, int n_metadata) {
+    if (!g) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_save_safetensors: graph is NULL");
+    return eegnn_save_safetensors_ex(g, path, metadata_keys, metadata_values, n_metadata, NULL, 0);
+}
+
+EEGNN_API eegnn_status eegnn_save_safetensors_ex(eegnn_graph *g, const char *path,
+                                                 const char *const *metadata_keys,
+                                                 const char *const *metadata_values, int n_metadata,
+                                                 const eegnn_safetensors_entry *extra, int n_extra) {
     eegnn__strbuf sb;
     eegnn__outfile of;
     eegnn_status s;
     uint64_t off = 0, hlen;
     unsigned char len8[8];
-    int i, j, n = g ? eegnn_graph_n_nodes(g) : 0, first = 1;
-    if (!g || !path || n_metadata < 0 || (n_metadata > 0 && (!metadata_keys || !metadata_values)))
-        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_save_safetensors: graph, path or metadata arrays are NULL");
+    eegnn_safetensors_entry e, f;
+    int i, j, first = 1;
+    if (!path || n_metadata < 0 || n_extra < 0 || (n_metadata > 0 && (!metadata_keys || !metadata_values)) ||
+        (n_extra > 0 && !extra))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_save_safetensors: path, metadata or extra arrays are NULL");
     for (i = 0; i < n_metadata; i++) {
         if (!metadata_keys[i] || !metadata_values[i] || !strcmp(metadata_keys[i], "__metadata__"))
             return eegnn_set_error(EEGNN_ERR_ARG, "%s: metadata entry %d is NULL or named __metadata__", path, i);
@@ -791,16 +829,13 @@ EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, 
             if (!strcmp(metadata_keys[i], metadata_keys[j]))
                 return eegnn_set_error(EEGNN_ERR_ARG, "%s: duplicate metadata key '%s'", path, metadata_keys[i]);
     }
-    for (i = 0; i < n; i++) {
-        const eegnn_tensor *t = eegnn_graph_node(g, i);
-        if (!eegnn__st_saved(t)) continue;
-        if (!t->name[0] || !strcmp(t->name, "__metadata__"))
-            return eegnn_set_error(EEGNN_ERR_ARG, "%s: a %s tensor of the graph (node %d) has no usable name", path,
-                                   t->op, i);
+    for (i = 0; eegnn__st_entry_at(g, extra, n_extra, i, &e); i++) {
+        if (!e.name || !e.name[0] || !strcmp(e.name, "__metadata__") || !e.data || e.ndim < 0 ||
+            e.ndim > EEGNN_SAFETENSORS_MAX_DIMS)
+            return eegnn_set_error(EEGNN_ERR_ARG, "%s: tensor %d has no usable name, data or shape", path, i);
         for (j = 0; j < i; j++) {
-            const eegnn_tensor *u = eegnn_graph_node(g, j);
-            if (eegnn__st_saved(u) && !strcmp(u->name, t->name))
-                return eegnn_set_error(EEGNN_ERR_ARG, "%s: two tensors are named '%s'", path, t->name);
+            eegnn__st_entry_at(g, extra, n_extra, j, &f);
+            if (!strcmp(e.name, f.name)) return eegnn_set_error(EEGNN_ERR_ARG, "%s: two tensors are named '%s'", path, e.name);
         }
     }
     memset(&sb, 0, sizeof sb);
@@ -816,18 +851,17 @@ EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, 
         eegnn__sb_append(&sb, "}", 1);
         first = 0;
     }
-    for (i = 0; i < n; i++) {
-        const eegnn_tensor *t = eegnn_graph_node(g, i);
+    for (i = 0; eegnn__st_entry_at(g, extra, n_extra, i, &e); i++) {
         int d;
-        if (!eegnn__st_saved(t)) continue;
+        size_t numel = eegnn__st_entry_numel(&e);
         if (!first) eegnn__sb_append(&sb, ",", 1);
         first = 0;
-        eegnn__sb_json_string(&sb, t->name);
+        eegnn__sb_json_string(&sb, e.name);
         eegnn__sb_printf(&sb, ":{\"dtype\":\"F32\",\"shape\":[");
-        for (d = 0; d < t->ndim; d++) eegnn__sb_printf(&sb, d ? ",%d" : "%d", t->shape[d]);
+        for (d = 0; d < e.ndim; d++) eegnn__sb_printf(&sb, d ? ",%lld" : "%lld", (long long)e.shape[d]);
         eegnn__sb_printf(&sb, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
-                         (unsigned long long)(off + 4 * (uint64_t)t->numel));
-        off += 4 * (uint64_t)t->numel;
+                         (unsigned long long)(off + 4 * (uint64_t)numel));
+        off += 4 * (uint64_t)numel;
     }
     eegnn__sb_append(&sb, "}", 1);
     while (sb.len % 8) eegnn__sb_append(&sb, " ", 1);
@@ -844,16 +878,14 @@ EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, 
     s = eegnn__outfile_write(&of, len8, 8);
     if (!s) s = eegnn__outfile_write(&of, sb.p, sb.len);
     eegnn__sb_free(&sb);
-    for (i = 0; i < n && !s; i++) {
-        const eegnn_tensor *t = eegnn_graph_node(g, i);
+    for (i = 0; !s && eegnn__st_entry_at(g, extra, n_extra, i, &e); i++) {
         unsigned char buf[4096];
-        size_t k = 0, m;
-        if (!eegnn__st_saved(t)) continue;
-        while (k < t->numel && !s) {
-            m = EEGNN__MIN(t->numel - k, sizeof buf / 4);
+        size_t k = 0, m, numel = eegnn__st_entry_numel(&e);
+        while (k < numel && !s) {
+            m = EEGNN__MIN(numel - k, sizeof buf / 4);
             for (j = 0; j < (int)m; j++) {
                 uint32_t u;
-                memcpy(&u, &t->data[k + (size_t)j], 4);
+                memcpy(&u, &e.data[k + (size_t)j], 4);
                 buf[4 * j] = (unsigned char)u;
                 buf[4 * j + 1] = (unsigned char)(u >> 8);
                 buf[4 * j + 2] = (unsigned char)(u >> 16);
@@ -912,6 +944,7 @@ EEGNN_API eegnn_status eegnn_load_safetensors(eegnn_graph *g, const char *path, 
         const char *name = st->tensors[i].name;
         const eegnn_tensor *t = eegnn_graph_find(g, name);
         if (eegnn__ends_with(name, ".num_batches_tracked") || !strcmp(name, "num_batches_tracked")) continue;
+        if (!strncmp(name, "optimizer.", 10) || !strncmp(name, "best.", 5) || !strncmp(name, "ema.", 4)) continue;
         if (!t || !eegnn__st_saved(t))
             s = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: unexpected key '%s' (the model has no such parameter or buffer)",
                                 path, name);

@@ -28,6 +28,24 @@
 EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, const char *const *metadata_keys,
                                               const char *const *metadata_values, int n_metadata);
 
+/* One extra tensor for eegnn_save_safetensors_ex: float32 data of the
+ * given shape (ndim 0: a scalar), stored under `name`. */
+typedef struct eegnn_safetensors_entry {
+    const char *name;
+    const float *data;
+    int ndim;
+    int64_t shape[8];
+} eegnn_safetensors_entry;
+
+/* As eegnn_save_safetensors (g may be NULL: extras only), followed by
+ * n_extra more tensors (training state such as "optimizer.<param>.exp_avg").
+ * Every name must be unique across the graph's tensors and the extras
+ * (EEGNN_ERR_ARG). Written atomically. */
+EEGNN_API eegnn_status eegnn_save_safetensors_ex(eegnn_graph *g, const char *path,
+                                                 const char *const *metadata_keys,
+                                                 const char *const *metadata_values, int n_metadata,
+                                                 const eegnn_safetensors_entry *extra, int n_extra);
+
 /* Flag for eegnn_load_safetensors: load the tensors whose names match and
  * ignore the rest (PyTorch's load_state_dict(strict=False)). */
 #define EEGNN_LOAD_NONSTRICT 1
@@ -39,6 +57,8 @@ EEGNN_API eegnn_status eegnn_save_safetensors(eegnn_graph *g, const char *path, 
  * graph lacks; keys ending in ".num_batches_tracked" (batch norm counters
  * that eegnn does not keep) are ignored. A shape mismatch or a non-float
  * dtype for a matching name is an error in both modes (EEGNN_ERR_FORMAT).
+ * Training state that eegnn_train keeps in last.safetensors (keys starting
+ * with "optimizer.", "best." or "ema.") is ignored as well.
  * Each message names the key. The graph is changed only when the whole load
  * succeeds. Thread safety: writes the graph's tensors. */
 EEGNN_API eegnn_status eegnn_load_safetensors(eegnn_graph *g, const char *path, int flags);

@@ -92,10 +92,10 @@ EEGNN_API eegnn_tensor *eegnn_nn_batch_norm1d(eegnn_graph *g, eegnn_tensor *x, i
     char name[EEGNN_NAME_MAX];
     int c;
     if (!g || !x) return NULL;
-    if ((x->ndim != 2 && x->ndim != 3) || x->shape[1] != num_features) {
+    if (x->ndim < 2 || x->shape[1] != num_features) {
         char s[64];
-        eegnn_set_error(EEGNN_ERR_ARG, "batch_norm1d '%s': input %s, expected (batch, %d) or (batch, %d, time)",
-                        prefix ? prefix : "", eegnn_shape_str(x, s, sizeof s), num_features, num_features);
+        eegnn_set_error(EEGNN_ERR_ARG, "batch_norm '%s': input %s, expected (batch, %d, ...)", prefix ? prefix : "",
+                        eegnn_shape_str(x, s, sizeof s), num_features);
         return NULL;
     }
     if (momentum == 0.0f) momentum = 0.1f;

@@ -29,7 +29,7 @@ EEGNN_API eegnn_tensor *eegnn_nn_conv1d(eegnn_graph *g, eegnn_tensor *x, int in_
                                         const char *prefix);
 
 /* torch.nn.BatchNorm1d(num_features, eps, momentum) on x (B, C) or
- * (B, C, T): parameters "<prefix>.weight" = 1 and "<prefix>.bias" = 0 (C),
+ * (B, C, T), and BatchNorm2d on x (B, C, H, W): parameters "<prefix>.weight" = 1 and "<prefix>.bias" = 0 (C),
  * buffers "<prefix>.running_mean" = 0 and "<prefix>.running_var" = 1 (C).
  * momentum 0: 0.1; eps 0: 1e-5 (PyTorch's defaults). num_batches_tracked is
  * not kept (it only matters for momentum=None). */
@@ -61,8 +61,8 @@ typedef struct eegnn_model_config {
     int n_heads;         /* attention heads */
     int n_layers;        /* encoder layers */
     int dim_feedforward; /* feed-forward width */
-    int norm_first;      /* 1: pre-norm encoder layers (norm_first=True), 0: post-norm */
-    int gelu;            /* 1: GELU in the feed-forward block, 0: ReLU */
+    int norm_first;      /* 1: pre-norm encoder layers (norm_first=True), -1: post-norm, 0: model default */
+    int gelu;            /* 1: GELU in the feed-forward block, -1: ReLU, 0: model default */
     /* EEGNet: temporal filters, depth multiplier, pointwise filters; 0 -> 8, 2, F1*D */
     int F1, D, F2;
 } eegnn_model_config;

@@ -12,7 +12,15 @@ typedef struct eegnn__zoo_entry {
 static const eegnn__zoo_entry eegnn__zoo[] = {
     {"cnn", NULL, eegnn_model_cnn},
     {"MLP", "mlp", eegnn_model_mlp},
-    {"shallow1d", "shallow", eegnn_model_shallow},
+    {"shallow1d", NULL, eegnn_model_shallow},
+    {"EEGNeX", NULL, eegnn_model_eegnex},
+    {"EEGNetv4", "EEGNet", eegnn_model_eegnet},
+    {"ShallowFBCSPNet", "shallow", eegnn_model_shallow_fbcsp},
+    {"Deep4Net", "deep4", eegnn_model_deep4},
+    {"BDTCN", "tcn", eegnn_model_bdtcn},
+    {"EEGTransformer", "transformer", eegnn_model_eeg_transformer},
+    {"EEGConformer", "conformer", eegnn_model_eeg_conformer},
+    {"BandPowerMLP", "bandpower", eegnn_model_bandpower_mlp},
 };
 
 static int eegnn__name_eq(const char *a, const char *b) {

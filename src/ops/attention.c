@@ -1,1 +1,743 @@
-/* src/ops/attention.c: not written yet. */
+/* Layer normalization and scaled dot-product attention (forward and backward). */
+
+/* ---- layer_norm ---------------------------------------------------------
+ * src: x, weight (or absent), bias (or absent); ip[0] = rows, ip[1] = D,
+ * ip[2] = src index of weight (-1 none), ip[3] = src index of bias (-1 none);
+ * fp[0] = eps; aux (rows, 2): mean and 1/std of each row. */
+
+typedef struct eegnn__ln_job {
+    eegnn_graph *g;
+    eegnn_tensor *t;
+    int n_tasks;
+} eegnn__ln_job;
+
+static void eegnn__ln_fwd_task(void *ctx, int task, int n_tasks) {
+    eegnn__ln_job *j = (eegnn__ln_job *)ctx;
+    eegnn_tensor *t = j->t, *x = t->src[0];
+    int rows = t->ip[0], n = t->ip[1], r, i;
+    int r0 = (int)((long long)rows * task / n_tasks), r1 = (int)((long long)rows * (task + 1) / n_tasks);
+    const float *w = t->ip[2] >= 0 ? t->src[t->ip[2]]->data : NULL;
+    const float *b = t->ip[3] >= 0 ? t->src[t->ip[3]]->data : NULL;
+    float eps = t->fp[0];
+    for (r = r0; r < r1; r++) {
+        const float *xr = x->data + (size_t)r * n;
+        float *yr = t->data + (size_t)r * n;
+        float mean, rstd, s = 0.0f, ss = 0.0f;
+        for (i = 0; i < n; i++) s += xr[i];
+        mean = s / (float)n;
+        for (i = 0; i < n; i++) {
+            float d = xr[i] - mean;
+            ss += d * d;
+        }
+        rstd = 1.0f / sqrtf(ss / (float)n + eps);
+        t->aux[2 * (size_t)r] = mean;
+        t->aux[2 * (size_t)r + 1] = rstd;
+        if (w && b)
+            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i] + b[i];
+        else if (w)
+            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i];
+        else if (b)
+            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd + b[i];
+        else
+            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd;
+    }
+}
+
+/* dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = dy * weight;
+ * dweight += sum over rows dy * xhat, dbias += sum over rows dy (per task
+ * partial sums in scratch, reduced in task order afterwards). */
+static void eegnn__ln_bwd_task(void *ctx, int task, int n_tasks) {
+    eegnn__ln_job *j = (eegnn__ln_job *)ctx;
+    eegnn_tensor *t = j->t, *x = t->src[0];
+    eegnn_tensor *wt = t->ip[2] >= 0 ? t->src[t->ip[2]] : NULL, *bt = t->ip[3] >= 0 ? t->src[t->ip[3]] : NULL;
+    int rows = t->ip[0], n = t->ip[1], r, i;
+    int r0 = (int)((long long)rows * task / n_tasks), r1 = (int)((long long)rows * (task + 1) / n_tasks);
+    float *part = eegnn_graph_scratch(j->g, task); /* (2, D): dweight, dbias partial sums */
+    float *dw = part, *db = part + n;
+    int want_w = wt && wt->grad, want_b = bt && bt->grad;
+    for (i = 0; i < 2 * n; i++) part[i] = 0.0f;
+    for (r = r0; r < r1; r++) {
+        const float *xr = x->data + (size_t)r * n, *dy = t->grad + (size_t)r * n;
+        float mean = t->aux[2 * (size_t)r], rstd = t->aux[2 * (size_t)r + 1];
+        if (want_w)
+            for (i = 0; i < n; i++) dw[i] += dy[i] * (xr[i] - mean) * rstd;
+        if (want_b)
+            for (i = 0; i < n; i++) db[i] += dy[i];
+        if (x->grad) {
+            float *dx = x->grad + (size_t)r * n, s1 = 0.0f, s2 = 0.0f, inv_n = 1.0f / (float)n;
+            const float *w = wt ? wt->data : NULL;
+            for (i = 0; i < n; i++) {
+                float gw = w ? dy[i] * w[i] : dy[i];
+                s1 += gw;
+                s2 += gw * (xr[i] - mean) * rstd;
+            }
+            s1 *= inv_n;
+            s2 *= inv_n;
+            for (i = 0; i < n; i++) {
+                float gw = w ? dy[i] * w[i] : dy[i];
+                dx[i] += rstd * (gw - s1 - (xr[i] - mean) * rstd * s2);
+            }
+        }
+    }
+}
+
+static int eegnn__ln_tasks(eegnn_graph *g, const eegnn_tensor *t) {
+    int n = eegnn_graph_n_threads(g);
+    if (!eegnn_graph_pool(g) || t->numel < 8192) n = 1;
+    if (n > t->ip[0]) n = t->ip[0];
+    return n < 1 ? 1 : n;
+}
+
+static void eegnn__ln_forward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__ln_job j;
+    j.g = g;
+    j.t = t;
+    j.n_tasks = eegnn__ln_tasks(g, t);
+    eegnn_parallel_for(eegnn_graph_pool(g), j.n_tasks, eegnn__ln_fwd_task, &j);
+}
+
+static void eegnn__ln_backward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__ln_job j;
+    eegnn_tensor *wt = t->ip[2] >= 0 ? t->src[t->ip[2]] : NULL, *bt = t->ip[3] >= 0 ? t->src[t->ip[3]] : NULL;
+    int n = t->ip[1], task, i;
+    j.g = g;
+    j.t = t;
+    j.n_tasks = eegnn__ln_tasks(g, t);
+    eegnn_parallel_for(eegnn_graph_pool(g), j.n_tasks, eegnn__ln_bwd_task, &j);
+    for (task = 0; task < j.n_tasks; task++) {
+        const float *part = eegnn_graph_scratch(g, task);
+        if (wt && wt->grad)
+            for (i = 0; i < n; i++) wt->grad[i] += part[i];
+        if (bt && bt->grad)
+            for (i = 0; i < n; i++) bt->grad[i] += part[n + i];
+    }
+}
+
+EEGNN_API eegnn_tensor *eegnn_layer_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *weight, eegnn_tensor *bias,
+                                         float eps) {
+    eegnn_tensor *src[3], *t;
+    int n_src = 1, n;
+    char sx[64], sp[64];
+    if (!g || !x) return NULL;
+    if (x->ndim < 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "layer_norm: x %s needs at least one dimension",
+                        eegnn_shape_str(x, sx, sizeof sx));
+        return NULL;
+    }
+    n = x->shape[x->ndim - 1];
+    if ((weight && (weight->ndim != 1 || weight->shape[0] != n)) || (bias && (bias->ndim != 1 || bias->shape[0] != n))) {
+        eegnn_set_error(EEGNN_ERR_ARG, "layer_norm: x %s needs weight and bias of shape (%d), got %s", 
+                        eegnn_shape_str(x, sx, sizeof sx), n,
+                        eegnn_shape_str(weight && (weight->ndim != 1 || weight->shape[0] != n) ? weight : bias, sp,
+                                        sizeof sp));
+        return NULL;
+    }
+    src[0] = x;
+    if (weight) src[n_src++] = weight;
+    if (bias) src[n_src++] = bias;
+    t = eegnn_graph_new_node(g, "layer_norm", x->ndim, x->shape, src, n_src);
+    if (!t) return NULL;
+    t->ip[0] = (int)(x->numel / (size_t)n);
+    t->ip[1] = n;
+    t->ip[2] = weight ? 1 : -1;
+    t->ip[3] = bias ? (weight ? 2 : 1) : -1;
+    t->fp[0] = eps > 0.0f ? eps : 1e-5f;
+    t->aux_len = 2 * (size_t)t->ip[0];
+    t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
+    if (!t->aux) return NULL;
+    t->forward = eegnn__ln_forward;
+    t->backward = eegnn__ln_backward;
+    eegnn_graph_reserve_scratch(g, 2 * (size_t)n);
+    return t;
+}
+
+/* ---- scaled dot-product attention ------------------------------------------
+ * src: q, k, v (possibly the same tensor), key_padding_mask (optional).
+ * iaux: the layout below; aux (B, H, Tq): logsumexp of each query's scores. */
+
+enum {
+    EEGNN__SDPA_B, EEGNN__SDPA_TQ, EEGNN__SDPA_TK, EEGNN__SDPA_H, EEGNN__SDPA_D, /* head width d */
+    EEGNN__SDPA_QOFF, EEGNN__SDPA_KOFF, EEGNN__SDPA_VOFF,                        /* column offsets */
+    EEGNN__SDPA_QLD, EEGNN__SDPA_KLD, EEGNN__SDPA_VLD,                           /* row strides */
+    EEGNN__SDPA_MASK,                                                            /* 1: src[3] is the mask */
+    EEGNN__SDPA_DROP,                                                            /* 1: dropout in last forward */
+    EEGNN__SDPA_SEED_LO, EEGNN__SDPA_SEED_HI,
+    EEGNN__SDPA_N
+};
+
+typedef struct eegnn__sdpa_job {
+    eegnn_graph *g;
+    eegnn_tensor *t;
+    int n_tasks;
+} eegnn__sdpa_job;
+
+static uint64_t eegnn__sdpa_seed(const eegnn_tensor *t) {
+    return (uint64_t)(uint32_t)t->iaux[EEGNN__SDPA_SEED_LO] | ((uint64_t)(uint32_t)t->iaux[EEGNN__SDPA_SEED_HI] << 32);
+}
+
+#define EEGNN__SDPA_QB 64 /* queries per block */
+
+/* The per-head products are small (T x T x d with d of 4 to 64), so the op
+ * uses its own register-blocked kernels on padded copies instead of the
+ * packed sgemm: keys and head columns are padded to a multiple of the
+ * vector width EEGNN__SV (zero rows and columns; pad keys score -inf). */
+#if EEGNN__GEMM_VECTOR
+#define EEGNN__SV EEGNN__VW
+typedef int32_t eegnn__sdpa_vi __attribute__((vector_size(EEGNN__VW * sizeof(int32_t))));
+typedef uint32_t eegnn__sdpa_vu __attribute__((vector_size(EEGNN__VW * sizeof(uint32_t))));
+typedef double eegnn__sdpa_vd __attribute__((vector_size(EEGNN__VW * sizeof(double))));
+#else
+#define EEGNN__SV 4
+#endif
+
+static int eegnn__sdpa_pad(int n) { return (n + EEGNN__SV - 1) / EEGNN__SV * EEGNN__SV; }
+
+#if EEGNN__GEMM_VECTOR
+/* Stores alpha * v (+ what is there when accumulate) at o. */
+static void eegnn__sdpa_store(float *o, eegnn__vf v, float alpha, int accumulate) {
+    v *= alpha;
+    if (accumulate) {
+        eegnn__vf t;
+        memcpy(&t, o, sizeof t);
+        v += t;
+    }
+    memcpy(o, &v, sizeof v);
+}
+#endif
+
+/* out (n, ncols) = alpha * W (n, len) X (len, ncols) (+ out when
+ * accumulate), W(i, l) = w[i * wi + l * wl]; X rows ldx apart, out rows
+ * ldo apart; ncols a multiple of EEGNN__SV. Register-blocked on 4 rows of
+ * out by 1 or 2 vectors. */
+static void eegnn__sdpa_mm(int n, int len, int ncols, const float *w, size_t wi, size_t wl, const float *x, int ldx,
+                           float alpha, int accumulate, float *out, int ldo) {
+#if EEGNN__GEMM_VECTOR
+    int i, j, l, r;
+    eegnn__vf zero = {0};
+    for (i = 0; i < n; i += 4) {
+        int nr = n - i < 4 ? n - i : 4;
+        const float *w0 = w + (size_t)i * wi, *w1 = nr > 1 ? w0 + wi : w0, *w2 = nr > 2 ? w0 + 2 * wi : w0;
+        const float *w3 = nr > 3 ? w0 + 3 * wi : w0;
+        for (j = 0; j < ncols; j += EEGNN__VW) {
+            eegnn__vf acc[8];
+            int nv = j + 2 * EEGNN__VW <= ncols ? 2 : 1;
+            if (nv == 2) {
+                eegnn__vf a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+                eegnn__vf x0, x1;
+                for (l = 0; l < len; l++) {
+                    size_t o = (size_t)l * wl;
+                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
+                    memcpy(&x1, x + (size_t)l * ldx + j + EEGNN__VW, sizeof x1);
+                    EEGNN__VFMA(a0, x0, w0[o]);
+                    EEGNN__VFMA(b0, x1, w0[o]);
+                    EEGNN__VFMA(a1, x0, w1[o]);
+                    EEGNN__VFMA(b1, x1, w1[o]);
+                    EEGNN__VFMA(a2, x0, w2[o]);
+                    EEGNN__VFMA(b2, x1, w2[o]);
+                    EEGNN__VFMA(a3, x0, w3[o]);
+                    EEGNN__VFMA(b3, x1, w3[o]);
+                }
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+                acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
+            } else {
+                eegnn__vf a0 = zero, a1 = zero, a2 = zero, a3 = zero, x0;
+                for (l = 0; l < len; l++) {
+                    size_t o = (size_t)l * wl;
+                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
+                    EEGNN__VFMA(a0, x0, w0[o]);
+                    EEGNN__VFMA(a1, x0, w1[o]);
+                    EEGNN__VFMA(a2, x0, w2[o]);
+                    EEGNN__VFMA(a3, x0, w3[o]);
+                }
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+            }
+            for (r = 0; r < nr; r++) {
+                float *o = out + (size_t)(i + r) * ldo + j;
+                eegnn__sdpa_store(o, acc[r], alpha, accumulate);
+                if (nv == 2) eegnn__sdpa_store(o + EEGNN__VW, acc[4 + r], alpha, accumulate);
+            }
+            j += (nv - 1) * EEGNN__VW;
+        }
+    }
+#else
+    int i, j, l;
+    for (i = 0; i < n; i++) {
+        float *o = out + (size_t)i * ldo;
+        if (!accumulate)
+            for (j = 0; j < ncols; j++) o[j] = 0.0f;
+        for (l = 0; l < len; l++) {
+            float a = alpha * w[(size_t)i * wi + (size_t)l * wl];
+            const float *xr = x + (size_t)l * ldx;
+            for (j = 0; j < ncols; j++) o[j] += a * xr[j];
+        }
+    }
+#endif
+}
+
+/* lowbias32 integer hash (C. Wellons). */
+static uint32_t eegnn__sdpa_hash32(uint32_t h) {
+    h ^= h >> 16;
+    h *= 0x7FEB352Du;
+    h ^= h >> 15;
+    h *= 0x846CA68Bu;
+    h ^= h >> 16;
+    return h;
+}
+
+/* Keep factors of one row of attention weights under dropout into keep
+ * (tkp): 0 or scale = 1/(1-p), dropped where the hash of the key index and
+ * a per-row key (splitmix64 of the seed and the row number) is below
+ * threshold = p * 2^32. */
+static void eegnn__sdpa_keep_row(uint64_t seed, uint64_t row, uint32_t threshold, float scale, int tkp, float *keep) {
+    uint64_t z = seed + (row + 1u) * 0x9E3779B97F4A7C15ull;
+    uint32_t key;
+    int c = 0;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    key = (uint32_t)z;
+#if EEGNN__GEMM_VECTOR
+    {
+        eegnn__sdpa_vu idx, hv;
+        eegnn__vf sv;
+        for (c = 0; c < EEGNN__VW; c++) {
+            idx[c] = (uint32_t)c;
+            sv[c] = scale;
+        }
+        for (c = 0; c + EEGNN__VW <= tkp; c += EEGNN__VW) {
+            eegnn__vf f;
+            hv = (idx + (uint32_t)c) * 0x9E3779B9u + key;
+            hv ^= hv >> 16;
+            hv *= 0x7FEB352Du;
+            hv ^= hv >> 15;
+            hv *= 0x846CA68Bu;
+            hv ^= hv >> 16;
+            f = (eegnn__vf)((eegnn__sdpa_vi)sv & (eegnn__sdpa_vi)(hv >= threshold));
+            memcpy(keep + c, &f, sizeof f);
+        }
+    }
+#endif
+    for (; c < tkp; c++) keep[c] = eegnn__sdpa_hash32((uint32_t)c * 0x9E3779B9u + key) >= threshold ? scale : 0.0f;
+}
+
+/* s[c] = exp(s[c] - m) for c < n (n a multiple of EEGNN__SV); returns the
+ * sum. -inf scores give 0. Vector form: range reduction to |r| <= ln2/2
+ * and a double-precision polynomial (within about 0.5 ulp once rounded),
+ * arguments below -87.3 flushed to 0. */
+static float eegnn__sdpa_exp_row(float *s, int n, float m) {
+#if EEGNN__GEMM_VECTOR
+    int c, i;
+    eegnn__vf acc = {0}, mv, lo, hi;
+    float sum = 0.0f;
+    for (i = 0; i < EEGNN__VW; i++) {
+        mv[i] = m;
+        lo[i] = -87.3f;
+        hi[i] = 88.0f;
+    }
+    for (c = 0; c < n; c += EEGNN__VW) {
+        eegnn__vf x, fx, nf, y;
+        eegnn__sdpa_vi ni, under, over;
+        memcpy(&x, s + c, sizeof x);
+        x -= mv;
+        under = x < lo;
+        over = x > hi;
+        x = (eegnn__vf)(((eegnn__sdpa_vi)x & ~over) | ((eegnn__sdpa_vi)hi & over));
+        x = (eegnn__vf)(((eegnn__sdpa_vi)x & ~under) | ((eegnn__sdpa_vi)lo & under));
+        /* x = n ln2 + r, |r| <= ln2 / 2; exp(r) by its degree-7 Taylor
+         * polynomial in double (truncation error below 1e-8 relative) */
+        fx = x * 1.44269504088896341f + 0.5f;
+        ni = __builtin_convertvector(fx, eegnn__sdpa_vi);
+        nf = __builtin_convertvector(ni, eegnn__vf);
+        ni += (eegnn__sdpa_vi)(nf > fx); /* floor: -1 where truncation rounded up */
+        {
+            eegnn__sdpa_vd rd = __builtin_convertvector(x, eegnn__sdpa_vd) -
+                                __builtin_convertvector(ni, eegnn__sdpa_vd) * 0.6931471805599453;
+            eegnn__sdpa_vd pd = rd * (1.0 / 5040) + 1.0 / 720;
+            pd = pd * rd + 1.0 / 120;
+            pd = pd * rd + 1.0 / 24;
+            pd = pd * rd + 1.0 / 6;
+            pd = pd * rd + 0.5;
+            pd = pd * rd + 1.0;
+            pd = pd * rd + 1.0;
+            y = __builtin_convertvector(pd, eegnn__vf);
+        }
+        y *= (eegnn__vf)((ni + 127) << 23);
+        y = (eegnn__vf)((eegnn__sdpa_vi)y & ~under);
+        memcpy(s + c, &y, sizeof y);
+        acc += y;
+    }
+    for (i = 0; i < EEGNN__VW; i++) sum += acc[i];
+    return sum;
+#else
+    int c;
+    float sum = 0.0f;
+    for (c = 0; c < n; c++) {
+        s[c] = expf(s[c] - m);
+        sum += s[c];
+    }
+    return sum;
+#endif
+}
+
+/* Sum of a[c] * b[c] for c < n (n a multiple of EEGNN__SV), in
+ * EEGNN__SV partial sums. */
+static float eegnn__sdpa_dot(const float *a, const float *b, int n) {
+    float sum = 0.0f;
+    int c;
+#if EEGNN__GEMM_VECTOR
+    eegnn__vf acc = {0}, x, y;
+    for (c = 0; c < n; c += EEGNN__VW) {
+        memcpy(&x, a + c, sizeof x);
+        memcpy(&y, b + c, sizeof y);
+        acc += x * y;
+    }
+    for (c = 0; c < EEGNN__VW; c++) sum += acc[c];
+#else
+    for (c = 0; c < n; c++) sum += a[c] * b[c];
+#endif
+    return sum;
+}
+
+/* Per-task workspace: kt, vt (d, tkp) transposed K and V of the pair; kp,
+ * vp (tk, dp) padded K and V; bias (tkp) the key mask; s, x, keep (QB, tkp)
+ * weights, their gradient, dropout keep factors; qp, dop, o (QB, dp) padded
+ * Q and dO blocks and a block result; dk, dv (tk, dp) the pair's K and V
+ * gradients. */
+typedef struct eegnn__sdpa_ws {
+    float *kt, *vt, *kp, *vp, *bias, *s, *x, *keep, *qp, *dop, *o, *dk, *dv;
+} eegnn__sdpa_ws;
+
+/* Floats of workspace (with alignment slack); fills ws from base if given. */
+static size_t eegnn__sdpa_ws_floats(int tk, int d, eegnn__sdpa_ws *ws, float *base) {
+    size_t tkp = (size_t)eegnn__sdpa_pad(tk), dp = (size_t)eegnn__sdpa_pad(d), off = 0, sizes[13];
+    float **parts[13];
+    int i;
+    sizes[0] = sizes[1] = (size_t)d * tkp;
+    sizes[2] = sizes[3] = (size_t)tk * dp;
+    sizes[4] = tkp;
+    sizes[5] = sizes[6] = sizes[7] = EEGNN__SDPA_QB * tkp;
+    sizes[8] = sizes[9] = sizes[10] = EEGNN__SDPA_QB * dp;
+    sizes[11] = sizes[12] = (size_t)tk * dp;
+    if (ws) {
+        parts[0] = &ws->kt, parts[1] = &ws->vt, parts[2] = &ws->kp, parts[3] = &ws->vp, parts[4] = &ws->bias;
+        parts[5] = &ws->s, parts[6] = &ws->x, parts[7] = &ws->keep, parts[8] = &ws->qp, parts[9] = &ws->dop;
+        parts[10] = &ws->o, parts[11] = &ws->dk, parts[12] = &ws->dv;
+    }
+    for (i = 0; i < 13; i++) {
+        if (ws) *parts[i] = base + off;
+        off += (sizes[i] + 15u) / 16u * 16u;
+    }
+    return off + 16u;
+}
+
+/* Carves the workspace of a task from its scratch, 64-byte aligned. */
+static void eegnn__sdpa_ws_init(eegnn_graph *g, int task, int tk, int d, eegnn__sdpa_ws *ws) {
+    float *base = eegnn_graph_scratch(g, task);
+    base += (16u - (size_t)((uintptr_t)base / sizeof(float)) % 16u) % 16u;
+    eegnn__sdpa_ws_floats(tk, d, ws, base);
+}
+
+/* Copies a (rows, d) strided view into p (rows, dp) zero-padded and/or its
+ * transpose into pt (d, rowsp) zero-padded. */
+static void eegnn__sdpa_pack(const float *a, int lda, int rows, int d, float *p, float *pt) {
+    int dp = eegnn__sdpa_pad(d), rowsp = eegnn__sdpa_pad(rows), r, c;
+    if (p)
+        for (r = 0; r < rows; r++) {
+            memcpy(p + (size_t)r * dp, a + (size_t)r * lda, (size_t)d * sizeof(float));
+            for (c = d; c < dp; c++) p[(size_t)r * dp + c] = 0.0f;
+        }
+    if (pt)
+        for (c = 0; c < d; c++) {
+            float *row = pt + (size_t)c * rowsp;
+            for (r = 0; r < rows; r++) row[r] = a[(size_t)r * lda + c];
+            for (r = rows; r < rowsp; r++) row[r] = 0.0f;
+        }
+}
+
+/* Adds the first d columns of p (rows, dp) into the strided view a. */
+static void eegnn__sdpa_unpack_add(const float *p, int rows, int d, float *a, int lda) {
+    int dp = eegnn__sdpa_pad(d), r, c;
+    for (r = 0; r < rows; r++)
+        for (c = 0; c < d; c++) a[(size_t)r * lda + c] += p[(size_t)r * dp + c];
+}
+
+/* Additive key bias of batch b: 0, or -inf for masked and pad keys. */
+static void eegnn__sdpa_bias(const eegnn_tensor *t, int b, float *bias) {
+    int tk = t->iaux[EEGNN__SDPA_TK], tkp = eegnn__sdpa_pad(tk), c;
+    const float *mask = t->iaux[EEGNN__SDPA_MASK] ? t->src[3]->data + (size_t)b * tk : NULL;
+    for (c = 0; c < tkp; c++) bias[c] = c >= tk || (mask && mask[c] != 0.0f) ? -INFINITY : 0.0f;
+}
+
+/* Scores of queries i0..i0+n-1 of pair bh into ws->s (n, tkp), then in
+ * place the softmax weights (0 for masked keys, NaN rows where every key is
+ * masked). With store_lse the row logsumexp is computed and saved;
+ * otherwise the weights are exp(score - saved logsumexp). Needs ws->kt and
+ * ws->bias of the pair. */
+static void eegnn__sdpa_weights(eegnn_tensor *t, int bh, int i0, int n, const eegnn__sdpa_ws *ws, int store_lse) {
+    const int *ia = t->iaux;
+    int tk = ia[EEGNN__SDPA_TK], tq = ia[EEGNN__SDPA_TQ], h_n = ia[EEGNN__SDPA_H], d = ia[EEGNN__SDPA_D];
+    int tkp = eegnn__sdpa_pad(tk), b = bh / h_n, h = bh % h_n, r, c;
+    const float *q = t->src[0]->data + ((size_t)b * tq + i0) * ia[EEGNN__SDPA_QLD] + ia[EEGNN__SDPA_QOFF] + (size_t)h * d;
+    float *lse = t->aux + (size_t)bh * tq + i0;
+    float scale = (float)(1.0 / sqrt((double)d));
+    /* s (n, tkp) = scale * q (n, d) @ k^T (d, tkp) */
+    eegnn__sdpa_mm(n, d, tkp, q, (size_t)ia[EEGNN__SDPA_QLD], 1, ws->kt, tkp, scale, 0, ws->s, tkp);
+    for (r = 0; r < n; r++) {
+        float *sr = ws->s + (size_t)r * tkp, m = -INFINITY;
+        for (c = 0; c < tkp; c++) sr[c] += ws->bias[c];
+        if (store_lse) {
+            for (c = 0; c < tkp; c++) m = sr[c] > m ? sr[c] : m;
+            if (m == -INFINITY) {
+                lse[r] = NAN;
+            } else {
+                float sum = eegnn__sdpa_exp_row(sr, tkp, m), inv = 1.0f / sum;
+                lse[r] = m + logf(sum);
+                for (c = 0; c < tkp; c++) sr[c] *= inv;
+                continue;
+            }
+        }
+        if (lse[r] != lse[r]) /* every key masked: NaN, as softmax over -inf */
+            for (c = 0; c < tkp; c++) sr[c] = NAN;
+        else
+            eegnn__sdpa_exp_row(sr, tkp, lse[r]);
+    }
+}
+
+/* Keep factors of queries i0..i0+n-1 of pair bh into ws->keep (n, tkp). */
+static void eegnn__sdpa_keep_block(const eegnn_tensor *t, int bh, int i0, int n, const eegnn__sdpa_ws *ws) {
+    int tq = t->iaux[EEGNN__SDPA_TQ], tkp = eegnn__sdpa_pad(t->iaux[EEGNN__SDPA_TK]), r;
+    float p = t->fp[0];
+    double th = (double)p * 4294967296.0;
+    uint32_t threshold = th >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)th;
+    uint64_t seed = eegnn__sdpa_seed(t);
+    for (r = 0; r < n; r++)
+        eegnn__sdpa_keep_row(seed, (uint64_t)bh * (uint64_t)tq + (uint64_t)(i0 + r), threshold, 1.0f / (1.0f - p),
+                             tkp, ws->keep + (size_t)r * tkp);
+}
+
+static void eegnn__sdpa_fwd_task(void *ctx, int task, int n_tasks) {
+    eegnn__sdpa_job *j = (eegnn__sdpa_job *)ctx;
+    eegnn_tensor *t = j->t;
+    const int *ia = t->iaux;
+    int nbh = ia[EEGNN__SDPA_B] * ia[EEGNN__SDPA_H], tq = ia[EEGNN__SDPA_TQ], tk = ia[EEGNN__SDPA_TK];
+    int h_n = ia[EEGNN__SDPA_H], d = ia[EEGNN__SDPA_D], width = h_n * d, drop = ia[EEGNN__SDPA_DROP];
+    int kld = ia[EEGNN__SDPA_KLD], vld = ia[EEGNN__SDPA_VLD], tkp = eegnn__sdpa_pad(tk), dp = eegnn__sdpa_pad(d);
+    int bh0 = (int)((long long)nbh * task / n_tasks), bh1 = (int)((long long)nbh * (task + 1) / n_tasks), bh, i0, r;
+    size_t c;
+    eegnn__sdpa_ws ws;
+    eegnn__sdpa_ws_init(j->g, task, tk, d, &ws);
+    for (bh = bh0; bh < bh1; bh++) {
+        int b = bh / h_n, h = bh % h_n;
+        eegnn__sdpa_pack(t->src[1]->data + (size_t)b * tk * kld + ia[EEGNN__SDPA_KOFF] + (size_t)h * d, kld, tk, d,
+                         NULL, ws.kt);
+        eegnn__sdpa_pack(t->src[2]->data + (size_t)b * tk * vld + ia[EEGNN__SDPA_VOFF] + (size_t)h * d, vld, tk, d,
+                         ws.vp, NULL);
+        if (bh == bh0 || h == 0) eegnn__sdpa_bias(t, b, ws.bias);
+        for (i0 = 0; i0 < tq; i0 += EEGNN__SDPA_QB) {
+            int n = EEGNN__MIN(EEGNN__SDPA_QB, tq - i0);
+            eegnn__sdpa_weights(t, bh, i0, n, &ws, 1);
+            if (drop) {
+                eegnn__sdpa_keep_block(t, bh, i0, n, &ws);
+                for (c = 0; c < (size_t)n * tkp; c++) ws.s[c] *= ws.keep[c];
+            }
+            /* out (n, d) = weights (n, tk) @ v (tk, d) */
+            eegnn__sdpa_mm(n, tk, dp, ws.s, (size_t)tkp, 1, ws.vp, dp, 1.0f, 0, ws.o, dp);
+            for (r = 0; r < n; r++)
+                memcpy(t->data + ((size_t)b * tq + i0 + r) * width + (size_t)h * d, ws.o + (size_t)r * dp,
+                       (size_t)d * sizeof(float));
+        }
+    }
+}
+
+/* With P the softmax weights, m the keep factors (1 without dropout) and dO
+ * the output gradient of a block:
+ *   dV += (P*m)^T dO;  dP = (dO V^T) * m;  dS = P * (dP - rowsum(P * dP));
+ *   dQ += scale * dS K;  dK += scale * dS^T Q. */
+static void eegnn__sdpa_bwd_task(void *ctx, int task, int n_tasks) {
+    eegnn__sdpa_job *j = (eegnn__sdpa_job *)ctx;
+    eegnn_tensor *t = j->t, *qt = t->src[0], *kt = t->src[1], *vt = t->src[2];
+    const int *ia = t->iaux;
+    int nbh = ia[EEGNN__SDPA_B] * ia[EEGNN__SDPA_H], tq = ia[EEGNN__SDPA_TQ], tk = ia[EEGNN__SDPA_TK];
+    int h_n = ia[EEGNN__SDPA_H], d = ia[EEGNN__SDPA_D], width = h_n * d, drop = ia[EEGNN__SDPA_DROP];
+    int qld = ia[EEGNN__SDPA_QLD], kld = ia[EEGNN__SDPA_KLD], vld = ia[EEGNN__SDPA_VLD];
+    int tkp = eegnn__sdpa_pad(tk), dp = eegnn__sdpa_pad(d);
+    int bh0 = (int)((long long)nbh * task / n_tasks), bh1 = (int)((long long)nbh * (task + 1) / n_tasks), bh, i0, r;
+    int want_qk = qt->grad || kt->grad;
+    size_t c;
+    float scale = (float)(1.0 / sqrt((double)d));
+    eegnn__sdpa_ws ws;
+    eegnn__sdpa_ws_init(j->g, task, tk, d, &ws);
+    for (bh = bh0; bh < bh1; bh++) {
+        int b = bh / h_n, h = bh % h_n;
+        size_t qo = (size_t)b * tq * qld + ia[EEGNN__SDPA_QOFF] + (size_t)h * d;
+        size_t ko = (size_t)b * tk * kld + ia[EEGNN__SDPA_KOFF] + (size_t)h * d;
+        size_t vo = (size_t)b * tk * vld + ia[EEGNN__SDPA_VOFF] + (size_t)h * d;
+        eegnn__sdpa_pack(kt->data + ko, kld, tk, d, ws.kp, ws.kt);
+        eegnn__sdpa_pack(vt->data + vo, vld, tk, d, NULL, ws.vt);
+        if (bh == bh0 || h == 0) eegnn__sdpa_bias(t, b, ws.bias);
+        memset(ws.dk, 0, (size_t)tk * dp * sizeof(float));
+        memset(ws.dv, 0, (size_t)tk * dp * sizeof(float));
+        for (i0 = 0; i0 < tq; i0 += EEGNN__SDPA_QB) {
+            int n = EEGNN__MIN(EEGNN__SDPA_QB, tq - i0);
+            const float *dout = t->grad + ((size_t)b * tq + i0) * width + (size_t)h * d;
+            const float *pm = ws.s;
+            eegnn__sdpa_weights(t, bh, i0, n, &ws, 0);
+            if (drop) {
+                eegnn__sdpa_keep_block(t, bh, i0, n, &ws);
+                for (c = 0; c < (size_t)n * tkp; c++) ws.x[c] = ws.s[c] * ws.keep[c];
+                pm = ws.x;
+            }
+            if (vt->grad) { /* dV (tk, d) += pm^T (tk, n) @ dO (n, d) */
+                eegnn__sdpa_pack(dout, width, n, d, ws.dop, NULL);
+                eegnn__sdpa_mm(tk, n, dp, pm, 1, (size_t)tkp, ws.dop, dp, 1.0f, 1, ws.dv, dp);
+            }
+            if (!want_qk) continue;
+            /* x (n, tkp) = dO (n, d) @ V^T (d, tkp) */
+            eegnn__sdpa_mm(n, d, tkp, dout, (size_t)width, 1, ws.vt, tkp, 1.0f, 0, ws.x, tkp);
+            if (drop)
+                for (c = 0; c < (size_t)n * tkp; c++) ws.x[c] *= ws.keep[c];
+            for (r = 0; r < n; r++) {
+                const float *pr = ws.s + (size_t)r * tkp;
+                float *xr = ws.x + (size_t)r * tkp, dot = eegnn__sdpa_dot(pr, xr, tkp);
+                int cc;
+                for (cc = 0; cc < tkp; cc++) xr[cc] = pr[cc] * (xr[cc] - dot);
+            }
+            if (qt->grad) { /* dQ (n, d) += scale * dS (n, tk) @ K (tk, d) */
+                eegnn__sdpa_mm(n, tk, dp, ws.x, (size_t)tkp, 1, ws.kp, dp, scale, 0, ws.o, dp);
+                eegnn__sdpa_unpack_add(ws.o, n, d, qt->grad + qo + (size_t)i0 * qld, qld);
+            }
+            if (kt->grad) { /* dK (tk, d) += scale * dS^T (tk, n) @ Q (n, d) */
+                eegnn__sdpa_pack(qt->data + qo + (size_t)i0 * qld, qld, n, d, ws.qp, NULL);
+                eegnn__sdpa_mm(tk, n, dp, ws.x, 1, (size_t)tkp, ws.qp, dp, scale, 1, ws.dk, dp);
+            }
+        }
+        if (kt->grad) eegnn__sdpa_unpack_add(ws.dk, tk, d, kt->grad + ko, kld);
+        if (vt->grad) eegnn__sdpa_unpack_add(ws.dv, tk, d, vt->grad + vo, vld);
+    }
+}
+
+static int eegnn__sdpa_tasks(eegnn_graph *g, const eegnn_tensor *t) {
+    int n = eegnn_graph_n_threads(g), nbh = t->iaux[EEGNN__SDPA_B] * t->iaux[EEGNN__SDPA_H];
+    if (!eegnn_graph_pool(g)) n = 1;
+    if (n > nbh) n = nbh;
+    return n < 1 ? 1 : n;
+}
+
+static void eegnn__sdpa_forward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__sdpa_job j;
+    t->iaux[EEGNN__SDPA_DROP] = eegnn_graph_training(g) && t->fp[0] > 0.0f;
+    if (t->iaux[EEGNN__SDPA_DROP]) {
+        eegnn_rng *rng = eegnn_graph_rng(g);
+        t->iaux[EEGNN__SDPA_SEED_LO] = (int32_t)eegnn_rng_u32(rng);
+        t->iaux[EEGNN__SDPA_SEED_HI] = (int32_t)eegnn_rng_u32(rng);
+    }
+    j.g = g;
+    j.t = t;
+    j.n_tasks = eegnn__sdpa_tasks(g, t);
+    eegnn_parallel_for(eegnn_graph_pool(g), j.n_tasks, eegnn__sdpa_fwd_task, &j);
+}
+
+static void eegnn__sdpa_backward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__sdpa_job j;
+    if (!t->src[0]->grad && !t->src[1]->grad && !t->src[2]->grad) return;
+    j.g = g;
+    j.t = t;
+    j.n_tasks = eegnn__sdpa_tasks(g, t);
+    eegnn_parallel_for(eegnn_graph_pool(g), j.n_tasks, eegnn__sdpa_bwd_task, &j);
+}
+
+/* Common constructor: q, k, v views given by tensor, column offset and row
+ * stride; the output is (B, tq, width). */
+static eegnn_tensor *eegnn__sdpa_node(eegnn_graph *g, eegnn_tensor *const *qkv, const int *off, const int *ld,
+                                      int batch, int tq, int tk, int width, int n_heads, eegnn_tensor *mask,
+                                      float dropout_p, const char *op) {
+    eegnn_tensor *src[4], *t;
+    int shape[3], i;
+    char s[64];
+    if (n_heads <= 0 || width % n_heads) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: n_heads=%d does not divide the embedding width %d", op, n_heads, width);
+        return NULL;
+    }
+    if (!(dropout_p >= 0.0f && dropout_p < 1.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: dropout_p %g is outside [0, 1)", op, (double)dropout_p);
+        return NULL;
+    }
+    if (mask && (mask->ndim != 2 || mask->shape[0] != batch || mask->shape[1] != tk)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: key_padding_mask %s, expected (%d, %d) (batch, keys)", op,
+                        eegnn_shape_str(mask, s, sizeof s), batch, tk);
+        return NULL;
+    }
+    for (i = 0; i < 3; i++) src[i] = qkv[i];
+    src[3] = mask;
+    shape[0] = batch;
+    shape[1] = tq;
+    shape[2] = width;
+    t = eegnn_graph_new_node(g, op, 3, shape, src, mask ? 4 : 3);
+    if (!t) return NULL;
+    t->iaux_len = EEGNN__SDPA_N;
+    t->iaux = (int32_t *)eegnn_graph_alloc(g, EEGNN__SDPA_N * sizeof(int32_t));
+    t->aux_len = (size_t)batch * n_heads * tq;
+    t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
+    if (!t->iaux || !t->aux) return NULL;
+    memset(t->iaux, 0, EEGNN__SDPA_N * sizeof(int32_t));
+    t->iaux[EEGNN__SDPA_B] = batch;
+    t->iaux[EEGNN__SDPA_TQ] = tq;
+    t->iaux[EEGNN__SDPA_TK] = tk;
+    t->iaux[EEGNN__SDPA_H] = n_heads;
+    t->iaux[EEGNN__SDPA_D] = width / n_heads;
+    for (i = 0; i < 3; i++) {
+        t->iaux[EEGNN__SDPA_QOFF + i] = off[i];
+        t->iaux[EEGNN__SDPA_QLD + i] = ld[i];
+    }
+    t->iaux[EEGNN__SDPA_MASK] = mask != NULL;
+    t->fp[0] = dropout_p;
+    t->forward = eegnn__sdpa_forward;
+    t->backward = eegnn__sdpa_backward;
+    eegnn_graph_reserve_scratch(g, eegnn__sdpa_ws_floats(tk, width / n_heads, NULL, NULL));
+    return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_scaled_dot_product_attention(eegnn_graph *g, eegnn_tensor *q, eegnn_tensor *k,
+                                                           eegnn_tensor *v, int n_heads,
+                                                           eegnn_tensor *key_padding_mask, float dropout_p) {
+    eegnn_tensor *qkv[3];
+    int off[3] = {0, 0, 0}, ld[3], width;
+    char s1[64], s2[64], s3[64];
+    if (!g || !q || !k || !v) return NULL;
+    if (q->ndim != 3 || k->ndim != 3 || v->ndim != 3 || k->shape[0] != q->shape[0] || v->shape[0] != q->shape[0] ||
+        v->shape[1] != k->shape[1] || k->shape[2] != q->shape[2] || v->shape[2] != q->shape[2]) {
+        eegnn_set_error(EEGNN_ERR_ARG, "scaled_dot_product_attention: q %s, k %s, v %s; expected (B, Tq, E), "
+                        "(B, Tk, E), (B, Tk, E)",
+                        eegnn_shape_str(q, s1, sizeof s1), eegnn_shape_str(k, s2, sizeof s2),
+                        eegnn_shape_str(v, s3, sizeof s3));
+        return NULL;
+    }
+    width = q->shape[2];
+    qkv[0] = q;
+    qkv[1] = k;
+    qkv[2] = v;
+    ld[0] = ld[1] = ld[2] = width;
+    return eegnn__sdpa_node(g, qkv, off, ld, q->shape[0], q->shape[1], k->shape[1], width, n_heads,
+                            key_padding_mask, dropout_p, "scaled_dot_product_attention");
+}
+
+EEGNN_API eegnn_tensor *eegnn_scaled_dot_product_attention_qkv(eegnn_graph *g, eegnn_tensor *qkv, int n_heads,
+                                                               eegnn_tensor *key_padding_mask, float dropout_p) {
+    eegnn_tensor *src[3];
+    int off[3], ld[3], width;
+    char s[64];
+    if (!g || !qkv) return NULL;
+    if (qkv->ndim != 3 || qkv->shape[2] % 3) {
+        eegnn_set_error(EEGNN_ERR_ARG, "scaled_dot_product_attention_qkv: qkv %s, expected (B, T, 3*E)",
+                        eegnn_shape_str(qkv, s, sizeof s));
+        return NULL;
+    }
+    width = qkv->shape[2] / 3;
+    src[0] = src[1] = src[2] = qkv;
+    off[0] = 0;
+    off[1] = width;
+    off[2] = 2 * width;
+    ld[0] = ld[1] = ld[2] = 3 * width;
+    return eegnn__sdpa_node(g, src, off, ld, qkv->shape[0], qkv->shape[1], qkv->shape[1], width, n_heads,
+                            key_padding_mask, dropout_p, "scaled_dot_product_attention");
+}

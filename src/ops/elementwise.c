@@ -6,8 +6,8 @@
 /* Writes "(d0, d1, ...)" of t into one of a few rotating static buffers, for
  * error messages that name two or three shapes in one call. */
 EEGNN__PRIVATE const char *eegnn__shp(const eegnn_tensor *t) {
-    static char buf[4][64];
-    static int slot;
+    static EEGNN__THREAD_LOCAL char buf[4][64]; /* thread-local: graphs may be built in parallel */
+    static EEGNN__THREAD_LOCAL int slot;
     char *b = buf[slot++ & 3];
     if (!t) return "(null)";
     return eegnn_shape_str(t, b, sizeof buf[0]);

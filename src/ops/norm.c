@@ -154,8 +154,8 @@ EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
     eegnn_tensor *src[4], *stats, *t;
     int shape[2], C, n_src = 0;
     if (!g || !x) return NULL;
-    if (x->ndim != 2 && x->ndim != 3) {
-        eegnn_set_error(EEGNN_ERR_ARG, "batch_norm: x %s must be (B, C) or (B, C, T)", eegnn__shp(x));
+    if (x->ndim < 2) {
+        eegnn_set_error(EEGNN_ERR_ARG, "batch_norm: x %s must be (B, C), (B, C, T) or (B, C, H, W)", eegnn__shp(x));
         return NULL;
     }
     C = x->shape[1];

@@ -86,8 +86,8 @@ EEGNN_API eegnn_tensor *eegnn_global_avg_pool(eegnn_graph *g, eegnn_tensor *x);
 
 /* ---- Normalization (src/ops/norm.c) ---- */
 
-/* torch.nn.functional.batch_norm over dimension 1 of x (B, C) or
- * (B, C, T): weight, bias (C) parameters or NULL (affine=False);
+/* torch.nn.functional.batch_norm over dimension 1 of x (B, C), (B, C, T)
+ * or (B, C, H, W) (BatchNorm1d / BatchNorm2d): weight, bias (C) parameters or NULL (affine=False);
  * running_mean, running_var (C) buffers or NULL
  * (track_running_stats=False). Train mode normalizes with the batch's
  * biased variance and updates running stats with the unbiased one:

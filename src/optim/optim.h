@@ -1,10 +1,13 @@
 /* ---------------------------------------------------------------------------
  * Optimizers (SGD, Adam, AdamW, Adamax) and learning-rate schedules.
  *
- * An optimizer updates every trainable parameter of a graph (tensors with
- * EEGNN_TENSOR_PARAM, except those also flagged EEGNN_TENSOR_FROZEN) that
- * exists when it is created, using the gradients left by
- * eegnn_graph_backward. Its state (momentum buffers, moment estimates) is
+ * An optimizer holds every parameter of a graph (tensors with
+ * EEGNN_TENSOR_PARAM) that exists when it is created and updates those not
+ * flagged EEGNN_TENSOR_FROZEN at the time of each step, using the gradients
+ * left by eegnn_graph_backward. A frozen parameter is skipped as PyTorch
+ * skips one whose requires_grad is False (grad None): its state and its own
+ * step count stay unchanged, so freezing can change between steps
+ * (progressive unfreezing). Its state (momentum buffers, moment estimates) is
  * allocated once by eegnn_optimizer_create; a step allocates nothing.
  *
  *   eegnn_optimizer_config oc = {0};       // zero-filled: AdamW, PyTorch defaults
@@ -54,12 +57,12 @@ typedef struct eegnn_optimizer_config {
 
 typedef struct eegnn_optimizer eegnn_optimizer;
 
-/* Creates an optimizer over the graph's current trainable parameters with
- * zeroed state (step count 0). cfg NULL: AdamW with PyTorch's defaults.
- * Errors (NULL returned): EEGNN_ERR_ARG for invalid hyperparameters (as
- * PyTorch's checks: lr, eps, weight_decay, momentum >= 0; betas in [0, 1);
- * nesterov without momentum or with dampening) or a graph without
- * parameters; EEGNN_ERR_MEMORY. */
+/* Creates an optimizer over the graph's current parameters with zeroed
+ * state (step count 0), all in parameter group 0. cfg NULL: AdamW with
+ * PyTorch's defaults. Errors (NULL returned): EEGNN_ERR_ARG for invalid
+ * hyperparameters (as PyTorch's checks: lr, eps, weight_decay, momentum >=
+ * 0; betas in [0, 1); nesterov without momentum or with dampening) or a
+ * graph without parameters; EEGNN_ERR_MEMORY. */
 EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_optimizer_config *cfg);
 
 /* One update of every parameter from its current gradient (torch's
@@ -72,16 +75,50 @@ EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt);
  * (optimizer.zero_grad(set_to_none=False)). */
 EEGNN_API void eegnn_optimizer_zero_grad(eegnn_optimizer *opt);
 
-/* Sets / returns the learning rate used by the next step (what a PyTorch
- * scheduler writes into param_group["lr"]). */
+/* Sets / returns the learning rate of group 0 used by the next step (what a
+ * PyTorch scheduler writes into param_group["lr"]). Setting it also sets
+ * every other group's lr to its initial lr times lr / (group 0's initial
+ * lr), as PyTorch's multiplicative schedulers (LambdaLR, StepLR, cosine,
+ * warmup) move every group by the same factor. */
 EEGNN_API void eegnn_optimizer_set_lr(eegnn_optimizer *opt, float lr);
 EEGNN_API float eegnn_optimizer_get_lr(const eegnn_optimizer *opt);
 
-/* Number of steps taken so far. */
-EEGNN_API long eegnn_optimizer_step_count(const eegnn_optimizer *opt);
+/* Parameter groups (torch.optim param_groups). Moves every parameter whose
+ * state_dict name starts with `prefix` (e.g. "final_layer" for the head)
+ * into a new group with its own lr and weight decay (negative: inherit
+ * group 0's value; weight decay follows the optimizer type's rule: decoupled
+ * for AdamW, L2 otherwise; EEGNN_TENSOR_NO_DECAY still wins). Call before
+ * the first step. Returns the group index (1, 2, ...; at most 8 groups) or
+ * -1 with the error set (EEGNN_ERR_NOT_FOUND when no name matches,
+ * EEGNN_ERR_ARG). */
+EEGNN_API int eegnn_optimizer_add_group(eegnn_optimizer *opt, const char *prefix, float lr, float weight_decay);
+EEGNN_API int eegnn_optimizer_n_groups(const eegnn_optimizer *opt);
+/* Sets / returns one group's current learning rate (no other group moves). */
+EEGNN_API void eegnn_optimizer_set_group_lr(eegnn_optimizer *opt, int group, float lr);
+EEGNN_API float eegnn_optimizer_get_group_lr(const eegnn_optimizer *opt, int group);
 
-/* Number of parameter tensors the optimizer updates. */
+/* Multiplies every gradient the optimizer holds by factor (gradient
+ * accumulation: 1 / k after k micro-batches). */
+EEGNN_API void eegnn_optimizer_scale_grad(eegnn_optimizer *opt, float factor);
+
+/* Number of steps taken so far (calls of eegnn_optimizer_step that
+ * succeeded), and setting it (restoring a checkpoint). */
+EEGNN_API long eegnn_optimizer_step_count(const eegnn_optimizer *opt);
+EEGNN_API void eegnn_optimizer_set_step_count(eegnn_optimizer *opt, long step);
+
+/* Number of parameter tensors the optimizer holds (frozen ones included). */
 EEGNN_API int eegnn_optimizer_n_params(const eegnn_optimizer *opt);
+/* Parameter i (0 .. n_params-1, graph creation order), or NULL. */
+EEGNN_API eegnn_tensor *eegnn_optimizer_param(const eegnn_optimizer *opt, int i);
+/* State array k of parameter i ((numel) floats, writable, for saving and
+ * restoring), or NULL past the last one; *name gets torch's state key:
+ * Adam/AdamW "exp_avg", "exp_avg_sq", ("max_exp_avg_sq" with amsgrad);
+ * Adamax "exp_avg", "exp_inf"; SGD with momentum "momentum_buffer". */
+EEGNN_API float *eegnn_optimizer_state(const eegnn_optimizer *opt, int i, int k, const char **name);
+/* Steps parameter i has taken (torch's state["step"]); setting it restores
+ * a checkpoint. */
+EEGNN_API long eegnn_optimizer_param_step(const eegnn_optimizer *opt, int i);
+EEGNN_API void eegnn_optimizer_set_param_step(eegnn_optimizer *opt, int i, long step);
 
 /* Clears the state (moments, momentum buffers, step count) as if newly created. */
 EEGNN_API void eegnn_optimizer_reset(eegnn_optimizer *opt);
@@ -89,7 +126,7 @@ EEGNN_API void eegnn_optimizer_reset(eegnn_optimizer *opt);
 /* Frees the optimizer (not the graph). NULL is allowed. */
 EEGNN_API void eegnn_optimizer_free(eegnn_optimizer *opt);
 
-/* Scales all gradients of the optimizer's parameters so that their joint
+/* Scales all gradients of the optimizer's unfrozen parameters so that their joint
  * L2 norm is at most max_norm (torch.nn.utils.clip_grad_norm_ with
  * norm_type 2: coefficient max_norm / (total_norm + 1e-6), applied only
  * when below 1). Returns the total norm before clipping. */
@@ -117,3 +154,49 @@ EEGNN_API float eegnn_optimizer_clip_grad_norm(eegnn_optimizer *opt, float max_n
  * warmup_steps <= 0: no warmup; total_steps <= warmup_steps: no cosine
  * part (min_lr after the warmup). Pure function; thread safe. */
 EEGNN_API float eegnn_lr_cosine_warmup(float base_lr, long step, long warmup_steps, long total_steps, float min_lr);
+
+/* torch.optim.lr_scheduler.StepLR in closed form: the learning rate of
+ * 0-based epoch `epoch` is base_lr * gamma^floor(epoch / step_size).
+ * step_size <= 0: base_lr. Pure function; thread safe. */
+EEGNN_API float eegnn_lr_step(float base_lr, long epoch, long step_size, float gamma);
+
+/* torch.optim.lr_scheduler.ReduceLROnPlateau for one learning rate: after
+ * each epoch, eegnn_plateau_step(&p, metric) counts epochs without an
+ * improvement (mode min: metric < best * (1 - threshold), or best -
+ * threshold with threshold_abs; mode max mirrored), and when more than
+ * `patience` epochs in a row did not improve, sets lr = max(lr * factor,
+ * min_lr) (skipped when the change is below eps = 1e-8) and waits
+ * `cooldown` epochs before counting again. PyTorch's defaults: factor 0.1,
+ * patience 10, threshold 1e-4 (relative), cooldown 0, min_lr 0. The state
+ * is plain data (copy it to checkpoint). */
+typedef struct eegnn_plateau {
+    int mode_max;      /* 0: "min" (a loss), 1: "max" (an accuracy) */
+    float factor, threshold, min_lr;
+    int patience, threshold_abs, cooldown;
+    double eps, best, lr;
+    int num_bad_epochs, cooldown_counter, last_epoch;
+} eegnn_plateau;
+
+EEGNN_API void eegnn_plateau_init(eegnn_plateau *p, float lr, int mode_max, float factor, int patience,
+                                  float threshold, int threshold_abs, int cooldown, float min_lr);
+/* Feeds one epoch's metric; returns the learning rate for the next epoch. */
+EEGNN_API float eegnn_plateau_step(eegnn_plateau *p, double metric);
+
+/* Exponential moving average of the weights (timm's ModelEmaV2, as used
+ * with braindecode models): a shadow copy of every parameter and buffer,
+ * updated after each optimizer step as
+ *   shadow = shadow * decay + (1 - decay) * value
+ * and swapped into the graph for evaluation. */
+typedef struct eegnn_ema eegnn_ema;
+
+/* Starts the average at the graph's current values. decay in [0, 1].
+ * NULL with the error set (EEGNN_ERR_ARG, EEGNN_ERR_MEMORY). */
+EEGNN_API eegnn_ema *eegnn_ema_create(eegnn_graph *g, float decay);
+EEGNN_API void eegnn_ema_update(eegnn_ema *e);
+/* Exchanges the graph's values with the averaged ones (call twice to undo). */
+EEGNN_API void eegnn_ema_swap(eegnn_ema *e);
+/* Number of tracked tensors; the shadow values of tensor i (its numel floats,
+ * writable) and, in *of, the graph tensor it averages. */
+EEGNN_API int eegnn_ema_n_tensors(const eegnn_ema *e);
+EEGNN_API float *eegnn_ema_shadow(const eegnn_ema *e, int i, eegnn_tensor **of);
+EEGNN_API void eegnn_ema_free(eegnn_ema *e);

@@ -1,4 +1,4 @@
-/* Training loop behind `eegnn train` (see train.h). */
+/* Training loop behind `eegnn train`, checkpoints and `eegnn predict` (see train.h). */
 
 typedef struct eegnn__trainer {
     const eegnn_train_config *cfg;
@@ -8,9 +8,13 @@ typedef struct eegnn__trainer {
     int n_idx[3];
     float *ch_mean, *ch_std; /* (n_ch) input standardization from the training split */
     double y_mean, y_std;    /* regression target standardization */
+    int l1;                  /* regression loss: 1 L1, 0 MSE */
+    eegnn_model_config mc;   /* resolved model configuration */
     eegnn_graph *g;
-    eegnn_tensor *x, *y, *out, *loss;
+    eegnn_tensor *x, *y, *out, *loss, *class_w;
     eegnn_optimizer *opt;
+    eegnn_ema *ema;
+    int eval_ema;            /* 1: evaluate with the averaged weights */
     float *window;           /* (n_ch, n_times) */
     float *pred;             /* (n_windows, n_outputs) scratch for evaluation */
     float *truth;            /* (n_windows) */
@@ -28,8 +32,7 @@ static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n)
         float target = 0.0f;
         if (b >= n) { /* padding rows of a last, partial evaluation batch */
             memset(dst, 0, per * sizeof(float));
-            if (tr->n_classes) tr->y->data[b] = 0.0f;
-            else tr->y->data[b] = 0.0f;
+            tr->y->data[b] = 0.0f;
             continue;
         }
         if (eegnn_dataset_get(tr->data, ids[b], tr->window, &target)) return EEGNN_ERR_IO;
@@ -50,7 +53,7 @@ static eegnn_status eegnn__fit_standardization(eegnn__trainer *tr) {
     int i, c, t;
     if (!sum) return EEGNN_ERR_MEMORY;
     for (i = 0; i < tr->n_idx[0]; i++) {
-        float target;
+        float target = 0.0f;
         if (eegnn_dataset_get(tr->data, tr->idx[0][i], tr->window, &target)) {
             EEGNN_FREE(sum);
             return EEGNN_ERR_IO;
@@ -87,8 +90,7 @@ static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
     const eegnn_train_config *cfg = tr->cfg;
     for (;;) {
         eegnn_graph_config gc;
-        eegnn_model_config mc;
-        int xs[3], ys[1];
+        int xs[3], ys[1], ks[1];
         memset(&gc, 0, sizeof gc);
         gc.arena_bytes = arena;
         gc.n_threads = cfg->n_threads;
@@ -99,19 +101,22 @@ static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
         xs[1] = tr->n_ch;
         xs[2] = tr->n_times;
         ys[0] = tr->batch;
-        memset(&mc, 0, sizeof mc);
-        mc.n_chans = tr->n_ch;
-        mc.n_times = tr->n_times;
-        mc.n_outputs = tr->n_classes ? tr->n_classes : 1;
-        mc.sfreq = eegnn_dataset_sfreq(tr->data);
+        tr->mc.n_chans = tr->n_ch;
+        tr->mc.n_times = tr->n_times;
+        tr->mc.n_outputs = tr->n_classes ? tr->n_classes : 1;
         tr->x = eegnn_input(tr->g, "x", 3, xs);
         tr->y = eegnn_input(tr->g, "y", 1, ys);
-        tr->out = eegnn_model_build(tr->g, cfg->model ? cfg->model : "cnn", tr->x, &mc);
+        tr->out = eegnn_model_build(tr->g, cfg->model ? cfg->model : "cnn", tr->x, &tr->mc);
+        tr->class_w = NULL;
         if (tr->n_classes) {
-            tr->loss = eegnn_cross_entropy_loss(tr->g, tr->out, tr->y, NULL);
+            if (cfg->class_weights && strcmp(cfg->class_weights, "none")) {
+                ks[0] = tr->n_classes;
+                tr->class_w = eegnn_input(tr->g, "class_weight", 1, ks);
+            }
+            tr->loss = tr->out ? eegnn_cross_entropy_loss(tr->g, tr->out, tr->y, tr->class_w) : NULL;
         } else {
             eegnn_tensor *flat = tr->out ? eegnn_reshape(tr->g, tr->out, 1, ys) : NULL;
-            tr->loss = eegnn_mse_loss(tr->g, flat, tr->y);
+            tr->loss = tr->l1 ? eegnn_l1_loss(tr->g, flat, tr->y) : eegnn_mse_loss(tr->g, flat, tr->y);
         }
         if (tr->loss) return EEGNN_OK;
         eegnn_graph_free(tr->g);
@@ -121,7 +126,6 @@ static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
     }
 }
 
-/* Saves (dir != NULL) or snapshots parameters and buffers. */
 static size_t eegnn__state_numel(eegnn_graph *g) {
     size_t n = 0;
     int i;
@@ -132,6 +136,7 @@ static size_t eegnn__state_numel(eegnn_graph *g) {
     return n;
 }
 
+/* Copies parameters and buffers into buf (restore 0) or back (restore 1). */
 static void eegnn__state_copy(eegnn_graph *g, float *buf, int restore) {
     size_t off = 0;
     int i;
@@ -146,10 +151,25 @@ static void eegnn__state_copy(eegnn_graph *g, float *buf, int restore) {
     }
 }
 
+/* Per-window loss of a row of outputs o against target y (z-scored for regression). */
+static double eegnn__window_loss(const eegnn__trainer *tr, const float *o, float y) {
+    int k, n_out = tr->n_classes;
+    if (tr->n_classes) { /* cross-entropy from logits */
+        float mx = o[0];
+        double s = 0.0;
+        for (k = 1; k < n_out; k++) mx = EEGNN__MAX(mx, o[k]);
+        for (k = 0; k < n_out; k++) s += exp((double)(o[k] - mx));
+        return log(s) + mx - o[(int)y];
+    } else {
+        double d = (double)o[0] - y;
+        return tr->l1 ? fabs(d) : d * d;
+    }
+}
+
 /* Runs the model over one split in eval mode; fills m and tr->pred/truth. */
 static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_metrics *m) {
     int n = tr->n_idx[split], n_out = tr->n_classes ? tr->n_classes : 1, i, b, k;
-    double loss = 0.0;
+    double loss = 0.0, wsum = 0.0;
     int *yi = NULL, *pi = NULL;
     double *yt = NULL, *yp = NULL, *score = NULL;
     eegnn_status st = EEGNN_OK;
@@ -159,6 +179,7 @@ static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_m
     m->loss = NAN;
     m->n_windows = n;
     if (!n) return EEGNN_OK;
+    if (tr->ema && tr->eval_ema) eegnn_ema_swap(tr->ema);
     eegnn_graph_set_training(tr->g, 0);
     for (i = 0; i < n; i += tr->batch) {
         int nb = EEGNN__MIN(tr->batch, n - i);
@@ -167,22 +188,15 @@ static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_m
         eegnn_graph_forward_to(tr->g, tr->out);
         for (b = 0; b < nb; b++) {
             const float *o = tr->out->data + (size_t)b * n_out;
+            float y = tr->y->data[b];
+            double w = tr->class_w ? tr->class_w->data[(int)y] : 1.0;
             memcpy(tr->pred + (size_t)(i + b) * n_out, o, (size_t)n_out * sizeof(float));
-            tr->truth[i + b] = tr->y->data[b];
-            if (tr->n_classes) { /* cross-entropy from logits */
-                float mx = o[0];
-                double s = 0.0;
-                for (k = 1; k < n_out; k++) mx = EEGNN__MAX(mx, o[k]);
-                for (k = 0; k < n_out; k++) s += exp((double)(o[k] - mx));
-                loss += log(s) + mx - o[(int)tr->y->data[b]];
-            } else {
-                double d = (double)o[0] - tr->y->data[b];
-                loss += d * d;
-            }
+            tr->truth[i + b] = y;
+            loss += w * eegnn__window_loss(tr, o, y);
+            wsum += w;
         }
     }
-    eegnn_graph_set_training(tr->g, 1);
-    m->loss = loss / n;
+    m->loss = loss / wsum;
     if (tr->n_classes) {
         yi = (int *)eegnn__calloc((size_t)n, sizeof(int));
         pi = (int *)eegnn__calloc((size_t)n, sizeof(int));
@@ -222,6 +236,7 @@ static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_m
     }
 done:
     eegnn_graph_set_training(tr->g, 1);
+    if (tr->ema && tr->eval_ema) eegnn_ema_swap(tr->ema);
     EEGNN_FREE(yi);
     EEGNN_FREE(pi);
     EEGNN_FREE(score);
@@ -254,6 +269,50 @@ static void eegnn__json_metrics(eegnn__strbuf *sb, const eegnn_split_metrics *m)
     eegnn__sb_printf(sb, "}");
 }
 
+/* Group k-fold: groups shuffled with the seed, dealt round-robin into
+ * n_folds folds; fold `fold` -> 1 (validation), the others -> 0 (train). */
+static eegnn_status eegnn__split_folds(int n_groups, int n_folds, int fold, uint64_t seed, int *assign) {
+    int i, *perm;
+    eegnn_rng rng;
+    if (n_folds < 2 || fold < 0 || fold >= n_folds)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: fold %d is not in 0..%d", fold, n_folds - 1);
+    if (n_groups < n_folds)
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "eegnn_train: %d groups cannot fill %d folds; use a finer split unit (session or "
+                               "run) or fewer folds", n_groups, n_folds);
+    perm = (int *)eegnn__calloc((size_t)n_groups, sizeof(int));
+    if (!perm) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < n_groups; i++) perm[i] = i;
+    eegnn_rng_seed(&rng, seed);
+    eegnn_rng_shuffle(&rng, perm, n_groups);
+    for (i = 0; i < n_groups; i++) assign[perm[i]] = (i % n_folds) == fold ? 1 : 0;
+    EEGNN_FREE(perm);
+    return EEGNN_OK;
+}
+
+/* The group -> split assignment of a run (k-fold or train/valid/test). */
+static eegnn_status eegnn__assign_groups(const eegnn_train_config *cfg, int n_groups, int *assign) {
+    if (cfg->n_folds > 1) return eegnn__split_folds(n_groups, cfg->n_folds, cfg->fold, cfg->seed, assign);
+    return eegnn_split_groups(n_groups, cfg->valid_fraction > 0 ? cfg->valid_fraction : 0.2,
+                              cfg->test_fraction < 0 ? 0.0 : (cfg->test_fraction > 0 ? cfg->test_fraction : 0.2),
+                              cfg->seed, assign);
+}
+
+static void eegnn__dataset_config(const eegnn_train_config *cfg, eegnn_dataset_config *dc) {
+    memset(dc, 0, sizeof *dc);
+    dc->task = cfg->task;
+    dc->target = cfg->target;
+    dc->window_seconds = cfg->window_seconds;
+    dc->stride_seconds = cfg->stride_seconds;
+    dc->tmin = cfg->tmin;
+    dc->tmax = cfg->tmax;
+    if (cfg->tmin == 0 && cfg->tmax == 0) {
+        dc->tmin = 0.5;
+        dc->tmax = 2.5;
+    }
+    dc->split = cfg->split ? cfg->split : "subject";
+}
+
 static void eegnn__progress(const eegnn__trainer *tr, int epoch, int epochs, int done, int total, double loss) {
     int width = 30, filled = total ? done * width / total : width, k;
     char bar[40];
@@ -264,46 +323,455 @@ static void eegnn__progress(const eegnn__trainer *tr, int epoch, int epochs, int
     fflush(tr->cfg->log ? tr->cfg->log : stdout);
 }
 
+EEGNN_API eegnn_status eegnn_class_weights_balanced(const int *y, int n, int n_classes, float *weights) {
+    int i, *count;
+    if (!y || !weights || n <= 0 || n_classes <= 0)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_class_weights_balanced: %d labels of %d classes", n, n_classes);
+    count = (int *)eegnn__calloc((size_t)n_classes, sizeof(int));
+    if (!count) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < n; i++) {
+        if (y[i] < 0 || y[i] >= n_classes) {
+            EEGNN_FREE(count);
+            return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_class_weights_balanced: label %d at %d is not in 0..%d",
+                                   y[i], i, n_classes - 1);
+        }
+        count[y[i]]++;
+    }
+    for (i = 0; i < n_classes; i++)
+        weights[i] = count[i] ? (float)((double)n / ((double)n_classes * (double)count[i])) : 0.0f;
+    EEGNN_FREE(count);
+    return EEGNN_OK;
+}
+
+/* ---- checkpoint metadata ---- */
+
+#define EEGNN__META_MAX 64
+
+typedef struct eegnn__meta {
+    const char *keys[EEGNN__META_MAX];
+    char *vals[EEGNN__META_MAX];
+    int n, failed;
+} eegnn__meta;
+
+static void eegnn__meta_add(eegnn__meta *m, const char *key, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void eegnn__meta_add(eegnn__meta *m, const char *key, const char *fmt, ...) {
+    va_list ap;
+    int len;
+    char *v, probe[1];
+    if (m->n >= EEGNN__META_MAX) {
+        m->failed = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    len = vsnprintf(probe, sizeof probe, fmt, ap);
+    va_end(ap);
+    if (len < 0) {
+        m->failed = 1;
+        return;
+    }
+    v = (char *)EEGNN_MALLOC((size_t)len + 1);
+    if (!v) {
+        m->failed = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(v, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    m->keys[m->n] = key;
+    m->vals[m->n++] = v;
+}
+
+static void eegnn__meta_free(eegnn__meta *m) {
+    int i;
+    for (i = 0; i < m->n; i++) EEGNN_FREE(m->vals[i]);
+    m->n = 0;
+}
+
+/* Model configuration as a JSON object (every field, resolved from the data). */
+static void eegnn__model_config_json(eegnn__strbuf *sb, const eegnn_model_config *c) {
+    eegnn__sb_printf(sb,
+                     "{\"n_chans\": %d, \"n_outputs\": %d, \"n_times\": %d, \"sfreq\": %.9g, \"n_filters\": %d, "
+                     "\"kernel_size\": %d, \"hidden\": %d, \"pool_size\": %d, \"pool_stride\": %d, "
+                     "\"drop_prob\": %.9g, \"d_model\": %d, \"n_heads\": %d, \"n_layers\": %d, "
+                     "\"dim_feedforward\": %d, \"norm_first\": %d, \"gelu\": %d, \"F1\": %d, \"D\": %d, \"F2\": %d}",
+                     c->n_chans, c->n_outputs, c->n_times, (double)c->sfreq, c->n_filters, c->kernel_size, c->hidden,
+                     c->pool_size, c->pool_stride, (double)c->drop_prob, c->d_model, c->n_heads, c->n_layers,
+                     c->dim_feedforward, c->norm_first, c->gelu, c->F1, c->D, c->F2);
+}
+
+/* Value of "key": NUMBER in a flat JSON object; dflt when absent. */
+static double eegnn__tr_json_number(const char *json, const char *key, double dflt) {
+    char pat[64];
+    const char *p;
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    p = json ? strstr(json, pat) : NULL;
+    if (!p) return dflt;
+    return strtod(p + strlen(pat), NULL);
+}
+
+static void eegnn__model_config_parse(const char *json, eegnn_model_config *c) {
+    memset(c, 0, sizeof *c);
+    c->n_chans = (int)eegnn__tr_json_number(json, "n_chans", 0);
+    c->n_outputs = (int)eegnn__tr_json_number(json, "n_outputs", 0);
+    c->n_times = (int)eegnn__tr_json_number(json, "n_times", 0);
+    c->sfreq = (float)eegnn__tr_json_number(json, "sfreq", 0);
+    c->n_filters = (int)eegnn__tr_json_number(json, "n_filters", 0);
+    c->kernel_size = (int)eegnn__tr_json_number(json, "kernel_size", 0);
+    c->hidden = (int)eegnn__tr_json_number(json, "hidden", 0);
+    c->pool_size = (int)eegnn__tr_json_number(json, "pool_size", 0);
+    c->pool_stride = (int)eegnn__tr_json_number(json, "pool_stride", 0);
+    c->drop_prob = (float)eegnn__tr_json_number(json, "drop_prob", 0);
+    c->d_model = (int)eegnn__tr_json_number(json, "d_model", 0);
+    c->n_heads = (int)eegnn__tr_json_number(json, "n_heads", 0);
+    c->n_layers = (int)eegnn__tr_json_number(json, "n_layers", 0);
+    c->dim_feedforward = (int)eegnn__tr_json_number(json, "dim_feedforward", 0);
+    c->norm_first = (int)eegnn__tr_json_number(json, "norm_first", 0);
+    c->gelu = (int)eegnn__tr_json_number(json, "gelu", 0);
+    c->F1 = (int)eegnn__tr_json_number(json, "F1", 0);
+    c->D = (int)eegnn__tr_json_number(json, "D", 0);
+    c->F2 = (int)eegnn__tr_json_number(json, "F2", 0);
+}
+
+/* Parses "[a,b,...]" into n floats; returns the count read. */
+static int eegnn__parse_floats(const char *s, float *out, int n) {
+    int k = 0;
+    char *end;
+    if (!s) return 0;
+    while (*s && *s != '[') s++;
+    if (*s) s++;
+    while (k < n) {
+        double v = strtod(s, &end);
+        if (end == s) break;
+        out[k++] = (float)v;
+        s = end;
+        while (*s == ' ' || *s == ',') s++;
+    }
+    return k;
+}
+
+static void eegnn__rng_str(const eegnn_rng *r, char *buf, size_t n) {
+    snprintf(buf, n, "%08lx%08lx%08lx%08lx", (unsigned long)r->s[0], (unsigned long)r->s[1], (unsigned long)r->s[2],
+             (unsigned long)r->s[3]);
+}
+
+static int eegnn__rng_parse(const char *s, eegnn_rng *r) {
+    int k, j;
+    if (!s || strlen(s) != 32) return 0;
+    for (k = 0; k < 4; k++) {
+        uint32_t v = 0;
+        for (j = 0; j < 8; j++) {
+            int c = s[8 * k + j], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) return 0;
+            v = v * 16 + (uint32_t)d;
+        }
+        r->s[k] = v;
+    }
+    return 1;
+}
+
+/* Metadata shared by best.safetensors and last.safetensors: what predict
+ * and resume need to rebuild the data pipeline and the model. */
+static void eegnn__meta_common(eegnn__meta *m, const eegnn__trainer *tr, const eegnn_dataset_config *dc,
+                               int best_epoch) {
+    const eegnn_train_config *cfg = tr->cfg;
+    eegnn__strbuf mean = {0, 0, 0, 0}, sd = {0, 0, 0, 0}, mcj = {0, 0, 0, 0}, cls = {0, 0, 0, 0};
+    int c;
+    for (c = 0; c < tr->n_ch; c++) {
+        eegnn__sb_printf(&mean, "%s%.9g", c ? "," : "", tr->ch_mean[c]);
+        eegnn__sb_printf(&sd, "%s%.9g", c ? "," : "", tr->ch_std[c]);
+    }
+    eegnn__sb_printf(&cls, "[");
+    for (c = 0; c < tr->n_classes; c++) {
+        if (c) eegnn__sb_printf(&cls, ", ");
+        eegnn__sb_json_string(&cls, eegnn_dataset_class_name(tr->data, c));
+    }
+    eegnn__sb_printf(&cls, "]");
+    eegnn__model_config_json(&mcj, &tr->mc);
+    eegnn__meta_add(m, "model", "%s", cfg->model ? cfg->model : "cnn");
+    eegnn__meta_add(m, "model_config", "%s", mcj.p ? mcj.p : "{}");
+    eegnn__meta_add(m, "target", "%s", cfg->target);
+    eegnn__meta_add(m, "task", "%s", cfg->task ? cfg->task : "");
+    eegnn__meta_add(m, "split", "%s", dc->split);
+    eegnn__meta_add(m, "window_seconds", "%.17g", dc->window_seconds);
+    eegnn__meta_add(m, "stride_seconds", "%.17g", dc->stride_seconds);
+    eegnn__meta_add(m, "tmin", "%.17g", dc->tmin);
+    eegnn__meta_add(m, "tmax", "%.17g", dc->tmax);
+    eegnn__meta_add(m, "n_classes", "%d", tr->n_classes);
+    eegnn__meta_add(m, "class_names", "%s", cls.p ? cls.p : "[]");
+    eegnn__meta_add(m, "input_mean", "[%s]", mean.p ? mean.p : "");
+    eegnn__meta_add(m, "input_std", "[%s]", sd.p ? sd.p : "");
+    eegnn__meta_add(m, "target_mean", "%.17g", tr->y_mean);
+    eegnn__meta_add(m, "target_std", "%.17g", tr->y_std);
+    eegnn__meta_add(m, "loss", "%s", tr->n_classes ? (tr->class_w ? "weighted_cross_entropy" : "cross_entropy")
+                                                    : (tr->l1 ? "l1" : "mse"));
+    eegnn__meta_add(m, "batch_size", "%d", tr->batch);
+    eegnn__meta_add(m, "bids_root", "%s", cfg->bids_root);
+    eegnn__meta_add(m, "seed", "%llu", (unsigned long long)cfg->seed);
+    eegnn__meta_add(m, "n_folds", "%d", cfg->n_folds > 1 ? cfg->n_folds : 0);
+    eegnn__meta_add(m, "fold", "%d", cfg->n_folds > 1 ? cfg->fold : 0);
+    eegnn__meta_add(m, "valid_fraction", "%.17g", cfg->valid_fraction);
+    eegnn__meta_add(m, "test_fraction", "%.17g", cfg->test_fraction);
+    eegnn__meta_add(m, "best_epoch", "%d", best_epoch);
+    eegnn__meta_add(m, "eegnn_version", "%s", EEGNN_VERSION_STRING);
+    if (mean.failed || sd.failed || mcj.failed || cls.failed) m->failed = 1;
+    eegnn__sb_free(&mean);
+    eegnn__sb_free(&sd);
+    eegnn__sb_free(&mcj);
+    eegnn__sb_free(&cls);
+}
+
+/* Training state kept between epochs (and in last.safetensors). */
+typedef struct eegnn__run_state {
+    int epoch; /* epochs completed */
+    double best_loss;
+    int best_epoch, bad_epochs;
+    eegnn_rng rng;
+    eegnn_plateau plateau;
+} eegnn__run_state;
+
+static eegnn_status eegnn__save_last(eegnn__trainer *tr, const eegnn_dataset_config *dc,
+                                     const eegnn__run_state *rs, const char *history, const char *path) {
+    eegnn__meta m;
+    eegnn_safetensors_entry *ex = NULL;
+    char **names = NULL;
+    float *steps = NULL;
+    int n_opt = eegnn_optimizer_n_params(tr->opt), n_ex = 0, cap, i, k, n_nodes = eegnn_graph_n_nodes(tr->g);
+    size_t off = 0;
+    char rng[40], grng[40];
+    eegnn_status st = EEGNN_OK;
+    memset(&m, 0, sizeof m);
+    eegnn__meta_common(&m, tr, dc, rs->best_epoch);
+    eegnn__rng_str(&rs->rng, rng, sizeof rng);
+    eegnn__rng_str(eegnn_graph_rng(tr->g), grng, sizeof grng);
+    eegnn__meta_add(&m, "epoch", "%d", rs->epoch);
+    eegnn__meta_add(&m, "shuffle_rng", "%s", rng);
+    eegnn__meta_add(&m, "graph_rng", "%s", grng);
+    eegnn__meta_add(&m, "step_count", "%ld", eegnn_optimizer_step_count(tr->opt));
+    eegnn__meta_add(&m, "best_loss", "%.17g", rs->best_loss);
+    eegnn__meta_add(&m, "bad_epochs", "%d", rs->bad_epochs);
+    eegnn__meta_add(&m, "plateau", "%.17g %.17g %d %d %d", rs->plateau.best, rs->plateau.lr,
+                    rs->plateau.num_bad_epochs, rs->plateau.cooldown_counter, rs->plateau.last_epoch);
+    eegnn__meta_add(&m, "history", "%s", history ? history : "");
+    cap = n_opt * 4 + 2 * n_nodes + 1;
+    ex = (eegnn_safetensors_entry *)eegnn__calloc((size_t)cap, sizeof *ex);
+    names = (char **)eegnn__calloc((size_t)cap, sizeof(char *));
+    steps = (float *)eegnn__calloc((size_t)(n_opt ? n_opt : 1), sizeof(float));
+    if (!ex || !names || !steps || m.failed) {
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory building the checkpoint", path);
+        goto done;
+    }
+    for (i = 0; i < n_opt; i++) {
+        const eegnn_tensor *p = eegnn_optimizer_param(tr->opt, i);
+        const char *sname;
+        float *a;
+        int d;
+        for (k = 0; (a = eegnn_optimizer_state(tr->opt, i, k, &sname)) != NULL; k++) {
+            eegnn__strbuf nb = {0, 0, 0, 0};
+            eegnn__sb_printf(&nb, "optimizer.%s.%s", p->name, sname);
+            names[n_ex] = nb.p;
+            ex[n_ex].name = nb.p;
+            ex[n_ex].data = a;
+            ex[n_ex].ndim = p->ndim;
+            for (d = 0; d < p->ndim; d++) ex[n_ex].shape[d] = p->shape[d];
+            n_ex++;
+        }
+        {
+            eegnn__strbuf nb = {0, 0, 0, 0};
+            eegnn__sb_printf(&nb, "optimizer.%s.step", p->name);
+            steps[i] = (float)eegnn_optimizer_param_step(tr->opt, i);
+            names[n_ex] = nb.p;
+            ex[n_ex].name = nb.p;
+            ex[n_ex].data = steps + i;
+            ex[n_ex].ndim = 0;
+            n_ex++;
+        }
+    }
+    for (i = 0; i < n_nodes; i++) { /* the best epoch's weights and the EMA shadow */
+        const eegnn_tensor *t = eegnn_graph_node(tr->g, i);
+        eegnn__strbuf nb = {0, 0, 0, 0};
+        int d;
+        if (!(t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
+        eegnn__sb_printf(&nb, "best.%s", t->name);
+        names[n_ex] = nb.p;
+        ex[n_ex].name = nb.p;
+        ex[n_ex].data = tr->best + off;
+        ex[n_ex].ndim = t->ndim;
+        for (d = 0; d < t->ndim; d++) ex[n_ex].shape[d] = t->shape[d];
+        n_ex++;
+        off += t->numel;
+    }
+    for (i = 0; tr->ema && i < eegnn_ema_n_tensors(tr->ema); i++) {
+        eegnn_tensor *t;
+        float *sh = eegnn_ema_shadow(tr->ema, i, &t);
+        eegnn__strbuf nb = {0, 0, 0, 0};
+        int d;
+        eegnn__sb_printf(&nb, "ema.%s", t->name);
+        names[n_ex] = nb.p;
+        ex[n_ex].name = nb.p;
+        ex[n_ex].data = sh;
+        ex[n_ex].ndim = t->ndim;
+        for (d = 0; d < t->ndim; d++) ex[n_ex].shape[d] = t->shape[d];
+        n_ex++;
+    }
+    for (i = 0; i < n_ex; i++)
+        if (!names[i]) st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory building the checkpoint", path);
+    if (!st) st = eegnn_save_safetensors_ex(tr->g, path, m.keys, (const char *const *)m.vals, m.n, ex, n_ex);
+done:
+    for (i = 0; names && i < n_ex; i++) EEGNN_FREE(names[i]);
+    EEGNN_FREE(names);
+    EEGNN_FREE(ex);
+    EEGNN_FREE(steps);
+    eegnn__meta_free(&m);
+    return st;
+}
+
+/* Reads one tensor of a checkpoint by name into dst (n floats). */
+static eegnn_status eegnn__read_named(const eegnn_safetensors *f, const char *path, const char *name, float *dst,
+                                      size_t n) {
+    int k = eegnn_safetensors_find(f, name);
+    if (k < 0) return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: missing '%s' (not a last.safetensors of eegnn train "
+                                                        "with the same settings?)", path, name);
+    return eegnn_safetensors_read_f32(f, k, dst, n);
+}
+
+static eegnn_status eegnn__resume(eegnn__trainer *tr, const char *path, eegnn__run_state *rs, eegnn__strbuf *hist) {
+    eegnn_safetensors *f;
+    eegnn_status st;
+    const char *v;
+    int i, k;
+    size_t off = 0;
+    char name[2 * EEGNN_NAME_MAX + 32];
+    if ((st = eegnn_load_safetensors(tr->g, path, 0))) return st;
+    f = eegnn_safetensors_open(path);
+    if (!f) return EEGNN_ERR_IO;
+    v = eegnn_safetensors_metadata(f, "epoch");
+    if (!v || !eegnn__rng_parse(eegnn_safetensors_metadata(f, "shuffle_rng"), &rs->rng) ||
+        !eegnn__rng_parse(eegnn_safetensors_metadata(f, "graph_rng"), eegnn_graph_rng(tr->g)) ||
+        !eegnn_safetensors_metadata(f, "step_count") || !eegnn_safetensors_metadata(f, "plateau")) {
+        eegnn_safetensors_close(f);
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no training state in the metadata (resume needs the "
+                                                 "last.safetensors of a run, not best.safetensors)", path);
+    }
+    rs->epoch = atoi(v);
+    eegnn_optimizer_set_step_count(tr->opt, atol(eegnn_safetensors_metadata(f, "step_count")));
+    rs->best_loss = strtod(eegnn_safetensors_metadata(f, "best_loss") ? eegnn_safetensors_metadata(f, "best_loss")
+                                                                         : "inf", NULL);
+    rs->best_epoch = atoi(eegnn_safetensors_metadata(f, "best_epoch") ? eegnn_safetensors_metadata(f, "best_epoch")
+                                                                        : "0");
+    rs->bad_epochs = atoi(eegnn_safetensors_metadata(f, "bad_epochs") ? eegnn_safetensors_metadata(f, "bad_epochs")
+                                                                        : "0");
+    sscanf(eegnn_safetensors_metadata(f, "plateau"), "%lf %lf %d %d %d", &rs->plateau.best, &rs->plateau.lr,
+           &rs->plateau.num_bad_epochs, &rs->plateau.cooldown_counter, &rs->plateau.last_epoch);
+    v = eegnn_safetensors_metadata(f, "history");
+    if (v && *v) eegnn__sb_printf(hist, "%s", v);
+    for (i = 0; i < eegnn_optimizer_n_params(tr->opt) && !st; i++) {
+        const eegnn_tensor *p = eegnn_optimizer_param(tr->opt, i);
+        const char *sname;
+        float *a, step = 0.0f;
+        for (k = 0; (a = eegnn_optimizer_state(tr->opt, i, k, &sname)) != NULL && !st; k++) {
+            snprintf(name, sizeof name, "optimizer.%s.%s", p->name, sname);
+            st = eegnn__read_named(f, path, name, a, p->numel);
+        }
+        snprintf(name, sizeof name, "optimizer.%s.step", p->name);
+        if (!st) st = eegnn__read_named(f, path, name, &step, 1);
+        eegnn_optimizer_set_param_step(tr->opt, i, (long)step);
+    }
+    for (i = 0; i < eegnn_graph_n_nodes(tr->g) && !st; i++) {
+        const eegnn_tensor *t = eegnn_graph_node(tr->g, i);
+        if (!(t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
+        snprintf(name, sizeof name, "best.%s", t->name);
+        st = eegnn__read_named(f, path, name, tr->best + off, t->numel);
+        off += t->numel;
+    }
+    for (i = 0; tr->ema && i < eegnn_ema_n_tensors(tr->ema) && !st; i++) {
+        eegnn_tensor *t;
+        float *sh = eegnn_ema_shadow(tr->ema, i, &t);
+        snprintf(name, sizeof name, "ema.%s", t->name);
+        st = eegnn__read_named(f, path, name, sh, t->numel);
+    }
+    eegnn_safetensors_close(f);
+    return st;
+}
+
+/* Freezes (1) or unfreezes (0) every parameter outside the head. */
+static void eegnn__freeze_backbone(eegnn_graph *g, const char *head, int freeze) {
+    int i;
+    size_t len = strlen(head);
+    for (i = 0; i < eegnn_graph_n_params(g); i++) {
+        eegnn_tensor *p = eegnn_graph_param(g, i);
+        if (!strncmp(p->name, head, len)) continue;
+        if (freeze) p->flags |= EEGNN_TENSOR_FROZEN;
+        else p->flags &= ~EEGNN_TENSOR_FROZEN;
+    }
+}
+
+static int eegnn__optimizer_type(const char *s, eegnn_optimizer_type *t) {
+    if (!s || !strcmp(s, "adamw")) *t = EEGNN_OPTIM_ADAMW;
+    else if (!strcmp(s, "adam")) *t = EEGNN_OPTIM_ADAM;
+    else if (!strcmp(s, "sgd")) *t = EEGNN_OPTIM_SGD;
+    else if (!strcmp(s, "adamax")) *t = EEGNN_OPTIM_ADAMAX;
+    else return 0;
+    return 1;
+}
+
 EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_result *result) {
     eegnn__trainer tr;
     eegnn_bids_dataset *bids = NULL;
     eegnn_dataset_config dc;
     eegnn_optimizer_config oc;
     eegnn__strbuf hist = {0, 0, 0, 0}, js = {0, 0, 0, 0};
-    int *assign = NULL, *order = NULL;
-    int epochs, i, s, epoch, n_windows, n_groups, steps_per_epoch, warmup;
-    double best_loss = INFINITY, t_start = eegnn_time_seconds();
-    const char *out_dir;
-    char path[4096];
+    eegnn__run_state rs;
+    int *assign = NULL, *order = NULL, *labels = NULL;
+    int epochs, i, s, epoch, n_windows, n_groups, steps_per_epoch, warmup, accumulate, step_size, sched;
+    double t_start = eegnn_time_seconds();
+    const char *out_dir, *head;
+    char path[4096], last_path[4096];
     FILE *log;
-    eegnn_rng rng;
     eegnn_status st = EEGNN_OK;
 
     memset(&tr, 0, sizeof tr);
+    memset(&rs, 0, sizeof rs);
     if (!cfg || !result) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: config or result is NULL");
     memset(result, 0, sizeof *result);
     if (!cfg->bids_root || !cfg->target)
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: bids_root and target are required");
     tr.cfg = cfg;
+    tr.mc = cfg->model_config;
     log = cfg->log ? cfg->log : stdout;
     epochs = cfg->epochs > 0 ? cfg->epochs : 20;
+    accumulate = cfg->accumulate > 0 ? cfg->accumulate : 1;
     out_dir = cfg->out_dir ? cfg->out_dir : "eegnn-out";
-    eegnn_rng_seed(&rng, cfg->seed * 2654435761ull + 17);
+    head = cfg->head_prefix && *cfg->head_prefix ? cfg->head_prefix : "final_layer";
+    memset(&oc, 0, sizeof oc);
+    if (!eegnn__optimizer_type(cfg->optimizer, &oc.type))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: unknown optimizer '%s' (adamw, adam, sgd, adamax)",
+                               cfg->optimizer);
+    if (!cfg->scheduler || !strcmp(cfg->scheduler, "cosine")) sched = 0;
+    else if (!strcmp(cfg->scheduler, "step")) sched = 1;
+    else if (!strcmp(cfg->scheduler, "plateau")) sched = 2;
+    else if (!strcmp(cfg->scheduler, "none")) sched = 3;
+    else
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: unknown scheduler '%s' (cosine, step, plateau, none)",
+                               cfg->scheduler);
+    if (cfg->loss && strcmp(cfg->loss, "mse") && strcmp(cfg->loss, "l1"))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: unknown loss '%s' (mse, l1)", cfg->loss);
+    tr.l1 = cfg->loss && !strcmp(cfg->loss, "l1");
+    if (cfg->class_weights && strcmp(cfg->class_weights, "none") && strcmp(cfg->class_weights, "balanced"))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: class weights '%s' (balanced or none)",
+                               cfg->class_weights);
+    if (cfg->ema_decay < 0 || cfg->ema_decay >= 1)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: EMA decay %g is not in (0, 1)", (double)cfg->ema_decay);
+    eegnn_rng_seed(&rs.rng, cfg->seed * 2654435761ull + 17);
+    rs.best_loss = INFINITY;
 
     bids = eegnn_bids_open(cfg->bids_root);
     if (!bids) return EEGNN_ERR_IO;
-    memset(&dc, 0, sizeof dc);
-    dc.task = cfg->task;
-    dc.target = cfg->target;
-    dc.window_seconds = cfg->window_seconds;
-    dc.stride_seconds = cfg->stride_seconds;
-    dc.tmin = cfg->tmin;
-    dc.tmax = cfg->tmax;
-    if (cfg->tmin == 0 && cfg->tmax == 0) {
-        dc.tmin = 0.5;
-        dc.tmax = 2.5;
-    }
-    dc.split = cfg->split ? cfg->split : "subject";
+    eegnn__dataset_config(cfg, &dc);
     tr.data = eegnn_dataset_from_bids(bids, &dc);
     if (!tr.data) {
         st = EEGNN_ERR_FORMAT;
@@ -314,6 +782,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     tr.n_ch = eegnn_dataset_n_channels(tr.data);
     tr.n_times = eegnn_dataset_n_times(tr.data);
     tr.n_classes = eegnn_dataset_n_classes(tr.data);
+    tr.mc.sfreq = (float)eegnn_dataset_sfreq(tr.data);
 
     /* group-wise split: no window of a held-out group is seen in training */
     assign = (int *)eegnn__calloc((size_t)n_groups, sizeof(int));
@@ -322,9 +791,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
         st = EEGNN_ERR_MEMORY;
         goto done;
     }
-    st = eegnn_split_groups(n_groups, cfg->valid_fraction > 0 ? cfg->valid_fraction : 0.2,
-                            cfg->test_fraction < 0 ? 0.0 : (cfg->test_fraction > 0 ? cfg->test_fraction : 0.2),
-                            cfg->seed, assign);
+    st = eegnn__assign_groups(cfg, n_groups, assign);
     if (st) goto done;
     for (i = 0; i < n_windows; i++) {
         int a = assign[eegnn_dataset_group(tr.data, i)];
@@ -337,6 +804,11 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     }
     tr.batch = cfg->batch_size > 0 ? cfg->batch_size : 64;
     if (tr.batch > tr.n_idx[0]) tr.batch = tr.n_idx[0];
+    if ((long)tr.batch * accumulate > tr.n_idx[0]) {
+        st = eegnn_set_error(EEGNN_ERR_ARG, "%s: %d training windows cannot fill %d micro-batches of %d",
+                             cfg->bids_root, tr.n_idx[0], accumulate, tr.batch);
+        goto done;
+    }
 
     tr.window = (float *)eegnn__calloc((size_t)tr.n_ch * (size_t)tr.n_times, sizeof(float));
     tr.ch_mean = (float *)eegnn__calloc((size_t)tr.n_ch, sizeof(float));
@@ -344,7 +816,8 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     tr.pred = (float *)eegnn__calloc((size_t)n_windows * (size_t)(tr.n_classes ? tr.n_classes : 1), sizeof(float));
     tr.truth = (float *)eegnn__calloc((size_t)n_windows, sizeof(float));
     order = (int *)eegnn__calloc((size_t)tr.n_idx[0], sizeof(int));
-    if (!tr.window || !tr.ch_mean || !tr.ch_std || !tr.pred || !tr.truth || !order) {
+    labels = (int *)eegnn__calloc((size_t)tr.n_idx[0], sizeof(int));
+    if (!tr.window || !tr.ch_mean || !tr.ch_std || !tr.pred || !tr.truth || !order || !labels) {
         st = EEGNN_ERR_MEMORY;
         goto done;
     }
@@ -352,67 +825,117 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     if (st) goto done;
     st = eegnn__build_graph(&tr);
     if (st) goto done;
+    if (tr.class_w) {
+        for (i = 0; i < tr.n_idx[0]; i++) labels[i] = (int)eegnn_dataset_target(tr.data, tr.idx[0][i]);
+        st = eegnn_class_weights_balanced(labels, tr.n_idx[0], tr.n_classes, tr.class_w->data);
+        if (st) goto done;
+    }
     tr.best_len = eegnn__state_numel(tr.g);
     tr.best = (float *)eegnn__calloc(tr.best_len ? tr.best_len : 1, sizeof(float));
     if (!tr.best) {
         st = EEGNN_ERR_MEMORY;
         goto done;
     }
-    memset(&oc, 0, sizeof oc);
-    oc.type = EEGNN_OPTIM_ADAMW;
     oc.lr = cfg->lr > 0 ? cfg->lr : 1e-3f;
-    oc.weight_decay = cfg->weight_decay < 0 ? 0.0f : (cfg->weight_decay > 0 ? cfg->weight_decay : 0.01f);
-    if (cfg->weight_decay < 0) oc.weight_decay = -1.0f;
+    oc.weight_decay = cfg->weight_decay < 0 ? -1.0f : (cfg->weight_decay > 0 ? cfg->weight_decay : 0.01f);
+    if (oc.type == EEGNN_OPTIM_SGD) oc.momentum = 0.9f;
     tr.opt = eegnn_optimizer_create(tr.g, &oc);
     if (!tr.opt) {
         st = EEGNN_ERR_ARG;
         goto done;
     }
+    if (cfg->head_lr > 0 || cfg->head_weight_decay != 0 || cfg->freeze_backbone_epochs > 0) {
+        float hwd = cfg->head_weight_decay < 0 ? 0.0f : (cfg->head_weight_decay > 0 ? cfg->head_weight_decay : -1.0f);
+        if (eegnn_optimizer_add_group(tr.opt, head, cfg->head_lr > 0 ? cfg->head_lr : -1.0f, hwd) < 0) {
+            st = eegnn_set_error(EEGNN_ERR_ARG, "model '%s' has no head parameters named '%s*' (set head_prefix)",
+                                 cfg->model ? cfg->model : "cnn", head);
+            goto done;
+        }
+    }
+    if (cfg->ema_decay > 0) {
+        tr.ema = eegnn_ema_create(tr.g, cfg->ema_decay);
+        if (!tr.ema) {
+            st = EEGNN_ERR_MEMORY;
+            goto done;
+        }
+        tr.eval_ema = 1;
+    }
+    step_size = cfg->step_size > 0 ? cfg->step_size : EEGNN__MAX(1, epochs / 3);
+    eegnn_plateau_init(&rs.plateau, oc.lr, 0, cfg->plateau_factor > 0 ? cfg->plateau_factor : 0.1f,
+                       cfg->plateau_patience < 0 ? 0 : (cfg->plateau_patience > 0 ? cfg->plateau_patience : 10),
+                       1e-4f, 0, 0, 0.0f);
     result->n_classes = tr.n_classes;
-    steps_per_epoch = tr.n_idx[0] / tr.batch;
-    warmup = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : (epochs > 4 ? 1 : 0);
+    steps_per_epoch = tr.n_idx[0] / (tr.batch * accumulate);
+    warmup = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : (epochs > 4 && sched == 0 ? 1 : 0);
 
+    if (cfg->resume) {
+        st = eegnn__resume(&tr, cfg->resume, &rs, &hist);
+        if (st) goto done;
+        result->best_epoch = rs.best_epoch;
+    }
     if (!cfg->quiet) {
         fprintf(log, "%d windows of %d channels x %d samples (%g Hz); %d %s groups: %d/%d/%d windows in "
                      "train/valid/test; %s, %zu parameters; %s\n",
                 n_windows, tr.n_ch, tr.n_times, eegnn_dataset_sfreq(tr.data), n_groups, dc.split, tr.n_idx[0],
                 tr.n_idx[1], tr.n_idx[2], cfg->model ? cfg->model : "cnn", eegnn_graph_n_param_scalars(tr.g),
-                tr.n_classes ? "classification (cross-entropy)" : "regression (MSE on z-scored target)");
+                tr.n_classes ? (tr.class_w ? "classification (class-weighted cross-entropy)"
+                                           : "classification (cross-entropy)")
+                             : (tr.l1 ? "regression (L1 on z-scored target)" : "regression (MSE on z-scored target)"));
+        if (cfg->resume) fprintf(log, "resuming after epoch %d from %s\n", rs.epoch, cfg->resume);
     }
-    eegnn__sb_printf(&hist, "[");
-    for (i = 0; i < tr.n_idx[0]; i++) order[i] = tr.idx[0][i];
-    for (epoch = 1; epoch <= epochs; epoch++) {
+    if (!hist.len) eegnn__sb_printf(&hist, "[");
+    snprintf(last_path, sizeof last_path, "%s/last.safetensors", out_dir);
+    st = eegnn__mkdirs(out_dir);
+    if (st) goto done;
+    for (epoch = rs.epoch + 1; epoch <= epochs; epoch++) {
         double t0 = eegnn_time_seconds(), train_loss = 0.0;
         eegnn_split_metrics vm;
-        int step;
-        eegnn_rng_shuffle(&rng, order, tr.n_idx[0]);
+        int step, a;
+        if (cfg->freeze_backbone_epochs > 0) eegnn__freeze_backbone(tr.g, head, epoch <= cfg->freeze_backbone_epochs);
+        if (sched == 1) eegnn_optimizer_set_lr(tr.opt, eegnn_lr_step(oc.lr, epoch - 1, step_size, cfg->gamma > 0 ? cfg->gamma : 0.1f));
+        if (sched == 2) eegnn_optimizer_set_lr(tr.opt, (float)rs.plateau.lr);
+        for (i = 0; i < tr.n_idx[0]; i++) order[i] = tr.idx[0][i];
+        eegnn_rng_shuffle(&rs.rng, order, tr.n_idx[0]);
         for (step = 0; step < steps_per_epoch; step++) {
             long global = (long)(epoch - 1) * steps_per_epoch + step;
-            eegnn_optimizer_set_lr(tr.opt, eegnn_lr_cosine_warmup(oc.lr, global, (long)warmup * steps_per_epoch,
-                                                                  (long)epochs * steps_per_epoch, 0.0f));
-            st = eegnn__fill_batch(&tr, order + (size_t)step * tr.batch, tr.batch);
-            if (st) goto done;
-            eegnn_graph_forward(tr.g);
-            if (!(tr.loss->data[0] == tr.loss->data[0])) {
-                st = eegnn_set_error(EEGNN_ERR_NUMERIC, "training diverged: loss is NaN at epoch %d step %d "
-                                                        "(lower --lr)", epoch, step + 1);
-                goto done;
-            }
-            train_loss += tr.loss->data[0];
+            if (sched == 0)
+                eegnn_optimizer_set_lr(tr.opt, eegnn_lr_cosine_warmup(oc.lr, global, (long)warmup * steps_per_epoch,
+                                                                      (long)epochs * steps_per_epoch, 0.0f));
             eegnn_optimizer_zero_grad(tr.opt);
-            eegnn_graph_backward(tr.g, tr.loss);
-            eegnn_optimizer_step(tr.opt);
+            for (a = 0; a < accumulate; a++) {
+                st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch);
+                if (st) goto done;
+                eegnn_graph_forward(tr.g);
+                if (!(tr.loss->data[0] == tr.loss->data[0])) {
+                    st = eegnn_set_error(EEGNN_ERR_NUMERIC, "training diverged: loss is NaN at epoch %d step %d "
+                                                            "(lower --lr)", epoch, step + 1);
+                    goto done;
+                }
+                train_loss += tr.loss->data[0];
+                eegnn_graph_backward(tr.g, tr.loss);
+            }
+            if (accumulate > 1) eegnn_optimizer_scale_grad(tr.opt, 1.0f / (float)accumulate);
+            if (cfg->clip_grad_norm > 0) eegnn_optimizer_clip_grad_norm(tr.opt, cfg->clip_grad_norm);
+            st = eegnn_optimizer_step(tr.opt);
+            if (st) goto done;
+            if (tr.ema) eegnn_ema_update(tr.ema);
             if (cfg->progress && !cfg->quiet)
-                eegnn__progress(&tr, epoch, epochs, step + 1, steps_per_epoch, train_loss / (step + 1));
+                eegnn__progress(&tr, epoch, epochs, step + 1, steps_per_epoch, train_loss / ((step + 1) * accumulate));
         }
-        train_loss /= steps_per_epoch ? steps_per_epoch : 1;
+        train_loss /= steps_per_epoch ? (double)steps_per_epoch * accumulate : 1.0;
         st = eegnn__evaluate(&tr, 1, &vm);
         if (st) goto done;
-        if (vm.loss < best_loss) {
-            best_loss = vm.loss;
-            result->best_epoch = epoch;
+        if (vm.loss < rs.best_loss) {
+            rs.best_loss = vm.loss;
+            rs.best_epoch = epoch;
+            rs.bad_epochs = 0;
+            if (tr.ema) eegnn_ema_swap(tr.ema);
             eegnn__state_copy(tr.g, tr.best, 0);
+            if (tr.ema) eegnn_ema_swap(tr.ema);
+        } else {
+            rs.bad_epochs++;
         }
+        result->best_epoch = rs.best_epoch;
         if (!cfg->quiet) {
             if (cfg->progress) fprintf(log, "\r");
             fprintf(log, "epoch %3d/%d  train_loss %.4f  valid_loss %.4f  ", epoch, epochs, train_loss, vm.loss);
@@ -420,54 +943,46 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
                 fprintf(log, "valid_accuracy %.3f  valid_balanced_accuracy %.3f", vm.accuracy, vm.balanced_accuracy);
             else
                 fprintf(log, "valid_r %.3f  valid_nrmse %.3f", vm.pearson_r, vm.nrmse);
-            fprintf(log, "  %.2f s%s\n", eegnn_time_seconds() - t0, result->best_epoch == epoch ? "  *" : "");
+            fprintf(log, "  %.2f s%s\n", eegnn_time_seconds() - t0, rs.best_epoch == epoch ? "  *" : "");
         }
         eegnn__sb_printf(&hist, "%s\n    {\"epoch\": %d, \"train_loss\": %.9g, \"valid\": ", epoch > 1 ? "," : "",
                          epoch, train_loss);
         eegnn__json_metrics(&hist, &vm);
         eegnn__sb_printf(&hist, ", \"lr\": %.9g, \"seconds\": %.4f}", eegnn_optimizer_get_lr(tr.opt),
                          eegnn_time_seconds() - t0);
+        if (sched == 2) eegnn_plateau_step(&rs.plateau, vm.loss);
+        rs.epoch = epoch;
+        if (hist.failed) {
+            st = eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing the history");
+            goto done;
+        }
+        st = eegnn__save_last(&tr, &dc, &rs, hist.p, last_path);
+        if (st) goto done;
+        if (cfg->patience > 0 && rs.bad_epochs >= cfg->patience) {
+            if (!cfg->quiet)
+                fprintf(log, "early stopping: no lower validation loss for %d epochs (best epoch %d)\n",
+                        rs.bad_epochs, rs.best_epoch);
+            break;
+        }
     }
     eegnn__sb_printf(&hist, "\n  ]");
 
-    /* restore the best epoch's weights, evaluate every split, save */
+    /* restore the best epoch's weights (averaged ones with EMA), evaluate every split, save */
     eegnn__state_copy(tr.g, tr.best, 1);
+    tr.eval_ema = 0;
     st = eegnn__evaluate(&tr, 0, &result->train);
     if (!st) st = eegnn__evaluate(&tr, 1, &result->valid);
     if (!st) st = eegnn__evaluate(&tr, 2, &result->test);
     if (st) goto done;
     result->seconds = eegnn_time_seconds() - t_start;
-
-    st = eegnn__mkdirs(out_dir);
-    if (st) goto done;
     {
-        eegnn__strbuf mean = {0, 0, 0, 0}, sd = {0, 0, 0, 0};
-        char ymean[64], ystd[64], ncls[16], bs[16];
-        const char *keys[9], *vals[9];
-        int c;
-        for (c = 0; c < tr.n_ch; c++) {
-            eegnn__sb_printf(&mean, "%s%.9g", c ? "," : "[", tr.ch_mean[c]);
-            eegnn__sb_printf(&sd, "%s%.9g", c ? "," : "[", tr.ch_std[c]);
-        }
-        eegnn__sb_printf(&mean, "]");
-        eegnn__sb_printf(&sd, "]");
-        snprintf(ymean, sizeof ymean, "%.17g", tr.y_mean);
-        snprintf(ystd, sizeof ystd, "%.17g", tr.y_std);
-        snprintf(ncls, sizeof ncls, "%d", tr.n_classes);
-        snprintf(bs, sizeof bs, "%d", result->best_epoch);
-        keys[0] = "model"; vals[0] = cfg->model ? cfg->model : "cnn";
-        keys[1] = "target"; vals[1] = cfg->target;
-        keys[2] = "n_classes"; vals[2] = ncls;
-        keys[3] = "input_mean"; vals[3] = mean.p ? mean.p : "[]";
-        keys[4] = "input_std"; vals[4] = sd.p ? sd.p : "[]";
-        keys[5] = "target_mean"; vals[5] = ymean;
-        keys[6] = "target_std"; vals[6] = ystd;
-        keys[7] = "best_epoch"; vals[7] = bs;
-        keys[8] = "eegnn_version"; vals[8] = EEGNN_VERSION_STRING;
+        eegnn__meta m;
+        memset(&m, 0, sizeof m);
+        eegnn__meta_common(&m, &tr, &dc, result->best_epoch);
         snprintf(path, sizeof path, "%s/best.safetensors", out_dir);
-        st = eegnn_save_safetensors(tr.g, path, keys, vals, 9);
-        eegnn__sb_free(&mean);
-        eegnn__sb_free(&sd);
+        st = m.failed ? eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory building metadata")
+                      : eegnn_save_safetensors(tr.g, path, m.keys, (const char *const *)m.vals, m.n);
+        eegnn__meta_free(&m);
         if (st) goto done;
     }
     eegnn__sb_printf(&js, "{\n  \"bids_root\": ");
@@ -476,10 +991,12 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     eegnn__sb_json_string(&js, cfg->target);
     eegnn__sb_printf(&js, ",\n  \"split\": ");
     eegnn__sb_json_string(&js, dc.split);
+    eegnn__sb_printf(&js, ",\n  \"n_folds\": %d,\n  \"fold\": %d", cfg->n_folds > 1 ? cfg->n_folds : 0,
+                     cfg->n_folds > 1 ? cfg->fold : 0);
     eegnn__sb_printf(&js, ",\n  \"model\": ");
     eegnn__sb_json_string(&js, cfg->model ? cfg->model : "cnn");
-    eegnn__sb_printf(&js, ",\n  \"n_classes\": %d,\n  \"best_epoch\": %d,\n  \"seconds\": %.3f,\n", tr.n_classes,
-                     result->best_epoch, result->seconds);
+    eegnn__sb_printf(&js, ",\n  \"n_classes\": %d,\n  \"best_epoch\": %d,\n  \"epochs_run\": %d,\n  \"seconds\": %.3f,\n",
+                     tr.n_classes, result->best_epoch, rs.epoch, result->seconds);
     for (s = 0; s < 3; s++) {
         const eegnn_split_metrics *m = s == 0 ? &result->train : s == 1 ? &result->valid : &result->test;
         eegnn__sb_printf(&js, "  \"%s\": ", eegnn__split_names[s]);
@@ -497,6 +1014,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
 done:
     eegnn__sb_free(&hist);
     eegnn__sb_free(&js);
+    eegnn_ema_free(tr.ema);
     eegnn_optimizer_free(tr.opt);
     eegnn_graph_free(tr.g);
     eegnn_dataset_free(tr.data);
@@ -504,11 +1022,196 @@ done:
     for (s = 0; s < 3; s++) EEGNN_FREE(tr.idx[s]);
     EEGNN_FREE(assign);
     EEGNN_FREE(order);
+    EEGNN_FREE(labels);
     EEGNN_FREE(tr.window);
     EEGNN_FREE(tr.ch_mean);
     EEGNN_FREE(tr.ch_std);
     EEGNN_FREE(tr.pred);
     EEGNN_FREE(tr.truth);
     EEGNN_FREE(tr.best);
+    return st;
+}
+
+/* ---- predict ---- */
+
+static void eegnn__csv_field(eegnn__strbuf *sb, const char *s) {
+    if (!strpbrk(s, ",\"\n\r")) {
+        eegnn__sb_printf(sb, "%s", s);
+        return;
+    }
+    eegnn__sb_append(sb, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"') eegnn__sb_append(sb, "\"", 1);
+        eegnn__sb_append(sb, s, 1);
+    }
+    eegnn__sb_append(sb, "\"", 1);
+}
+
+EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_root, const char *out_csv,
+                                     int n_threads, int *n_windows_out) {
+    eegnn_safetensors *f = NULL;
+    eegnn_bids_dataset *bids = NULL;
+    eegnn_train_config cfg;
+    eegnn_dataset_config dc;
+    eegnn__trainer tr;
+    eegnn__strbuf csv = {0, 0, 0, 0};
+    const char *model, *target, *mcj, *v;
+    int *assign = NULL, *rec_count = NULL, *all = NULL, n_windows, i, b, k, same_data, n_out;
+    double *prob = NULL;
+    eegnn_status st = EEGNN_OK;
+    memset(&tr, 0, sizeof tr);
+    memset(&cfg, 0, sizeof cfg);
+    if (n_windows_out) *n_windows_out = 0;
+    if (!checkpoint || !bids_root || !out_csv)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_predict: checkpoint, bids_root and out_csv are required");
+    f = eegnn_safetensors_open(checkpoint);
+    if (!f) return EEGNN_ERR_IO;
+    model = eegnn_safetensors_metadata(f, "model");
+    target = eegnn_safetensors_metadata(f, "target");
+    mcj = eegnn_safetensors_metadata(f, "model_config");
+    if (!model || !target || !mcj || !eegnn_safetensors_metadata(f, "input_mean") ||
+        !eegnn_safetensors_metadata(f, "batch_size")) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no eegnn train metadata (model, target, model_config, "
+                                               "input_mean, batch_size)", checkpoint);
+        goto done;
+    }
+    cfg.bids_root = bids_root;
+    cfg.model = model;
+    cfg.target = target;
+    v = eegnn_safetensors_metadata(f, "task");
+    cfg.task = v && *v ? v : NULL;
+    cfg.split = eegnn_safetensors_metadata(f, "split");
+    cfg.window_seconds = strtod(eegnn_safetensors_metadata(f, "window_seconds") ? eegnn_safetensors_metadata(f, "window_seconds") : "0", NULL);
+    cfg.stride_seconds = strtod(eegnn_safetensors_metadata(f, "stride_seconds") ? eegnn_safetensors_metadata(f, "stride_seconds") : "0", NULL);
+    cfg.tmin = strtod(eegnn_safetensors_metadata(f, "tmin") ? eegnn_safetensors_metadata(f, "tmin") : "0", NULL);
+    cfg.tmax = strtod(eegnn_safetensors_metadata(f, "tmax") ? eegnn_safetensors_metadata(f, "tmax") : "0", NULL);
+    cfg.seed = strtoull(eegnn_safetensors_metadata(f, "seed") ? eegnn_safetensors_metadata(f, "seed") : "0", NULL, 10);
+    cfg.n_folds = atoi(eegnn_safetensors_metadata(f, "n_folds") ? eegnn_safetensors_metadata(f, "n_folds") : "0");
+    cfg.fold = atoi(eegnn_safetensors_metadata(f, "fold") ? eegnn_safetensors_metadata(f, "fold") : "0");
+    cfg.valid_fraction = strtod(eegnn_safetensors_metadata(f, "valid_fraction") ? eegnn_safetensors_metadata(f, "valid_fraction") : "0", NULL);
+    cfg.test_fraction = strtod(eegnn_safetensors_metadata(f, "test_fraction") ? eegnn_safetensors_metadata(f, "test_fraction") : "0", NULL);
+    cfg.n_threads = n_threads;
+    v = eegnn_safetensors_metadata(f, "loss");
+    tr.l1 = v && !strcmp(v, "l1");
+    tr.cfg = &cfg;
+    eegnn__model_config_parse(mcj, &tr.mc);
+
+    bids = eegnn_bids_open(bids_root);
+    if (!bids) {
+        st = EEGNN_ERR_IO;
+        goto done;
+    }
+    eegnn__dataset_config(&cfg, &dc);
+    dc.tmin = cfg.tmin;
+    dc.tmax = cfg.tmax;
+    tr.data = eegnn_dataset_from_bids(bids, &dc);
+    if (!tr.data) {
+        st = EEGNN_ERR_FORMAT;
+        goto done;
+    }
+    n_windows = eegnn_dataset_n_windows(tr.data);
+    tr.n_ch = eegnn_dataset_n_channels(tr.data);
+    tr.n_times = eegnn_dataset_n_times(tr.data);
+    tr.n_classes = eegnn_dataset_n_classes(tr.data);
+    if (tr.n_ch != tr.mc.n_chans || tr.n_times != tr.mc.n_times ||
+        tr.n_classes != atoi(eegnn_safetensors_metadata(f, "n_classes") ? eegnn_safetensors_metadata(f, "n_classes") : "0")) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: windows of %d channels x %d samples (%d classes) do not fit the model of %s "
+                             "(%d x %d)", bids_root, tr.n_ch, tr.n_times, tr.n_classes, checkpoint, tr.mc.n_chans,
+                             tr.mc.n_times);
+        goto done;
+    }
+    tr.batch = atoi(eegnn_safetensors_metadata(f, "batch_size"));
+    if (tr.batch <= 0) tr.batch = 64;
+    n_out = tr.n_classes ? tr.n_classes : 1;
+    tr.window = (float *)eegnn__calloc((size_t)tr.n_ch * (size_t)tr.n_times, sizeof(float));
+    tr.ch_mean = (float *)eegnn__calloc((size_t)tr.n_ch, sizeof(float));
+    tr.ch_std = (float *)eegnn__calloc((size_t)tr.n_ch, sizeof(float));
+    all = (int *)eegnn__calloc((size_t)n_windows + 1, sizeof(int));
+    rec_count = (int *)eegnn__calloc((size_t)eegnn_dataset_n_recordings(tr.data) + 1, sizeof(int));
+    assign = (int *)eegnn__calloc((size_t)eegnn_dataset_n_groups(tr.data) + 1, sizeof(int));
+    prob = (double *)eegnn__calloc((size_t)n_out, sizeof(double));
+    if (!tr.window || !tr.ch_mean || !tr.ch_std || !all || !rec_count || !assign || !prob) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    if (eegnn__parse_floats(eegnn_safetensors_metadata(f, "input_mean"), tr.ch_mean, tr.n_ch) != tr.n_ch ||
+        eegnn__parse_floats(eegnn_safetensors_metadata(f, "input_std"), tr.ch_std, tr.n_ch) != tr.n_ch) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: input_mean/input_std do not hold %d values", checkpoint, tr.n_ch);
+        goto done;
+    }
+    tr.y_mean = strtod(eegnn_safetensors_metadata(f, "target_mean") ? eegnn_safetensors_metadata(f, "target_mean") : "0", NULL);
+    tr.y_std = strtod(eegnn_safetensors_metadata(f, "target_std") ? eegnn_safetensors_metadata(f, "target_std") : "1", NULL);
+    st = eegnn__build_graph(&tr);
+    if (st) goto done;
+    st = eegnn_load_safetensors(tr.g, checkpoint, 0);
+    if (st) goto done;
+    v = eegnn_safetensors_metadata(f, "bids_root");
+    same_data = v && !strcmp(v, bids_root) && !eegnn__assign_groups(&cfg, eegnn_dataset_n_groups(tr.data), assign);
+
+    eegnn__sb_printf(&csv, "participant,recording,window,start_sample,target,prediction");
+    for (k = 0; tr.n_classes && k < tr.n_classes; k++) {
+        eegnn__sb_printf(&csv, ",");
+        {
+            eegnn__strbuf col = {0, 0, 0, 0};
+            eegnn__sb_printf(&col, "prob_%s", eegnn_dataset_class_name(tr.data, k));
+            eegnn__csv_field(&csv, col.p ? col.p : "prob");
+            eegnn__sb_free(&col);
+        }
+    }
+    eegnn__sb_printf(&csv, ",split\n");
+    for (i = 0; i < n_windows; i++) all[i] = i;
+    eegnn_graph_set_training(tr.g, 0);
+    for (i = 0; i < n_windows; i += tr.batch) {
+        int nb = EEGNN__MIN(tr.batch, n_windows - i);
+        st = eegnn__fill_batch(&tr, all + i, nb);
+        if (st) goto done;
+        eegnn_graph_forward_to(tr.g, tr.out);
+        for (b = 0; b < nb; b++) {
+            int w = i + b, rec = eegnn_dataset_recording(tr.data, w);
+            const float *o = tr.out->data + (size_t)b * n_out;
+            float y = eegnn_dataset_target(tr.data, w);
+            eegnn__csv_field(&csv, eegnn_dataset_subject(tr.data, w));
+            eegnn__sb_printf(&csv, ",");
+            eegnn__csv_field(&csv, eegnn_dataset_recording_name(tr.data, rec));
+            eegnn__sb_printf(&csv, ",%d,%lld,", rec_count[rec]++, (long long)eegnn_dataset_start(tr.data, w));
+            if (tr.n_classes) {
+                int best = 0;
+                double mx = o[0], sum = 0.0;
+                for (k = 1; k < n_out; k++) {
+                    if (o[k] > o[best]) best = k;
+                    if (o[k] > mx) mx = o[k];
+                }
+                for (k = 0; k < n_out; k++) sum += prob[k] = exp((double)o[k] - mx);
+                eegnn__csv_field(&csv, eegnn_dataset_class_name(tr.data, (int)y));
+                eegnn__sb_printf(&csv, ",");
+                eegnn__csv_field(&csv, eegnn_dataset_class_name(tr.data, best));
+                for (k = 0; k < n_out; k++) eegnn__sb_printf(&csv, ",%.9g", prob[k] / sum);
+            } else {
+                eegnn__sb_printf(&csv, "%.9g,%.9g", (double)y, (double)o[0] * tr.y_std + tr.y_mean);
+            }
+            eegnn__sb_printf(&csv, ",%s\n",
+                             same_data ? eegnn__split_names[assign[eegnn_dataset_group(tr.data, w)]] : "");
+        }
+    }
+    if (csv.failed) {
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing %s", out_csv);
+        goto done;
+    }
+    st = eegnn__write_text(out_csv, csv.p);
+    if (!st && n_windows_out) *n_windows_out = n_windows;
+done:
+    eegnn__sb_free(&csv);
+    eegnn_graph_free(tr.g);
+    eegnn_dataset_free(tr.data);
+    eegnn_bids_close(bids);
+    eegnn_safetensors_close(f);
+    EEGNN_FREE(tr.window);
+    EEGNN_FREE(tr.ch_mean);
+    EEGNN_FREE(tr.ch_std);
+    EEGNN_FREE(all);
+    EEGNN_FREE(rec_count);
+    EEGNN_FREE(assign);
+    EEGNN_FREE(prob);
     return st;
 }

@@ -22,10 +22,41 @@ typedef struct eegnn_train_config {
     double tmin, tmax;       /* event-locked window, seconds from onset; both 0: 0.5 and 2.5 */
     double valid_fraction;   /* share of groups held out for validation; 0: 0.2 */
     double test_fraction;    /* share of groups held out for testing; 0: 0.2; < 0: none */
+    int n_folds;             /* > 1: group k-fold cross-validation (scikit-learn GroupKFold with
+                                shuffled groups): the groups are shuffled with the seed and dealt
+                                round-robin into n_folds folds; fold `fold` is the validation set,
+                                the rest trains, there is no test set. 0: the train/valid/test split */
+    int fold;                /* 0-based validation fold when n_folds > 1 (0 .. n_folds-1) */
     const char *out_dir;     /* where best.safetensors and metrics.json go; NULL: "eegnn-out" */
-    int quiet;               /* 1: no per-epoch lines */
+    int quiet;               /* 1: print nothing (for running several jobs in parallel threads) */
     int progress;            /* 1: draw a progress bar (for terminals) */
     FILE *log;               /* per-epoch lines; NULL: stdout */
+    /* model hyperparameters (nn.h); n_chans, n_times, n_outputs and sfreq are set from the data */
+    eegnn_model_config model_config;
+    /* optimisation */
+    const char *optimizer;   /* "adamw" (default), "adam", "sgd" (momentum 0.9) or "adamax" (torch.optim) */
+    const char *loss;        /* regression: "mse" (default) or "l1"; classification is always cross-entropy */
+    const char *scheduler;   /* "cosine" (default: per-step cosine with linear warmup), "step" (StepLR,
+                                per epoch), "plateau" (ReduceLROnPlateau on the validation loss) or "none" */
+    int step_size;           /* StepLR epochs between decays; 0: max(1, epochs / 3) */
+    float gamma;             /* StepLR factor; 0: 0.1 */
+    float plateau_factor;    /* ReduceLROnPlateau factor; 0: 0.1 */
+    int plateau_patience;    /* ReduceLROnPlateau patience in epochs; 0: 10 (PyTorch's); < 0: 0 */
+    int patience;            /* early stopping: stop after this many epochs without a lower validation
+                                loss (the best weights are restored); 0: never */
+    float clip_grad_norm;    /* > 0: clip the gradients' joint L2 norm to this (clip_grad_norm_) */
+    int accumulate;          /* micro-batches of batch_size per optimizer step; 0: 1 */
+    float ema_decay;         /* > 0: exponential moving average of the weights with this decay,
+                                used for validation, best-epoch selection and the saved weights */
+    const char *class_weights; /* classification: NULL/"none", or "balanced": weighted cross-entropy
+                                  with n_samples / (n_classes * count) from the training windows
+                                  (scikit-learn's compute_class_weight) */
+    const char *head_prefix; /* parameter names of the head; NULL: "final_layer" (braindecode) */
+    float head_lr;           /* learning rate of the head's parameter group; 0: lr */
+    float head_weight_decay; /* weight decay of the head's group; 0: weight_decay; < 0: none */
+    int freeze_backbone_epochs; /* train only the head for this many epochs, then everything */
+    const char *resume;      /* a last.safetensors written by a previous run with the same
+                                settings: continue after its epoch (exactly, for a fixed thread count) */
 } eegnn_train_config;
 
 /* Metrics of one split, computed on window predictions. Regression fills
@@ -45,12 +76,40 @@ typedef struct eegnn_train_result {
 } eegnn_train_result;
 
 /* Runs a training job. Writes <out_dir>/best.safetensors (weights of the
- * epoch with the lowest validation loss, with the configuration as
- * metadata) and <out_dir>/metrics.json (per-epoch history and the final
- * train/valid/test metrics). Regression targets are z-scored with the
- * training split's mean and std for the loss and mapped back for metrics;
- * inputs are standardized per channel with training-split statistics.
- * Classification uses cross-entropy with logits, regression MSE; AdamW with
- * a cosine schedule and linear warmup. Errors: any reading, shape or
- * arena error, with eegnn_last_error() set. Thread safety: reentrant. */
+ * epoch with the lowest validation loss, with the configuration,
+ * normalisation statistics and class names as metadata), after every epoch
+ * <out_dir>/last.safetensors (the current weights plus the training state:
+ * "optimizer.<param>.<state>" as torch's optimizer state (exp_avg, ...,
+ * step), "best.<name>" and "ema.<name>" copies, epoch, RNG states and
+ * history as metadata; see `resume`), and <out_dir>/metrics.json
+ * (per-epoch history and the final train/valid/test metrics). Regression
+ * targets are z-scored with the training split's mean and std for the loss
+ * and mapped back for metrics; inputs are standardized per channel with
+ * training-split statistics. The training windows are reshuffled every
+ * epoch; a run is bit-for-bit reproducible for a fixed seed and thread
+ * count. Errors: any reading, shape or arena error, with eegnn_last_error()
+ * set. Thread safety: reentrant (no global state): several runs may go in
+ * parallel threads (use n_threads = 1, quiet = 1 and distinct out_dirs). */
 EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_result *result);
+
+/* Class weights "balanced" (scikit-learn's compute_class_weight):
+ * w[k] = n / (n_classes * count[k]) over labels y (n values in 0..n_classes-1);
+ * a class without samples gets weight 0. EEGNN_ERR_ARG for a label out of
+ * range. Thread safe. */
+EEGNN_API eegnn_status eegnn_class_weights_balanced(const int *y, int n, int n_classes, float *weights);
+
+/* Applies a checkpoint written by eegnn_train (best.safetensors or
+ * last.safetensors) to a BIDS dataset and writes a CSV with one row per
+ * window (or event-locked trial):
+ *   participant,recording,window,start_sample,target,prediction[,prob_<class>...],split
+ * prediction is the class name (classification, with the softmax
+ * probability of each class) or the value in the target's units
+ * (regression); target is the known label or value; split is "train",
+ * "valid" or "test" from the training run's split when bids_root is the
+ * dataset the model was trained on (the same path), empty otherwise. The
+ * windows, input standardisation and model come from the checkpoint's
+ * metadata. batch_size 0: the training batch size. Errors: reading, format
+ * (a checkpoint without eegnn_train's metadata), shape mismatches, with
+ * eegnn_last_error() set; no half-written CSV. Thread safety: reentrant. */
+EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_root, const char *out_csv,
+                                     int n_threads, int *n_windows);

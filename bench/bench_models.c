@@ -1,0 +1,101 @@
+/* Model-zoo benchmark: a training step (forward, backward, AdamW) or an
+ * inference pass of any model in the zoo on the challenge's input shape
+ * (batch x 129 channels x 200 samples, one output), as bench_models.py does
+ * in PyTorch with the same model.
+ *
+ *   bench_models MODEL train|infer BATCH THREADS STEPS WARMUP
+ *
+ * Prints one "step_ms <ms>" line per timed step, then a summary line.
+ * Build: cc -O3 -march=native bench/bench_models.c -o bench_models -lm -lpthread */
+#define EEGNN_IMPLEMENTATION
+#include "../eegnn.h"
+#include <stdio.h>
+
+#define CHANS 129
+#define TIMES 200
+
+int main(int argc, char **argv) {
+    const char *model, *mode;
+    int batch, n_threads, n_steps, n_warm, step, train;
+    eegnn_graph_config gc;
+    eegnn_model_config mc;
+    eegnn_optimizer_config oc;
+    eegnn_graph *g;
+    eegnn_optimizer *opt = NULL;
+    eegnn_tensor *x, *y, *out, *loss = NULL;
+    eegnn_rng rng;
+    int xs[3], ys[1];
+    size_t k;
+    if (argc != 7) {
+        fprintf(stderr, "usage: bench_models MODEL train|infer BATCH THREADS STEPS WARMUP\n");
+        return 2;
+    }
+    model = argv[1];
+    mode = argv[2];
+    batch = atoi(argv[3]);
+    n_threads = atoi(argv[4]);
+    n_steps = atoi(argv[5]);
+    n_warm = atoi(argv[6]);
+    train = !strcmp(mode, "train");
+    if (batch < 1 || n_threads < 1 || n_steps < 1 || n_warm < 0 || (!train && strcmp(mode, "infer"))) {
+        fprintf(stderr, "bench_models: bad arguments\n");
+        return 2;
+    }
+    memset(&gc, 0, sizeof gc);
+    gc.arena_bytes = (size_t)2 << 30;
+    gc.n_threads = n_threads;
+    gc.seed = 1;
+    g = eegnn_graph_create(&gc);
+    if (!g) {
+        fprintf(stderr, "bench_models: %s\n", eegnn_last_error());
+        return 1;
+    }
+    xs[0] = batch;
+    xs[1] = CHANS;
+    xs[2] = TIMES;
+    ys[0] = batch;
+    memset(&mc, 0, sizeof mc);
+    mc.n_chans = CHANS;
+    mc.n_times = TIMES;
+    mc.n_outputs = 1;
+    mc.sfreq = 100;
+    x = eegnn_input(g, "x", 3, xs);
+    y = eegnn_input(g, "y", 1, ys);
+    out = eegnn_model_build(g, model, x, &mc);
+    if (train) loss = eegnn_mse_loss(g, eegnn_reshape(g, out, 1, ys), y);
+    if (!out || (train && !loss)) {
+        fprintf(stderr, "bench_models: %s: %s\n", model, eegnn_last_error());
+        return 1;
+    }
+    eegnn_rng_seed(&rng, 7);
+    for (k = 0; k < x->numel; k++) x->data[k] = eegnn_rng_normal(&rng);
+    for (k = 0; k < y->numel; k++) y->data[k] = eegnn_rng_normal(&rng);
+    if (train) {
+        memset(&oc, 0, sizeof oc);
+        oc.type = EEGNN_OPTIM_ADAMW;
+        opt = eegnn_optimizer_create(g, &oc);
+        if (!opt) {
+            fprintf(stderr, "bench_models: %s\n", eegnn_last_error());
+            return 1;
+        }
+    } else {
+        eegnn_graph_set_training(g, 0);
+    }
+    for (step = 0; step < n_warm + n_steps; step++) {
+        double t0 = eegnn_time_seconds();
+        if (train) {
+            eegnn_graph_forward(g);
+            eegnn_optimizer_zero_grad(opt);
+            eegnn_graph_backward(g, loss);
+            eegnn_optimizer_step(opt);
+        } else {
+            eegnn_graph_forward_to(g, out);
+        }
+        if (step >= n_warm) printf("step_ms %.4f\n", 1e3 * (eegnn_time_seconds() - t0));
+    }
+    printf("eegnn %s %s batch %d threads %d parameters %zu\n", model, mode, batch, n_threads,
+           eegnn_graph_n_param_scalars(g));
+    eegnn_optimizer_free(opt);
+    eegnn_graph_free(g);
+    return 0;
+}

@@ -1,0 +1,99 @@
+"""Peak memory (RSS) of a 3-epoch training run: `eegnn train` against the same
+job in PyTorch + MNE (read every BDF with mne.io.read_raw_bdf, 2 s windows,
+EEGNeX from tests/ref_braindecode.py, AdamW, batch 64, 3 epochs, validation
+each epoch), on a synthetic 129-channel 100 Hz BIDS dataset written by
+`eegnn synth`. Each run is a child process; its peak RSS is read with
+getrusage(RUSAGE_CHILDREN) after it exits.
+
+    /usr/bin/python3 bench/bench_rss.py EEGNN_BINARY [SUBJECTS] [THREADS]
+"""
+import glob
+import os
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def torch_job(bids, threads):
+    import numpy as np
+    import mne
+    import torch
+    import warnings
+    warnings.filterwarnings("ignore")
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from ref_braindecode import EEGNeX
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    files = sorted(glob.glob(os.path.join(bids, "sub-*", "eeg", "*_eeg.bdf")))
+    ages = {}
+    for line in open(os.path.join(bids, "participants.tsv")).read().splitlines()[1:]:
+        cells = line.split("\t")
+        ages[cells[0]] = float(cells[1])
+    xs, ys, subj = [], [], []
+    for k, f in enumerate(files):
+        raw = mne.io.read_raw_bdf(f, preload=True, verbose="error")
+        data = raw.get_data().astype(np.float32) * 1e6
+        n = data.shape[1] // 200
+        for i in range(n):
+            xs.append(data[:, i * 200:(i + 1) * 200])
+            ys.append(ages[os.path.basename(f).split("_")[0]])
+            subj.append(k)
+    x = torch.from_numpy(np.stack(xs))
+    y = torch.tensor(ys, dtype=torch.float32)
+    subj = np.array(subj)
+    n_train_subj = int(round(0.6 * len(files)))
+    tr = torch.from_numpy(np.where(subj < n_train_subj)[0])
+    va = torch.from_numpy(np.where(subj >= n_train_subj)[0])
+    model = EEGNeX(n_chans=x.shape[1], n_outputs=1, n_times=200)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    for epoch in range(3):
+        model.train()
+        perm = tr[torch.randperm(len(tr))]
+        for b in range(len(perm) // 64):
+            idx = perm[b * 64:(b + 1) * 64]
+            loss = torch.nn.functional.mse_loss(model(x[idx]).reshape(-1), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            for b in range(0, len(va), 64):
+                model(x[va[b:b + 64]])
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--torch-child":
+        torch_job(sys.argv[2], int(sys.argv[3]))
+        return
+    eegnn = os.path.abspath(sys.argv[1])
+    subjects = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+    threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    work = os.path.join(ROOT, "build", "bench", "rss")
+    bids = os.path.join(work, "bids")
+    os.makedirs(work, exist_ok=True)
+    subprocess.run([eegnn, "synth", bids, "--subjects", str(subjects), "--channels", "129", "--sfreq", "100",
+                    "--duration", "60"], check=True, stdout=subprocess.DEVNULL)
+    # each measurement from its own fresh interpreter, so RUSAGE_CHILDREN sees one child
+    for name in ("eegnn", "pytorch"):
+        if name == "eegnn":
+            cmd = [eegnn, "train", "--bids", bids, "--target", "participants:age", "--model", "EEGNeX", "--epochs",
+                   "3", "--batch-size", "64", "--threads", str(threads), "--quiet", "--test", "0",
+                   "--valid", "0.4", "--out", os.path.join(work, "run")]
+        else:
+            cmd = [sys.executable, os.path.abspath(__file__), "--torch-child", bids, str(threads)]
+        out = subprocess.run([sys.executable, "-c", "import resource, subprocess, sys, time; t = time.perf_counter(); "
+                              "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+                              "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.perf_counter() - t)"]
+                             + cmd, check=True, capture_output=True, text=True).stdout.split()
+        peak_mb, seconds = float(out[0]) / 1024.0, float(out[1])
+        print("%-8s peak RSS %8.1f MB  %7.1f s" % (name, peak_mb, seconds), flush=True)
+        if name == "eegnn":
+            eegnn_mb = peak_mb
+    print("eegnn/pytorch peak RSS ratio %.3f" % (eegnn_mb / peak_mb))
+
+
+if __name__ == "__main__":
+    main()
