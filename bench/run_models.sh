@@ -1,0 +1,58 @@
+#!/bin/sh
+# Model-zoo benchmarks against PyTorch 1.13, same machine, same thread count,
+# eegnn and PyTorch alternating within one run:
+#   EEGNeX training step (batch 64, 129 x 200, AdamW), EEGNeX inference at
+#   batch 1 and 64, ShallowFBCSPNet training step, EEG transformer training
+#   step; then the peak RSS of a 3-epoch EEGNeX training run (bench_rss.py).
+# Prints the median ms of each and the ratio eegnn / PyTorch.
+#   THREADS (default 2), ROUNDS (default 3), STEPS (default 3 timed steps per
+#   run, after 1 warm-up step), RSS=0 to skip the memory run.
+set -eu
+cd "$(dirname "$0")/.."
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-3}
+STEPS=${STEPS:-3}
+PY=${PYTHON:-/usr/bin/python3}
+OUT=build/bench/models
+mkdir -p "$OUT"
+rm -f "$OUT"/*.steps
+
+cc -O1 -o "$OUT/amalgamate" tools/amalgamate.c
+"$OUT/amalgamate" >/dev/null
+cc -O3 -march=native -std=c99 bench/bench_models.c -o "$OUT/bench_models" -lm -lpthread
+cc -O3 -march=native -std=c99 examples/eegnn.c -o "$OUT/eegnn" -lm -lpthread
+
+CASES="EEGNeX:train:64 EEGNeX:infer:1 EEGNeX:infer:64 ShallowFBCSPNet:train:64 EEGTransformer:train:64"
+round=1
+while [ "$round" -le "$ROUNDS" ]; do
+    for c in $CASES; do
+        model=${c%%:*}; rest=${c#*:}; mode=${rest%%:*}; batch=${rest#*:}
+        steps=$STEPS
+        [ "$batch" = 1 ] && steps=$((STEPS * 10))
+        "$OUT/bench_models" "$model" "$mode" "$batch" "$THREADS" "$steps" 1 |
+            awk '$1 == "step_ms" { print $2 }' >>"$OUT/eegnn_$model.$mode.$batch.steps"
+        "$PY" bench/bench_models.py "$model" "$mode" "$batch" "$THREADS" "$steps" 1 |
+            awk '$1 == "step_ms" { print $2 }' >>"$OUT/pytorch_$model.$mode.$batch.steps"
+    done
+    round=$((round + 1))
+done
+
+median() {
+    sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+echo "Model zoo, 129 channels x 200 samples, $THREADS threads ($ROUNDS rounds x $STEPS steps; median ms)"
+printf "%-18s %-6s %6s %12s %12s %14s\n" model step batch eegnn pytorch eegnn/pytorch
+for c in $CASES; do
+    model=${c%%:*}; rest=${c#*:}; mode=${rest%%:*}; batch=${rest#*:}
+    e=$(median "$OUT/eegnn_$model.$mode.$batch.steps")
+    p=$(median "$OUT/pytorch_$model.$mode.$batch.steps")
+    awk -v m="$model" -v s="$mode" -v b="$batch" -v e="$e" -v p="$p" \
+        'BEGIN { printf "%-18s %-6s %6s %12.2f %12.2f %14.3f\n", m, s, b, e, p, e / p }'
+done
+
+if [ "${RSS:-1}" != 0 ]; then
+    echo
+    echo "Peak RSS of a 3-epoch EEGNeX training run (8 synthetic subjects, 129 channels, 100 Hz, 60 s):"
+    "$PY" bench/bench_rss.py "$OUT/eegnn" 8 "$THREADS"
+fi
