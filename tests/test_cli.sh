@@ -112,6 +112,43 @@ assert torch.isfinite(model(x)).all()
 print('loaded', len(tensors), 'tensors,', sum(p.numel() for p in model.parameters()), 'parameters')
 EOF
 
+# round trip with PyTorch: a braindecode model trained by eegnn, loaded into the PyTorch port
+# (tests/ref_braindecode.py), gives the probabilities `eegnn predict` wrote, on the same windows
+check "train EEGNetv4 on eegmmidb" "$bin" train --bids "$data/bids/eegmmidb-s001" --task fistexec,fistimag \
+  --target events:left_fist,right_fist --split run --model EEGNetv4 --epochs 2 --out "$out/eegnet" --quiet
+check "predict with the EEGNetv4 checkpoint" "$bin" predict "$out/eegnet/best.safetensors" \
+  --bids "$data/bids/eegmmidb-s001" --out "$out/eegnet/preds.csv"
+check "eegnn-trained EEGNetv4 weights give eegnn's outputs in PyTorch" \
+  /usr/bin/python3 - "$out/eegnet" "$data/bids/eegmmidb-s001" "$PWD/tests" <<'EOF'
+import sys, json, struct, warnings, numpy as np, pandas as pd, torch, mne
+warnings.filterwarnings('ignore')
+run, bids = sys.argv[1], sys.argv[2]
+sys.path.insert(0, sys.argv[3])
+from ref_braindecode import EEGNetv4
+raw = open(run + '/best.safetensors', 'rb').read()
+n = struct.unpack('<Q', raw[:8])[0]
+header = json.loads(raw[8:8 + n])
+meta = header.pop('__metadata__')
+state = {k: torch.from_numpy(np.frombuffer(raw[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]],
+                                           dtype='<f4').reshape(v['shape']).copy()) for k, v in header.items()}
+model = EEGNetv4(n_chans=64, n_outputs=2, n_times=320)
+missing, unexpected = model.load_state_dict(state, strict=False)
+assert not unexpected and all(k.endswith('num_batches_tracked') for k in missing), (missing, unexpected)
+model.eval()
+mean = np.array(json.loads(meta['input_mean']), dtype=np.float32)[:, None]
+std = np.array(json.loads(meta['input_std']), dtype=np.float32)[:, None]
+p = pd.read_csv(run + '/preds.csv')
+worst = 0.0
+for rec, q in p.groupby('recording'):
+    data = mne.io.read_raw_edf('%s/sub-001/eeg/%s_eeg.edf' % (bids, rec), preload=True, verbose='error').get_data()
+    x = np.stack([(data[:, s:s + 320] * 1e6).astype(np.float32) for s in q.start_sample])
+    with torch.no_grad():
+        prob = torch.softmax(model(torch.from_numpy((x - mean) / std)), dim=1).numpy()
+    worst = max(worst, np.abs(prob - q[['prob_left_fist', 'prob_right_fist']].values).max())
+print('windows', len(p), 'max |probability difference|', worst)
+assert len(p) == 90 and worst < 1e-4, worst
+EOF
+
 # predict: the checkpoint applied to the training data reproduces metrics.json
 check "predict writes one row per window" "$bin" predict "$out/mmi/best.safetensors" --bids "$data/bids/eegmmidb-s001" \
   --out "$out/mmi/preds.csv"
