@@ -9,65 +9,6 @@
 /* Rows of a tensor along dimension 0: (rows, numel / rows). */
 static size_t eegnn__bd_row_len(const eegnn_tensor *t) { return t->numel / (size_t)t->shape[0]; }
 
-/* torch.renorm(w, p=2, dim=0, maxnorm): each slice w[i] whose L2 norm
- * exceeds maxnorm is scaled by maxnorm / (norm + 1e-7). aux: (rows) norms. */
-static void eegnn__bd_renorm_fwd(eegnn_graph *g, eegnn_tensor *t) {
-    const float *w = t->src[0]->data;
-    size_t rows = (size_t)t->shape[0], n = eegnn__bd_row_len(t), r, i;
-    float maxnorm = t->fp[0];
-    (void)g;
-    for (r = 0; r < rows; r++) {
-        const float *wr = w + r * n;
-        float *yr = t->data + r * n;
-        double s = 0.0;
-        float norm, scale;
-        for (i = 0; i < n; i++) s += (double)wr[i] * (double)wr[i];
-        norm = (float)sqrt(s);
-        t->aux[r] = norm;
-        scale = norm > maxnorm ? maxnorm / (norm + 1e-7f) : 1.0f;
-        for (i = 0; i < n; i++) yr[i] = wr[i] * scale;
-    }
-}
-
-/* PyTorch's renorm_backward: where norm > maxnorm,
- * dw = f * dy - f / (norm + 1e-7) * (sum(w * dy) / norm) * w with
- * f = maxnorm / (norm + 1e-7); elsewhere dw = dy. */
-static void eegnn__bd_renorm_bwd(eegnn_graph *g, eegnn_tensor *t) {
-    const float *w = t->src[0]->data;
-    float *dw = t->src[0]->grad;
-    size_t rows = (size_t)t->shape[0], n = eegnn__bd_row_len(t), r, i;
-    float maxnorm = t->fp[0];
-    (void)g;
-    if (!dw) return;
-    for (r = 0; r < rows; r++) {
-        const float *wr = w + r * n, *dy = t->grad + r * n;
-        float *dwr = dw + r * n, norm = t->aux[r];
-        if (norm > maxnorm) {
-            double dot = 0.0;
-            float inv = 1.0f / (norm + 1e-7f), f = maxnorm * inv, c;
-            for (i = 0; i < n; i++) dot += (double)wr[i] * (double)dy[i];
-            c = f * inv * (float)(dot / (double)norm);
-            for (i = 0; i < n; i++) dwr[i] += f * dy[i] - c * wr[i];
-        } else {
-            for (i = 0; i < n; i++) dwr[i] += dy[i];
-        }
-    }
-}
-
-static eegnn_tensor *eegnn__bd_renorm(eegnn_graph *g, eegnn_tensor *w, float maxnorm) {
-    eegnn_tensor *t;
-    if (!g || !w) return NULL;
-    t = eegnn_graph_new_node(g, "renorm", w->ndim, w->shape, &w, 1);
-    if (!t) return NULL;
-    t->fp[0] = maxnorm;
-    t->aux = (float *)eegnn_graph_alloc(g, (size_t)w->shape[0] * sizeof(float));
-    if (!t->aux) return NULL;
-    t->aux_len = (size_t)w->shape[0];
-    t->forward = eegnn__bd_renorm_fwd;
-    t->backward = eegnn__bd_renorm_bwd;
-    return t;
-}
-
 /* torch._weight_norm(v, g, dim=0): w[i] = g[i] * v[i] / ||v[i]||.
  * src[0] = g (rows, 1, ...), src[1] = v; aux: (rows) norms of v. */
 static void eegnn__bd_weight_norm_fwd(eegnn_graph *gr, eegnn_tensor *t) {
@@ -169,117 +110,10 @@ static eegnn_tensor *eegnn__bd_channel_dropout(eegnn_graph *g, eegnn_tensor *x, 
     return t;
 }
 
-/* Elementwise square (ip[0] = 0) and braindecode's safe_log,
- * log(clamp(x, min=eps)) (ip[0] = 1, fp[0] = eps; the gradient passes where
- * x >= eps, as torch.clamp's). */
-static void eegnn__bd_unary_fwd(eegnn_graph *g, eegnn_tensor *t) {
-    const float *x = t->src[0]->data;
-    size_t i;
-    (void)g;
-    if (t->ip[0] == 0) {
-        for (i = 0; i < t->numel; i++) t->data[i] = x[i] * x[i];
-    } else {
-        float eps = t->fp[0];
-        for (i = 0; i < t->numel; i++) t->data[i] = logf(x[i] >= eps ? x[i] : eps);
-    }
-}
-
-static void eegnn__bd_unary_bwd(eegnn_graph *g, eegnn_tensor *t) {
-    const float *x = t->src[0]->data;
-    float *dx = t->src[0]->grad;
-    size_t i;
-    (void)g;
-    if (!dx) return;
-    if (t->ip[0] == 0) {
-        for (i = 0; i < t->numel; i++) dx[i] += 2.0f * x[i] * t->grad[i];
-    } else {
-        float eps = t->fp[0];
-        for (i = 0; i < t->numel; i++)
-            if (x[i] >= eps) dx[i] += t->grad[i] / x[i];
-    }
-}
-
-static eegnn_tensor *eegnn__bd_unary(eegnn_graph *g, eegnn_tensor *x, int kind, float eps) {
-    eegnn_tensor *t;
-    if (!g || !x) return NULL;
-    t = eegnn_graph_new_node(g, kind ? "safe_log" : "square", x->ndim, x->shape, &x, 1);
-    if (!t) return NULL;
-    t->ip[0] = kind;
-    t->fp[0] = eps;
-    t->forward = eegnn__bd_unary_fwd;
-    t->backward = eegnn__bd_unary_bwd;
-    return t;
-}
-
-/* x (A, M, N) -> (A, N, M). */
-static void eegnn__bd_transpose_fwd(eegnn_graph *g, eegnn_tensor *t) {
-    const float *x = t->src[0]->data;
-    int a, i, j, A = t->shape[0], N = t->shape[1], M = t->shape[2];
-    (void)g;
-    for (a = 0; a < A; a++)
-        for (i = 0; i < M; i++)
-            for (j = 0; j < N; j++) t->data[((size_t)a * N + j) * M + i] = x[((size_t)a * M + i) * N + j];
-}
-
-static void eegnn__bd_transpose_bwd(eegnn_graph *g, eegnn_tensor *t) {
-    float *dx = t->src[0]->grad;
-    int a, i, j, A = t->shape[0], N = t->shape[1], M = t->shape[2];
-    (void)g;
-    if (!dx) return;
-    for (a = 0; a < A; a++)
-        for (i = 0; i < M; i++)
-            for (j = 0; j < N; j++) dx[((size_t)a * M + i) * N + j] += t->grad[((size_t)a * N + j) * M + i];
-}
-
-static eegnn_tensor *eegnn__bd_transpose12(eegnn_graph *g, eegnn_tensor *x) {
-    eegnn_tensor *t;
-    int shape[3];
-    if (!g || !x) return NULL;
-    shape[0] = x->shape[0];
-    shape[1] = x->shape[2];
-    shape[2] = x->shape[1];
-    t = eegnn_graph_new_node(g, "transpose", 3, shape, &x, 1);
-    if (!t) return NULL;
-    t->forward = eegnn__bd_transpose_fwd;
-    t->backward = eegnn__bd_transpose_bwd;
-    return t;
-}
-
-/* x (B, C, T) -> x[:, :, start:start+len]. ip[0] = start. */
-static void eegnn__bd_slice_fwd(eegnn_graph *g, eegnn_tensor *t) {
-    const float *x = t->src[0]->data;
-    size_t rows = (size_t)t->shape[0] * (size_t)t->shape[1], n = (size_t)t->shape[2];
-    size_t tin = (size_t)t->src[0]->shape[2], r, start = (size_t)t->ip[0];
-    (void)g;
-    for (r = 0; r < rows; r++) memcpy(t->data + r * n, x + r * tin + start, n * sizeof(float));
-}
-
-static void eegnn__bd_slice_bwd(eegnn_graph *g, eegnn_tensor *t) {
-    float *dx = t->src[0]->grad;
-    size_t rows = (size_t)t->shape[0] * (size_t)t->shape[1], n = (size_t)t->shape[2];
-    size_t tin = (size_t)t->src[0]->shape[2], r, i, start = (size_t)t->ip[0];
-    (void)g;
-    if (!dx) return;
-    for (r = 0; r < rows; r++)
-        for (i = 0; i < n; i++) dx[r * tin + start + i] += t->grad[r * n + i];
-}
-
-static eegnn_tensor *eegnn__bd_slice_time(eegnn_graph *g, eegnn_tensor *x, int start, int len) {
-    eegnn_tensor *t;
-    int shape[3];
-    if (!g || !x) return NULL;
-    shape[0] = x->shape[0];
-    shape[1] = x->shape[1];
-    shape[2] = len;
-    t = eegnn_graph_new_node(g, "slice", 3, shape, &x, 1);
-    if (!t) return NULL;
-    t->ip[0] = start;
-    t->forward = eegnn__bd_slice_fwd;
-    t->backward = eegnn__bd_slice_bwd;
-    return t;
-}
-
 /* ---- layer helpers ------------------------------------------------------------- */
+
+/* (A, M, N) -> (A, N, M) for eegnn_permute. */
+static const int eegnn__bd_perm021[3] = {0, 2, 1};
 
 enum { EEGNN__BD_INIT_TORCH, EEGNN__BD_INIT_XAVIER, EEGNN__BD_INIT_ZERO };
 
@@ -358,7 +192,7 @@ static eegnn_tensor *eegnn__bd_combined_conv(eegnn_graph *g, eegnn_tensor *x, in
     if (snprintf(name, sizeof name, "%s.conv_spat", prefix) >= (int)sizeof name) name[sizeof name - 1] = '\0';
     ws = bt ? eegnn__bd_param(g, name, "weight", 4, shape, EEGNN__BD_INIT_XAVIER, 0) : NULL;
     if (!ws) return NULL;
-    wst = eegnn__bd_transpose12(g, eegnn__bd_view(g, ws, fs, ft, n_chans));    /* (Fs, C, Ft) */
+    wst = eegnn_permute(g, eegnn__bd_view(g, ws, fs, ft, n_chans), eegnn__bd_perm021);    /* (Fs, C, Ft) */
     wst = eegnn__bd_view(g, wst, fs * n_chans, ft, 0);                         /* (Fs*C, Ft) */
     w = eegnn_matmul(g, wst, eegnn__bd_view(g, wt, ft, k, 0));                 /* (Fs*C, K) */
     w = eegnn__bd_view(g, w, fs, n_chans, k);                                  /* (Fs, C, K) */
@@ -434,7 +268,7 @@ EEGNN_API eegnn_tensor *eegnn_model_eegnex(eegnn_graph *g, eegnn_tensor *x, cons
     shape[2] = c.n_chans;
     shape[3] = 1;
     w = eegnn__bd_param(g, "block_3.0.parametrizations.weight", "original", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
-    h = eegnn_conv2d(g, h, eegnn__bd_renorm(g, w, 1.0f), NULL, &cp); /* (B, 64, 1, T) */
+    h = eegnn_conv2d(g, h, eegnn_renorm(g, w, 2.0f, 0, 1.0f), NULL, &cp); /* (B, 64, 1, T) */
     h = eegnn_elu(g, eegnn__bd_batch_norm(g, h, 0.1f, 1e-5f, "block_3.1"), 1.0f);
     memset(&pp, 0, sizeof pp);
     pp.kernel[0] = 1;
@@ -467,7 +301,7 @@ EEGNN_API eegnn_tensor *eegnn_model_eegnex(eegnn_graph *g, eegnn_tensor *x, cons
     w = eegnn__bd_param(g, "final_layer.parametrizations.weight", "original", 2, shape, EEGNN__BD_INIT_TORCH, 0);
     b = w ? eegnn__bd_param(g, "final_layer", "bias", 1, &c.n_outputs, EEGNN__BD_INIT_TORCH, in_features) : NULL;
     if (!b) return NULL;
-    return eegnn_linear(g, h, eegnn__bd_renorm(g, w, 0.25f), b);
+    return eegnn_linear(g, h, eegnn_renorm(g, w, 2.0f, 0, 0.25f), b);
 }
 
 EEGNN_API eegnn_tensor *eegnn_model_eegnet(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
@@ -511,7 +345,7 @@ EEGNN_API eegnn_tensor *eegnn_model_eegnet(eegnn_graph *g, eegnn_tensor *x, cons
     shape[2] = c.n_chans;
     shape[3] = 1;
     w = eegnn__bd_param(g, "conv_spatial.parametrizations.weight", "original", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
-    h = eegnn_conv2d(g, h, eegnn__bd_renorm(g, w, 1.0f), NULL, &cp); /* (B, F1*D, 1, T+1) */
+    h = eegnn_conv2d(g, h, eegnn_renorm(g, w, 2.0f, 0, 1.0f), NULL, &cp); /* (B, F1*D, 1, T+1) */
     h = eegnn_elu(g, eegnn__bd_batch_norm(g, h, 0.01f, 1e-3f, "bnorm_1"), 1.0f);
     memset(&pp, 0, sizeof pp);
     pp.kernel[0] = 1;
@@ -567,9 +401,9 @@ EEGNN_API eegnn_tensor *eegnn_model_shallow_fbcsp(eegnn_graph *g, eegnn_tensor *
     }
     h = eegnn__bd_combined_conv(g, x, c.n_chans, f, f, k, "conv_time_spat"); /* (B, F, T-K+1) */
     h = eegnn__bd_batch_norm(g, h, 0.1f, 1e-5f, "bnorm");
-    h = eegnn__bd_unary(g, h, 0, 0.0f);
+    h = eegnn_square(g, h);
     h = eegnn_avg_pool1d(g, h, pool, stride, 0);
-    h = eegnn__bd_unary(g, h, 1, 1e-6f);
+    h = eegnn_safe_log(g, h, 1e-6f);
     h = eegnn__bd_dropout(g, h, drop);
     return eegnn__bd_conv_classifier(g, h, c.n_outputs, "final_layer.conv_classifier");
 }
@@ -651,7 +485,7 @@ static eegnn_tensor *eegnn__bd_wn_causal_conv(eegnn_graph *g, eegnn_tensor *x, i
     cp.padding = (k - 1) * d;
     cp.dilation = d;
     y = eegnn_conv1d(g, x, eegnn__bd_weight_norm(g, gain, v), b, &cp);
-    return eegnn__bd_slice_time(g, y, 0, x->shape[2]);
+    return eegnn_slice(g, y, 2, 0, x->shape[2]);
 }
 
 EEGNN_API eegnn_tensor *eegnn_model_bdtcn(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg) {
@@ -697,7 +531,7 @@ EEGNN_API eegnn_tensor *eegnn_model_bdtcn(eegnn_graph *g, eegnn_tensor *x, const
         h = eegnn_relu(g, eegnn_add(g, o, res));
     }
     /* fc on each kept time step, then the mean over them == fc of the mean. */
-    h = eegnn__bd_slice_time(g, h, min_len - 1, c.n_times - min_len + 1);
+    h = eegnn_slice(g, h, 2, min_len - 1, c.n_times - min_len + 1);
     h = eegnn_global_avg_pool(g, h);
     return eegnn_nn_linear(g, h, n_filters, c.n_outputs, 1, "base_tcn.final_layer.fc");
 }
