@@ -6415,35 +6415,24 @@ EEGNN__UNARY_OP(square)
 EEGNN__UNARY_OP(clamp)
 EEGNN__UNARY_OP(safe_log)
 
-static eegnn_tensor *eegnn__math_unary(eegnn_graph *g, const char *op, eegnn_tensor *x, eegnn_op_fn fwd,
-                                       eegnn_op_fn bwd) {
-    eegnn_tensor *t;
-    if (!g || !x) return NULL;
-    t = eegnn_graph_new_node(g, op, x->ndim, x->shape, &x, 1);
-    if (!t) return NULL;
-    t->forward = fwd;
-    t->backward = bwd;
-    return t;
-}
-
 EEGNN_API eegnn_tensor *eegnn_tanh(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__math_unary(g, "tanh", x, eegnn__tanh_fwd, eegnn__tanh_bwd);
+    return eegnn__unary(g, "tanh", x, eegnn__tanh_fwd, eegnn__tanh_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_sigmoid(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__math_unary(g, "sigmoid", x, eegnn__sigmoid_fwd, eegnn__sigmoid_bwd);
+    return eegnn__unary(g, "sigmoid", x, eegnn__sigmoid_fwd, eegnn__sigmoid_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_silu(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__math_unary(g, "silu", x, eegnn__silu_fwd, eegnn__silu_bwd);
+    return eegnn__unary(g, "silu", x, eegnn__silu_fwd, eegnn__silu_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_exp(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__math_unary(g, "exp", x, eegnn__exp_fwd, eegnn__exp_bwd);
+    return eegnn__unary(g, "exp", x, eegnn__exp_fwd, eegnn__exp_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_square(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__math_unary(g, "square", x, eegnn__square_fwd, eegnn__square_bwd);
+    return eegnn__unary(g, "square", x, eegnn__square_fwd, eegnn__square_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_clamp(eegnn_graph *g, eegnn_tensor *x, float lo, float hi) {
@@ -6454,7 +6443,7 @@ EEGNN_API eegnn_tensor *eegnn_clamp(eegnn_graph *g, eegnn_tensor *x, float lo, f
                         eegnn__shp(x), (double)lo, (double)hi);
         return NULL;
     }
-    t = eegnn__math_unary(g, "clamp", x, eegnn__clamp_fwd, eegnn__clamp_bwd);
+    t = eegnn__unary(g, "clamp", x, eegnn__clamp_fwd, eegnn__clamp_bwd);
     if (!t) return NULL;
     t->fp[0] = lo;
     t->fp[1] = hi;
@@ -6468,7 +6457,7 @@ EEGNN_API eegnn_tensor *eegnn_safe_log(eegnn_graph *g, eegnn_tensor *x, float ep
         eegnn_set_error(EEGNN_ERR_ARG, "safe_log: x %s: eps %g must be >= 0", eegnn__shp(x), (double)eps);
         return NULL;
     }
-    t = eegnn__math_unary(g, "safe_log", x, eegnn__safe_log_fwd, eegnn__safe_log_bwd);
+    t = eegnn__unary(g, "safe_log", x, eegnn__safe_log_fwd, eegnn__safe_log_bwd);
     if (!t) return NULL;
     t->fp[0] = eps == 0.0f ? 1e-6f : eps;
     return t;
