@@ -73,6 +73,8 @@ CONV2D = [
     ("conv2d_large_k", (2, 2, 40, 7), (3, 25, 1), (3, 1), (4, 0), (1, 1), 1, True),
     ("conv2d_row_blocks", (2, 64, 32, 42), (4, 3, 3), (1, 1), (1, 1), (2, 1), 1, True),
     ("conv2d_row_blocks_stride", (1, 32, 90, 45), (6, 5, 3), (2, 2), (2, 1), (1, 1), 2, True),
+    ("conv2d_row_conv_groups", (2, 6, 5, 131), (20, 1, 7), (2, 1), (1, 3), (1, 3), 2, True),
+    ("conv2d_row_conv_eegnex", (1, 1, 3, 200), (8, 1, 64), (1, 1), (0, "same"), (1, 1), 1, False),
 ]
 for name, xs, (co, kh, kw), stride, padding, dilation, groups, bias in CONV2D:
     params = {"x": randn(*xs), "weight": randn(co, xs[1] // groups, kh, kw, scale=0.3)}

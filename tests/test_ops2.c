@@ -149,6 +149,11 @@ static void test_conv2d(void) {
         {"conv2d_large_k", {3, 1}, {4, 0}, {1, 1}, 1, 1},
         {"conv2d_row_blocks", {1, 1}, {1, 1}, {2, 1}, 1, 1},        /* several blocks of output rows */
         {"conv2d_row_blocks_stride", {2, 2}, {2, 1}, {1, 1}, 2, 1}, /* blocks with stride and groups */
+        /* (1, k) kernels by the row convolution: groups of 10 outputs (a partial
+         * tile), rows of padding only, 131 columns (a partial vector); and the
+         * EEGNeX / EEGNet first layer (one input channel, 8 outputs) */
+        {"conv2d_row_conv_groups", {2, 1}, {1, 3}, {1, 3}, 2, 1},
+        {"conv2d_row_conv_eegnex", {1, 1}, {0, SAME}, {1, 1}, 1, 0},
     };
     int i, d, threads;
     for (threads = 1; threads <= 3; threads += 2)

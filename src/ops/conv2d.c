@@ -25,6 +25,9 @@ typedef struct eegnn__c2_geom {
     int sh, sw, pt, pl, dh, dw, groups, cpg, opg, ckk;
     int rows;           /* output rows per block */
     int direct;         /* depthwise-style groups computed by direct loops */
+    int row_conv;       /* forward by the row-convolution kernel (kH = 1, stride 1 along W) */
+    int n_sl;           /* row_conv: slivers of MR output channels per group */
+    int wp;             /* row_conv: padded input row length */
     int n_blocks;       /* blocks per (sample, group) */
     size_t work_floats; /* sgemm workspace at the start of each scratch slot */
     size_t col_floats;  /* ckk * rows * wout */
@@ -56,6 +59,15 @@ static void eegnn__c2_geom_of(const eegnn_tensor *t, eegnn__c2_geom *q) {
     /* one input channel per group, few outputs per group and long rows:
      * the matrix product would spend its time packing */
     q->direct = q->cpg == 1 && q->sw == 1 && q->opg <= 16 && q->wout >= 16;
+    /* a (1, k) kernel at stride 1 along W reads shifted copies of one padded
+     * input row: no unfolding, unless the groups are too thin for a tile */
+#ifndef EEGNN_USE_OPENBLAS
+    q->row_conv = q->kh == 1 && q->sw == 1 && (q->cpg > 1 || q->opg >= EEGNN__MR);
+#else
+    q->row_conv = 0;
+#endif
+    q->n_sl = (q->opg + EEGNN__MR - 1) / EEGNN__MR;
+    q->wp = (q->wout + q->dw * (q->kw - 1) + EEGNN__NR + 15) & ~15;
     q->work_floats = (eegnn__sgemm_work_floats() + 15u) & ~(size_t)15u;
     q->col_floats = ((size_t)q->ckk * q->rows * q->wout + 15u) & ~(size_t)15u;
 }
@@ -158,13 +170,35 @@ typedef struct eegnn__c2_pack_ctx {
     int pos0;       /* first output position of the block */
 } eegnn__c2_pack_ctx;
 
-/* B = col (ckk, P) of the block. */
+/* B = col (ckk, P) of the block. A sliver inside one output row of a
+ * stride-1 row kernel (kH = 1) is a shifted copy of one input row per
+ * kernel tap: copied directly, zeros where the tap falls in the padding. */
 static void eegnn__c2_pack_col(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
     const eegnn__c2_pack_ctx *pc = (const eegnn__c2_pack_ctx *)ctx;
+    const eegnn__c2_geom *q = pc->q;
     int js, p, s;
     for (js = 0; js < nc; js += EEGNN__NR) {
-        int nr = EEGNN__MIN(EEGNN__NR, nc - js);
+        int nr = EEGNN__MIN(EEGNN__NR, nc - js), pos = pc->pos0 + j0 + js;
+        int oh = pos / q->wout, ow = pos % q->wout;
         float *dst = bp + (size_t)js * kc;
+        if (q->kh == 1 && q->sw == 1 && ow + nr <= q->wout) {
+            int ih = oh * q->sh - q->pt, c = p0 / q->kw, kj = p0 % q->kw;
+            for (p = 0; p < kc; p++) {
+                float *d = dst + (size_t)p * EEGNN__NR;
+                int start = ow + kj * q->dw - q->pl; /* input column of the sliver's first position */
+                int a = EEGNN__MIN(EEGNN__MAX(-start, 0), nr), b = EEGNN__MAX(EEGNN__MIN(q->win - start, nr), a);
+                if (ih < 0 || ih >= q->hin) a = b = nr;
+                for (s = 0; s < a; s++) d[s] = 0.0f;
+                if (b > a) memcpy(d + a, pc->x + ((size_t)c * q->hin + ih) * q->win + start + a,
+                                  (size_t)(b - a) * sizeof(float));
+                for (s = b; s < EEGNN__NR; s++) d[s] = 0.0f;
+                if (++kj == q->kw) {
+                    kj = 0;
+                    c++;
+                }
+            }
+            continue;
+        }
         for (p = 0; p < kc; p++) {
             float *d = dst + (size_t)p * EEGNN__NR;
             eegnn__c2_gather(pc->q, pc->x, p0 + p, pc->pos0 + j0 + js, nr, d, 1);
@@ -262,6 +296,58 @@ typedef struct eegnn__c2_job {
     eegnn__c2_geom q;
 } eegnn__c2_job;
 
+#ifndef EEGNN_USE_OPENBLAS
+/* Packs the weights of every group into MR-row slivers for the row
+ * convolution: ap[((g * n_sl + sl) * ckk + p) * MR + r] = w[g * opg + sl * MR + r, p],
+ * zero past opg. */
+static void eegnn__c2_pack_weights(const eegnn__c2_geom *q, const float *w, float *ap) {
+    int gi, sl, p, r;
+    for (gi = 0; gi < q->groups; gi++)
+        for (sl = 0; sl < q->n_sl; sl++) {
+            float *d = ap + ((size_t)gi * q->n_sl + sl) * q->ckk * EEGNN__MR;
+            for (p = 0; p < q->ckk; p++)
+                for (r = 0; r < EEGNN__MR; r++) {
+                    int o = sl * EEGNN__MR + r;
+                    d[(size_t)p * EEGNN__MR + r] = o < q->opg ? w[((size_t)gi * q->opg + o) * q->ckk + p] : 0.0f;
+                }
+        }
+}
+
+/* Output rows [r0, r1) of one (sample, group) by the row convolution: each
+ * input row is copied once into a zero-padded buffer (cpg, wp), whose
+ * shifted vectors are the unfolded columns. yg holds the bias already. */
+static void eegnn__c2_row_conv_fwd(const eegnn__c2_geom *q, const float *xg, const float *apg, float *yg, int r0,
+                                   int r1, float *work) {
+    size_t plane_out = (size_t)q->hout * q->wout;
+    float *xpad = work, *tile = work + (size_t)q->cpg * q->wp;
+    int oh, c, sl, ow0, r, s;
+    for (oh = r0; oh < r1; oh++) {
+        int ih = oh * q->sh - q->pt;
+        if (ih < 0 || ih >= q->hin) continue; /* the row sees only padding: bias */
+        for (c = 0; c < q->cpg; c++) {
+            float *d = xpad + (size_t)c * q->wp;
+            int tail = q->wp - q->pl - q->win;
+            memset(d, 0, (size_t)q->pl * sizeof(float));
+            memcpy(d + q->pl, xg + ((size_t)c * q->hin + ih) * q->win, (size_t)q->win * sizeof(float));
+            if (tail > 0) memset(d + q->pl + q->win, 0, (size_t)tail * sizeof(float));
+        }
+        for (sl = 0; sl < q->n_sl; sl++) {
+            int mr = EEGNN__MIN(EEGNN__MR, q->opg - sl * EEGNN__MR);
+            const float *ap = apg + (size_t)sl * q->ckk * EEGNN__MR;
+            for (ow0 = 0; ow0 < q->wout; ow0 += EEGNN__NR) {
+                int nr = EEGNN__MIN(EEGNN__NR, q->wout - ow0), nv = (nr + EEGNN__VW - 1) / EEGNN__VW;
+                eegnn__row_conv_tile(nv, q->cpg, q->kw, q->dw, ap, xpad + ow0, q->wp, tile);
+                for (r = 0; r < mr; r++) {
+                    float *yr = yg + (size_t)(sl * EEGNN__MR + r) * plane_out + (size_t)oh * q->wout + ow0;
+                    const float *tr = tile + r * EEGNN__NR;
+                    for (s = 0; s < nr; s++) yr[s] += tr[s];
+                }
+            }
+        }
+    }
+}
+#endif
+
 static void eegnn__c2_forward_task(void *ctx, int task, int n_tasks) {
     eegnn__c2_job *jb = (eegnn__c2_job *)ctx;
     const eegnn__c2_geom *q = &jb->q;
@@ -284,6 +370,12 @@ static void eegnn__c2_forward_task(void *ctx, int task, int n_tasks) {
             float bv = b ? b->data[gi * q->opg + o] : 0.0f, *yr = yg + (size_t)o * plane_out;
             for (i = 0; i < len; i++) yr[i] = bv;
         }
+#ifndef EEGNN_USE_OPENBLAS
+        if (q->row_conv) {
+            eegnn__c2_row_conv_fwd(q, xg, t->aux + (size_t)gi * q->n_sl * q->ckk * EEGNN__MR, yg - pos0, r0, r1, work);
+            continue;
+        }
+#endif
         if (q->direct) {
             eegnn__c2_direct_fwd(q, xg, wg, yg - pos0, r0, r1);
             continue;
@@ -313,6 +405,9 @@ static void eegnn__c2_forward(eegnn_graph *g, eegnn_tensor *t) {
     eegnn__c2_geom_of(t, &job.q);
     units = (long long)job.q.batch * job.q.groups * job.q.n_blocks;
     if (units < n_tasks) n_tasks = (int)units;
+#ifndef EEGNN_USE_OPENBLAS
+    if (job.q.row_conv) eegnn__c2_pack_weights(&job.q, t->src[1]->data, t->aux);
+#endif
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__c2_forward_task, &job);
 }
 
@@ -502,6 +597,13 @@ EEGNN_API eegnn_tensor *eegnn_conv2d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
     t->backward = eegnn__c2_backward;
     eegnn__c2_geom_of(t, &q);
     scratch = q.work_floats + q.col_floats + (size_t)q.cout * q.ckk + (size_t)q.cout;
+    if (q.row_conv) {
+        size_t row_scratch = (size_t)q.cpg * q.wp + (size_t)EEGNN__MR * EEGNN__NR;
+        if (row_scratch > scratch) scratch = row_scratch;
+        t->aux_len = (size_t)q.groups * q.n_sl * q.ckk * EEGNN__MR;
+        t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
+        if (!t->aux) return NULL;
+    }
     eegnn_graph_reserve_scratch(g, scratch);
     return t;
 }

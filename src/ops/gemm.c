@@ -191,6 +191,50 @@ EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel2, EEGNN__K_DECL2, EEGNN__K_LOAD2, EEGNN_
 EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel3, EEGNN__K_DECL3, EEGNN__K_LOAD3, EEGNN__K_FMA3, EEGNN__K_STORE3)
 #endif
 
+/* Row-convolution tile (implicit unfolding, no packed B): C (MR, nv * VW)
+ * = A sliver (MR, cpg * kw) @ B, where row (ci, j) of B is the vector at
+ * b + ci * ldb + j * dil, i.e. tap j of input row ci of a zero-padded row
+ * convolution. C is written (ldc), not accumulated. */
+#define EEGNN__DEFINE_ROW_CONV(name, DECL, LOAD, FMA, STORE)                                                  \
+    static void name(int cpg, int kw, int dil, const float *ap, const float *b, int ldb, float *c, int ldc) { \
+        eegnn__vf zero = {0};                                                                                \
+        eegnn__vf b0, b1, b2;                                                                                \
+        const float *bp;                                                                                     \
+        const float alpha = 1.0f, beta = 0.0f;                                                               \
+        int ci, j;                                                                                           \
+        EEGNN__ROWS(DECL)                                                                                    \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (ci = 0; ci < cpg; ci++) {                                                                       \
+            bp = b + (size_t)ci * ldb;                                                                       \
+            for (j = 0; j < kw; j++) {                                                                       \
+                LOAD EEGNN__ROWS(FMA) ap += EEGNN__MR;                                                       \
+                bp += dil;                                                                                   \
+            }                                                                                                \
+        }                                                                                                    \
+        EEGNN__ROWS(STORE)                                                                                   \
+    }
+EEGNN__DEFINE_ROW_CONV(eegnn__row_conv_kernel1, EEGNN__K_DECL1, EEGNN__K_LOAD1, EEGNN__K_FMA1, EEGNN__K_STORE1)
+EEGNN__DEFINE_ROW_CONV(eegnn__row_conv_kernel2, EEGNN__K_DECL2, EEGNN__K_LOAD2, EEGNN__K_FMA2, EEGNN__K_STORE2)
+#if EEGNN__NV == 3
+EEGNN__DEFINE_ROW_CONV(eegnn__row_conv_kernel3, EEGNN__K_DECL3, EEGNN__K_LOAD3, EEGNN__K_FMA3, EEGNN__K_STORE3)
+#endif
+
+/* Row-convolution tile of the first nv vectors (see above); C has NR columns. */
+EEGNN__PRIVATE void eegnn__row_conv_tile(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb,
+                                         float *c) {
+#if EEGNN__NV == 3
+    if (nv == 3) {
+        eegnn__row_conv_kernel3(cpg, kw, dil, ap, b, ldb, c, EEGNN__NR);
+        return;
+    }
+#endif
+    if (nv == 2)
+        eegnn__row_conv_kernel2(cpg, kw, dil, ap, b, ldb, c, EEGNN__NR);
+    else
+        eegnn__row_conv_kernel1(cpg, kw, dil, ap, b, ldb, c, EEGNN__NR);
+}
+
 /* Runs the kernel for the first nv vectors of the tile. */
 static void eegnn__gemm_kernel(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
                                int ldc) {
@@ -225,6 +269,22 @@ static void eegnn__gemm_kernel(int nv, int kc, const float *ap, const float *bp,
         float *cr = c + (size_t)i * ldc;
         for (j = 0; j < nr; j++) cr[j] = alpha * acc[i][j] + (beta != 0.0f ? beta * cr[j] : 0.0f);
     }
+}
+
+EEGNN__PRIVATE void eegnn__row_conv_tile(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb,
+                                         float *c) {
+    int ci, j, i, s, nr = nv * EEGNN__VW;
+    for (i = 0; i < EEGNN__MR; i++)
+        for (s = 0; s < nr; s++) c[i * EEGNN__NR + s] = 0.0f;
+    for (ci = 0; ci < cpg; ci++)
+        for (j = 0; j < kw; j++) {
+            const float *bp = b + (size_t)ci * ldb + (size_t)j * dil;
+            for (i = 0; i < EEGNN__MR; i++) {
+                float a_ = ap[i];
+                for (s = 0; s < nr; s++) c[i * EEGNN__NR + s] += a_ * bp[s];
+            }
+            ap += EEGNN__MR;
+        }
 }
 
 #endif
