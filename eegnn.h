@@ -215,7 +215,19 @@ EEGNN_API void eegnn_parallel_for(eegnn_threadpool *pool, int n_tasks, eegnn_tas
  * since an op's inputs exist before it). Backward runs them in reverse.
  * Gradients flow only into nodes that depend on a parameter; inputs get none.
  * Parameter gradients accumulate across backward calls, as in PyTorch, until
- * eegnn_graph_zero_grad. Nothing is allocated by forward or backward.
+ * eegnn_graph_zero_grad. Nothing is allocated by forward or backward once
+ * the graph is prepared (eegnn_graph_prepare, or the first forward).
+ *
+ * Memory: every node keeps its output (backward needs it), but gradients of
+ * intermediate nodes are not kept, as in PyTorch (non-leaf tensors have no
+ * .grad unless retain_grad()). They live in one pool, planned from the
+ * graph's structure: a node's gradient is live from the backward of its
+ * last consumer down to its own backward, and nodes whose live ranges do not
+ * overlap share memory. Ops that can compute their input's gradient in
+ * place (batch norm, ...) share their buffer with it when they are its only
+ * consumer. After backward, parameters (and tensors marked with
+ * eegnn_tensor_retain_grad) hold their gradients; other intermediate
+ * gradients are overwritten.
  *
  * Op constructors return NULL and set eegnn_last_error() on a shape error or
  * a full arena; they also return NULL when any input is NULL, so a chain of
@@ -240,7 +252,9 @@ enum {
     EEGNN_TENSOR_PARAM = 2,    /* trainable parameter: optimizers update it */
     EEGNN_TENSOR_BUFFER = 4,   /* saved state that is not trained (batch norm running stats) */
     EEGNN_TENSOR_NO_DECAY = 8, /* excluded from weight decay by optimizers that honour it */
-    EEGNN_TENSOR_FROZEN = 16   /* parameter whose gradient is not applied */
+    EEGNN_TENSOR_FROZEN = 16,  /* parameter whose gradient is not applied */
+    EEGNN_TENSOR_RETAIN_GRAD = 32, /* keeps its own gradient buffer (eegnn_tensor_retain_grad) */
+    EEGNN_TENSOR_GRAD_IN_PLACE = 64 /* op flag: backward may write src[0]'s gradient over this node's */
 };
 
 /* A float32, row-major, contiguous tensor of 0..4 dimensions (a 0-D tensor
@@ -251,7 +265,8 @@ struct eegnn_tensor {
     int shape[EEGNN_MAX_DIMS];
     size_t numel;
     float *data; /* (numel) */
-    float *grad; /* (numel) or NULL */
+    float *grad; /* (numel) or NULL; intermediate nodes: a share of the gradient
+                  * pool, meaningful only during backward (see Memory above) */
     int flags;
     char name[EEGNN_NAME_MAX]; /* parameters: braindecode/PyTorch state_dict key */
     /* --- graph internals, read-only for users --- */
@@ -300,6 +315,16 @@ EEGNN_API eegnn_status eegnn_graph_forward_to(eegnn_graph *g, eegnn_tensor *last
 EEGNN_API eegnn_status eegnn_graph_backward(eegnn_graph *g, eegnn_tensor *loss);
 /* Sets every parameter gradient to zero. */
 EEGNN_API void eegnn_graph_zero_grad(eegnn_graph *g);
+/* Plans and carves the gradient pool and the per-thread scratch from the
+ * arena (forward and backward do it on first use, and again after nodes are
+ * added). Returns EEGNN_ERR_MEMORY (arena full, error set) or EEGNN_OK; call
+ * it after building to learn whether the arena is large enough. */
+EEGNN_API eegnn_status eegnn_graph_prepare(eegnn_graph *g);
+/* Keeps the gradient of a non-parameter node readable after backward (as
+ * torch.Tensor.retain_grad): it gets its own buffer instead of a share of
+ * the pool. Call before the graph is prepared (before the first forward).
+ * No effect on nodes without a gradient. */
+EEGNN_API void eegnn_tensor_retain_grad(eegnn_tensor *t);
 /* Train mode (1: dropout active, batch norm uses batch statistics and
  * updates running statistics) or eval mode (0). New graphs are in train mode. */
 EEGNN_API void eegnn_graph_set_training(eegnn_graph *g, int training);
@@ -2979,7 +3004,17 @@ struct eegnn_graph {
     size_t scratch_per_task;  /* floats requested */
     size_t scratch_allocated; /* floats per task actually carved */
     float *scratch;           /* (n_threads, scratch_allocated) */
+    /* gradient plan (eegnn__plan_grads), arrays of max_nodes */
+    int planned_nodes; /* nodes covered by the plan; -1: none */
+    int *grad_first;   /* node: index of the backward that first writes its gradient buffer */
+    int *zero_head;    /* node j: first buffer owner to zero before j's backward, or -1 */
+    int *zero_next;    /* owner: next owner in the same list, or -1 */
+    int *owner;        /* node: node whose buffer it shares (itself when it owns one), -1: none */
+    int *plan_tmp;     /* node: writers of its gradient, then the lowest node sharing its buffer */
 };
+
+/* Marks a node whose gradient buffer is not planned yet (never written). */
+static float eegnn__grad_unplanned[1];
 
 EEGNN_API void *eegnn_graph_alloc(eegnn_graph *g, size_t n_bytes) {
     size_t start = (g->arena_used + 63u) & ~(size_t)63u;
@@ -3023,7 +3058,15 @@ EEGNN_API eegnn_graph *eegnn_graph_create(const eegnn_graph_config *cfg) {
     g->n_threads = c.n_threads > 0 ? c.n_threads : eegnn_cpu_count();
     eegnn_rng_seed(&g->rng, c.seed);
     g->nodes = (eegnn_tensor **)eegnn__calloc((size_t)c.max_nodes, sizeof(eegnn_tensor *));
-    if (!g->nodes) {
+    g->planned_nodes = -1;
+    g->grad_first = (int *)eegnn__calloc((size_t)c.max_nodes * 5, sizeof(int));
+    if (g->grad_first) {
+        g->zero_head = g->grad_first + c.max_nodes;
+        g->zero_next = g->zero_head + c.max_nodes;
+        g->owner = g->zero_next + c.max_nodes;
+        g->plan_tmp = g->owner + c.max_nodes;
+    }
+    if (!g->nodes || !g->grad_first) {
         eegnn_graph_free(g);
         return NULL;
     }
@@ -3042,6 +3085,7 @@ EEGNN_API void eegnn_graph_free(eegnn_graph *g) {
     eegnn_threadpool_free(g->pool);
     if (g->owns_arena) EEGNN_FREE(g->arena);
     EEGNN_FREE(g->nodes);
+    EEGNN_FREE(g->grad_first);
     EEGNN_FREE(g);
 }
 
@@ -3095,10 +3139,7 @@ EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *op, int
     if (!t) return NULL;
     t->data = (float *)eegnn_graph_alloc(g, numel * sizeof(float));
     if (!t->data) return NULL;
-    if (needs_grad) {
-        t->grad = (float *)eegnn_graph_alloc(g, numel * sizeof(float));
-        if (!t->grad) return NULL;
-    }
+    if (needs_grad) t->grad = eegnn__grad_unplanned; /* buffer assigned by eegnn__plan_grads */
     t->ndim = ndim;
     for (i = 0; i < ndim; i++) t->shape[i] = shape[i];
     t->numel = numel;
@@ -3168,11 +3209,151 @@ EEGNN_API float *eegnn_graph_scratch(eegnn_graph *g, int task) {
 
 EEGNN_API int eegnn_graph_n_threads(const eegnn_graph *g) { return g->n_threads; }
 
+/* ---- gradient plan ---------------------------------------------------------- */
+
+typedef struct eegnn__grad_block {
+    size_t size;   /* floats, rounded up to 64 bytes */
+    size_t offset; /* floats into the pool */
+    int node;      /* owner */
+    int lo, hi;    /* live from the backward of node hi down to that of node lo */
+} eegnn__grad_block;
+
+/* Largest first; ties in node order, so the plan is deterministic. */
+static int eegnn__grad_block_by_size(const void *a, const void *b) {
+    const eegnn__grad_block *x = (const eegnn__grad_block *)a, *y = (const eegnn__grad_block *)b;
+    if (x->size != y->size) return x->size > y->size ? -1 : 1;
+    return x->node - y->node;
+}
+
+static int eegnn__grad_block_by_offset(const void *a, const void *b) {
+    const eegnn__grad_block *x = *(const eegnn__grad_block *const *)a, *y = *(const eegnn__grad_block *const *)b;
+    if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
+    return 0;
+}
+
+static int eegnn__grad_pooled(const eegnn_tensor *t) {
+    return t->grad && !(t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_RETAIN_GRAD));
+}
+
+/* Assigns every intermediate gradient a buffer: retained ones their own,
+ * the others a share of one pool. Buffers are placed largest first at the
+ * lowest offset that no buffer live at an overlapping time occupies
+ * (greedy by size, as in TensorFlow Lite's arena planner). */
+static eegnn_status eegnn__plan_grads(eegnn_graph *g) {
+    int n = g->n_nodes, i, j, k, n_blocks = 0;
+    int *first = g->grad_first, *owner = g->owner, *tmp = g->plan_tmp;
+    eegnn__grad_block *blocks = NULL, **live = NULL;
+    size_t total = 0;
+    float *pool;
+    if (g->planned_nodes == n) return EEGNN_OK;
+    for (i = 0; i < n; i++) {
+        first[i] = i;
+        owner[i] = -1;
+        tmp[i] = 0;
+        g->zero_head[i] = g->zero_next[i] = -1;
+    }
+    /* the backward of a node with a gradient adds into its inputs' gradients */
+    for (j = 0; j < n; j++) {
+        eegnn_tensor *t = g->nodes[j];
+        if (!t->grad || !t->backward) continue;
+        for (k = 0; k < EEGNN_MAX_SRC; k++) {
+            eegnn_tensor *s = t->src[k];
+            if (!s || !s->grad) continue;
+            if (j > first[s->index]) first[s->index] = j;
+            tmp[s->index]++;
+        }
+    }
+    /* owners: an in-place op is its input's only writer and shares its buffer */
+    for (j = n - 1; j >= 0; j--) {
+        eegnn_tensor *t = g->nodes[j], *x = t->src[0];
+        if (!eegnn__grad_pooled(t)) continue;
+        if (owner[j] < 0) owner[j] = j;
+        if ((t->flags & EEGNN_TENSOR_GRAD_IN_PLACE) && t->backward && x && eegnn__grad_pooled(x) &&
+            tmp[x->index] == 1 && x->numel == t->numel)
+            owner[x->index] = owner[j];
+    }
+    for (i = 0; i < n; i++) tmp[i] = -1;
+    for (i = 0; i < n; i++)
+        if (owner[i] >= 0) {
+            if (tmp[owner[i]] < 0) tmp[owner[i]] = i; /* lowest node of the group */
+            if (owner[i] == i) n_blocks++;
+        }
+    if (n_blocks) {
+        blocks = (eegnn__grad_block *)eegnn__calloc((size_t)n_blocks, sizeof *blocks);
+        live = (eegnn__grad_block **)eegnn__calloc((size_t)n_blocks, sizeof *live);
+        if (!blocks || !live) {
+            EEGNN_FREE(blocks);
+            EEGNN_FREE(live);
+            return EEGNN_ERR_MEMORY;
+        }
+    }
+    for (i = 0, k = 0; i < n; i++)
+        if (owner[i] == i) {
+            blocks[k].size = (g->nodes[i]->numel + 15u) & ~(size_t)15u;
+            blocks[k].node = i;
+            blocks[k].lo = tmp[i];
+            blocks[k].hi = first[i];
+            k++;
+        }
+    if (n_blocks) qsort(blocks, (size_t)n_blocks, sizeof *blocks, eegnn__grad_block_by_size);
+    for (i = 0; i < n_blocks; i++) {
+        int n_live = 0;
+        size_t at = 0;
+        for (k = 0; k < i; k++)
+            if (blocks[k].lo <= blocks[i].hi && blocks[i].lo <= blocks[k].hi) live[n_live++] = &blocks[k];
+        if (n_live) qsort(live, (size_t)n_live, sizeof *live, eegnn__grad_block_by_offset);
+        for (k = 0; k < n_live; k++) {
+            if (live[k]->offset >= at + blocks[i].size) break; /* the gap before it fits */
+            if (live[k]->offset + live[k]->size > at) at = live[k]->offset + live[k]->size;
+        }
+        blocks[i].offset = at;
+        if (at + blocks[i].size > total) total = at + blocks[i].size;
+    }
+    EEGNN_FREE(live);
+    pool = total ? (float *)eegnn_graph_alloc(g, total * sizeof(float)) : NULL;
+    if (total && !pool) {
+        EEGNN_FREE(blocks);
+        return EEGNN_ERR_MEMORY;
+    }
+    for (i = 0; i < n_blocks; i++) {
+        int r = blocks[i].node;
+        g->nodes[r]->grad = pool + blocks[i].offset;
+        g->zero_next[r] = g->zero_head[first[r]];
+        g->zero_head[first[r]] = r;
+    }
+    EEGNN_FREE(blocks);
+    for (i = 0; i < n; i++) {
+        eegnn_tensor *t = g->nodes[i];
+        if (owner[i] >= 0 && owner[i] != i) t->grad = g->nodes[owner[i]]->grad;
+        if (t->grad == eegnn__grad_unplanned) { /* retained */
+            t->grad = (float *)eegnn_graph_alloc(g, t->numel * sizeof(float));
+            if (!t->grad) {
+                t->grad = eegnn__grad_unplanned;
+                return EEGNN_ERR_MEMORY;
+            }
+        }
+    }
+    g->planned_nodes = n;
+    return EEGNN_OK;
+}
+
+EEGNN_API eegnn_status eegnn_graph_prepare(eegnn_graph *g) {
+    eegnn_status st;
+    if (!g) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_graph_prepare: graph is NULL");
+    st = eegnn__plan_grads(g);
+    if (st) return st;
+    return eegnn__ensure_scratch(g);
+}
+
+EEGNN_API void eegnn_tensor_retain_grad(eegnn_tensor *t) {
+    if (t && t->grad && !(t->flags & EEGNN_TENSOR_PARAM)) t->flags |= EEGNN_TENSOR_RETAIN_GRAD;
+}
+
 EEGNN_API eegnn_status eegnn_graph_forward_to(eegnn_graph *g, eegnn_tensor *last) {
     int i, end;
     eegnn_status st;
     if (!g) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_graph_forward: graph is NULL");
-    st = eegnn__ensure_scratch(g);
+    st = eegnn_graph_prepare(g);
     if (st) return st;
     end = last ? last->index : g->n_nodes - 1;
     for (i = 0; i <= end; i++) {
@@ -3193,15 +3374,23 @@ EEGNN_API eegnn_status eegnn_graph_backward(eegnn_graph *g, eegnn_tensor *loss) 
                                loss->op, loss->numel);
     if (!loss->grad)
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_graph_backward: loss does not depend on any parameter");
-    st = eegnn__ensure_scratch(g);
+    st = eegnn_graph_prepare(g);
     if (st) return st;
+    /* zero the buffers live when backward starts; the others just before
+     * the backward that first writes them */
     for (i = 0; i <= loss->index; i++) {
         eegnn_tensor *t = g->nodes[i];
-        if (t->grad && !(t->flags & EEGNN_TENSOR_PARAM)) memset(t->grad, 0, t->numel * sizeof(float));
+        if (!t->grad || (t->flags & EEGNN_TENSOR_PARAM)) continue;
+        if ((t->flags & EEGNN_TENSOR_RETAIN_GRAD) || (g->owner[i] == i && g->grad_first[i] >= loss->index))
+            memset(t->grad, 0, t->numel * sizeof(float));
     }
     loss->grad[0] = 1.0f;
     for (i = loss->index; i >= 0; i--) {
         eegnn_tensor *t = g->nodes[i];
+        int r;
+        if (i < loss->index)
+            for (r = g->zero_head[i]; r >= 0; r = g->zero_next[r])
+                memset(g->nodes[r]->grad, 0, g->nodes[r]->numel * sizeof(float));
         if (t->grad && t->backward) t->backward(g, t);
     }
     return EEGNN_OK;
@@ -5533,6 +5722,7 @@ static void eegnn__bn_bwd_channels(eegnn_tensor *t, int c0, int c1) {
     eegnn_tensor *wt = t->ip[1] >= 0 ? t->src[t->ip[1]] : NULL;
     eegnn_tensor *bt = t->ip[2] >= 0 ? t->src[t->ip[2]] : NULL;
     int B = x->shape[0], C = x->shape[1], n, c, batch_stats = st->ip[0];
+    int in_place = x->grad == t->grad; /* the graph gave x's gradient this node's buffer */
     size_t inner = eegnn__inner_size(x), i, count = (size_t)B * inner;
     for (c = c0; c < c1; c++) {
         float mean = st->data[c], invstd = st->data[C + c], w = wt ? wt->data[c] : 1.0f;
@@ -5557,13 +5747,19 @@ static void eegnn__bn_bwd_channels(eegnn_tensor *t, int c0, int c1) {
                 size_t off = ((size_t)n * C + c) * inner;
                 const float *xp = x->data + off, *dy = t->grad + off;
                 float *dx = x->grad + off;
-                for (i = 0; i < inner; i++) dx[i] += a * dy[i] + bx * (xp[i] - mean) + c0;
+                if (in_place)
+                    for (i = 0; i < inner; i++) dx[i] = a * dy[i] + bx * (xp[i] - mean) + c0;
+                else
+                    for (i = 0; i < inner; i++) dx[i] += a * dy[i] + bx * (xp[i] - mean) + c0;
             }
         } else {
             float k = w * invstd;
             for (n = 0; n < B; n++) {
                 size_t off = ((size_t)n * C + c) * inner;
-                for (i = 0; i < inner; i++) x->grad[off + i] += t->grad[off + i] * k;
+                if (in_place)
+                    for (i = 0; i < inner; i++) x->grad[off + i] = t->grad[off + i] * k;
+                else
+                    for (i = 0; i < inner; i++) x->grad[off + i] += t->grad[off + i] * k;
             }
         }
     }
@@ -5636,6 +5832,7 @@ EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
     t->fp[1] = eps;
     t->forward = eegnn__bn_fwd;
     t->backward = eegnn__bn_bwd;
+    t->flags |= EEGNN_TENSOR_GRAD_IN_PLACE;
     return t;
 }
 /* ======================== End file src/ops/norm.c ======================== */
@@ -15455,7 +15652,8 @@ static eegnn_status eegnn__fit_standardization(eegnn__trainer *tr) {
     return EEGNN_OK;
 }
 
-/* Builds the graph, doubling the arena until the model fits. */
+/* Builds the graph, doubling the arena until the model, its gradient pool
+ * and scratch fit. */
 static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
     size_t arena = (size_t)64 << 20;
     const eegnn_train_config *cfg = tr->cfg;
@@ -15489,7 +15687,7 @@ static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
             eegnn_tensor *flat = tr->out ? eegnn_reshape(tr->g, tr->out, 1, ys) : NULL;
             tr->loss = tr->l1 ? eegnn_l1_loss(tr->g, flat, tr->y) : eegnn_mse_loss(tr->g, flat, tr->y);
         }
-        if (tr->loss) return EEGNN_OK;
+        if (tr->loss && eegnn_graph_prepare(tr->g) == EEGNN_OK) return EEGNN_OK;
         eegnn_graph_free(tr->g);
         tr->g = NULL;
         if (!strstr(eegnn_last_error(), "arena full") || arena >= ((size_t)16 << 30)) return EEGNN_ERR_ARG;

@@ -795,6 +795,68 @@ done:
     eegnn_graph_free(m.g);
 }
 
+/* ---- gradient memory plan ------------------------------------------------- */
+
+/* Intermediate gradients share one pool: it is smaller than their sum, batch
+ * norm's input shares its buffer, and retained gradients equal the analytic
+ * ones: for loss = mean((pred - y)^2), dpred = 2 (pred - y) / n, and through
+ * the global average pool and the linear layer, dbn[b, c, t] = dpred[b] *
+ * fc_w[c] / T. */
+static void test_grad_memory(void) {
+    cnn m;
+    size_t sum = 0, j;
+    float *lo = NULL, *hi = NULL;
+    double e_pred = 0.0, e_bn = 0.0;
+    int i, b, c, t, T = 40, B = 4;
+    if (cnn_build(&m, 2, B, T, 5, (size_t)32 << 20)) {
+        CHECK(0, "grad memory: building the CNN failed: %s", eegnn_last_error());
+        eegnn_graph_free(m.g);
+        return;
+    }
+    eegnn_tensor_retain_grad(m.pred);
+    eegnn_tensor_retain_grad(m.bn);
+    for (i = 0; i < eegnn_graph_n_nodes(m.g); i++) {
+        eegnn_tensor *n = eegnn_graph_node(m.g, i);
+        if (n->grad && !(n->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_RETAIN_GRAD))) sum += n->numel * sizeof(float);
+    }
+    CHECK(eegnn_graph_prepare(m.g) == EEGNN_OK, "grad memory: prepare: %s", eegnn_last_error());
+    for (i = 0; i < eegnn_graph_n_nodes(m.g); i++) { /* the span of the shared pool */
+        eegnn_tensor *n = eegnn_graph_node(m.g, i);
+        if (!n->grad || (n->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_RETAIN_GRAD))) continue;
+        if (!lo || n->grad < lo) lo = n->grad;
+        if (!hi || n->grad + n->numel > hi) hi = n->grad + n->numel;
+    }
+    CHECK(lo && (size_t)(hi - lo) * sizeof(float) < sum / 2,
+          "grad memory: pool of %zu bytes, not below half the %zu of separate buffers",
+          lo ? (size_t)(hi - lo) * sizeof(float) : (size_t)0, sum);
+    CHECK(m.a2->grad != m.bn->grad, "grad memory: a retained gradient shares its buffer");
+    CHECK(eegnn_graph_forward(m.g) == EEGNN_OK && eegnn_graph_backward(m.g, m.loss) == EEGNN_OK,
+          "grad memory: step: %s", eegnn_last_error());
+    for (b = 0; b < B; b++) {
+        double want = 2.0 * ((double)m.pred->data[b] - m.y->data[b]) / B;
+        double e = fabs(m.pred->grad[b] - want) / (fabs(want) + 1e-12);
+        if (e > e_pred) e_pred = e;
+        for (c = 0; c < C_HID; c++)
+            for (t = 0; t < T - KSIZE + 1; t++) {
+                int t_out = T - KSIZE + 1;
+                double w = want * m.fc_w->data[c] / t_out;
+                j = ((size_t)b * C_HID + c) * t_out + t;
+                if (j < m.bn->numel) e = fabs(m.bn->grad[j] - w) / (fabs(w) + 1e-9);
+                if (e > e_bn) e_bn = e;
+            }
+    }
+    CHECK(e_pred <= 1e-5, "grad memory: retained d loss / d pred, worst rel. error %.3g", e_pred);
+    CHECK(e_bn <= 1e-4, "grad memory: retained d loss / d bn, worst rel. error %.3g", e_bn);
+    eegnn_graph_free(m.g);
+    /* without retain_grad, batch norm computes its input's gradient in place */
+    if (cnn_build(&m, 1, B, T, 5, (size_t)32 << 20) == 0 && eegnn_graph_prepare(m.g) == EEGNN_OK)
+        CHECK(m.a2->grad == m.bn->grad && m.h2->grad != m.bn->grad,
+              "grad memory: batch norm's input does not share its gradient buffer");
+    else
+        CHECK(0, "grad memory: second build: %s", eegnn_last_error());
+    eegnn_graph_free(m.g);
+}
+
 int main(void) {
     test_no_alloc();
     test_threads(EEGNN_OPTIM_SGD);
@@ -802,5 +864,6 @@ int main(void) {
     test_arena_and_errors();
     test_graph_api();
     test_finite_differences();
+    test_grad_memory();
     return test_summary("graph");
 }

@@ -23,7 +23,19 @@
  * since an op's inputs exist before it). Backward runs them in reverse.
  * Gradients flow only into nodes that depend on a parameter; inputs get none.
  * Parameter gradients accumulate across backward calls, as in PyTorch, until
- * eegnn_graph_zero_grad. Nothing is allocated by forward or backward.
+ * eegnn_graph_zero_grad. Nothing is allocated by forward or backward once
+ * the graph is prepared (eegnn_graph_prepare, or the first forward).
+ *
+ * Memory: every node keeps its output (backward needs it), but gradients of
+ * intermediate nodes are not kept, as in PyTorch (non-leaf tensors have no
+ * .grad unless retain_grad()). They live in one pool, planned from the
+ * graph's structure: a node's gradient is live from the backward of its
+ * last consumer down to its own backward, and nodes whose live ranges do not
+ * overlap share memory. Ops that can compute their input's gradient in
+ * place (batch norm, ...) share their buffer with it when they are its only
+ * consumer. After backward, parameters (and tensors marked with
+ * eegnn_tensor_retain_grad) hold their gradients; other intermediate
+ * gradients are overwritten.
  *
  * Op constructors return NULL and set eegnn_last_error() on a shape error or
  * a full arena; they also return NULL when any input is NULL, so a chain of
@@ -48,7 +60,9 @@ enum {
     EEGNN_TENSOR_PARAM = 2,    /* trainable parameter: optimizers update it */
     EEGNN_TENSOR_BUFFER = 4,   /* saved state that is not trained (batch norm running stats) */
     EEGNN_TENSOR_NO_DECAY = 8, /* excluded from weight decay by optimizers that honour it */
-    EEGNN_TENSOR_FROZEN = 16   /* parameter whose gradient is not applied */
+    EEGNN_TENSOR_FROZEN = 16,  /* parameter whose gradient is not applied */
+    EEGNN_TENSOR_RETAIN_GRAD = 32, /* keeps its own gradient buffer (eegnn_tensor_retain_grad) */
+    EEGNN_TENSOR_GRAD_IN_PLACE = 64 /* op flag: backward may write src[0]'s gradient over this node's */
 };
 
 /* A float32, row-major, contiguous tensor of 0..4 dimensions (a 0-D tensor
@@ -59,7 +73,8 @@ struct eegnn_tensor {
     int shape[EEGNN_MAX_DIMS];
     size_t numel;
     float *data; /* (numel) */
-    float *grad; /* (numel) or NULL */
+    float *grad; /* (numel) or NULL; intermediate nodes: a share of the gradient
+                  * pool, meaningful only during backward (see Memory above) */
     int flags;
     char name[EEGNN_NAME_MAX]; /* parameters: braindecode/PyTorch state_dict key */
     /* --- graph internals, read-only for users --- */
@@ -108,6 +123,16 @@ EEGNN_API eegnn_status eegnn_graph_forward_to(eegnn_graph *g, eegnn_tensor *last
 EEGNN_API eegnn_status eegnn_graph_backward(eegnn_graph *g, eegnn_tensor *loss);
 /* Sets every parameter gradient to zero. */
 EEGNN_API void eegnn_graph_zero_grad(eegnn_graph *g);
+/* Plans and carves the gradient pool and the per-thread scratch from the
+ * arena (forward and backward do it on first use, and again after nodes are
+ * added). Returns EEGNN_ERR_MEMORY (arena full, error set) or EEGNN_OK; call
+ * it after building to learn whether the arena is large enough. */
+EEGNN_API eegnn_status eegnn_graph_prepare(eegnn_graph *g);
+/* Keeps the gradient of a non-parameter node readable after backward (as
+ * torch.Tensor.retain_grad): it gets its own buffer instead of a share of
+ * the pool. Call before the graph is prepared (before the first forward).
+ * No effect on nodes without a gradient. */
+EEGNN_API void eegnn_tensor_retain_grad(eegnn_tensor *t);
 /* Train mode (1: dropout active, batch norm uses batch statistics and
  * updates running statistics) or eval mode (0). New graphs are in train mode. */
 EEGNN_API void eegnn_graph_set_training(eegnn_graph *g, int training);

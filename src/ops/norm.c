@@ -104,6 +104,7 @@ static void eegnn__bn_bwd_channels(eegnn_tensor *t, int c0, int c1) {
     eegnn_tensor *wt = t->ip[1] >= 0 ? t->src[t->ip[1]] : NULL;
     eegnn_tensor *bt = t->ip[2] >= 0 ? t->src[t->ip[2]] : NULL;
     int B = x->shape[0], C = x->shape[1], n, c, batch_stats = st->ip[0];
+    int in_place = x->grad == t->grad; /* the graph gave x's gradient this node's buffer */
     size_t inner = eegnn__inner_size(x), i, count = (size_t)B * inner;
     for (c = c0; c < c1; c++) {
         float mean = st->data[c], invstd = st->data[C + c], w = wt ? wt->data[c] : 1.0f;
@@ -128,13 +129,19 @@ static void eegnn__bn_bwd_channels(eegnn_tensor *t, int c0, int c1) {
                 size_t off = ((size_t)n * C + c) * inner;
                 const float *xp = x->data + off, *dy = t->grad + off;
                 float *dx = x->grad + off;
-                for (i = 0; i < inner; i++) dx[i] += a * dy[i] + bx * (xp[i] - mean) + c0;
+                if (in_place)
+                    for (i = 0; i < inner; i++) dx[i] = a * dy[i] + bx * (xp[i] - mean) + c0;
+                else
+                    for (i = 0; i < inner; i++) dx[i] += a * dy[i] + bx * (xp[i] - mean) + c0;
             }
         } else {
             float k = w * invstd;
             for (n = 0; n < B; n++) {
                 size_t off = ((size_t)n * C + c) * inner;
-                for (i = 0; i < inner; i++) x->grad[off + i] += t->grad[off + i] * k;
+                if (in_place)
+                    for (i = 0; i < inner; i++) x->grad[off + i] = t->grad[off + i] * k;
+                else
+                    for (i = 0; i < inner; i++) x->grad[off + i] += t->grad[off + i] * k;
             }
         }
     }
@@ -207,5 +214,6 @@ EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
     t->fp[1] = eps;
     t->forward = eegnn__bn_fwd;
     t->backward = eegnn__bn_bwd;
+    t->flags |= EEGNN_TENSOR_GRAD_IN_PLACE;
     return t;
 }

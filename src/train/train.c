@@ -84,7 +84,8 @@ static eegnn_status eegnn__fit_standardization(eegnn__trainer *tr) {
     return EEGNN_OK;
 }
 
-/* Builds the graph, doubling the arena until the model fits. */
+/* Builds the graph, doubling the arena until the model, its gradient pool
+ * and scratch fit. */
 static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
     size_t arena = (size_t)64 << 20;
     const eegnn_train_config *cfg = tr->cfg;
@@ -118,7 +119,7 @@ static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
             eegnn_tensor *flat = tr->out ? eegnn_reshape(tr->g, tr->out, 1, ys) : NULL;
             tr->loss = tr->l1 ? eegnn_l1_loss(tr->g, flat, tr->y) : eegnn_mse_loss(tr->g, flat, tr->y);
         }
-        if (tr->loss) return EEGNN_OK;
+        if (tr->loss && eegnn_graph_prepare(tr->g) == EEGNN_OK) return EEGNN_OK;
         eegnn_graph_free(tr->g);
         tr->g = NULL;
         if (!strstr(eegnn_last_error(), "arena full") || arena >= ((size_t)16 << 30)) return EEGNN_ERR_ARG;
