@@ -398,41 +398,53 @@ EEGNN_API int64_t eegnn_sosfiltfilt_padlen(const double *sos, int n_sections) {
 
 /* ---- sosfiltfilt ---------------------------------------------------------- */
 
-/* Block length for the section loop: a block of samples goes through every
- * section while it is in L1 cache. */
-#define EEGNN__SOS_BLOCK 512
+/* Channels filtered together: four independent recurrences interleaved
+ * sample by sample, so the processor overlaps their latency chains. */
+#define EEGNN__SOS_LANES 4
+/* Samples per block: a block goes through every section while in L1 cache. */
+#define EEGNN__SOS_BLOCK 256
 
-/* Runs x[0..n) through the sections in place, forward (dir 1) or backward
- * (dir -1, starting at x[n-1]); state: (n_sections, 2) DF-II transposed
- * states (scipy's _sosfilt), updated. */
-static void eegnn__sosfilt_inplace(const double *sos, int n_sections, double *state, double *x, int64_t n, int dir) {
+/* One DF-II transposed biquad step (scipy's _sosfilt) on lane variables. */
+#define EEGNN__BIQUAD_STEP(xv, yv, z0, z1)           \
+    do {                                             \
+        double x_ = (xv), y_ = c0 * x_ + (z0);       \
+        (z0) = c1 * x_ - a1 * y_ + (z1);             \
+        (z1) = c2 * x_ - a2 * y_;                    \
+        (yv) = y_;                                   \
+    } while (0)
+
+/* Runs the interleaved signals x[(n, EEGNN__SOS_LANES)] through the
+ * sections in place, forward (dir 1) or backward (dir -1, from sample
+ * n - 1). state: (n_sections, 2, EEGNN__SOS_LANES) DF-II transposed states,
+ * updated. Every lane gets exactly the arithmetic of scipy's sosfilt. */
+static void eegnn__sosfilt_lanes(const double *sos, int n_sections, double *state, double *x, int64_t n, int dir) {
     int64_t b0;
     for (b0 = 0; b0 < n; b0 += EEGNN__SOS_BLOCK) {
         int64_t len = EEGNN__MIN((int64_t)EEGNN__SOS_BLOCK, n - b0);
-        double *blk = dir > 0 ? x + b0 : x + (n - b0 - len);
+        double *blk = dir > 0 ? x + EEGNN__SOS_LANES * b0 : x + EEGNN__SOS_LANES * (n - b0 - len);
         int s;
         for (s = 0; s < n_sections; s++) {
             const double c0 = sos[6 * s], c1 = sos[6 * s + 1], c2 = sos[6 * s + 2];
             const double a1 = sos[6 * s + 4], a2 = sos[6 * s + 5];
-            double z0 = state[2 * s], z1 = state[2 * s + 1];
-            int64_t i;
-            if (dir > 0) {
-                for (i = 0; i < len; i++) {
-                    double xi = blk[i], y = c0 * xi + z0;
-                    z0 = c1 * xi - a1 * y + z1;
-                    z1 = c2 * xi - a2 * y;
-                    blk[i] = y;
-                }
-            } else {
-                for (i = len - 1; i >= 0; i--) {
-                    double xi = blk[i], y = c0 * xi + z0;
-                    z0 = c1 * xi - a1 * y + z1;
-                    z1 = c2 * xi - a2 * y;
-                    blk[i] = y;
-                }
+            double *st = state + 2 * EEGNN__SOS_LANES * s;
+            double p0 = st[0], p1 = st[1], p2 = st[2], p3 = st[3];
+            double q0 = st[4], q1 = st[5], q2 = st[6], q3 = st[7];
+            int64_t i, step = dir > 0 ? 1 : -1, start = dir > 0 ? 0 : len - 1;
+            double *v = blk + EEGNN__SOS_LANES * start;
+            for (i = 0; i < len; i++, v += step * EEGNN__SOS_LANES) {
+                EEGNN__BIQUAD_STEP(v[0], v[0], p0, q0);
+                EEGNN__BIQUAD_STEP(v[1], v[1], p1, q1);
+                EEGNN__BIQUAD_STEP(v[2], v[2], p2, q2);
+                EEGNN__BIQUAD_STEP(v[3], v[3], p3, q3);
             }
-            state[2 * s] = z0;
-            state[2 * s + 1] = z1;
+            st[0] = p0;
+            st[1] = p1;
+            st[2] = p2;
+            st[3] = p3;
+            st[4] = q0;
+            st[5] = q1;
+            st[6] = q2;
+            st[7] = q3;
         }
     }
 }
@@ -461,29 +473,51 @@ typedef struct eegnn__filtfilt_ctx {
     const int *channels; /* channels to filter (n_work) */
     int n_work;
     int64_t n_times, edge;
-    double *scratch;    /* (n_tasks, n_times + 2 * edge + 2 * n_sections) */
+    double *scratch;    /* (n_tasks, LANES * (n_times + 2 * edge + 2 * n_sections)) */
 } eegnn__filtfilt_ctx;
 
 static void eegnn__filtfilt_task(void *vctx, int task, int n_tasks) {
+    enum { L = EEGNN__SOS_LANES };
     eegnn__filtfilt_ctx *c = (eegnn__filtfilt_ctx *)vctx;
     int64_t n = c->n_times, e = c->edge, len = n + 2 * e, i;
-    double *ext = c->scratch + (size_t)task * (size_t)(len + 2 * c->n_sections);
-    double *state = ext + len;
-    int w, s;
-    for (w = task; w < c->n_work; w += n_tasks) {
-        float *x = c->data + (size_t)c->channels[w] * (size_t)n;
-        double x0 = x[0], xn = x[n - 1], first, last;
-        /* odd extension (scipy.signal._arraytools.odd_ext) */
-        for (i = 0; i < e; i++) ext[i] = 2.0 * x0 - (double)x[e - i];
-        for (i = 0; i < n; i++) ext[e + i] = (double)x[i];
-        for (i = 0; i < e; i++) ext[e + n + i] = 2.0 * xn - (double)x[n - 2 - i];
-        first = ext[0];
-        for (s = 0; s < 2 * c->n_sections; s++) state[s] = c->zi[s] * first;
-        eegnn__sosfilt_inplace(c->sos, c->n_sections, state, ext, len, 1);
-        last = ext[len - 1];
-        for (s = 0; s < 2 * c->n_sections; s++) state[s] = c->zi[s] * last;
-        eegnn__sosfilt_inplace(c->sos, c->n_sections, state, ext, len, -1);
-        for (i = 0; i < n; i++) x[i] = (float)ext[e + i];
+    double *ext = c->scratch + (size_t)task * (size_t)(L * (len + 2 * c->n_sections));
+    double *state = ext + L * len;
+    int n_groups = (c->n_work + L - 1) / L, grp, k, s;
+    for (grp = task; grp < n_groups; grp += n_tasks) {
+        int n_lanes = EEGNN__MIN(L, c->n_work - grp * L);
+        for (k = 0; k < L; k++) {
+            double *v = ext + k, x0, xn;
+            const float *x;
+            if (k >= n_lanes) { /* unused lane: zeros */
+                for (i = 0; i < len; i++) v[L * i] = 0.0;
+                continue;
+            }
+            x = c->data + (size_t)c->channels[grp * L + k] * (size_t)n;
+            x0 = x[0];
+            xn = x[n - 1];
+            /* odd extension (scipy.signal._arraytools.odd_ext) */
+            for (i = 0; i < e; i++) v[L * i] = 2.0 * x0 - (double)x[e - i];
+            for (i = 0; i < n; i++) v[L * (e + i)] = (double)x[i];
+            for (i = 0; i < e; i++) v[L * (e + n + i)] = 2.0 * xn - (double)x[n - 2 - i];
+        }
+        /* forward pass from zi * (first extended sample) */
+        for (s = 0; s < c->n_sections; s++)
+            for (k = 0; k < L; k++) {
+                state[2 * L * s + k] = c->zi[2 * s] * ext[k];
+                state[2 * L * s + L + k] = c->zi[2 * s + 1] * ext[k];
+            }
+        eegnn__sosfilt_lanes(c->sos, c->n_sections, state, ext, len, 1);
+        /* backward pass from zi * (last forward output) */
+        for (s = 0; s < c->n_sections; s++)
+            for (k = 0; k < L; k++) {
+                state[2 * L * s + k] = c->zi[2 * s] * ext[L * (len - 1) + k];
+                state[2 * L * s + L + k] = c->zi[2 * s + 1] * ext[L * (len - 1) + k];
+            }
+        eegnn__sosfilt_lanes(c->sos, c->n_sections, state, ext, len, -1);
+        for (k = 0; k < n_lanes; k++) {
+            float *x = c->data + (size_t)c->channels[grp * L + k] * (size_t)n;
+            for (i = 0; i < n; i++) x[i] = (float)ext[L * (e + i) + k];
+        }
     }
 }
 
@@ -526,8 +560,8 @@ static eegnn_status eegnn__sosfiltfilt_channels(const double *sos, int n_section
         EEGNN_FREE(all);
         return EEGNN_OK;
     }
-    n_tasks = EEGNN__MIN(eegnn_threadpool_size(pool), n_work);
-    per_task = (size_t)(n_times + 2 * edge + 2 * n_sections);
+    n_tasks = EEGNN__MIN(eegnn_threadpool_size(pool), (n_work + EEGNN__SOS_LANES - 1) / EEGNN__SOS_LANES);
+    per_task = (size_t)EEGNN__SOS_LANES * (size_t)(n_times + 2 * edge + 2 * n_sections);
     zi = (double *)eegnn__calloc((size_t)(2 * n_sections) + per_task * (size_t)n_tasks, sizeof(double));
     if (!zi) {
         EEGNN_FREE(all);
@@ -734,17 +768,22 @@ EEGNN_API int64_t eegnn_resample_poly_length(int64_t n_times, int up, int down) 
 }
 
 typedef struct eegnn__resample_ctx {
-    const float *x;     /* (n_channels, n_in) */
-    float *y;           /* (n_channels, n_out) */
+    const float *x;        /* (n_channels, n_in) */
+    float *y;              /* (n_channels, n_out) */
     int n_channels;
     int64_t n_in, n_out;
-    int64_t up, down, n_pre_pad, n_pre_remove, ntaps;
-    const double *h;    /* (ntaps) filter * up */
+    int64_t up, down, n_pre_remove;
+    const double *coef;    /* per phase, the taps in reverse order */
+    const int64_t *offset; /* (up) start of each phase in coef */
+    const int64_t *count;  /* (up) taps of each phase */
+    const int64_t *m_last; /* (up) delay of the phase's first reversed tap */
 } eegnn__resample_ctx;
 
-/* y[i] = sum_j hpad[j] * xu[(i + n_pre_remove) * down - j], hpad = h
- * shifted right by n_pre_pad, xu = x upsampled by zero insertion: only
- * taps j = n % up + m * up meet a sample, x[n / up - m]. */
+/* upfirdn as resample_poly uses it: y[i] = sum_j hpad[j] * xu[n - j] with
+ * n = (i + n_pre_remove) * down, hpad = the filter after n_pre_pad zeros,
+ * xu = x upsampled by zero insertion. Only taps j = n % up + m * up meet a
+ * sample, x[n / up - m]; phase r = n % up keeps those taps reversed, so the
+ * sum runs forward over x[n / up - m_last[r] + t]. */
 static void eegnn__resample_task(void *vctx, int task, int n_tasks) {
     eegnn__resample_ctx *c = (eegnn__resample_ctx *)vctx;
     int ch;
@@ -753,18 +792,21 @@ static void eegnn__resample_task(void *vctx, int task, int n_tasks) {
         float *y = c->y + (size_t)ch * (size_t)c->n_out;
         int64_t i;
         for (i = 0; i < c->n_out; i++) {
-            int64_t n = (i + c->n_pre_remove) * c->down, r = n % c->up, q = n / c->up;
-            /* taps hpad[r + m * up] that are in h: j - n_pre_pad in [0, ntaps) */
-            int64_t m_lo, m_hi, m;
-            double acc = 0.0;
-            int64_t j0 = r - c->n_pre_pad; /* index into h for m = 0 */
-            m_lo = j0 >= 0 ? 0 : (-j0 + c->up - 1) / c->up;
-            m_hi = (c->ntaps - 1 - j0) >= 0 ? (c->ntaps - 1 - j0) / c->up : -1;
-            /* x index q - m in [0, n_in) */
-            if (q - (c->n_in - 1) > m_lo) m_lo = q - (c->n_in - 1);
-            if (q < m_hi) m_hi = q;
-            for (m = m_lo; m <= m_hi; m++) acc += c->h[j0 + m * c->up] * (double)x[q - m];
-            y[i] = (float)acc;
+            int64_t n = (i + c->n_pre_remove) * c->down, r = n % c->up;
+            int64_t base = n / c->up - c->m_last[r], cnt = c->count[r], t_lo, t_hi, t;
+            const double *h = c->coef + c->offset[r];
+            const float *xb = x + base;
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+            t_lo = base < 0 ? -base : 0;
+            t_hi = EEGNN__MIN(cnt, c->n_in - base);
+            for (t = t_lo; t + 4 <= t_hi; t += 4) {
+                s0 += h[t] * (double)xb[t];
+                s1 += h[t + 1] * (double)xb[t + 1];
+                s2 += h[t + 2] * (double)xb[t + 2];
+                s3 += h[t + 3] * (double)xb[t + 3];
+            }
+            for (; t < t_hi; t++) s0 += h[t] * (double)xb[t];
+            y[i] = (float)((s0 + s1) + (s2 + s3));
         }
     }
 }
@@ -772,8 +814,9 @@ static void eegnn__resample_task(void *vctx, int task, int n_tasks) {
 EEGNN_API eegnn_status eegnn_resample_poly(const float *x, int n_channels, int64_t n_times, int up, int down,
                                            float *y, eegnn_threadpool *pool) {
     eegnn__resample_ctx ctx;
-    int64_t g, u, d, max_rate, half_len, ntaps, i;
-    double *h;
+    int64_t g, u, d, max_rate, half_len, ntaps, i, r, pos, n_pre_pad;
+    int64_t *offset, *count, *m_last;
+    double *h, *coef;
     int n_tasks;
     if (up < 1 || down < 1)
         return eegnn_set_error(EEGNN_ERR_ARG, "resample_poly: up and down must be >= 1, got up=%d down=%d", up, down);
@@ -796,10 +839,25 @@ EEGNN_API eegnn_status eegnn_resample_poly(const float *x, int n_channels, int64
     }
     half_len = 10 * max_rate;
     ntaps = 2 * half_len + 1;
-    h = (double *)eegnn__calloc((size_t)ntaps, sizeof(double));
+    /* h (ntaps), coef (ntaps), then offset, count, m_last (up each) */
+    h = (double *)eegnn__calloc((size_t)(2 * ntaps + 3 * u), sizeof(double));
     if (!h) return EEGNN_ERR_MEMORY;
+    coef = h + ntaps;
+    offset = (int64_t *)(coef + ntaps);
+    count = offset + u;
+    m_last = count + u;
     eegnn__firwin_kaiser(h, ntaps, 1.0 / (double)max_rate, 5.0);
     for (i = 0; i < ntaps; i++) h[i] *= (double)u;
+    n_pre_pad = d - half_len % d;
+    for (r = 0, pos = 0; r < u; r++) {
+        /* taps h[j0 + m * up] of phase r, m = m_first..m_last */
+        int64_t j0 = r - n_pre_pad, m_first = j0 >= 0 ? 0 : (-j0 + u - 1) / u, m;
+        int64_t m_hi = ntaps - 1 - j0 >= 0 ? (ntaps - 1 - j0) / u : m_first - 1;
+        offset[r] = pos;
+        count[r] = m_hi >= m_first ? m_hi - m_first + 1 : 0;
+        m_last[r] = m_hi;
+        for (m = m_hi; m >= m_first; m--) coef[pos++] = h[j0 + m * u];
+    }
     ctx.x = x;
     ctx.y = y;
     ctx.n_channels = n_channels;
@@ -807,10 +865,11 @@ EEGNN_API eegnn_status eegnn_resample_poly(const float *x, int n_channels, int64
     ctx.n_out = eegnn_resample_poly_length(n_times, up, down);
     ctx.up = u;
     ctx.down = d;
-    ctx.n_pre_pad = d - half_len % d;
-    ctx.n_pre_remove = (half_len + ctx.n_pre_pad) / d;
-    ctx.ntaps = ntaps;
-    ctx.h = h;
+    ctx.n_pre_remove = (half_len + n_pre_pad) / d;
+    ctx.coef = coef;
+    ctx.offset = offset;
+    ctx.count = count;
+    ctx.m_last = m_last;
     n_tasks = EEGNN__MIN(eegnn_threadpool_size(pool), n_channels);
     if (n_tasks >= 1) eegnn_parallel_for(n_tasks > 1 ? pool : NULL, n_tasks, eegnn__resample_task, &ctx);
     EEGNN_FREE(h);
