@@ -11741,6 +11741,7 @@ EEGNN_API eegnn_status eegnn_load_safetensors(eegnn_graph *g, const char *path, 
 /* EDF/EDF+/BDF/BDF+ reader and BDF writer (see edf.h for what matches MNE). */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* One signal as described by the header. */
@@ -12922,11 +12923,13 @@ EEGNN_API eegnn_status eegnn_edf_read_samples(const eegnn_edf_file *f, int64_t s
         goto done;
     }
     if (got < want) {
+        struct stat sb;
+        long long now = fstat(fd, &sb) == 0 ? (long long)sb.st_size : -1;
         st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                             "%s: truncated: data record %lld ends at byte %lld, but the file now ends at byte %lld "
-                             "(it was %lld bytes when opened)",
-                             f->path, (long long)(r0 + got / f->rec_bytes), (long long)(pos + (got / f->rec_bytes + 1) * f->rec_bytes),
-                             (long long)(pos + got), (long long)f->file_size);
+                             "%s: truncated: data records %lld..%lld (bytes %lld..%lld) are needed but the file now "
+                             "holds %lld bytes (%lld when opened)",
+                             f->path, (long long)r0, (long long)r1, (long long)pos, (long long)(pos + want), now,
+                             (long long)f->file_size);
         goto done;
     }
     for (r = 0; r < nrec; r++) {
