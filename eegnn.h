@@ -1598,6 +1598,38 @@ EEGNN_API const char *eegnn_safetensors_metadata(const eegnn_safetensors *st, co
  * cause a huge allocation. Thread safety: reentrant. */
 EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *opts);
 
+/* An EDF/BDF recording opened for reading windows on demand: its parsed
+ * header (scaling of every data channel, record layout) and an open file
+ * descriptor. Memory: a few dozen bytes per channel. */
+typedef struct eegnn_edf_file eegnn_edf_file;
+
+/* Opens an EDF/EDF+/BDF/BDF+ file for window reads: parses the header as
+ * eegnn_read_edf does (same validation, same errors) and keeps the file
+ * open. header (may be NULL) receives what eegnn_read_edf with
+ * opts->header_only returns (channels, sfreq, n_times, annotations; data
+ * NULL), to be freed with eegnn_raw_free. Errors (NULL): those of
+ * eegnn_read_edf, EEGNN_ERR_FORMAT for a file with no data channels.
+ * Thread safety: reentrant. */
+EEGNN_API eegnn_edf_file *eegnn_edf_open(const char *path, eegnn_raw **header);
+
+/* Reads samples [start, start + n) of every data channel into out
+ * (n_channels, n) float32, bit-identical to the same slice of
+ * eegnn_read_edf(path)->data: same decoding, scaling, stim masking and
+ * per-record resampling of slower channels. Only the data records that
+ * overlap the window are read, with pread, so several threads may read from
+ * one eegnn_edf_file at once. Errors: EEGNN_ERR_ARG (range outside
+ * [0, n_times)), EEGNN_ERR_FORMAT (the file has been truncated since it was
+ * opened: names the record and byte offsets), EEGNN_ERR_IO, EEGNN_ERR_MEMORY.
+ * Thread safety: thread safe. */
+EEGNN_API eegnn_status eegnn_edf_read_samples(const eegnn_edf_file *f, int64_t start, int64_t n, float *out);
+
+/* Data channels and samples per channel (at sfreq) of an opened file. */
+EEGNN_API int eegnn_edf_n_channels(const eegnn_edf_file *f);
+EEGNN_API int64_t eegnn_edf_n_times(const eegnn_edf_file *f);
+
+/* Closes the file and frees f. NULL is allowed. */
+EEGNN_API void eegnn_edf_close(eegnn_edf_file *f);
+
 /* Writes `raw` as a BDF file (BioSemi 24-bit; BDF+C with a "BDF Annotations"
  * signal when raw has annotations), atomically: the file appears complete or
  * not at all.
@@ -2101,6 +2133,23 @@ typedef struct eegnn_dataset_config {
     double tmin, tmax;      /* event-locked window in s from onset; both 0: 0.5 and 2.5 */
     const char *split;      /* group unit: "subject" (NULL default), "session" or "run" */
     double scale;           /* samples are multiplied by this; 0: 1e6 (volts -> microvolts) */
+    /* Streaming (datasets larger than memory). When `stream` is set, or when
+     * the selected recordings would take more than max_memory bytes as
+     * float32 (estimated from the file sizes), only the headers and the
+     * window index stay in memory and eegnn_dataset_get reads each window
+     * from its file on demand. Formats with a window reader (EDF, BDF) are
+     * streamed; others are loaded in memory. */
+    int64_t max_memory;     /* bytes; 0: unlimited */
+    int stream;             /* 1: stream whatever the size */
+    /* On-disk cache of preprocessed windows, used by streamed datasets: one
+     * file per dataset in cache_dir, named by a hash of the windows and the
+     * files (path, size, modification time), written while windows are drawn
+     * (completed by eegnn_dataset_cache_complete) under a temporary name and
+     * renamed when every window is in it; later runs and epochs read it. */
+    const char *cache_dir;  /* NULL: no cache */
+    const char *cache_dtype; /* "float32" (NULL default) or "float16" (IEEE binary16, round to
+                                nearest even; windows are then returned at float16 precision
+                                from the first read on, so every epoch sees the same values) */
 } eegnn_dataset_config;
 
 typedef struct eegnn_dataset eegnn_dataset;
@@ -2150,9 +2199,28 @@ EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds);
 /* Copies window i: x gets (n_channels, n_times) floats in the recording's
  * units times cfg->scale (µV by default), y the target (class index as a
  * float for classification, the value for regression). y may be NULL.
- * Returns EEGNN_OK, or EEGNN_ERR_ARG for an index out of range. Thread safe
- * (read-only). */
+ * Streamed recordings are read from their file (bit-identical to the
+ * in-memory values) or from the cache. Returns EEGNN_OK, EEGNN_ERR_ARG for an
+ * index out of range, or the reader's error (a file truncated or unreadable
+ * since the dataset was built, a cache write failure). Thread safe. */
 EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y);
+
+/* Recordings read on demand (0 when everything is in memory). */
+EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds);
+
+/* Writes every window not yet in the cache and renames the cache file into
+ * place (no-op without a cache or when it is complete). The trainer calls it
+ * after its first epoch. Errors: reading a window, EEGNN_ERR_IO writing the
+ * cache. Thread safety: may run while other threads call eegnn_dataset_get. */
+EEGNN_API eegnn_status eegnn_dataset_cache_complete(eegnn_dataset *ds);
+
+/* Path of the cache file (final name), or NULL without a cache. */
+EEGNN_API const char *eegnn_dataset_cache_path(const eegnn_dataset *ds);
+
+/* IEEE 754 binary16 conversions: float to half with round-to-nearest-even
+ * (overflow to infinity, NaN kept), half to float (exact). */
+EEGNN_API uint16_t eegnn_float_to_half(float f);
+EEGNN_API float eegnn_half_to_float(uint16_t h);
 
 /* Target of window i (no copy of the samples). */
 EEGNN_API float eegnn_dataset_target(const eegnn_dataset *ds, int i);
@@ -2463,6 +2531,13 @@ typedef struct eegnn_train_config {
     int freeze_backbone_epochs; /* train only the head for this many epochs, then everything */
     const char *resume;      /* a last.safetensors written by a previous run with the same
                                 settings: continue after its epoch (exactly, for a fixed thread count) */
+    /* data loading (eegnn_dataset_config): datasets larger than memory */
+    int64_t max_memory;      /* bytes the recordings may take in memory; more: stream them. 0: unlimited */
+    int stream;              /* 1: always read windows from the files on demand */
+    const char *cache_dir;   /* on-disk cache of preprocessed windows for streamed data; NULL: none */
+    const char *cache_dtype; /* "float32" (default) or "float16" */
+    int prefetch;            /* 0: a loader thread reads the next training batches (up to 3 ahead) while
+                                the model trains; < 0: load synchronously. Results are identical */
 } eegnn_train_config;
 
 /* Metrics of one split, computed on window predictions. Regression fills
@@ -12213,6 +12288,10 @@ EEGNN_API eegnn_status eegnn_load_safetensors(eegnn_graph *g, const char *path, 
 
 /* ======================== Begin file src/io/edf.c ======================== */
 /* EDF/EDF+/BDF/BDF+ reader and BDF writer (see edf.h for what matches MNE). */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* One signal as described by the header. */
 typedef struct eegnn__edf_sig {
@@ -12785,6 +12864,48 @@ static int32_t eegnn__edf_sample(const unsigned char *p, int bps) {
     }
 }
 
+/* Decodes the n samples of one data channel in one record (sp: bps-byte
+ * little-endian integers) into y (buf_len floats): physical value
+ * (digital * cal + off) * gain; stim channels masked at the full rate or held
+ * (zero order) when slower, other slower channels FFT-resampled. xbuf holds
+ * buf_len doubles; rs is the channel's resampler (set up on first use). */
+static eegnn_status eegnn__edf_decode(const unsigned char *sp, int bps, int64_t n, double cal, double off,
+                                      double gain, int stim, int64_t buf_len, double *xbuf,
+                                      eegnn__edf_resampler *rs, float *y) {
+    int64_t j;
+    eegnn_status st;
+    for (j = 0; j < n; j++) {
+        double v = (double)eegnn__edf_sample(sp + j * bps, bps) * cal;
+        v += off;
+        xbuf[j] = v * gain;
+    }
+    if (n == buf_len) {
+        for (j = 0; j < n; j++) {
+            double v = xbuf[j];
+            if (stim) {
+                int64_t iv = (v == v && fabs(v) < 9.2e18) ? (int64_t)v : 0;
+                v = (double)(iv & ((1 << 17) - 1));
+            }
+            y[j] = (float)v;
+        }
+    } else if (stim) {
+        /* scipy interp1d(kind='zero') from linspace(0, 1, n + 1) to
+         * linspace(0, 1, buf_len, endpoint=False) */
+        double step_old = 1.0 / (double)n, step_new = 1.0 / (double)buf_len;
+        for (j = 0; j < buf_len; j++) {
+            double t = (double)j * step_new;
+            int64_t q = j * n / buf_len;
+            while (q + 1 < n && (double)(q + 1) * step_old <= t) q++;
+            while (q > 0 && (double)q * step_old > t) q--;
+            y[j] = (float)xbuf[q];
+        }
+    } else {
+        if (!rs->n && (st = eegnn__resampler_init(rs, n, buf_len))) return st;
+        eegnn__resample_record(rs, xbuf, y);
+    }
+    return EEGNN_OK;
+}
+
 static void eegnn__edf_free_sigs(eegnn__edf_sig *sig, int n) {
     int i;
     if (!sig) return;
@@ -12795,7 +12916,22 @@ static void eegnn__edf_free_sigs(eegnn__edf_sig *sig, int n) {
     EEGNN_FREE(sig);
 }
 
-EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *opts) {
+/* An opened recording for window reads (see edf.h). Arrays over data channels. */
+struct eegnn_edf_file {
+    char *path;
+    int fd;
+    int bps;
+    int n_channels;
+    int64_t header_bytes, rec_bytes, n_records, file_size;
+    int64_t buf_len;   /* samples per record at sfreq */
+    int64_t n_times;
+    int64_t *ns;       /* (n_channels) samples per record */
+    int64_t *offset;   /* (n_channels) first sample within a record */
+    double *cal, *off, *gain;
+    int *stim;
+};
+
+static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *opts, eegnn_edf_file **file_out) {
     eegnn__edf_reader rd;
     eegnn_raw *raw = NULL;
     unsigned char fixed[256], *hdr = NULL, *chunk = NULL, **tal_bytes = NULL;
@@ -13115,41 +13251,10 @@ EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *
                 if (!whole) continue;
                 for (c = 0; c < n_data; c++) {
                     const eegnn__edf_sig *s = &rd.sig[data_idx[c]];
-                    const unsigned char *sp = rp + s->offset * rd.bps;
                     float *y = raw->data + (size_t)c * (size_t)raw->n_times + (size_t)(rec * buf_len);
-                    int stim = c == stim_status || c == stim_trigger;
-                    int64_t j, n = s->ns;
-                    for (j = 0; j < n; j++) {
-                        double v = (double)eegnn__edf_sample(sp + j * rd.bps, rd.bps) * cal[c];
-                        v += off[c];
-                        xbuf[j] = v * gain[c];
-                    }
-                    if (n == buf_len) {
-                        for (j = 0; j < n; j++) {
-                            double v = xbuf[j];
-                            if (stim) {
-                                int64_t iv = (v == v && fabs(v) < 9.2e18) ? (int64_t)v : 0;
-                                v = (double)(iv & ((1 << 17) - 1));
-                            }
-                            y[j] = (float)v;
-                        }
-                    } else if (stim) {
-                        /* scipy interp1d(kind='zero') from linspace(0, 1, n + 1) to
-                         * linspace(0, 1, buf_len, endpoint=False) */
-                        double step_old = 1.0 / (double)n, step_new = 1.0 / (double)buf_len;
-                        for (j = 0; j < buf_len; j++) {
-                            double t = (double)j * step_new;
-                            int64_t q = j * n / buf_len;
-                            while (q + 1 < n && (double)(q + 1) * step_old <= t) q++;
-                            while (q > 0 && (double)q * step_old > t) q--;
-                            y[j] = (float)xbuf[q];
-                        }
-                    } else {
-                        if (!rs[c].n) {
-                            if ((st = eegnn__resampler_init(&rs[c], n, buf_len))) goto fail;
-                        }
-                        eegnn__resample_record(&rs[c], xbuf, y);
-                    }
+                    if ((st = eegnn__edf_decode(rp + s->offset * rd.bps, rd.bps, s->ns, cal[c], off[c], gain[c],
+                                                c == stim_status || c == stim_trigger, buf_len, xbuf, &rs[c], y)))
+                        goto fail;
                 }
             }
         }
@@ -13198,10 +13303,57 @@ EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *
     anns.a = NULL;
     anns.n = 0;
 
+    if (file_out) {
+        eegnn_edf_file *f = (eegnn_edf_file *)eegnn__calloc(1, sizeof *f);
+        size_t nc = (size_t)n_data + 1;
+        if (!f) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+        *file_out = f;
+        f->fd = -1;
+        f->path = eegnn__strdup(path);
+        f->ns = (int64_t *)eegnn__calloc(nc, sizeof(int64_t));
+        f->offset = (int64_t *)eegnn__calloc(nc, sizeof(int64_t));
+        f->cal = (double *)eegnn__calloc(nc, sizeof(double));
+        f->off = (double *)eegnn__calloc(nc, sizeof(double));
+        f->gain = (double *)eegnn__calloc(nc, sizeof(double));
+        f->stim = (int *)eegnn__calloc(nc, sizeof(int));
+        if (!f->path || !f->ns || !f->offset || !f->cal || !f->off || !f->gain || !f->stim) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+        f->bps = rd.bps;
+        f->n_channels = n_data;
+        f->header_bytes = hb;
+        f->rec_bytes = rd.rec_bytes;
+        f->n_records = rd.n_records;
+        f->file_size = file_size;
+        f->buf_len = buf_len;
+        f->n_times = raw->n_times;
+        for (c = 0; c < n_data; c++) {
+            f->ns[c] = rd.sig[data_idx[c]].ns;
+            f->offset[c] = rd.sig[data_idx[c]].offset;
+            f->cal[c] = cal[c];
+            f->off[c] = off[c];
+            f->gain[c] = gain[c];
+            f->stim[c] = c == stim_status || c == stim_trigger;
+        }
+        f->fd = open(path, O_RDONLY);
+        if (f->fd < 0) {
+            st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+            goto fail;
+        }
+    }
+
     goto done;
 fail:
     eegnn_raw_free(raw);
     raw = NULL;
+    if (file_out) {
+        eegnn_edf_close(*file_out);
+        *file_out = NULL;
+    }
     if (st == EEGNN_ERR_MEMORY && !strstr(eegnn_last_error(), path))
         eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
 done:
@@ -13227,6 +13379,132 @@ done:
     EEGNN_FREE(hdr);
     eegnn__edf_free_sigs(rd.sig, rd.nsig);
     return raw;
+}
+
+EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *opts) {
+    return eegnn__edf_read(path, opts, NULL);
+}
+
+EEGNN_API eegnn_edf_file *eegnn_edf_open(const char *path, eegnn_raw **header) {
+    eegnn_read_options o;
+    eegnn_edf_file *f = NULL;
+    eegnn_raw *raw;
+    memset(&o, 0, sizeof o);
+    o.header_only = 1;
+    if (header) *header = NULL;
+    raw = eegnn__edf_read(path, &o, &f);
+    if (!raw) return NULL;
+    if (f->n_channels == 0) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no data channels (annotations only)", path);
+        eegnn_raw_free(raw);
+        eegnn_edf_close(f);
+        return NULL;
+    }
+    if (header) *header = raw;
+    else eegnn_raw_free(raw);
+    return f;
+}
+
+EEGNN_API void eegnn_edf_close(eegnn_edf_file *f) {
+    if (!f) return;
+    if (f->fd >= 0) close(f->fd);
+    EEGNN_FREE(f->path);
+    EEGNN_FREE(f->ns);
+    EEGNN_FREE(f->offset);
+    EEGNN_FREE(f->cal);
+    EEGNN_FREE(f->off);
+    EEGNN_FREE(f->gain);
+    EEGNN_FREE(f->stim);
+    EEGNN_FREE(f);
+}
+
+EEGNN_API int eegnn_edf_n_channels(const eegnn_edf_file *f) { return f ? f->n_channels : 0; }
+EEGNN_API int64_t eegnn_edf_n_times(const eegnn_edf_file *f) { return f ? f->n_times : 0; }
+
+/* Reads len bytes at offset off into buf with pread (restarted on EINTR and
+ * short counts); returns the bytes read (< len only at end of file) or -1. */
+static int64_t eegnn__pread_full(int fd, void *buf, int64_t len, int64_t off) {
+    int64_t got = 0;
+    while (got < len) {
+        ssize_t k = pread(fd, (char *)buf + got, (size_t)(len - got), (off_t)(off + got));
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (k == 0) break;
+        got += (int64_t)k;
+    }
+    return got;
+}
+
+EEGNN_API eegnn_status eegnn_edf_read_samples(const eegnn_edf_file *f, int64_t start, int64_t n, float *out) {
+    int64_t r0, r1, nrec, r, j;
+    int64_t got, want, pos;
+    unsigned char *buf = NULL;
+    double *xbuf = NULL;
+    float *rec_out = NULL;
+    eegnn__edf_resampler *rs = NULL;
+    eegnn_status st = EEGNN_OK;
+    int c, fd;
+    if (!f || !out || n < 1 || start < 0 || start + n > f->n_times)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_edf_read_samples: samples [%lld, %lld) outside [0, %lld) of %s",
+                               (long long)start, (long long)(start + n), (long long)(f ? f->n_times : 0),
+                               f && f->path ? f->path : "(null)");
+    r0 = start / f->buf_len;
+    r1 = (start + n - 1) / f->buf_len;
+    nrec = r1 - r0 + 1;
+    fd = f->fd >= 0 ? f->fd : open(f->path, O_RDONLY);
+    if (fd < 0) return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", f->path, strerror(errno));
+    buf = (unsigned char *)eegnn__calloc((size_t)(nrec * f->rec_bytes), 1);
+    xbuf = (double *)eegnn__calloc((size_t)f->buf_len + 1, sizeof(double));
+    rec_out = (float *)eegnn__calloc((size_t)f->buf_len, sizeof(float));
+    rs = (eegnn__edf_resampler *)eegnn__calloc((size_t)f->n_channels, sizeof *rs);
+    if (!buf || !xbuf || !rec_out || !rs) {
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory reading samples", f->path);
+        goto done;
+    }
+    pos = f->header_bytes + r0 * f->rec_bytes;
+    want = nrec * f->rec_bytes;
+    got = eegnn__pread_full(fd, buf, want, pos);
+    if (got < 0) {
+        st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error at byte %lld (data record %lld): %s", f->path,
+                             (long long)pos, (long long)r0, strerror(errno));
+        goto done;
+    }
+    if (got < want) {
+        struct stat sb;
+        long long now = fstat(fd, &sb) == 0 ? (long long)sb.st_size : -1;
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: truncated: data records %lld..%lld (bytes %lld..%lld) are needed but the file now "
+                             "holds %lld bytes (%lld when opened)",
+                             f->path, (long long)r0, (long long)r1, (long long)pos, (long long)(pos + want), now,
+                             (long long)f->file_size);
+        goto done;
+    }
+    for (r = 0; r < nrec; r++) {
+        int64_t rec_first = (r0 + r) * f->buf_len;
+        int64_t a = EEGNN__MAX(start, rec_first), b = EEGNN__MIN(start + n, rec_first + f->buf_len);
+        const unsigned char *rp = buf + r * f->rec_bytes;
+        for (c = 0; c < f->n_channels; c++) {
+            float *dst = out + (size_t)c * (size_t)n;
+            if ((st = eegnn__edf_decode(rp + f->offset[c] * f->bps, f->bps, f->ns[c], f->cal[c], f->off[c],
+                                        f->gain[c], f->stim[c], f->buf_len, xbuf, &rs[c], rec_out))) {
+                eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory resampling", f->path);
+                goto done;
+            }
+            for (j = a; j < b; j++) dst[j - start] = rec_out[j - rec_first];
+        }
+    }
+done:
+    if (f->fd < 0) close(fd);
+    if (rs) {
+        for (c = 0; c < f->n_channels; c++) eegnn__resampler_free(&rs[c]);
+        EEGNN_FREE(rs);
+    }
+    EEGNN_FREE(buf);
+    EEGNN_FREE(xbuf);
+    EEGNN_FREE(rec_out);
+    return st;
 }
 
 /* ---- BDF writer ---- */
@@ -15676,6 +15954,21 @@ EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FI
 
 /* ======================== Begin file src/data/windows.c ======================== */
 /* Windowed datasets and group splits (see windows.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A recording read on demand. A format gets streamed by adding a case to
+ * eegnn__ds_open_stream that fills these. */
+typedef struct eegnn__ds_stream {
+    void *handle;
+    /* samples [start, start + n) of every channel into out (n_channels, n) */
+    eegnn_status (*read)(const void *handle, int64_t start, int64_t n, float *out);
+    void (*close)(void *handle);
+    uint64_t file_key;  /* hash of the path, size, modification time and inode (cache key) */
+} eegnn__ds_stream;
 
 struct eegnn_dataset {
     int n_channels;
@@ -15703,7 +15996,23 @@ struct eegnn_dataset {
     char **class_names;
 
     int skipped_subjects, skipped_events;
+
+    eegnn__ds_stream *rec_stream; /* (n_recordings) handle NULL: in memory */
+    int n_streamed;
+
+    /* window cache (streamed datasets with cache_dir) */
+    char *cache_path, *cache_tmp;
+    int cache_fd;             /* -1: none */
+    int cache_f16;            /* 1: binary16 elements, 0: float32 */
+    int cache_ready;          /* 1: complete file, read from it */
+    int cache_error;          /* 1: writing failed; the cache is abandoned */
+    int cache_n_done;
+    unsigned char *cache_done; /* (n_windows) written while filling */
+    pthread_mutex_t cache_lock;
+    int cache_lock_init;
 };
+
+#define EEGNN__CACHE_HEADER 64
 
 /* One candidate recording: either in memory (raw) or a BIDS file (rec). */
 typedef struct eegnn__ds_source {
@@ -15727,7 +16036,17 @@ EEGNN_API void eegnn_dataset_free(eegnn_dataset *ds) {
     int i;
     if (!ds) return;
     eegnn__ds_free_strings(ds->ch_names, ds->n_channels);
-    for (i = 0; i < ds->n_recordings; i++) EEGNN_FREE(ds->rec_data[i]);
+    if (ds->cache_fd >= 0) close(ds->cache_fd);
+    if (ds->cache_tmp && !ds->cache_ready) unlink(ds->cache_tmp);
+    EEGNN_FREE(ds->cache_path);
+    EEGNN_FREE(ds->cache_tmp);
+    EEGNN_FREE(ds->cache_done);
+    if (ds->cache_lock_init) pthread_mutex_destroy(&ds->cache_lock);
+    for (i = 0; i < ds->n_recordings; i++) {
+        EEGNN_FREE(ds->rec_data[i]);
+        if (ds->rec_stream && ds->rec_stream[i].handle) ds->rec_stream[i].close(ds->rec_stream[i].handle);
+    }
+    EEGNN_FREE(ds->rec_stream);
     EEGNN_FREE(ds->rec_data);
     EEGNN_FREE(ds->rec_len);
     eegnn__ds_free_strings(ds->rec_name, ds->n_recordings);
@@ -15843,12 +16162,12 @@ static int64_t eegnn__ds_seconds_to_samples(double seconds, double sfreq) {
 
 /* Adds one recording's samples to the dataset (copied, scaled); checks the
  * channels and rate against the first recording. Returns the index or -1. */
-static int eegnn__ds_add_recording(eegnn_dataset *ds, const eegnn_raw *raw, const char *name, const char *subject,
-                                   const char *first_path) {
+static int eegnn__ds_add_recording(eegnn_dataset *ds, const eegnn_raw *raw, const eegnn__ds_stream *stream,
+                                   const char *name, const char *subject, const char *first_path) {
     int c, r;
     size_t i, total;
-    float *data;
-    if (!raw->data || raw->n_channels <= 0 || raw->n_times <= 0) {
+    float *data = NULL;
+    if ((!raw->data && !stream) || raw->n_channels <= 0 || raw->n_times <= 0) {
         eegnn_set_error(EEGNN_ERR_FORMAT, "%s: recording has no samples", raw->path ? raw->path : name);
         return -1;
     }
@@ -15882,18 +16201,27 @@ static int eegnn__ds_add_recording(eegnn_dataset *ds, const eegnn_raw *raw, cons
         if (!eegnn__ds_resize((void **)&ds->rec_data, cap, sizeof(float *)) ||
             !eegnn__ds_resize((void **)&ds->rec_len, cap, sizeof(int64_t)) ||
             !eegnn__ds_resize((void **)&ds->rec_name, cap, sizeof(char *)) ||
-            !eegnn__ds_resize((void **)&ds->rec_subject, cap, sizeof(char *))) {
+            !eegnn__ds_resize((void **)&ds->rec_subject, cap, sizeof(char *)) ||
+            !eegnn__ds_resize((void **)&ds->rec_stream, cap, sizeof(eegnn__ds_stream))) {
             eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory adding recording %s", name);
             return -1;
         }
         ds->cap_recordings = cap;
     }
-    total = (size_t)raw->n_channels * (size_t)raw->n_times;
-    data = (float *)eegnn__calloc(total, sizeof(float));
-    if (!data) return -1;
-    for (i = 0; i < total; i++) data[i] = (float)((double)raw->data[i] * ds->scale);
+    if (!stream) {
+        total = (size_t)raw->n_channels * (size_t)raw->n_times;
+        data = (float *)eegnn__calloc(total, sizeof(float));
+        if (!data) return -1;
+        for (i = 0; i < total; i++) data[i] = (float)((double)raw->data[i] * ds->scale);
+    }
     r = ds->n_recordings;
     ds->rec_data[r] = data;
+    if (stream) {
+        ds->rec_stream[r] = *stream;
+        ds->n_streamed++;
+    } else {
+        memset(&ds->rec_stream[r], 0, sizeof ds->rec_stream[r]);
+    }
     ds->rec_len[r] = raw->n_times;
     ds->rec_name[r] = eegnn__strdup(name);
     ds->rec_subject[r] = eegnn__strdup(subject);
@@ -15915,6 +16243,268 @@ static int eegnn__ds_cmp_cstr(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* 64-bit FNV-1a over bytes. */
+static uint64_t eegnn__fnv(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = (const unsigned char *)p;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static eegnn_status eegnn__ds_edf_read(const void *h, int64_t start, int64_t n, float *out) {
+    return eegnn_edf_read_samples((const eegnn_edf_file *)h, start, n, out);
+}
+static void eegnn__ds_edf_close(void *h) { eegnn_edf_close((eegnn_edf_file *)h); }
+
+/* Opens a recording for reading windows on demand: fills *out and *header
+ * (channels, sfreq, n_times, annotations; no samples). Returns 1 when
+ * opened, 0 when the format has no window reader (load it in memory), -1 on
+ * error. */
+static int eegnn__ds_open_stream(const char *path, eegnn_raw **header, eegnn__ds_stream *out) {
+    memset(out, 0, sizeof *out);
+    if (eegnn__ext_is(path, ".edf") || eegnn__ext_is(path, ".bdf")) {
+        eegnn_edf_file *f = eegnn_edf_open(path, header);
+        if (!f) return -1;
+        struct stat st;
+        int64_t meta[3] = {0, 0, 0};
+        if (stat(path, &st) == 0) {
+            meta[0] = (int64_t)st.st_size;
+            meta[1] = (int64_t)st.st_mtime;
+            meta[2] = (int64_t)st.st_ino;
+        }
+        out->file_key = eegnn__fnv(eegnn__fnv(1469598103934665603ull, path, strlen(path)), meta, sizeof meta);
+        out->handle = f;
+        out->read = eegnn__ds_edf_read;
+        out->close = eegnn__ds_edf_close;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- window cache ---- */
+
+EEGNN_API uint16_t eegnn_float_to_half(float f) {
+    uint32_t x, ax, sign;
+    memcpy(&x, &f, 4);
+    sign = (x >> 16) & 0x8000u;
+    ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u) /* Inf or NaN (quiet, payload's top bits kept) */
+        return (uint16_t)(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u | ((ax >> 13) & 0x3ffu) : 0u));
+    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* >= 65520 rounds to Inf */
+    if (ax < 0x38800000u) {
+        /* below 2^-14: a subnormal half. Adding 0.5 (whose float ulp is 2^-24,
+         * the half subnormal step) lets the FPU round to nearest even. */
+        float a, b = 0.5f;
+        uint32_t ab, bb;
+        memcpy(&a, &ax, 4);
+        a += b;
+        memcpy(&ab, &a, 4);
+        memcpy(&bb, &b, 4);
+        return (uint16_t)(sign | (ab - bb));
+    }
+    /* normal: rebias the exponent, round the 13 dropped bits to nearest even */
+    ax += ((uint32_t)(15 - 127) << 23) + 0xfffu + ((ax >> 13) & 1u);
+    return (uint16_t)(sign | (ax >> 13));
+}
+
+EEGNN_API float eegnn_half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, x;
+    float f;
+    if (e == 0x1f) x = sign | 0x7f800000u | (m << 13);
+    else if (e != 0) x = sign | ((e + 112u) << 23) | (m << 13);
+    else if (m == 0) x = sign;
+    else {
+        f = (float)m * 5.9604644775390625e-08f; /* m * 2^-24, exact */
+        memcpy(&x, &f, 4);
+        x |= sign;
+    }
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+static size_t eegnn__ds_window_bytes(const eegnn_dataset *ds) {
+    return (size_t)ds->n_channels * (size_t)ds->n_times * (ds->cache_f16 ? 2u : 4u);
+}
+
+/* The cache file's header: magic, version, dtype, shape and the key. */
+static void eegnn__ds_cache_header(const eegnn_dataset *ds, uint64_t key, unsigned char *h) {
+    uint64_t v[5];
+    memset(h, 0, EEGNN__CACHE_HEADER);
+    memcpy(h, "EEGNNWIN", 8);
+    v[0] = 1;
+    v[1] = (uint64_t)ds->cache_f16;
+    v[2] = (uint64_t)ds->n_windows;
+    v[3] = ((uint64_t)ds->n_channels << 32) | (uint64_t)ds->n_times;
+    v[4] = key;
+    memcpy(h + 8, v, sizeof v);
+}
+
+/* Names the cache by a hash of everything that decides its bytes, opens it
+ * when a complete one exists, else starts a temporary file to fill. */
+static eegnn_status eegnn__ds_cache_open(eegnn_dataset *ds, const eegnn_dataset_config *cfg) {
+    uint64_t key = 1469598103934665603ull;
+    unsigned char want[EEGNN__CACHE_HEADER], have[EEGNN__CACHE_HEADER];
+    char name[64];
+    int i, fd;
+    struct stat st;
+    int64_t total;
+    static const char magic[] = "eegnn window cache v1";
+    if (!cfg->cache_dtype || strcmp(cfg->cache_dtype, "float32") == 0) ds->cache_f16 = 0;
+    else if (strcmp(cfg->cache_dtype, "float16") == 0) ds->cache_f16 = 1;
+    else return eegnn_set_error(EEGNN_ERR_ARG, "dataset: cache dtype '%s' is not float32 or float16", cfg->cache_dtype);
+    key = eegnn__fnv(key, magic, sizeof magic);
+    key = eegnn__fnv(key, &ds->scale, sizeof ds->scale);
+    key = eegnn__fnv(key, &ds->cache_f16, sizeof ds->cache_f16);
+    key = eegnn__fnv(key, &ds->n_channels, sizeof ds->n_channels);
+    key = eegnn__fnv(key, &ds->n_times, sizeof ds->n_times);
+    for (i = 0; i < ds->n_recordings; i++) {
+        key = eegnn__fnv(key, ds->rec_name[i], strlen(ds->rec_name[i]) + 1);
+        key = eegnn__fnv(key, &ds->rec_stream[i].file_key, sizeof(uint64_t));
+    }
+    key = eegnn__fnv(key, ds->win_rec, (size_t)ds->n_windows * sizeof(int));
+    key = eegnn__fnv(key, ds->win_start, (size_t)ds->n_windows * sizeof(int64_t));
+    snprintf(name, sizeof name, "eegnn-windows-%016llx.%s", (unsigned long long)key, ds->cache_f16 ? "f16" : "f32");
+    ds->cache_path = eegnn__path_join(cfg->cache_dir, name);
+    if (!ds->cache_path) return EEGNN_ERR_MEMORY;
+    eegnn__ds_cache_header(ds, key, want);
+    total = EEGNN__CACHE_HEADER + (int64_t)ds->n_windows * (int64_t)eegnn__ds_window_bytes(ds);
+    if (pthread_mutex_init(&ds->cache_lock, NULL) != 0)
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "dataset: cannot create the cache lock");
+    ds->cache_lock_init = 1;
+    fd = open(ds->cache_path, O_RDONLY);
+    if (fd >= 0) {
+        if (fstat(fd, &st) == 0 && (int64_t)st.st_size == total &&
+            pread(fd, have, EEGNN__CACHE_HEADER, 0) == EEGNN__CACHE_HEADER &&
+            memcmp(have, want, EEGNN__CACHE_HEADER) == 0) {
+            ds->cache_fd = fd;
+            ds->cache_ready = 1;
+            return EEGNN_OK;
+        }
+        close(fd); /* stale or damaged: rebuilt and replaced */
+    }
+    if (eegnn__mkdirs(cfg->cache_dir)) return EEGNN_ERR_IO;
+    {
+        size_t n = strlen(ds->cache_path) + 48;
+        ds->cache_tmp = (char *)eegnn__calloc(n, 1);
+        if (!ds->cache_tmp) return EEGNN_ERR_MEMORY;
+        snprintf(ds->cache_tmp, n, "%s.tmp.%ld.%p", ds->cache_path, (long)getpid(), (void *)ds);
+    }
+    ds->cache_done = (unsigned char *)eegnn__calloc((size_t)ds->n_windows + 1, 1);
+    if (!ds->cache_done) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < ds->n_windows; i++) /* windows of in-memory recordings are never read from the cache */
+        if (!ds->rec_stream[ds->win_rec[i]].handle) {
+            ds->cache_done[i] = 1;
+            ds->cache_n_done++;
+        }
+    fd = open(ds->cache_tmp, O_RDWR | O_CREAT | O_EXCL, 0644);
+    if (fd < 0)
+        return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot create: %s", ds->cache_tmp, strerror(errno));
+    ds->cache_fd = fd;
+    if (pwrite(fd, want, EEGNN__CACHE_HEADER, 0) != EEGNN__CACHE_HEADER || ftruncate(fd, (off_t)total) != 0)
+        return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot write: %s", ds->cache_tmp, strerror(errno));
+    return EEGNN_OK;
+}
+
+/* Stores window i (x, already at the cache's precision) in the cache being
+ * filled; renames the file into place when it is complete. Called with
+ * cache_lock held. */
+static eegnn_status eegnn__ds_cache_put(eegnn_dataset *ds, int i, const float *x) {
+    size_t n = (size_t)ds->n_channels * (size_t)ds->n_times, k, wb = eegnn__ds_window_bytes(ds);
+    int64_t off = EEGNN__CACHE_HEADER + (int64_t)i * (int64_t)wb, done = 0;
+    const unsigned char *src = (const unsigned char *)x;
+    uint16_t *h = NULL;
+    if (ds->cache_f16) {
+        h = (uint16_t *)eegnn__calloc(n, sizeof(uint16_t));
+        if (!h) return EEGNN_ERR_MEMORY;
+        for (k = 0; k < n; k++) h[k] = eegnn_float_to_half(x[k]);
+        src = (const unsigned char *)h;
+    }
+    while (done < (int64_t)wb) {
+        ssize_t w = pwrite(ds->cache_fd, src + done, wb - (size_t)done, (off_t)(off + done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            EEGNN_FREE(h);
+            ds->cache_error = 1;
+            return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot write window %d: %s", ds->cache_tmp, i,
+                                   w < 0 ? strerror(errno) : "no space written");
+        }
+        done += w;
+    }
+    EEGNN_FREE(h);
+    ds->cache_done[i] = 1;
+    if (++ds->cache_n_done == ds->n_windows) {
+        if (fsync(ds->cache_fd) != 0 || rename(ds->cache_tmp, ds->cache_path) != 0) {
+            ds->cache_error = 1;
+            return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot complete the cache: %s", ds->cache_path,
+                                   strerror(errno));
+        }
+        ds->cache_ready = 1;
+    }
+    return EEGNN_OK;
+}
+
+/* Window i of a streamed recording: from the complete cache, else from the
+ * file (rounded to the cache's precision and stored when a cache is being
+ * filled). */
+static eegnn_status eegnn__ds_get_streamed(eegnn_dataset *ds, int i, float *x) {
+    size_t n = (size_t)ds->n_channels * (size_t)ds->n_times, k;
+    const eegnn__ds_stream *s = &ds->rec_stream[ds->win_rec[i]];
+    int ready = 0, filling = 0;
+    eegnn_status st;
+    if (ds->cache_path) {
+        pthread_mutex_lock(&ds->cache_lock);
+        ready = ds->cache_ready;
+        filling = !ready && !ds->cache_error && !ds->cache_done[i];
+        pthread_mutex_unlock(&ds->cache_lock);
+    }
+    if (ready) {
+        size_t wb = eegnn__ds_window_bytes(ds), got = 0;
+        int64_t off = EEGNN__CACHE_HEADER + (int64_t)i * (int64_t)wb;
+        unsigned char *dst = ds->cache_f16 ? (unsigned char *)x + n * 2 : (unsigned char *)x;
+        while (got < wb) {
+            ssize_t k2 = pread(ds->cache_fd, dst + got, wb - got, (off_t)(off + (int64_t)got));
+            if (k2 < 0 && errno == EINTR) continue;
+            if (k2 <= 0)
+                return eegnn_set_error(k2 < 0 ? EEGNN_ERR_IO : EEGNN_ERR_FORMAT,
+                                       "%s: cannot read window %d (byte %lld): %s", ds->cache_path, i,
+                                       (long long)(off + (int64_t)got), k2 < 0 ? strerror(errno) : "truncated cache");
+            got += (size_t)k2;
+        }
+        if (ds->cache_f16) {
+            /* halves were read into the upper half of x; widen front to back */
+            const unsigned char *h = (const unsigned char *)x + n * 2;
+            for (k = 0; k < n; k++) {
+                uint16_t v;
+                memcpy(&v, h + 2 * k, 2);
+                x[k] = eegnn_half_to_float(v);
+            }
+        }
+        return EEGNN_OK;
+    }
+    st = s->read(s->handle, ds->win_start[i], ds->n_times, x);
+    if (st) return st;
+    for (k = 0; k < n; k++) x[k] = (float)((double)x[k] * ds->scale);
+    if (ds->cache_path && ds->cache_f16)
+        for (k = 0; k < n; k++) x[k] = eegnn_half_to_float(eegnn_float_to_half(x[k]));
+    if (filling) {
+        pthread_mutex_lock(&ds->cache_lock);
+        st = !ds->cache_ready && !ds->cache_error && !ds->cache_done[i] ? eegnn__ds_cache_put(ds, i, x) : EEGNN_OK;
+        pthread_mutex_unlock(&ds->cache_lock);
+    }
+    return st;
+}
+
+/* Bytes a recording takes in memory as float32, estimated from its file:
+ * EDF stores 2 bytes per sample, BDF 3; other formats count 2. */
+static double eegnn__ds_estimate_bytes(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) return 0.0;
+    return (double)st.st_size * 4.0 / (eegnn__ext_is(path, ".bdf") ? 3.0 : 2.0);
+}
+
 static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, const eegnn_table *participants,
                                            const eegnn_dataset_config *cfg) {
     eegnn_dataset *ds = NULL;
@@ -15924,6 +16514,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     const char *first_path = NULL;
     const char **labels = NULL, **rec_label = NULL;
     char **skipped = NULL;
+    int want_stream = 0;
     int n_skipped = 0;
     if (!cfg || !cfg->target) {
         eegnn_set_error(EEGNN_ERR_ARG, "dataset: a target is required (\"participants:COLUMN\" or \"events:A,B\")");
@@ -15958,6 +16549,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     }
     ds = (eegnn_dataset *)eegnn__calloc(1, sizeof *ds);
     if (!ds) return NULL;
+    ds->cache_fd = -1;
     ds->scale = cfg->scale != 0 ? cfg->scale : 1e6;
 
     /* task filter */
@@ -16013,10 +16605,21 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     rec_label = (const char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
     if (!rec_label) goto fail;
 
+    /* stream when asked to, or when the recordings would not fit in max_memory */
+    want_stream = cfg->stream;
+    if (!want_stream && cfg->max_memory > 0) {
+        double total = 0.0;
+        for (i = 0; i < n_src; i++)
+            if (src[i].selected && !src[i].raw) total += eegnn__ds_estimate_bytes(src[i].path);
+        want_stream = total > (double)cfg->max_memory;
+    }
+
     /* recordings and windows */
     for (i = 0; i < n_src; i++) {
         eegnn_raw *loaded = NULL;
         const eegnn_raw *raw = src[i].raw;
+        eegnn__ds_stream stream;
+        int streamed = 0;
         eegnn_bids_events *ev = NULL;
         char gname[512];
         int r, g, e, n_groups_before, n_windows_before;
@@ -16029,20 +16632,27 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
                                 src[i].rec->format);
                 goto fail;
             }
-            loaded = eegnn_read_raw(src[i].path, NULL);
+            if (want_stream) {
+                streamed = eegnn__ds_open_stream(src[i].path, &loaded, &stream);
+                if (streamed < 0) goto fail;
+            }
+            if (!streamed) loaded = eegnn_read_raw(src[i].path, NULL);
             if (!loaded) goto fail;
             raw = loaded;
             if (src[i].rec->events_path && is_events) {
                 ev = eegnn_bids_load_events(src[i].rec);
                 if (!ev) {
                     eegnn_raw_free(loaded);
+                    if (streamed) stream.close(stream.handle);
                     goto fail;
                 }
             }
         }
-        r = eegnn__ds_add_recording(ds, raw, src[i].name, eegnn__bids_entity(&src[i].ent, "sub"),
-                                    first_path ? first_path : src[i].path);
+        r = eegnn__ds_add_recording(ds, raw, streamed ? &stream : NULL, src[i].name,
+                                    eegnn__bids_entity(&src[i].ent, "sub"), first_path ? first_path : src[i].path);
         if (r < 0) {
+            if (streamed && (ds->n_recordings == 0 || ds->rec_stream[ds->n_recordings - 1].handle != stream.handle))
+                stream.close(stream.handle);
             eegnn_raw_free(loaded);
             eegnn_bids_events_free(ev);
             goto fail;
@@ -16103,6 +16713,11 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             /* nothing to train on: drop the recording (and its group if new) */
             ds->n_recordings--;
             EEGNN_FREE(ds->rec_data[r]);
+            if (ds->rec_stream[r].handle) {
+                ds->rec_stream[r].close(ds->rec_stream[r].handle);
+                ds->rec_stream[r].handle = NULL;
+                ds->n_streamed--;
+            }
             EEGNN_FREE(ds->rec_name[r]);
             EEGNN_FREE(ds->rec_subject[r]);
             if (ds->n_groups > n_groups_before) EEGNN_FREE(ds->group_names[--ds->n_groups]);
@@ -16143,6 +16758,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
                         target, ds->n_recordings, ds->skipped_subjects, ds->skipped_events);
         goto fail;
     }
+    if (ds->n_streamed > 0 && cfg->cache_dir && eegnn__ds_cache_open(ds, cfg)) goto fail;
     EEGNN_FREE((void *)labels);
     EEGNN_FREE((void *)rec_label);
     eegnn__ds_free_strings(skipped, n_skipped);
@@ -16229,16 +16845,40 @@ EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds) { return d
 EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y) {
     int c, r;
     const float *src;
+    eegnn_status st;
     if (!ds || i < 0 || i >= ds->n_windows || !x)
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_get: window %d out of range [0, %d)", i,
                                ds ? ds->n_windows : 0);
     r = ds->win_rec[i];
+    if (y) *y = ds->win_y[i];
+    if (ds->rec_stream && ds->rec_stream[r].handle)
+        return eegnn__ds_get_streamed((eegnn_dataset *)ds, i, x);
     src = ds->rec_data[r] + ds->win_start[i];
     for (c = 0; c < ds->n_channels; c++)
         memcpy(x + (size_t)c * (size_t)ds->n_times, src + (size_t)c * (size_t)ds->rec_len[r],
                (size_t)ds->n_times * sizeof(float));
-    if (y) *y = ds->win_y[i];
-    return EEGNN_OK;
+    st = EEGNN_OK;
+    return st;
+}
+
+EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds) { return ds ? ds->n_streamed : 0; }
+EEGNN_API const char *eegnn_dataset_cache_path(const eegnn_dataset *ds) { return ds ? ds->cache_path : NULL; }
+
+EEGNN_API eegnn_status eegnn_dataset_cache_complete(eegnn_dataset *ds) {
+    float *x;
+    int i, need;
+    eegnn_status st = EEGNN_OK;
+    if (!ds || !ds->cache_path) return EEGNN_OK;
+    x = (float *)eegnn__calloc((size_t)ds->n_channels * (size_t)ds->n_times, sizeof(float));
+    if (!x) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < ds->n_windows && !st; i++) {
+        pthread_mutex_lock(&ds->cache_lock);
+        need = !ds->cache_ready && !ds->cache_error && !ds->cache_done[i];
+        pthread_mutex_unlock(&ds->cache_lock);
+        if (need) st = eegnn_dataset_get(ds, i, x, NULL);
+    }
+    EEGNN_FREE(x);
+    return st;
 }
 
 EEGNN_API float eegnn_dataset_target(const eegnn_dataset *ds, int i) {
@@ -17711,6 +18351,7 @@ EEGNN_API double eegnn_roc_auc(const int *y_true, const double *score, size_t n)
 
 /* ======================== Begin file src/train/train.c ======================== */
 /* Training loop behind `eegnn train`, checkpoints and `eegnn predict` (see train.h). */
+#include <pthread.h>
 
 typedef struct eegnn__trainer {
     const eegnn_train_config *cfg;
@@ -17736,25 +18377,161 @@ typedef struct eegnn__trainer {
 
 static const char *const eegnn__split_names[3] = {"train", "valid", "test"};
 
-static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n) {
+/* Reads and standardizes the windows ids[0..n) into x (batch, n_ch, n_times)
+ * and y (batch); rows past n are zero. window: (n_ch, n_times) scratch. */
+static eegnn_status eegnn__load_batch(const eegnn__trainer *tr, const int *ids, int n, float *x, float *y,
+                                      float *window) {
     int b, c, t;
     size_t per = (size_t)tr->n_ch * (size_t)tr->n_times;
     for (b = 0; b < tr->batch; b++) {
-        float *dst = tr->x->data + (size_t)b * per;
+        float *dst = x + (size_t)b * per;
         float target = 0.0f;
         if (b >= n) { /* padding rows of a last, partial evaluation batch */
             memset(dst, 0, per * sizeof(float));
-            tr->y->data[b] = 0.0f;
+            y[b] = 0.0f;
             continue;
         }
-        if (eegnn_dataset_get(tr->data, ids[b], tr->window, &target)) return EEGNN_ERR_IO;
+        if (eegnn_dataset_get(tr->data, ids[b], window, &target)) return EEGNN_ERR_IO;
         for (c = 0; c < tr->n_ch; c++) {
-            const float *src = tr->window + (size_t)c * (size_t)tr->n_times;
+            const float *src = window + (size_t)c * (size_t)tr->n_times;
             float m = tr->ch_mean[c], inv = 1.0f / tr->ch_std[c];
             for (t = 0; t < tr->n_times; t++) dst[(size_t)c * (size_t)tr->n_times + (size_t)t] = (src[t] - m) * inv;
         }
-        tr->y->data[b] = tr->n_classes ? target : (float)(((double)target - tr->y_mean) / tr->y_std);
+        y[b] = tr->n_classes ? target : (float)(((double)target - tr->y_mean) / tr->y_std);
     }
+    return EEGNN_OK;
+}
+
+static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n) {
+    return eegnn__load_batch(tr, ids, n, tr->x->data, tr->y->data, tr->window);
+}
+
+/* Background loading of training batches: a loader thread reads batch k + 1
+ * and k + 2 (EEGNN__PREFETCH slots) while the model trains on batch k, in the
+ * order the trainer consumes them, so results equal synchronous loading. */
+#define EEGNN__PREFETCH 3
+typedef struct eegnn__prefetch {
+    const eegnn__trainer *tr;
+    const int *order;        /* (n_batches * batch) window indices */
+    int n_batches;
+    float *x[EEGNN__PREFETCH], *y[EEGNN__PREFETCH], *window;
+    int produced, consumed, stop;
+    eegnn_status st;         /* the loader's error, with its message in msg */
+    char msg[1024];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    int running;
+} eegnn__prefetch;
+
+static void *eegnn__prefetch_main(void *arg) {
+    eegnn__prefetch *p = (eegnn__prefetch *)arg;
+    int k;
+    for (k = 0; k < p->n_batches; k++) {
+        int slot = k % EEGNN__PREFETCH;
+        eegnn_status st;
+        pthread_mutex_lock(&p->mu);
+        while (!p->stop && k - p->consumed >= EEGNN__PREFETCH) pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stop) {
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        pthread_mutex_unlock(&p->mu);
+        st = eegnn__load_batch(p->tr, p->order + (size_t)k * (size_t)p->tr->batch, p->tr->batch, p->x[slot],
+                               p->y[slot], p->window);
+        pthread_mutex_lock(&p->mu);
+        if (st) {
+            p->st = st;
+            snprintf(p->msg, sizeof p->msg, "%s", eegnn_last_error());
+            pthread_cond_broadcast(&p->cv);
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        p->produced = k + 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+/* Stops the loader (if running) and frees its buffers. */
+static void eegnn__prefetch_end(eegnn__prefetch *p) {
+    int i;
+    if (p->running) {
+        pthread_mutex_lock(&p->mu);
+        p->stop = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        pthread_join(p->thread, NULL);
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+        p->running = 0;
+    }
+    for (i = 0; i < EEGNN__PREFETCH; i++) {
+        EEGNN_FREE(p->x[i]);
+        EEGNN_FREE(p->y[i]);
+        p->x[i] = p->y[i] = NULL;
+    }
+    EEGNN_FREE(p->window);
+    p->window = NULL;
+}
+
+/* Starts loading n_batches batches of order[] in the background. */
+static eegnn_status eegnn__prefetch_start(eegnn__prefetch *p, const eegnn__trainer *tr, const int *order,
+                                          int n_batches) {
+    size_t per = (size_t)tr->batch * (size_t)tr->n_ch * (size_t)tr->n_times;
+    int i;
+    memset(p, 0, sizeof *p);
+    p->tr = tr;
+    p->order = order;
+    p->n_batches = n_batches;
+    for (i = 0; i < EEGNN__PREFETCH; i++) {
+        p->x[i] = (float *)eegnn__calloc(per, sizeof(float));
+        p->y[i] = (float *)eegnn__calloc((size_t)tr->batch, sizeof(float));
+        if (!p->x[i] || !p->y[i]) break;
+    }
+    p->window = (float *)eegnn__calloc((size_t)tr->n_ch * (size_t)tr->n_times, sizeof(float));
+    if (i < EEGNN__PREFETCH || !p->window) {
+        eegnn__prefetch_end(p);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory for the batch prefetch buffers");
+    }
+    if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        eegnn__prefetch_end(p);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "cannot create the prefetch lock");
+    }
+    if (pthread_cond_init(&p->cv, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        eegnn__prefetch_end(p);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "cannot create the prefetch condition");
+    }
+    if (pthread_create(&p->thread, NULL, eegnn__prefetch_main, p) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+        eegnn__prefetch_end(p);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "cannot start the prefetch thread");
+    }
+    p->running = 1;
+    return EEGNN_OK;
+}
+
+/* Copies batch k (the next one) into the graph's x and y, waiting for the loader. */
+static eegnn_status eegnn__prefetch_next(eegnn__prefetch *p, eegnn__trainer *tr, int k) {
+    int slot = k % EEGNN__PREFETCH;
+    size_t per = (size_t)tr->batch * (size_t)tr->n_ch * (size_t)tr->n_times;
+    pthread_mutex_lock(&p->mu);
+    while (p->produced <= k && !p->st) pthread_cond_wait(&p->cv, &p->mu);
+    if (p->produced <= k) {
+        eegnn_status st = p->st;
+        pthread_mutex_unlock(&p->mu);
+        return eegnn_set_error(st, "%s", p->msg);
+    }
+    pthread_mutex_unlock(&p->mu);
+    memcpy(tr->x->data, p->x[slot], per * sizeof(float));
+    memcpy(tr->y->data, p->y[slot], (size_t)tr->batch * sizeof(float));
+    pthread_mutex_lock(&p->mu);
+    p->consumed = k + 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
     return EEGNN_OK;
 }
 
@@ -18024,6 +18801,10 @@ static void eegnn__dataset_config(const eegnn_train_config *cfg, eegnn_dataset_c
         dc->tmax = 2.5;
     }
     dc->split = cfg->split ? cfg->split : "subject";
+    dc->max_memory = cfg->max_memory;
+    dc->stream = cfg->stream;
+    dc->cache_dir = cfg->cache_dir;
+    dc->cache_dtype = cfg->cache_dtype;
 }
 
 static void eegnn__progress(const eegnn__trainer *tr, int epoch, int epochs, int done, int total, double loss) {
@@ -18446,9 +19227,13 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     char path[4096], last_path[4096];
     FILE *log;
     eegnn_status st = EEGNN_OK;
+    eegnn__prefetch pf;
+    int use_prefetch;
 
     memset(&tr, 0, sizeof tr);
     memset(&rs, 0, sizeof rs);
+    memset(&pf, 0, sizeof pf);
+    use_prefetch = cfg && cfg->prefetch >= 0;
     if (!cfg || !result) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: config or result is NULL");
     memset(result, 0, sizeof *result);
     if (!cfg->bids_root || !cfg->target)
@@ -18609,6 +19394,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
         if (sched == 2) eegnn_optimizer_set_lr(tr.opt, (float)rs.plateau.lr);
         for (i = 0; i < tr.n_idx[0]; i++) order[i] = tr.idx[0][i];
         eegnn_rng_shuffle(&rs.rng, order, tr.n_idx[0]);
+        if (use_prefetch && (st = eegnn__prefetch_start(&pf, &tr, order, steps_per_epoch * accumulate))) goto done;
         for (step = 0; step < steps_per_epoch; step++) {
             long global = (long)(epoch - 1) * steps_per_epoch + step;
             if (sched == 0)
@@ -18616,7 +19402,8 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
                                                                       (long)epochs * steps_per_epoch, 0.0f));
             eegnn_optimizer_zero_grad(tr.opt);
             for (a = 0; a < accumulate; a++) {
-                st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch);
+                if (use_prefetch) st = eegnn__prefetch_next(&pf, &tr, step * accumulate + a);
+                else st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch);
                 if (st) goto done;
                 eegnn_graph_forward(tr.g);
                 if (!(tr.loss->data[0] == tr.loss->data[0])) {
@@ -18635,6 +19422,8 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
             if (cfg->progress && !cfg->quiet)
                 eegnn__progress(&tr, epoch, epochs, step + 1, steps_per_epoch, train_loss / ((step + 1) * accumulate));
         }
+        eegnn__prefetch_end(&pf);
+        if (epoch == rs.epoch + 1 && (st = eegnn_dataset_cache_complete(tr.data))) goto done;
         train_loss /= steps_per_epoch ? (double)steps_per_epoch * accumulate : 1.0;
         st = eegnn__evaluate(&tr, 1, &vm);
         if (st) goto done;
@@ -18725,6 +19514,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     st = eegnn__write_text(path, js.p);
 
 done:
+    eegnn__prefetch_end(&pf);
     eegnn__sb_free(&hist);
     eegnn__sb_free(&js);
     eegnn_ema_free(tr.ema);

@@ -86,7 +86,15 @@ static void usage(FILE *fp) {
             "  --tmin S --tmax S   event-locked window around each event (default 0.5, 2.5)\n"
             "  --valid F --test F  share of groups held out (default 0.2 each)\n"
             "  --out DIR           best.safetensors, last.safetensors and metrics.json (default eegnn-out)\n"
-            "  --quiet             no per-epoch lines\n",
+            "  --quiet             no per-epoch lines\n"
+            "  --max-memory SIZE   memory the recordings may take (e.g. 512M, 1G; K/M/G suffixes, powers of\n"
+            "                      1024); larger datasets are streamed: windows are read from the EDF/BDF\n"
+            "                      files on demand (default: unlimited, everything in memory)\n"
+            "  --stream            always stream the recordings, whatever their size\n"
+            "  --cache DIR         cache the preprocessed windows of streamed data in DIR (one file per\n"
+            "                      dataset, written during the first epoch, read afterwards and by later runs)\n"
+            "  --cache-dtype T     float32 (default, exact) or float16 (half the disk, ~1e-3 relative error)\n"
+            "  --no-prefetch       load each training batch in the training thread (no loader thread)\n",
             EEGNN_VERSION_STRING);
 }
 
@@ -225,6 +233,30 @@ static int run_train(eegnn_train_config *cfg) {
     return 0;
 }
 
+/* A byte count with an optional K, M or G suffix (powers of 1024), e.g.
+ * "64M"; 0 and the message printed when bad. */
+static int parse_size(const char *a, const char *v, int64_t *out) {
+    char *end;
+    double x = strtod(v, &end), mul = 1.0;
+    if (end != v && *end) {
+        char c = (char)(*end >= 'a' && *end <= 'z' ? *end - 'a' + 'A' : *end);
+        if (c == 'K') mul = 1024.0;
+        else if (c == 'M') mul = 1048576.0;
+        else if (c == 'G') mul = 1073741824.0;
+        else end = (char *)v;
+        if (end != v) {
+            end++;
+            if (*end == 'B' || *end == 'b') end++;
+        }
+    }
+    if (end == v || *end || !(x > 0) || x * mul > 9.0e18) {
+        fprintf(stderr, "eegnn: %s: '%s' is not a size in bytes (e.g. 1G, 512M, 65536)\n", a, v);
+        return 0;
+    }
+    *out = (int64_t)(x * mul);
+    return 1;
+}
+
 /* One `eegnn train` option with its value: 1 when taken, 0 when unknown,
  * -1 when the value is bad (message printed). */
 static int parse_train_option(eegnn_train_config *cfg, const char *a, const char *v) {
@@ -241,7 +273,16 @@ static int parse_train_option(eegnn_train_config *cfg, const char *a, const char
     else if (!strcmp(a, "--class-weights")) cfg->class_weights = v;
     else if (!strcmp(a, "--head-prefix")) cfg->head_prefix = v;
     else if (!strcmp(a, "--resume")) cfg->resume = v;
-    else if (!parse_num(a, v, &x)) return -1;
+    else if (!strcmp(a, "--cache")) cfg->cache_dir = v;
+    else if (!strcmp(a, "--cache-dtype")) {
+        if (strcmp(v, "float32") && strcmp(v, "float16")) {
+            fprintf(stderr, "eegnn: --cache-dtype: '%s' is not float32 or float16\n", v);
+            return -1;
+        }
+        cfg->cache_dtype = v;
+    } else if (!strcmp(a, "--max-memory")) {
+        if (!parse_size(a, v, &cfg->max_memory)) return -1;
+    } else if (!parse_num(a, v, &x)) return -1;
     else if (!strcmp(a, "--warmup")) cfg->warmup_epochs = (int)x;
     else if (!strcmp(a, "--step-size")) cfg->step_size = (int)x;
     else if (!strcmp(a, "--gamma")) cfg->gamma = (float)x;
@@ -282,6 +323,14 @@ static int cmd_train(int argc, char **argv) {
         int r;
         if (!strcmp(a, "--quiet")) {
             cfg.quiet = 1;
+            continue;
+        }
+        if (!strcmp(a, "--stream")) {
+            cfg.stream = 1;
+            continue;
+        }
+        if (!strcmp(a, "--no-prefetch")) {
+            cfg.prefetch = -1;
             continue;
         }
         if (!v) {

@@ -1,4 +1,19 @@
 /* Windowed datasets and group splits (see windows.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A recording read on demand. A format gets streamed by adding a case to
+ * eegnn__ds_open_stream that fills these. */
+typedef struct eegnn__ds_stream {
+    void *handle;
+    /* samples [start, start + n) of every channel into out (n_channels, n) */
+    eegnn_status (*read)(const void *handle, int64_t start, int64_t n, float *out);
+    void (*close)(void *handle);
+    uint64_t file_key;  /* hash of the path, size, modification time and inode (cache key) */
+} eegnn__ds_stream;
 
 struct eegnn_dataset {
     int n_channels;
@@ -26,7 +41,23 @@ struct eegnn_dataset {
     char **class_names;
 
     int skipped_subjects, skipped_events;
+
+    eegnn__ds_stream *rec_stream; /* (n_recordings) handle NULL: in memory */
+    int n_streamed;
+
+    /* window cache (streamed datasets with cache_dir) */
+    char *cache_path, *cache_tmp;
+    int cache_fd;             /* -1: none */
+    int cache_f16;            /* 1: binary16 elements, 0: float32 */
+    int cache_ready;          /* 1: complete file, read from it */
+    int cache_error;          /* 1: writing failed; the cache is abandoned */
+    int cache_n_done;
+    unsigned char *cache_done; /* (n_windows) written while filling */
+    pthread_mutex_t cache_lock;
+    int cache_lock_init;
 };
+
+#define EEGNN__CACHE_HEADER 64
 
 /* One candidate recording: either in memory (raw) or a BIDS file (rec). */
 typedef struct eegnn__ds_source {
@@ -50,7 +81,17 @@ EEGNN_API void eegnn_dataset_free(eegnn_dataset *ds) {
     int i;
     if (!ds) return;
     eegnn__ds_free_strings(ds->ch_names, ds->n_channels);
-    for (i = 0; i < ds->n_recordings; i++) EEGNN_FREE(ds->rec_data[i]);
+    if (ds->cache_fd >= 0) close(ds->cache_fd);
+    if (ds->cache_tmp && !ds->cache_ready) unlink(ds->cache_tmp);
+    EEGNN_FREE(ds->cache_path);
+    EEGNN_FREE(ds->cache_tmp);
+    EEGNN_FREE(ds->cache_done);
+    if (ds->cache_lock_init) pthread_mutex_destroy(&ds->cache_lock);
+    for (i = 0; i < ds->n_recordings; i++) {
+        EEGNN_FREE(ds->rec_data[i]);
+        if (ds->rec_stream && ds->rec_stream[i].handle) ds->rec_stream[i].close(ds->rec_stream[i].handle);
+    }
+    EEGNN_FREE(ds->rec_stream);
     EEGNN_FREE(ds->rec_data);
     EEGNN_FREE(ds->rec_len);
     eegnn__ds_free_strings(ds->rec_name, ds->n_recordings);
@@ -166,12 +207,12 @@ static int64_t eegnn__ds_seconds_to_samples(double seconds, double sfreq) {
 
 /* Adds one recording's samples to the dataset (copied, scaled); checks the
  * channels and rate against the first recording. Returns the index or -1. */
-static int eegnn__ds_add_recording(eegnn_dataset *ds, const eegnn_raw *raw, const char *name, const char *subject,
-                                   const char *first_path) {
+static int eegnn__ds_add_recording(eegnn_dataset *ds, const eegnn_raw *raw, const eegnn__ds_stream *stream,
+                                   const char *name, const char *subject, const char *first_path) {
     int c, r;
     size_t i, total;
-    float *data;
-    if (!raw->data || raw->n_channels <= 0 || raw->n_times <= 0) {
+    float *data = NULL;
+    if ((!raw->data && !stream) || raw->n_channels <= 0 || raw->n_times <= 0) {
         eegnn_set_error(EEGNN_ERR_FORMAT, "%s: recording has no samples", raw->path ? raw->path : name);
         return -1;
     }
@@ -205,18 +246,27 @@ static int eegnn__ds_add_recording(eegnn_dataset *ds, const eegnn_raw *raw, cons
         if (!eegnn__ds_resize((void **)&ds->rec_data, cap, sizeof(float *)) ||
             !eegnn__ds_resize((void **)&ds->rec_len, cap, sizeof(int64_t)) ||
             !eegnn__ds_resize((void **)&ds->rec_name, cap, sizeof(char *)) ||
-            !eegnn__ds_resize((void **)&ds->rec_subject, cap, sizeof(char *))) {
+            !eegnn__ds_resize((void **)&ds->rec_subject, cap, sizeof(char *)) ||
+            !eegnn__ds_resize((void **)&ds->rec_stream, cap, sizeof(eegnn__ds_stream))) {
             eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory adding recording %s", name);
             return -1;
         }
         ds->cap_recordings = cap;
     }
-    total = (size_t)raw->n_channels * (size_t)raw->n_times;
-    data = (float *)eegnn__calloc(total, sizeof(float));
-    if (!data) return -1;
-    for (i = 0; i < total; i++) data[i] = (float)((double)raw->data[i] * ds->scale);
+    if (!stream) {
+        total = (size_t)raw->n_channels * (size_t)raw->n_times;
+        data = (float *)eegnn__calloc(total, sizeof(float));
+        if (!data) return -1;
+        for (i = 0; i < total; i++) data[i] = (float)((double)raw->data[i] * ds->scale);
+    }
     r = ds->n_recordings;
     ds->rec_data[r] = data;
+    if (stream) {
+        ds->rec_stream[r] = *stream;
+        ds->n_streamed++;
+    } else {
+        memset(&ds->rec_stream[r], 0, sizeof ds->rec_stream[r]);
+    }
     ds->rec_len[r] = raw->n_times;
     ds->rec_name[r] = eegnn__strdup(name);
     ds->rec_subject[r] = eegnn__strdup(subject);
@@ -238,6 +288,268 @@ static int eegnn__ds_cmp_cstr(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* 64-bit FNV-1a over bytes. */
+static uint64_t eegnn__fnv(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = (const unsigned char *)p;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static eegnn_status eegnn__ds_edf_read(const void *h, int64_t start, int64_t n, float *out) {
+    return eegnn_edf_read_samples((const eegnn_edf_file *)h, start, n, out);
+}
+static void eegnn__ds_edf_close(void *h) { eegnn_edf_close((eegnn_edf_file *)h); }
+
+/* Opens a recording for reading windows on demand: fills *out and *header
+ * (channels, sfreq, n_times, annotations; no samples). Returns 1 when
+ * opened, 0 when the format has no window reader (load it in memory), -1 on
+ * error. */
+static int eegnn__ds_open_stream(const char *path, eegnn_raw **header, eegnn__ds_stream *out) {
+    memset(out, 0, sizeof *out);
+    if (eegnn__ext_is(path, ".edf") || eegnn__ext_is(path, ".bdf")) {
+        eegnn_edf_file *f = eegnn_edf_open(path, header);
+        if (!f) return -1;
+        struct stat st;
+        int64_t meta[3] = {0, 0, 0};
+        if (stat(path, &st) == 0) {
+            meta[0] = (int64_t)st.st_size;
+            meta[1] = (int64_t)st.st_mtime;
+            meta[2] = (int64_t)st.st_ino;
+        }
+        out->file_key = eegnn__fnv(eegnn__fnv(1469598103934665603ull, path, strlen(path)), meta, sizeof meta);
+        out->handle = f;
+        out->read = eegnn__ds_edf_read;
+        out->close = eegnn__ds_edf_close;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- window cache ---- */
+
+EEGNN_API uint16_t eegnn_float_to_half(float f) {
+    uint32_t x, ax, sign;
+    memcpy(&x, &f, 4);
+    sign = (x >> 16) & 0x8000u;
+    ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u) /* Inf or NaN (quiet, payload's top bits kept) */
+        return (uint16_t)(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u | ((ax >> 13) & 0x3ffu) : 0u));
+    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* >= 65520 rounds to Inf */
+    if (ax < 0x38800000u) {
+        /* below 2^-14: a subnormal half. Adding 0.5 (whose float ulp is 2^-24,
+         * the half subnormal step) lets the FPU round to nearest even. */
+        float a, b = 0.5f;
+        uint32_t ab, bb;
+        memcpy(&a, &ax, 4);
+        a += b;
+        memcpy(&ab, &a, 4);
+        memcpy(&bb, &b, 4);
+        return (uint16_t)(sign | (ab - bb));
+    }
+    /* normal: rebias the exponent, round the 13 dropped bits to nearest even */
+    ax += ((uint32_t)(15 - 127) << 23) + 0xfffu + ((ax >> 13) & 1u);
+    return (uint16_t)(sign | (ax >> 13));
+}
+
+EEGNN_API float eegnn_half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, x;
+    float f;
+    if (e == 0x1f) x = sign | 0x7f800000u | (m << 13);
+    else if (e != 0) x = sign | ((e + 112u) << 23) | (m << 13);
+    else if (m == 0) x = sign;
+    else {
+        f = (float)m * 5.9604644775390625e-08f; /* m * 2^-24, exact */
+        memcpy(&x, &f, 4);
+        x |= sign;
+    }
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+static size_t eegnn__ds_window_bytes(const eegnn_dataset *ds) {
+    return (size_t)ds->n_channels * (size_t)ds->n_times * (ds->cache_f16 ? 2u : 4u);
+}
+
+/* The cache file's header: magic, version, dtype, shape and the key. */
+static void eegnn__ds_cache_header(const eegnn_dataset *ds, uint64_t key, unsigned char *h) {
+    uint64_t v[5];
+    memset(h, 0, EEGNN__CACHE_HEADER);
+    memcpy(h, "EEGNNWIN", 8);
+    v[0] = 1;
+    v[1] = (uint64_t)ds->cache_f16;
+    v[2] = (uint64_t)ds->n_windows;
+    v[3] = ((uint64_t)ds->n_channels << 32) | (uint64_t)ds->n_times;
+    v[4] = key;
+    memcpy(h + 8, v, sizeof v);
+}
+
+/* Names the cache by a hash of everything that decides its bytes, opens it
+ * when a complete one exists, else starts a temporary file to fill. */
+static eegnn_status eegnn__ds_cache_open(eegnn_dataset *ds, const eegnn_dataset_config *cfg) {
+    uint64_t key = 1469598103934665603ull;
+    unsigned char want[EEGNN__CACHE_HEADER], have[EEGNN__CACHE_HEADER];
+    char name[64];
+    int i, fd;
+    struct stat st;
+    int64_t total;
+    static const char magic[] = "eegnn window cache v1";
+    if (!cfg->cache_dtype || strcmp(cfg->cache_dtype, "float32") == 0) ds->cache_f16 = 0;
+    else if (strcmp(cfg->cache_dtype, "float16") == 0) ds->cache_f16 = 1;
+    else return eegnn_set_error(EEGNN_ERR_ARG, "dataset: cache dtype '%s' is not float32 or float16", cfg->cache_dtype);
+    key = eegnn__fnv(key, magic, sizeof magic);
+    key = eegnn__fnv(key, &ds->scale, sizeof ds->scale);
+    key = eegnn__fnv(key, &ds->cache_f16, sizeof ds->cache_f16);
+    key = eegnn__fnv(key, &ds->n_channels, sizeof ds->n_channels);
+    key = eegnn__fnv(key, &ds->n_times, sizeof ds->n_times);
+    for (i = 0; i < ds->n_recordings; i++) {
+        key = eegnn__fnv(key, ds->rec_name[i], strlen(ds->rec_name[i]) + 1);
+        key = eegnn__fnv(key, &ds->rec_stream[i].file_key, sizeof(uint64_t));
+    }
+    key = eegnn__fnv(key, ds->win_rec, (size_t)ds->n_windows * sizeof(int));
+    key = eegnn__fnv(key, ds->win_start, (size_t)ds->n_windows * sizeof(int64_t));
+    snprintf(name, sizeof name, "eegnn-windows-%016llx.%s", (unsigned long long)key, ds->cache_f16 ? "f16" : "f32");
+    ds->cache_path = eegnn__path_join(cfg->cache_dir, name);
+    if (!ds->cache_path) return EEGNN_ERR_MEMORY;
+    eegnn__ds_cache_header(ds, key, want);
+    total = EEGNN__CACHE_HEADER + (int64_t)ds->n_windows * (int64_t)eegnn__ds_window_bytes(ds);
+    if (pthread_mutex_init(&ds->cache_lock, NULL) != 0)
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "dataset: cannot create the cache lock");
+    ds->cache_lock_init = 1;
+    fd = open(ds->cache_path, O_RDONLY);
+    if (fd >= 0) {
+        if (fstat(fd, &st) == 0 && (int64_t)st.st_size == total &&
+            pread(fd, have, EEGNN__CACHE_HEADER, 0) == EEGNN__CACHE_HEADER &&
+            memcmp(have, want, EEGNN__CACHE_HEADER) == 0) {
+            ds->cache_fd = fd;
+            ds->cache_ready = 1;
+            return EEGNN_OK;
+        }
+        close(fd); /* stale or damaged: rebuilt and replaced */
+    }
+    if (eegnn__mkdirs(cfg->cache_dir)) return EEGNN_ERR_IO;
+    {
+        size_t n = strlen(ds->cache_path) + 48;
+        ds->cache_tmp = (char *)eegnn__calloc(n, 1);
+        if (!ds->cache_tmp) return EEGNN_ERR_MEMORY;
+        snprintf(ds->cache_tmp, n, "%s.tmp.%ld.%p", ds->cache_path, (long)getpid(), (void *)ds);
+    }
+    ds->cache_done = (unsigned char *)eegnn__calloc((size_t)ds->n_windows + 1, 1);
+    if (!ds->cache_done) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < ds->n_windows; i++) /* windows of in-memory recordings are never read from the cache */
+        if (!ds->rec_stream[ds->win_rec[i]].handle) {
+            ds->cache_done[i] = 1;
+            ds->cache_n_done++;
+        }
+    fd = open(ds->cache_tmp, O_RDWR | O_CREAT | O_EXCL, 0644);
+    if (fd < 0)
+        return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot create: %s", ds->cache_tmp, strerror(errno));
+    ds->cache_fd = fd;
+    if (pwrite(fd, want, EEGNN__CACHE_HEADER, 0) != EEGNN__CACHE_HEADER || ftruncate(fd, (off_t)total) != 0)
+        return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot write: %s", ds->cache_tmp, strerror(errno));
+    return EEGNN_OK;
+}
+
+/* Stores window i (x, already at the cache's precision) in the cache being
+ * filled; renames the file into place when it is complete. Called with
+ * cache_lock held. */
+static eegnn_status eegnn__ds_cache_put(eegnn_dataset *ds, int i, const float *x) {
+    size_t n = (size_t)ds->n_channels * (size_t)ds->n_times, k, wb = eegnn__ds_window_bytes(ds);
+    int64_t off = EEGNN__CACHE_HEADER + (int64_t)i * (int64_t)wb, done = 0;
+    const unsigned char *src = (const unsigned char *)x;
+    uint16_t *h = NULL;
+    if (ds->cache_f16) {
+        h = (uint16_t *)eegnn__calloc(n, sizeof(uint16_t));
+        if (!h) return EEGNN_ERR_MEMORY;
+        for (k = 0; k < n; k++) h[k] = eegnn_float_to_half(x[k]);
+        src = (const unsigned char *)h;
+    }
+    while (done < (int64_t)wb) {
+        ssize_t w = pwrite(ds->cache_fd, src + done, wb - (size_t)done, (off_t)(off + done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            EEGNN_FREE(h);
+            ds->cache_error = 1;
+            return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot write window %d: %s", ds->cache_tmp, i,
+                                   w < 0 ? strerror(errno) : "no space written");
+        }
+        done += w;
+    }
+    EEGNN_FREE(h);
+    ds->cache_done[i] = 1;
+    if (++ds->cache_n_done == ds->n_windows) {
+        if (fsync(ds->cache_fd) != 0 || rename(ds->cache_tmp, ds->cache_path) != 0) {
+            ds->cache_error = 1;
+            return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot complete the cache: %s", ds->cache_path,
+                                   strerror(errno));
+        }
+        ds->cache_ready = 1;
+    }
+    return EEGNN_OK;
+}
+
+/* Window i of a streamed recording: from the complete cache, else from the
+ * file (rounded to the cache's precision and stored when a cache is being
+ * filled). */
+static eegnn_status eegnn__ds_get_streamed(eegnn_dataset *ds, int i, float *x) {
+    size_t n = (size_t)ds->n_channels * (size_t)ds->n_times, k;
+    const eegnn__ds_stream *s = &ds->rec_stream[ds->win_rec[i]];
+    int ready = 0, filling = 0;
+    eegnn_status st;
+    if (ds->cache_path) {
+        pthread_mutex_lock(&ds->cache_lock);
+        ready = ds->cache_ready;
+        filling = !ready && !ds->cache_error && !ds->cache_done[i];
+        pthread_mutex_unlock(&ds->cache_lock);
+    }
+    if (ready) {
+        size_t wb = eegnn__ds_window_bytes(ds), got = 0;
+        int64_t off = EEGNN__CACHE_HEADER + (int64_t)i * (int64_t)wb;
+        unsigned char *dst = ds->cache_f16 ? (unsigned char *)x + n * 2 : (unsigned char *)x;
+        while (got < wb) {
+            ssize_t k2 = pread(ds->cache_fd, dst + got, wb - got, (off_t)(off + (int64_t)got));
+            if (k2 < 0 && errno == EINTR) continue;
+            if (k2 <= 0)
+                return eegnn_set_error(k2 < 0 ? EEGNN_ERR_IO : EEGNN_ERR_FORMAT,
+                                       "%s: cannot read window %d (byte %lld): %s", ds->cache_path, i,
+                                       (long long)(off + (int64_t)got), k2 < 0 ? strerror(errno) : "truncated cache");
+            got += (size_t)k2;
+        }
+        if (ds->cache_f16) {
+            /* halves were read into the upper half of x; widen front to back */
+            const unsigned char *h = (const unsigned char *)x + n * 2;
+            for (k = 0; k < n; k++) {
+                uint16_t v;
+                memcpy(&v, h + 2 * k, 2);
+                x[k] = eegnn_half_to_float(v);
+            }
+        }
+        return EEGNN_OK;
+    }
+    st = s->read(s->handle, ds->win_start[i], ds->n_times, x);
+    if (st) return st;
+    for (k = 0; k < n; k++) x[k] = (float)((double)x[k] * ds->scale);
+    if (ds->cache_path && ds->cache_f16)
+        for (k = 0; k < n; k++) x[k] = eegnn_half_to_float(eegnn_float_to_half(x[k]));
+    if (filling) {
+        pthread_mutex_lock(&ds->cache_lock);
+        st = !ds->cache_ready && !ds->cache_error && !ds->cache_done[i] ? eegnn__ds_cache_put(ds, i, x) : EEGNN_OK;
+        pthread_mutex_unlock(&ds->cache_lock);
+    }
+    return st;
+}
+
+/* Bytes a recording takes in memory as float32, estimated from its file:
+ * EDF stores 2 bytes per sample, BDF 3; other formats count 2. */
+static double eegnn__ds_estimate_bytes(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) return 0.0;
+    return (double)st.st_size * 4.0 / (eegnn__ext_is(path, ".bdf") ? 3.0 : 2.0);
+}
+
 static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, const eegnn_table *participants,
                                            const eegnn_dataset_config *cfg) {
     eegnn_dataset *ds = NULL;
@@ -247,6 +559,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     const char *first_path = NULL;
     const char **labels = NULL, **rec_label = NULL;
     char **skipped = NULL;
+    int want_stream = 0;
     int n_skipped = 0;
     if (!cfg || !cfg->target) {
         eegnn_set_error(EEGNN_ERR_ARG, "dataset: a target is required (\"participants:COLUMN\" or \"events:A,B\")");
@@ -281,6 +594,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     }
     ds = (eegnn_dataset *)eegnn__calloc(1, sizeof *ds);
     if (!ds) return NULL;
+    ds->cache_fd = -1;
     ds->scale = cfg->scale != 0 ? cfg->scale : 1e6;
 
     /* task filter */
@@ -336,10 +650,21 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     rec_label = (const char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
     if (!rec_label) goto fail;
 
+    /* stream when asked to, or when the recordings would not fit in max_memory */
+    want_stream = cfg->stream;
+    if (!want_stream && cfg->max_memory > 0) {
+        double total = 0.0;
+        for (i = 0; i < n_src; i++)
+            if (src[i].selected && !src[i].raw) total += eegnn__ds_estimate_bytes(src[i].path);
+        want_stream = total > (double)cfg->max_memory;
+    }
+
     /* recordings and windows */
     for (i = 0; i < n_src; i++) {
         eegnn_raw *loaded = NULL;
         const eegnn_raw *raw = src[i].raw;
+        eegnn__ds_stream stream;
+        int streamed = 0;
         eegnn_bids_events *ev = NULL;
         char gname[512];
         int r, g, e, n_groups_before, n_windows_before;
@@ -352,20 +677,27 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
                                 src[i].rec->format);
                 goto fail;
             }
-            loaded = eegnn_read_raw(src[i].path, NULL);
+            if (want_stream) {
+                streamed = eegnn__ds_open_stream(src[i].path, &loaded, &stream);
+                if (streamed < 0) goto fail;
+            }
+            if (!streamed) loaded = eegnn_read_raw(src[i].path, NULL);
             if (!loaded) goto fail;
             raw = loaded;
             if (src[i].rec->events_path && is_events) {
                 ev = eegnn_bids_load_events(src[i].rec);
                 if (!ev) {
                     eegnn_raw_free(loaded);
+                    if (streamed) stream.close(stream.handle);
                     goto fail;
                 }
             }
         }
-        r = eegnn__ds_add_recording(ds, raw, src[i].name, eegnn__bids_entity(&src[i].ent, "sub"),
-                                    first_path ? first_path : src[i].path);
+        r = eegnn__ds_add_recording(ds, raw, streamed ? &stream : NULL, src[i].name,
+                                    eegnn__bids_entity(&src[i].ent, "sub"), first_path ? first_path : src[i].path);
         if (r < 0) {
+            if (streamed && (ds->n_recordings == 0 || ds->rec_stream[ds->n_recordings - 1].handle != stream.handle))
+                stream.close(stream.handle);
             eegnn_raw_free(loaded);
             eegnn_bids_events_free(ev);
             goto fail;
@@ -426,6 +758,11 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             /* nothing to train on: drop the recording (and its group if new) */
             ds->n_recordings--;
             EEGNN_FREE(ds->rec_data[r]);
+            if (ds->rec_stream[r].handle) {
+                ds->rec_stream[r].close(ds->rec_stream[r].handle);
+                ds->rec_stream[r].handle = NULL;
+                ds->n_streamed--;
+            }
             EEGNN_FREE(ds->rec_name[r]);
             EEGNN_FREE(ds->rec_subject[r]);
             if (ds->n_groups > n_groups_before) EEGNN_FREE(ds->group_names[--ds->n_groups]);
@@ -466,6 +803,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
                         target, ds->n_recordings, ds->skipped_subjects, ds->skipped_events);
         goto fail;
     }
+    if (ds->n_streamed > 0 && cfg->cache_dir && eegnn__ds_cache_open(ds, cfg)) goto fail;
     EEGNN_FREE((void *)labels);
     EEGNN_FREE((void *)rec_label);
     eegnn__ds_free_strings(skipped, n_skipped);
@@ -552,16 +890,40 @@ EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds) { return d
 EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y) {
     int c, r;
     const float *src;
+    eegnn_status st;
     if (!ds || i < 0 || i >= ds->n_windows || !x)
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_get: window %d out of range [0, %d)", i,
                                ds ? ds->n_windows : 0);
     r = ds->win_rec[i];
+    if (y) *y = ds->win_y[i];
+    if (ds->rec_stream && ds->rec_stream[r].handle)
+        return eegnn__ds_get_streamed((eegnn_dataset *)ds, i, x);
     src = ds->rec_data[r] + ds->win_start[i];
     for (c = 0; c < ds->n_channels; c++)
         memcpy(x + (size_t)c * (size_t)ds->n_times, src + (size_t)c * (size_t)ds->rec_len[r],
                (size_t)ds->n_times * sizeof(float));
-    if (y) *y = ds->win_y[i];
-    return EEGNN_OK;
+    st = EEGNN_OK;
+    return st;
+}
+
+EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds) { return ds ? ds->n_streamed : 0; }
+EEGNN_API const char *eegnn_dataset_cache_path(const eegnn_dataset *ds) { return ds ? ds->cache_path : NULL; }
+
+EEGNN_API eegnn_status eegnn_dataset_cache_complete(eegnn_dataset *ds) {
+    float *x;
+    int i, need;
+    eegnn_status st = EEGNN_OK;
+    if (!ds || !ds->cache_path) return EEGNN_OK;
+    x = (float *)eegnn__calloc((size_t)ds->n_channels * (size_t)ds->n_times, sizeof(float));
+    if (!x) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < ds->n_windows && !st; i++) {
+        pthread_mutex_lock(&ds->cache_lock);
+        need = !ds->cache_ready && !ds->cache_error && !ds->cache_done[i];
+        pthread_mutex_unlock(&ds->cache_lock);
+        if (need) st = eegnn_dataset_get(ds, i, x, NULL);
+    }
+    EEGNN_FREE(x);
+    return st;
 }
 
 EEGNN_API float eegnn_dataset_target(const eegnn_dataset *ds, int i) {

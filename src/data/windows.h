@@ -36,6 +36,23 @@ typedef struct eegnn_dataset_config {
     double tmin, tmax;      /* event-locked window in s from onset; both 0: 0.5 and 2.5 */
     const char *split;      /* group unit: "subject" (NULL default), "session" or "run" */
     double scale;           /* samples are multiplied by this; 0: 1e6 (volts -> microvolts) */
+    /* Streaming (datasets larger than memory). When `stream` is set, or when
+     * the selected recordings would take more than max_memory bytes as
+     * float32 (estimated from the file sizes), only the headers and the
+     * window index stay in memory and eegnn_dataset_get reads each window
+     * from its file on demand. Formats with a window reader (EDF, BDF) are
+     * streamed; others are loaded in memory. */
+    int64_t max_memory;     /* bytes; 0: unlimited */
+    int stream;             /* 1: stream whatever the size */
+    /* On-disk cache of preprocessed windows, used by streamed datasets: one
+     * file per dataset in cache_dir, named by a hash of the windows and the
+     * files (path, size, modification time), written while windows are drawn
+     * (completed by eegnn_dataset_cache_complete) under a temporary name and
+     * renamed when every window is in it; later runs and epochs read it. */
+    const char *cache_dir;  /* NULL: no cache */
+    const char *cache_dtype; /* "float32" (NULL default) or "float16" (IEEE binary16, round to
+                                nearest even; windows are then returned at float16 precision
+                                from the first read on, so every epoch sees the same values) */
 } eegnn_dataset_config;
 
 typedef struct eegnn_dataset eegnn_dataset;
@@ -85,9 +102,28 @@ EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds);
 /* Copies window i: x gets (n_channels, n_times) floats in the recording's
  * units times cfg->scale (µV by default), y the target (class index as a
  * float for classification, the value for regression). y may be NULL.
- * Returns EEGNN_OK, or EEGNN_ERR_ARG for an index out of range. Thread safe
- * (read-only). */
+ * Streamed recordings are read from their file (bit-identical to the
+ * in-memory values) or from the cache. Returns EEGNN_OK, EEGNN_ERR_ARG for an
+ * index out of range, or the reader's error (a file truncated or unreadable
+ * since the dataset was built, a cache write failure). Thread safe. */
 EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y);
+
+/* Recordings read on demand (0 when everything is in memory). */
+EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds);
+
+/* Writes every window not yet in the cache and renames the cache file into
+ * place (no-op without a cache or when it is complete). The trainer calls it
+ * after its first epoch. Errors: reading a window, EEGNN_ERR_IO writing the
+ * cache. Thread safety: may run while other threads call eegnn_dataset_get. */
+EEGNN_API eegnn_status eegnn_dataset_cache_complete(eegnn_dataset *ds);
+
+/* Path of the cache file (final name), or NULL without a cache. */
+EEGNN_API const char *eegnn_dataset_cache_path(const eegnn_dataset *ds);
+
+/* IEEE 754 binary16 conversions: float to half with round-to-nearest-even
+ * (overflow to infinity, NaN kept), half to float (exact). */
+EEGNN_API uint16_t eegnn_float_to_half(float f);
+EEGNN_API float eegnn_half_to_float(uint16_t h);
 
 /* Target of window i (no copy of the samples). */
 EEGNN_API float eegnn_dataset_target(const eegnn_dataset *ds, int i);

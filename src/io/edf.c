@@ -1,4 +1,8 @@
 /* EDF/EDF+/BDF/BDF+ reader and BDF writer (see edf.h for what matches MNE). */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* One signal as described by the header. */
 typedef struct eegnn__edf_sig {
@@ -571,6 +575,48 @@ static int32_t eegnn__edf_sample(const unsigned char *p, int bps) {
     }
 }
 
+/* Decodes the n samples of one data channel in one record (sp: bps-byte
+ * little-endian integers) into y (buf_len floats): physical value
+ * (digital * cal + off) * gain; stim channels masked at the full rate or held
+ * (zero order) when slower, other slower channels FFT-resampled. xbuf holds
+ * buf_len doubles; rs is the channel's resampler (set up on first use). */
+static eegnn_status eegnn__edf_decode(const unsigned char *sp, int bps, int64_t n, double cal, double off,
+                                      double gain, int stim, int64_t buf_len, double *xbuf,
+                                      eegnn__edf_resampler *rs, float *y) {
+    int64_t j;
+    eegnn_status st;
+    for (j = 0; j < n; j++) {
+        double v = (double)eegnn__edf_sample(sp + j * bps, bps) * cal;
+        v += off;
+        xbuf[j] = v * gain;
+    }
+    if (n == buf_len) {
+        for (j = 0; j < n; j++) {
+            double v = xbuf[j];
+            if (stim) {
+                int64_t iv = (v == v && fabs(v) < 9.2e18) ? (int64_t)v : 0;
+                v = (double)(iv & ((1 << 17) - 1));
+            }
+            y[j] = (float)v;
+        }
+    } else if (stim) {
+        /* scipy interp1d(kind='zero') from linspace(0, 1, n + 1) to
+         * linspace(0, 1, buf_len, endpoint=False) */
+        double step_old = 1.0 / (double)n, step_new = 1.0 / (double)buf_len;
+        for (j = 0; j < buf_len; j++) {
+            double t = (double)j * step_new;
+            int64_t q = j * n / buf_len;
+            while (q + 1 < n && (double)(q + 1) * step_old <= t) q++;
+            while (q > 0 && (double)q * step_old > t) q--;
+            y[j] = (float)xbuf[q];
+        }
+    } else {
+        if (!rs->n && (st = eegnn__resampler_init(rs, n, buf_len))) return st;
+        eegnn__resample_record(rs, xbuf, y);
+    }
+    return EEGNN_OK;
+}
+
 static void eegnn__edf_free_sigs(eegnn__edf_sig *sig, int n) {
     int i;
     if (!sig) return;
@@ -581,7 +627,22 @@ static void eegnn__edf_free_sigs(eegnn__edf_sig *sig, int n) {
     EEGNN_FREE(sig);
 }
 
-EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *opts) {
+/* An opened recording for window reads (see edf.h). Arrays over data channels. */
+struct eegnn_edf_file {
+    char *path;
+    int fd;
+    int bps;
+    int n_channels;
+    int64_t header_bytes, rec_bytes, n_records, file_size;
+    int64_t buf_len;   /* samples per record at sfreq */
+    int64_t n_times;
+    int64_t *ns;       /* (n_channels) samples per record */
+    int64_t *offset;   /* (n_channels) first sample within a record */
+    double *cal, *off, *gain;
+    int *stim;
+};
+
+static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *opts, eegnn_edf_file **file_out) {
     eegnn__edf_reader rd;
     eegnn_raw *raw = NULL;
     unsigned char fixed[256], *hdr = NULL, *chunk = NULL, **tal_bytes = NULL;
@@ -901,41 +962,10 @@ EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *
                 if (!whole) continue;
                 for (c = 0; c < n_data; c++) {
                     const eegnn__edf_sig *s = &rd.sig[data_idx[c]];
-                    const unsigned char *sp = rp + s->offset * rd.bps;
                     float *y = raw->data + (size_t)c * (size_t)raw->n_times + (size_t)(rec * buf_len);
-                    int stim = c == stim_status || c == stim_trigger;
-                    int64_t j, n = s->ns;
-                    for (j = 0; j < n; j++) {
-                        double v = (double)eegnn__edf_sample(sp + j * rd.bps, rd.bps) * cal[c];
-                        v += off[c];
-                        xbuf[j] = v * gain[c];
-                    }
-                    if (n == buf_len) {
-                        for (j = 0; j < n; j++) {
-                            double v = xbuf[j];
-                            if (stim) {
-                                int64_t iv = (v == v && fabs(v) < 9.2e18) ? (int64_t)v : 0;
-                                v = (double)(iv & ((1 << 17) - 1));
-                            }
-                            y[j] = (float)v;
-                        }
-                    } else if (stim) {
-                        /* scipy interp1d(kind='zero') from linspace(0, 1, n + 1) to
-                         * linspace(0, 1, buf_len, endpoint=False) */
-                        double step_old = 1.0 / (double)n, step_new = 1.0 / (double)buf_len;
-                        for (j = 0; j < buf_len; j++) {
-                            double t = (double)j * step_new;
-                            int64_t q = j * n / buf_len;
-                            while (q + 1 < n && (double)(q + 1) * step_old <= t) q++;
-                            while (q > 0 && (double)q * step_old > t) q--;
-                            y[j] = (float)xbuf[q];
-                        }
-                    } else {
-                        if (!rs[c].n) {
-                            if ((st = eegnn__resampler_init(&rs[c], n, buf_len))) goto fail;
-                        }
-                        eegnn__resample_record(&rs[c], xbuf, y);
-                    }
+                    if ((st = eegnn__edf_decode(rp + s->offset * rd.bps, rd.bps, s->ns, cal[c], off[c], gain[c],
+                                                c == stim_status || c == stim_trigger, buf_len, xbuf, &rs[c], y)))
+                        goto fail;
                 }
             }
         }
@@ -984,10 +1014,57 @@ EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *
     anns.a = NULL;
     anns.n = 0;
 
+    if (file_out) {
+        eegnn_edf_file *f = (eegnn_edf_file *)eegnn__calloc(1, sizeof *f);
+        size_t nc = (size_t)n_data + 1;
+        if (!f) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+        *file_out = f;
+        f->fd = -1;
+        f->path = eegnn__strdup(path);
+        f->ns = (int64_t *)eegnn__calloc(nc, sizeof(int64_t));
+        f->offset = (int64_t *)eegnn__calloc(nc, sizeof(int64_t));
+        f->cal = (double *)eegnn__calloc(nc, sizeof(double));
+        f->off = (double *)eegnn__calloc(nc, sizeof(double));
+        f->gain = (double *)eegnn__calloc(nc, sizeof(double));
+        f->stim = (int *)eegnn__calloc(nc, sizeof(int));
+        if (!f->path || !f->ns || !f->offset || !f->cal || !f->off || !f->gain || !f->stim) {
+            st = EEGNN_ERR_MEMORY;
+            goto fail;
+        }
+        f->bps = rd.bps;
+        f->n_channels = n_data;
+        f->header_bytes = hb;
+        f->rec_bytes = rd.rec_bytes;
+        f->n_records = rd.n_records;
+        f->file_size = file_size;
+        f->buf_len = buf_len;
+        f->n_times = raw->n_times;
+        for (c = 0; c < n_data; c++) {
+            f->ns[c] = rd.sig[data_idx[c]].ns;
+            f->offset[c] = rd.sig[data_idx[c]].offset;
+            f->cal[c] = cal[c];
+            f->off[c] = off[c];
+            f->gain[c] = gain[c];
+            f->stim[c] = c == stim_status || c == stim_trigger;
+        }
+        f->fd = open(path, O_RDONLY);
+        if (f->fd < 0) {
+            st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+            goto fail;
+        }
+    }
+
     goto done;
 fail:
     eegnn_raw_free(raw);
     raw = NULL;
+    if (file_out) {
+        eegnn_edf_close(*file_out);
+        *file_out = NULL;
+    }
     if (st == EEGNN_ERR_MEMORY && !strstr(eegnn_last_error(), path))
         eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
 done:
@@ -1013,6 +1090,132 @@ done:
     EEGNN_FREE(hdr);
     eegnn__edf_free_sigs(rd.sig, rd.nsig);
     return raw;
+}
+
+EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *opts) {
+    return eegnn__edf_read(path, opts, NULL);
+}
+
+EEGNN_API eegnn_edf_file *eegnn_edf_open(const char *path, eegnn_raw **header) {
+    eegnn_read_options o;
+    eegnn_edf_file *f = NULL;
+    eegnn_raw *raw;
+    memset(&o, 0, sizeof o);
+    o.header_only = 1;
+    if (header) *header = NULL;
+    raw = eegnn__edf_read(path, &o, &f);
+    if (!raw) return NULL;
+    if (f->n_channels == 0) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no data channels (annotations only)", path);
+        eegnn_raw_free(raw);
+        eegnn_edf_close(f);
+        return NULL;
+    }
+    if (header) *header = raw;
+    else eegnn_raw_free(raw);
+    return f;
+}
+
+EEGNN_API void eegnn_edf_close(eegnn_edf_file *f) {
+    if (!f) return;
+    if (f->fd >= 0) close(f->fd);
+    EEGNN_FREE(f->path);
+    EEGNN_FREE(f->ns);
+    EEGNN_FREE(f->offset);
+    EEGNN_FREE(f->cal);
+    EEGNN_FREE(f->off);
+    EEGNN_FREE(f->gain);
+    EEGNN_FREE(f->stim);
+    EEGNN_FREE(f);
+}
+
+EEGNN_API int eegnn_edf_n_channels(const eegnn_edf_file *f) { return f ? f->n_channels : 0; }
+EEGNN_API int64_t eegnn_edf_n_times(const eegnn_edf_file *f) { return f ? f->n_times : 0; }
+
+/* Reads len bytes at offset off into buf with pread (restarted on EINTR and
+ * short counts); returns the bytes read (< len only at end of file) or -1. */
+static int64_t eegnn__pread_full(int fd, void *buf, int64_t len, int64_t off) {
+    int64_t got = 0;
+    while (got < len) {
+        ssize_t k = pread(fd, (char *)buf + got, (size_t)(len - got), (off_t)(off + got));
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (k == 0) break;
+        got += (int64_t)k;
+    }
+    return got;
+}
+
+EEGNN_API eegnn_status eegnn_edf_read_samples(const eegnn_edf_file *f, int64_t start, int64_t n, float *out) {
+    int64_t r0, r1, nrec, r, j;
+    int64_t got, want, pos;
+    unsigned char *buf = NULL;
+    double *xbuf = NULL;
+    float *rec_out = NULL;
+    eegnn__edf_resampler *rs = NULL;
+    eegnn_status st = EEGNN_OK;
+    int c, fd;
+    if (!f || !out || n < 1 || start < 0 || start + n > f->n_times)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_edf_read_samples: samples [%lld, %lld) outside [0, %lld) of %s",
+                               (long long)start, (long long)(start + n), (long long)(f ? f->n_times : 0),
+                               f && f->path ? f->path : "(null)");
+    r0 = start / f->buf_len;
+    r1 = (start + n - 1) / f->buf_len;
+    nrec = r1 - r0 + 1;
+    fd = f->fd >= 0 ? f->fd : open(f->path, O_RDONLY);
+    if (fd < 0) return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", f->path, strerror(errno));
+    buf = (unsigned char *)eegnn__calloc((size_t)(nrec * f->rec_bytes), 1);
+    xbuf = (double *)eegnn__calloc((size_t)f->buf_len + 1, sizeof(double));
+    rec_out = (float *)eegnn__calloc((size_t)f->buf_len, sizeof(float));
+    rs = (eegnn__edf_resampler *)eegnn__calloc((size_t)f->n_channels, sizeof *rs);
+    if (!buf || !xbuf || !rec_out || !rs) {
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory reading samples", f->path);
+        goto done;
+    }
+    pos = f->header_bytes + r0 * f->rec_bytes;
+    want = nrec * f->rec_bytes;
+    got = eegnn__pread_full(fd, buf, want, pos);
+    if (got < 0) {
+        st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error at byte %lld (data record %lld): %s", f->path,
+                             (long long)pos, (long long)r0, strerror(errno));
+        goto done;
+    }
+    if (got < want) {
+        struct stat sb;
+        long long now = fstat(fd, &sb) == 0 ? (long long)sb.st_size : -1;
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: truncated: data records %lld..%lld (bytes %lld..%lld) are needed but the file now "
+                             "holds %lld bytes (%lld when opened)",
+                             f->path, (long long)r0, (long long)r1, (long long)pos, (long long)(pos + want), now,
+                             (long long)f->file_size);
+        goto done;
+    }
+    for (r = 0; r < nrec; r++) {
+        int64_t rec_first = (r0 + r) * f->buf_len;
+        int64_t a = EEGNN__MAX(start, rec_first), b = EEGNN__MIN(start + n, rec_first + f->buf_len);
+        const unsigned char *rp = buf + r * f->rec_bytes;
+        for (c = 0; c < f->n_channels; c++) {
+            float *dst = out + (size_t)c * (size_t)n;
+            if ((st = eegnn__edf_decode(rp + f->offset[c] * f->bps, f->bps, f->ns[c], f->cal[c], f->off[c],
+                                        f->gain[c], f->stim[c], f->buf_len, xbuf, &rs[c], rec_out))) {
+                eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory resampling", f->path);
+                goto done;
+            }
+            for (j = a; j < b; j++) dst[j - start] = rec_out[j - rec_first];
+        }
+    }
+done:
+    if (f->fd < 0) close(fd);
+    if (rs) {
+        for (c = 0; c < f->n_channels; c++) eegnn__resampler_free(&rs[c]);
+        EEGNN_FREE(rs);
+    }
+    EEGNN_FREE(buf);
+    EEGNN_FREE(xbuf);
+    EEGNN_FREE(rec_out);
+    return st;
 }
 
 /* ---- BDF writer ---- */

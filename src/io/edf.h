@@ -51,6 +51,38 @@
  * cause a huge allocation. Thread safety: reentrant. */
 EEGNN_API eegnn_raw *eegnn_read_edf(const char *path, const eegnn_read_options *opts);
 
+/* An EDF/BDF recording opened for reading windows on demand: its parsed
+ * header (scaling of every data channel, record layout) and an open file
+ * descriptor. Memory: a few dozen bytes per channel. */
+typedef struct eegnn_edf_file eegnn_edf_file;
+
+/* Opens an EDF/EDF+/BDF/BDF+ file for window reads: parses the header as
+ * eegnn_read_edf does (same validation, same errors) and keeps the file
+ * open. header (may be NULL) receives what eegnn_read_edf with
+ * opts->header_only returns (channels, sfreq, n_times, annotations; data
+ * NULL), to be freed with eegnn_raw_free. Errors (NULL): those of
+ * eegnn_read_edf, EEGNN_ERR_FORMAT for a file with no data channels.
+ * Thread safety: reentrant. */
+EEGNN_API eegnn_edf_file *eegnn_edf_open(const char *path, eegnn_raw **header);
+
+/* Reads samples [start, start + n) of every data channel into out
+ * (n_channels, n) float32, bit-identical to the same slice of
+ * eegnn_read_edf(path)->data: same decoding, scaling, stim masking and
+ * per-record resampling of slower channels. Only the data records that
+ * overlap the window are read, with pread, so several threads may read from
+ * one eegnn_edf_file at once. Errors: EEGNN_ERR_ARG (range outside
+ * [0, n_times)), EEGNN_ERR_FORMAT (the file has been truncated since it was
+ * opened: names the record and byte offsets), EEGNN_ERR_IO, EEGNN_ERR_MEMORY.
+ * Thread safety: thread safe. */
+EEGNN_API eegnn_status eegnn_edf_read_samples(const eegnn_edf_file *f, int64_t start, int64_t n, float *out);
+
+/* Data channels and samples per channel (at sfreq) of an opened file. */
+EEGNN_API int eegnn_edf_n_channels(const eegnn_edf_file *f);
+EEGNN_API int64_t eegnn_edf_n_times(const eegnn_edf_file *f);
+
+/* Closes the file and frees f. NULL is allowed. */
+EEGNN_API void eegnn_edf_close(eegnn_edf_file *f);
+
 /* Writes `raw` as a BDF file (BioSemi 24-bit; BDF+C with a "BDF Annotations"
  * signal when raw has annotations), atomically: the file appears complete or
  * not at all.

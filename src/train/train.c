@@ -1,4 +1,5 @@
 /* Training loop behind `eegnn train`, checkpoints and `eegnn predict` (see train.h). */
+#include <pthread.h>
 
 typedef struct eegnn__trainer {
     const eegnn_train_config *cfg;
@@ -24,25 +25,161 @@ typedef struct eegnn__trainer {
 
 static const char *const eegnn__split_names[3] = {"train", "valid", "test"};
 
-static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n) {
+/* Reads and standardizes the windows ids[0..n) into x (batch, n_ch, n_times)
+ * and y (batch); rows past n are zero. window: (n_ch, n_times) scratch. */
+static eegnn_status eegnn__load_batch(const eegnn__trainer *tr, const int *ids, int n, float *x, float *y,
+                                      float *window) {
     int b, c, t;
     size_t per = (size_t)tr->n_ch * (size_t)tr->n_times;
     for (b = 0; b < tr->batch; b++) {
-        float *dst = tr->x->data + (size_t)b * per;
+        float *dst = x + (size_t)b * per;
         float target = 0.0f;
         if (b >= n) { /* padding rows of a last, partial evaluation batch */
             memset(dst, 0, per * sizeof(float));
-            tr->y->data[b] = 0.0f;
+            y[b] = 0.0f;
             continue;
         }
-        if (eegnn_dataset_get(tr->data, ids[b], tr->window, &target)) return EEGNN_ERR_IO;
+        if (eegnn_dataset_get(tr->data, ids[b], window, &target)) return EEGNN_ERR_IO;
         for (c = 0; c < tr->n_ch; c++) {
-            const float *src = tr->window + (size_t)c * (size_t)tr->n_times;
+            const float *src = window + (size_t)c * (size_t)tr->n_times;
             float m = tr->ch_mean[c], inv = 1.0f / tr->ch_std[c];
             for (t = 0; t < tr->n_times; t++) dst[(size_t)c * (size_t)tr->n_times + (size_t)t] = (src[t] - m) * inv;
         }
-        tr->y->data[b] = tr->n_classes ? target : (float)(((double)target - tr->y_mean) / tr->y_std);
+        y[b] = tr->n_classes ? target : (float)(((double)target - tr->y_mean) / tr->y_std);
     }
+    return EEGNN_OK;
+}
+
+static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n) {
+    return eegnn__load_batch(tr, ids, n, tr->x->data, tr->y->data, tr->window);
+}
+
+/* Background loading of training batches: a loader thread reads batch k + 1
+ * and k + 2 (EEGNN__PREFETCH slots) while the model trains on batch k, in the
+ * order the trainer consumes them, so results equal synchronous loading. */
+#define EEGNN__PREFETCH 3
+typedef struct eegnn__prefetch {
+    const eegnn__trainer *tr;
+    const int *order;        /* (n_batches * batch) window indices */
+    int n_batches;
+    float *x[EEGNN__PREFETCH], *y[EEGNN__PREFETCH], *window;
+    int produced, consumed, stop;
+    eegnn_status st;         /* the loader's error, with its message in msg */
+    char msg[1024];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    int running;
+} eegnn__prefetch;
+
+static void *eegnn__prefetch_main(void *arg) {
+    eegnn__prefetch *p = (eegnn__prefetch *)arg;
+    int k;
+    for (k = 0; k < p->n_batches; k++) {
+        int slot = k % EEGNN__PREFETCH;
+        eegnn_status st;
+        pthread_mutex_lock(&p->mu);
+        while (!p->stop && k - p->consumed >= EEGNN__PREFETCH) pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stop) {
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        pthread_mutex_unlock(&p->mu);
+        st = eegnn__load_batch(p->tr, p->order + (size_t)k * (size_t)p->tr->batch, p->tr->batch, p->x[slot],
+                               p->y[slot], p->window);
+        pthread_mutex_lock(&p->mu);
+        if (st) {
+            p->st = st;
+            snprintf(p->msg, sizeof p->msg, "%s", eegnn_last_error());
+            pthread_cond_broadcast(&p->cv);
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        p->produced = k + 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+/* Stops the loader (if running) and frees its buffers. */
+static void eegnn__prefetch_end(eegnn__prefetch *p) {
+    int i;
+    if (p->running) {
+        pthread_mutex_lock(&p->mu);
+        p->stop = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        pthread_join(p->thread, NULL);
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+        p->running = 0;
+    }
+    for (i = 0; i < EEGNN__PREFETCH; i++) {
+        EEGNN_FREE(p->x[i]);
+        EEGNN_FREE(p->y[i]);
+        p->x[i] = p->y[i] = NULL;
+    }
+    EEGNN_FREE(p->window);
+    p->window = NULL;
+}
+
+/* Starts loading n_batches batches of order[] in the background. */
+static eegnn_status eegnn__prefetch_start(eegnn__prefetch *p, const eegnn__trainer *tr, const int *order,
+                                          int n_batches) {
+    size_t per = (size_t)tr->batch * (size_t)tr->n_ch * (size_t)tr->n_times;
+    int i;
+    memset(p, 0, sizeof *p);
+    p->tr = tr;
+    p->order = order;
+    p->n_batches = n_batches;
+    for (i = 0; i < EEGNN__PREFETCH; i++) {
+        p->x[i] = (float *)eegnn__calloc(per, sizeof(float));
+        p->y[i] = (float *)eegnn__calloc((size_t)tr->batch, sizeof(float));
+        if (!p->x[i] || !p->y[i]) break;
+    }
+    p->window = (float *)eegnn__calloc((size_t)tr->n_ch * (size_t)tr->n_times, sizeof(float));
+    if (i < EEGNN__PREFETCH || !p->window) {
+        eegnn__prefetch_end(p);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory for the batch prefetch buffers");
+    }
+    if (pthread_mutex_init(&p->mu, NULL) != 0) {
+        eegnn__prefetch_end(p);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "cannot create the prefetch lock");
+    }
+    if (pthread_cond_init(&p->cv, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        eegnn__prefetch_end(p);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "cannot create the prefetch condition");
+    }
+    if (pthread_create(&p->thread, NULL, eegnn__prefetch_main, p) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+        eegnn__prefetch_end(p);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "cannot start the prefetch thread");
+    }
+    p->running = 1;
+    return EEGNN_OK;
+}
+
+/* Copies batch k (the next one) into the graph's x and y, waiting for the loader. */
+static eegnn_status eegnn__prefetch_next(eegnn__prefetch *p, eegnn__trainer *tr, int k) {
+    int slot = k % EEGNN__PREFETCH;
+    size_t per = (size_t)tr->batch * (size_t)tr->n_ch * (size_t)tr->n_times;
+    pthread_mutex_lock(&p->mu);
+    while (p->produced <= k && !p->st) pthread_cond_wait(&p->cv, &p->mu);
+    if (p->produced <= k) {
+        eegnn_status st = p->st;
+        pthread_mutex_unlock(&p->mu);
+        return eegnn_set_error(st, "%s", p->msg);
+    }
+    pthread_mutex_unlock(&p->mu);
+    memcpy(tr->x->data, p->x[slot], per * sizeof(float));
+    memcpy(tr->y->data, p->y[slot], (size_t)tr->batch * sizeof(float));
+    pthread_mutex_lock(&p->mu);
+    p->consumed = k + 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
     return EEGNN_OK;
 }
 
@@ -312,6 +449,10 @@ static void eegnn__dataset_config(const eegnn_train_config *cfg, eegnn_dataset_c
         dc->tmax = 2.5;
     }
     dc->split = cfg->split ? cfg->split : "subject";
+    dc->max_memory = cfg->max_memory;
+    dc->stream = cfg->stream;
+    dc->cache_dir = cfg->cache_dir;
+    dc->cache_dtype = cfg->cache_dtype;
 }
 
 static void eegnn__progress(const eegnn__trainer *tr, int epoch, int epochs, int done, int total, double loss) {
@@ -734,9 +875,13 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     char path[4096], last_path[4096];
     FILE *log;
     eegnn_status st = EEGNN_OK;
+    eegnn__prefetch pf;
+    int use_prefetch;
 
     memset(&tr, 0, sizeof tr);
     memset(&rs, 0, sizeof rs);
+    memset(&pf, 0, sizeof pf);
+    use_prefetch = cfg && cfg->prefetch >= 0;
     if (!cfg || !result) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: config or result is NULL");
     memset(result, 0, sizeof *result);
     if (!cfg->bids_root || !cfg->target)
@@ -897,6 +1042,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
         if (sched == 2) eegnn_optimizer_set_lr(tr.opt, (float)rs.plateau.lr);
         for (i = 0; i < tr.n_idx[0]; i++) order[i] = tr.idx[0][i];
         eegnn_rng_shuffle(&rs.rng, order, tr.n_idx[0]);
+        if (use_prefetch && (st = eegnn__prefetch_start(&pf, &tr, order, steps_per_epoch * accumulate))) goto done;
         for (step = 0; step < steps_per_epoch; step++) {
             long global = (long)(epoch - 1) * steps_per_epoch + step;
             if (sched == 0)
@@ -904,7 +1050,8 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
                                                                       (long)epochs * steps_per_epoch, 0.0f));
             eegnn_optimizer_zero_grad(tr.opt);
             for (a = 0; a < accumulate; a++) {
-                st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch);
+                if (use_prefetch) st = eegnn__prefetch_next(&pf, &tr, step * accumulate + a);
+                else st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch);
                 if (st) goto done;
                 eegnn_graph_forward(tr.g);
                 if (!(tr.loss->data[0] == tr.loss->data[0])) {
@@ -923,6 +1070,8 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
             if (cfg->progress && !cfg->quiet)
                 eegnn__progress(&tr, epoch, epochs, step + 1, steps_per_epoch, train_loss / ((step + 1) * accumulate));
         }
+        eegnn__prefetch_end(&pf);
+        if (epoch == rs.epoch + 1 && (st = eegnn_dataset_cache_complete(tr.data))) goto done;
         train_loss /= steps_per_epoch ? (double)steps_per_epoch * accumulate : 1.0;
         st = eegnn__evaluate(&tr, 1, &vm);
         if (st) goto done;
@@ -1013,6 +1162,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     st = eegnn__write_text(path, js.p);
 
 done:
+    eegnn__prefetch_end(&pf);
     eegnn__sb_free(&hist);
     eegnn__sb_free(&js);
     eegnn_ema_free(tr.ema);

@@ -57,6 +57,13 @@ typedef struct eegnn_train_config {
     int freeze_backbone_epochs; /* train only the head for this many epochs, then everything */
     const char *resume;      /* a last.safetensors written by a previous run with the same
                                 settings: continue after its epoch (exactly, for a fixed thread count) */
+    /* data loading (eegnn_dataset_config): datasets larger than memory */
+    int64_t max_memory;      /* bytes the recordings may take in memory; more: stream them. 0: unlimited */
+    int stream;              /* 1: always read windows from the files on demand */
+    const char *cache_dir;   /* on-disk cache of preprocessed windows for streamed data; NULL: none */
+    const char *cache_dtype; /* "float32" (default) or "float16" */
+    int prefetch;            /* 0: a loader thread reads the next training batches (up to 3 ahead) while
+                                the model trains; < 0: load synchronously. Results are identical */
 } eegnn_train_config;
 
 /* Metrics of one split, computed on window predictions. Regression fills
