@@ -332,7 +332,7 @@ static void test_bad_input(void) {
         expect_error(&s, "huge_nchan", "NumberOfChannels=32", "NumberOfChannels=2000000000", full, s.vmrk,
                      "huge_nchan.vhdr", "NumberOfChannels");
         expect_error(&s, "more_nchan", "NumberOfChannels=32", "NumberOfChannels=33", full, s.vmrk,
-                     "more_nchan.vhdr", "NumberOfChannels");
+                     "more_nchan.vhdr", "no entry Ch33 (NumberOfChannels=33");
         expect_error(&s, "text_nchan", "NumberOfChannels=32", "NumberOfChannels=thirty", full, s.vmrk,
                      "text_nchan.vhdr", "NumberOfChannels");
         expect_error(&s, "zero_interval", "SamplingInterval=5000", "SamplingInterval=0", full, s.vmrk,
@@ -349,7 +349,7 @@ static void test_bad_input(void) {
                      s.vmrk, "bad_orientation.vhdr", "DataOrientation");
         expect_error(&s, "ascii_data", "DataFormat=BINARY", "DataFormat=ASCII", full, s.vmrk, "ascii_data.vhdr",
                      "DataFormat");
-        expect_error(&s, "missing_ch5", "Ch5=C3,,\n", "", full, s.vmrk, "missing_ch5.vhdr", "Channel Infos");
+        expect_error(&s, "missing_ch5", "Ch5=C3,,\n", "", full, s.vmrk, "missing_ch5.vhdr", "no entry Ch5");
         expect_error(&s, "dup_ch5", "Ch5=C3,,", "Ch4=C3,,", full, s.vmrk, "dup_ch5.vhdr", "Ch4");
         expect_error(&s, "short_ch5", "Ch5=C3,,", "Ch5=C3", full, s.vmrk, "short_ch5.vhdr", "Ch5");
         expect_error(&s, "ch99", "Ch5=C3,,", "Ch99=C3,,", full, s.vmrk, "ch99.vhdr", "ch99");
@@ -382,6 +382,58 @@ static void test_bad_input(void) {
         CHECK(raw == NULL && strstr(eegnn_last_error(), "does_not_exist.vhdr"), "missing header: %s",
               eegnn_last_error());
     }
+}
+
+/* Random byte edits of a header and a marker file: every read either
+ * succeeds or fails with a message; none may crash (ASan/UBSan builds). */
+static void test_corrupted(void) {
+    bad_src s;
+    unsigned long long state = 12345;
+    int it, n_ok = 0, n_err = 0, n_skip = 0;
+    s.vhdr = slurp(test_data_path("formats/eeglab/sample_data/test_data/testbva.vhdr"), &s.n_vhdr);
+    s.vmrk = slurp(test_data_path("formats/eeglab/sample_data/test_data/testbva.vmrk"), &s.n_vmrk);
+    s.dat = slurp(test_data_path("formats/eeglab/sample_data/test_data/testbva.dat"), &s.n_dat);
+    if (s.vhdr && s.vmrk && s.dat && s.n_vhdr > 0 && s.n_vmrk > 0) {
+        static const char alphabet[] = ",=\\1[]\r\n;09-.xMk\xc2\xb5\xff ";
+        char *vhdr0 = s.vhdr, *vmrk0 = dup_str(s.vmrk);
+        for (it = 0; it < 300; it++) {
+            char *h = dup_str(vhdr0), *m = dup_str(vmrk0);
+            int k, edits = 1 + it % 4;
+            const char *path;
+            eegnn_raw *raw;
+            for (k = 0; k < edits; k++) {
+                size_t at;
+                char c;
+                state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+                c = alphabet[(state >> 20) % (sizeof alphabet - 1)];
+                at = (size_t)((state >> 33) % (it % 2 ? s.n_vmrk : s.n_vhdr));
+                if (it % 2)
+                    m[at] = c ? c : ' ';
+                else
+                    h[at] = c ? c : ' ';
+            }
+            s.vhdr = h;
+            path = write_case(&s, "corrupted", NULL, NULL, (long)s.n_dat, m);
+            raw = path ? eegnn_read_raw(path, NULL) : NULL;
+            if (!path)
+                n_skip++; /* the edit hit the DataFile/MarkerFile lines the case rewrites */
+            else if (raw)
+                n_ok++;
+            else
+                n_err += eegnn_last_error()[0] != '\0';
+            eegnn_raw_free(raw);
+            free(h);
+            free(m);
+        }
+        s.vhdr = vhdr0;
+        free(vmrk0);
+        CHECK(n_ok + n_err + n_skip == 300 && n_skip < 30, "corrupted files: %d read, %d errors with a message, of 300",
+              n_ok, n_err);
+        printf("  corrupted copies: %d read, %d rejected with a message\n", n_ok, n_err);
+    }
+    free(s.vhdr);
+    free(s.vmrk);
+    free(s.dat);
 }
 
 /* A BIDS dataset whose recording is BrainVision: listed as readable and read
@@ -423,6 +475,7 @@ static void test_bids(void) {
 int main(void) {
     test_against_mne();
     test_bad_input();
+    test_corrupted();
     test_bids();
     return test_summary("test_brainvision");
 }

@@ -584,9 +584,19 @@ EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_r
         goto fail;
     }
     if (nch > n_ch_entries) {
+        /* some Ch<k>, k <= n_ch_entries + 1, is missing: name the first */
+        int k, missing = n_ch_entries + 1;
+        seen = (int *)eegnn__calloc((size_t)n_ch_entries + 2, sizeof(int));
+        if (!seen) goto oom;
+        for (i = 0; i < ini.n; i++) {
+            long c = eegnn__bv_ch_number(ini.e[i].key);
+            if (strcmp(ini.e[i].section, "Channel Infos") == 0 && c >= 1 && c <= n_ch_entries + 1) seen[c] = 1;
+        }
+        for (k = n_ch_entries + 1; k >= 1; k--)
+            if (!seen[k]) missing = k;
         eegnn_set_error(EEGNN_ERR_FORMAT,
-                        "%s: NumberOfChannels=%ld but [Channel Infos] has %d Ch<n> entries (missing channels)",
-                        vhdr_path, nch, n_ch_entries);
+                        "%s: [Channel Infos] has no entry Ch%d (NumberOfChannels=%ld, %d Ch<n> entries)", vhdr_path,
+                        missing, nch, n_ch_entries);
         goto fail;
     }
     EEGNN__BV_NEED(cinfo, "datafile", "DataFile");
