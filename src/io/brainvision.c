@@ -456,47 +456,66 @@ done:
     return st;
 }
 
-static int64_t eegnn__bv_i64(const unsigned char *p, int kind) {
-    if (kind == 2) return (int16_t)(uint16_t)(p[0] | (p[1] << 8));
-    return (int32_t)((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
-}
+/* Little-endian sample decoders (expanded inline in the loops below). */
+#define EEGNN__BV_U32(p) ((uint32_t)(p)[0] | ((uint32_t)(p)[1] << 8) | ((uint32_t)(p)[2] << 16) | ((uint32_t)(p)[3] << 24))
+#define EEGNN__BV_I16(p, x) (x) = (double)(int16_t)(uint16_t)((p)[0] | ((p)[1] << 8))
+#define EEGNN__BV_I32(p, x) (x) = (double)(int32_t)EEGNN__BV_U32(p)
+#define EEGNN__BV_F32(p, x)                                                                                      \
+    do {                                                                                                         \
+        uint32_t u_ = EEGNN__BV_U32(p);                                                                          \
+        float f_;                                                                                                \
+        memcpy(&f_, &u_, 4);                                                                                     \
+        (x) = (double)f_;                                                                                        \
+    } while (0)
 
-/* Converts `count` consecutive values starting at flat index k0 of the file
- * into data. */
+/* One block of the file: `count` values starting at value index k0 (whole
+ * frames of n_channels values when multiplexed), scaled in double as MNE's
+ * _mult_cal_one, stored as float32 in data (n_channels, n_times). */
+#define EEGNN__BV_BLOCK(DECODE, bps)                                                                             \
+    do {                                                                                                         \
+        if (vectorized) {                                                                                        \
+            int64_t k = 0;                                                                                       \
+            while (k < count) {                                                                                  \
+                int64_t c = (k0 + k) / n_times, t = (k0 + k) % n_times, j;                                       \
+                int64_t run = EEGNN__MIN(count - k, n_times - t);                                                \
+                const unsigned char *p = buf + k * (bps);                                                        \
+                float *o = data + c * n_times + t;                                                               \
+                double sc = scale[c], x;                                                                         \
+                for (j = 0; j < run; j++, p += (bps)) {                                                          \
+                    DECODE(p, x);                                                                                \
+                    o[j] = (float)(x * sc);                                                                      \
+                }                                                                                                \
+                k += run;                                                                                        \
+            }                                                                                                    \
+        } else {                                                                                                 \
+            int64_t f, n_frames = count / nch, t0 = k0 / nch;                                                    \
+            const unsigned char *p = buf;                                                                        \
+            for (f = 0; f < n_frames; f++) {                                                                     \
+                float *o = data + t0 + f;                                                                        \
+                int c;                                                                                           \
+                for (c = 0; c < nch; c++, p += (bps)) {                                                          \
+                    double x;                                                                                    \
+                    DECODE(p, x);                                                                                \
+                    o[(int64_t)c * n_times] = (float)(x * scale[c]);                                             \
+                }                                                                                                \
+            }                                                                                                    \
+        }                                                                                                        \
+    } while (0)
+
 static void eegnn__bv_convert(const unsigned char *buf, int64_t count, int64_t k0, int fmt, int vectorized,
                               int nch, int64_t n_times, const double *scale, float *data) {
-    int64_t k = 0, c, t;
-    int bps = fmt == 0 ? 2 : 4;
-    if (vectorized) {
-        c = k0 / n_times;
-        t = k0 % n_times;
-    } else {
-        c = k0 % nch;
-        t = k0 / nch;
-    }
-    for (; k < count; k++) {
-        const unsigned char *p = buf + k * bps;
-        double x;
-        if (fmt == 2) {
-            uint32_t u = (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-            float fv;
-            memcpy(&fv, &u, 4);
-            x = (double)fv;
-        } else {
-            x = (double)eegnn__bv_i64(p, bps);
-        }
-        data[c * n_times + t] = (float)(x * scale[c]);
-        if (vectorized) {
-            if (++t == n_times) {
-                t = 0;
-                c++;
-            }
-        } else if (++c == nch) {
-            c = 0;
-            t++;
-        }
-    }
+    if (fmt == 0)
+        EEGNN__BV_BLOCK(EEGNN__BV_I16, 2);
+    else if (fmt == 1)
+        EEGNN__BV_BLOCK(EEGNN__BV_I32, 4);
+    else
+        EEGNN__BV_BLOCK(EEGNN__BV_F32, 4);
 }
+#undef EEGNN__BV_BLOCK
+#undef EEGNN__BV_F32
+#undef EEGNN__BV_I32
+#undef EEGNN__BV_I16
+#undef EEGNN__BV_U32
 
 EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_read_options *opts) {
     static const char *fmt_names[3] = {"INT_16", "INT_32", "IEEE_FLOAT_32"};

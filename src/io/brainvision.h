@@ -22,8 +22,9 @@
  *     IEEE_FLOAT_32, MULTIPLEXED (ch1 pt1, ch2 pt1, ...) or VECTORIZED (ch1
  *     pt1, ch1 pt2, ...). n_times = data file size / (n_channels * bytes per
  *     sample) for both orientations (MNE 1.3 ignores DataPoints).
- *   - ch_names: "\1" in a name is a comma; duplicates renamed "name-0",
- *     "name-1", ... as MNE does. ch_units: the unit as written (µV if absent).
+ *   - ch_names: "\1" in a name is a comma; duplicates are renamed "name-0",
+ *     "name-1", ... as MNE's Info does (MNE 1.3's BrainVision reader itself
+ *     then refuses the file). ch_units: the unit as written, "µV" if absent.
  *   - ch_types: "eog" for HEOGL, HEOGR, VEOGb; "misc" for units other than
  *     V/mV/µV/uV/nV and for channels whose [Coordinates] radius is 0; "stim"
  *     for "STI 014"; "eeg" otherwise.
