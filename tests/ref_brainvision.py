@@ -5,7 +5,7 @@ Usage: /usr/bin/python3 tests/ref_brainvision.py OUTDIR
 Reads every .vhdr under the shared data folder ($EEGNN_DATA, else
 <repository>/../shared/data) with mne.io.read_raw_brainvision(preload=True).
 It also writes variants of real recordings into OUTDIR/variants (same
-samples stored VECTORIZED, as INT_32, as INT_16 VECTORIZED, and a Latin-1
+samples stored VECTORIZED, as ASCII, as INT_32, as INT_16 VECTORIZED, and a Latin-1
 "ANSI" header exercising units, escapes, channel types and markers) and
 reads those with MNE too. Writes into OUTDIR:
   manifest.txt   one line per file: "<key> <path>" (relative to the data
@@ -98,6 +98,21 @@ def write_variants(root, out):
         x = read_samples(testbva, "<f4", 32)
         copy_recording(testbva, vdir, "testbva_vectorized", orientation="VECTORIZED", samples=x)
         made.append("testbva_vectorized")
+        # DataFormat=ASCII: blank-separated with decimal commas, and
+        # comma-separated with decimal points and CRLF line ends
+        for stem, sep, dec, eol in [("testbva_ascii_blank", " ", ",", "\n"),
+                                    ("testbva_ascii_comma", ",", ".", "\r\n")]:
+            copy_recording(testbva, vdir, stem, samples=x)
+            hdr = open(os.path.join(vdir, stem + ".vhdr"), "rb").read().decode("latin-1")
+            hdr = set_key(hdr, "DataFormat", "ASCII").replace(
+                "[Binary Infos]", "[ASCII Infos]\nDecimalSymbol=%s\nSkipLines=1\n\n[Binary Infos]" % dec)
+            with open(os.path.join(vdir, stem + ".vhdr"), "wb") as f:
+                f.write(hdr.encode("latin-1"))
+            with open(os.path.join(vdir, stem + ".eeg"), "w", newline="") as f:
+                f.write(sep.join("Ch%d" % (i + 1) for i in range(32)) + eol)
+                for row in x.T:
+                    f.write(sep.join(("%.9g" % v).replace(".", dec) for v in row) + eol)
+            made.append(stem)
     if os.path.exists(tiny):
         x = read_samples(tiny, "<i2", 69)
         copy_recording(tiny, vdir, "tiny_int32", fmt="INT_32", samples=x.astype("<i4") * 3 - 7)

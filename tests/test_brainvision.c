@@ -347,8 +347,10 @@ static void test_bad_input(void) {
                      "bad_format.vhdr", "BinaryFormat");
         expect_error(&s, "bad_orientation", "DataOrientation=MULTIPLEXED", "DataOrientation=DIAGONAL", full,
                      s.vmrk, "bad_orientation.vhdr", "DataOrientation");
-        expect_error(&s, "ascii_data", "DataFormat=BINARY", "DataFormat=ASCII", full, s.vmrk, "ascii_data.vhdr",
+        expect_error(&s, "excel_data", "DataFormat=BINARY", "DataFormat=EXCEL", full, s.vmrk, "excel_data.vhdr",
                      "DataFormat");
+        expect_error(&s, "ascii_binary", "DataFormat=BINARY", "DataFormat=ASCII", full, s.vmrk,
+                     "ascii_binary.dat line 1", "is not a number");
         expect_error(&s, "missing_ch5", "Ch5=C3,,\n", "", full, s.vmrk, "missing_ch5.vhdr", "no entry Ch5");
         expect_error(&s, "dup_ch5", "Ch5=C3,,", "Ch4=C3,,", full, s.vmrk, "dup_ch5.vhdr", "Ch4");
         expect_error(&s, "short_ch5", "Ch5=C3,,", "Ch5=C3", full, s.vmrk, "short_ch5.vhdr", "Ch5");

@@ -517,6 +517,104 @@ static void eegnn__bv_convert(const unsigned char *buf, int64_t count, int64_t k
 #undef EEGNN__BV_I16
 #undef EEGNN__BV_U32
 
+/* DataFormat=ASCII, MULTIPLEXED (MNE's text branch of _read_segment_file):
+ * after SkipLines lines, one line per sample with n_channels numbers
+ * separated by blanks or, when a line has no blank, by commas; with
+ * DecimalSymbol "," commas are decimal points. Sets n_times and (unless
+ * header_only) data. */
+static eegnn_status eegnn__bv_ascii(const char *vhdr_path, const char *data_path, long skip, int comma_decimal,
+                                    int nch, const double *scale, int header_only, eegnn_raw *raw) {
+    char *txt = NULL, *p, *end, *line = NULL;
+    size_t n = 0, cap = 0;
+    int64_t n_lines = 0, t;
+    long k;
+    eegnn_status st = eegnn__read_file(data_path, &txt, &n);
+    if (st) return st; /* the message names data_path */
+    end = txt + n;
+    p = txt;
+    for (k = 0; k < skip && p < end; k++) {
+        char *nl = (char *)memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    {
+        char *q = p;
+        while (q < end) {
+            char *nl = (char *)memchr(q, '\n', (size_t)(end - q));
+            n_lines++;
+            q = nl ? nl + 1 : end;
+        }
+    }
+    if (n_lines == 0) {
+        EEGNN_FREE(txt);
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: ASCII DataFile %s has no sample lines after SkipLines=%ld",
+                               vhdr_path, data_path, skip);
+    }
+    raw->n_times = n_lines;
+    if (header_only) {
+        EEGNN_FREE(txt);
+        return EEGNN_OK;
+    }
+    raw->data = (float *)EEGNN_MALLOC((size_t)nch * (size_t)n_lines * sizeof(float));
+    if (!raw->data) {
+        EEGNN_FREE(txt);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", vhdr_path);
+    }
+    for (t = 0; t < n_lines; t++) {
+        char *nl = (char *)memchr(p, '\n', (size_t)(end - p)), *q, *s2;
+        size_t len = (size_t)((nl ? nl : end) - p), i;
+        int c = 0, blank = 0, sep;
+        if (len + 1 > cap) {
+            char *nb = (char *)EEGNN_REALLOC(line, len + 1);
+            if (!nb) {
+                st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", vhdr_path);
+                goto done;
+            }
+            line = nb;
+            cap = len + 1;
+        }
+        memcpy(line, p, len);
+        line[len] = '\0';
+        for (i = 0; i < len; i++) {
+            if (comma_decimal && line[i] == ',') line[i] = '.';
+            if (line[i] == ' ' || line[i] == '\t') blank = 1;
+        }
+        s2 = eegnn__bv_strip(line);
+        sep = blank ? ' ' : ',';
+        q = s2;
+        while (*q) {
+            char *f;
+            double v;
+            if (sep == ' ')
+                while (*q == ' ' || *q == '\t') q++;
+            if (!*q) break;
+            f = q;
+            while (*q && (sep == ' ' ? (*q != ' ' && *q != '\t') : *q != ',')) q++;
+            if (*q) *q++ = '\0';
+            if (c >= nch) {
+                c++;
+                continue;
+            }
+            if (!eegnn__parse_double(f, &v)) {
+                st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: ASCII DataFile %s line %lld: '%.32s' is not a number",
+                                     vhdr_path, data_path, (long long)(t + 1 + skip), f);
+                goto done;
+            }
+            raw->data[(int64_t)c * n_lines + t] = (float)(v * scale[c]);
+            c++;
+        }
+        if (c != nch) {
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: ASCII DataFile %s line %lld has %d values, expected %d (NumberOfChannels)",
+                                 vhdr_path, data_path, (long long)(t + 1 + skip), c, nch);
+            goto done;
+        }
+        p = nl ? nl + 1 : end;
+    }
+done:
+    EEGNN_FREE(line);
+    EEGNN_FREE(txt);
+    return st;
+}
+
 EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_read_options *opts) {
     static const char *fmt_names[3] = {"INT_16", "INT_32", "IEEE_FLOAT_32"};
     eegnn_raw *raw = NULL;
@@ -528,8 +626,8 @@ EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_r
     const char *cinfo = "Common Infos";
     double si, *scale = NULL, orig_time = NAN, meas_date = NAN;
     double *radius = NULL;
-    int fmt = -1, vectorized = 0, i, n_ch_entries = 0, *seen = NULL;
-    long nch;
+    int fmt = -1, vectorized = 0, ascii = 0, comma_decimal = 0, i, n_ch_entries = 0, *seen = NULL;
+    long nch, skip_lines = 0;
     int64_t fsize, frame;
     FILE *fp = NULL;
     unsigned char *buf = NULL;
@@ -559,8 +657,10 @@ EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_r
         goto fail;                                                                                               \
     }
     EEGNN__BV_NEED(cinfo, "dataformat", "DataFormat");
-    if (strcmp(en->value, "BINARY") != 0) {
-        eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: line %d: DataFormat=%s is not supported (only BINARY)",
+    if (strcmp(en->value, "ASCII") == 0) {
+        ascii = 1;
+    } else if (strcmp(en->value, "BINARY") != 0) {
+        eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: line %d: DataFormat=%s is not supported (BINARY or ASCII)",
                         vhdr_path, en->line, en->value);
         goto fail;
     }
@@ -574,8 +674,24 @@ EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_r
                         vhdr_path, en->line, en->value);
         goto fail;
     }
-    EEGNN__BV_NEED("Binary Infos", "binaryformat", "BinaryFormat");
-    for (i = 0; i < 3; i++)
+    if (ascii) {
+        if (vectorized) {
+            eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: DataFormat=ASCII with DataOrientation=VECTORIZED is not supported",
+                            vhdr_path);
+            goto fail;
+        }
+        if ((en = eegnn__bv_get(&ini, "ASCII Infos", "skiplines")) &&
+            (!eegnn__parse_long(en->value, &skip_lines) || skip_lines < 0)) {
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: SkipLines '%s' is not a line count", vhdr_path, en->line,
+                            en->value);
+            goto fail;
+        }
+        en = eegnn__bv_get(&ini, "ASCII Infos", "decimalsymbol");
+        comma_decimal = en && strcmp(en->value, ".") != 0;
+        fmt = 2;
+    }
+    if (!ascii) EEGNN__BV_NEED("Binary Infos", "binaryformat", "BinaryFormat");
+    for (i = 0; i < 3 && !ascii; i++)
         if (strcmp(en->value, fmt_names[i]) == 0) fmt = i;
     if (fmt < 0) {
         eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: BinaryFormat '%s' is not INT_16, INT_32 or IEEE_FLOAT_32",
@@ -749,6 +865,12 @@ EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_r
     }
     if (eegnn__edf_unique_names(vhdr_path, raw->ch_names, (int)nch)) goto fail;
 
+    if (ascii) {
+        if (eegnn__bv_ascii(vhdr_path, data_path, skip_lines, comma_decimal, (int)nch, scale,
+                            opts && opts->header_only, raw))
+            goto fail;
+        goto markers;
+    }
     /* data file: size gives n_times; then one pass with a block buffer */
     fp = fopen(data_path, "rb");
     if (!fp) {
@@ -791,7 +913,7 @@ EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_r
     fclose(fp);
     fp = NULL;
 
-    /* markers */
+markers:
     if (eegnn__bv_markers(mrk_path, raw->sfreq, &anns, &meas_date, &orig_time)) goto fail;
     raw->meas_date = meas_date;
     if (orig_time == orig_time) {

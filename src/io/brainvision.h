@@ -28,6 +28,10 @@
  *   - ch_types: "eog" for HEOGL, HEOGR, VEOGb; "misc" for units other than
  *     V/mV/µV/uV/nV and for channels whose [Coordinates] radius is 0; "stim"
  *     for "STI 014"; "eeg" otherwise.
+ *   - DataFormat=ASCII (MULTIPLEXED only, as MNE): [ASCII Infos] SkipLines
+ *     lines are skipped, then each line is one sample of n_channels numbers
+ *     separated by blanks (or by commas when a line has no blank); with
+ *     DecimalSymbol other than "." commas are decimal points.
  *   - Text is decoded by the file's Codepage (UTF-8 default; "ANSI" is
  *     Windows-1252; Latin-1); text that does not decode falls back to Latin-1.
  *     Everything after "[Comment]" in the header is ignored.
@@ -41,7 +45,7 @@
  *     <channel>,<YYYYMMDDhhmmssuuuuuu>" (UTC); NaN when absent, all zeros or
  *     not a valid date.
  *
- * Not supported (clear error instead): DataFormat=ASCII,
+ * Not supported (clear error instead): ASCII data in VECTORIZED order,
  * UseBigEndianOrder=YES (MNE 1.3 ignores the flag and reads little-endian).
  * Stricter than MNE: a data file that does not hold a whole number of
  * samples for every channel is reported as truncated (MNE drops the
@@ -52,6 +56,7 @@
  * header, missing section or key, NumberOfChannels or SamplingInterval not a
  * number or out of range, unknown DataOrientation or BinaryFormat, a missing,
  * duplicated or malformed Ch<n> entry, a truncated or empty data file, a
- * malformed Mk<n> entry), EEGNN_ERR_UNSUPPORTED, EEGNN_ERR_MEMORY.
+ * malformed Mk<n> entry, an ASCII line with a wrong count of numbers or a
+ * value that is not a number), EEGNN_ERR_UNSUPPORTED, EEGNN_ERR_MEMORY.
  * Allocation sizes are bounded by the file sizes. Thread safety: reentrant. */
 EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_read_options *opts);
