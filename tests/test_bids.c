@@ -328,7 +328,7 @@ static void check_summary_and_participants(void) {
     CHECK(ds != NULL, "tiny_bids: %s", eegnn_last_error());
     if (!ds) return;
     CHECK(ds->n_recordings == 1 && strcmp(ds->recordings[0].format, "BrainVision") == 0 &&
-              !ds->recordings[0].readable && ds->recordings[0].sfreq == 5000.0,
+              ds->recordings[0].readable && ds->recordings[0].sfreq == 5000.0,
           "tiny_bids BrainVision recording");
     CHECK(eegnn_bids_participant_number(ds, "sub-01", "age", &v) == EEGNN_OK && v == 29.0, "age of sub-01");
     CHECK(eegnn_bids_participant_number(ds, "01", "weight", &v) == EEGNN_OK && isnan(v), "n/a weight");

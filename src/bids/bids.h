@@ -3,8 +3,9 @@
  *
  * eegnn_bids_open walks `sub-<label>/[ses-<label>/]eeg/` for recordings named
  * `sub-<label>[_ses-<label>]_task-<label>[_acq-<label>][_run-<index>]..._eeg.<ext>`
- * with ext one of edf, bdf (read by eegnn_read_raw), vhdr (BrainVision) or
- * set (EEGLAB) (listed, with `format` telling which reader they need). For
+ * with ext one of edf, bdf, vhdr (BrainVision; these three are read by
+ * eegnn_read_raw) or set (EEGLAB) (listed, with `format` telling which
+ * reader they need). For
  * each recording it finds the sidecars by the BIDS inheritance principle:
  * a metadata file applies when every entity in its name is one of the
  * recording's entities (same value) and it sits in the recording's folder
