@@ -96,6 +96,16 @@ if [ -e /usr/include/x86_64-linux-gnu/cblas.h ] || [ -e /usr/include/cblas.h ]; 
     fi
   done
 fi
+# 4c. the register tiles of this CPU's vector unit (AVX-512 or AVX2 sgemm and
+#     row-convolution kernels; the builds above target the baseline ISA)
+for name in test_gemm test_ops2 test_braindecode; do
+  echo "== $name (-march=native)"
+  if cc "${cflags[@]}" -march=native "tests/$name.c" -o "build/${name}_native" -lm -lpthread; then
+    run_test native "build/${name}_native"
+  else
+    fail "tests/$name.c does not build with -march=native"
+  fi
+done
 if [ -e /usr/include/fftw3.h ]; then
   echo "== test_spectral (EEGNN_USE_FFTW)"
   if cc "${cflags[@]}" -DEEGNN_USE_FFTW tests/test_spectral.c -o build/test_spectral_fftw -lfftw3f -lm -lpthread; then
