@@ -253,6 +253,7 @@ static eegnn_status eegnn__bids_scan_eeg(eegnn__bids_walk *w, char *const *level
             format = "BrainVision";
         } else if (eegnn__bids_ext_eq(e.extension, ".set")) {
             format = "EEGLAB";
+            readable = 1;
         } else {
             continue;
         }

@@ -17,7 +17,9 @@ EEGNN_API eegnn_raw *eegnn_read_raw(const char *path, const eegnn_read_options *
         return NULL;
     }
     if (eegnn__ext_is(path, ".edf") || eegnn__ext_is(path, ".bdf")) return eegnn_read_edf(path, opts);
-    eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: unsupported recording format (extension); supported: .edf, .bdf",
+    if (eegnn__ext_is(path, ".set")) return eegnn_read_eeglab(path, opts);
+    eegnn_set_error(EEGNN_ERR_UNSUPPORTED,
+                    "%s: unsupported recording format (extension); supported: .edf, .bdf, .set (EEGLAB)",
                     path);
     return NULL;
 }
