@@ -1730,13 +1730,14 @@ typedef struct eegnn_eeglab_epochs {
     int *event_codes;   /* (n_event_id) ids 1, 2, ... in order of first appearance */
 } eegnn_eeglab_epochs;
 
-/* Reads an epoched EEGLAB .set file (EEG.trials >= 1) as mne.read_epochs_eeglab
+/* Reads an epoched EEGLAB .set file (EEG.trials >= 2) as mne.read_epochs_eeglab
  * does with events=None, event_id=None: one event per epoch from
  * EEG.epoch(i).eventtype (cells joined with "/") and the latency
  * (truncated to an integer) of the epoch's first event in EEG.event; the
  * middle column is the id of the previous epoch's event when the latencies
- * differ by exactly 1, else 0. Same errors as eegnn_read_eeglab, plus a
- * missing or inconsistent EEG.epoch. Free with eegnn_eeglab_epochs_free.
+ * differ by exactly 1 (MNE keeps the last such id otherwise; 0 at first).
+ * Same errors as eegnn_read_eeglab, plus a file with fewer than 2 trials and
+ * a missing or inconsistent EEG.epoch. Free with eegnn_eeglab_epochs_free.
  * Thread safety: reentrant. */
 EEGNN_API eegnn_eeglab_epochs *eegnn_read_eeglab_epochs(const char *set_path, const eegnn_read_options *opts);
 /* Frees epochs and everything they own. NULL is allowed. */
@@ -14145,6 +14146,13 @@ EEGNN_API eegnn_eeglab_epochs *eegnn_read_eeglab_epochs(const char *set_path, co
     int i;
     eegnn_raw *raw = eegnn__eeglab_load(set_path, opts, &x);
     if (!raw) return NULL;
+    if (x.trials < 2) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.trials = %d: the file holds no epochs (trials less than 2); read it "
+                        "with eegnn_read_eeglab", set_path, x.trials);
+        eegnn_raw_free(raw);
+        eegnn_mat_free(x.mf);
+        return NULL;
+    }
     ep = (eegnn_eeglab_epochs *)eegnn__calloc(1, sizeof *ep);
     names = (char **)eegnn__calloc((size_t)x.trials, sizeof(char *));
     if (!ep || !names) goto oom;

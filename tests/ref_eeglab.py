@@ -11,6 +11,7 @@ import sys
 import warnings
 
 import numpy as np
+import scipy.io
 
 warnings.simplefilter("ignore")
 import mne  # noqa: E402
@@ -28,10 +29,9 @@ for d, _, fs in os.walk(root):
             paths.append(os.path.join(d, f))
 paths.sort()
 
-keys = []
-for i, p in enumerate(paths):
-    rel = os.path.relpath(p, root)
-    key = "f%02d" % i
+def describe(p, rel, key):
+    """Writes <key>.txt and <key>.npy for the .set file p (rel: its name in
+    the .txt: relative to the data root, or "out:NAME" for files in OUTDIR)."""
     lines = ["path " + rel]
     try:
         head = open(p, "rb").read(128)
@@ -48,18 +48,16 @@ for i, p in enumerate(paths):
         lines.append("error " + str(e).replace("\n", " "))
         with open(os.path.join(out, key + ".txt"), "w") as fp:
             fp.write("\n".join(lines) + "\n")
-        keys.append(key)
-        continue
+        return
     lines.append("status ok")
     if epochs is not None:
         info = epochs.info
         data = epochs.get_data()  # (n_epochs, n_channels, n_times)
-        n_ep, n_ch, n_t = data.shape
         # the continuous view: epochs side by side, annotations from the file
         cont = np.concatenate(list(data), axis=1)
         raw = mne.io.RawArray(cont, info.copy())
         raw.set_annotations(mne.read_annotations(p))
-        lines.append("epochs %d" % n_ep)
+        lines.append("epochs %d" % data.shape[0])
         lines.append("tmin %.17g" % epochs.tmin)
         for ev in epochs.events:
             lines.append("event %d %d %d" % tuple(ev))
@@ -78,7 +76,29 @@ for i, p in enumerate(paths):
         lines.append("ann %.17g %.17g %s" % (on, du, de))
     with open(os.path.join(out, key + ".txt"), "w") as fp:
         fp.write("\n".join(lines) + "\n")
+
+
+keys = []
+for i, p in enumerate(paths):
+    key = "f%02d" % i
+    describe(p, os.path.relpath(p, root), key)
+    keys.append(key)
+
+# MAT v7 (zlib-compressed) copies written by scipy.io.savemat: the .set files
+# above are all uncompressed.
+for i, rel in enumerate(["formats/mne-testing-data/EEGLAB/test_raw_event_duration.set",
+                         "formats/mne-testing-data/EEGLAB/test_epochs_onefile.set",
+                         "formats/eeglab/sample_data_2009_embedded/eeglab_data_embedded.set"]):
+    src = os.path.join(root, rel)
+    if not os.path.exists(src):
+        continue
+    m = {k: v for k, v in scipy.io.loadmat(src).items() if not k.startswith("__")}
+    name = "compressed_" + os.path.basename(rel)
+    scipy.io.savemat(os.path.join(out, name), m, do_compression=True)
+    key = "c%02d" % i
+    describe(os.path.join(out, name), "out:" + name, key)
     keys.append(key)
 
 with open(os.path.join(out, "files.txt"), "w") as fp:
     fp.write("\n".join(keys) + "\n")
+

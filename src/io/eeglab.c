@@ -454,6 +454,13 @@ EEGNN_API eegnn_eeglab_epochs *eegnn_read_eeglab_epochs(const char *set_path, co
     int i;
     eegnn_raw *raw = eegnn__eeglab_load(set_path, opts, &x);
     if (!raw) return NULL;
+    if (x.trials < 2) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.trials = %d: the file holds no epochs (trials less than 2); read it "
+                        "with eegnn_read_eeglab", set_path, x.trials);
+        eegnn_raw_free(raw);
+        eegnn_mat_free(x.mf);
+        return NULL;
+    }
     ep = (eegnn_eeglab_epochs *)eegnn__calloc(1, sizeof *ep);
     names = (char **)eegnn__calloc((size_t)x.trials, sizeof(char *));
     if (!ep || !names) goto oom;

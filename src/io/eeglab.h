@@ -49,13 +49,14 @@ typedef struct eegnn_eeglab_epochs {
     int *event_codes;   /* (n_event_id) ids 1, 2, ... in order of first appearance */
 } eegnn_eeglab_epochs;
 
-/* Reads an epoched EEGLAB .set file (EEG.trials >= 1) as mne.read_epochs_eeglab
+/* Reads an epoched EEGLAB .set file (EEG.trials >= 2) as mne.read_epochs_eeglab
  * does with events=None, event_id=None: one event per epoch from
  * EEG.epoch(i).eventtype (cells joined with "/") and the latency
  * (truncated to an integer) of the epoch's first event in EEG.event; the
  * middle column is the id of the previous epoch's event when the latencies
- * differ by exactly 1, else 0. Same errors as eegnn_read_eeglab, plus a
- * missing or inconsistent EEG.epoch. Free with eegnn_eeglab_epochs_free.
+ * differ by exactly 1 (MNE keeps the last such id otherwise; 0 at first).
+ * Same errors as eegnn_read_eeglab, plus a file with fewer than 2 trials and
+ * a missing or inconsistent EEG.epoch. Free with eegnn_eeglab_epochs_free.
  * Thread safety: reentrant. */
 EEGNN_API eegnn_eeglab_epochs *eegnn_read_eeglab_epochs(const char *set_path, const eegnn_read_options *opts);
 /* Frees epochs and everything they own. NULL is allowed. */
