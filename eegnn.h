@@ -1638,26 +1638,26 @@ typedef enum eegnn_mat_class {
 
 /* One MATLAB array. Elements are in MATLAB's column-major order. */
 typedef struct eegnn_mat_value {
-    char *name;         /* variable or element name ("" inside cells/structs) */
-    int mx_class;       /* eegnn_mat_class (0 for skipped classes: sparse, function, opaque) */
-    int is_logical;     /* 1 for logical arrays (stored as numeric 0/1) */
-    int data_type;      /* numeric: miINT8 (1) ... miUINT64 (13), the type the values were stored as
-                         * (MATLAB writes whole doubles as the smallest integer type that holds them;
-                         * scipy.io.loadmat(mat_dtype=False) returns that type) */
+    char *name;     /* variable or element name ("" inside cells/structs) */
+    int mx_class;   /* eegnn_mat_class (0 for skipped classes: sparse, function, opaque) */
+    int is_logical; /* 1 for logical arrays (stored as numeric 0/1) */
+    int data_type;  /* numeric: miINT8 (1) ... miUINT64 (13), the type the values were stored as
+                     * (MATLAB writes whole doubles as the smallest integer type that holds them;
+                     * scipy.io.loadmat(mat_dtype=False) returns that type) */
     int ndims;
-    int64_t *dims;      /* (ndims) */
-    int64_t n;          /* number of elements: product of dims */
-    double *re;         /* numeric/logical classes: (n) real parts converted to double */
-    char *str;          /* char class: the characters as UTF-8 (column-major order) */
-    int n_fields;       /* struct/object: field count */
-    char **fields;      /* struct/object: (n_fields) field names */
+    int64_t *dims;                  /* (ndims) */
+    int64_t n;                      /* number of elements: product of dims */
+    double *re;                     /* numeric/logical classes: (n) real parts converted to double */
+    char *str;                      /* char class: the characters as UTF-8 (column-major order) */
+    int n_fields;                   /* struct/object: field count */
+    char **fields;                  /* struct/object: (n_fields) field names */
     struct eegnn_mat_value **items; /* cell: (n); struct/object: (n * n_fields), element-major */
 } eegnn_mat_value;
 
 /* All top-level variables of a MAT-file. */
 typedef struct eegnn_mat_file {
     char *path;
-    char header[117];   /* descriptive text of the header, trailing blanks removed */
+    char header[117]; /* descriptive text of the header, trailing blanks removed */
     int n_vars;
     eegnn_mat_value **vars;
 } eegnn_mat_file;
@@ -1719,12 +1719,12 @@ EEGNN_API eegnn_raw *eegnn_read_eeglab(const char *set_path, const eegnn_read_op
 
 /* An epoched EEGLAB dataset (MNE's EpochsEEGLAB). */
 typedef struct eegnn_eeglab_epochs {
-    eegnn_raw *raw;     /* channels, sfreq, annotations; raw->data holds the epochs side by side */
-    int n_epochs;       /* EEG.trials */
-    int64_t n_times;    /* samples per epoch (EEG.pnts) */
-    double tmin;        /* seconds of the first sample relative to the event (EEG.xmin) */
-    float *data;        /* (n_epochs, n_channels, n_times) volts; NULL if header only */
-    int64_t *events;    /* (n_epochs, 3) MNE events: latency sample, previous id, id */
+    eegnn_raw *raw;  /* channels, sfreq, annotations; raw->data holds the epochs side by side */
+    int n_epochs;    /* EEG.trials */
+    int64_t n_times; /* samples per epoch (EEG.pnts) */
+    double tmin;     /* seconds of the first sample relative to the event (EEG.xmin) */
+    float *data;     /* (n_epochs, n_channels, n_times) volts; NULL if header only */
+    int64_t *events; /* (n_epochs, 3) MNE events: latency sample, previous id, id */
     int n_event_id;
     char **event_names; /* (n_event_id) epoch event types; several per epoch joined with "/" */
     int *event_codes;   /* (n_event_id) ids 1, 2, ... in order of first appearance */
@@ -13185,7 +13185,8 @@ static int eegnn__host_le(void) {
 static uint32_t eegnn__mat_u32(const eegnn__mat_reader *r, const unsigned char *p) {
     uint32_t v;
     memcpy(&v, p, 4);
-    if (r->swap) v = (v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) | (v << 24);
+    if (r->swap)
+        v = (v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) | (v << 24);
     return v;
 }
 
@@ -13200,10 +13201,19 @@ static void eegnn__mat_swap(unsigned char *p, size_t w) {
 
 static size_t eegnn__mi_width(uint32_t type) {
     switch (type) {
-    case EEGNN__MI_INT8: case EEGNN__MI_UINT8: case EEGNN__MI_UTF8: return 1;
-    case EEGNN__MI_INT16: case EEGNN__MI_UINT16: case EEGNN__MI_UTF16: return 2;
-    case EEGNN__MI_INT32: case EEGNN__MI_UINT32: case EEGNN__MI_SINGLE: case EEGNN__MI_UTF32: return 4;
-    case EEGNN__MI_DOUBLE: case EEGNN__MI_INT64: case EEGNN__MI_UINT64: return 8;
+    case EEGNN__MI_INT8:
+    case EEGNN__MI_UINT8:
+    case EEGNN__MI_UTF8: return 1;
+    case EEGNN__MI_INT16:
+    case EEGNN__MI_UINT16:
+    case EEGNN__MI_UTF16: return 2;
+    case EEGNN__MI_INT32:
+    case EEGNN__MI_UINT32:
+    case EEGNN__MI_SINGLE:
+    case EEGNN__MI_UTF32: return 4;
+    case EEGNN__MI_DOUBLE:
+    case EEGNN__MI_INT64:
+    case EEGNN__MI_UINT64: return 8;
     default: return 0;
     }
 }
@@ -13213,18 +13223,58 @@ static double eegnn__mi_get(const eegnn__mat_reader *r, uint32_t type, const uns
     unsigned char b[8];
     size_t w = eegnn__mi_width(type);
     memcpy(b, p + i * w, w);
-    if (r->swap) eegnn__mat_swap(b, w);
+    if (r->swap)
+        eegnn__mat_swap(b, w);
     switch (type) {
-    case EEGNN__MI_INT8: { int8_t v; memcpy(&v, b, 1); return v; }
-    case EEGNN__MI_UINT8: case EEGNN__MI_UTF8: return b[0];
-    case EEGNN__MI_INT16: { int16_t v; memcpy(&v, b, 2); return v; }
-    case EEGNN__MI_UINT16: case EEGNN__MI_UTF16: { uint16_t v; memcpy(&v, b, 2); return v; }
-    case EEGNN__MI_INT32: { int32_t v; memcpy(&v, b, 4); return v; }
-    case EEGNN__MI_UINT32: case EEGNN__MI_UTF32: { uint32_t v; memcpy(&v, b, 4); return v; }
-    case EEGNN__MI_SINGLE: { float v; memcpy(&v, b, 4); return v; }
-    case EEGNN__MI_DOUBLE: { double v; memcpy(&v, b, 8); return v; }
-    case EEGNN__MI_INT64: { int64_t v; memcpy(&v, b, 8); return (double)v; }
-    case EEGNN__MI_UINT64: { uint64_t v; memcpy(&v, b, 8); return (double)v; }
+    case EEGNN__MI_INT8: {
+        int8_t v;
+        memcpy(&v, b, 1);
+        return v;
+    }
+    case EEGNN__MI_UINT8:
+    case EEGNN__MI_UTF8: return b[0];
+    case EEGNN__MI_INT16: {
+        int16_t v;
+        memcpy(&v, b, 2);
+        return v;
+    }
+    case EEGNN__MI_UINT16:
+    case EEGNN__MI_UTF16: {
+        uint16_t v;
+        memcpy(&v, b, 2);
+        return v;
+    }
+    case EEGNN__MI_INT32: {
+        int32_t v;
+        memcpy(&v, b, 4);
+        return v;
+    }
+    case EEGNN__MI_UINT32:
+    case EEGNN__MI_UTF32: {
+        uint32_t v;
+        memcpy(&v, b, 4);
+        return v;
+    }
+    case EEGNN__MI_SINGLE: {
+        float v;
+        memcpy(&v, b, 4);
+        return v;
+    }
+    case EEGNN__MI_DOUBLE: {
+        double v;
+        memcpy(&v, b, 8);
+        return v;
+    }
+    case EEGNN__MI_INT64: {
+        int64_t v;
+        memcpy(&v, b, 8);
+        return (double)v;
+    }
+    case EEGNN__MI_UINT64: {
+        uint64_t v;
+        memcpy(&v, b, 8);
+        return (double)v;
+    }
     default: return 0.0;
     }
 }
@@ -13240,17 +13290,9 @@ static eegnn_status eegnn__mat_elem_at(const eegnn__mat_reader *r, const unsigne
     w0 = eegnn__mat_u32(r, buf + off);
     if (w0 >> 16) { /* small data element: 2-byte size, 2-byte type, 4 bytes of data */
         uint32_t n = w0 >> 16, t = w0 & 0xFFFFu;
-        if (r->swap) { /* the two 16-bit halves were swapped as one 32-bit word */
-            uint16_t a, b;
-            memcpy(&a, buf + off, 2);
-            memcpy(&b, buf + off + 2, 2);
-            a = (uint16_t)((a >> 8) | (a << 8));
-            b = (uint16_t)((b >> 8) | (b << 8));
-            t = a;
-            n = b;
-        }
         if (n > 4)
-            return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: %s small element at byte %zu says %u bytes (at most 4)",
+            return eegnn_set_error(EEGNN_ERR_FORMAT,
+                                   "%s: corrupt MAT-file: %s small element at byte %zu says %u bytes (at most 4)",
                                    r->path, what, off, (unsigned)n);
         e->type = t;
         e->data = buf + off + 4;
@@ -13260,9 +13302,9 @@ static eegnn_status eegnn__mat_elem_at(const eegnn__mat_reader *r, const unsigne
     }
     nbytes = eegnn__mat_u32(r, buf + off + 4);
     if ((size_t)nbytes > len - off - 8)
-        return eegnn_set_error(EEGNN_ERR_FORMAT,
-                               "%s: corrupt or truncated MAT-file: %s element at byte %zu says %lu bytes, only %zu left",
-                               r->path, what, off, (unsigned long)nbytes, len - off - 8);
+        return eegnn_set_error(
+            EEGNN_ERR_FORMAT, "%s: corrupt or truncated MAT-file: %s element at byte %zu says %lu bytes, only %zu left",
+            r->path, what, off, (unsigned long)nbytes, len - off - 8);
     e->type = w0;
     e->data = buf + off + 8;
     e->nbytes = nbytes;
@@ -13277,11 +13319,15 @@ static eegnn_status eegnn__mat_elem_at(const eegnn__mat_reader *r, const unsigne
 
 static void eegnn__mat_value_free(eegnn_mat_value *v) {
     int64_t i, n_items;
-    if (!v) return;
+    if (!v)
+        return;
     n_items = 0;
-    if (v->items) n_items = v->mx_class == EEGNN_MAT_CELL ? v->n : v->n * v->n_fields;
-    for (i = 0; i < n_items; i++) eegnn__mat_value_free(v->items[i]);
-    for (i = 0; i < v->n_fields; i++) EEGNN_FREE(v->fields[i]);
+    if (v->items)
+        n_items = v->mx_class == EEGNN_MAT_CELL ? v->n : v->n * v->n_fields;
+    for (i = 0; i < n_items; i++)
+        eegnn__mat_value_free(v->items[i]);
+    for (i = 0; i < v->n_fields; i++)
+        EEGNN_FREE(v->fields[i]);
     EEGNN_FREE(v->items);
     EEGNN_FREE(v->fields);
     EEGNN_FREE(v->name);
@@ -13291,8 +13337,8 @@ static void eegnn__mat_value_free(eegnn_mat_value *v) {
     EEGNN_FREE(v);
 }
 
-static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const unsigned char *buf, size_t len,
-                                            int depth, eegnn_mat_value **out);
+static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const unsigned char *buf, size_t len, int depth,
+                                            eegnn_mat_value **out);
 
 /* Parses the miMATRIX or miCOMPRESSED element e into *out (NULL for elements of
  * other types, which are skipped as scipy does). */
@@ -13302,7 +13348,8 @@ static eegnn_status eegnn__mat_parse_elem(const eegnn__mat_reader *r, const eegn
     if (depth > EEGNN__MAT_MAX_DEPTH)
         return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: MAT-file arrays nested deeper than %d levels", r->path,
                                EEGNN__MAT_MAX_DEPTH);
-    if (e->type == EEGNN__MI_MATRIX) return eegnn__mat_parse_matrix(r, e->data, e->nbytes, depth, out);
+    if (e->type == EEGNN__MI_MATRIX)
+        return eegnn__mat_parse_matrix(r, e->data, e->nbytes, depth, out);
     if (e->type == EEGNN__MI_COMPRESSED) {
 #ifdef EEGNN_USE_ZLIB
         /* deflate expands at most ~1032:1; a larger claim is corrupt */
@@ -13312,7 +13359,8 @@ static eegnn_status eegnn__mat_parse_elem(const eegnn__mat_reader *r, const eegn
         int zr;
         eegnn_status st;
         eegnn__mat_elem inner;
-        if (!dst) return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory inflating a compressed element", r->path);
+        if (!dst)
+            return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory inflating a compressed element", r->path);
         memset(&zs, 0, sizeof zs);
         if (inflateInit(&zs) != Z_OK) {
             EEGNN_FREE(dst);
@@ -13334,7 +13382,8 @@ static eegnn_status eegnn__mat_parse_elem(const eegnn__mat_reader *r, const eegn
                 if (!nd) {
                     inflateEnd(&zs);
                     EEGNN_FREE(dst);
-                    return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory inflating a compressed element", r->path);
+                    return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory inflating a compressed element",
+                                           r->path);
                 }
                 dst = nd;
                 cap = ncap;
@@ -13346,17 +13395,19 @@ static eegnn_status eegnn__mat_parse_elem(const eegnn__mat_reader *r, const eegn
                 zr = inflate(&zs, Z_NO_FLUSH);
                 used += before - zs.avail_out;
             }
-            if (zr == Z_STREAM_END) break;
+            if (zr == Z_STREAM_END)
+                break;
             if (zr != Z_OK && !(zr == Z_BUF_ERROR && used == cap)) {
                 inflateEnd(&zs);
                 EEGNN_FREE(dst);
-                return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt or truncated compressed element (zlib: %s)", r->path,
-                                       zs.msg ? zs.msg : "stream ended early");
+                return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt or truncated compressed element (zlib: %s)",
+                                       r->path, zs.msg ? zs.msg : "stream ended early");
             }
         }
         inflateEnd(&zs);
         st = eegnn__mat_elem_at(r, dst, used, 0, "compressed", &inner);
-        if (st == EEGNN_OK) st = eegnn__mat_parse_elem(r, &inner, depth + 1, out);
+        if (st == EEGNN_OK)
+            st = eegnn__mat_parse_elem(r, &inner, depth + 1, out);
         EEGNN_FREE(dst);
         return st;
 #else
@@ -13371,23 +13422,35 @@ static eegnn_status eegnn__mat_parse_elem(const eegnn__mat_reader *r, const eegn
 
 /* UTF-8 encoding of code point c into s (at least 4 bytes); returns bytes written. */
 static int eegnn__mat_utf8_put(char *s, uint32_t c) {
-    if (c < 0x80) { s[0] = (char)c; return 1; }
-    if (c < 0x800) { s[0] = (char)(0xC0 | (c >> 6)); s[1] = (char)(0x80 | (c & 0x3F)); return 2; }
+    if (c < 0x80) {
+        s[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        s[0] = (char)(0xC0 | (c >> 6));
+        s[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
     if (c < 0x10000) {
-        s[0] = (char)(0xE0 | (c >> 12)); s[1] = (char)(0x80 | ((c >> 6) & 0x3F)); s[2] = (char)(0x80 | (c & 0x3F));
+        s[0] = (char)(0xE0 | (c >> 12));
+        s[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        s[2] = (char)(0x80 | (c & 0x3F));
         return 3;
     }
-    if (c > 0x10FFFF) c = 0xFFFD;
+    if (c > 0x10FFFF)
+        c = 0xFFFD;
     if (c >= 0x10000 && c <= 0x10FFFF) {
-        s[0] = (char)(0xF0 | (c >> 18)); s[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-        s[2] = (char)(0x80 | ((c >> 6) & 0x3F)); s[3] = (char)(0x80 | (c & 0x3F));
+        s[0] = (char)(0xF0 | (c >> 18));
+        s[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+        s[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+        s[3] = (char)(0x80 | (c & 0x3F));
         return 4;
     }
     return eegnn__mat_utf8_put(s, 0xFFFD);
 }
 
-static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const unsigned char *buf, size_t len,
-                                            int depth, eegnn_mat_value **out) {
+static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const unsigned char *buf, size_t len, int depth,
+                                            eegnn_mat_value **out) {
     eegnn_mat_value *v;
     eegnn__mat_elem e;
     eegnn_status st;
@@ -13396,19 +13459,22 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
     int64_t n = 1;
     *out = NULL;
     v = (eegnn_mat_value *)eegnn__calloc(1, sizeof *v);
-    if (!v) return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", r->path);
+    if (!v)
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", r->path);
     if (len == 0) { /* empty cell entries are written as zero-length matrices */
         v->name = eegnn__strdup("");
         v->mx_class = EEGNN_MAT_DOUBLE;
         v->dims = (int64_t *)eegnn__calloc(2, sizeof(int64_t));
-        if (!v->name || !v->dims) goto oom;
+        if (!v->name || !v->dims)
+            goto oom;
         v->ndims = 2;
         v->n = 0;
         *out = v;
         return EEGNN_OK;
     }
     /* array flags */
-    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array flags", &e)) != EEGNN_OK) goto fail;
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array flags", &e)) != EEGNN_OK)
+        goto fail;
     if (e.type != EEGNN__MI_UINT32 || e.nbytes < 8) {
         st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: array flags element has type %u and %zu bytes",
                              r->path, (unsigned)e.type, e.nbytes);
@@ -13418,8 +13484,19 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
     v->mx_class = (int)(flags & 0xFF);
     v->is_logical = (flags & 0x0200) != 0;
     off = e.next;
+    if (v->mx_class == 16 || v->mx_class == 17) { /* function handles, opaque (MCOS) objects: read as empty */
+        v->mx_class = 0;
+        v->name = eegnn__strdup("");
+        v->dims = (int64_t *)eegnn__calloc(2, sizeof(int64_t));
+        if (!v->name || !v->dims)
+            goto oom;
+        v->ndims = 2;
+        *out = v;
+        return EEGNN_OK;
+    }
     /* dimensions */
-    if ((st = eegnn__mat_elem_at(r, buf, len, off, "dimensions", &e)) != EEGNN_OK) goto fail;
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "dimensions", &e)) != EEGNN_OK)
+        goto fail;
     if (e.type != EEGNN__MI_INT32 || e.nbytes < 8 || e.nbytes % 4) {
         st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: dimensions element has type %u and %zu bytes",
                              r->path, (unsigned)e.type, e.nbytes);
@@ -13427,7 +13504,8 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
     }
     v->ndims = (int)(e.nbytes / 4);
     v->dims = (int64_t *)eegnn__calloc((size_t)v->ndims, sizeof(int64_t));
-    if (!v->dims) goto oom;
+    if (!v->dims)
+        goto oom;
     for (i = 0; i < (size_t)v->ndims; i++) {
         int32_t d = (int32_t)eegnn__mat_u32(r, e.data + 4 * i);
         if (d < 0) {
@@ -13444,17 +13522,27 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
     v->n = n;
     off = e.next;
     /* name */
-    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array name", &e)) != EEGNN_OK) goto fail;
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array name", &e)) != EEGNN_OK)
+        goto fail;
     v->name = eegnn__strndup((const char *)e.data, e.nbytes);
-    if (!v->name) goto oom;
+    if (!v->name)
+        goto oom;
     off = e.next;
 
     switch (v->mx_class) {
-    case EEGNN_MAT_DOUBLE: case EEGNN_MAT_SINGLE: case EEGNN_MAT_INT8: case EEGNN_MAT_UINT8:
-    case EEGNN_MAT_INT16: case EEGNN_MAT_UINT16: case EEGNN_MAT_INT32: case EEGNN_MAT_UINT32:
-    case EEGNN_MAT_INT64: case EEGNN_MAT_UINT64: {
+    case EEGNN_MAT_DOUBLE:
+    case EEGNN_MAT_SINGLE:
+    case EEGNN_MAT_INT8:
+    case EEGNN_MAT_UINT8:
+    case EEGNN_MAT_INT16:
+    case EEGNN_MAT_UINT16:
+    case EEGNN_MAT_INT32:
+    case EEGNN_MAT_UINT32:
+    case EEGNN_MAT_INT64:
+    case EEGNN_MAT_UINT64: {
         size_t w;
-        if ((st = eegnn__mat_elem_at(r, buf, len, off, "real part", &e)) != EEGNN_OK) goto fail;
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "real part", &e)) != EEGNN_OK)
+            goto fail;
         w = eegnn__mi_width(e.type);
         if (!w || e.type >= EEGNN__MI_UTF8 || e.nbytes / w != (size_t)n) {
             st = eegnn_set_error(EEGNN_ERR_FORMAT,
@@ -13465,13 +13553,16 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
         }
         v->data_type = (int)e.type;
         v->re = (double *)eegnn__calloc((size_t)n + 1, sizeof(double));
-        if (!v->re) goto oom;
-        for (i = 0; i < (size_t)n; i++) v->re[i] = eegnn__mi_get(r, e.type, e.data, i);
+        if (!v->re)
+            goto oom;
+        for (i = 0; i < (size_t)n; i++)
+            v->re[i] = eegnn__mi_get(r, e.type, e.data, i);
         break;
     }
     case EEGNN_MAT_CHAR: {
         size_t w, o = 0;
-        if ((st = eegnn__mat_elem_at(r, buf, len, off, "char data", &e)) != EEGNN_OK) goto fail;
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "char data", &e)) != EEGNN_OK)
+            goto fail;
         w = eegnn__mi_width(e.type);
         if (!w || e.type == EEGNN__MI_SINGLE || e.type == EEGNN__MI_DOUBLE) {
             st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: char array '%s' stored as type %u", r->path,
@@ -13480,7 +13571,8 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
         }
         if (e.type == EEGNN__MI_UTF8) { /* already UTF-8 */
             v->str = eegnn__strndup((const char *)e.data, e.nbytes);
-            if (!v->str) goto oom;
+            if (!v->str)
+                goto oom;
             break;
         }
         if (e.nbytes / w != (size_t)n) {
@@ -13490,7 +13582,8 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
             goto fail;
         }
         v->str = (char *)eegnn__calloc((size_t)n * 4 + 1, 1);
-        if (!v->str) goto oom;
+        if (!v->str)
+            goto oom;
         for (i = 0; i < (size_t)n; i++) {
             uint32_t c = (uint32_t)eegnn__mi_get(r, e.type, e.data, i);
             if (e.type == EEGNN__MI_UTF16 || e.type == EEGNN__MI_UINT16) {
@@ -13502,7 +13595,8 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
                     }
                 }
             }
-            if (c == 0) c = 0xFFFD;
+            if (c == 0)
+                c = 0xFFFD;
             o += (size_t)eegnn__mat_utf8_put(v->str + o, c);
         }
         v->str[o] = '\0';
@@ -13515,33 +13609,41 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
             goto fail;
         }
         v->items = (eegnn_mat_value **)eegnn__calloc((size_t)n + 1, sizeof *v->items);
-        if (!v->items) goto oom;
+        if (!v->items)
+            goto oom;
         for (i = 0; i < (size_t)n; i++) {
-            if ((st = eegnn__mat_elem_at(r, buf, len, off, "cell element", &e)) != EEGNN_OK) goto fail;
-            if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK) goto fail;
+            if ((st = eegnn__mat_elem_at(r, buf, len, off, "cell element", &e)) != EEGNN_OK)
+                goto fail;
+            if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK)
+                goto fail;
             off = e.next;
         }
         break;
     }
-    case EEGNN_MAT_STRUCT: case EEGNN_MAT_OBJECT: {
+    case EEGNN_MAT_STRUCT:
+    case EEGNN_MAT_OBJECT: {
         size_t fl, nf, k, total;
         if (v->mx_class == EEGNN_MAT_OBJECT) { /* class name */
-            if ((st = eegnn__mat_elem_at(r, buf, len, off, "class name", &e)) != EEGNN_OK) goto fail;
+            if ((st = eegnn__mat_elem_at(r, buf, len, off, "class name", &e)) != EEGNN_OK)
+                goto fail;
             off = e.next;
         }
-        if ((st = eegnn__mat_elem_at(r, buf, len, off, "field name length", &e)) != EEGNN_OK) goto fail;
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "field name length", &e)) != EEGNN_OK)
+            goto fail;
         if (e.nbytes < 4 || e.type != EEGNN__MI_INT32) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: struct '%s' field name length element", r->path,
-                                 v->name);
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: struct '%s' field name length element",
+                                 r->path, v->name);
             goto fail;
         }
         fl = (size_t)eegnn__mat_u32(r, e.data);
         off = e.next;
-        if ((st = eegnn__mat_elem_at(r, buf, len, off, "field names", &e)) != EEGNN_OK) goto fail;
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "field names", &e)) != EEGNN_OK)
+            goto fail;
         if (fl == 0 || fl > 4096 || e.nbytes % fl) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                                 "%s: corrupt MAT-file: struct '%s' field names (%zu bytes) do not match name length %zu",
-                                 r->path, v->name, e.nbytes, fl);
+            st = eegnn_set_error(
+                EEGNN_ERR_FORMAT,
+                "%s: corrupt MAT-file: struct '%s' field names (%zu bytes) do not match name length %zu", r->path,
+                v->name, e.nbytes, fl);
             goto fail;
         }
         nf = e.nbytes / fl;
@@ -13553,24 +13655,29 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
             goto fail;
         }
         v->fields = (char **)eegnn__calloc(nf + 1, sizeof(char *));
-        if (!v->fields) goto oom;
+        if (!v->fields)
+            goto oom;
         v->n_fields = (int)nf;
         for (k = 0; k < nf; k++) {
             const char *s = (const char *)e.data + k * fl;
             v->fields[k] = eegnn__strndup(s, strnlen(s, fl));
-            if (!v->fields[k]) goto oom;
+            if (!v->fields[k])
+                goto oom;
         }
         off = e.next;
         v->items = (eegnn_mat_value **)eegnn__calloc(total + 1, sizeof *v->items);
-        if (!v->items) goto oom;
+        if (!v->items)
+            goto oom;
         for (i = 0; i < total; i++) {
-            if ((st = eegnn__mat_elem_at(r, buf, len, off, "struct field", &e)) != EEGNN_OK) goto fail;
-            if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK) goto fail;
+            if ((st = eegnn__mat_elem_at(r, buf, len, off, "struct field", &e)) != EEGNN_OK)
+                goto fail;
+            if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK)
+                goto fail;
             off = e.next;
         }
         break;
     }
-    default: /* sparse, function handles, opaque objects: read as empty */
+    default: /* sparse matrices and unknown classes: read as empty */
         v->mx_class = 0;
         v->n = 0;
         break;
@@ -13586,8 +13693,10 @@ fail:
 
 EEGNN_API void eegnn_mat_free(eegnn_mat_file *mf) {
     int i;
-    if (!mf) return;
-    for (i = 0; i < mf->n_vars; i++) eegnn__mat_value_free(mf->vars[i]);
+    if (!mf)
+        return;
+    for (i = 0; i < mf->n_vars; i++)
+        eegnn__mat_value_free(mf->vars[i]);
     EEGNN_FREE(mf->vars);
     EEGNN_FREE(mf->path);
     EEGNN_FREE(mf);
@@ -13605,13 +13714,16 @@ EEGNN_API eegnn_mat_file *eegnn_mat_read(const char *path) {
         eegnn_set_error(EEGNN_ERR_ARG, "eegnn_mat_read: path is NULL");
         return NULL;
     }
-    if (eegnn__read_file(path, &buf, &len) != EEGNN_OK) return NULL;
-    if (len >= 520 && memcmp(buf + 512, "\x89HDF\r\n\x1a\n", 8) == 0) goto v73;
+    if (eegnn__read_file(path, &buf, &len) != EEGNN_OK)
+        return NULL;
+    if (len >= 520 && memcmp(buf + 512, "\x89HDF\r\n\x1a\n", 8) == 0)
+        goto v73;
     if (len < 128) {
         eegnn_set_error(EEGNN_ERR_FORMAT, "%s: not a MAT-file: %zu bytes, shorter than the 128-byte header", path, len);
         goto fail;
     }
-    if (memcmp(buf, "MATLAB 7.3", 10) == 0) goto v73;
+    if (memcmp(buf, "MATLAB 7.3", 10) == 0)
+        goto v73;
     r.path = path;
     if (buf[126] == 'I' && buf[127] == 'M') {
         r.swap = !eegnn__host_le();
@@ -13625,24 +13737,30 @@ EEGNN_API eegnn_mat_file *eegnn_mat_read(const char *path) {
         goto fail;
     }
     memcpy(&version, buf + 124, 2);
-    if (r.swap) version = (uint16_t)((version >> 8) | (version << 8));
+    if (r.swap)
+        version = (uint16_t)((version >> 8) | (version << 8));
     if (version != 0x0100) {
-        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: unsupported MAT-file version 0x%04x in the header (expected 0x0100)", path,
-                        (unsigned)version);
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: unsupported MAT-file version 0x%04x in the header (expected 0x0100)",
+                        path, (unsigned)version);
         goto fail;
     }
     mf = (eegnn_mat_file *)eegnn__calloc(1, sizeof *mf);
-    if (!mf || !(mf->path = eegnn__strdup(path))) goto oom;
+    if (!mf || !(mf->path = eegnn__strdup(path)))
+        goto oom;
     memcpy(mf->header, buf, 116);
     mf->header[116] = '\0';
-    for (i = 115; i >= 0 && (mf->header[i] == ' ' || mf->header[i] == '\0'); i--) mf->header[i] = '\0';
+    for (i = 115; i >= 0 && (mf->header[i] == ' ' || mf->header[i] == '\0'); i--)
+        mf->header[i] = '\0';
     while (off < len) {
         eegnn__mat_elem e;
         eegnn_mat_value *v = NULL;
-        if ((st = eegnn__mat_elem_at(&r, (const unsigned char *)buf, len, off, "variable", &e)) != EEGNN_OK) goto fail;
-        if ((st = eegnn__mat_parse_elem(&r, &e, 0, &v)) != EEGNN_OK) goto fail;
+        if ((st = eegnn__mat_elem_at(&r, (const unsigned char *)buf, len, off, "variable", &e)) != EEGNN_OK)
+            goto fail;
+        if ((st = eegnn__mat_parse_elem(&r, &e, 0, &v)) != EEGNN_OK)
+            goto fail;
         off = e.next;
-        if (!v) continue;
+        if (!v)
+            continue;
         if (mf->n_vars == cap) {
             int ncap = cap ? cap * 2 : 8;
             eegnn_mat_value **nv = (eegnn_mat_value **)EEGNN_REALLOC(mf->vars, (size_t)ncap * sizeof *nv);
@@ -13673,18 +13791,23 @@ fail:
 
 EEGNN_API const eegnn_mat_value *eegnn_mat_var(const eegnn_mat_file *mf, const char *name) {
     int i;
-    if (!mf || !name) return NULL;
+    if (!mf || !name)
+        return NULL;
     for (i = 0; i < mf->n_vars; i++)
-        if (strcmp(mf->vars[i]->name, name) == 0) return mf->vars[i];
+        if (strcmp(mf->vars[i]->name, name) == 0)
+            return mf->vars[i];
     return NULL;
 }
 
 EEGNN_API const eegnn_mat_value *eegnn_mat_field(const eegnn_mat_value *v, int64_t index, const char *name) {
     int k;
-    if (!v || !name || (v->mx_class != EEGNN_MAT_STRUCT && v->mx_class != EEGNN_MAT_OBJECT) || !v->items) return NULL;
-    if (index < 0 || index >= v->n) return NULL;
+    if (!v || !name || (v->mx_class != EEGNN_MAT_STRUCT && v->mx_class != EEGNN_MAT_OBJECT) || !v->items)
+        return NULL;
+    if (index < 0 || index >= v->n)
+        return NULL;
     for (k = 0; k < v->n_fields; k++)
-        if (strcmp(v->fields[k], name) == 0) return v->items[index * v->n_fields + k];
+        if (strcmp(v->fields[k], name) == 0)
+            return v->items[index * v->n_fields + k];
     return NULL;
 }
 /* ======================== End file src/io/matfile.c ======================== */
@@ -13713,9 +13836,11 @@ static int eegnn__mat_is_numeric(const eegnn_mat_value *v) {
 
 static int eegnn__mat_has_field(const eegnn_mat_value *v, const char *name) {
     int k;
-    if (!v || !v->fields) return 0;
+    if (!v || !v->fields)
+        return 0;
     for (k = 0; k < v->n_fields; k++)
-        if (strcmp(v->fields[k], name) == 0) return 1;
+        if (strcmp(v->fields[k], name) == 0)
+            return 1;
     return 0;
 }
 
@@ -13726,23 +13851,34 @@ static void eegnn__py_float_str(double x, int single, char *out, size_t cap) {
     int p, exp10, nd = 0, i;
     const char *s;
     char *e;
-    if (x != x) { snprintf(out, cap, "nan"); return; }
-    if (x == HUGE_VAL || x == -HUGE_VAL) { snprintf(out, cap, x < 0 ? "-inf" : "inf"); return; }
+    if (x != x) {
+        snprintf(out, cap, "nan");
+        return;
+    }
+    if (x == HUGE_VAL || x == -HUGE_VAL) {
+        snprintf(out, cap, x < 0 ? "-inf" : "inf");
+        return;
+    }
     for (p = 1; p <= 17; p++) {
         snprintf(tmp, sizeof tmp, "%.*e", p - 1, x);
-        if (single ? (strtof(tmp, NULL) == (float)x) : (strtod(tmp, NULL) == x)) break;
+        if (single ? (strtof(tmp, NULL) == (float)x) : (strtod(tmp, NULL) == x))
+            break;
     }
     s = tmp;
-    if (*s == '-') s++;
+    if (*s == '-')
+        s++;
     for (; *s && *s != 'e'; s++)
-        if (*s >= '0' && *s <= '9') digits[nd++] = *s;
+        if (*s >= '0' && *s <= '9')
+            digits[nd++] = *s;
     exp10 = (int)strtol(s + 1, &e, 10);
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
     digits[nd] = '\0';
     {
         eegnn__strbuf sb;
         memset(&sb, 0, sizeof sb);
-        if (x < 0 || (x == 0 && 1.0 / x < 0)) eegnn__sb_append(&sb, "-", 1);
+        if (x < 0 || (x == 0 && 1.0 / x < 0))
+            eegnn__sb_append(&sb, "-", 1);
         if (exp10 >= 16 || exp10 < -4) {
             eegnn__sb_append(&sb, digits, 1);
             if (nd > 1) {
@@ -13752,13 +13888,17 @@ static void eegnn__py_float_str(double x, int single, char *out, size_t cap) {
             eegnn__sb_printf(&sb, "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
         } else if (exp10 < 0) {
             eegnn__sb_append(&sb, "0.", 2);
-            for (i = 0; i < -exp10 - 1; i++) eegnn__sb_append(&sb, "0", 1);
+            for (i = 0; i < -exp10 - 1; i++)
+                eegnn__sb_append(&sb, "0", 1);
             eegnn__sb_append(&sb, digits, (size_t)nd);
         } else {
-            for (i = 0; i <= exp10; i++) eegnn__sb_append(&sb, i < nd ? digits + i : "0", 1);
+            for (i = 0; i <= exp10; i++)
+                eegnn__sb_append(&sb, i < nd ? digits + i : "0", 1);
             eegnn__sb_append(&sb, ".", 1);
-            if (nd > exp10 + 1) eegnn__sb_append(&sb, digits + exp10 + 1, (size_t)(nd - exp10 - 1));
-            else eegnn__sb_append(&sb, "0", 1);
+            if (nd > exp10 + 1)
+                eegnn__sb_append(&sb, digits + exp10 + 1, (size_t)(nd - exp10 - 1));
+            else
+                eegnn__sb_append(&sb, "0", 1);
         }
         snprintf(out, cap, "%s", sb.p && !sb.failed ? sb.p : "");
         eegnn__sb_free(&sb);
@@ -13770,24 +13910,29 @@ static void eegnn__py_float_str(double x, int single, char *out, size_t cap) {
  * stored doubles and singles as Python floats ("1.0"). */
 static char *eegnn__eeglab_str(const eegnn_mat_value *v) {
     char b[64];
-    if (!v) return eegnn__strdup("None");
-    if (v->mx_class == EEGNN_MAT_CHAR) return eegnn__strdup(v->str ? v->str : "");
+    if (!v)
+        return eegnn__strdup("None");
+    if (v->mx_class == EEGNN_MAT_CHAR)
+        return eegnn__strdup(v->str ? v->str : "");
     if (eegnn__mat_is_numeric(v) && v->n >= 1) {
         double d = v->re[0];
-        if (v->is_logical) return eegnn__strdup(d != 0 ? "True" : "False");
+        if (v->is_logical)
+            return eegnn__strdup(d != 0 ? "True" : "False");
         if (v->data_type == EEGNN__MI_DOUBLE || v->data_type == EEGNN__MI_SINGLE)
             eegnn__py_float_str(d, 0, b, sizeof b); /* .item() gives a Python float */
         else
             snprintf(b, sizeof b, "%.0f", d);
         return eegnn__strdup(b);
     }
-    if (v->mx_class == EEGNN_MAT_CELL && v->n == 1 && v->items) return eegnn__eeglab_str(v->items[0]);
+    if (v->mx_class == EEGNN_MAT_CELL && v->n == 1 && v->items)
+        return eegnn__eeglab_str(v->items[0]);
     return eegnn__strdup("[]");
 }
 
 static eegnn_status eegnn__eeglab_scalar(const eegnn__eeglab *x, const char *name, double *out) {
     const eegnn_mat_value *v = eegnn__eeglab_get(x, name);
-    if (!v) return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.%s is missing", x->path, name);
+    if (!v)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.%s is missing", x->path, name);
     if (!eegnn__mat_is_numeric(v) || v->n < 1)
         return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.%s is not a number", x->path, name);
     *out = v->re[0];
@@ -13796,7 +13941,8 @@ static eegnn_status eegnn__eeglab_scalar(const eegnn__eeglab *x, const char *nam
 
 static eegnn_status eegnn__eeglab_count(const eegnn__eeglab *x, const char *name, double max, double *out) {
     eegnn_status st = eegnn__eeglab_scalar(x, name, out);
-    if (st != EEGNN_OK) return st;
+    if (st != EEGNN_OK)
+        return st;
     if (!(*out >= 1 && *out <= max) || *out != floor(*out))
         return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.%s = %g is not a whole number in [1, %.0f]", x->path, name,
                                *out, max);
@@ -13805,15 +13951,18 @@ static eegnn_status eegnn__eeglab_count(const eegnn__eeglab *x, const char *name
 
 static int eegnn__file_exists(const char *p) {
     FILE *fp = fopen(p, "rb");
-    if (!fp) return 0;
+    if (!fp)
+        return 0;
     fclose(fp);
     return 1;
 }
 
 static int eegnn__ann_order(const void *pa, const void *pb) {
     const eegnn_annotation *a = (const eegnn_annotation *)pa, *b = (const eegnn_annotation *)pb;
-    if (a->onset != b->onset) return a->onset < b->onset ? -1 : 1;
-    if (a->duration != b->duration) return a->duration < b->duration ? -1 : 1;
+    if (a->onset != b->onset)
+        return a->onset < b->onset ? -1 : 1;
+    if (a->duration != b->duration)
+        return a->duration < b->duration ? -1 : 1;
     return 0;
 }
 
@@ -13824,28 +13973,33 @@ static eegnn_status eegnn__eeglab_events(const eegnn__eeglab *x, eegnn_raw *raw)
     int64_t i, n, o = 0;
     int has_dur;
     double tmax;
-    if (!ev || (ev->mx_class != EEGNN_MAT_STRUCT && ev->mx_class != EEGNN_MAT_OBJECT) || ev->n == 0) return EEGNN_OK;
+    if (!ev || (ev->mx_class != EEGNN_MAT_STRUCT && ev->mx_class != EEGNN_MAT_OBJECT) || ev->n == 0)
+        return EEGNN_OK;
     n = ev->n;
     has_dur = eegnn__mat_has_field(ev, "duration");
     a = (eegnn_annotation *)eegnn__calloc((size_t)n, sizeof *a);
-    if (!a) return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", x->path);
+    if (!a)
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", x->path);
     for (i = 0; i < n; i++) {
         const eegnn_mat_value *lat = eegnn_mat_field(ev, i, "latency");
         const eegnn_mat_value *dur = has_dur ? eegnn_mat_field(ev, i, "duration") : NULL;
         if (!eegnn__mat_is_numeric(lat) || lat->n < 1) {
             int64_t k;
-            for (k = 0; k < i; k++) EEGNN_FREE(a[k].description);
+            for (k = 0; k < i; k++)
+                EEGNN_FREE(a[k].description);
             EEGNN_FREE(a);
             return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.event(%lld).latency is missing or not a number", x->path,
                                    (long long)(i + 1));
         }
         a[i].onset = (lat->re[0] - 1.0) / x->srate;
         a[i].duration = 0.0;
-        if (has_dur) a[i].duration = (eegnn__mat_is_numeric(dur) && dur->n >= 1) ? dur->re[0] / x->srate : NAN;
+        if (has_dur)
+            a[i].duration = (eegnn__mat_is_numeric(dur) && dur->n >= 1) ? dur->re[0] / x->srate : NAN;
         a[i].description = eegnn__eeglab_str(eegnn_mat_field(ev, i, "type"));
         if (!a[i].description) {
             int64_t k;
-            for (k = 0; k < i; k++) EEGNN_FREE(a[k].description);
+            for (k = 0; k < i; k++)
+                EEGNN_FREE(a[k].description);
             EEGNN_FREE(a);
             return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", x->path);
         }
@@ -13865,7 +14019,8 @@ static eegnn_status eegnn__eeglab_events(const eegnn__eeglab *x, eegnn_raw *raw)
     for (i = 0; i < n; i++) {
         eegnn_annotation t = a[i];
         double on = nearbyint(t.onset * 1e6), off;
-        if (t.duration != t.duration) t.duration = 0.0; /* MNE: a NaN duration behaves like zero */
+        if (t.duration != t.duration)
+            t.duration = 0.0; /* MNE: a NaN duration behaves like zero */
         off = on + nearbyint(t.duration * 1e6);
         int left, right;
         if (on > tmax || off < 0) {
@@ -13874,9 +14029,12 @@ static eegnn_status eegnn__eeglab_events(const eegnn__eeglab *x, eegnn_raw *raw)
         }
         left = on < 0;
         right = off > tmax;
-        if (left) on = 0;
-        if (right) off = tmax;
-        if (left || right) t.duration = (off - on) / 1e6;
+        if (left)
+            on = 0;
+        if (right)
+            off = tmax;
+        if (left || right)
+            t.duration = (off - on) / 1e6;
         t.onset = on / 1e6;
         a[o++] = t;
     }
@@ -13885,9 +14043,9 @@ static eegnn_status eegnn__eeglab_events(const eegnn__eeglab *x, eegnn_raw *raw)
     return EEGNN_OK;
 }
 
-static const char *const eegnn__mne_types[] = {"bio", "chpi", "csd", "dbs", "dipole", "ecg", "ecog", "eeg",
-                                               "emg", "eog", "exci", "fnirs", "gof", "gsr", "ias", "meg",
-                                               "misc", "ref_meg", "resp", "seeg", "stim", "syst", "temperature"};
+static const char *const eegnn__mne_types[] = {
+    "bio", "chpi", "csd", "dbs", "dipole", "ecg",     "ecog", "eeg",  "emg",  "eog",  "exci",       "fnirs",
+    "gof", "gsr",  "ias", "meg", "misc",   "ref_meg", "resp", "seeg", "stim", "syst", "temperature"};
 
 static eegnn_status eegnn__eeglab_channels(const eegnn__eeglab *x, eegnn_raw *raw) {
     const eegnn_mat_value *cl = eegnn__eeglab_get(x, "chanlocs");
@@ -13903,7 +14061,8 @@ static eegnn_status eegnn__eeglab_channels(const eegnn__eeglab *x, eegnn_raw *ra
     raw->ch_units = (char **)eegnn__calloc((size_t)n, sizeof(char *));
     raw->ch_types = (char **)eegnn__calloc((size_t)n, sizeof(char *));
     raw->ch_sfreq = (double *)eegnn__calloc((size_t)n, sizeof(double));
-    if (!raw->ch_names || !raw->ch_units || !raw->ch_types || !raw->ch_sfreq) goto oom;
+    if (!raw->ch_names || !raw->ch_units || !raw->ch_types || !raw->ch_sfreq)
+        goto oom;
     for (i = 0; i < n; i++) {
         char def[32];
         const char *type = "eeg";
@@ -13914,15 +14073,18 @@ static eegnn_status eegnn__eeglab_channels(const eegnn__eeglab *x, eegnn_raw *ra
             if (t && t->mx_class == EEGNN_MAT_CHAR && t->str) {
                 const char *s = t->str;
                 size_t len, k;
-                while (*s == ' ' || (*s >= '\t' && *s <= '\r')) s++;
+                while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+                    s++;
                 len = strlen(s);
-                while (len && (s[len - 1] == ' ' || (s[len - 1] >= '\t' && s[len - 1] <= '\r'))) len--;
+                while (len && (s[len - 1] == ' ' || (s[len - 1] >= '\t' && s[len - 1] <= '\r')))
+                    len--;
                 if (len < sizeof lowered) {
                     for (k = 0; k < len; k++)
                         lowered[k] = (char)((s[k] >= 'A' && s[k] <= 'Z') ? s[k] - 'A' + 'a' : s[k]);
                     lowered[len] = '\0';
                     for (k = 0; k < sizeof eegnn__mne_types / sizeof eegnn__mne_types[0]; k++)
-                        if (strcmp(lowered, eegnn__mne_types[k]) == 0) type = eegnn__mne_types[k];
+                        if (strcmp(lowered, eegnn__mne_types[k]) == 0)
+                            type = eegnn__mne_types[k];
                 }
             }
         } else {
@@ -13932,7 +14094,8 @@ static eegnn_status eegnn__eeglab_channels(const eegnn__eeglab *x, eegnn_raw *ra
         raw->ch_types[i] = eegnn__strdup(type);
         raw->ch_units[i] = eegnn__strdup("uV");
         raw->ch_sfreq[i] = x->srate;
-        if (!raw->ch_names[i] || !raw->ch_types[i] || !raw->ch_units[i]) goto oom;
+        if (!raw->ch_names[i] || !raw->ch_types[i] || !raw->ch_units[i])
+            goto oom;
     }
     return EEGNN_OK;
 oom:
@@ -13953,10 +14116,12 @@ static eegnn_status eegnn__eeglab_fdt(const eegnn__eeglab *x, const char *datana
                                    "%s: EEG.data names an old .dat data file (%s); resave the dataset with a current "
                                    "EEGLAB (.fdt)",
                                    x->path, dataname);
-        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.data names '%s'; expected a .fdt data file", x->path, dataname);
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.data names '%s'; expected a .fdt data file", x->path,
+                               dataname);
     }
     dir = slash ? eegnn__strndup(x->path, (size_t)(slash - x->path)) : eegnn__strdup(".");
-    if (!dir) return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", x->path);
+    if (!dir)
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", x->path);
     p1 = eegnn__path_join(dir, dataname);
     dot = strrchr(x->path, '.');
     if (dot && (!slash || dot > slash)) {
@@ -13987,10 +14152,11 @@ static eegnn_status eegnn__eeglab_fdt(const eegnn__eeglab *x, const char *datana
     }
     need = (int64_t)x->nbchan * N * 4;
     if (size < need) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                             "%s: data file %s is truncated: %lld bytes, EEG.nbchan x EEG.pnts x EEG.trials = %d x %lld "
-                             "x %d float32 need %lld",
-                             x->path, use, (long long)size, x->nbchan, (long long)x->pnts, x->trials, (long long)need);
+        st =
+            eegnn_set_error(EEGNN_ERR_FORMAT,
+                            "%s: data file %s is truncated: %lld bytes, EEG.nbchan x EEG.pnts x EEG.trials = %d x %lld "
+                            "x %d float32 need %lld",
+                            x->path, use, (long long)size, x->nbchan, (long long)x->pnts, x->trials, (long long)need);
         goto done;
     }
     if (!header_only) {
@@ -14012,7 +14178,8 @@ static eegnn_status eegnn__eeglab_fdt(const eegnn__eeglab *x, const char *datana
                 goto done;
             }
             if (!eegnn__host_le())
-                for (k = 0; k < nc * nb; k++) eegnn__mat_swap((unsigned char *)&buf[k], 4);
+                for (k = 0; k < nc * nb; k++)
+                    eegnn__mat_swap((unsigned char *)&buf[k], 4);
             for (k = 0; k < nc; k++) {
                 size_t c;
                 for (c = 0; c < nb; c++)
@@ -14022,7 +14189,8 @@ static eegnn_status eegnn__eeglab_fdt(const eegnn__eeglab *x, const char *datana
         EEGNN_FREE(buf);
     }
 done:
-    if (fp) fclose(fp);
+    if (fp)
+        fclose(fp);
     EEGNN_FREE(dir);
     EEGNN_FREE(p1);
     EEGNN_FREE(p2);
@@ -14041,7 +14209,8 @@ static eegnn_raw *eegnn__eeglab_load(const char *path, const eegnn_read_options 
         eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_eeglab: path is NULL");
         return NULL;
     }
-    if (!(x->mf = eegnn_mat_read(path))) return NULL;
+    if (!(x->mf = eegnn_mat_read(path)))
+        return NULL;
     if (eegnn_mat_var(x->mf, "ALLEEG")) {
         eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: the file holds an ALLEEG array; save a single dataset (EEG)", path);
         goto fail;
@@ -14055,20 +14224,25 @@ static eegnn_raw *eegnn__eeglab_load(const char *path, const eegnn_read_options 
         }
         x->eeg = v;
         inner = eegnn_mat_field(v, 0, "EEG");
-        if (inner && inner->mx_class == EEGNN_MAT_STRUCT && inner->n >= 1) x->eeg = inner;
+        if (inner && inner->mx_class == EEGNN_MAT_STRUCT && inner->n >= 1)
+            x->eeg = inner;
     }
-    if (eegnn__eeglab_count(x, "nbchan", 1 << 20, &d) != EEGNN_OK) goto fail;
+    if (eegnn__eeglab_count(x, "nbchan", 1 << 20, &d) != EEGNN_OK)
+        goto fail;
     x->nbchan = (int)d;
-    if (eegnn__eeglab_count(x, "pnts", 1e12, &d) != EEGNN_OK) goto fail;
+    if (eegnn__eeglab_count(x, "pnts", 1e12, &d) != EEGNN_OK)
+        goto fail;
     x->pnts = (int64_t)d;
-    if (eegnn__eeglab_count(x, "trials", 1 << 30, &d) != EEGNN_OK) goto fail;
+    if (eegnn__eeglab_count(x, "trials", 1 << 30, &d) != EEGNN_OK)
+        goto fail;
     x->trials = (int)d;
     if ((double)x->nbchan * (double)x->pnts * (double)x->trials > 1e12) {
         eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.nbchan x EEG.pnts x EEG.trials = %d x %lld x %d is too large", path,
                         x->nbchan, (long long)x->pnts, x->trials);
         goto fail;
     }
-    if (eegnn__eeglab_scalar(x, "srate", &x->srate) != EEGNN_OK) goto fail;
+    if (eegnn__eeglab_scalar(x, "srate", &x->srate) != EEGNN_OK)
+        goto fail;
     if (!(x->srate > 0) || x->srate > 1e9) {
         eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.srate = %g is not a sampling rate", path, x->srate);
         goto fail;
@@ -14081,14 +14255,16 @@ static eegnn_raw *eegnn__eeglab_load(const char *path, const eegnn_read_options 
     raw->sfreq = x->srate;
     raw->n_times = x->pnts * x->trials;
     raw->meas_date = NAN;
-    if (eegnn__eeglab_channels(x, raw) != EEGNN_OK) goto fail;
+    if (eegnn__eeglab_channels(x, raw) != EEGNN_OK)
+        goto fail;
     data = eegnn__eeglab_get(x, "data");
     if (!data) {
         eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.data is missing", path);
         goto fail;
     }
     if (data->mx_class == EEGNN_MAT_CHAR) {
-        if (eegnn__eeglab_fdt(x, data->str ? data->str : "", raw, header_only) != EEGNN_OK) goto fail;
+        if (eegnn__eeglab_fdt(x, data->str ? data->str : "", raw, header_only) != EEGNN_OK)
+            goto fail;
     } else {
         int64_t total = (int64_t)x->nbchan * raw->n_times, N = raw->n_times, k;
         if (!eegnn__mat_is_numeric(data) || data->n != total) {
@@ -14109,7 +14285,8 @@ static eegnn_raw *eegnn__eeglab_load(const char *path, const eegnn_read_options 
                     raw->data[(size_t)c * (size_t)N + (size_t)k] = (float)(data->re[k * x->nbchan + c] * 1e-6);
         }
     }
-    if (eegnn__eeglab_events(x, raw) != EEGNN_OK) goto fail;
+    if (eegnn__eeglab_events(x, raw) != EEGNN_OK)
+        goto fail;
     return raw;
 fail:
     eegnn_raw_free(raw);
@@ -14127,9 +14304,11 @@ EEGNN_API eegnn_raw *eegnn_read_eeglab(const char *set_path, const eegnn_read_op
 
 EEGNN_API void eegnn_eeglab_epochs_free(eegnn_eeglab_epochs *ep) {
     int i;
-    if (!ep) return;
+    if (!ep)
+        return;
     eegnn_raw_free(ep->raw);
-    for (i = 0; i < ep->n_event_id; i++) EEGNN_FREE(ep->event_names[i]);
+    for (i = 0; i < ep->n_event_id; i++)
+        EEGNN_FREE(ep->event_names[i]);
     EEGNN_FREE(ep->event_names);
     EEGNN_FREE(ep->event_codes);
     EEGNN_FREE(ep->events);
@@ -14145,25 +14324,32 @@ EEGNN_API eegnn_eeglab_epochs *eegnn_read_eeglab_epochs(const char *set_path, co
     int64_t ev_idx = 0, prev_stim = 0;
     int i;
     eegnn_raw *raw = eegnn__eeglab_load(set_path, opts, &x);
-    if (!raw) return NULL;
+    if (!raw)
+        return NULL;
     if (x.trials < 2) {
-        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.trials = %d: the file holds no epochs (trials less than 2); read it "
-                        "with eegnn_read_eeglab", set_path, x.trials);
+        eegnn_set_error(EEGNN_ERR_FORMAT,
+                        "%s: EEG.trials = %d: the file holds no epochs (trials less than 2); read it "
+                        "with eegnn_read_eeglab",
+                        set_path, x.trials);
         eegnn_raw_free(raw);
         eegnn_mat_free(x.mf);
         return NULL;
     }
     ep = (eegnn_eeglab_epochs *)eegnn__calloc(1, sizeof *ep);
     names = (char **)eegnn__calloc((size_t)x.trials, sizeof(char *));
-    if (!ep || !names) goto oom;
+    if (!ep || !names)
+        goto oom;
     ep->raw = raw;
     ep->n_epochs = x.trials;
     ep->n_times = x.pnts;
-    if (eegnn__eeglab_scalar(&x, "xmin", &ep->tmin) != EEGNN_OK) goto fail;
+    if (eegnn__eeglab_scalar(&x, "xmin", &ep->tmin) != EEGNN_OK)
+        goto fail;
     epoch = eegnn__eeglab_get(&x, "epoch");
     event = eegnn__eeglab_get(&x, "event");
-    if (!epoch || epoch->mx_class != EEGNN_MAT_STRUCT || epoch->n != x.trials || !eegnn__mat_has_field(epoch, "eventtype")) {
-        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.epoch must be a struct array with an eventtype field and EEG.trials = %d entries",
+    if (!epoch || epoch->mx_class != EEGNN_MAT_STRUCT || epoch->n != x.trials ||
+        !eegnn__mat_has_field(epoch, "eventtype")) {
+        eegnn_set_error(EEGNN_ERR_FORMAT,
+                        "%s: EEG.epoch must be a struct array with an eventtype field and EEG.trials = %d entries",
                         set_path, x.trials);
         goto fail;
     }
@@ -14174,7 +14360,8 @@ EEGNN_API eegnn_eeglab_epochs *eegnn_read_eeglab_epochs(const char *set_path, co
     ep->events = (int64_t *)eegnn__calloc((size_t)x.trials * 3, sizeof(int64_t));
     ep->event_names = (char **)eegnn__calloc((size_t)x.trials, sizeof(char *));
     ep->event_codes = (int *)eegnn__calloc((size_t)x.trials, sizeof(int));
-    if (!ep->events || !ep->event_names || !ep->event_codes) goto oom;
+    if (!ep->events || !ep->event_names || !ep->event_codes)
+        goto oom;
     for (i = 0; i < x.trials; i++) {
         const eegnn_mat_value *et = eegnn_mat_field(epoch, i, "eventtype"), *lat;
         int64_t used = 1;
@@ -14189,7 +14376,8 @@ EEGNN_API eegnn_eeglab_epochs *eegnn_read_eeglab_epochs(const char *set_path, co
                     eegnn__sb_free(&sb);
                     goto oom;
                 }
-                if (j) eegnn__sb_append(&sb, "/", 1);
+                if (j)
+                    eegnn__sb_append(&sb, "/", 1);
                 eegnn__sb_append(&sb, s, strlen(s));
                 EEGNN_FREE(s);
             }
@@ -14199,35 +14387,43 @@ EEGNN_API eegnn_eeglab_epochs *eegnn_read_eeglab_epochs(const char *set_path, co
         } else {
             names[i] = eegnn__eeglab_str(et);
         }
-        if (!names[i]) goto oom;
+        if (!names[i])
+            goto oom;
         lat = ev_idx < event->n ? eegnn_mat_field(event, ev_idx, "latency") : NULL;
-        if (!eegnn__mat_is_numeric(lat) || lat->n < 1) {
-            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.event(%lld).latency (first event of epoch %d) is missing", set_path,
+        if (!eegnn__mat_is_numeric(lat) || lat->n < 1 || !(fabs(lat->re[0]) < 9e18)) {
+            eegnn_set_error(EEGNN_ERR_FORMAT,
+                            "%s: EEG.event(%lld).latency (first event of epoch %d) is missing or invalid", set_path,
                             (long long)(ev_idx + 1), i + 1);
             goto fail;
         }
         ep->events[3 * i] = (int64_t)lat->re[0];
         ev_idx += used;
         for (k = 0; k < ep->n_event_id; k++)
-            if (strcmp(ep->event_names[k], names[i]) == 0) code = ep->event_codes[k];
+            if (strcmp(ep->event_names[k], names[i]) == 0)
+                code = ep->event_codes[k];
         if (!code) {
-            if (!(ep->event_names[ep->n_event_id] = eegnn__strdup(names[i]))) goto oom;
+            if (!(ep->event_names[ep->n_event_id] = eegnn__strdup(names[i])))
+                goto oom;
             code = ep->n_event_id + 1;
             ep->event_codes[ep->n_event_id++] = code;
         }
         ep->events[3 * i + 2] = code;
         /* MNE sets prev_stim only when the latencies differ by 1 and keeps it otherwise */
-        if (i > 0 && ep->events[3 * i] - ep->events[3 * (i - 1)] == 1) prev_stim = ep->events[3 * (i - 1) + 2];
+        if (i > 0 && ep->events[3 * i] - ep->events[3 * (i - 1)] == 1)
+            prev_stim = ep->events[3 * (i - 1) + 2];
         ep->events[3 * i + 1] = prev_stim;
     }
     if (raw->data) {
         size_t n_ch = (size_t)raw->n_channels, T = (size_t)x.pnts, e, c, N = (size_t)raw->n_times;
         ep->data = (float *)EEGNN_MALLOC((size_t)x.trials * n_ch * T * sizeof(float));
-        if (!ep->data) goto oom;
+        if (!ep->data)
+            goto oom;
         for (e = 0; e < (size_t)x.trials; e++)
-            for (c = 0; c < n_ch; c++) memcpy(ep->data + (e * n_ch + c) * T, raw->data + c * N + e * T, T * sizeof(float));
+            for (c = 0; c < n_ch; c++)
+                memcpy(ep->data + (e * n_ch + c) * T, raw->data + c * N + e * T, T * sizeof(float));
     }
-    for (i = 0; i < x.trials; i++) EEGNN_FREE(names[i]);
+    for (i = 0; i < x.trials; i++)
+        EEGNN_FREE(names[i]);
     EEGNN_FREE(names);
     eegnn_mat_free(x.mf);
     return ep;
@@ -14235,10 +14431,13 @@ oom:
     eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", set_path);
 fail:
     if (names)
-        for (i = 0; i < x.trials; i++) EEGNN_FREE(names[i]);
+        for (i = 0; i < x.trials; i++)
+            EEGNN_FREE(names[i]);
     EEGNN_FREE(names);
-    if (ep) eegnn_eeglab_epochs_free(ep);
-    else eegnn_raw_free(raw);
+    if (ep)
+        eegnn_eeglab_epochs_free(ep);
+    else
+        eegnn_raw_free(raw);
     eegnn_mat_free(x.mf);
     return NULL;
 }

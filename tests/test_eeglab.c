@@ -23,7 +23,8 @@ typedef struct ref_file {
 
 static char *dup_str(const char *s) {
     char *d = (char *)malloc(strlen(s) + 1);
-    if (d) strcpy(d, s);
+    if (d)
+        strcpy(d, s);
     return d;
 }
 
@@ -33,19 +34,23 @@ static void ref_free(ref_file *r) {
         free(r->names[i]);
         free(r->types[i]);
     }
-    for (i = 0; i < r->n_ann; i++) free(r->desc[i]);
-    for (i = 0; i < r->n_evid; i++) free(r->evid_name[i]);
+    for (i = 0; i < r->n_ann; i++)
+        free(r->desc[i]);
+    for (i = 0; i < r->n_evid; i++)
+        free(r->evid_name[i]);
 }
 
 static int ref_load(const char *path, ref_file *r) {
     FILE *fp = fopen(path, "rb");
     static char line[1 << 16];
     memset(r, 0, sizeof *r);
-    if (!fp) return 0;
+    if (!fp)
+        return 0;
     while (fgets(line, sizeof line, fp)) {
         size_t n = strlen(line);
         char *rest, *sp;
-        if (n && line[n - 1] == '\n') line[--n] = '\0';
+        if (n && line[n - 1] == '\n')
+            line[--n] = '\0';
         rest = strchr(line, ' ');
         rest = rest ? rest + 1 : line + n;
         if (strncmp(line, "path ", 5) == 0) {
@@ -62,7 +67,8 @@ static int ref_load(const char *path, ref_file *r) {
             r->n_times = strtoll(rest, NULL, 10);
         } else if (strncmp(line, "ch ", 3) == 0 && r->n_ch < 512) {
             sp = strchr(rest, ' ');
-            if (!sp) continue;
+            if (!sp)
+                continue;
             *sp = '\0';
             r->types[r->n_ch] = dup_str(rest);
             r->names[r->n_ch++] = dup_str(sp + 1);
@@ -85,7 +91,8 @@ static int ref_load(const char *path, ref_file *r) {
 }
 
 static int same_double(double a, double b) {
-    if (a != a || b != b) return a != a && b != b;
+    if (a != a || b != b)
+        return a != a && b != b;
     return fabs(a - b) <= 1e-9 * (1.0 + fabs(b));
 }
 
@@ -125,7 +132,8 @@ static void check_file(const char *key) {
     eegnn_raw *raw;
     snprintf(txt, sizeof txt, "eeglab/%s.txt", key);
     snprintf(npy, sizeof npy, "eeglab/%s.npy", key);
-    if (!r) return;
+    if (!r)
+        return;
     if (!ref_load(test_out_path(txt), r)) {
         CHECK(0, "missing reference %s (run tests/ref_eeglab.py)", txt);
         free(r);
@@ -211,7 +219,8 @@ static void check_file(const char *key) {
                         ok = 0;
                 CHECK(ok, "%s: event_id matches MNE", r->rel);
                 /* the continuous view holds the same samples */
-                CHECK(memcmp(ep->raw->data, raw->data, sizeof(float) * (size_t)raw->n_channels * (size_t)raw->n_times) == 0,
+                CHECK(memcmp(ep->raw->data, raw->data,
+                             sizeof(float) * (size_t)raw->n_channels * (size_t)raw->n_times) == 0,
                       "%s: eegnn_read_raw and the epochs' continuous view agree", r->rel);
                 eegnn_eeglab_epochs_free(ep);
             }
@@ -229,7 +238,8 @@ static unsigned char *slurp(const char *path, size_t *len) {
     FILE *fp = fopen(path, "rb");
     unsigned char *b;
     long n;
-    if (!fp) return NULL;
+    if (!fp)
+        return NULL;
     fseek(fp, 0, SEEK_END);
     n = ftell(fp);
     rewind(fp);
@@ -245,8 +255,10 @@ static unsigned char *slurp(const char *path, size_t *len) {
 
 static void spit(const char *path, const void *b, size_t n) {
     FILE *fp = fopen(path, "wb");
-    if (!fp) return;
-    if (n) fwrite(b, 1, n, fp);
+    if (!fp)
+        return;
+    if (n)
+        fwrite(b, 1, n, fp);
     fclose(fp);
 }
 
@@ -307,7 +319,8 @@ static void check_bad_input(void) {
             snprintf(p, sizeof p, "%s", test_out_path("eeglab/bad/trunc.set"));
             spit(p, b, cut);
             raw = eegnn_read_raw(p, NULL);
-            if (raw || !strstr(eegnn_last_error(), p)) fails++;
+            if (raw || !strstr(eegnn_last_error(), p))
+                fails++;
             eegnn_raw_free(raw);
         }
         CHECK(fails == 0, "truncated .set copies: %d of 39 did not fail with an error naming the file", fails);
@@ -347,10 +360,30 @@ static void check_bad_input(void) {
         size_t vlen[4];
         const char *field[4];
         int k;
-        tag[0] = 0x00010002u; val[0] = 61; vlen[0] = 1; ntag[0] = 0x00040006u; nval[0] = 1000000000u; field[0] = "nbchan";
-        tag[1] = 0x00020004u; val[1] = 385; vlen[1] = 2; ntag[1] = 0x00040006u; nval[1] = 4000000000u; field[1] = "pnts";
-        tag[2] = 0x00020004u; val[2] = 385; vlen[2] = 2; ntag[2] = 0x00020004u; nval[2] = 386; field[2] = "truncated";
-        tag[3] = 0x00010002u; val[3] = 61; vlen[3] = 1; ntag[3] = 0x00010001u; nval[3] = 0xFDu; field[3] = "nbchan";
+        tag[0] = 0x00010002u;
+        val[0] = 61;
+        vlen[0] = 1;
+        ntag[0] = 0x00040006u;
+        nval[0] = 1000000000u;
+        field[0] = "nbchan";
+        tag[1] = 0x00020004u;
+        val[1] = 385;
+        vlen[1] = 2;
+        ntag[1] = 0x00040006u;
+        nval[1] = 4000000000u;
+        field[1] = "pnts";
+        tag[2] = 0x00020004u;
+        val[2] = 385;
+        vlen[2] = 2;
+        ntag[2] = 0x00020004u;
+        nval[2] = 386;
+        field[2] = "truncated";
+        tag[3] = 0x00010002u;
+        val[3] = 61;
+        vlen[3] = 1;
+        ntag[3] = 0x00010001u;
+        nval[3] = 0xFDu;
+        field[3] = "nbchan";
         for (k = 0; k < 4; k++) {
             memcpy(c, b, n);
             if (!patch_small(c, n, tag[k], val[k], vlen[k], ntag[k], nval[k])) {
@@ -386,7 +419,8 @@ static void check_bad_input(void) {
     {
         unsigned char *c = (unsigned char *)malloc(n);
         memcpy(c, b, n);
-        for (i = 128; i < n; i++) c[i] = (unsigned char)(i * 131u + 7u);
+        for (i = 128; i < n; i++)
+            c[i] = (unsigned char)(i * 131u + 7u);
         snprintf(p, sizeof p, "%s", test_out_path("eeglab/bad/garbage.set"));
         spit(p, c, n);
         expect_error(p, NULL, "garbage body");
@@ -404,7 +438,8 @@ static void check_compressed(void) {
     unsigned char *b = slurp(src, &n);
     char p[512];
     CHECK(b != NULL, "read %s", src);
-    if (!b) return;
+    if (!b)
+        return;
 #ifdef EEGNN_USE_ZLIB
     {
         /* recompress each top-level element as an miCOMPRESSED element */
@@ -413,7 +448,7 @@ static void check_compressed(void) {
         memcpy(out, b, 128);
         while (off + 8 <= n) {
             uint32_t type, nb;
-            uLongf zl = compressBound((uLong)n) ;
+            uLongf zl = compressBound((uLong)n);
             size_t el;
             memcpy(&type, b + off, 4);
             memcpy(&nb, b + off + 4, 4);
@@ -497,11 +532,13 @@ int main(void) {
     CHECK(fp != NULL, "missing %s (run tests/ref_eeglab.py)", test_out_path("eeglab/files.txt"));
     while (fp && fgets(line, sizeof line, fp)) {
         line[strcspn(line, "\r\n")] = '\0';
-        if (!line[0]) continue;
+        if (!line[0])
+            continue;
         check_file(line);
         n_files++;
     }
-    if (fp) fclose(fp);
+    if (fp)
+        fclose(fp);
     CHECK(n_files >= 12, "reference lists %d .set files", n_files);
     check_bad_input();
     check_compressed();

@@ -38,12 +38,12 @@ EEGNN_API eegnn_raw *eegnn_read_eeglab(const char *set_path, const eegnn_read_op
 
 /* An epoched EEGLAB dataset (MNE's EpochsEEGLAB). */
 typedef struct eegnn_eeglab_epochs {
-    eegnn_raw *raw;     /* channels, sfreq, annotations; raw->data holds the epochs side by side */
-    int n_epochs;       /* EEG.trials */
-    int64_t n_times;    /* samples per epoch (EEG.pnts) */
-    double tmin;        /* seconds of the first sample relative to the event (EEG.xmin) */
-    float *data;        /* (n_epochs, n_channels, n_times) volts; NULL if header only */
-    int64_t *events;    /* (n_epochs, 3) MNE events: latency sample, previous id, id */
+    eegnn_raw *raw;  /* channels, sfreq, annotations; raw->data holds the epochs side by side */
+    int n_epochs;    /* EEG.trials */
+    int64_t n_times; /* samples per epoch (EEG.pnts) */
+    double tmin;     /* seconds of the first sample relative to the event (EEG.xmin) */
+    float *data;     /* (n_epochs, n_channels, n_times) volts; NULL if header only */
+    int64_t *events; /* (n_epochs, 3) MNE events: latency sample, previous id, id */
     int n_event_id;
     char **event_names; /* (n_event_id) epoch event types; several per epoch joined with "/" */
     int *event_codes;   /* (n_event_id) ids 1, 2, ... in order of first appearance */

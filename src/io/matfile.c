@@ -45,7 +45,8 @@ static int eegnn__host_le(void) {
 static uint32_t eegnn__mat_u32(const eegnn__mat_reader *r, const unsigned char *p) {
     uint32_t v;
     memcpy(&v, p, 4);
-    if (r->swap) v = (v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) | (v << 24);
+    if (r->swap)
+        v = (v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) | (v << 24);
     return v;
 }
 
@@ -60,10 +61,19 @@ static void eegnn__mat_swap(unsigned char *p, size_t w) {
 
 static size_t eegnn__mi_width(uint32_t type) {
     switch (type) {
-    case EEGNN__MI_INT8: case EEGNN__MI_UINT8: case EEGNN__MI_UTF8: return 1;
-    case EEGNN__MI_INT16: case EEGNN__MI_UINT16: case EEGNN__MI_UTF16: return 2;
-    case EEGNN__MI_INT32: case EEGNN__MI_UINT32: case EEGNN__MI_SINGLE: case EEGNN__MI_UTF32: return 4;
-    case EEGNN__MI_DOUBLE: case EEGNN__MI_INT64: case EEGNN__MI_UINT64: return 8;
+    case EEGNN__MI_INT8:
+    case EEGNN__MI_UINT8:
+    case EEGNN__MI_UTF8: return 1;
+    case EEGNN__MI_INT16:
+    case EEGNN__MI_UINT16:
+    case EEGNN__MI_UTF16: return 2;
+    case EEGNN__MI_INT32:
+    case EEGNN__MI_UINT32:
+    case EEGNN__MI_SINGLE:
+    case EEGNN__MI_UTF32: return 4;
+    case EEGNN__MI_DOUBLE:
+    case EEGNN__MI_INT64:
+    case EEGNN__MI_UINT64: return 8;
     default: return 0;
     }
 }
@@ -73,18 +83,58 @@ static double eegnn__mi_get(const eegnn__mat_reader *r, uint32_t type, const uns
     unsigned char b[8];
     size_t w = eegnn__mi_width(type);
     memcpy(b, p + i * w, w);
-    if (r->swap) eegnn__mat_swap(b, w);
+    if (r->swap)
+        eegnn__mat_swap(b, w);
     switch (type) {
-    case EEGNN__MI_INT8: { int8_t v; memcpy(&v, b, 1); return v; }
-    case EEGNN__MI_UINT8: case EEGNN__MI_UTF8: return b[0];
-    case EEGNN__MI_INT16: { int16_t v; memcpy(&v, b, 2); return v; }
-    case EEGNN__MI_UINT16: case EEGNN__MI_UTF16: { uint16_t v; memcpy(&v, b, 2); return v; }
-    case EEGNN__MI_INT32: { int32_t v; memcpy(&v, b, 4); return v; }
-    case EEGNN__MI_UINT32: case EEGNN__MI_UTF32: { uint32_t v; memcpy(&v, b, 4); return v; }
-    case EEGNN__MI_SINGLE: { float v; memcpy(&v, b, 4); return v; }
-    case EEGNN__MI_DOUBLE: { double v; memcpy(&v, b, 8); return v; }
-    case EEGNN__MI_INT64: { int64_t v; memcpy(&v, b, 8); return (double)v; }
-    case EEGNN__MI_UINT64: { uint64_t v; memcpy(&v, b, 8); return (double)v; }
+    case EEGNN__MI_INT8: {
+        int8_t v;
+        memcpy(&v, b, 1);
+        return v;
+    }
+    case EEGNN__MI_UINT8:
+    case EEGNN__MI_UTF8: return b[0];
+    case EEGNN__MI_INT16: {
+        int16_t v;
+        memcpy(&v, b, 2);
+        return v;
+    }
+    case EEGNN__MI_UINT16:
+    case EEGNN__MI_UTF16: {
+        uint16_t v;
+        memcpy(&v, b, 2);
+        return v;
+    }
+    case EEGNN__MI_INT32: {
+        int32_t v;
+        memcpy(&v, b, 4);
+        return v;
+    }
+    case EEGNN__MI_UINT32:
+    case EEGNN__MI_UTF32: {
+        uint32_t v;
+        memcpy(&v, b, 4);
+        return v;
+    }
+    case EEGNN__MI_SINGLE: {
+        float v;
+        memcpy(&v, b, 4);
+        return v;
+    }
+    case EEGNN__MI_DOUBLE: {
+        double v;
+        memcpy(&v, b, 8);
+        return v;
+    }
+    case EEGNN__MI_INT64: {
+        int64_t v;
+        memcpy(&v, b, 8);
+        return (double)v;
+    }
+    case EEGNN__MI_UINT64: {
+        uint64_t v;
+        memcpy(&v, b, 8);
+        return (double)v;
+    }
     default: return 0.0;
     }
 }
@@ -100,17 +150,9 @@ static eegnn_status eegnn__mat_elem_at(const eegnn__mat_reader *r, const unsigne
     w0 = eegnn__mat_u32(r, buf + off);
     if (w0 >> 16) { /* small data element: 2-byte size, 2-byte type, 4 bytes of data */
         uint32_t n = w0 >> 16, t = w0 & 0xFFFFu;
-        if (r->swap) { /* the two 16-bit halves were swapped as one 32-bit word */
-            uint16_t a, b;
-            memcpy(&a, buf + off, 2);
-            memcpy(&b, buf + off + 2, 2);
-            a = (uint16_t)((a >> 8) | (a << 8));
-            b = (uint16_t)((b >> 8) | (b << 8));
-            t = a;
-            n = b;
-        }
         if (n > 4)
-            return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: %s small element at byte %zu says %u bytes (at most 4)",
+            return eegnn_set_error(EEGNN_ERR_FORMAT,
+                                   "%s: corrupt MAT-file: %s small element at byte %zu says %u bytes (at most 4)",
                                    r->path, what, off, (unsigned)n);
         e->type = t;
         e->data = buf + off + 4;
@@ -120,9 +162,9 @@ static eegnn_status eegnn__mat_elem_at(const eegnn__mat_reader *r, const unsigne
     }
     nbytes = eegnn__mat_u32(r, buf + off + 4);
     if ((size_t)nbytes > len - off - 8)
-        return eegnn_set_error(EEGNN_ERR_FORMAT,
-                               "%s: corrupt or truncated MAT-file: %s element at byte %zu says %lu bytes, only %zu left",
-                               r->path, what, off, (unsigned long)nbytes, len - off - 8);
+        return eegnn_set_error(
+            EEGNN_ERR_FORMAT, "%s: corrupt or truncated MAT-file: %s element at byte %zu says %lu bytes, only %zu left",
+            r->path, what, off, (unsigned long)nbytes, len - off - 8);
     e->type = w0;
     e->data = buf + off + 8;
     e->nbytes = nbytes;
@@ -137,11 +179,15 @@ static eegnn_status eegnn__mat_elem_at(const eegnn__mat_reader *r, const unsigne
 
 static void eegnn__mat_value_free(eegnn_mat_value *v) {
     int64_t i, n_items;
-    if (!v) return;
+    if (!v)
+        return;
     n_items = 0;
-    if (v->items) n_items = v->mx_class == EEGNN_MAT_CELL ? v->n : v->n * v->n_fields;
-    for (i = 0; i < n_items; i++) eegnn__mat_value_free(v->items[i]);
-    for (i = 0; i < v->n_fields; i++) EEGNN_FREE(v->fields[i]);
+    if (v->items)
+        n_items = v->mx_class == EEGNN_MAT_CELL ? v->n : v->n * v->n_fields;
+    for (i = 0; i < n_items; i++)
+        eegnn__mat_value_free(v->items[i]);
+    for (i = 0; i < v->n_fields; i++)
+        EEGNN_FREE(v->fields[i]);
     EEGNN_FREE(v->items);
     EEGNN_FREE(v->fields);
     EEGNN_FREE(v->name);
@@ -151,8 +197,8 @@ static void eegnn__mat_value_free(eegnn_mat_value *v) {
     EEGNN_FREE(v);
 }
 
-static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const unsigned char *buf, size_t len,
-                                            int depth, eegnn_mat_value **out);
+static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const unsigned char *buf, size_t len, int depth,
+                                            eegnn_mat_value **out);
 
 /* Parses the miMATRIX or miCOMPRESSED element e into *out (NULL for elements of
  * other types, which are skipped as scipy does). */
@@ -162,7 +208,8 @@ static eegnn_status eegnn__mat_parse_elem(const eegnn__mat_reader *r, const eegn
     if (depth > EEGNN__MAT_MAX_DEPTH)
         return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: MAT-file arrays nested deeper than %d levels", r->path,
                                EEGNN__MAT_MAX_DEPTH);
-    if (e->type == EEGNN__MI_MATRIX) return eegnn__mat_parse_matrix(r, e->data, e->nbytes, depth, out);
+    if (e->type == EEGNN__MI_MATRIX)
+        return eegnn__mat_parse_matrix(r, e->data, e->nbytes, depth, out);
     if (e->type == EEGNN__MI_COMPRESSED) {
 #ifdef EEGNN_USE_ZLIB
         /* deflate expands at most ~1032:1; a larger claim is corrupt */
@@ -172,7 +219,8 @@ static eegnn_status eegnn__mat_parse_elem(const eegnn__mat_reader *r, const eegn
         int zr;
         eegnn_status st;
         eegnn__mat_elem inner;
-        if (!dst) return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory inflating a compressed element", r->path);
+        if (!dst)
+            return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory inflating a compressed element", r->path);
         memset(&zs, 0, sizeof zs);
         if (inflateInit(&zs) != Z_OK) {
             EEGNN_FREE(dst);
@@ -194,7 +242,8 @@ static eegnn_status eegnn__mat_parse_elem(const eegnn__mat_reader *r, const eegn
                 if (!nd) {
                     inflateEnd(&zs);
                     EEGNN_FREE(dst);
-                    return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory inflating a compressed element", r->path);
+                    return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory inflating a compressed element",
+                                           r->path);
                 }
                 dst = nd;
                 cap = ncap;
@@ -206,17 +255,19 @@ static eegnn_status eegnn__mat_parse_elem(const eegnn__mat_reader *r, const eegn
                 zr = inflate(&zs, Z_NO_FLUSH);
                 used += before - zs.avail_out;
             }
-            if (zr == Z_STREAM_END) break;
+            if (zr == Z_STREAM_END)
+                break;
             if (zr != Z_OK && !(zr == Z_BUF_ERROR && used == cap)) {
                 inflateEnd(&zs);
                 EEGNN_FREE(dst);
-                return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt or truncated compressed element (zlib: %s)", r->path,
-                                       zs.msg ? zs.msg : "stream ended early");
+                return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt or truncated compressed element (zlib: %s)",
+                                       r->path, zs.msg ? zs.msg : "stream ended early");
             }
         }
         inflateEnd(&zs);
         st = eegnn__mat_elem_at(r, dst, used, 0, "compressed", &inner);
-        if (st == EEGNN_OK) st = eegnn__mat_parse_elem(r, &inner, depth + 1, out);
+        if (st == EEGNN_OK)
+            st = eegnn__mat_parse_elem(r, &inner, depth + 1, out);
         EEGNN_FREE(dst);
         return st;
 #else
@@ -231,23 +282,35 @@ static eegnn_status eegnn__mat_parse_elem(const eegnn__mat_reader *r, const eegn
 
 /* UTF-8 encoding of code point c into s (at least 4 bytes); returns bytes written. */
 static int eegnn__mat_utf8_put(char *s, uint32_t c) {
-    if (c < 0x80) { s[0] = (char)c; return 1; }
-    if (c < 0x800) { s[0] = (char)(0xC0 | (c >> 6)); s[1] = (char)(0x80 | (c & 0x3F)); return 2; }
+    if (c < 0x80) {
+        s[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        s[0] = (char)(0xC0 | (c >> 6));
+        s[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
     if (c < 0x10000) {
-        s[0] = (char)(0xE0 | (c >> 12)); s[1] = (char)(0x80 | ((c >> 6) & 0x3F)); s[2] = (char)(0x80 | (c & 0x3F));
+        s[0] = (char)(0xE0 | (c >> 12));
+        s[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        s[2] = (char)(0x80 | (c & 0x3F));
         return 3;
     }
-    if (c > 0x10FFFF) c = 0xFFFD;
+    if (c > 0x10FFFF)
+        c = 0xFFFD;
     if (c >= 0x10000 && c <= 0x10FFFF) {
-        s[0] = (char)(0xF0 | (c >> 18)); s[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-        s[2] = (char)(0x80 | ((c >> 6) & 0x3F)); s[3] = (char)(0x80 | (c & 0x3F));
+        s[0] = (char)(0xF0 | (c >> 18));
+        s[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+        s[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+        s[3] = (char)(0x80 | (c & 0x3F));
         return 4;
     }
     return eegnn__mat_utf8_put(s, 0xFFFD);
 }
 
-static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const unsigned char *buf, size_t len,
-                                            int depth, eegnn_mat_value **out) {
+static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const unsigned char *buf, size_t len, int depth,
+                                            eegnn_mat_value **out) {
     eegnn_mat_value *v;
     eegnn__mat_elem e;
     eegnn_status st;
@@ -256,19 +319,22 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
     int64_t n = 1;
     *out = NULL;
     v = (eegnn_mat_value *)eegnn__calloc(1, sizeof *v);
-    if (!v) return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", r->path);
+    if (!v)
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", r->path);
     if (len == 0) { /* empty cell entries are written as zero-length matrices */
         v->name = eegnn__strdup("");
         v->mx_class = EEGNN_MAT_DOUBLE;
         v->dims = (int64_t *)eegnn__calloc(2, sizeof(int64_t));
-        if (!v->name || !v->dims) goto oom;
+        if (!v->name || !v->dims)
+            goto oom;
         v->ndims = 2;
         v->n = 0;
         *out = v;
         return EEGNN_OK;
     }
     /* array flags */
-    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array flags", &e)) != EEGNN_OK) goto fail;
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array flags", &e)) != EEGNN_OK)
+        goto fail;
     if (e.type != EEGNN__MI_UINT32 || e.nbytes < 8) {
         st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: array flags element has type %u and %zu bytes",
                              r->path, (unsigned)e.type, e.nbytes);
@@ -278,8 +344,19 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
     v->mx_class = (int)(flags & 0xFF);
     v->is_logical = (flags & 0x0200) != 0;
     off = e.next;
+    if (v->mx_class == 16 || v->mx_class == 17) { /* function handles, opaque (MCOS) objects: read as empty */
+        v->mx_class = 0;
+        v->name = eegnn__strdup("");
+        v->dims = (int64_t *)eegnn__calloc(2, sizeof(int64_t));
+        if (!v->name || !v->dims)
+            goto oom;
+        v->ndims = 2;
+        *out = v;
+        return EEGNN_OK;
+    }
     /* dimensions */
-    if ((st = eegnn__mat_elem_at(r, buf, len, off, "dimensions", &e)) != EEGNN_OK) goto fail;
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "dimensions", &e)) != EEGNN_OK)
+        goto fail;
     if (e.type != EEGNN__MI_INT32 || e.nbytes < 8 || e.nbytes % 4) {
         st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: dimensions element has type %u and %zu bytes",
                              r->path, (unsigned)e.type, e.nbytes);
@@ -287,7 +364,8 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
     }
     v->ndims = (int)(e.nbytes / 4);
     v->dims = (int64_t *)eegnn__calloc((size_t)v->ndims, sizeof(int64_t));
-    if (!v->dims) goto oom;
+    if (!v->dims)
+        goto oom;
     for (i = 0; i < (size_t)v->ndims; i++) {
         int32_t d = (int32_t)eegnn__mat_u32(r, e.data + 4 * i);
         if (d < 0) {
@@ -304,17 +382,27 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
     v->n = n;
     off = e.next;
     /* name */
-    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array name", &e)) != EEGNN_OK) goto fail;
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array name", &e)) != EEGNN_OK)
+        goto fail;
     v->name = eegnn__strndup((const char *)e.data, e.nbytes);
-    if (!v->name) goto oom;
+    if (!v->name)
+        goto oom;
     off = e.next;
 
     switch (v->mx_class) {
-    case EEGNN_MAT_DOUBLE: case EEGNN_MAT_SINGLE: case EEGNN_MAT_INT8: case EEGNN_MAT_UINT8:
-    case EEGNN_MAT_INT16: case EEGNN_MAT_UINT16: case EEGNN_MAT_INT32: case EEGNN_MAT_UINT32:
-    case EEGNN_MAT_INT64: case EEGNN_MAT_UINT64: {
+    case EEGNN_MAT_DOUBLE:
+    case EEGNN_MAT_SINGLE:
+    case EEGNN_MAT_INT8:
+    case EEGNN_MAT_UINT8:
+    case EEGNN_MAT_INT16:
+    case EEGNN_MAT_UINT16:
+    case EEGNN_MAT_INT32:
+    case EEGNN_MAT_UINT32:
+    case EEGNN_MAT_INT64:
+    case EEGNN_MAT_UINT64: {
         size_t w;
-        if ((st = eegnn__mat_elem_at(r, buf, len, off, "real part", &e)) != EEGNN_OK) goto fail;
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "real part", &e)) != EEGNN_OK)
+            goto fail;
         w = eegnn__mi_width(e.type);
         if (!w || e.type >= EEGNN__MI_UTF8 || e.nbytes / w != (size_t)n) {
             st = eegnn_set_error(EEGNN_ERR_FORMAT,
@@ -325,13 +413,16 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
         }
         v->data_type = (int)e.type;
         v->re = (double *)eegnn__calloc((size_t)n + 1, sizeof(double));
-        if (!v->re) goto oom;
-        for (i = 0; i < (size_t)n; i++) v->re[i] = eegnn__mi_get(r, e.type, e.data, i);
+        if (!v->re)
+            goto oom;
+        for (i = 0; i < (size_t)n; i++)
+            v->re[i] = eegnn__mi_get(r, e.type, e.data, i);
         break;
     }
     case EEGNN_MAT_CHAR: {
         size_t w, o = 0;
-        if ((st = eegnn__mat_elem_at(r, buf, len, off, "char data", &e)) != EEGNN_OK) goto fail;
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "char data", &e)) != EEGNN_OK)
+            goto fail;
         w = eegnn__mi_width(e.type);
         if (!w || e.type == EEGNN__MI_SINGLE || e.type == EEGNN__MI_DOUBLE) {
             st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: char array '%s' stored as type %u", r->path,
@@ -340,7 +431,8 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
         }
         if (e.type == EEGNN__MI_UTF8) { /* already UTF-8 */
             v->str = eegnn__strndup((const char *)e.data, e.nbytes);
-            if (!v->str) goto oom;
+            if (!v->str)
+                goto oom;
             break;
         }
         if (e.nbytes / w != (size_t)n) {
@@ -350,7 +442,8 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
             goto fail;
         }
         v->str = (char *)eegnn__calloc((size_t)n * 4 + 1, 1);
-        if (!v->str) goto oom;
+        if (!v->str)
+            goto oom;
         for (i = 0; i < (size_t)n; i++) {
             uint32_t c = (uint32_t)eegnn__mi_get(r, e.type, e.data, i);
             if (e.type == EEGNN__MI_UTF16 || e.type == EEGNN__MI_UINT16) {
@@ -362,7 +455,8 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
                     }
                 }
             }
-            if (c == 0) c = 0xFFFD;
+            if (c == 0)
+                c = 0xFFFD;
             o += (size_t)eegnn__mat_utf8_put(v->str + o, c);
         }
         v->str[o] = '\0';
@@ -375,33 +469,41 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
             goto fail;
         }
         v->items = (eegnn_mat_value **)eegnn__calloc((size_t)n + 1, sizeof *v->items);
-        if (!v->items) goto oom;
+        if (!v->items)
+            goto oom;
         for (i = 0; i < (size_t)n; i++) {
-            if ((st = eegnn__mat_elem_at(r, buf, len, off, "cell element", &e)) != EEGNN_OK) goto fail;
-            if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK) goto fail;
+            if ((st = eegnn__mat_elem_at(r, buf, len, off, "cell element", &e)) != EEGNN_OK)
+                goto fail;
+            if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK)
+                goto fail;
             off = e.next;
         }
         break;
     }
-    case EEGNN_MAT_STRUCT: case EEGNN_MAT_OBJECT: {
+    case EEGNN_MAT_STRUCT:
+    case EEGNN_MAT_OBJECT: {
         size_t fl, nf, k, total;
         if (v->mx_class == EEGNN_MAT_OBJECT) { /* class name */
-            if ((st = eegnn__mat_elem_at(r, buf, len, off, "class name", &e)) != EEGNN_OK) goto fail;
+            if ((st = eegnn__mat_elem_at(r, buf, len, off, "class name", &e)) != EEGNN_OK)
+                goto fail;
             off = e.next;
         }
-        if ((st = eegnn__mat_elem_at(r, buf, len, off, "field name length", &e)) != EEGNN_OK) goto fail;
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "field name length", &e)) != EEGNN_OK)
+            goto fail;
         if (e.nbytes < 4 || e.type != EEGNN__MI_INT32) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: struct '%s' field name length element", r->path,
-                                 v->name);
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: struct '%s' field name length element",
+                                 r->path, v->name);
             goto fail;
         }
         fl = (size_t)eegnn__mat_u32(r, e.data);
         off = e.next;
-        if ((st = eegnn__mat_elem_at(r, buf, len, off, "field names", &e)) != EEGNN_OK) goto fail;
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "field names", &e)) != EEGNN_OK)
+            goto fail;
         if (fl == 0 || fl > 4096 || e.nbytes % fl) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                                 "%s: corrupt MAT-file: struct '%s' field names (%zu bytes) do not match name length %zu",
-                                 r->path, v->name, e.nbytes, fl);
+            st = eegnn_set_error(
+                EEGNN_ERR_FORMAT,
+                "%s: corrupt MAT-file: struct '%s' field names (%zu bytes) do not match name length %zu", r->path,
+                v->name, e.nbytes, fl);
             goto fail;
         }
         nf = e.nbytes / fl;
@@ -413,24 +515,29 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
             goto fail;
         }
         v->fields = (char **)eegnn__calloc(nf + 1, sizeof(char *));
-        if (!v->fields) goto oom;
+        if (!v->fields)
+            goto oom;
         v->n_fields = (int)nf;
         for (k = 0; k < nf; k++) {
             const char *s = (const char *)e.data + k * fl;
             v->fields[k] = eegnn__strndup(s, strnlen(s, fl));
-            if (!v->fields[k]) goto oom;
+            if (!v->fields[k])
+                goto oom;
         }
         off = e.next;
         v->items = (eegnn_mat_value **)eegnn__calloc(total + 1, sizeof *v->items);
-        if (!v->items) goto oom;
+        if (!v->items)
+            goto oom;
         for (i = 0; i < total; i++) {
-            if ((st = eegnn__mat_elem_at(r, buf, len, off, "struct field", &e)) != EEGNN_OK) goto fail;
-            if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK) goto fail;
+            if ((st = eegnn__mat_elem_at(r, buf, len, off, "struct field", &e)) != EEGNN_OK)
+                goto fail;
+            if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK)
+                goto fail;
             off = e.next;
         }
         break;
     }
-    default: /* sparse, function handles, opaque objects: read as empty */
+    default: /* sparse matrices and unknown classes: read as empty */
         v->mx_class = 0;
         v->n = 0;
         break;
@@ -446,8 +553,10 @@ fail:
 
 EEGNN_API void eegnn_mat_free(eegnn_mat_file *mf) {
     int i;
-    if (!mf) return;
-    for (i = 0; i < mf->n_vars; i++) eegnn__mat_value_free(mf->vars[i]);
+    if (!mf)
+        return;
+    for (i = 0; i < mf->n_vars; i++)
+        eegnn__mat_value_free(mf->vars[i]);
     EEGNN_FREE(mf->vars);
     EEGNN_FREE(mf->path);
     EEGNN_FREE(mf);
@@ -465,13 +574,16 @@ EEGNN_API eegnn_mat_file *eegnn_mat_read(const char *path) {
         eegnn_set_error(EEGNN_ERR_ARG, "eegnn_mat_read: path is NULL");
         return NULL;
     }
-    if (eegnn__read_file(path, &buf, &len) != EEGNN_OK) return NULL;
-    if (len >= 520 && memcmp(buf + 512, "\x89HDF\r\n\x1a\n", 8) == 0) goto v73;
+    if (eegnn__read_file(path, &buf, &len) != EEGNN_OK)
+        return NULL;
+    if (len >= 520 && memcmp(buf + 512, "\x89HDF\r\n\x1a\n", 8) == 0)
+        goto v73;
     if (len < 128) {
         eegnn_set_error(EEGNN_ERR_FORMAT, "%s: not a MAT-file: %zu bytes, shorter than the 128-byte header", path, len);
         goto fail;
     }
-    if (memcmp(buf, "MATLAB 7.3", 10) == 0) goto v73;
+    if (memcmp(buf, "MATLAB 7.3", 10) == 0)
+        goto v73;
     r.path = path;
     if (buf[126] == 'I' && buf[127] == 'M') {
         r.swap = !eegnn__host_le();
@@ -485,24 +597,30 @@ EEGNN_API eegnn_mat_file *eegnn_mat_read(const char *path) {
         goto fail;
     }
     memcpy(&version, buf + 124, 2);
-    if (r.swap) version = (uint16_t)((version >> 8) | (version << 8));
+    if (r.swap)
+        version = (uint16_t)((version >> 8) | (version << 8));
     if (version != 0x0100) {
-        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: unsupported MAT-file version 0x%04x in the header (expected 0x0100)", path,
-                        (unsigned)version);
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: unsupported MAT-file version 0x%04x in the header (expected 0x0100)",
+                        path, (unsigned)version);
         goto fail;
     }
     mf = (eegnn_mat_file *)eegnn__calloc(1, sizeof *mf);
-    if (!mf || !(mf->path = eegnn__strdup(path))) goto oom;
+    if (!mf || !(mf->path = eegnn__strdup(path)))
+        goto oom;
     memcpy(mf->header, buf, 116);
     mf->header[116] = '\0';
-    for (i = 115; i >= 0 && (mf->header[i] == ' ' || mf->header[i] == '\0'); i--) mf->header[i] = '\0';
+    for (i = 115; i >= 0 && (mf->header[i] == ' ' || mf->header[i] == '\0'); i--)
+        mf->header[i] = '\0';
     while (off < len) {
         eegnn__mat_elem e;
         eegnn_mat_value *v = NULL;
-        if ((st = eegnn__mat_elem_at(&r, (const unsigned char *)buf, len, off, "variable", &e)) != EEGNN_OK) goto fail;
-        if ((st = eegnn__mat_parse_elem(&r, &e, 0, &v)) != EEGNN_OK) goto fail;
+        if ((st = eegnn__mat_elem_at(&r, (const unsigned char *)buf, len, off, "variable", &e)) != EEGNN_OK)
+            goto fail;
+        if ((st = eegnn__mat_parse_elem(&r, &e, 0, &v)) != EEGNN_OK)
+            goto fail;
         off = e.next;
-        if (!v) continue;
+        if (!v)
+            continue;
         if (mf->n_vars == cap) {
             int ncap = cap ? cap * 2 : 8;
             eegnn_mat_value **nv = (eegnn_mat_value **)EEGNN_REALLOC(mf->vars, (size_t)ncap * sizeof *nv);
@@ -533,17 +651,22 @@ fail:
 
 EEGNN_API const eegnn_mat_value *eegnn_mat_var(const eegnn_mat_file *mf, const char *name) {
     int i;
-    if (!mf || !name) return NULL;
+    if (!mf || !name)
+        return NULL;
     for (i = 0; i < mf->n_vars; i++)
-        if (strcmp(mf->vars[i]->name, name) == 0) return mf->vars[i];
+        if (strcmp(mf->vars[i]->name, name) == 0)
+            return mf->vars[i];
     return NULL;
 }
 
 EEGNN_API const eegnn_mat_value *eegnn_mat_field(const eegnn_mat_value *v, int64_t index, const char *name) {
     int k;
-    if (!v || !name || (v->mx_class != EEGNN_MAT_STRUCT && v->mx_class != EEGNN_MAT_OBJECT) || !v->items) return NULL;
-    if (index < 0 || index >= v->n) return NULL;
+    if (!v || !name || (v->mx_class != EEGNN_MAT_STRUCT && v->mx_class != EEGNN_MAT_OBJECT) || !v->items)
+        return NULL;
+    if (index < 0 || index >= v->n)
+        return NULL;
     for (k = 0; k < v->n_fields; k++)
-        if (strcmp(v->fields[k], name) == 0) return v->items[index * v->n_fields + k];
+        if (strcmp(v->fields[k], name) == 0)
+            return v->items[index * v->n_fields + k];
     return NULL;
 }

@@ -32,26 +32,26 @@ typedef enum eegnn_mat_class {
 
 /* One MATLAB array. Elements are in MATLAB's column-major order. */
 typedef struct eegnn_mat_value {
-    char *name;         /* variable or element name ("" inside cells/structs) */
-    int mx_class;       /* eegnn_mat_class (0 for skipped classes: sparse, function, opaque) */
-    int is_logical;     /* 1 for logical arrays (stored as numeric 0/1) */
-    int data_type;      /* numeric: miINT8 (1) ... miUINT64 (13), the type the values were stored as
-                         * (MATLAB writes whole doubles as the smallest integer type that holds them;
-                         * scipy.io.loadmat(mat_dtype=False) returns that type) */
+    char *name;     /* variable or element name ("" inside cells/structs) */
+    int mx_class;   /* eegnn_mat_class (0 for skipped classes: sparse, function, opaque) */
+    int is_logical; /* 1 for logical arrays (stored as numeric 0/1) */
+    int data_type;  /* numeric: miINT8 (1) ... miUINT64 (13), the type the values were stored as
+                     * (MATLAB writes whole doubles as the smallest integer type that holds them;
+                     * scipy.io.loadmat(mat_dtype=False) returns that type) */
     int ndims;
-    int64_t *dims;      /* (ndims) */
-    int64_t n;          /* number of elements: product of dims */
-    double *re;         /* numeric/logical classes: (n) real parts converted to double */
-    char *str;          /* char class: the characters as UTF-8 (column-major order) */
-    int n_fields;       /* struct/object: field count */
-    char **fields;      /* struct/object: (n_fields) field names */
+    int64_t *dims;                  /* (ndims) */
+    int64_t n;                      /* number of elements: product of dims */
+    double *re;                     /* numeric/logical classes: (n) real parts converted to double */
+    char *str;                      /* char class: the characters as UTF-8 (column-major order) */
+    int n_fields;                   /* struct/object: field count */
+    char **fields;                  /* struct/object: (n_fields) field names */
     struct eegnn_mat_value **items; /* cell: (n); struct/object: (n * n_fields), element-major */
 } eegnn_mat_value;
 
 /* All top-level variables of a MAT-file. */
 typedef struct eegnn_mat_file {
     char *path;
-    char header[117];   /* descriptive text of the header, trailing blanks removed */
+    char header[117]; /* descriptive text of the header, trailing blanks removed */
     int n_vars;
     eegnn_mat_value **vars;
 } eegnn_mat_file;
