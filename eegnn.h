@@ -1412,7 +1412,9 @@ typedef struct eegnn_read_options {
 } eegnn_read_options;
 
 /* Reads a recording, choosing the reader from the file extension (.edf,
- * .bdf: eegnn_read_edf; .vhdr: eegnn_read_brainvision). opts may be NULL. Returns NULL with
+ * .bdf: eegnn_read_edf; .vhdr: eegnn_read_brainvision; .set:
+ * eegnn_read_eeglab, epoched files as their epochs side by side). opts may
+ * be NULL. Returns NULL with
  * eegnn_last_error() naming the file and the problem on any failure; never
  * exits. Thread safety: reentrant (no shared state). */
 EEGNN_API eegnn_raw *eegnn_read_raw(const char *path, const eegnn_read_options *opts);
@@ -1723,6 +1725,147 @@ EEGNN_API void eegnn_raw_print_info(const eegnn_raw *raw, FILE *fp);
  * Allocation sizes are bounded by the file sizes. Thread safety: reentrant. */
 EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_read_options *opts);
 /* ======================== End file src/io/brainvision.h ======================== */
+
+/* ======================== Begin file src/io/matfile.h ======================== */
+/* ---------------------------------------------------------------------------
+ * MATLAB MAT-file level 5 reader (MAT v5, v6 and v7; not v7.3).
+ *
+ * Follows MathWorks' "MAT-File Format" (level 5 MAT-files) and what
+ * scipy.io.loadmat reads: the 128-byte header, tagged data elements
+ * (including the small data element format), miMATRIX arrays of the numeric,
+ * logical, char, cell, struct and object classes, and miCOMPRESSED (MAT v7)
+ * elements, which need zlib (build with -DEEGNN_USE_ZLIB and link -lz).
+ * MAT v7.3 files are HDF5 containers and are refused with a message on how to
+ * convert them. Sparse matrices, function handles and opaque objects are read
+ * as empty arrays.
+ * ------------------------------------------------------------------------- */
+
+/* MATLAB array classes (mxCLASS ids of the array flags). */
+typedef enum eegnn_mat_class {
+    EEGNN_MAT_CELL = 1,
+    EEGNN_MAT_STRUCT = 2,
+    EEGNN_MAT_OBJECT = 3,
+    EEGNN_MAT_CHAR = 4,
+    EEGNN_MAT_SPARSE = 5,
+    EEGNN_MAT_DOUBLE = 6,
+    EEGNN_MAT_SINGLE = 7,
+    EEGNN_MAT_INT8 = 8,
+    EEGNN_MAT_UINT8 = 9,
+    EEGNN_MAT_INT16 = 10,
+    EEGNN_MAT_UINT16 = 11,
+    EEGNN_MAT_INT32 = 12,
+    EEGNN_MAT_UINT32 = 13,
+    EEGNN_MAT_INT64 = 14,
+    EEGNN_MAT_UINT64 = 15
+} eegnn_mat_class;
+
+/* One MATLAB array. Elements are in MATLAB's column-major order. */
+typedef struct eegnn_mat_value {
+    char *name;     /* variable or element name ("" inside cells/structs) */
+    int mx_class;   /* eegnn_mat_class (0 for skipped classes: sparse, function, opaque) */
+    int is_logical; /* 1 for logical arrays (stored as numeric 0/1) */
+    int data_type;  /* numeric: miINT8 (1) ... miUINT64 (13), the type the values were stored as
+                     * (MATLAB writes whole doubles as the smallest integer type that holds them;
+                     * scipy.io.loadmat(mat_dtype=False) returns that type) */
+    int ndims;
+    int64_t *dims;                  /* (ndims) */
+    int64_t n;                      /* number of elements: product of dims */
+    double *re;                     /* numeric/logical classes: (n) real parts converted to double */
+    char *str;                      /* char class: the characters as UTF-8 (column-major order) */
+    int n_fields;                   /* struct/object: field count */
+    char **fields;                  /* struct/object: (n_fields) field names */
+    struct eegnn_mat_value **items; /* cell: (n); struct/object: (n * n_fields), element-major */
+} eegnn_mat_value;
+
+/* All top-level variables of a MAT-file. */
+typedef struct eegnn_mat_file {
+    char *path;
+    char header[117]; /* descriptive text of the header, trailing blanks removed */
+    int n_vars;
+    eegnn_mat_value **vars;
+} eegnn_mat_file;
+
+/* Reads a whole level 5 MAT-file. Returns NULL with eegnn_last_error()
+ * naming the file and the problem for: files that are not level 5 MAT-files
+ * (too short, bad version or endian indicator), MAT v7.3 (HDF5) files (the
+ * message tells how to save as v7), compressed elements in a build without
+ * EEGNN_USE_ZLIB, and any length, dimension or nesting that does not fit in
+ * the file. Thread safety: reentrant. */
+EEGNN_API eegnn_mat_file *eegnn_mat_read(const char *path);
+/* Frees a MAT-file and all its values. NULL is allowed. */
+EEGNN_API void eegnn_mat_free(eegnn_mat_file *mf);
+/* Top-level variable by name, or NULL. */
+EEGNN_API const eegnn_mat_value *eegnn_mat_var(const eegnn_mat_file *mf, const char *name);
+/* Field `name` of struct element `index` (0-based, column-major), or NULL when
+ * v is not a struct/object, index is out of range or the field is absent. */
+EEGNN_API const eegnn_mat_value *eegnn_mat_field(const eegnn_mat_value *v, int64_t index, const char *name);
+/* ======================== End file src/io/matfile.h ======================== */
+
+/* ======================== Begin file src/io/eeglab.h ======================== */
+/* ---------------------------------------------------------------------------
+ * EEGLAB datasets (.set, with the samples embedded or in a .fdt file).
+ *
+ * Reproduces MNE-Python 1.3: mne.io.read_raw_eeglab for continuous files and
+ * mne.read_epochs_eeglab for epoched files (default arguments). The .set file
+ * is a MAT-file level 5 (see matfile.h; MAT v7 compressed files need
+ * EEGNN_USE_ZLIB; MAT v7.3 is refused with a conversion hint).
+ * ------------------------------------------------------------------------- */
+
+/* Reads an EEGLAB .set file as a continuous recording (format "EEGLAB").
+ *
+ * The EEG struct is the top-level variable EEG or, in newer files, the
+ * fields stored as top-level variables. What it returns, matching MNE 1.3:
+ *   - data: (nbchan, pnts * trials) float32 volts: EEGLAB's microvolts
+ *     times 1e-6 (in double, then rounded to float). EEG.data is an embedded
+ *     array or the name of a .fdt file (float32 little-endian, nbchan x
+ *     (pnts * trials) column-major) next to the .set file; when that name
+ *     does not exist, <set stem>.fdt is tried as MNE does. Epoched files
+ *     (trials > 1) give the epochs side by side; eegnn_read_eeglab_epochs
+ *     keeps their structure.
+ *   - ch_names: chanlocs.labels, or "EEG 000", "EEG 001", ... when chanlocs is
+ *     empty. ch_types: chanlocs.type stripped and lower-cased when it is an
+ *     MNE channel type ("eog", "ecg", "misc", ...), else "eeg". ch_units "uV"
+ *     (the unit in the file; data is in volts).
+ *   - annotations: one per EEG.event: description = type (a number is
+ *     written as Python's str() writes it, e.g. "1.0"), onset =
+ *     (latency - 1) / srate, duration = duration / srate (0 without a
+ *     duration field, NaN when empty); sorted by (onset, duration) and cropped
+ *     to the recording as Raw.set_annotations does.
+ *   - meas_date: NaN (EEGLAB stores none that MNE reads).
+ * opts may be NULL; opts->header_only skips the samples (the .fdt size is
+ * still checked). Errors (NULL, eegnn_last_error() naming the file and the
+ * field): not a MAT-file, MAT v7.3, no EEG struct, ALLEEG files, missing or
+ * invalid nbchan/pnts/trials/srate, chanlocs count differing from nbchan,
+ * data of the wrong size, missing/truncated .fdt, old .dat data files, events
+ * without a latency. Thread safety: reentrant. */
+EEGNN_API eegnn_raw *eegnn_read_eeglab(const char *set_path, const eegnn_read_options *opts);
+
+/* An epoched EEGLAB dataset (MNE's EpochsEEGLAB). */
+typedef struct eegnn_eeglab_epochs {
+    eegnn_raw *raw;  /* channels, sfreq, annotations; raw->data holds the epochs side by side */
+    int n_epochs;    /* EEG.trials */
+    int64_t n_times; /* samples per epoch (EEG.pnts) */
+    double tmin;     /* seconds of the first sample relative to the event (EEG.xmin) */
+    float *data;     /* (n_epochs, n_channels, n_times) volts; NULL if header only */
+    int64_t *events; /* (n_epochs, 3) MNE events: latency sample, previous id, id */
+    int n_event_id;
+    char **event_names; /* (n_event_id) epoch event types; several per epoch joined with "/" */
+    int *event_codes;   /* (n_event_id) ids 1, 2, ... in order of first appearance */
+} eegnn_eeglab_epochs;
+
+/* Reads an epoched EEGLAB .set file (EEG.trials >= 2) as mne.read_epochs_eeglab
+ * does with events=None, event_id=None: one event per epoch from
+ * EEG.epoch(i).eventtype (cells joined with "/") and the latency
+ * (truncated to an integer) of the epoch's first event in EEG.event; the
+ * middle column is the id of the previous epoch's event when the latencies
+ * differ by exactly 1 (MNE keeps the last such id otherwise; 0 at first).
+ * Same errors as eegnn_read_eeglab, plus a file with fewer than 2 trials and
+ * a missing or inconsistent EEG.epoch. Free with eegnn_eeglab_epochs_free.
+ * Thread safety: reentrant. */
+EEGNN_API eegnn_eeglab_epochs *eegnn_read_eeglab_epochs(const char *set_path, const eegnn_read_options *opts);
+/* Frees epochs and everything they own. NULL is allowed. */
+EEGNN_API void eegnn_eeglab_epochs_free(eegnn_eeglab_epochs *ep);
+/* ======================== End file src/io/eeglab.h ======================== */
 
 /* ======================== Begin file src/io/table.h ======================== */
 /* ---------------------------------------------------------------------------
@@ -11143,8 +11286,10 @@ EEGNN_API eegnn_raw *eegnn_read_raw(const char *path, const eegnn_read_options *
     }
     if (eegnn__ext_is(path, ".edf") || eegnn__ext_is(path, ".bdf")) return eegnn_read_edf(path, opts);
     if (eegnn__ext_is(path, ".vhdr")) return eegnn_read_brainvision(path, opts);
+    if (eegnn__ext_is(path, ".set")) return eegnn_read_eeglab(path, opts);
     eegnn_set_error(EEGNN_ERR_UNSUPPORTED,
-                    "%s: unsupported recording format (extension); supported: .edf, .bdf, .vhdr",
+                    "%s: unsupported recording format (extension); supported: .edf, .bdf, .vhdr (BrainVision), "
+                    ".set (EEGLAB)",
                     path);
     return NULL;
 }
@@ -14856,6 +15001,1312 @@ fail:
 }
 /* ======================== End file src/io/brainvision.c ======================== */
 
+/* ======================== Begin file src/io/matfile.c ======================== */
+/* MATLAB MAT-file level 5 reader (see matfile.h). */
+
+#ifdef EEGNN_USE_ZLIB
+#include <zlib.h>
+#endif
+
+enum {
+    EEGNN__MI_INT8 = 1,
+    EEGNN__MI_UINT8 = 2,
+    EEGNN__MI_INT16 = 3,
+    EEGNN__MI_UINT16 = 4,
+    EEGNN__MI_INT32 = 5,
+    EEGNN__MI_UINT32 = 6,
+    EEGNN__MI_SINGLE = 7,
+    EEGNN__MI_DOUBLE = 9,
+    EEGNN__MI_INT64 = 12,
+    EEGNN__MI_UINT64 = 13,
+    EEGNN__MI_MATRIX = 14,
+    EEGNN__MI_COMPRESSED = 15,
+    EEGNN__MI_UTF8 = 16,
+    EEGNN__MI_UTF16 = 17,
+    EEGNN__MI_UTF32 = 18
+};
+
+#define EEGNN__MAT_MAX_DEPTH 64
+
+typedef struct eegnn__mat_reader {
+    const char *path;
+    int swap; /* 1 when the file's byte order differs from this machine's */
+} eegnn__mat_reader;
+
+/* One data element: type, payload and where the next element starts. */
+typedef struct eegnn__mat_elem {
+    uint32_t type;
+    const unsigned char *data;
+    size_t nbytes;
+    size_t next; /* offset of the following element in the buffer */
+} eegnn__mat_elem;
+
+static int eegnn__host_le(void) {
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+static uint32_t eegnn__mat_u32(const eegnn__mat_reader *r, const unsigned char *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    if (r->swap)
+        v = (v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) | (v << 24);
+    return v;
+}
+
+static void eegnn__mat_swap(unsigned char *p, size_t w) {
+    size_t i;
+    for (i = 0; i < w / 2; i++) {
+        unsigned char t = p[i];
+        p[i] = p[w - 1 - i];
+        p[w - 1 - i] = t;
+    }
+}
+
+static size_t eegnn__mi_width(uint32_t type) {
+    switch (type) {
+    case EEGNN__MI_INT8:
+    case EEGNN__MI_UINT8:
+    case EEGNN__MI_UTF8: return 1;
+    case EEGNN__MI_INT16:
+    case EEGNN__MI_UINT16:
+    case EEGNN__MI_UTF16: return 2;
+    case EEGNN__MI_INT32:
+    case EEGNN__MI_UINT32:
+    case EEGNN__MI_SINGLE:
+    case EEGNN__MI_UTF32: return 4;
+    case EEGNN__MI_DOUBLE:
+    case EEGNN__MI_INT64:
+    case EEGNN__MI_UINT64: return 8;
+    default: return 0;
+    }
+}
+
+/* Element i of a numeric data element, as double. */
+static double eegnn__mi_get(const eegnn__mat_reader *r, uint32_t type, const unsigned char *p, size_t i) {
+    unsigned char b[8];
+    size_t w = eegnn__mi_width(type);
+    memcpy(b, p + i * w, w);
+    if (r->swap)
+        eegnn__mat_swap(b, w);
+    switch (type) {
+    case EEGNN__MI_INT8: {
+        int8_t v;
+        memcpy(&v, b, 1);
+        return v;
+    }
+    case EEGNN__MI_UINT8:
+    case EEGNN__MI_UTF8: return b[0];
+    case EEGNN__MI_INT16: {
+        int16_t v;
+        memcpy(&v, b, 2);
+        return v;
+    }
+    case EEGNN__MI_UINT16:
+    case EEGNN__MI_UTF16: {
+        uint16_t v;
+        memcpy(&v, b, 2);
+        return v;
+    }
+    case EEGNN__MI_INT32: {
+        int32_t v;
+        memcpy(&v, b, 4);
+        return v;
+    }
+    case EEGNN__MI_UINT32:
+    case EEGNN__MI_UTF32: {
+        uint32_t v;
+        memcpy(&v, b, 4);
+        return v;
+    }
+    case EEGNN__MI_SINGLE: {
+        float v;
+        memcpy(&v, b, 4);
+        return v;
+    }
+    case EEGNN__MI_DOUBLE: {
+        double v;
+        memcpy(&v, b, 8);
+        return v;
+    }
+    case EEGNN__MI_INT64: {
+        int64_t v;
+        memcpy(&v, b, 8);
+        return (double)v;
+    }
+    case EEGNN__MI_UINT64: {
+        uint64_t v;
+        memcpy(&v, b, 8);
+        return (double)v;
+    }
+    default: return 0.0;
+    }
+}
+
+/* Reads the tag at buf[off] (regular or small data element format) and checks
+ * that the payload fits in the buffer. */
+static eegnn_status eegnn__mat_elem_at(const eegnn__mat_reader *r, const unsigned char *buf, size_t len, size_t off,
+                                       const char *what, eegnn__mat_elem *e) {
+    uint32_t w0, nbytes;
+    if (off > len || len - off < 8)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: truncated MAT-file: %s tag at byte %zu needs 8 bytes, %zu left",
+                               r->path, what, off, off > len ? (size_t)0 : len - off);
+    w0 = eegnn__mat_u32(r, buf + off);
+    if (w0 >> 16) { /* small data element: 2-byte size, 2-byte type, 4 bytes of data */
+        uint32_t n = w0 >> 16, t = w0 & 0xFFFFu;
+        if (n > 4)
+            return eegnn_set_error(EEGNN_ERR_FORMAT,
+                                   "%s: corrupt MAT-file: %s small element at byte %zu says %u bytes (at most 4)",
+                                   r->path, what, off, (unsigned)n);
+        e->type = t;
+        e->data = buf + off + 4;
+        e->nbytes = n;
+        e->next = off + 8;
+        return EEGNN_OK;
+    }
+    nbytes = eegnn__mat_u32(r, buf + off + 4);
+    if ((size_t)nbytes > len - off - 8)
+        return eegnn_set_error(
+            EEGNN_ERR_FORMAT, "%s: corrupt or truncated MAT-file: %s element at byte %zu says %lu bytes, only %zu left",
+            r->path, what, off, (unsigned long)nbytes, len - off - 8);
+    e->type = w0;
+    e->data = buf + off + 8;
+    e->nbytes = nbytes;
+    if (w0 == EEGNN__MI_COMPRESSED) {
+        e->next = off + 8 + (size_t)nbytes; /* compressed elements are not padded */
+    } else {
+        size_t padded = ((size_t)nbytes + 7) & ~(size_t)7;
+        e->next = padded > len - off - 8 ? len : off + 8 + padded;
+    }
+    return EEGNN_OK;
+}
+
+static void eegnn__mat_value_free(eegnn_mat_value *v) {
+    int64_t i, n_items;
+    if (!v)
+        return;
+    n_items = 0;
+    if (v->items)
+        n_items = v->mx_class == EEGNN_MAT_CELL ? v->n : v->n * v->n_fields;
+    for (i = 0; i < n_items; i++)
+        eegnn__mat_value_free(v->items[i]);
+    for (i = 0; i < v->n_fields; i++)
+        EEGNN_FREE(v->fields[i]);
+    EEGNN_FREE(v->items);
+    EEGNN_FREE(v->fields);
+    EEGNN_FREE(v->name);
+    EEGNN_FREE(v->dims);
+    EEGNN_FREE(v->re);
+    EEGNN_FREE(v->str);
+    EEGNN_FREE(v);
+}
+
+static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const unsigned char *buf, size_t len, int depth,
+                                            eegnn_mat_value **out);
+
+/* Parses the miMATRIX or miCOMPRESSED element e into *out (NULL for elements of
+ * other types, which are skipped as scipy does). */
+static eegnn_status eegnn__mat_parse_elem(const eegnn__mat_reader *r, const eegnn__mat_elem *e, int depth,
+                                          eegnn_mat_value **out) {
+    *out = NULL;
+    if (depth > EEGNN__MAT_MAX_DEPTH)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: MAT-file arrays nested deeper than %d levels", r->path,
+                               EEGNN__MAT_MAX_DEPTH);
+    if (e->type == EEGNN__MI_MATRIX)
+        return eegnn__mat_parse_matrix(r, e->data, e->nbytes, depth, out);
+    if (e->type == EEGNN__MI_COMPRESSED) {
+#ifdef EEGNN_USE_ZLIB
+        /* deflate expands at most ~1032:1; a larger claim is corrupt */
+        size_t cap = 1024, limit = e->nbytes * 1100 + 4096, used = 0;
+        unsigned char *dst = (unsigned char *)EEGNN_MALLOC(cap);
+        z_stream zs;
+        int zr;
+        eegnn_status st;
+        eegnn__mat_elem inner;
+        if (!dst)
+            return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory inflating a compressed element", r->path);
+        memset(&zs, 0, sizeof zs);
+        if (inflateInit(&zs) != Z_OK) {
+            EEGNN_FREE(dst);
+            return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: zlib inflateInit failed", r->path);
+        }
+        zs.next_in = (Bytef *)e->data;
+        zs.avail_in = (uInt)e->nbytes;
+        for (;;) {
+            if (used == cap) {
+                size_t ncap = cap * 2 > limit ? limit : cap * 2;
+                unsigned char *nd;
+                if (ncap <= cap) {
+                    inflateEnd(&zs);
+                    EEGNN_FREE(dst);
+                    return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt compressed element: inflates past %zu bytes",
+                                           r->path, limit);
+                }
+                nd = (unsigned char *)EEGNN_REALLOC(dst, ncap);
+                if (!nd) {
+                    inflateEnd(&zs);
+                    EEGNN_FREE(dst);
+                    return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory inflating a compressed element",
+                                           r->path);
+                }
+                dst = nd;
+                cap = ncap;
+            }
+            zs.next_out = dst + used;
+            zs.avail_out = (uInt)(cap - used > 0x40000000u ? 0x40000000u : cap - used);
+            {
+                uInt before = zs.avail_out;
+                zr = inflate(&zs, Z_NO_FLUSH);
+                used += before - zs.avail_out;
+            }
+            if (zr == Z_STREAM_END)
+                break;
+            if (zr != Z_OK && !(zr == Z_BUF_ERROR && used == cap)) {
+                inflateEnd(&zs);
+                EEGNN_FREE(dst);
+                return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt or truncated compressed element (zlib: %s)",
+                                       r->path, zs.msg ? zs.msg : "stream ended early");
+            }
+        }
+        inflateEnd(&zs);
+        st = eegnn__mat_elem_at(r, dst, used, 0, "compressed", &inner);
+        if (st == EEGNN_OK)
+            st = eegnn__mat_parse_elem(r, &inner, depth + 1, out);
+        EEGNN_FREE(dst);
+        return st;
+#else
+        return eegnn_set_error(EEGNN_ERR_UNSUPPORTED,
+                               "%s: the MAT-file holds compressed (MAT v7) data; this build has no zlib support: "
+                               "rebuild with -DEEGNN_USE_ZLIB and link with -lz",
+                               r->path);
+#endif
+    }
+    return EEGNN_OK;
+}
+
+/* UTF-8 encoding of code point c into s (at least 4 bytes); returns bytes written. */
+static int eegnn__mat_utf8_put(char *s, uint32_t c) {
+    if (c < 0x80) {
+        s[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        s[0] = (char)(0xC0 | (c >> 6));
+        s[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        s[0] = (char)(0xE0 | (c >> 12));
+        s[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        s[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    if (c > 0x10FFFF)
+        c = 0xFFFD;
+    if (c >= 0x10000 && c <= 0x10FFFF) {
+        s[0] = (char)(0xF0 | (c >> 18));
+        s[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+        s[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+        s[3] = (char)(0x80 | (c & 0x3F));
+        return 4;
+    }
+    return eegnn__mat_utf8_put(s, 0xFFFD);
+}
+
+static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const unsigned char *buf, size_t len, int depth,
+                                            eegnn_mat_value **out) {
+    eegnn_mat_value *v;
+    eegnn__mat_elem e;
+    eegnn_status st;
+    uint32_t flags;
+    size_t off = 0, i;
+    int64_t n = 1;
+    *out = NULL;
+    v = (eegnn_mat_value *)eegnn__calloc(1, sizeof *v);
+    if (!v)
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", r->path);
+    if (len == 0) { /* empty cell entries are written as zero-length matrices */
+        v->name = eegnn__strdup("");
+        v->mx_class = EEGNN_MAT_DOUBLE;
+        v->dims = (int64_t *)eegnn__calloc(2, sizeof(int64_t));
+        if (!v->name || !v->dims)
+            goto oom;
+        v->ndims = 2;
+        v->n = 0;
+        *out = v;
+        return EEGNN_OK;
+    }
+    /* array flags */
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array flags", &e)) != EEGNN_OK)
+        goto fail;
+    if (e.type != EEGNN__MI_UINT32 || e.nbytes < 8) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: array flags element has type %u and %zu bytes",
+                             r->path, (unsigned)e.type, e.nbytes);
+        goto fail;
+    }
+    flags = eegnn__mat_u32(r, e.data);
+    v->mx_class = (int)(flags & 0xFF);
+    v->is_logical = (flags & 0x0200) != 0;
+    off = e.next;
+    if (v->mx_class == 16 || v->mx_class == 17) { /* function handles, opaque (MCOS) objects: read as empty */
+        v->mx_class = 0;
+        v->name = eegnn__strdup("");
+        v->dims = (int64_t *)eegnn__calloc(2, sizeof(int64_t));
+        if (!v->name || !v->dims)
+            goto oom;
+        v->ndims = 2;
+        *out = v;
+        return EEGNN_OK;
+    }
+    /* dimensions */
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "dimensions", &e)) != EEGNN_OK)
+        goto fail;
+    if (e.type != EEGNN__MI_INT32 || e.nbytes < 8 || e.nbytes % 4) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: dimensions element has type %u and %zu bytes",
+                             r->path, (unsigned)e.type, e.nbytes);
+        goto fail;
+    }
+    v->ndims = (int)(e.nbytes / 4);
+    v->dims = (int64_t *)eegnn__calloc((size_t)v->ndims, sizeof(int64_t));
+    if (!v->dims)
+        goto oom;
+    for (i = 0; i < (size_t)v->ndims; i++) {
+        int32_t d = (int32_t)eegnn__mat_u32(r, e.data + 4 * i);
+        if (d < 0) {
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: negative dimension %ld", r->path, (long)d);
+            goto fail;
+        }
+        v->dims[i] = d;
+        if (d && n > ((int64_t)1 << 48) / d) {
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: array dimensions too large", r->path);
+            goto fail;
+        }
+        n *= d;
+    }
+    v->n = n;
+    off = e.next;
+    /* name */
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array name", &e)) != EEGNN_OK)
+        goto fail;
+    v->name = eegnn__strndup((const char *)e.data, e.nbytes);
+    if (!v->name)
+        goto oom;
+    off = e.next;
+
+    switch (v->mx_class) {
+    case EEGNN_MAT_DOUBLE:
+    case EEGNN_MAT_SINGLE:
+    case EEGNN_MAT_INT8:
+    case EEGNN_MAT_UINT8:
+    case EEGNN_MAT_INT16:
+    case EEGNN_MAT_UINT16:
+    case EEGNN_MAT_INT32:
+    case EEGNN_MAT_UINT32:
+    case EEGNN_MAT_INT64:
+    case EEGNN_MAT_UINT64: {
+        size_t w;
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "real part", &e)) != EEGNN_OK)
+            goto fail;
+        w = eegnn__mi_width(e.type);
+        if (!w || e.type >= EEGNN__MI_UTF8 || e.nbytes / w != (size_t)n) {
+            st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                                 "%s: corrupt MAT-file: array '%s' has %lld elements but its data element has type %u "
+                                 "and %zu bytes",
+                                 r->path, v->name, (long long)n, (unsigned)e.type, e.nbytes);
+            goto fail;
+        }
+        v->data_type = (int)e.type;
+        v->re = (double *)eegnn__calloc((size_t)n + 1, sizeof(double));
+        if (!v->re)
+            goto oom;
+        for (i = 0; i < (size_t)n; i++)
+            v->re[i] = eegnn__mi_get(r, e.type, e.data, i);
+        break;
+    }
+    case EEGNN_MAT_CHAR: {
+        size_t w, o = 0;
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "char data", &e)) != EEGNN_OK)
+            goto fail;
+        w = eegnn__mi_width(e.type);
+        if (!w || e.type == EEGNN__MI_SINGLE || e.type == EEGNN__MI_DOUBLE) {
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: char array '%s' stored as type %u", r->path,
+                                 v->name, (unsigned)e.type);
+            goto fail;
+        }
+        if (e.type == EEGNN__MI_UTF8) { /* already UTF-8 */
+            v->str = eegnn__strndup((const char *)e.data, e.nbytes);
+            if (!v->str)
+                goto oom;
+            break;
+        }
+        if (e.nbytes / w != (size_t)n) {
+            st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                                 "%s: corrupt MAT-file: char array '%s' has %lld characters but %zu bytes of data",
+                                 r->path, v->name, (long long)n, e.nbytes);
+            goto fail;
+        }
+        v->str = (char *)eegnn__calloc((size_t)n * 4 + 1, 1);
+        if (!v->str)
+            goto oom;
+        for (i = 0; i < (size_t)n; i++) {
+            uint32_t c = (uint32_t)eegnn__mi_get(r, e.type, e.data, i);
+            if (e.type == EEGNN__MI_UTF16 || e.type == EEGNN__MI_UINT16) {
+                if (c >= 0xD800 && c < 0xDC00 && i + 1 < (size_t)n) { /* surrogate pair */
+                    uint32_t lo = (uint32_t)eegnn__mi_get(r, e.type, e.data, i + 1);
+                    if (lo >= 0xDC00 && lo < 0xE000) {
+                        c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+                        i++;
+                    }
+                }
+            }
+            if (c == 0)
+                c = 0xFFFD;
+            o += (size_t)eegnn__mat_utf8_put(v->str + o, c);
+        }
+        v->str[o] = '\0';
+        break;
+    }
+    case EEGNN_MAT_CELL: {
+        if ((size_t)n > (len - off) / 8 + 1) {
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: cell '%s' claims %lld elements in %zu bytes",
+                                 r->path, v->name, (long long)n, len - off);
+            goto fail;
+        }
+        v->items = (eegnn_mat_value **)eegnn__calloc((size_t)n + 1, sizeof *v->items);
+        if (!v->items)
+            goto oom;
+        for (i = 0; i < (size_t)n; i++) {
+            if ((st = eegnn__mat_elem_at(r, buf, len, off, "cell element", &e)) != EEGNN_OK)
+                goto fail;
+            if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK)
+                goto fail;
+            off = e.next;
+        }
+        break;
+    }
+    case EEGNN_MAT_STRUCT:
+    case EEGNN_MAT_OBJECT: {
+        size_t fl, nf, k, total;
+        if (v->mx_class == EEGNN_MAT_OBJECT) { /* class name */
+            if ((st = eegnn__mat_elem_at(r, buf, len, off, "class name", &e)) != EEGNN_OK)
+                goto fail;
+            off = e.next;
+        }
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "field name length", &e)) != EEGNN_OK)
+            goto fail;
+        if (e.nbytes < 4 || e.type != EEGNN__MI_INT32) {
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: struct '%s' field name length element",
+                                 r->path, v->name);
+            goto fail;
+        }
+        fl = (size_t)eegnn__mat_u32(r, e.data);
+        off = e.next;
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "field names", &e)) != EEGNN_OK)
+            goto fail;
+        if (fl == 0 || fl > 4096 || e.nbytes % fl) {
+            st = eegnn_set_error(
+                EEGNN_ERR_FORMAT,
+                "%s: corrupt MAT-file: struct '%s' field names (%zu bytes) do not match name length %zu", r->path,
+                v->name, e.nbytes, fl);
+            goto fail;
+        }
+        nf = e.nbytes / fl;
+        total = (size_t)n * nf;
+        if (nf > 0 && (size_t)n > ((len - e.next) / 8 + 1) / nf) {
+            st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                                 "%s: corrupt MAT-file: struct '%s' claims %lld elements x %zu fields in %zu bytes",
+                                 r->path, v->name, (long long)n, nf, len - e.next);
+            goto fail;
+        }
+        v->fields = (char **)eegnn__calloc(nf + 1, sizeof(char *));
+        if (!v->fields)
+            goto oom;
+        v->n_fields = (int)nf;
+        for (k = 0; k < nf; k++) {
+            const char *s = (const char *)e.data + k * fl;
+            v->fields[k] = eegnn__strndup(s, strnlen(s, fl));
+            if (!v->fields[k])
+                goto oom;
+        }
+        off = e.next;
+        v->items = (eegnn_mat_value **)eegnn__calloc(total + 1, sizeof *v->items);
+        if (!v->items)
+            goto oom;
+        for (i = 0; i < total; i++) {
+            if ((st = eegnn__mat_elem_at(r, buf, len, off, "struct field", &e)) != EEGNN_OK)
+                goto fail;
+            if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK)
+                goto fail;
+            off = e.next;
+        }
+        break;
+    }
+    default: /* sparse matrices and unknown classes: read as empty */
+        v->mx_class = 0;
+        v->n = 0;
+        break;
+    }
+    *out = v;
+    return EEGNN_OK;
+oom:
+    st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory reading the MAT-file", r->path);
+fail:
+    eegnn__mat_value_free(v);
+    return st;
+}
+
+EEGNN_API void eegnn_mat_free(eegnn_mat_file *mf) {
+    int i;
+    if (!mf)
+        return;
+    for (i = 0; i < mf->n_vars; i++)
+        eegnn__mat_value_free(mf->vars[i]);
+    EEGNN_FREE(mf->vars);
+    EEGNN_FREE(mf->path);
+    EEGNN_FREE(mf);
+}
+
+EEGNN_API eegnn_mat_file *eegnn_mat_read(const char *path) {
+    char *buf = NULL;
+    size_t len = 0, off = 128;
+    eegnn_mat_file *mf = NULL;
+    eegnn__mat_reader r;
+    eegnn_status st;
+    int cap = 0, i;
+    uint16_t version;
+    if (!path) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_mat_read: path is NULL");
+        return NULL;
+    }
+    if (eegnn__read_file(path, &buf, &len) != EEGNN_OK)
+        return NULL;
+    if (len >= 520 && memcmp(buf + 512, "\x89HDF\r\n\x1a\n", 8) == 0)
+        goto v73;
+    if (len < 128) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: not a MAT-file: %zu bytes, shorter than the 128-byte header", path, len);
+        goto fail;
+    }
+    if (memcmp(buf, "MATLAB 7.3", 10) == 0)
+        goto v73;
+    r.path = path;
+    if (buf[126] == 'I' && buf[127] == 'M') {
+        r.swap = !eegnn__host_le();
+    } else if (buf[126] == 'M' && buf[127] == 'I') {
+        r.swap = eegnn__host_le();
+    } else {
+        eegnn_set_error(EEGNN_ERR_FORMAT,
+                        "%s: not a level 5 MAT-file (no 'IM'/'MI' endian indicator at byte 126; MAT v4 files are not "
+                        "supported)",
+                        path);
+        goto fail;
+    }
+    memcpy(&version, buf + 124, 2);
+    if (r.swap)
+        version = (uint16_t)((version >> 8) | (version << 8));
+    if (version != 0x0100) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: unsupported MAT-file version 0x%04x in the header (expected 0x0100)",
+                        path, (unsigned)version);
+        goto fail;
+    }
+    mf = (eegnn_mat_file *)eegnn__calloc(1, sizeof *mf);
+    if (!mf || !(mf->path = eegnn__strdup(path)))
+        goto oom;
+    memcpy(mf->header, buf, 116);
+    mf->header[116] = '\0';
+    for (i = 115; i >= 0 && (mf->header[i] == ' ' || mf->header[i] == '\0'); i--)
+        mf->header[i] = '\0';
+    while (off < len) {
+        eegnn__mat_elem e;
+        eegnn_mat_value *v = NULL;
+        if ((st = eegnn__mat_elem_at(&r, (const unsigned char *)buf, len, off, "variable", &e)) != EEGNN_OK)
+            goto fail;
+        if ((st = eegnn__mat_parse_elem(&r, &e, 0, &v)) != EEGNN_OK)
+            goto fail;
+        off = e.next;
+        if (!v)
+            continue;
+        if (mf->n_vars == cap) {
+            int ncap = cap ? cap * 2 : 8;
+            eegnn_mat_value **nv = (eegnn_mat_value **)EEGNN_REALLOC(mf->vars, (size_t)ncap * sizeof *nv);
+            if (!nv) {
+                eegnn__mat_value_free(v);
+                goto oom;
+            }
+            mf->vars = nv;
+            cap = ncap;
+        }
+        mf->vars[mf->n_vars++] = v;
+    }
+    EEGNN_FREE(buf);
+    return mf;
+v73:
+    eegnn_set_error(EEGNN_ERR_UNSUPPORTED,
+                    "%s: MAT v7.3 (HDF5) files are not supported; open it in MATLAB/EEGLAB and save it as MAT v7, "
+                    "e.g. save(fname, '-v7') or pop_saveset(EEG, 'filename', fname, 'version', '7')",
+                    path);
+    goto fail;
+oom:
+    eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory reading the MAT-file", path);
+fail:
+    EEGNN_FREE(buf);
+    eegnn_mat_free(mf);
+    return NULL;
+}
+
+EEGNN_API const eegnn_mat_value *eegnn_mat_var(const eegnn_mat_file *mf, const char *name) {
+    int i;
+    if (!mf || !name)
+        return NULL;
+    for (i = 0; i < mf->n_vars; i++)
+        if (strcmp(mf->vars[i]->name, name) == 0)
+            return mf->vars[i];
+    return NULL;
+}
+
+EEGNN_API const eegnn_mat_value *eegnn_mat_field(const eegnn_mat_value *v, int64_t index, const char *name) {
+    int k;
+    if (!v || !name || (v->mx_class != EEGNN_MAT_STRUCT && v->mx_class != EEGNN_MAT_OBJECT) || !v->items)
+        return NULL;
+    if (index < 0 || index >= v->n)
+        return NULL;
+    for (k = 0; k < v->n_fields; k++)
+        if (strcmp(v->fields[k], name) == 0)
+            return v->items[index * v->n_fields + k];
+    return NULL;
+}
+/* ======================== End file src/io/matfile.c ======================== */
+
+/* ======================== Begin file src/io/eeglab.c ======================== */
+/* EEGLAB .set reader (see eeglab.h), following mne/io/eeglab/eeglab.py of
+ * MNE-Python 1.3. */
+
+/* Where the EEG struct's fields live: a 1x1 struct or the top-level variables. */
+typedef struct eegnn__eeglab {
+    const char *path;
+    eegnn_mat_file *mf;
+    const eegnn_mat_value *eeg; /* NULL: fields are top-level variables */
+    int nbchan, trials;
+    int64_t pnts;
+    double srate;
+} eegnn__eeglab;
+
+static const eegnn_mat_value *eegnn__eeglab_get(const eegnn__eeglab *x, const char *name) {
+    return x->eeg ? eegnn_mat_field(x->eeg, 0, name) : eegnn_mat_var(x->mf, name);
+}
+
+static int eegnn__mat_is_numeric(const eegnn_mat_value *v) {
+    return v && v->mx_class >= EEGNN_MAT_DOUBLE && v->mx_class <= EEGNN_MAT_UINT64 && v->re;
+}
+
+static int eegnn__mat_has_field(const eegnn_mat_value *v, const char *name) {
+    int k;
+    if (!v || !v->fields)
+        return 0;
+    for (k = 0; k < v->n_fields; k++)
+        if (strcmp(v->fields[k], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Python's repr of a float (numpy's str for float32): the shortest digits that
+ * read back to the same value, positional for 1e-4 <= |x| < 1e16. */
+static void eegnn__py_float_str(double x, int single, char *out, size_t cap) {
+    char tmp[64], digits[32];
+    int p, exp10, nd = 0, i;
+    const char *s;
+    char *e;
+    if (x != x) {
+        snprintf(out, cap, "nan");
+        return;
+    }
+    if (x == HUGE_VAL || x == -HUGE_VAL) {
+        snprintf(out, cap, x < 0 ? "-inf" : "inf");
+        return;
+    }
+    for (p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof tmp, "%.*e", p - 1, x);
+        if (single ? (strtof(tmp, NULL) == (float)x) : (strtod(tmp, NULL) == x))
+            break;
+    }
+    s = tmp;
+    if (*s == '-')
+        s++;
+    for (; *s && *s != 'e'; s++)
+        if (*s >= '0' && *s <= '9')
+            digits[nd++] = *s;
+    exp10 = (int)strtol(s + 1, &e, 10);
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    digits[nd] = '\0';
+    {
+        eegnn__strbuf sb;
+        memset(&sb, 0, sizeof sb);
+        if (x < 0 || (x == 0 && 1.0 / x < 0))
+            eegnn__sb_append(&sb, "-", 1);
+        if (exp10 >= 16 || exp10 < -4) {
+            eegnn__sb_append(&sb, digits, 1);
+            if (nd > 1) {
+                eegnn__sb_append(&sb, ".", 1);
+                eegnn__sb_append(&sb, digits + 1, (size_t)(nd - 1));
+            }
+            eegnn__sb_printf(&sb, "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
+        } else if (exp10 < 0) {
+            eegnn__sb_append(&sb, "0.", 2);
+            for (i = 0; i < -exp10 - 1; i++)
+                eegnn__sb_append(&sb, "0", 1);
+            eegnn__sb_append(&sb, digits, (size_t)nd);
+        } else {
+            for (i = 0; i <= exp10; i++)
+                eegnn__sb_append(&sb, i < nd ? digits + i : "0", 1);
+            eegnn__sb_append(&sb, ".", 1);
+            if (nd > exp10 + 1)
+                eegnn__sb_append(&sb, digits + exp10 + 1, (size_t)(nd - exp10 - 1));
+            else
+                eegnn__sb_append(&sb, "0", 1);
+        }
+        snprintf(out, cap, "%s", sb.p && !sb.failed ? sb.p : "");
+        eegnn__sb_free(&sb);
+    }
+}
+
+/* str() of a value as MNE sees it after scipy.io.loadmat(squeeze_me=True,
+ * mat_dtype=False) and .item(): numbers stored as integers print as integers,
+ * stored doubles and singles as Python floats ("1.0"). */
+static char *eegnn__eeglab_str(const eegnn_mat_value *v) {
+    char b[64];
+    if (!v)
+        return eegnn__strdup("None");
+    if (v->mx_class == EEGNN_MAT_CHAR)
+        return eegnn__strdup(v->str ? v->str : "");
+    if (eegnn__mat_is_numeric(v) && v->n >= 1) {
+        double d = v->re[0];
+        if (v->is_logical)
+            return eegnn__strdup(d != 0 ? "True" : "False");
+        if (v->data_type == EEGNN__MI_DOUBLE || v->data_type == EEGNN__MI_SINGLE)
+            eegnn__py_float_str(d, 0, b, sizeof b); /* .item() gives a Python float */
+        else
+            snprintf(b, sizeof b, "%.0f", d);
+        return eegnn__strdup(b);
+    }
+    if (v->mx_class == EEGNN_MAT_CELL && v->n == 1 && v->items)
+        return eegnn__eeglab_str(v->items[0]);
+    return eegnn__strdup("[]");
+}
+
+static eegnn_status eegnn__eeglab_scalar(const eegnn__eeglab *x, const char *name, double *out) {
+    const eegnn_mat_value *v = eegnn__eeglab_get(x, name);
+    if (!v)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.%s is missing", x->path, name);
+    if (!eegnn__mat_is_numeric(v) || v->n < 1)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.%s is not a number", x->path, name);
+    *out = v->re[0];
+    return EEGNN_OK;
+}
+
+static eegnn_status eegnn__eeglab_count(const eegnn__eeglab *x, const char *name, double max, double *out) {
+    eegnn_status st = eegnn__eeglab_scalar(x, name, out);
+    if (st != EEGNN_OK)
+        return st;
+    if (!(*out >= 1 && *out <= max) || *out != floor(*out))
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.%s = %g is not a whole number in [1, %.0f]", x->path, name,
+                               *out, max);
+    return EEGNN_OK;
+}
+
+static int eegnn__file_exists(const char *p) {
+    FILE *fp = fopen(p, "rb");
+    if (!fp)
+        return 0;
+    fclose(fp);
+    return 1;
+}
+
+static int eegnn__ann_order(const void *pa, const void *pb) {
+    const eegnn_annotation *a = (const eegnn_annotation *)pa, *b = (const eegnn_annotation *)pb;
+    if (a->onset != b->onset)
+        return a->onset < b->onset ? -1 : 1;
+    if (a->duration != b->duration)
+        return a->duration < b->duration ? -1 : 1;
+    return 0;
+}
+
+/* Events to annotations, sorted (stable) and cropped as Raw.set_annotations. */
+static eegnn_status eegnn__eeglab_events(const eegnn__eeglab *x, eegnn_raw *raw) {
+    const eegnn_mat_value *ev = eegnn__eeglab_get(x, "event");
+    eegnn_annotation *a;
+    int64_t i, n, o = 0;
+    int has_dur;
+    double tmax;
+    if (!ev || (ev->mx_class != EEGNN_MAT_STRUCT && ev->mx_class != EEGNN_MAT_OBJECT) || ev->n == 0)
+        return EEGNN_OK;
+    n = ev->n;
+    has_dur = eegnn__mat_has_field(ev, "duration");
+    a = (eegnn_annotation *)eegnn__calloc((size_t)n, sizeof *a);
+    if (!a)
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", x->path);
+    for (i = 0; i < n; i++) {
+        const eegnn_mat_value *lat = eegnn_mat_field(ev, i, "latency");
+        const eegnn_mat_value *dur = has_dur ? eegnn_mat_field(ev, i, "duration") : NULL;
+        if (!eegnn__mat_is_numeric(lat) || lat->n < 1) {
+            int64_t k;
+            for (k = 0; k < i; k++)
+                EEGNN_FREE(a[k].description);
+            EEGNN_FREE(a);
+            return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.event(%lld).latency is missing or not a number", x->path,
+                                   (long long)(i + 1));
+        }
+        a[i].onset = (lat->re[0] - 1.0) / x->srate;
+        a[i].duration = 0.0;
+        if (has_dur)
+            a[i].duration = (eegnn__mat_is_numeric(dur) && dur->n >= 1) ? dur->re[0] / x->srate : NAN;
+        a[i].description = eegnn__eeglab_str(eegnn_mat_field(ev, i, "type"));
+        if (!a[i].description) {
+            int64_t k;
+            for (k = 0; k < i; k++)
+                EEGNN_FREE(a[k].description);
+            EEGNN_FREE(a);
+            return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", x->path);
+        }
+    }
+    /* stable insertion sort by (onset, duration) */
+    for (i = 1; i < n; i++) {
+        eegnn_annotation t = a[i];
+        int64_t j = i;
+        while (j > 0 && eegnn__ann_order(&a[j - 1], &t) > 0) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = t;
+    }
+    /* crop to [0, n_times / sfreq] in microseconds (datetime arithmetic) */
+    tmax = nearbyint(((double)(raw->n_times - 1) / raw->sfreq + 1.0 / raw->sfreq) * 1e6);
+    for (i = 0; i < n; i++) {
+        eegnn_annotation t = a[i];
+        double on = nearbyint(t.onset * 1e6), off;
+        if (t.duration != t.duration)
+            t.duration = 0.0; /* MNE: a NaN duration behaves like zero */
+        off = on + nearbyint(t.duration * 1e6);
+        int left, right;
+        if (on > tmax || off < 0) {
+            EEGNN_FREE(t.description);
+            continue;
+        }
+        left = on < 0;
+        right = off > tmax;
+        if (left)
+            on = 0;
+        if (right)
+            off = tmax;
+        if (left || right)
+            t.duration = (off - on) / 1e6;
+        t.onset = on / 1e6;
+        a[o++] = t;
+    }
+    raw->annotations = a;
+    raw->n_annotations = (int)o;
+    return EEGNN_OK;
+}
+
+static const char *const eegnn__mne_types[] = {
+    "bio", "chpi", "csd", "dbs", "dipole", "ecg",     "ecog", "eeg",  "emg",  "eog",  "exci",       "fnirs",
+    "gof", "gsr",  "ias", "meg", "misc",   "ref_meg", "resp", "seeg", "stim", "syst", "temperature"};
+
+static eegnn_status eegnn__eeglab_channels(const eegnn__eeglab *x, eegnn_raw *raw) {
+    const eegnn_mat_value *cl = eegnn__eeglab_get(x, "chanlocs");
+    int i, n = x->nbchan;
+    int named = cl && (cl->mx_class == EEGNN_MAT_STRUCT || cl->mx_class == EEGNN_MAT_OBJECT) && cl->n > 0;
+    if (named && cl->n != n)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.chanlocs has %lld entries but EEG.nbchan is %d", x->path,
+                               (long long)cl->n, n);
+    if (named && !eegnn__mat_has_field(cl, "labels"))
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.chanlocs has no labels field", x->path);
+    raw->n_channels = n;
+    raw->ch_names = (char **)eegnn__calloc((size_t)n, sizeof(char *));
+    raw->ch_units = (char **)eegnn__calloc((size_t)n, sizeof(char *));
+    raw->ch_types = (char **)eegnn__calloc((size_t)n, sizeof(char *));
+    raw->ch_sfreq = (double *)eegnn__calloc((size_t)n, sizeof(double));
+    if (!raw->ch_names || !raw->ch_units || !raw->ch_types || !raw->ch_sfreq)
+        goto oom;
+    for (i = 0; i < n; i++) {
+        char def[32];
+        const char *type = "eeg";
+        char lowered[32];
+        if (named) {
+            const eegnn_mat_value *t = eegnn_mat_field(cl, i, "type");
+            raw->ch_names[i] = eegnn__eeglab_str(eegnn_mat_field(cl, i, "labels"));
+            if (t && t->mx_class == EEGNN_MAT_CHAR && t->str) {
+                const char *s = t->str;
+                size_t len, k;
+                while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+                    s++;
+                len = strlen(s);
+                while (len && (s[len - 1] == ' ' || (s[len - 1] >= '\t' && s[len - 1] <= '\r')))
+                    len--;
+                if (len < sizeof lowered) {
+                    for (k = 0; k < len; k++)
+                        lowered[k] = (char)((s[k] >= 'A' && s[k] <= 'Z') ? s[k] - 'A' + 'a' : s[k]);
+                    lowered[len] = '\0';
+                    for (k = 0; k < sizeof eegnn__mne_types / sizeof eegnn__mne_types[0]; k++)
+                        if (strcmp(lowered, eegnn__mne_types[k]) == 0)
+                            type = eegnn__mne_types[k];
+                }
+            }
+        } else {
+            snprintf(def, sizeof def, "EEG %03d", i);
+            raw->ch_names[i] = eegnn__strdup(def);
+        }
+        raw->ch_types[i] = eegnn__strdup(type);
+        raw->ch_units[i] = eegnn__strdup("uV");
+        raw->ch_sfreq[i] = x->srate;
+        if (!raw->ch_names[i] || !raw->ch_types[i] || !raw->ch_units[i])
+            goto oom;
+    }
+    return EEGNN_OK;
+oom:
+    return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", x->path);
+}
+
+/* Reads the .fdt named by EEG.data: float32 LE, (nbchan, pnts*trials) column-major. */
+static eegnn_status eegnn__eeglab_fdt(const eegnn__eeglab *x, const char *dataname, eegnn_raw *raw, int header_only) {
+    const char *slash = strrchr(x->path, '/'), *dot;
+    char *dir = NULL, *p1 = NULL, *p2 = NULL, *use;
+    FILE *fp = NULL;
+    eegnn_status st = EEGNN_OK;
+    int64_t N = raw->n_times, need, size;
+    const char *ext = strrchr(dataname, '.');
+    if (!ext || strcmp(ext, ".fdt") != 0) {
+        if (ext && strcmp(ext, ".dat") == 0)
+            return eegnn_set_error(EEGNN_ERR_UNSUPPORTED,
+                                   "%s: EEG.data names an old .dat data file (%s); resave the dataset with a current "
+                                   "EEGLAB (.fdt)",
+                                   x->path, dataname);
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.data names '%s'; expected a .fdt data file", x->path,
+                               dataname);
+    }
+    dir = slash ? eegnn__strndup(x->path, (size_t)(slash - x->path)) : eegnn__strdup(".");
+    if (!dir)
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", x->path);
+    p1 = eegnn__path_join(dir, dataname);
+    dot = strrchr(x->path, '.');
+    if (dot && (!slash || dot > slash)) {
+        p2 = (char *)eegnn__calloc((size_t)(dot - x->path) + 5, 1);
+        if (p2) {
+            memcpy(p2, x->path, (size_t)(dot - x->path));
+            strcat(p2, ".fdt");
+        }
+    }
+    if (!p1) {
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", x->path);
+        goto done;
+    }
+    use = p1;
+    if (!eegnn__file_exists(p1)) {
+        if (p2 && eegnn__file_exists(p2)) {
+            use = p2;
+        } else {
+            st = eegnn_set_error(EEGNN_ERR_IO, "%s: could not find the .fdt data file named by EEG.data, tried %s%s%s",
+                                 x->path, p1, p2 ? " and " : "", p2 ? p2 : "");
+            goto done;
+        }
+    }
+    fp = fopen(use, "rb");
+    if (!fp || fseek(fp, 0, SEEK_END) != 0 || (size = (int64_t)ftell(fp)) < 0) {
+        st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the data file %s", x->path, use);
+        goto done;
+    }
+    need = (int64_t)x->nbchan * N * 4;
+    if (size < need) {
+        st =
+            eegnn_set_error(EEGNN_ERR_FORMAT,
+                            "%s: data file %s is truncated: %lld bytes, EEG.nbchan x EEG.pnts x EEG.trials = %d x %lld "
+                            "x %d float32 need %lld",
+                            x->path, use, (long long)size, x->nbchan, (long long)x->pnts, x->trials, (long long)need);
+        goto done;
+    }
+    if (!header_only) {
+        size_t cols = 65536, c0, k, nb = (size_t)x->nbchan;
+        float *buf;
+        raw->data = (float *)EEGNN_MALLOC((size_t)need);
+        buf = (float *)EEGNN_MALLOC(cols * nb * sizeof(float));
+        if (!raw->data || !buf) {
+            EEGNN_FREE(buf);
+            st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory for %lld samples", x->path, (long long)need / 4);
+            goto done;
+        }
+        rewind(fp);
+        for (c0 = 0; c0 < (size_t)N; c0 += cols) {
+            size_t nc = (size_t)N - c0 < cols ? (size_t)N - c0 : cols;
+            if (fread(buf, sizeof(float), nc * nb, fp) != nc * nb) {
+                EEGNN_FREE(buf);
+                st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data file %s", x->path, use);
+                goto done;
+            }
+            if (!eegnn__host_le())
+                for (k = 0; k < nc * nb; k++)
+                    eegnn__mat_swap((unsigned char *)&buf[k], 4);
+            for (k = 0; k < nc; k++) {
+                size_t c;
+                for (c = 0; c < nb; c++)
+                    raw->data[c * (size_t)N + c0 + k] = (float)((double)buf[k * nb + c] * 1e-6);
+            }
+        }
+        EEGNN_FREE(buf);
+    }
+done:
+    if (fp)
+        fclose(fp);
+    EEGNN_FREE(dir);
+    EEGNN_FREE(p1);
+    EEGNN_FREE(p2);
+    return st;
+}
+
+/* Loads the MAT-file and the continuous view; x keeps the MAT-file open. */
+static eegnn_raw *eegnn__eeglab_load(const char *path, const eegnn_read_options *opts, eegnn__eeglab *x) {
+    eegnn_raw *raw = NULL;
+    const eegnn_mat_value *v, *data;
+    double d;
+    int header_only = opts && opts->header_only;
+    memset(x, 0, sizeof *x);
+    x->path = path;
+    if (!path) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_eeglab: path is NULL");
+        return NULL;
+    }
+    if (!(x->mf = eegnn_mat_read(path)))
+        return NULL;
+    if (eegnn_mat_var(x->mf, "ALLEEG")) {
+        eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: the file holds an ALLEEG array; save a single dataset (EEG)", path);
+        goto fail;
+    }
+    v = eegnn_mat_var(x->mf, "EEG");
+    if (v) {
+        const eegnn_mat_value *inner;
+        if (v->mx_class != EEGNN_MAT_STRUCT || v->n < 1) {
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: variable EEG is not a struct", path);
+            goto fail;
+        }
+        x->eeg = v;
+        inner = eegnn_mat_field(v, 0, "EEG");
+        if (inner && inner->mx_class == EEGNN_MAT_STRUCT && inner->n >= 1)
+            x->eeg = inner;
+    }
+    if (eegnn__eeglab_count(x, "nbchan", 1 << 20, &d) != EEGNN_OK)
+        goto fail;
+    x->nbchan = (int)d;
+    if (eegnn__eeglab_count(x, "pnts", 1e12, &d) != EEGNN_OK)
+        goto fail;
+    x->pnts = (int64_t)d;
+    if (eegnn__eeglab_count(x, "trials", 1 << 30, &d) != EEGNN_OK)
+        goto fail;
+    x->trials = (int)d;
+    if ((double)x->nbchan * (double)x->pnts * (double)x->trials > 1e12) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.nbchan x EEG.pnts x EEG.trials = %d x %lld x %d is too large", path,
+                        x->nbchan, (long long)x->pnts, x->trials);
+        goto fail;
+    }
+    if (eegnn__eeglab_scalar(x, "srate", &x->srate) != EEGNN_OK)
+        goto fail;
+    if (!(x->srate > 0) || x->srate > 1e9) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.srate = %g is not a sampling rate", path, x->srate);
+        goto fail;
+    }
+    raw = (eegnn_raw *)eegnn__calloc(1, sizeof *raw);
+    if (!raw || !(raw->path = eegnn__strdup(path)) || !(raw->format = eegnn__strdup("EEGLAB"))) {
+        eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
+        goto fail;
+    }
+    raw->sfreq = x->srate;
+    raw->n_times = x->pnts * x->trials;
+    raw->meas_date = NAN;
+    if (eegnn__eeglab_channels(x, raw) != EEGNN_OK)
+        goto fail;
+    data = eegnn__eeglab_get(x, "data");
+    if (!data) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.data is missing", path);
+        goto fail;
+    }
+    if (data->mx_class == EEGNN_MAT_CHAR) {
+        if (eegnn__eeglab_fdt(x, data->str ? data->str : "", raw, header_only) != EEGNN_OK)
+            goto fail;
+    } else {
+        int64_t total = (int64_t)x->nbchan * raw->n_times, N = raw->n_times, k;
+        if (!eegnn__mat_is_numeric(data) || data->n != total) {
+            eegnn_set_error(EEGNN_ERR_FORMAT,
+                            "%s: EEG.data holds %lld numbers, expected EEG.nbchan x EEG.pnts x EEG.trials = %lld", path,
+                            (long long)(data->re ? data->n : 0), (long long)total);
+            goto fail;
+        }
+        if (!header_only) {
+            int c;
+            raw->data = (float *)EEGNN_MALLOC((size_t)total * sizeof(float));
+            if (!raw->data) {
+                eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
+                goto fail;
+            }
+            for (k = 0; k < N; k++)
+                for (c = 0; c < x->nbchan; c++)
+                    raw->data[(size_t)c * (size_t)N + (size_t)k] = (float)(data->re[k * x->nbchan + c] * 1e-6);
+        }
+    }
+    if (eegnn__eeglab_events(x, raw) != EEGNN_OK)
+        goto fail;
+    return raw;
+fail:
+    eegnn_raw_free(raw);
+    eegnn_mat_free(x->mf);
+    x->mf = NULL;
+    return NULL;
+}
+
+EEGNN_API eegnn_raw *eegnn_read_eeglab(const char *set_path, const eegnn_read_options *opts) {
+    eegnn__eeglab x;
+    eegnn_raw *raw = eegnn__eeglab_load(set_path, opts, &x);
+    eegnn_mat_free(x.mf);
+    return raw;
+}
+
+EEGNN_API void eegnn_eeglab_epochs_free(eegnn_eeglab_epochs *ep) {
+    int i;
+    if (!ep)
+        return;
+    eegnn_raw_free(ep->raw);
+    for (i = 0; i < ep->n_event_id; i++)
+        EEGNN_FREE(ep->event_names[i]);
+    EEGNN_FREE(ep->event_names);
+    EEGNN_FREE(ep->event_codes);
+    EEGNN_FREE(ep->events);
+    EEGNN_FREE(ep->data);
+    EEGNN_FREE(ep);
+}
+
+EEGNN_API eegnn_eeglab_epochs *eegnn_read_eeglab_epochs(const char *set_path, const eegnn_read_options *opts) {
+    eegnn__eeglab x;
+    eegnn_eeglab_epochs *ep = NULL;
+    const eegnn_mat_value *epoch, *event;
+    char **names = NULL;
+    int64_t ev_idx = 0, prev_stim = 0;
+    int i;
+    eegnn_raw *raw = eegnn__eeglab_load(set_path, opts, &x);
+    if (!raw)
+        return NULL;
+    if (x.trials < 2) {
+        eegnn_set_error(EEGNN_ERR_FORMAT,
+                        "%s: EEG.trials = %d: the file holds no epochs (trials less than 2); read it "
+                        "with eegnn_read_eeglab",
+                        set_path, x.trials);
+        eegnn_raw_free(raw);
+        eegnn_mat_free(x.mf);
+        return NULL;
+    }
+    ep = (eegnn_eeglab_epochs *)eegnn__calloc(1, sizeof *ep);
+    names = (char **)eegnn__calloc((size_t)x.trials, sizeof(char *));
+    if (!ep || !names)
+        goto oom;
+    ep->raw = raw;
+    ep->n_epochs = x.trials;
+    ep->n_times = x.pnts;
+    if (eegnn__eeglab_scalar(&x, "xmin", &ep->tmin) != EEGNN_OK)
+        goto fail;
+    epoch = eegnn__eeglab_get(&x, "epoch");
+    event = eegnn__eeglab_get(&x, "event");
+    if (!epoch || epoch->mx_class != EEGNN_MAT_STRUCT || epoch->n != x.trials ||
+        !eegnn__mat_has_field(epoch, "eventtype")) {
+        eegnn_set_error(EEGNN_ERR_FORMAT,
+                        "%s: EEG.epoch must be a struct array with an eventtype field and EEG.trials = %d entries",
+                        set_path, x.trials);
+        goto fail;
+    }
+    if (!event || event->mx_class != EEGNN_MAT_STRUCT) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: EEG.event is missing; epochs need their events", set_path);
+        goto fail;
+    }
+    ep->events = (int64_t *)eegnn__calloc((size_t)x.trials * 3, sizeof(int64_t));
+    ep->event_names = (char **)eegnn__calloc((size_t)x.trials, sizeof(char *));
+    ep->event_codes = (int *)eegnn__calloc((size_t)x.trials, sizeof(int));
+    if (!ep->events || !ep->event_names || !ep->event_codes)
+        goto oom;
+    for (i = 0; i < x.trials; i++) {
+        const eegnn_mat_value *et = eegnn_mat_field(epoch, i, "eventtype"), *lat;
+        int64_t used = 1;
+        int k, code = 0;
+        if (et && et->mx_class == EEGNN_MAT_CELL && et->n > 1) {
+            eegnn__strbuf sb;
+            int64_t j;
+            memset(&sb, 0, sizeof sb);
+            for (j = 0; j < et->n; j++) {
+                char *s = eegnn__eeglab_str(et->items[j]);
+                if (!s) {
+                    eegnn__sb_free(&sb);
+                    goto oom;
+                }
+                if (j)
+                    eegnn__sb_append(&sb, "/", 1);
+                eegnn__sb_append(&sb, s, strlen(s));
+                EEGNN_FREE(s);
+            }
+            names[i] = eegnn__strdup(sb.p && !sb.failed ? sb.p : "");
+            eegnn__sb_free(&sb);
+            used = et->n;
+        } else {
+            names[i] = eegnn__eeglab_str(et);
+        }
+        if (!names[i])
+            goto oom;
+        lat = ev_idx < event->n ? eegnn_mat_field(event, ev_idx, "latency") : NULL;
+        if (!eegnn__mat_is_numeric(lat) || lat->n < 1 || !(fabs(lat->re[0]) < 9e18)) {
+            eegnn_set_error(EEGNN_ERR_FORMAT,
+                            "%s: EEG.event(%lld).latency (first event of epoch %d) is missing or invalid", set_path,
+                            (long long)(ev_idx + 1), i + 1);
+            goto fail;
+        }
+        ep->events[3 * i] = (int64_t)lat->re[0];
+        ev_idx += used;
+        for (k = 0; k < ep->n_event_id; k++)
+            if (strcmp(ep->event_names[k], names[i]) == 0)
+                code = ep->event_codes[k];
+        if (!code) {
+            if (!(ep->event_names[ep->n_event_id] = eegnn__strdup(names[i])))
+                goto oom;
+            code = ep->n_event_id + 1;
+            ep->event_codes[ep->n_event_id++] = code;
+        }
+        ep->events[3 * i + 2] = code;
+        /* MNE sets prev_stim only when the latencies differ by 1 and keeps it otherwise */
+        if (i > 0 && ep->events[3 * i] - ep->events[3 * (i - 1)] == 1)
+            prev_stim = ep->events[3 * (i - 1) + 2];
+        ep->events[3 * i + 1] = prev_stim;
+    }
+    if (raw->data) {
+        size_t n_ch = (size_t)raw->n_channels, T = (size_t)x.pnts, e, c, N = (size_t)raw->n_times;
+        ep->data = (float *)EEGNN_MALLOC((size_t)x.trials * n_ch * T * sizeof(float));
+        if (!ep->data)
+            goto oom;
+        for (e = 0; e < (size_t)x.trials; e++)
+            for (c = 0; c < n_ch; c++)
+                memcpy(ep->data + (e * n_ch + c) * T, raw->data + c * N + e * T, T * sizeof(float));
+    }
+    for (i = 0; i < x.trials; i++)
+        EEGNN_FREE(names[i]);
+    EEGNN_FREE(names);
+    eegnn_mat_free(x.mf);
+    return ep;
+oom:
+    eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", set_path);
+fail:
+    if (names)
+        for (i = 0; i < x.trials; i++)
+            EEGNN_FREE(names[i]);
+    EEGNN_FREE(names);
+    if (ep)
+        eegnn_eeglab_epochs_free(ep);
+    else
+        eegnn_raw_free(raw);
+    eegnn_mat_free(x.mf);
+    return NULL;
+}
+/* ======================== End file src/io/eeglab.c ======================== */
+
 /* ======================== Begin file src/io/table.c ======================== */
 /* TSV and JSON readers for BIDS metadata (see table.h). */
 #include <ctype.h>
@@ -16536,6 +17987,7 @@ static eegnn_status eegnn__bids_scan_eeg(eegnn__bids_walk *w, char *const *level
             readable = 1;
         } else if (eegnn__bids_ext_eq(e.extension, ".set")) {
             format = "EEGLAB";
+            readable = 1;
         } else {
             continue;
         }

@@ -24,7 +24,7 @@ static void usage(FILE *fp) {
             "usage:\n"
             "  eegnn demo [DIR]                 write a synthetic BIDS dataset to DIR (default eegnn-demo)\n"
             "                                   and train an age regressor on it\n"
-            "  eegnn info PATH                  describe a recording (.edf/.bdf/.vhdr) or a BIDS dataset\n"
+            "  eegnn info PATH                  describe a recording (.edf/.bdf/.vhdr/.set) or a BIDS dataset\n"
             "  eegnn models                     list the model zoo with parameter counts\n"
             "  eegnn synth DIR [--subjects N] [--channels C] [--sfreq HZ] [--duration S] [--seed N]\n"
             "                                   write only the demo's synthetic BIDS dataset\n"

@@ -8,8 +8,8 @@
 #      under AddressSanitizer + UndefinedBehaviorSanitizer, and runs them,
 #   5. runs the command-line checks in tests/test_cli.sh,
 # and ends with one line "N passed, N failed".
-# With libopenblas-dev and libfftw3-dev present it also runs the OpenBLAS and
-# FFTW3 builds of the tests that use them.
+# With libopenblas-dev, libfftw3-dev and zlib1g-dev present it also runs the
+# OpenBLAS, FFTW3 and zlib builds of the tests that use them.
 # Real EEG files are read from $EEGNN_DATA (default: ../shared/data).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -112,6 +112,14 @@ if [ -e /usr/include/fftw3.h ]; then
     run_test fftw build/test_spectral_fftw
   else
     fail "tests/test_spectral.c does not build with EEGNN_USE_FFTW"
+  fi
+fi
+if [ -e /usr/include/zlib.h ]; then
+  echo "== test_eeglab (EEGNN_USE_ZLIB)"
+  if cc "${sanflags[@]}" -DEEGNN_USE_ZLIB tests/test_eeglab.c -o build/test_eeglab_zlib -lz -lm -lpthread; then
+    ASAN_OPTIONS=detect_leaks=1 run_test zlib build/test_eeglab_zlib
+  else
+    fail "tests/test_eeglab.c does not build with EEGNN_USE_ZLIB"
   fi
 fi
 

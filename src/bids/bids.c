@@ -254,6 +254,7 @@ static eegnn_status eegnn__bids_scan_eeg(eegnn__bids_walk *w, char *const *level
             readable = 1;
         } else if (eegnn__bids_ext_eq(e.extension, ".set")) {
             format = "EEGLAB";
+            readable = 1;
         } else {
             continue;
         }

@@ -18,8 +18,10 @@ EEGNN_API eegnn_raw *eegnn_read_raw(const char *path, const eegnn_read_options *
     }
     if (eegnn__ext_is(path, ".edf") || eegnn__ext_is(path, ".bdf")) return eegnn_read_edf(path, opts);
     if (eegnn__ext_is(path, ".vhdr")) return eegnn_read_brainvision(path, opts);
+    if (eegnn__ext_is(path, ".set")) return eegnn_read_eeglab(path, opts);
     eegnn_set_error(EEGNN_ERR_UNSUPPORTED,
-                    "%s: unsupported recording format (extension); supported: .edf, .bdf, .vhdr",
+                    "%s: unsupported recording format (extension); supported: .edf, .bdf, .vhdr (BrainVision), "
+                    ".set (EEGLAB)",
                     path);
     return NULL;
 }

@@ -34,7 +34,9 @@ typedef struct eegnn_read_options {
 } eegnn_read_options;
 
 /* Reads a recording, choosing the reader from the file extension (.edf,
- * .bdf: eegnn_read_edf; .vhdr: eegnn_read_brainvision). opts may be NULL. Returns NULL with
+ * .bdf: eegnn_read_edf; .vhdr: eegnn_read_brainvision; .set:
+ * eegnn_read_eeglab, epoched files as their epochs side by side). opts may
+ * be NULL. Returns NULL with
  * eegnn_last_error() naming the file and the problem on any failure; never
  * exits. Thread safety: reentrant (no shared state). */
 EEGNN_API eegnn_raw *eegnn_read_raw(const char *path, const eegnn_read_options *opts);
