@@ -1,11 +1,16 @@
 """Peak memory (RSS) of a 3-epoch training run: `eegnn train` against the same
-job in PyTorch + MNE (read every BDF with mne.io.read_raw_bdf, 2 s windows,
-EEGNeX from tests/ref_braindecode.py, AdamW, batch 64, 3 epochs, validation
-each epoch), on a synthetic 129-channel 100 Hz BIDS dataset written by
-`eegnn synth`. Each run is a child process; its peak RSS is read with
-getrusage(RUSAGE_CHILDREN) after it exits.
+job in PyTorch + MNE (read every BDF with mne.io.read_raw_bdf, 2 s windows
+stacked into one float32 tensor, the model, AdamW, batch 64, 3 epochs,
+validation each epoch), on a synthetic 129-channel 100 Hz BIDS dataset
+written by `eegnn synth`. Each run is a child process; its peak RSS is read
+with getrusage(RUSAGE_CHILDREN) after it exits.
 
-    /usr/bin/python3 bench/bench_rss.py EEGNN_BINARY [SUBJECTS] [THREADS]
+    /usr/bin/python3 bench/bench_rss.py EEGNN_BINARY [SUBJECTS] [THREADS] [MODEL] [SECONDS] [MAX_MEMORY]
+
+MODEL: EEGNeX (tests/ref_braindecode.py; default) or cnn (bench_cnn.py's
+network); SECONDS: recording length per subject (default 60); MAX_MEMORY:
+eegnn's --max-memory (e.g. 256M: larger datasets are streamed from disk;
+default: everything in memory, as PyTorch).
 """
 import glob
 import os
@@ -17,14 +22,24 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def torch_job(bids, threads):
+def torch_model(name, n_chans):
+    import torch
+    if name == "cnn":
+        return torch.nn.Sequential(
+            torch.nn.Conv1d(n_chans, 64, 7, padding=3), torch.nn.ReLU(),
+            torch.nn.Conv1d(64, 64, 7, padding=3), torch.nn.ReLU(),
+            torch.nn.AdaptiveAvgPool1d(1), torch.nn.Flatten(), torch.nn.Linear(64, 1))
+    from ref_braindecode import EEGNeX
+    return EEGNeX(n_chans=n_chans, n_outputs=1, n_times=200)
+
+
+def torch_job(bids, threads, model_name):
     import numpy as np
     import mne
     import torch
     import warnings
     warnings.filterwarnings("ignore")
     sys.path.insert(0, os.path.join(ROOT, "tests"))
-    from ref_braindecode import EEGNeX
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     files = sorted(glob.glob(os.path.join(bids, "sub-*", "eeg", "*_eeg.bdf")))
@@ -47,7 +62,7 @@ def torch_job(bids, threads):
     n_train_subj = int(round(0.6 * len(files)))
     tr = torch.from_numpy(np.where(subj < n_train_subj)[0])
     va = torch.from_numpy(np.where(subj >= n_train_subj)[0])
-    model = EEGNeX(n_chans=x.shape[1], n_outputs=1, n_times=200)
+    model = torch_model(model_name, x.shape[1])
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     for epoch in range(3):
         model.train()
@@ -66,24 +81,33 @@ def torch_job(bids, threads):
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--torch-child":
-        torch_job(sys.argv[2], int(sys.argv[3]))
+        torch_job(sys.argv[2], int(sys.argv[3]), sys.argv[4])
         return
     eegnn = os.path.abspath(sys.argv[1])
     subjects = int(sys.argv[2]) if len(sys.argv) > 2 else 8
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    model = sys.argv[4] if len(sys.argv) > 4 else "EEGNeX"
+    seconds = int(sys.argv[5]) if len(sys.argv) > 5 else 60
+    max_memory = sys.argv[6] if len(sys.argv) > 6 else None
     work = os.path.join(ROOT, "build", "bench", "rss")
-    bids = os.path.join(work, "bids")
+    bids = os.path.join(work, "bids-%d-%d" % (subjects, seconds))
     os.makedirs(work, exist_ok=True)
-    subprocess.run([eegnn, "synth", bids, "--subjects", str(subjects), "--channels", "129", "--sfreq", "100",
-                    "--duration", "60"], check=True, stdout=subprocess.DEVNULL)
+    if not os.path.exists(os.path.join(bids, "participants.tsv")):
+        subprocess.run([eegnn, "synth", bids, "--subjects", str(subjects), "--channels", "129", "--sfreq", "100",
+                        "--duration", str(seconds)], check=True, stdout=subprocess.DEVNULL)
+    data_mb = 129 * 100 * 4 * subjects * seconds / 2.0 ** 20
+    print("%s, batch 64, 3 epochs; %d subjects x %d s of 129 channels at 100 Hz (%.0f MB as float32)%s"
+          % (model, subjects, seconds, data_mb, "; eegnn --max-memory " + max_memory if max_memory else ""))
     # each measurement from its own fresh interpreter, so RUSAGE_CHILDREN sees one child
     for name in ("eegnn", "pytorch"):
         if name == "eegnn":
-            cmd = [eegnn, "train", "--bids", bids, "--target", "participants:age", "--model", "EEGNeX", "--epochs",
+            cmd = [eegnn, "train", "--bids", bids, "--target", "participants:age", "--model", model, "--epochs",
                    "3", "--batch-size", "64", "--threads", str(threads), "--quiet", "--test", "0",
                    "--valid", "0.4", "--out", os.path.join(work, "run")]
+            if max_memory:
+                cmd += ["--max-memory", max_memory]
         else:
-            cmd = [sys.executable, os.path.abspath(__file__), "--torch-child", bids, str(threads)]
+            cmd = [sys.executable, os.path.abspath(__file__), "--torch-child", bids, str(threads), model]
         out = subprocess.run([sys.executable, "-c", "import resource, subprocess, sys, time; t = time.perf_counter(); "
                               "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
                               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.perf_counter() - t)"]

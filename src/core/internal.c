@@ -115,6 +115,10 @@ static int eegnn__parse_long(const char *s, long *out) {
 
 static void eegnn__sb_append(eegnn__strbuf *sb, const char *s, size_t n) {
     if (sb->failed) return;
+    if (n >= (size_t)-1 / 2 - sb->len) { /* a length no buffer can hold */
+        sb->failed = 1;
+        return;
+    }
     if (sb->len + n + 1 > sb->cap) {
         size_t ncap = sb->cap ? sb->cap : 256;
         char *np;
