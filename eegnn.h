@@ -20550,7 +20550,7 @@ EEGNN_API eegnn_status eegnn_augment_parse(const char *spec, int n_times, double
     while (*p) {
         const char *e = strchr(p, ',');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == 0 || len >= sizeof item)
+        if (len == 0 || len >= sizeof item || (e && !e[1]))
             return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': empty or overlong item", spec);
         if (*n_augs == max_augs)
             return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': more than %d transforms", spec, max_augs);
