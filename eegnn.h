@@ -2228,6 +2228,9 @@ typedef struct eegnn_bids_recording {
     double duration;     /* seconds, RecordingDuration from the sidecars; NaN when absent */
     int n_eeg_channels;  /* EEGChannelCount from the sidecars; -1 when absent */
     int participant_row; /* row of participants.tsv for this subject, -1 when none */
+    char *electrodes_path; /* applicable *_electrodes.tsv (closest; a file with a space-<label>
+                              entity applies only to recordings with that entity), or NULL */
+    char *coordsystem_path; /* applicable *_coordsystem.json (same rule), or NULL */
 } eegnn_bids_recording;
 
 typedef struct eegnn_bids_dataset {
@@ -2292,6 +2295,32 @@ EEGNN_API void eegnn_bids_events_free(eegnn_bids_events *ev);
 /* Loads a recording's channels.tsv (columns name, type, units, ... as in the
  * file). NULL with EEGNN_ERR_NOT_FOUND when the recording has none. */
 EEGNN_API eegnn_table *eegnn_bids_load_channels(const eegnn_bids_recording *rec);
+
+/* Electrode positions of a recording, from its *_electrodes.tsv (BIDS EEG
+ * spec: required columns name, x, y, z; optional type, material,
+ * impedance). Coordinates are in the units and coordinate system named by
+ * the applicable *_coordsystem.json (EEGCoordinateUnits, EEGCoordinateSystem). */
+typedef struct eegnn_bids_electrodes {
+    char *path;
+    int n;
+    char **name;      /* (n) electrode names as written */
+    double *x, *y, *z; /* (n) coordinates; NaN when n/a */
+    char **type;      /* (n) "type" column value, NULL when n/a or absent */
+    double *impedance; /* (n) kOhm; NaN when n/a or absent */
+    char *units;      /* EEGCoordinateUnits ("m", "mm", "cm", "n/a"), or NULL without coordsystem.json */
+    char *coordinate_system; /* EEGCoordinateSystem ("CapTrak", ...), or NULL */
+} eegnn_bids_electrodes;
+
+/* Loads a recording's electrodes.tsv (and the units from its
+ * coordsystem.json when there is one). Errors (NULL): EEGNN_ERR_NOT_FOUND
+ * when no electrodes.tsv applies, EEGNN_ERR_FORMAT when a required column is
+ * missing or x/y/z/impedance hold text (naming file, line and column), a
+ * malformed coordsystem.json. Thread safety: reentrant. */
+EEGNN_API eegnn_bids_electrodes *eegnn_bids_load_electrodes(const eegnn_bids_recording *rec);
+/* Frees loaded electrodes. NULL is allowed. */
+EEGNN_API void eegnn_bids_electrodes_free(eegnn_bids_electrodes *el);
+/* Index of an electrode by name, or -1. */
+EEGNN_API int eegnn_bids_electrode_index(const eegnn_bids_electrodes *el, const char *name);
 
 /* Prints a readable summary: dataset name and version; counts of subjects,
  * sessions, tasks, runs and recordings; per recording the format, channels,
@@ -2359,6 +2388,45 @@ typedef struct eegnn_dataset_config {
     const char *cache_dtype; /* "float32" (NULL default) or "float16" (IEEE binary16, round to
                                 nearest even; windows are then returned at float16 precision
                                 from the first read on, so every epoch sees the same values) */
+    /* Preprocessing, applied to each recording as it is loaded, in this
+     * order (MNE / braindecode semantics; every step is optional):
+     *   1. pick_types      keep channels of these MNE types (eegnn_raw_pick_types)
+     *   2. channels        keep these channels, in this order (eegnn_raw_pick_channels)
+     *   3. reference       eegnn_raw_set_average_reference / eegnn_raw_set_reference
+     *   4. l_freq, h_freq  Butterworth zero-phase band-pass (both), high-pass (l_freq
+     *                      only) or low-pass (h_freq only), eegnn_raw_filter_*
+     *   5. notch_freq      eegnn_raw_filter_notch (harmonics included)
+     *   6. sfreq           eegnn_raw_resample (scipy.signal.resample_poly)
+     *   7. scale           samples times `scale` (above)
+     *   8. windows are cut; reject / flat drop windows (eegnn_raw_reject_windows
+     *      on the type-"eeg" channels, in scaled units), listed by eegnn_dataset_dropped
+     *   9. standardize "ems": eegnn_exponential_moving_standardize of the whole
+     *      (scaled) recording, as braindecode's Preprocessor on a continuous raw;
+     *      "window": eegnn_standardize of each window when it is read.
+     * Recordings with different channel sets or rates: `channels` = "common"
+     * keeps the channels every selected recording has (after pick_types), in
+     * the first recording's order; `sfreq` resamples every recording whose rate
+     * differs. What was dropped or resampled is listed by eegnn_dataset_log.
+     * Streamed recordings (stream, max_memory) are read window by window, so
+     * steps 1-6, 8 and "ems" are refused for them with EEGNN_ERR_UNSUPPORTED
+     * (load them in memory instead); "window" standardization works on both. */
+    const char *pick_types;  /* comma-separated MNE types, e.g. "eeg" or "eeg,eog"; NULL: all */
+    const char *channels;    /* NULL: every recording must have the first one's channels;
+                                "common": the intersection; or "C3,Cz,C4": exactly these */
+    const char *reference;   /* NULL: none; "average"; or channel names "A1,A2" */
+    double l_freq, h_freq;   /* Hz; 0: no such edge */
+    int filter_order;        /* Butterworth order; 0: 4 */
+    double notch_freq;       /* Hz (e.g. 50 or 60); 0: none */
+    double notch_width;      /* half width of each stop band, Hz; 0: 1 */
+    int notch_order;         /* 0: 4 */
+    double sfreq;            /* Hz; > 0: resample every recording to this rate; 0: rates must agree */
+    double reject;           /* drop windows whose peak-to-peak exceeds this on an "eeg" channel
+                                (scaled units: uV by default); 0: off */
+    double flat;             /* drop windows whose peak-to-peak is below this on an "eeg" channel; 0: off */
+    const char *standardize; /* NULL or "none", "window" or "ems" */
+    double ems_factor_new;   /* EMS smoothing factor; 0: 1e-3 (braindecode's default) */
+    int64_t ems_init_block_size; /* EMS initial block in samples; 0: None */
+    double standardize_eps;  /* floor of the std (EMS and per window); 0: 1e-4 */
 } eegnn_dataset_config;
 
 typedef struct eegnn_dataset eegnn_dataset;
@@ -2369,7 +2437,10 @@ typedef struct eegnn_dataset eegnn_dataset;
  * is no events file. Recordings in formats eegnn cannot read are an error
  * when selected. Errors (NULL, eegnn_last_error set): bad target or config
  * (EEGNN_ERR_ARG), a recording whose channel names or sampling rate differ
- * from the first one (EEGNN_ERR_FORMAT naming both files), unreadable
+ * from the first one when `channels` / `sfreq` do not harmonize them
+ * (EEGNN_ERR_FORMAT naming both files), a preprocessing step that fails
+ * (its error, prefixed by the file), preprocessing asked of streamed
+ * recordings (EEGNN_ERR_UNSUPPORTED), unreadable
  * files, no window at all. Thread safety: reentrant. */
 EEGNN_API eegnn_dataset *eegnn_dataset_from_bids(const eegnn_bids_dataset *ds, const eegnn_dataset_config *cfg);
 
@@ -2413,6 +2484,32 @@ EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds);
  * index out of range, or the reader's error (a file truncated or unreadable
  * since the dataset was built, a cache write failure). Thread safe. */
 EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y);
+
+/* What preprocessing did, one line per event ("sub-02_task-x: resampled
+ * 200 -> 160 Hz", "sub-02_task-x: dropped channels not in every recording:
+ * T7, T8", ...); "" when nothing was changed. Owned by the dataset. */
+EEGNN_API const char *eegnn_dataset_log(const eegnn_dataset *ds);
+/* Recordings that were resampled to cfg->sfreq. */
+EEGNN_API int eegnn_dataset_n_resampled(const eegnn_dataset *ds);
+
+/* A window removed by the reject / flat thresholds. */
+typedef struct eegnn_dataset_dropped {
+    const char *recording; /* recording name */
+    int64_t start;         /* first sample of the window (after resampling) */
+    float target;          /* its target */
+    int reasons;           /* bit set of eegnn_drop_reason (REJECT = 1, FLAT = 2) */
+    const char *channels;  /* offending channels, comma-separated, in MNE's drop_log order */
+} eegnn_dataset_dropped;
+/* Dropped windows in recording order (*n receives their count; NULL when
+ * none). Owned by the dataset. */
+EEGNN_API const eegnn_dataset_dropped *eegnn_dataset_dropped_windows(const eegnn_dataset *ds, int *n);
+/* Windows before rejection (kept + dropped). */
+EEGNN_API int eegnn_dataset_n_candidate_windows(const eegnn_dataset *ds);
+/* Writes the dropped windows as a TSV file with columns recording, start
+ * (sample), onset (s), target, reason (REJECT, FLAT or REJECT,FLAT),
+ * channels; a header line only when nothing was dropped. Written atomically.
+ * Errors: EEGNN_ERR_ARG, EEGNN_ERR_IO naming the path. */
+EEGNN_API eegnn_status eegnn_dataset_write_drop_log(const eegnn_dataset *ds, const char *path);
 
 /* Recordings read on demand (0 when everything is in memory). */
 EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds);
@@ -2747,6 +2844,14 @@ typedef struct eegnn_train_config {
     const char *cache_dtype; /* "float32" (default) or "float16" */
     int prefetch;            /* 0: a loader thread reads the next training batches (up to 3 ahead) while
                                 the model trains; < 0: load synchronously. Results are identical */
+    /* preprocessing of every recording: the fields pick_types .. standardize_eps
+     * and scale of eegnn_dataset_config (see windows.h; its other fields are
+     * ignored). Saved in the checkpoints, so eegnn_predict applies the same. */
+    eegnn_dataset_config preprocess;
+    /* augmentation of each training batch (never validation or test), after the
+     * input standardization: "name:probability[:params],...", see
+     * eegnn_augment_parse. Draws depend only on the seed, the epoch and the step. */
+    const char *augment;
 } eegnn_train_config;
 
 /* Metrics of one split, computed on window predictions. Regression fills
@@ -2775,12 +2880,28 @@ typedef struct eegnn_train_result {
  * (per-epoch history and the final train/valid/test metrics). Regression
  * targets are z-scored with the training split's mean and std for the loss
  * and mapped back for metrics; inputs are standardized per channel with
- * training-split statistics. The training windows are reshuffled every
+ * training-split statistics. When the dataset drops windows (reject /
+ * flat) the list goes to out_dir/drop_log.tsv (eegnn_dataset_write_drop_log).
+ * The training windows are reshuffled every
  * epoch; a run is bit-for-bit reproducible for a fixed seed and thread
  * count. Errors: any reading, shape or arena error, with eegnn_last_error()
  * set. Thread safety: reentrant (no global state): several runs may go in
  * parallel threads (use n_threads = 1, quiet = 1 and distinct out_dirs). */
 EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_result *result);
+
+/* Parses an augmentation list "name:p[:a[:b]],..." (p: probability in
+ * [0, 1]) into augs (room for max_augs) for windows of n_times samples at
+ * sfreq Hz (braindecode.augmentation names and defaults):
+ *   time_shift:p[:max_seconds]        TIME_SHIFT, circular; default 10% of the window
+ *   amplitude_scale:p[:low:high]      AMPLITUDE_SCALE, one factor per example; 0.5 2
+ *   gaussian_noise:p[:std]            GAUSSIAN_NOISE; 0.1
+ *   channels_dropout:p[:p_drop]       CHANNELS_DROPOUT; 0.2
+ *   smooth_time_mask:p[:seconds]      SMOOTH_TIME_MASK; 10% of the window
+ *   sign_flip:p                       SIGN_FLIP
+ * Errors (EEGNN_ERR_ARG naming the item): unknown name, a number that does
+ * not parse or is out of range, more than max_augs items. Thread safe. */
+EEGNN_API eegnn_status eegnn_augment_parse(const char *spec, int n_times, double sfreq, eegnn_augment *augs,
+                                           int max_augs, int *n_augs);
 
 /* Class weights "balanced" (scikit-learn's compute_class_weight):
  * w[k] = n / (n_classes * count[k]) over labels y (n values in 0..n_classes-1);
@@ -17865,6 +17986,8 @@ static void eegnn__bids_recording_clear(eegnn_bids_recording *r) {
     EEGNN_FREE(r->events_path);
     EEGNN_FREE(r->channels_path);
     EEGNN_FREE(r->sidecar_path);
+    EEGNN_FREE(r->electrodes_path);
+    EEGNN_FREE(r->coordsystem_path);
 }
 
 EEGNN_API void eegnn_bids_close(eegnn_bids_dataset *ds) {
@@ -18025,6 +18148,8 @@ static eegnn_status eegnn__bids_scan_eeg(eegnn__bids_walk *w, char *const *level
             goto oom;
         r->events_path = eegnn__bids_find_meta(levels, n_levels, &e, "events", ".tsv", &failed);
         r->channels_path = eegnn__bids_find_meta(levels, n_levels, &e, "channels", ".tsv", &failed);
+        r->electrodes_path = eegnn__bids_find_meta(levels, n_levels, &e, "electrodes", ".tsv", &failed);
+        r->coordsystem_path = eegnn__bids_find_meta(levels, n_levels, &e, "coordsystem", ".json", &failed);
         if (failed) {
             eegnn__bids_free_strings(names, n);
             return EEGNN_ERR_IO;
@@ -18343,6 +18468,115 @@ EEGNN_API eegnn_table *eegnn_bids_load_channels(const eegnn_bids_recording *rec)
     return eegnn_table_read_tsv(rec->channels_path);
 }
 
+EEGNN_API void eegnn_bids_electrodes_free(eegnn_bids_electrodes *el) {
+    int i;
+    if (!el) return;
+    for (i = 0; i < el->n; i++) {
+        EEGNN_FREE(el->name[i]);
+        if (el->type) EEGNN_FREE(el->type[i]);
+    }
+    EEGNN_FREE(el->name);
+    EEGNN_FREE(el->type);
+    EEGNN_FREE(el->x);
+    EEGNN_FREE(el->y);
+    EEGNN_FREE(el->z);
+    EEGNN_FREE(el->impedance);
+    EEGNN_FREE(el->units);
+    EEGNN_FREE(el->coordinate_system);
+    EEGNN_FREE(el->path);
+    EEGNN_FREE(el);
+}
+
+EEGNN_API int eegnn_bids_electrode_index(const eegnn_bids_electrodes *el, const char *name) {
+    int i;
+    if (!el || !name) return -1;
+    for (i = 0; i < el->n; i++)
+        if (!strcmp(el->name[i], name)) return i;
+    return -1;
+}
+
+/* A numeric cell: NaN for n/a or an absent column; 0 when it is text. */
+static int eegnn__bids_number_cell(const eegnn_table *t, int r, int col, const char *col_name, double *out) {
+    const char *c = col >= 0 ? eegnn_table_cell(t, r, col) : NULL;
+    *out = NAN;
+    if (!c) return 1;
+    if (!eegnn__table_parse_number(c, out)) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column '%s': '%s' is not a number", t->path, r + 2, col_name,
+                        c);
+        return 0;
+    }
+    return 1;
+}
+
+EEGNN_API eegnn_bids_electrodes *eegnn_bids_load_electrodes(const eegnn_bids_recording *rec) {
+    static const char *const xyz[3] = {"x", "y", "z"};
+    eegnn_table *t;
+    eegnn_bids_electrodes *el = NULL;
+    int col[6], r, k;
+    if (!rec || !rec->electrodes_path) {
+        eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no electrodes.tsv applies to this recording",
+                        rec && rec->path ? rec->path : "(null)");
+        return NULL;
+    }
+    t = eegnn_table_read_tsv(rec->electrodes_path);
+    if (!t) return NULL;
+    col[0] = eegnn_table_column(t, "name");
+    for (k = 0; k < 3; k++) col[1 + k] = eegnn_table_column(t, xyz[k]);
+    col[4] = eegnn_table_column(t, "type");
+    col[5] = eegnn_table_column(t, "impedance");
+    for (k = 0; k < 4; k++)
+        if (col[k] < 0) {
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line 1: no '%s' column (name, x, y, z are required)", t->path,
+                            k ? xyz[k - 1] : "name");
+            eegnn_table_free(t);
+            return NULL;
+        }
+    el = (eegnn_bids_electrodes *)eegnn__calloc(1, sizeof *el);
+    if (!el) goto fail;
+    el->path = eegnn__strdup(t->path);
+    el->name = (char **)eegnn__calloc((size_t)t->n_rows + 1, sizeof(char *));
+    el->type = (char **)eegnn__calloc((size_t)t->n_rows + 1, sizeof(char *));
+    el->x = (double *)eegnn__calloc((size_t)t->n_rows + 1, sizeof(double));
+    el->y = (double *)eegnn__calloc((size_t)t->n_rows + 1, sizeof(double));
+    el->z = (double *)eegnn__calloc((size_t)t->n_rows + 1, sizeof(double));
+    el->impedance = (double *)eegnn__calloc((size_t)t->n_rows + 1, sizeof(double));
+    if (!el->path || !el->name || !el->type || !el->x || !el->y || !el->z || !el->impedance) goto fail;
+    for (r = 0; r < t->n_rows; r++) {
+        const char *c = eegnn_table_cell(t, r, col[0]);
+        el->n = r + 1;
+        if (!c) {
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: electrode name is n/a", t->path, r + 2);
+            goto fail;
+        }
+        if (!(el->name[r] = eegnn__strdup(c))) goto fail;
+        if (!eegnn__bids_number_cell(t, r, col[1], "x", &el->x[r]) ||
+            !eegnn__bids_number_cell(t, r, col[2], "y", &el->y[r]) ||
+            !eegnn__bids_number_cell(t, r, col[3], "z", &el->z[r]) ||
+            !eegnn__bids_number_cell(t, r, col[5], "impedance", &el->impedance[r]))
+            goto fail;
+        if (col[4] >= 0 && (c = eegnn_table_cell(t, r, col[4])) != NULL && !(el->type[r] = eegnn__strdup(c)))
+            goto fail;
+    }
+    if (rec->coordsystem_path) {
+        eegnn_json *js = eegnn_json_read(rec->coordsystem_path);
+        const char *u, *cs;
+        if (!js) goto fail;
+        u = eegnn_json_get_string(js, "EEGCoordinateUnits");
+        cs = eegnn_json_get_string(js, "EEGCoordinateSystem");
+        if ((u && !(el->units = eegnn__strdup(u))) || (cs && !(el->coordinate_system = eegnn__strdup(cs)))) {
+            eegnn_json_free(js);
+            goto fail;
+        }
+        eegnn_json_free(js);
+    }
+    eegnn_table_free(t);
+    return el;
+fail:
+    eegnn_table_free(t);
+    eegnn_bids_electrodes_free(el);
+    return NULL;
+}
+
 /* Number of distinct non-NULL values of a recording field. */
 static int eegnn__bids_count_distinct(const eegnn_bids_dataset *ds, size_t offset, eegnn__strbuf *list) {
     int i, j, n = 0;
@@ -18503,6 +18737,15 @@ struct eegnn_dataset {
     unsigned char *cache_done; /* (n_windows) written while filling */
     pthread_mutex_t cache_lock;
     int cache_lock_init;
+
+    /* preprocessing */
+    int std_window;            /* 1: z-score each window when read */
+    double std_eps;
+    eegnn__strbuf log;         /* what preprocessing changed */
+    int n_resampled;
+    int n_candidates;          /* windows before rejection */
+    int n_dropped, cap_dropped;
+    eegnn_dataset_dropped *dropped; /* (n_dropped); recording and channels owned */
 };
 
 #define EEGNN__CACHE_HEADER 64
@@ -18550,6 +18793,12 @@ EEGNN_API void eegnn_dataset_free(eegnn_dataset *ds) {
     EEGNN_FREE(ds->win_group);
     eegnn__ds_free_strings(ds->group_names, ds->n_groups);
     eegnn__ds_free_strings(ds->class_names, ds->n_classes);
+    eegnn__sb_free(&ds->log);
+    for (i = 0; i < ds->n_dropped; i++) {
+        EEGNN_FREE((void *)ds->dropped[i].recording);
+        EEGNN_FREE((void *)ds->dropped[i].channels);
+    }
+    EEGNN_FREE(ds->dropped);
     EEGNN_FREE(ds);
 }
 
@@ -18673,18 +18922,22 @@ static int eegnn__ds_add_recording(eegnn_dataset *ds, const eegnn_raw *raw, cons
             if (!(ds->ch_names[c] = eegnn__strdup(raw->ch_names[c]))) return -1;
     } else {
         if (raw->n_channels != ds->n_channels) {
-            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: %d channels, but %s has %d", raw->path ? raw->path : name,
-                            raw->n_channels, first_path, ds->n_channels);
+            eegnn_set_error(EEGNN_ERR_FORMAT,
+                            "%s: %d channels, but %s has %d (channels=\"common\" keeps the shared ones)",
+                            raw->path ? raw->path : name, raw->n_channels, first_path, ds->n_channels);
             return -1;
         }
         for (c = 0; c < raw->n_channels; c++)
             if (strcmp(raw->ch_names[c], ds->ch_names[c]) != 0) {
-                eegnn_set_error(EEGNN_ERR_FORMAT, "%s: channel %d is '%s', but in %s it is '%s'",
+                eegnn_set_error(EEGNN_ERR_FORMAT,
+                                "%s: channel %d is '%s', but in %s it is '%s' (channels=\"common\" or a list "
+                                "picks the same channels in every recording)",
                                 raw->path ? raw->path : name, c + 1, raw->ch_names[c], first_path, ds->ch_names[c]);
                 return -1;
             }
         if (raw->sfreq != ds->sfreq) {
-            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: sampling rate %g Hz, but %s has %g Hz",
+            eegnn_set_error(EEGNN_ERR_FORMAT,
+                            "%s: sampling rate %g Hz, but %s has %g Hz (sfreq resamples every recording to one rate)",
                             raw->path ? raw->path : name, raw->sfreq, first_path, ds->sfreq);
             return -1;
         }
@@ -18998,6 +19251,295 @@ static double eegnn__ds_estimate_bytes(const char *path) {
     return (double)st.st_size * 4.0 / (eegnn__ext_is(path, ".bdf") ? 3.0 : 2.0);
 }
 
+/* ---- preprocessing of loaded recordings ---- */
+
+/* Parsed preprocessing settings of a dataset config. */
+typedef struct eegnn__ds_prep {
+    char **types;
+    int n_types;
+    char **chans; /* explicit list, or the common channels once known */
+    int n_chans;
+    int common;
+    int ref_average;
+    char **ref;
+    int n_ref;
+    double l_freq, h_freq, notch, notch_width, sfreq, reject, flat, ems_factor, eps;
+    int order, notch_order, ems, std_window;
+    int64_t ems_block;
+    int recording_level; /* 1: a step that needs the whole recording in memory */
+} eegnn__ds_prep;
+
+static void eegnn__ds_prep_free(eegnn__ds_prep *p) {
+    eegnn__ds_free_strings(p->types, p->n_types);
+    eegnn__ds_free_strings(p->chans, p->n_chans);
+    eegnn__ds_free_strings(p->ref, p->n_ref);
+    memset(p, 0, sizeof *p);
+}
+
+/* A comma-separated config list with at least one entry; NULL (error set) otherwise. */
+static char **eegnn__ds_config_list(const char *what, const char *list, int *n) {
+    char **v = eegnn__ds_split_list(list, n);
+    if (v && *n == 0) {
+        EEGNN_FREE(v);
+        eegnn_set_error(EEGNN_ERR_ARG, "dataset: %s '%s' names nothing", what, list);
+        return NULL;
+    }
+    return v;
+}
+
+static eegnn_status eegnn__ds_prep_parse(const eegnn_dataset_config *cfg, eegnn__ds_prep *p) {
+    memset(p, 0, sizeof *p);
+    p->l_freq = cfg->l_freq;
+    p->h_freq = cfg->h_freq;
+    p->order = cfg->filter_order ? cfg->filter_order : 4;
+    p->notch = cfg->notch_freq;
+    p->notch_width = cfg->notch_width ? cfg->notch_width : 1.0;
+    p->notch_order = cfg->notch_order ? cfg->notch_order : 4;
+    p->sfreq = cfg->sfreq;
+    p->reject = cfg->reject;
+    p->flat = cfg->flat;
+    p->ems_factor = cfg->ems_factor_new ? cfg->ems_factor_new : 1e-3;
+    p->ems_block = cfg->ems_init_block_size;
+    p->eps = cfg->standardize_eps ? cfg->standardize_eps : 1e-4;
+    if (!(p->l_freq >= 0) || !(p->h_freq >= 0) || !isfinite(p->l_freq) || !isfinite(p->h_freq))
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: filter edges l_freq %g and h_freq %g Hz must be >= 0",
+                               p->l_freq, p->h_freq);
+    if (p->l_freq > 0 && p->h_freq > 0 && p->l_freq >= p->h_freq)
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: l_freq %g Hz must be below h_freq %g Hz", p->l_freq,
+                               p->h_freq);
+    if (p->order < 1 || p->order > EEGNN_BUTTER_MAX_ORDER || p->notch_order < 1 ||
+        p->notch_order > EEGNN_BUTTER_MAX_ORDER)
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: filter orders %d and %d must be in 1..%d", p->order,
+                               p->notch_order, EEGNN_BUTTER_MAX_ORDER);
+    if (!(p->notch >= 0) || !isfinite(p->notch) || !(p->notch_width > 0) || !isfinite(p->notch_width))
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: notch %g Hz and half width %g Hz must be >= 0 and > 0",
+                               p->notch, p->notch_width);
+    if (!(p->sfreq >= 0) || !isfinite(p->sfreq))
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: resampling rate %g Hz must be > 0 (0: none)", p->sfreq);
+    if (!(p->reject >= 0) || !isfinite(p->reject) || !(p->flat >= 0) || !isfinite(p->flat))
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: reject %g and flat %g must be finite and >= 0", p->reject,
+                               p->flat);
+    if (!cfg->standardize || !strcmp(cfg->standardize, "none")) {
+    } else if (!strcmp(cfg->standardize, "window")) {
+        p->std_window = 1;
+    } else if (!strcmp(cfg->standardize, "ems")) {
+        p->ems = 1;
+    } else {
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: standardize '%s' is not none, window or ems",
+                               cfg->standardize);
+    }
+    if (!(p->ems_factor > 0 && p->ems_factor <= 1) || p->ems_block < 0 || !(p->eps > 0) || !isfinite(p->eps))
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "dataset: EMS factor_new %g must be in (0, 1], init_block_size %lld >= 0, eps %g > 0",
+                               p->ems_factor, (long long)p->ems_block, p->eps);
+    if (cfg->pick_types && !(p->types = eegnn__ds_config_list("pick_types", cfg->pick_types, &p->n_types)))
+        goto fail;
+    if (cfg->channels && !strcmp(cfg->channels, "common")) p->common = 1;
+    else if (cfg->channels && !(p->chans = eegnn__ds_config_list("channels", cfg->channels, &p->n_chans)))
+        goto fail;
+    if (cfg->reference && !strcmp(cfg->reference, "average")) p->ref_average = 1;
+    else if (cfg->reference && !(p->ref = eegnn__ds_config_list("reference", cfg->reference, &p->n_ref)))
+        goto fail;
+    p->recording_level = p->n_types || p->n_chans || p->common || p->ref_average || p->n_ref || p->l_freq > 0 ||
+                         p->h_freq > 0 || p->notch > 0 || p->sfreq > 0 || p->reject > 0 || p->flat > 0 || p->ems;
+    return EEGNN_OK;
+fail:
+    eegnn__ds_prep_free(p);
+    return EEGNN_ERR_ARG;
+}
+
+static int eegnn__ds_type_ok(const eegnn__ds_prep *p, const char *type) {
+    int k;
+    if (!p->n_types) return 1;
+    for (k = 0; k < p->n_types; k++)
+        if (type && !strcmp(type, p->types[k])) return 1;
+    return 0;
+}
+
+/* channels = "common": the channels (of the picked types) every selected
+ * recording has, in the first one's order, from the file headers. */
+static eegnn_status eegnn__ds_common_channels(const eegnn__ds_source *src, int n_src, eegnn__ds_prep *p) {
+    int i, c, k, n = 0, first = 1;
+    char **names = NULL;
+    eegnn_read_options ro;
+    memset(&ro, 0, sizeof ro);
+    ro.header_only = 1;
+    for (i = 0; i < n_src; i++) {
+        eegnn_raw *hdr = NULL;
+        const eegnn_raw *h = src[i].raw;
+        if (!src[i].selected) continue;
+        if (!h) {
+            if (!src[i].rec->readable) continue; /* refused later with its own error */
+            hdr = eegnn_read_raw(src[i].path, &ro);
+            if (!hdr) goto fail;
+            h = hdr;
+        }
+        if (first) {
+            names = (char **)eegnn__calloc((size_t)h->n_channels + 1, sizeof(char *));
+            if (!names) {
+                eegnn_raw_free(hdr);
+                goto fail;
+            }
+            for (c = 0; c < h->n_channels; c++)
+                if (eegnn__ds_type_ok(p, h->ch_types[c])) {
+                    for (k = 0; k < n && strcmp(names[k], h->ch_names[c]); k++) {}
+                    if (k < n) continue; /* duplicate name: keep the first */
+                    if (!(names[n] = eegnn__strdup(h->ch_names[c]))) {
+                        eegnn_raw_free(hdr);
+                        goto fail;
+                    }
+                    n++;
+                }
+            first = 0;
+        } else {
+            int w = 0;
+            for (k = 0; k < n; k++) {
+                int found = 0;
+                for (c = 0; c < h->n_channels && !found; c++)
+                    found = !strcmp(names[k], h->ch_names[c]) && eegnn__ds_type_ok(p, h->ch_types[c]);
+                if (found) names[w++] = names[k];
+                else EEGNN_FREE(names[k]);
+            }
+            n = w;
+        }
+        eegnn_raw_free(hdr);
+    }
+    if (n == 0) {
+        eegnn__ds_free_strings(names, n);
+        return eegnn_set_error(EEGNN_ERR_NOT_FOUND, "dataset: no channel%s is common to every selected recording",
+                               p->n_types ? " of the picked types" : "");
+    }
+    p->chans = names;
+    p->n_chans = n;
+    return EEGNN_OK;
+fail:
+    eegnn__ds_free_strings(names, n);
+    return EEGNN_ERR_IO;
+}
+
+/* Steps 1-6 of the pipeline on one recording, in place; logs what changed. */
+static eegnn_status eegnn__ds_preprocess(eegnn_dataset *ds, eegnn_raw *raw, const eegnn__ds_prep *p,
+                                         const char *name) {
+    eegnn_status st = EEGNN_OK;
+    char msg[1024];
+    int c, k;
+    if (p->n_types && (st = eegnn_raw_pick_types(raw, (const char *const *)p->types, p->n_types))) goto fail;
+    if (p->n_chans) {
+        eegnn__strbuf dropped = {0, 0, 0, 0};
+        for (c = 0; c < raw->n_channels; c++) {
+            for (k = 0; k < p->n_chans && strcmp(raw->ch_names[c], p->chans[k]); k++) {}
+            if (k == p->n_chans) eegnn__sb_printf(&dropped, "%s%s", dropped.len ? ", " : "", raw->ch_names[c]);
+        }
+        if (dropped.len)
+            eegnn__sb_printf(&ds->log, "%s: dropped channels %s: %s\n", name,
+                             p->common ? "not in every recording" : "not listed", dropped.p);
+        eegnn__sb_free(&dropped);
+        if ((st = eegnn_raw_pick_channels(raw, (const char *const *)p->chans, p->n_chans))) goto fail;
+    }
+    if (p->ref_average) st = eegnn_raw_set_average_reference(raw);
+    else if (p->n_ref) st = eegnn_raw_set_reference(raw, (const char *const *)p->ref, p->n_ref);
+    if (st) goto fail;
+    if (p->l_freq > 0 && p->h_freq > 0) st = eegnn_raw_filter_bandpass(raw, p->l_freq, p->h_freq, p->order, NULL);
+    else if (p->l_freq > 0) st = eegnn_raw_filter_highpass(raw, p->l_freq, p->order, NULL);
+    else if (p->h_freq > 0) st = eegnn_raw_filter_lowpass(raw, p->h_freq, p->order, NULL);
+    if (st) goto fail;
+    if (p->notch > 0 && (st = eegnn_raw_filter_notch(raw, p->notch, p->notch_width, p->notch_order, NULL))) goto fail;
+    if (p->sfreq > 0 && raw->sfreq != p->sfreq) {
+        double from = raw->sfreq;
+        if ((st = eegnn_raw_resample(raw, p->sfreq, NULL))) goto fail;
+        eegnn__sb_printf(&ds->log, "%s: resampled %g -> %g Hz\n", name, from, p->sfreq);
+        ds->n_resampled++;
+    }
+    if (ds->log.failed) return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory");
+    return EEGNN_OK;
+fail:
+    snprintf(msg, sizeof msg, "%s", eegnn_last_error());
+    return eegnn_set_error(st, "%s: %s", raw->path ? raw->path : name, msg);
+}
+
+/* Steps 8-9 for recording r, whose windows are n_before .. n_windows - 1:
+ * drops the windows over the thresholds (recorded in ds->dropped), then
+ * applies EMS to the recording. ch_types: the recording's channel types. */
+static eegnn_status eegnn__ds_reject_and_ems(eegnn_dataset *ds, int r, int n_before, char **ch_types,
+                                             const eegnn__ds_prep *p) {
+    int nw = ds->n_windows - n_before, w, e, out;
+    ds->n_candidates += nw;
+    if (nw > 0 && (p->reject > 0 || p->flat > 0)) {
+        eegnn_raw view;
+        eegnn_reject_config rc;
+        eegnn_reject_report rep;
+        eegnn_status st;
+        memset(&view, 0, sizeof view);
+        memset(&rc, 0, sizeof rc);
+        memset(&rep, 0, sizeof rep);
+        view.path = ds->rec_name[r];
+        view.n_channels = ds->n_channels;
+        view.ch_names = ds->ch_names;
+        view.ch_types = ch_types;
+        view.sfreq = ds->sfreq;
+        view.n_times = ds->rec_len[r];
+        view.data = ds->rec_data[r];
+        rc.ch_type = "eeg";
+        rc.reject = p->reject;
+        rc.flat = p->flat;
+        st = eegnn_raw_reject_windows(&view, ds->win_start + n_before, nw, ds->n_times, &rc, &rep);
+        if (st) return st;
+        e = 0;
+        out = n_before;
+        for (w = 0; w < nw; w++) {
+            int i = n_before + w;
+            if (rep.keep[w]) {
+                ds->win_rec[out] = ds->win_rec[i];
+                ds->win_start[out] = ds->win_start[i];
+                ds->win_y[out] = ds->win_y[i];
+                ds->win_group[out] = ds->win_group[i];
+                out++;
+            } else {
+                eegnn__strbuf chans = {0, 0, 0, 0};
+                eegnn_dataset_dropped *d;
+                if (ds->n_dropped == ds->cap_dropped) {
+                    int cap = ds->cap_dropped ? ds->cap_dropped * 2 : 64;
+                    if (!eegnn__ds_resize((void **)&ds->dropped, cap, sizeof *ds->dropped)) {
+                        eegnn_reject_report_free(&rep);
+                        return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory listing dropped windows");
+                    }
+                    ds->cap_dropped = cap;
+                }
+                d = &ds->dropped[ds->n_dropped];
+                memset(d, 0, sizeof *d);
+                d->start = ds->win_start[i];
+                d->target = ds->win_y[i];
+                for (; e < rep.n_entries && rep.entries[e].window < w; e++) {}
+                for (; e < rep.n_entries && rep.entries[e].window == w; e++) {
+                    d->reasons |= rep.entries[e].reason;
+                    eegnn__sb_printf(&chans, "%s%s", chans.len ? "," : "", ds->ch_names[rep.entries[e].channel]);
+                }
+                d->recording = eegnn__strdup(ds->rec_name[r]);
+                d->channels = chans.p ? chans.p : eegnn__strdup("");
+                if (!d->recording || !d->channels || chans.failed) {
+                    EEGNN_FREE((void *)d->recording);
+                    EEGNN_FREE((void *)d->channels);
+                    eegnn_reject_report_free(&rep);
+                    return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory listing dropped windows");
+                }
+                ds->n_dropped++;
+            }
+        }
+        ds->n_windows = out;
+        eegnn_reject_report_free(&rep);
+    }
+    if (p->ems && ds->n_windows > n_before) {
+        eegnn_status st = eegnn_exponential_moving_standardize(ds->rec_data[r], ds->n_channels, ds->rec_len[r],
+                                                               p->ems_factor, p->ems_block, p->eps);
+        if (st) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", eegnn_last_error());
+            return eegnn_set_error(st, "%s: %s", ds->rec_name[r], msg);
+        }
+    }
+    return EEGNN_OK;
+}
+
 static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, const eegnn_table *participants,
                                            const eegnn_dataset_config *cfg) {
     eegnn_dataset *ds = NULL;
@@ -19009,6 +19551,8 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     char **skipped = NULL;
     int want_stream = 0;
     int n_skipped = 0;
+    eegnn__ds_prep prep;
+    memset(&prep, 0, sizeof prep);
     if (!cfg || !cfg->target) {
         eegnn_set_error(EEGNN_ERR_ARG, "dataset: a target is required (\"participants:COLUMN\" or \"events:A,B\")");
         return NULL;
@@ -19044,6 +19588,9 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     if (!ds) return NULL;
     ds->cache_fd = -1;
     ds->scale = cfg->scale != 0 ? cfg->scale : 1e6;
+    if (eegnn__ds_prep_parse(cfg, &prep)) goto fail;
+    ds->std_window = prep.std_window;
+    ds->std_eps = prep.eps;
 
     /* task filter */
     for (i = 0; i < n_src; i++) {
@@ -19106,6 +19653,17 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             if (src[i].selected && !src[i].raw) total += eegnn__ds_estimate_bytes(src[i].path);
         want_stream = total > (double)cfg->max_memory;
     }
+    if (want_stream && prep.recording_level)
+        for (i = 0; i < n_src; i++)
+            if (src[i].selected && !src[i].raw) {
+                eegnn_set_error(EEGNN_ERR_UNSUPPORTED,
+                                "dataset: %s would be streamed (%s), but channel picks, re-referencing, filters, "
+                                "resampling, rejection and EMS need each recording in memory; raise max_memory "
+                                "or drop stream (per-window standardization works with streaming)",
+                                src[i].path, cfg->stream ? "stream is set" : "the data exceed max_memory");
+                goto fail;
+            }
+    if (prep.common && eegnn__ds_common_channels(src, n_src, &prep)) goto fail;
 
     /* recordings and windows */
     for (i = 0; i < n_src; i++) {
@@ -19132,6 +19690,16 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             if (!streamed) loaded = eegnn_read_raw(src[i].path, NULL);
             if (!loaded) goto fail;
             raw = loaded;
+        } else if (prep.recording_level) {
+            loaded = eegnn_raw_copy(raw);
+            if (!loaded) goto fail;
+            raw = loaded;
+        }
+        if (prep.recording_level && !streamed && eegnn__ds_preprocess(ds, loaded, &prep, src[i].name)) {
+            eegnn_raw_free(loaded);
+            goto fail;
+        }
+        if (!src[i].raw) {
             if (src[i].rec->events_path && is_events) {
                 ev = eegnn_bids_load_events(src[i].rec);
                 if (!ev) {
@@ -19200,6 +19768,11 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             for (start = 0; start + n_times <= len; start += stride)
                 if (!eegnn__ds_add_window(ds, r, start, y, g)) goto oom_rec;
         }
+        if (eegnn__ds_reject_and_ems(ds, r, n_windows_before, raw->ch_types, &prep)) {
+            eegnn_raw_free(loaded);
+            eegnn_bids_events_free(ev);
+            goto fail;
+        }
         eegnn_raw_free(loaded);
         eegnn_bids_events_free(ev);
         if (ds->n_windows == n_windows_before) {
@@ -19255,11 +19828,13 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     EEGNN_FREE((void *)labels);
     EEGNN_FREE((void *)rec_label);
     eegnn__ds_free_strings(skipped, n_skipped);
+    eegnn__ds_prep_free(&prep);
     return ds;
 fail:
     EEGNN_FREE((void *)labels);
     EEGNN_FREE((void *)rec_label);
     eegnn__ds_free_strings(skipped, n_skipped);
+    eegnn__ds_prep_free(&prep);
     eegnn_dataset_free(ds);
     return NULL;
 }
@@ -19344,17 +19919,55 @@ EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *
                                ds ? ds->n_windows : 0);
     r = ds->win_rec[i];
     if (y) *y = ds->win_y[i];
-    if (ds->rec_stream && ds->rec_stream[r].handle)
-        return eegnn__ds_get_streamed((eegnn_dataset *)ds, i, x);
-    src = ds->rec_data[r] + ds->win_start[i];
-    for (c = 0; c < ds->n_channels; c++)
-        memcpy(x + (size_t)c * (size_t)ds->n_times, src + (size_t)c * (size_t)ds->rec_len[r],
-               (size_t)ds->n_times * sizeof(float));
-    st = EEGNN_OK;
+    if (ds->rec_stream && ds->rec_stream[r].handle) {
+        st = eegnn__ds_get_streamed((eegnn_dataset *)ds, i, x);
+    } else {
+        src = ds->rec_data[r] + ds->win_start[i];
+        for (c = 0; c < ds->n_channels; c++)
+            memcpy(x + (size_t)c * (size_t)ds->n_times, src + (size_t)c * (size_t)ds->rec_len[r],
+                   (size_t)ds->n_times * sizeof(float));
+        st = EEGNN_OK;
+    }
+    if (!st && ds->std_window) st = eegnn_standardize(x, ds->n_channels, ds->n_times, ds->std_eps);
     return st;
 }
 
 EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds) { return ds ? ds->n_streamed : 0; }
+
+EEGNN_API const char *eegnn_dataset_log(const eegnn_dataset *ds) { return ds && ds->log.p ? ds->log.p : ""; }
+EEGNN_API int eegnn_dataset_n_resampled(const eegnn_dataset *ds) { return ds ? ds->n_resampled : 0; }
+EEGNN_API int eegnn_dataset_n_candidate_windows(const eegnn_dataset *ds) { return ds ? ds->n_candidates : 0; }
+EEGNN_API const eegnn_dataset_dropped *eegnn_dataset_dropped_windows(const eegnn_dataset *ds, int *n) {
+    if (n) *n = ds ? ds->n_dropped : 0;
+    return ds && ds->n_dropped ? ds->dropped : NULL;
+}
+
+EEGNN_API eegnn_status eegnn_dataset_write_drop_log(const eegnn_dataset *ds, const char *path) {
+    eegnn__strbuf sb = {0, 0, 0, 0};
+    eegnn__outfile of;
+    eegnn_status st;
+    int i;
+    if (!ds || !path) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_write_drop_log: dataset or path is NULL");
+    eegnn__sb_printf(&sb, "recording\tstart\tonset\ttarget\treason\tchannels\n");
+    for (i = 0; i < ds->n_dropped; i++) {
+        const eegnn_dataset_dropped *d = &ds->dropped[i];
+        eegnn__sb_printf(&sb, "%s\t%lld\t%.9g\t%.9g\t%s\t%s\n", d->recording, (long long)d->start,
+                         (double)d->start / ds->sfreq, (double)d->target,
+                         d->reasons == 3 ? "REJECT,FLAT" : (d->reasons == 2 ? "FLAT" : "REJECT"), d->channels);
+    }
+    if (sb.failed) {
+        eegnn__sb_free(&sb);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing %s", path);
+    }
+    st = eegnn__outfile_open(&of, path);
+    if (!st) {
+        st = eegnn__outfile_write(&of, sb.p, sb.len);
+        if (!st) st = eegnn__outfile_commit(&of);
+        else eegnn__outfile_abort(&of);
+    }
+    eegnn__sb_free(&sb);
+    return st;
+}
 EEGNN_API const char *eegnn_dataset_cache_path(const eegnn_dataset *ds) { return ds ? ds->cache_path : NULL; }
 
 EEGNN_API eegnn_status eegnn_dataset_cache_complete(eegnn_dataset *ds) {
@@ -21298,6 +21911,113 @@ static void eegnn__dataset_config(const eegnn_train_config *cfg, eegnn_dataset_c
     dc->stream = cfg->stream;
     dc->cache_dir = cfg->cache_dir;
     dc->cache_dtype = cfg->cache_dtype;
+    dc->scale = cfg->preprocess.scale;
+    dc->pick_types = cfg->preprocess.pick_types;
+    dc->channels = cfg->preprocess.channels;
+    dc->reference = cfg->preprocess.reference;
+    dc->l_freq = cfg->preprocess.l_freq;
+    dc->h_freq = cfg->preprocess.h_freq;
+    dc->filter_order = cfg->preprocess.filter_order;
+    dc->notch_freq = cfg->preprocess.notch_freq;
+    dc->notch_width = cfg->preprocess.notch_width;
+    dc->notch_order = cfg->preprocess.notch_order;
+    dc->sfreq = cfg->preprocess.sfreq;
+    dc->reject = cfg->preprocess.reject;
+    dc->flat = cfg->preprocess.flat;
+    dc->standardize = cfg->preprocess.standardize;
+    dc->ems_factor_new = cfg->preprocess.ems_factor_new;
+    dc->ems_init_block_size = cfg->preprocess.ems_init_block_size;
+    dc->standardize_eps = cfg->preprocess.standardize_eps;
+}
+
+/* One augmentation item: "name:p[:a[:b]]". */
+static eegnn_status eegnn__augment_item(const char *item, int n_times, double sfreq, eegnn_augment *a) {
+    char name[32];
+    double v[4];
+    int n = 0;
+    const char *p = strchr(item, ':'), *q;
+    size_t len = p ? (size_t)(p - item) : strlen(item);
+    memset(a, 0, sizeof *a);
+    if (len == 0 || len >= sizeof name)
+        return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': expected name:probability", item);
+    memcpy(name, item, len);
+    name[len] = 0;
+    while (p && *p == ':') {
+        char num[64];
+        q = strchr(p + 1, ':');
+        len = q ? (size_t)(q - p - 1) : strlen(p + 1);
+        if (n == 4 || len == 0 || len >= sizeof num)
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': bad parameter list", item);
+        memcpy(num, p + 1, len);
+        num[len] = 0;
+        if (!eegnn__parse_double(num, &v[n]) || !isfinite(v[n]))
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': '%s' is not a number", item, num);
+        n++;
+        p = q;
+    }
+    if (n < 1) return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': the probability is missing (name:p)", item);
+    if (!(v[0] >= 0 && v[0] <= 1))
+        return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': probability %g is not in [0, 1]", item, v[0]);
+    a->probability = v[0];
+    if (!strcmp(name, "time_shift") && n <= 2) {
+        a->kind = EEGNN_AUG_TIME_SHIFT;
+        a->max_shift = n > 1 ? (int)floor(v[1] * sfreq + 0.5) : n_times / 10;
+        if (a->max_shift < 0 || a->max_shift > n_times)
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': the shift must be 0 .. %g s", item, n_times / sfreq);
+    } else if (!strcmp(name, "amplitude_scale") && (n == 1 || n == 3)) {
+        a->kind = EEGNN_AUG_AMPLITUDE_SCALE;
+        a->scale_low = n > 1 ? v[1] : 0.5;
+        a->scale_high = n > 1 ? v[2] : 2.0;
+        if (!(a->scale_low <= a->scale_high))
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': low %g > high %g", item, a->scale_low, a->scale_high);
+    } else if (!strcmp(name, "gaussian_noise") && n <= 2) {
+        a->kind = EEGNN_AUG_GAUSSIAN_NOISE;
+        a->std = n > 1 ? v[1] : 0.1;
+        if (!(a->std >= 0)) return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': std must be >= 0", item);
+    } else if (!strcmp(name, "channels_dropout") && n <= 2) {
+        a->kind = EEGNN_AUG_CHANNELS_DROPOUT;
+        a->p_drop = n > 1 ? v[1] : 0.2;
+        if (!(a->p_drop >= 0 && a->p_drop <= 1))
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': p_drop must be in [0, 1]", item);
+    } else if (!strcmp(name, "smooth_time_mask") && n <= 2) {
+        a->kind = EEGNN_AUG_SMOOTH_TIME_MASK;
+        a->mask_len_samples = n > 1 ? (int)floor(v[1] * sfreq + 0.5) : EEGNN__MAX(1, n_times / 10);
+        if (a->mask_len_samples < 1 || a->mask_len_samples > n_times)
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': the mask must be 1 .. %d samples", item, n_times);
+    } else if (!strcmp(name, "sign_flip") && n == 1) {
+        a->kind = EEGNN_AUG_SIGN_FLIP;
+    } else {
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "augment '%s': unknown transform or wrong parameter count (time_shift:p[:s], "
+                               "amplitude_scale:p[:low:high], gaussian_noise:p[:std], channels_dropout:p[:p_drop], "
+                               "smooth_time_mask:p[:s], sign_flip:p)", item);
+    }
+    return EEGNN_OK;
+}
+
+EEGNN_API eegnn_status eegnn_augment_parse(const char *spec, int n_times, double sfreq, eegnn_augment *augs,
+                                           int max_augs, int *n_augs) {
+    const char *p = spec;
+    char item[128];
+    eegnn_status st;
+    if (!spec || !augs || !n_augs || n_times < 1 || !(sfreq > 0))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_augment_parse: bad arguments");
+    *n_augs = 0;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == 0 || len >= sizeof item || (e && !e[1]))
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': empty or overlong item", spec);
+        if (*n_augs == max_augs)
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': more than %d transforms", spec, max_augs);
+        memcpy(item, p, len);
+        item[len] = 0;
+        if ((st = eegnn__augment_item(item, n_times, sfreq, &augs[*n_augs]))) return st;
+        (*n_augs)++;
+        p = e ? e + 1 : p + len;
+    }
+    if (*n_augs == 0) return eegnn_set_error(EEGNN_ERR_ARG, "augment: empty list");
+    return EEGNN_OK;
 }
 
 static void eegnn__progress(const eegnn__trainer *tr, int epoch, int epochs, int done, int total, double loss) {
@@ -21504,6 +22224,16 @@ static void eegnn__meta_common(eegnn__meta *m, const eegnn__trainer *tr, const e
     eegnn__meta_add(m, "valid_fraction", "%.17g", cfg->valid_fraction);
     eegnn__meta_add(m, "test_fraction", "%.17g", cfg->test_fraction);
     eegnn__meta_add(m, "best_epoch", "%d", best_epoch);
+    eegnn__meta_add(m, "pre_scale", "%.17g", dc->scale);
+    eegnn__meta_add(m, "pre_pick_types", "%s", dc->pick_types ? dc->pick_types : "");
+    eegnn__meta_add(m, "pre_channels", "%s", dc->channels ? dc->channels : "");
+    eegnn__meta_add(m, "pre_reference", "%s", dc->reference ? dc->reference : "");
+    eegnn__meta_add(m, "pre_filter", "%.17g,%.17g,%d", dc->l_freq, dc->h_freq, dc->filter_order);
+    eegnn__meta_add(m, "pre_notch", "%.17g,%.17g,%d", dc->notch_freq, dc->notch_width, dc->notch_order);
+    eegnn__meta_add(m, "pre_sfreq", "%.17g", dc->sfreq);
+    eegnn__meta_add(m, "pre_reject", "%.17g,%.17g", dc->reject, dc->flat);
+    eegnn__meta_add(m, "pre_standardize", "%s,%.17g,%lld,%.17g", dc->standardize ? dc->standardize : "none",
+                    dc->ems_factor_new, (long long)dc->ems_init_block_size, dc->standardize_eps);
     eegnn__meta_add(m, "eegnn_version", "%s", EEGNN_VERSION_STRING);
     if (mean.failed || sd.failed || mcj.failed || cls.failed) m->failed = 1;
     eegnn__sb_free(&mean);
@@ -21722,6 +22452,8 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     eegnn_status st = EEGNN_OK;
     eegnn__prefetch pf;
     int use_prefetch;
+    eegnn_augment augs[16];
+    int n_augs = 0;
 
     memset(&tr, 0, sizeof tr);
     memset(&rs, 0, sizeof rs);
@@ -21774,6 +22506,16 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     tr.n_times = eegnn_dataset_n_times(tr.data);
     tr.n_classes = eegnn_dataset_n_classes(tr.data);
     tr.mc.sfreq = (float)eegnn_dataset_sfreq(tr.data);
+    if (!cfg->quiet) {
+        int n_drop = 0;
+        eegnn_dataset_dropped_windows(tr.data, &n_drop);
+        fprintf(log, "%s", eegnn_dataset_log(tr.data));
+        if (dc.reject > 0 || dc.flat > 0)
+            fprintf(log, "rejection dropped %d of %d windows\n", n_drop, eegnn_dataset_n_candidate_windows(tr.data));
+    }
+    if (cfg->augment && *cfg->augment &&
+        (st = eegnn_augment_parse(cfg->augment, tr.n_times, eegnn_dataset_sfreq(tr.data), augs, 16, &n_augs)))
+        goto done;
 
     /* group-wise split: no window of a held-out group is seen in training */
     assign = (int *)eegnn__calloc((size_t)n_groups, sizeof(int));
@@ -21878,6 +22620,10 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     snprintf(last_path, sizeof last_path, "%s/last.safetensors", out_dir);
     st = eegnn__mkdirs(out_dir);
     if (st) goto done;
+    if (dc.reject > 0 || dc.flat > 0) {
+        snprintf(path, sizeof path, "%s/drop_log.tsv", out_dir);
+        if ((st = eegnn_dataset_write_drop_log(tr.data, path))) goto done;
+    }
     for (epoch = rs.epoch + 1; epoch <= epochs; epoch++) {
         double t0 = eegnn_time_seconds(), train_loss = 0.0;
         eegnn_split_metrics vm;
@@ -21898,6 +22644,14 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
                 if (use_prefetch) st = eegnn__prefetch_next(&pf, &tr, step * accumulate + a);
                 else st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch);
                 if (st) goto done;
+                if (n_augs) {
+                    /* training batches only; the draws depend on seed, epoch and step alone */
+                    eegnn_rng ar;
+                    uint64_t k = (uint64_t)global * (uint64_t)accumulate + (uint64_t)a;
+                    eegnn_rng_seed(&ar, (cfg->seed + 1) * 0x9E3779B97F4A7C15ull ^ (k + 1) * 0xD1B54A32D192ED03ull);
+                    st = eegnn_augment_compose(augs, n_augs, tr.x->data, tr.batch, tr.n_ch, tr.n_times, &ar);
+                    if (st) goto done;
+                }
                 eegnn_graph_forward(tr.g);
                 if (!(tr.loss->data[0] == tr.loss->data[0])) {
                     st = eegnn_set_error(EEGNN_ERR_NUMERIC, "training diverged: loss is NaN at epoch %d step %d "
@@ -22043,6 +22797,30 @@ static void eegnn__csv_field(eegnn__strbuf *sb, const char *s) {
     eegnn__sb_append(sb, "\"", 1);
 }
 
+/* The preprocessing saved by eegnn__meta_common (absent keys: none). String
+ * fields point into the checkpoint's metadata; std_name (16 bytes) holds the
+ * standardize mode. */
+static void eegnn__preprocess_from_meta(const eegnn_safetensors *f, eegnn_dataset_config *pp, char *std_name) {
+    const char *v;
+    long long block = 0;
+    memset(pp, 0, sizeof *pp);
+    strcpy(std_name, "none");
+    if ((v = eegnn_safetensors_metadata(f, "pre_scale"))) pp->scale = strtod(v, NULL);
+    if ((v = eegnn_safetensors_metadata(f, "pre_pick_types")) && *v) pp->pick_types = v;
+    if ((v = eegnn_safetensors_metadata(f, "pre_channels")) && *v) pp->channels = v;
+    if ((v = eegnn_safetensors_metadata(f, "pre_reference")) && *v) pp->reference = v;
+    if ((v = eegnn_safetensors_metadata(f, "pre_filter")))
+        sscanf(v, "%lf,%lf,%d", &pp->l_freq, &pp->h_freq, &pp->filter_order);
+    if ((v = eegnn_safetensors_metadata(f, "pre_notch")))
+        sscanf(v, "%lf,%lf,%d", &pp->notch_freq, &pp->notch_width, &pp->notch_order);
+    if ((v = eegnn_safetensors_metadata(f, "pre_sfreq"))) pp->sfreq = strtod(v, NULL);
+    if ((v = eegnn_safetensors_metadata(f, "pre_reject"))) sscanf(v, "%lf,%lf", &pp->reject, &pp->flat);
+    if ((v = eegnn_safetensors_metadata(f, "pre_standardize")) &&
+        sscanf(v, "%15[^,],%lf,%lld,%lf", std_name, &pp->ems_factor_new, &block, &pp->standardize_eps) == 4)
+        pp->ems_init_block_size = block;
+    pp->standardize = std_name;
+}
+
 EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_root, const char *out_csv,
                                      int n_threads, int *n_windows_out) {
     eegnn_safetensors *f = NULL;
@@ -22055,6 +22833,7 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
     int *assign = NULL, *rec_count = NULL, *all = NULL, n_windows, i, b, k, same_data, n_out;
     double *prob = NULL;
     eegnn_status st = EEGNN_OK;
+    char std_name[16];
     memset(&tr, 0, sizeof tr);
     memset(&cfg, 0, sizeof cfg);
     if (n_windows_out) *n_windows_out = 0;
@@ -22087,6 +22866,7 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
     cfg.valid_fraction = strtod(eegnn_safetensors_metadata(f, "valid_fraction") ? eegnn_safetensors_metadata(f, "valid_fraction") : "0", NULL);
     cfg.test_fraction = strtod(eegnn_safetensors_metadata(f, "test_fraction") ? eegnn_safetensors_metadata(f, "test_fraction") : "0", NULL);
     cfg.n_threads = n_threads;
+    eegnn__preprocess_from_meta(f, &cfg.preprocess, std_name);
     v = eegnn_safetensors_metadata(f, "loss");
     tr.l1 = v && !strcmp(v, "l1");
     tr.cfg = &cfg;

@@ -94,7 +94,28 @@ static void usage(FILE *fp) {
             "  --cache DIR         cache the preprocessed windows of streamed data in DIR (one file per\n"
             "                      dataset, written during the first epoch, read afterwards and by later runs)\n"
             "  --cache-dtype T     float32 (default, exact) or float16 (half the disk, ~1e-3 relative error)\n"
-            "  --no-prefetch       load each training batch in the training thread (no loader thread)\n",
+            "  --no-prefetch       load each training batch in the training thread (no loader thread)\n"
+            " preprocessing of each recording (in memory; in this order; see eegnn_dataset_config):\n"
+            "  --picks LIST        channel types (eeg,eog,...) or channel names (C3,Cz,C4) to keep\n"
+            "  --channels common   keep the channels every recording has (first recording's order);\n"
+            "                      or a list of names: exactly these, in this order\n"
+            "  --reference R       average, or channel name(s) A1,A2 (MNE set_eeg_reference)\n"
+            "  --l-freq HZ         high-pass edge; with --h-freq a band-pass (Butterworth, zero phase)\n"
+            "  --h-freq HZ         low-pass edge\n"
+            "  --filter-order N    Butterworth order (default 4)\n"
+            "  --notch HZ          line-noise notch at HZ and its harmonics (--notch-width HZ: half width, 1)\n"
+            "  --resample HZ       resample every recording to HZ (scipy resample_poly); mixes rates\n"
+            "  --scale X           samples times X (default 1e6: volts to microvolts)\n"
+            "  --reject UV         drop windows with an eeg peak-to-peak above UV (scaled units); the\n"
+            "                      dropped windows are listed in DIR/drop_log.tsv\n"
+            "  --flat UV           drop windows with an eeg peak-to-peak below UV\n"
+            "  --standardize       z-score each window per channel\n"
+            "  --ems               exponential moving standardization of each recording (braindecode;\n"
+            "                      --ems-factor F, default 0.001; --ems-init-block N samples)\n"
+            " augmentation of training batches (never validation/test; deterministic for --seed):\n"
+            "  --augment LIST      e.g. time_shift:0.5,sign_flip:0.5; items name:p[:params]:\n"
+            "                      time_shift:p[:max_s] amplitude_scale:p[:low:high] gaussian_noise:p[:std]\n"
+            "                      channels_dropout:p[:p_drop] smooth_time_mask:p[:s] sign_flip:p\n",
             EEGNN_VERSION_STRING);
 }
 
@@ -257,6 +278,22 @@ static int parse_size(const char *a, const char *v, int64_t *out) {
     return 1;
 }
 
+/* 1 when every item of a comma-separated list is an MNE channel type. */
+static int all_channel_types(const char *list) {
+    static const char *const types[] = {"eeg", "eog", "ecg", "emg", "stim", "misc", "resp", "bio", "gsr",
+                                        "temperature", "seeg", "ecog", "dbs", "syst", "chpi", "exci", "ias"};
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p), k, found = 0;
+        for (k = 0; k < sizeof types / sizeof types[0]; k++)
+            if (strlen(types[k]) == n && !strncmp(types[k], p, n)) found = 1;
+        if (!found) return 0;
+        p = e ? e + 1 : p + n;
+    }
+    return 1;
+}
+
 /* One `eegnn train` option with its value: 1 when taken, 0 when unknown,
  * -1 when the value is bad (message printed). */
 static int parse_train_option(eegnn_train_config *cfg, const char *a, const char *v) {
@@ -274,6 +311,12 @@ static int parse_train_option(eegnn_train_config *cfg, const char *a, const char
     else if (!strcmp(a, "--head-prefix")) cfg->head_prefix = v;
     else if (!strcmp(a, "--resume")) cfg->resume = v;
     else if (!strcmp(a, "--cache")) cfg->cache_dir = v;
+    else if (!strcmp(a, "--picks")) {
+        if (all_channel_types(v)) cfg->preprocess.pick_types = v;
+        else cfg->preprocess.channels = v;
+    } else if (!strcmp(a, "--channels")) cfg->preprocess.channels = v;
+    else if (!strcmp(a, "--reference")) cfg->preprocess.reference = v;
+    else if (!strcmp(a, "--augment")) cfg->augment = v;
     else if (!strcmp(a, "--cache-dtype")) {
         if (strcmp(v, "float32") && strcmp(v, "float16")) {
             fprintf(stderr, "eegnn: --cache-dtype: '%s' is not float32 or float16\n", v);
@@ -283,6 +326,17 @@ static int parse_train_option(eegnn_train_config *cfg, const char *a, const char
     } else if (!strcmp(a, "--max-memory")) {
         if (!parse_size(a, v, &cfg->max_memory)) return -1;
     } else if (!parse_num(a, v, &x)) return -1;
+    else if (!strcmp(a, "--l-freq")) cfg->preprocess.l_freq = x;
+    else if (!strcmp(a, "--h-freq")) cfg->preprocess.h_freq = x;
+    else if (!strcmp(a, "--filter-order")) cfg->preprocess.filter_order = (int)x;
+    else if (!strcmp(a, "--notch")) cfg->preprocess.notch_freq = x;
+    else if (!strcmp(a, "--notch-width")) cfg->preprocess.notch_width = x;
+    else if (!strcmp(a, "--resample")) cfg->preprocess.sfreq = x;
+    else if (!strcmp(a, "--scale")) cfg->preprocess.scale = x;
+    else if (!strcmp(a, "--reject")) cfg->preprocess.reject = x;
+    else if (!strcmp(a, "--flat")) cfg->preprocess.flat = x;
+    else if (!strcmp(a, "--ems-factor")) cfg->preprocess.ems_factor_new = x;
+    else if (!strcmp(a, "--ems-init-block")) cfg->preprocess.ems_init_block_size = (int64_t)x;
     else if (!strcmp(a, "--warmup")) cfg->warmup_epochs = (int)x;
     else if (!strcmp(a, "--step-size")) cfg->step_size = (int)x;
     else if (!strcmp(a, "--gamma")) cfg->gamma = (float)x;
@@ -331,6 +385,14 @@ static int cmd_train(int argc, char **argv) {
         }
         if (!strcmp(a, "--no-prefetch")) {
             cfg.prefetch = -1;
+            continue;
+        }
+        if (!strcmp(a, "--standardize") || !strcmp(a, "--ems")) {
+            if (cfg.preprocess.standardize) {
+                fprintf(stderr, "eegnn: --standardize and --ems exclude each other\n");
+                return 2;
+            }
+            cfg.preprocess.standardize = a[2] == 's' ? "window" : "ems";
             continue;
         }
         if (!v) {

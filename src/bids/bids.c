@@ -128,6 +128,8 @@ static void eegnn__bids_recording_clear(eegnn_bids_recording *r) {
     EEGNN_FREE(r->events_path);
     EEGNN_FREE(r->channels_path);
     EEGNN_FREE(r->sidecar_path);
+    EEGNN_FREE(r->electrodes_path);
+    EEGNN_FREE(r->coordsystem_path);
 }
 
 EEGNN_API void eegnn_bids_close(eegnn_bids_dataset *ds) {
@@ -288,6 +290,8 @@ static eegnn_status eegnn__bids_scan_eeg(eegnn__bids_walk *w, char *const *level
             goto oom;
         r->events_path = eegnn__bids_find_meta(levels, n_levels, &e, "events", ".tsv", &failed);
         r->channels_path = eegnn__bids_find_meta(levels, n_levels, &e, "channels", ".tsv", &failed);
+        r->electrodes_path = eegnn__bids_find_meta(levels, n_levels, &e, "electrodes", ".tsv", &failed);
+        r->coordsystem_path = eegnn__bids_find_meta(levels, n_levels, &e, "coordsystem", ".json", &failed);
         if (failed) {
             eegnn__bids_free_strings(names, n);
             return EEGNN_ERR_IO;
@@ -604,6 +608,115 @@ EEGNN_API eegnn_table *eegnn_bids_load_channels(const eegnn_bids_recording *rec)
         return NULL;
     }
     return eegnn_table_read_tsv(rec->channels_path);
+}
+
+EEGNN_API void eegnn_bids_electrodes_free(eegnn_bids_electrodes *el) {
+    int i;
+    if (!el) return;
+    for (i = 0; i < el->n; i++) {
+        EEGNN_FREE(el->name[i]);
+        if (el->type) EEGNN_FREE(el->type[i]);
+    }
+    EEGNN_FREE(el->name);
+    EEGNN_FREE(el->type);
+    EEGNN_FREE(el->x);
+    EEGNN_FREE(el->y);
+    EEGNN_FREE(el->z);
+    EEGNN_FREE(el->impedance);
+    EEGNN_FREE(el->units);
+    EEGNN_FREE(el->coordinate_system);
+    EEGNN_FREE(el->path);
+    EEGNN_FREE(el);
+}
+
+EEGNN_API int eegnn_bids_electrode_index(const eegnn_bids_electrodes *el, const char *name) {
+    int i;
+    if (!el || !name) return -1;
+    for (i = 0; i < el->n; i++)
+        if (!strcmp(el->name[i], name)) return i;
+    return -1;
+}
+
+/* A numeric cell: NaN for n/a or an absent column; 0 when it is text. */
+static int eegnn__bids_number_cell(const eegnn_table *t, int r, int col, const char *col_name, double *out) {
+    const char *c = col >= 0 ? eegnn_table_cell(t, r, col) : NULL;
+    *out = NAN;
+    if (!c) return 1;
+    if (!eegnn__table_parse_number(c, out)) {
+        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column '%s': '%s' is not a number", t->path, r + 2, col_name,
+                        c);
+        return 0;
+    }
+    return 1;
+}
+
+EEGNN_API eegnn_bids_electrodes *eegnn_bids_load_electrodes(const eegnn_bids_recording *rec) {
+    static const char *const xyz[3] = {"x", "y", "z"};
+    eegnn_table *t;
+    eegnn_bids_electrodes *el = NULL;
+    int col[6], r, k;
+    if (!rec || !rec->electrodes_path) {
+        eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no electrodes.tsv applies to this recording",
+                        rec && rec->path ? rec->path : "(null)");
+        return NULL;
+    }
+    t = eegnn_table_read_tsv(rec->electrodes_path);
+    if (!t) return NULL;
+    col[0] = eegnn_table_column(t, "name");
+    for (k = 0; k < 3; k++) col[1 + k] = eegnn_table_column(t, xyz[k]);
+    col[4] = eegnn_table_column(t, "type");
+    col[5] = eegnn_table_column(t, "impedance");
+    for (k = 0; k < 4; k++)
+        if (col[k] < 0) {
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line 1: no '%s' column (name, x, y, z are required)", t->path,
+                            k ? xyz[k - 1] : "name");
+            eegnn_table_free(t);
+            return NULL;
+        }
+    el = (eegnn_bids_electrodes *)eegnn__calloc(1, sizeof *el);
+    if (!el) goto fail;
+    el->path = eegnn__strdup(t->path);
+    el->name = (char **)eegnn__calloc((size_t)t->n_rows + 1, sizeof(char *));
+    el->type = (char **)eegnn__calloc((size_t)t->n_rows + 1, sizeof(char *));
+    el->x = (double *)eegnn__calloc((size_t)t->n_rows + 1, sizeof(double));
+    el->y = (double *)eegnn__calloc((size_t)t->n_rows + 1, sizeof(double));
+    el->z = (double *)eegnn__calloc((size_t)t->n_rows + 1, sizeof(double));
+    el->impedance = (double *)eegnn__calloc((size_t)t->n_rows + 1, sizeof(double));
+    if (!el->path || !el->name || !el->type || !el->x || !el->y || !el->z || !el->impedance) goto fail;
+    for (r = 0; r < t->n_rows; r++) {
+        const char *c = eegnn_table_cell(t, r, col[0]);
+        el->n = r + 1;
+        if (!c) {
+            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: electrode name is n/a", t->path, r + 2);
+            goto fail;
+        }
+        if (!(el->name[r] = eegnn__strdup(c))) goto fail;
+        if (!eegnn__bids_number_cell(t, r, col[1], "x", &el->x[r]) ||
+            !eegnn__bids_number_cell(t, r, col[2], "y", &el->y[r]) ||
+            !eegnn__bids_number_cell(t, r, col[3], "z", &el->z[r]) ||
+            !eegnn__bids_number_cell(t, r, col[5], "impedance", &el->impedance[r]))
+            goto fail;
+        if (col[4] >= 0 && (c = eegnn_table_cell(t, r, col[4])) != NULL && !(el->type[r] = eegnn__strdup(c)))
+            goto fail;
+    }
+    if (rec->coordsystem_path) {
+        eegnn_json *js = eegnn_json_read(rec->coordsystem_path);
+        const char *u, *cs;
+        if (!js) goto fail;
+        u = eegnn_json_get_string(js, "EEGCoordinateUnits");
+        cs = eegnn_json_get_string(js, "EEGCoordinateSystem");
+        if ((u && !(el->units = eegnn__strdup(u))) || (cs && !(el->coordinate_system = eegnn__strdup(cs)))) {
+            eegnn_json_free(js);
+            goto fail;
+        }
+        eegnn_json_free(js);
+    }
+    eegnn_table_free(t);
+    return el;
+fail:
+    eegnn_table_free(t);
+    eegnn_bids_electrodes_free(el);
+    return NULL;
 }
 
 /* Number of distinct non-NULL values of a recording field. */

@@ -31,6 +31,9 @@ typedef struct eegnn_bids_recording {
     double duration;     /* seconds, RecordingDuration from the sidecars; NaN when absent */
     int n_eeg_channels;  /* EEGChannelCount from the sidecars; -1 when absent */
     int participant_row; /* row of participants.tsv for this subject, -1 when none */
+    char *electrodes_path; /* applicable *_electrodes.tsv (closest; a file with a space-<label>
+                              entity applies only to recordings with that entity), or NULL */
+    char *coordsystem_path; /* applicable *_coordsystem.json (same rule), or NULL */
 } eegnn_bids_recording;
 
 typedef struct eegnn_bids_dataset {
@@ -95,6 +98,32 @@ EEGNN_API void eegnn_bids_events_free(eegnn_bids_events *ev);
 /* Loads a recording's channels.tsv (columns name, type, units, ... as in the
  * file). NULL with EEGNN_ERR_NOT_FOUND when the recording has none. */
 EEGNN_API eegnn_table *eegnn_bids_load_channels(const eegnn_bids_recording *rec);
+
+/* Electrode positions of a recording, from its *_electrodes.tsv (BIDS EEG
+ * spec: required columns name, x, y, z; optional type, material,
+ * impedance). Coordinates are in the units and coordinate system named by
+ * the applicable *_coordsystem.json (EEGCoordinateUnits, EEGCoordinateSystem). */
+typedef struct eegnn_bids_electrodes {
+    char *path;
+    int n;
+    char **name;      /* (n) electrode names as written */
+    double *x, *y, *z; /* (n) coordinates; NaN when n/a */
+    char **type;      /* (n) "type" column value, NULL when n/a or absent */
+    double *impedance; /* (n) kOhm; NaN when n/a or absent */
+    char *units;      /* EEGCoordinateUnits ("m", "mm", "cm", "n/a"), or NULL without coordsystem.json */
+    char *coordinate_system; /* EEGCoordinateSystem ("CapTrak", ...), or NULL */
+} eegnn_bids_electrodes;
+
+/* Loads a recording's electrodes.tsv (and the units from its
+ * coordsystem.json when there is one). Errors (NULL): EEGNN_ERR_NOT_FOUND
+ * when no electrodes.tsv applies, EEGNN_ERR_FORMAT when a required column is
+ * missing or x/y/z/impedance hold text (naming file, line and column), a
+ * malformed coordsystem.json. Thread safety: reentrant. */
+EEGNN_API eegnn_bids_electrodes *eegnn_bids_load_electrodes(const eegnn_bids_recording *rec);
+/* Frees loaded electrodes. NULL is allowed. */
+EEGNN_API void eegnn_bids_electrodes_free(eegnn_bids_electrodes *el);
+/* Index of an electrode by name, or -1. */
+EEGNN_API int eegnn_bids_electrode_index(const eegnn_bids_electrodes *el, const char *name);
 
 /* Prints a readable summary: dataset name and version; counts of subjects,
  * sessions, tasks, runs and recordings; per recording the format, channels,

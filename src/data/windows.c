@@ -55,6 +55,15 @@ struct eegnn_dataset {
     unsigned char *cache_done; /* (n_windows) written while filling */
     pthread_mutex_t cache_lock;
     int cache_lock_init;
+
+    /* preprocessing */
+    int std_window;            /* 1: z-score each window when read */
+    double std_eps;
+    eegnn__strbuf log;         /* what preprocessing changed */
+    int n_resampled;
+    int n_candidates;          /* windows before rejection */
+    int n_dropped, cap_dropped;
+    eegnn_dataset_dropped *dropped; /* (n_dropped); recording and channels owned */
 };
 
 #define EEGNN__CACHE_HEADER 64
@@ -102,6 +111,12 @@ EEGNN_API void eegnn_dataset_free(eegnn_dataset *ds) {
     EEGNN_FREE(ds->win_group);
     eegnn__ds_free_strings(ds->group_names, ds->n_groups);
     eegnn__ds_free_strings(ds->class_names, ds->n_classes);
+    eegnn__sb_free(&ds->log);
+    for (i = 0; i < ds->n_dropped; i++) {
+        EEGNN_FREE((void *)ds->dropped[i].recording);
+        EEGNN_FREE((void *)ds->dropped[i].channels);
+    }
+    EEGNN_FREE(ds->dropped);
     EEGNN_FREE(ds);
 }
 
@@ -225,18 +240,22 @@ static int eegnn__ds_add_recording(eegnn_dataset *ds, const eegnn_raw *raw, cons
             if (!(ds->ch_names[c] = eegnn__strdup(raw->ch_names[c]))) return -1;
     } else {
         if (raw->n_channels != ds->n_channels) {
-            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: %d channels, but %s has %d", raw->path ? raw->path : name,
-                            raw->n_channels, first_path, ds->n_channels);
+            eegnn_set_error(EEGNN_ERR_FORMAT,
+                            "%s: %d channels, but %s has %d (channels=\"common\" keeps the shared ones)",
+                            raw->path ? raw->path : name, raw->n_channels, first_path, ds->n_channels);
             return -1;
         }
         for (c = 0; c < raw->n_channels; c++)
             if (strcmp(raw->ch_names[c], ds->ch_names[c]) != 0) {
-                eegnn_set_error(EEGNN_ERR_FORMAT, "%s: channel %d is '%s', but in %s it is '%s'",
+                eegnn_set_error(EEGNN_ERR_FORMAT,
+                                "%s: channel %d is '%s', but in %s it is '%s' (channels=\"common\" or a list "
+                                "picks the same channels in every recording)",
                                 raw->path ? raw->path : name, c + 1, raw->ch_names[c], first_path, ds->ch_names[c]);
                 return -1;
             }
         if (raw->sfreq != ds->sfreq) {
-            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: sampling rate %g Hz, but %s has %g Hz",
+            eegnn_set_error(EEGNN_ERR_FORMAT,
+                            "%s: sampling rate %g Hz, but %s has %g Hz (sfreq resamples every recording to one rate)",
                             raw->path ? raw->path : name, raw->sfreq, first_path, ds->sfreq);
             return -1;
         }
@@ -550,6 +569,295 @@ static double eegnn__ds_estimate_bytes(const char *path) {
     return (double)st.st_size * 4.0 / (eegnn__ext_is(path, ".bdf") ? 3.0 : 2.0);
 }
 
+/* ---- preprocessing of loaded recordings ---- */
+
+/* Parsed preprocessing settings of a dataset config. */
+typedef struct eegnn__ds_prep {
+    char **types;
+    int n_types;
+    char **chans; /* explicit list, or the common channels once known */
+    int n_chans;
+    int common;
+    int ref_average;
+    char **ref;
+    int n_ref;
+    double l_freq, h_freq, notch, notch_width, sfreq, reject, flat, ems_factor, eps;
+    int order, notch_order, ems, std_window;
+    int64_t ems_block;
+    int recording_level; /* 1: a step that needs the whole recording in memory */
+} eegnn__ds_prep;
+
+static void eegnn__ds_prep_free(eegnn__ds_prep *p) {
+    eegnn__ds_free_strings(p->types, p->n_types);
+    eegnn__ds_free_strings(p->chans, p->n_chans);
+    eegnn__ds_free_strings(p->ref, p->n_ref);
+    memset(p, 0, sizeof *p);
+}
+
+/* A comma-separated config list with at least one entry; NULL (error set) otherwise. */
+static char **eegnn__ds_config_list(const char *what, const char *list, int *n) {
+    char **v = eegnn__ds_split_list(list, n);
+    if (v && *n == 0) {
+        EEGNN_FREE(v);
+        eegnn_set_error(EEGNN_ERR_ARG, "dataset: %s '%s' names nothing", what, list);
+        return NULL;
+    }
+    return v;
+}
+
+static eegnn_status eegnn__ds_prep_parse(const eegnn_dataset_config *cfg, eegnn__ds_prep *p) {
+    memset(p, 0, sizeof *p);
+    p->l_freq = cfg->l_freq;
+    p->h_freq = cfg->h_freq;
+    p->order = cfg->filter_order ? cfg->filter_order : 4;
+    p->notch = cfg->notch_freq;
+    p->notch_width = cfg->notch_width ? cfg->notch_width : 1.0;
+    p->notch_order = cfg->notch_order ? cfg->notch_order : 4;
+    p->sfreq = cfg->sfreq;
+    p->reject = cfg->reject;
+    p->flat = cfg->flat;
+    p->ems_factor = cfg->ems_factor_new ? cfg->ems_factor_new : 1e-3;
+    p->ems_block = cfg->ems_init_block_size;
+    p->eps = cfg->standardize_eps ? cfg->standardize_eps : 1e-4;
+    if (!(p->l_freq >= 0) || !(p->h_freq >= 0) || !isfinite(p->l_freq) || !isfinite(p->h_freq))
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: filter edges l_freq %g and h_freq %g Hz must be >= 0",
+                               p->l_freq, p->h_freq);
+    if (p->l_freq > 0 && p->h_freq > 0 && p->l_freq >= p->h_freq)
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: l_freq %g Hz must be below h_freq %g Hz", p->l_freq,
+                               p->h_freq);
+    if (p->order < 1 || p->order > EEGNN_BUTTER_MAX_ORDER || p->notch_order < 1 ||
+        p->notch_order > EEGNN_BUTTER_MAX_ORDER)
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: filter orders %d and %d must be in 1..%d", p->order,
+                               p->notch_order, EEGNN_BUTTER_MAX_ORDER);
+    if (!(p->notch >= 0) || !isfinite(p->notch) || !(p->notch_width > 0) || !isfinite(p->notch_width))
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: notch %g Hz and half width %g Hz must be >= 0 and > 0",
+                               p->notch, p->notch_width);
+    if (!(p->sfreq >= 0) || !isfinite(p->sfreq))
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: resampling rate %g Hz must be > 0 (0: none)", p->sfreq);
+    if (!(p->reject >= 0) || !isfinite(p->reject) || !(p->flat >= 0) || !isfinite(p->flat))
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: reject %g and flat %g must be finite and >= 0", p->reject,
+                               p->flat);
+    if (!cfg->standardize || !strcmp(cfg->standardize, "none")) {
+    } else if (!strcmp(cfg->standardize, "window")) {
+        p->std_window = 1;
+    } else if (!strcmp(cfg->standardize, "ems")) {
+        p->ems = 1;
+    } else {
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: standardize '%s' is not none, window or ems",
+                               cfg->standardize);
+    }
+    if (!(p->ems_factor > 0 && p->ems_factor <= 1) || p->ems_block < 0 || !(p->eps > 0) || !isfinite(p->eps))
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "dataset: EMS factor_new %g must be in (0, 1], init_block_size %lld >= 0, eps %g > 0",
+                               p->ems_factor, (long long)p->ems_block, p->eps);
+    if (cfg->pick_types && !(p->types = eegnn__ds_config_list("pick_types", cfg->pick_types, &p->n_types)))
+        goto fail;
+    if (cfg->channels && !strcmp(cfg->channels, "common")) p->common = 1;
+    else if (cfg->channels && !(p->chans = eegnn__ds_config_list("channels", cfg->channels, &p->n_chans)))
+        goto fail;
+    if (cfg->reference && !strcmp(cfg->reference, "average")) p->ref_average = 1;
+    else if (cfg->reference && !(p->ref = eegnn__ds_config_list("reference", cfg->reference, &p->n_ref)))
+        goto fail;
+    p->recording_level = p->n_types || p->n_chans || p->common || p->ref_average || p->n_ref || p->l_freq > 0 ||
+                         p->h_freq > 0 || p->notch > 0 || p->sfreq > 0 || p->reject > 0 || p->flat > 0 || p->ems;
+    return EEGNN_OK;
+fail:
+    eegnn__ds_prep_free(p);
+    return EEGNN_ERR_ARG;
+}
+
+static int eegnn__ds_type_ok(const eegnn__ds_prep *p, const char *type) {
+    int k;
+    if (!p->n_types) return 1;
+    for (k = 0; k < p->n_types; k++)
+        if (type && !strcmp(type, p->types[k])) return 1;
+    return 0;
+}
+
+/* channels = "common": the channels (of the picked types) every selected
+ * recording has, in the first one's order, from the file headers. */
+static eegnn_status eegnn__ds_common_channels(const eegnn__ds_source *src, int n_src, eegnn__ds_prep *p) {
+    int i, c, k, n = 0, first = 1;
+    char **names = NULL;
+    eegnn_read_options ro;
+    memset(&ro, 0, sizeof ro);
+    ro.header_only = 1;
+    for (i = 0; i < n_src; i++) {
+        eegnn_raw *hdr = NULL;
+        const eegnn_raw *h = src[i].raw;
+        if (!src[i].selected) continue;
+        if (!h) {
+            if (!src[i].rec->readable) continue; /* refused later with its own error */
+            hdr = eegnn_read_raw(src[i].path, &ro);
+            if (!hdr) goto fail;
+            h = hdr;
+        }
+        if (first) {
+            names = (char **)eegnn__calloc((size_t)h->n_channels + 1, sizeof(char *));
+            if (!names) {
+                eegnn_raw_free(hdr);
+                goto fail;
+            }
+            for (c = 0; c < h->n_channels; c++)
+                if (eegnn__ds_type_ok(p, h->ch_types[c])) {
+                    for (k = 0; k < n && strcmp(names[k], h->ch_names[c]); k++) {}
+                    if (k < n) continue; /* duplicate name: keep the first */
+                    if (!(names[n] = eegnn__strdup(h->ch_names[c]))) {
+                        eegnn_raw_free(hdr);
+                        goto fail;
+                    }
+                    n++;
+                }
+            first = 0;
+        } else {
+            int w = 0;
+            for (k = 0; k < n; k++) {
+                int found = 0;
+                for (c = 0; c < h->n_channels && !found; c++)
+                    found = !strcmp(names[k], h->ch_names[c]) && eegnn__ds_type_ok(p, h->ch_types[c]);
+                if (found) names[w++] = names[k];
+                else EEGNN_FREE(names[k]);
+            }
+            n = w;
+        }
+        eegnn_raw_free(hdr);
+    }
+    if (n == 0) {
+        eegnn__ds_free_strings(names, n);
+        return eegnn_set_error(EEGNN_ERR_NOT_FOUND, "dataset: no channel%s is common to every selected recording",
+                               p->n_types ? " of the picked types" : "");
+    }
+    p->chans = names;
+    p->n_chans = n;
+    return EEGNN_OK;
+fail:
+    eegnn__ds_free_strings(names, n);
+    return EEGNN_ERR_IO;
+}
+
+/* Steps 1-6 of the pipeline on one recording, in place; logs what changed. */
+static eegnn_status eegnn__ds_preprocess(eegnn_dataset *ds, eegnn_raw *raw, const eegnn__ds_prep *p,
+                                         const char *name) {
+    eegnn_status st = EEGNN_OK;
+    char msg[1024];
+    int c, k;
+    if (p->n_types && (st = eegnn_raw_pick_types(raw, (const char *const *)p->types, p->n_types))) goto fail;
+    if (p->n_chans) {
+        eegnn__strbuf dropped = {0, 0, 0, 0};
+        for (c = 0; c < raw->n_channels; c++) {
+            for (k = 0; k < p->n_chans && strcmp(raw->ch_names[c], p->chans[k]); k++) {}
+            if (k == p->n_chans) eegnn__sb_printf(&dropped, "%s%s", dropped.len ? ", " : "", raw->ch_names[c]);
+        }
+        if (dropped.len)
+            eegnn__sb_printf(&ds->log, "%s: dropped channels %s: %s\n", name,
+                             p->common ? "not in every recording" : "not listed", dropped.p);
+        eegnn__sb_free(&dropped);
+        if ((st = eegnn_raw_pick_channels(raw, (const char *const *)p->chans, p->n_chans))) goto fail;
+    }
+    if (p->ref_average) st = eegnn_raw_set_average_reference(raw);
+    else if (p->n_ref) st = eegnn_raw_set_reference(raw, (const char *const *)p->ref, p->n_ref);
+    if (st) goto fail;
+    if (p->l_freq > 0 && p->h_freq > 0) st = eegnn_raw_filter_bandpass(raw, p->l_freq, p->h_freq, p->order, NULL);
+    else if (p->l_freq > 0) st = eegnn_raw_filter_highpass(raw, p->l_freq, p->order, NULL);
+    else if (p->h_freq > 0) st = eegnn_raw_filter_lowpass(raw, p->h_freq, p->order, NULL);
+    if (st) goto fail;
+    if (p->notch > 0 && (st = eegnn_raw_filter_notch(raw, p->notch, p->notch_width, p->notch_order, NULL))) goto fail;
+    if (p->sfreq > 0 && raw->sfreq != p->sfreq) {
+        double from = raw->sfreq;
+        if ((st = eegnn_raw_resample(raw, p->sfreq, NULL))) goto fail;
+        eegnn__sb_printf(&ds->log, "%s: resampled %g -> %g Hz\n", name, from, p->sfreq);
+        ds->n_resampled++;
+    }
+    if (ds->log.failed) return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory");
+    return EEGNN_OK;
+fail:
+    snprintf(msg, sizeof msg, "%s", eegnn_last_error());
+    return eegnn_set_error(st, "%s: %s", raw->path ? raw->path : name, msg);
+}
+
+/* Steps 8-9 for recording r, whose windows are n_before .. n_windows - 1:
+ * drops the windows over the thresholds (recorded in ds->dropped), then
+ * applies EMS to the recording. ch_types: the recording's channel types. */
+static eegnn_status eegnn__ds_reject_and_ems(eegnn_dataset *ds, int r, int n_before, char **ch_types,
+                                             const eegnn__ds_prep *p) {
+    int nw = ds->n_windows - n_before, w, e, out;
+    ds->n_candidates += nw;
+    if (nw > 0 && (p->reject > 0 || p->flat > 0)) {
+        eegnn_raw view;
+        eegnn_reject_config rc;
+        eegnn_reject_report rep;
+        eegnn_status st;
+        memset(&view, 0, sizeof view);
+        memset(&rc, 0, sizeof rc);
+        memset(&rep, 0, sizeof rep);
+        view.path = ds->rec_name[r];
+        view.n_channels = ds->n_channels;
+        view.ch_names = ds->ch_names;
+        view.ch_types = ch_types;
+        view.sfreq = ds->sfreq;
+        view.n_times = ds->rec_len[r];
+        view.data = ds->rec_data[r];
+        rc.ch_type = "eeg";
+        rc.reject = p->reject;
+        rc.flat = p->flat;
+        st = eegnn_raw_reject_windows(&view, ds->win_start + n_before, nw, ds->n_times, &rc, &rep);
+        if (st) return st;
+        e = 0;
+        out = n_before;
+        for (w = 0; w < nw; w++) {
+            int i = n_before + w;
+            if (rep.keep[w]) {
+                ds->win_rec[out] = ds->win_rec[i];
+                ds->win_start[out] = ds->win_start[i];
+                ds->win_y[out] = ds->win_y[i];
+                ds->win_group[out] = ds->win_group[i];
+                out++;
+            } else {
+                eegnn__strbuf chans = {0, 0, 0, 0};
+                eegnn_dataset_dropped *d;
+                if (ds->n_dropped == ds->cap_dropped) {
+                    int cap = ds->cap_dropped ? ds->cap_dropped * 2 : 64;
+                    if (!eegnn__ds_resize((void **)&ds->dropped, cap, sizeof *ds->dropped)) {
+                        eegnn_reject_report_free(&rep);
+                        return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory listing dropped windows");
+                    }
+                    ds->cap_dropped = cap;
+                }
+                d = &ds->dropped[ds->n_dropped];
+                memset(d, 0, sizeof *d);
+                d->start = ds->win_start[i];
+                d->target = ds->win_y[i];
+                for (; e < rep.n_entries && rep.entries[e].window < w; e++) {}
+                for (; e < rep.n_entries && rep.entries[e].window == w; e++) {
+                    d->reasons |= rep.entries[e].reason;
+                    eegnn__sb_printf(&chans, "%s%s", chans.len ? "," : "", ds->ch_names[rep.entries[e].channel]);
+                }
+                d->recording = eegnn__strdup(ds->rec_name[r]);
+                d->channels = chans.p ? chans.p : eegnn__strdup("");
+                if (!d->recording || !d->channels || chans.failed) {
+                    EEGNN_FREE((void *)d->recording);
+                    EEGNN_FREE((void *)d->channels);
+                    eegnn_reject_report_free(&rep);
+                    return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory listing dropped windows");
+                }
+                ds->n_dropped++;
+            }
+        }
+        ds->n_windows = out;
+        eegnn_reject_report_free(&rep);
+    }
+    if (p->ems && ds->n_windows > n_before) {
+        eegnn_status st = eegnn_exponential_moving_standardize(ds->rec_data[r], ds->n_channels, ds->rec_len[r],
+                                                               p->ems_factor, p->ems_block, p->eps);
+        if (st) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", eegnn_last_error());
+            return eegnn_set_error(st, "%s: %s", ds->rec_name[r], msg);
+        }
+    }
+    return EEGNN_OK;
+}
+
 static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, const eegnn_table *participants,
                                            const eegnn_dataset_config *cfg) {
     eegnn_dataset *ds = NULL;
@@ -561,6 +869,8 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     char **skipped = NULL;
     int want_stream = 0;
     int n_skipped = 0;
+    eegnn__ds_prep prep;
+    memset(&prep, 0, sizeof prep);
     if (!cfg || !cfg->target) {
         eegnn_set_error(EEGNN_ERR_ARG, "dataset: a target is required (\"participants:COLUMN\" or \"events:A,B\")");
         return NULL;
@@ -596,6 +906,9 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     if (!ds) return NULL;
     ds->cache_fd = -1;
     ds->scale = cfg->scale != 0 ? cfg->scale : 1e6;
+    if (eegnn__ds_prep_parse(cfg, &prep)) goto fail;
+    ds->std_window = prep.std_window;
+    ds->std_eps = prep.eps;
 
     /* task filter */
     for (i = 0; i < n_src; i++) {
@@ -658,6 +971,17 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             if (src[i].selected && !src[i].raw) total += eegnn__ds_estimate_bytes(src[i].path);
         want_stream = total > (double)cfg->max_memory;
     }
+    if (want_stream && prep.recording_level)
+        for (i = 0; i < n_src; i++)
+            if (src[i].selected && !src[i].raw) {
+                eegnn_set_error(EEGNN_ERR_UNSUPPORTED,
+                                "dataset: %s would be streamed (%s), but channel picks, re-referencing, filters, "
+                                "resampling, rejection and EMS need each recording in memory; raise max_memory "
+                                "or drop stream (per-window standardization works with streaming)",
+                                src[i].path, cfg->stream ? "stream is set" : "the data exceed max_memory");
+                goto fail;
+            }
+    if (prep.common && eegnn__ds_common_channels(src, n_src, &prep)) goto fail;
 
     /* recordings and windows */
     for (i = 0; i < n_src; i++) {
@@ -684,6 +1008,16 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             if (!streamed) loaded = eegnn_read_raw(src[i].path, NULL);
             if (!loaded) goto fail;
             raw = loaded;
+        } else if (prep.recording_level) {
+            loaded = eegnn_raw_copy(raw);
+            if (!loaded) goto fail;
+            raw = loaded;
+        }
+        if (prep.recording_level && !streamed && eegnn__ds_preprocess(ds, loaded, &prep, src[i].name)) {
+            eegnn_raw_free(loaded);
+            goto fail;
+        }
+        if (!src[i].raw) {
             if (src[i].rec->events_path && is_events) {
                 ev = eegnn_bids_load_events(src[i].rec);
                 if (!ev) {
@@ -752,6 +1086,11 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             for (start = 0; start + n_times <= len; start += stride)
                 if (!eegnn__ds_add_window(ds, r, start, y, g)) goto oom_rec;
         }
+        if (eegnn__ds_reject_and_ems(ds, r, n_windows_before, raw->ch_types, &prep)) {
+            eegnn_raw_free(loaded);
+            eegnn_bids_events_free(ev);
+            goto fail;
+        }
         eegnn_raw_free(loaded);
         eegnn_bids_events_free(ev);
         if (ds->n_windows == n_windows_before) {
@@ -807,11 +1146,13 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     EEGNN_FREE((void *)labels);
     EEGNN_FREE((void *)rec_label);
     eegnn__ds_free_strings(skipped, n_skipped);
+    eegnn__ds_prep_free(&prep);
     return ds;
 fail:
     EEGNN_FREE((void *)labels);
     EEGNN_FREE((void *)rec_label);
     eegnn__ds_free_strings(skipped, n_skipped);
+    eegnn__ds_prep_free(&prep);
     eegnn_dataset_free(ds);
     return NULL;
 }
@@ -896,17 +1237,55 @@ EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *
                                ds ? ds->n_windows : 0);
     r = ds->win_rec[i];
     if (y) *y = ds->win_y[i];
-    if (ds->rec_stream && ds->rec_stream[r].handle)
-        return eegnn__ds_get_streamed((eegnn_dataset *)ds, i, x);
-    src = ds->rec_data[r] + ds->win_start[i];
-    for (c = 0; c < ds->n_channels; c++)
-        memcpy(x + (size_t)c * (size_t)ds->n_times, src + (size_t)c * (size_t)ds->rec_len[r],
-               (size_t)ds->n_times * sizeof(float));
-    st = EEGNN_OK;
+    if (ds->rec_stream && ds->rec_stream[r].handle) {
+        st = eegnn__ds_get_streamed((eegnn_dataset *)ds, i, x);
+    } else {
+        src = ds->rec_data[r] + ds->win_start[i];
+        for (c = 0; c < ds->n_channels; c++)
+            memcpy(x + (size_t)c * (size_t)ds->n_times, src + (size_t)c * (size_t)ds->rec_len[r],
+                   (size_t)ds->n_times * sizeof(float));
+        st = EEGNN_OK;
+    }
+    if (!st && ds->std_window) st = eegnn_standardize(x, ds->n_channels, ds->n_times, ds->std_eps);
     return st;
 }
 
 EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds) { return ds ? ds->n_streamed : 0; }
+
+EEGNN_API const char *eegnn_dataset_log(const eegnn_dataset *ds) { return ds && ds->log.p ? ds->log.p : ""; }
+EEGNN_API int eegnn_dataset_n_resampled(const eegnn_dataset *ds) { return ds ? ds->n_resampled : 0; }
+EEGNN_API int eegnn_dataset_n_candidate_windows(const eegnn_dataset *ds) { return ds ? ds->n_candidates : 0; }
+EEGNN_API const eegnn_dataset_dropped *eegnn_dataset_dropped_windows(const eegnn_dataset *ds, int *n) {
+    if (n) *n = ds ? ds->n_dropped : 0;
+    return ds && ds->n_dropped ? ds->dropped : NULL;
+}
+
+EEGNN_API eegnn_status eegnn_dataset_write_drop_log(const eegnn_dataset *ds, const char *path) {
+    eegnn__strbuf sb = {0, 0, 0, 0};
+    eegnn__outfile of;
+    eegnn_status st;
+    int i;
+    if (!ds || !path) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_write_drop_log: dataset or path is NULL");
+    eegnn__sb_printf(&sb, "recording\tstart\tonset\ttarget\treason\tchannels\n");
+    for (i = 0; i < ds->n_dropped; i++) {
+        const eegnn_dataset_dropped *d = &ds->dropped[i];
+        eegnn__sb_printf(&sb, "%s\t%lld\t%.9g\t%.9g\t%s\t%s\n", d->recording, (long long)d->start,
+                         (double)d->start / ds->sfreq, (double)d->target,
+                         d->reasons == 3 ? "REJECT,FLAT" : (d->reasons == 2 ? "FLAT" : "REJECT"), d->channels);
+    }
+    if (sb.failed) {
+        eegnn__sb_free(&sb);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing %s", path);
+    }
+    st = eegnn__outfile_open(&of, path);
+    if (!st) {
+        st = eegnn__outfile_write(&of, sb.p, sb.len);
+        if (!st) st = eegnn__outfile_commit(&of);
+        else eegnn__outfile_abort(&of);
+    }
+    eegnn__sb_free(&sb);
+    return st;
+}
 EEGNN_API const char *eegnn_dataset_cache_path(const eegnn_dataset *ds) { return ds ? ds->cache_path : NULL; }
 
 EEGNN_API eegnn_status eegnn_dataset_cache_complete(eegnn_dataset *ds) {

@@ -53,6 +53,45 @@ typedef struct eegnn_dataset_config {
     const char *cache_dtype; /* "float32" (NULL default) or "float16" (IEEE binary16, round to
                                 nearest even; windows are then returned at float16 precision
                                 from the first read on, so every epoch sees the same values) */
+    /* Preprocessing, applied to each recording as it is loaded, in this
+     * order (MNE / braindecode semantics; every step is optional):
+     *   1. pick_types      keep channels of these MNE types (eegnn_raw_pick_types)
+     *   2. channels        keep these channels, in this order (eegnn_raw_pick_channels)
+     *   3. reference       eegnn_raw_set_average_reference / eegnn_raw_set_reference
+     *   4. l_freq, h_freq  Butterworth zero-phase band-pass (both), high-pass (l_freq
+     *                      only) or low-pass (h_freq only), eegnn_raw_filter_*
+     *   5. notch_freq      eegnn_raw_filter_notch (harmonics included)
+     *   6. sfreq           eegnn_raw_resample (scipy.signal.resample_poly)
+     *   7. scale           samples times `scale` (above)
+     *   8. windows are cut; reject / flat drop windows (eegnn_raw_reject_windows
+     *      on the type-"eeg" channels, in scaled units), listed by eegnn_dataset_dropped
+     *   9. standardize "ems": eegnn_exponential_moving_standardize of the whole
+     *      (scaled) recording, as braindecode's Preprocessor on a continuous raw;
+     *      "window": eegnn_standardize of each window when it is read.
+     * Recordings with different channel sets or rates: `channels` = "common"
+     * keeps the channels every selected recording has (after pick_types), in
+     * the first recording's order; `sfreq` resamples every recording whose rate
+     * differs. What was dropped or resampled is listed by eegnn_dataset_log.
+     * Streamed recordings (stream, max_memory) are read window by window, so
+     * steps 1-6, 8 and "ems" are refused for them with EEGNN_ERR_UNSUPPORTED
+     * (load them in memory instead); "window" standardization works on both. */
+    const char *pick_types;  /* comma-separated MNE types, e.g. "eeg" or "eeg,eog"; NULL: all */
+    const char *channels;    /* NULL: every recording must have the first one's channels;
+                                "common": the intersection; or "C3,Cz,C4": exactly these */
+    const char *reference;   /* NULL: none; "average"; or channel names "A1,A2" */
+    double l_freq, h_freq;   /* Hz; 0: no such edge */
+    int filter_order;        /* Butterworth order; 0: 4 */
+    double notch_freq;       /* Hz (e.g. 50 or 60); 0: none */
+    double notch_width;      /* half width of each stop band, Hz; 0: 1 */
+    int notch_order;         /* 0: 4 */
+    double sfreq;            /* Hz; > 0: resample every recording to this rate; 0: rates must agree */
+    double reject;           /* drop windows whose peak-to-peak exceeds this on an "eeg" channel
+                                (scaled units: uV by default); 0: off */
+    double flat;             /* drop windows whose peak-to-peak is below this on an "eeg" channel; 0: off */
+    const char *standardize; /* NULL or "none", "window" or "ems" */
+    double ems_factor_new;   /* EMS smoothing factor; 0: 1e-3 (braindecode's default) */
+    int64_t ems_init_block_size; /* EMS initial block in samples; 0: None */
+    double standardize_eps;  /* floor of the std (EMS and per window); 0: 1e-4 */
 } eegnn_dataset_config;
 
 typedef struct eegnn_dataset eegnn_dataset;
@@ -63,7 +102,10 @@ typedef struct eegnn_dataset eegnn_dataset;
  * is no events file. Recordings in formats eegnn cannot read are an error
  * when selected. Errors (NULL, eegnn_last_error set): bad target or config
  * (EEGNN_ERR_ARG), a recording whose channel names or sampling rate differ
- * from the first one (EEGNN_ERR_FORMAT naming both files), unreadable
+ * from the first one when `channels` / `sfreq` do not harmonize them
+ * (EEGNN_ERR_FORMAT naming both files), a preprocessing step that fails
+ * (its error, prefixed by the file), preprocessing asked of streamed
+ * recordings (EEGNN_ERR_UNSUPPORTED), unreadable
  * files, no window at all. Thread safety: reentrant. */
 EEGNN_API eegnn_dataset *eegnn_dataset_from_bids(const eegnn_bids_dataset *ds, const eegnn_dataset_config *cfg);
 
@@ -107,6 +149,32 @@ EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds);
  * index out of range, or the reader's error (a file truncated or unreadable
  * since the dataset was built, a cache write failure). Thread safe. */
 EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y);
+
+/* What preprocessing did, one line per event ("sub-02_task-x: resampled
+ * 200 -> 160 Hz", "sub-02_task-x: dropped channels not in every recording:
+ * T7, T8", ...); "" when nothing was changed. Owned by the dataset. */
+EEGNN_API const char *eegnn_dataset_log(const eegnn_dataset *ds);
+/* Recordings that were resampled to cfg->sfreq. */
+EEGNN_API int eegnn_dataset_n_resampled(const eegnn_dataset *ds);
+
+/* A window removed by the reject / flat thresholds. */
+typedef struct eegnn_dataset_dropped {
+    const char *recording; /* recording name */
+    int64_t start;         /* first sample of the window (after resampling) */
+    float target;          /* its target */
+    int reasons;           /* bit set of eegnn_drop_reason (REJECT = 1, FLAT = 2) */
+    const char *channels;  /* offending channels, comma-separated, in MNE's drop_log order */
+} eegnn_dataset_dropped;
+/* Dropped windows in recording order (*n receives their count; NULL when
+ * none). Owned by the dataset. */
+EEGNN_API const eegnn_dataset_dropped *eegnn_dataset_dropped_windows(const eegnn_dataset *ds, int *n);
+/* Windows before rejection (kept + dropped). */
+EEGNN_API int eegnn_dataset_n_candidate_windows(const eegnn_dataset *ds);
+/* Writes the dropped windows as a TSV file with columns recording, start
+ * (sample), onset (s), target, reason (REJECT, FLAT or REJECT,FLAT),
+ * channels; a header line only when nothing was dropped. Written atomically.
+ * Errors: EEGNN_ERR_ARG, EEGNN_ERR_IO naming the path. */
+EEGNN_API eegnn_status eegnn_dataset_write_drop_log(const eegnn_dataset *ds, const char *path);
 
 /* Recordings read on demand (0 when everything is in memory). */
 EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds);

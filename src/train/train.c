@@ -453,6 +453,113 @@ static void eegnn__dataset_config(const eegnn_train_config *cfg, eegnn_dataset_c
     dc->stream = cfg->stream;
     dc->cache_dir = cfg->cache_dir;
     dc->cache_dtype = cfg->cache_dtype;
+    dc->scale = cfg->preprocess.scale;
+    dc->pick_types = cfg->preprocess.pick_types;
+    dc->channels = cfg->preprocess.channels;
+    dc->reference = cfg->preprocess.reference;
+    dc->l_freq = cfg->preprocess.l_freq;
+    dc->h_freq = cfg->preprocess.h_freq;
+    dc->filter_order = cfg->preprocess.filter_order;
+    dc->notch_freq = cfg->preprocess.notch_freq;
+    dc->notch_width = cfg->preprocess.notch_width;
+    dc->notch_order = cfg->preprocess.notch_order;
+    dc->sfreq = cfg->preprocess.sfreq;
+    dc->reject = cfg->preprocess.reject;
+    dc->flat = cfg->preprocess.flat;
+    dc->standardize = cfg->preprocess.standardize;
+    dc->ems_factor_new = cfg->preprocess.ems_factor_new;
+    dc->ems_init_block_size = cfg->preprocess.ems_init_block_size;
+    dc->standardize_eps = cfg->preprocess.standardize_eps;
+}
+
+/* One augmentation item: "name:p[:a[:b]]". */
+static eegnn_status eegnn__augment_item(const char *item, int n_times, double sfreq, eegnn_augment *a) {
+    char name[32];
+    double v[4];
+    int n = 0;
+    const char *p = strchr(item, ':'), *q;
+    size_t len = p ? (size_t)(p - item) : strlen(item);
+    memset(a, 0, sizeof *a);
+    if (len == 0 || len >= sizeof name)
+        return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': expected name:probability", item);
+    memcpy(name, item, len);
+    name[len] = 0;
+    while (p && *p == ':') {
+        char num[64];
+        q = strchr(p + 1, ':');
+        len = q ? (size_t)(q - p - 1) : strlen(p + 1);
+        if (n == 4 || len == 0 || len >= sizeof num)
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': bad parameter list", item);
+        memcpy(num, p + 1, len);
+        num[len] = 0;
+        if (!eegnn__parse_double(num, &v[n]) || !isfinite(v[n]))
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': '%s' is not a number", item, num);
+        n++;
+        p = q;
+    }
+    if (n < 1) return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': the probability is missing (name:p)", item);
+    if (!(v[0] >= 0 && v[0] <= 1))
+        return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': probability %g is not in [0, 1]", item, v[0]);
+    a->probability = v[0];
+    if (!strcmp(name, "time_shift") && n <= 2) {
+        a->kind = EEGNN_AUG_TIME_SHIFT;
+        a->max_shift = n > 1 ? (int)floor(v[1] * sfreq + 0.5) : n_times / 10;
+        if (a->max_shift < 0 || a->max_shift > n_times)
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': the shift must be 0 .. %g s", item, n_times / sfreq);
+    } else if (!strcmp(name, "amplitude_scale") && (n == 1 || n == 3)) {
+        a->kind = EEGNN_AUG_AMPLITUDE_SCALE;
+        a->scale_low = n > 1 ? v[1] : 0.5;
+        a->scale_high = n > 1 ? v[2] : 2.0;
+        if (!(a->scale_low <= a->scale_high))
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': low %g > high %g", item, a->scale_low, a->scale_high);
+    } else if (!strcmp(name, "gaussian_noise") && n <= 2) {
+        a->kind = EEGNN_AUG_GAUSSIAN_NOISE;
+        a->std = n > 1 ? v[1] : 0.1;
+        if (!(a->std >= 0)) return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': std must be >= 0", item);
+    } else if (!strcmp(name, "channels_dropout") && n <= 2) {
+        a->kind = EEGNN_AUG_CHANNELS_DROPOUT;
+        a->p_drop = n > 1 ? v[1] : 0.2;
+        if (!(a->p_drop >= 0 && a->p_drop <= 1))
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': p_drop must be in [0, 1]", item);
+    } else if (!strcmp(name, "smooth_time_mask") && n <= 2) {
+        a->kind = EEGNN_AUG_SMOOTH_TIME_MASK;
+        a->mask_len_samples = n > 1 ? (int)floor(v[1] * sfreq + 0.5) : EEGNN__MAX(1, n_times / 10);
+        if (a->mask_len_samples < 1 || a->mask_len_samples > n_times)
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': the mask must be 1 .. %d samples", item, n_times);
+    } else if (!strcmp(name, "sign_flip") && n == 1) {
+        a->kind = EEGNN_AUG_SIGN_FLIP;
+    } else {
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "augment '%s': unknown transform or wrong parameter count (time_shift:p[:s], "
+                               "amplitude_scale:p[:low:high], gaussian_noise:p[:std], channels_dropout:p[:p_drop], "
+                               "smooth_time_mask:p[:s], sign_flip:p)", item);
+    }
+    return EEGNN_OK;
+}
+
+EEGNN_API eegnn_status eegnn_augment_parse(const char *spec, int n_times, double sfreq, eegnn_augment *augs,
+                                           int max_augs, int *n_augs) {
+    const char *p = spec;
+    char item[128];
+    eegnn_status st;
+    if (!spec || !augs || !n_augs || n_times < 1 || !(sfreq > 0))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_augment_parse: bad arguments");
+    *n_augs = 0;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == 0 || len >= sizeof item || (e && !e[1]))
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': empty or overlong item", spec);
+        if (*n_augs == max_augs)
+            return eegnn_set_error(EEGNN_ERR_ARG, "augment '%s': more than %d transforms", spec, max_augs);
+        memcpy(item, p, len);
+        item[len] = 0;
+        if ((st = eegnn__augment_item(item, n_times, sfreq, &augs[*n_augs]))) return st;
+        (*n_augs)++;
+        p = e ? e + 1 : p + len;
+    }
+    if (*n_augs == 0) return eegnn_set_error(EEGNN_ERR_ARG, "augment: empty list");
+    return EEGNN_OK;
 }
 
 static void eegnn__progress(const eegnn__trainer *tr, int epoch, int epochs, int done, int total, double loss) {
@@ -659,6 +766,16 @@ static void eegnn__meta_common(eegnn__meta *m, const eegnn__trainer *tr, const e
     eegnn__meta_add(m, "valid_fraction", "%.17g", cfg->valid_fraction);
     eegnn__meta_add(m, "test_fraction", "%.17g", cfg->test_fraction);
     eegnn__meta_add(m, "best_epoch", "%d", best_epoch);
+    eegnn__meta_add(m, "pre_scale", "%.17g", dc->scale);
+    eegnn__meta_add(m, "pre_pick_types", "%s", dc->pick_types ? dc->pick_types : "");
+    eegnn__meta_add(m, "pre_channels", "%s", dc->channels ? dc->channels : "");
+    eegnn__meta_add(m, "pre_reference", "%s", dc->reference ? dc->reference : "");
+    eegnn__meta_add(m, "pre_filter", "%.17g,%.17g,%d", dc->l_freq, dc->h_freq, dc->filter_order);
+    eegnn__meta_add(m, "pre_notch", "%.17g,%.17g,%d", dc->notch_freq, dc->notch_width, dc->notch_order);
+    eegnn__meta_add(m, "pre_sfreq", "%.17g", dc->sfreq);
+    eegnn__meta_add(m, "pre_reject", "%.17g,%.17g", dc->reject, dc->flat);
+    eegnn__meta_add(m, "pre_standardize", "%s,%.17g,%lld,%.17g", dc->standardize ? dc->standardize : "none",
+                    dc->ems_factor_new, (long long)dc->ems_init_block_size, dc->standardize_eps);
     eegnn__meta_add(m, "eegnn_version", "%s", EEGNN_VERSION_STRING);
     if (mean.failed || sd.failed || mcj.failed || cls.failed) m->failed = 1;
     eegnn__sb_free(&mean);
@@ -877,6 +994,8 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     eegnn_status st = EEGNN_OK;
     eegnn__prefetch pf;
     int use_prefetch;
+    eegnn_augment augs[16];
+    int n_augs = 0;
 
     memset(&tr, 0, sizeof tr);
     memset(&rs, 0, sizeof rs);
@@ -929,6 +1048,16 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     tr.n_times = eegnn_dataset_n_times(tr.data);
     tr.n_classes = eegnn_dataset_n_classes(tr.data);
     tr.mc.sfreq = (float)eegnn_dataset_sfreq(tr.data);
+    if (!cfg->quiet) {
+        int n_drop = 0;
+        eegnn_dataset_dropped_windows(tr.data, &n_drop);
+        fprintf(log, "%s", eegnn_dataset_log(tr.data));
+        if (dc.reject > 0 || dc.flat > 0)
+            fprintf(log, "rejection dropped %d of %d windows\n", n_drop, eegnn_dataset_n_candidate_windows(tr.data));
+    }
+    if (cfg->augment && *cfg->augment &&
+        (st = eegnn_augment_parse(cfg->augment, tr.n_times, eegnn_dataset_sfreq(tr.data), augs, 16, &n_augs)))
+        goto done;
 
     /* group-wise split: no window of a held-out group is seen in training */
     assign = (int *)eegnn__calloc((size_t)n_groups, sizeof(int));
@@ -1033,6 +1162,10 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     snprintf(last_path, sizeof last_path, "%s/last.safetensors", out_dir);
     st = eegnn__mkdirs(out_dir);
     if (st) goto done;
+    if (dc.reject > 0 || dc.flat > 0) {
+        snprintf(path, sizeof path, "%s/drop_log.tsv", out_dir);
+        if ((st = eegnn_dataset_write_drop_log(tr.data, path))) goto done;
+    }
     for (epoch = rs.epoch + 1; epoch <= epochs; epoch++) {
         double t0 = eegnn_time_seconds(), train_loss = 0.0;
         eegnn_split_metrics vm;
@@ -1053,6 +1186,14 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
                 if (use_prefetch) st = eegnn__prefetch_next(&pf, &tr, step * accumulate + a);
                 else st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch);
                 if (st) goto done;
+                if (n_augs) {
+                    /* training batches only; the draws depend on seed, epoch and step alone */
+                    eegnn_rng ar;
+                    uint64_t k = (uint64_t)global * (uint64_t)accumulate + (uint64_t)a;
+                    eegnn_rng_seed(&ar, (cfg->seed + 1) * 0x9E3779B97F4A7C15ull ^ (k + 1) * 0xD1B54A32D192ED03ull);
+                    st = eegnn_augment_compose(augs, n_augs, tr.x->data, tr.batch, tr.n_ch, tr.n_times, &ar);
+                    if (st) goto done;
+                }
                 eegnn_graph_forward(tr.g);
                 if (!(tr.loss->data[0] == tr.loss->data[0])) {
                     st = eegnn_set_error(EEGNN_ERR_NUMERIC, "training diverged: loss is NaN at epoch %d step %d "
@@ -1198,6 +1339,30 @@ static void eegnn__csv_field(eegnn__strbuf *sb, const char *s) {
     eegnn__sb_append(sb, "\"", 1);
 }
 
+/* The preprocessing saved by eegnn__meta_common (absent keys: none). String
+ * fields point into the checkpoint's metadata; std_name (16 bytes) holds the
+ * standardize mode. */
+static void eegnn__preprocess_from_meta(const eegnn_safetensors *f, eegnn_dataset_config *pp, char *std_name) {
+    const char *v;
+    long long block = 0;
+    memset(pp, 0, sizeof *pp);
+    strcpy(std_name, "none");
+    if ((v = eegnn_safetensors_metadata(f, "pre_scale"))) pp->scale = strtod(v, NULL);
+    if ((v = eegnn_safetensors_metadata(f, "pre_pick_types")) && *v) pp->pick_types = v;
+    if ((v = eegnn_safetensors_metadata(f, "pre_channels")) && *v) pp->channels = v;
+    if ((v = eegnn_safetensors_metadata(f, "pre_reference")) && *v) pp->reference = v;
+    if ((v = eegnn_safetensors_metadata(f, "pre_filter")))
+        sscanf(v, "%lf,%lf,%d", &pp->l_freq, &pp->h_freq, &pp->filter_order);
+    if ((v = eegnn_safetensors_metadata(f, "pre_notch")))
+        sscanf(v, "%lf,%lf,%d", &pp->notch_freq, &pp->notch_width, &pp->notch_order);
+    if ((v = eegnn_safetensors_metadata(f, "pre_sfreq"))) pp->sfreq = strtod(v, NULL);
+    if ((v = eegnn_safetensors_metadata(f, "pre_reject"))) sscanf(v, "%lf,%lf", &pp->reject, &pp->flat);
+    if ((v = eegnn_safetensors_metadata(f, "pre_standardize")) &&
+        sscanf(v, "%15[^,],%lf,%lld,%lf", std_name, &pp->ems_factor_new, &block, &pp->standardize_eps) == 4)
+        pp->ems_init_block_size = block;
+    pp->standardize = std_name;
+}
+
 EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_root, const char *out_csv,
                                      int n_threads, int *n_windows_out) {
     eegnn_safetensors *f = NULL;
@@ -1210,6 +1375,7 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
     int *assign = NULL, *rec_count = NULL, *all = NULL, n_windows, i, b, k, same_data, n_out;
     double *prob = NULL;
     eegnn_status st = EEGNN_OK;
+    char std_name[16];
     memset(&tr, 0, sizeof tr);
     memset(&cfg, 0, sizeof cfg);
     if (n_windows_out) *n_windows_out = 0;
@@ -1242,6 +1408,7 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
     cfg.valid_fraction = strtod(eegnn_safetensors_metadata(f, "valid_fraction") ? eegnn_safetensors_metadata(f, "valid_fraction") : "0", NULL);
     cfg.test_fraction = strtod(eegnn_safetensors_metadata(f, "test_fraction") ? eegnn_safetensors_metadata(f, "test_fraction") : "0", NULL);
     cfg.n_threads = n_threads;
+    eegnn__preprocess_from_meta(f, &cfg.preprocess, std_name);
     v = eegnn_safetensors_metadata(f, "loss");
     tr.l1 = v && !strcmp(v, "l1");
     tr.cfg = &cfg;

@@ -64,6 +64,14 @@ typedef struct eegnn_train_config {
     const char *cache_dtype; /* "float32" (default) or "float16" */
     int prefetch;            /* 0: a loader thread reads the next training batches (up to 3 ahead) while
                                 the model trains; < 0: load synchronously. Results are identical */
+    /* preprocessing of every recording: the fields pick_types .. standardize_eps
+     * and scale of eegnn_dataset_config (see windows.h; its other fields are
+     * ignored). Saved in the checkpoints, so eegnn_predict applies the same. */
+    eegnn_dataset_config preprocess;
+    /* augmentation of each training batch (never validation or test), after the
+     * input standardization: "name:probability[:params],...", see
+     * eegnn_augment_parse. Draws depend only on the seed, the epoch and the step. */
+    const char *augment;
 } eegnn_train_config;
 
 /* Metrics of one split, computed on window predictions. Regression fills
@@ -92,12 +100,28 @@ typedef struct eegnn_train_result {
  * (per-epoch history and the final train/valid/test metrics). Regression
  * targets are z-scored with the training split's mean and std for the loss
  * and mapped back for metrics; inputs are standardized per channel with
- * training-split statistics. The training windows are reshuffled every
+ * training-split statistics. When the dataset drops windows (reject /
+ * flat) the list goes to out_dir/drop_log.tsv (eegnn_dataset_write_drop_log).
+ * The training windows are reshuffled every
  * epoch; a run is bit-for-bit reproducible for a fixed seed and thread
  * count. Errors: any reading, shape or arena error, with eegnn_last_error()
  * set. Thread safety: reentrant (no global state): several runs may go in
  * parallel threads (use n_threads = 1, quiet = 1 and distinct out_dirs). */
 EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_result *result);
+
+/* Parses an augmentation list "name:p[:a[:b]],..." (p: probability in
+ * [0, 1]) into augs (room for max_augs) for windows of n_times samples at
+ * sfreq Hz (braindecode.augmentation names and defaults):
+ *   time_shift:p[:max_seconds]        TIME_SHIFT, circular; default 10% of the window
+ *   amplitude_scale:p[:low:high]      AMPLITUDE_SCALE, one factor per example; 0.5 2
+ *   gaussian_noise:p[:std]            GAUSSIAN_NOISE; 0.1
+ *   channels_dropout:p[:p_drop]       CHANNELS_DROPOUT; 0.2
+ *   smooth_time_mask:p[:seconds]      SMOOTH_TIME_MASK; 10% of the window
+ *   sign_flip:p                       SIGN_FLIP
+ * Errors (EEGNN_ERR_ARG naming the item): unknown name, a number that does
+ * not parse or is out of range, more than max_augs items. Thread safe. */
+EEGNN_API eegnn_status eegnn_augment_parse(const char *spec, int n_times, double sfreq, eegnn_augment *augs,
+                                           int max_augs, int *n_augs);
 
 /* Class weights "balanced" (scikit-learn's compute_class_weight):
  * w[k] = n / (n_classes * count[k]) over labels y (n values in 0..n_classes-1);
