@@ -3,7 +3,8 @@
 # eegnn and PyTorch alternating within one run:
 #   EEGNeX training step (batch 64, 129 x 200, AdamW), EEGNeX inference at
 #   batch 1 and 64, ShallowFBCSPNet training step, EEG transformer training
-#   step; then the peak RSS of a 3-epoch EEGNeX training run (bench_rss.py).
+#   step; then the peak RSS of 3-epoch training runs (bench_rss.py): EEGNeX on
+#   a small dataset, the benchmark CNN on 60 subjects x 10 minutes, streamed.
 # Prints the median ms of each and the ratio eegnn / PyTorch.
 #   THREADS (default 2), ROUNDS (default 3), STEPS (default 3 timed steps per
 #   run, after 1 warm-up step), RSS=0 to skip the memory run.
@@ -53,6 +54,11 @@ done
 
 if [ "${RSS:-1}" != 0 ]; then
     echo
-    echo "Peak RSS of a 3-epoch EEGNeX training run (8 synthetic subjects, 129 channels, 100 Hz, 60 s):"
-    "$PY" bench/bench_rss.py "$OUT/eegnn" 8 "$THREADS"
+    echo "Peak RSS of 3-epoch training runs (synthetic 129-channel 100 Hz BIDS datasets):"
+    # a small dataset: the model's activations dominate (EEGNeX keeps four
+    # (64, 8..32, 129, 200) maps for backward in both libraries)
+    "$PY" bench/bench_rss.py "$OUT/eegnn" 8 "$THREADS" EEGNeX 60
+    # a dataset of realistic size (60 subjects x 10 min, 1.8 GB as float32):
+    # the data dominates; PyTorch + MNE hold it in memory, eegnn streams it
+    "$PY" bench/bench_rss.py "$OUT/eegnn" 60 "$THREADS" cnn 600 256M
 fi
