@@ -2842,6 +2842,13 @@ typedef struct eegnn_train_config {
     int stream;              /* 1: always read windows from the files on demand */
     const char *cache_dir;   /* on-disk cache of preprocessed windows for streamed data; NULL: none */
     const char *cache_dtype; /* "float32" (default) or "float16" */
+    int steps_per_epoch;     /* > 0: at most this many optimizer steps per epoch, their batches the first
+                                ones of the epoch's shuffle of the whole training split (so drawn at
+                                random from all of it; the schedule counts these steps). 0: all,
+                                n_train / (batch_size * accumulate) */
+    int eval_windows;        /* > 0: validation, test and the final metrics use at most this many
+                                windows of each split, evenly spaced over it (window indices
+                                i * n / eval_windows); n_windows in the metrics says how many. 0: all */
     int prefetch;            /* 0: a loader thread reads the next training batches (up to 3 ahead) while
                                 the model trains; < 0: load synchronously. Results are identical */
     /* preprocessing of every recording: the fields pick_types .. standardize_eps
@@ -13212,6 +13219,28 @@ static eegnn_status eegnn__edf_decode(const unsigned char *sp, int bps, int64_t 
                                       eegnn__edf_resampler *rs, float *y) {
     int64_t j;
     eegnn_status st;
+    if (n == buf_len && !stim) {
+        /* the common case, in one pass: same operations as below */
+        if (bps == 3) {
+            for (j = 0; j < n; j++) {
+                const unsigned char *p = sp + 3 * j;
+                int32_t d = (int32_t)((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16));
+                double v;
+                d = (d ^ 0x800000) - 0x800000;
+                v = (double)d * cal;
+                v += off;
+                y[j] = (float)(v * gain);
+            }
+        } else {
+            for (j = 0; j < n; j++) {
+                const unsigned char *p = sp + 2 * j;
+                double v = (double)(int16_t)(uint16_t)(p[0] | (p[1] << 8)) * cal;
+                v += off;
+                y[j] = (float)(v * gain);
+            }
+        }
+        return EEGNN_OK;
+    }
     for (j = 0; j < n; j++) {
         double v = (double)eegnn__edf_sample(sp + j * bps, bps) * cal;
         v += off;
@@ -21766,20 +21795,29 @@ static double eegnn__window_loss(const eegnn__trainer *tr, const float *o, float
 static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_metrics *m) {
     int n = tr->n_idx[split], n_out = tr->n_classes ? tr->n_classes : 1, i, b, k;
     double loss = 0.0, wsum = 0.0;
-    int *yi = NULL, *pi = NULL;
+    const int *idx = tr->idx[split];
+    int *yi = NULL, *pi = NULL, *sub = NULL;
     double *yt = NULL, *yp = NULL, *score = NULL;
     eegnn_status st = EEGNN_OK;
     memset(m, 0, sizeof *m);
     m->pearson_r = m->r2 = m->rmse = m->nrmse = m->mae = NAN;
     m->accuracy = m->balanced_accuracy = m->roc_auc = NAN;
     m->loss = NAN;
+    if (tr->cfg->eval_windows > 0 && n > tr->cfg->eval_windows) {
+        int n_sub = tr->cfg->eval_windows;
+        sub = (int *)eegnn__calloc((size_t)n_sub, sizeof(int));
+        if (!sub) return EEGNN_ERR_MEMORY;
+        for (i = 0; i < n_sub; i++) sub[i] = idx[(int)((int64_t)i * n / n_sub)];
+        idx = sub;
+        n = n_sub;
+    }
     m->n_windows = n;
     if (!n) return EEGNN_OK;
     if (tr->ema && tr->eval_ema) eegnn_ema_swap(tr->ema);
     eegnn_graph_set_training(tr->g, 0);
     for (i = 0; i < n; i += tr->batch) {
         int nb = EEGNN__MIN(tr->batch, n - i);
-        st = eegnn__fill_batch(tr, tr->idx[split] + i, nb);
+        st = eegnn__fill_batch(tr, idx + i, nb);
         if (st) goto done;
         eegnn_graph_forward_to(tr->g, tr->out);
         for (b = 0; b < nb; b++) {
@@ -21838,6 +21876,7 @@ done:
     EEGNN_FREE(score);
     EEGNN_FREE(yt);
     EEGNN_FREE(yp);
+    EEGNN_FREE(sub);
     return st;
 }
 
@@ -22599,6 +22638,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
                        1e-4f, 0, 0, 0.0f);
     result->n_classes = tr.n_classes;
     steps_per_epoch = tr.n_idx[0] / (tr.batch * accumulate);
+    if (cfg->steps_per_epoch > 0 && cfg->steps_per_epoch < steps_per_epoch) steps_per_epoch = cfg->steps_per_epoch;
     warmup = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : (epochs > 4 && sched == 0 ? 1 : 0);
 
     if (cfg->resume) {

@@ -90,6 +90,10 @@ static void usage(FILE *fp) {
             "  --max-memory SIZE   memory the recordings may take (e.g. 512M, 1G; K/M/G suffixes, powers of\n"
             "                      1024); larger datasets are streamed: windows are read from the EDF/BDF\n"
             "                      files on demand (default: unlimited, everything in memory)\n"
+            "  --steps-per-epoch N at most N training steps per epoch, batches drawn at random from the whole\n"
+            "                      training split (default: all of it once)\n"
+            "  --eval-windows N    validation, test and final metrics on at most N windows of each split,\n"
+            "                      evenly spaced over it (default: all)\n"
             "  --stream            always stream the recordings, whatever their size\n"
             "  --cache DIR         cache the preprocessed windows of streamed data in DIR (one file per\n"
             "                      dataset, written during the first epoch, read afterwards and by later runs)\n"
@@ -352,6 +356,8 @@ static int parse_train_option(eegnn_train_config *cfg, const char *a, const char
     else if (!strcmp(a, "--folds")) cfg->n_folds = (int)x;
     else if (!strcmp(a, "--fold")) cfg->fold = (int)x;
     else if (!strcmp(a, "--epochs")) cfg->epochs = (int)x;
+    else if (!strcmp(a, "--steps-per-epoch")) cfg->steps_per_epoch = (int)x;
+    else if (!strcmp(a, "--eval-windows")) cfg->eval_windows = (int)x;
     else if (!strcmp(a, "--batch-size")) cfg->batch_size = (int)x;
     else if (!strcmp(a, "--lr")) cfg->lr = (float)x;
     else if (!strcmp(a, "--weight-decay")) cfg->weight_decay = x == 0 ? -1.0f : (float)x;

@@ -184,6 +184,55 @@ static void test_accumulate(void) {
     printf("accumulation 2x8 vs 16: max rel err %.2e\n", e);
 }
 
+static long step_count(const char *dir) {
+    char path[1100];
+    eegnn_safetensors *f;
+    const char *v;
+    long n = -1;
+    snprintf(path, sizeof path, "%s/last.safetensors", dir);
+    f = eegnn_safetensors_open(path);
+    v = f ? eegnn_safetensors_metadata(f, "step_count") : NULL;
+    if (v) n = strtol(v, NULL, 10);
+    eegnn_safetensors_close(f);
+    return n;
+}
+
+/* steps_per_epoch caps the optimizer steps of an epoch (a cap at or above
+ * the full count changes nothing); eval_windows caps the windows evaluated. */
+static void test_steps_per_epoch(void) {
+    eegnn_train_config c;
+    eegnn_train_result full, capped, same;
+    char a[1024], b[1024], d[1024], pa[1100], pd[1100];
+    long full_steps, n_steps;
+    double e;
+    snprintf(a, sizeof a, "%s", test_out_path("train/steps_full"));
+    snprintf(b, sizeof b, "%s", test_out_path("train/steps_2"));
+    snprintf(d, sizeof d, "%s", test_out_path("train/steps_cap_all"));
+    base_config(&c, a);
+    c.prefetch = -1;
+    CHECK(eegnn_train(&c, &full) == EEGNN_OK, "full epochs: %s", eegnn_last_error());
+    full_steps = step_count(a);
+    n_steps = (long)(full.train.n_windows / 8);
+    CHECK(full_steps == 2 * n_steps, "full epochs: %ld steps, expected 2 x %d / 8", full_steps, full.train.n_windows);
+    c.out_dir = b;
+    c.steps_per_epoch = 2;
+    c.eval_windows = 5;
+    CHECK(eegnn_train(&c, &capped) == EEGNN_OK, "2 steps per epoch: %s", eegnn_last_error());
+    CHECK(step_count(b) == 4, "2 steps per epoch x 2 epochs: %ld steps", step_count(b));
+    CHECK(capped.train.n_windows == 5 && capped.valid.n_windows == EEGNN__MIN(5, full.valid.n_windows),
+          "eval_windows 5: %d train and %d valid windows evaluated", capped.train.n_windows, capped.valid.n_windows);
+    c.out_dir = d;
+    c.steps_per_epoch = (int)n_steps;
+    c.eval_windows = full.train.n_windows;
+    CHECK(eegnn_train(&c, &same) == EEGNN_OK, "cap at the full count: %s", eegnn_last_error());
+    snprintf(pa, sizeof pa, "%s/best.safetensors", a);
+    snprintf(pd, sizeof pd, "%s/best.safetensors", d);
+    e = compare_files(pa, pd, "");
+    CHECK(e == 0.0, "a cap at the full step and window counts gives the same weights (rel err %.3g)", e);
+    CHECK(same.train.loss == full.train.loss && same.train.n_windows == full.train.n_windows,
+          "same final train loss (%.9g vs %.9g)", same.train.loss, full.train.loss);
+}
+
 typedef struct {
     eegnn_train_config cfg;
     eegnn_train_result res;
@@ -286,6 +335,7 @@ int main(void) {
     test_class_weights();
     test_determinism_resume();
     test_accumulate();
+    test_steps_per_epoch();
     test_folds_threads();
     test_early_stopping();
     return test_summary("test_train");

@@ -585,6 +585,28 @@ static eegnn_status eegnn__edf_decode(const unsigned char *sp, int bps, int64_t 
                                       eegnn__edf_resampler *rs, float *y) {
     int64_t j;
     eegnn_status st;
+    if (n == buf_len && !stim) {
+        /* the common case, in one pass: same operations as below */
+        if (bps == 3) {
+            for (j = 0; j < n; j++) {
+                const unsigned char *p = sp + 3 * j;
+                int32_t d = (int32_t)((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16));
+                double v;
+                d = (d ^ 0x800000) - 0x800000;
+                v = (double)d * cal;
+                v += off;
+                y[j] = (float)(v * gain);
+            }
+        } else {
+            for (j = 0; j < n; j++) {
+                const unsigned char *p = sp + 2 * j;
+                double v = (double)(int16_t)(uint16_t)(p[0] | (p[1] << 8)) * cal;
+                v += off;
+                y[j] = (float)(v * gain);
+            }
+        }
+        return EEGNN_OK;
+    }
     for (j = 0; j < n; j++) {
         double v = (double)eegnn__edf_sample(sp + j * bps, bps) * cal;
         v += off;

@@ -308,20 +308,29 @@ static double eegnn__window_loss(const eegnn__trainer *tr, const float *o, float
 static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_metrics *m) {
     int n = tr->n_idx[split], n_out = tr->n_classes ? tr->n_classes : 1, i, b, k;
     double loss = 0.0, wsum = 0.0;
-    int *yi = NULL, *pi = NULL;
+    const int *idx = tr->idx[split];
+    int *yi = NULL, *pi = NULL, *sub = NULL;
     double *yt = NULL, *yp = NULL, *score = NULL;
     eegnn_status st = EEGNN_OK;
     memset(m, 0, sizeof *m);
     m->pearson_r = m->r2 = m->rmse = m->nrmse = m->mae = NAN;
     m->accuracy = m->balanced_accuracy = m->roc_auc = NAN;
     m->loss = NAN;
+    if (tr->cfg->eval_windows > 0 && n > tr->cfg->eval_windows) {
+        int n_sub = tr->cfg->eval_windows;
+        sub = (int *)eegnn__calloc((size_t)n_sub, sizeof(int));
+        if (!sub) return EEGNN_ERR_MEMORY;
+        for (i = 0; i < n_sub; i++) sub[i] = idx[(int)((int64_t)i * n / n_sub)];
+        idx = sub;
+        n = n_sub;
+    }
     m->n_windows = n;
     if (!n) return EEGNN_OK;
     if (tr->ema && tr->eval_ema) eegnn_ema_swap(tr->ema);
     eegnn_graph_set_training(tr->g, 0);
     for (i = 0; i < n; i += tr->batch) {
         int nb = EEGNN__MIN(tr->batch, n - i);
-        st = eegnn__fill_batch(tr, tr->idx[split] + i, nb);
+        st = eegnn__fill_batch(tr, idx + i, nb);
         if (st) goto done;
         eegnn_graph_forward_to(tr->g, tr->out);
         for (b = 0; b < nb; b++) {
@@ -380,6 +389,7 @@ done:
     EEGNN_FREE(score);
     EEGNN_FREE(yt);
     EEGNN_FREE(yp);
+    EEGNN_FREE(sub);
     return st;
 }
 
@@ -1141,6 +1151,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
                        1e-4f, 0, 0, 0.0f);
     result->n_classes = tr.n_classes;
     steps_per_epoch = tr.n_idx[0] / (tr.batch * accumulate);
+    if (cfg->steps_per_epoch > 0 && cfg->steps_per_epoch < steps_per_epoch) steps_per_epoch = cfg->steps_per_epoch;
     warmup = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : (epochs > 4 && sched == 0 ? 1 : 0);
 
     if (cfg->resume) {

@@ -62,6 +62,13 @@ typedef struct eegnn_train_config {
     int stream;              /* 1: always read windows from the files on demand */
     const char *cache_dir;   /* on-disk cache of preprocessed windows for streamed data; NULL: none */
     const char *cache_dtype; /* "float32" (default) or "float16" */
+    int steps_per_epoch;     /* > 0: at most this many optimizer steps per epoch, their batches the first
+                                ones of the epoch's shuffle of the whole training split (so drawn at
+                                random from all of it; the schedule counts these steps). 0: all,
+                                n_train / (batch_size * accumulate) */
+    int eval_windows;        /* > 0: validation, test and the final metrics use at most this many
+                                windows of each split, evenly spaced over it (window indices
+                                i * n / eval_windows); n_windows in the metrics says how many. 0: all */
     int prefetch;            /* 0: a loader thread reads the next training batches (up to 3 ahead) while
                                 the model trains; < 0: load synchronously. Results are identical */
     /* preprocessing of every recording: the fields pick_types .. standardize_eps
