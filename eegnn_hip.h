@@ -861,13 +861,7 @@ static void eegnn__gpu_fall_back(eegnn__gpu *c, const char *op) {
 #if EEGNN__GPU
 /* Launch check (and the fault injection of cfg.fail_after). */
 static int eegnn__gpu_launched(eegnn__gpu *c, const char *what) {
-    c->launches++;
     c->pending = 1;
-    if (c->cfg.fail_after > 0 && c->launches >= c->cfg.fail_after) {
-        eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: injected launch failure (fail_after=%d)", what,
-                        c->cfg.fail_after);
-        return 1;
-    }
 #if EEGNN__GPU
     {
         hipError_t e = hipGetLastError();
@@ -944,8 +938,18 @@ static void eegnn__gpu_fa_setup(eegnn__gpu *c, eegnn_tensor *t, eegnn__fa *p) {
 }
 
 /* Runs node t's forward on the device; returns nonzero on failure. */
+/* Fault injection (cfg.fail_after): the n-th GPU op fails before it runs. */
+static int eegnn__gpu_inject(eegnn__gpu *c, const char *what) {
+    c->launches++;
+    if (c->cfg.fail_after > 0 && c->launches >= c->cfg.fail_after)
+        return eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: injected launch failure (fail_after=%d)", what,
+                               c->cfg.fail_after) != EEGNN_OK;
+    return 0;
+}
+
 static int eegnn__gpu_run_fwd(eegnn__gpu *c, eegnn_graph *g, eegnn_tensor *t) {
     const char *op = t->op;
+    if (eegnn__gpu_inject(c, op)) return 1;
     float *y = eegnn__gpu_dptr(c, t->data);
     if (!strcmp(op, "linear")) {
         eegnn_tensor *b = t->src[2];
@@ -1009,6 +1013,7 @@ static int eegnn__gpu_run_bwd(eegnn__gpu *c, eegnn_graph *g, eegnn_tensor *t) {
     eegnn_tensor *x = t->src[0];
     const float *dy = eegnn__gpu_dptr(c, t->grad);
     (void)g;
+    if (eegnn__gpu_inject(c, op)) return 1;
     if (!strcmp(op, "linear")) {
         eegnn_tensor *w = t->src[1], *b = t->src[2];
         int rows = t->ip[0], in = t->ip[1], out = t->ip[2];
@@ -1260,8 +1265,11 @@ static void eegnn__gpu_h_host_wrote(eegnn_graph *g, void *ctx, const void *p, si
     (void)g;
     if (!c->gpu) return;
     if (eegnn__gpu_sync_stream(c)) eegnn__gpu_fall_back(c, "stream");
+    if (!p) { /* the host state becomes the reference: bring the device's first */
+        if (eegnn__gpu_state_to_host(c)) eegnn__gpu_fall_back(c, "copy to host");
+        memset(c->state_ok, 0, (size_t)c->n_nodes);
+    }
     eegnn__gpu_set(c, p, n, EEGNN__AT_HOST);
-    if (!p) memset(c->state_ok, 0, (size_t)c->n_nodes);
 }
 
 static int eegnn__gpu_h_param_update(eegnn_graph *g, void *ctx, eegnn_tensor *p, const eegnn_param_update *u) {
