@@ -440,7 +440,6 @@ static int cmd_train(int argc, char **argv) {
     }
     if (use_gpu || gpu.profile) {
         if (!use_gpu) gpu.ops = -1; /* --profile alone: time the CPU path */
-        gpu.quiet = cfg.quiet;
         cfg.on_graph = eegnn_gpu_train_on_graph;
         cfg.on_graph_free = eegnn_gpu_train_on_graph_free;
         cfg.on_graph_user = &gpu;
