@@ -106,8 +106,9 @@ int main(void) {
                                     {12800, 256, 128, 0, 1}, {12800, 128, 256, 0, 1}, {1024, 1024, 1024, 0, 0},
                                     {2048, 2048, 2048, 0, 0}, {4096, 4096, 4096, 0, 0}, {8192, 8192, 8192, 0, 0}};
     int i;
+    eegnn_gpu_device_info info;
     eegnn_gpu_report(0, stdout);
-    if (!eegnn_gpu_compiled()) return 0;
+    if (eegnn_gpu_query(0, &info)) return 0;
     printf("%-24s %12s %12s\n", "sgemm M x N x K (ta tb)", "eegnn GF/s", "cuBLAS GF/s");
     for (i = 0; i < (int)(sizeof shapes / sizeof shapes[0]); i++) {
         const int *s = shapes[i];
