@@ -281,6 +281,7 @@ struct eegnn_tensor {
     size_t aux_len;
     int32_t *iaux;         /* (iaux_len) integer state, e.g. argmax indices */
     size_t iaux_len;
+    eegnn_graph *owner;    /* the graph the tensor belongs to */
 };
 
 typedef struct eegnn_graph_config {
@@ -370,6 +371,58 @@ EEGNN_API void eegnn_graph_reserve_scratch(eegnn_graph *g, size_t n_floats);
  * largest reservation. Valid during forward/backward. */
 EEGNN_API float *eegnn_graph_scratch(eegnn_graph *g, int task);
 EEGNN_API int eegnn_graph_n_threads(const eegnn_graph *g);
+
+/* ---- Accelerator hooks (used by eegnn_hip.h, available to extensions) ----
+ * An accelerator that runs some nodes elsewhere (eegnn_gpu_attach) keeps
+ * its own copy of arena memory and tells the graph through these hooks
+ * where the current bytes live. All pointers are arena memory; p NULL with
+ * n_bytes 0 means the whole arena. Any hook may be NULL. */
+typedef struct eegnn_param_update {
+    int type;              /* eegnn_optimizer_type (optim.h) */
+    float lr, weight_decay; /* effective values for this parameter */
+    float beta1, beta2, eps, momentum, dampening;
+    int nesterov, amsgrad;
+    long step;             /* the parameter's step count t, 1 on its first update */
+    float *state1, *state2, *state3; /* host optimizer state (numel floats each) or NULL */
+} eegnn_param_update;
+
+typedef struct eegnn_graph_hooks {
+    void *ctx;
+    void (*forward_begin)(eegnn_graph *g, void *ctx);                  /* inputs were written by the host */
+    void (*forward_end)(eegnn_graph *g, void *ctx, eegnn_tensor *last); /* last's data must be on the host */
+    void (*backward_end)(eegnn_graph *g, void *ctx);
+    void (*zeroed)(eegnn_graph *g, void *ctx, void *p, size_t n_bytes); /* host set the bytes to 0 */
+    void (*to_host)(eegnn_graph *g, void *ctx, const void *p, size_t n_bytes); /* host is about to read */
+    void (*host_wrote)(eegnn_graph *g, void *ctx, const void *p, size_t n_bytes);
+    /* optimizer step on the accelerator: 1 when it updated p (and its state
+     * there), 0 when the host must do it */
+    int (*param_update)(eegnn_graph *g, void *ctx, eegnn_tensor *p, const eegnn_param_update *u);
+    /* 1: checked every gradient, *bad = position in params of the first
+     * non-finite one (-1 none), *bad_index its element; 0: not handled */
+    int (*check_finite)(eegnn_graph *g, void *ctx, eegnn_tensor *const *params, int n_params, int *bad,
+                        size_t *bad_index);
+} eegnn_graph_hooks;
+
+/* Installs hooks (copied; NULL removes them). Returns the previous ones in
+ * *old when old is not NULL. */
+EEGNN_API void eegnn_graph_set_hooks(eegnn_graph *g, const eegnn_graph_hooks *h, eegnn_graph_hooks *old);
+/* The installed hooks, or NULL. */
+EEGNN_API const eegnn_graph_hooks *eegnn_graph_get_hooks(const eegnn_graph *g);
+/* Start of the arena (every tensor's data, grad and aux lie in
+ * [base, base + eegnn_graph_arena_size)). */
+EEGNN_API void *eegnn_graph_arena_base(const eegnn_graph *g);
+/* Makes every tensor's host copy current (data, gradients, saved state).
+ * Call before reading tensors the graph did not hand back (parameters,
+ * gradients) while an accelerator is attached; no-op otherwise. */
+EEGNN_API void eegnn_graph_sync(eegnn_graph *g);
+/* Tells an attached accelerator that the host changed tensors (e.g. loaded
+ * weights); its copies are refreshed on next use. No-op otherwise. */
+EEGNN_API void eegnn_graph_host_modified(eegnn_graph *g);
+/* For ops and optimizers: make n_bytes at p current on the host / report
+ * that the host wrote them (no-ops without hooks). */
+EEGNN_API void eegnn_graph_to_host(eegnn_graph *g, const void *p, size_t n_bytes);
+EEGNN_API void eegnn_graph_host_wrote(eegnn_graph *g, const void *p, size_t n_bytes);
+EEGNN_API void eegnn_graph_zero(eegnn_graph *g, void *p, size_t n_bytes);
 /* ======================== End file src/graph/graph.h ======================== */
 
 /* ======================== Begin file src/ops/ops.h ======================== */
@@ -2859,6 +2912,12 @@ typedef struct eegnn_train_config {
      * input standardization: "name:probability[:params],...", see
      * eegnn_augment_parse. Draws depend only on the seed, the epoch and the step. */
     const char *augment;
+    /* accelerator (e.g. eegnn_gpu_train_hooks of eegnn_hip.h): on_graph runs once the model, the
+     * optimizer and any resumed state are ready, on_graph_free before the graph is freed; both may
+     * be NULL. The loop reads weights through eegnn_graph_sync, so either path trains the same. */
+    void (*on_graph)(eegnn_graph *g, void *user);
+    void (*on_graph_free)(eegnn_graph *g, void *user);
+    void *on_graph_user;
 } eegnn_train_config;
 
 /* Metrics of one split, computed on window predictions. Regression fills
@@ -3779,6 +3838,8 @@ struct eegnn_graph {
     int *zero_next;    /* owner: next owner in the same list, or -1 */
     int *owner;        /* node: node whose buffer it shares (itself when it owns one), -1: none */
     int *plan_tmp;     /* node: writers of its gradient, then the lowest node sharing its buffer */
+    eegnn_graph_hooks hooks; /* accelerator hooks (eegnn_graph_set_hooks) */
+    int has_hooks;
 };
 
 /* Marks a node whose gradient buffer is not planned yet (never written). */
@@ -3905,6 +3966,7 @@ EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *op, int
     numel = eegnn__shape_numel(ndim, shape);
     t = (eegnn_tensor *)eegnn_graph_alloc(g, sizeof *t);
     if (!t) return NULL;
+    t->owner = g;
     t->data = (float *)eegnn_graph_alloc(g, numel * sizeof(float));
     if (!t->data) return NULL;
     if (needs_grad) t->grad = eegnn__grad_unplanned; /* buffer assigned by eegnn__plan_grads */
@@ -4124,10 +4186,12 @@ EEGNN_API eegnn_status eegnn_graph_forward_to(eegnn_graph *g, eegnn_tensor *last
     st = eegnn_graph_prepare(g);
     if (st) return st;
     end = last ? last->index : g->n_nodes - 1;
+    if (g->has_hooks && g->hooks.forward_begin) g->hooks.forward_begin(g, g->hooks.ctx);
     for (i = 0; i <= end; i++) {
         eegnn_tensor *t = g->nodes[i];
         if (t->forward) t->forward(g, t);
     }
+    if (g->has_hooks && g->hooks.forward_end && end >= 0) g->hooks.forward_end(g, g->hooks.ctx, g->nodes[end]);
     return EEGNN_OK;
 }
 
@@ -4150,17 +4214,19 @@ EEGNN_API eegnn_status eegnn_graph_backward(eegnn_graph *g, eegnn_tensor *loss) 
         eegnn_tensor *t = g->nodes[i];
         if (!t->grad || (t->flags & EEGNN_TENSOR_PARAM)) continue;
         if ((t->flags & EEGNN_TENSOR_RETAIN_GRAD) || (g->owner[i] == i && g->grad_first[i] >= loss->index))
-            memset(t->grad, 0, t->numel * sizeof(float));
+            eegnn_graph_zero(g, t->grad, t->numel * sizeof(float));
     }
     loss->grad[0] = 1.0f;
+    eegnn_graph_host_wrote(g, loss->grad, sizeof(float));
     for (i = loss->index; i >= 0; i--) {
         eegnn_tensor *t = g->nodes[i];
         int r;
         if (i < loss->index)
             for (r = g->zero_head[i]; r >= 0; r = g->zero_next[r])
-                memset(g->nodes[r]->grad, 0, g->nodes[r]->numel * sizeof(float));
+                eegnn_graph_zero(g, g->nodes[r]->grad, g->nodes[r]->numel * sizeof(float));
         if (t->grad && t->backward) t->backward(g, t);
     }
+    if (g->has_hooks && g->hooks.backward_end) g->hooks.backward_end(g, g->hooks.ctx);
     return EEGNN_OK;
 }
 
@@ -4168,7 +4234,7 @@ EEGNN_API void eegnn_graph_zero_grad(eegnn_graph *g) {
     int i;
     for (i = 0; i < g->n_nodes; i++) {
         eegnn_tensor *t = g->nodes[i];
-        if ((t->flags & EEGNN_TENSOR_PARAM) && t->grad) memset(t->grad, 0, t->numel * sizeof(float));
+        if ((t->flags & EEGNN_TENSOR_PARAM) && t->grad) eegnn_graph_zero(g, t->grad, t->numel * sizeof(float));
     }
 }
 
@@ -4219,6 +4285,7 @@ EEGNN_API eegnn_status eegnn_tensor_set(eegnn_tensor *t, const float *src, size_
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_tensor_set: %zu values for a tensor of %zu", n,
                                t ? t->numel : (size_t)0);
     memcpy(t->data, src, n * sizeof(float));
+    if (t->owner) eegnn_graph_host_wrote(t->owner, t->data, n * sizeof(float));
     return EEGNN_OK;
 }
 
@@ -4226,8 +4293,42 @@ EEGNN_API eegnn_status eegnn_tensor_get(const eegnn_tensor *t, float *dst, size_
     if (!t || n != t->numel)
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_tensor_get: %zu values for a tensor of %zu", n,
                                t ? t->numel : (size_t)0);
+    if (t->owner) eegnn_graph_to_host(t->owner, t->data, n * sizeof(float));
     memcpy(dst, t->data, n * sizeof(float));
     return EEGNN_OK;
+}
+
+EEGNN_API void eegnn_graph_set_hooks(eegnn_graph *g, const eegnn_graph_hooks *h, eegnn_graph_hooks *old) {
+    if (!g) return;
+    if (old) {
+        if (g->has_hooks) *old = g->hooks;
+        else memset(old, 0, sizeof *old);
+    }
+    if (h) g->hooks = *h;
+    else memset(&g->hooks, 0, sizeof g->hooks);
+    g->has_hooks = h != NULL;
+}
+
+EEGNN_API const eegnn_graph_hooks *eegnn_graph_get_hooks(const eegnn_graph *g) {
+    return g && g->has_hooks ? &g->hooks : NULL;
+}
+
+EEGNN_API void *eegnn_graph_arena_base(const eegnn_graph *g) { return g ? g->arena : NULL; }
+
+EEGNN_API void eegnn_graph_sync(eegnn_graph *g) { eegnn_graph_to_host(g, NULL, 0); }
+EEGNN_API void eegnn_graph_host_modified(eegnn_graph *g) { eegnn_graph_host_wrote(g, NULL, 0); }
+
+EEGNN_API void eegnn_graph_to_host(eegnn_graph *g, const void *p, size_t n_bytes) {
+    if (g && g->has_hooks && g->hooks.to_host) g->hooks.to_host(g, g->hooks.ctx, p, n_bytes);
+}
+
+EEGNN_API void eegnn_graph_host_wrote(eegnn_graph *g, const void *p, size_t n_bytes) {
+    if (g && g->has_hooks && g->hooks.host_wrote) g->hooks.host_wrote(g, g->hooks.ctx, p, n_bytes);
+}
+
+EEGNN_API void eegnn_graph_zero(eegnn_graph *g, void *p, size_t n_bytes) {
+    memset(p, 0, n_bytes);
+    if (g && g->has_hooks && g->hooks.zeroed) g->hooks.zeroed(g, g->hooks.ctx, p, n_bytes);
 }
 /* ======================== End file src/graph/graph.c ======================== */
 
@@ -11018,7 +11119,8 @@ EEGNN_API void eegnn_optimizer_zero_grad(eegnn_optimizer *opt) {
     int i;
     if (!opt) return;
     for (i = 0; i < opt->n_params; i++)
-        if (opt->params[i]->grad) memset(opt->params[i]->grad, 0, opt->params[i]->numel * sizeof(float));
+        if (opt->params[i]->grad)
+            eegnn_graph_zero(opt->graph, opt->params[i]->grad, opt->params[i]->numel * sizeof(float));
 }
 
 EEGNN_API void eegnn_optimizer_set_lr(eegnn_optimizer *opt, float lr) {
@@ -11163,20 +11265,33 @@ static void eegnn__adamax_update(const eegnn_optimizer_config *c, float lr, floa
 }
 
 EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt) {
-    int i;
+    int i, bad = -1;
+    size_t bad_index = 0;
     const eegnn_optimizer_config *c;
+    const eegnn_graph_hooks *hooks;
     if (!opt) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_step: optimizer is NULL");
     c = &opt->cfg;
-    for (i = 0; i < opt->n_params; i++) {
-        const eegnn_tensor *p = opt->params[i];
-        size_t j;
-        if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
-        for (j = 0; j < p->numel; j++)
-            if (!isfinite(p->grad[j]))
-                return eegnn_set_error(EEGNN_ERR_NUMERIC,
-                                       "eegnn_optimizer_step: gradient of '%s' holds a non-finite value at "
-                                       "index %zu; no parameter was updated",
-                                       p->name, j);
+    hooks = eegnn_graph_get_hooks(opt->graph);
+    if (hooks && hooks->check_finite &&
+        hooks->check_finite(opt->graph, hooks->ctx, opt->params, opt->n_params, &bad, &bad_index)) {
+        if (bad >= 0)
+            return eegnn_set_error(EEGNN_ERR_NUMERIC,
+                                   "eegnn_optimizer_step: gradient of '%s' holds a non-finite value at "
+                                   "index %zu; no parameter was updated",
+                                   opt->params[bad]->name, bad_index);
+    } else {
+        for (i = 0; i < opt->n_params; i++) {
+            const eegnn_tensor *p = opt->params[i];
+            size_t j;
+            if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
+            eegnn_graph_to_host(opt->graph, p->grad, p->numel * sizeof(float));
+            for (j = 0; j < p->numel; j++)
+                if (!isfinite(p->grad[j]))
+                    return eegnn_set_error(EEGNN_ERR_NUMERIC,
+                                           "eegnn_optimizer_step: gradient of '%s' holds a non-finite value at "
+                                           "index %zu; no parameter was updated",
+                                           p->name, j);
+        }
     }
     opt->step++;
     for (i = 0; i < opt->n_params; i++) {
@@ -11187,6 +11302,26 @@ EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt) {
         long t;
         if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
         t = ++opt->param_step[i];
+        if (hooks && hooks->param_update) {
+            eegnn_param_update u;
+            u.type = (int)c->type;
+            u.lr = lr;
+            u.weight_decay = wd;
+            u.beta1 = c->beta1;
+            u.beta2 = c->beta2;
+            u.eps = c->eps;
+            u.momentum = c->momentum;
+            u.dampening = c->dampening;
+            u.nesterov = c->nesterov;
+            u.amsgrad = c->amsgrad;
+            u.step = t;
+            u.state1 = opt->state1[i];
+            u.state2 = opt->state2[i];
+            u.state3 = opt->state3[i];
+            if (hooks->param_update(opt->graph, hooks->ctx, p, &u)) continue;
+        }
+        eegnn_graph_to_host(opt->graph, p->data, p->numel * sizeof(float));
+        eegnn_graph_to_host(opt->graph, p->grad, p->numel * sizeof(float));
         switch (c->type) {
         case EEGNN_OPTIM_SGD:
             eegnn__sgd_update(c, lr, wd, t == 1, p->data, p->grad, opt->state1[i], p->numel);
@@ -11199,6 +11334,7 @@ EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt) {
                                p->numel);
             break;
         }
+        eegnn_graph_host_wrote(opt->graph, p->data, p->numel * sizeof(float));
     }
     return EEGNN_OK;
 }
@@ -11212,6 +11348,7 @@ EEGNN_API float eegnn_optimizer_clip_grad_norm(eegnn_optimizer *opt, float max_n
     for (i = 0; i < opt->n_params; i++) {
         const eegnn_tensor *p = opt->params[i];
         if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
+        eegnn_graph_to_host(opt->graph, p->grad, p->numel * sizeof(float));
         for (j = 0; j < p->numel; j++) sq += (double)p->grad[j] * (double)p->grad[j];
     }
     total = (float)sqrt(sq);
@@ -11221,6 +11358,7 @@ EEGNN_API float eegnn_optimizer_clip_grad_norm(eegnn_optimizer *opt, float max_n
             eegnn_tensor *p = opt->params[i];
             if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
             for (j = 0; j < p->numel; j++) p->grad[j] *= coef;
+            eegnn_graph_host_wrote(opt->graph, p->grad, p->numel * sizeof(float));
         }
     }
     return total;
@@ -11341,6 +11479,7 @@ EEGNN_API eegnn_ema *eegnn_ema_create(eegnn_graph *g, float decay) {
         eegnn_tensor *t = eegnn_graph_node(g, i);
         if (!eegnn__ema_tracked(t)) continue;
         e->tensors[e->n++] = t;
+        eegnn_graph_to_host(g, t->data, t->numel * sizeof(float));
         memcpy(e->shadow + off, t->data, t->numel * sizeof(float));
         off += t->numel;
     }
@@ -11357,6 +11496,7 @@ EEGNN_API void eegnn_ema_update(eegnn_ema *e) {
     for (i = 0; i < e->n; i++) {
         const eegnn_tensor *t = e->tensors[i];
         float *s = e->shadow + off;
+        eegnn_graph_to_host(e->graph, t->data, t->numel * sizeof(float));
         for (j = 0; j < t->numel; j++) s[j] = s[j] * d + one_d * t->data[j];
         off += t->numel;
     }
@@ -11369,11 +11509,13 @@ EEGNN_API void eegnn_ema_swap(eegnn_ema *e) {
     for (i = 0; i < e->n; i++) {
         eegnn_tensor *t = e->tensors[i];
         float *s = e->shadow + off;
+        eegnn_graph_to_host(e->graph, t->data, t->numel * sizeof(float));
         for (j = 0; j < t->numel; j++) {
             float v = s[j];
             s[j] = t->data[j];
             t->data[j] = v;
         }
+        eegnn_graph_host_wrote(e->graph, t->data, t->numel * sizeof(float));
         off += t->numel;
     }
 }
@@ -21768,10 +21910,13 @@ static void eegnn__state_copy(eegnn_graph *g, float *buf, int restore) {
     for (i = 0; i < eegnn_graph_n_nodes(g); i++) {
         eegnn_tensor *t = eegnn_graph_node(g, i);
         if (!(t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
-        if (restore)
+        if (restore) {
             memcpy(t->data, buf + off, t->numel * sizeof(float));
-        else
+            eegnn_graph_host_wrote(g, t->data, t->numel * sizeof(float));
+        } else {
+            eegnn_graph_to_host(g, t->data, t->numel * sizeof(float));
             memcpy(buf + off, t->data, t->numel * sizeof(float));
+        }
         off += t->numel;
     }
 }
@@ -22300,6 +22445,7 @@ static eegnn_status eegnn__save_last(eegnn__trainer *tr, const eegnn_dataset_con
     size_t off = 0;
     char rng[40], grng[40];
     eegnn_status st = EEGNN_OK;
+    eegnn_graph_sync(tr->g); /* weights and optimizer state held by an accelerator */
     memset(&m, 0, sizeof m);
     eegnn__meta_common(&m, tr, dc, rs->best_epoch);
     eegnn__rng_str(&rs->rng, rng, sizeof rng);
@@ -22646,6 +22792,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
         if (st) goto done;
         result->best_epoch = rs.best_epoch;
     }
+    if (cfg->on_graph) cfg->on_graph(tr.g, cfg->on_graph_user);
     if (!cfg->quiet) {
         fprintf(log, "%d windows of %d channels x %d samples (%g Hz); %d %s groups: %d/%d/%d windows in "
                      "train/valid/test; %s, %zu parameters; %s\n",
@@ -22806,6 +22953,7 @@ done:
     eegnn__sb_free(&js);
     eegnn_ema_free(tr.ema);
     eegnn_optimizer_free(tr.opt);
+    if (tr.g && cfg->on_graph_free) cfg->on_graph_free(tr.g, cfg->on_graph_user);
     eegnn_graph_free(tr.g);
     eegnn_dataset_free(tr.data);
     eegnn_bids_close(bids);

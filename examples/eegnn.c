@@ -8,9 +8,13 @@
  *   ./eegnn predict MODEL.safetensors --bids DIR [--out preds.csv]
  *
  * Add -DEEGNN_USE_OPENBLAS ... -lopenblas to use OpenBLAS for matrix products.
+ * GPU builds of the same source (eegnn train --gpu, see eegnn_hip.h):
+ *   hipcc -x hip -O2 --offload-arch=gfx1010 --offload-arch=gfx1030 -o eegnn examples/eegnn.c -lpthread
+ *   nvcc -x cu -O2 -arch=sm_90 -o eegnn examples/eegnn.c -lpthread
  */
 #define EEGNN_IMPLEMENTATION
 #include "../eegnn.h"
+#include "../eegnn_hip.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +91,10 @@ static void usage(FILE *fp) {
             "  --valid F --test F  share of groups held out (default 0.2 each)\n"
             "  --out DIR           best.safetensors, last.safetensors and metrics.json (default eegnn-out)\n"
             "  --quiet             no per-epoch lines\n"
+            "  --gpu               linear layers and attention on the GPU (GPU builds; else the CPU)\n"
+            "  --gpu-ops LIST      with --gpu: linear,attention,norm,elementwise,optimizer|all|none\n"
+            "                      (default: env EEGNN_GPU_OPS, else all of these)\n"
+            "  --profile           per-op calls, time and bytes moved, printed at the end\n"
             "  --max-memory SIZE   memory the recordings may take (e.g. 512M, 1G; K/M/G suffixes, powers of\n"
             "                      1024); larger datasets are streamed: windows are read from the EDF/BDF\n"
             "                      files on demand (default: unlimited, everything in memory)\n"
@@ -375,14 +383,31 @@ static int parse_train_option(eegnn_train_config *cfg, const char *a, const char
 
 static int cmd_train(int argc, char **argv) {
     eegnn_train_config cfg;
-    int i;
+    eegnn_gpu_config gpu;
+    int i, use_gpu = 0;
     memset(&cfg, 0, sizeof cfg);
+    memset(&gpu, 0, sizeof gpu);
     cfg.progress = isatty(1);
     for (i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int r;
         if (!strcmp(a, "--quiet")) {
             cfg.quiet = 1;
+            continue;
+        }
+        if (!strcmp(a, "--gpu") || !strcmp(a, "--profile")) {
+            if (a[2] == 'g') use_gpu = 1;
+            else gpu.profile = 1;
+            continue;
+        }
+        if (!strcmp(a, "--gpu-ops") && v) {
+            if (eegnn_gpu_parse_ops(v, &gpu.ops)) {
+                fprintf(stderr, "eegnn: %s\n", eegnn_last_error());
+                return 2;
+            }
+            if (!gpu.ops) gpu.ops = -1;
+            use_gpu = 1;
+            i++;
             continue;
         }
         if (!strcmp(a, "--stream")) {
@@ -418,6 +443,12 @@ static int cmd_train(int argc, char **argv) {
         fprintf(stderr, "eegnn train: --bids and --target are required\n");
         usage(stderr);
         return 2;
+    }
+    if (use_gpu || gpu.profile) {
+        if (!use_gpu) gpu.ops = -1; /* --profile alone: time the CPU path */
+        cfg.on_graph = eegnn_gpu_train_on_graph;
+        cfg.on_graph_free = eegnn_gpu_train_on_graph_free;
+        cfg.on_graph_user = &gpu;
     }
     return run_train(&cfg);
 }

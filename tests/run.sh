@@ -134,5 +134,16 @@ if [ -e tests/test_cli.sh ]; then
   if [ $rc -ne 0 ] && [ "${f:-0}" = 0 ]; then printf '%s\n' "$out" | tail -20; fail "tests/test_cli.sh exited with status $rc"; fi
 fi
 
+# 6. GPU builds (hipcc, nvcc when present) and the CPU fallback
+if [ -e tests/test_gpu_build.sh ]; then
+  echo "== test_gpu_build.sh"
+  out=$(bash tests/test_gpu_build.sh 2>&1); rc=$?
+  printf '%s\n' "$out" | grep -E '^(FAIL|ok|skip)|passed, [0-9]+ failed'
+  p=$(printf '%s\n' "$out" | sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p' | tail -1)
+  f=$(printf '%s\n' "$out" | sed -n 's/.*: \([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\2/p' | tail -1)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if [ $rc -ne 0 ] && [ "${f:-0}" = 0 ]; then printf '%s\n' "$out" | tail -20; fail "tests/test_gpu_build.sh exited with status $rc"; fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

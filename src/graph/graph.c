@@ -20,6 +20,8 @@ struct eegnn_graph {
     int *zero_next;    /* owner: next owner in the same list, or -1 */
     int *owner;        /* node: node whose buffer it shares (itself when it owns one), -1: none */
     int *plan_tmp;     /* node: writers of its gradient, then the lowest node sharing its buffer */
+    eegnn_graph_hooks hooks; /* accelerator hooks (eegnn_graph_set_hooks) */
+    int has_hooks;
 };
 
 /* Marks a node whose gradient buffer is not planned yet (never written). */
@@ -146,6 +148,7 @@ EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *op, int
     numel = eegnn__shape_numel(ndim, shape);
     t = (eegnn_tensor *)eegnn_graph_alloc(g, sizeof *t);
     if (!t) return NULL;
+    t->owner = g;
     t->data = (float *)eegnn_graph_alloc(g, numel * sizeof(float));
     if (!t->data) return NULL;
     if (needs_grad) t->grad = eegnn__grad_unplanned; /* buffer assigned by eegnn__plan_grads */
@@ -365,10 +368,12 @@ EEGNN_API eegnn_status eegnn_graph_forward_to(eegnn_graph *g, eegnn_tensor *last
     st = eegnn_graph_prepare(g);
     if (st) return st;
     end = last ? last->index : g->n_nodes - 1;
+    if (g->has_hooks && g->hooks.forward_begin) g->hooks.forward_begin(g, g->hooks.ctx);
     for (i = 0; i <= end; i++) {
         eegnn_tensor *t = g->nodes[i];
         if (t->forward) t->forward(g, t);
     }
+    if (g->has_hooks && g->hooks.forward_end && end >= 0) g->hooks.forward_end(g, g->hooks.ctx, g->nodes[end]);
     return EEGNN_OK;
 }
 
@@ -391,17 +396,19 @@ EEGNN_API eegnn_status eegnn_graph_backward(eegnn_graph *g, eegnn_tensor *loss) 
         eegnn_tensor *t = g->nodes[i];
         if (!t->grad || (t->flags & EEGNN_TENSOR_PARAM)) continue;
         if ((t->flags & EEGNN_TENSOR_RETAIN_GRAD) || (g->owner[i] == i && g->grad_first[i] >= loss->index))
-            memset(t->grad, 0, t->numel * sizeof(float));
+            eegnn_graph_zero(g, t->grad, t->numel * sizeof(float));
     }
     loss->grad[0] = 1.0f;
+    eegnn_graph_host_wrote(g, loss->grad, sizeof(float));
     for (i = loss->index; i >= 0; i--) {
         eegnn_tensor *t = g->nodes[i];
         int r;
         if (i < loss->index)
             for (r = g->zero_head[i]; r >= 0; r = g->zero_next[r])
-                memset(g->nodes[r]->grad, 0, g->nodes[r]->numel * sizeof(float));
+                eegnn_graph_zero(g, g->nodes[r]->grad, g->nodes[r]->numel * sizeof(float));
         if (t->grad && t->backward) t->backward(g, t);
     }
+    if (g->has_hooks && g->hooks.backward_end) g->hooks.backward_end(g, g->hooks.ctx);
     return EEGNN_OK;
 }
 
@@ -409,7 +416,7 @@ EEGNN_API void eegnn_graph_zero_grad(eegnn_graph *g) {
     int i;
     for (i = 0; i < g->n_nodes; i++) {
         eegnn_tensor *t = g->nodes[i];
-        if ((t->flags & EEGNN_TENSOR_PARAM) && t->grad) memset(t->grad, 0, t->numel * sizeof(float));
+        if ((t->flags & EEGNN_TENSOR_PARAM) && t->grad) eegnn_graph_zero(g, t->grad, t->numel * sizeof(float));
     }
 }
 
@@ -460,6 +467,7 @@ EEGNN_API eegnn_status eegnn_tensor_set(eegnn_tensor *t, const float *src, size_
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_tensor_set: %zu values for a tensor of %zu", n,
                                t ? t->numel : (size_t)0);
     memcpy(t->data, src, n * sizeof(float));
+    if (t->owner) eegnn_graph_host_wrote(t->owner, t->data, n * sizeof(float));
     return EEGNN_OK;
 }
 
@@ -467,6 +475,40 @@ EEGNN_API eegnn_status eegnn_tensor_get(const eegnn_tensor *t, float *dst, size_
     if (!t || n != t->numel)
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_tensor_get: %zu values for a tensor of %zu", n,
                                t ? t->numel : (size_t)0);
+    if (t->owner) eegnn_graph_to_host(t->owner, t->data, n * sizeof(float));
     memcpy(dst, t->data, n * sizeof(float));
     return EEGNN_OK;
+}
+
+EEGNN_API void eegnn_graph_set_hooks(eegnn_graph *g, const eegnn_graph_hooks *h, eegnn_graph_hooks *old) {
+    if (!g) return;
+    if (old) {
+        if (g->has_hooks) *old = g->hooks;
+        else memset(old, 0, sizeof *old);
+    }
+    if (h) g->hooks = *h;
+    else memset(&g->hooks, 0, sizeof g->hooks);
+    g->has_hooks = h != NULL;
+}
+
+EEGNN_API const eegnn_graph_hooks *eegnn_graph_get_hooks(const eegnn_graph *g) {
+    return g && g->has_hooks ? &g->hooks : NULL;
+}
+
+EEGNN_API void *eegnn_graph_arena_base(const eegnn_graph *g) { return g ? g->arena : NULL; }
+
+EEGNN_API void eegnn_graph_sync(eegnn_graph *g) { eegnn_graph_to_host(g, NULL, 0); }
+EEGNN_API void eegnn_graph_host_modified(eegnn_graph *g) { eegnn_graph_host_wrote(g, NULL, 0); }
+
+EEGNN_API void eegnn_graph_to_host(eegnn_graph *g, const void *p, size_t n_bytes) {
+    if (g && g->has_hooks && g->hooks.to_host) g->hooks.to_host(g, g->hooks.ctx, p, n_bytes);
+}
+
+EEGNN_API void eegnn_graph_host_wrote(eegnn_graph *g, const void *p, size_t n_bytes) {
+    if (g && g->has_hooks && g->hooks.host_wrote) g->hooks.host_wrote(g, g->hooks.ctx, p, n_bytes);
+}
+
+EEGNN_API void eegnn_graph_zero(eegnn_graph *g, void *p, size_t n_bytes) {
+    memset(p, 0, n_bytes);
+    if (g && g->has_hooks && g->hooks.zeroed) g->hooks.zeroed(g, g->hooks.ctx, p, n_bytes);
 }

@@ -89,6 +89,7 @@ struct eegnn_tensor {
     size_t aux_len;
     int32_t *iaux;         /* (iaux_len) integer state, e.g. argmax indices */
     size_t iaux_len;
+    eegnn_graph *owner;    /* the graph the tensor belongs to */
 };
 
 typedef struct eegnn_graph_config {
@@ -178,3 +179,55 @@ EEGNN_API void eegnn_graph_reserve_scratch(eegnn_graph *g, size_t n_floats);
  * largest reservation. Valid during forward/backward. */
 EEGNN_API float *eegnn_graph_scratch(eegnn_graph *g, int task);
 EEGNN_API int eegnn_graph_n_threads(const eegnn_graph *g);
+
+/* ---- Accelerator hooks (used by eegnn_hip.h, available to extensions) ----
+ * An accelerator that runs some nodes elsewhere (eegnn_gpu_attach) keeps
+ * its own copy of arena memory and tells the graph through these hooks
+ * where the current bytes live. All pointers are arena memory; p NULL with
+ * n_bytes 0 means the whole arena. Any hook may be NULL. */
+typedef struct eegnn_param_update {
+    int type;              /* eegnn_optimizer_type (optim.h) */
+    float lr, weight_decay; /* effective values for this parameter */
+    float beta1, beta2, eps, momentum, dampening;
+    int nesterov, amsgrad;
+    long step;             /* the parameter's step count t, 1 on its first update */
+    float *state1, *state2, *state3; /* host optimizer state (numel floats each) or NULL */
+} eegnn_param_update;
+
+typedef struct eegnn_graph_hooks {
+    void *ctx;
+    void (*forward_begin)(eegnn_graph *g, void *ctx);                  /* inputs were written by the host */
+    void (*forward_end)(eegnn_graph *g, void *ctx, eegnn_tensor *last); /* last's data must be on the host */
+    void (*backward_end)(eegnn_graph *g, void *ctx);
+    void (*zeroed)(eegnn_graph *g, void *ctx, void *p, size_t n_bytes); /* host set the bytes to 0 */
+    void (*to_host)(eegnn_graph *g, void *ctx, const void *p, size_t n_bytes); /* host is about to read */
+    void (*host_wrote)(eegnn_graph *g, void *ctx, const void *p, size_t n_bytes);
+    /* optimizer step on the accelerator: 1 when it updated p (and its state
+     * there), 0 when the host must do it */
+    int (*param_update)(eegnn_graph *g, void *ctx, eegnn_tensor *p, const eegnn_param_update *u);
+    /* 1: checked every gradient, *bad = position in params of the first
+     * non-finite one (-1 none), *bad_index its element; 0: not handled */
+    int (*check_finite)(eegnn_graph *g, void *ctx, eegnn_tensor *const *params, int n_params, int *bad,
+                        size_t *bad_index);
+} eegnn_graph_hooks;
+
+/* Installs hooks (copied; NULL removes them). Returns the previous ones in
+ * *old when old is not NULL. */
+EEGNN_API void eegnn_graph_set_hooks(eegnn_graph *g, const eegnn_graph_hooks *h, eegnn_graph_hooks *old);
+/* The installed hooks, or NULL. */
+EEGNN_API const eegnn_graph_hooks *eegnn_graph_get_hooks(const eegnn_graph *g);
+/* Start of the arena (every tensor's data, grad and aux lie in
+ * [base, base + eegnn_graph_arena_size)). */
+EEGNN_API void *eegnn_graph_arena_base(const eegnn_graph *g);
+/* Makes every tensor's host copy current (data, gradients, saved state).
+ * Call before reading tensors the graph did not hand back (parameters,
+ * gradients) while an accelerator is attached; no-op otherwise. */
+EEGNN_API void eegnn_graph_sync(eegnn_graph *g);
+/* Tells an attached accelerator that the host changed tensors (e.g. loaded
+ * weights); its copies are refreshed on next use. No-op otherwise. */
+EEGNN_API void eegnn_graph_host_modified(eegnn_graph *g);
+/* For ops and optimizers: make n_bytes at p current on the host / report
+ * that the host wrote them (no-ops without hooks). */
+EEGNN_API void eegnn_graph_to_host(eegnn_graph *g, const void *p, size_t n_bytes);
+EEGNN_API void eegnn_graph_host_wrote(eegnn_graph *g, const void *p, size_t n_bytes);
+EEGNN_API void eegnn_graph_zero(eegnn_graph *g, void *p, size_t n_bytes);

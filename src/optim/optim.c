@@ -139,7 +139,8 @@ EEGNN_API void eegnn_optimizer_zero_grad(eegnn_optimizer *opt) {
     int i;
     if (!opt) return;
     for (i = 0; i < opt->n_params; i++)
-        if (opt->params[i]->grad) memset(opt->params[i]->grad, 0, opt->params[i]->numel * sizeof(float));
+        if (opt->params[i]->grad)
+            eegnn_graph_zero(opt->graph, opt->params[i]->grad, opt->params[i]->numel * sizeof(float));
 }
 
 EEGNN_API void eegnn_optimizer_set_lr(eegnn_optimizer *opt, float lr) {
@@ -284,20 +285,33 @@ static void eegnn__adamax_update(const eegnn_optimizer_config *c, float lr, floa
 }
 
 EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt) {
-    int i;
+    int i, bad = -1;
+    size_t bad_index = 0;
     const eegnn_optimizer_config *c;
+    const eegnn_graph_hooks *hooks;
     if (!opt) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_step: optimizer is NULL");
     c = &opt->cfg;
-    for (i = 0; i < opt->n_params; i++) {
-        const eegnn_tensor *p = opt->params[i];
-        size_t j;
-        if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
-        for (j = 0; j < p->numel; j++)
-            if (!isfinite(p->grad[j]))
-                return eegnn_set_error(EEGNN_ERR_NUMERIC,
-                                       "eegnn_optimizer_step: gradient of '%s' holds a non-finite value at "
-                                       "index %zu; no parameter was updated",
-                                       p->name, j);
+    hooks = eegnn_graph_get_hooks(opt->graph);
+    if (hooks && hooks->check_finite &&
+        hooks->check_finite(opt->graph, hooks->ctx, opt->params, opt->n_params, &bad, &bad_index)) {
+        if (bad >= 0)
+            return eegnn_set_error(EEGNN_ERR_NUMERIC,
+                                   "eegnn_optimizer_step: gradient of '%s' holds a non-finite value at "
+                                   "index %zu; no parameter was updated",
+                                   opt->params[bad]->name, bad_index);
+    } else {
+        for (i = 0; i < opt->n_params; i++) {
+            const eegnn_tensor *p = opt->params[i];
+            size_t j;
+            if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
+            eegnn_graph_to_host(opt->graph, p->grad, p->numel * sizeof(float));
+            for (j = 0; j < p->numel; j++)
+                if (!isfinite(p->grad[j]))
+                    return eegnn_set_error(EEGNN_ERR_NUMERIC,
+                                           "eegnn_optimizer_step: gradient of '%s' holds a non-finite value at "
+                                           "index %zu; no parameter was updated",
+                                           p->name, j);
+        }
     }
     opt->step++;
     for (i = 0; i < opt->n_params; i++) {
@@ -308,6 +322,26 @@ EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt) {
         long t;
         if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
         t = ++opt->param_step[i];
+        if (hooks && hooks->param_update) {
+            eegnn_param_update u;
+            u.type = (int)c->type;
+            u.lr = lr;
+            u.weight_decay = wd;
+            u.beta1 = c->beta1;
+            u.beta2 = c->beta2;
+            u.eps = c->eps;
+            u.momentum = c->momentum;
+            u.dampening = c->dampening;
+            u.nesterov = c->nesterov;
+            u.amsgrad = c->amsgrad;
+            u.step = t;
+            u.state1 = opt->state1[i];
+            u.state2 = opt->state2[i];
+            u.state3 = opt->state3[i];
+            if (hooks->param_update(opt->graph, hooks->ctx, p, &u)) continue;
+        }
+        eegnn_graph_to_host(opt->graph, p->data, p->numel * sizeof(float));
+        eegnn_graph_to_host(opt->graph, p->grad, p->numel * sizeof(float));
         switch (c->type) {
         case EEGNN_OPTIM_SGD:
             eegnn__sgd_update(c, lr, wd, t == 1, p->data, p->grad, opt->state1[i], p->numel);
@@ -320,6 +354,7 @@ EEGNN_API eegnn_status eegnn_optimizer_step(eegnn_optimizer *opt) {
                                p->numel);
             break;
         }
+        eegnn_graph_host_wrote(opt->graph, p->data, p->numel * sizeof(float));
     }
     return EEGNN_OK;
 }
@@ -333,6 +368,7 @@ EEGNN_API float eegnn_optimizer_clip_grad_norm(eegnn_optimizer *opt, float max_n
     for (i = 0; i < opt->n_params; i++) {
         const eegnn_tensor *p = opt->params[i];
         if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
+        eegnn_graph_to_host(opt->graph, p->grad, p->numel * sizeof(float));
         for (j = 0; j < p->numel; j++) sq += (double)p->grad[j] * (double)p->grad[j];
     }
     total = (float)sqrt(sq);
@@ -342,6 +378,7 @@ EEGNN_API float eegnn_optimizer_clip_grad_norm(eegnn_optimizer *opt, float max_n
             eegnn_tensor *p = opt->params[i];
             if (!p->grad || (p->flags & EEGNN_TENSOR_FROZEN)) continue;
             for (j = 0; j < p->numel; j++) p->grad[j] *= coef;
+            eegnn_graph_host_wrote(opt->graph, p->grad, p->numel * sizeof(float));
         }
     }
     return total;
@@ -462,6 +499,7 @@ EEGNN_API eegnn_ema *eegnn_ema_create(eegnn_graph *g, float decay) {
         eegnn_tensor *t = eegnn_graph_node(g, i);
         if (!eegnn__ema_tracked(t)) continue;
         e->tensors[e->n++] = t;
+        eegnn_graph_to_host(g, t->data, t->numel * sizeof(float));
         memcpy(e->shadow + off, t->data, t->numel * sizeof(float));
         off += t->numel;
     }
@@ -478,6 +516,7 @@ EEGNN_API void eegnn_ema_update(eegnn_ema *e) {
     for (i = 0; i < e->n; i++) {
         const eegnn_tensor *t = e->tensors[i];
         float *s = e->shadow + off;
+        eegnn_graph_to_host(e->graph, t->data, t->numel * sizeof(float));
         for (j = 0; j < t->numel; j++) s[j] = s[j] * d + one_d * t->data[j];
         off += t->numel;
     }
@@ -490,11 +529,13 @@ EEGNN_API void eegnn_ema_swap(eegnn_ema *e) {
     for (i = 0; i < e->n; i++) {
         eegnn_tensor *t = e->tensors[i];
         float *s = e->shadow + off;
+        eegnn_graph_to_host(e->graph, t->data, t->numel * sizeof(float));
         for (j = 0; j < t->numel; j++) {
             float v = s[j];
             s[j] = t->data[j];
             t->data[j] = v;
         }
+        eegnn_graph_host_wrote(e->graph, t->data, t->numel * sizeof(float));
         off += t->numel;
     }
 }

@@ -281,10 +281,13 @@ static void eegnn__state_copy(eegnn_graph *g, float *buf, int restore) {
     for (i = 0; i < eegnn_graph_n_nodes(g); i++) {
         eegnn_tensor *t = eegnn_graph_node(g, i);
         if (!(t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
-        if (restore)
+        if (restore) {
             memcpy(t->data, buf + off, t->numel * sizeof(float));
-        else
+            eegnn_graph_host_wrote(g, t->data, t->numel * sizeof(float));
+        } else {
+            eegnn_graph_to_host(g, t->data, t->numel * sizeof(float));
             memcpy(buf + off, t->data, t->numel * sizeof(float));
+        }
         off += t->numel;
     }
 }
@@ -813,6 +816,7 @@ static eegnn_status eegnn__save_last(eegnn__trainer *tr, const eegnn_dataset_con
     size_t off = 0;
     char rng[40], grng[40];
     eegnn_status st = EEGNN_OK;
+    eegnn_graph_sync(tr->g); /* weights and optimizer state held by an accelerator */
     memset(&m, 0, sizeof m);
     eegnn__meta_common(&m, tr, dc, rs->best_epoch);
     eegnn__rng_str(&rs->rng, rng, sizeof rng);
@@ -1159,6 +1163,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
         if (st) goto done;
         result->best_epoch = rs.best_epoch;
     }
+    if (cfg->on_graph) cfg->on_graph(tr.g, cfg->on_graph_user);
     if (!cfg->quiet) {
         fprintf(log, "%d windows of %d channels x %d samples (%g Hz); %d %s groups: %d/%d/%d windows in "
                      "train/valid/test; %s, %zu parameters; %s\n",
@@ -1319,6 +1324,7 @@ done:
     eegnn__sb_free(&js);
     eegnn_ema_free(tr.ema);
     eegnn_optimizer_free(tr.opt);
+    if (tr.g && cfg->on_graph_free) cfg->on_graph_free(tr.g, cfg->on_graph_user);
     eegnn_graph_free(tr.g);
     eegnn_dataset_free(tr.data);
     eegnn_bids_close(bids);

@@ -79,6 +79,12 @@ typedef struct eegnn_train_config {
      * input standardization: "name:probability[:params],...", see
      * eegnn_augment_parse. Draws depend only on the seed, the epoch and the step. */
     const char *augment;
+    /* accelerator (e.g. eegnn_gpu_train_hooks of eegnn_hip.h): on_graph runs once the model, the
+     * optimizer and any resumed state are ready, on_graph_free before the graph is freed; both may
+     * be NULL. The loop reads weights through eegnn_graph_sync, so either path trains the same. */
+    void (*on_graph)(eegnn_graph *g, void *user);
+    void (*on_graph_free)(eegnn_graph *g, void *user);
+    void *on_graph_user;
 } eegnn_train_config;
 
 /* Metrics of one split, computed on window predictions. Regression fills
