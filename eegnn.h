@@ -2184,6 +2184,27 @@ EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FI
  *                          exclusive; onset sample = round(onset * sfreq) as
  *                          mne.events_from_annotations). Events whose window
  *                          falls outside the recording are skipped.
+ *   "challenge1"           EEG Foundation Challenge 2025, Challenge 1: the
+ *                          response time of each contrast-change-detection
+ *                          trial, in seconds, from the events' `value` column
+ *                          (or the annotations' descriptions), by the rules of
+ *                          the challenge's startkit (eeg2025/startkit
+ *                          challenge_1.py, build_trial_table +
+ *                          annotate_trials_with_target + add_aux_anchors):
+ *                          events are sorted by onset (stable); each
+ *                          contrastTrial_start opens a trial that ends at the
+ *                          next one (the last trial, having no next start, is
+ *                          dropped); the stimulus is the first left_target /
+ *                          right_target with start <= onset < end, the
+ *                          response the first left_buttonPress /
+ *                          right_buttonPress with stimulus <= onset < end;
+ *                          trials without a stimulus or without a response
+ *                          are dropped (require_stimulus=True,
+ *                          require_response=True). Target = response onset -
+ *                          stimulus onset; the window starts tmin after the
+ *                          stimulus and lasts tmax - tmin (defaults 0.5 s and
+ *                          2.5 s: 200 samples at 100 Hz), sample positions as
+ *                          for "events:" targets.
  *
  * Groups are the unit that train/valid/test splits keep apart: "subject"
  * (sub), "session" (sub + ses) or "run" (the recording itself: sub, ses,
@@ -2216,6 +2237,10 @@ typedef struct eegnn_dataset_config {
     const char *cache_dtype; /* "float32" (NULL default) or "float16" (IEEE binary16, round to
                                 nearest even; windows are then returned at float16 precision
                                 from the first read on, so every epoch sees the same values) */
+    /* EEG Foundation Challenge 2025 (target "challenge1", crops of fixed windows). */
+    double crop_seconds;    /* > 0 (participants targets): each window of window_seconds yields a crop
+                               of crop_seconds; eegnn_dataset_get returns the centred crop,
+                               eegnn_dataset_get_crop any other (random crops during training) */
 } eegnn_dataset_config;
 
 typedef struct eegnn_dataset eegnn_dataset;
@@ -2270,6 +2295,19 @@ EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds);
  * index out of range, or the reader's error (a file truncated or unreadable
  * since the dataset was built, a cache write failure). Thread safe. */
 EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y);
+
+/* Crops (crop_seconds > 0): the offsets a crop may start at within its
+ * window are 0 .. eegnn_dataset_crop_max_offset(ds) (0 without crops;
+ * eegnn_dataset_n_times is then the crop length). eegnn_dataset_get returns
+ * the crop at offset max / 2 (a fixed, centred crop: the startkit of
+ * Challenge 2 crops every window at random and defines no evaluation crop).
+ * eegnn_dataset_get_crop copies window i's crop starting `offset` samples
+ * into the window, as the startkit's DatasetWrapper
+ * (X[:, offset : offset + crop]). Errors: EEGNN_ERR_ARG for an index or
+ * offset out of range, else as eegnn_dataset_get (streamed crops are read
+ * from the file, not the cache). Thread safe. */
+EEGNN_API int eegnn_dataset_crop_max_offset(const eegnn_dataset *ds);
+EEGNN_API eegnn_status eegnn_dataset_get_crop(const eegnn_dataset *ds, int i, int offset, float *x, float *y);
 
 /* Recordings read on demand (0 when everything is in memory). */
 EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds);
@@ -2353,6 +2391,56 @@ typedef struct eegnn_synthetic_config {
  * Errors: EEGNN_ERR_ARG for bad config values, EEGNN_ERR_IO when a file
  * cannot be written. Thread safety: reentrant. */
 EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_synthetic_config *cfg);
+
+/* ---------------------------------------------------------------------------
+ * HBN-like BIDS tree for the EEG Foundation Challenge 2025: recordings laid
+ * out as the HBN-EEG releases (129 channels E1..E128 + Cz, 100 Hz, BDF)
+ * joined with a real participants.tsv.
+ * ------------------------------------------------------------------------- */
+
+typedef struct eegnn_synthetic_hbn_config {
+    const char *participants_tsv; /* a real HBN participants.tsv (required); copied verbatim */
+    int n_subjects;          /* the first N rows; 0: every row */
+    int ccd_runs;            /* contrastChangeDetection runs per subject (1..3); 0: 3 */
+    int trials_per_run;      /* contrast-change targets per run; 0: 24 (the real task) */
+    double rest_seconds;     /* RestingState length, s; 0: 60; < 0: no RestingState */
+    double miss_rate;        /* share of targets without a button press; 0: 0.05; < 0: none */
+    uint64_t seed;
+} eegnn_synthetic_hbn_config;
+
+/* Writes an HBN-like BIDS dataset under `dir`: participants.tsv copied from
+ * cfg->participants_tsv, dataset_description.json, the task sidecars
+ * (task-<T>_eeg.json, task-<T>_events.json) copied from the participants
+ * file's directory when present there, and per subject (one per row,
+ * participant_id as in the file):
+ *   sub-X/eeg/sub-X_task-contrastChangeDetection_run-K_eeg.bdf + _events.tsv
+ *     for runs K = 1..ccd_runs whose contrastChangeDetection_K column (when
+ *     present) is not "unavailable";
+ *   sub-X/eeg/sub-X_task-RestingState_eeg.bdf + _events.tsv.
+ * contrastChangeDetection events.tsv: columns onset, duration, sample,
+ * value, event_code, feedback as task-contrastChangeDetection_events.json
+ * describes them: contrastChangeB<K>_start (event_code 94/95/96) at 0.5 s,
+ * then per trial contrastTrial_start (5), after 2.8, 4.4 or 6.0 s a
+ * left_target (8) or right_target (9), a left_buttonPress (12) or
+ * right_buttonPress (13) 0.3..2.3 s later with feedback smiley_face (the
+ * side of the target) or sad_face (the other side, 10% of presses), no press
+ * for missed targets, and the next contrastTrial_start 2.4 s after the
+ * target (1.6 s ramp + 0.8 s return). Onsets have 1 ms resolution; duration
+ * is n/a; sample = round(onset * 100).
+ *
+ * Signals (volts, 100 Hz): pink background per channel and a shared pink
+ * component; an alpha rhythm whose amplitude grows with the participant's
+ * externalizing score (12 uV x (1 + 0.5 x externalizing), clipped to
+ * [0.2, 3] times; n/a scores give 1) over posterior channels; during
+ * contrastChangeDetection the 20 and 25 Hz flicker (SSVEP) and, per trial, a
+ * centro-parietal positivity that ramps linearly from the target onset to
+ * 25 uV at the button press and decays over 300 ms (missed trials: a ramp to
+ * 8 uV that decays at the target's end), so a window 0.5-2.5 s after the
+ * target carries its response time. Deterministic for a seed.
+ * Errors: EEGNN_ERR_ARG (bad config), reading the participants file
+ * (EEGNN_ERR_NOT_FOUND / EEGNN_ERR_FORMAT, no participant_id column),
+ * EEGNN_ERR_IO writing. Thread safety: reentrant. */
+EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_synthetic_hbn_config *cfg);
 /* ======================== End file src/data/synthetic.h ======================== */
 
 /* ======================== Begin file src/preprocess/filter.h ======================== */
@@ -2512,6 +2600,11 @@ EEGNN_API double eegnn_rmse(const double *y_true, const double *y_pred, size_t n
  * with the population standard deviation (numpy.std, ddof=0), so predicting
  * the mean of y_true scores exactly 1.0. NaN when y_true is constant. */
 EEGNN_API double eegnn_nrmse(const double *y_true, const double *y_pred, size_t n);
+
+/* Overall score of the EEG Foundation Challenge 2025: 0.3 * nrmse_c1 +
+ * 0.7 * nrmse_c2 (eeg2025.github.io, lower is better; 1.0 on both is the
+ * score of predicting each target's mean). NaN when either input is NaN. */
+EEGNN_API double eegnn_challenge_score(double nrmse_c1, double nrmse_c2);
 
 /* Mean absolute error, sklearn.metrics.mean_absolute_error. NaN when n < 1. */
 EEGNN_API double eegnn_mae(const double *y_true, const double *y_pred, size_t n);
@@ -17011,7 +17104,8 @@ struct eegnn_dataset {
     int n_channels;
     char **ch_names; /* (n_channels) */
     double sfreq;    /* Hz */
-    int n_times;     /* samples per window */
+    int n_times;     /* samples per window (per crop when crop_max > 0) */
+    int crop_max;    /* crops: largest crop offset in a window (window length - n_times); 0: none */
     double scale;
 
     int n_recordings, cap_recordings;
@@ -17486,11 +17580,19 @@ static eegnn_status eegnn__ds_cache_put(eegnn_dataset *ds, int i, const float *x
 /* Window i of a streamed recording: from the complete cache, else from the
  * file (rounded to the cache's precision and stored when a cache is being
  * filled). */
-static eegnn_status eegnn__ds_get_streamed(eegnn_dataset *ds, int i, float *x) {
+static eegnn_status eegnn__ds_get_streamed(eegnn_dataset *ds, int i, int offset, float *x) {
     size_t n = (size_t)ds->n_channels * (size_t)ds->n_times, k;
     const eegnn__ds_stream *s = &ds->rec_stream[ds->win_rec[i]];
     int ready = 0, filling = 0;
     eegnn_status st;
+    if (offset != ds->crop_max / 2) { /* a crop other than the cached one: from the file */
+        st = s->read(s->handle, ds->win_start[i] + offset, ds->n_times, x);
+        if (st) return st;
+        for (k = 0; k < n; k++) x[k] = (float)((double)x[k] * ds->scale);
+        if (ds->cache_path && ds->cache_f16)
+            for (k = 0; k < n; k++) x[k] = eegnn_half_to_float(eegnn_float_to_half(x[k]));
+        return EEGNN_OK;
+    }
     if (ds->cache_path) {
         pthread_mutex_lock(&ds->cache_lock);
         ready = ds->cache_ready;
@@ -17521,7 +17623,7 @@ static eegnn_status eegnn__ds_get_streamed(eegnn_dataset *ds, int i, float *x) {
         }
         return EEGNN_OK;
     }
-    st = s->read(s->handle, ds->win_start[i], ds->n_times, x);
+    st = s->read(s->handle, ds->win_start[i] + offset, ds->n_times, x);
     if (st) return st;
     for (k = 0; k < n; k++) x[k] = (float)((double)x[k] * ds->scale);
     if (ds->cache_path && ds->cache_f16)
@@ -17542,6 +17644,71 @@ static double eegnn__ds_estimate_bytes(const char *path) {
     return (double)st.st_size * 4.0 / (eegnn__ext_is(path, ".bdf") ? 3.0 : 2.0);
 }
 
+/* One event of a contrast-change-detection recording, for sorting. */
+typedef struct eegnn__ds_ccd_event {
+    double onset;
+    int kind;  /* 0 contrastTrial_start, 1 target, 2 button press, -1 other */
+    int order; /* position in the file (stable sort) */
+} eegnn__ds_ccd_event;
+
+static int eegnn__ds_cmp_ccd(const void *a, const void *b) {
+    const eegnn__ds_ccd_event *x = (const eegnn__ds_ccd_event *)a, *y = (const eegnn__ds_ccd_event *)b;
+    if (x->onset < y->onset) return -1;
+    if (x->onset > y->onset) return 1;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Challenge 1 trials (see "challenge1" in windows.h): from n events (value,
+ * onset s) writes each kept trial's stimulus onset and response time (s)
+ * into stim and rt (capacity n) and returns their count; -1 when out of
+ * memory. */
+static int eegnn__ds_challenge1_trials(const char *const *values, const double *onsets, int n, double *stim,
+                                       double *rt) {
+    eegnn__ds_ccd_event *ev;
+    int i, j, n_trials = 0;
+    if (n <= 0) return 0;
+    ev = (eegnn__ds_ccd_event *)eegnn__calloc((size_t)n, sizeof *ev);
+    if (!ev) return -1;
+    for (i = 0; i < n; i++) {
+        const char *v = values[i];
+        ev[i].onset = onsets[i];
+        ev[i].order = i;
+        ev[i].kind = -1;
+        if (!v) continue;
+        if (strcmp(v, "contrastTrial_start") == 0) ev[i].kind = 0;
+        else if (strcmp(v, "left_target") == 0 || strcmp(v, "right_target") == 0) ev[i].kind = 1;
+        else if (strcmp(v, "left_buttonPress") == 0 || strcmp(v, "right_buttonPress") == 0) ev[i].kind = 2;
+    }
+    qsort(ev, (size_t)n, sizeof *ev, eegnn__ds_cmp_ccd);
+    for (i = 0; i < n; i++) {
+        double start, end, s_on = NAN, r_on = NAN;
+        int next = -1;
+        if (ev[i].kind != 0) continue;
+        for (j = i + 1; j < n && next < 0; j++)
+            if (ev[j].kind == 0) next = j;
+        if (next < 0) break; /* the last trial has no end */
+        start = ev[i].onset;
+        end = ev[next].onset;
+        for (j = 0; j < n; j++)
+            if (ev[j].kind == 1 && ev[j].onset >= start && ev[j].onset < end) {
+                s_on = ev[j].onset;
+                break;
+            }
+        if (s_on != s_on) continue; /* no stimulus */
+        for (j = 0; j < n; j++)
+            if (ev[j].kind == 2 && ev[j].onset >= s_on && ev[j].onset < end) {
+                r_on = ev[j].onset;
+                break;
+            }
+        if (r_on != r_on) continue; /* no response */
+        stim[n_trials] = s_on;
+        rt[n_trials] = r_on - s_on;
+        n_trials++;
+    }
+    EEGNN_FREE(ev);
+    return n_trials;
+}
+
 static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, const eegnn_table *participants,
                                            const eegnn_dataset_config *cfg) {
     eegnn_dataset *ds = NULL;
@@ -17560,8 +17727,10 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     target = cfg->target;
     if (eegnn__starts_with(target, "events:")) is_events = 1;
     else if (eegnn__starts_with(target, "participants:")) is_events = 0;
+    else if (strcmp(target, "challenge1") == 0) is_events = 2;
     else {
-        eegnn_set_error(EEGNN_ERR_ARG, "dataset: target '%s' must start with \"participants:\" or \"events:\"",
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "dataset: target '%s' must start with \"participants:\" or \"events:\", or be \"challenge1\"",
                         target);
         return NULL;
     }
@@ -17595,8 +17764,16 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         src[i].selected = !cfg->task || (task && eegnn__ds_in_list(cfg->task, task));
     }
 
+    if (cfg->crop_seconds < 0 || (cfg->crop_seconds > 0 && (is_events || cfg->crop_seconds > win_s))) {
+        eegnn_set_error(EEGNN_ERR_ARG, "dataset: crops of %g s need a participants target and windows of at least "
+                        "that length (window %g s)", cfg->crop_seconds, win_s);
+        goto fail;
+    }
+
     /* target: classes */
-    if (is_events) {
+    if (is_events == 2) {
+        regression = 1;
+    } else if (is_events) {
         ds->class_names = eegnn__ds_split_list(target + 7, &ds->n_classes);
         if (!ds->class_names) goto fail;
         if (ds->n_classes == 0) {
@@ -17715,7 +17892,49 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             goto fail;
         }
         ds->n_times = (int)n_times;
-        if (is_events) {
+        if (!is_events && cfg->crop_seconds > 0) {
+            int64_t crop = eegnn__ds_seconds_to_samples(cfg->crop_seconds, ds->sfreq);
+            if (crop < 1 || crop > n_times) {
+                eegnn_raw_free(loaded);
+                eegnn_set_error(EEGNN_ERR_ARG, "dataset: a crop of %lld samples in windows of %lld", (long long)crop,
+                                (long long)n_times);
+                goto fail;
+            }
+            ds->n_times = (int)crop;
+            ds->crop_max = (int)(n_times - crop);
+        }
+        if (is_events == 2) {
+            int64_t off = eegnn__ds_seconds_to_samples(tmin, ds->sfreq);
+            int n_ev = ev ? ev->n : raw->n_annotations, n_tr;
+            const char **values = (const char **)eegnn__calloc((size_t)n_ev + 1, sizeof(char *));
+            double *onsets = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
+            double *stim = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
+            double *rt = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
+            n_tr = -1;
+            if (values && onsets && stim && rt) {
+                for (e = 0; e < n_ev; e++) {
+                    values[e] = ev ? ev->events[e].value : raw->annotations[e].description;
+                    onsets[e] = ev ? ev->events[e].onset : raw->annotations[e].onset;
+                }
+                n_tr = eegnn__ds_challenge1_trials(values, onsets, n_ev, stim, rt);
+            }
+            for (e = 0; e < n_tr; e++) {
+                int64_t start = eegnn__ds_seconds_to_samples(stim[e], ds->sfreq) + off;
+                if (start < 0 || start + n_times > len) {
+                    ds->skipped_events++;
+                    continue;
+                }
+                if (!eegnn__ds_add_window(ds, r, start, (float)rt[e], g)) {
+                    n_tr = -1;
+                    break;
+                }
+            }
+            EEGNN_FREE((void *)values);
+            EEGNN_FREE(onsets);
+            EEGNN_FREE(stim);
+            EEGNN_FREE(rt);
+            if (n_tr < 0) goto oom_rec;
+        } else if (is_events) {
             int64_t off = eegnn__ds_seconds_to_samples(tmin, ds->sfreq);
             int n_ev = ev ? ev->n : raw->n_annotations;
             for (e = 0; e < n_ev; e++) {
@@ -17879,24 +18098,31 @@ EEGNN_API int eegnn_dataset_n_recordings(const eegnn_dataset *ds) { return ds ? 
 EEGNN_API int eegnn_dataset_n_skipped_subjects(const eegnn_dataset *ds) { return ds ? ds->skipped_subjects : 0; }
 EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds) { return ds ? ds->skipped_events : 0; }
 
-EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y) {
+EEGNN_API eegnn_status eegnn_dataset_get_crop(const eegnn_dataset *ds, int i, int offset, float *x, float *y) {
     int c, r;
     const float *src;
-    eegnn_status st;
     if (!ds || i < 0 || i >= ds->n_windows || !x)
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_get: window %d out of range [0, %d)", i,
                                ds ? ds->n_windows : 0);
+    if (offset < 0 || offset > ds->crop_max)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_get_crop: offset %d out of range [0, %d]", offset,
+                               ds->crop_max);
     r = ds->win_rec[i];
     if (y) *y = ds->win_y[i];
     if (ds->rec_stream && ds->rec_stream[r].handle)
-        return eegnn__ds_get_streamed((eegnn_dataset *)ds, i, x);
-    src = ds->rec_data[r] + ds->win_start[i];
+        return eegnn__ds_get_streamed((eegnn_dataset *)ds, i, offset, x);
+    src = ds->rec_data[r] + ds->win_start[i] + offset;
     for (c = 0; c < ds->n_channels; c++)
         memcpy(x + (size_t)c * (size_t)ds->n_times, src + (size_t)c * (size_t)ds->rec_len[r],
                (size_t)ds->n_times * sizeof(float));
-    st = EEGNN_OK;
-    return st;
+    return EEGNN_OK;
 }
+
+EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y) {
+    return eegnn_dataset_get_crop(ds, i, ds ? ds->crop_max / 2 : 0, x, y);
+}
+
+EEGNN_API int eegnn_dataset_crop_max_offset(const eegnn_dataset *ds) { return ds ? ds->crop_max : 0; }
 
 EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds) { return ds ? ds->n_streamed : 0; }
 EEGNN_API const char *eegnn_dataset_cache_path(const eegnn_dataset *ds) { return ds ? ds->cache_path : NULL; }
@@ -18225,6 +18451,314 @@ done:
     EEGNN_FREE(shared);
     eegnn__sb_free(&participants);
     eegnn__sb_free(&channels);
+    return st;
+}
+
+/* ---- HBN-like dataset (EEG Foundation Challenge 2025) ---- */
+
+#define EEGNN__HBN_NCH 129
+#define EEGNN__HBN_SFREQ 100.0
+
+/* Weight of a channel (0..128: E1..E128, Cz) for posterior and for
+ * centro-parietal generators; a smooth profile over the EGI numbering. */
+static void eegnn__hbn_topography(int k, float *posterior, float *centroparietal) {
+    double p = (double)(k + 1);
+    if (k == 128) p = 55.0; /* Cz sits between E55 and the vertex channels */
+    *posterior = (float)(0.25 + 0.75 * exp(-((p - 75.0) * (p - 75.0)) / (2.0 * 12.0 * 12.0)));
+    *centroparietal = (float)(0.2 + 0.8 * exp(-((p - 62.0) * (p - 62.0)) / (2.0 * 15.0 * 15.0)));
+}
+
+/* Onset in seconds on a 1 ms grid, never half-way between two samples at
+ * 100 Hz (so every reader rounds it to the same sample). */
+static double eegnn__hbn_ms(double t) {
+    long ms = (long)floor(t * 1000.0 + 0.5);
+    if (ms % 10 == 5) ms++;
+    return (double)ms / 1000.0;
+}
+
+/* Background of one recording into data (129, n_times), volts. */
+static void eegnn__hbn_background(float *data, float *shared, int64_t n_times, double alpha_gain, int ssvep,
+                                  eegnn_rng *rng) {
+    int c;
+    int64_t t;
+    double b[7] = {0, 0, 0, 0, 0, 0, 0}, phase = 0.0, env = 1.0;
+    const double two_pi = 6.283185307179586;
+    for (t = 0; t < n_times; t++) shared[t] = (float)eegnn__pink_step(b, eegnn_rng_normal(rng));
+    for (c = 0; c < EEGNN__HBN_NCH; c++) {
+        double bb[7] = {0, 0, 0, 0, 0, 0, 0};
+        float *row = data + (size_t)c * (size_t)n_times;
+        for (t = 0; t < n_times; t++)
+            row[t] = (float)(2.5e-6 * eegnn__pink_step(bb, eegnn_rng_normal(rng)) + 2.0e-6 * (double)shared[t]);
+    }
+    for (t = 0; t < n_times; t++) {
+        double a, s = 0.0, tt = (double)t / EEGNN__HBN_SFREQ;
+        env += 0.02 * (1.0 - env) + 0.05 * eegnn_rng_normal(rng) / 10.0;
+        if (env < 0.1) env = 0.1;
+        phase += two_pi * (10.0 + 0.15 * eegnn_rng_normal(rng)) / EEGNN__HBN_SFREQ;
+        a = 12e-6 * alpha_gain * env * sin(phase);
+        if (ssvep) s = 2e-6 * (sin(two_pi * 20.0 * tt) + sin(two_pi * 25.0 * tt + 1.0));
+        for (c = 0; c < EEGNN__HBN_NCH; c++) {
+            float wp, wc;
+            eegnn__hbn_topography(c, &wp, &wc);
+            data[(size_t)c * (size_t)n_times + (size_t)t] += (float)(wp * (a + s));
+        }
+    }
+}
+
+/* Adds a centro-parietal ramp from t0 to peak volts at t1 (s), then a
+ * linear decay over 300 ms. */
+static void eegnn__hbn_ramp(float *data, int64_t n_times, double t0, double t1, double peak) {
+    int64_t s0 = (int64_t)floor(t0 * EEGNN__HBN_SFREQ), s1 = (int64_t)floor((t1 + 0.3) * EEGNN__HBN_SFREQ), t;
+    int c;
+    for (t = s0 < 0 ? 0 : s0; t <= s1 && t < n_times; t++) {
+        double tt = (double)t / EEGNN__HBN_SFREQ, v;
+        if (tt < t0) continue;
+        v = tt < t1 ? peak * (tt - t0) / (t1 - t0) : peak * (1.0 - (tt - t1) / 0.3);
+        if (v <= 0) continue;
+        for (c = 0; c < EEGNN__HBN_NCH; c++) {
+            float wp, wc;
+            eegnn__hbn_topography(c, &wp, &wc);
+            data[(size_t)c * (size_t)n_times + (size_t)t] += (float)(wc * v);
+        }
+    }
+}
+
+/* Writes one recording: <dir>/<sub>/eeg/<sub>_task-<task>[_run-K]_eeg.bdf
+ * and _events.tsv. */
+static eegnn_status eegnn__hbn_write(const char *dir, const char *sub, const char *task, int run, eegnn_raw *raw,
+                                     const char *events) {
+    char path[4096], stem[1024];
+    eegnn_status st;
+    if (run > 0) snprintf(stem, sizeof stem, "%s/%s/eeg/%s_task-%s_run-%d", dir, sub, sub, task, run);
+    else snprintf(stem, sizeof stem, "%s/%s/eeg/%s_task-%s", dir, sub, sub, task);
+    snprintf(path, sizeof path, "%s_eeg.bdf", stem);
+    raw->path = path;
+    st = eegnn_write_bdf(path, raw);
+    raw->path = NULL;
+    if (st) return st;
+    snprintf(path, sizeof path, "%s_events.tsv", stem);
+    return eegnn__write_text(path, events);
+}
+
+/* Copies <src_dir>/<name> to <dir>/<name> when it exists. */
+static eegnn_status eegnn__hbn_copy_sidecar(const char *src_dir, const char *dir, const char *name) {
+    char path[4096], *text = NULL;
+    size_t len = 0;
+    eegnn_status st;
+    FILE *fp;
+    snprintf(path, sizeof path, "%s/%s", src_dir, name);
+    fp = fopen(path, "rb");
+    if (!fp) return EEGNN_OK;
+    fclose(fp);
+    st = eegnn__read_file(path, &text, &len);
+    if (st) return st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    st = eegnn__write_text(path, text);
+    EEGNN_FREE(text);
+    return st;
+}
+
+EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_synthetic_hbn_config *cfg) {
+    eegnn_synthetic_hbn_config c;
+    eegnn_table *part = NULL;
+    eegnn__strbuf ev = {0, 0, 0, 0};
+    eegnn_raw raw;
+    char *names[EEGNN__HBN_NCH], *units[EEGNN__HBN_NCH], *types[EEGNN__HBN_NCH];
+    double ch_sfreq[EEGNN__HBN_NCH];
+    float *data = NULL, *shared = NULL;
+    char path[4096], src_dir[4096], *text = NULL;
+    size_t text_len = 0;
+    const char *slash;
+    int64_t cap_times;
+    eegnn_rng rng;
+    eegnn_status st = EEGNN_OK;
+    int k, s, n_sub, id_col, ext_col;
+    static const char *const tasks[2] = {"contrastChangeDetection", "RestingState"};
+
+    memset(&c, 0, sizeof c);
+    if (cfg) c = *cfg;
+    if (!dir || !*dir || !c.participants_tsv)
+        return eegnn_set_error(EEGNN_ERR_ARG, "synthetic HBN: an output directory and a participants.tsv are required");
+    if (!c.ccd_runs) c.ccd_runs = 3;
+    if (!c.trials_per_run) c.trials_per_run = 24;
+    if (c.rest_seconds == 0) c.rest_seconds = 60;
+    if (c.miss_rate == 0) c.miss_rate = 0.05;
+    if (c.miss_rate < 0) c.miss_rate = 0;
+    if (c.ccd_runs < 0 || c.ccd_runs > 3 || c.trials_per_run < 1 || c.trials_per_run > 1000 || c.n_subjects < 0 ||
+        c.rest_seconds > 3600 || c.miss_rate >= 1)
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "synthetic HBN: invalid config (runs %d, trials %d, subjects %d, rest %g s, miss rate %g)",
+                               c.ccd_runs, c.trials_per_run, c.n_subjects, c.rest_seconds, c.miss_rate);
+    part = eegnn_table_read_tsv(c.participants_tsv);
+    if (!part) return EEGNN_ERR_NOT_FOUND;
+    id_col = eegnn_table_column(part, "participant_id");
+    ext_col = eegnn_table_column(part, "externalizing");
+    if (id_col < 0) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no participant_id column", c.participants_tsv);
+        goto done;
+    }
+    n_sub = c.n_subjects && c.n_subjects < part->n_rows ? c.n_subjects : part->n_rows;
+    eegnn_rng_seed(&rng, c.seed ^ 0x4842u);
+
+    memset(names, 0, sizeof names);
+    memset(units, 0, sizeof units);
+    memset(types, 0, sizeof types);
+    for (k = 0; k < EEGNN__HBN_NCH; k++) {
+        char buf[16];
+        if (k < 128) snprintf(buf, sizeof buf, "E%d", k + 1);
+        else snprintf(buf, sizeof buf, "Cz");
+        names[k] = eegnn__strdup(buf);
+        units[k] = eegnn__strdup("uV");
+        types[k] = eegnn__strdup("eeg");
+        ch_sfreq[k] = EEGNN__HBN_SFREQ;
+        if (!names[k] || !units[k] || !types[k]) {
+            st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
+            goto done;
+        }
+    }
+    /* the longest recording: every trial at the longest interval */
+    cap_times = (int64_t)((1.5 + (c.trials_per_run + 1) * 8.4 + 8.0) * EEGNN__HBN_SFREQ);
+    if (c.rest_seconds > 0 && (int64_t)(c.rest_seconds * EEGNN__HBN_SFREQ) > cap_times)
+        cap_times = (int64_t)(c.rest_seconds * EEGNN__HBN_SFREQ);
+    data = (float *)eegnn__calloc((size_t)EEGNN__HBN_NCH * (size_t)cap_times, sizeof(float));
+    shared = (float *)eegnn__calloc((size_t)cap_times, sizeof(float));
+    if (!data || !shared) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    memset(&raw, 0, sizeof raw);
+    raw.format = (char *)"BDF";
+    raw.n_channels = EEGNN__HBN_NCH;
+    raw.ch_names = names;
+    raw.ch_units = units;
+    raw.ch_types = types;
+    raw.ch_sfreq = ch_sfreq;
+    raw.sfreq = EEGNN__HBN_SFREQ;
+    raw.data = data;
+    raw.meas_date = 1577836800.0;
+
+    if ((st = eegnn__mkdirs(dir))) goto done;
+    snprintf(path, sizeof path, "%s/dataset_description.json", dir);
+    st = eegnn__write_text(path, "{\n  \"Name\": \"eegnn synthetic HBN-like EEG (EEG Foundation Challenge 2025 layout)\",\n"
+                                 "  \"BIDSVersion\": \"1.9.0\",\n  \"DatasetType\": \"raw\",\n"
+                                 "  \"GeneratedBy\": [{\"Name\": \"eegnn\", \"Version\": \"" EEGNN_VERSION_STRING
+                                 "\"}]\n}\n");
+    if (st) goto done;
+    if ((st = eegnn__read_file(c.participants_tsv, &text, &text_len))) goto done;
+    snprintf(path, sizeof path, "%s/participants.tsv", dir);
+    if ((st = eegnn__write_text(path, text))) goto done;
+    slash = strrchr(c.participants_tsv, '/');
+    if (slash) snprintf(src_dir, sizeof src_dir, "%.*s", (int)(slash - c.participants_tsv), c.participants_tsv);
+    else snprintf(src_dir, sizeof src_dir, ".");
+    for (k = 0; k < 2; k++) {
+        char name[256];
+        snprintf(name, sizeof name, "task-%s_eeg.json", tasks[k]);
+        if ((st = eegnn__hbn_copy_sidecar(src_dir, dir, name))) goto done;
+        snprintf(name, sizeof name, "task-%s_events.json", tasks[k]);
+        if ((st = eegnn__hbn_copy_sidecar(src_dir, dir, name))) goto done;
+    }
+
+    for (s = 0; s < n_sub; s++) {
+        const char *sub = eegnn_table_cell(part, s, id_col), *ext_text = ext_col >= 0 ? eegnn_table_cell(part, s, ext_col) : NULL;
+        double ext = 0.0, gain = 1.0;
+        int run;
+        char subdir[1024];
+        if (!sub) continue;
+        if (ext_text && eegnn__parse_double(ext_text, &ext)) {
+            gain = 1.0 + 0.5 * ext;
+            if (gain < 0.2) gain = 0.2;
+            if (gain > 3.0) gain = 3.0;
+        }
+        snprintf(subdir, sizeof subdir, "%s/%s/eeg", dir, sub);
+        if ((st = eegnn__mkdirs(subdir))) goto done;
+        for (run = 1; run <= c.ccd_runs; run++) {
+            char col[64];
+            int avail_col, tr;
+            double t = 1.5;
+            int64_t n_times;
+            snprintf(col, sizeof col, "contrastChangeDetection_%d", run);
+            avail_col = eegnn_table_column(part, col);
+            if (avail_col >= 0) {
+                const char *a = eegnn_table_cell(part, s, avail_col);
+                if (a && strcmp(a, "unavailable") == 0) continue;
+            }
+            n_times = (int64_t)((1.5 + (c.trials_per_run + 1) * 8.4 + 8.0) * EEGNN__HBN_SFREQ);
+            /* event times first (they fix the length), then the signal */
+            ev.len = 0;
+            if (ev.p) ev.p[0] = 0;
+            eegnn__sb_printf(&ev, "onset\tduration\tsample\tvalue\tevent_code\tfeedback\n");
+            eegnn__sb_printf(&ev, "0.500\tn/a\t50\tcontrastChangeB%d_start\t%d\tn/a\n", run, 93 + run);
+            {
+                /* trial plan: target time, press time (NaN: missed), side, correct */
+                double tt[1001], tp[1001];
+                int side[1001], ok[1001];
+                for (tr = 0; tr <= c.trials_per_run; tr++) {
+                    static const double iti[3] = {2.8, 4.4, 6.0};
+                    double start = eegnn__hbn_ms(t);
+                    double u = eegnn_rng_uniform(&rng);
+                    tt[tr] = eegnn__hbn_ms(start + iti[(int)(u * 3.0) % 3]);
+                    side[tr] = eegnn_rng_uniform(&rng) < 0.5;
+                    ok[tr] = eegnn_rng_uniform(&rng) >= 0.1;
+                    tp[tr] = eegnn_rng_uniform(&rng) < c.miss_rate ? NAN
+                                                                   : eegnn__hbn_ms(tt[tr] + 0.3 + 2.0 * eegnn_rng_uniform(&rng));
+                    eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tcontrastTrial_start\t5\tn/a\n", start,
+                                     (long long)nearbyint(start * EEGNN__HBN_SFREQ));
+                    eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_target\t%d\tn/a\n", tt[tr],
+                                     (long long)nearbyint(tt[tr] * EEGNN__HBN_SFREQ), side[tr] ? "right" : "left",
+                                     side[tr] ? 9 : 8);
+                    if (tp[tr] == tp[tr]) {
+                        int right = ok[tr] ? side[tr] : !side[tr];
+                        eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\t%s\n", tp[tr],
+                                         (long long)nearbyint(tp[tr] * EEGNN__HBN_SFREQ), right ? "right" : "left",
+                                         right ? 13 : 12, ok[tr] ? "smiley_face" : "sad_face");
+                    }
+                    t = tt[tr] + 2.4;
+                }
+                n_times = (int64_t)((t + 3.0) * EEGNN__HBN_SFREQ);
+                eegnn__hbn_background(data, shared, n_times, gain, 1, &rng);
+                for (tr = 0; tr <= c.trials_per_run; tr++) {
+                    if (tp[tr] == tp[tr]) eegnn__hbn_ramp(data, n_times, tt[tr], tp[tr], 25e-6);
+                    else eegnn__hbn_ramp(data, n_times, tt[tr], tt[tr] + 1.6, 8e-6);
+                }
+            }
+            if (ev.failed) {
+                st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
+                goto done;
+            }
+            raw.n_times = n_times;
+            if ((st = eegnn__hbn_write(dir, sub, tasks[0], run, &raw, ev.p))) goto done;
+        }
+        if (c.rest_seconds > 0) {
+            int64_t n_times = (int64_t)(c.rest_seconds * EEGNN__HBN_SFREQ);
+            double t;
+            int open = 1;
+            ev.len = 0;
+            if (ev.p) ev.p[0] = 0;
+            eegnn__sb_printf(&ev, "onset\tduration\tsample\tvalue\tevent_code\n");
+            eegnn__sb_printf(&ev, "0.000\tn/a\t0\tresting_start\t90\n");
+            for (t = 1.0; t < c.rest_seconds; t += 20.0, open = !open)
+                eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tinstructed_to%sEyes\t%d\n", t,
+                                 (long long)nearbyint(t * EEGNN__HBN_SFREQ), open ? "Open" : "Close", open ? 20 : 30);
+            if (ev.failed) {
+                st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
+                goto done;
+            }
+            eegnn__hbn_background(data, shared, n_times, gain, 0, &rng);
+            raw.n_times = n_times;
+            if ((st = eegnn__hbn_write(dir, sub, tasks[1], 0, &raw, ev.p))) goto done;
+        }
+    }
+done:
+    for (k = 0; k < EEGNN__HBN_NCH; k++) {
+        EEGNN_FREE(names[k]);
+        EEGNN_FREE(units[k]);
+        EEGNN_FREE(types[k]);
+    }
+    EEGNN_FREE(data);
+    EEGNN_FREE(shared);
+    EEGNN_FREE(text);
+    eegnn__sb_free(&ev);
+    eegnn_table_free(part);
     return st;
 }
 /* ======================== End file src/data/synthetic.c ======================== */
@@ -19383,6 +19917,10 @@ EEGNN_API double eegnn_roc_auc(const int *y_true, const double *score, size_t n)
     }
     EEGNN_FREE(v);
     return area / ((double)n_pos * (double)n_neg);
+}
+
+EEGNN_API double eegnn_challenge_score(double nrmse_c1, double nrmse_c2) {
+    return 0.3 * nrmse_c1 + 0.7 * nrmse_c2;
 }
 /* ======================== End file src/metrics/metrics.c ======================== */
 
