@@ -64,6 +64,11 @@ typedef struct eegnn_train_config {
     const char *cache_dtype; /* "float32" (default) or "float16" */
     int prefetch;            /* 0: a loader thread reads the next training batches (up to 3 ahead) while
                                 the model trains; < 0: load synchronously. Results are identical */
+    /* EEG Foundation Challenge 2025 */
+    double crop_seconds;     /* > 0 (participants targets): windows of window_seconds are cropped to
+                                this length: a random crop per window and epoch in training (uniform
+                                offset from the seed, epoch and window), the centred crop for
+                                evaluation and prediction (see eegnn_dataset_get_crop) */
 } eegnn_train_config;
 
 /* Metrics of one split, computed on window predictions. Regression fills
