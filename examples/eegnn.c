@@ -622,6 +622,25 @@ static double metrics_test_nrmse(const char *path) {
     return v;
 }
 
+/* eegnn export-submission CHECKPOINT_C1 CHECKPOINT_C2 --out DIR */
+static int cmd_export_submission(int argc, char **argv) {
+    const char *c1 = NULL, *c2 = NULL, *out = NULL;
+    int i;
+    for (i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+        else if (argv[i][0] != '-' && !c1) c1 = argv[i];
+        else if (argv[i][0] != '-' && !c2) c2 = argv[i];
+        else break;
+    }
+    if (i < argc || !c1 || !c2 || !out) {
+        usage(stderr);
+        return 2;
+    }
+    if (eegnn_export_submission(c1, c2, out)) return fail("export-submission");
+    printf("wrote %s/submission.py, weights_challenge_1.safetensors and weights_challenge_2.safetensors\n", out);
+    return 0;
+}
+
 /* eegnn score C1_METRICS.json C2_METRICS.json */
 static int cmd_score(int argc, char **argv) {
     double c1, c2;
@@ -659,6 +678,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "search")) return cmd_search(argc - 2, argv + 2);
     if (!strcmp(argv[1], "plot")) return cmd_plot(argc - 2, argv + 2);
     if (!strcmp(argv[1], "score")) return cmd_score(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "export-submission")) return cmd_export_submission(argc - 2, argv + 2);
     fprintf(stderr, "eegnn: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
