@@ -2401,7 +2401,7 @@ EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_s
 typedef struct eegnn_synthetic_hbn_config {
     const char *participants_tsv; /* a real HBN participants.tsv (required); copied verbatim */
     int n_subjects;          /* the first N rows; 0: every row */
-    int ccd_runs;            /* contrastChangeDetection runs per subject (1..3); 0: 3 */
+    int ccd_runs;            /* contrastChangeDetection runs per subject (1..3); 0: 3; < 0: none */
     int trials_per_run;      /* contrast-change targets per run; 0: 24 (the real task) */
     double rest_seconds;     /* RestingState length, s; 0: 60; < 0: no RestingState */
     double miss_rate;        /* share of targets without a button press; 0: 0.05; < 0: none */
@@ -18612,6 +18612,7 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
     if (!dir || !*dir || !c.participants_tsv)
         return eegnn_set_error(EEGNN_ERR_ARG, "synthetic HBN: an output directory and a participants.tsv are required");
     if (!c.ccd_runs) c.ccd_runs = 3;
+    if (c.ccd_runs < 0) c.ccd_runs = 0;
     if (!c.trials_per_run) c.trials_per_run = 24;
     if (c.rest_seconds == 0) c.rest_seconds = 60;
     if (c.miss_rate == 0) c.miss_rate = 0.05;

@@ -366,6 +366,7 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
     if (!dir || !*dir || !c.participants_tsv)
         return eegnn_set_error(EEGNN_ERR_ARG, "synthetic HBN: an output directory and a participants.tsv are required");
     if (!c.ccd_runs) c.ccd_runs = 3;
+    if (c.ccd_runs < 0) c.ccd_runs = 0;
     if (!c.trials_per_run) c.trials_per_run = 24;
     if (c.rest_seconds == 0) c.rest_seconds = 60;
     if (c.miss_rate == 0) c.miss_rate = 0.05;

@@ -39,7 +39,7 @@ EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_s
 typedef struct eegnn_synthetic_hbn_config {
     const char *participants_tsv; /* a real HBN participants.tsv (required); copied verbatim */
     int n_subjects;          /* the first N rows; 0: every row */
-    int ccd_runs;            /* contrastChangeDetection runs per subject (1..3); 0: 3 */
+    int ccd_runs;            /* contrastChangeDetection runs per subject (1..3); 0: 3; < 0: none */
     int trials_per_run;      /* contrast-change targets per run; 0: 24 (the real task) */
     double rest_seconds;     /* RestingState length, s; 0: 60; < 0: no RestingState */
     double miss_rate;        /* share of targets without a button press; 0: 0.05; < 0: none */
