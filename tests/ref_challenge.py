@@ -14,10 +14,10 @@
       2 s stride (braindecode create_fixed_length_windows, drop_last_window)
       per recording of a subject whose externalizing is not n/a, and the first
       600 samples of the first such recording.
-  ref_challenge.py OUTDIR --submission DIR
-      imports DIR/submission.py, builds Submission(100, 'cpu') and applies
-      get_model_challenge_1/2 to OUTDIR/sub_x1.npy / sub_x2.npy (volts),
-      writing sub_y1.npy / sub_y2.npy.
+  ref_challenge.py OUTDIR --submission DIR [DIR ...]
+      imports each DIR/submission.py, builds Submission(100, 'cpu') and
+      applies get_model_challenge_1/2 to OUTDIR/sub_x1.npy / sub_x2.npy
+      (volts), writing DIR/y1.npy / DIR/y2.npy.
 """
 import glob
 import importlib.util
@@ -114,21 +114,22 @@ def tree(outdir, root):
                                                len(lines)))
 
 
-def submission(outdir, subdir):
+def submission(outdir, subdirs):
     import torch
     torch.set_num_threads(1)
-    spec = importlib.util.spec_from_file_location("submission", os.path.join(subdir, "submission.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    sub = mod.Submission(100, "cpu")
-    for k, get in ((1, sub.get_model_challenge_1), (2, sub.get_model_challenge_2)):
-        model = get()
-        assert isinstance(model, torch.nn.Module)
-        x = torch.from_numpy(np.load(os.path.join(outdir, "sub_x%d.npy" % k)))
-        with torch.no_grad():
-            y = model(x)
-        np.save(os.path.join(outdir, "sub_y%d.npy" % k), y.numpy().astype(np.float32))
-    print("submission: ran both models")
+    for i, subdir in enumerate(subdirs):
+        spec = importlib.util.spec_from_file_location("submission%d" % i, os.path.join(subdir, "submission.py"))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        sub = mod.Submission(100, "cpu")
+        for k, get in ((1, sub.get_model_challenge_1), (2, sub.get_model_challenge_2)):
+            model = get()
+            assert isinstance(model, torch.nn.Module)
+            x = torch.from_numpy(np.load(os.path.join(outdir, "sub_x%d.npy" % k)))
+            with torch.no_grad():
+                y = model(x)
+            np.save(os.path.join(subdir, "y%d.npy" % k), y.numpy().astype(np.float32))
+    print("submission: ran both models of %d submissions" % len(subdirs))
 
 
 def main():
@@ -137,7 +138,7 @@ def main():
     if len(sys.argv) > 3 and sys.argv[2] == "--tree":
         tree(outdir, sys.argv[3])
     elif len(sys.argv) > 3 and sys.argv[2] == "--submission":
-        submission(outdir, sys.argv[3])
+        submission(outdir, sys.argv[3:])
     else:
         metrics(outdir)
     return 0

@@ -8,6 +8,7 @@
 #include "../eegnn.h"
 #include "test.h"
 
+
 static char tree[1024], small[1024], refdir[1024];
 
 static float *load_npy(const char *name, int64_t *shape, size_t *n) {
@@ -260,18 +261,75 @@ static int write_inputs(const eegnn_bids_dataset *b, const eegnn_dataset_config 
     return ok;
 }
 
-static void check_training_and_submission(const eegnn_bids_dataset *b) {
-    eegnn_train_config t1, t2;
-    eegnn_train_result r1, r2;
-    eegnn_dataset_config d1, d2;
-    char out1[1024], out2[1024], sub[1024], ck1[1200], ck2[1200], csv[1200], npy[1200], cmd[4096];
-    float pred[2][8], *y;
+/* Trains `model` for one epoch on the small tree's Challenge 2 windows
+ * (RestingState, 4 s windows, 2 s stride, 2 s crops, Adamax, L1). */
+static int train_small(const char *model, const char *out) {
+    eegnn_train_config t;
+    eegnn_train_result r;
+    memset(&t, 0, sizeof t);
+    t.bids_root = small;
+    t.target = "participants:externalizing";
+    t.task = "RestingState";
+    t.model = model;
+    t.window_seconds = 4;
+    t.stride_seconds = 2;
+    t.crop_seconds = 2;
+    t.optimizer = "adamax";
+    t.lr = 2e-3f;
+    t.loss = "l1";
+    t.epochs = 1;
+    t.n_threads = 2;
+    t.quiet = 1;
+    t.out_dir = out;
+    if (eegnn_train(&t, &r)) return 0;
+    printf("test_challenge: C2 training (%s, 1 epoch on the 4-subject tree, %.1f s)\n", model, r.seconds);
+    return 1;
+}
+
+/* eegnn's predictions of a checkpoint for the first 8 windows of a tree. */
+static int predict8(const char *ck, const char *root, const char *csv, float *pred) {
+    return eegnn_predict(ck, root, csv, 2, NULL) == EEGNN_OK && read_predictions(csv, pred, 8) == 8;
+}
+
+/* submission.py's outputs in DIR/y<k>.npy against eegnn's predictions. */
+static void compare_submission(const char *dir, int k, const char *what, const char *ck, const float *pred) {
+    char path[2048];
+    int nd, j;
     int64_t sh[EEGNN_NPY_MAX_DIMS];
-    size_t ny;
-    int k;
+    size_t ny = 0;
+    float *y;
+    snprintf(path, sizeof path, "%s/y%d.npy", dir, k);
+    y = eegnn_npy_read(path, &nd, sh, &ny);
+    CHECK(y && ny == 8, "%s from submission.py", path);
+    if (y && ny == 8) {
+        double e = test_max_rel_err(y, pred, 8), dmax = 0, spread = 0, tm = 0;
+        eegnn_safetensors *f = eegnn_safetensors_open(ck);
+        const char *v = f ? eegnn_safetensors_metadata(f, "target_mean") : NULL;
+        if (v) tm = strtod(v, NULL);
+        eegnn_safetensors_close(f);
+        for (j = 0; j < 8; j++) {
+            if (fabs(y[j] - pred[j]) > dmax) dmax = fabs(y[j] - pred[j]);
+            if (fabs(pred[j] - tm) > spread) spread = fabs(pred[j] - tm);
+        }
+        printf("test_challenge: submission.py challenge %d (%s) vs eegnn predictions: max rel err %.2e, "
+               "max abs err %.2e / spread %.2e\n", k, what, e, dmax, spread);
+        CHECK(e < 1e-4, "submission.py challenge %d (%s) vs eegnn: %.3g", k, what, e);
+        CHECK(v && spread > 0 && dmax <= 1e-4 * spread,
+              "challenge %d (%s): max |submission - eegnn| %.3g vs max |eegnn - target mean| %.3g", k, what, dmax,
+              spread);
+    }
+    free(y);
+}
+
+static void check_training_and_submission(const eegnn_bids_dataset *b) {
+    static const char *const others[4] = {"EEGNetv4", "ShallowFBCSPNet", "Deep4Net", "BDTCN"};
+    eegnn_train_config t1;
+    eegnn_train_result r1;
+    eegnn_dataset_config d1, d2;
+    char out1[1024], out2[1200], sub[5][1200], ck1[1400], ck2[5][1400], csv[1400], npy[1400], cmd[8192];
+    float pred1[8], pred2[5][8];
+    int k, n_sub = 5;
     snprintf(out1, sizeof out1, "%s", test_out_path("challenge/c1"));
-    snprintf(out2, sizeof out2, "%s", test_out_path("challenge/c2"));
-    snprintf(sub, sizeof sub, "%s", test_out_path("challenge/submission"));
     memset(&t1, 0, sizeof t1);
     t1.bids_root = tree;
     t1.target = "challenge1";
@@ -286,41 +344,27 @@ static void check_training_and_submission(const eegnn_bids_dataset *b) {
            r1.valid.nrmse, r1.test.nrmse);
     CHECK(r1.valid.nrmse < 1.0 && r1.test.nrmse < 1.0, "C1 nRMSE valid %.3f test %.3f must beat 1", r1.valid.nrmse,
           r1.test.nrmse);
-
-    memset(&t2, 0, sizeof t2);
-    t2.bids_root = small;
-    t2.target = "participants:externalizing";
-    t2.task = "RestingState";
-    t2.model = "EEGNeX";
-    t2.window_seconds = 4;
-    t2.stride_seconds = 2;
-    t2.crop_seconds = 2;
-    t2.optimizer = "adamax";
-    t2.lr = 2e-3f;
-    t2.loss = "l1";
-    t2.epochs = 1;
-    t2.n_threads = 2;
-    t2.quiet = 1;
-    t2.out_dir = out2;
-    CHECK(eegnn_train(&t2, &r2) == EEGNN_OK, "C2 training: %s", eegnn_last_error());
-    printf("test_challenge: C2 training (EEGNeX, 1 epoch on %s, %.1f s)\n", small, r2.seconds);
-
     snprintf(ck1, sizeof ck1, "%s/best.safetensors", out1);
-    snprintf(ck2, sizeof ck2, "%s/best.safetensors", out2);
-    CHECK(eegnn_export_submission(ck1, ck2, sub) == EEGNN_OK, "export: %s", eegnn_last_error());
-    CHECK(eegnn_export_submission(ck1, "/nonexistent.safetensors", sub) != EEGNN_OK, "export of a missing checkpoint fails");
-
-    /* eegnn's predictions for the first 8 windows of each dataset */
     snprintf(csv, sizeof csv, "%s/pred.csv", out1);
-    CHECK(eegnn_predict(ck1, tree, csv, 2, NULL) == EEGNN_OK && read_predictions(csv, pred[0], 8) == 8, "predict C1: %s",
-          eegnn_last_error());
-    snprintf(csv, sizeof csv, "%s/pred.csv", out2);
-    CHECK(eegnn_predict(ck2, small, csv, 2, NULL) == EEGNN_OK && read_predictions(csv, pred[1], 8) == 8, "predict C2: %s",
-          eegnn_last_error());
+    CHECK(predict8(ck1, tree, csv, pred1), "predict C1: %s", eegnn_last_error());
+
+    /* C2: one submission per braindecode port (C1 is the cnn above in each) */
+    for (k = 0; k < n_sub; k++) {
+        const char *model = k == 0 ? "EEGNeX" : others[k - 1];
+        snprintf(out2, sizeof out2, "%s/c2_%s", refdir, model);
+        snprintf(ck2[k], sizeof ck2[k], "%s/best.safetensors", out2);
+        snprintf(sub[k], sizeof sub[k], "%s/submission_%s", refdir, model);
+        CHECK(train_small(model, out2), "C2 training %s: %s", model, eegnn_last_error());
+        snprintf(csv, sizeof csv, "%s/pred.csv", out2);
+        CHECK(predict8(ck2[k], small, csv, pred2[k]), "predict C2 %s: %s", model, eegnn_last_error());
+        CHECK(eegnn_export_submission(ck1, ck2[k], sub[k]) == EEGNN_OK, "export: %s", eegnn_last_error());
+    }
+    CHECK(eegnn_export_submission(ck1, "/nonexistent.safetensors", sub[0]) != EEGNN_OK,
+          "export of a missing checkpoint fails");
+
     memset(&d1, 0, sizeof d1);
     d1.target = "challenge1";
     d1.task = "contrastChangeDetection";
-    d1.split = "subject";
     memset(&d2, 0, sizeof d2);
     d2.target = "participants:externalizing";
     d2.task = "RestingState";
@@ -335,36 +379,18 @@ static void check_training_and_submission(const eegnn_bids_dataset *b) {
         CHECK(bs && write_inputs(bs, &d2, 8, npy), "write %s: %s", npy, eegnn_last_error());
         eegnn_bids_close(bs);
     }
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref_challenge.py '%s' --submission '%s'", refdir, sub);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref_challenge.py '%s' --submission", refdir);
+    for (k = 0; k < n_sub; k++) {
+        size_t len = strlen(cmd);
+        snprintf(cmd + len, sizeof cmd - len, " '%s'", sub[k]);
+    }
     {
         double t0 = eegnn_time_seconds();
         CHECK(system(cmd) == 0, "%s", cmd);
-        printf("test_challenge: submission.py run in %.1f s\n", eegnn_time_seconds() - t0);
+        printf("test_challenge: %d submission.py files run in %.1f s\n", n_sub, eegnn_time_seconds() - t0);
     }
-    for (k = 1; k <= 2; k++) {
-        char name[32];
-        snprintf(name, sizeof name, "sub_y%d.npy", k);
-        y = load_npy(name, sh, &ny);
-        CHECK(y && ny == 8, "%s from submission.py", name);
-        if (y && ny == 8) {
-            double e = test_max_rel_err(y, pred[k - 1], 8), dmax = 0, spread = 0, tm = 0;
-            int j;
-            eegnn_safetensors *f = eegnn_safetensors_open(k == 1 ? ck1 : ck2);
-            const char *v = f ? eegnn_safetensors_metadata(f, "target_mean") : NULL;
-            if (v) tm = strtod(v, NULL);
-            eegnn_safetensors_close(f);
-            for (j = 0; j < 8; j++) {
-                if (fabs(y[j] - pred[k - 1][j]) > dmax) dmax = fabs(y[j] - pred[k - 1][j]);
-                if (fabs(pred[k - 1][j] - tm) > spread) spread = fabs(pred[k - 1][j] - tm);
-            }
-            CHECK(v && spread > 0 && dmax <= 1e-4 * spread,
-                  "challenge %d: max |submission - eegnn| %.3g vs max |eegnn - target mean| %.3g", k, dmax, spread);
-            printf("test_challenge: submission.py challenge %d (%s) vs eegnn predictions: max rel err %.2e\n", k,
-                   k == 1 ? "cnn" : "EEGNeX", e);
-            CHECK(e < 1e-4, "submission.py challenge %d vs eegnn: %.3g", k, e);
-        }
-        free(y);
-    }
+    compare_submission(sub[0], 1, "cnn", ck1, pred1);
+    for (k = 0; k < n_sub; k++) compare_submission(sub[k], 2, k == 0 ? "EEGNeX" : others[k - 1], ck2[k], pred2[k]);
 }
 
 int main(void) {

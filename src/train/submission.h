@@ -14,8 +14,10 @@
  * scale, to microvolts), standardises each channel with the training split's
  * mean and std, runs the network and maps the output back to the target's
  * units: eegnn_predict's value for the same window. The file carries its own
- * PyTorch code (no braindecode needed; tested with torch 1.13) for the models
- * "EEGNeX" (braindecode.models.EEGNeX, default hyperparameters) and "cnn".
+ * PyTorch code (no braindecode needed; tested with torch 1.13) for the
+ * models EEGNeX, EEGNetv4, ShallowFBCSPNet, Deep4Net and BDTCN (braindecode's
+ * architectures and state_dict names, with the hyperparameters eegnn's
+ * model_config sets) and eegnn's "cnn".
  * Errors: EEGNN_ERR_ARG (NULL arguments), reading a checkpoint, a
  * checkpoint without eegnn_train's metadata or with a classification target
  * or another model (EEGNN_ERR_UNSUPPORTED, naming it), EEGNN_ERR_IO writing;
