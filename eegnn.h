@@ -2425,7 +2425,9 @@ typedef struct eegnn_synthetic_hbn_config {
  * right_buttonPress (13) 0.3..2.3 s later with feedback smiley_face (the
  * side of the target) or sad_face (the other side, 10% of presses), no press
  * for missed targets, and the next contrastTrial_start 2.4 s after the
- * target (1.6 s ramp + 0.8 s return). Onsets have 1 ms resolution; duration
+ * target (1.6 s ramp + 0.8 s return); 5% of trials get an extra press
+ * before the target and 5% a second press 100 ms after the response (both
+ * with sad_face), cases the challenge's trial rules must ignore. Onsets have 1 ms resolution; duration
  * is n/a; sample = round(onset * 100).
  *
  * Signals (volts, 100 Hz): pink background per channel and a shared pink
@@ -2434,7 +2436,7 @@ typedef struct eegnn_synthetic_hbn_config {
  * [0.2, 3] times; n/a scores give 1) over posterior channels; during
  * contrastChangeDetection the 20 and 25 Hz flicker (SSVEP) and, per trial, a
  * centro-parietal positivity that ramps linearly from the target onset to
- * 25 uV at the button press and decays over 300 ms (missed trials: a ramp to
+ * 40 uV at the button press and decays over 300 ms (missed trials: a ramp to
  * 8 uV that decays at the target's end), so a window 0.5-2.5 s after the
  * target carries its response time. Deterministic for a seed.
  * Errors: EEGNN_ERR_ARG (bad config), reading the participants file
@@ -18738,6 +18740,11 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
                                                                    : eegnn__hbn_ms(tt[tr] + 0.3 + 2.0 * eegnn_rng_uniform(&rng));
                     eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tcontrastTrial_start\t5\tn/a\n", start,
                                      (long long)nearbyint(start * EEGNN__HBN_SFREQ));
+                    if (eegnn_rng_uniform(&rng) < 0.05) { /* a press before the target (no response to it) */
+                        double te = eegnn__hbn_ms(start + 0.2 + 2.4 * eegnn_rng_uniform(&rng));
+                        eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tleft_buttonPress\t12\tsad_face\n", te,
+                                         (long long)nearbyint(te * EEGNN__HBN_SFREQ));
+                    }
                     eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_target\t%d\tn/a\n", tt[tr],
                                      (long long)nearbyint(tt[tr] * EEGNN__HBN_SFREQ), side[tr] ? "right" : "left",
                                      side[tr] ? 9 : 8);
@@ -18746,13 +18753,19 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
                         eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\t%s\n", tp[tr],
                                          (long long)nearbyint(tp[tr] * EEGNN__HBN_SFREQ), right ? "right" : "left",
                                          right ? 13 : 12, ok[tr] ? "smiley_face" : "sad_face");
+                        if (tp[tr] + 0.1 < tt[tr] + 2.4 && eegnn_rng_uniform(&rng) < 0.05) { /* a second press */
+                            double t2 = eegnn__hbn_ms(tp[tr] + 0.1);
+                            eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\tsad_face\n", t2,
+                                             (long long)nearbyint(t2 * EEGNN__HBN_SFREQ), right ? "left" : "right",
+                                             right ? 12 : 13);
+                        }
                     }
                     t = tt[tr] + 2.4;
                 }
                 n_times = (int64_t)((t + 3.0) * EEGNN__HBN_SFREQ);
                 eegnn__hbn_background(data, shared, n_times, gain, 1, &rng);
                 for (tr = 0; tr <= c.trials_per_run; tr++) {
-                    if (tp[tr] == tp[tr]) eegnn__hbn_ramp(data, n_times, tt[tr], tp[tr], 25e-6);
+                    if (tp[tr] == tp[tr]) eegnn__hbn_ramp(data, n_times, tt[tr], tp[tr], 40e-6);
                     else eegnn__hbn_ramp(data, n_times, tt[tr], tt[tr] + 1.6, 8e-6);
                 }
             }

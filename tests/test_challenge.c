@@ -115,6 +115,12 @@ static void check_challenge1(const eegnn_bids_dataset *b) {
         free(want);
     }
     eegnn_dataset_free(ds);
+    c.task = "RestingState"; /* no contrast-change trials there */
+    ds = eegnn_dataset_from_bids(b, &c);
+    CHECK(ds == NULL && strstr(eegnn_last_error(), "no window"), "challenge1 without trials: %s", eegnn_last_error());
+    c.target = "challenge3";
+    ds = eegnn_dataset_from_bids(b, &c);
+    CHECK(ds == NULL && strstr(eegnn_last_error(), "challenge1"), "unknown target: %s", eegnn_last_error());
 }
 
 static void check_crop_offsets(eegnn_dataset *ds) {

@@ -490,6 +490,11 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
                                                                    : eegnn__hbn_ms(tt[tr] + 0.3 + 2.0 * eegnn_rng_uniform(&rng));
                     eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tcontrastTrial_start\t5\tn/a\n", start,
                                      (long long)nearbyint(start * EEGNN__HBN_SFREQ));
+                    if (eegnn_rng_uniform(&rng) < 0.05) { /* a press before the target (no response to it) */
+                        double te = eegnn__hbn_ms(start + 0.2 + 2.4 * eegnn_rng_uniform(&rng));
+                        eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tleft_buttonPress\t12\tsad_face\n", te,
+                                         (long long)nearbyint(te * EEGNN__HBN_SFREQ));
+                    }
                     eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_target\t%d\tn/a\n", tt[tr],
                                      (long long)nearbyint(tt[tr] * EEGNN__HBN_SFREQ), side[tr] ? "right" : "left",
                                      side[tr] ? 9 : 8);
@@ -498,13 +503,19 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
                         eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\t%s\n", tp[tr],
                                          (long long)nearbyint(tp[tr] * EEGNN__HBN_SFREQ), right ? "right" : "left",
                                          right ? 13 : 12, ok[tr] ? "smiley_face" : "sad_face");
+                        if (tp[tr] + 0.1 < tt[tr] + 2.4 && eegnn_rng_uniform(&rng) < 0.05) { /* a second press */
+                            double t2 = eegnn__hbn_ms(tp[tr] + 0.1);
+                            eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\tsad_face\n", t2,
+                                             (long long)nearbyint(t2 * EEGNN__HBN_SFREQ), right ? "left" : "right",
+                                             right ? 12 : 13);
+                        }
                     }
                     t = tt[tr] + 2.4;
                 }
                 n_times = (int64_t)((t + 3.0) * EEGNN__HBN_SFREQ);
                 eegnn__hbn_background(data, shared, n_times, gain, 1, &rng);
                 for (tr = 0; tr <= c.trials_per_run; tr++) {
-                    if (tp[tr] == tp[tr]) eegnn__hbn_ramp(data, n_times, tt[tr], tp[tr], 25e-6);
+                    if (tp[tr] == tp[tr]) eegnn__hbn_ramp(data, n_times, tt[tr], tp[tr], 40e-6);
                     else eegnn__hbn_ramp(data, n_times, tt[tr], tt[tr] + 1.6, 8e-6);
                 }
             }

@@ -63,7 +63,9 @@ typedef struct eegnn_synthetic_hbn_config {
  * right_buttonPress (13) 0.3..2.3 s later with feedback smiley_face (the
  * side of the target) or sad_face (the other side, 10% of presses), no press
  * for missed targets, and the next contrastTrial_start 2.4 s after the
- * target (1.6 s ramp + 0.8 s return). Onsets have 1 ms resolution; duration
+ * target (1.6 s ramp + 0.8 s return); 5% of trials get an extra press
+ * before the target and 5% a second press 100 ms after the response (both
+ * with sad_face), cases the challenge's trial rules must ignore. Onsets have 1 ms resolution; duration
  * is n/a; sample = round(onset * 100).
  *
  * Signals (volts, 100 Hz): pink background per channel and a shared pink
@@ -72,7 +74,7 @@ typedef struct eegnn_synthetic_hbn_config {
  * [0.2, 3] times; n/a scores give 1) over posterior channels; during
  * contrastChangeDetection the 20 and 25 Hz flicker (SSVEP) and, per trial, a
  * centro-parietal positivity that ramps linearly from the target onset to
- * 25 uV at the button press and decays over 300 ms (missed trials: a ramp to
+ * 40 uV at the button press and decays over 300 ms (missed trials: a ramp to
  * 8 uV that decays at the target's end), so a window 0.5-2.5 s after the
  * target carries its response time. Deterministic for a seed.
  * Errors: EEGNN_ERR_ARG (bad config), reading the participants file
