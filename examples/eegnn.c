@@ -579,22 +579,15 @@ static int cmd_synth(int argc, char **argv) {
             hbn.participants_tsv = argv[++i];
             continue;
         }
-        if (hbn.participants_tsv && i + 1 < argc && parse_num(argv[i], argv[i + 1], &x)) {
-            if (!strcmp(argv[i], "--runs")) hbn.ccd_runs = (int)x;
-            else if (!strcmp(argv[i], "--trials")) hbn.trials_per_run = (int)x;
-            else if (!strcmp(argv[i], "--rest")) hbn.rest_seconds = x;
-            else if (!strcmp(argv[i], "--subjects")) hbn.n_subjects = (int)x;
-            else if (!strcmp(argv[i], "--seed")) hbn.seed = (uint64_t)x;
-            else break;
-            i++;
-            continue;
-        }
         if (i + 1 >= argc || !parse_num(argv[i], argv[i + 1], &x)) break;
-        if (!strcmp(argv[i], "--subjects")) syn.n_subjects = (int)x;
+        if (!strcmp(argv[i], "--runs")) hbn.ccd_runs = (int)x;
+        else if (!strcmp(argv[i], "--trials")) hbn.trials_per_run = (int)x;
+        else if (!strcmp(argv[i], "--rest")) hbn.rest_seconds = x;
+        else if (!strcmp(argv[i], "--subjects")) syn.n_subjects = hbn.n_subjects = (int)x;
+        else if (!strcmp(argv[i], "--seed")) syn.seed = hbn.seed = (uint64_t)x;
         else if (!strcmp(argv[i], "--channels")) syn.n_channels = (int)x;
         else if (!strcmp(argv[i], "--sfreq")) syn.sfreq = x;
         else if (!strcmp(argv[i], "--duration")) syn.duration = x;
-        else if (!strcmp(argv[i], "--seed")) syn.seed = (uint64_t)x;
         else break;
         i++;
     }
