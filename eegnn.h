@@ -2409,6 +2409,27 @@ EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FI
  *                          exclusive; onset sample = round(onset * sfreq) as
  *                          mne.events_from_annotations). Events whose window
  *                          falls outside the recording are skipped.
+ *   "challenge1"           EEG Foundation Challenge 2025, Challenge 1: the
+ *                          response time of each contrast-change-detection
+ *                          trial, in seconds, from the events' `value` column
+ *                          (or the annotations' descriptions), by the rules of
+ *                          the challenge's startkit (eeg2025/startkit
+ *                          challenge_1.py, build_trial_table +
+ *                          annotate_trials_with_target + add_aux_anchors):
+ *                          events are sorted by onset (stable); each
+ *                          contrastTrial_start opens a trial that ends at the
+ *                          next one (the last trial, having no next start, is
+ *                          dropped); the stimulus is the first left_target /
+ *                          right_target with start <= onset < end, the
+ *                          response the first left_buttonPress /
+ *                          right_buttonPress with stimulus <= onset < end;
+ *                          trials without a stimulus or without a response
+ *                          are dropped (require_stimulus=True,
+ *                          require_response=True). Target = response onset -
+ *                          stimulus onset; the window starts tmin after the
+ *                          stimulus and lasts tmax - tmin (defaults 0.5 s and
+ *                          2.5 s: 200 samples at 100 Hz), sample positions as
+ *                          for "events:" targets.
  *
  * Groups are the unit that train/valid/test splits keep apart: "subject"
  * (sub), "session" (sub + ses) or "run" (the recording itself: sub, ses,
@@ -2480,6 +2501,10 @@ typedef struct eegnn_dataset_config {
     double ems_factor_new;   /* EMS smoothing factor; 0: 1e-3 (braindecode's default) */
     int64_t ems_init_block_size; /* EMS initial block in samples; 0: None */
     double standardize_eps;  /* floor of the std (EMS and per window); 0: 1e-4 */
+    /* EEG Foundation Challenge 2025 (target "challenge1", crops of fixed windows). */
+    double crop_seconds;    /* > 0 (participants targets): each window of window_seconds yields a crop
+                               of crop_seconds; eegnn_dataset_get returns the centred crop,
+                               eegnn_dataset_get_crop any other (random crops during training) */
 } eegnn_dataset_config;
 
 typedef struct eegnn_dataset eegnn_dataset;
@@ -2563,6 +2588,18 @@ EEGNN_API int eegnn_dataset_n_candidate_windows(const eegnn_dataset *ds);
  * channels; a header line only when nothing was dropped. Written atomically.
  * Errors: EEGNN_ERR_ARG, EEGNN_ERR_IO naming the path. */
 EEGNN_API eegnn_status eegnn_dataset_write_drop_log(const eegnn_dataset *ds, const char *path);
+/* Crops (crop_seconds > 0): the offsets a crop may start at within its
+ * window are 0 .. eegnn_dataset_crop_max_offset(ds) (0 without crops;
+ * eegnn_dataset_n_times is then the crop length). eegnn_dataset_get returns
+ * the crop at offset max / 2 (a fixed, centred crop: the startkit of
+ * Challenge 2 crops every window at random and defines no evaluation crop).
+ * eegnn_dataset_get_crop copies window i's crop starting `offset` samples
+ * into the window, as the startkit's DatasetWrapper
+ * (X[:, offset : offset + crop]). Errors: EEGNN_ERR_ARG for an index or
+ * offset out of range, else as eegnn_dataset_get (streamed crops are read
+ * from the file, not the cache). Thread safe. */
+EEGNN_API int eegnn_dataset_crop_max_offset(const eegnn_dataset *ds);
+EEGNN_API eegnn_status eegnn_dataset_get_crop(const eegnn_dataset *ds, int i, int offset, float *x, float *y);
 
 /* Recordings read on demand (0 when everything is in memory). */
 EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds);
@@ -2646,6 +2683,58 @@ typedef struct eegnn_synthetic_config {
  * Errors: EEGNN_ERR_ARG for bad config values, EEGNN_ERR_IO when a file
  * cannot be written. Thread safety: reentrant. */
 EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_synthetic_config *cfg);
+
+/* ---------------------------------------------------------------------------
+ * HBN-like BIDS tree for the EEG Foundation Challenge 2025: recordings laid
+ * out as the HBN-EEG releases (129 channels E1..E128 + Cz, 100 Hz, BDF)
+ * joined with a real participants.tsv.
+ * ------------------------------------------------------------------------- */
+
+typedef struct eegnn_synthetic_hbn_config {
+    const char *participants_tsv; /* a real HBN participants.tsv (required); copied verbatim */
+    int n_subjects;          /* the first N rows; 0: every row */
+    int ccd_runs;            /* contrastChangeDetection runs per subject (1..3); 0: 3; < 0: none */
+    int trials_per_run;      /* contrast-change targets per run; 0: 24 (the real task) */
+    double rest_seconds;     /* RestingState length, s; 0: 60; < 0: no RestingState */
+    double miss_rate;        /* share of targets without a button press; 0: 0.05; < 0: none */
+    uint64_t seed;
+} eegnn_synthetic_hbn_config;
+
+/* Writes an HBN-like BIDS dataset under `dir`: participants.tsv copied from
+ * cfg->participants_tsv, dataset_description.json, the task sidecars
+ * (task-<T>_eeg.json, task-<T>_events.json) copied from the participants
+ * file's directory when present there, and per subject (one per row,
+ * participant_id as in the file):
+ *   sub-X/eeg/sub-X_task-contrastChangeDetection_run-K_eeg.bdf + _events.tsv
+ *     for runs K = 1..ccd_runs whose contrastChangeDetection_K column (when
+ *     present) is not "unavailable";
+ *   sub-X/eeg/sub-X_task-RestingState_eeg.bdf + _events.tsv.
+ * contrastChangeDetection events.tsv: columns onset, duration, sample,
+ * value, event_code, feedback as task-contrastChangeDetection_events.json
+ * describes them: contrastChangeB<K>_start (event_code 94/95/96) at 0.5 s,
+ * then per trial contrastTrial_start (5), after 2.8, 4.4 or 6.0 s a
+ * left_target (8) or right_target (9), a left_buttonPress (12) or
+ * right_buttonPress (13) 0.3..2.3 s later with feedback smiley_face (the
+ * side of the target) or sad_face (the other side, 10% of presses), no press
+ * for missed targets, and the next contrastTrial_start 2.4 s after the
+ * target (1.6 s ramp + 0.8 s return); 5% of trials get an extra press
+ * before the target and 5% a second press 100 ms after the response (both
+ * with sad_face), cases the challenge's trial rules must ignore. Onsets have 1 ms resolution; duration
+ * is n/a; sample = round(onset * 100).
+ *
+ * Signals (volts, 100 Hz): pink background per channel and a shared pink
+ * component; an alpha rhythm whose amplitude grows with the participant's
+ * externalizing score (12 uV x (1 + 0.5 x externalizing), clipped to
+ * [0.2, 3] times; n/a scores give 1) over posterior channels; during
+ * contrastChangeDetection the 20 and 25 Hz flicker (SSVEP) and, per trial, a
+ * centro-parietal positivity that ramps linearly from the target onset to
+ * 40 uV at the button press and decays over 300 ms (missed trials: a ramp to
+ * 8 uV that decays at the target's end), so a window 0.5-2.5 s after the
+ * target carries its response time. Deterministic for a seed.
+ * Errors: EEGNN_ERR_ARG (bad config), reading the participants file
+ * (EEGNN_ERR_NOT_FOUND / EEGNN_ERR_FORMAT, no participant_id column),
+ * EEGNN_ERR_IO writing. Thread safety: reentrant. */
+EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_synthetic_hbn_config *cfg);
 /* ======================== End file src/data/synthetic.h ======================== */
 
 /* ======================== Begin file src/preprocess/filter.h ======================== */
@@ -2806,6 +2895,11 @@ EEGNN_API double eegnn_rmse(const double *y_true, const double *y_pred, size_t n
  * the mean of y_true scores exactly 1.0. NaN when y_true is constant. */
 EEGNN_API double eegnn_nrmse(const double *y_true, const double *y_pred, size_t n);
 
+/* Overall score of the EEG Foundation Challenge 2025: 0.3 * nrmse_c1 +
+ * 0.7 * nrmse_c2 (eeg2025.github.io, lower is better; 1.0 on both is the
+ * score of predicting each target's mean). NaN when either input is NaN. */
+EEGNN_API double eegnn_challenge_score(double nrmse_c1, double nrmse_c2);
+
 /* Mean absolute error, sklearn.metrics.mean_absolute_error. NaN when n < 1. */
 EEGNN_API double eegnn_mae(const double *y_true, const double *y_pred, size_t n);
 
@@ -2918,6 +3012,11 @@ typedef struct eegnn_train_config {
     void (*on_graph)(eegnn_graph *g, void *user);
     void (*on_graph_free)(eegnn_graph *g, void *user);
     void *on_graph_user;
+    /* EEG Foundation Challenge 2025 */
+    double crop_seconds;     /* > 0 (participants targets): windows of window_seconds are cropped to
+                                this length: a random crop per window and epoch in training (uniform
+                                offset from the seed, epoch and window), the centred crop for
+                                evaluation and prediction (see eegnn_dataset_get_crop) */
 } eegnn_train_config;
 
 /* Metrics of one split, computed on window predictions. Regression fills
@@ -3109,6 +3208,35 @@ EEGNN_API eegnn_status eegnn_search(const eegnn_search_config *cfg, eegnn_search
  * allowed. */
 EEGNN_API void eegnn_search_result_free(eegnn_search_result *result);
 /* ======================== End file src/train/search.h ======================== */
+
+/* ======================== Begin file src/train/submission.h ======================== */
+/* ---------------------------------------------------------------------------
+ * EEG Foundation Challenge 2025 submission export.
+ * ------------------------------------------------------------------------- */
+
+/* Writes a submission folder for the EEG Foundation Challenge 2025 into
+ * out_dir (created if absent): weights_challenge_1.safetensors and
+ * weights_challenge_2.safetensors (copies of the two checkpoints written by
+ * eegnn_train, best.safetensors: braindecode state_dict names plus eegnn's
+ * metadata) and submission.py, which defines class Submission(SFREQ,
+ * DEVICE) with get_model_challenge_1() / get_model_challenge_2() returning a
+ * torch.nn.Module in eval mode (the challenge's interface,
+ * eeg2025.github.io). Each module takes (batch, n_chans, n_times) in volts,
+ * as the challenge's loaders give it, multiplies by 1e6 (eegnn's dataset
+ * scale, to microvolts), standardises each channel with the training split's
+ * mean and std, runs the network and maps the output back to the target's
+ * units: eegnn_predict's value for the same window. The file carries its own
+ * PyTorch code (no braindecode needed; tested with torch 1.13) for the
+ * models EEGNeX, EEGNetv4, ShallowFBCSPNet, Deep4Net and BDTCN (braindecode's
+ * architectures and state_dict names, with the hyperparameters eegnn's
+ * model_config sets) and eegnn's "cnn".
+ * Errors: EEGNN_ERR_ARG (NULL arguments), reading a checkpoint, a
+ * checkpoint without eegnn_train's metadata or with a classification target
+ * or another model (EEGNN_ERR_UNSUPPORTED, naming it), EEGNN_ERR_IO writing;
+ * files are written atomically. Thread safety: reentrant. */
+EEGNN_API eegnn_status eegnn_export_submission(const char *checkpoint_c1, const char *checkpoint_c2,
+                                               const char *out_dir);
+/* ======================== End file src/train/submission.h ======================== */
 
 /* ======================== Begin file src/train/plot.h ======================== */
 /* ---------------------------------------------------------------------------
@@ -18872,7 +19000,8 @@ struct eegnn_dataset {
     int n_channels;
     char **ch_names; /* (n_channels) */
     double sfreq;    /* Hz */
-    int n_times;     /* samples per window */
+    int n_times;     /* samples per window (per crop when crop_max > 0) */
+    int crop_max;    /* crops: largest crop offset in a window (window length - n_times); 0: none */
     double scale;
 
     int n_recordings, cap_recordings;
@@ -19366,11 +19495,19 @@ static eegnn_status eegnn__ds_cache_put(eegnn_dataset *ds, int i, const float *x
 /* Window i of a streamed recording: from the complete cache, else from the
  * file (rounded to the cache's precision and stored when a cache is being
  * filled). */
-static eegnn_status eegnn__ds_get_streamed(eegnn_dataset *ds, int i, float *x) {
+static eegnn_status eegnn__ds_get_streamed(eegnn_dataset *ds, int i, int offset, float *x) {
     size_t n = (size_t)ds->n_channels * (size_t)ds->n_times, k;
     const eegnn__ds_stream *s = &ds->rec_stream[ds->win_rec[i]];
     int ready = 0, filling = 0;
     eegnn_status st;
+    if (offset != ds->crop_max / 2) { /* a crop other than the cached one: from the file */
+        st = s->read(s->handle, ds->win_start[i] + offset, ds->n_times, x);
+        if (st) return st;
+        for (k = 0; k < n; k++) x[k] = (float)((double)x[k] * ds->scale);
+        if (ds->cache_path && ds->cache_f16)
+            for (k = 0; k < n; k++) x[k] = eegnn_half_to_float(eegnn_float_to_half(x[k]));
+        return EEGNN_OK;
+    }
     if (ds->cache_path) {
         pthread_mutex_lock(&ds->cache_lock);
         ready = ds->cache_ready;
@@ -19401,7 +19538,7 @@ static eegnn_status eegnn__ds_get_streamed(eegnn_dataset *ds, int i, float *x) {
         }
         return EEGNN_OK;
     }
-    st = s->read(s->handle, ds->win_start[i], ds->n_times, x);
+    st = s->read(s->handle, ds->win_start[i] + offset, ds->n_times, x);
     if (st) return st;
     for (k = 0; k < n; k++) x[k] = (float)((double)x[k] * ds->scale);
     if (ds->cache_path && ds->cache_f16)
@@ -19711,6 +19848,71 @@ static eegnn_status eegnn__ds_reject_and_ems(eegnn_dataset *ds, int r, int n_bef
     return EEGNN_OK;
 }
 
+/* One event of a contrast-change-detection recording, for sorting. */
+typedef struct eegnn__ds_ccd_event {
+    double onset;
+    int kind;  /* 0 contrastTrial_start, 1 target, 2 button press, -1 other */
+    int order; /* position in the file (stable sort) */
+} eegnn__ds_ccd_event;
+
+static int eegnn__ds_cmp_ccd(const void *a, const void *b) {
+    const eegnn__ds_ccd_event *x = (const eegnn__ds_ccd_event *)a, *y = (const eegnn__ds_ccd_event *)b;
+    if (x->onset < y->onset) return -1;
+    if (x->onset > y->onset) return 1;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Challenge 1 trials (see "challenge1" in windows.h): from n events (value,
+ * onset s) writes each kept trial's stimulus onset and response time (s)
+ * into stim and rt (capacity n) and returns their count; -1 when out of
+ * memory. */
+static int eegnn__ds_challenge1_trials(const char *const *values, const double *onsets, int n, double *stim,
+                                       double *rt) {
+    eegnn__ds_ccd_event *ev;
+    int i, j, n_trials = 0;
+    if (n <= 0) return 0;
+    ev = (eegnn__ds_ccd_event *)eegnn__calloc((size_t)n, sizeof *ev);
+    if (!ev) return -1;
+    for (i = 0; i < n; i++) {
+        const char *v = values[i];
+        ev[i].onset = onsets[i];
+        ev[i].order = i;
+        ev[i].kind = -1;
+        if (!v) continue;
+        if (strcmp(v, "contrastTrial_start") == 0) ev[i].kind = 0;
+        else if (strcmp(v, "left_target") == 0 || strcmp(v, "right_target") == 0) ev[i].kind = 1;
+        else if (strcmp(v, "left_buttonPress") == 0 || strcmp(v, "right_buttonPress") == 0) ev[i].kind = 2;
+    }
+    qsort(ev, (size_t)n, sizeof *ev, eegnn__ds_cmp_ccd);
+    for (i = 0; i < n; i++) {
+        double start, end, s_on = NAN, r_on = NAN;
+        int next = -1;
+        if (ev[i].kind != 0) continue;
+        for (j = i + 1; j < n && next < 0; j++)
+            if (ev[j].kind == 0) next = j;
+        if (next < 0) break; /* the last trial has no end */
+        start = ev[i].onset;
+        end = ev[next].onset;
+        for (j = 0; j < n; j++)
+            if (ev[j].kind == 1 && ev[j].onset >= start && ev[j].onset < end) {
+                s_on = ev[j].onset;
+                break;
+            }
+        if (s_on != s_on) continue; /* no stimulus */
+        for (j = 0; j < n; j++)
+            if (ev[j].kind == 2 && ev[j].onset >= s_on && ev[j].onset < end) {
+                r_on = ev[j].onset;
+                break;
+            }
+        if (r_on != r_on) continue; /* no response */
+        stim[n_trials] = s_on;
+        rt[n_trials] = r_on - s_on;
+        n_trials++;
+    }
+    EEGNN_FREE(ev);
+    return n_trials;
+}
+
 static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, const eegnn_table *participants,
                                            const eegnn_dataset_config *cfg) {
     eegnn_dataset *ds = NULL;
@@ -19731,8 +19933,10 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     target = cfg->target;
     if (eegnn__starts_with(target, "events:")) is_events = 1;
     else if (eegnn__starts_with(target, "participants:")) is_events = 0;
+    else if (strcmp(target, "challenge1") == 0) is_events = 2;
     else {
-        eegnn_set_error(EEGNN_ERR_ARG, "dataset: target '%s' must start with \"participants:\" or \"events:\"",
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "dataset: target '%s' must start with \"participants:\" or \"events:\", or be \"challenge1\"",
                         target);
         return NULL;
     }
@@ -19769,8 +19973,16 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         src[i].selected = !cfg->task || (task && eegnn__ds_in_list(cfg->task, task));
     }
 
+    if (cfg->crop_seconds < 0 || (cfg->crop_seconds > 0 && (is_events || cfg->crop_seconds > win_s))) {
+        eegnn_set_error(EEGNN_ERR_ARG, "dataset: crops of %g s need a participants target and windows of at least "
+                        "that length (window %g s)", cfg->crop_seconds, win_s);
+        goto fail;
+    }
+
     /* target: classes */
-    if (is_events) {
+    if (is_events == 2) {
+        regression = 1;
+    } else if (is_events) {
         ds->class_names = eegnn__ds_split_list(target + 7, &ds->n_classes);
         if (!ds->class_names) goto fail;
         if (ds->n_classes == 0) {
@@ -19910,7 +20122,49 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             goto fail;
         }
         ds->n_times = (int)n_times;
-        if (is_events) {
+        if (!is_events && cfg->crop_seconds > 0) {
+            int64_t crop = eegnn__ds_seconds_to_samples(cfg->crop_seconds, ds->sfreq);
+            if (crop < 1 || crop > n_times) {
+                eegnn_raw_free(loaded);
+                eegnn_set_error(EEGNN_ERR_ARG, "dataset: a crop of %lld samples in windows of %lld", (long long)crop,
+                                (long long)n_times);
+                goto fail;
+            }
+            ds->n_times = (int)crop;
+            ds->crop_max = (int)(n_times - crop);
+        }
+        if (is_events == 2) {
+            int64_t off = eegnn__ds_seconds_to_samples(tmin, ds->sfreq);
+            int n_ev = ev ? ev->n : raw->n_annotations, n_tr;
+            const char **values = (const char **)eegnn__calloc((size_t)n_ev + 1, sizeof(char *));
+            double *onsets = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
+            double *stim = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
+            double *rt = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
+            n_tr = -1;
+            if (values && onsets && stim && rt) {
+                for (e = 0; e < n_ev; e++) {
+                    values[e] = ev ? ev->events[e].value : raw->annotations[e].description;
+                    onsets[e] = ev ? ev->events[e].onset : raw->annotations[e].onset;
+                }
+                n_tr = eegnn__ds_challenge1_trials(values, onsets, n_ev, stim, rt);
+            }
+            for (e = 0; e < n_tr; e++) {
+                int64_t start = eegnn__ds_seconds_to_samples(stim[e], ds->sfreq) + off;
+                if (start < 0 || start + n_times > len) {
+                    ds->skipped_events++;
+                    continue;
+                }
+                if (!eegnn__ds_add_window(ds, r, start, (float)rt[e], g)) {
+                    n_tr = -1;
+                    break;
+                }
+            }
+            EEGNN_FREE((void *)values);
+            EEGNN_FREE(onsets);
+            EEGNN_FREE(stim);
+            EEGNN_FREE(rt);
+            if (n_tr < 0) goto oom_rec;
+        } else if (is_events) {
             int64_t off = eegnn__ds_seconds_to_samples(tmin, ds->sfreq);
             int n_ev = ev ? ev->n : raw->n_annotations;
             for (e = 0; e < n_ev; e++) {
@@ -20081,19 +20335,22 @@ EEGNN_API int eegnn_dataset_n_recordings(const eegnn_dataset *ds) { return ds ? 
 EEGNN_API int eegnn_dataset_n_skipped_subjects(const eegnn_dataset *ds) { return ds ? ds->skipped_subjects : 0; }
 EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds) { return ds ? ds->skipped_events : 0; }
 
-EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y) {
+EEGNN_API eegnn_status eegnn_dataset_get_crop(const eegnn_dataset *ds, int i, int offset, float *x, float *y) {
     int c, r;
     const float *src;
     eegnn_status st;
     if (!ds || i < 0 || i >= ds->n_windows || !x)
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_get: window %d out of range [0, %d)", i,
                                ds ? ds->n_windows : 0);
+    if (offset < 0 || offset > ds->crop_max)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_get_crop: offset %d out of range [0, %d]", offset,
+                               ds->crop_max);
     r = ds->win_rec[i];
     if (y) *y = ds->win_y[i];
     if (ds->rec_stream && ds->rec_stream[r].handle) {
-        st = eegnn__ds_get_streamed((eegnn_dataset *)ds, i, x);
+        st = eegnn__ds_get_streamed((eegnn_dataset *)ds, i, offset, x);
     } else {
-        src = ds->rec_data[r] + ds->win_start[i];
+        src = ds->rec_data[r] + ds->win_start[i] + offset;
         for (c = 0; c < ds->n_channels; c++)
             memcpy(x + (size_t)c * (size_t)ds->n_times, src + (size_t)c * (size_t)ds->rec_len[r],
                    (size_t)ds->n_times * sizeof(float));
@@ -20102,6 +20359,12 @@ EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *
     if (!st && ds->std_window) st = eegnn_standardize(x, ds->n_channels, ds->n_times, ds->std_eps);
     return st;
 }
+
+EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y) {
+    return eegnn_dataset_get_crop(ds, i, ds ? ds->crop_max / 2 : 0, x, y);
+}
+
+EEGNN_API int eegnn_dataset_crop_max_offset(const eegnn_dataset *ds) { return ds ? ds->crop_max : 0; }
 
 EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds) { return ds ? ds->n_streamed : 0; }
 
@@ -20465,6 +20728,326 @@ done:
     EEGNN_FREE(shared);
     eegnn__sb_free(&participants);
     eegnn__sb_free(&channels);
+    return st;
+}
+
+/* ---- HBN-like dataset (EEG Foundation Challenge 2025) ---- */
+
+#define EEGNN__HBN_NCH 129
+#define EEGNN__HBN_SFREQ 100.0
+
+/* Weight of a channel (0..128: E1..E128, Cz) for posterior and for
+ * centro-parietal generators; a smooth profile over the EGI numbering. */
+static void eegnn__hbn_topography(int k, float *posterior, float *centroparietal) {
+    double p = (double)(k + 1);
+    if (k == 128) p = 55.0; /* Cz sits between E55 and the vertex channels */
+    *posterior = (float)(0.25 + 0.75 * exp(-((p - 75.0) * (p - 75.0)) / (2.0 * 12.0 * 12.0)));
+    *centroparietal = (float)(0.2 + 0.8 * exp(-((p - 62.0) * (p - 62.0)) / (2.0 * 15.0 * 15.0)));
+}
+
+/* Onset in seconds on a 1 ms grid, never half-way between two samples at
+ * 100 Hz (so every reader rounds it to the same sample). */
+static double eegnn__hbn_ms(double t) {
+    long ms = (long)floor(t * 1000.0 + 0.5);
+    if (ms % 10 == 5) ms++;
+    return (double)ms / 1000.0;
+}
+
+/* Background of one recording into data (129, n_times), volts. */
+static void eegnn__hbn_background(float *data, float *shared, int64_t n_times, double alpha_gain, int ssvep,
+                                  eegnn_rng *rng) {
+    int c;
+    int64_t t;
+    double b[7] = {0, 0, 0, 0, 0, 0, 0}, phase = 0.0, env = 1.0;
+    const double two_pi = 6.283185307179586;
+    for (t = 0; t < n_times; t++) shared[t] = (float)eegnn__pink_step(b, eegnn_rng_normal(rng));
+    for (c = 0; c < EEGNN__HBN_NCH; c++) {
+        double bb[7] = {0, 0, 0, 0, 0, 0, 0};
+        float *row = data + (size_t)c * (size_t)n_times;
+        for (t = 0; t < n_times; t++)
+            row[t] = (float)(2.5e-6 * eegnn__pink_step(bb, eegnn_rng_normal(rng)) + 2.0e-6 * (double)shared[t]);
+    }
+    for (t = 0; t < n_times; t++) {
+        double a, s = 0.0, tt = (double)t / EEGNN__HBN_SFREQ;
+        env += 0.02 * (1.0 - env) + 0.05 * eegnn_rng_normal(rng) / 10.0;
+        if (env < 0.1) env = 0.1;
+        phase += two_pi * (10.0 + 0.15 * eegnn_rng_normal(rng)) / EEGNN__HBN_SFREQ;
+        a = 12e-6 * alpha_gain * env * sin(phase);
+        if (ssvep) s = 2e-6 * (sin(two_pi * 20.0 * tt) + sin(two_pi * 25.0 * tt + 1.0));
+        for (c = 0; c < EEGNN__HBN_NCH; c++) {
+            float wp, wc;
+            eegnn__hbn_topography(c, &wp, &wc);
+            data[(size_t)c * (size_t)n_times + (size_t)t] += (float)(wp * (a + s));
+        }
+    }
+}
+
+/* Adds a centro-parietal ramp from t0 to peak volts at t1 (s), then a
+ * linear decay over 300 ms. */
+static void eegnn__hbn_ramp(float *data, int64_t n_times, double t0, double t1, double peak) {
+    int64_t s0 = (int64_t)floor(t0 * EEGNN__HBN_SFREQ), s1 = (int64_t)floor((t1 + 0.3) * EEGNN__HBN_SFREQ), t;
+    int c;
+    for (t = s0 < 0 ? 0 : s0; t <= s1 && t < n_times; t++) {
+        double tt = (double)t / EEGNN__HBN_SFREQ, v;
+        if (tt < t0) continue;
+        v = tt < t1 ? peak * (tt - t0) / (t1 - t0) : peak * (1.0 - (tt - t1) / 0.3);
+        if (v <= 0) continue;
+        for (c = 0; c < EEGNN__HBN_NCH; c++) {
+            float wp, wc;
+            eegnn__hbn_topography(c, &wp, &wc);
+            data[(size_t)c * (size_t)n_times + (size_t)t] += (float)(wc * v);
+        }
+    }
+}
+
+/* Writes one recording: <dir>/<sub>/eeg/<sub>_task-<task>[_run-K]_eeg.bdf
+ * and _events.tsv. */
+static eegnn_status eegnn__hbn_write(const char *dir, const char *sub, const char *task, int run, eegnn_raw *raw,
+                                     const char *events) {
+    char path[4096], stem[1024];
+    eegnn_status st;
+    if (run > 0) snprintf(stem, sizeof stem, "%s/%s/eeg/%s_task-%s_run-%d", dir, sub, sub, task, run);
+    else snprintf(stem, sizeof stem, "%s/%s/eeg/%s_task-%s", dir, sub, sub, task);
+    snprintf(path, sizeof path, "%s_eeg.bdf", stem);
+    raw->path = path;
+    st = eegnn_write_bdf(path, raw);
+    raw->path = NULL;
+    if (st) return st;
+    snprintf(path, sizeof path, "%s_events.tsv", stem);
+    return eegnn__write_text(path, events);
+}
+
+/* Copies <src_dir>/<name> to <dir>/<name> when it exists. */
+static eegnn_status eegnn__hbn_copy_sidecar(const char *src_dir, const char *dir, const char *name) {
+    char path[4096], *text = NULL;
+    size_t len = 0;
+    eegnn_status st;
+    FILE *fp;
+    snprintf(path, sizeof path, "%s/%s", src_dir, name);
+    fp = fopen(path, "rb");
+    if (!fp) return EEGNN_OK;
+    fclose(fp);
+    st = eegnn__read_file(path, &text, &len);
+    if (st) return st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    st = eegnn__write_text(path, text);
+    EEGNN_FREE(text);
+    return st;
+}
+
+EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_synthetic_hbn_config *cfg) {
+    eegnn_synthetic_hbn_config c;
+    eegnn_table *part = NULL;
+    eegnn__strbuf ev = {0, 0, 0, 0};
+    eegnn_raw raw;
+    char *names[EEGNN__HBN_NCH], *units[EEGNN__HBN_NCH], *types[EEGNN__HBN_NCH];
+    double ch_sfreq[EEGNN__HBN_NCH];
+    float *data = NULL, *shared = NULL;
+    char path[4096], src_dir[4096], *text = NULL;
+    size_t text_len = 0;
+    const char *slash;
+    int64_t cap_times;
+    eegnn_rng rng;
+    eegnn_status st = EEGNN_OK;
+    int k, s, n_sub, id_col, ext_col;
+    static const char *const tasks[2] = {"contrastChangeDetection", "RestingState"};
+
+    memset(&c, 0, sizeof c);
+    if (cfg) c = *cfg;
+    if (!dir || !*dir || !c.participants_tsv)
+        return eegnn_set_error(EEGNN_ERR_ARG, "synthetic HBN: an output directory and a participants.tsv are required");
+    if (!c.ccd_runs) c.ccd_runs = 3;
+    if (c.ccd_runs < 0) c.ccd_runs = 0;
+    if (!c.trials_per_run) c.trials_per_run = 24;
+    if (c.rest_seconds == 0) c.rest_seconds = 60;
+    if (c.miss_rate == 0) c.miss_rate = 0.05;
+    if (c.miss_rate < 0) c.miss_rate = 0;
+    if (c.ccd_runs < 0 || c.ccd_runs > 3 || c.trials_per_run < 1 || c.trials_per_run > 1000 || c.n_subjects < 0 ||
+        c.rest_seconds > 3600 || c.miss_rate >= 1)
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "synthetic HBN: invalid config (runs %d, trials %d, subjects %d, rest %g s, miss rate %g)",
+                               c.ccd_runs, c.trials_per_run, c.n_subjects, c.rest_seconds, c.miss_rate);
+    part = eegnn_table_read_tsv(c.participants_tsv);
+    if (!part) return EEGNN_ERR_NOT_FOUND;
+    id_col = eegnn_table_column(part, "participant_id");
+    ext_col = eegnn_table_column(part, "externalizing");
+    if (id_col < 0) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no participant_id column", c.participants_tsv);
+        goto done;
+    }
+    n_sub = c.n_subjects && c.n_subjects < part->n_rows ? c.n_subjects : part->n_rows;
+    eegnn_rng_seed(&rng, c.seed ^ 0x4842u);
+
+    memset(names, 0, sizeof names);
+    memset(units, 0, sizeof units);
+    memset(types, 0, sizeof types);
+    for (k = 0; k < EEGNN__HBN_NCH; k++) {
+        char buf[16];
+        if (k < 128) snprintf(buf, sizeof buf, "E%d", k + 1);
+        else snprintf(buf, sizeof buf, "Cz");
+        names[k] = eegnn__strdup(buf);
+        units[k] = eegnn__strdup("uV");
+        types[k] = eegnn__strdup("eeg");
+        ch_sfreq[k] = EEGNN__HBN_SFREQ;
+        if (!names[k] || !units[k] || !types[k]) {
+            st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
+            goto done;
+        }
+    }
+    /* the longest recording: every trial at the longest interval */
+    cap_times = (int64_t)((1.5 + (c.trials_per_run + 1) * 8.4 + 8.0) * EEGNN__HBN_SFREQ);
+    if (c.rest_seconds > 0 && (int64_t)(c.rest_seconds * EEGNN__HBN_SFREQ) > cap_times)
+        cap_times = (int64_t)(c.rest_seconds * EEGNN__HBN_SFREQ);
+    data = (float *)eegnn__calloc((size_t)EEGNN__HBN_NCH * (size_t)cap_times, sizeof(float));
+    shared = (float *)eegnn__calloc((size_t)cap_times, sizeof(float));
+    if (!data || !shared) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    memset(&raw, 0, sizeof raw);
+    raw.format = (char *)"BDF";
+    raw.n_channels = EEGNN__HBN_NCH;
+    raw.ch_names = names;
+    raw.ch_units = units;
+    raw.ch_types = types;
+    raw.ch_sfreq = ch_sfreq;
+    raw.sfreq = EEGNN__HBN_SFREQ;
+    raw.data = data;
+    raw.meas_date = 1577836800.0;
+
+    if ((st = eegnn__mkdirs(dir))) goto done;
+    snprintf(path, sizeof path, "%s/dataset_description.json", dir);
+    st = eegnn__write_text(path, "{\n  \"Name\": \"eegnn synthetic HBN-like EEG (EEG Foundation Challenge 2025 layout)\",\n"
+                                 "  \"BIDSVersion\": \"1.9.0\",\n  \"DatasetType\": \"raw\",\n"
+                                 "  \"GeneratedBy\": [{\"Name\": \"eegnn\", \"Version\": \"" EEGNN_VERSION_STRING
+                                 "\"}]\n}\n");
+    if (st) goto done;
+    if ((st = eegnn__read_file(c.participants_tsv, &text, &text_len))) goto done;
+    snprintf(path, sizeof path, "%s/participants.tsv", dir);
+    if ((st = eegnn__write_text(path, text))) goto done;
+    slash = strrchr(c.participants_tsv, '/');
+    if (slash) snprintf(src_dir, sizeof src_dir, "%.*s", (int)(slash - c.participants_tsv), c.participants_tsv);
+    else snprintf(src_dir, sizeof src_dir, ".");
+    for (k = 0; k < 2; k++) {
+        char name[256];
+        snprintf(name, sizeof name, "task-%s_eeg.json", tasks[k]);
+        if ((st = eegnn__hbn_copy_sidecar(src_dir, dir, name))) goto done;
+        snprintf(name, sizeof name, "task-%s_events.json", tasks[k]);
+        if ((st = eegnn__hbn_copy_sidecar(src_dir, dir, name))) goto done;
+    }
+
+    for (s = 0; s < n_sub; s++) {
+        const char *sub = eegnn_table_cell(part, s, id_col), *ext_text = ext_col >= 0 ? eegnn_table_cell(part, s, ext_col) : NULL;
+        double ext = 0.0, gain = 1.0;
+        int run;
+        char subdir[1024];
+        if (!sub) continue;
+        if (ext_text && eegnn__parse_double(ext_text, &ext)) {
+            gain = 1.0 + 0.5 * ext;
+            if (gain < 0.2) gain = 0.2;
+            if (gain > 3.0) gain = 3.0;
+        }
+        snprintf(subdir, sizeof subdir, "%s/%s/eeg", dir, sub);
+        if ((st = eegnn__mkdirs(subdir))) goto done;
+        for (run = 1; run <= c.ccd_runs; run++) {
+            char col[64];
+            int avail_col, tr;
+            double t = 1.5;
+            int64_t n_times;
+            snprintf(col, sizeof col, "contrastChangeDetection_%d", run);
+            avail_col = eegnn_table_column(part, col);
+            if (avail_col >= 0) {
+                const char *a = eegnn_table_cell(part, s, avail_col);
+                if (a && strcmp(a, "unavailable") == 0) continue;
+            }
+            n_times = (int64_t)((1.5 + (c.trials_per_run + 1) * 8.4 + 8.0) * EEGNN__HBN_SFREQ);
+            /* event times first (they fix the length), then the signal */
+            ev.len = 0;
+            if (ev.p) ev.p[0] = 0;
+            eegnn__sb_printf(&ev, "onset\tduration\tsample\tvalue\tevent_code\tfeedback\n");
+            eegnn__sb_printf(&ev, "0.500\tn/a\t50\tcontrastChangeB%d_start\t%d\tn/a\n", run, 93 + run);
+            {
+                /* trial plan: target time, press time (NaN: missed), side, correct */
+                double tt[1001], tp[1001];
+                int side[1001], ok[1001];
+                for (tr = 0; tr <= c.trials_per_run; tr++) {
+                    static const double iti[3] = {2.8, 4.4, 6.0};
+                    double start = eegnn__hbn_ms(t);
+                    double u = eegnn_rng_uniform(&rng);
+                    tt[tr] = eegnn__hbn_ms(start + iti[(int)(u * 3.0) % 3]);
+                    side[tr] = eegnn_rng_uniform(&rng) < 0.5;
+                    ok[tr] = eegnn_rng_uniform(&rng) >= 0.1;
+                    tp[tr] = eegnn_rng_uniform(&rng) < c.miss_rate ? NAN
+                                                                   : eegnn__hbn_ms(tt[tr] + 0.3 + 2.0 * eegnn_rng_uniform(&rng));
+                    eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tcontrastTrial_start\t5\tn/a\n", start,
+                                     (long long)nearbyint(start * EEGNN__HBN_SFREQ));
+                    if (eegnn_rng_uniform(&rng) < 0.05) { /* a press before the target (no response to it) */
+                        double te = eegnn__hbn_ms(start + 0.2 + 2.4 * eegnn_rng_uniform(&rng));
+                        eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tleft_buttonPress\t12\tsad_face\n", te,
+                                         (long long)nearbyint(te * EEGNN__HBN_SFREQ));
+                    }
+                    eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_target\t%d\tn/a\n", tt[tr],
+                                     (long long)nearbyint(tt[tr] * EEGNN__HBN_SFREQ), side[tr] ? "right" : "left",
+                                     side[tr] ? 9 : 8);
+                    if (tp[tr] == tp[tr]) {
+                        int right = ok[tr] ? side[tr] : !side[tr];
+                        eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\t%s\n", tp[tr],
+                                         (long long)nearbyint(tp[tr] * EEGNN__HBN_SFREQ), right ? "right" : "left",
+                                         right ? 13 : 12, ok[tr] ? "smiley_face" : "sad_face");
+                        if (tp[tr] + 0.1 < tt[tr] + 2.4 && eegnn_rng_uniform(&rng) < 0.05) { /* a second press */
+                            double t2 = eegnn__hbn_ms(tp[tr] + 0.1);
+                            eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\tsad_face\n", t2,
+                                             (long long)nearbyint(t2 * EEGNN__HBN_SFREQ), right ? "left" : "right",
+                                             right ? 12 : 13);
+                        }
+                    }
+                    t = tt[tr] + 2.4;
+                }
+                n_times = (int64_t)((t + 3.0) * EEGNN__HBN_SFREQ);
+                eegnn__hbn_background(data, shared, n_times, gain, 1, &rng);
+                for (tr = 0; tr <= c.trials_per_run; tr++) {
+                    if (tp[tr] == tp[tr]) eegnn__hbn_ramp(data, n_times, tt[tr], tp[tr], 40e-6);
+                    else eegnn__hbn_ramp(data, n_times, tt[tr], tt[tr] + 1.6, 8e-6);
+                }
+            }
+            if (ev.failed) {
+                st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
+                goto done;
+            }
+            raw.n_times = n_times;
+            if ((st = eegnn__hbn_write(dir, sub, tasks[0], run, &raw, ev.p))) goto done;
+        }
+        if (c.rest_seconds > 0) {
+            int64_t n_times = (int64_t)(c.rest_seconds * EEGNN__HBN_SFREQ);
+            double t;
+            int open = 1;
+            ev.len = 0;
+            if (ev.p) ev.p[0] = 0;
+            eegnn__sb_printf(&ev, "onset\tduration\tsample\tvalue\tevent_code\n");
+            eegnn__sb_printf(&ev, "0.000\tn/a\t0\tresting_start\t90\n");
+            for (t = 1.0; t < c.rest_seconds; t += 20.0, open = !open)
+                eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tinstructed_to%sEyes\t%d\n", t,
+                                 (long long)nearbyint(t * EEGNN__HBN_SFREQ), open ? "Open" : "Close", open ? 20 : 30);
+            if (ev.failed) {
+                st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
+                goto done;
+            }
+            eegnn__hbn_background(data, shared, n_times, gain, 0, &rng);
+            raw.n_times = n_times;
+            if ((st = eegnn__hbn_write(dir, sub, tasks[1], 0, &raw, ev.p))) goto done;
+        }
+    }
+done:
+    for (k = 0; k < EEGNN__HBN_NCH; k++) {
+        EEGNN_FREE(names[k]);
+        EEGNN_FREE(units[k]);
+        EEGNN_FREE(types[k]);
+    }
+    EEGNN_FREE(data);
+    EEGNN_FREE(shared);
+    EEGNN_FREE(text);
+    eegnn__sb_free(&ev);
+    eegnn_table_free(part);
     return st;
 }
 /* ======================== End file src/data/synthetic.c ======================== */
@@ -21624,6 +22207,10 @@ EEGNN_API double eegnn_roc_auc(const int *y_true, const double *score, size_t n)
     EEGNN_FREE(v);
     return area / ((double)n_pos * (double)n_neg);
 }
+
+EEGNN_API double eegnn_challenge_score(double nrmse_c1, double nrmse_c2) {
+    return 0.3 * nrmse_c1 + 0.7 * nrmse_c2;
+}
 /* ======================== End file src/metrics/metrics.c ======================== */
 
 /* ======================== Begin file src/train/train.c ======================== */
@@ -21654,10 +22241,26 @@ typedef struct eegnn__trainer {
 
 static const char *const eegnn__split_names[3] = {"train", "valid", "test"};
 
+/* Crop offset of window id in training epoch `epoch` (datasets with
+ * crops): uniform in 0..max from a hash of (seed, epoch, window), so it does
+ * not depend on the loading order or thread. */
+static int eegnn__crop_offset(const eegnn__trainer *tr, int id, int epoch) {
+    uint64_t h = (tr->cfg->seed + 0x9E3779B97F4A7C15ull) ^ ((uint64_t)(uint32_t)epoch << 32) ^ (uint64_t)(uint32_t)id;
+    int max = eegnn_dataset_crop_max_offset(tr->data);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (int)(h % (uint64_t)(max + 1));
+}
+
 /* Reads and standardizes the windows ids[0..n) into x (batch, n_ch, n_times)
- * and y (batch); rows past n are zero. window: (n_ch, n_times) scratch. */
+ * and y (batch); rows past n are zero. window: (n_ch, n_times) scratch.
+ * epoch > 0: a training batch (random crops when the dataset has crops);
+ * 0: the dataset's fixed crop. */
 static eegnn_status eegnn__load_batch(const eegnn__trainer *tr, const int *ids, int n, float *x, float *y,
-                                      float *window) {
+                                      float *window, int epoch) {
     int b, c, t;
     size_t per = (size_t)tr->n_ch * (size_t)tr->n_times;
     for (b = 0; b < tr->batch; b++) {
@@ -21668,7 +22271,12 @@ static eegnn_status eegnn__load_batch(const eegnn__trainer *tr, const int *ids, 
             y[b] = 0.0f;
             continue;
         }
-        if (eegnn_dataset_get(tr->data, ids[b], window, &target)) return EEGNN_ERR_IO;
+        if (epoch > 0 && eegnn_dataset_crop_max_offset(tr->data) > 0) {
+            if (eegnn_dataset_get_crop(tr->data, ids[b], eegnn__crop_offset(tr, ids[b], epoch), window, &target))
+                return EEGNN_ERR_IO;
+        } else if (eegnn_dataset_get(tr->data, ids[b], window, &target)) {
+            return EEGNN_ERR_IO;
+        }
         for (c = 0; c < tr->n_ch; c++) {
             const float *src = window + (size_t)c * (size_t)tr->n_times;
             float m = tr->ch_mean[c], inv = 1.0f / tr->ch_std[c];
@@ -21679,8 +22287,8 @@ static eegnn_status eegnn__load_batch(const eegnn__trainer *tr, const int *ids, 
     return EEGNN_OK;
 }
 
-static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n) {
-    return eegnn__load_batch(tr, ids, n, tr->x->data, tr->y->data, tr->window);
+static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n, int epoch) {
+    return eegnn__load_batch(tr, ids, n, tr->x->data, tr->y->data, tr->window, epoch);
 }
 
 /* Background loading of training batches: a loader thread reads batch k + 1
@@ -21691,6 +22299,7 @@ typedef struct eegnn__prefetch {
     const eegnn__trainer *tr;
     const int *order;        /* (n_batches * batch) window indices */
     int n_batches;
+    int epoch;               /* training epoch (crop offsets) */
     float *x[EEGNN__PREFETCH], *y[EEGNN__PREFETCH], *window;
     int produced, consumed, stop;
     eegnn_status st;         /* the loader's error, with its message in msg */
@@ -21715,7 +22324,7 @@ static void *eegnn__prefetch_main(void *arg) {
         }
         pthread_mutex_unlock(&p->mu);
         st = eegnn__load_batch(p->tr, p->order + (size_t)k * (size_t)p->tr->batch, p->tr->batch, p->x[slot],
-                               p->y[slot], p->window);
+                               p->y[slot], p->window, p->epoch);
         pthread_mutex_lock(&p->mu);
         if (st) {
             p->st = st;
@@ -21755,13 +22364,14 @@ static void eegnn__prefetch_end(eegnn__prefetch *p) {
 
 /* Starts loading n_batches batches of order[] in the background. */
 static eegnn_status eegnn__prefetch_start(eegnn__prefetch *p, const eegnn__trainer *tr, const int *order,
-                                          int n_batches) {
+                                          int n_batches, int epoch) {
     size_t per = (size_t)tr->batch * (size_t)tr->n_ch * (size_t)tr->n_times;
     int i;
     memset(p, 0, sizeof *p);
     p->tr = tr;
     p->order = order;
     p->n_batches = n_batches;
+    p->epoch = epoch;
     for (i = 0; i < EEGNN__PREFETCH; i++) {
         p->x[i] = (float *)eegnn__calloc(per, sizeof(float));
         p->y[i] = (float *)eegnn__calloc((size_t)tr->batch, sizeof(float));
@@ -21962,7 +22572,7 @@ static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_m
     eegnn_graph_set_training(tr->g, 0);
     for (i = 0; i < n; i += tr->batch) {
         int nb = EEGNN__MIN(tr->batch, n - i);
-        st = eegnn__fill_batch(tr, idx + i, nb);
+        st = eegnn__fill_batch(tr, idx + i, nb, 0);
         if (st) goto done;
         eegnn_graph_forward_to(tr->g, tr->out);
         for (b = 0; b < nb; b++) {
@@ -22112,6 +22722,7 @@ static void eegnn__dataset_config(const eegnn_train_config *cfg, eegnn_dataset_c
     dc->ems_factor_new = cfg->preprocess.ems_factor_new;
     dc->ems_init_block_size = cfg->preprocess.ems_init_block_size;
     dc->standardize_eps = cfg->preprocess.standardize_eps;
+    dc->crop_seconds = cfg->crop_seconds;
 }
 
 /* One augmentation item: "name:p[:a[:b]]". */
@@ -22392,6 +23003,7 @@ static void eegnn__meta_common(eegnn__meta *m, const eegnn__trainer *tr, const e
     eegnn__meta_add(m, "stride_seconds", "%.17g", dc->stride_seconds);
     eegnn__meta_add(m, "tmin", "%.17g", dc->tmin);
     eegnn__meta_add(m, "tmax", "%.17g", dc->tmax);
+    eegnn__meta_add(m, "crop_seconds", "%.17g", dc->crop_seconds);
     eegnn__meta_add(m, "n_classes", "%d", tr->n_classes);
     eegnn__meta_add(m, "class_names", "%s", cls.p ? cls.p : "[]");
     eegnn__meta_add(m, "input_mean", "[%s]", mean.p ? mean.p : "");
@@ -22820,7 +23432,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
         if (sched == 2) eegnn_optimizer_set_lr(tr.opt, (float)rs.plateau.lr);
         for (i = 0; i < tr.n_idx[0]; i++) order[i] = tr.idx[0][i];
         eegnn_rng_shuffle(&rs.rng, order, tr.n_idx[0]);
-        if (use_prefetch && (st = eegnn__prefetch_start(&pf, &tr, order, steps_per_epoch * accumulate))) goto done;
+        if (use_prefetch && (st = eegnn__prefetch_start(&pf, &tr, order, steps_per_epoch * accumulate, epoch))) goto done;
         for (step = 0; step < steps_per_epoch; step++) {
             long global = (long)(epoch - 1) * steps_per_epoch + step;
             if (sched == 0)
@@ -22829,7 +23441,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
             eegnn_optimizer_zero_grad(tr.opt);
             for (a = 0; a < accumulate; a++) {
                 if (use_prefetch) st = eegnn__prefetch_next(&pf, &tr, step * accumulate + a);
-                else st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch);
+                else st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch, epoch);
                 if (st) goto done;
                 if (n_augs) {
                     /* training batches only; the draws depend on seed, epoch and step alone */
@@ -23048,6 +23660,7 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
     cfg.stride_seconds = strtod(eegnn_safetensors_metadata(f, "stride_seconds") ? eegnn_safetensors_metadata(f, "stride_seconds") : "0", NULL);
     cfg.tmin = strtod(eegnn_safetensors_metadata(f, "tmin") ? eegnn_safetensors_metadata(f, "tmin") : "0", NULL);
     cfg.tmax = strtod(eegnn_safetensors_metadata(f, "tmax") ? eegnn_safetensors_metadata(f, "tmax") : "0", NULL);
+    cfg.crop_seconds = strtod(eegnn_safetensors_metadata(f, "crop_seconds") ? eegnn_safetensors_metadata(f, "crop_seconds") : "0", NULL);
     cfg.seed = strtoull(eegnn_safetensors_metadata(f, "seed") ? eegnn_safetensors_metadata(f, "seed") : "0", NULL, 10);
     cfg.n_folds = atoi(eegnn_safetensors_metadata(f, "n_folds") ? eegnn_safetensors_metadata(f, "n_folds") : "0");
     cfg.fold = atoi(eegnn_safetensors_metadata(f, "fold") ? eegnn_safetensors_metadata(f, "fold") : "0");
@@ -23128,7 +23741,7 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
     eegnn_graph_set_training(tr.g, 0);
     for (i = 0; i < n_windows; i += tr.batch) {
         int nb = EEGNN__MIN(tr.batch, n_windows - i);
-        st = eegnn__fill_batch(&tr, all + i, nb);
+        st = eegnn__fill_batch(&tr, all + i, nb, 0);
         if (st) goto done;
         eegnn_graph_forward_to(tr.g, tr.out);
         for (b = 0; b < nb; b++) {
@@ -23944,6 +24557,536 @@ EEGNN_API eegnn_status eegnn_search(const eegnn_search_config *cfg, eegnn_search
     return EEGNN_OK;
 }
 /* ======================== End file src/train/search.c ======================== */
+
+/* ======================== Begin file src/train/submission.c ======================== */
+/* EEG Foundation Challenge 2025 submission export (see submission.h). */
+
+/* submission.py, one line per entry. */
+static const char *const eegnn__submission_py[] = {
+    "# EEG Foundation Challenge 2025 submission written by eegnn export-submission.",
+    "# Self-contained PyTorch ports of the models eegnn trained (braindecode state_dict",
+    "# names), the input standardisation and target scaling eegnn used, and a reader",
+    "# for the weights files (safetensors, read with json + numpy).",
+    "# Input: (batch, 129, 200) in volts, as the challenge's data loaders give it.",
+    "import json",
+    "import os",
+    "",
+    "import numpy as np",
+    "import torch",
+    "import torch.nn as nn",
+    "import torch.nn.functional as F",
+    "from torch.nn.utils.parametrize import register_parametrization",
+    "",
+    "HERE = os.path.dirname(os.path.abspath(__file__))",
+    "",
+    "",
+    "def read_safetensors(path):",
+    "    with open(path, 'rb') as f:",
+    "        n = int(np.frombuffer(f.read(8), dtype='<u8')[0])",
+    "        header = json.loads(f.read(n).decode('utf-8'))",
+    "        data = f.read()",
+    "    meta = header.pop('__metadata__', {}) or {}",
+    "    tensors = {}",
+    "    for name, info in header.items():",
+    "        if info['dtype'] != 'F32':",
+    "            raise ValueError('%s: %s is %s, expected F32' % (path, name, info['dtype']))",
+    "        a, b = info['data_offsets']",
+    "        tensors[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype='<f4').reshape(info['shape']).copy())",
+    "    return tensors, meta",
+    "",
+    "",
+    "class MaxNormParametrize(nn.Module):",
+    "    def __init__(self, max_norm=1.0):",
+    "        super().__init__()",
+    "        self.max_norm = max_norm",
+    "",
+    "    def forward(self, X):",
+    "        return X.renorm(p=2, dim=0, maxnorm=self.max_norm)",
+    "",
+    "",
+    "class Conv2dWithConstraint(nn.Conv2d):",
+    "    def __init__(self, *args, max_norm=1, **kwargs):",
+    "        super().__init__(*args, **kwargs)",
+    "        self.max_norm = max_norm",
+    "        register_parametrization(self, 'weight', MaxNormParametrize(self.max_norm))",
+    "",
+    "",
+    "class LinearWithConstraint(nn.Linear):",
+    "    def __init__(self, *args, max_norm=1.0, **kwargs):",
+    "        super().__init__(*args, **kwargs)",
+    "        self.max_norm = max_norm",
+    "        register_parametrization(self, 'weight', MaxNormParametrize(self.max_norm))",
+    "",
+    "",
+    "class WeightNorm(nn.Module):",
+    "    '''torch.nn.utils.parametrizations.weight_norm's parametrization (dim 0).'''",
+    "",
+    "    def forward(self, weight_g, weight_v):",
+    "        return torch._weight_norm(weight_v, weight_g, 0)",
+    "",
+    "    def right_inverse(self, weight):",
+    "        return torch.norm_except_dim(weight, 2, 0), weight",
+    "",
+    "",
+    "def weight_norm(module):",
+    "    register_parametrization(module, 'weight', WeightNorm(), unsafe=True)",
+    "    return module",
+    "",
+    "",
+    "class Rearrange(nn.Module):",
+    "    '''einops Rearrange for the few patterns the models use.'''",
+    "",
+    "    def __init__(self, pattern):",
+    "        super().__init__()",
+    "        self.pattern = pattern",
+    "",
+    "    def forward(self, x):",
+    "        if self.pattern == 'batch ch time -> batch 1 ch time':",
+    "            return x.unsqueeze(1)",
+    "        if self.pattern == 'batch ch t 1 -> batch 1 ch t':",
+    "            return x.permute(0, 3, 1, 2)",
+    "        if self.pattern == 'batch C T 1 -> batch 1 T C':",
+    "            return x.permute(0, 3, 2, 1)",
+    "        if self.pattern == 'batch x y z -> batch x z y':",
+    "            return x.permute(0, 1, 3, 2)",
+    "        raise ValueError(self.pattern)",
+    "",
+    "",
+    "class Ensure4d(nn.Module):",
+    "    def forward(self, x):",
+    "        while len(x.shape) < 4:",
+    "            x = x.unsqueeze(-1)",
+    "        return x",
+    "",
+    "",
+    "class SqueezeFinalOutput(nn.Module):",
+    "    def forward(self, x):",
+    "        assert x.size()[3] == 1",
+    "        x = x[:, :, :, 0]",
+    "        if x.size()[2] == 1:",
+    "            x = x[:, :, 0]",
+    "        return x",
+    "",
+    "",
+    "class Square(nn.Module):",
+    "    def forward(self, x):",
+    "        return x * x",
+    "",
+    "",
+    "class SafeLog(nn.Module):",
+    "    def __init__(self, epsilon=1e-6):",
+    "        super().__init__()",
+    "        self.epsilon = epsilon",
+    "",
+    "    def forward(self, x):",
+    "        return torch.log(torch.clamp(x, min=self.epsilon))",
+    "",
+    "",
+    "class CombinedConv(nn.Module):",
+    "    def __init__(self, in_chans, n_filters_time=40, n_filters_spat=40, filter_time_length=25,",
+    "                 bias_time=True, bias_spat=True):",
+    "        super().__init__()",
+    "        self.bias_time = bias_time",
+    "        self.bias_spat = bias_spat",
+    "        self.conv_time = nn.Conv2d(1, n_filters_time, (filter_time_length, 1), bias=bias_time, stride=1)",
+    "        self.conv_spat = nn.Conv2d(n_filters_time, n_filters_spat, (1, in_chans), bias=bias_spat, stride=1)",
+    "",
+    "    def forward(self, x):",
+    "        combined_weight = (self.conv_time.weight * self.conv_spat.weight.permute(1, 0, 2, 3)).sum(0).unsqueeze(1)",
+    "        bias = None",
+    "        if self.bias_time:",
+    "            bias = self.conv_spat.weight.squeeze().sum(-1).mm(self.conv_time.bias.unsqueeze(-1)).squeeze()",
+    "        if self.bias_spat:",
+    "            bias = self.conv_spat.bias if bias is None else bias + self.conv_spat.bias",
+    "        return F.conv2d(x, weight=combined_weight, bias=bias, stride=(1, 1))",
+    "",
+    "",
+    "class Chomp1d(nn.Module):",
+    "    def __init__(self, chomp_size):",
+    "        super().__init__()",
+    "        self.chomp_size = chomp_size",
+    "",
+    "    def forward(self, x):",
+    "        return x[:, :, : -self.chomp_size].contiguous()",
+    "",
+    "",
+    "class EEGNetv4(nn.Sequential):",
+    "    '''braindecode.models.EEGNetv4 / EEGNet (Lawhern et al. 2018), conv classifier head.'''",
+    "",
+    "    def __init__(self, n_chans, n_outputs, n_times, drop_prob=0.25, F1=8, D=2, F2=None, kernel_length=64,",
+    "                 depthwise_kernel_length=16, pool1_kernel_size=4, pool2_kernel_size=8):",
+    "        super().__init__()",
+    "        F2 = F1 * D if F2 is None else F2",
+    "        mom, eps = 0.01, 1e-3",
+    "        self.add_module('ensuredims', Ensure4d())",
+    "        self.add_module('dimshuffle', Rearrange('batch ch t 1 -> batch 1 ch t'))",
+    "        self.add_module('conv_temporal', nn.Conv2d(1, F1, (1, kernel_length), bias=False,",
+    "                                                   padding=(0, kernel_length // 2)))",
+    "        self.add_module('bnorm_temporal', nn.BatchNorm2d(F1, momentum=mom, affine=True, eps=eps))",
+    "        self.add_module('conv_spatial', Conv2dWithConstraint(F1, F1 * D, (n_chans, 1), max_norm=1, bias=False,",
+    "                                                             groups=F1))",
+    "        self.add_module('bnorm_1', nn.BatchNorm2d(F1 * D, momentum=mom, affine=True, eps=eps))",
+    "        self.add_module('elu_1', nn.ELU())",
+    "        self.add_module('pool_1', nn.AvgPool2d(kernel_size=(1, pool1_kernel_size)))",
+    "        self.add_module('drop_1', nn.Dropout(p=drop_prob))",
+    "        self.add_module('conv_separable_depth', nn.Conv2d(F1 * D, F1 * D, (1, depthwise_kernel_length), bias=False,",
+    "                                                          groups=F1 * D,",
+    "                                                          padding=(0, depthwise_kernel_length // 2)))",
+    "        self.add_module('conv_separable_point', nn.Conv2d(F1 * D, F2, (1, 1), bias=False))",
+    "        self.add_module('bnorm_2', nn.BatchNorm2d(F2, momentum=mom, affine=True, eps=eps))",
+    "        self.add_module('elu_2', nn.ELU())",
+    "        self.add_module('pool_2', nn.AvgPool2d(kernel_size=(1, pool2_kernel_size)))",
+    "        self.add_module('drop_2', nn.Dropout(p=drop_prob))",
+    "        # braindecode infers the head size with a forward pass here (in train",
+    "        # mode, updating the BatchNorm statistics); the size is computed instead.",
+    "        t = n_times + 2 * (kernel_length // 2) - kernel_length + 1",
+    "        t = t // pool1_kernel_size",
+    "        t = t + 2 * (depthwise_kernel_length // 2) - depthwise_kernel_length + 1",
+    "        t = t // pool2_kernel_size",
+    "        head = nn.Sequential()",
+    "        head.add_module('conv_classifier', nn.Conv2d(F2, n_outputs, (1, t), bias=True))",
+    "        head.add_module('permute_back', Rearrange('batch x y z -> batch x z y'))",
+    "        head.add_module('squeeze', SqueezeFinalOutput())",
+    "        self.add_module('final_layer', head)",
+    "",
+    "",
+    "class ShallowFBCSPNet(nn.Sequential):",
+    "    '''braindecode.models.ShallowFBCSPNet (Schirrmeister et al. 2017), defaults as braindecode.'''",
+    "",
+    "    def __init__(self, n_chans, n_outputs, n_times, n_filters_time=40, filter_time_length=25, n_filters_spat=40,",
+    "                 pool_time_length=75, pool_time_stride=15, batch_norm_alpha=0.1, drop_prob=0.5):",
+    "        super().__init__()",
+    "        self.add_module('ensuredims', Ensure4d())",
+    "        self.add_module('dimshuffle', Rearrange('batch C T 1 -> batch 1 T C'))",
+    "        self.add_module('conv_time_spat', CombinedConv(n_chans, n_filters_time, n_filters_spat, filter_time_length,",
+    "                                                       bias_time=True, bias_spat=False))",
+    "        self.add_module('bnorm', nn.BatchNorm2d(n_filters_spat, momentum=batch_norm_alpha, affine=True))",
+    "        self.add_module('conv_nonlin_exp', Square())",
+    "        self.add_module('pool', nn.AvgPool2d(kernel_size=(pool_time_length, 1), stride=(pool_time_stride, 1)))",
+    "        self.add_module('pool_nonlin_exp', SafeLog())",
+    "        self.add_module('drop', nn.Dropout(p=drop_prob))",
+    "        t = (n_times - filter_time_length + 1 - pool_time_length) // pool_time_stride + 1",
+    "        head = nn.Sequential()",
+    "        head.add_module('conv_classifier', nn.Conv2d(n_filters_spat, n_outputs, (t, 1), bias=True))",
+    "        head.add_module('squeeze', SqueezeFinalOutput())",
+    "        self.add_module('final_layer', head)",
+    "",
+    "",
+    "class Deep4Net(nn.Sequential):",
+    "    '''braindecode.models.Deep4Net (Schirrmeister et al. 2017), defaults as braindecode, including its",
+    "    shrinking of kernel and pool sizes when n_times is below the minimum (not applied to the first",
+    "    temporal kernel, which CombinedConv receives unscaled).'''",
+    "",
+    "    def __init__(self, n_chans, n_outputs, n_times, n_filters_time=25, n_filters_spat=25, filter_time_length=10,",
+    "                 pool_time_length=3, pool_time_stride=3, n_filters_2=50, filter_length_2=10, n_filters_3=100,",
+    "                 filter_length_3=10, n_filters_4=200, filter_length_4=10, drop_prob=0.5, batch_norm_alpha=0.1):",
+    "        super().__init__()",
+    "        min_len = 1",
+    "        for fl in (filter_length_4, filter_length_3, filter_length_2, filter_time_length):",
+    "            min_len = pool_time_stride * (min_len - 1) + pool_time_length",
+    "            min_len = min_len + fl - 1",
+    "        lengths = [filter_length_2, filter_length_3, filter_length_4]",
+    "        pool_len, pool_stride = pool_time_length, pool_time_stride",
+    "        if n_times < min_len:",
+    "            s = n_times / min_len",
+    "            pool_len = max(1, int(pool_time_length * s))",
+    "            pool_stride = max(1, int(pool_time_stride * s))",
+    "            lengths = [max(1, int(fl * s)) for fl in lengths]",
+    "        self.add_module('ensuredims', Ensure4d())",
+    "        self.add_module('dimshuffle', Rearrange('batch C T 1 -> batch 1 T C'))",
+    "        self.add_module('conv_time_spat', CombinedConv(n_chans, n_filters_time, n_filters_spat, filter_time_length,",
+    "                                                       bias_time=True, bias_spat=False))",
+    "        self.add_module('bnorm', nn.BatchNorm2d(n_filters_spat, momentum=batch_norm_alpha, affine=True, eps=1e-5))",
+    "        self.add_module('conv_nonlin', nn.ELU())",
+    "        self.add_module('pool', nn.MaxPool2d(kernel_size=(pool_len, 1), stride=(pool_stride, 1)))",
+    "        self.add_module('pool_nonlin', nn.Identity())",
+    "        t = (n_times - filter_time_length + 1 - pool_len) // pool_stride + 1",
+    "        n_before = n_filters_spat",
+    "        for nr, (nf, fl) in enumerate(zip((n_filters_2, n_filters_3, n_filters_4), lengths), start=2):",
+    "            self.add_module('drop_%d' % nr, nn.Dropout(p=drop_prob))",
+    "            self.add_module('conv_%d' % nr, nn.Conv2d(n_before, nf, (fl, 1), stride=(1, 1), bias=False))",
+    "            self.add_module('bnorm_%d' % nr, nn.BatchNorm2d(nf, momentum=batch_norm_alpha, affine=True, eps=1e-5))",
+    "            self.add_module('nonlin_%d' % nr, nn.ELU())",
+    "            self.add_module('pool_%d' % nr, nn.MaxPool2d(kernel_size=(pool_len, 1), stride=(pool_stride, 1)))",
+    "            self.add_module('pool_nonlin_%d' % nr, nn.Identity())",
+    "            t = (t - fl + 1 - pool_len) // pool_stride + 1",
+    "            n_before = nf",
+    "        head = nn.Sequential()",
+    "        head.add_module('conv_classifier', nn.Conv2d(n_filters_4, n_outputs, (t, 1), bias=True))",
+    "        head.add_module('squeeze', SqueezeFinalOutput())",
+    "        self.add_module('final_layer', head)",
+    "",
+    "",
+    "class _TemporalBlock(nn.Module):",
+    "    def __init__(self, n_inputs, n_outputs, kernel_size, dilation, drop_prob):",
+    "        super().__init__()",
+    "        padding = (kernel_size - 1) * dilation",
+    "        self.conv1 = weight_norm(nn.Conv1d(n_inputs, n_outputs, kernel_size, padding=padding, dilation=dilation))",
+    "        self.chomp1 = Chomp1d(padding)",
+    "        self.relu1 = nn.ReLU()",
+    "        self.dropout1 = nn.Dropout2d(drop_prob)",
+    "        self.conv2 = weight_norm(nn.Conv1d(n_outputs, n_outputs, kernel_size, padding=padding, dilation=dilation))",
+    "        self.chomp2 = Chomp1d(padding)",
+    "        self.relu2 = nn.ReLU()",
+    "        self.dropout2 = nn.Dropout2d(drop_prob)",
+    "        self.downsample = nn.Conv1d(n_inputs, n_outputs, 1) if n_inputs != n_outputs else None",
+    "        self.relu = nn.ReLU()",
+    "",
+    "    def forward(self, x):",
+    "        out = self.dropout1(self.relu1(self.chomp1(self.conv1(x))))",
+    "        out = self.dropout2(self.relu2(self.chomp2(self.conv2(out))))",
+    "        res = x if self.downsample is None else self.downsample(x)",
+    "        return self.relu(out + res)",
+    "",
+    "",
+    "class _FinalLayer(nn.Module):",
+    "    def __init__(self, in_features, out_features):",
+    "        super().__init__()",
+    "        self.fc = nn.Linear(in_features, out_features)",
+    "        self.squeeze = SqueezeFinalOutput()",
+    "",
+    "    def forward(self, x, batch_size, time_size, min_len):",
+    "        fc_out = self.fc(x.view(batch_size * time_size, x.size(2)))",
+    "        fc_out = fc_out.view(batch_size, time_size, fc_out.size(1))",
+    "        out_size = 1 + max(0, time_size - min_len)",
+    "        out = fc_out[:, -out_size:, :].transpose(1, 2)",
+    "        return self.squeeze(out[:, :, :, None])",
+    "",
+    "",
+    "class TCN(nn.Module):",
+    "    def __init__(self, n_chans, n_outputs, n_blocks=3, n_filters=30, kernel_size=5, drop_prob=0.5):",
+    "        super().__init__()",
+    "        self.ensuredims = Ensure4d()",
+    "        t_blocks = nn.Sequential()",
+    "        for i in range(n_blocks):",
+    "            t_blocks.add_module('temporal_block_%d' % i,",
+    "                                _TemporalBlock(n_chans if i == 0 else n_filters, n_filters, kernel_size, 2 ** i,",
+    "                                               drop_prob))",
+    "        self.temporal_blocks = t_blocks",
+    "        self.final_layer = _FinalLayer(n_filters, n_outputs)",
+    "        self.min_len = 1 + sum(2 * (kernel_size - 1) * 2 ** i for i in range(n_blocks))",
+    "",
+    "    def forward(self, x):",
+    "        x = self.ensuredims(x)",
+    "        batch_size, _, time_size, _ = x.size()",
+    "        x = self.temporal_blocks(x.squeeze(3))",
+    "        x = x.transpose(1, 2).contiguous()",
+    "        return self.final_layer(x, batch_size, time_size, self.min_len)",
+    "",
+    "",
+    "class BDTCN(nn.Module):",
+    "    '''braindecode.models.BDTCN (Gemein et al. 2020): TCN, then the mean over the kept time steps.'''",
+    "",
+    "    def __init__(self, n_chans, n_outputs, n_times, n_blocks=3, n_filters=30, kernel_size=5, drop_prob=0.5):",
+    "        super().__init__()",
+    "        self.base_tcn = TCN(n_chans, n_outputs, n_blocks, n_filters, kernel_size, drop_prob)",
+    "        self.final_layer = nn.Sequential(nn.AdaptiveAvgPool1d(1), nn.Flatten())",
+    "",
+    "    def forward(self, x):",
+    "        out = self.base_tcn(x)",
+    "        if out.dim() == 2:  # one kept time step: SqueezeFinalOutput already dropped time",
+    "            out = out[:, :, None]",
+    "        return self.final_layer(out)",
+    "",
+    "",
+    "class Unsqueeze1(nn.Module):",
+    "    def forward(self, x):",
+    "        return x.unsqueeze(1)",
+    "",
+    "",
+    "class EEGNeX(nn.Module):",
+    "    # braindecode.models.EEGNeX (Chen et al. 2024) with braindecode's defaults",
+    "    def __init__(self, n_chans, n_outputs, n_times, drop_prob=0.5, filter_1=8, filter_2=32, depth_multiplier=2,",
+    "                 kernel_block_1_2=64, kernel_block_4=16, dilation_block_4=2, avg_pool_block4=4,",
+    "                 kernel_block_5=16, dilation_block_5=4, avg_pool_block5=8, max_norm_conv=1.0,",
+    "                 max_norm_linear=0.25):",
+    "        super().__init__()",
+    "        filter_3 = filter_2 * depth_multiplier",
+    "        in_features = filter_1 * (n_times // filter_2)",
+    "        self.block_1 = nn.Sequential(",
+    "            Unsqueeze1(),",
+    "            nn.Conv2d(1, filter_1, (1, kernel_block_1_2), padding='same', bias=False),",
+    "            nn.BatchNorm2d(filter_1))",
+    "        self.block_2 = nn.Sequential(",
+    "            nn.Conv2d(filter_1, filter_2, (1, kernel_block_1_2), padding='same', bias=False),",
+    "            nn.BatchNorm2d(filter_2))",
+    "        self.block_3 = nn.Sequential(",
+    "            Conv2dWithConstraint(filter_2, filter_3, max_norm=max_norm_conv, kernel_size=(n_chans, 1),",
+    "                                 groups=filter_2, bias=False),",
+    "            nn.BatchNorm2d(filter_3), nn.ELU(),",
+    "            nn.AvgPool2d(kernel_size=(1, avg_pool_block4), padding=(0, 1)),",
+    "            nn.Dropout(p=drop_prob))",
+    "        self.block_4 = nn.Sequential(",
+    "            nn.Conv2d(filter_3, filter_2, (1, kernel_block_4), dilation=(1, dilation_block_4), padding='same',",
+    "                      bias=False),",
+    "            nn.BatchNorm2d(filter_2))",
+    "        self.block_5 = nn.Sequential(",
+    "            nn.Conv2d(filter_2, filter_1, (1, kernel_block_5), dilation=(1, dilation_block_5), padding='same',",
+    "                      bias=False),",
+    "            nn.BatchNorm2d(filter_1), nn.ELU(),",
+    "            nn.AvgPool2d(kernel_size=(1, avg_pool_block5), padding=(0, 1)),",
+    "            nn.Dropout(p=drop_prob), nn.Flatten())",
+    "        self.final_layer = LinearWithConstraint(in_features=in_features, out_features=n_outputs,",
+    "                                                max_norm=max_norm_linear)",
+    "",
+    "    def forward(self, x):",
+    "        x = self.block_1(x)",
+    "        x = self.block_2(x)",
+    "        x = self.block_3(x)",
+    "        x = self.block_4(x)",
+    "        x = self.block_5(x)",
+    "        return self.final_layer(x)",
+    "",
+    "",
+    "class CNN(nn.Module):",
+    "    # eegnn's benchmark CNN: conv1d, ReLU, conv1d, ReLU, mean over time, linear",
+    "    def __init__(self, n_chans, n_outputs, n_times, n_filters=64, kernel_size=7):",
+    "        super().__init__()",
+    "        self.conv1 = nn.Conv1d(n_chans, n_filters, kernel_size)",
+    "        self.conv2 = nn.Conv1d(n_filters, n_filters, kernel_size)",
+    "        self.final_layer = nn.Linear(n_filters, n_outputs)",
+    "",
+    "    def forward(self, x):",
+    "        x = torch.relu(self.conv1(x))",
+    "        x = torch.relu(self.conv2(x))",
+    "        return self.final_layer(x.mean(dim=2))",
+    "",
+    "",
+    "class EEGNNModel(nn.Module):",
+    "    # scale (volts to microvolts), per-channel standardisation with the training",
+    "    # split's statistics, the network, then the target back in its units",
+    "    def __init__(self, path):",
+    "        super().__init__()",
+    "        tensors, meta = read_safetensors(path)",
+    "        cfg = json.loads(meta['model_config'])",
+    "        name = meta['model'].lower()",
+    "        if name == 'eegnex':",
+    "            self.net = EEGNeX(cfg['n_chans'], cfg['n_outputs'], cfg['n_times'])",
+    "        elif name in ('eegnetv4', 'eegnet'):",
+    "            self.net = EEGNetv4(cfg['n_chans'], cfg['n_outputs'], cfg['n_times'], F1=cfg['F1'] or 8, D=cfg['D'] or 2,",
+    "                                F2=cfg['F2'] or None)",
+    "        elif name in ('shallowfbcspnet', 'shallow'):",
+    "            f = cfg['n_filters'] or 40",
+    "            self.net = ShallowFBCSPNet(cfg['n_chans'], cfg['n_outputs'], cfg['n_times'], n_filters_time=f,",
+    "                                       filter_time_length=cfg['kernel_size'] or 25, n_filters_spat=f,",
+    "                                       pool_time_length=cfg['pool_size'] or 75,",
+    "                                       pool_time_stride=cfg['pool_stride'] or 15)",
+    "        elif name in ('deep4net', 'deep4'):",
+    "            self.net = Deep4Net(cfg['n_chans'], cfg['n_outputs'], cfg['n_times'])",
+    "        elif name in ('bdtcn', 'tcn'):",
+    "            self.net = BDTCN(cfg['n_chans'], cfg['n_outputs'], cfg['n_times'])",
+    "        elif name == 'cnn':",
+    "            self.net = CNN(cfg['n_chans'], cfg['n_outputs'], cfg['n_times'], cfg['n_filters'] or 64,",
+    "                           cfg['kernel_size'] or 7)",
+    "        else:",
+    "            raise ValueError('%s: model %s has no port in this file' % (path, meta['model']))",
+    "        state = self.net.state_dict()",
+    "        missing = [k for k in state if k not in tensors and not k.endswith('num_batches_tracked')]",
+    "        if missing:",
+    "            raise ValueError('%s: missing tensors %s' % (path, missing))",
+    "        self.net.load_state_dict({k: tensors[k] if k in tensors else state[k] for k in state})",
+    "        self.net.eval()",
+    "        self.scale = 1e6",
+    "        self.register_buffer('input_mean', torch.tensor(json.loads(meta['input_mean']), dtype=torch.float32))",
+    "        self.register_buffer('input_std', torch.tensor(json.loads(meta['input_std']), dtype=torch.float32))",
+    "        self.target_mean = float(meta['target_mean'])",
+    "        self.target_std = float(meta['target_std'])",
+    "",
+    "    def forward(self, x):",
+    "        x = (x * self.scale - self.input_mean[:, None]) / self.input_std[:, None]",
+    "        return self.net(x) * self.target_std + self.target_mean",
+    "",
+    "",
+    "class Submission:",
+    "    def __init__(self, SFREQ, DEVICE):",
+    "        self.sfreq = SFREQ",
+    "        self.device = DEVICE",
+    "",
+    "    def get_model_challenge_1(self):",
+    "        return EEGNNModel(os.path.join(HERE, 'weights_challenge_1.safetensors')).to(self.device).eval()",
+    "",
+    "    def get_model_challenge_2(self):",
+    "        return EEGNNModel(os.path.join(HERE, 'weights_challenge_2.safetensors')).to(self.device).eval()"};
+
+/* ASCII case-insensitive equality. */
+static int eegnn__submission_ieq(const char *a, const char *b) {
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
+    return *a == *b;
+}
+
+/* 1 when submission.py has a port of the model (zoo names and aliases). */
+static int eegnn__submission_model_known(const char *model) {
+    static const char *const known[] = {"EEGNeX", "EEGNetv4", "EEGNet", "ShallowFBCSPNet", "shallow", "Deep4Net",
+                                        "deep4", "BDTCN", "tcn", "cnn"};
+    size_t i;
+    for (i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (eegnn__submission_ieq(model, known[i])) return 1;
+    return 0;
+}
+
+/* Checks that a checkpoint has a model submission.py can rebuild. */
+static eegnn_status eegnn__submission_check(const char *path) {
+    eegnn_safetensors *f = eegnn_safetensors_open(path);
+    const char *model, *n_classes;
+    eegnn_status st = EEGNN_OK;
+    if (!f) return EEGNN_ERR_IO;
+    model = eegnn_safetensors_metadata(f, "model");
+    n_classes = eegnn_safetensors_metadata(f, "n_classes");
+    if (!model || !n_classes || !eegnn_safetensors_metadata(f, "model_config") ||
+        !eegnn_safetensors_metadata(f, "input_mean") || !eegnn_safetensors_metadata(f, "target_std"))
+        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: not a checkpoint written by eegnn train (no model metadata)", path);
+    else if (strcmp(n_classes, "0") != 0)
+        st = eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: a classification model (%s classes); the challenge needs "
+                             "regression", path, n_classes);
+    else if (!eegnn__submission_model_known(model))
+        st = eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: model '%s' has no PyTorch port in submission.py "
+                             "(EEGNeX, EEGNetv4, ShallowFBCSPNet, Deep4Net, BDTCN, cnn)", path, model);
+    eegnn_safetensors_close(f);
+    return st;
+}
+
+/* Copies a file byte for byte (atomically). */
+static eegnn_status eegnn__submission_copy(const char *src, const char *dst) {
+    char *data = NULL;
+    size_t len = 0;
+    eegnn__outfile of;
+    eegnn_status st = eegnn__read_file(src, &data, &len);
+    if (st) return st;
+    st = eegnn__outfile_open(&of, dst);
+    if (!st) st = eegnn__outfile_write(&of, data, len);
+    if (!st) st = eegnn__outfile_commit(&of);
+    else eegnn__outfile_abort(&of);
+    EEGNN_FREE(data);
+    return st;
+}
+
+EEGNN_API eegnn_status eegnn_export_submission(const char *checkpoint_c1, const char *checkpoint_c2,
+                                               const char *out_dir) {
+    char path[4096];
+    eegnn__strbuf py = {0, 0, 0, 0};
+    eegnn_status st;
+    size_t i;
+    if (!checkpoint_c1 || !checkpoint_c2 || !out_dir || !*out_dir)
+        return eegnn_set_error(EEGNN_ERR_ARG, "export submission: two checkpoints and an output directory are needed");
+    if ((st = eegnn__submission_check(checkpoint_c1)) || (st = eegnn__submission_check(checkpoint_c2))) return st;
+    if ((st = eegnn__mkdirs(out_dir))) return st;
+    snprintf(path, sizeof path, "%s/weights_challenge_1.safetensors", out_dir);
+    if ((st = eegnn__submission_copy(checkpoint_c1, path))) return st;
+    snprintf(path, sizeof path, "%s/weights_challenge_2.safetensors", out_dir);
+    if ((st = eegnn__submission_copy(checkpoint_c2, path))) return st;
+    for (i = 0; i < sizeof eegnn__submission_py / sizeof eegnn__submission_py[0]; i++)
+        eegnn__sb_printf(&py, "%s\n", eegnn__submission_py[i]);
+    if (py.failed) {
+        eegnn__sb_free(&py);
+        return eegnn_set_error(EEGNN_ERR_MEMORY, "export submission: out of memory");
+    }
+    snprintf(path, sizeof path, "%s/submission.py", out_dir);
+    st = eegnn__write_text(path, py.p);
+    eegnn__sb_free(&py);
+    return st;
+}
+/* ======================== End file src/train/submission.c ======================== */
 
 /* ======================== Begin file src/train/plot.c ======================== */
 /* SVG plots (see plot.h). Coordinates are in SVG user units (pixels). */

@@ -41,6 +41,19 @@ static void usage(FILE *fp) {
             "  eegnn search --bids DIR --target T [train options] [search options]\n"
             "                                   random or grid search with group k-fold cross-validation\n"
             "  eegnn plot METRICS.json OUT.svg  learning curves of a training run\n"
+            "  eegnn synth DIR --hbn PARTICIPANTS_TSV [--subjects N] [--runs R] [--trials T] [--rest S] [--seed N]\n"
+            "                                   HBN-like BIDS tree (EEG Foundation Challenge 2025 layout: 129 channels,\n"
+            "                                   100 Hz BDF, contrastChangeDetection + RestingState) joined with a real\n"
+            "                                   HBN participants.tsv\n"
+            "  eegnn train --challenge 1|2 --bids DIR [options]\n"
+            "                                   EEG Foundation Challenge 2025: 1 = response time (target challenge1,\n"
+            "                                   task contrastChangeDetection, 0.5-2.5 s after the target, AdamW, MSE);\n"
+            "                                   2 = participants:externalizing (4 s windows, 2 s stride, random 2 s\n"
+            "                                   crops, Adamax lr 2e-3, L1); model EEGNeX unless --model\n"
+            "  eegnn score C1_METRICS.json C2_METRICS.json\n"
+            "                                   challenge score 0.3 x nRMSE(C1) + 0.7 x nRMSE(C2) on the test splits\n"
+            "  eegnn export-submission CHECKPOINT_C1 CHECKPOINT_C2 --out DIR\n"
+            "                                   weights_challenge_{1,2}.safetensors + submission.py (PyTorch)\n"
             "\n"
             "search options (lists are comma-separated; train options set everything else):\n"
             "  --models M,M        models to compare       --lr X,X       learning rates\n"
@@ -88,6 +101,8 @@ static void usage(FILE *fp) {
             "  --window S          window length in seconds for participants targets (default 2)\n"
             "  --stride S          window stride in seconds (default: the window length)\n"
             "  --tmin S --tmax S   event-locked window around each event (default 0.5, 2.5)\n"
+            "  --crop S            participants targets: crop each window to S seconds (random in training,\n"
+            "                      centred for evaluation)\n"
             "  --valid F --test F  share of groups held out (default 0.2 each)\n"
             "  --out DIR           best.safetensors, last.safetensors and metrics.json (default eegnn-out)\n"
             "  --quiet             no per-epoch lines\n"
@@ -255,9 +270,11 @@ static int parse_num(const char *flag, const char *s, double *out) {
     return 1;
 }
 
-static int run_train(eegnn_train_config *cfg) {
+static int run_train(eegnn_train_config *cfg, int challenge) {
     eegnn_train_result res;
     if (eegnn_train(cfg, &res)) return fail("train");
+    if (challenge)
+        printf("challenge %d: nRMSE valid %.4f  test %.4f\n", challenge, res.valid.nrmse, res.test.nrmse);
     printf("best epoch %d of %d (%.1f s)\n", res.best_epoch, cfg->epochs ? cfg->epochs : 20, res.seconds);
     print_metrics("train", &res.train, res.n_classes);
     print_metrics("valid", &res.valid, res.n_classes);
@@ -375,16 +392,38 @@ static int parse_train_option(eegnn_train_config *cfg, const char *a, const char
     else if (!strcmp(a, "--stride")) cfg->stride_seconds = x;
     else if (!strcmp(a, "--tmin")) cfg->tmin = x;
     else if (!strcmp(a, "--tmax")) cfg->tmax = x;
+    else if (!strcmp(a, "--crop")) cfg->crop_seconds = x;
     else if (!strcmp(a, "--valid")) cfg->valid_fraction = x;
     else if (!strcmp(a, "--test")) cfg->test_fraction = x == 0 ? -1.0 : x;
     else return 0;
     return 1;
 }
 
+/* The EEG Foundation Challenge 2025 settings (eeg2025/startkit), for what
+ * the command line left unset. */
+static void challenge_defaults(eegnn_train_config *cfg, int challenge) {
+    if (!cfg->model) cfg->model = "EEGNeX";
+    if (challenge == 1) {
+        if (!cfg->target) cfg->target = "challenge1";
+        if (!cfg->task) cfg->task = "contrastChangeDetection";
+        if (!cfg->optimizer) cfg->optimizer = "adamw";
+        if (!cfg->loss) cfg->loss = "mse";
+    } else {
+        if (!cfg->target) cfg->target = "participants:externalizing";
+        if (cfg->window_seconds == 0) cfg->window_seconds = 4.0;
+        if (cfg->stride_seconds == 0) cfg->stride_seconds = 2.0;
+        if (cfg->crop_seconds == 0) cfg->crop_seconds = 2.0;
+        if (!cfg->optimizer) cfg->optimizer = "adamax";
+        if (cfg->lr == 0) cfg->lr = 2e-3f;
+        if (!cfg->loss) cfg->loss = "l1";
+    }
+}
+
 static int cmd_train(int argc, char **argv) {
     eegnn_train_config cfg;
     eegnn_gpu_config gpu;
-    int i, use_gpu = 0;
+    int i, use_gpu = 0, challenge = 0;
+
     memset(&cfg, 0, sizeof cfg);
     memset(&gpu, 0, sizeof gpu);
     cfg.progress = isatty(1);
@@ -431,6 +470,14 @@ static int cmd_train(int argc, char **argv) {
             return 2;
         }
         i++;
+        if (!strcmp(a, "--challenge")) {
+            if (strcmp(v, "1") && strcmp(v, "2")) {
+                fprintf(stderr, "eegnn: --challenge expects 1 or 2, got '%s'\n", v);
+                return 2;
+            }
+            challenge = atoi(v);
+            continue;
+        }
         r = parse_train_option(&cfg, a, v);
         if (r < 0) return 2;
         if (r == 0) {
@@ -439,8 +486,9 @@ static int cmd_train(int argc, char **argv) {
             return 2;
         }
     }
+    if (challenge) challenge_defaults(&cfg, challenge);
     if (!cfg.bids_root || !cfg.target) {
-        fprintf(stderr, "eegnn train: --bids and --target are required\n");
+        fprintf(stderr, "eegnn train: --bids and --target (or --challenge) are required\n");
         usage(stderr);
         return 2;
     }
@@ -450,7 +498,7 @@ static int cmd_train(int argc, char **argv) {
         cfg.on_graph_free = eegnn_gpu_train_on_graph_free;
         cfg.on_graph_user = &gpu;
     }
-    return run_train(&cfg);
+    return run_train(&cfg, challenge);
 }
 
 #define MAX_LIST 32
@@ -608,16 +656,18 @@ static int cmd_demo(int argc, char **argv) {
     cfg.lr = 3e-3f;
     cfg.out_dir = out_dir;
     cfg.progress = isatty(1);
-    return run_train(&cfg);
+    return run_train(&cfg, 0);
 }
 
 /* eegnn synth DIR [--subjects N] [--channels C] [--sfreq HZ] [--duration S] [--seed N]:
  * only writes the synthetic BIDS dataset (for benchmarks and experiments). */
 static int cmd_synth(int argc, char **argv) {
     eegnn_synthetic_config syn;
+    eegnn_synthetic_hbn_config hbn;
     const char *dir = NULL;
     int i;
     memset(&syn, 0, sizeof syn);
+    memset(&hbn, 0, sizeof hbn);
     for (i = 0; i < argc; i++) {
         double x;
         if (argv[i][0] != '-') {
@@ -625,12 +675,19 @@ static int cmd_synth(int argc, char **argv) {
             dir = argv[i];
             continue;
         }
+        if (!strcmp(argv[i], "--hbn") && i + 1 < argc) {
+            hbn.participants_tsv = argv[++i];
+            continue;
+        }
         if (i + 1 >= argc || !parse_num(argv[i], argv[i + 1], &x)) break;
-        if (!strcmp(argv[i], "--subjects")) syn.n_subjects = (int)x;
+        if (!strcmp(argv[i], "--runs")) hbn.ccd_runs = (int)x;
+        else if (!strcmp(argv[i], "--trials")) hbn.trials_per_run = (int)x;
+        else if (!strcmp(argv[i], "--rest")) hbn.rest_seconds = x;
+        else if (!strcmp(argv[i], "--subjects")) syn.n_subjects = hbn.n_subjects = (int)x;
+        else if (!strcmp(argv[i], "--seed")) syn.seed = hbn.seed = (uint64_t)x;
         else if (!strcmp(argv[i], "--channels")) syn.n_channels = (int)x;
         else if (!strcmp(argv[i], "--sfreq")) syn.sfreq = x;
         else if (!strcmp(argv[i], "--duration")) syn.duration = x;
-        else if (!strcmp(argv[i], "--seed")) syn.seed = (uint64_t)x;
         else break;
         i++;
     }
@@ -638,8 +695,60 @@ static int cmd_synth(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    if (hbn.participants_tsv) {
+        if (eegnn_write_synthetic_hbn(dir, &hbn)) return fail("synth");
+        printf("wrote an HBN-like BIDS dataset to %s\n", dir);
+        return 0;
+    }
     if (eegnn_write_synthetic_bids(dir, &syn)) return fail("synth");
     printf("wrote a synthetic BIDS dataset to %s\n", dir);
+    return 0;
+}
+
+/* Test-split nRMSE of a metrics.json written by `eegnn train`; NaN when absent. */
+static double metrics_test_nrmse(const char *path) {
+    eegnn_json *doc = eegnn_json_read(path);
+    double v = NAN;
+    if (!doc) return NAN;
+    if (eegnn_json_get_number(eegnn_json_get(doc, "test"), "nrmse", &v)) v = NAN;
+    eegnn_json_free(doc);
+    return v;
+}
+
+/* eegnn export-submission CHECKPOINT_C1 CHECKPOINT_C2 --out DIR */
+static int cmd_export_submission(int argc, char **argv) {
+    const char *c1 = NULL, *c2 = NULL, *out = NULL;
+    int i;
+    for (i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+        else if (argv[i][0] != '-' && !c1) c1 = argv[i];
+        else if (argv[i][0] != '-' && !c2) c2 = argv[i];
+        else break;
+    }
+    if (i < argc || !c1 || !c2 || !out) {
+        usage(stderr);
+        return 2;
+    }
+    if (eegnn_export_submission(c1, c2, out)) return fail("export-submission");
+    printf("wrote %s/submission.py, weights_challenge_1.safetensors and weights_challenge_2.safetensors\n", out);
+    return 0;
+}
+
+/* eegnn score C1_METRICS.json C2_METRICS.json */
+static int cmd_score(int argc, char **argv) {
+    double c1, c2;
+    if (argc != 2) {
+        usage(stderr);
+        return 2;
+    }
+    c1 = metrics_test_nrmse(argv[0]);
+    c2 = metrics_test_nrmse(argv[1]);
+    if (c1 != c1 || c2 != c2) {
+        fprintf(stderr, "eegnn score: no test nRMSE in %s\n", c1 != c1 ? argv[0] : argv[1]);
+        return 1;
+    }
+    printf("challenge 1 nRMSE %.4f\nchallenge 2 nRMSE %.4f\nscore (0.3 x C1 + 0.7 x C2) %.4f\n", c1, c2,
+           eegnn_challenge_score(c1, c2));
     return 0;
 }
 
@@ -661,6 +770,8 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "synth")) return cmd_synth(argc - 2, argv + 2);
     if (!strcmp(argv[1], "search")) return cmd_search(argc - 2, argv + 2);
     if (!strcmp(argv[1], "plot")) return cmd_plot(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "score")) return cmd_score(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "export-submission")) return cmd_export_submission(argc - 2, argv + 2);
     fprintf(stderr, "eegnn: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -49,6 +49,7 @@ static const char *const decl_files[] = {
     "src/metrics/metrics.h",
     "src/train/train.h",
     "src/train/search.h",
+    "src/train/submission.h",
     "src/train/plot.h",
 };
 
@@ -92,6 +93,7 @@ static const char *const impl_files[] = {
     "src/metrics/metrics.c",
     "src/train/train.c",
     "src/train/search.c",
+    "src/train/submission.c",
     "src/train/plot.c",
 };
 

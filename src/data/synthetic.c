@@ -239,3 +239,323 @@ done:
     eegnn__sb_free(&channels);
     return st;
 }
+
+/* ---- HBN-like dataset (EEG Foundation Challenge 2025) ---- */
+
+#define EEGNN__HBN_NCH 129
+#define EEGNN__HBN_SFREQ 100.0
+
+/* Weight of a channel (0..128: E1..E128, Cz) for posterior and for
+ * centro-parietal generators; a smooth profile over the EGI numbering. */
+static void eegnn__hbn_topography(int k, float *posterior, float *centroparietal) {
+    double p = (double)(k + 1);
+    if (k == 128) p = 55.0; /* Cz sits between E55 and the vertex channels */
+    *posterior = (float)(0.25 + 0.75 * exp(-((p - 75.0) * (p - 75.0)) / (2.0 * 12.0 * 12.0)));
+    *centroparietal = (float)(0.2 + 0.8 * exp(-((p - 62.0) * (p - 62.0)) / (2.0 * 15.0 * 15.0)));
+}
+
+/* Onset in seconds on a 1 ms grid, never half-way between two samples at
+ * 100 Hz (so every reader rounds it to the same sample). */
+static double eegnn__hbn_ms(double t) {
+    long ms = (long)floor(t * 1000.0 + 0.5);
+    if (ms % 10 == 5) ms++;
+    return (double)ms / 1000.0;
+}
+
+/* Background of one recording into data (129, n_times), volts. */
+static void eegnn__hbn_background(float *data, float *shared, int64_t n_times, double alpha_gain, int ssvep,
+                                  eegnn_rng *rng) {
+    int c;
+    int64_t t;
+    double b[7] = {0, 0, 0, 0, 0, 0, 0}, phase = 0.0, env = 1.0;
+    const double two_pi = 6.283185307179586;
+    for (t = 0; t < n_times; t++) shared[t] = (float)eegnn__pink_step(b, eegnn_rng_normal(rng));
+    for (c = 0; c < EEGNN__HBN_NCH; c++) {
+        double bb[7] = {0, 0, 0, 0, 0, 0, 0};
+        float *row = data + (size_t)c * (size_t)n_times;
+        for (t = 0; t < n_times; t++)
+            row[t] = (float)(2.5e-6 * eegnn__pink_step(bb, eegnn_rng_normal(rng)) + 2.0e-6 * (double)shared[t]);
+    }
+    for (t = 0; t < n_times; t++) {
+        double a, s = 0.0, tt = (double)t / EEGNN__HBN_SFREQ;
+        env += 0.02 * (1.0 - env) + 0.05 * eegnn_rng_normal(rng) / 10.0;
+        if (env < 0.1) env = 0.1;
+        phase += two_pi * (10.0 + 0.15 * eegnn_rng_normal(rng)) / EEGNN__HBN_SFREQ;
+        a = 12e-6 * alpha_gain * env * sin(phase);
+        if (ssvep) s = 2e-6 * (sin(two_pi * 20.0 * tt) + sin(two_pi * 25.0 * tt + 1.0));
+        for (c = 0; c < EEGNN__HBN_NCH; c++) {
+            float wp, wc;
+            eegnn__hbn_topography(c, &wp, &wc);
+            data[(size_t)c * (size_t)n_times + (size_t)t] += (float)(wp * (a + s));
+        }
+    }
+}
+
+/* Adds a centro-parietal ramp from t0 to peak volts at t1 (s), then a
+ * linear decay over 300 ms. */
+static void eegnn__hbn_ramp(float *data, int64_t n_times, double t0, double t1, double peak) {
+    int64_t s0 = (int64_t)floor(t0 * EEGNN__HBN_SFREQ), s1 = (int64_t)floor((t1 + 0.3) * EEGNN__HBN_SFREQ), t;
+    int c;
+    for (t = s0 < 0 ? 0 : s0; t <= s1 && t < n_times; t++) {
+        double tt = (double)t / EEGNN__HBN_SFREQ, v;
+        if (tt < t0) continue;
+        v = tt < t1 ? peak * (tt - t0) / (t1 - t0) : peak * (1.0 - (tt - t1) / 0.3);
+        if (v <= 0) continue;
+        for (c = 0; c < EEGNN__HBN_NCH; c++) {
+            float wp, wc;
+            eegnn__hbn_topography(c, &wp, &wc);
+            data[(size_t)c * (size_t)n_times + (size_t)t] += (float)(wc * v);
+        }
+    }
+}
+
+/* Writes one recording: <dir>/<sub>/eeg/<sub>_task-<task>[_run-K]_eeg.bdf
+ * and _events.tsv. */
+static eegnn_status eegnn__hbn_write(const char *dir, const char *sub, const char *task, int run, eegnn_raw *raw,
+                                     const char *events) {
+    char path[4096], stem[1024];
+    eegnn_status st;
+    if (run > 0) snprintf(stem, sizeof stem, "%s/%s/eeg/%s_task-%s_run-%d", dir, sub, sub, task, run);
+    else snprintf(stem, sizeof stem, "%s/%s/eeg/%s_task-%s", dir, sub, sub, task);
+    snprintf(path, sizeof path, "%s_eeg.bdf", stem);
+    raw->path = path;
+    st = eegnn_write_bdf(path, raw);
+    raw->path = NULL;
+    if (st) return st;
+    snprintf(path, sizeof path, "%s_events.tsv", stem);
+    return eegnn__write_text(path, events);
+}
+
+/* Copies <src_dir>/<name> to <dir>/<name> when it exists. */
+static eegnn_status eegnn__hbn_copy_sidecar(const char *src_dir, const char *dir, const char *name) {
+    char path[4096], *text = NULL;
+    size_t len = 0;
+    eegnn_status st;
+    FILE *fp;
+    snprintf(path, sizeof path, "%s/%s", src_dir, name);
+    fp = fopen(path, "rb");
+    if (!fp) return EEGNN_OK;
+    fclose(fp);
+    st = eegnn__read_file(path, &text, &len);
+    if (st) return st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    st = eegnn__write_text(path, text);
+    EEGNN_FREE(text);
+    return st;
+}
+
+EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_synthetic_hbn_config *cfg) {
+    eegnn_synthetic_hbn_config c;
+    eegnn_table *part = NULL;
+    eegnn__strbuf ev = {0, 0, 0, 0};
+    eegnn_raw raw;
+    char *names[EEGNN__HBN_NCH], *units[EEGNN__HBN_NCH], *types[EEGNN__HBN_NCH];
+    double ch_sfreq[EEGNN__HBN_NCH];
+    float *data = NULL, *shared = NULL;
+    char path[4096], src_dir[4096], *text = NULL;
+    size_t text_len = 0;
+    const char *slash;
+    int64_t cap_times;
+    eegnn_rng rng;
+    eegnn_status st = EEGNN_OK;
+    int k, s, n_sub, id_col, ext_col;
+    static const char *const tasks[2] = {"contrastChangeDetection", "RestingState"};
+
+    memset(&c, 0, sizeof c);
+    if (cfg) c = *cfg;
+    if (!dir || !*dir || !c.participants_tsv)
+        return eegnn_set_error(EEGNN_ERR_ARG, "synthetic HBN: an output directory and a participants.tsv are required");
+    if (!c.ccd_runs) c.ccd_runs = 3;
+    if (c.ccd_runs < 0) c.ccd_runs = 0;
+    if (!c.trials_per_run) c.trials_per_run = 24;
+    if (c.rest_seconds == 0) c.rest_seconds = 60;
+    if (c.miss_rate == 0) c.miss_rate = 0.05;
+    if (c.miss_rate < 0) c.miss_rate = 0;
+    if (c.ccd_runs < 0 || c.ccd_runs > 3 || c.trials_per_run < 1 || c.trials_per_run > 1000 || c.n_subjects < 0 ||
+        c.rest_seconds > 3600 || c.miss_rate >= 1)
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "synthetic HBN: invalid config (runs %d, trials %d, subjects %d, rest %g s, miss rate %g)",
+                               c.ccd_runs, c.trials_per_run, c.n_subjects, c.rest_seconds, c.miss_rate);
+    part = eegnn_table_read_tsv(c.participants_tsv);
+    if (!part) return EEGNN_ERR_NOT_FOUND;
+    id_col = eegnn_table_column(part, "participant_id");
+    ext_col = eegnn_table_column(part, "externalizing");
+    if (id_col < 0) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no participant_id column", c.participants_tsv);
+        goto done;
+    }
+    n_sub = c.n_subjects && c.n_subjects < part->n_rows ? c.n_subjects : part->n_rows;
+    eegnn_rng_seed(&rng, c.seed ^ 0x4842u);
+
+    memset(names, 0, sizeof names);
+    memset(units, 0, sizeof units);
+    memset(types, 0, sizeof types);
+    for (k = 0; k < EEGNN__HBN_NCH; k++) {
+        char buf[16];
+        if (k < 128) snprintf(buf, sizeof buf, "E%d", k + 1);
+        else snprintf(buf, sizeof buf, "Cz");
+        names[k] = eegnn__strdup(buf);
+        units[k] = eegnn__strdup("uV");
+        types[k] = eegnn__strdup("eeg");
+        ch_sfreq[k] = EEGNN__HBN_SFREQ;
+        if (!names[k] || !units[k] || !types[k]) {
+            st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
+            goto done;
+        }
+    }
+    /* the longest recording: every trial at the longest interval */
+    cap_times = (int64_t)((1.5 + (c.trials_per_run + 1) * 8.4 + 8.0) * EEGNN__HBN_SFREQ);
+    if (c.rest_seconds > 0 && (int64_t)(c.rest_seconds * EEGNN__HBN_SFREQ) > cap_times)
+        cap_times = (int64_t)(c.rest_seconds * EEGNN__HBN_SFREQ);
+    data = (float *)eegnn__calloc((size_t)EEGNN__HBN_NCH * (size_t)cap_times, sizeof(float));
+    shared = (float *)eegnn__calloc((size_t)cap_times, sizeof(float));
+    if (!data || !shared) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    memset(&raw, 0, sizeof raw);
+    raw.format = (char *)"BDF";
+    raw.n_channels = EEGNN__HBN_NCH;
+    raw.ch_names = names;
+    raw.ch_units = units;
+    raw.ch_types = types;
+    raw.ch_sfreq = ch_sfreq;
+    raw.sfreq = EEGNN__HBN_SFREQ;
+    raw.data = data;
+    raw.meas_date = 1577836800.0;
+
+    if ((st = eegnn__mkdirs(dir))) goto done;
+    snprintf(path, sizeof path, "%s/dataset_description.json", dir);
+    st = eegnn__write_text(path, "{\n  \"Name\": \"eegnn synthetic HBN-like EEG (EEG Foundation Challenge 2025 layout)\",\n"
+                                 "  \"BIDSVersion\": \"1.9.0\",\n  \"DatasetType\": \"raw\",\n"
+                                 "  \"GeneratedBy\": [{\"Name\": \"eegnn\", \"Version\": \"" EEGNN_VERSION_STRING
+                                 "\"}]\n}\n");
+    if (st) goto done;
+    if ((st = eegnn__read_file(c.participants_tsv, &text, &text_len))) goto done;
+    snprintf(path, sizeof path, "%s/participants.tsv", dir);
+    if ((st = eegnn__write_text(path, text))) goto done;
+    slash = strrchr(c.participants_tsv, '/');
+    if (slash) snprintf(src_dir, sizeof src_dir, "%.*s", (int)(slash - c.participants_tsv), c.participants_tsv);
+    else snprintf(src_dir, sizeof src_dir, ".");
+    for (k = 0; k < 2; k++) {
+        char name[256];
+        snprintf(name, sizeof name, "task-%s_eeg.json", tasks[k]);
+        if ((st = eegnn__hbn_copy_sidecar(src_dir, dir, name))) goto done;
+        snprintf(name, sizeof name, "task-%s_events.json", tasks[k]);
+        if ((st = eegnn__hbn_copy_sidecar(src_dir, dir, name))) goto done;
+    }
+
+    for (s = 0; s < n_sub; s++) {
+        const char *sub = eegnn_table_cell(part, s, id_col), *ext_text = ext_col >= 0 ? eegnn_table_cell(part, s, ext_col) : NULL;
+        double ext = 0.0, gain = 1.0;
+        int run;
+        char subdir[1024];
+        if (!sub) continue;
+        if (ext_text && eegnn__parse_double(ext_text, &ext)) {
+            gain = 1.0 + 0.5 * ext;
+            if (gain < 0.2) gain = 0.2;
+            if (gain > 3.0) gain = 3.0;
+        }
+        snprintf(subdir, sizeof subdir, "%s/%s/eeg", dir, sub);
+        if ((st = eegnn__mkdirs(subdir))) goto done;
+        for (run = 1; run <= c.ccd_runs; run++) {
+            char col[64];
+            int avail_col, tr;
+            double t = 1.5;
+            int64_t n_times;
+            snprintf(col, sizeof col, "contrastChangeDetection_%d", run);
+            avail_col = eegnn_table_column(part, col);
+            if (avail_col >= 0) {
+                const char *a = eegnn_table_cell(part, s, avail_col);
+                if (a && strcmp(a, "unavailable") == 0) continue;
+            }
+            n_times = (int64_t)((1.5 + (c.trials_per_run + 1) * 8.4 + 8.0) * EEGNN__HBN_SFREQ);
+            /* event times first (they fix the length), then the signal */
+            ev.len = 0;
+            if (ev.p) ev.p[0] = 0;
+            eegnn__sb_printf(&ev, "onset\tduration\tsample\tvalue\tevent_code\tfeedback\n");
+            eegnn__sb_printf(&ev, "0.500\tn/a\t50\tcontrastChangeB%d_start\t%d\tn/a\n", run, 93 + run);
+            {
+                /* trial plan: target time, press time (NaN: missed), side, correct */
+                double tt[1001], tp[1001];
+                int side[1001], ok[1001];
+                for (tr = 0; tr <= c.trials_per_run; tr++) {
+                    static const double iti[3] = {2.8, 4.4, 6.0};
+                    double start = eegnn__hbn_ms(t);
+                    double u = eegnn_rng_uniform(&rng);
+                    tt[tr] = eegnn__hbn_ms(start + iti[(int)(u * 3.0) % 3]);
+                    side[tr] = eegnn_rng_uniform(&rng) < 0.5;
+                    ok[tr] = eegnn_rng_uniform(&rng) >= 0.1;
+                    tp[tr] = eegnn_rng_uniform(&rng) < c.miss_rate ? NAN
+                                                                   : eegnn__hbn_ms(tt[tr] + 0.3 + 2.0 * eegnn_rng_uniform(&rng));
+                    eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tcontrastTrial_start\t5\tn/a\n", start,
+                                     (long long)nearbyint(start * EEGNN__HBN_SFREQ));
+                    if (eegnn_rng_uniform(&rng) < 0.05) { /* a press before the target (no response to it) */
+                        double te = eegnn__hbn_ms(start + 0.2 + 2.4 * eegnn_rng_uniform(&rng));
+                        eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tleft_buttonPress\t12\tsad_face\n", te,
+                                         (long long)nearbyint(te * EEGNN__HBN_SFREQ));
+                    }
+                    eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_target\t%d\tn/a\n", tt[tr],
+                                     (long long)nearbyint(tt[tr] * EEGNN__HBN_SFREQ), side[tr] ? "right" : "left",
+                                     side[tr] ? 9 : 8);
+                    if (tp[tr] == tp[tr]) {
+                        int right = ok[tr] ? side[tr] : !side[tr];
+                        eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\t%s\n", tp[tr],
+                                         (long long)nearbyint(tp[tr] * EEGNN__HBN_SFREQ), right ? "right" : "left",
+                                         right ? 13 : 12, ok[tr] ? "smiley_face" : "sad_face");
+                        if (tp[tr] + 0.1 < tt[tr] + 2.4 && eegnn_rng_uniform(&rng) < 0.05) { /* a second press */
+                            double t2 = eegnn__hbn_ms(tp[tr] + 0.1);
+                            eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\tsad_face\n", t2,
+                                             (long long)nearbyint(t2 * EEGNN__HBN_SFREQ), right ? "left" : "right",
+                                             right ? 12 : 13);
+                        }
+                    }
+                    t = tt[tr] + 2.4;
+                }
+                n_times = (int64_t)((t + 3.0) * EEGNN__HBN_SFREQ);
+                eegnn__hbn_background(data, shared, n_times, gain, 1, &rng);
+                for (tr = 0; tr <= c.trials_per_run; tr++) {
+                    if (tp[tr] == tp[tr]) eegnn__hbn_ramp(data, n_times, tt[tr], tp[tr], 40e-6);
+                    else eegnn__hbn_ramp(data, n_times, tt[tr], tt[tr] + 1.6, 8e-6);
+                }
+            }
+            if (ev.failed) {
+                st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
+                goto done;
+            }
+            raw.n_times = n_times;
+            if ((st = eegnn__hbn_write(dir, sub, tasks[0], run, &raw, ev.p))) goto done;
+        }
+        if (c.rest_seconds > 0) {
+            int64_t n_times = (int64_t)(c.rest_seconds * EEGNN__HBN_SFREQ);
+            double t;
+            int open = 1;
+            ev.len = 0;
+            if (ev.p) ev.p[0] = 0;
+            eegnn__sb_printf(&ev, "onset\tduration\tsample\tvalue\tevent_code\n");
+            eegnn__sb_printf(&ev, "0.000\tn/a\t0\tresting_start\t90\n");
+            for (t = 1.0; t < c.rest_seconds; t += 20.0, open = !open)
+                eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tinstructed_to%sEyes\t%d\n", t,
+                                 (long long)nearbyint(t * EEGNN__HBN_SFREQ), open ? "Open" : "Close", open ? 20 : 30);
+            if (ev.failed) {
+                st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
+                goto done;
+            }
+            eegnn__hbn_background(data, shared, n_times, gain, 0, &rng);
+            raw.n_times = n_times;
+            if ((st = eegnn__hbn_write(dir, sub, tasks[1], 0, &raw, ev.p))) goto done;
+        }
+    }
+done:
+    for (k = 0; k < EEGNN__HBN_NCH; k++) {
+        EEGNN_FREE(names[k]);
+        EEGNN_FREE(units[k]);
+        EEGNN_FREE(types[k]);
+    }
+    EEGNN_FREE(data);
+    EEGNN_FREE(shared);
+    EEGNN_FREE(text);
+    eegnn__sb_free(&ev);
+    eegnn_table_free(part);
+    return st;
+}

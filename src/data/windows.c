@@ -19,7 +19,8 @@ struct eegnn_dataset {
     int n_channels;
     char **ch_names; /* (n_channels) */
     double sfreq;    /* Hz */
-    int n_times;     /* samples per window */
+    int n_times;     /* samples per window (per crop when crop_max > 0) */
+    int crop_max;    /* crops: largest crop offset in a window (window length - n_times); 0: none */
     double scale;
 
     int n_recordings, cap_recordings;
@@ -513,11 +514,19 @@ static eegnn_status eegnn__ds_cache_put(eegnn_dataset *ds, int i, const float *x
 /* Window i of a streamed recording: from the complete cache, else from the
  * file (rounded to the cache's precision and stored when a cache is being
  * filled). */
-static eegnn_status eegnn__ds_get_streamed(eegnn_dataset *ds, int i, float *x) {
+static eegnn_status eegnn__ds_get_streamed(eegnn_dataset *ds, int i, int offset, float *x) {
     size_t n = (size_t)ds->n_channels * (size_t)ds->n_times, k;
     const eegnn__ds_stream *s = &ds->rec_stream[ds->win_rec[i]];
     int ready = 0, filling = 0;
     eegnn_status st;
+    if (offset != ds->crop_max / 2) { /* a crop other than the cached one: from the file */
+        st = s->read(s->handle, ds->win_start[i] + offset, ds->n_times, x);
+        if (st) return st;
+        for (k = 0; k < n; k++) x[k] = (float)((double)x[k] * ds->scale);
+        if (ds->cache_path && ds->cache_f16)
+            for (k = 0; k < n; k++) x[k] = eegnn_half_to_float(eegnn_float_to_half(x[k]));
+        return EEGNN_OK;
+    }
     if (ds->cache_path) {
         pthread_mutex_lock(&ds->cache_lock);
         ready = ds->cache_ready;
@@ -548,7 +557,7 @@ static eegnn_status eegnn__ds_get_streamed(eegnn_dataset *ds, int i, float *x) {
         }
         return EEGNN_OK;
     }
-    st = s->read(s->handle, ds->win_start[i], ds->n_times, x);
+    st = s->read(s->handle, ds->win_start[i] + offset, ds->n_times, x);
     if (st) return st;
     for (k = 0; k < n; k++) x[k] = (float)((double)x[k] * ds->scale);
     if (ds->cache_path && ds->cache_f16)
@@ -858,6 +867,71 @@ static eegnn_status eegnn__ds_reject_and_ems(eegnn_dataset *ds, int r, int n_bef
     return EEGNN_OK;
 }
 
+/* One event of a contrast-change-detection recording, for sorting. */
+typedef struct eegnn__ds_ccd_event {
+    double onset;
+    int kind;  /* 0 contrastTrial_start, 1 target, 2 button press, -1 other */
+    int order; /* position in the file (stable sort) */
+} eegnn__ds_ccd_event;
+
+static int eegnn__ds_cmp_ccd(const void *a, const void *b) {
+    const eegnn__ds_ccd_event *x = (const eegnn__ds_ccd_event *)a, *y = (const eegnn__ds_ccd_event *)b;
+    if (x->onset < y->onset) return -1;
+    if (x->onset > y->onset) return 1;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Challenge 1 trials (see "challenge1" in windows.h): from n events (value,
+ * onset s) writes each kept trial's stimulus onset and response time (s)
+ * into stim and rt (capacity n) and returns their count; -1 when out of
+ * memory. */
+static int eegnn__ds_challenge1_trials(const char *const *values, const double *onsets, int n, double *stim,
+                                       double *rt) {
+    eegnn__ds_ccd_event *ev;
+    int i, j, n_trials = 0;
+    if (n <= 0) return 0;
+    ev = (eegnn__ds_ccd_event *)eegnn__calloc((size_t)n, sizeof *ev);
+    if (!ev) return -1;
+    for (i = 0; i < n; i++) {
+        const char *v = values[i];
+        ev[i].onset = onsets[i];
+        ev[i].order = i;
+        ev[i].kind = -1;
+        if (!v) continue;
+        if (strcmp(v, "contrastTrial_start") == 0) ev[i].kind = 0;
+        else if (strcmp(v, "left_target") == 0 || strcmp(v, "right_target") == 0) ev[i].kind = 1;
+        else if (strcmp(v, "left_buttonPress") == 0 || strcmp(v, "right_buttonPress") == 0) ev[i].kind = 2;
+    }
+    qsort(ev, (size_t)n, sizeof *ev, eegnn__ds_cmp_ccd);
+    for (i = 0; i < n; i++) {
+        double start, end, s_on = NAN, r_on = NAN;
+        int next = -1;
+        if (ev[i].kind != 0) continue;
+        for (j = i + 1; j < n && next < 0; j++)
+            if (ev[j].kind == 0) next = j;
+        if (next < 0) break; /* the last trial has no end */
+        start = ev[i].onset;
+        end = ev[next].onset;
+        for (j = 0; j < n; j++)
+            if (ev[j].kind == 1 && ev[j].onset >= start && ev[j].onset < end) {
+                s_on = ev[j].onset;
+                break;
+            }
+        if (s_on != s_on) continue; /* no stimulus */
+        for (j = 0; j < n; j++)
+            if (ev[j].kind == 2 && ev[j].onset >= s_on && ev[j].onset < end) {
+                r_on = ev[j].onset;
+                break;
+            }
+        if (r_on != r_on) continue; /* no response */
+        stim[n_trials] = s_on;
+        rt[n_trials] = r_on - s_on;
+        n_trials++;
+    }
+    EEGNN_FREE(ev);
+    return n_trials;
+}
+
 static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, const eegnn_table *participants,
                                            const eegnn_dataset_config *cfg) {
     eegnn_dataset *ds = NULL;
@@ -878,8 +952,10 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     target = cfg->target;
     if (eegnn__starts_with(target, "events:")) is_events = 1;
     else if (eegnn__starts_with(target, "participants:")) is_events = 0;
+    else if (strcmp(target, "challenge1") == 0) is_events = 2;
     else {
-        eegnn_set_error(EEGNN_ERR_ARG, "dataset: target '%s' must start with \"participants:\" or \"events:\"",
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "dataset: target '%s' must start with \"participants:\" or \"events:\", or be \"challenge1\"",
                         target);
         return NULL;
     }
@@ -916,8 +992,16 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         src[i].selected = !cfg->task || (task && eegnn__ds_in_list(cfg->task, task));
     }
 
+    if (cfg->crop_seconds < 0 || (cfg->crop_seconds > 0 && (is_events || cfg->crop_seconds > win_s))) {
+        eegnn_set_error(EEGNN_ERR_ARG, "dataset: crops of %g s need a participants target and windows of at least "
+                        "that length (window %g s)", cfg->crop_seconds, win_s);
+        goto fail;
+    }
+
     /* target: classes */
-    if (is_events) {
+    if (is_events == 2) {
+        regression = 1;
+    } else if (is_events) {
         ds->class_names = eegnn__ds_split_list(target + 7, &ds->n_classes);
         if (!ds->class_names) goto fail;
         if (ds->n_classes == 0) {
@@ -1057,7 +1141,49 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             goto fail;
         }
         ds->n_times = (int)n_times;
-        if (is_events) {
+        if (!is_events && cfg->crop_seconds > 0) {
+            int64_t crop = eegnn__ds_seconds_to_samples(cfg->crop_seconds, ds->sfreq);
+            if (crop < 1 || crop > n_times) {
+                eegnn_raw_free(loaded);
+                eegnn_set_error(EEGNN_ERR_ARG, "dataset: a crop of %lld samples in windows of %lld", (long long)crop,
+                                (long long)n_times);
+                goto fail;
+            }
+            ds->n_times = (int)crop;
+            ds->crop_max = (int)(n_times - crop);
+        }
+        if (is_events == 2) {
+            int64_t off = eegnn__ds_seconds_to_samples(tmin, ds->sfreq);
+            int n_ev = ev ? ev->n : raw->n_annotations, n_tr;
+            const char **values = (const char **)eegnn__calloc((size_t)n_ev + 1, sizeof(char *));
+            double *onsets = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
+            double *stim = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
+            double *rt = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
+            n_tr = -1;
+            if (values && onsets && stim && rt) {
+                for (e = 0; e < n_ev; e++) {
+                    values[e] = ev ? ev->events[e].value : raw->annotations[e].description;
+                    onsets[e] = ev ? ev->events[e].onset : raw->annotations[e].onset;
+                }
+                n_tr = eegnn__ds_challenge1_trials(values, onsets, n_ev, stim, rt);
+            }
+            for (e = 0; e < n_tr; e++) {
+                int64_t start = eegnn__ds_seconds_to_samples(stim[e], ds->sfreq) + off;
+                if (start < 0 || start + n_times > len) {
+                    ds->skipped_events++;
+                    continue;
+                }
+                if (!eegnn__ds_add_window(ds, r, start, (float)rt[e], g)) {
+                    n_tr = -1;
+                    break;
+                }
+            }
+            EEGNN_FREE((void *)values);
+            EEGNN_FREE(onsets);
+            EEGNN_FREE(stim);
+            EEGNN_FREE(rt);
+            if (n_tr < 0) goto oom_rec;
+        } else if (is_events) {
             int64_t off = eegnn__ds_seconds_to_samples(tmin, ds->sfreq);
             int n_ev = ev ? ev->n : raw->n_annotations;
             for (e = 0; e < n_ev; e++) {
@@ -1228,19 +1354,22 @@ EEGNN_API int eegnn_dataset_n_recordings(const eegnn_dataset *ds) { return ds ? 
 EEGNN_API int eegnn_dataset_n_skipped_subjects(const eegnn_dataset *ds) { return ds ? ds->skipped_subjects : 0; }
 EEGNN_API int eegnn_dataset_n_skipped_events(const eegnn_dataset *ds) { return ds ? ds->skipped_events : 0; }
 
-EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y) {
+EEGNN_API eegnn_status eegnn_dataset_get_crop(const eegnn_dataset *ds, int i, int offset, float *x, float *y) {
     int c, r;
     const float *src;
     eegnn_status st;
     if (!ds || i < 0 || i >= ds->n_windows || !x)
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_get: window %d out of range [0, %d)", i,
                                ds ? ds->n_windows : 0);
+    if (offset < 0 || offset > ds->crop_max)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_get_crop: offset %d out of range [0, %d]", offset,
+                               ds->crop_max);
     r = ds->win_rec[i];
     if (y) *y = ds->win_y[i];
     if (ds->rec_stream && ds->rec_stream[r].handle) {
-        st = eegnn__ds_get_streamed((eegnn_dataset *)ds, i, x);
+        st = eegnn__ds_get_streamed((eegnn_dataset *)ds, i, offset, x);
     } else {
-        src = ds->rec_data[r] + ds->win_start[i];
+        src = ds->rec_data[r] + ds->win_start[i] + offset;
         for (c = 0; c < ds->n_channels; c++)
             memcpy(x + (size_t)c * (size_t)ds->n_times, src + (size_t)c * (size_t)ds->rec_len[r],
                    (size_t)ds->n_times * sizeof(float));
@@ -1249,6 +1378,12 @@ EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *
     if (!st && ds->std_window) st = eegnn_standardize(x, ds->n_channels, ds->n_times, ds->std_eps);
     return st;
 }
+
+EEGNN_API eegnn_status eegnn_dataset_get(const eegnn_dataset *ds, int i, float *x, float *y) {
+    return eegnn_dataset_get_crop(ds, i, ds ? ds->crop_max / 2 : 0, x, y);
+}
+
+EEGNN_API int eegnn_dataset_crop_max_offset(const eegnn_dataset *ds) { return ds ? ds->crop_max : 0; }
 
 EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds) { return ds ? ds->n_streamed : 0; }
 

@@ -21,6 +21,27 @@
  *                          exclusive; onset sample = round(onset * sfreq) as
  *                          mne.events_from_annotations). Events whose window
  *                          falls outside the recording are skipped.
+ *   "challenge1"           EEG Foundation Challenge 2025, Challenge 1: the
+ *                          response time of each contrast-change-detection
+ *                          trial, in seconds, from the events' `value` column
+ *                          (or the annotations' descriptions), by the rules of
+ *                          the challenge's startkit (eeg2025/startkit
+ *                          challenge_1.py, build_trial_table +
+ *                          annotate_trials_with_target + add_aux_anchors):
+ *                          events are sorted by onset (stable); each
+ *                          contrastTrial_start opens a trial that ends at the
+ *                          next one (the last trial, having no next start, is
+ *                          dropped); the stimulus is the first left_target /
+ *                          right_target with start <= onset < end, the
+ *                          response the first left_buttonPress /
+ *                          right_buttonPress with stimulus <= onset < end;
+ *                          trials without a stimulus or without a response
+ *                          are dropped (require_stimulus=True,
+ *                          require_response=True). Target = response onset -
+ *                          stimulus onset; the window starts tmin after the
+ *                          stimulus and lasts tmax - tmin (defaults 0.5 s and
+ *                          2.5 s: 200 samples at 100 Hz), sample positions as
+ *                          for "events:" targets.
  *
  * Groups are the unit that train/valid/test splits keep apart: "subject"
  * (sub), "session" (sub + ses) or "run" (the recording itself: sub, ses,
@@ -92,6 +113,10 @@ typedef struct eegnn_dataset_config {
     double ems_factor_new;   /* EMS smoothing factor; 0: 1e-3 (braindecode's default) */
     int64_t ems_init_block_size; /* EMS initial block in samples; 0: None */
     double standardize_eps;  /* floor of the std (EMS and per window); 0: 1e-4 */
+    /* EEG Foundation Challenge 2025 (target "challenge1", crops of fixed windows). */
+    double crop_seconds;    /* > 0 (participants targets): each window of window_seconds yields a crop
+                               of crop_seconds; eegnn_dataset_get returns the centred crop,
+                               eegnn_dataset_get_crop any other (random crops during training) */
 } eegnn_dataset_config;
 
 typedef struct eegnn_dataset eegnn_dataset;
@@ -175,6 +200,18 @@ EEGNN_API int eegnn_dataset_n_candidate_windows(const eegnn_dataset *ds);
  * channels; a header line only when nothing was dropped. Written atomically.
  * Errors: EEGNN_ERR_ARG, EEGNN_ERR_IO naming the path. */
 EEGNN_API eegnn_status eegnn_dataset_write_drop_log(const eegnn_dataset *ds, const char *path);
+/* Crops (crop_seconds > 0): the offsets a crop may start at within its
+ * window are 0 .. eegnn_dataset_crop_max_offset(ds) (0 without crops;
+ * eegnn_dataset_n_times is then the crop length). eegnn_dataset_get returns
+ * the crop at offset max / 2 (a fixed, centred crop: the startkit of
+ * Challenge 2 crops every window at random and defines no evaluation crop).
+ * eegnn_dataset_get_crop copies window i's crop starting `offset` samples
+ * into the window, as the startkit's DatasetWrapper
+ * (X[:, offset : offset + crop]). Errors: EEGNN_ERR_ARG for an index or
+ * offset out of range, else as eegnn_dataset_get (streamed crops are read
+ * from the file, not the cache). Thread safe. */
+EEGNN_API int eegnn_dataset_crop_max_offset(const eegnn_dataset *ds);
+EEGNN_API eegnn_status eegnn_dataset_get_crop(const eegnn_dataset *ds, int i, int offset, float *x, float *y);
 
 /* Recordings read on demand (0 when everything is in memory). */
 EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds);

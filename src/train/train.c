@@ -25,10 +25,26 @@ typedef struct eegnn__trainer {
 
 static const char *const eegnn__split_names[3] = {"train", "valid", "test"};
 
+/* Crop offset of window id in training epoch `epoch` (datasets with
+ * crops): uniform in 0..max from a hash of (seed, epoch, window), so it does
+ * not depend on the loading order or thread. */
+static int eegnn__crop_offset(const eegnn__trainer *tr, int id, int epoch) {
+    uint64_t h = (tr->cfg->seed + 0x9E3779B97F4A7C15ull) ^ ((uint64_t)(uint32_t)epoch << 32) ^ (uint64_t)(uint32_t)id;
+    int max = eegnn_dataset_crop_max_offset(tr->data);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (int)(h % (uint64_t)(max + 1));
+}
+
 /* Reads and standardizes the windows ids[0..n) into x (batch, n_ch, n_times)
- * and y (batch); rows past n are zero. window: (n_ch, n_times) scratch. */
+ * and y (batch); rows past n are zero. window: (n_ch, n_times) scratch.
+ * epoch > 0: a training batch (random crops when the dataset has crops);
+ * 0: the dataset's fixed crop. */
 static eegnn_status eegnn__load_batch(const eegnn__trainer *tr, const int *ids, int n, float *x, float *y,
-                                      float *window) {
+                                      float *window, int epoch) {
     int b, c, t;
     size_t per = (size_t)tr->n_ch * (size_t)tr->n_times;
     for (b = 0; b < tr->batch; b++) {
@@ -39,7 +55,12 @@ static eegnn_status eegnn__load_batch(const eegnn__trainer *tr, const int *ids, 
             y[b] = 0.0f;
             continue;
         }
-        if (eegnn_dataset_get(tr->data, ids[b], window, &target)) return EEGNN_ERR_IO;
+        if (epoch > 0 && eegnn_dataset_crop_max_offset(tr->data) > 0) {
+            if (eegnn_dataset_get_crop(tr->data, ids[b], eegnn__crop_offset(tr, ids[b], epoch), window, &target))
+                return EEGNN_ERR_IO;
+        } else if (eegnn_dataset_get(tr->data, ids[b], window, &target)) {
+            return EEGNN_ERR_IO;
+        }
         for (c = 0; c < tr->n_ch; c++) {
             const float *src = window + (size_t)c * (size_t)tr->n_times;
             float m = tr->ch_mean[c], inv = 1.0f / tr->ch_std[c];
@@ -50,8 +71,8 @@ static eegnn_status eegnn__load_batch(const eegnn__trainer *tr, const int *ids, 
     return EEGNN_OK;
 }
 
-static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n) {
-    return eegnn__load_batch(tr, ids, n, tr->x->data, tr->y->data, tr->window);
+static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n, int epoch) {
+    return eegnn__load_batch(tr, ids, n, tr->x->data, tr->y->data, tr->window, epoch);
 }
 
 /* Background loading of training batches: a loader thread reads batch k + 1
@@ -62,6 +83,7 @@ typedef struct eegnn__prefetch {
     const eegnn__trainer *tr;
     const int *order;        /* (n_batches * batch) window indices */
     int n_batches;
+    int epoch;               /* training epoch (crop offsets) */
     float *x[EEGNN__PREFETCH], *y[EEGNN__PREFETCH], *window;
     int produced, consumed, stop;
     eegnn_status st;         /* the loader's error, with its message in msg */
@@ -86,7 +108,7 @@ static void *eegnn__prefetch_main(void *arg) {
         }
         pthread_mutex_unlock(&p->mu);
         st = eegnn__load_batch(p->tr, p->order + (size_t)k * (size_t)p->tr->batch, p->tr->batch, p->x[slot],
-                               p->y[slot], p->window);
+                               p->y[slot], p->window, p->epoch);
         pthread_mutex_lock(&p->mu);
         if (st) {
             p->st = st;
@@ -126,13 +148,14 @@ static void eegnn__prefetch_end(eegnn__prefetch *p) {
 
 /* Starts loading n_batches batches of order[] in the background. */
 static eegnn_status eegnn__prefetch_start(eegnn__prefetch *p, const eegnn__trainer *tr, const int *order,
-                                          int n_batches) {
+                                          int n_batches, int epoch) {
     size_t per = (size_t)tr->batch * (size_t)tr->n_ch * (size_t)tr->n_times;
     int i;
     memset(p, 0, sizeof *p);
     p->tr = tr;
     p->order = order;
     p->n_batches = n_batches;
+    p->epoch = epoch;
     for (i = 0; i < EEGNN__PREFETCH; i++) {
         p->x[i] = (float *)eegnn__calloc(per, sizeof(float));
         p->y[i] = (float *)eegnn__calloc((size_t)tr->batch, sizeof(float));
@@ -333,7 +356,7 @@ static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_m
     eegnn_graph_set_training(tr->g, 0);
     for (i = 0; i < n; i += tr->batch) {
         int nb = EEGNN__MIN(tr->batch, n - i);
-        st = eegnn__fill_batch(tr, idx + i, nb);
+        st = eegnn__fill_batch(tr, idx + i, nb, 0);
         if (st) goto done;
         eegnn_graph_forward_to(tr->g, tr->out);
         for (b = 0; b < nb; b++) {
@@ -483,6 +506,7 @@ static void eegnn__dataset_config(const eegnn_train_config *cfg, eegnn_dataset_c
     dc->ems_factor_new = cfg->preprocess.ems_factor_new;
     dc->ems_init_block_size = cfg->preprocess.ems_init_block_size;
     dc->standardize_eps = cfg->preprocess.standardize_eps;
+    dc->crop_seconds = cfg->crop_seconds;
 }
 
 /* One augmentation item: "name:p[:a[:b]]". */
@@ -763,6 +787,7 @@ static void eegnn__meta_common(eegnn__meta *m, const eegnn__trainer *tr, const e
     eegnn__meta_add(m, "stride_seconds", "%.17g", dc->stride_seconds);
     eegnn__meta_add(m, "tmin", "%.17g", dc->tmin);
     eegnn__meta_add(m, "tmax", "%.17g", dc->tmax);
+    eegnn__meta_add(m, "crop_seconds", "%.17g", dc->crop_seconds);
     eegnn__meta_add(m, "n_classes", "%d", tr->n_classes);
     eegnn__meta_add(m, "class_names", "%s", cls.p ? cls.p : "[]");
     eegnn__meta_add(m, "input_mean", "[%s]", mean.p ? mean.p : "");
@@ -1191,7 +1216,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
         if (sched == 2) eegnn_optimizer_set_lr(tr.opt, (float)rs.plateau.lr);
         for (i = 0; i < tr.n_idx[0]; i++) order[i] = tr.idx[0][i];
         eegnn_rng_shuffle(&rs.rng, order, tr.n_idx[0]);
-        if (use_prefetch && (st = eegnn__prefetch_start(&pf, &tr, order, steps_per_epoch * accumulate))) goto done;
+        if (use_prefetch && (st = eegnn__prefetch_start(&pf, &tr, order, steps_per_epoch * accumulate, epoch))) goto done;
         for (step = 0; step < steps_per_epoch; step++) {
             long global = (long)(epoch - 1) * steps_per_epoch + step;
             if (sched == 0)
@@ -1200,7 +1225,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
             eegnn_optimizer_zero_grad(tr.opt);
             for (a = 0; a < accumulate; a++) {
                 if (use_prefetch) st = eegnn__prefetch_next(&pf, &tr, step * accumulate + a);
-                else st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch);
+                else st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch, epoch);
                 if (st) goto done;
                 if (n_augs) {
                     /* training batches only; the draws depend on seed, epoch and step alone */
@@ -1419,6 +1444,7 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
     cfg.stride_seconds = strtod(eegnn_safetensors_metadata(f, "stride_seconds") ? eegnn_safetensors_metadata(f, "stride_seconds") : "0", NULL);
     cfg.tmin = strtod(eegnn_safetensors_metadata(f, "tmin") ? eegnn_safetensors_metadata(f, "tmin") : "0", NULL);
     cfg.tmax = strtod(eegnn_safetensors_metadata(f, "tmax") ? eegnn_safetensors_metadata(f, "tmax") : "0", NULL);
+    cfg.crop_seconds = strtod(eegnn_safetensors_metadata(f, "crop_seconds") ? eegnn_safetensors_metadata(f, "crop_seconds") : "0", NULL);
     cfg.seed = strtoull(eegnn_safetensors_metadata(f, "seed") ? eegnn_safetensors_metadata(f, "seed") : "0", NULL, 10);
     cfg.n_folds = atoi(eegnn_safetensors_metadata(f, "n_folds") ? eegnn_safetensors_metadata(f, "n_folds") : "0");
     cfg.fold = atoi(eegnn_safetensors_metadata(f, "fold") ? eegnn_safetensors_metadata(f, "fold") : "0");
@@ -1499,7 +1525,7 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
     eegnn_graph_set_training(tr.g, 0);
     for (i = 0; i < n_windows; i += tr.batch) {
         int nb = EEGNN__MIN(tr.batch, n_windows - i);
-        st = eegnn__fill_batch(&tr, all + i, nb);
+        st = eegnn__fill_batch(&tr, all + i, nb, 0);
         if (st) goto done;
         eegnn_graph_forward_to(tr.g, tr.out);
         for (b = 0; b < nb; b++) {

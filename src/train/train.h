@@ -85,6 +85,11 @@ typedef struct eegnn_train_config {
     void (*on_graph)(eegnn_graph *g, void *user);
     void (*on_graph_free)(eegnn_graph *g, void *user);
     void *on_graph_user;
+    /* EEG Foundation Challenge 2025 */
+    double crop_seconds;     /* > 0 (participants targets): windows of window_seconds are cropped to
+                                this length: a random crop per window and epoch in training (uniform
+                                offset from the seed, epoch and window), the centred crop for
+                                evaluation and prediction (see eegnn_dataset_get_crop) */
 } eegnn_train_config;
 
 /* Metrics of one split, computed on window predictions. Regression fills
