@@ -13853,7 +13853,7 @@ static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *op
     }
 
     if (raw->data || n_tal) {
-        int64_t per_chunk = (8 << 20) / rd.rec_bytes, r0, r;
+        int64_t per_chunk = (1 << 20) / rd.rec_bytes, r0, r;
         int whole = raw->data != NULL;
         if (per_chunk < 1) per_chunk = 1;
         chunk = (unsigned char *)eegnn__calloc((size_t)(whole ? per_chunk * rd.rec_bytes : rd.rec_bytes), 1);
