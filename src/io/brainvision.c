@@ -863,7 +863,7 @@ EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_r
             }
         }
     }
-    if (eegnn__edf_unique_names(vhdr_path, raw->ch_names, (int)nch)) goto fail;
+    if (eegnn__raw_unique_names(vhdr_path, raw->ch_names, (int)nch)) goto fail;
 
     if (ascii) {
         if (eegnn__bv_ascii(vhdr_path, data_path, skip_lines, comma_decimal, (int)nch, scale,
@@ -877,9 +877,9 @@ EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_r
         eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open DataFile %s: %s", vhdr_path, data_path, strerror(errno));
         goto fail;
     }
-    fsize = eegnn__edf_file_size(fp);
+    fsize = eegnn__raw_file_size(fp);
     frame = (int64_t)nch * (fmt == 0 ? 2 : 4);
-    if (fsize < 0 || eegnn__edf_seek(fp, 0) != 0) {
+    if (fsize < 0 || eegnn__raw_seek(fp, 0) != 0) {
         eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read DataFile %s", vhdr_path, data_path);
         goto fail;
     }

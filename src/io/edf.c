@@ -179,58 +179,6 @@ static double eegnn__edf_meas_date(const unsigned char *hdr) {
     return (double)eegnn__days_from_civil(year, month, day) * 86400.0 + hh * 3600.0 + mm * 60.0 + ss;
 }
 
-/* MNE's _unique_channel_names: every member of a duplicated group becomes
- * "name-<k>" (k its rank in the group, else the first free "-a".."-z"). */
-static eegnn_status eegnn__edf_unique_names(const char *path, char **names, int n) {
-    int i, j;
-    for (i = 0; i < n; i++) {
-        int dup = 0, first = 1;
-        char *stem;
-        for (j = 0; j < n && !dup; j++)
-            if (j != i && strcmp(names[j], names[i]) == 0) dup = 1;
-        if (!dup) continue;
-        for (j = 0; j < i; j++)
-            if (strcmp(names[j], names[i]) == 0) first = 0;
-        if (!first) continue;
-        stem = eegnn__strdup(names[i]);
-        if (!stem) return EEGNN_ERR_MEMORY;
-        {
-            int rank = 0;
-            for (j = 0; j < n; j++) {
-                char cand[256 + 32];
-                int s, k, found = 0;
-                if (strcmp(names[j], stem) != 0) continue;
-                for (s = -1; s < 26 && !found; s++) {
-                    int taken = 0;
-                    if (s < 0)
-                        snprintf(cand, sizeof cand, "%s-%d", stem, rank);
-                    else
-                        snprintf(cand, sizeof cand, "%s-%c", stem, 'a' + s);
-                    for (k = 0; k < n; k++)
-                        if (strcmp(names[k], cand) == 0) taken = 1;
-                    if (!taken) found = 1;
-                }
-                rank++;
-                if (!found) {
-                    EEGNN_FREE(stem);
-                    return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: cannot make channel name '%s' unique", path,
-                                           names[j]);
-                } else {
-                    char *nn = eegnn__strdup(cand);
-                    if (!nn) {
-                        EEGNN_FREE(stem);
-                        return EEGNN_ERR_MEMORY;
-                    }
-                    EEGNN_FREE(names[j]);
-                    names[j] = nn;
-                }
-            }
-        }
-        EEGNN_FREE(stem);
-    }
-    return EEGNN_OK;
-}
-
 /* ---- TAL parsing (EDF+ section 2.2), as MNE's regular expression
  * '([+-]\d+\.?\d*)(\x15(\d+\.?\d*))?(\x14.*?)\x14\x00' scans the bytes. ---- */
 typedef struct eegnn__tal {
@@ -334,31 +282,6 @@ static size_t eegnn__utf8_check(const unsigned char *s, size_t n) {
     return n;
 }
 
-typedef struct eegnn__ann_list {
-    eegnn_annotation *a;
-    size_t *order;
-    int n, cap;
-} eegnn__ann_list;
-
-static eegnn_status eegnn__ann_push(eegnn__ann_list *l, double onset, double dur, const unsigned char *d,
-                                    size_t len) {
-    if (l->n == l->cap) {
-        int ncap = l->cap ? l->cap * 2 : 64;
-        eegnn_annotation *na;
-        if (ncap > (1 << 28)) return eegnn_set_error(EEGNN_ERR_MEMORY, "too many annotations");
-        na = (eegnn_annotation *)EEGNN_REALLOC(l->a, (size_t)ncap * sizeof *na);
-        if (!na) return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory for annotations");
-        l->a = na;
-        l->cap = ncap;
-    }
-    l->a[l->n].onset = onset;
-    l->a[l->n].duration = dur;
-    l->a[l->n].description = eegnn__strndup((const char *)d, len);
-    if (!l->a[l->n].description) return EEGNN_ERR_MEMORY;
-    l->n++;
-    return EEGNN_OK;
-}
-
 /* MNE's _read_annotations_edf on the concatenated annotation bytes. */
 static eegnn_status eegnn__tal_parse(const char *path, const unsigned char *s, size_t n, eegnn__ann_list *out) {
     size_t i = 0, bad = eegnn__utf8_check(s, n);
@@ -401,58 +324,6 @@ static eegnn_status eegnn__tal_parse(const char *path, const unsigned char *s, s
         i = t.end;
     }
     return EEGNN_OK;
-}
-
-static int eegnn__ann_cmp(const void *pa, const void *pb) {
-    const eegnn_annotation *a = (const eegnn_annotation *)pa, *b = (const eegnn_annotation *)pb;
-    if (a->onset != b->onset) return a->onset < b->onset ? -1 : 1;
-    if (a->duration != b->duration) return a->duration < b->duration ? -1 : 1;
-    return 0;
-}
-
-/* Stable sort by (onset, duration): insertion into a merge sort on indices. */
-static eegnn_status eegnn__ann_sort(eegnn__ann_list *l) {
-    eegnn_annotation *tmp;
-    int width, i;
-    if (l->n < 2) return EEGNN_OK;
-    tmp = (eegnn_annotation *)eegnn__calloc((size_t)l->n, sizeof *tmp);
-    if (!tmp) return EEGNN_ERR_MEMORY;
-    for (width = 1; width < l->n; width *= 2) {
-        for (i = 0; i < l->n; i += 2 * width) {
-            int a = i, am = EEGNN__MIN(i + width, l->n), b = am, bm = EEGNN__MIN(i + 2 * width, l->n), o = i;
-            while (a < am && b < bm) tmp[o++] = eegnn__ann_cmp(&l->a[b], &l->a[a]) < 0 ? l->a[b++] : l->a[a++];
-            while (a < am) tmp[o++] = l->a[a++];
-            while (b < bm) tmp[o++] = l->a[b++];
-        }
-        memcpy(l->a, tmp, (size_t)l->n * sizeof *tmp);
-    }
-    EEGNN_FREE(tmp);
-    return EEGNN_OK;
-}
-
-/* Raw.set_annotations(orig_time=None): crop to [0, times[-1] + 1/sfreq] with
- * datetime.timedelta arithmetic (microseconds). */
-static void eegnn__ann_crop(eegnn__ann_list *l, int64_t n_times, double sfreq) {
-    double tmax_s = (double)(n_times - 1) / sfreq + 1.0 / sfreq;
-    double tmax = nearbyint(tmax_s * 1e6);
-    int i, o = 0;
-    for (i = 0; i < l->n; i++) {
-        eegnn_annotation a = l->a[i];
-        double on = nearbyint(a.onset * 1e6), off = on + nearbyint(a.duration * 1e6);
-        int left, right;
-        if (on > tmax || off < 0) {
-            EEGNN_FREE(a.description);
-            continue;
-        }
-        left = on < 0;
-        right = off > tmax;
-        if (left) on = 0;
-        if (right) off = tmax;
-        if (left || right) a.duration = (off - on) / 1e6;
-        a.onset = on / 1e6;
-        l->a[o++] = a;
-    }
-    l->n = o;
 }
 
 /* ---- resampling of slower channels (MNE 1.3 _read_segment_file) ---- */
@@ -546,25 +417,6 @@ typedef struct eegnn__edf_reader {
     int64_t header_bytes;
     double rec_len;            /* seconds */
 } eegnn__edf_reader;
-
-static int eegnn__edf_seek(FILE *fp, int64_t off) {
-#if defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200112L
-    return fseeko(fp, (off_t)off, SEEK_SET);
-#else
-    if (off > 2147483647) return -1;
-    return fseek(fp, (long)off, SEEK_SET);
-#endif
-}
-
-static int64_t eegnn__edf_file_size(FILE *fp) {
-#if defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200112L
-    if (fseeko(fp, 0, SEEK_END) != 0) return -1;
-    return (int64_t)ftello(fp);
-#else
-    if (fseek(fp, 0, SEEK_END) != 0) return -1;
-    return (int64_t)ftell(fp);
-#endif
-}
 
 static int32_t eegnn__edf_sample(const unsigned char *p, int bps) {
     if (bps == 2) return (int32_t)(int16_t)(uint16_t)(p[0] | (p[1] << 8));
@@ -690,7 +542,7 @@ static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *op
         eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    file_size = eegnn__edf_file_size(rd.fp);
+    file_size = eegnn__raw_file_size(rd.fp);
     if (file_size < 0) {
         st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot determine the file size", path);
         goto fail;
@@ -702,7 +554,7 @@ static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *op
                              path, (long long)file_size);
         goto fail;
     }
-    if (eegnn__edf_seek(rd.fp, 0) != 0 || fread(fixed, 1, 256, rd.fp) != 256) {
+    if (eegnn__raw_seek(rd.fp, 0) != 0 || fread(fixed, 1, 256, rd.fp) != 256) {
         st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the header", path);
         goto fail;
     }
@@ -866,7 +718,7 @@ static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *op
             goto fail;
         }
     }
-    if ((st = eegnn__edf_unique_names(path, raw->ch_names, n_data))) goto fail;
+    if ((st = eegnn__raw_unique_names(path, raw->ch_names, n_data))) goto fail;
     for (c = 0; c < n_data; c++) {
         char low[16];
         const char *nm = raw->ch_names[c];
@@ -960,7 +812,7 @@ static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *op
         for (r0 = 0; r0 < rd.n_records; r0 += per_chunk) {
             int64_t nr = EEGNN__MIN(per_chunk, rd.n_records - r0);
             if (whole) {
-                if (eegnn__edf_seek(rd.fp, hb + r0 * rd.rec_bytes) != 0 ||
+                if (eegnn__raw_seek(rd.fp, hb + r0 * rd.rec_bytes) != 0 ||
                     fread(chunk, 1, (size_t)(nr * rd.rec_bytes), rd.fp) != (size_t)(nr * rd.rec_bytes)) {
                     st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path, (long long)r0);
                     goto fail;
@@ -974,7 +826,7 @@ static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *op
                     size_t nb = (size_t)(s->ns * rd.bps);
                     if (whole) {
                         memcpy(tal_bytes[i] + rec * nb, rp + s->offset * rd.bps, nb);
-                    } else if (eegnn__edf_seek(rd.fp, hb + rec * rd.rec_bytes + s->offset * rd.bps) != 0 ||
+                    } else if (eegnn__raw_seek(rd.fp, hb + rec * rd.rec_bytes + s->offset * rd.bps) != 0 ||
                                fread(tal_bytes[i] + rec * nb, 1, nb, rd.fp) != nb) {
                         st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path,
                                              (long long)rec);
