@@ -33,6 +33,7 @@ writes into OUTDIR:
   M_V_grad__<key>.npy            d mse_loss(out_train, y) / d parameter
   M_V_after__<key>.npy           buffers after the train-mode forward
   param_counts.txt               "<model> <count>" at 129 x 200, n_outputs 1
+and the same files for EEGNeX at batch 5 (x5.npy, eegnex_b5_*).
 """
 import os
 import warnings
@@ -46,6 +47,7 @@ from torch.nn.utils.parametrize import register_parametrization
 
 REFERENCE_COUNTS = {"eegnex": 62353, "eegnet": 3265, "shallow": 207801, "deep4": 223051, "bdtcn": 46141}
 B, C, T = 4, 129, 200
+B5 = 5  # odd batch for EEGNeX
 
 
 # ---- braindecode.modules -----------------------------------------------------------------------
@@ -460,6 +462,32 @@ def save(outdir, name, arr):
     np.save(os.path.join(outdir, name), np.ascontiguousarray(arr.detach().cpu().numpy().astype(np.float32)))
 
 
+def dump(outdir, tag, model, x, y):
+    """Writes the state_dict, eval and train outputs, gradients and updated buffers of model on x."""
+    sd = model.state_dict()
+    keys = [k for k in sd if not k.endswith("num_batches_tracked")]
+    with open(os.path.join(outdir, tag + "_keys.txt"), "w") as f:
+        f.write("".join(k + "\n" for k in keys))
+    for k in keys:
+        save(outdir, "%s_sd__%s.npy" % (tag, k), sd[k])
+    save(outdir, tag + "_y.npy", y)
+
+    model.eval()
+    with torch.no_grad():
+        save(outdir, tag + "_out_eval.npy", model(x))
+
+    model.train()
+    out = model(x)
+    assert out.shape == y.shape, (tag, out.shape)
+    save(outdir, tag + "_out_train.npy", out)
+    F.mse_loss(out, y).backward()
+    for k, p in model.named_parameters():
+        save(outdir, "%s_grad__%s.npy" % (tag, k), p.grad)
+    for k, b in model.named_buffers():
+        if not k.endswith("num_batches_tracked"):
+            save(outdir, "%s_after__%s.npy" % (tag, k), b)
+
+
 def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else "build/tests/braindecode"
     os.makedirs(outdir, exist_ok=True)
@@ -483,29 +511,15 @@ def main():
             tag = "%s_%s" % (m, variant)
             model = cls(n_chans=C, n_outputs=n_out, n_times=T, drop_prob=0.0)
             perturb(model, gen)
-            sd = model.state_dict()
-            keys = [k for k in sd if not k.endswith("num_batches_tracked")]
-            with open(os.path.join(outdir, tag + "_keys.txt"), "w") as f:
-                f.write("".join(k + "\n" for k in keys))
-            for k in keys:
-                save(outdir, "%s_sd__%s.npy" % (tag, k), sd[k])
-            y = torch.randn(B, n_out, generator=gen)
-            save(outdir, tag + "_y.npy", y)
-
-            model.eval()
-            with torch.no_grad():
-                save(outdir, tag + "_out_eval.npy", model(x))
-
-            model.train()
-            out = model(x)
-            assert out.shape == (B, n_out), (tag, out.shape)
-            save(outdir, tag + "_out_train.npy", out)
-            F.mse_loss(out, y).backward()
-            for k, p in model.named_parameters():
-                save(outdir, "%s_grad__%s.npy" % (tag, k), p.grad)
-            for k, b in model.named_buffers():
-                if not k.endswith("num_batches_tracked"):
-                    save(outdir, "%s_after__%s.npy" % (tag, k), b)
+            dump(outdir, tag, model, x, torch.randn(B, n_out, generator=gen))
+    # EEGNeX at an odd batch: its first blocks run in chunks of samples
+    # (src/nn/eegnex_stem.c), so the batch statistics, the running statistics
+    # and every gradient are checked with a last chunk shorter than the others
+    x5 = torch.randn(B5, C, T, generator=gen)
+    save(outdir, "x5.npy", x5)
+    model = EEGNeX(n_chans=C, n_outputs=1, n_times=T, drop_prob=0.0)
+    perturb(model, gen)
+    dump(outdir, "eegnex_b5", model, x5, torch.randn(B5, 1, generator=gen))
     if not ok:
         print("parameter counts differ from braindecode's (REFERENCE.md)")
         return 1

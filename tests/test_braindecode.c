@@ -176,14 +176,14 @@ static double compare(const char *tag, const char *what, const float *got, size_
     return err;
 }
 
-static void run_case(const model_case *mc, int n_outputs, const float *x) {
-    char tag[64], what[160];
+/* tag: the reference files' prefix; batch: x's first dimension. */
+static void run_case(const model_case *mc, int n_outputs, const float *x, int batch, const char *tag) {
+    char what[160];
     model_graph m;
     float *y;
     int i;
     double worst_grad = 0.0, grad_scale = 0.0, err_eval, err_train;
-    snprintf(tag, sizeof tag, "%s_n%d", mc->tag, n_outputs);
-    if (!build(&m, mc, B, n_outputs, -1.0f)) {
+    if (!build(&m, mc, batch, n_outputs, -1.0f)) {
         CHECK(0, "%s: cannot build", tag);
         eegnn_graph_free(m.g);
         return;
@@ -260,6 +260,46 @@ static void check_structure(const model_case *mc) {
     eegnn_graph_free(m.g);
 }
 
+/* EEGNeX on an input builds its first blocks as one fused node, which keeps
+ * no (B, 32, C, T) map: at batch 64 its arena is a fraction of the plain
+ * graph's (whose 4 such maps alone are 845 MB). On a tensor that carries a
+ * gradient it builds the plain layers. */
+static void check_eegnex_stem(void) {
+    eegnn_graph_config gc;
+    eegnn_graph *g;
+    eegnn_tensor *x, *w, *out;
+    int xs[3] = {64, C, T}, ws[1] = {1}, i, fused = 0, big = 0;
+    memset(&gc, 0, sizeof gc);
+    gc.arena_bytes = (size_t)1 << 30;
+    gc.n_threads = 1;
+    g = eegnn_graph_create(&gc);
+    x = eegnn_input(g, "x", 3, xs);
+    out = eegnn_model_eegnex(g, x, NULL);
+    CHECK(out && eegnn_graph_prepare(g) == EEGNN_OK, "EEGNeX at batch 64: %s", eegnn_last_error());
+    for (i = 0; i < eegnn_graph_n_nodes(g); i++) {
+        eegnn_tensor *t = eegnn_graph_node(g, i);
+        if (!strcmp(t->op, "eegnex_stem")) fused++;
+        if (t->numel >= (size_t)64 * 32 * C * T) big++;
+    }
+    CHECK(fused == 1 && big == 0, "EEGNeX at batch 64: %d fused nodes, %d (B, 32, C, T) maps", fused, big);
+    CHECK(eegnn_graph_arena_used(g) < ((size_t)160 << 20), "EEGNeX at batch 64 uses %zu MB of arena",
+          eegnn_graph_arena_used(g) >> 20);
+    printf("EEGNeX batch 64: arena %zu MB\n", eegnn_graph_arena_used(g) >> 20);
+    eegnn_graph_free(g);
+
+    g = eegnn_graph_create(&gc);
+    xs[0] = 2;
+    x = eegnn_input(g, "x", 3, xs);
+    w = eegnn_param(g, "scale", 1, ws);
+    out = eegnn_model_eegnex(g, eegnn_mul(g, x, w), NULL);
+    fused = 0;
+    for (i = 0; out && i < eegnn_graph_n_nodes(g); i++)
+        if (!strcmp(eegnn_graph_node(g, i)->op, "eegnex_stem")) fused++;
+    CHECK(out && fused == 0, "EEGNeX on a tensor with a gradient: %d fused nodes (%s)", fused,
+          out ? "" : eegnn_last_error());
+    eegnn_graph_free(g);
+}
+
 static void check_errors(void) {
     eegnn_graph_config gc;
     eegnn_graph *g;
@@ -284,14 +324,22 @@ static void check_errors(void) {
 
 int main(void) {
     float *x = load("braindecode/x.npy", (size_t)B * C * T, NULL, NULL);
-    int i;
-    CHECK(x != NULL, "reference data missing: run tests/ref_braindecode.py first");
-    if (!x) return test_summary("test_braindecode");
+    float *x5 = load("braindecode/x5.npy", (size_t)5 * C * T, NULL, NULL);
+    char tag[64];
+    int i, k;
+    CHECK(x != NULL && x5 != NULL, "reference data missing: run tests/ref_braindecode.py first");
+    if (!x || !x5) return test_summary("test_braindecode");
     for (i = 0; i < 5; i++) {
         check_structure(&cases[i]);
-        run_case(&cases[i], 1, x);
-        run_case(&cases[i], 4, x);
+        for (k = 1; k <= 4; k += 3) {
+            snprintf(tag, sizeof tag, "%s_n%d", cases[i].tag, k);
+            run_case(&cases[i], k, x, B, tag);
+        }
     }
+    /* EEGNeX's first blocks run in chunks of samples (a last, shorter chunk at batch 5) */
+    run_case(&cases[0], 1, x5, 5, "eegnex_b5");
+    check_eegnex_stem();
+    eegnn_free(x5);
     check_errors();
     eegnn_free(x);
     return test_summary("test_braindecode");

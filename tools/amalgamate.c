@@ -73,6 +73,7 @@ static const char *const impl_files[] = {
     "src/ops/spectral.c",
     "src/nn/nn.c",
     "src/nn/transformer.c",
+    "src/nn/eegnex_stem.c",
     "src/nn/braindecode.c",
     "src/nn/bandpower.c",
     "src/nn/zoo.c",

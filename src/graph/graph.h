@@ -45,7 +45,7 @@
  * graph's own thread pool internally.
  * ------------------------------------------------------------------------- */
 #define EEGNN_MAX_DIMS 4
-#define EEGNN_MAX_SRC 4
+#define EEGNN_MAX_SRC 12
 #define EEGNN_NAME_MAX 96
 
 typedef struct eegnn_graph eegnn_graph;
@@ -89,6 +89,7 @@ struct eegnn_tensor {
     size_t aux_len;
     int32_t *iaux;         /* (iaux_len) integer state, e.g. argmax indices */
     size_t iaux_len;
+    void *state;           /* structured state of a fused op (in the arena), or NULL */
     eegnn_graph *owner;    /* the graph the tensor belongs to */
 };
 

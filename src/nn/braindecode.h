@@ -48,7 +48,14 @@
  * weight.original, block_3.1.*, block_4.0.weight, block_4.1.*,
  * block_5.0.weight, block_5.1.*, final_layer.parametrizations.weight.original,
  * final_layer.bias. EEGNN_ERR_ARG when n_times / 32 is 0 or the pools do
- * not give 8 * (n_times / 32) features. */
+ * not give 8 * (n_times / 32) features.
+ * Memory: when x carries no gradient (a model input), the first three blocks
+ * up to the depthwise convolution run as one node ("eegnex_stem") that
+ * processes the batch in chunks of samples and keeps no (B, 32, n_chans,
+ * n_times) map: batch-64 training at 129 x 200 needs about 110 MB of arena
+ * instead of about 800 MB, for about a third more time in conv2d (block 2's
+ * convolution runs twice per step). Outputs, gradients and running
+ * statistics are those of the layers above (see nn/eegnex_stem.c). */
 EEGNN_API eegnn_tensor *eegnn_model_eegnex(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
 
 /* EEGNet v4 (Lawhern et al. 2018; braindecode.models.EEGNetv4 / EEGNet with

@@ -86,11 +86,31 @@ EEGNN_API eegnn_tensor *eegnn_nn_conv1d(eegnn_graph *g, eegnn_tensor *x, int in_
     return eegnn_conv1d(g, x, w, b, p);
 }
 
+/* The parameters "<prefix>.weight" (ones), "<prefix>.bias" (zeros) and
+ * buffers "<prefix>.running_mean" (zeros), "<prefix>.running_var" (ones)
+ * of a batch norm over num_features channels, created in that order (as
+ * torch.nn.BatchNorm*d). Returns 0 (error set) on a name clash or a full
+ * arena. */
+static int eegnn__nn_batch_norm_params(eegnn_graph *g, int num_features, const char *prefix, eegnn_tensor **w,
+                                       eegnn_tensor **b, eegnn_tensor **rm, eegnn_tensor **rv) {
+    char name[EEGNN_NAME_MAX];
+    int c;
+    *w = eegnn__nn_param(g, "batch_norm1d", prefix, "weight", 1, &num_features);
+    *b = *w ? eegnn__nn_param(g, "batch_norm1d", prefix, "bias", 1, &num_features) : NULL;
+    if (!*b) return 0;
+    *rm = eegnn_buffer(g, eegnn__param_name(name, prefix, "running_mean"), 1, &num_features);
+    *rv = *rm ? eegnn_buffer(g, eegnn__param_name(name, prefix, "running_var"), 1, &num_features) : NULL;
+    if (!*rv) return 0;
+    for (c = 0; c < num_features; c++) {
+        (*w)->data[c] = 1.0f;
+        (*rv)->data[c] = 1.0f;
+    }
+    return 1;
+}
+
 EEGNN_API eegnn_tensor *eegnn_nn_batch_norm1d(eegnn_graph *g, eegnn_tensor *x, int num_features, float momentum,
                                               float eps, const char *prefix) {
     eegnn_tensor *w, *b, *rm, *rv;
-    char name[EEGNN_NAME_MAX];
-    int c;
     if (!g || !x) return NULL;
     if (x->ndim < 2 || x->shape[1] != num_features) {
         char s[64];
@@ -100,16 +120,7 @@ EEGNN_API eegnn_tensor *eegnn_nn_batch_norm1d(eegnn_graph *g, eegnn_tensor *x, i
     }
     if (momentum == 0.0f) momentum = 0.1f;
     if (eps == 0.0f) eps = 1e-5f;
-    w = eegnn__nn_param(g, "batch_norm1d", prefix, "weight", 1, &num_features);
-    b = w ? eegnn__nn_param(g, "batch_norm1d", prefix, "bias", 1, &num_features) : NULL;
-    if (!b) return NULL;
-    rm = eegnn_buffer(g, eegnn__param_name(name, prefix, "running_mean"), 1, &num_features);
-    rv = rm ? eegnn_buffer(g, eegnn__param_name(name, prefix, "running_var"), 1, &num_features) : NULL;
-    if (!rv) return NULL;
-    for (c = 0; c < num_features; c++) {
-        w->data[c] = 1.0f;
-        rv->data[c] = 1.0f;
-    }
+    if (!eegnn__nn_batch_norm_params(g, num_features, prefix, &w, &b, &rm, &rv)) return NULL;
     return eegnn_batch_norm(g, x, w, b, rm, rv, momentum, eps);
 }
 

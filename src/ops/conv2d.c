@@ -511,14 +511,12 @@ static int eegnn__c2_dim(int in, int k, int stride, int padding, int dilation, i
     return 1;
 }
 
-EEGNN_API eegnn_tensor *eegnn_conv2d(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w, eegnn_tensor *b,
-                                     const eegnn_conv2d_params *p) {
-    eegnn_tensor *src[3], *t;
-    eegnn__c2_geom q;
-    int stride[2] = {1, 1}, padding[2] = {0, 0}, dilation[2] = {1, 1}, groups = 1, before[2], shape[4], d;
+/* Checks conv2d's arguments; fills the output shape and the node's ip[]
+ * (see the top of this file). Returns 0 (error set) when they do not fit. */
+static int eegnn__c2_check(const eegnn_tensor *x, const eegnn_tensor *w, const eegnn_tensor *b,
+                           const eegnn_conv2d_params *p, int shape[4], int ip[8]) {
+    int stride[2] = {1, 1}, padding[2] = {0, 0}, dilation[2] = {1, 1}, groups = 1, before[2], d;
     int target, rows;
-    size_t scratch;
-    if (!g || !x || !w) return NULL;
     if (p) {
         for (d = 0; d < 2; d++) {
             stride[d] = p->stride[d] ? p->stride[d] : 1;
@@ -532,33 +530,33 @@ EEGNN_API eegnn_tensor *eegnn_conv2d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
             eegnn_set_error(EEGNN_ERR_ARG, "conv2d: stride (%d, %d), padding (%d, %d), dilation (%d, %d): stride and "
                             "dilation must be >= 1, padding >= 0 or EEGNN_PADDING_SAME",
                             stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]);
-            return NULL;
+            return 0;
         }
         if (padding[d] == EEGNN_PADDING_SAME && stride[d] != 1) {
             eegnn_set_error(EEGNN_ERR_ARG, "conv2d: padding 'same' needs stride 1 (got %d in dimension %d), as in "
                             "PyTorch", stride[d], d + 2);
-            return NULL;
+            return 0;
         }
     }
     if (groups < 1) {
         eegnn_set_error(EEGNN_ERR_ARG, "conv2d: groups %d must be >= 1", groups);
-        return NULL;
+        return 0;
     }
     if (x->ndim != 4 || w->ndim != 4) {
         eegnn_set_error(EEGNN_ERR_ARG, "conv2d: input %s and weight %s must be (B, C_in, H, W) and "
                         "(C_out, C_in/groups, kH, kW)", eegnn__shp(x), eegnn__shp(w));
-        return NULL;
+        return 0;
     }
     if (x->shape[1] % groups || w->shape[0] % groups || w->shape[1] != x->shape[1] / groups) {
         eegnn_set_error(EEGNN_ERR_ARG, "conv2d: input %s, weight %s and groups %d do not match (expected weight "
                         "(C_out, %d, kH, kW) with C_in and C_out divisible by groups)",
                         eegnn__shp(x), eegnn__shp(w), groups, x->shape[1] / groups);
-        return NULL;
+        return 0;
     }
     if (b && (b->ndim != 1 || b->shape[0] != w->shape[0])) {
         eegnn_set_error(EEGNN_ERR_ARG, "conv2d: bias %s does not match weight %s (expected (%d))", eegnn__shp(b),
                         eegnn__shp(w), w->shape[0]);
-        return NULL;
+        return 0;
     }
     for (d = 0; d < 2; d++)
         if (!eegnn__c2_dim(x->shape[2 + d], w->shape[2 + d], stride[d], padding[d], dilation[d], &before[d],
@@ -566,15 +564,10 @@ EEGNN_API eegnn_tensor *eegnn_conv2d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
             eegnn_set_error(EEGNN_ERR_ARG, "conv2d: input %s is smaller than the kernel %s in dimension %d "
                             "(dilation %d, padding %d)", eegnn__shp(x), eegnn__shp(w), d + 2, dilation[d],
                             padding[d]);
-            return NULL;
+            return 0;
         }
     shape[0] = x->shape[0];
     shape[1] = w->shape[0];
-    src[0] = x;
-    src[1] = w;
-    src[2] = b;
-    t = eegnn_graph_new_node(g, "conv2d", 4, shape, src, b ? 3 : 2);
-    if (!t) return NULL;
     /* rows per block: about 512 output positions (more when the unfolded
      * block stays under 256 Ki floats), whole rows, at least one */
     {
@@ -585,14 +578,22 @@ EEGNN_API eegnn_tensor *eegnn_conv2d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
         if (rows < 1) rows = 1;
         if (rows > shape[2]) rows = shape[2];
     }
-    t->ip[0] = stride[0];
-    t->ip[1] = stride[1];
-    t->ip[2] = before[0];
-    t->ip[3] = before[1];
-    t->ip[4] = dilation[0];
-    t->ip[5] = dilation[1];
-    t->ip[6] = groups;
-    t->ip[7] = rows;
+    ip[0] = stride[0];
+    ip[1] = stride[1];
+    ip[2] = before[0];
+    ip[3] = before[1];
+    ip[4] = dilation[0];
+    ip[5] = dilation[1];
+    ip[6] = groups;
+    ip[7] = rows;
+    return 1;
+}
+
+/* Gives a conv2d node (shape, ip and src set) its functions, its packed
+ * weights buffer and its share of the per-thread scratch. */
+static eegnn_status eegnn__c2_finish(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__c2_geom q;
+    size_t scratch;
     t->forward = eegnn__c2_forward;
     t->backward = eegnn__c2_backward;
     eegnn__c2_geom_of(t, &q);
@@ -602,8 +603,45 @@ EEGNN_API eegnn_tensor *eegnn_conv2d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
         if (row_scratch > scratch) scratch = row_scratch;
         t->aux_len = (size_t)q.groups * q.n_sl * q.ckk * EEGNN__MR;
         t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
-        if (!t->aux) return NULL;
+        if (!t->aux) return EEGNN_ERR_MEMORY;
     }
     eegnn_graph_reserve_scratch(g, scratch);
+    return EEGNN_OK;
+}
+
+/* A conv2d outside the graph's schedule, for fused ops that run it on
+ * slices of their own buffers: t (the caller's memory) becomes a conv2d of
+ * x and w (no bias) whose data, grad and inputs the caller points at a
+ * slice before calling t->forward(g, t) or t->backward(g, t); x gives only
+ * the shape (its batch is the slice's). Forward and backward read
+ * t->src[0]->data and t->src[1]->data, write t->data, and add into
+ * t->src[0]->grad and t->src[1]->grad when those are not NULL. */
+static eegnn_status eegnn__conv2d_detached(eegnn_graph *g, eegnn_tensor *t, eegnn_tensor *x, eegnn_tensor *w,
+                                           const eegnn_conv2d_params *p) {
+    memset(t, 0, sizeof *t);
+    if (!eegnn__c2_check(x, w, NULL, p, t->shape, t->ip)) return EEGNN_ERR_ARG;
+    t->ndim = 4;
+    t->numel = eegnn__shape_numel(4, t->shape);
+    t->op = "conv2d";
+    t->index = -1;
+    t->owner = g;
+    t->src[0] = x;
+    t->src[1] = w;
+    return eegnn__c2_finish(g, t);
+}
+
+EEGNN_API eegnn_tensor *eegnn_conv2d(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w, eegnn_tensor *b,
+                                     const eegnn_conv2d_params *p) {
+    eegnn_tensor *src[3], *t;
+    int shape[4], ip[8];
+    if (!g || !x || !w) return NULL;
+    if (!eegnn__c2_check(x, w, b, p, shape, ip)) return NULL;
+    src[0] = x;
+    src[1] = w;
+    src[2] = b;
+    t = eegnn_graph_new_node(g, "conv2d", 4, shape, src, b ? 3 : 2);
+    if (!t) return NULL;
+    memcpy(t->ip, ip, sizeof ip);
+    if (eegnn__c2_finish(g, t)) return NULL;
     return t;
 }
