@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks the `eegnn` command-line program end to end on real and synthetic data:
 # one-call builds (C99 strict and C++), `read` against MNE, `info`, clear errors on
-# bad files, `demo`, `train` on the real BIDS dataset with a checkpoint that
-# PyTorch loads, `predict` reproducing the metrics, and `--resume`. Ends with "cli: N passed, N failed".
+# bad files, `demo`, streamed training with preprocessing through the window
+# cache, `train` on the real BIDS dataset with a checkpoint that PyTorch loads,
+# `predict` reproducing the metrics, and `--resume`. Ends with "cli: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 data=${EEGNN_DATA:-$(cd .. && pwd)/shared/data}
@@ -75,6 +76,38 @@ assert raw.info['sfreq'] == 128 and len(raw.ch_names) == 20, raw
 amp = raw.get_data().std()
 assert 2e-6 < amp < 100e-6, amp
 "
+
+# streamed training with whole-recording preprocessing: --max-memory far below the demo data (25 MB as
+# float32) with filters, average reference and EMS goes through the preprocessed window cache and
+# gives the in-memory run's metrics; without --cache it stops with a clear error
+popts=(--bids "$out/demo/bids" --target participants:age --model shallow --epochs 2 --threads 1 --quiet
+  --l-freq 1 --h-freq 30 --notch 50 --reference average --resample 100 --ems)
+check "train with preprocessing in memory" "$bin" train "${popts[@]}" --out "$out/prep-mem"
+refused() { ! "$bin" train "${popts[@]}" --max-memory 4M --out "$out/prep-nocache" 2>"$out/err.txt" &&
+  grep -q -- "--cache DIR" "$out/err.txt" && grep -q "sub-" "$out/err.txt"; }
+check "streamed preprocessing without --cache: clear error" refused
+check "train with preprocessing streamed (--max-memory 4M --cache)" "$bin" train "${popts[@]}" --max-memory 4M \
+  --cache "$out/prep-cache" --out "$out/prep-stream"
+check "again, reusing the preprocessed cache" "$bin" train "${popts[@]}" --max-memory 4M --cache "$out/prep-cache" \
+  --out "$out/prep-stream2"
+check "with a float16 cache" "$bin" train "${popts[@]}" --max-memory 4M --cache "$out/prep-cache" \
+  --cache-dtype float16 --out "$out/prep-f16"
+check "streamed preprocessed runs give the in-memory metrics; one cache file per dtype" \
+  /usr/bin/python3 - "$out" <<'EOF'
+import sys, json, glob
+out = sys.argv[1]
+m = {k: json.load(open('%s/%s/metrics.json' % (out, k))) for k in ('prep-mem', 'prep-stream', 'prep-stream2', 'prep-f16')}
+for k in ('prep-stream', 'prep-stream2'):
+    for s in ('train', 'valid', 'test'):
+        assert m[k][s] == m['prep-mem'][s], (k, s, m[k][s], m['prep-mem'][s])
+for s in ('train', 'valid', 'test'):  # float16 windows: close, not equal
+    a, b = m['prep-f16'][s]['loss'], m['prep-mem'][s]['loss']
+    assert abs(a - b) <= 1e-2 * abs(b), (s, a, b)
+files = sorted(glob.glob(out + '/prep-cache/eegnn-prep-*'))
+assert [f[-3:] for f in files] == ['f16', 'f32'], files
+print('losses', [m['prep-mem'][s]['loss'] for s in ('train', 'valid', 'test')], 'float16',
+      [m['prep-f16'][s]['loss'] for s in ('train', 'valid', 'test')])
+EOF
 
 # train on the real dataset, held-out runs
 check "train on eegmmidb (events, split by run)" "$bin" train --bids "$data/bids/eegmmidb-s001" --task fistexec,fistimag \

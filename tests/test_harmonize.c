@@ -1,7 +1,9 @@
 /* Dataset harmonization and preprocessing vs MNE 1.3 / SciPy / braindecode's
  * code (tests/ref_harmonize.py) on real recordings: stages of the pipeline,
  * mixed-rate / mixed-channel BIDS datasets with sessions, electrodes.tsv,
- * rejection vs mne.Epochs drop_log, augmentations in training, bad configs. */
+ * rejection vs mne.Epochs drop_log, augmentations in training, bad configs;
+ * the pipeline, rejection and the mixed dataset also streamed through the
+ * preprocessed window cache. */
 #define EEGNN_IMPLEMENTATION
 #include "../eegnn.h"
 #include "test.h"
@@ -175,8 +177,9 @@ static void test_stages(const eegnn_bids_dataset *bids) {
     eegnn_dataset_free(ds);
 }
 
-/* reject / flat vs mne.Epochs drop_log */
-static void test_reject(const eegnn_bids_dataset *bids) {
+/* reject / flat vs mne.Epochs drop_log; cache_dir: streamed through the
+ * preprocessed window cache */
+static void test_reject(const eegnn_bids_dataset *bids, const char *cache_dir) {
     eegnn_dataset_config c;
     eegnn_dataset *ds;
     const eegnn_dataset_dropped *d;
@@ -190,8 +193,12 @@ static void test_reject(const eegnn_bids_dataset *bids) {
     c.sfreq = 100;
     c.reject = 300;
     c.flat = 1;
+    c.stream = cache_dir != NULL;
+    c.cache_dir = cache_dir;
     ds = eegnn_dataset_from_bids(bids, &c);
     CHECK(ds != NULL, "reject: %s", eegnn_last_error());
+    CHECK(!ds || eegnn_dataset_n_streamed(ds) == (cache_dir ? eegnn_dataset_n_recordings(ds) : 0), "streamed: %d",
+          eegnn_dataset_n_streamed(ds));
     fp = open_ref("mmi_drop.txt");
     if (!ds || !fp) {
         if (fp) fclose(fp);
@@ -221,8 +228,8 @@ static void test_reject(const eegnn_bids_dataset *bids) {
         }
     }
     fclose(fp);
-    printf("rejection: %d windows, MNE drops %d, eegnn drops %d, %d mismatches\n", n_lines, n_mne_drop, n_drop,
-           mismatch);
+    printf("rejection%s: %d windows, MNE drops %d, eegnn drops %d, %d mismatches\n",
+           cache_dir ? " (streamed, preprocessed cache)" : "", n_lines, n_mne_drop, n_drop, mismatch);
     CHECK(mismatch == 0 && n_drop == n_mne_drop && i == eegnn_dataset_n_windows(ds) && n_mne_drop > 0 &&
               n_mne_drop < n_lines,
           "drop log differs from MNE: %d mismatches, %d vs %d drops", mismatch, n_drop, n_mne_drop);
@@ -298,6 +305,31 @@ static void test_mixed(void) {
             CHECK(n > 10 && e < 1e-5, "mixed ses-%d: %d windows, err %g", ses, n, e);
             eegnn_free(ref);
         }
+    }
+    /* the same streamed (BrainVision recordings through the preprocessed cache) */
+    {
+        eegnn_dataset_config cs = c;
+        eegnn_dataset *st;
+        cs.stream = 1;
+        cs.cache_dir = test_out_path("harmonize/cache");
+        st = eegnn_dataset_from_bids(bids, &cs);
+        CHECK(st && ds && eegnn_dataset_n_streamed(st) == 2 && !strcmp(eegnn_dataset_log(st), eegnn_dataset_log(ds)) &&
+                  eegnn_dataset_n_channels(st) == eegnn_dataset_n_channels(ds),
+              "mixed streamed: %s", st ? "log or channels differ" : eegnn_last_error());
+        for (ses = 1; st && ses <= 2; ses++) {
+            char name[64], needle[16];
+            float *ref;
+            double e;
+            snprintf(name, sizeof name, "mixed_ses%d.npy", ses);
+            snprintf(needle, sizeof needle, "ses-%d", ses);
+            ref = load(name, shape);
+            if (!ref) continue;
+            e = windows_vs(st, rec_index(st, needle), ref, shape[1], &n);
+            printf("mixed ses-%d streamed (preprocessed cache): %d windows, max rel err %.3g\n", ses, n, e);
+            CHECK(n > 10 && e < 1e-5, "mixed ses-%d streamed: %d windows, err %g", ses, n, e);
+            eegnn_free(ref);
+        }
+        eegnn_dataset_free(st);
     }
     eegnn_dataset_free(ds);
     /* an explicit list, in its order */
@@ -381,14 +413,36 @@ static void test_electrodes(void) {
 static void test_stream(const eegnn_bids_dataset *bids) {
     eegnn_dataset_config c;
     eegnn_dataset *mem, *st;
+    int64_t shape[EEGNN_NPY_MAX_DIMS];
+    float *ref;
     base_config(&c);
     c.stream = 1;
     c.l_freq = 1;
     st = eegnn_dataset_from_bids(bids, &c);
-    CHECK(st == NULL && strstr(eegnn_last_error(), "in memory"), "stream + filter must be refused: %s",
-          eegnn_last_error());
+    CHECK(st == NULL && strstr(eegnn_last_error(), "cache_dir") && strstr(eegnn_last_error(), "--cache"),
+          "stream + filter without a cache directory must be refused: %s", eegnn_last_error());
     eegnn_dataset_free(st);
-    c.l_freq = 0;
+    /* streamed through the preprocessed cache: the last stage of test_stages */
+    c.reference = "average";
+    c.h_freq = 40;
+    c.sfreq = 100;
+    c.standardize = "ems";
+    c.ems_init_block_size = 1000;
+    c.cache_dir = test_out_path("harmonize/cache");
+    st = eegnn_dataset_from_bids(bids, &c);
+    CHECK(st != NULL && eegnn_dataset_n_streamed(st) == 3, "streamed ems: %s", eegnn_last_error());
+    ref = load("mmi_run1_ems.npy", shape);
+    if (st && ref) {
+        int n;
+        double e = windows_vs(st, rec_index(st, "run-1"), ref, shape[1], &n);
+        printf("streamed (preprocessed cache): reference + band-pass + resample + EMS: %d windows, max rel err %.3g\n",
+               n, e);
+        CHECK(n > 10 && e < 1e-5, "streamed ems: %d windows, err %g", n, e);
+    }
+    eegnn_free(ref);
+    eegnn_dataset_free(st);
+    base_config(&c);
+    c.stream = 1;
     c.standardize = "window";
     st = eegnn_dataset_from_bids(bids, &c);
     c.stream = 0;
@@ -539,7 +593,8 @@ int main(void) {
     CHECK(bids != NULL, "%s: %s", MMI, eegnn_last_error());
     if (bids) {
         test_stages(bids);
-        test_reject(bids);
+        test_reject(bids, NULL);
+        test_reject(bids, test_out_path("harmonize/cache"));
         test_stream(bids);
         test_bad_configs(bids);
     }

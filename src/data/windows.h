@@ -62,14 +62,34 @@ typedef struct eegnn_dataset_config {
      * float32 (estimated from the file sizes), only the headers and the
      * window index stay in memory and eegnn_dataset_get reads each window
      * from its file on demand. Formats with a window reader (EDF, BDF) are
-     * streamed; others are loaded in memory. */
+     * streamed; others are loaded in memory. With a whole-recording
+     * preprocessing step (1-6, 8 or "ems" below), every format is streamed
+     * through a cache of preprocessed windows instead (cache_dir required,
+     * see below). */
     int64_t max_memory;     /* bytes; 0: unlimited */
     int stream;             /* 1: stream whatever the size */
     /* On-disk cache of preprocessed windows, used by streamed datasets: one
-     * file per dataset in cache_dir, named by a hash of the windows and the
-     * files (path, size, modification time), written while windows are drawn
-     * (completed by eegnn_dataset_cache_complete) under a temporary name and
-     * renamed when every window is in it; later runs and epochs read it. */
+     * file per dataset in cache_dir, written under a temporary name and
+     * renamed into place when complete (a failed build removes it); later
+     * runs and epochs read it. Stale files are never deleted.
+     *  - Without whole-recording preprocessing: "eegnn-windows-<hash>.f32|f16",
+     *    named by a hash of the windows and the files (path, size,
+     *    modification time, inode), filled while windows are drawn (completed
+     *    by eegnn_dataset_cache_complete).
+     *  - With it (steps 1-6, 8, "ems"): "eegnn-prep-<hash>.f32|f16", written
+     *    when the dataset is built, one recording at a time (read with
+     *    eegnn_read_raw, preprocessed, windowed, rejected and standardized as
+     *    in memory, its windows written, the recording freed: peak memory is
+     *    about one recording, twice while it is copied). The file also holds
+     *    the window list, targets, groups, classes, drop log and log. Its
+     *    hash covers the target, task, window, split, scale, dtype and
+     *    preprocessing settings and, per selected recording, its name,
+     *    participants value and files (the recording, its events file and
+     *    the files named after it beside it: path, size, modification time
+     *    to the nanosecond where available, inode); a build with the same
+     *    hash reuses the file without reading any recording. Windows (all
+     *    crop offsets) are read from it; the in-memory values are returned
+     *    bit for bit (float32) or rounded to binary16 (float16). */
     const char *cache_dir;  /* NULL: no cache */
     const char *cache_dtype; /* "float32" (NULL default) or "float16" (IEEE binary16, round to
                                 nearest even; windows are then returned at float16 precision
@@ -93,9 +113,10 @@ typedef struct eegnn_dataset_config {
      * keeps the channels every selected recording has (after pick_types), in
      * the first recording's order; `sfreq` resamples every recording whose rate
      * differs. What was dropped or resampled is listed by eegnn_dataset_log.
-     * Streamed recordings (stream, max_memory) are read window by window, so
-     * steps 1-6, 8 and "ems" are refused for them with EEGNN_ERR_UNSUPPORTED
-     * (load them in memory instead); "window" standardization works on both. */
+     * Streamed datasets (stream, max_memory) with steps 1-6, 8 or "ems" go
+     * through the preprocessed cache (cache_dir; see above), with results
+     * equal to the in-memory path's; without cache_dir they are refused with
+     * EEGNN_ERR_ARG. "window" standardization works on both without a cache. */
     const char *pick_types;  /* comma-separated MNE types, e.g. "eeg" or "eeg,eog"; NULL: all */
     const char *channels;    /* NULL: every recording must have the first one's channels;
                                 "common": the intersection; or "C3,Cz,C4": exactly these */
@@ -129,9 +150,12 @@ typedef struct eegnn_dataset eegnn_dataset;
  * (EEGNN_ERR_ARG), a recording whose channel names or sampling rate differ
  * from the first one when `channels` / `sfreq` do not harmonize them
  * (EEGNN_ERR_FORMAT naming both files), a preprocessing step that fails
- * (its error, prefixed by the file), preprocessing asked of streamed
- * recordings (EEGNN_ERR_UNSUPPORTED), unreadable
- * files, no window at all. Thread safety: reentrant. */
+ * (its error, prefixed by the file), whole-recording preprocessing of
+ * streamed recordings without cache_dir (EEGNN_ERR_ARG), unreadable or
+ * truncated files (the reader's error naming the file; a preprocessed cache
+ * being written is removed), cache write failures (EEGNN_ERR_IO), no window
+ * at all. Thread safety: reentrant; concurrent builds of the same cache
+ * write separate temporary files, and the last rename wins. */
 EEGNN_API eegnn_dataset *eegnn_dataset_from_bids(const eegnn_bids_dataset *ds, const eegnn_dataset_config *cfg);
 
 /* Builds a dataset from recordings already in memory (tests, custom
@@ -209,15 +233,18 @@ EEGNN_API eegnn_status eegnn_dataset_write_drop_log(const eegnn_dataset *ds, con
  * into the window, as the startkit's DatasetWrapper
  * (X[:, offset : offset + crop]). Errors: EEGNN_ERR_ARG for an index or
  * offset out of range, else as eegnn_dataset_get (streamed crops are read
- * from the file, not the cache). Thread safe. */
+ * from the file, not the window cache; a preprocessed cache holds whole
+ * windows and serves every crop). Thread safe. */
 EEGNN_API int eegnn_dataset_crop_max_offset(const eegnn_dataset *ds);
 EEGNN_API eegnn_status eegnn_dataset_get_crop(const eegnn_dataset *ds, int i, int offset, float *x, float *y);
 
-/* Recordings read on demand (0 when everything is in memory). */
+/* Recordings read on demand, from their files or from a preprocessed cache
+ * (0 when everything is in memory). */
 EEGNN_API int eegnn_dataset_n_streamed(const eegnn_dataset *ds);
 
 /* Writes every window not yet in the cache and renames the cache file into
- * place (no-op without a cache or when it is complete). The trainer calls it
+ * place (no-op without a cache, when it is complete, or for a preprocessed
+ * cache, which is complete once the dataset is built). The trainer calls it
  * after its first epoch. Errors: reading a window, EEGNN_ERR_IO writing the
  * cache. Thread safety: may run while other threads call eegnn_dataset_get. */
 EEGNN_API eegnn_status eegnn_dataset_cache_complete(eegnn_dataset *ds);

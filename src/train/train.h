@@ -60,7 +60,8 @@ typedef struct eegnn_train_config {
     /* data loading (eegnn_dataset_config): datasets larger than memory */
     int64_t max_memory;      /* bytes the recordings may take in memory; more: stream them. 0: unlimited */
     int stream;              /* 1: always read windows from the files on demand */
-    const char *cache_dir;   /* on-disk cache of preprocessed windows for streamed data; NULL: none */
+    const char *cache_dir;   /* on-disk cache of preprocessed windows for streamed data; NULL: none
+                                (required when streamed data get whole-recording preprocessing) */
     const char *cache_dtype; /* "float32" (default) or "float16" */
     int steps_per_epoch;     /* > 0: at most this many optimizer steps per epoch, their batches the first
                                 ones of the epoch's shuffle of the whole training split (so drawn at
