@@ -2458,7 +2458,9 @@ typedef struct eegnn_dataset_config {
      * float32 (estimated from the file sizes), only the headers and the
      * window index stay in memory and eegnn_dataset_get reads each window
      * from its file on demand. Formats with a window reader (EDF, BDF) are
-     * streamed; others are loaded in memory. With a whole-recording
+     * streamed; others are loaded in memory. At most 256 streamed files
+     * (and a quarter of RLIMIT_NOFILE) stay open between reads; the others
+     * are opened for each read. With a whole-recording
      * preprocessing step (1-6, 8 or "ems" below), every format is streamed
      * through a cache of preprocessed windows instead (cache_dir required,
      * see below). */
@@ -14630,6 +14632,16 @@ EEGNN_API eegnn_edf_file *eegnn_edf_open(const char *path, eegnn_raw **header) {
     return f;
 }
 
+/* Closes the descriptor an opened file keeps; later reads open the file for
+ * each call (many streamed recordings under RLIMIT_NOFILE). Not to be called
+ * while another thread reads f. */
+static void eegnn__edf_release_fd(eegnn_edf_file *f) {
+    if (f && f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
+    }
+}
+
 EEGNN_API void eegnn_edf_close(eegnn_edf_file *f) {
     if (!f) return;
     if (f->fd >= 0) close(f->fd);
@@ -19572,6 +19584,7 @@ EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FI
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19583,7 +19596,19 @@ typedef struct eegnn__ds_stream {
     eegnn_status (*read)(const void *handle, int64_t start, int64_t n, float *out);
     void (*close)(void *handle);
     uint64_t file_key;  /* hash of the path, size, modification time and inode (cache key) */
+    int keeps_fd;       /* 1: holds a file descriptor open between reads */
 } eegnn__ds_stream;
+
+/* Streamed recordings that keep their file descriptor open: at most 256,
+ * and at most a quarter of the process's RLIMIT_NOFILE; the others open
+ * their file for each read (HBN-sized datasets have thousands of files). */
+static int eegnn__ds_max_open_streams(void) {
+    struct rlimit rl;
+    int n = 256;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 4 < (rlim_t)n)
+        n = (int)(rl.rlim_cur / 4);
+    return n;
+}
 
 struct eegnn_dataset {
     int n_channels;
@@ -19615,6 +19640,7 @@ struct eegnn_dataset {
 
     eegnn__ds_stream *rec_stream; /* (n_recordings) handle NULL: in memory */
     int n_streamed;
+    int n_open_streams;           /* streamed recordings that keep a descriptor open */
 
     /* window cache (streamed datasets with cache_dir) */
     char *cache_path, *cache_tmp;
@@ -19858,6 +19884,7 @@ static int eegnn__ds_add_recording(eegnn_dataset *ds, const eegnn_raw *raw, cons
     if (stream) {
         ds->rec_stream[r] = *stream;
         ds->n_streamed++;
+        ds->n_open_streams += stream->keeps_fd;
     } else {
         memset(&ds->rec_stream[r], 0, sizeof ds->rec_stream[r]);
     }
@@ -19899,10 +19926,10 @@ static eegnn_status eegnn__ds_edf_read(const void *h, int64_t start, int64_t n, 
 static void eegnn__ds_edf_close(void *h) { eegnn_edf_close((eegnn_edf_file *)h); }
 
 /* Opens a recording for reading windows on demand: fills *out and *header
- * (channels, sfreq, n_times, annotations; no samples). Returns 1 when
- * opened, 0 when the format has no window reader (load it in memory), -1 on
- * error. */
-static int eegnn__ds_open_stream(const char *path, eegnn_raw **header, eegnn__ds_stream *out) {
+ * (channels, sfreq, n_times, annotations; no samples). keep_fd: 0 closes the
+ * file between reads. Returns 1 when opened, 0 when the format has no window
+ * reader (load it in memory), -1 on error. */
+static int eegnn__ds_open_stream(const char *path, int keep_fd, eegnn_raw **header, eegnn__ds_stream *out) {
     memset(out, 0, sizeof *out);
     if (eegnn__ext_is(path, ".edf") || eegnn__ext_is(path, ".bdf")) {
         eegnn_edf_file *f = eegnn_edf_open(path, header);
@@ -19915,6 +19942,8 @@ static int eegnn__ds_open_stream(const char *path, eegnn_raw **header, eegnn__ds
             meta[2] = (int64_t)st.st_ino;
         }
         out->file_key = eegnn__fnv(eegnn__fnv(1469598103934665603ull, path, strlen(path)), meta, sizeof meta);
+        if (keep_fd) out->keeps_fd = 1;
+        else eegnn__edf_release_fd(f);
         out->handle = f;
         out->read = eegnn__ds_edf_read;
         out->close = eegnn__ds_edf_close;
@@ -20989,7 +21018,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     const char *first_path = NULL;
     const char **labels = NULL, **rec_label = NULL;
     char **skipped = NULL;
-    int want_stream = 0, prep_stream = 0;
+    int want_stream = 0, prep_stream = 0, max_open = eegnn__ds_max_open_streams();
     uint64_t prep_key = 0;
     int n_skipped = 0;
     eegnn__ds_prep prep;
@@ -21157,7 +21186,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
                 goto fail;
             }
             if (want_stream && !prep_stream) {
-                streamed = eegnn__ds_open_stream(src[i].path, &loaded, &stream);
+                streamed = eegnn__ds_open_stream(src[i].path, ds->n_open_streams < max_open, &loaded, &stream);
                 if (streamed < 0) goto fail;
             }
             if (!streamed) loaded = eegnn_read_raw(src[i].path, NULL);
@@ -21302,6 +21331,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
                 ds->rec_stream[r].close(ds->rec_stream[r].handle);
                 ds->rec_stream[r].handle = NULL;
                 ds->n_streamed--;
+                ds->n_open_streams -= ds->rec_stream[r].keeps_fd;
             }
             EEGNN_FREE(ds->rec_name[r]);
             EEGNN_FREE(ds->rec_subject[r]);

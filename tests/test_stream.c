@@ -7,7 +7,8 @@
  * Streamed datasets with whole-recording preprocessing (reference, filters,
  * notch, resampling, rejection, EMS; crops) equal the in-memory ones in
  * windows, targets, drop log and samples; their cache is reused without
- * reading the recordings and rebuilt when a parameter or a file changes. */
+ * reading the recordings and rebuilt when a parameter or a file changes.
+ * More streamed recordings than RLIMIT_NOFILE allows open files stream too. */
 #define EEGNN_IMPLEMENTATION
 #include "../eegnn.h"
 #include "test.h"
@@ -677,6 +678,91 @@ static void check_rss(int prep) {
            (double)maxrss_kb / 1024.0);
 }
 
+/* More streamed recordings than RLIMIT_NOFILE allows open descriptors: in
+ * a child whose limit is lowered to 64, a 150-recording dataset streams
+ * (most recordings reopen their file per read) with windows bit-identical
+ * to the in-memory ones, and training with the prefetch thread gives the
+ * in-memory losses. */
+static void check_many_files(void) {
+    const char *root = test_out_path("stream/many");
+    eegnn_synthetic_config sc;
+    pid_t pid;
+    int status = 0;
+    memset(&sc, 0, sizeof sc);
+    sc.n_subjects = 150;
+    sc.n_channels = 4;
+    sc.sfreq = 100;
+    sc.duration = 10;
+    sc.seed = 5;
+    CHECK(!eegnn_write_synthetic_bids(root, &sc), "synth: %s", eegnn_last_error());
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        struct rlimit rl;
+        eegnn_bids_dataset *b;
+        eegnn_dataset_config c0, c1;
+        eegnn_dataset *mem, *str;
+        eegnn_train_result r0, r1;
+        float xa[4 * 200], xb[4 * 200], ya, yb;
+        int i, bad = 0, n = 0, fails = 0;
+        rl.rlim_cur = rl.rlim_max = 64;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) _exit(90);
+        b = eegnn_bids_open(root);
+        memset(&c0, 0, sizeof c0);
+        c0.target = "participants:age";
+        c1 = c0;
+        c1.stream = 1;
+        mem = b ? eegnn_dataset_from_bids(b, &c0) : NULL;
+        str = b ? eegnn_dataset_from_bids(b, &c1) : NULL;
+        if (!mem || !str) {
+            printf("FAIL many files: %s\n", eegnn_last_error());
+            fflush(stdout);
+            _exit(91);
+        }
+        n = eegnn_dataset_n_windows(mem);
+        if (eegnn_dataset_n_streamed(str) != 150 || eegnn_dataset_n_windows(str) != n) {
+            printf("FAIL many files: %d streamed, %d vs %d windows\n", eegnn_dataset_n_streamed(str),
+                   eegnn_dataset_n_windows(str), n);
+            fflush(stdout);
+            _exit(92);
+        }
+        for (i = 0; i < n; i++) {
+            if (eegnn_dataset_get(mem, i, xa, &ya) || eegnn_dataset_get(str, i, xb, &yb)) {
+                printf("FAIL many files: window %d: %s\n", i, eegnn_last_error());
+                fails++;
+                continue;
+            }
+            bad += ya != yb || memcmp(xa, xb, sizeof xa) != 0;
+        }
+        if (bad || fails) {
+            printf("FAIL many files: %d windows differ, %d unreadable\n", bad, fails);
+            fflush(stdout);
+            _exit(93);
+        }
+        eegnn_dataset_free(mem);
+        eegnn_dataset_free(str);
+        eegnn_bids_close(b);
+        if (train_once(root, 0, -1, NULL, test_out_path("stream/many-t0"), &r0) ||
+            train_once(root, 1, 0, NULL, test_out_path("stream/many-t1"), &r1)) {
+            printf("FAIL many files: training: %s\n", eegnn_last_error());
+            fflush(stdout);
+            _exit(94);
+        }
+        if (r0.train.loss != r1.train.loss || r0.valid.loss != r1.valid.loss || r0.test.loss != r1.test.loss) {
+            printf("FAIL many files: losses %.9g %.9g vs %.9g %.9g\n", r0.train.loss, r0.valid.loss, r1.train.loss,
+                   r1.valid.loss);
+            fflush(stdout);
+            _exit(95);
+        }
+        printf("test_stream: RLIMIT_NOFILE 64: 150 streamed recordings, %d windows bit-identical, training losses "
+               "identical with the prefetch thread (train %.6f valid %.6f)\n", n, r0.train.loss, r0.valid.loss);
+        fflush(stdout);
+        _exit(0);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "streaming 150 recordings under RLIMIT_NOFILE 64: child status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
 int main(void) {
     static char synth[1024];
     eegnn_synthetic_config sc;
@@ -711,5 +797,6 @@ int main(void) {
     check_prep_streaming(synth);
     check_training_prep(synth);
     check_truncated(synth);
+    check_many_files();
     return test_summary("test_stream");
 }

@@ -62,7 +62,9 @@ typedef struct eegnn_dataset_config {
      * float32 (estimated from the file sizes), only the headers and the
      * window index stay in memory and eegnn_dataset_get reads each window
      * from its file on demand. Formats with a window reader (EDF, BDF) are
-     * streamed; others are loaded in memory. With a whole-recording
+     * streamed; others are loaded in memory. At most 256 streamed files
+     * (and a quarter of RLIMIT_NOFILE) stay open between reads; the others
+     * are opened for each read. With a whole-recording
      * preprocessing step (1-6, 8 or "ems" below), every format is streamed
      * through a cache of preprocessed windows instead (cache_dir required,
      * see below). */

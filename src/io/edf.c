@@ -990,6 +990,16 @@ EEGNN_API eegnn_edf_file *eegnn_edf_open(const char *path, eegnn_raw **header) {
     return f;
 }
 
+/* Closes the descriptor an opened file keeps; later reads open the file for
+ * each call (many streamed recordings under RLIMIT_NOFILE). Not to be called
+ * while another thread reads f. */
+static void eegnn__edf_release_fd(eegnn_edf_file *f) {
+    if (f && f->fd >= 0) {
+        close(f->fd);
+        f->fd = -1;
+    }
+}
+
 EEGNN_API void eegnn_edf_close(eegnn_edf_file *f) {
     if (!f) return;
     if (f->fd >= 0) close(f->fd);
