@@ -454,11 +454,11 @@ static eegnn_status eegnn__ds_cache_write(eegnn_dataset *ds, int i, const float 
         for (k = 0; k < n; k++) h[k] = eegnn_float_to_half(x[k]);
         src = h;
     }
-    rc = eegnn__ds_pwrite_all(ds->cache_fd, src, wb, off);
+    rc = eegnn__ds_pwrite_all(ds->cache_fd, src, wb, off) ? errno : 0;
     EEGNN_FREE(h);
     if (rc) {
         ds->cache_error = 1;
-        return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot write window %d: %s", ds->cache_tmp, i, strerror(errno));
+        return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot write window %d: %s", ds->cache_tmp, i, strerror(rc));
     }
     return EEGNN_OK;
 }
