@@ -104,7 +104,7 @@ for s in ('train', 'valid', 'test'):  # float16 windows: close, not equal
     a, b = m['prep-f16'][s]['loss'], m['prep-mem'][s]['loss']
     assert abs(a - b) <= 1e-2 * abs(b), (s, a, b)
 files = sorted(glob.glob(out + '/prep-cache/eegnn-prep-*'))
-assert [f[-3:] for f in files] == ['f16', 'f32'], files
+assert sorted(f[-3:] for f in files) == ['f16', 'f32'], files
 print('losses', [m['prep-mem'][s]['loss'] for s in ('train', 'valid', 'test')], 'float16',
       [m['prep-f16'][s]['loss'] for s in ('train', 'valid', 'test')])
 EOF
