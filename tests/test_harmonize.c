@@ -248,14 +248,33 @@ static void test_reject(const eegnn_bids_dataset *bids, const char *cache_dir) {
     eegnn_dataset_free(ds);
 }
 
+/* Each session's windows of the mixed dataset against MNE pick + SciPy
+ * resample_poly (mixed_ses<N>.npy). */
+static void check_mixed_sessions(const eegnn_dataset *ds, const char *what) {
+    int64_t shape[EEGNN_NPY_MAX_DIMS];
+    int ses, n;
+    for (ses = 1; ses <= 2; ses++) {
+        char name[64], needle[16];
+        float *ref;
+        double e;
+        snprintf(name, sizeof name, "mixed_ses%d.npy", ses);
+        snprintf(needle, sizeof needle, "ses-%d", ses);
+        ref = load(name, shape);
+        if (!ref) continue;
+        e = windows_vs(ds, rec_index(ds, needle), ref, shape[1], &n);
+        printf("mixed ses-%d (%s): %d windows, max rel err %.3g\n", ses, what, n, e);
+        CHECK(n > 10 && e < 1e-5, "mixed ses-%d (%s): %d windows, err %g", ses, what, n, e);
+        eegnn_free(ref);
+    }
+}
+
 static void test_mixed(void) {
     char root[1024];
     eegnn_bids_dataset *bids;
     eegnn_dataset_config c;
     eegnn_dataset *ds;
-    int64_t shape[EEGNN_NPY_MAX_DIMS];
     char common[128][16];
-    int n_common = 0, k, n, ses;
+    int n_common = 0, k;
     FILE *fp = open_ref("mixed_common.txt");
     snprintf(root, sizeof root, "%s", test_out_path("harmonize/mixed_bids"));
     while (fp && n_common < 128 && fscanf(fp, "%15s", common[n_common]) == 1) n_common++;
@@ -292,19 +311,7 @@ static void test_mixed(void) {
                   strstr(eegnn_dataset_log(ds), "sub-01_ses-2_task-fistexec: resampled 200 -> 100 Hz"),
               "log: %s", eegnn_dataset_log(ds));
         printf("mixed dataset log:\n%s", eegnn_dataset_log(ds));
-        for (ses = 1; ses <= 2; ses++) {
-            char name[64], needle[16];
-            float *ref;
-            double e;
-            snprintf(name, sizeof name, "mixed_ses%d.npy", ses);
-            snprintf(needle, sizeof needle, "ses-%d", ses);
-            ref = load(name, shape);
-            if (!ref) continue;
-            e = windows_vs(ds, rec_index(ds, needle), ref, shape[1], &n);
-            printf("mixed ses-%d (common channels, resampled to 100 Hz): %d windows, max rel err %.3g\n", ses, n, e);
-            CHECK(n > 10 && e < 1e-5, "mixed ses-%d: %d windows, err %g", ses, n, e);
-            eegnn_free(ref);
-        }
+        check_mixed_sessions(ds, "common channels, resampled to 100 Hz");
     }
     /* the same streamed (BrainVision recordings through the preprocessed cache) */
     {
@@ -316,19 +323,7 @@ static void test_mixed(void) {
         CHECK(st && ds && eegnn_dataset_n_streamed(st) == 2 && !strcmp(eegnn_dataset_log(st), eegnn_dataset_log(ds)) &&
                   eegnn_dataset_n_channels(st) == eegnn_dataset_n_channels(ds),
               "mixed streamed: %s", st ? "log or channels differ" : eegnn_last_error());
-        for (ses = 1; st && ses <= 2; ses++) {
-            char name[64], needle[16];
-            float *ref;
-            double e;
-            snprintf(name, sizeof name, "mixed_ses%d.npy", ses);
-            snprintf(needle, sizeof needle, "ses-%d", ses);
-            ref = load(name, shape);
-            if (!ref) continue;
-            e = windows_vs(st, rec_index(st, needle), ref, shape[1], &n);
-            printf("mixed ses-%d streamed (preprocessed cache): %d windows, max rel err %.3g\n", ses, n, e);
-            CHECK(n > 10 && e < 1e-5, "mixed ses-%d streamed: %d windows, err %g", ses, n, e);
-            eegnn_free(ref);
-        }
+        if (st) check_mixed_sessions(st, "streamed, preprocessed cache");
         eegnn_dataset_free(st);
     }
     eegnn_dataset_free(ds);

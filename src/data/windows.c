@@ -1897,7 +1897,7 @@ static eegnn_status eegnn__ds_get_prepped(const eegnn_dataset *ds, int i, int of
     int c;
     if (len == (size_t)ds->n_times) return eegnn__ds_cache_read(ds, i, x);
     w = (float *)eegnn__calloc((size_t)ds->n_channels * len, sizeof(float));
-    if (!w) return EEGNN_ERR_MEMORY;
+    if (!w) return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory reading window %d", ds->cache_path, i);
     st = eegnn__ds_cache_read(ds, i, w);
     if (!st)
         for (c = 0; c < ds->n_channels; c++)
