@@ -8,8 +8,9 @@
 #      under AddressSanitizer + UndefinedBehaviorSanitizer, and runs them,
 #   5. runs the command-line checks in tests/test_cli.sh,
 # and ends with one line "N passed, N failed".
-# With libopenblas-dev, libfftw3-dev and zlib1g-dev present it also runs the
-# OpenBLAS, FFTW3 and zlib builds of the tests that use them.
+# Where OpenBLAS, FFTW3 and zlib can be linked (a probe program calling each
+# is compiled, linked and run) it also runs the builds of the tests that use
+# them, and says which it skipped.
 # Real EEG files are read from $EEGNN_DATA (default: ../shared/data).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -85,8 +86,18 @@ for t in tests/test_*.c; do
   fi
 done
 
-# 4b. the optional back ends: OpenBLAS (matrix products) and FFTW3 (FFT)
-if [ -e /usr/include/x86_64-linux-gnu/cblas.h ] || [ -e /usr/include/cblas.h ]; then
+# 4b. the optional back ends: OpenBLAS (matrix products), FFTW3 (FFT), zlib
+#     (compressed MAT files). Each is used when a probe that calls it compiles,
+#     links and runs: a header alone (netlib's cblas.h comes with libblas-dev,
+#     which the reference packages pull in) is not enough.
+probe() { # name, C source, link flags...
+  local name=$1 src=$2
+  shift 2
+  printf '%s\n' "$src" >"build/probe_$name.c"
+  cc -o "build/probe_$name" "build/probe_$name.c" "$@" >/dev/null 2>&1 && "build/probe_$name" >/dev/null 2>&1
+}
+if probe openblas '#include <cblas.h>
+int main(void) { float a = 2, b = 3, c = 0; cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1); return c != 6; }' -lopenblas; then
   for name in test_gemm test_ops_torch test_ops2; do
     echo "== $name (EEGNN_USE_OPENBLAS)"
     if cc "${cflags[@]}" -DEEGNN_USE_OPENBLAS "tests/$name.c" -o "build/${name}_openblas" -lopenblas -lm -lpthread; then
@@ -95,6 +106,8 @@ if [ -e /usr/include/x86_64-linux-gnu/cblas.h ] || [ -e /usr/include/cblas.h ]; 
       fail "tests/$name.c does not build with EEGNN_USE_OPENBLAS"
     fi
   done
+else
+  echo "== skipped: OpenBLAS builds (no linkable libopenblas; apt-get install libopenblas-dev)"
 fi
 # 4c. the register tiles of this CPU's vector unit (AVX-512 or AVX2 sgemm and
 #     row-convolution kernels; the builds above target the baseline ISA)
@@ -106,21 +119,27 @@ for name in test_gemm test_ops2 test_braindecode; do
     fail "tests/$name.c does not build with -march=native"
   fi
 done
-if [ -e /usr/include/fftw3.h ]; then
+if probe fftw '#include <fftw3.h>
+int main(void) { float in[4] = {1, 2, 3, 4}; fftwf_complex out[3]; fftwf_plan p = fftwf_plan_dft_r2c_1d(4, in, out, FFTW_ESTIMATE); fftwf_execute(p); fftwf_destroy_plan(p); return out[0][0] != 10; }' -lfftw3f -lm; then
   echo "== test_spectral (EEGNN_USE_FFTW)"
   if cc "${cflags[@]}" -DEEGNN_USE_FFTW tests/test_spectral.c -o build/test_spectral_fftw -lfftw3f -lm -lpthread; then
     run_test fftw build/test_spectral_fftw
   else
     fail "tests/test_spectral.c does not build with EEGNN_USE_FFTW"
   fi
+else
+  echo "== skipped: FFTW3 build (no linkable libfftw3f; apt-get install libfftw3-dev)"
 fi
-if [ -e /usr/include/zlib.h ]; then
+if probe zlib '#include <zlib.h>
+int main(void) { unsigned char src[8] = "eegnn!!", dst[64]; uLongf n = sizeof dst; return compress(dst, &n, src, sizeof src) != Z_OK; }' -lz; then
   echo "== test_eeglab (EEGNN_USE_ZLIB)"
   if cc "${sanflags[@]}" -DEEGNN_USE_ZLIB tests/test_eeglab.c -o build/test_eeglab_zlib -lz -lm -lpthread; then
     ASAN_OPTIONS=detect_leaks=1 run_test zlib build/test_eeglab_zlib
   else
     fail "tests/test_eeglab.c does not build with EEGNN_USE_ZLIB"
   fi
+else
+  echo "== skipped: zlib build (no linkable libz; apt-get install zlib1g-dev)"
 fi
 
 # 5. the command-line program
