@@ -2338,6 +2338,8 @@ typedef struct eegnn_bids_event {
     char *trial_type; /* NULL when n/a or absent */
     char *value;      /* NULL when n/a or absent */
     int64_t sample;   /* sample index; -1 when n/a or absent */
+    char *label;      /* the cell of the column named in eegnn_bids_load_events_column; NULL when n/a,
+                         or when loaded by eegnn_bids_load_events */
 } eegnn_bids_event;
 
 typedef struct eegnn_bids_events {
@@ -2350,8 +2352,51 @@ typedef struct eegnn_bids_events {
  * the recording has no events file, EEGNN_ERR_FORMAT when `onset` is absent
  * or a numeric column holds text (naming file, line and column). */
 EEGNN_API eegnn_bids_events *eegnn_bids_load_events(const eegnn_bids_recording *rec);
+/* As eegnn_bids_load_events, and each event's `label` is its cell in the
+ * column `column` (e.g. "trial_type", "value" or any other column of the
+ * file; NULL: no label). Errors as eegnn_bids_load_events, and
+ * EEGNN_ERR_NOT_FOUND when the file has no such column (the message names
+ * the file and lists its columns). Thread safety: reentrant. */
+EEGNN_API eegnn_bids_events *eegnn_bids_load_events_column(const eegnn_bids_recording *rec, const char *column);
 /* Frees loaded events. NULL is allowed. */
 EEGNN_API void eegnn_bids_events_free(eegnn_bids_events *ev);
+
+/* The distinct values of one *_events.tsv column over a dataset's
+ * recordings, with their counts (pandas' value_counts of the column over
+ * every recording's events file). A file that applies to several
+ * recordings by inheritance is counted once per recording. */
+typedef struct eegnn_bids_level {
+    char *value;      /* the cell as written */
+    int count;        /* events with this value */
+    int n_recordings; /* recordings where it occurs */
+} eegnn_bids_level;
+
+typedef struct eegnn_bids_levels {
+    char *column;
+    int n_levels;
+    eegnn_bids_level *levels;  /* (n_levels) sorted by value (byte order) */
+    int n_recordings;          /* recordings whose events file has the column */
+    int n_without_events;      /* recordings with no events file (labels only in the signal file's annotations) */
+    int n_without_column;      /* recordings whose events file lacks the column */
+    char *without_column_path; /* the first such events file, or NULL */
+    int n_missing;             /* events whose cell is n/a or empty */
+} eegnn_bids_levels;
+
+/* Counts the levels of `column` ("trial_type", "value", ...) in the events
+ * files of the recordings whose task is in `task` (comma-separated; NULL:
+ * every recording). Reads only the events files, no signal. Errors (NULL,
+ * eegnn_last_error set): NULL arguments (EEGNN_ERR_ARG), an unreadable or
+ * malformed events file (its error, naming the file and line), out of
+ * memory. Free with eegnn_bids_levels_free. Thread safety: reentrant. */
+EEGNN_API eegnn_bids_levels *eegnn_bids_event_levels(const eegnn_bids_dataset *ds, const char *task,
+                                                     const char *column);
+/* Frees levels. NULL is allowed. */
+EEGNN_API void eegnn_bids_levels_free(eegnn_bids_levels *lv);
+/* Index of a level by value, or -1. */
+EEGNN_API int eegnn_bids_levels_find(const eegnn_bids_levels *lv, const char *value);
+/* Writes "a (12), b (30)" (value and count of every level, in order) into
+ * buf, truncated with "..." when it does not fit. */
+EEGNN_API void eegnn_bids_levels_format(const eegnn_bids_levels *lv, char *buf, size_t size);
 
 /* Loads a recording's channels.tsv (columns name, type, units, ... as in the
  * file). NULL with EEGNN_ERR_NOT_FOUND when the recording has none. */
@@ -2385,11 +2430,16 @@ EEGNN_API int eegnn_bids_electrode_index(const eegnn_bids_electrodes *el, const 
 
 /* Prints a readable summary: dataset name and version; counts of subjects,
  * sessions, tasks, runs and recordings; per recording the format, channels,
- * sampling rate and duration (from the sidecars, else from the file header
- * read with eegnn_read_raw header_only); participants.tsv columns with their
- * type (numeric / categorical with the number of levels) and missing counts.
- * Returns EEGNN_OK, or EEGNN_ERR_IO when writing fails. Headers that cannot be
- * read are reported inline and do not fail the summary. */
+ * sampling rate and duration (from the file header, read with
+ * eegnn_read_raw header_only; from the sidecars for formats eegnn does not
+ * read); the levels of the events files' trial_type and value columns with
+ * their event and recording counts (eegnn_bids_event_levels);
+ * participants.tsv columns with their type (numeric / categorical with the
+ * number of levels) and missing counts; and a warning per recording whose
+ * sidecars disagree with its file (SamplingFrequency, RecordingDuration
+ * beyond 0.1% or one sample, the channels.tsv row count). Returns EEGNN_OK,
+ * or EEGNN_ERR_IO when writing fails. Headers that cannot be read are
+ * reported inline and do not fail the summary. */
 EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FILE *out);
 /* ======================== End file src/bids/bids.h ======================== */
 
@@ -3375,6 +3425,9 @@ EEGNN__PRIVATE eegnn_status eegnn__read_file(const char *path, char **out, size_
 EEGNN__PRIVATE int eegnn__parse_double(const char *s, double *out);
 /* Parses a whole string as a long (leading/trailing blanks allowed). */
 EEGNN__PRIVATE int eegnn__parse_long(const char *s, long *out);
+/* 1 when `item` is one of the comma-separated entries of `list` (blanks
+ * around entries ignored). */
+EEGNN__PRIVATE int eegnn__list_contains(const char *list, const char *item);
 
 /* Growable string. */
 typedef struct eegnn__strbuf {
@@ -3527,6 +3580,22 @@ static int eegnn__parse_long(const char *s, long *out) {
     if (*end) return 0;
     *out = v;
     return 1;
+}
+
+static int eegnn__list_contains(const char *list, const char *item) {
+    const char *p = list;
+    size_t n = strlen(item);
+    while (*p) {
+        const char *e = strchr(p, ',');
+        const char *b = p, *t;
+        if (!e) e = p + strlen(p);
+        t = e;
+        while (b < t && isspace((unsigned char)*b)) b++;
+        while (t > b && isspace((unsigned char)t[-1])) t--;
+        if ((size_t)(t - b) == n && memcmp(b, item, n) == 0) return 1;
+        p = *e ? e + 1 : e;
+    }
+    return 0;
 }
 
 static void eegnn__sb_append(eegnn__strbuf *sb, const char *s, size_t n) {
@@ -19166,7 +19235,12 @@ EEGNN_API eegnn_bids_dataset *eegnn_bids_open(const char *root) {
         return NULL;
     }
     if (!eegnn__bids_is_dir(root)) {
-        eegnn_set_error(EEGNN_ERR_IO, "%s: BIDS root does not exist or is not a folder", root);
+        struct stat st;
+        if (stat(root, &st) != 0)
+            eegnn_set_error(errno == ENOENT ? EEGNN_ERR_NOT_FOUND : EEGNN_ERR_IO, "%s: BIDS root %s", root,
+                            errno == ENOENT ? "not found (no such folder)" : strerror(errno));
+        else
+            eegnn_set_error(EEGNN_ERR_IO, "%s: BIDS root is not a folder", root);
         return NULL;
     }
     ds = (eegnn_bids_dataset *)eegnn__calloc(1, sizeof *ds);
@@ -19287,16 +19361,33 @@ EEGNN_API void eegnn_bids_events_free(eegnn_bids_events *ev) {
     for (i = 0; i < ev->n; i++) {
         EEGNN_FREE(ev->events[i].trial_type);
         EEGNN_FREE(ev->events[i].value);
+        EEGNN_FREE(ev->events[i].label);
     }
     EEGNN_FREE(ev->events);
     EEGNN_FREE(ev->path);
     EEGNN_FREE(ev);
 }
 
+/* The column names of a table, comma-separated, into buf. */
+static void eegnn__bids_column_list(const eegnn_table *t, char *buf, size_t size) {
+    size_t len = 0;
+    int c;
+    buf[0] = '\0';
+    for (c = 0; c < t->n_cols && len + 1 < size; c++) {
+        int k = snprintf(buf + len, size - len, "%s%s", c ? ", " : "", t->columns[c]);
+        if (k < 0) break;
+        len += (size_t)k;
+    }
+}
+
 EEGNN_API eegnn_bids_events *eegnn_bids_load_events(const eegnn_bids_recording *rec) {
+    return eegnn_bids_load_events_column(rec, NULL);
+}
+
+EEGNN_API eegnn_bids_events *eegnn_bids_load_events_column(const eegnn_bids_recording *rec, const char *column) {
     eegnn_table *t;
     eegnn_bids_events *ev;
-    int c_onset, c_dur, c_tt, c_val, c_samp, r;
+    int c_onset, c_dur, c_tt, c_val, c_samp, c_label, r;
     if (!rec || !rec->events_path) {
         eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no events.tsv applies to this recording",
                         rec && rec->path ? rec->path : "(null)");
@@ -19309,8 +19400,16 @@ EEGNN_API eegnn_bids_events *eegnn_bids_load_events(const eegnn_bids_recording *
     c_tt = eegnn_table_column(t, "trial_type");
     c_val = eegnn_table_column(t, "value");
     c_samp = eegnn_table_column(t, "sample");
+    c_label = column ? eegnn_table_column(t, column) : -1;
     if (c_onset < 0) {
         eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line 1: no 'onset' column", t->path);
+        eegnn_table_free(t);
+        return NULL;
+    }
+    if (column && c_label < 0) {
+        char cols[512];
+        eegnn__bids_column_list(t, cols, sizeof cols);
+        eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no column '%s' (columns: %s)", t->path, column, cols);
         eegnn_table_free(t);
         return NULL;
     }
@@ -19349,6 +19448,8 @@ EEGNN_API eegnn_bids_events *eegnn_bids_load_events(const eegnn_bids_recording *
         }
         if ((c = eegnn_table_cell(t, r, c_tt)) != NULL && !(e->trial_type = eegnn__strdup(c))) goto fail;
         if ((c = eegnn_table_cell(t, r, c_val)) != NULL && !(e->value = eegnn__strdup(c))) goto fail;
+        if (c_label >= 0 && (c = eegnn_table_cell(t, r, c_label)) != NULL && !(e->label = eegnn__strdup(c)))
+            goto fail;
     }
     eegnn_table_free(t);
     return ev;
@@ -19356,6 +19457,115 @@ fail:
     eegnn_table_free(t);
     eegnn_bids_events_free(ev);
     return NULL;
+}
+
+static int eegnn__bids_level_cmp(const void *a, const void *b) {
+    return strcmp(((const eegnn_bids_level *)a)->value, ((const eegnn_bids_level *)b)->value);
+}
+
+EEGNN_API void eegnn_bids_levels_free(eegnn_bids_levels *lv) {
+    int i;
+    if (!lv) return;
+    for (i = 0; i < lv->n_levels; i++) EEGNN_FREE(lv->levels[i].value);
+    EEGNN_FREE(lv->levels);
+    EEGNN_FREE(lv->column);
+    EEGNN_FREE(lv->without_column_path);
+    EEGNN_FREE(lv);
+}
+
+EEGNN_API eegnn_bids_levels *eegnn_bids_event_levels(const eegnn_bids_dataset *ds, const char *task,
+                                                     const char *column) {
+    eegnn_bids_levels *lv;
+    int i, cap = 0, *last = NULL; /* (cap) the last recording each level was counted in */
+    if (!ds || !column || !*column) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_bids_event_levels: NULL dataset or column");
+        return NULL;
+    }
+    lv = (eegnn_bids_levels *)eegnn__calloc(1, sizeof *lv);
+    if (!lv || !(lv->column = eegnn__strdup(column))) goto fail;
+    for (i = 0; i < ds->n_recordings; i++) {
+        const eegnn_bids_recording *rec = &ds->recordings[i];
+        eegnn_table *t;
+        int col, r, k;
+        if (task && !(rec->task && eegnn__list_contains(task, rec->task))) continue;
+        if (!rec->events_path) {
+            lv->n_without_events++;
+            continue;
+        }
+        if (!(t = eegnn_table_read_tsv(rec->events_path))) goto fail;
+        col = eegnn_table_column(t, column);
+        if (col < 0) {
+            if (!lv->n_without_column++ && !(lv->without_column_path = eegnn__strdup(rec->events_path))) {
+                eegnn_table_free(t);
+                goto fail;
+            }
+            eegnn_table_free(t);
+            continue;
+        }
+        lv->n_recordings++;
+        for (r = 0; r < t->n_rows; r++) {
+            const char *v = eegnn_table_cell(t, r, col);
+            if (!v) {
+                lv->n_missing++;
+                continue;
+            }
+            for (k = 0; k < lv->n_levels; k++)
+                if (!strcmp(lv->levels[k].value, v)) break;
+            if (k == lv->n_levels) {
+                if (k == cap) {
+                    int nc = cap ? 2 * cap : 16;
+                    eegnn_bids_level *nl = (eegnn_bids_level *)EEGNN_REALLOC(lv->levels, (size_t)nc * sizeof *nl);
+                    int *nlast = nl ? (int *)EEGNN_REALLOC(last, (size_t)nc * sizeof *nlast) : NULL;
+                    if (nl) lv->levels = nl;
+                    if (!nlast) {
+                        eegnn_table_free(t);
+                        eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory counting %s", rec->events_path);
+                        goto fail;
+                    }
+                    last = nlast;
+                    cap = nc;
+                }
+                memset(&lv->levels[k], 0, sizeof lv->levels[k]);
+                if (!(lv->levels[k].value = eegnn__strdup(v))) {
+                    eegnn_table_free(t);
+                    goto fail;
+                }
+                last[k] = -1;
+                lv->n_levels++;
+            }
+            if (last[k] != i) lv->levels[k].n_recordings++;
+            last[k] = i;
+            lv->levels[k].count++;
+        }
+        eegnn_table_free(t);
+    }
+    EEGNN_FREE(last);
+    if (lv->n_levels > 1) qsort(lv->levels, (size_t)lv->n_levels, sizeof *lv->levels, eegnn__bids_level_cmp);
+    return lv;
+fail:
+    EEGNN_FREE(last);
+    eegnn_bids_levels_free(lv);
+    return NULL;
+}
+
+EEGNN_API int eegnn_bids_levels_find(const eegnn_bids_levels *lv, const char *value) {
+    int i;
+    for (i = 0; lv && value && i < lv->n_levels; i++)
+        if (!strcmp(lv->levels[i].value, value)) return i;
+    return -1;
+}
+
+EEGNN_API void eegnn_bids_levels_format(const eegnn_bids_levels *lv, char *buf, size_t size) {
+    size_t len = 0;
+    int i;
+    if (!buf || !size) return;
+    buf[0] = '\0';
+    for (i = 0; lv && i < lv->n_levels && len + 1 < size; i++) {
+        int k = snprintf(buf + len, size - len, "%s%s (%d)", i ? ", " : "", lv->levels[i].value, lv->levels[i].count);
+        if (k < 0) break;
+        len += (size_t)k;
+    }
+    if (len + 1 >= size && size > 4) strcpy(buf + size - 4, "...");
 }
 
 EEGNN_API eegnn_table *eegnn_bids_load_channels(const eegnn_bids_recording *rec) {
@@ -19495,13 +19705,41 @@ static int eegnn__bids_count_distinct(const eegnn_bids_dataset *ds, size_t offse
     return n;
 }
 
+/* Prints the levels of one events column (nothing when no events file has
+ * it); *printed is set when something was. */
+static eegnn_status eegnn__bids_print_levels(const eegnn_bids_dataset *ds, const char *column, FILE *out,
+                                             int *printed) {
+    eegnn_bids_levels *lv = eegnn_bids_event_levels(ds, NULL, column);
+    int i, shown = 40;
+    if (!lv) return EEGNN_ERR_FORMAT;
+    if (lv->n_recordings > 0) {
+        *printed = 1;
+        fprintf(out, "  %s: %d level%s in %d recording%s\n", column, lv->n_levels, lv->n_levels == 1 ? "" : "s",
+                lv->n_recordings, lv->n_recordings == 1 ? "" : "s");
+        for (i = 0; i < lv->n_levels && i < shown; i++)
+            fprintf(out, "    %-28s %7d events in %d recording%s\n", lv->levels[i].value, lv->levels[i].count,
+                    lv->levels[i].n_recordings, lv->levels[i].n_recordings == 1 ? "" : "s");
+        if (lv->n_levels > shown) fprintf(out, "    ... and %d more levels\n", lv->n_levels - shown);
+        if (lv->n_missing) fprintf(out, "    %-28s %7d events\n", "n/a", lv->n_missing);
+    }
+    eegnn_bids_levels_free(lv);
+    return EEGNN_OK;
+}
+
+/* 1 when a sidecar value and the file's disagree (beyond rounding: 0.1% or
+ * one sample for durations). */
+static int eegnn__bids_disagree(double sidecar, double file, double tol) {
+    return !isnan(sidecar) && !isnan(file) && fabs(sidecar - file) > tol;
+}
+
 EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FILE *out) {
-    eegnn__strbuf tasks;
-    int i, n_ses, n_runs, n_tasks;
+    eegnn__strbuf tasks, warn;
+    int i, n_ses, n_runs, n_tasks, printed = 0;
     double total = 0.0;
     int total_known = 1;
     if (!ds || !out) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_bids_print_summary: NULL argument");
     memset(&tasks, 0, sizeof tasks);
+    memset(&warn, 0, sizeof warn);
     n_tasks = eegnn__bids_count_distinct(ds, offsetof(eegnn_bids_recording, task), &tasks);
     n_ses = eegnn__bids_count_distinct(ds, offsetof(eegnn_bids_recording, ses), NULL);
     n_runs = eegnn__bids_count_distinct(ds, offsetof(eegnn_bids_recording, run), NULL);
@@ -19515,29 +19753,40 @@ EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FI
     for (i = 0; i < ds->n_recordings; i++) {
         const eegnn_bids_recording *r = &ds->recordings[i];
         double sfreq = r->sfreq, duration = r->duration;
-        int n_ch = -1, n_events = -1;
+        int n_ch = -1, n_events = -1, tsv_ch = -1;
         eegnn_table *ch = r->channels_path ? eegnn_table_read_tsv(r->channels_path) : NULL;
         eegnn_bids_events *ev = r->events_path ? eegnn_bids_load_events(r) : NULL;
         const char *note = "";
-        if (ch) n_ch = ch->n_rows;
+        if (ch) n_ch = tsv_ch = ch->n_rows;
         if (ev) n_events = ev->n;
         eegnn_table_free(ch);
         eegnn_bids_events_free(ev);
-        if ((n_ch < 0 || isnan(sfreq) || isnan(duration)) && r->readable) {
+        if (r->readable) {
+            /* the file's own header, to fill what the sidecars lack and to check what they say */
             eegnn_read_options opts;
             eegnn_raw *raw;
             memset(&opts, 0, sizeof opts);
             opts.header_only = 1;
             raw = eegnn_read_raw(r->path, &opts);
             if (raw) {
-                if (n_ch < 0) n_ch = raw->n_channels;
-                if (isnan(sfreq)) sfreq = raw->sfreq;
-                if (isnan(duration)) duration = eegnn_raw_duration(raw);
+                double file_dur = eegnn_raw_duration(raw);
+                if (eegnn__bids_disagree(sfreq, raw->sfreq, 1e-3 * raw->sfreq))
+                    eegnn__sb_printf(&warn, "  %s: the sidecar says SamplingFrequency %g Hz, the file %g Hz\n",
+                                     r->name, sfreq, raw->sfreq);
+                if (eegnn__bids_disagree(duration, file_dur, EEGNN__MAX(1e-3 * file_dur, 1.0 / raw->sfreq)))
+                    eegnn__sb_printf(&warn, "  %s: the sidecar says RecordingDuration %g s, the file %g s\n",
+                                     r->name, duration, file_dur);
+                if (tsv_ch >= 0 && tsv_ch != raw->n_channels)
+                    eegnn__sb_printf(&warn, "  %s: channels.tsv lists %d channels, the file has %d\n", r->name,
+                                     tsv_ch, raw->n_channels);
+                n_ch = raw->n_channels;
+                sfreq = raw->sfreq;
+                duration = file_dur;
                 eegnn_raw_free(raw);
             } else {
                 note = "  (header unreadable)";
             }
-        } else if (!r->readable) {
+        } else {
             note = "  (format not read by eegnn)";
         }
         fprintf(out, "  %-44s %-11s", r->name, r->format);
@@ -19551,6 +19800,11 @@ EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FI
     }
     if (total_known) fprintf(out, "Total duration: %.1f s (%.2f h)\n", total, total / 3600.0);
     else fprintf(out, "Total duration: %.1f s (some recordings unknown)\n", total);
+    fprintf(out, "Event levels (*_events.tsv):\n");
+    if (eegnn__bids_print_levels(ds, "trial_type", out, &printed) || eegnn__bids_print_levels(ds, "value", out, &printed))
+        fprintf(out, "  (unreadable: %s)\n", eegnn_last_error());
+    else if (!printed)
+        fprintf(out, "  none (no events file has a trial_type or value column)\n");
     if (!ds->participants) {
         fprintf(out, "participants.tsv: absent\n");
     } else {
@@ -19573,6 +19827,8 @@ EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FI
             fprintf(out, "  missing %d/%d\n", missing, p->n_rows);
         }
     }
+    if (warn.len) fprintf(out, "Warnings: the sidecars and the files disagree (the files are what eegnn reads):\n%s", warn.p);
+    eegnn__sb_free(&warn);
     if (ferror(out)) return eegnn_set_error(EEGNN_ERR_IO, "eegnn_bids_print_summary: write error");
     return EEGNN_OK;
 }

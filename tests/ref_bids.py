@@ -8,7 +8,11 @@ MNE-Python (mne.io.read_raw_edf + mne.Epochs) for the event-locked windows
 of eegmmidb-s001. Data comes from $EEGNN_DATA or ../shared/data.
 Writes OUTDIR/bids.txt (one fact per line, see below), OUTDIR/json_case.json,
 OUTDIR/eegmmidb_epochs.npy (n_epochs, 64, 320) float32 in microvolts and
-OUTDIR/eegmmidb_labels.npy (n_epochs,).
+OUTDIR/eegmmidb_labels.npy (n_epochs,); OUTDIR/eegmmidb_merged_{epochs,labels}.npy
+for the classes move = T1 + T2 and rest = T0 of the events' value column
+(mne.merge_events); OUTDIR/event_levels.txt: the levels of events.tsv columns
+with their event and recording counts (pandas value_counts), one
+"level DATASET COLUMN VALUE COUNT N_RECORDINGS" per line.
 """
 import glob
 import json
@@ -120,6 +124,40 @@ np.save(os.path.join(out, "eegmmidb_labels.npy"), y)
 lines.append("epochs %d %d %d" % x.shape)
 for i, c in enumerate(ch_names):
     lines.append("ch_name %d %s" % (i, c))
+
+# ---- events:move=T1+T2,rest=T0 on the value column (event_column), merged as mne.merge_events does
+xs, ys = [], []
+for task in ("fistexec", "fistimag"):
+    for run in (1, 2, 3):
+        stem = os.path.join(root, "sub-001_task-%s_run-%d" % (task, run))
+        raw = mne.io.read_raw_edf(stem + "_eeg.edf", preload=True)
+        ev = tsv(os.path.relpath(stem + "_events.tsv", data))
+        codes = ev["value"].map({"T0": 3, "T1": 1, "T2": 2}).to_numpy()
+        events = np.stack([ev["sample"].to_numpy(), np.zeros(len(ev), int), codes], 1).astype(int)
+        events = mne.merge_events(events, [1, 2], 10)  # move = T1 + T2
+        sf = raw.info["sfreq"]
+        ep = mne.Epochs(raw, events, {"move": 10, "rest": 3}, tmin=0.5, tmax=2.5 - 1.0 / sf, baseline=None,
+                        preload=True)
+        xs.append(ep.get_data() * 1e6)
+        ys.append(np.where(ep.events[:, 2] == 10, 0, 1))
+np.save(os.path.join(out, "eegmmidb_merged_epochs.npy"), np.concatenate(xs).astype(np.float32))
+np.save(os.path.join(out, "eegmmidb_merged_labels.npy"), np.concatenate(ys).astype(np.float32))
+
+# ---- levels of the events files' columns (what `eegnn info` and the label checks list)
+level_lines = []
+for name, rel in (("eegmmidb", "bids/eegmmidb-s001"), ("eegmat", "bids/eegmat")):
+    files = sorted(glob.glob(os.path.join(data, rel, "sub-*", "eeg", "*_events.tsv")))
+    frames = [tsv(os.path.relpath(f, data)).assign(_file=f) for f in files]
+    allev = pd.concat(frames)
+    for column in ("trial_type", "value"):
+        if column not in allev.columns:
+            continue
+        counts = allev[column].value_counts()
+        recs = allev.groupby(column)["_file"].nunique()
+        for value in sorted(counts.index):
+            level_lines.append("level %s %s %s %d %d" % (name, column, value, counts[value], recs[value]))
+with open(os.path.join(out, "event_levels.txt"), "w", encoding="utf-8") as f:
+    f.write("\n".join(level_lines) + "\n")
 
 with open(os.path.join(out, "bids.txt"), "w", encoding="utf-8") as f:
     f.write("\n".join(lines) + "\n")

@@ -171,7 +171,7 @@ static void check_bad_inputs(void) {
 
     /* missing root */
     ds = eegnn_bids_open(test_out_path("bids/no_such_dataset"));
-    CHECK(!ds && strstr(eegnn_last_error(), "no_such_dataset") && strstr(eegnn_last_error(), "does not exist"),
+    CHECK(!ds && strstr(eegnn_last_error(), "no_such_dataset") && strstr(eegnn_last_error(), "not found"),
           "missing root: %s", eegnn_last_error());
     /* empty folder */
     snprintf(dir, sizeof dir, "%s", test_out_path("bids/empty_dataset"));
@@ -352,6 +352,92 @@ static void check_summary_and_participants(void) {
     eegnn_bids_close(ds);
 }
 
+/* The levels of the events files' columns against pandas' value_counts
+ * (tests/ref_bids.py writes bids/event_levels.txt). */
+static void check_event_levels(void) {
+    static const char *const sets[2][2] = {{"eegmmidb", "bids/eegmmidb-s001"}, {"eegmat", "bids/eegmat"}};
+    FILE *fp = fopen(test_out_path("bids/event_levels.txt"), "r");
+    char line[512];
+    int n_lines = 0, n_ok = 0, k;
+    eegnn_bids_dataset *ds[2];
+    eegnn_bids_levels *lv;
+    CHECK(fp != NULL, "run tests/ref_bids.py first (bids/event_levels.txt)");
+    if (!fp) return;
+    for (k = 0; k < 2; k++) ds[k] = eegnn_bids_open(test_data_path(sets[k][1]));
+    while (fgets(line, sizeof line, fp)) {
+        char name[64], column[64], value[128];
+        int count, n_rec, i;
+        if (sscanf(line, "level %63s %63s %127s %d %d", name, column, value, &count, &n_rec) != 5) continue;
+        n_lines++;
+        for (k = 0; k < 2 && strcmp(sets[k][0], name); k++) {
+        }
+        if (k == 2 || !ds[k]) continue;
+        lv = eegnn_bids_event_levels(ds[k], NULL, column);
+        i = eegnn_bids_levels_find(lv, value);
+        if (lv && i >= 0 && lv->levels[i].count == count && lv->levels[i].n_recordings == n_rec) n_ok++;
+        else CHECK(0, "%s %s '%s': pandas %d events in %d recordings, eegnn %d in %d", name, column, value, count,
+                   n_rec, i >= 0 ? lv->levels[i].count : -1, i >= 0 ? lv->levels[i].n_recordings : -1);
+        eegnn_bids_levels_free(lv);
+    }
+    fclose(fp);
+    CHECK(n_lines == 10 && n_ok == n_lines, "%d of %d levels match pandas", n_ok, n_lines);
+    if (ds[0] && ds[1]) {
+        char buf[256];
+        /* the task filter, a column that only some files have, formatting */
+        lv = eegnn_bids_event_levels(ds[0], "fistexec", "trial_type");
+        eegnn_bids_levels_format(lv, buf, sizeof buf);
+        CHECK(lv && lv->n_recordings == 3 && lv->n_levels == 3 && !strcmp(buf, "left_fist (23), rest (45), right_fist (22)"),
+              "fistexec levels: %s", buf);
+        eegnn_bids_levels_free(lv);
+        lv = eegnn_bids_event_levels(ds[1], NULL, "value");
+        CHECK(lv && lv->n_levels == 0 && lv->n_without_column == 48 && lv->without_column_path &&
+                  strstr(lv->without_column_path, "_events.tsv"),
+              "eegmat has no value column");
+        eegnn_bids_levels_free(lv);
+        eegnn_bids_levels_format(NULL, buf, 4);
+        CHECK(buf[0] == '\0', "no levels, empty text");
+    }
+    for (k = 0; k < 2; k++) eegnn_bids_close(ds[k]);
+}
+
+/* `eegnn info` text: event levels, and warnings where sidecars disagree
+ * with their files (BIDS_test's sidecar says 32 Hz and 758 s of a 256 Hz,
+ * 60 s EDF, its channels.tsv lists 15 of the file's channels). */
+static void check_summary_levels_and_warnings(void) {
+    eegnn_bids_dataset *ds = eegnn_bids_open(test_data_path("formats/eeglab/sample_data/test_data/BIDS_test"));
+    eegnn_raw *raw = eegnn_read_raw(test_data_path("formats/eeglab/sample_data/test_data/BIDS_test/sub-S1/ses-01/eeg/"
+                                                   "sub-S1_ses-01_task-Experiment_run-01_eeg.edf"), NULL);
+    char buf[8192], want[128];
+    FILE *fp;
+    size_t n;
+    CHECK(ds && raw, "BIDS_test: %s", eegnn_last_error());
+    if (ds && raw && (fp = tmpfile()) != NULL) {
+        CHECK(eegnn_bids_print_summary(ds, fp) == EEGNN_OK, "summary");
+        rewind(fp);
+        n = fread(buf, 1, sizeof buf - 1, fp);
+        buf[n] = '\0';
+        fclose(fp);
+        snprintf(want, sizeof want, "channels.tsv lists 15 channels, the file has %d", raw->n_channels);
+        CHECK(strstr(buf, "Warnings") && strstr(buf, "SamplingFrequency 32 Hz, the file 256 Hz") &&
+                  strstr(buf, "RecordingDuration 758 s, the file 60 s") && strstr(buf, want),
+              "warnings:\n%s", buf);
+    }
+    eegnn_raw_free(raw);
+    eegnn_bids_close(ds);
+    ds = eegnn_bids_open(test_data_path("bids/eegmmidb-s001"));
+    if (ds && (fp = tmpfile()) != NULL) {
+        eegnn_bids_print_summary(ds, fp);
+        rewind(fp);
+        n = fread(buf, 1, sizeof buf - 1, fp);
+        buf[n] = '\0';
+        fclose(fp);
+        CHECK(strstr(buf, "trial_type: 5 levels in 12 recordings") && strstr(buf, "value: 3 levels") &&
+                  strstr(buf, "180 events in 12 recordings") && !strstr(buf, "Warnings"),
+              "eegmmidb summary:\n%s", buf);
+    }
+    eegnn_bids_close(ds);
+}
+
 int main(void) {
     (void)test_max_rel_err;
     mkdir(test_out_path(""), 0755);
@@ -360,5 +446,7 @@ int main(void) {
     check_bad_inputs();
     check_inheritance();
     check_summary_and_participants();
+    check_event_levels();
+    check_summary_levels_and_warnings();
     return test_summary("test_bids");
 }

@@ -80,6 +80,8 @@ typedef struct eegnn_bids_event {
     char *trial_type; /* NULL when n/a or absent */
     char *value;      /* NULL when n/a or absent */
     int64_t sample;   /* sample index; -1 when n/a or absent */
+    char *label;      /* the cell of the column named in eegnn_bids_load_events_column; NULL when n/a,
+                         or when loaded by eegnn_bids_load_events */
 } eegnn_bids_event;
 
 typedef struct eegnn_bids_events {
@@ -92,8 +94,51 @@ typedef struct eegnn_bids_events {
  * the recording has no events file, EEGNN_ERR_FORMAT when `onset` is absent
  * or a numeric column holds text (naming file, line and column). */
 EEGNN_API eegnn_bids_events *eegnn_bids_load_events(const eegnn_bids_recording *rec);
+/* As eegnn_bids_load_events, and each event's `label` is its cell in the
+ * column `column` (e.g. "trial_type", "value" or any other column of the
+ * file; NULL: no label). Errors as eegnn_bids_load_events, and
+ * EEGNN_ERR_NOT_FOUND when the file has no such column (the message names
+ * the file and lists its columns). Thread safety: reentrant. */
+EEGNN_API eegnn_bids_events *eegnn_bids_load_events_column(const eegnn_bids_recording *rec, const char *column);
 /* Frees loaded events. NULL is allowed. */
 EEGNN_API void eegnn_bids_events_free(eegnn_bids_events *ev);
+
+/* The distinct values of one *_events.tsv column over a dataset's
+ * recordings, with their counts (pandas' value_counts of the column over
+ * every recording's events file). A file that applies to several
+ * recordings by inheritance is counted once per recording. */
+typedef struct eegnn_bids_level {
+    char *value;      /* the cell as written */
+    int count;        /* events with this value */
+    int n_recordings; /* recordings where it occurs */
+} eegnn_bids_level;
+
+typedef struct eegnn_bids_levels {
+    char *column;
+    int n_levels;
+    eegnn_bids_level *levels;  /* (n_levels) sorted by value (byte order) */
+    int n_recordings;          /* recordings whose events file has the column */
+    int n_without_events;      /* recordings with no events file (labels only in the signal file's annotations) */
+    int n_without_column;      /* recordings whose events file lacks the column */
+    char *without_column_path; /* the first such events file, or NULL */
+    int n_missing;             /* events whose cell is n/a or empty */
+} eegnn_bids_levels;
+
+/* Counts the levels of `column` ("trial_type", "value", ...) in the events
+ * files of the recordings whose task is in `task` (comma-separated; NULL:
+ * every recording). Reads only the events files, no signal. Errors (NULL,
+ * eegnn_last_error set): NULL arguments (EEGNN_ERR_ARG), an unreadable or
+ * malformed events file (its error, naming the file and line), out of
+ * memory. Free with eegnn_bids_levels_free. Thread safety: reentrant. */
+EEGNN_API eegnn_bids_levels *eegnn_bids_event_levels(const eegnn_bids_dataset *ds, const char *task,
+                                                     const char *column);
+/* Frees levels. NULL is allowed. */
+EEGNN_API void eegnn_bids_levels_free(eegnn_bids_levels *lv);
+/* Index of a level by value, or -1. */
+EEGNN_API int eegnn_bids_levels_find(const eegnn_bids_levels *lv, const char *value);
+/* Writes "a (12), b (30)" (value and count of every level, in order) into
+ * buf, truncated with "..." when it does not fit. */
+EEGNN_API void eegnn_bids_levels_format(const eegnn_bids_levels *lv, char *buf, size_t size);
 
 /* Loads a recording's channels.tsv (columns name, type, units, ... as in the
  * file). NULL with EEGNN_ERR_NOT_FOUND when the recording has none. */
@@ -127,9 +172,14 @@ EEGNN_API int eegnn_bids_electrode_index(const eegnn_bids_electrodes *el, const 
 
 /* Prints a readable summary: dataset name and version; counts of subjects,
  * sessions, tasks, runs and recordings; per recording the format, channels,
- * sampling rate and duration (from the sidecars, else from the file header
- * read with eegnn_read_raw header_only); participants.tsv columns with their
- * type (numeric / categorical with the number of levels) and missing counts.
- * Returns EEGNN_OK, or EEGNN_ERR_IO when writing fails. Headers that cannot be
- * read are reported inline and do not fail the summary. */
+ * sampling rate and duration (from the file header, read with
+ * eegnn_read_raw header_only; from the sidecars for formats eegnn does not
+ * read); the levels of the events files' trial_type and value columns with
+ * their event and recording counts (eegnn_bids_event_levels);
+ * participants.tsv columns with their type (numeric / categorical with the
+ * number of levels) and missing counts; and a warning per recording whose
+ * sidecars disagree with its file (SamplingFrequency, RecordingDuration
+ * beyond 0.1% or one sample, the channels.tsv row count). Returns EEGNN_OK,
+ * or EEGNN_ERR_IO when writing fails. Headers that cannot be read are
+ * reported inline and do not fail the summary. */
 EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FILE *out);

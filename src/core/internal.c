@@ -113,6 +113,22 @@ static int eegnn__parse_long(const char *s, long *out) {
     return 1;
 }
 
+static int eegnn__list_contains(const char *list, const char *item) {
+    const char *p = list;
+    size_t n = strlen(item);
+    while (*p) {
+        const char *e = strchr(p, ',');
+        const char *b = p, *t;
+        if (!e) e = p + strlen(p);
+        t = e;
+        while (b < t && isspace((unsigned char)*b)) b++;
+        while (t > b && isspace((unsigned char)t[-1])) t--;
+        if ((size_t)(t - b) == n && memcmp(b, item, n) == 0) return 1;
+        p = *e ? e + 1 : e;
+    }
+    return 0;
+}
+
 static void eegnn__sb_append(eegnn__strbuf *sb, const char *s, size_t n) {
     if (sb->failed) return;
     if (n >= (size_t)-1 / 2 - sb->len) { /* a length no buffer can hold */

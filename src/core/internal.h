@@ -29,6 +29,9 @@ EEGNN__PRIVATE eegnn_status eegnn__read_file(const char *path, char **out, size_
 EEGNN__PRIVATE int eegnn__parse_double(const char *s, double *out);
 /* Parses a whole string as a long (leading/trailing blanks allowed). */
 EEGNN__PRIVATE int eegnn__parse_long(const char *s, long *out);
+/* 1 when `item` is one of the comma-separated entries of `list` (blanks
+ * around entries ignored). */
+EEGNN__PRIVATE int eegnn__list_contains(const char *list, const char *item);
 
 /* Growable string. */
 typedef struct eegnn__strbuf {
