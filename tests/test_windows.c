@@ -1,6 +1,8 @@
-/* Windowed datasets: in-memory recordings with known samples, group splits,
- * and eegmmidb-s001 left/right fist windows against mne.Epochs
- * (tests/ref_bids.py writes the MNE epochs). */
+/* Windowed datasets: in-memory recordings with known samples, group splits
+ * (plain and stratified), eegmmidb-s001 left/right fist windows and merged
+ * classes of the events' value column against mne.Epochs (tests/ref_bids.py
+ * writes the MNE epochs), the events target grammar, and the checks that
+ * read only the dataset's tables (eegnn_dataset_check). */
 #define EEGNN_IMPLEMENTATION
 #include "../eegnn.h"
 #include "test.h"
@@ -194,6 +196,27 @@ static void check_event_windows(void) {
     cfg.tmax = 1.0;
     ds = eegnn_dataset_from_raws((const eegnn_raw *const *)raws, names, 2, NULL, &cfg);
     CHECK(!ds && strstr(eegnn_last_error(), "tmax"), "tmax == tmin: %s", eegnn_last_error());
+    /* labels from the annotations: a label no recording has lists those there are, with counts */
+    cfg.tmin = cfg.tmax = 0;
+    cfg.target = "events:left,typo";
+    ds = eegnn_dataset_from_raws((const eegnn_raw *const *)raws, names, 2, NULL, &cfg);
+    CHECK(!ds && strstr(eegnn_last_error(), "'typo'") && strstr(eegnn_last_error(), "left (2), rest (1), right (3)"),
+          "unknown label: %s", eegnn_last_error());
+    cfg.target = "events:left";
+    ds = eegnn_dataset_from_raws((const eegnn_raw *const *)raws, names, 2, NULL, &cfg);
+    CHECK(!ds && strstr(eegnn_last_error(), "one class"), "one class: %s", eegnn_last_error());
+    /* merged labels, and a class whose only event lies outside the windows' reach */
+    cfg.target = "events:move=left+right,rest";
+    ds = eegnn_dataset_from_raws((const eegnn_raw *const *)raws, names, 2, NULL, &cfg);
+    CHECK(ds && eegnn_dataset_n_windows(ds) == 4 && eegnn_dataset_target(ds, 1) == 1.0f &&
+              eegnn_dataset_target(ds, 3) == 0.0f,
+          "move = left + right, rest: %s", eegnn_last_error());
+    eegnn_dataset_free(ds);
+    cfg.tmin = 7.9;
+    cfg.tmax = 8.2;
+    ds = eegnn_dataset_from_raws((const eegnn_raw *const *)raws, names, 2, NULL, &cfg);
+    CHECK(!ds && strstr(eegnn_last_error(), "class 'rest'") && strstr(eegnn_last_error(), "no window"),
+          "a class without windows: %s", eegnn_last_error());
     free_raw(raws[0]);
     free_raw(raws[1]);
 }
@@ -292,10 +315,311 @@ static void check_eegmmidb(void) {
     eegnn_free(labels);
 }
 
+/* events:CLASS[,CLASS...] with CLASS = LABEL | NAME=LABEL[+LABEL...] */
+static void check_event_classes(void) {
+    static const char *const bad[] = {"events:", "events:a,,b", "events:=x,b", "events:a=,b", "events:a=x+,b",
+                                      "events:a=x=y,b", "events:a,a", "events:a=x,b=x", "events:a=x+x,b", "left,right",
+                                      "events:a, =b"};
+    eegnn_event_classes *ec = eegnn_event_classes_parse("events:left=T1, right = T2+T3,rest,left_fist+right_fist");
+    size_t k;
+    CHECK(ec != NULL, "parse: %s", eegnn_last_error());
+    if (ec) {
+        CHECK(ec->n_classes == 4 && ec->n_labels == 5, "%d classes, %d labels", ec->n_classes, ec->n_labels);
+        CHECK(!strcmp(ec->names[0], "left") && !strcmp(ec->names[1], "right") && !strcmp(ec->names[2], "rest") &&
+                  !strcmp(ec->names[3], "left_fist+right_fist"),
+              "class names");
+        CHECK(eegnn_event_classes_find(ec, "T1") == 0 && eegnn_event_classes_find(ec, "T2") == 1 &&
+                  eegnn_event_classes_find(ec, "T3") == 1 && eegnn_event_classes_find(ec, "rest") == 2 &&
+                  eegnn_event_classes_find(ec, "left_fist+right_fist") == 3,
+              "label -> class");
+        CHECK(eegnn_event_classes_find(ec, "left") == -1 && eegnn_event_classes_find(ec, "left_fist") == -1 &&
+                  eegnn_event_classes_find(ec, NULL) == -1,
+              "names and parts of an unnamed label are not labels");
+        eegnn_event_classes_free(ec);
+    }
+    for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        ec = eegnn_event_classes_parse(bad[k]);
+        CHECK(ec == NULL && strlen(eegnn_last_error()) > 10, "'%s' is refused: %s", bad[k], eegnn_last_error());
+        eegnn_event_classes_free(ec);
+    }
+}
+
+/* Stratified splits: groups of known class counts, the numbers of groups
+ * of each class in each split worked out by hand. */
+static void check_stratified(void) {
+    int cnt[30 * 3], assign[30], i, s, k, count[3][3], fold_count[5][3], valid_times[30];
+    /* 20 single-class groups of class 0 and 10 of class 1, 5 windows each */
+    memset(cnt, 0, sizeof cnt);
+    for (i = 0; i < 30; i++) cnt[i * 2 + ((i * 7) % 3 == 0)] = 5;
+    CHECK(eegnn_split_groups_stratified(30, 2, cnt, 0.2, 0.2, 5, assign) == EEGNN_OK, "split: %s", eegnn_last_error());
+    memset(count, 0, sizeof count);
+    for (i = 0; i < 30; i++) count[assign[i]][cnt[i * 2] ? 0 : 1]++;
+    /* 6 test and 6 valid groups as eegnn_split_groups, each 4 of class 0 and 2 of class 1 */
+    CHECK(count[2][0] == 4 && count[2][1] == 2 && count[1][0] == 4 && count[1][1] == 2,
+          "test %d+%d, valid %d+%d groups (want 4+2 each)", count[2][0], count[2][1], count[1][0], count[1][1]);
+    /* runs as in eegmmidb: 3 with 15 + 8 windows of two classes, 3 with 15 of the first only; the one valid
+       and the one test group are mixed ones, whatever the seed */
+    for (k = 0; k < 8; k++) {
+        int mixed_eval = 0;
+        memset(cnt, 0, sizeof cnt);
+        for (i = 0; i < 6; i++) {
+            cnt[i * 2] = 15;
+            cnt[i * 2 + 1] = i % 2 ? 8 : 0;
+        }
+        CHECK(eegnn_split_groups_stratified(6, 2, cnt, 0.2, 0.2, (uint64_t)k, assign) == EEGNN_OK, "runs");
+        for (i = 0; i < 6; i++) mixed_eval += assign[i] != 0 && i % 2;
+        CHECK(mixed_eval == 2, "seed %d: %d of the 2 held-out runs have both classes", k, mixed_eval);
+    }
+    /* plain split sizes are kept: 10 groups, 2 valid + 2 test */
+    memset(cnt, 0, sizeof cnt);
+    for (i = 0; i < 10; i++) cnt[i * 2 + (i == 3)] = 4;
+    CHECK(eegnn_split_groups_stratified(10, 2, cnt, 0.2, 0.2, 1, assign) == EEGNN_OK, "small stratum");
+    memset(count, 0, sizeof count);
+    for (i = 0; i < 10; i++) count[assign[i]][0]++;
+    CHECK(count[0][0] == 6 && count[1][0] == 2 && count[2][0] == 2, "6/2/2 groups");
+    cnt[5] = -1;
+    CHECK(eegnn_split_groups_stratified(10, 2, cnt, 0.2, 0.2, 1, assign) == EEGNN_ERR_ARG, "negative count");
+    CHECK(eegnn_split_groups_stratified(2, 2, cnt, 0.2, 0.2, 1, assign) == EEGNN_ERR_ARG, "too few groups");
+    CHECK(eegnn_split_groups_stratified(10, 2, NULL, 0.2, 0.2, 1, assign) == EEGNN_ERR_ARG, "no counts");
+    /* deterministic for a seed, and the seed matters */
+    memset(cnt, 0, sizeof cnt);
+    for (i = 0; i < 30; i++) cnt[i * 3 + i % 3] = 1 + i % 4;
+    {
+        int a2[30], a3[30], same = 1, differ = 0;
+        eegnn_split_groups_stratified(30, 3, cnt, 0.2, 0.2, 9, assign);
+        eegnn_split_groups_stratified(30, 3, cnt, 0.2, 0.2, 9, a2);
+        eegnn_split_groups_stratified(30, 3, cnt, 0.2, 0.2, 10, a3);
+        for (i = 0; i < 30; i++) {
+            same &= assign[i] == a2[i];
+            differ |= assign[i] != a3[i];
+        }
+        CHECK(same && differ, "deterministic per seed");
+    }
+    /* stratified 5-fold of 10 + 10 + 10 single-class groups: each group validates once, each fold holds 2 of
+       each class */
+    for (i = 0; i < 30; i++) cnt[i * 3 + i % 3] = 3;
+    memset(fold_count, 0, sizeof fold_count);
+    memset(valid_times, 0, sizeof valid_times);
+    for (k = 0; k < 5; k++) {
+        CHECK(eegnn_kfold_groups(30, 3, cnt, 5, k, 3, assign) == EEGNN_OK, "fold %d", k);
+        for (i = 0; i < 30; i++)
+            if (assign[i] == 1) {
+                fold_count[k][i % 3]++;
+                valid_times[i]++;
+            }
+    }
+    for (k = 0; k < 5; k++)
+        for (s = 0; s < 3; s++) CHECK(fold_count[k][s] == 2, "fold %d class %d: %d groups", k, s, fold_count[k][s]);
+    for (i = 0; i < 30; i++) CHECK(valid_times[i] == 1, "group %d validates %d times", i, valid_times[i]);
+    /* without classes: GroupKFold with shuffled groups, 6 per fold */
+    for (k = 0; k < 5; k++) {
+        int n = 0;
+        eegnn_kfold_groups(30, 0, NULL, 5, k, 3, assign);
+        for (i = 0; i < 30; i++) n += assign[i];
+        CHECK(n == 6, "plain fold %d has %d groups", k, n);
+    }
+    CHECK(eegnn_kfold_groups(3, 0, NULL, 5, 0, 3, assign) == EEGNN_ERR_ARG, "3 groups, 5 folds");
+    CHECK(eegnn_kfold_groups(30, 0, NULL, 5, 5, 3, assign) == EEGNN_ERR_ARG, "fold 5 of 5");
+}
+
+typedef struct progress_log {
+    int calls, last_read, last_total, last_windows, monotonic;
+} progress_log;
+
+static void on_progress(void *user, int n_read, int n_total, int n_windows) {
+    progress_log *p = (progress_log *)user;
+    if (p->calls && (n_read != p->last_read + 1 || n_windows < p->last_windows)) p->monotonic = 0;
+    p->calls++;
+    p->last_read = n_read;
+    p->last_total = n_total;
+    p->last_windows = n_windows;
+}
+
+/* events:move=T1+T2,rest=T0 on the value column against mne.merge_events +
+ * mne.Epochs; the loading progress callback. */
+static void check_merged_value_column(void) {
+    eegnn_bids_dataset *bids = eegnn_bids_open(test_data_path("bids/eegmmidb-s001"));
+    eegnn_dataset_config cfg;
+    eegnn_dataset *ds;
+    int ndim, i, n_ok = 0;
+    int64_t shape[EEGNN_NPY_MAX_DIMS], lshape[EEGNN_NPY_MAX_DIMS];
+    size_t numel = 0, nl = 0;
+    float *want = eegnn_npy_read(test_out_path("bids/eegmmidb_merged_epochs.npy"), &ndim, shape, &numel);
+    float *labels = eegnn_npy_read(test_out_path("bids/eegmmidb_merged_labels.npy"), &ndim, lshape, &nl);
+    double max_err = 0.0;
+    progress_log pl = {0, 0, 0, 0, 1};
+    CHECK(bids && want && labels, "merged epochs (run tests/ref_bids.py): %s", eegnn_last_error());
+    if (!bids || !want || !labels) {
+        eegnn_bids_close(bids);
+        eegnn_free(want);
+        eegnn_free(labels);
+        return;
+    }
+    memset(&cfg, 0, sizeof cfg);
+    cfg.task = "fistexec,fistimag";
+    cfg.target = "events:move=T1+T2,rest=T0";
+    cfg.event_column = "value";
+    cfg.split = "run";
+    cfg.progress = on_progress;
+    cfg.progress_user = &pl;
+    ds = eegnn_dataset_from_bids(bids, &cfg);
+    CHECK(ds != NULL, "merged classes: %s", eegnn_last_error());
+    if (ds) {
+        int n = eegnn_dataset_n_windows(ds);
+        size_t per = (size_t)shape[1] * (size_t)shape[2];
+        float *x = (float *)malloc(per * sizeof(float));
+        CHECK(n == (int)shape[0], "%d windows, mne.Epochs keeps %lld", n, (long long)shape[0]);
+        CHECK(eegnn_dataset_n_classes(ds) == 2 && !strcmp(eegnn_dataset_class_name(ds, 0), "move") &&
+                  !strcmp(eegnn_dataset_class_name(ds, 1), "rest"),
+              "classes move, rest");
+        for (i = 0; i < n && i < (int)shape[0]; i++) {
+            float y;
+            double e;
+            eegnn_dataset_get(ds, i, x, &y);
+            e = test_max_rel_err(x, want + (size_t)i * per, per);
+            if (e > max_err) max_err = e;
+            n_ok += y == labels[i];
+        }
+        CHECK(max_err < 1e-5, "max relative error against mne.Epochs %g", max_err);
+        CHECK(n_ok == n, "%d of %d labels match mne.merge_events", n_ok, n);
+        CHECK(pl.calls == 7 && pl.last_read == 6 && pl.last_total == 6 && pl.last_windows == n && pl.monotonic,
+              "progress: %d calls, last %d/%d, %d windows", pl.calls, pl.last_read, pl.last_total, pl.last_windows);
+        printf("test_windows: events:move=T1+T2,rest=T0 (value column) %d windows, max rel err vs MNE %.3g\n", n,
+               max_err);
+        free(x);
+        eegnn_dataset_free(ds);
+    }
+    eegnn_bids_close(bids);
+    eegnn_free(want);
+    eegnn_free(labels);
+}
+
+/* One eegnn_dataset_check failure: status and the words the message must hold. */
+static void expect_check(const eegnn_bids_dataset *bids, const eegnn_dataset_config *cfg, eegnn_status want,
+                         const char *const *words) {
+    eegnn_status st = eegnn_dataset_check(bids, cfg, NULL);
+    int ok = st == want;
+    for (; ok && *words; words++) ok = strstr(eegnn_last_error(), *words) != NULL;
+    CHECK(ok, "check of %s%s%s: status %d (want %d): %s", cfg->target, cfg->split ? " split " : "",
+          cfg->split ? cfg->split : "", st, want, eegnn_last_error());
+}
+
+/* The checks that read only the tables, on the real datasets. */
+static void check_dataset_checks(void) {
+    eegnn_bids_dataset *mmi = eegnn_bids_open(test_data_path("bids/eegmmidb-s001"));
+    eegnn_bids_dataset *mat = eegnn_bids_open(test_data_path("bids/eegmat"));
+    eegnn_dataset_config c;
+    eegnn_dataset_plan plan;
+    CHECK(mmi && mat, "datasets: %s", eegnn_last_error());
+    if (!mmi || !mat) goto done;
+    memset(&c, 0, sizeof c);
+    c.target = "events:rest,typo";
+    {
+        const char *w[] = {"'typo'", "trial_type", "both_feet (46)", "rest (180)", "right_fist (44)", NULL};
+        expect_check(mmi, &c, EEGNN_ERR_NOT_FOUND, w);
+    }
+    c.target = "events:left_fist+right_fist,rest";
+    {
+        const char *w[] = {"'left_fist+right_fist'", "NAME=A+B", NULL};
+        expect_check(mmi, &c, EEGNN_ERR_NOT_FOUND, w);
+    }
+    c.target = "events:T1,T2";
+    {
+        const char *w[] = {"'T1'", "--event-column", NULL};
+        expect_check(mmi, &c, EEGNN_ERR_NOT_FOUND, w);
+    }
+    c.event_column = "value";
+    c.task = "fistexec";
+    CHECK(eegnn_dataset_check(mmi, &c, &plan) == EEGNN_OK && plan.classification && plan.n_classes == 2 &&
+              plan.n_recordings == 3 && plan.n_subjects == 1 && plan.n_groups == 1,
+          "events:T1,T2 on value: %s (%d recordings, %d groups)", eegnn_last_error(), plan.n_recordings, plan.n_groups);
+    c.split = "run";
+    CHECK(eegnn_dataset_check(mmi, &c, &plan) == EEGNN_OK && plan.n_groups == 3, "3 run groups");
+    c.event_column = "nope";
+    {
+        const char *w[] = {"no column 'nope'", "_events.tsv", "onset, duration, trial_type, value, sample", NULL};
+        expect_check(mmi, &c, EEGNN_ERR_NOT_FOUND, w);
+    }
+    c.event_column = NULL;
+    c.task = "fistexe";
+    c.target = "events:rest,left_fist";
+    {
+        const char *w[] = {"task 'fistexe'", "fistexec", "fistfeetimag", NULL};
+        expect_check(mmi, &c, EEGNN_ERR_NOT_FOUND, w);
+    }
+    c.task = NULL;
+    c.target = "events:rest";
+    {
+        const char *w[] = {"one class", NULL};
+        expect_check(mmi, &c, EEGNN_ERR_ARG, w);
+    }
+    c.target = "participants:age";
+    c.split = NULL;
+    {
+        const char *w[] = {"every selected subject's value is n/a", NULL};
+        expect_check(mmi, &c, EEGNN_ERR_NOT_FOUND, w);
+    }
+    c.tmin = 1;
+    c.tmax = 0.5;
+    CHECK(eegnn_dataset_check(mat, &c, NULL) == EEGNN_OK, "tmin/tmax do not matter to participants targets: %s",
+          eegnn_last_error());
+    c.target = "events:rest,left_fist";
+    {
+        const char *w[] = {"tmax", NULL};
+        expect_check(mmi, &c, EEGNN_ERR_ARG, w);
+    }
+    c.tmin = c.tmax = 0;
+    c.crop_seconds = 1;
+    {
+        const char *w[] = {"crops", "participants target", NULL};
+        expect_check(mmi, &c, EEGNN_ERR_ARG, w);
+    }
+    c.crop_seconds = 0;
+    /* eegmat: no runs, no sessions, no value column */
+    c.target = "events:rest,arithmetic";
+    c.split = "run";
+    {
+        const char *w[] = {"split unit 'run'", "none of the 48 selected recordings", "sub, task", NULL};
+        expect_check(mat, &c, EEGNN_ERR_ARG, w);
+    }
+    c.split = "session";
+    {
+        const char *w[] = {"split unit 'session'", "ses", NULL};
+        expect_check(mat, &c, EEGNN_ERR_ARG, w);
+    }
+    c.split = NULL;
+    CHECK(eegnn_dataset_check(mat, &c, &plan) == EEGNN_OK && plan.n_groups == 24 && plan.n_recordings == 48,
+          "eegmat events: %s", eegnn_last_error());
+    c.target = "participants:agee";
+    {
+        const char *w[] = {"no column 'agee'", "participant_id, age, sex", NULL};
+        expect_check(mat, &c, EEGNN_ERR_NOT_FOUND, w);
+    }
+    c.target = "participants:sex";
+    CHECK(eegnn_dataset_check(mat, &c, &plan) == EEGNN_OK && plan.classification && plan.n_classes == 2 &&
+              plan.n_subjects == 24,
+          "participants:sex: %s", eegnn_last_error());
+    c.target = "participants:age";
+    CHECK(eegnn_dataset_check(mat, &c, &plan) == EEGNN_OK && !plan.classification && plan.n_classes == 0,
+          "participants:age is a regression");
+    c.target = "whatever";
+    {
+        const char *w[] = {"'whatever'", "participants:COLUMN", NULL};
+        expect_check(mat, &c, EEGNN_ERR_ARG, w);
+    }
+done:
+    eegnn_bids_close(mmi);
+    eegnn_bids_close(mat);
+}
+
 int main(void) {
     check_fixed_windows();
     check_event_windows();
     check_splits();
     check_eegmmidb();
+    check_event_classes();
+    check_stratified();
+    check_merged_value_column();
+    check_dataset_checks();
     return test_summary("test_windows");
 }

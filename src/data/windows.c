@@ -184,24 +184,6 @@ static int eegnn__ds_group(eegnn_dataset *ds, const char *name) {
     return ds->n_groups++;
 }
 
-/* 1 when `item` is one of the comma-separated entries of `list` (blanks
- * around entries ignored). */
-static int eegnn__ds_in_list(const char *list, const char *item) {
-    const char *p = list;
-    size_t n = strlen(item);
-    while (*p) {
-        const char *e = strchr(p, ',');
-        const char *b = p, *t;
-        if (!e) e = p + strlen(p);
-        t = e;
-        while (b < t && isspace((unsigned char)*b)) b++;
-        while (t > b && isspace((unsigned char)t[-1])) t--;
-        if ((size_t)(t - b) == n && memcmp(b, item, n) == 0) return 1;
-        p = *e ? e + 1 : e;
-    }
-    return 0;
-}
-
 /* Splits a comma-separated list into trimmed, non-empty strings. */
 static char **eegnn__ds_split_list(const char *list, int *n) {
     int cap = 1, k = 0;
@@ -233,6 +215,105 @@ static char **eegnn__ds_split_list(const char *list, int *n) {
     }
     *n = k;
     return v;
+}
+
+/* ---- events targets: classes ---- */
+
+EEGNN_API void eegnn_event_classes_free(eegnn_event_classes *ec) {
+    if (!ec) return;
+    eegnn__ds_free_strings(ec->names, ec->n_classes);
+    eegnn__ds_free_strings(ec->labels, ec->n_labels);
+    EEGNN_FREE(ec->label_class);
+    EEGNN_FREE(ec);
+}
+
+EEGNN_API int eegnn_event_classes_find(const eegnn_event_classes *ec, const char *label) {
+    int i;
+    for (i = 0; ec && label && i < ec->n_labels; i++)
+        if (!strcmp(ec->labels[i], label)) return ec->label_class[i];
+    return -1;
+}
+
+/* A trimmed copy of [b, e), or NULL (error set) when empty. */
+static char *eegnn__ds_trimmed(const char *b, const char *e, const char *target, const char *what) {
+    while (b < e && isspace((unsigned char)*b)) b++;
+    while (e > b && isspace((unsigned char)e[-1])) e--;
+    if (e == b) {
+        eegnn_set_error(EEGNN_ERR_ARG, "target '%s': empty %s (expected events:CLASS[,CLASS...], each CLASS "
+                        "LABEL or NAME=LABEL[+LABEL...])", target, what);
+        return NULL;
+    }
+    return eegnn__strndup(b, (size_t)(e - b));
+}
+
+EEGNN_API eegnn_event_classes *eegnn_event_classes_parse(const char *target) {
+    eegnn_event_classes *ec;
+    const char *p;
+    int cap = 1, i;
+    if (!target || !eegnn__starts_with(target, "events:")) {
+        eegnn_set_error(EEGNN_ERR_ARG, "target '%s' is not an events target (events:CLASS[,CLASS...])",
+                        target ? target : "(null)");
+        return NULL;
+    }
+    for (p = target; *p; p++)
+        if (*p == ',' || *p == '+') cap++;
+    ec = (eegnn_event_classes *)eegnn__calloc(1, sizeof *ec);
+    if (!ec) return NULL;
+    ec->names = (char **)eegnn__calloc((size_t)cap, sizeof(char *));
+    ec->labels = (char **)eegnn__calloc((size_t)cap, sizeof(char *));
+    ec->label_class = (int *)eegnn__calloc((size_t)cap, sizeof(int));
+    if (!ec->names || !ec->labels || !ec->label_class) goto fail;
+    p = target + 7;
+    for (;;) {
+        const char *e = p + strcspn(p, ","), *eq = (const char *)memchr(p, '=', (size_t)(e - p));
+        char *name;
+        if (eq && memchr(eq + 1, '=', (size_t)(e - eq - 1))) {
+            eegnn_set_error(EEGNN_ERR_ARG, "target '%s': class '%.*s' has two '='", target, (int)(e - p), p);
+            goto fail;
+        }
+        name = eegnn__ds_trimmed(p, eq ? eq : e, target, eq ? "class name before '='" : "class");
+        if (!name) goto fail;
+        for (i = 0; i < ec->n_classes; i++)
+            if (!strcmp(ec->names[i], name)) {
+                eegnn_set_error(EEGNN_ERR_ARG, "target '%s': two classes are named '%s'", target, name);
+                EEGNN_FREE(name);
+                goto fail;
+            }
+        ec->names[ec->n_classes++] = name;
+        if (!eq) { /* LABEL: the class and its one label share the name */
+            if (!(ec->labels[ec->n_labels] = eegnn__strdup(name))) goto fail;
+            ec->label_class[ec->n_labels++] = ec->n_classes - 1;
+        } else { /* NAME=LABEL[+LABEL...] */
+            const char *q = eq + 1;
+            for (;;) {
+                const char *qe = q + strcspn(q, "+,");
+                char *label = eegnn__ds_trimmed(q, qe, target, "label after '=' or '+'");
+                if (!label) goto fail;
+                ec->labels[ec->n_labels] = label;
+                ec->label_class[ec->n_labels++] = ec->n_classes - 1;
+                if (*qe != '+') break;
+                q = qe + 1;
+            }
+        }
+        if (!*e) break;
+        p = e + 1;
+    }
+    for (i = 0; i < ec->n_labels; i++) {
+        int j;
+        for (j = 0; j < i; j++)
+            if (!strcmp(ec->labels[i], ec->labels[j])) {
+                eegnn_set_error(EEGNN_ERR_ARG, "target '%s': label '%s' is named twice (in class%s '%s'%s%s%s)", target,
+                                ec->labels[i], ec->label_class[i] == ec->label_class[j] ? "" : "es",
+                                ec->names[ec->label_class[j]], ec->label_class[i] == ec->label_class[j] ? "" : " and '",
+                                ec->label_class[i] == ec->label_class[j] ? "" : ec->names[ec->label_class[i]],
+                                ec->label_class[i] == ec->label_class[j] ? "" : "'");
+                goto fail;
+            }
+    }
+    return ec;
+fail:
+    eegnn_event_classes_free(ec);
+    return NULL;
 }
 
 /* Samples of a window length in seconds (nearest integer, ties to even as numpy.round). */
@@ -1057,6 +1138,7 @@ static uint64_t eegnn__ds_prep_key(const eegnn_dataset *ds, const eegnn__ds_sour
     int64_t iv[10];
     int i, k;
     h = eegnn__ds_hash_str(h, cfg->target);
+    if (cfg->event_column && strcmp(cfg->event_column, "trial_type")) h = eegnn__ds_hash_str(h, cfg->event_column);
     h = eegnn__ds_hash_str(h, cfg->task);
     for (k = 0; k < 5; k++) h = eegnn__ds_hash_f64(h, win[k]); /* window, stride, tmin, tmax, crop (s) */
     h = eegnn__ds_hash_f64(h, ds->scale);
@@ -1428,6 +1510,358 @@ static eegnn_status eegnn__ds_pcache_finish(eegnn_dataset *ds, uint64_t key) {
     return EEGNN_OK;
 }
 
+/* ---- checks that need only the dataset's tables ---- */
+
+/* Target kind: 0 participants, 1 events, 2 challenge1; -1 (error set) when bad. */
+static int eegnn__ds_target_kind(const char *target) {
+    if (!target || !*target) {
+        eegnn_set_error(EEGNN_ERR_ARG, "dataset: a target is required (\"participants:COLUMN\", "
+                                       "\"events:CLASS,...\" or \"challenge1\")");
+        return -1;
+    }
+    if (eegnn__starts_with(target, "events:")) return 1;
+    if (eegnn__starts_with(target, "participants:") && target[13]) return 0;
+    if (strcmp(target, "challenge1") == 0) return 2;
+    eegnn_set_error(EEGNN_ERR_ARG,
+                    "dataset: target '%s' must be \"participants:COLUMN\", \"events:CLASS,...\" or \"challenge1\"",
+                    target);
+    return -1;
+}
+
+/* Split unit: 0 subject, 1 session, 2 run; -1 (error set) when bad. */
+static int eegnn__ds_split_unit(const char *split) {
+    if (!split || strcmp(split, "subject") == 0) return 0;
+    if (strcmp(split, "session") == 0) return 1;
+    if (strcmp(split, "run") == 0) return 2;
+    eegnn_set_error(EEGNN_ERR_ARG, "dataset: split unit '%s' is not one of subject, session, run", split);
+    return -1;
+}
+
+/* Window settings (seconds) shared by the check and the build. */
+static eegnn_status eegnn__ds_check_windows(const eegnn_dataset_config *cfg, int kind) {
+    double win = cfg->window_seconds > 0 ? cfg->window_seconds : 2.0, tmin = cfg->tmin, tmax = cfg->tmax;
+    if (tmin == 0 && tmax == 0) {
+        tmin = 0.5;
+        tmax = 2.5;
+    }
+    if (!(cfg->window_seconds >= 0) || !(cfg->stride_seconds >= 0) || !isfinite(cfg->window_seconds) ||
+        !isfinite(cfg->stride_seconds))
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: window %g s and stride %g s must be > 0 (0: default)",
+                               cfg->window_seconds, cfg->stride_seconds);
+    if (kind && !(tmax > tmin && isfinite(tmin) && isfinite(tmax)))
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: tmax (%g s) must be greater than tmin (%g s)", tmax, tmin);
+    if (cfg->crop_seconds < 0 || !isfinite(cfg->crop_seconds) ||
+        (cfg->crop_seconds > 0 && (kind || cfg->crop_seconds > win)))
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: crops of %g s need a participants target and windows of at "
+                               "least that length (window %g s)", cfg->crop_seconds, win);
+    return EEGNN_OK;
+}
+
+/* The split unit's entity ("ses" or "run") must occur in some selected
+ * recording; has[k] for k = 0..4 tells whether sub, ses, task, acq, run do. */
+static eegnn_status eegnn__ds_check_unit(int unit, const int *has, int n_selected, const char *where) {
+    static const char *const keys[5] = {"sub", "ses", "task", "acq", "run"};
+    char list[64];
+    size_t len = 0;
+    int k;
+    if (unit == 0 || has[unit == 1 ? 1 : 4]) return EEGNN_OK;
+    list[0] = '\0';
+    for (k = 0; k < 5; k++)
+        if (has[k]) len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", keys[k]);
+    return eegnn_set_error(EEGNN_ERR_ARG,
+                           "%s: split unit '%s' needs recordings with a %s entity (_%s-<label>), and none of the %d "
+                           "selected recordings has one (their entities: %s); split by subject%s",
+                           where, unit == 1 ? "session" : "run", unit == 1 ? "ses" : "run", unit == 1 ? "ses" : "run",
+                           n_selected, list, has[1] && unit == 2 ? " or session" : "");
+}
+
+/* The error for an event label that the selected recordings do not have. */
+static eegnn_status eegnn__ds_missing_label(const char *where, const char *label, const char *target,
+                                            const char *column, const char *levels) {
+    return eegnn_set_error(EEGNN_ERR_NOT_FOUND,
+                           "%s: no event is labelled '%s' (target '%s') in the %s column of the selected recordings' "
+                           "events; the labels there are: %s%s%s",
+                           where, label, target, column, *levels ? levels : "(none)",
+                           strchr(label, '+') ? ". To merge labels into one class, name it: NAME=A+B" : "",
+                           strcmp(column, "trial_type") ? "" : ". Labels of another column: event_column "
+                                                               "(eegnn train --event-column COLUMN)");
+}
+
+EEGNN_API eegnn_status eegnn_dataset_check(const eegnn_bids_dataset *bids, const eegnn_dataset_config *cfg,
+                                           eegnn_dataset_plan *plan) {
+    eegnn_dataset_plan pl;
+    const eegnn_table *pt;
+    char *selected = NULL, **tasks = NULL, **seen = NULL;
+    int i, k, kind, unit, n_tasks = 0, n_seen = 0, col = -1, has[5] = {0, 0, 0, 0, 0};
+    eegnn_status st = EEGNN_OK;
+    eegnn__ds_prep prep;
+    if (plan) memset(plan, 0, sizeof *plan);
+    memset(&pl, 0, sizeof pl);
+    if (!bids || !cfg) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_check: NULL argument");
+    if ((kind = eegnn__ds_target_kind(cfg->target)) < 0 || (unit = eegnn__ds_split_unit(cfg->split)) < 0)
+        return EEGNN_ERR_ARG;
+    if ((st = eegnn__ds_check_windows(cfg, kind))) return st;
+    if (cfg->event_column && kind != 1)
+        return eegnn_set_error(EEGNN_ERR_ARG, "dataset: event_column '%s' applies to events targets, not '%s'",
+                               cfg->event_column, cfg->target);
+    if ((st = eegnn__ds_prep_parse(cfg, &prep))) return st;
+    eegnn__ds_prep_free(&prep);
+    pt = bids->participants;
+    selected = (char *)eegnn__calloc((size_t)bids->n_recordings + 1, 1);
+    seen = (char **)eegnn__calloc((size_t)bids->n_recordings + 1, sizeof(char *)); /* subject or group names */
+    if (!selected || !seen) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    /* task filter: every task named must exist */
+    if (cfg->task) {
+        if (!(tasks = eegnn__ds_split_list(cfg->task, &n_tasks))) {
+            st = EEGNN_ERR_MEMORY;
+            goto done;
+        }
+        for (k = 0; k < n_tasks; k++) {
+            for (i = 0; i < bids->n_recordings; i++)
+                if (bids->recordings[i].task && !strcmp(bids->recordings[i].task, tasks[k])) break;
+            if (i == bids->n_recordings) {
+                eegnn__strbuf known = {0, 0, 0, 0};
+                int j;
+                for (i = 0; i < bids->n_recordings; i++) {
+                    const char *t = bids->recordings[i].task;
+                    for (j = 0; j < i && t; j++)
+                        if (bids->recordings[j].task && !strcmp(bids->recordings[j].task, t)) t = NULL;
+                    if (t) eegnn__sb_printf(&known, "%s%s", known.len ? ", " : "", t);
+                }
+                st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no recording of task '%s' (tasks: %s)", bids->root,
+                                     tasks[k], known.p ? known.p : "none");
+                eegnn__sb_free(&known);
+                goto done;
+            }
+        }
+    }
+    for (i = 0; i < bids->n_recordings; i++) {
+        const eegnn_bids_recording *r = &bids->recordings[i];
+        selected[i] = !cfg->task || (r->task && eegnn__list_contains(cfg->task, r->task));
+    }
+    /* participants targets: the column, its values and levels */
+    if (kind == 0) {
+        const char *column = cfg->target + 13;
+        const char **levels = NULL;
+        if (!pt) {
+            st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no participants.tsv, which target '%s' needs", bids->root,
+                                 cfg->target);
+            goto done;
+        }
+        if ((col = eegnn_table_column(pt, column)) < 0) {
+            eegnn__strbuf cols = {0, 0, 0, 0};
+            for (k = 0; k < pt->n_cols; k++) eegnn__sb_printf(&cols, "%s%s", k ? ", " : "", pt->columns[k]);
+            st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no column '%s' for target '%s' (columns: %s)", pt->path,
+                                 column, cfg->target, cols.p ? cols.p : "");
+            eegnn__sb_free(&cols);
+            goto done;
+        }
+        pl.classification = !eegnn_table_column_is_numeric(pt, col);
+        levels = (const char **)eegnn__calloc((size_t)bids->n_recordings + 1, sizeof(char *));
+        if (!levels) {
+            st = EEGNN_ERR_MEMORY;
+            goto done;
+        }
+        for (i = 0; i < bids->n_recordings; i++) {
+            const eegnn_bids_recording *r = &bids->recordings[i];
+            const char *v;
+            int j, counted = 0;
+            if (!selected[i]) continue;
+            v = r->participant_row >= 0 ? eegnn_table_cell(pt, r->participant_row, col) : NULL;
+            if (!v) { /* skipped: count each subject once */
+                for (j = 0; j < i && !counted; j++)
+                    counted = bids->recordings[j].sub && r->sub && !strcmp(bids->recordings[j].sub, r->sub) &&
+                              (!cfg->task || (bids->recordings[j].task &&
+                                              eegnn__list_contains(cfg->task, bids->recordings[j].task)));
+                if (!counted) pl.n_skipped_subjects++;
+                selected[i] = 0;
+                continue;
+            }
+            for (j = 0; j < pl.n_classes; j++)
+                if (!strcmp(levels[j], v)) break;
+            if (pl.classification && j == pl.n_classes) levels[pl.n_classes++] = v;
+        }
+        if (pl.n_classes == 1)
+            st = eegnn_set_error(EEGNN_ERR_ARG, "%s: column '%s' has the single value '%s' among the selected "
+                                 "subjects: a classifier needs at least two classes", pt->path, column, levels[0]);
+        EEGNN_FREE((void *)levels);
+        if (st) goto done;
+    }
+    for (i = 0; i < bids->n_recordings; i++) {
+        const eegnn_bids_recording *r = &bids->recordings[i];
+        if (!selected[i]) continue;
+        pl.n_recordings++;
+        has[0] |= r->sub != NULL;
+        has[1] |= r->ses != NULL;
+        has[2] |= r->task != NULL;
+        has[3] |= r->acq != NULL;
+        has[4] |= r->run != NULL;
+    }
+    if (pl.n_recordings == 0) {
+        st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no recording %s%s%s", bids->root,
+                             kind == 0 ? "of a subject with a value for target " : "of the tasks ",
+                             kind == 0 ? cfg->target : (cfg->task ? cfg->task : "(any)"),
+                             kind == 0 && pl.n_skipped_subjects ? " (every selected subject's value is n/a)" : "");
+        goto done;
+    }
+    if ((st = eegnn__ds_check_unit(unit, has, pl.n_recordings, bids->root))) goto done;
+    /* subjects and groups */
+    for (k = 0; k < 2; k++) {
+        int n = 0;
+        for (i = 0; i < bids->n_recordings; i++) {
+            const eegnn_bids_recording *r = &bids->recordings[i];
+            char name[512];
+            if (!selected[i]) continue;
+            if (k == 0 || unit == 0 || (unit == 1 && !r->ses)) snprintf(name, sizeof name, "sub-%s", r->sub ? r->sub : "");
+            else if (unit == 1) snprintf(name, sizeof name, "sub-%s_ses-%s", r->sub ? r->sub : "", r->ses);
+            else snprintf(name, sizeof name, "%s", r->name);
+            if (!(seen[n_seen++] = eegnn__strdup(name))) {
+                st = EEGNN_ERR_MEMORY;
+                goto done;
+            }
+        }
+        qsort(seen, (size_t)n_seen, sizeof *seen, eegnn__ds_cmp_cstr);
+        for (i = 0; i < n_seen; i++) n += i == 0 || strcmp(seen[i], seen[i - 1]) != 0;
+        if (k == 0) pl.n_subjects = n;
+        else pl.n_groups = n;
+        for (i = 0; i < n_seen; i++) EEGNN_FREE(seen[i]);
+        n_seen = 0;
+    }
+    if (kind == 2) pl.classification = 0;
+    if (kind == 1) {
+        const char *column = cfg->event_column ? cfg->event_column : "trial_type";
+        eegnn_event_classes *ec = eegnn_event_classes_parse(cfg->target);
+        eegnn_bids_levels *lv;
+        pl.classification = 1;
+        if (!ec) {
+            st = EEGNN_ERR_ARG;
+            goto done;
+        }
+        pl.n_classes = ec->n_classes;
+        if (ec->n_classes < 2) {
+            st = eegnn_set_error(EEGNN_ERR_ARG, "target '%s' names one class: a classifier needs at least two "
+                                 "(events:A,B or events:NAME=A+B,C)", cfg->target);
+            eegnn_event_classes_free(ec);
+            goto done;
+        }
+        lv = eegnn_bids_event_levels(bids, cfg->task, column);
+        if (!lv) {
+            eegnn_event_classes_free(ec);
+            st = EEGNN_ERR_FORMAT;
+            goto done;
+        }
+        if (lv->n_without_column) {
+            eegnn_table *t = eegnn_table_read_tsv(lv->without_column_path);
+            eegnn__strbuf cols = {0, 0, 0, 0};
+            for (k = 0; t && k < t->n_cols; k++) eegnn__sb_printf(&cols, "%s%s", k ? ", " : "", t->columns[k]);
+            st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no column '%s' for target '%s' (columns: %s)",
+                                 lv->without_column_path, column, cfg->target, cols.p ? cols.p : "?");
+            eegnn__sb_free(&cols);
+            eegnn_table_free(t);
+        } else if (lv->n_without_events && strcmp(column, "trial_type")) {
+            st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: %d selected recording%s no events file, and the "
+                                 "annotations of a signal file stand for trial_type only, not '%s'", bids->root,
+                                 lv->n_without_events, lv->n_without_events == 1 ? " has" : "s have", column);
+        } else if (!lv->n_without_events) {
+            for (k = 0; k < ec->n_labels && !st; k++)
+                if (eegnn_bids_levels_find(lv, ec->labels[k]) < 0) {
+                    char levels[1024];
+                    eegnn_bids_levels_format(lv, levels, sizeof levels);
+                    st = eegnn__ds_missing_label(bids->root, ec->labels[k], cfg->target, column, levels);
+                }
+        }
+        eegnn_bids_levels_free(lv);
+        eegnn_event_classes_free(ec);
+        if (st) goto done;
+    }
+    if (plan) *plan = pl;
+done:
+    EEGNN_FREE(selected);
+    eegnn__ds_free_strings(tasks, n_tasks);
+    eegnn__ds_free_strings(seen, n_seen);
+    return st;
+}
+
+/* ---- event labels met while building ---- */
+
+typedef struct eegnn__ds_labels {
+    int n, cap;
+    char **value; /* (n) */
+    int *count;   /* (n) */
+} eegnn__ds_labels;
+
+static void eegnn__ds_labels_free(eegnn__ds_labels *l) {
+    eegnn__ds_free_strings(l->value, l->n);
+    EEGNN_FREE(l->count);
+    memset(l, 0, sizeof *l);
+}
+
+/* Counts one more event labelled v; EEGNN_ERR_MEMORY when out of memory. */
+static eegnn_status eegnn__ds_labels_count(eegnn__ds_labels *l, const char *v) {
+    int i;
+    for (i = l->n - 1; i >= 0; i--)
+        if (!strcmp(l->value[i], v)) {
+            l->count[i]++;
+            return EEGNN_OK;
+        }
+    if (l->n == l->cap) {
+        int nc = l->cap ? 2 * l->cap : 16;
+        char **nv = (char **)EEGNN_REALLOC(l->value, (size_t)nc * sizeof *nv);
+        int *ncount = nv ? (int *)EEGNN_REALLOC(l->count, (size_t)nc * sizeof *ncount) : NULL;
+        if (nv) l->value = nv;
+        if (!ncount) return EEGNN_ERR_MEMORY;
+        l->count = ncount;
+        l->cap = nc;
+    }
+    if (!(l->value[l->n] = eegnn__strdup(v))) return EEGNN_ERR_MEMORY;
+    l->count[l->n++] = 1;
+    return EEGNN_OK;
+}
+
+/* After the windows of an events target are cut: every label of the target
+ * was met, and every class has windows. */
+static eegnn_status eegnn__ds_check_classes(const eegnn_dataset *ds, const eegnn_event_classes *ec,
+                                            const eegnn__ds_labels *seen, const char *target, const char *column) {
+    int i, k, *n_win;
+    for (k = 0; k < ec->n_labels; k++) {
+        eegnn__strbuf list = {0, 0, 0, 0};
+        int *idx, j;
+        eegnn_status st;
+        for (i = 0; i < seen->n; i++)
+            if (!strcmp(seen->value[i], ec->labels[k])) break;
+        if (i < seen->n) continue;
+        /* the labels met, sorted by value */
+        idx = (int *)eegnn__calloc((size_t)seen->n + 1, sizeof(int));
+        if (!idx) return EEGNN_ERR_MEMORY;
+        for (i = 0; i < seen->n; i++) {
+            for (j = i; j > 0 && strcmp(seen->value[idx[j - 1]], seen->value[i]) > 0; j--) idx[j] = idx[j - 1];
+            idx[j] = i;
+        }
+        for (i = 0; i < seen->n; i++)
+            eegnn__sb_printf(&list, "%s%s (%d)", i ? ", " : "", seen->value[idx[i]], seen->count[idx[i]]);
+        st = eegnn__ds_missing_label("dataset", ec->labels[k], target, column, list.p ? list.p : "");
+        EEGNN_FREE(idx);
+        eegnn__sb_free(&list);
+        return st;
+    }
+    n_win = (int *)eegnn__calloc((size_t)ec->n_classes, sizeof(int));
+    if (!n_win) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < ds->n_windows; i++) n_win[(int)ds->win_y[i]]++;
+    for (k = 0; k < ec->n_classes; k++)
+        if (n_win[k] == 0) {
+            EEGNN_FREE(n_win);
+            return eegnn_set_error(EEGNN_ERR_NOT_FOUND,
+                                   "dataset: class '%s' of target '%s' has no window: each of its events lies too "
+                                   "close to the end or the start of its recording for the window from tmin to tmax "
+                                   "(%d events skipped in all)", ec->names[k], target, ds->skipped_events);
+        }
+    EEGNN_FREE(n_win);
+    return EEGNN_OK;
+}
+
 static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, const eegnn_table *participants,
                                            const eegnn_dataset_config *cfg) {
     eegnn_dataset *ds = NULL;
@@ -1439,28 +1873,24 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     char **skipped = NULL;
     int want_stream = 0, prep_stream = 0, max_open = eegnn__ds_max_open_streams();
     uint64_t prep_key = 0;
-    int n_skipped = 0;
+    int n_skipped = 0, n_selected = 0, n_read = 0, has[5] = {0, 0, 0, 0, 0};
     eegnn__ds_prep prep;
+    eegnn_event_classes *ec = NULL;
+    const char *ev_column = cfg && cfg->event_column ? cfg->event_column : "trial_type";
+    eegnn__ds_labels seen_labels; /* events targets: every label met, with counts */
     memset(&prep, 0, sizeof prep);
-    if (!cfg || !cfg->target) {
-        eegnn_set_error(EEGNN_ERR_ARG, "dataset: a target is required (\"participants:COLUMN\" or \"events:A,B\")");
+    memset(&seen_labels, 0, sizeof seen_labels);
+    if (!cfg) {
+        eegnn_set_error(EEGNN_ERR_ARG, "dataset: config is NULL");
         return NULL;
     }
     target = cfg->target;
-    if (eegnn__starts_with(target, "events:")) is_events = 1;
-    else if (eegnn__starts_with(target, "participants:")) is_events = 0;
-    else if (strcmp(target, "challenge1") == 0) is_events = 2;
-    else {
-        eegnn_set_error(EEGNN_ERR_ARG,
-                        "dataset: target '%s' must start with \"participants:\" or \"events:\", or be \"challenge1\"",
-                        target);
+    if ((is_events = eegnn__ds_target_kind(target)) < 0 || (unit = eegnn__ds_split_unit(cfg->split)) < 0 ||
+        eegnn__ds_check_windows(cfg, is_events))
         return NULL;
-    }
-    if (!cfg->split || strcmp(cfg->split, "subject") == 0) unit = 0;
-    else if (strcmp(cfg->split, "session") == 0) unit = 1;
-    else if (strcmp(cfg->split, "run") == 0) unit = 2;
-    else {
-        eegnn_set_error(EEGNN_ERR_ARG, "dataset: split unit '%s' is not one of subject, session, run", cfg->split);
+    if (cfg->event_column && is_events != 1) {
+        eegnn_set_error(EEGNN_ERR_ARG, "dataset: event_column '%s' applies to events targets, not '%s'",
+                        cfg->event_column, target);
         return NULL;
     }
     win_s = cfg->window_seconds > 0 ? cfg->window_seconds : 2.0;
@@ -1470,10 +1900,6 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     if (tmin == 0 && tmax == 0) {
         tmin = 0.5;
         tmax = 2.5;
-    }
-    if (is_events && !(tmax > tmin)) {
-        eegnn_set_error(EEGNN_ERR_ARG, "dataset: tmax (%g s) must be greater than tmin (%g s)", tmax, tmin);
-        return NULL;
     }
     ds = (eegnn_dataset *)eegnn__calloc(1, sizeof *ds);
     if (!ds) return NULL;
@@ -1486,24 +1912,24 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     /* task filter */
     for (i = 0; i < n_src; i++) {
         const char *task = eegnn__bids_entity(&src[i].ent, "task");
-        src[i].selected = !cfg->task || (task && eegnn__ds_in_list(cfg->task, task));
-    }
-
-    if (cfg->crop_seconds < 0 || (cfg->crop_seconds > 0 && (is_events || cfg->crop_seconds > win_s))) {
-        eegnn_set_error(EEGNN_ERR_ARG, "dataset: crops of %g s need a participants target and windows of at least "
-                        "that length (window %g s)", cfg->crop_seconds, win_s);
-        goto fail;
+        src[i].selected = !cfg->task || (task && eegnn__list_contains(cfg->task, task));
     }
 
     /* target: classes */
     if (is_events == 2) {
         regression = 1;
     } else if (is_events) {
-        ds->class_names = eegnn__ds_split_list(target + 7, &ds->n_classes);
-        if (!ds->class_names) goto fail;
-        if (ds->n_classes == 0) {
-            eegnn_set_error(EEGNN_ERR_ARG, "dataset: target '%s' names no trial_type", target);
+        if (!(ec = eegnn_event_classes_parse(target))) goto fail;
+        if (ec->n_classes < 2) {
+            eegnn_set_error(EEGNN_ERR_ARG, "target '%s' names one class: a classifier needs at least two "
+                            "(events:A,B or events:NAME=A+B,C)", target);
             goto fail;
+        }
+        ds->class_names = (char **)eegnn__calloc((size_t)ec->n_classes, sizeof(char *));
+        if (!ds->class_names) goto fail;
+        for (k = 0; k < ec->n_classes; k++) {
+            if (!(ds->class_names[k] = eegnn__strdup(ec->names[k]))) goto fail;
+            ds->n_classes = k + 1;
         }
     } else {
         const char *col_name = target + 13;
@@ -1543,6 +1969,13 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     }
     rec_label = (const char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
     if (!rec_label) goto fail;
+    for (i = 0; i < n_src; i++) {
+        static const char *const keys[5] = {"sub", "ses", "task", "acq", "run"};
+        if (!src[i].selected) continue;
+        n_selected++;
+        for (k = 0; k < 5; k++) has[k] |= eegnn__bids_entity(&src[i].ent, keys[k]) != NULL;
+    }
+    if (n_selected && eegnn__ds_check_unit(unit, has, n_selected, "dataset")) goto fail;
 
     /* stream when asked to, or when the recordings would not fit in max_memory */
     want_stream = cfg->stream;
@@ -1587,6 +2020,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
     if (prep.common && eegnn__ds_common_channels(src, n_src, &prep)) goto fail;
 
     /* recordings and windows */
+    if (cfg->progress) cfg->progress(cfg->progress_user, 0, n_selected, 0);
     for (i = 0; i < n_src; i++) {
         eegnn_raw *loaded = NULL;
         const eegnn_raw *raw = src[i].raw;
@@ -1622,7 +2056,8 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         }
         if (!src[i].raw) {
             if (src[i].rec->events_path && is_events) {
-                ev = eegnn_bids_load_events(src[i].rec);
+                ev = is_events == 1 ? eegnn_bids_load_events_column(src[i].rec, ev_column)
+                                    : eegnn_bids_load_events(src[i].rec);
                 if (!ev) {
                     eegnn_raw_free(loaded);
                     if (streamed) stream.close(stream.handle);
@@ -1709,14 +2144,19 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         } else if (is_events) {
             int64_t off = eegnn__ds_seconds_to_samples(tmin, ds->sfreq);
             int n_ev = ev ? ev->n : raw->n_annotations;
+            if (!ev && cfg->event_column && strcmp(cfg->event_column, "trial_type")) {
+                eegnn_raw_free(loaded);
+                eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no events file, and the annotations of a signal file stand "
+                                "for trial_type only, not '%s'", src[i].path, cfg->event_column);
+                goto fail;
+            }
             for (e = 0; e < n_ev; e++) {
-                const char *tt = ev ? ev->events[e].trial_type : raw->annotations[e].description;
+                const char *tt = ev ? ev->events[e].label : raw->annotations[e].description;
                 double onset = ev ? ev->events[e].onset : raw->annotations[e].onset;
                 int64_t start;
                 if (!tt) continue;
-                for (k = 0; k < ds->n_classes; k++)
-                    if (strcmp(tt, ds->class_names[k]) == 0) break;
-                if (k == ds->n_classes) continue;
+                if (eegnn__ds_labels_count(&seen_labels, tt)) goto oom_rec;
+                if ((k = eegnn_event_classes_find(ec, tt)) < 0) continue;
                 start = eegnn__ds_seconds_to_samples(onset, ds->sfreq) + off;
                 if (start < 0 || start + n_times > len) {
                     ds->skipped_events++;
@@ -1742,6 +2182,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
         }
         eegnn_raw_free(loaded);
         eegnn_bids_events_free(ev);
+        n_read++;
         if (ds->n_windows == n_windows_before) {
             /* nothing to train on: drop the recording (and its group if new) */
             ds->n_recordings--;
@@ -1764,6 +2205,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
                 ds->n_streamed++;
             }
         }
+        if (cfg->progress) cfg->progress(cfg->progress_user, n_read, n_selected, ds->n_windows);
         continue;
     oom_rec:
         eegnn_raw_free(loaded);
@@ -1791,6 +2233,7 @@ static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, con
             ds->win_y[i] = (float)k;
         }
     }
+    if (is_events == 1 && eegnn__ds_check_classes(ds, ec, &seen_labels, target, ev_column)) goto fail;
     if (ds->n_windows == 0) {
         eegnn_set_error(EEGNN_ERR_NOT_FOUND,
                         "dataset: no window for target '%s' (%d recordings loaded, %d subjects skipped, "
@@ -1808,12 +2251,16 @@ done:
     EEGNN_FREE((void *)rec_label);
     eegnn__ds_free_strings(skipped, n_skipped);
     eegnn__ds_prep_free(&prep);
+    eegnn_event_classes_free(ec);
+    eegnn__ds_labels_free(&seen_labels);
     return ds;
 fail:
     EEGNN_FREE((void *)labels);
     EEGNN_FREE((void *)rec_label);
     eegnn__ds_free_strings(skipped, n_skipped);
     eegnn__ds_prep_free(&prep);
+    eegnn_event_classes_free(ec);
+    eegnn__ds_labels_free(&seen_labels);
     eegnn_dataset_free(ds);
     return NULL;
 }
@@ -1826,6 +2273,7 @@ EEGNN_API eegnn_dataset *eegnn_dataset_from_bids(const eegnn_bids_dataset *bids,
         eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_from_bids: dataset is NULL");
         return NULL;
     }
+    if (eegnn_dataset_check(bids, cfg, NULL)) return NULL;
     src = (eegnn__ds_source *)eegnn__calloc((size_t)bids->n_recordings + 1, sizeof *src);
     if (!src) return NULL;
     for (i = 0; i < bids->n_recordings; i++) {
@@ -2017,28 +2465,38 @@ EEGNN_API const char *eegnn_dataset_subject(const eegnn_dataset *ds, int i) {
     return ds && i >= 0 && i < ds->n_windows ? ds->rec_subject[ds->win_rec[i]] : NULL;
 }
 
-EEGNN_API eegnn_status eegnn_split_groups(int n_groups, double valid_frac, double test_frac, uint64_t seed,
-                                          int *assign) {
-    int n_valid, n_test, need, i, *perm;
-    eegnn_rng rng;
-    if (!assign || n_groups <= 0)
-        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_split_groups: %d groups", n_groups);
+/* The numbers of valid and test groups of a split, as eegnn_split_groups
+ * takes them; EEGNN_ERR_ARG for bad fractions or too few groups. */
+static eegnn_status eegnn__split_counts(const char *fn, int n_groups, double valid_frac, double test_frac,
+                                        int *n_valid, int *n_test) {
+    int need;
+    if (n_groups <= 0) return eegnn_set_error(EEGNN_ERR_ARG, "%s: %d groups", fn, n_groups);
     if (!(valid_frac >= 0) || !(test_frac >= 0) || !(valid_frac + test_frac < 1))
-        return eegnn_set_error(EEGNN_ERR_ARG,
-                               "eegnn_split_groups: fractions valid %g and test %g must be >= 0 and sum to < 1",
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: fractions valid %g and test %g must be >= 0 and sum to < 1", fn,
                                valid_frac, test_frac);
     need = 1 + (valid_frac > 0) + (test_frac > 0);
     if (n_groups < need)
         return eegnn_set_error(EEGNN_ERR_ARG,
-                               "eegnn_split_groups: %d groups cannot fill %d non-empty splits (train%s%s); "
+                               "%s: %d groups cannot fill %d non-empty splits (train%s%s); "
                                "use a finer split unit (session or run) or more subjects",
-                               n_groups, need, valid_frac > 0 ? ", valid" : "", test_frac > 0 ? ", test" : "");
-    n_valid = valid_frac > 0 ? EEGNN__MAX(1, (int)floor(valid_frac * n_groups + 0.5)) : 0;
-    n_test = test_frac > 0 ? EEGNN__MAX(1, (int)floor(test_frac * n_groups + 0.5)) : 0;
-    while (n_valid + n_test > n_groups - 1) {
-        if (n_test >= n_valid && n_test > 1) n_test--;
-        else n_valid--;
+                               fn, n_groups, need, valid_frac > 0 ? ", valid" : "", test_frac > 0 ? ", test" : "");
+    *n_valid = valid_frac > 0 ? EEGNN__MAX(1, (int)floor(valid_frac * n_groups + 0.5)) : 0;
+    *n_test = test_frac > 0 ? EEGNN__MAX(1, (int)floor(test_frac * n_groups + 0.5)) : 0;
+    while (*n_valid + *n_test > n_groups - 1) {
+        if (*n_test >= *n_valid && *n_test > 1) (*n_test)--;
+        else (*n_valid)--;
     }
+    return EEGNN_OK;
+}
+
+EEGNN_API eegnn_status eegnn_split_groups(int n_groups, double valid_frac, double test_frac, uint64_t seed,
+                                          int *assign) {
+    int n_valid, n_test, i, *perm;
+    eegnn_rng rng;
+    eegnn_status st;
+    if (!assign) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_split_groups: assign is NULL");
+    if ((st = eegnn__split_counts("eegnn_split_groups", n_groups, valid_frac, test_frac, &n_valid, &n_test)))
+        return st;
     perm = (int *)eegnn__calloc((size_t)n_groups, sizeof(int));
     if (!perm) return EEGNN_ERR_MEMORY;
     for (i = 0; i < n_groups; i++) perm[i] = i;
@@ -2047,6 +2505,124 @@ EEGNN_API eegnn_status eegnn_split_groups(int n_groups, double valid_frac, doubl
     for (i = 0; i < n_groups; i++) assign[perm[i]] = i < n_test ? 2 : (i < n_test + n_valid ? 1 : 0);
     EEGNN_FREE(perm);
     return EEGNN_OK;
+}
+
+/* Stratified assignment of groups to splits of given sizes (in groups),
+ * as scikit-learn's StratifiedGroupKFold does it: the groups, shuffled with
+ * the seed, are taken in order of decreasing standard deviation of their
+ * class distribution (stable), and each goes to the split with room left
+ * where it brings the class shares closest to the split's share of the
+ * groups: the least sum over classes of ((count in split + count in
+ * group) / class total - share)^2 - (count in split / class total - share)^2
+ * (ties: the split with more room left, then the lower index). counts:
+ * (n_groups, n_classes) windows of each class in each group. */
+static eegnn_status eegnn__stratified_assign(int n_groups, int n_classes, const int *counts, int n_splits,
+                                             const int *size, uint64_t seed, int *assign) {
+    int *order = NULL, *room = NULL, i, k, s, c;
+    double *total = NULL, *in = NULL, *sd = NULL;
+    eegnn_rng rng;
+    eegnn_status st = EEGNN_OK;
+    for (i = 0; i < n_groups * n_classes; i++)
+        if (counts[i] < 0) return eegnn_set_error(EEGNN_ERR_ARG, "class count %d < 0", counts[i]);
+    order = (int *)eegnn__calloc((size_t)n_groups + (size_t)n_splits, sizeof(int));
+    total = (double *)eegnn__calloc((size_t)n_classes * (1 + (size_t)n_splits) + (size_t)n_groups, sizeof(double));
+    if (!order || !total) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    room = order + n_groups;
+    in = total + n_classes;               /* (n_splits, n_classes) */
+    sd = in + (size_t)n_splits * n_classes; /* (n_groups) */
+    for (i = 0; i < n_groups; i++) {
+        double n = 0, m, v = 0;
+        for (c = 0; c < n_classes; c++) {
+            total[c] += counts[(size_t)i * n_classes + c];
+            n += counts[(size_t)i * n_classes + c];
+        }
+        m = 1.0 / n_classes;
+        for (c = 0; c < n_classes && n > 0; c++) {
+            double p = counts[(size_t)i * n_classes + c] / n - m;
+            v += p * p;
+        }
+        sd[i] = sqrt(v / n_classes);
+        order[i] = i;
+    }
+    eegnn_rng_seed(&rng, seed);
+    eegnn_rng_shuffle(&rng, order, n_groups);
+    for (i = 1; i < n_groups; i++) { /* stable insertion sort, std descending */
+        int g = order[i];
+        for (k = i; k > 0 && sd[order[k - 1]] < sd[g]; k--) order[k] = order[k - 1];
+        order[k] = g;
+    }
+    for (s = 0; s < n_splits; s++) room[s] = size[s];
+    for (i = 0; i < n_groups; i++) {
+        int g = order[i], best = -1;
+        double best_d = 0;
+        for (s = 0; s < n_splits; s++) {
+            double share = (double)size[s] / n_groups, d = 0;
+            if (!room[s]) continue;
+            for (c = 0; c < n_classes; c++) {
+                double t = total[c] > 0 ? total[c] : 1, a = in[s * n_classes + c] / t - share,
+                       b = (in[s * n_classes + c] + counts[(size_t)g * n_classes + c]) / t - share;
+                d += b * b - a * a;
+            }
+            if (best < 0 || d < best_d - 1e-12 || (fabs(d - best_d) <= 1e-12 && room[s] > room[best])) {
+                best = s;
+                best_d = d;
+            }
+        }
+        assign[g] = best;
+        room[best]--;
+        for (c = 0; c < n_classes; c++) in[best * n_classes + c] += counts[(size_t)g * n_classes + c];
+    }
+done:
+    EEGNN_FREE(order);
+    EEGNN_FREE(total);
+    return st;
+}
+
+EEGNN_API eegnn_status eegnn_split_groups_stratified(int n_groups, int n_classes, const int *counts,
+                                                     double valid_frac, double test_frac, uint64_t seed,
+                                                     int *assign) {
+    const char *fn = "eegnn_split_groups_stratified";
+    int size[3]; /* groups of train, valid, test: assign's values are these indices */
+    eegnn_status st;
+    if (!assign || !counts || n_classes < 1) return eegnn_set_error(EEGNN_ERR_ARG, "%s: bad arguments", fn);
+    if ((st = eegnn__split_counts(fn, n_groups, valid_frac, test_frac, &size[1], &size[2]))) return st;
+    size[0] = n_groups - size[1] - size[2];
+    if ((st = eegnn__stratified_assign(n_groups, n_classes, counts, 3, size, seed, assign)))
+        return eegnn_set_error(st, "%s: %s", fn, eegnn_last_error());
+    return EEGNN_OK;
+}
+
+EEGNN_API eegnn_status eegnn_kfold_groups(int n_groups, int n_classes, const int *counts, int n_folds, int fold,
+                                          uint64_t seed, int *assign) {
+    int i, *perm, *size;
+    eegnn_status st = EEGNN_OK;
+    if (!assign) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_kfold_groups: assign is NULL");
+    if (n_folds < 2 || fold < 0 || fold >= n_folds)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_kfold_groups: fold %d of %d folds is not in 0..%d", fold,
+                               n_folds, n_folds - 1);
+    if (n_groups < n_folds)
+        return eegnn_set_error(EEGNN_ERR_ARG,
+                               "%d groups cannot fill %d folds; use a finer split unit (session or run) or fewer folds",
+                               n_groups, n_folds);
+    perm = (int *)eegnn__calloc((size_t)n_groups + (size_t)n_folds, sizeof(int));
+    if (!perm) return EEGNN_ERR_MEMORY;
+    size = perm + n_groups;
+    if (counts && n_classes > 0) {
+        for (i = 0; i < n_folds; i++) size[i] = n_groups / n_folds + (i < n_groups % n_folds);
+        st = eegnn__stratified_assign(n_groups, n_classes, counts, n_folds, size, seed, perm);
+        for (i = 0; !st && i < n_groups; i++) assign[i] = perm[i] == fold ? 1 : 0;
+    } else {
+        eegnn_rng rng;
+        for (i = 0; i < n_groups; i++) perm[i] = i;
+        eegnn_rng_seed(&rng, seed);
+        eegnn_rng_shuffle(&rng, perm, n_groups);
+        for (i = 0; i < n_groups; i++) assign[perm[i]] = (i % n_folds) == fold ? 1 : 0;
+    }
+    EEGNN_FREE(perm);
+    return st;
 }
 
 EEGNN_API int eegnn_dataset_split_indices(const eegnn_dataset *ds, const int *assign, int which, int *out) {

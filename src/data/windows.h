@@ -12,9 +12,14 @@
  *                          regression target, any other a classification
  *                          with levels sorted by byte order. Subjects whose
  *                          value is n/a (or who have no row) are skipped.
- *   "events:A,B,..."       trial-level classification: one window per event
- *                          whose trial_type is A, B, ... (label = position in
- *                          the list) from onset + tmin to onset + tmax seconds
+ *   "events:CLASS,..."     trial-level classification: one window per event
+ *                          of a listed class (label = position in the list;
+ *                          each CLASS is LABEL, or NAME=LABEL[+LABEL...] to
+ *                          name a class and merge labels into it, as MNE's
+ *                          event_id and merge_events; see
+ *                          eegnn_event_classes_parse), the labels being the
+ *                          events' trial_type (or the column event_column)
+ *                          from onset + tmin to onset + tmax seconds
  *                          (braindecode create_windows_from_events with
  *                          trial_start_offset = tmin, trial_stop_offset =
  *                          tmax: round((tmax - tmin) * sfreq) samples, end
@@ -45,13 +50,48 @@
  *
  * Groups are the unit that train/valid/test splits keep apart: "subject"
  * (sub), "session" (sub + ses) or "run" (the recording itself: sub, ses,
- * task, acq, run).
+ * task, acq, run). "session" and "run" need at least one selected recording
+ * with that entity (else EEGNN_ERR_ARG listing the entities there are).
+ *
+ * Everything that can be checked from the dataset's tables (target, task
+ * filter, participants column, event labels, split unit) is checked before
+ * any signal file is read: eegnn_dataset_check, which
+ * eegnn_dataset_from_bids runs first.
  * ------------------------------------------------------------------------- */
+
+/* The classes of an "events:" target. */
+typedef struct eegnn_event_classes {
+    int n_classes;
+    char **names;     /* (n_classes) class names in target order: NAME, or the LABEL itself */
+    int n_labels;
+    char **labels;    /* (n_labels) every label named by the target, in target order */
+    int *label_class; /* (n_labels) the class of each label */
+} eegnn_event_classes;
+
+/* Parses an events target "events:CLASS[,CLASS...]", each CLASS being LABEL
+ * (a class named LABEL of the events labelled LABEL) or
+ * NAME=LABEL[+LABEL...] (a class named NAME of the events with any of
+ * these labels: MNE's event_id with merge_events), e.g.
+ * "events:left=T1,right=T2" or "events:fists=left_fist+right_fist,rest".
+ * Blanks around names and labels are dropped. A LABEL written without a
+ * name is taken whole, '+' included. Errors (NULL, EEGNN_ERR_ARG naming the
+ * item): no "events:" prefix, an empty class, name or label, a label in two
+ * classes, two classes of one name. At least one class; a classifier needs
+ * two (eegnn_dataset_check). Free with eegnn_event_classes_free. Thread
+ * safety: reentrant. */
+EEGNN_API eegnn_event_classes *eegnn_event_classes_parse(const char *target);
+/* Frees parsed classes. NULL is allowed. */
+EEGNN_API void eegnn_event_classes_free(eegnn_event_classes *ec);
+/* The class of an event label, or -1 when the target does not name it. */
+EEGNN_API int eegnn_event_classes_find(const eegnn_event_classes *ec, const char *label);
 
 /* Valid when zero-filled. */
 typedef struct eegnn_dataset_config {
     const char *task;       /* comma-separated task labels to keep; NULL: every task */
-    const char *target;     /* "participants:COLUMN" or "events:A,B,..." (required) */
+    const char *target;     /* "participants:COLUMN", "events:CLASS,..." or "challenge1" (required) */
+    const char *event_column; /* events targets: the *_events.tsv column that holds the labels (e.g.
+                                 "value"); NULL: "trial_type". Recordings without an events file take
+                                 their labels from the file's annotations, for trial_type only */
     double window_seconds;  /* fixed windows (participants targets); 0: 2 s */
     double stride_seconds;  /* 0: window_seconds */
     double tmin, tmax;      /* event-locked window in s from onset; both 0: 0.5 and 2.5 */
@@ -140,16 +180,55 @@ typedef struct eegnn_dataset_config {
     double crop_seconds;    /* > 0 (participants targets): each window of window_seconds yields a crop
                                of crop_seconds; eegnn_dataset_get returns the centred crop,
                                eegnn_dataset_get_crop any other (random crops during training) */
+    /* Progress while the recordings are read: called from the building
+     * thread before the first recording (n_read 0) and after each one, with
+     * the recordings read, the recordings selected and the windows so far.
+     * NULL: none. */
+    void (*progress)(void *user, int n_read, int n_total, int n_windows);
+    void *progress_user;
 } eegnn_dataset_config;
+
+/* What eegnn_dataset_check learns from a dataset's tables. */
+typedef struct eegnn_dataset_plan {
+    int n_recordings;       /* recordings selected (task filter; participants targets: with a value) */
+    int n_subjects;         /* their subjects */
+    int n_groups;           /* groups of the split unit among them */
+    int classification;     /* 1: classification (events targets, a non-numeric participants column);
+                               0: regression (a numeric column, "challenge1") */
+    int n_classes;          /* classification: the target's classes (events) or the column's levels among
+                               the selected subjects (participants); 0 for regression */
+    int n_skipped_subjects; /* participants targets: selected subjects without a value (n/a or no row) */
+} eegnn_dataset_plan;
+
+/* Checks a dataset configuration against a BIDS dataset's tables, reading
+ * no signal file: the target's syntax; every task of the task filter
+ * exists; some recording is selected; the participants column exists and
+ * has values (and, if not numeric, at least two levels); every label of an
+ * events target occurs in the selected recordings' events files (in
+ * trial_type or event_column; checked when every selected recording has an
+ * events file, else when the dataset is built, from the annotations), and
+ * there are at least two classes; the split unit's entity exists; window
+ * and crop lengths make sense. plan (may be NULL) receives what was found.
+ * Errors (eegnn_last_error names the dataset, file or column and lists
+ * what exists: the tasks, the columns, the labels with their counts, the
+ * entities): EEGNN_ERR_ARG for a bad target, split unit, window or
+ * class list; EEGNN_ERR_NOT_FOUND for a task, column, label or value that
+ * is absent; an events or participants file that cannot be read (its
+ * error). Thread safety: reentrant. */
+EEGNN_API eegnn_status eegnn_dataset_check(const eegnn_bids_dataset *bids, const eegnn_dataset_config *cfg,
+                                           eegnn_dataset_plan *plan);
 
 typedef struct eegnn_dataset eegnn_dataset;
 
-/* Builds the windows of a BIDS dataset: reads every recording that passes
- * the task filter with eegnn_read_raw once; events come from its
- * *_events.tsv (trial_type column), or from the file's annotations when there
- * is no events file. Recordings in formats eegnn cannot read are an error
- * when selected. Errors (NULL, eegnn_last_error set): bad target or config
- * (EEGNN_ERR_ARG), a recording whose channel names or sampling rate differ
+/* Builds the windows of a BIDS dataset: runs eegnn_dataset_check, then
+ * reads every recording that passes the task filter with eegnn_read_raw
+ * once; events come from its *_events.tsv (trial_type or event_column), or
+ * from the file's annotations when there is no events file. Recordings in
+ * formats eegnn cannot read are an error when selected. Errors (NULL,
+ * eegnn_last_error set): those of eegnn_dataset_check, an event label that
+ * no selected recording has (EEGNN_ERR_NOT_FOUND listing the labels there
+ * are, with counts), a class without any window (its events all fall
+ * outside their recordings), a recording whose channel names or sampling rate differ
  * from the first one when `channels` / `sfreq` do not harmonize them
  * (EEGNN_ERR_FORMAT naming both files), a preprocessing step that fails
  * (its error, prefixed by the file), whole-recording preprocessing of
@@ -285,6 +364,33 @@ EEGNN_API const char *eegnn_dataset_subject(const eegnn_dataset *ds, int i);
  * requested (3 when both fractions are > 0). Deterministic for a seed. */
 EEGNN_API eegnn_status eegnn_split_groups(int n_groups, double valid_frac, double test_frac, uint64_t seed,
                                           int *assign);
+
+/* Stratified group-wise split: as eegnn_split_groups (the same numbers of
+ * valid and test groups), with the groups placed so that each split has
+ * the class mix of the whole as far as the groups allow, by the greedy rule
+ * of scikit-learn's StratifiedGroupKFold: the groups, shuffled with the
+ * seed, are taken in order of decreasing standard deviation of their class
+ * distribution, and each goes to the split with room left where it brings
+ * every class's share of windows closest to the split's share of the
+ * groups (least sum of squared differences; ties: the split with more room
+ * left). counts (n_groups, n_classes): the windows of each class in each
+ * group. assign (n_groups) gets 0 train, 1 valid, 2 test. Errors as
+ * eegnn_split_groups, and EEGNN_ERR_ARG for NULL counts, n_classes < 1 or a
+ * negative count. Deterministic for a seed. Thread safe. */
+EEGNN_API eegnn_status eegnn_split_groups_stratified(int n_groups, int n_classes, const int *counts,
+                                                     double valid_frac, double test_frac, uint64_t seed,
+                                                     int *assign);
+
+/* Group k-fold: assign (n_groups) gets 1 for the groups of fold `fold`
+ * (0-based), 0 for the others; folds hold n_groups / n_folds groups (the
+ * first n_groups % n_folds one more). Without counts (NULL): scikit-learn's
+ * GroupKFold with shuffled groups (shuffled with the seed, dealt
+ * round-robin). With counts (n_groups, n_classes): stratified as
+ * eegnn_split_groups_stratified places groups. Errors (EEGNN_ERR_ARG):
+ * n_folds < 2, fold out of range, fewer groups than folds, a negative
+ * count. Deterministic for a seed. Thread safe. */
+EEGNN_API eegnn_status eegnn_kfold_groups(int n_groups, int n_classes, const int *counts, int n_folds, int fold,
+                                          uint64_t seed, int *assign);
 
 /* Window indices of one split: writes into out (may be NULL to count) the
  * windows whose group has assign[group] == which, in window order. Returns
