@@ -99,3 +99,8 @@ EEGNN_API eegnn_tensor *eegnn_model_build(eegnn_graph *g, const char *name, eegn
 /* Number of models in the zoo, and the name of model i (NULL out of range). */
 EEGNN_API int eegnn_model_count(void);
 EEGNN_API const char *eegnn_model_name(int i);
+/* Index of a model by name or alias (case-insensitive, as eegnn_model_build
+ * takes them, e.g. "eegnet" for EEGNetv4), or -1 when the zoo has none. */
+EEGNN_API int eegnn_model_find(const char *name);
+/* The short alias of model i ("shallow" for ShallowFBCSPNet), or NULL. */
+EEGNN_API const char *eegnn_model_alias(int i);

@@ -31,14 +31,21 @@ static int eegnn__name_eq(const char *a, const char *b) {
     return *a == *b;
 }
 
+EEGNN_API int eegnn_model_find(const char *name) {
+    size_t i;
+    for (i = 0; name && i < sizeof eegnn__zoo / sizeof *eegnn__zoo; i++)
+        if (eegnn__name_eq(name, eegnn__zoo[i].name) || (eegnn__zoo[i].alias && eegnn__name_eq(name, eegnn__zoo[i].alias)))
+            return (int)i;
+    return -1;
+}
+
 EEGNN_API eegnn_tensor *eegnn_model_build(eegnn_graph *g, const char *name, eegnn_tensor *x,
                                           const eegnn_model_config *cfg) {
     size_t i;
+    int k = eegnn_model_find(name);
     eegnn__strbuf known = {0, 0, 0, 0};
     if (!g || !x) return NULL;
-    for (i = 0; name && i < sizeof eegnn__zoo / sizeof *eegnn__zoo; i++)
-        if (eegnn__name_eq(name, eegnn__zoo[i].name) || (eegnn__zoo[i].alias && eegnn__name_eq(name, eegnn__zoo[i].alias)))
-            return eegnn__zoo[i].build(g, x, cfg);
+    if (k >= 0) return eegnn__zoo[k].build(g, x, cfg);
     for (i = 0; i < sizeof eegnn__zoo / sizeof *eegnn__zoo; i++)
         eegnn__sb_printf(&known, "%s%s", i ? ", " : "", eegnn__zoo[i].name);
     eegnn_set_error(EEGNN_ERR_NOT_FOUND, "unknown model '%s' (known: %s)", name ? name : "(null)",
@@ -51,4 +58,8 @@ EEGNN_API int eegnn_model_count(void) { return (int)(sizeof eegnn__zoo / sizeof 
 
 EEGNN_API const char *eegnn_model_name(int i) {
     return i >= 0 && i < eegnn_model_count() ? eegnn__zoo[i].name : NULL;
+}
+
+EEGNN_API const char *eegnn_model_alias(int i) {
+    return i >= 0 && i < eegnn_model_count() ? eegnn__zoo[i].alias : NULL;
 }
