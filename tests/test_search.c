@@ -222,7 +222,7 @@ static void test_grid(const char *bids) {
         eegnn_bids_dataset *b = eegnn_bids_open(bids);
         eegnn_dataset_config dc;
         eegnn_dataset *ds;
-        int n_groups, n_windows, *assign, *idx[2], valid_times[N_SUBJECTS + 1];
+        int n_groups, n_windows, *assign, *idx[2], valid_times[N_SUBJECTS + 1], class_count[(N_SUBJECTS + 1) * 4], n_classes;
         memset(&dc, 0, sizeof dc);
         dc.target = "participants:sex";
         ds = b ? eegnn_dataset_from_bids(b, &dc) : NULL;
@@ -238,9 +238,16 @@ static void test_grid(const char *bids) {
         idx[0] = (int *)calloc((size_t)n_windows, sizeof(int));
         idx[1] = (int *)calloc((size_t)n_windows, sizeof(int));
         memset(valid_times, 0, sizeof valid_times);
+        /* a classification: the folds are stratified by the class counts of the groups */
+        n_classes = eegnn_dataset_n_classes(ds);
+        CHECK(n_classes == 2, "%d classes", n_classes);
+        memset(class_count, 0, sizeof class_count);
+        for (i = 0; i < n_windows && n_classes <= 4; i++)
+            class_count[eegnn_dataset_group(ds, i) * n_classes + (int)eegnn_dataset_target(ds, i)]++;
         for (k = 0; k < N_FOLDS; k++) {
             int n0, n1, a, c, shared = 0;
-            CHECK(eegnn__split_folds(n_groups, N_FOLDS, k, 7, assign) == EEGNN_OK, "fold split %d", k);
+            CHECK(eegnn_kfold_groups(n_groups, n_classes, class_count, N_FOLDS, k, 7, assign) == EEGNN_OK,
+                  "fold split %d", k);
             for (i = 0; i < n_groups && n_groups <= N_SUBJECTS; i++) valid_times[i] += assign[i] == 1;
             n0 = eegnn_dataset_split_indices(ds, assign, 0, idx[0]);
             n1 = eegnn_dataset_split_indices(ds, assign, 1, idx[1]);

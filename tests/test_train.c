@@ -321,6 +321,53 @@ done:
     eegnn_free(want);
 }
 
+/* eegnn_train_config_resolve: the defaults, idempotence, and a resolved
+ * config trains bit for bit as the one it came from; eegnn_train_check's
+ * refusals. */
+static void test_resolve_and_check(void) {
+    eegnn_train_config c, r, r2;
+    eegnn_train_result ra, rb;
+    char pa[1100], pb[1100];
+    double e;
+    base_config(&c, test_out_path("train/unresolved"));
+    c.epochs = 6; /* > 4: one warmup epoch by default */
+    eegnn_train_config_resolve(&c, &r);
+    CHECK(r.batch_size == 8 && r.lr == 1e-3f && r.weight_decay == 0.01f && !strcmp(r.optimizer, "adamw") &&
+              !strcmp(r.scheduler, "cosine") && r.warmup_epochs == 1 && r.step_size == 2 && !strcmp(r.split, "subject") &&
+              r.window_seconds == 2.0 && r.stride_seconds == 2.0 && r.valid_fraction == 0.2 && r.test_fraction == 0.2 &&
+              r.preprocess.scale == 1e6 && r.head_lr == 0 && r.head_weight_decay == 0,
+          "resolved defaults");
+    eegnn_train_config_resolve(&r, &r2);
+    CHECK(memcmp(&r, &r2, sizeof r) == 0, "resolving twice changes nothing");
+    c.epochs = 3;
+    eegnn_train_config_resolve(&c, &r);
+    CHECK(r.warmup_epochs == -1, "no warmup for 3 epochs: %d", r.warmup_epochs);
+    r.out_dir = test_out_path("train/resolved");
+    CHECK(eegnn_train(&c, &ra) == EEGNN_OK && eegnn_train(&r, &rb) == EEGNN_OK, "train: %s", eegnn_last_error());
+    snprintf(pa, sizeof pa, "%s/best.safetensors", c.out_dir);
+    snprintf(pb, sizeof pb, "%s/best.safetensors", r.out_dir);
+    e = compare_files(pa, pb, NULL);
+    CHECK(e == 0.0 && ra.test.loss == rb.test.loss, "the resolved config trains identically (%g)", e);
+    /* refusals before any recording is read */
+    base_config(&c, test_out_path("train/refused"));
+    c.loss = "l1";
+    c.target = "participants:sex";
+    CHECK(eegnn_train_check(&c, NULL) == EEGNN_ERR_ARG && strstr(eegnn_last_error(), "regression"),
+          "a loss for a classification: %s", eegnn_last_error());
+    c.loss = NULL;
+    c.target = "participants:age";
+    c.class_weights = "balanced";
+    CHECK(eegnn_train(&c, &ra) == EEGNN_ERR_ARG && strstr(eegnn_last_error(), "classification"),
+          "class weights for a regression: %s", eegnn_last_error());
+    c.class_weights = NULL;
+    c.epochs = -1;
+    CHECK(eegnn_train_check(&c, NULL) == EEGNN_ERR_ARG, "negative epochs");
+    c.epochs = 2;
+    c.valid_fraction = 0.6;
+    c.test_fraction = 0.5;
+    CHECK(eegnn_train_check(&c, NULL) == EEGNN_ERR_ARG, "fractions over 1");
+}
+
 int main(void) {
     eegnn_synthetic_config syn;
     (void)test_data_path;
@@ -338,5 +385,6 @@ int main(void) {
     test_steps_per_epoch();
     test_folds_threads();
     test_early_stopping();
+    test_resolve_and_check();
     return test_summary("test_train");
 }

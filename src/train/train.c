@@ -443,39 +443,35 @@ static void eegnn__json_metrics(eegnn__strbuf *sb, const eegnn_split_metrics *m)
     eegnn__sb_printf(sb, "}");
 }
 
-/* Group k-fold: groups shuffled with the seed, dealt round-robin into
- * n_folds folds; fold `fold` -> 1 (validation), the others -> 0 (train). */
-static eegnn_status eegnn__split_folds(int n_groups, int n_folds, int fold, uint64_t seed, int *assign) {
-    int i, *perm;
-    eegnn_rng rng;
-    if (n_folds < 2 || fold < 0 || fold >= n_folds)
-        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: fold %d is not in 0..%d", fold, n_folds - 1);
-    if (n_groups < n_folds)
-        return eegnn_set_error(EEGNN_ERR_ARG,
-                               "eegnn_train: %d groups cannot fill %d folds; use a finer split unit (session or "
-                               "run) or fewer folds", n_groups, n_folds);
-    perm = (int *)eegnn__calloc((size_t)n_groups, sizeof(int));
-    if (!perm) return EEGNN_ERR_MEMORY;
-    for (i = 0; i < n_groups; i++) perm[i] = i;
-    eegnn_rng_seed(&rng, seed);
-    eegnn_rng_shuffle(&rng, perm, n_groups);
-    for (i = 0; i < n_groups; i++) assign[perm[i]] = (i % n_folds) == fold ? 1 : 0;
-    EEGNN_FREE(perm);
-    return EEGNN_OK;
-}
-
-/* The group -> split assignment of a run (k-fold or train/valid/test). */
-static eegnn_status eegnn__assign_groups(const eegnn_train_config *cfg, int n_groups, int *assign) {
-    if (cfg->n_folds > 1) return eegnn__split_folds(n_groups, cfg->n_folds, cfg->fold, cfg->seed, assign);
-    return eegnn_split_groups(n_groups, cfg->valid_fraction > 0 ? cfg->valid_fraction : 0.2,
-                              cfg->test_fraction < 0 ? 0.0 : (cfg->test_fraction > 0 ? cfg->test_fraction : 0.2),
-                              cfg->seed, assign);
+/* The group -> split assignment of a run (k-fold or train/valid/test):
+ * stratified by the class counts of each group's windows for
+ * classification targets, plain for regression. */
+static eegnn_status eegnn__assign_groups(const eegnn_train_config *cfg, const eegnn_dataset *data, int *assign) {
+    int n_groups = eegnn_dataset_n_groups(data), n_classes = eegnn_dataset_n_classes(data);
+    int n = eegnn_dataset_n_windows(data), *count = NULL, i;
+    double valid = cfg->valid_fraction > 0 ? cfg->valid_fraction : 0.2;
+    double test = cfg->test_fraction < 0 ? 0.0 : (cfg->test_fraction > 0 ? cfg->test_fraction : 0.2);
+    eegnn_status st;
+    if (n_classes > 0) {
+        count = (int *)eegnn__calloc((size_t)n_groups * (size_t)n_classes, sizeof(int));
+        if (!count) return EEGNN_ERR_MEMORY;
+        for (i = 0; i < n; i++) count[(size_t)eegnn_dataset_group(data, i) * n_classes + (int)eegnn_dataset_target(data, i)]++;
+    }
+    if (cfg->n_folds > 1)
+        st = eegnn_kfold_groups(n_groups, n_classes, count, cfg->n_folds, cfg->fold, cfg->seed, assign);
+    else if (count)
+        st = eegnn_split_groups_stratified(n_groups, n_classes, count, valid, test, cfg->seed, assign);
+    else
+        st = eegnn_split_groups(n_groups, valid, test, cfg->seed, assign);
+    EEGNN_FREE(count);
+    return st;
 }
 
 static void eegnn__dataset_config(const eegnn_train_config *cfg, eegnn_dataset_config *dc) {
     memset(dc, 0, sizeof *dc);
     dc->task = cfg->task;
     dc->target = cfg->target;
+    dc->event_column = cfg->event_column;
     dc->window_seconds = cfg->window_seconds;
     dc->stride_seconds = cfg->stride_seconds;
     dc->tmin = cfg->tmin;
@@ -599,14 +595,30 @@ EEGNN_API eegnn_status eegnn_augment_parse(const char *spec, int n_times, double
     return EEGNN_OK;
 }
 
-static void eegnn__progress(const eegnn__trainer *tr, int epoch, int epochs, int done, int total, double loss) {
+/* "m:ss" or "h:mm:ss" */
+static void eegnn__clock(char *buf, size_t size, double seconds) {
+    long s = seconds > 0 && seconds < 1e9 ? (long)(seconds + 0.5) : 0;
+    if (s >= 3600) snprintf(buf, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else snprintf(buf, size, "%ld:%02ld", s / 60, s % 60);
+}
+
+/* The progress bar of a training epoch (terminals): steps done, the running
+ * loss, the time since training started and the estimated time left for the
+ * whole run (epochs since start_epoch, from the pace so far). */
+static void eegnn__progress(const eegnn__trainer *tr, int epoch, int start_epoch, int epochs, int done, int total,
+                            double loss, double t_train) {
     int width = 30, filled = total ? done * width / total : width, k;
-    char bar[40];
+    char bar[40], el[32], eta[32];
+    double elapsed = eegnn_time_seconds() - t_train;
+    double frac = ((epoch - 1 - start_epoch) + (total ? (double)done / total : 1.0)) / (epochs - start_epoch);
+    FILE *log = tr->cfg->log ? tr->cfg->log : stdout;
     for (k = 0; k < width; k++) bar[k] = k < filled ? '#' : '.';
     bar[width] = '\0';
-    fprintf(tr->cfg->log ? tr->cfg->log : stdout, "\repoch %3d/%d [%s] %d/%d  loss %.4f", epoch, epochs, bar, done,
-            total, loss);
-    fflush(tr->cfg->log ? tr->cfg->log : stdout);
+    eegnn__clock(el, sizeof el, elapsed);
+    eegnn__clock(eta, sizeof eta, frac > 0 ? elapsed * (1.0 / frac - 1.0) : 0.0);
+    fprintf(log, "\repoch %3d/%d [%s] %d/%d  loss %.4f  %s elapsed, ETA %s ", epoch, epochs, bar, done, total, loss, el,
+            eta);
+    fflush(log);
 }
 
 EEGNN_API eegnn_status eegnn_class_weights_balanced(const int *y, int n, int n_classes, float *weights) {
@@ -782,6 +794,7 @@ static void eegnn__meta_common(eegnn__meta *m, const eegnn__trainer *tr, const e
     eegnn__meta_add(m, "model_config", "%s", mcj.p ? mcj.p : "{}");
     eegnn__meta_add(m, "target", "%s", cfg->target);
     eegnn__meta_add(m, "task", "%s", cfg->task ? cfg->task : "");
+    if (cfg->event_column) eegnn__meta_add(m, "event_column", "%s", cfg->event_column);
     eegnn__meta_add(m, "split", "%s", dc->split);
     eegnn__meta_add(m, "window_seconds", "%.17g", dc->window_seconds);
     eegnn__meta_add(m, "stride_seconds", "%.17g", dc->stride_seconds);
@@ -1017,6 +1030,195 @@ static int eegnn__optimizer_type(const char *s, eegnn_optimizer_type *t) {
     return 1;
 }
 
+EEGNN_API void eegnn_train_config_resolve(const eegnn_train_config *cfg, eegnn_train_config *out) {
+    if (!cfg || !out) return;
+    *out = *cfg;
+    if (!out->split) out->split = "subject";
+    if (!out->model) out->model = "cnn";
+    if (out->epochs <= 0) out->epochs = 20;
+    if (out->batch_size <= 0) out->batch_size = 64;
+    if (!(out->lr > 0)) out->lr = 1e-3f;
+    if (out->weight_decay == 0) out->weight_decay = 0.01f;
+    if (!out->optimizer) out->optimizer = "adamw";
+    if (!out->loss) out->loss = "mse";
+    if (!out->scheduler) out->scheduler = "cosine";
+    if (out->warmup_epochs == 0) out->warmup_epochs = out->epochs > 4 && !strcmp(out->scheduler, "cosine") ? 1 : -1;
+    if (out->step_size <= 0) out->step_size = EEGNN__MAX(1, out->epochs / 3);
+    if (!(out->gamma > 0)) out->gamma = 0.1f;
+    if (!(out->plateau_factor > 0)) out->plateau_factor = 0.1f;
+    if (out->plateau_patience == 0) out->plateau_patience = 10;
+    if (out->accumulate <= 0) out->accumulate = 1;
+    if (!out->class_weights) out->class_weights = "none";
+    if (!out->head_prefix || !*out->head_prefix) out->head_prefix = "final_layer";
+    if (!out->out_dir) out->out_dir = "eegnn-out";
+    if (out->valid_fraction == 0) out->valid_fraction = 0.2;
+    if (out->test_fraction == 0) out->test_fraction = 0.2;
+    if (out->window_seconds == 0) out->window_seconds = 2.0;
+    if (out->stride_seconds == 0) out->stride_seconds = out->window_seconds;
+    if (out->tmin == 0 && out->tmax == 0) {
+        out->tmin = 0.5;
+        out->tmax = 2.5;
+    }
+    if (!out->cache_dtype) out->cache_dtype = "float32";
+    if (out->preprocess.scale == 0) out->preprocess.scale = 1e6;
+    if (out->preprocess.filter_order == 0) out->preprocess.filter_order = 4;
+    if (out->preprocess.notch_width == 0) out->preprocess.notch_width = 1.0;
+    if (out->preprocess.ems_factor_new == 0) out->preprocess.ems_factor_new = 1e-3;
+}
+
+/* Loading progress (eegnn_dataset_config.progress): a line redrawn on a
+ * terminal, else the first and last lines only. */
+typedef struct eegnn__load_progress {
+    FILE *log;
+    int tty;
+    double t0;
+} eegnn__load_progress;
+
+static void eegnn__on_load(void *user, int n_read, int n_total, int n_windows) {
+    eegnn__load_progress *lp = (eegnn__load_progress *)user;
+    char el[32];
+    eegnn__clock(el, sizeof el, eegnn_time_seconds() - lp->t0);
+    if (lp->tty) {
+        fprintf(lp->log, "\rloading recordings %d/%d, %d windows  %s", n_read, n_total, n_windows, el);
+        if (n_read == n_total) fprintf(lp->log, "\n");
+    } else if (n_read == 0) {
+        fprintf(lp->log, "loading %d recordings\n", n_total);
+    } else if (n_read == n_total) {
+        fprintf(lp->log, "loaded %d recordings, %d windows in %s\n", n_read, n_windows, el);
+    }
+    fflush(lp->log);
+}
+
+/* Warnings about the split (printed and listed in metrics.json): a split
+ * with a single class or a missing training class (classification); test
+ * targets beyond the training range (regression). */
+static void eegnn__split_warnings(const eegnn__trainer *tr, eegnn__strbuf *w) {
+    int s, i, k;
+    if (tr->n_classes) {
+        int *count = (int *)eegnn__calloc((size_t)tr->n_classes * 3, sizeof(int));
+        if (!count) return;
+        for (s = 0; s < 3; s++)
+            for (i = 0; i < tr->n_idx[s]; i++) count[s * tr->n_classes + (int)eegnn_dataset_target(tr->data, tr->idx[s][i])]++;
+        for (s = 1; s < 3; s++) {
+            int present = 0, only = 0;
+            if (!tr->n_idx[s]) continue;
+            for (k = 0; k < tr->n_classes; k++)
+                if (count[s * tr->n_classes + k]) {
+                    present++;
+                    only = k;
+                }
+            if (present == 1)
+                eegnn__sb_printf(w, "%s%s split has a single class ('%s', %d windows): its balanced accuracy and "
+                                    "ROC AUC say nothing about the model; use more groups or another split unit",
+                                 w->len ? "\n" : "", eegnn__split_names[s], eegnn_dataset_class_name(tr->data, only),
+                                 tr->n_idx[s]);
+        }
+        for (k = 0; k < tr->n_classes; k++)
+            if (!count[k])
+                eegnn__sb_printf(w, "%sthe train split has no window of class '%s'", w->len ? "\n" : "",
+                                 eegnn_dataset_class_name(tr->data, k));
+        EEGNN_FREE(count);
+    } else if (tr->n_idx[2] > 0) {
+        double lo = INFINITY, hi = -INFINITY, tlo = INFINITY, thi = -INFINITY;
+        int outside = 0;
+        for (i = 0; i < tr->n_idx[0]; i++) {
+            double y = eegnn_dataset_target(tr->data, tr->idx[0][i]);
+            lo = y < lo ? y : lo;
+            hi = y > hi ? y : hi;
+        }
+        for (i = 0; i < tr->n_idx[2]; i++) {
+            double y = eegnn_dataset_target(tr->data, tr->idx[2][i]);
+            tlo = y < tlo ? y : tlo;
+            thi = y > thi ? y : thi;
+            outside += y < lo || y > hi;
+        }
+        if (outside)
+            eegnn__sb_printf(w, "%stest targets span [%g, %g], beyond the training range [%g, %g]: %d of %d test "
+                                "windows ask the model to extrapolate",
+                             w->len ? "\n" : "", tlo, thi, lo, hi, outside, tr->n_idx[2]);
+    }
+}
+
+/* 0 cosine (NULL), 1 step, 2 plateau, 3 none; -1 unknown. */
+static int eegnn__scheduler_index(const char *name) {
+    if (!name || !strcmp(name, "cosine")) return 0;
+    if (!strcmp(name, "step")) return 1;
+    if (!strcmp(name, "plateau")) return 2;
+    if (!strcmp(name, "none")) return 3;
+    return -1;
+}
+
+/* The settings of a training config that need no data. */
+static eegnn_status eegnn__train_check_settings(const eegnn_train_config *cfg) {
+    eegnn_optimizer_type ot;
+    const char *fn = "eegnn_train";
+    if (!cfg->bids_root || !cfg->target)
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: bids_root and target are required", fn);
+    if (!eegnn__optimizer_type(cfg->optimizer, &ot))
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: unknown optimizer '%s' (adamw, adam, sgd, adamax)", fn,
+                               cfg->optimizer);
+    if (eegnn__scheduler_index(cfg->scheduler) < 0)
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: unknown scheduler '%s' (cosine, step, plateau, none)", fn,
+                               cfg->scheduler);
+    if (cfg->loss && strcmp(cfg->loss, "mse") && strcmp(cfg->loss, "l1"))
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: unknown loss '%s' (mse, l1)", fn, cfg->loss);
+    if (cfg->class_weights && strcmp(cfg->class_weights, "none") && strcmp(cfg->class_weights, "balanced"))
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: class weights '%s' (balanced or none)", fn, cfg->class_weights);
+    if (cfg->ema_decay < 0 || cfg->ema_decay >= 1)
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: EMA decay %g is not in (0, 1)", fn, (double)cfg->ema_decay);
+    if (cfg->epochs < 0 || cfg->batch_size < 0 || cfg->accumulate < 0 || cfg->steps_per_epoch < 0 ||
+        cfg->eval_windows < 0 || cfg->patience < 0 || cfg->freeze_backbone_epochs < 0 || cfg->step_size < 0 ||
+        cfg->n_threads < 0)
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: epochs, batch_size, accumulate, steps_per_epoch, eval_windows, "
+                               "patience, freeze_backbone_epochs, step_size and n_threads must be >= 0 (0: default)", fn);
+    if (!(cfg->lr >= 0) || !(cfg->gamma >= 0) || !(cfg->plateau_factor >= 0 && cfg->plateau_factor < 1) ||
+        !(cfg->clip_grad_norm >= 0) || !(cfg->head_lr >= 0) || !isfinite(cfg->lr) || !isfinite(cfg->weight_decay))
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: lr %g, gamma %g, clip_grad_norm %g and head_lr %g must be >= 0, "
+                               "plateau_factor %g in [0, 1)", fn, (double)cfg->lr, (double)cfg->gamma,
+                               (double)cfg->clip_grad_norm, (double)cfg->head_lr, (double)cfg->plateau_factor);
+    if (!(cfg->valid_fraction >= 0) || !(cfg->valid_fraction < 1) || !(cfg->test_fraction < 1) ||
+        (cfg->test_fraction > 0 && !(cfg->valid_fraction + cfg->test_fraction < 1)))
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: valid_fraction %g and test_fraction %g must be in [0, 1) and sum "
+                               "to less than 1", fn, cfg->valid_fraction, cfg->test_fraction);
+    if (cfg->n_folds < 0 || cfg->n_folds == 1 || (cfg->n_folds > 1 && (cfg->fold < 0 || cfg->fold >= cfg->n_folds)))
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: fold %d of n_folds %d (n_folds 0 or >= 2, fold in 0..n_folds-1)",
+                               fn, cfg->fold, cfg->n_folds);
+    if (cfg->max_memory < 0)
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: max_memory %lld must be >= 0 (0: unlimited)", fn,
+                               (long long)cfg->max_memory);
+    if (cfg->cache_dtype && strcmp(cfg->cache_dtype, "float32") && strcmp(cfg->cache_dtype, "float16"))
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: cache_dtype '%s' is not float32 or float16", fn, cfg->cache_dtype);
+    if (cfg->augment && *cfg->augment) { /* the syntax; lengths are checked against the windows later */
+        eegnn_augment augs[16];
+        int n_augs;
+        if (eegnn_augment_parse(cfg->augment, 1 << 30, 1e-3, augs, 16, &n_augs)) return EEGNN_ERR_ARG;
+    }
+    return EEGNN_OK;
+}
+
+EEGNN_API eegnn_status eegnn_train_check(const eegnn_train_config *cfg, eegnn_dataset_plan *plan) {
+    eegnn_bids_dataset *bids;
+    eegnn_dataset_config dc;
+    eegnn_dataset_plan pl;
+    eegnn_status st;
+    if (plan) memset(plan, 0, sizeof *plan);
+    if (!cfg) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train_check: config is NULL");
+    if ((st = eegnn__train_check_settings(cfg))) return st;
+    if (!(bids = eegnn_bids_open(cfg->bids_root))) return EEGNN_ERR_IO;
+    eegnn__dataset_config(cfg, &dc);
+    st = eegnn_dataset_check(bids, &dc, &pl);
+    eegnn_bids_close(bids);
+    if (st) return st;
+    if (pl.classification && cfg->loss)
+        return eegnn_set_error(EEGNN_ERR_ARG, "loss '%s' applies to regression targets; '%s' is a classification "
+                               "(cross-entropy)", cfg->loss, cfg->target);
+    if (!pl.classification && cfg->class_weights && strcmp(cfg->class_weights, "none"))
+        return eegnn_set_error(EEGNN_ERR_ARG, "class weights '%s' apply to classification targets; '%s' is a "
+                               "regression", cfg->class_weights, cfg->target);
+    if (plan) *plan = pl;
+    return EEGNN_OK;
+}
+
 EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_result *result) {
     eegnn__trainer tr;
     eegnn_bids_dataset *bids = NULL;
@@ -1034,7 +1236,11 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     eegnn__prefetch pf;
     int use_prefetch;
     eegnn_augment augs[16];
-    int n_augs = 0;
+    int n_augs = 0, talk, brief, start_epoch = 0;
+    eegnn_train_config resolved;
+    eegnn__strbuf warnings = {0, 0, 0, 0};
+    eegnn__load_progress lp;
+    double t_train = 0.0;
 
     memset(&tr, 0, sizeof tr);
     memset(&rs, 0, sizeof rs);
@@ -1042,8 +1248,11 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     use_prefetch = cfg && cfg->prefetch >= 0;
     if (!cfg || !result) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: config or result is NULL");
     memset(result, 0, sizeof *result);
-    if (!cfg->bids_root || !cfg->target)
-        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: bids_root and target are required");
+    if ((st = eegnn_train_check(cfg, NULL))) return st;
+    eegnn_train_config_resolve(cfg, &resolved);
+    cfg = &resolved;
+    brief = !cfg->quiet && cfg->brief; /* start line, warnings and early stopping only */
+    talk = !cfg->quiet && !cfg->brief; /* everything */
     tr.cfg = cfg;
     tr.mc = cfg->model_config;
     log = cfg->log ? cfg->log : stdout;
@@ -1052,30 +1261,22 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     out_dir = cfg->out_dir ? cfg->out_dir : "eegnn-out";
     head = cfg->head_prefix && *cfg->head_prefix ? cfg->head_prefix : "final_layer";
     memset(&oc, 0, sizeof oc);
-    if (!eegnn__optimizer_type(cfg->optimizer, &oc.type))
-        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: unknown optimizer '%s' (adamw, adam, sgd, adamax)",
-                               cfg->optimizer);
-    if (!cfg->scheduler || !strcmp(cfg->scheduler, "cosine")) sched = 0;
-    else if (!strcmp(cfg->scheduler, "step")) sched = 1;
-    else if (!strcmp(cfg->scheduler, "plateau")) sched = 2;
-    else if (!strcmp(cfg->scheduler, "none")) sched = 3;
-    else
-        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: unknown scheduler '%s' (cosine, step, plateau, none)",
-                               cfg->scheduler);
-    if (cfg->loss && strcmp(cfg->loss, "mse") && strcmp(cfg->loss, "l1"))
-        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: unknown loss '%s' (mse, l1)", cfg->loss);
-    tr.l1 = cfg->loss && !strcmp(cfg->loss, "l1");
-    if (cfg->class_weights && strcmp(cfg->class_weights, "none") && strcmp(cfg->class_weights, "balanced"))
-        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: class weights '%s' (balanced or none)",
-                               cfg->class_weights);
-    if (cfg->ema_decay < 0 || cfg->ema_decay >= 1)
-        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: EMA decay %g is not in (0, 1)", (double)cfg->ema_decay);
+    eegnn__optimizer_type(cfg->optimizer, &oc.type);
+    sched = eegnn__scheduler_index(cfg->scheduler);
+    tr.l1 = !strcmp(cfg->loss, "l1");
     eegnn_rng_seed(&rs.rng, cfg->seed * 2654435761ull + 17);
     rs.best_loss = INFINITY;
 
     bids = eegnn_bids_open(cfg->bids_root);
     if (!bids) return EEGNN_ERR_IO;
     eegnn__dataset_config(cfg, &dc);
+    lp.log = log;
+    lp.tty = cfg->progress;
+    lp.t0 = eegnn_time_seconds();
+    if (talk) {
+        dc.progress = eegnn__on_load;
+        dc.progress_user = &lp;
+    }
     tr.data = eegnn_dataset_from_bids(bids, &dc);
     if (!tr.data) {
         st = EEGNN_ERR_FORMAT;
@@ -1087,7 +1288,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     tr.n_times = eegnn_dataset_n_times(tr.data);
     tr.n_classes = eegnn_dataset_n_classes(tr.data);
     tr.mc.sfreq = (float)eegnn_dataset_sfreq(tr.data);
-    if (!cfg->quiet) {
+    if (talk) {
         int n_drop = 0;
         eegnn_dataset_dropped_windows(tr.data, &n_drop);
         fprintf(log, "%s", eegnn_dataset_log(tr.data));
@@ -1105,12 +1306,13 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
         st = EEGNN_ERR_MEMORY;
         goto done;
     }
-    st = eegnn__assign_groups(cfg, n_groups, assign);
+    st = eegnn__assign_groups(cfg, tr.data, assign);
     if (st) goto done;
     for (i = 0; i < n_windows; i++) {
         int a = assign[eegnn_dataset_group(tr.data, i)];
         tr.idx[a][tr.n_idx[a]++] = i;
     }
+    eegnn__split_warnings(&tr, &warnings);
     if (!tr.n_idx[0] || !tr.n_idx[1]) {
         st = eegnn_set_error(EEGNN_ERR_ARG, "%s: the split leaves %d training and %d validation windows",
                              cfg->bids_root, tr.n_idx[0], tr.n_idx[1]);
@@ -1181,7 +1383,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
     result->n_classes = tr.n_classes;
     steps_per_epoch = tr.n_idx[0] / (tr.batch * accumulate);
     if (cfg->steps_per_epoch > 0 && cfg->steps_per_epoch < steps_per_epoch) steps_per_epoch = cfg->steps_per_epoch;
-    warmup = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : (epochs > 4 && sched == 0 ? 1 : 0);
+    warmup = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : 0; /* resolved: < 0 is none */
 
     if (cfg->resume) {
         st = eegnn__resume(&tr, cfg->resume, &rs, &hist);
@@ -1189,7 +1391,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
         result->best_epoch = rs.best_epoch;
     }
     if (cfg->on_graph) cfg->on_graph(tr.g, cfg->on_graph_user);
-    if (!cfg->quiet) {
+    if (talk || brief) {
         fprintf(log, "%d windows of %d channels x %d samples (%g Hz); %d %s groups: %d/%d/%d windows in "
                      "train/valid/test; %s, %zu parameters; %s\n",
                 n_windows, tr.n_ch, tr.n_times, eegnn_dataset_sfreq(tr.data), n_groups, dc.split, tr.n_idx[0],
@@ -1198,7 +1400,18 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
                                            : "classification (cross-entropy)")
                              : (tr.l1 ? "regression (L1 on z-scored target)" : "regression (MSE on z-scored target)"));
         if (cfg->resume) fprintf(log, "resuming after epoch %d from %s\n", rs.epoch, cfg->resume);
+        if (warnings.len) {
+            const char *p = warnings.p;
+            while (*p) {
+                size_t len = strcspn(p, "\n");
+                fprintf(log, "warning: %.*s\n", (int)len, p);
+                p += len + (p[len] == '\n');
+            }
+        }
+        fflush(log);
     }
+    t_train = eegnn_time_seconds();
+    start_epoch = rs.epoch;
     if (!hist.len) eegnn__sb_printf(&hist, "[");
     snprintf(last_path, sizeof last_path, "%s/last.safetensors", out_dir);
     st = eegnn__mkdirs(out_dir);
@@ -1249,8 +1462,9 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
             st = eegnn_optimizer_step(tr.opt);
             if (st) goto done;
             if (tr.ema) eegnn_ema_update(tr.ema);
-            if (cfg->progress && !cfg->quiet)
-                eegnn__progress(&tr, epoch, epochs, step + 1, steps_per_epoch, train_loss / ((step + 1) * accumulate));
+            if (cfg->progress && talk)
+                eegnn__progress(&tr, epoch, start_epoch, epochs, step + 1, steps_per_epoch,
+                                train_loss / ((step + 1) * accumulate), t_train);
         }
         eegnn__prefetch_end(&pf);
         if (epoch == rs.epoch + 1 && (st = eegnn_dataset_cache_complete(tr.data))) goto done;
@@ -1268,14 +1482,19 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
             rs.bad_epochs++;
         }
         result->best_epoch = rs.best_epoch;
-        if (!cfg->quiet) {
-            if (cfg->progress) fprintf(log, "\r");
+        if (talk) {
+            char eta[32];
+            double done_frac = (double)(epoch - start_epoch) / (epochs - start_epoch);
+            eegnn__clock(eta, sizeof eta, (eegnn_time_seconds() - t_train) * (1.0 / done_frac - 1.0));
+            if (cfg->progress) fprintf(log, "\r\033[K");
             fprintf(log, "epoch %3d/%d  train_loss %.4f  valid_loss %.4f  ", epoch, epochs, train_loss, vm.loss);
             if (tr.n_classes)
                 fprintf(log, "valid_accuracy %.3f  valid_balanced_accuracy %.3f", vm.accuracy, vm.balanced_accuracy);
             else
                 fprintf(log, "valid_r %.3f  valid_nrmse %.3f", vm.pearson_r, vm.nrmse);
-            fprintf(log, "  %.2f s%s\n", eegnn_time_seconds() - t0, rs.best_epoch == epoch ? "  *" : "");
+            fprintf(log, "  %.2f s  ETA %s%s\n", eegnn_time_seconds() - t0, epoch < epochs ? eta : "0:00",
+                    rs.best_epoch == epoch ? "  *" : "");
+            fflush(log);
         }
         eegnn__sb_printf(&hist, "%s\n    {\"epoch\": %d, \"train_loss\": %.9g, \"valid\": ", epoch > 1 ? "," : "",
                          epoch, train_loss);
@@ -1291,7 +1510,7 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
         st = eegnn__save_last(&tr, &dc, &rs, hist.p, last_path);
         if (st) goto done;
         if (cfg->patience > 0 && rs.bad_epochs >= cfg->patience) {
-            if (!cfg->quiet)
+            if (talk || brief)
                 fprintf(log, "early stopping: no lower validation loss for %d epochs (best epoch %d)\n",
                         rs.bad_epochs, rs.best_epoch);
             break;
@@ -1335,7 +1554,25 @@ EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_re
         eegnn__json_metrics(&js, m);
         eegnn__sb_printf(&js, ",\n");
     }
-    eegnn__sb_printf(&js, "  \"history\": %s\n}\n", hist.p ? hist.p : "[]");
+    eegnn__sb_printf(&js, "  \"warnings\": [");
+    {
+        const char *p = warnings.p ? warnings.p : "";
+        int first = 1;
+        while (*p) {
+            size_t len = strcspn(p, "\n");
+            char *line = eegnn__strndup(p, len);
+            if (!line) {
+                js.failed = 1;
+                break;
+            }
+            eegnn__sb_printf(&js, "%s", first ? "" : ", ");
+            eegnn__sb_json_string(&js, line);
+            EEGNN_FREE(line);
+            first = 0;
+            p += len + (p[len] == '\n');
+        }
+    }
+    eegnn__sb_printf(&js, "],\n  \"history\": %s\n}\n", hist.p ? hist.p : "[]");
     if (js.failed || hist.failed) {
         st = eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing metrics");
         goto done;
@@ -1347,6 +1584,7 @@ done:
     eegnn__prefetch_end(&pf);
     eegnn__sb_free(&hist);
     eegnn__sb_free(&js);
+    eegnn__sb_free(&warnings);
     eegnn_ema_free(tr.ema);
     eegnn_optimizer_free(tr.opt);
     if (tr.g && cfg->on_graph_free) cfg->on_graph_free(tr.g, cfg->on_graph_user);
@@ -1439,6 +1677,7 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
     cfg.target = target;
     v = eegnn_safetensors_metadata(f, "task");
     cfg.task = v && *v ? v : NULL;
+    cfg.event_column = eegnn_safetensors_metadata(f, "event_column");
     cfg.split = eegnn_safetensors_metadata(f, "split");
     cfg.window_seconds = strtod(eegnn_safetensors_metadata(f, "window_seconds") ? eegnn_safetensors_metadata(f, "window_seconds") : "0", NULL);
     cfg.stride_seconds = strtod(eegnn_safetensors_metadata(f, "stride_seconds") ? eegnn_safetensors_metadata(f, "stride_seconds") : "0", NULL);
@@ -1508,7 +1747,7 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
     st = eegnn_load_safetensors(tr.g, checkpoint, 0);
     if (st) goto done;
     v = eegnn_safetensors_metadata(f, "bids_root");
-    same_data = v && !strcmp(v, bids_root) && !eegnn__assign_groups(&cfg, eegnn_dataset_n_groups(tr.data), assign);
+    same_data = v && !strcmp(v, bids_root) && !eegnn__assign_groups(&cfg, tr.data, assign);
 
     eegnn__sb_printf(&csv, "participant,recording,window,start_sample,target,prediction");
     for (k = 0; tr.n_classes && k < tr.n_classes; k++) {

@@ -6,7 +6,10 @@
 
 typedef struct eegnn_train_config {
     const char *bids_root;   /* BIDS dataset root (required) */
-    const char *target;      /* "participants:COLUMN" or "events:A,B,..." (required) */
+    const char *target;      /* "participants:COLUMN", "events:CLASS,..." (see eegnn_event_classes_parse)
+                                or "challenge1" (required) */
+    const char *event_column; /* events targets: the events.tsv column holding the labels; NULL:
+                                 "trial_type" (eegnn_dataset_config.event_column) */
     const char *task;        /* comma-separated task filter; NULL: all tasks */
     const char *split;       /* "subject" (default), "session" or "run": the held-out group unit */
     const char *model;       /* "cnn" (default), "shallow" or "mlp" (see nn.h) */
@@ -14,7 +17,7 @@ typedef struct eegnn_train_config {
     int batch_size;          /* 0: 64 */
     float lr;                /* AdamW learning rate; 0: 1e-3 */
     float weight_decay;      /* AdamW weight decay; 0: 0.01 (PyTorch's default); < 0: none */
-    int warmup_epochs;       /* linear warmup before the cosine schedule; 0: 1 when epochs > 4 */
+    int warmup_epochs;       /* linear warmup before the cosine schedule; 0: 1 when epochs > 4; < 0: none */
     uint64_t seed;           /* seeds init, shuffling, dropout and the split */
     int n_threads;           /* 0: all online CPUs */
     double window_seconds;   /* fixed windows for participants targets; 0: 2 */
@@ -29,6 +32,9 @@ typedef struct eegnn_train_config {
     int fold;                /* 0-based validation fold when n_folds > 1 (0 .. n_folds-1) */
     const char *out_dir;     /* where best.safetensors and metrics.json go; NULL: "eegnn-out" */
     int quiet;               /* 1: print nothing (for running several jobs in parallel threads) */
+    int brief;               /* 1 (without quiet): print only the start line (windows, split, model),
+                                warnings and early stopping: no loading progress, dataset log or
+                                per-epoch lines */
     int progress;            /* 1: draw a progress bar (for terminals) */
     FILE *log;               /* per-epoch lines; NULL: stdout */
     /* model hyperparameters (nn.h); n_chans, n_times, n_outputs and sfreq are set from the data */
@@ -109,6 +115,30 @@ typedef struct eegnn_train_result {
     double seconds;               /* wall time of the whole run */
 } eegnn_train_result;
 
+/* The settings eegnn_train runs with: a copy of cfg with every field left
+ * at "default" (0 or NULL where documented so) replaced by its value, e.g.
+ * epochs 20, batch_size 64, lr 1e-3, weight_decay 0.01, optimizer "adamw",
+ * scheduler "cosine", warmup_epochs 1 (or -1: none), split "subject",
+ * model "cnn", window_seconds 2, tmin/tmax 0.5/2.5, out_dir "eegnn-out".
+ * Settings that depend on the data (batch size capped by the training
+ * windows, steps per epoch) and head_lr / head_weight_decay (unset: no
+ * parameter group) are left as they are. Resolving twice gives the same
+ * config. Thread safe. */
+EEGNN_API void eegnn_train_config_resolve(const eegnn_train_config *cfg, eegnn_train_config *out);
+
+/* Checks a training configuration without reading any signal file: its
+ * settings (names of the optimizer, scheduler, loss, class weights and
+ * cache dtype; ranges of the numbers; folds; the augmentation syntax), then
+ * the dataset: opens bids_root and runs eegnn_dataset_check with the
+ * dataset settings this config gives (target, task filter, event labels,
+ * participants column, split unit, windows), then the settings that depend
+ * on the target's kind (a loss set for a classification, class weights for
+ * a regression). eegnn_train runs it first. plan (may be NULL) receives
+ * what eegnn_dataset_check found. Errors: EEGNN_ERR_ARG naming the setting;
+ * the errors of eegnn_bids_open and eegnn_dataset_check (which name the
+ * file or column and list what exists). Thread safety: reentrant. */
+EEGNN_API eegnn_status eegnn_train_check(const eegnn_train_config *cfg, eegnn_dataset_plan *plan);
+
 /* Runs a training job. Writes <out_dir>/best.safetensors (weights of the
  * epoch with the lowest validation loss, with the configuration,
  * normalisation statistics and class names as metadata), after every epoch
@@ -116,7 +146,12 @@ typedef struct eegnn_train_result {
  * "optimizer.<param>.<state>" as torch's optimizer state (exp_avg, ...,
  * step), "best.<name>" and "ema.<name>" copies, epoch, RNG states and
  * history as metadata; see `resume`), and <out_dir>/metrics.json
- * (per-epoch history and the final train/valid/test metrics). Regression
+ * (per-epoch history, the final train/valid/test metrics and "warnings": a
+ * list of sentences about the split, also printed unless quiet: a valid or
+ * test split with a single class, a class missing from training, test
+ * targets beyond the training range). eegnn_dataset_check's errors come
+ * before any signal file is read. Classification splits are stratified by
+ * class (eegnn_split_groups_stratified, eegnn_kfold_groups). Regression
  * targets are z-scored with the training split's mean and std for the loss
  * and mapped back for metrics; inputs are standardized per channel with
  * training-split statistics. When the dataset drops windows (reject /
