@@ -30,6 +30,112 @@ check "eegnn.c builds with one cc call (-std=c99 -Wall -Wextra -Werror)" \
 check "eegnn.c builds as C++" g++ -x c++ -std=c++11 -O1 -Wall -Wextra -Werror -o "$out/eegnn_cpp" examples/eegnn.c -lpthread
 bin=$out/eegnn
 
+# ---- the command line: every mistake is an error (exit 2) or a warning, before any recording is read
+expect() { # status, text that stderr must contain, command...: the status and the message
+  local want=$1 text=$2 rc
+  shift 2
+  "$@" >"$out/stdout.txt" 2>"$out/stderr.txt"
+  rc=$?
+  cat "$out/stdout.txt" "$out/stderr.txt"
+  [ "$rc" -eq "$want" ] || { echo "exit status $rc, want $want"; return 1; }
+  grep -qF -- "$text" "$out/stderr.txt" || { echo "stderr lacks: $text"; return 1; }
+}
+mmi=(--bids "$data/bids/eegmmidb-s001")
+mat=(--bids "$data/bids/eegmat")
+check "unknown event label: the labels there are, with counts" expect 2 "no event is labelled 'typo'" \
+  "$bin" train "${mmi[@]}" --target events:rest,typo
+check "... and the counts are pandas' value_counts" grep -qF "both_feet (46), both_fists (44), left_fist (46), rest (180), right_fist (44)" "$out/stderr.txt"
+check "merged labels without a name: how to name them" expect 2 "NAME=A+B" \
+  "$bin" train "${mmi[@]}" --target events:left_fist+right_fist,rest
+check "labels of the value column need --event-column" expect 2 "--event-column" \
+  "$bin" train "${mmi[@]}" --target events:T1,T2
+check "--event-column naming a column the events files lack" expect 2 "no column 'valu'" \
+  "$bin" train "${mmi[@]}" --target events:T1,T2 --event-column valu
+check "one class is not a classifier" expect 2 "one class" "$bin" train "${mmi[@]}" --target events:rest
+check "--split run on a dataset without runs" expect 2 "split unit 'run' needs recordings with a run entity" \
+  "$bin" train "${mat[@]}" --target events:rest,arithmetic --split run
+check "--split session on a dataset without sessions" expect 2 "split unit 'session'" \
+  "$bin" train "${mat[@]}" --target participants:age --split session
+check "an unknown task lists the tasks" expect 2 "tasks: fistexec" "$bin" train "${mmi[@]}" --target events:rest,left_fist --task fistexe
+check "an unknown participants column lists the columns" expect 2 "columns: participant_id, age, sex" \
+  "$bin" train "${mat[@]}" --target participants:agee
+check "--epochs -3" expect 2 "--epochs expects an integer >= 1, got -3" "$bin" train "${mmi[@]}" --target events:rest,left_fist --epochs -3
+check "--epochs 0" expect 2 "--epochs expects an integer >= 1, got 0" "$bin" train "${mmi[@]}" --target events:rest,left_fist --epochs 0
+check "--epochs 2.5" expect 2 "--epochs expects an integer >= 1, got '2.5'" "$bin" train --epochs 2.5
+check "--batch-size 0" expect 2 "--batch-size expects an integer >= 1, got 0" "$bin" train "${mmi[@]}" --target events:rest,left_fist --batch-size 0
+check "--lr 0" expect 2 "--lr expects a number > 0, got 0" "$bin" train --lr 0
+check "--valid 1.5" expect 2 "--valid expects a number in (0, 1), got 1.5" "$bin" train --valid 1.5
+check "--ema 1" expect 2 "--ema expects a number in (0, 1), got 1" "$bin" train --ema 1
+check "--threads 0" expect 2 "--threads expects an integer in [1, 4096], got 0" "$bin" train --threads 0
+check "--seed -1" expect 2 "--seed expects an integer >= 0, got '-1'" "$bin" train --seed -1
+check "--max-memory 12Q" expect 2 "--max-memory: '12Q' is not a size" "$bin" train --max-memory 12Q
+check "a choice: the closest one" expect 2 "'adamx' is not one of adamw,adam,sgd,adamax (did you mean 'adamw'?)" \
+  "$bin" train --optimizer adamx
+check "search --models cnn,Foo" expect 2 "unknown model 'Foo'" "$bin" search "${mmi[@]}" --target events:rest,left_fist --models cnn,Foo
+check "search: a metric of the other kind of target" expect 2 "--metric r2 does not apply" \
+  "$bin" search "${mmi[@]}" --target events:rest,left_fist --metric r2
+check "a model name: the closest one" expect 2 "unknown model 'EEGNex2' (did you mean 'EEGNeX'?)" \
+  "$bin" train "${mmi[@]}" --target events:rest,left_fist --model EEGNex2
+check "--frobnicate is unknown, not 'needs a value'" expect 2 "unknown option '--frobnicate'" "$bin" train --frobnicate
+check "--frobnicate x is unknown, not 'expects a number'" expect 2 "unknown option '--frobnicate'" "$bin" train --frobnicate x
+check "--qiet: did you mean --quiet" expect 2 "unknown option '--qiet' (did you mean '--quiet'?)" "$bin" train --qiet
+check "an option of another command" expect 2 "--models is not an option of \`eegnn train\`" "$bin" train --models cnn
+check "an option given twice" expect 2 "--lr is given twice" "$bin" train --lr 1e-3 --lr 3e-3
+check "a missing value" expect 2 "--epochs needs a value" "$bin" train --epochs --quiet
+check "--loss with an events target" expect 2 "--loss applies to regression targets" \
+  "$bin" train "${mmi[@]}" --target events:rest,left_fist --loss l1
+check "--loss with a categorical participants column" expect 2 "loss 'l1' applies to regression targets" \
+  "$bin" train "${mat[@]}" --target participants:sex --loss l1
+check "--class-weights with a regression" expect 2 "class weights 'balanced' apply to classification" \
+  "$bin" train "${mat[@]}" --target participants:age --class-weights balanced
+check "--tmin with a participants target" expect 2 "--tmin/--tmax set the window around each event" \
+  "$bin" train "${mat[@]}" --target participants:age --tmin 0
+check "--crop with an events target" expect 2 "--crop applies to participants targets" \
+  "$bin" train "${mmi[@]}" --target events:rest,left_fist --crop 1
+check "--tmax below --tmin" expect 2 "--tmax must be greater than --tmin" \
+  "$bin" train "${mmi[@]}" --target events:rest,left_fist --tmin 1 --tmax 0.5
+check "--gamma without --scheduler step" expect 2 "--gamma applies to --scheduler step" \
+  "$bin" train "${mmi[@]}" --target events:rest,left_fist --gamma 0.5
+check "--warmup with --scheduler step" expect 2 "--warmup applies to --scheduler cosine" \
+  "$bin" train "${mmi[@]}" --target events:rest,left_fist --scheduler step --warmup 2
+check "--fold without --folds" expect 2 "--fold needs --folds K" "$bin" train "${mmi[@]}" --target events:rest,left_fist --fold 1
+check "--fold out of range" expect 2 "--fold 3 is not in 0..2" "$bin" train "${mmi[@]}" --target events:rest,left_fist --folds 3 --fold 3
+check "--folds with --test" expect 2 "there is no test set" "$bin" train "${mmi[@]}" --target events:rest,left_fist --folds 3 --test 0.1
+check "--notch-width without --notch" expect 2 "--notch-width applies to --notch" \
+  "$bin" train "${mmi[@]}" --target events:rest,left_fist --notch-width 2
+check "--l-freq above --h-freq" expect 2 "--l-freq 30 must be below --h-freq 10" \
+  "$bin" train "${mmi[@]}" --target events:rest,left_fist --l-freq 30 --h-freq 10
+check "--cache-dtype without --cache" expect 2 "--cache-dtype applies to --cache DIR" \
+  "$bin" train "${mmi[@]}" --target events:rest,left_fist --cache-dtype float16
+check "--augment syntax" expect 2 "--augment: augment 'flip:0.5'" "$bin" train "${mmi[@]}" --target events:rest,left_fist --augment flip:0.5
+check "--window with an events target: a warning (then the label error)" expect 2 "warning: --window/--stride are ignored" \
+  "$bin" train "${mmi[@]}" --target events:rest,typo --window 3
+check "--dropout is a train option (train and search take the same options)" expect 2 "no event is labelled 'typo'" \
+  "$bin" train "${mmi[@]}" --target events:rest,typo --dropout 0.3
+check "EEGNet is an alias of EEGNetv4" expect 2 "no event is labelled 'typo'" \
+  "$bin" train "${mmi[@]}" --target events:rest,typo --model EEGNet
+check "missing BIDS root: reported as not found" expect 2 "BIDS root not found" "$bin" train --bids "$out/nope" --target participants:age
+check "info on a missing path: not found" expect 2 "not found" "$bin" info "$out/nope.edf"
+check "score on a missing file: not found" expect 2 "nope.json: not found" "$bin" score "$out/nope.json" "$out/nope.json"
+check "predict with a missing checkpoint: not found" expect 2 "not found" "$bin" predict "$out/nope.safetensors" "${mat[@]}"
+check "an unknown command: the closest one" expect 2 "unknown command 'trian' (did you mean 'train'?)" "$bin" trian
+check "no command: the usage on stderr, status 2" expect 2 "usage: eegnn COMMAND" "$bin"
+helps() { # every command's --help and -h: status 0, its usage on stdout, its options only
+  local c
+  for c in demo info models synth read train predict search plot score export-submission; do
+    "$bin" "$c" --help >"$out/help.txt" 2>&1 || { echo "$c --help failed"; return 1; }
+    grep -q "^usage: eegnn $c" "$out/help.txt" || { echo "$c --help: no usage"; return 1; }
+    "$bin" "$c" -h | cmp -s - "$out/help.txt" || { echo "$c -h differs"; return 1; }
+  done
+  "$bin" train --help >"$out/help.txt" && grep -q -- "--epochs N" "$out/help.txt" && grep -q -- "--dropout P" "$out/help.txt" &&
+    ! grep -q -- "--models" "$out/help.txt" && ! grep -q -- "--npy" "$out/help.txt" || { echo "train --help"; return 1; }
+  "$bin" search --help | grep -q -- "--models M" || { echo "search --help"; return 1; }
+  "$bin" help predict | grep -q "^usage: eegnn predict" || { echo "eegnn help predict"; return 1; }
+  [ "$("$bin" --help | grep -c .)" -lt 25 ] || { echo "eegnn --help is not short"; return 1; }
+  "$bin" --version | grep -qx "eegnn [0-9]*\.[0-9]*\.[0-9]*"
+}
+check "COMMAND --help / -h: that command's usage and options, status 0; --version" helps
+
 # read: samples, names and sfreq as MNE returns them
 for f in formats/mne-testing-data/EDF/test_reduced.edf formats/mne-testing-data/BDF/test_bdf_stim_channel.bdf \
   bids/eegmmidb-s001/sub-001/eeg/sub-001_task-fistexec_run-1_eeg.edf; do
@@ -117,6 +223,67 @@ import json; m = json.load(open('$out/mmi/metrics.json'))
 assert m['split'] == 'run' and m['n_classes'] == 2
 assert 0 <= m['test']['balanced_accuracy'] <= 1 and m['train']['n_windows'] + m['valid']['n_windows'] + m['test']['n_windows'] == 90
 "
+
+# labels of the value column, merged as MNE's merge_events would: T1 is left_fist and T2 right_fist in these tasks,
+# so the windows and the (stratified) split equal the trial_type run's; piped output: the loading lines and one
+# line per epoch with its ETA; config.json with the resolved options; the learning curves
+check "train on events:left=T1,right=T2 of the value column" env OMP_NUM_THREADS=1 "$bin" train "${mmi[@]}" \
+  --task fistexec,fistimag --target events:left=T1,right=T2 --event-column value --split run --epochs 2 --out "$out/value"
+cp "$out/last.log" "$out/value/stdout.txt"
+progress_piped() {
+  local f=$out/value/stdout.txt
+  grep -q '^loading 6 recordings$' "$f" && grep -q '^loaded 6 recordings, 90 windows in ' "$f" &&
+    grep -q '^epoch   1/2 .* ETA [0-9]*:[0-9][0-9]' "$f" && [ "$(grep -c '^epoch ' "$f")" -eq 2 ] && ! grep -q $'\r' "$f"
+}
+check "piped progress: loading lines, one line per epoch with its ETA" progress_piped
+check "config.json: version, command line, seed, resolved options; learning curves SVG" \
+  /usr/bin/python3 - "$out/value" "$out/mmi" "$("$bin" --version)" "$bin" "${mmi[@]}" <<'EOF'
+import sys, json, xml.etree.ElementTree as ET
+run, ref, version, binary, bids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[6]
+c = json.load(open(run + '/config.json'))
+assert 'eegnn ' + c['eegnn_version'] == version, (c['eegnn_version'], version)
+assert c['command_line'] == [binary, 'train', '--bids', bids, '--task', 'fistexec,fistimag', '--target',
+                             'events:left=T1,right=T2', '--event-column', 'value', '--split', 'run', '--epochs', '2',
+                             '--out', run], c['command_line']
+o = c['options']
+assert c['seed'] == 0 and o['seed'] == 0 and o['threads'] == 1 and o['epochs'] == 2, (c['seed'], o['threads'])
+assert o['event_column'] == 'value' and o['split'] == 'run' and o['batch_size'] == 64 and o['lr'] == 0.001, o
+assert o['optimizer'] == 'adamw' and o['scheduler'] == 'cosine' and o['loss'] == 'cross_entropy' and o['warmup'] == 0, o
+assert o['weight_decay'] == 0.01 and o['valid'] == 0.2 and o['test'] == 0.2 and o['tmin'] == 0.5 and o['tmax'] == 2.5, o
+assert o['dropout'] is None and o['patience'] is None and o['gpu'] is False and o['quiet'] is False, o
+assert c['task_kind'] == 'classification' and c['n_classes'] == 2
+m, r = json.load(open(run + '/metrics.json')), json.load(open(ref + '/metrics.json'))
+for s in ('train', 'valid', 'test'):
+    assert m[s]['n_windows'] == r[s]['n_windows'], (s, m[s]['n_windows'], r[s]['n_windows'])
+assert m['warnings'] == [] and r['warnings'] == [], (m['warnings'], r['warnings'])
+root = ET.parse(run + '/learning_curves.svg').getroot()
+assert root.tag.endswith('svg') and len(list(root.iter())) > 20
+print('config.json options:', len(o), 'windows per split', [m[s]['n_windows'] for s in ('train', 'valid', 'test')])
+EOF
+progress_tty() {
+  script -qec "'$bin' train --bids '$data/bids/eegmmidb-s001' --task fistexec --target events:left_fist,right_fist \
+    --split run --epochs 2 --threads 1 --out '$out/tty'" /dev/null >"$out/tty.txt" &&
+    grep -q 'loading recordings 3/3, 45 windows' "$out/tty.txt" &&
+    grep -q 'epoch   2/2 \[#*\] 1/1  loss [0-9.]*  [0-9]*:[0-9][0-9] elapsed, ETA [0-9]*:[0-9][0-9]' "$out/tty.txt"
+}
+check "on a terminal: the progress bar with elapsed time and ETA" progress_tty
+# a split that cannot hold both classes: left_fist only in the fistexec runs, both_fists only in the
+# fistfeetexec runs, one run held out for testing; --quiet keeps the start line, warnings and the results
+check "train: a single-class test split" "$bin" train "${mmi[@]}" --task fistexec,fistfeetexec \
+  --target events:left_fist,both_fists --split run --epochs 1 --threads 2 --quiet --out "$out/oneclass"
+cp "$out/last.log" "$out/oneclass/stdout.txt"
+check "the single-class test split is flagged in the log and metrics.json; --quiet keeps the start and end lines" \
+  /usr/bin/python3 - "$out/oneclass" <<'EOF'
+import sys, json
+run = sys.argv[1]
+log = open(run + '/stdout.txt').read()
+m = json.load(open(run + '/metrics.json'))
+assert any(w.startswith('test split has a single class') for w in m['warnings']), m['warnings']
+assert 'warning: test split has a single class' in log, log
+assert ' windows of 64 channels' in log and 'best epoch 1 of 1' in log and 'wrote ' in log, log
+assert 'epoch   1/1' not in log and 'loading' not in log, log
+print(m['warnings'])
+EOF
 check "checkpoint loads strictly into the same network in PyTorch" /usr/bin/python3 - "$out/mmi/best.safetensors" <<'EOF'
 import sys, json, struct, numpy as np, torch
 raw = open(sys.argv[1], 'rb').read()
@@ -241,7 +408,40 @@ for split in ('train', 'valid', 'test'):
     mae = np.abs(q.prediction - q.target).mean()
     assert len(q) == m[split]['n_windows'] and abs(mae - m[split]['mae']) < 1e-4 * max(1, m[split]['mae']), (split, mae, m[split])
     print(split, 'MAE', mae, m[split]['mae'])
+# test targets beyond the training range are flagged, with their count, exactly when there are some
+lo, hi = p[p.split == 'train'].target.min(), p[p.split == 'train'].target.max()
+t = p[p.split == 'test'].target
+outside = int(((t < lo) | (t > hi)).sum())
+flagged = [w for w in m['warnings'] if 'beyond the training range' in w]
+assert (len(flagged) == 1) == (outside > 0), (outside, m['warnings'])
+assert outside == 0 or ('%d of %d test windows' % (outside, len(t))) in flagged[0], (outside, flagged)
+print('test windows outside the training range:', outside, flagged)
 EOF
 
+# search takes the train options, --dropout included, and lists of values
+check "search with --dropout and --lr lists" "$bin" search --bids "$out/demo/bids" --target participants:age --model shallow \
+  --lr 1e-3,3e-3 --dropout 0,0.3 --folds 2 --epochs 1 --steps-per-epoch 2 --eval-windows 64 --threads 2 --quiet --out "$out/search"
+check "search ran 4 configurations x 2 folds" /usr/bin/python3 -c "
+import pandas as pd; r = pd.read_csv('$out/search/results.csv'); s = pd.read_csv('$out/search/summary.csv')
+assert len(r) == 8 and len(s) == 4, (len(r), len(s))
+"
+
+# info on a BIDS root: the levels of trial_type and value with their counts (pandas' value_counts), and the
+# sidecars that disagree with their files
+check "info lists the event levels with counts" /usr/bin/python3 - "$bin" "$data/bids/eegmmidb-s001" <<'EOF'
+import sys, glob, subprocess, pandas as pd
+out = subprocess.run([sys.argv[1], 'info', sys.argv[2]], capture_output=True, text=True, check=True).stdout
+ev = pd.concat([pd.read_csv(f, sep='\t').assign(f=f) for f in sorted(glob.glob(sys.argv[2] + '/sub-*/eeg/*_events.tsv'))])
+for col in ('trial_type', 'value'):
+    assert '  %s: %d levels in 12 recordings' % (col, ev[col].nunique()) in out, out
+    for level, n in ev[col].value_counts().items():
+        line = '    %-28s %7d events in %d recordings' % (level, n, ev[ev[col] == level].f.nunique())
+        assert line in out, (line, out)
+print(out[out.index('Event levels'):out.index('participants.tsv')])
+EOF
+check "info warns where a sidecar disagrees with its file" bash -c "'$bin' info '$data/formats/eeglab/sample_data/test_data/BIDS_test' |
+  grep -q 'the sidecar says SamplingFrequency 32 Hz, the file 256 Hz'"
+
 echo "cli: $passed passed, $failed failed"
+
 [ "$failed" -eq 0 ]
