@@ -117,7 +117,12 @@ EEGNN_API const char *eegnn_status_description(eegnn_status status);
  * Thread safe (the buffer is thread-local). */
 EEGNN_API const char *eegnn_last_error(void);
 
-/* Clears the calling thread's error message. */
+/* Status of the last failure on the calling thread, the one its message
+ * (eegnn_last_error) goes with, for calls that return NULL on failure
+ * (EEGNN_OK if none since eegnn_clear_error). Thread safe (thread-local). */
+EEGNN_API eegnn_status eegnn_last_status(void);
+
+/* Clears the calling thread's error message and status. */
 EEGNN_API void eegnn_clear_error(void);
 
 /* Sets the calling thread's error message (printf-style) and returns
@@ -3571,6 +3576,10 @@ EEGNN__PRIVATE eegnn_status eegnn__read_file(const char *path, char **out, size_
 EEGNN__PRIVATE int eegnn__parse_double(const char *s, double *out);
 /* Parses a whole string as a long (leading/trailing blanks allowed). */
 EEGNN__PRIVATE int eegnn__parse_long(const char *s, long *out);
+/* Comma-separated lists: the next entry of *p (which starts at the list)
+ * without the blanks around it, in *item and *len, and *p moved past it;
+ * 0 once the list is done (empty entries are returned, with *len 0). */
+EEGNN__PRIVATE int eegnn__list_next(const char **p, const char **item, size_t *len);
 /* 1 when `item` is one of the comma-separated entries of `list` (blanks
  * around entries ignored). */
 EEGNN__PRIVATE int eegnn__list_contains(const char *list, const char *item);
@@ -3728,19 +3737,25 @@ static int eegnn__parse_long(const char *s, long *out) {
     return 1;
 }
 
+static int eegnn__list_next(const char **p, const char **item, size_t *len) {
+    const char *s = *p, *e, *t;
+    if (!s) return 0;
+    e = strchr(s, ',');
+    if (!e) e = s + strlen(s);
+    while (s < e && isspace((unsigned char)*s)) s++;
+    t = e;
+    while (t > s && isspace((unsigned char)t[-1])) t--;
+    *item = s;
+    *len = (size_t)(t - s);
+    *p = *e ? e + 1 : NULL;
+    return 1;
+}
+
 static int eegnn__list_contains(const char *list, const char *item) {
-    const char *p = list;
-    size_t n = strlen(item);
-    while (*p) {
-        const char *e = strchr(p, ',');
-        const char *b = p, *t;
-        if (!e) e = p + strlen(p);
-        t = e;
-        while (b < t && isspace((unsigned char)*b)) b++;
-        while (t > b && isspace((unsigned char)t[-1])) t--;
-        if ((size_t)(t - b) == n && memcmp(b, item, n) == 0) return 1;
-        p = *e ? e + 1 : e;
-    }
+    const char *b;
+    size_t len, n = strlen(item);
+    while (eegnn__list_next(&list, &b, &len))
+        if (len == n && memcmp(b, item, n) == 0) return 1;
     return 0;
 }
 
@@ -3950,6 +3965,7 @@ static void eegnn__utc_from_unix(double t, long long *year, int *month, int *day
 #endif
 
 static EEGNN__THREAD_LOCAL char eegnn__error_buf[1024];
+static EEGNN__THREAD_LOCAL eegnn_status eegnn__error_status;
 
 EEGNN_API const char *eegnn_status_description(eegnn_status status) {
     switch (status) {
@@ -3967,13 +3983,19 @@ EEGNN_API const char *eegnn_status_description(eegnn_status status) {
 
 EEGNN_API const char *eegnn_last_error(void) { return eegnn__error_buf; }
 
-EEGNN_API void eegnn_clear_error(void) { eegnn__error_buf[0] = '\0'; }
+EEGNN_API eegnn_status eegnn_last_status(void) { return eegnn__error_status; }
+
+EEGNN_API void eegnn_clear_error(void) {
+    eegnn__error_buf[0] = '\0';
+    eegnn__error_status = EEGNN_OK;
+}
 
 EEGNN_API eegnn_status eegnn_set_error(eegnn_status status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(eegnn__error_buf, sizeof eegnn__error_buf, fmt, ap);
     va_end(ap);
+    eegnn__error_status = status;
     return status;
 }
 
@@ -20181,7 +20203,8 @@ static int eegnn__ds_group(eegnn_dataset *ds, const char *name) {
 /* Splits a comma-separated list into trimmed, non-empty strings. */
 static char **eegnn__ds_split_list(const char *list, int *n) {
     int cap = 1, k = 0;
-    const char *p;
+    const char *p, *b;
+    size_t len;
     char **v;
     for (p = list; *p; p++)
         if (*p == ',') cap++;
@@ -20189,24 +20212,14 @@ static char **eegnn__ds_split_list(const char *list, int *n) {
     *n = 0;
     if (!v) return NULL;
     p = list;
-    for (;;) {
-        const char *e = strchr(p, ',');
-        const char *b = p, *t;
-        if (!e) e = p + strlen(p);
-        t = e;
-        while (b < t && isspace((unsigned char)*b)) b++;
-        while (t > b && isspace((unsigned char)t[-1])) t--;
-        if (t > b) {
-            v[k] = eegnn__strndup(b, (size_t)(t - b));
-            if (!v[k]) {
+    while (eegnn__list_next(&p, &b, &len))
+        if (len > 0) {
+            if (!(v[k] = eegnn__strndup(b, len))) {
                 eegnn__ds_free_strings(v, k);
                 return NULL;
             }
             k++;
         }
-        if (!*e) break;
-        p = e + 1;
-    }
     *n = k;
     return v;
 }
@@ -25563,7 +25576,7 @@ EEGNN_API eegnn_status eegnn_train_check(const eegnn_train_config *cfg, eegnn_da
     if (plan) memset(plan, 0, sizeof *plan);
     if (!cfg) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train_check: config is NULL");
     if ((st = eegnn__train_check_settings(cfg))) return st;
-    if (!(bids = eegnn_bids_open(cfg->bids_root))) return EEGNN_ERR_IO;
+    if (!(bids = eegnn_bids_open(cfg->bids_root))) return eegnn_last_status() ? eegnn_last_status() : EEGNN_ERR_IO;
     eegnn__dataset_config(cfg, &dc);
     st = eegnn_dataset_check(bids, &dc, &pl);
     eegnn_bids_close(bids);

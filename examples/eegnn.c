@@ -714,11 +714,13 @@ static int check_options(const cli_args *args, unsigned bit, const eegnn_train_c
 }
 
 /* The library's checks of the options against the dataset's tables (no
- * signal file is read): target, tasks, labels, split unit, loss. */
+ * signal file is read): target, tasks, labels, split unit, loss. 2 for
+ * options that do not fit the dataset, 1 for a table that cannot be read. */
 static int check_dataset(const char *cmd, const eegnn_train_config *cfg, eegnn_dataset_plan *plan) {
-    if (!eegnn_train_check(cfg, plan)) return 0;
+    eegnn_status st = eegnn_train_check(cfg, plan);
+    if (!st) return 0;
     fprintf(stderr, "eegnn %s: %s\n", cmd, eegnn_last_error());
-    return 2;
+    return st == EEGNN_ERR_ARG || st == EEGNN_ERR_NOT_FOUND ? 2 : 1;
 }
 
 /* Writes DIR/config.json: the eegnn version, the command line, the seed and
@@ -964,8 +966,8 @@ static int cmd_demo(int argc, char **argv) {
     cfg.progress = isatty(1);
     {
         eegnn_dataset_plan plan;
-        if (check_dataset("demo", &cfg, &plan) || write_config_json(&cfg, argc + 2, argv - 2, NULL, 0, &plan))
-            return 1;
+        if ((r = check_dataset("demo", &cfg, &plan)) || (r = write_config_json(&cfg, argc + 2, argv - 2, NULL, 0, &plan)))
+            return r;
     }
     return run_train(&cfg, 0);
 }

@@ -171,8 +171,11 @@ static void check_bad_inputs(void) {
 
     /* missing root */
     ds = eegnn_bids_open(test_out_path("bids/no_such_dataset"));
-    CHECK(!ds && strstr(eegnn_last_error(), "no_such_dataset") && strstr(eegnn_last_error(), "not found"),
+    CHECK(!ds && strstr(eegnn_last_error(), "no_such_dataset") && strstr(eegnn_last_error(), "not found") &&
+              eegnn_last_status() == EEGNN_ERR_NOT_FOUND,
           "missing root: %s", eegnn_last_error());
+    eegnn_clear_error();
+    CHECK(eegnn_last_status() == EEGNN_OK && !*eegnn_last_error(), "cleared");
     /* empty folder */
     snprintf(dir, sizeof dir, "%s", test_out_path("bids/empty_dataset"));
     mkdir(dir, 0755);

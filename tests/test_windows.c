@@ -253,17 +253,37 @@ static void check_splits(void) {
     CHECK(eegnn_split_groups(10, -0.1, 0.5, 0, assign) == EEGNN_ERR_ARG, "negative fraction");
 }
 
+/* A dataset's windows and labels against MNE's epochs (shape: n, C, T) and
+ * labels: the worst relative error; *n_ok gets the labels that match. */
+static double compare_epochs(const eegnn_dataset *ds, const float *want, const float *labels, const int64_t *shape,
+                             int *n_ok) {
+    size_t per = (size_t)shape[1] * (size_t)shape[2];
+    float *x = (float *)malloc(per * sizeof(float));
+    double worst = 0.0;
+    int i, n = eegnn_dataset_n_windows(ds);
+    *n_ok = 0;
+    for (i = 0; i < n && i < (int)shape[0]; i++) {
+        float y;
+        double e;
+        eegnn_dataset_get(ds, i, x, &y);
+        e = test_max_rel_err(x, want + (size_t)i * per, per);
+        if (e > worst) worst = e;
+        *n_ok += y == labels[i];
+    }
+    free(x);
+    return worst;
+}
+
 /* eegmmidb-s001 left/right fist (tasks fistexec, fistimag) against mne.Epochs. */
 static void check_eegmmidb(void) {
     eegnn_bids_dataset *bids = eegnn_bids_open(test_data_path("bids/eegmmidb-s001"));
     eegnn_dataset_config cfg;
     eegnn_dataset *ds;
-    int ndim, i, n_ok = 0, assign[16], g;
+    int ndim, n_ok = 0, assign[16], g;
     int64_t shape[EEGNN_NPY_MAX_DIMS], lshape[EEGNN_NPY_MAX_DIMS];
     size_t numel = 0, nl = 0;
     float *want = eegnn_npy_read(test_out_path("bids/eegmmidb_epochs.npy"), &ndim, shape, &numel);
     float *labels = eegnn_npy_read(test_out_path("bids/eegmmidb_labels.npy"), &ndim, lshape, &nl);
-    float *x;
     double max_err = 0.0;
     CHECK(bids != NULL, "eegmmidb: %s", eegnn_last_error());
     CHECK(want && labels, "MNE epochs missing (run tests/ref_bids.py): %s", eegnn_last_error());
@@ -286,16 +306,7 @@ static void check_eegmmidb(void) {
               "window shape %d x %d, MNE %lld x %lld", eegnn_dataset_n_channels(ds), eegnn_dataset_n_times(ds),
               (long long)shape[1], (long long)shape[2]);
         CHECK(eegnn_dataset_n_recordings(ds) == 6 && eegnn_dataset_n_groups(ds) == 6, "6 runs");
-        x = (float *)malloc((size_t)shape[1] * (size_t)shape[2] * sizeof(float));
-        for (i = 0; i < n && i < (int)shape[0]; i++) {
-            float y;
-            size_t per = (size_t)shape[1] * (size_t)shape[2];
-            double e;
-            eegnn_dataset_get(ds, i, x, &y);
-            e = test_max_rel_err(x, want + (size_t)i * per, per);
-            if (e > max_err) max_err = e;
-            if (y == labels[i]) n_ok++;
-        }
+        max_err = compare_epochs(ds, want, labels, shape, &n_ok);
         CHECK(max_err < 1e-5, "max relative error against mne.Epochs %g", max_err);
         CHECK(n_ok == n, "%d of %d labels match MNE", n_ok, n);
         /* leave-runs-out split: runs never shared */
@@ -307,7 +318,6 @@ static void check_eegmmidb(void) {
               "split covers every window");
         printf("test_windows: eegmmidb %d windows of %d x %d, max rel err vs MNE %.3g\n", n,
                eegnn_dataset_n_channels(ds), eegnn_dataset_n_times(ds), max_err);
-        free(x);
         eegnn_dataset_free(ds);
     }
     eegnn_bids_close(bids);
@@ -441,7 +451,7 @@ static void check_merged_value_column(void) {
     eegnn_bids_dataset *bids = eegnn_bids_open(test_data_path("bids/eegmmidb-s001"));
     eegnn_dataset_config cfg;
     eegnn_dataset *ds;
-    int ndim, i, n_ok = 0;
+    int ndim, n_ok = 0;
     int64_t shape[EEGNN_NPY_MAX_DIMS], lshape[EEGNN_NPY_MAX_DIMS];
     size_t numel = 0, nl = 0;
     float *want = eegnn_npy_read(test_out_path("bids/eegmmidb_merged_epochs.npy"), &ndim, shape, &numel);
@@ -466,27 +476,17 @@ static void check_merged_value_column(void) {
     CHECK(ds != NULL, "merged classes: %s", eegnn_last_error());
     if (ds) {
         int n = eegnn_dataset_n_windows(ds);
-        size_t per = (size_t)shape[1] * (size_t)shape[2];
-        float *x = (float *)malloc(per * sizeof(float));
         CHECK(n == (int)shape[0], "%d windows, mne.Epochs keeps %lld", n, (long long)shape[0]);
         CHECK(eegnn_dataset_n_classes(ds) == 2 && !strcmp(eegnn_dataset_class_name(ds, 0), "move") &&
                   !strcmp(eegnn_dataset_class_name(ds, 1), "rest"),
               "classes move, rest");
-        for (i = 0; i < n && i < (int)shape[0]; i++) {
-            float y;
-            double e;
-            eegnn_dataset_get(ds, i, x, &y);
-            e = test_max_rel_err(x, want + (size_t)i * per, per);
-            if (e > max_err) max_err = e;
-            n_ok += y == labels[i];
-        }
+        max_err = compare_epochs(ds, want, labels, shape, &n_ok);
         CHECK(max_err < 1e-5, "max relative error against mne.Epochs %g", max_err);
         CHECK(n_ok == n, "%d of %d labels match mne.merge_events", n_ok, n);
         CHECK(pl.calls == 7 && pl.last_read == 6 && pl.last_total == 6 && pl.last_windows == n && pl.monotonic,
               "progress: %d calls, last %d/%d, %d windows", pl.calls, pl.last_read, pl.last_total, pl.last_windows);
         printf("test_windows: events:move=T1+T2,rest=T0 (value column) %d windows, max rel err vs MNE %.3g\n", n,
                max_err);
-        free(x);
         eegnn_dataset_free(ds);
     }
     eegnn_bids_close(bids);

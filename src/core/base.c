@@ -14,6 +14,7 @@
 #endif
 
 static EEGNN__THREAD_LOCAL char eegnn__error_buf[1024];
+static EEGNN__THREAD_LOCAL eegnn_status eegnn__error_status;
 
 EEGNN_API const char *eegnn_status_description(eegnn_status status) {
     switch (status) {
@@ -31,13 +32,19 @@ EEGNN_API const char *eegnn_status_description(eegnn_status status) {
 
 EEGNN_API const char *eegnn_last_error(void) { return eegnn__error_buf; }
 
-EEGNN_API void eegnn_clear_error(void) { eegnn__error_buf[0] = '\0'; }
+EEGNN_API eegnn_status eegnn_last_status(void) { return eegnn__error_status; }
+
+EEGNN_API void eegnn_clear_error(void) {
+    eegnn__error_buf[0] = '\0';
+    eegnn__error_status = EEGNN_OK;
+}
 
 EEGNN_API eegnn_status eegnn_set_error(eegnn_status status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(eegnn__error_buf, sizeof eegnn__error_buf, fmt, ap);
     va_end(ap);
+    eegnn__error_status = status;
     return status;
 }
 

@@ -78,7 +78,12 @@ EEGNN_API const char *eegnn_status_description(eegnn_status status);
  * Thread safe (the buffer is thread-local). */
 EEGNN_API const char *eegnn_last_error(void);
 
-/* Clears the calling thread's error message. */
+/* Status of the last failure on the calling thread, the one its message
+ * (eegnn_last_error) goes with, for calls that return NULL on failure
+ * (EEGNN_OK if none since eegnn_clear_error). Thread safe (thread-local). */
+EEGNN_API eegnn_status eegnn_last_status(void);
+
+/* Clears the calling thread's error message and status. */
 EEGNN_API void eegnn_clear_error(void);
 
 /* Sets the calling thread's error message (printf-style) and returns

@@ -113,19 +113,25 @@ static int eegnn__parse_long(const char *s, long *out) {
     return 1;
 }
 
+static int eegnn__list_next(const char **p, const char **item, size_t *len) {
+    const char *s = *p, *e, *t;
+    if (!s) return 0;
+    e = strchr(s, ',');
+    if (!e) e = s + strlen(s);
+    while (s < e && isspace((unsigned char)*s)) s++;
+    t = e;
+    while (t > s && isspace((unsigned char)t[-1])) t--;
+    *item = s;
+    *len = (size_t)(t - s);
+    *p = *e ? e + 1 : NULL;
+    return 1;
+}
+
 static int eegnn__list_contains(const char *list, const char *item) {
-    const char *p = list;
-    size_t n = strlen(item);
-    while (*p) {
-        const char *e = strchr(p, ',');
-        const char *b = p, *t;
-        if (!e) e = p + strlen(p);
-        t = e;
-        while (b < t && isspace((unsigned char)*b)) b++;
-        while (t > b && isspace((unsigned char)t[-1])) t--;
-        if ((size_t)(t - b) == n && memcmp(b, item, n) == 0) return 1;
-        p = *e ? e + 1 : e;
-    }
+    const char *b;
+    size_t len, n = strlen(item);
+    while (eegnn__list_next(&list, &b, &len))
+        if (len == n && memcmp(b, item, n) == 0) return 1;
     return 0;
 }
 

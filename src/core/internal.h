@@ -29,6 +29,10 @@ EEGNN__PRIVATE eegnn_status eegnn__read_file(const char *path, char **out, size_
 EEGNN__PRIVATE int eegnn__parse_double(const char *s, double *out);
 /* Parses a whole string as a long (leading/trailing blanks allowed). */
 EEGNN__PRIVATE int eegnn__parse_long(const char *s, long *out);
+/* Comma-separated lists: the next entry of *p (which starts at the list)
+ * without the blanks around it, in *item and *len, and *p moved past it;
+ * 0 once the list is done (empty entries are returned, with *len 0). */
+EEGNN__PRIVATE int eegnn__list_next(const char **p, const char **item, size_t *len);
 /* 1 when `item` is one of the comma-separated entries of `list` (blanks
  * around entries ignored). */
 EEGNN__PRIVATE int eegnn__list_contains(const char *list, const char *item);

@@ -187,7 +187,8 @@ static int eegnn__ds_group(eegnn_dataset *ds, const char *name) {
 /* Splits a comma-separated list into trimmed, non-empty strings. */
 static char **eegnn__ds_split_list(const char *list, int *n) {
     int cap = 1, k = 0;
-    const char *p;
+    const char *p, *b;
+    size_t len;
     char **v;
     for (p = list; *p; p++)
         if (*p == ',') cap++;
@@ -195,24 +196,14 @@ static char **eegnn__ds_split_list(const char *list, int *n) {
     *n = 0;
     if (!v) return NULL;
     p = list;
-    for (;;) {
-        const char *e = strchr(p, ',');
-        const char *b = p, *t;
-        if (!e) e = p + strlen(p);
-        t = e;
-        while (b < t && isspace((unsigned char)*b)) b++;
-        while (t > b && isspace((unsigned char)t[-1])) t--;
-        if (t > b) {
-            v[k] = eegnn__strndup(b, (size_t)(t - b));
-            if (!v[k]) {
+    while (eegnn__list_next(&p, &b, &len))
+        if (len > 0) {
+            if (!(v[k] = eegnn__strndup(b, len))) {
                 eegnn__ds_free_strings(v, k);
                 return NULL;
             }
             k++;
         }
-        if (!*e) break;
-        p = e + 1;
-    }
     *n = k;
     return v;
 }

@@ -1204,7 +1204,7 @@ EEGNN_API eegnn_status eegnn_train_check(const eegnn_train_config *cfg, eegnn_da
     if (plan) memset(plan, 0, sizeof *plan);
     if (!cfg) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train_check: config is NULL");
     if ((st = eegnn__train_check_settings(cfg))) return st;
-    if (!(bids = eegnn_bids_open(cfg->bids_root))) return EEGNN_ERR_IO;
+    if (!(bids = eegnn_bids_open(cfg->bids_root))) return eegnn_last_status() ? eegnn_last_status() : EEGNN_ERR_IO;
     eegnn__dataset_config(cfg, &dc);
     st = eegnn_dataset_check(bids, &dc, &pl);
     eegnn_bids_close(bids);
