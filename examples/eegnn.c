@@ -92,9 +92,11 @@ static const cli_option options[] = {
     {"--stride", "S", CLI_DOUBLE, C_TS, 0, INF, CLI_LO_OPEN, NULL, TC(stride_seconds), S_DATA,
      "participants targets: window stride in seconds (default: the window length)"},
     {"--tmin", "S", CLI_DOUBLE, C_TS, -INF, INF, 0, NULL, TC(tmin), S_DATA,
-     "events targets: window start in seconds from each event's onset (default 0.5)"},
+     "events targets: window start in seconds from each event's onset (default 0.5,\n"
+     "also when only --tmax is given)"},
     {"--tmax", "S", CLI_DOUBLE, C_TS, -INF, INF, 0, NULL, TC(tmax), S_DATA,
-     "events targets: window end in seconds from the onset (default 2.5)"},
+     "events targets: window end in seconds from the onset (default 2.5, also when\n"
+     "only --tmin is given)"},
     {"--crop", "S", CLI_DOUBLE, C_TS, 0, INF, CLI_LO_OPEN | CLI_ZERO_UNSET, NULL, TC(crop_seconds), S_DATA,
      "participants targets: crop each window to S seconds (random in training,\n"
      "centred for evaluation)"},
@@ -610,6 +612,10 @@ static int apply_special(const cli_args *args, unsigned bit, eegnn_train_config 
     if (opt(args, bit, "--standardize")) cfg->preprocess.standardize = "window";
     if (opt(args, bit, "--ems")) cfg->preprocess.standardize = "ems";
     if (opt(args, bit, "--ems-init-block")) cfg->preprocess.ems_init_block_size = (int64_t)num(args, bit, "--ems-init-block");
+    /* one end of the event window given: the other keeps its default (0 is a real tmin, so the
+     * library's "both 0: defaults" cannot stand for an unset one) */
+    if (opt(args, bit, "--tmin") && !opt(args, bit, "--tmax")) cfg->tmax = 2.5;
+    if (opt(args, bit, "--tmax") && !opt(args, bit, "--tmin")) cfg->tmin = 0.5;
     if (opt(args, bit, "--no-prefetch")) cfg->prefetch = -1;
     if (opt(args, bit, "--quiet")) cfg->brief = 1;
     return 0;
@@ -657,8 +663,7 @@ static int check_options(const cli_args *args, unsigned bit, const eegnn_train_c
             return usage_error(cmd, "--class-weights applies to classification targets; '%s' is a regression",
                                cfg->target);
     }
-    if (kind != 'p' && (opt(args, bit, "--tmin") || opt(args, bit, "--tmax")) && !(cfg->tmax > cfg->tmin) &&
-        !(cfg->tmin == 0 && cfg->tmax == 0)) {
+    if (kind != 'p' && (opt(args, bit, "--tmin") || opt(args, bit, "--tmax")) && !(cfg->tmax > cfg->tmin)) {
         char a[32], b[32];
         snprintf(a, sizeof a, "%g", cfg->tmin);
         snprintf(b, sizeof b, "%g", cfg->tmax);

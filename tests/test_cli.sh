@@ -94,6 +94,10 @@ check "--crop with an events target" expect 2 "--crop applies to participants ta
   "$bin" train "${mmi[@]}" --target events:rest,left_fist --crop 1
 check "--tmax below --tmin" expect 2 "--tmax must be greater than --tmin" \
   "$bin" train "${mmi[@]}" --target events:rest,left_fist --tmin 1 --tmax 0.5
+check "--tmax alone: --tmin keeps its default 0.5" expect 2 "(tmin 0.5 (default), tmax 0.3)" \
+  "$bin" train "${mmi[@]}" --target events:rest,left_fist --tmax 0.3
+check "--tmin 0 --tmax 0 is an empty window, not the defaults" expect 2 "--tmax must be greater than --tmin (tmin 0, tmax 0)" \
+  "$bin" train "${mmi[@]}" --target events:rest,left_fist --tmin 0 --tmax 0
 check "--gamma without --scheduler step" expect 2 "--gamma applies to --scheduler step" \
   "$bin" train "${mmi[@]}" --target events:rest,left_fist --gamma 0.5
 check "--warmup with --scheduler step" expect 2 "--warmup applies to --scheduler cosine" \
@@ -270,7 +274,7 @@ check "on a terminal: the progress bar with elapsed time and ETA" progress_tty
 # a split that cannot hold both classes: left_fist only in the fistexec runs, both_fists only in the
 # fistfeetexec runs, one run held out for testing; --quiet keeps the start line, warnings and the results
 check "train: a single-class test split" "$bin" train "${mmi[@]}" --task fistexec,fistfeetexec \
-  --target events:left_fist,both_fists --split run --epochs 1 --threads 2 --quiet --out "$out/oneclass"
+  --target events:left_fist,both_fists --split run --tmax 2 --epochs 1 --threads 2 --quiet --out "$out/oneclass"
 cp "$out/last.log" "$out/oneclass/stdout.txt"
 check "the single-class test split is flagged in the log and metrics.json; --quiet keeps the start and end lines" \
   /usr/bin/python3 - "$out/oneclass" <<'EOF'
@@ -280,7 +284,9 @@ log = open(run + '/stdout.txt').read()
 m = json.load(open(run + '/metrics.json'))
 assert any(w.startswith('test split has a single class') for w in m['warnings']), m['warnings']
 assert 'warning: test split has a single class' in log, log
-assert ' windows of 64 channels' in log and 'best epoch 1 of 1' in log and 'wrote ' in log, log
+assert ' windows of 64 channels x 240 samples' in log and 'best epoch 1 of 1' in log and 'wrote ' in log, log
+c = json.load(open(run + '/config.json'))['options']  # --tmax alone: tmin keeps its default, 1.5 s windows
+assert c['tmin'] == 0.5 and c['tmax'] == 2.0, (c['tmin'], c['tmax'])
 assert 'epoch   1/1' not in log and 'loading' not in log, log
 print(m['warnings'])
 EOF
