@@ -3217,8 +3217,8 @@ typedef struct eegnn_train_config {
      * eegnn_augment_parse. Draws depend only on the seed, the epoch and the step. */
     const char *augment;
     /* accelerator (e.g. eegnn_gpu_train_hooks of eegnn_hip.h): on_graph runs once the model, the
-     * optimizer and any resumed state are ready, on_graph_free before the graph is freed; both may
-     * be NULL. The loop reads weights through eegnn_graph_sync, so either path trains the same. */
+     * optimizer and any resumed state are ready, on_graph_free before the optimizer and the graph
+     * are freed; both may be NULL. The loop reads weights through eegnn_graph_sync, so either path trains the same. */
     void (*on_graph)(eegnn_graph *g, void *user);
     void (*on_graph_free)(eegnn_graph *g, void *user);
     void *on_graph_user;
@@ -25957,9 +25957,10 @@ done:
     eegnn__sb_free(&hist);
     eegnn__sb_free(&js);
     eegnn__sb_free(&warnings);
+    /* the accelerator first: detaching writes device-held optimizer state back into the optimizer */
+    if (tr.g && cfg->on_graph_free) cfg->on_graph_free(tr.g, cfg->on_graph_user);
     eegnn_ema_free(tr.ema);
     eegnn_optimizer_free(tr.opt);
-    if (tr.g && cfg->on_graph_free) cfg->on_graph_free(tr.g, cfg->on_graph_user);
     eegnn_graph_free(tr.g);
     eegnn_dataset_free(tr.data);
     eegnn_bids_close(bids);

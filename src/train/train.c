@@ -1585,9 +1585,10 @@ done:
     eegnn__sb_free(&hist);
     eegnn__sb_free(&js);
     eegnn__sb_free(&warnings);
+    /* the accelerator first: detaching writes device-held optimizer state back into the optimizer */
+    if (tr.g && cfg->on_graph_free) cfg->on_graph_free(tr.g, cfg->on_graph_user);
     eegnn_ema_free(tr.ema);
     eegnn_optimizer_free(tr.opt);
-    if (tr.g && cfg->on_graph_free) cfg->on_graph_free(tr.g, cfg->on_graph_user);
     eegnn_graph_free(tr.g);
     eegnn_dataset_free(tr.data);
     eegnn_bids_close(bids);

@@ -87,8 +87,8 @@ typedef struct eegnn_train_config {
      * eegnn_augment_parse. Draws depend only on the seed, the epoch and the step. */
     const char *augment;
     /* accelerator (e.g. eegnn_gpu_train_hooks of eegnn_hip.h): on_graph runs once the model, the
-     * optimizer and any resumed state are ready, on_graph_free before the graph is freed; both may
-     * be NULL. The loop reads weights through eegnn_graph_sync, so either path trains the same. */
+     * optimizer and any resumed state are ready, on_graph_free before the optimizer and the graph
+     * are freed; both may be NULL. The loop reads weights through eegnn_graph_sync, so either path trains the same. */
     void (*on_graph)(eegnn_graph *g, void *user);
     void (*on_graph_free)(eegnn_graph *g, void *user);
     void *on_graph_user;
