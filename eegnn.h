@@ -262,6 +262,74 @@ enum {
     EEGNN_TENSOR_GRAD_IN_PLACE = 64 /* op flag: backward may write src[0]'s gradient over this node's */
 };
 
+/* What a node computes (as ggml's enum ggml_op). Backends and profilers
+ * select nodes by it and read an op's parameters through its typed
+ * accessor (eegnn_linear_params_of, ... in ops.h), never by name or by the
+ * op's private slots. EEGNN_OP_NONE: inputs, parameters and buffers;
+ * EEGNN_OP_CUSTOM: a node an extension made with eegnn_graph_new_node. */
+typedef enum eegnn_op {
+    EEGNN_OP_NONE,
+    EEGNN_OP_CUSTOM,
+    EEGNN_OP_LINEAR,
+    EEGNN_OP_MATMUL,
+    EEGNN_OP_CONV1D,
+    EEGNN_OP_CONV2D,
+    EEGNN_OP_BIAS_ADD,
+    EEGNN_OP_ADD,
+    EEGNN_OP_ADD_BROADCAST,
+    EEGNN_OP_MUL_BROADCAST,
+    EEGNN_OP_MUL,
+    EEGNN_OP_SCALE,
+    EEGNN_OP_RELU,
+    EEGNN_OP_ELU,
+    EEGNN_OP_GELU,
+    EEGNN_OP_TANH,
+    EEGNN_OP_SIGMOID,
+    EEGNN_OP_SILU,
+    EEGNN_OP_EXP,
+    EEGNN_OP_SQUARE,
+    EEGNN_OP_CLAMP,
+    EEGNN_OP_SAFE_LOG,
+    EEGNN_OP_SOFTMAX,
+    EEGNN_OP_LOG_SOFTMAX,
+    EEGNN_OP_RESHAPE,
+    EEGNN_OP_FLATTEN,
+    EEGNN_OP_PERMUTE,
+    EEGNN_OP_CONCAT,
+    EEGNN_OP_SLICE,
+    EEGNN_OP_MEAN_DIM,
+    EEGNN_OP_RENORM,
+    EEGNN_OP_EMBEDDING,
+    EEGNN_OP_DROPOUT,
+    EEGNN_OP_DROPOUT2D,
+    EEGNN_OP_LAYER_NORM,
+    EEGNN_OP_BATCH_NORM_STATS,
+    EEGNN_OP_BATCH_NORM,
+    EEGNN_OP_AVG_POOL1D,
+    EEGNN_OP_MAX_POOL1D,
+    EEGNN_OP_AVG_POOL2D,
+    EEGNN_OP_MAX_POOL2D,
+    EEGNN_OP_GLOBAL_AVG_POOL,
+    EEGNN_OP_ADAPTIVE_AVG_POOL1D,
+    EEGNN_OP_ADAPTIVE_AVG_POOL2D,
+    EEGNN_OP_MSE_LOSS,
+    EEGNN_OP_L1_LOSS,
+    EEGNN_OP_CROSS_ENTROPY_LOSS,
+    EEGNN_OP_BCE_WITH_LOGITS_LOSS,
+    EEGNN_OP_RFFT_POWER,
+    EEGNN_OP_BAND_POWER,
+    EEGNN_OP_SCALED_DOT_PRODUCT_ATTENTION,
+    EEGNN_OP_WEIGHT_NORM,
+    EEGNN_OP_POSITIONAL_ENCODING,
+    EEGNN_OP_POSITIONAL_EMBEDDING,
+    EEGNN_OP_EEGNEX_STEM,
+    EEGNN_OP_COUNT
+} eegnn_op;
+
+/* The name of an op kind ("linear", "scaled_dot_product_attention", ...;
+ * PyTorch's names where it has the op), or "unknown". Thread safe. */
+EEGNN_API const char *eegnn_op_name(eegnn_op op);
+
 /* A float32, row-major, contiguous tensor of 0..4 dimensions (a 0-D tensor
  * has numel 1). `data` and `grad` point into the graph's arena; `grad` is
  * NULL when no gradient flows to this node. */
@@ -275,7 +343,8 @@ struct eegnn_tensor {
     int flags;
     char name[EEGNN_NAME_MAX]; /* parameters: braindecode/PyTorch state_dict key */
     /* --- graph internals, read-only for users --- */
-    const char *op;        /* op name, e.g. "conv1d"; "input", "param" */
+    const char *op;        /* op name, e.g. "conv1d"; "input", "param", "buffer" */
+    eegnn_op kind;         /* op kind (EEGNN_OP_NONE for inputs, parameters and buffers) */
     int index;             /* position in the graph */
     eegnn_op_fn forward;   /* NULL for inputs and parameters */
     eegnn_op_fn backward;  /* NULL when the op has no gradient */
@@ -363,10 +432,16 @@ EEGNN_API eegnn_status eegnn_tensor_get(const eegnn_tensor *t, float *dst, size_
 EEGNN_API char *eegnn_shape_str(const eegnn_tensor *t, char *buf, size_t buf_size);
 
 /* ---- For op implementations (used by src/ops, available to extensions) ----
- * eegnn_graph_new_node makes a node with the given shape and inputs; it
- * allocates `grad` when any input carries one. Op constructors then set
- * forward/backward, ip/fp, and reserve aux memory and scratch. */
-EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *op, int ndim, const int *shape,
+ * eegnn_graph_new_op makes a node of kind `op` (named eegnn_op_name(op))
+ * with the given shape and inputs; it allocates `grad` when any input
+ * carries one. Op constructors then set forward/backward, ip/fp, and
+ * reserve aux memory and scratch. eegnn_graph_new_node does the same for
+ * an extension's own op: kind EEGNN_OP_CUSTOM, named `name`. Errors (NULL,
+ * error set): a NULL input (an earlier constructor failed), too many
+ * dimensions or inputs, a dimension < 1, a full arena or node table. */
+EEGNN_API eegnn_tensor *eegnn_graph_new_op(eegnn_graph *g, eegnn_op op, int ndim, const int *shape,
+                                           eegnn_tensor *const *src, int n_src);
+EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *name, int ndim, const int *shape,
                                              eegnn_tensor *const *src, int n_src);
 /* Arena allocation of n bytes, 64-byte aligned; NULL (error set) when full. */
 EEGNN_API void *eegnn_graph_alloc(eegnn_graph *g, size_t n_bytes);
@@ -549,6 +624,42 @@ EEGNN_API eegnn_tensor *eegnn_bce_with_logits_loss(eegnn_graph *g, eegnn_tensor 
  * gradient NaN (forward cannot fail; check the loss). */
 EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target,
                                                  eegnn_tensor *class_weight);
+
+/* ---- Typed parameters of nodes (src/ops/linear.c, elementwise.c) --------
+ * What ggml keeps in op_params, as structures: backends, profilers and
+ * tools read an op's parameters through these accessors, never through the
+ * op's private slots (ip, fp, iaux). Each *_params_of fills p from node t
+ * and returns EEGNN_OK, or EEGNN_ERR_ARG (error set) when t is NULL or of
+ * another kind (t->kind). The tensors are the node's inputs; the float
+ * pointers point into the node's state. Thread safe. */
+
+/* EEGNN_OP_LINEAR: y (rows, out_features) = input (rows, in_features) @
+ * weight^T + bias, the input viewed as rows of its last dimension. */
+typedef struct eegnn_linear_params {
+    int rows, in_features, out_features;
+    eegnn_tensor *input;
+    eegnn_tensor *weight; /* (out_features, in_features) */
+    eegnn_tensor *bias;   /* (out_features), or NULL */
+} eegnn_linear_params;
+EEGNN_API eegnn_status eegnn_linear_params_of(const eegnn_tensor *t, eegnn_linear_params *p);
+
+/* EEGNN_OP_DROPOUT: y = input * mask, mask 0 or 1 / (1 - p) per element
+ * in train mode; y = input otherwise. */
+typedef struct eegnn_dropout_params {
+    float p;
+    int active;   /* 1: the last forward drew a mask (train mode, p > 0); backward applies it */
+    eegnn_tensor *input;
+    float *mask;  /* (numel) the mask of the last active forward */
+} eegnn_dropout_params;
+EEGNN_API eegnn_status eegnn_dropout_params_of(const eegnn_tensor *t, eegnn_dropout_params *p);
+
+/* Starts a forward of dropout node t: decides from the graph's mode
+ * whether dropout is active and, if so, draws the mask from the graph's RNG
+ * (one eegnn_rng_uniform per element, in order), storing both in the node.
+ * The CPU forward calls it; a backend that computes the node elsewhere calls
+ * it instead, so that both consume the same random numbers. Returns 1 when
+ * active, 0 when not (or t is not a dropout node). */
+EEGNN_API int eegnn_dropout_draw(eegnn_graph *g, eegnn_tensor *t);
 /* ======================== End file src/ops/ops.h ======================== */
 
 /* ======================== Begin file src/ops/conv2d.h ======================== */
@@ -770,6 +881,44 @@ EEGNN_API eegnn_tensor *eegnn_scaled_dot_product_attention(eegnn_graph *g, eegnn
  * with chunk(3, -1)); otherwise as eegnn_scaled_dot_product_attention. */
 EEGNN_API eegnn_tensor *eegnn_scaled_dot_product_attention_qkv(eegnn_graph *g, eegnn_tensor *qkv, int n_heads,
                                                                eegnn_tensor *key_padding_mask, float dropout_p);
+
+/* Typed parameters (see ops.h): EEGNN_OP_LAYER_NORM. */
+typedef struct eegnn_layer_norm_params {
+    int rows, n;   /* rows of n values, each normalized over its n values */
+    float eps;
+    eegnn_tensor *input;
+    eegnn_tensor *weight, *bias; /* (n), or NULL */
+    float *stats;  /* (rows, 2): each row's mean and 1/sqrt(var + eps), written by forward for backward */
+} eegnn_layer_norm_params;
+EEGNN_API eegnn_status eegnn_layer_norm_params_of(const eegnn_tensor *t, eegnn_layer_norm_params *p);
+
+/* Typed parameters (see ops.h): EEGNN_OP_SCALED_DOT_PRODUCT_ATTENTION.
+ * Head h of batch b, query i reads q[(b * tq + i) * q_ld + q_offset + h *
+ * head_dim + c] (c < head_dim), likewise k and v with tk keys; the output
+ * is (batch, tq, n_heads * head_dim). */
+typedef struct eegnn_sdpa_params {
+    int batch, n_heads, tq, tk, head_dim;
+    int q_ld, k_ld, v_ld;             /* row strides of q, k, v (floats) */
+    int q_offset, k_offset, v_offset; /* column of head 0 in q, k, v */
+    eegnn_tensor *q, *k, *v;          /* may be one tensor (packed qkv) */
+    eegnn_tensor *key_padding_mask;   /* (batch, tk), nonzero = padded key; or NULL */
+    float dropout_p;
+    int dropout_active;               /* 1: the last forward applied dropout */
+    uint64_t dropout_seed;            /* its seed: query row r = (b * n_heads + h) * tq + i keeps key j when
+                                         hash32(j * 0x9E3779B9 + rowkey(seed, r)) >= dropout_p * 2^32, with
+                                         attention.c's hash32 (lowbias32) and rowkey (splitmix64 of
+                                         seed + (r + 1) * 0x9E3779B97F4A7C15) */
+    float *lse;                       /* (batch, n_heads, tq): logsumexp of each query's scaled scores */
+} eegnn_sdpa_params;
+EEGNN_API eegnn_status eegnn_sdpa_params_of(const eegnn_tensor *t, eegnn_sdpa_params *p);
+
+/* Starts a forward of attention node t: decides from the graph's mode
+ * whether dropout is active and, if so, draws its seed from the graph's RNG
+ * (two eegnn_rng_u32), storing both in the node. The CPU forward calls it; a
+ * backend computing the node elsewhere calls it instead, so that both
+ * consume the same random numbers. Returns 1 when active, 0 when not (or t
+ * is not an attention node). */
+EEGNN_API int eegnn_sdpa_draw_dropout(eegnn_graph *g, eegnn_tensor *t);
 /* ======================== End file src/ops/attention.h ======================== */
 
 /* ======================== Begin file src/ops/spectral.h ======================== */
@@ -4340,8 +4489,70 @@ EEGNN_API char *eegnn_shape_str(const eegnn_tensor *t, char *buf, size_t buf_siz
     return buf;
 }
 
-EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *op, int ndim, const int *shape,
-                                             eegnn_tensor *const *src, int n_src) {
+static const char *const eegnn__op_names[EEGNN_OP_COUNT] = {
+    "none",
+    "custom",
+    "linear",
+    "matmul",
+    "conv1d",
+    "conv2d",
+    "bias_add",
+    "add",
+    "add_broadcast",
+    "mul_broadcast",
+    "mul",
+    "scale",
+    "relu",
+    "elu",
+    "gelu",
+    "tanh",
+    "sigmoid",
+    "silu",
+    "exp",
+    "square",
+    "clamp",
+    "safe_log",
+    "softmax",
+    "log_softmax",
+    "reshape",
+    "flatten",
+    "permute",
+    "concat",
+    "slice",
+    "mean_dim",
+    "renorm",
+    "embedding",
+    "dropout",
+    "dropout2d",
+    "layer_norm",
+    "batch_norm_stats",
+    "batch_norm",
+    "avg_pool1d",
+    "max_pool1d",
+    "avg_pool2d",
+    "max_pool2d",
+    "global_avg_pool",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "mse_loss",
+    "l1_loss",
+    "cross_entropy_loss",
+    "bce_with_logits_loss",
+    "rfft_power",
+    "band_power",
+    "scaled_dot_product_attention",
+    "weight_norm",
+    "positional_encoding",
+    "positional_embedding",
+    "eegnex_stem",
+};
+
+EEGNN_API const char *eegnn_op_name(eegnn_op op) {
+    return (int)op >= 0 && op < EEGNN_OP_COUNT ? eegnn__op_names[op] : "unknown";
+}
+
+static eegnn_tensor *eegnn__new_node(eegnn_graph *g, eegnn_op kind, const char *op, int ndim, const int *shape,
+                                     eegnn_tensor *const *src, int n_src) {
     eegnn_tensor *t;
     int i, needs_grad = 0;
     size_t numel;
@@ -4377,10 +4588,21 @@ EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *op, int
     for (i = 0; i < ndim; i++) t->shape[i] = shape[i];
     t->numel = numel;
     t->op = op;
+    t->kind = kind;
     for (i = 0; i < n_src; i++) t->src[i] = src[i];
     t->index = g->n_nodes;
     g->nodes[g->n_nodes++] = t;
     return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_graph_new_op(eegnn_graph *g, eegnn_op op, int ndim, const int *shape,
+                                           eegnn_tensor *const *src, int n_src) {
+    return eegnn__new_node(g, op, eegnn_op_name(op), ndim, shape, src, n_src);
+}
+
+EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *name, int ndim, const int *shape,
+                                             eegnn_tensor *const *src, int n_src) {
+    return eegnn__new_node(g, EEGNN_OP_CUSTOM, name ? name : "custom", ndim, shape, src, n_src);
 }
 
 EEGNN_API void eegnn_tensor_set_name(eegnn_tensor *t, const char *name) {
@@ -4397,7 +4619,7 @@ static eegnn_tensor *eegnn__leaf(eegnn_graph *g, const char *op, const char *nam
         eegnn_set_error(EEGNN_ERR_ARG, "%s '%s': shape is NULL", op, name ? name : "");
         return NULL;
     }
-    t = eegnn_graph_new_node(g, op, ndim, shape, NULL, 0);
+    t = eegnn__new_node(g, EEGNN_OP_NONE, op, ndim, shape, NULL, 0);
     if (!t) return NULL;
     if (flags & EEGNN_TENSOR_PARAM) {
         t->grad = (float *)eegnn_graph_alloc(g, t->numel * sizeof(float));
@@ -5334,7 +5556,7 @@ EEGNN_API eegnn_tensor *eegnn_bias_add(eegnn_graph *g, eegnn_tensor *x, eegnn_te
     }
     src[0] = x;
     src[1] = b;
-    t = eegnn_graph_new_node(g, "bias_add", x->ndim, x->shape, src, 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_BIAS_ADD, x->ndim, x->shape, src, 2);
     if (!t) return NULL;
     t->forward = eegnn__bias_add_fwd;
     t->backward = eegnn__bias_add_bwd;
@@ -5412,8 +5634,9 @@ static void eegnn__mul_bwd(eegnn_graph *g, eegnn_tensor *t) {
     }
 }
 
-static eegnn_tensor *eegnn__binary(eegnn_graph *g, const char *op, eegnn_tensor *a, eegnn_tensor *b,
+static eegnn_tensor *eegnn__binary(eegnn_graph *g, eegnn_op kind, eegnn_tensor *a, eegnn_tensor *b,
                                    eegnn_op_fn fwd, eegnn_op_fn bwd) {
+    const char *op = eegnn_op_name(kind);
     eegnn_tensor *src[2], *t;
     if (!g || !a || !b) return NULL;
     if (!eegnn__same_shape(a, b) && b->numel != 1) {
@@ -5423,7 +5646,7 @@ static eegnn_tensor *eegnn__binary(eegnn_graph *g, const char *op, eegnn_tensor 
     }
     src[0] = a;
     src[1] = b;
-    t = eegnn_graph_new_node(g, op, a->ndim, a->shape, src, 2);
+    t = eegnn_graph_new_op(g, kind, a->ndim, a->shape, src, 2);
     if (!t) return NULL;
     t->forward = fwd;
     t->backward = bwd;
@@ -5431,11 +5654,11 @@ static eegnn_tensor *eegnn__binary(eegnn_graph *g, const char *op, eegnn_tensor 
 }
 
 EEGNN_API eegnn_tensor *eegnn_add(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
-    return eegnn__binary(g, "add", a, b, eegnn__add_fwd, eegnn__add_bwd);
+    return eegnn__binary(g, EEGNN_OP_ADD, a, b, eegnn__add_fwd, eegnn__add_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_mul(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
-    return eegnn__binary(g, "mul", a, b, eegnn__mul_fwd, eegnn__mul_bwd);
+    return eegnn__binary(g, EEGNN_OP_MUL, a, b, eegnn__mul_fwd, eegnn__mul_bwd);
 }
 
 static void eegnn__scale_fwd(eegnn_graph *g, eegnn_tensor *t) {
@@ -5457,7 +5680,7 @@ static void eegnn__scale_bwd(eegnn_graph *g, eegnn_tensor *t) {
 EEGNN_API eegnn_tensor *eegnn_scale(eegnn_graph *g, eegnn_tensor *a, float s) {
     eegnn_tensor *t;
     if (!g || !a) return NULL;
-    t = eegnn_graph_new_node(g, "scale", a->ndim, a->shape, &a, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_SCALE, a->ndim, a->shape, &a, 1);
     if (!t) return NULL;
     t->fp[0] = s;
     t->forward = eegnn__scale_fwd;
@@ -5467,11 +5690,11 @@ EEGNN_API eegnn_tensor *eegnn_scale(eegnn_graph *g, eegnn_tensor *a, float s) {
 
 /* ---- activations ------------------------------------------------------------ */
 
-static eegnn_tensor *eegnn__unary(eegnn_graph *g, const char *op, eegnn_tensor *x, eegnn_op_fn fwd,
+static eegnn_tensor *eegnn__unary(eegnn_graph *g, eegnn_op kind, eegnn_tensor *x, eegnn_op_fn fwd,
                                   eegnn_op_fn bwd) {
     eegnn_tensor *t;
     if (!g || !x) return NULL;
-    t = eegnn_graph_new_node(g, op, x->ndim, x->shape, &x, 1);
+    t = eegnn_graph_new_op(g, kind, x->ndim, x->shape, &x, 1);
     if (!t) return NULL;
     t->forward = fwd;
     t->backward = bwd;
@@ -5576,17 +5799,17 @@ static void eegnn__gelu_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_relu(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "relu", x, eegnn__relu_fwd, eegnn__relu_bwd);
+    return eegnn__unary(g, EEGNN_OP_RELU, x, eegnn__relu_fwd, eegnn__relu_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_elu(eegnn_graph *g, eegnn_tensor *x, float alpha) {
-    eegnn_tensor *t = eegnn__unary(g, "elu", x, eegnn__elu_fwd, eegnn__elu_bwd);
+    eegnn_tensor *t = eegnn__unary(g, EEGNN_OP_ELU, x, eegnn__elu_fwd, eegnn__elu_bwd);
     if (t) t->fp[0] = alpha == 0.0f ? 1.0f : alpha;
     return t;
 }
 
 EEGNN_API eegnn_tensor *eegnn_gelu(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "gelu", x, eegnn__gelu_fwd, eegnn__gelu_bwd);
+    return eegnn__unary(g, EEGNN_OP_GELU, x, eegnn__gelu_fwd, eegnn__gelu_bwd);
 }
 
 /* ---- reshape, flatten ------------------------------------------------------ */
@@ -5640,7 +5863,7 @@ EEGNN_API eegnn_tensor *eegnn_reshape(eegnn_graph *g, eegnn_tensor *x, int ndim,
                         x->numel, known);
         return NULL;
     }
-    t = eegnn_graph_new_node(g, "reshape", ndim, dims, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_RESHAPE, ndim, dims, &x, 1);
     if (!t) return NULL;
     t->forward = eegnn__copy_fwd;
     t->backward = eegnn__copy_bwd;
@@ -5658,7 +5881,10 @@ EEGNN_API eegnn_tensor *eegnn_flatten(eegnn_graph *g, eegnn_tensor *x) {
     shape[0] = x->shape[0];
     shape[1] = (int)(x->numel / (size_t)x->shape[0]);
     t = eegnn_reshape(g, x, 2, shape);
-    if (t) t->op = "flatten";
+    if (t) {
+        t->kind = EEGNN_OP_FLATTEN;
+        t->op = eegnn_op_name(EEGNN_OP_FLATTEN);
+    }
     return t;
 }
 
@@ -5666,24 +5892,38 @@ EEGNN_API eegnn_tensor *eegnn_flatten(eegnn_graph *g, eegnn_tensor *x) {
  * aux: (numel) mask of 0 or 1/(1-p) drawn in train mode; ip[0]: whether the
  * last forward ran in train mode (backward then applies the mask). */
 
+EEGNN_API int eegnn_dropout_draw(eegnn_graph *g, eegnn_tensor *t) {
+    float p, keep;
+    size_t i;
+    eegnn_rng *rng;
+    if (!g || !t || t->kind != EEGNN_OP_DROPOUT) return 0;
+    p = t->fp[0];
+    t->ip[0] = eegnn_graph_training(g) && p > 0.0f;
+    if (!t->ip[0]) return 0;
+    rng = eegnn_graph_rng(g);
+    keep = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
+    for (i = 0; i < t->numel; i++) t->aux[i] = eegnn_rng_uniform(rng) < p ? 0.0f : keep;
+    return 1;
+}
+
+EEGNN_API eegnn_status eegnn_dropout_params_of(const eegnn_tensor *t, eegnn_dropout_params *p) {
+    if (!t || !p || t->kind != EEGNN_OP_DROPOUT)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dropout_params_of: not a dropout node (%s)", t ? t->op : "NULL");
+    p->p = t->fp[0];
+    p->active = t->ip[0];
+    p->input = t->src[0];
+    p->mask = t->aux;
+    return EEGNN_OK;
+}
+
 static void eegnn__dropout_fwd(eegnn_graph *g, eegnn_tensor *t) {
     const float *x = t->src[0]->data;
-    float p = t->fp[0];
     size_t i;
-    t->ip[0] = eegnn_graph_training(g) && p > 0.0f;
-    if (!t->ip[0]) {
+    if (!eegnn_dropout_draw(g, t)) {
         memcpy(t->data, x, t->numel * sizeof(float));
         return;
     }
-    {
-        eegnn_rng *rng = eegnn_graph_rng(g);
-        float keep = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
-        for (i = 0; i < t->numel; i++) {
-            float m = eegnn_rng_uniform(rng) < p ? 0.0f : keep;
-            t->aux[i] = m;
-            t->data[i] = x[i] * m;
-        }
-    }
+    for (i = 0; i < t->numel; i++) t->data[i] = x[i] * t->aux[i];
 }
 
 static void eegnn__dropout_bwd(eegnn_graph *g, eegnn_tensor *t) {
@@ -5706,7 +5946,7 @@ EEGNN_API eegnn_tensor *eegnn_dropout(eegnn_graph *g, eegnn_tensor *x, float p) 
                         (double)p);
         return NULL;
     }
-    t = eegnn_graph_new_node(g, "dropout", x->ndim, x->shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_DROPOUT, x->ndim, x->shape, &x, 1);
     if (!t) return NULL;
     t->fp[0] = p;
     t->aux = (float *)eegnn_graph_alloc(g, t->numel * sizeof(float));
@@ -5782,11 +6022,11 @@ static void eegnn__log_softmax_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_softmax(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "softmax", x, eegnn__softmax_fwd, eegnn__softmax_bwd);
+    return eegnn__unary(g, EEGNN_OP_SOFTMAX, x, eegnn__softmax_fwd, eegnn__softmax_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_log_softmax(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "log_softmax", x, eegnn__log_softmax_fwd, eegnn__log_softmax_bwd);
+    return eegnn__unary(g, EEGNN_OP_LOG_SOFTMAX, x, eegnn__log_softmax_fwd, eegnn__log_softmax_bwd);
 }
 /* ======================== End file src/ops/elementwise.c ======================== */
 
@@ -5910,7 +6150,7 @@ EEGNN_API eegnn_tensor *eegnn_matmul(eegnn_graph *g, eegnn_tensor *a, eegnn_tens
         shape[1] = m;
         shape[2] = n;
     }
-    t = eegnn_graph_new_node(g, "matmul", a->ndim, shape, src, 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_MATMUL, a->ndim, shape, src, 2);
     if (!t) return NULL;
     t->ip[0] = nb;
     t->ip[1] = m;
@@ -5986,7 +6226,7 @@ EEGNN_API eegnn_tensor *eegnn_linear(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
     src[0] = x;
     src[1] = w;
     src[2] = b;
-    t = eegnn_graph_new_node(g, "linear", x->ndim, shape, src, b ? 3 : 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_LINEAR, x->ndim, shape, src, b ? 3 : 2);
     if (!t) return NULL;
     t->ip[0] = rows;
     t->ip[1] = in;
@@ -5995,6 +6235,18 @@ EEGNN_API eegnn_tensor *eegnn_linear(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
     t->backward = eegnn__linear_backward;
     eegnn_graph_reserve_scratch(g, eegnn__sgemm_work_floats());
     return t;
+}
+
+EEGNN_API eegnn_status eegnn_linear_params_of(const eegnn_tensor *t, eegnn_linear_params *p) {
+    if (!t || !p || t->kind != EEGNN_OP_LINEAR)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_linear_params_of: not a linear node (%s)", t ? t->op : "NULL");
+    p->rows = t->ip[0];
+    p->in_features = t->ip[1];
+    p->out_features = t->ip[2];
+    p->input = t->src[0];
+    p->weight = t->src[1];
+    p->bias = t->src[2];
+    return EEGNN_OK;
 }
 /* ======================== End file src/ops/linear.c ======================== */
 
@@ -6379,7 +6631,7 @@ EEGNN_API eegnn_tensor *eegnn_conv1d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
     src[0] = x;
     src[1] = w;
     src[2] = b;
-    t = eegnn_graph_new_node(g, "conv1d", 3, shape, src, b ? 3 : 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_CONV1D, 3, shape, src, b ? 3 : 2);
     if (!t) return NULL;
     t->ip[0] = stride;
     t->ip[1] = left;
@@ -6402,8 +6654,9 @@ EEGNN_API eegnn_tensor *eegnn_conv1d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
  * and adaptive_avg_pool2d (declared in src/ops/conv2d.h). */
 
 /* ip: [0] kernel, [1] stride, [2] padding. */
-static eegnn_tensor *eegnn__pool1d(eegnn_graph *g, const char *op, eegnn_tensor *x, int kernel, int stride,
+static eegnn_tensor *eegnn__pool1d(eegnn_graph *g, eegnn_op kind, eegnn_tensor *x, int kernel, int stride,
                                    int padding) {
+    const char *op = eegnn_op_name(kind);
     int shape[3], t_out;
     eegnn_tensor *t;
     if (!g || !x) return NULL;
@@ -6428,7 +6681,7 @@ static eegnn_tensor *eegnn__pool1d(eegnn_graph *g, const char *op, eegnn_tensor 
     shape[0] = x->shape[0];
     shape[1] = x->shape[1];
     shape[2] = t_out;
-    t = eegnn_graph_new_node(g, op, 3, shape, &x, 1);
+    t = eegnn_graph_new_op(g, kind, 3, shape, &x, 1);
     if (!t) return NULL;
     t->ip[0] = kernel;
     t->ip[1] = stride;
@@ -6475,7 +6728,7 @@ static void eegnn__avg_pool1d_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_avg_pool1d(eegnn_graph *g, eegnn_tensor *x, int kernel, int stride, int padding) {
-    eegnn_tensor *t = eegnn__pool1d(g, "avg_pool1d", x, kernel, stride, padding);
+    eegnn_tensor *t = eegnn__pool1d(g, EEGNN_OP_AVG_POOL1D, x, kernel, stride, padding);
     if (!t) return NULL;
     t->forward = eegnn__avg_pool1d_fwd;
     t->backward = eegnn__avg_pool1d_bwd;
@@ -6526,7 +6779,7 @@ static void eegnn__max_pool1d_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_max_pool1d(eegnn_graph *g, eegnn_tensor *x, int kernel, int stride, int padding) {
-    eegnn_tensor *t = eegnn__pool1d(g, "max_pool1d", x, kernel, stride, padding);
+    eegnn_tensor *t = eegnn__pool1d(g, EEGNN_OP_MAX_POOL1D, x, kernel, stride, padding);
     if (!t) return NULL;
     t->iaux = (int32_t *)eegnn_graph_alloc(g, t->numel * sizeof(int32_t));
     if (!t->iaux) return NULL;
@@ -6566,7 +6819,7 @@ EEGNN_API eegnn_tensor *eegnn_global_avg_pool(eegnn_graph *g, eegnn_tensor *x) {
         eegnn_set_error(EEGNN_ERR_ARG, "global_avg_pool: x %s must be (B, C, T)", eegnn__shp(x));
         return NULL;
     }
-    t = eegnn_graph_new_node(g, "global_avg_pool", 2, x->shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_GLOBAL_AVG_POOL, 2, x->shape, &x, 1);
     if (!t) return NULL;
     t->forward = eegnn__global_avg_pool_fwd;
     t->backward = eegnn__global_avg_pool_bwd;
@@ -6743,7 +6996,8 @@ static int eegnn__pool_out(int in, int k, int s, int pad, int ceil_mode) {
     return out;
 }
 
-static eegnn_tensor *eegnn__pool2d(eegnn_graph *g, const char *op, eegnn_tensor *x, const eegnn_pool2d_params *p) {
+static eegnn_tensor *eegnn__pool2d(eegnn_graph *g, eegnn_op kind, eegnn_tensor *x, const eegnn_pool2d_params *p) {
+    const char *op = eegnn_op_name(kind);
     int shape[4], d, k[2], s[2], pad[2];
     eegnn_tensor *t;
     if (!g || !x) return NULL;
@@ -6775,7 +7029,7 @@ static eegnn_tensor *eegnn__pool2d(eegnn_graph *g, const char *op, eegnn_tensor 
     }
     shape[0] = x->shape[0];
     shape[1] = x->shape[1];
-    t = eegnn_graph_new_node(g, op, 4, shape, &x, 1);
+    t = eegnn_graph_new_op(g, kind, 4, shape, &x, 1);
     if (!t) return NULL;
     for (d = 0; d < 2; d++) {
         t->ip[d] = k[d];
@@ -6787,7 +7041,7 @@ static eegnn_tensor *eegnn__pool2d(eegnn_graph *g, const char *op, eegnn_tensor 
 }
 
 EEGNN_API eegnn_tensor *eegnn_avg_pool2d(eegnn_graph *g, eegnn_tensor *x, const eegnn_pool2d_params *p) {
-    eegnn_tensor *t = eegnn__pool2d(g, "avg_pool2d", x, p);
+    eegnn_tensor *t = eegnn__pool2d(g, EEGNN_OP_AVG_POOL2D, x, p);
     if (!t) return NULL;
     t->forward = eegnn__avg_pool2d_fwd;
     t->backward = eegnn__avg_pool2d_bwd;
@@ -6795,7 +7049,7 @@ EEGNN_API eegnn_tensor *eegnn_avg_pool2d(eegnn_graph *g, eegnn_tensor *x, const 
 }
 
 EEGNN_API eegnn_tensor *eegnn_max_pool2d(eegnn_graph *g, eegnn_tensor *x, const eegnn_pool2d_params *p) {
-    eegnn_tensor *t = eegnn__pool2d(g, "max_pool2d", x, p);
+    eegnn_tensor *t = eegnn__pool2d(g, EEGNN_OP_MAX_POOL2D, x, p);
     if (!t) return NULL;
     t->iaux = (int32_t *)eegnn_graph_alloc(g, t->numel * sizeof(int32_t));
     if (!t->iaux) return NULL;
@@ -6859,7 +7113,7 @@ EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool1d(eegnn_graph *g, eegnn_tensor *
     shape[0] = x->shape[0];
     shape[1] = x->shape[1];
     shape[2] = out_size;
-    t = eegnn_graph_new_node(g, "adaptive_avg_pool1d", 3, shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_ADAPTIVE_AVG_POOL1D, 3, shape, &x, 1);
     if (!t) return NULL;
     t->forward = eegnn__adaptive_fwd;
     t->backward = eegnn__adaptive_bwd;
@@ -6879,7 +7133,7 @@ EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool2d(eegnn_graph *g, eegnn_tensor *
     shape[1] = x->shape[1];
     shape[2] = out_h;
     shape[3] = out_w;
-    t = eegnn_graph_new_node(g, "adaptive_avg_pool2d", 4, shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_ADAPTIVE_AVG_POOL2D, 4, shape, &x, 1);
     if (!t) return NULL;
     t->forward = eegnn__adaptive_fwd;
     t->backward = eegnn__adaptive_bwd;
@@ -7083,7 +7337,7 @@ EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
     }
     shape[0] = 2;
     shape[1] = C;
-    stats = eegnn_graph_new_node(g, "batch_norm_stats", 2, shape, src, n_src);
+    stats = eegnn_graph_new_op(g, EEGNN_OP_BATCH_NORM_STATS, 2, shape, src, n_src);
     if (!stats) return NULL;
     stats->grad = NULL; /* constant for autodiff: batch_norm differentiates through it */
     if (!running_mean) stats->src[1] = stats->src[2] = NULL;
@@ -7096,7 +7350,7 @@ EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
     src[n_src++] = stats;
     if (weight) src[n_src++] = weight;
     if (bias) src[n_src++] = bias;
-    t = eegnn_graph_new_node(g, "batch_norm", x->ndim, x->shape, src, n_src);
+    t = eegnn_graph_new_op(g, EEGNN_OP_BATCH_NORM, x->ndim, x->shape, src, n_src);
     if (!t) return NULL;
     t->ip[1] = weight ? 2 : -1;
     t->ip[2] = bias ? (weight ? 3 : 2) : -1;
@@ -7115,8 +7369,9 @@ EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
  * Sums are accumulated in double. Gradients flow to both prediction and
  * target where PyTorch defines one (not to class indices or class weights). */
 
-static eegnn_tensor *eegnn__pair_loss(eegnn_graph *g, const char *op, eegnn_tensor *pred, eegnn_tensor *target,
+static eegnn_tensor *eegnn__pair_loss(eegnn_graph *g, eegnn_op kind, eegnn_tensor *pred, eegnn_tensor *target,
                                       eegnn_op_fn fwd, eegnn_op_fn bwd) {
+    const char *op = eegnn_op_name(kind);
     eegnn_tensor *src[2], *t;
     if (!g || !pred || !target) return NULL;
     if (!eegnn__same_shape(pred, target)) {
@@ -7126,7 +7381,7 @@ static eegnn_tensor *eegnn__pair_loss(eegnn_graph *g, const char *op, eegnn_tens
     }
     src[0] = pred;
     src[1] = target;
-    t = eegnn_graph_new_node(g, op, 0, NULL, src, 2);
+    t = eegnn_graph_new_op(g, kind, 0, NULL, src, 2);
     if (!t) return NULL;
     t->forward = fwd;
     t->backward = bwd;
@@ -7158,7 +7413,7 @@ static void eegnn__mse_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_mse_loss(eegnn_graph *g, eegnn_tensor *pred, eegnn_tensor *target) {
-    return eegnn__pair_loss(g, "mse_loss", pred, target, eegnn__mse_fwd, eegnn__mse_bwd);
+    return eegnn__pair_loss(g, EEGNN_OP_MSE_LOSS, pred, target, eegnn__mse_fwd, eegnn__mse_bwd);
 }
 
 static void eegnn__l1_fwd(eegnn_graph *g, eegnn_tensor *t) {
@@ -7185,7 +7440,7 @@ static void eegnn__l1_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_l1_loss(eegnn_graph *g, eegnn_tensor *pred, eegnn_tensor *target) {
-    return eegnn__pair_loss(g, "l1_loss", pred, target, eegnn__l1_fwd, eegnn__l1_bwd);
+    return eegnn__pair_loss(g, EEGNN_OP_L1_LOSS, pred, target, eegnn__l1_fwd, eegnn__l1_bwd);
 }
 
 /* loss_i = max(x, 0) - x * y + log(1 + exp(-|x|)). */
@@ -7221,7 +7476,7 @@ static void eegnn__bce_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_bce_with_logits_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target) {
-    return eegnn__pair_loss(g, "bce_with_logits_loss", logits, target, eegnn__bce_fwd, eegnn__bce_bwd);
+    return eegnn__pair_loss(g, EEGNN_OP_BCE_WITH_LOGITS_LOSS, logits, target, eegnn__bce_fwd, eegnn__bce_bwd);
 }
 
 /* ---- cross_entropy ----------------------------------------------------------
@@ -7303,7 +7558,7 @@ EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *l
     src[0] = logits;
     src[1] = target;
     if (class_weight) src[n_src++] = class_weight;
-    t = eegnn_graph_new_node(g, "cross_entropy_loss", 0, NULL, src, n_src);
+    t = eegnn_graph_new_op(g, EEGNN_OP_CROSS_ENTROPY_LOSS, 0, NULL, src, n_src);
     if (!t) return NULL;
     t->aux = (float *)eegnn_graph_alloc(g, (size_t)logits->shape[0] * sizeof(float));
     if (!t->aux) return NULL;
@@ -7939,7 +8194,8 @@ static eegnn_status eegnn__conv2d_detached(eegnn_graph *g, eegnn_tensor *t, eegn
     if (!eegnn__c2_check(x, w, NULL, p, t->shape, t->ip)) return EEGNN_ERR_ARG;
     t->ndim = 4;
     t->numel = eegnn__shape_numel(4, t->shape);
-    t->op = "conv2d";
+    t->op = eegnn_op_name(EEGNN_OP_CONV2D);
+    t->kind = EEGNN_OP_CONV2D;
     t->index = -1;
     t->owner = g;
     t->src[0] = x;
@@ -7956,7 +8212,7 @@ EEGNN_API eegnn_tensor *eegnn_conv2d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
     src[0] = x;
     src[1] = w;
     src[2] = b;
-    t = eegnn_graph_new_node(g, "conv2d", 4, shape, src, b ? 3 : 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_CONV2D, 4, shape, src, b ? 3 : 2);
     if (!t) return NULL;
     memcpy(t->ip, ip, sizeof ip);
     if (eegnn__c2_finish(g, t)) return NULL;
@@ -8085,23 +8341,23 @@ EEGNN__UNARY_OP(clamp)
 EEGNN__UNARY_OP(safe_log)
 
 EEGNN_API eegnn_tensor *eegnn_tanh(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "tanh", x, eegnn__tanh_fwd, eegnn__tanh_bwd);
+    return eegnn__unary(g, EEGNN_OP_TANH, x, eegnn__tanh_fwd, eegnn__tanh_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_sigmoid(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "sigmoid", x, eegnn__sigmoid_fwd, eegnn__sigmoid_bwd);
+    return eegnn__unary(g, EEGNN_OP_SIGMOID, x, eegnn__sigmoid_fwd, eegnn__sigmoid_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_silu(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "silu", x, eegnn__silu_fwd, eegnn__silu_bwd);
+    return eegnn__unary(g, EEGNN_OP_SILU, x, eegnn__silu_fwd, eegnn__silu_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_exp(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "exp", x, eegnn__exp_fwd, eegnn__exp_bwd);
+    return eegnn__unary(g, EEGNN_OP_EXP, x, eegnn__exp_fwd, eegnn__exp_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_square(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "square", x, eegnn__square_fwd, eegnn__square_bwd);
+    return eegnn__unary(g, EEGNN_OP_SQUARE, x, eegnn__square_fwd, eegnn__square_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_clamp(eegnn_graph *g, eegnn_tensor *x, float lo, float hi) {
@@ -8112,7 +8368,7 @@ EEGNN_API eegnn_tensor *eegnn_clamp(eegnn_graph *g, eegnn_tensor *x, float lo, f
                         eegnn__shp(x), (double)lo, (double)hi);
         return NULL;
     }
-    t = eegnn__unary(g, "clamp", x, eegnn__clamp_fwd, eegnn__clamp_bwd);
+    t = eegnn__unary(g, EEGNN_OP_CLAMP, x, eegnn__clamp_fwd, eegnn__clamp_bwd);
     if (!t) return NULL;
     t->fp[0] = lo;
     t->fp[1] = hi;
@@ -8126,7 +8382,7 @@ EEGNN_API eegnn_tensor *eegnn_safe_log(eegnn_graph *g, eegnn_tensor *x, float ep
         eegnn_set_error(EEGNN_ERR_ARG, "safe_log: x %s: eps %g must be >= 0", eegnn__shp(x), (double)eps);
         return NULL;
     }
-    t = eegnn__unary(g, "safe_log", x, eegnn__safe_log_fwd, eegnn__safe_log_bwd);
+    t = eegnn__unary(g, EEGNN_OP_SAFE_LOG, x, eegnn__safe_log_fwd, eegnn__safe_log_bwd);
     if (!t) return NULL;
     t->fp[0] = eps == 0.0f ? 1e-6f : eps;
     return t;
@@ -8210,8 +8466,9 @@ static void eegnn__bcast_bwd(eegnn_graph *g, eegnn_tensor *t) {
     if (b->grad) eegnn__bcast_acc(&q, t->grad, b->grad, q.sb, mul ? a->data : NULL, q.sa);
 }
 
-static eegnn_tensor *eegnn__broadcast_op(eegnn_graph *g, const char *op, eegnn_tensor *a, eegnn_tensor *b,
+static eegnn_tensor *eegnn__broadcast_op(eegnn_graph *g, eegnn_op kind, eegnn_tensor *a, eegnn_tensor *b,
                                          int mul) {
+    const char *op = eegnn_op_name(kind);
     eegnn_tensor *src[2], *t;
     int nd, d, shape[EEGNN_MAX_DIMS];
     if (!g || !a || !b) return NULL;
@@ -8228,7 +8485,7 @@ static eegnn_tensor *eegnn__broadcast_op(eegnn_graph *g, const char *op, eegnn_t
     }
     src[0] = a;
     src[1] = b;
-    t = eegnn_graph_new_node(g, op, nd, shape, src, 2);
+    t = eegnn_graph_new_op(g, kind, nd, shape, src, 2);
     if (!t) return NULL;
     t->ip[0] = mul;
     t->forward = eegnn__bcast_fwd;
@@ -8237,11 +8494,11 @@ static eegnn_tensor *eegnn__broadcast_op(eegnn_graph *g, const char *op, eegnn_t
 }
 
 EEGNN_API eegnn_tensor *eegnn_add_broadcast(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
-    return eegnn__broadcast_op(g, "add_broadcast", a, b, 0);
+    return eegnn__broadcast_op(g, EEGNN_OP_ADD_BROADCAST, a, b, 0);
 }
 
 EEGNN_API eegnn_tensor *eegnn_mul_broadcast(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
-    return eegnn__broadcast_op(g, "mul_broadcast", a, b, 1);
+    return eegnn__broadcast_op(g, EEGNN_OP_MUL_BROADCAST, a, b, 1);
 }
 
 /* ---- permute --------------------------------------------------------------------
@@ -8308,7 +8565,7 @@ EEGNN_API eegnn_tensor *eegnn_permute(eegnn_graph *g, eegnn_tensor *x, const int
         seen |= 1 << p[d];
         shape[d] = x->shape[p[d]];
     }
-    t = eegnn_graph_new_node(g, "permute", x->ndim, shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_PERMUTE, x->ndim, shape, &x, 1);
     if (!t) return NULL;
     for (d = 0; d < x->ndim; d++) t->ip[d] = p[d];
     t->forward = eegnn__permute_fwd;
@@ -8397,7 +8654,7 @@ EEGNN_API eegnn_tensor *eegnn_concat(eegnn_graph *g, eegnn_tensor *const *tensor
         if (m == 1) return eegnn_reshape(g, src[0], src[0]->ndim, src[0]->shape); /* n == 1: a copy */
         for (d = 0; d < src[0]->ndim; d++) shape[d] = src[0]->shape[d];
         for (k = 1; k < m; k++) shape[dim] += src[k]->shape[dim];
-        t = eegnn_graph_new_node(g, "concat", src[0]->ndim, shape, src, m);
+        t = eegnn_graph_new_op(g, EEGNN_OP_CONCAT, src[0]->ndim, shape, src, m);
         if (!t) return NULL;
         t->ip[0] = dim;
         t->forward = eegnn__concat_fwd;
@@ -8447,7 +8704,7 @@ EEGNN_API eegnn_tensor *eegnn_slice(eegnn_graph *g, eegnn_tensor *x, int dim, in
     }
     for (d = 0; d < x->ndim; d++) shape[d] = x->shape[d];
     shape[dim] = length;
-    t = eegnn_graph_new_node(g, "slice", x->ndim, shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_SLICE, x->ndim, shape, &x, 1);
     if (!t) return NULL;
     t->ip[0] = dim;
     t->ip[1] = start;
@@ -8505,7 +8762,7 @@ EEGNN_API eegnn_tensor *eegnn_mean_dim(eegnn_graph *g, eegnn_tensor *x, int dim,
         else if (keepdim)
             shape[nd++] = 1;
     }
-    t = eegnn_graph_new_node(g, "mean_dim", nd, shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_MEAN_DIM, nd, shape, &x, 1);
     if (!t) return NULL;
     t->ip[0] = dim;
     t->forward = eegnn__mean_dim_fwd;
@@ -8602,7 +8859,7 @@ EEGNN_API eegnn_tensor *eegnn_renorm(eegnn_graph *g, eegnn_tensor *w, float p, i
                         (double)p, dim, (double)maxnorm);
         return NULL;
     }
-    t = eegnn_graph_new_node(g, "renorm", w->ndim, w->shape, &w, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_RENORM, w->ndim, w->shape, &w, 1);
     if (!t) return NULL;
     t->ip[0] = dim;
     t->fp[0] = p;
@@ -8665,7 +8922,7 @@ EEGNN_API eegnn_tensor *eegnn_embedding(eegnn_graph *g, eegnn_tensor *indices, e
     shape[indices->ndim] = weight->shape[1];
     src[0] = indices;
     src[1] = weight;
-    t = eegnn_graph_new_node(g, "embedding", indices->ndim + 1, shape, src, 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_EMBEDDING, indices->ndim + 1, shape, src, 2);
     if (!t) return NULL;
     t->forward = eegnn__embedding_fwd;
     t->backward = eegnn__embedding_bwd;
@@ -8811,7 +9068,7 @@ EEGNN_API eegnn_tensor *eegnn_layer_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
     src[0] = x;
     if (weight) src[n_src++] = weight;
     if (bias) src[n_src++] = bias;
-    t = eegnn_graph_new_node(g, "layer_norm", x->ndim, x->shape, src, n_src);
+    t = eegnn_graph_new_op(g, EEGNN_OP_LAYER_NORM, x->ndim, x->shape, src, n_src);
     if (!t) return NULL;
     t->ip[0] = (int)(x->numel / (size_t)n);
     t->ip[1] = n;
@@ -8825,6 +9082,20 @@ EEGNN_API eegnn_tensor *eegnn_layer_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
     t->backward = eegnn__ln_backward;
     eegnn_graph_reserve_scratch(g, 2 * (size_t)n);
     return t;
+}
+
+EEGNN_API eegnn_status eegnn_layer_norm_params_of(const eegnn_tensor *t, eegnn_layer_norm_params *p) {
+    if (!t || !p || t->kind != EEGNN_OP_LAYER_NORM)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_layer_norm_params_of: not a layer_norm node (%s)",
+                               t ? t->op : "NULL");
+    p->rows = t->ip[0];
+    p->n = t->ip[1];
+    p->eps = t->fp[0];
+    p->input = t->src[0];
+    p->weight = t->ip[2] >= 0 ? t->src[t->ip[2]] : NULL;
+    p->bias = t->ip[3] >= 0 ? t->src[t->ip[3]] : NULL;
+    p->stats = t->aux;
+    return EEGNN_OK;
 }
 
 /* ---- scaled dot-product attention ------------------------------------------
@@ -9299,14 +9570,47 @@ static int eegnn__sdpa_tasks(eegnn_graph *g, const eegnn_tensor *t) {
     return n < 1 ? 1 : n;
 }
 
-static void eegnn__sdpa_forward(eegnn_graph *g, eegnn_tensor *t) {
-    eegnn__sdpa_job j;
+EEGNN_API int eegnn_sdpa_draw_dropout(eegnn_graph *g, eegnn_tensor *t) {
+    if (!g || !t || t->kind != EEGNN_OP_SCALED_DOT_PRODUCT_ATTENTION) return 0;
     t->iaux[EEGNN__SDPA_DROP] = eegnn_graph_training(g) && t->fp[0] > 0.0f;
     if (t->iaux[EEGNN__SDPA_DROP]) {
         eegnn_rng *rng = eegnn_graph_rng(g);
         t->iaux[EEGNN__SDPA_SEED_LO] = (int32_t)eegnn_rng_u32(rng);
         t->iaux[EEGNN__SDPA_SEED_HI] = (int32_t)eegnn_rng_u32(rng);
     }
+    return t->iaux[EEGNN__SDPA_DROP];
+}
+
+EEGNN_API eegnn_status eegnn_sdpa_params_of(const eegnn_tensor *t, eegnn_sdpa_params *p) {
+    const int32_t *ia;
+    if (!t || !p || t->kind != EEGNN_OP_SCALED_DOT_PRODUCT_ATTENTION)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_sdpa_params_of: not an attention node (%s)", t ? t->op : "NULL");
+    ia = t->iaux;
+    p->batch = ia[EEGNN__SDPA_B];
+    p->n_heads = ia[EEGNN__SDPA_H];
+    p->tq = ia[EEGNN__SDPA_TQ];
+    p->tk = ia[EEGNN__SDPA_TK];
+    p->head_dim = ia[EEGNN__SDPA_D];
+    p->q_ld = ia[EEGNN__SDPA_QLD];
+    p->k_ld = ia[EEGNN__SDPA_KLD];
+    p->v_ld = ia[EEGNN__SDPA_VLD];
+    p->q_offset = ia[EEGNN__SDPA_QOFF];
+    p->k_offset = ia[EEGNN__SDPA_KOFF];
+    p->v_offset = ia[EEGNN__SDPA_VOFF];
+    p->q = t->src[0];
+    p->k = t->src[1];
+    p->v = t->src[2];
+    p->key_padding_mask = ia[EEGNN__SDPA_MASK] ? t->src[3] : NULL;
+    p->dropout_p = t->fp[0];
+    p->dropout_active = ia[EEGNN__SDPA_DROP];
+    p->dropout_seed = eegnn__sdpa_seed(t);
+    p->lse = t->aux;
+    return EEGNN_OK;
+}
+
+static void eegnn__sdpa_forward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__sdpa_job j;
+    eegnn_sdpa_draw_dropout(g, t);
     j.g = g;
     j.t = t;
     j.n_tasks = eegnn__sdpa_tasks(g, t);
@@ -9348,7 +9652,7 @@ static eegnn_tensor *eegnn__sdpa_node(eegnn_graph *g, eegnn_tensor *const *qkv, 
     shape[0] = batch;
     shape[1] = tq;
     shape[2] = width;
-    t = eegnn_graph_new_node(g, op, 3, shape, src, mask ? 4 : 3);
+    t = eegnn_graph_new_op(g, EEGNN_OP_SCALED_DOT_PRODUCT_ATTENTION, 3, shape, src, mask ? 4 : 3);
     if (!t) return NULL;
     t->iaux_len = EEGNN__SDPA_N;
     t->iaux = (int32_t *)eegnn_graph_alloc(g, EEGNN__SDPA_N * sizeof(int32_t));
@@ -10153,14 +10457,14 @@ static void eegnn__spectral_bwd(eegnn_graph *g, eegnn_tensor *t) {
 
 /* Builds the node for x (..., T) with last dimension n_last; bins/bands are
  * filled by the caller afterwards (before forward). */
-static eegnn_tensor *eegnn__spectral_node(eegnn_graph *g, const char *op, eegnn_tensor *x, int n_last,
+static eegnn_tensor *eegnn__spectral_node(eegnn_graph *g, eegnn_op kind, eegnn_tensor *x, int n_last,
                                           int n_bands) {
     eegnn_tensor *t;
     eegnn__spectral_state *st;
     int shape[EEGNN_MAX_DIMS], i, T = x->shape[x->ndim - 1], K = T / 2 + 1;
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = n_last;
-    t = eegnn_graph_new_node(g, op, x->ndim, shape, &x, 1);
+    t = eegnn_graph_new_op(g, kind, x->ndim, shape, &x, 1);
     if (!t) return NULL;
     st = (eegnn__spectral_state *)eegnn_graph_alloc(g, sizeof *st);
     if (!st) return NULL;
@@ -10194,7 +10498,7 @@ EEGNN_API eegnn_tensor *eegnn_rfft_power(eegnn_graph *g, eegnn_tensor *x) {
         eegnn_set_error(EEGNN_ERR_ARG, "rfft_power: input %s needs a last (time) dimension", eegnn__shp(x));
         return NULL;
     }
-    return eegnn__spectral_node(g, "rfft_power", x, x->shape[x->ndim - 1] / 2 + 1, 0);
+    return eegnn__spectral_node(g, EEGNN_OP_RFFT_POWER, x, x->shape[x->ndim - 1] / 2 + 1, 0);
 }
 
 EEGNN_API eegnn_tensor *eegnn_band_power(eegnn_graph *g, eegnn_tensor *x, float sfreq, const float *bands,
@@ -10244,7 +10548,7 @@ EEGNN_API eegnn_tensor *eegnn_band_power(eegnn_graph *g, eegnn_tensor *x, float 
             return NULL;
         }
     }
-    t = eegnn__spectral_node(g, "band_power", x, n_bands, n_bands);
+    t = eegnn__spectral_node(g, EEGNN_OP_BAND_POWER, x, n_bands, n_bands);
     if (!t) return NULL;
     st = eegnn__spectral_state_of(t);
     for (j = 0; j < n_bands; j++) {
@@ -10610,7 +10914,7 @@ EEGNN_API eegnn_tensor *eegnn_sinusoidal_positional_encoding(eegnn_graph *g, eeg
     n = x->shape[1];
     e = x->shape[2];
     src[0] = x;
-    t = eegnn_graph_new_node(g, "positional_encoding", 3, x->shape, src, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_POSITIONAL_ENCODING, 3, x->shape, src, 1);
     if (!t) return NULL;
     t->aux_len = (size_t)n * e;
     t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
@@ -10650,7 +10954,7 @@ EEGNN_API eegnn_tensor *eegnn_nn_positional_embedding(eegnn_graph *g, eegnn_tens
     for (i = 0; i < w->numel; i++) w->data[i] = eegnn_rng_normal(rng);
     src[0] = x;
     src[1] = w;
-    t = eegnn_graph_new_node(g, "positional_embedding", 3, x->shape, src, 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_POSITIONAL_EMBEDDING, 3, x->shape, src, 2);
     if (!t) return NULL;
     t->forward = eegnn__tr_addpos_fwd;
     t->backward = eegnn__tr_addpos_bwd;
@@ -11229,7 +11533,7 @@ static eegnn_tensor *eegnn__eegnex_stem(eegnn_graph *g, eegnn_tensor *x, eegnn_t
     shape[1] = F3;
     shape[2] = 1;
     shape[3] = T;
-    t = eegnn_graph_new_node(g, "eegnex_stem", 4, shape, src, 12);
+    t = eegnn_graph_new_op(g, EEGNN_OP_EEGNEX_STEM, 4, shape, src, 12);
     if (!t) return NULL;
     s = (eegnn__stem *)eegnn_graph_alloc(g, sizeof *s);
     if (!s) return NULL;
@@ -11343,7 +11647,7 @@ static eegnn_tensor *eegnn__bd_weight_norm(eegnn_graph *g, eegnn_tensor *gain, e
     if (!g || !gain || !v) return NULL;
     src[0] = gain;
     src[1] = v;
-    t = eegnn_graph_new_node(g, "weight_norm", v->ndim, v->shape, src, 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_WEIGHT_NORM, v->ndim, v->shape, src, 2);
     if (!t) return NULL;
     t->aux = (float *)eegnn_graph_alloc(g, (size_t)v->shape[0] * sizeof(float));
     if (!t->aux) return NULL;
@@ -11391,7 +11695,7 @@ static void eegnn__bd_channel_dropout_bwd(eegnn_graph *g, eegnn_tensor *t) {
 static eegnn_tensor *eegnn__bd_channel_dropout(eegnn_graph *g, eegnn_tensor *x, float p) {
     eegnn_tensor *t;
     if (!g || !x) return NULL;
-    t = eegnn_graph_new_node(g, "dropout2d", x->ndim, x->shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_DROPOUT2D, x->ndim, x->shape, &x, 1);
     if (!t) return NULL;
     t->fp[0] = p;
     t->aux_len = (size_t)x->shape[0] * (size_t)x->shape[1];

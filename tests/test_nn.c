@@ -480,6 +480,81 @@ static void test_safetensors_fuzz(void) {
     eegnn_graph_free(g);
 }
 
+/* Every node of every zoo model (and of the losses and ops around them) has
+ * an op kind, named as the node (graph.h's eegnn_op: backends select nodes by
+ * it); leaves have EEGNN_OP_NONE. The typed accessors refuse other kinds. */
+static void test_op_kinds(void) {
+    int m, i, custom = 0, mismatch = 0, leaves = 0, kinds_seen[EEGNN_OP_COUNT];
+    memset(kinds_seen, 0, sizeof kinds_seen);
+    for (m = 0; m < eegnn_model_count(); m++) {
+        eegnn_graph_config gc;
+        eegnn_model_config mc;
+        eegnn_graph *g;
+        eegnn_tensor *x, *y, *out;
+        int xs[3] = {2, 8, 100}, ys[2] = {2, 3};
+        memset(&gc, 0, sizeof gc);
+        gc.arena_bytes = (size_t)256 << 20;
+        gc.n_threads = 1;
+        memset(&mc, 0, sizeof mc);
+        mc.n_chans = 8;
+        mc.n_times = 100;
+        mc.n_outputs = 3;
+        mc.sfreq = 100;
+        g = eegnn_graph_create(&gc);
+        x = eegnn_input(g, "x", 3, xs);
+        y = eegnn_input(g, "y", 2, ys);
+        out = eegnn_model_build(g, eegnn_model_name(m), x, &mc);
+        CHECK(out && eegnn_mse_loss(g, out, y), "%s: %s", eegnn_model_name(m), eegnn_last_error());
+        for (i = 0; i < eegnn_graph_n_nodes(g); i++) {
+            const eegnn_tensor *t = eegnn_graph_node(g, i);
+            if (t->kind == EEGNN_OP_NONE) {
+                leaves++;
+                mismatch += t->forward != NULL;
+                continue;
+            }
+            custom += t->kind == EEGNN_OP_CUSTOM;
+            mismatch += strcmp(eegnn_op_name(t->kind), t->op) != 0;
+            if (t->kind > 0 && t->kind < EEGNN_OP_COUNT) kinds_seen[t->kind] = 1;
+        }
+        eegnn_graph_free(g);
+    }
+    CHECK(custom == 0 && mismatch == 0 && leaves > 0, "%d custom nodes, %d names that differ from their kind", custom,
+          mismatch);
+    CHECK(kinds_seen[EEGNN_OP_LINEAR] && kinds_seen[EEGNN_OP_SCALED_DOT_PRODUCT_ATTENTION] &&
+              kinds_seen[EEGNN_OP_LAYER_NORM] && kinds_seen[EEGNN_OP_CONV2D] && kinds_seen[EEGNN_OP_EEGNEX_STEM],
+          "the zoo's kinds");
+    CHECK(!strcmp(eegnn_op_name(EEGNN_OP_COUNT), "unknown") && !strcmp(eegnn_op_name((eegnn_op)-1), "unknown"),
+          "names out of range");
+    {
+        eegnn_graph_config gc;
+        eegnn_graph *g;
+        eegnn_tensor *x, *w, *lin, *ln, *c;
+        eegnn_linear_params lp;
+        eegnn_layer_norm_params np;
+        eegnn_sdpa_params sp;
+        eegnn_dropout_params dp;
+        int xs[3] = {2, 5, 8}, ws[2] = {24, 8};
+        memset(&gc, 0, sizeof gc);
+        gc.arena_bytes = (size_t)16 << 20;
+        g = eegnn_graph_create(&gc);
+        x = eegnn_input(g, "x", 3, xs);
+        w = eegnn_param(g, "w", 2, ws);
+        lin = eegnn_linear(g, x, w, NULL);
+        ln = eegnn_layer_norm(g, x, NULL, NULL, 0.0f);
+        c = eegnn_graph_new_node(g, "my_op", 3, xs, &x, 1);
+        CHECK(!eegnn_linear_params_of(lin, &lp) && lp.rows == 10 && lp.in_features == 8 && lp.out_features == 24 &&
+                  lp.input == x && lp.weight == w && !lp.bias,
+              "linear params");
+        CHECK(!eegnn_layer_norm_params_of(ln, &np) && np.rows == 10 && np.n == 8 && np.eps == 1e-5f && !np.weight,
+              "layer_norm params");
+        CHECK(eegnn_sdpa_params_of(lin, &sp) == EEGNN_ERR_ARG && eegnn_dropout_params_of(ln, &dp) == EEGNN_ERR_ARG &&
+                  eegnn_linear_params_of(NULL, &lp) == EEGNN_ERR_ARG,
+              "accessors refuse other kinds");
+        CHECK(c && c->kind == EEGNN_OP_CUSTOM && !strcmp(c->op, "my_op"), "an extension's node");
+        eegnn_graph_free(g);
+    }
+}
+
 int main(void) {
     float *x = load("nn/x.npy", B * C * T);
     float *counts = load("nn/param_counts.npy", 6);
@@ -493,6 +568,7 @@ int main(void) {
     test_layer_errors();
     test_safetensors_crafted();
     test_safetensors_fuzz();
+    test_op_kinds();
     eegnn_free(x);
     eegnn_free(counts);
     return test_summary("test_nn");

@@ -119,8 +119,70 @@ EEGNN_API char *eegnn_shape_str(const eegnn_tensor *t, char *buf, size_t buf_siz
     return buf;
 }
 
-EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *op, int ndim, const int *shape,
-                                             eegnn_tensor *const *src, int n_src) {
+static const char *const eegnn__op_names[EEGNN_OP_COUNT] = {
+    "none",
+    "custom",
+    "linear",
+    "matmul",
+    "conv1d",
+    "conv2d",
+    "bias_add",
+    "add",
+    "add_broadcast",
+    "mul_broadcast",
+    "mul",
+    "scale",
+    "relu",
+    "elu",
+    "gelu",
+    "tanh",
+    "sigmoid",
+    "silu",
+    "exp",
+    "square",
+    "clamp",
+    "safe_log",
+    "softmax",
+    "log_softmax",
+    "reshape",
+    "flatten",
+    "permute",
+    "concat",
+    "slice",
+    "mean_dim",
+    "renorm",
+    "embedding",
+    "dropout",
+    "dropout2d",
+    "layer_norm",
+    "batch_norm_stats",
+    "batch_norm",
+    "avg_pool1d",
+    "max_pool1d",
+    "avg_pool2d",
+    "max_pool2d",
+    "global_avg_pool",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "mse_loss",
+    "l1_loss",
+    "cross_entropy_loss",
+    "bce_with_logits_loss",
+    "rfft_power",
+    "band_power",
+    "scaled_dot_product_attention",
+    "weight_norm",
+    "positional_encoding",
+    "positional_embedding",
+    "eegnex_stem",
+};
+
+EEGNN_API const char *eegnn_op_name(eegnn_op op) {
+    return (int)op >= 0 && op < EEGNN_OP_COUNT ? eegnn__op_names[op] : "unknown";
+}
+
+static eegnn_tensor *eegnn__new_node(eegnn_graph *g, eegnn_op kind, const char *op, int ndim, const int *shape,
+                                     eegnn_tensor *const *src, int n_src) {
     eegnn_tensor *t;
     int i, needs_grad = 0;
     size_t numel;
@@ -156,10 +218,21 @@ EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *op, int
     for (i = 0; i < ndim; i++) t->shape[i] = shape[i];
     t->numel = numel;
     t->op = op;
+    t->kind = kind;
     for (i = 0; i < n_src; i++) t->src[i] = src[i];
     t->index = g->n_nodes;
     g->nodes[g->n_nodes++] = t;
     return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_graph_new_op(eegnn_graph *g, eegnn_op op, int ndim, const int *shape,
+                                           eegnn_tensor *const *src, int n_src) {
+    return eegnn__new_node(g, op, eegnn_op_name(op), ndim, shape, src, n_src);
+}
+
+EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *name, int ndim, const int *shape,
+                                             eegnn_tensor *const *src, int n_src) {
+    return eegnn__new_node(g, EEGNN_OP_CUSTOM, name ? name : "custom", ndim, shape, src, n_src);
 }
 
 EEGNN_API void eegnn_tensor_set_name(eegnn_tensor *t, const char *name) {
@@ -176,7 +249,7 @@ static eegnn_tensor *eegnn__leaf(eegnn_graph *g, const char *op, const char *nam
         eegnn_set_error(EEGNN_ERR_ARG, "%s '%s': shape is NULL", op, name ? name : "");
         return NULL;
     }
-    t = eegnn_graph_new_node(g, op, ndim, shape, NULL, 0);
+    t = eegnn__new_node(g, EEGNN_OP_NONE, op, ndim, shape, NULL, 0);
     if (!t) return NULL;
     if (flags & EEGNN_TENSOR_PARAM) {
         t->grad = (float *)eegnn_graph_alloc(g, t->numel * sizeof(float));

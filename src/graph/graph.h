@@ -65,6 +65,74 @@ enum {
     EEGNN_TENSOR_GRAD_IN_PLACE = 64 /* op flag: backward may write src[0]'s gradient over this node's */
 };
 
+/* What a node computes (as ggml's enum ggml_op). Backends and profilers
+ * select nodes by it and read an op's parameters through its typed
+ * accessor (eegnn_linear_params_of, ... in ops.h), never by name or by the
+ * op's private slots. EEGNN_OP_NONE: inputs, parameters and buffers;
+ * EEGNN_OP_CUSTOM: a node an extension made with eegnn_graph_new_node. */
+typedef enum eegnn_op {
+    EEGNN_OP_NONE,
+    EEGNN_OP_CUSTOM,
+    EEGNN_OP_LINEAR,
+    EEGNN_OP_MATMUL,
+    EEGNN_OP_CONV1D,
+    EEGNN_OP_CONV2D,
+    EEGNN_OP_BIAS_ADD,
+    EEGNN_OP_ADD,
+    EEGNN_OP_ADD_BROADCAST,
+    EEGNN_OP_MUL_BROADCAST,
+    EEGNN_OP_MUL,
+    EEGNN_OP_SCALE,
+    EEGNN_OP_RELU,
+    EEGNN_OP_ELU,
+    EEGNN_OP_GELU,
+    EEGNN_OP_TANH,
+    EEGNN_OP_SIGMOID,
+    EEGNN_OP_SILU,
+    EEGNN_OP_EXP,
+    EEGNN_OP_SQUARE,
+    EEGNN_OP_CLAMP,
+    EEGNN_OP_SAFE_LOG,
+    EEGNN_OP_SOFTMAX,
+    EEGNN_OP_LOG_SOFTMAX,
+    EEGNN_OP_RESHAPE,
+    EEGNN_OP_FLATTEN,
+    EEGNN_OP_PERMUTE,
+    EEGNN_OP_CONCAT,
+    EEGNN_OP_SLICE,
+    EEGNN_OP_MEAN_DIM,
+    EEGNN_OP_RENORM,
+    EEGNN_OP_EMBEDDING,
+    EEGNN_OP_DROPOUT,
+    EEGNN_OP_DROPOUT2D,
+    EEGNN_OP_LAYER_NORM,
+    EEGNN_OP_BATCH_NORM_STATS,
+    EEGNN_OP_BATCH_NORM,
+    EEGNN_OP_AVG_POOL1D,
+    EEGNN_OP_MAX_POOL1D,
+    EEGNN_OP_AVG_POOL2D,
+    EEGNN_OP_MAX_POOL2D,
+    EEGNN_OP_GLOBAL_AVG_POOL,
+    EEGNN_OP_ADAPTIVE_AVG_POOL1D,
+    EEGNN_OP_ADAPTIVE_AVG_POOL2D,
+    EEGNN_OP_MSE_LOSS,
+    EEGNN_OP_L1_LOSS,
+    EEGNN_OP_CROSS_ENTROPY_LOSS,
+    EEGNN_OP_BCE_WITH_LOGITS_LOSS,
+    EEGNN_OP_RFFT_POWER,
+    EEGNN_OP_BAND_POWER,
+    EEGNN_OP_SCALED_DOT_PRODUCT_ATTENTION,
+    EEGNN_OP_WEIGHT_NORM,
+    EEGNN_OP_POSITIONAL_ENCODING,
+    EEGNN_OP_POSITIONAL_EMBEDDING,
+    EEGNN_OP_EEGNEX_STEM,
+    EEGNN_OP_COUNT
+} eegnn_op;
+
+/* The name of an op kind ("linear", "scaled_dot_product_attention", ...;
+ * PyTorch's names where it has the op), or "unknown". Thread safe. */
+EEGNN_API const char *eegnn_op_name(eegnn_op op);
+
 /* A float32, row-major, contiguous tensor of 0..4 dimensions (a 0-D tensor
  * has numel 1). `data` and `grad` point into the graph's arena; `grad` is
  * NULL when no gradient flows to this node. */
@@ -78,7 +146,8 @@ struct eegnn_tensor {
     int flags;
     char name[EEGNN_NAME_MAX]; /* parameters: braindecode/PyTorch state_dict key */
     /* --- graph internals, read-only for users --- */
-    const char *op;        /* op name, e.g. "conv1d"; "input", "param" */
+    const char *op;        /* op name, e.g. "conv1d"; "input", "param", "buffer" */
+    eegnn_op kind;         /* op kind (EEGNN_OP_NONE for inputs, parameters and buffers) */
     int index;             /* position in the graph */
     eegnn_op_fn forward;   /* NULL for inputs and parameters */
     eegnn_op_fn backward;  /* NULL when the op has no gradient */
@@ -166,10 +235,16 @@ EEGNN_API eegnn_status eegnn_tensor_get(const eegnn_tensor *t, float *dst, size_
 EEGNN_API char *eegnn_shape_str(const eegnn_tensor *t, char *buf, size_t buf_size);
 
 /* ---- For op implementations (used by src/ops, available to extensions) ----
- * eegnn_graph_new_node makes a node with the given shape and inputs; it
- * allocates `grad` when any input carries one. Op constructors then set
- * forward/backward, ip/fp, and reserve aux memory and scratch. */
-EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *op, int ndim, const int *shape,
+ * eegnn_graph_new_op makes a node of kind `op` (named eegnn_op_name(op))
+ * with the given shape and inputs; it allocates `grad` when any input
+ * carries one. Op constructors then set forward/backward, ip/fp, and
+ * reserve aux memory and scratch. eegnn_graph_new_node does the same for
+ * an extension's own op: kind EEGNN_OP_CUSTOM, named `name`. Errors (NULL,
+ * error set): a NULL input (an earlier constructor failed), too many
+ * dimensions or inputs, a dimension < 1, a full arena or node table. */
+EEGNN_API eegnn_tensor *eegnn_graph_new_op(eegnn_graph *g, eegnn_op op, int ndim, const int *shape,
+                                           eegnn_tensor *const *src, int n_src);
+EEGNN_API eegnn_tensor *eegnn_graph_new_node(eegnn_graph *g, const char *name, int ndim, const int *shape,
                                              eegnn_tensor *const *src, int n_src);
 /* Arena allocation of n bytes, 64-byte aligned; NULL (error set) when full. */
 EEGNN_API void *eegnn_graph_alloc(eegnn_graph *g, size_t n_bytes);

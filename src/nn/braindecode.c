@@ -51,7 +51,7 @@ static eegnn_tensor *eegnn__bd_weight_norm(eegnn_graph *g, eegnn_tensor *gain, e
     if (!g || !gain || !v) return NULL;
     src[0] = gain;
     src[1] = v;
-    t = eegnn_graph_new_node(g, "weight_norm", v->ndim, v->shape, src, 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_WEIGHT_NORM, v->ndim, v->shape, src, 2);
     if (!t) return NULL;
     t->aux = (float *)eegnn_graph_alloc(g, (size_t)v->shape[0] * sizeof(float));
     if (!t->aux) return NULL;
@@ -99,7 +99,7 @@ static void eegnn__bd_channel_dropout_bwd(eegnn_graph *g, eegnn_tensor *t) {
 static eegnn_tensor *eegnn__bd_channel_dropout(eegnn_graph *g, eegnn_tensor *x, float p) {
     eegnn_tensor *t;
     if (!g || !x) return NULL;
-    t = eegnn_graph_new_node(g, "dropout2d", x->ndim, x->shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_DROPOUT2D, x->ndim, x->shape, &x, 1);
     if (!t) return NULL;
     t->fp[0] = p;
     t->aux_len = (size_t)x->shape[0] * (size_t)x->shape[1];

@@ -419,7 +419,7 @@ static eegnn_tensor *eegnn__eegnex_stem(eegnn_graph *g, eegnn_tensor *x, eegnn_t
     shape[1] = F3;
     shape[2] = 1;
     shape[3] = T;
-    t = eegnn_graph_new_node(g, "eegnex_stem", 4, shape, src, 12);
+    t = eegnn_graph_new_op(g, EEGNN_OP_EEGNEX_STEM, 4, shape, src, 12);
     if (!t) return NULL;
     s = (eegnn__stem *)eegnn_graph_alloc(g, sizeof *s);
     if (!s) return NULL;

@@ -144,7 +144,7 @@ EEGNN_API eegnn_tensor *eegnn_sinusoidal_positional_encoding(eegnn_graph *g, eeg
     n = x->shape[1];
     e = x->shape[2];
     src[0] = x;
-    t = eegnn_graph_new_node(g, "positional_encoding", 3, x->shape, src, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_POSITIONAL_ENCODING, 3, x->shape, src, 1);
     if (!t) return NULL;
     t->aux_len = (size_t)n * e;
     t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
@@ -184,7 +184,7 @@ EEGNN_API eegnn_tensor *eegnn_nn_positional_embedding(eegnn_graph *g, eegnn_tens
     for (i = 0; i < w->numel; i++) w->data[i] = eegnn_rng_normal(rng);
     src[0] = x;
     src[1] = w;
-    t = eegnn_graph_new_node(g, "positional_embedding", 3, x->shape, src, 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_POSITIONAL_EMBEDDING, 3, x->shape, src, 2);
     if (!t) return NULL;
     t->forward = eegnn__tr_addpos_fwd;
     t->backward = eegnn__tr_addpos_bwd;

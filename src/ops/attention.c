@@ -135,7 +135,7 @@ EEGNN_API eegnn_tensor *eegnn_layer_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
     src[0] = x;
     if (weight) src[n_src++] = weight;
     if (bias) src[n_src++] = bias;
-    t = eegnn_graph_new_node(g, "layer_norm", x->ndim, x->shape, src, n_src);
+    t = eegnn_graph_new_op(g, EEGNN_OP_LAYER_NORM, x->ndim, x->shape, src, n_src);
     if (!t) return NULL;
     t->ip[0] = (int)(x->numel / (size_t)n);
     t->ip[1] = n;
@@ -149,6 +149,20 @@ EEGNN_API eegnn_tensor *eegnn_layer_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
     t->backward = eegnn__ln_backward;
     eegnn_graph_reserve_scratch(g, 2 * (size_t)n);
     return t;
+}
+
+EEGNN_API eegnn_status eegnn_layer_norm_params_of(const eegnn_tensor *t, eegnn_layer_norm_params *p) {
+    if (!t || !p || t->kind != EEGNN_OP_LAYER_NORM)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_layer_norm_params_of: not a layer_norm node (%s)",
+                               t ? t->op : "NULL");
+    p->rows = t->ip[0];
+    p->n = t->ip[1];
+    p->eps = t->fp[0];
+    p->input = t->src[0];
+    p->weight = t->ip[2] >= 0 ? t->src[t->ip[2]] : NULL;
+    p->bias = t->ip[3] >= 0 ? t->src[t->ip[3]] : NULL;
+    p->stats = t->aux;
+    return EEGNN_OK;
 }
 
 /* ---- scaled dot-product attention ------------------------------------------
@@ -623,14 +637,47 @@ static int eegnn__sdpa_tasks(eegnn_graph *g, const eegnn_tensor *t) {
     return n < 1 ? 1 : n;
 }
 
-static void eegnn__sdpa_forward(eegnn_graph *g, eegnn_tensor *t) {
-    eegnn__sdpa_job j;
+EEGNN_API int eegnn_sdpa_draw_dropout(eegnn_graph *g, eegnn_tensor *t) {
+    if (!g || !t || t->kind != EEGNN_OP_SCALED_DOT_PRODUCT_ATTENTION) return 0;
     t->iaux[EEGNN__SDPA_DROP] = eegnn_graph_training(g) && t->fp[0] > 0.0f;
     if (t->iaux[EEGNN__SDPA_DROP]) {
         eegnn_rng *rng = eegnn_graph_rng(g);
         t->iaux[EEGNN__SDPA_SEED_LO] = (int32_t)eegnn_rng_u32(rng);
         t->iaux[EEGNN__SDPA_SEED_HI] = (int32_t)eegnn_rng_u32(rng);
     }
+    return t->iaux[EEGNN__SDPA_DROP];
+}
+
+EEGNN_API eegnn_status eegnn_sdpa_params_of(const eegnn_tensor *t, eegnn_sdpa_params *p) {
+    const int32_t *ia;
+    if (!t || !p || t->kind != EEGNN_OP_SCALED_DOT_PRODUCT_ATTENTION)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_sdpa_params_of: not an attention node (%s)", t ? t->op : "NULL");
+    ia = t->iaux;
+    p->batch = ia[EEGNN__SDPA_B];
+    p->n_heads = ia[EEGNN__SDPA_H];
+    p->tq = ia[EEGNN__SDPA_TQ];
+    p->tk = ia[EEGNN__SDPA_TK];
+    p->head_dim = ia[EEGNN__SDPA_D];
+    p->q_ld = ia[EEGNN__SDPA_QLD];
+    p->k_ld = ia[EEGNN__SDPA_KLD];
+    p->v_ld = ia[EEGNN__SDPA_VLD];
+    p->q_offset = ia[EEGNN__SDPA_QOFF];
+    p->k_offset = ia[EEGNN__SDPA_KOFF];
+    p->v_offset = ia[EEGNN__SDPA_VOFF];
+    p->q = t->src[0];
+    p->k = t->src[1];
+    p->v = t->src[2];
+    p->key_padding_mask = ia[EEGNN__SDPA_MASK] ? t->src[3] : NULL;
+    p->dropout_p = t->fp[0];
+    p->dropout_active = ia[EEGNN__SDPA_DROP];
+    p->dropout_seed = eegnn__sdpa_seed(t);
+    p->lse = t->aux;
+    return EEGNN_OK;
+}
+
+static void eegnn__sdpa_forward(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__sdpa_job j;
+    eegnn_sdpa_draw_dropout(g, t);
     j.g = g;
     j.t = t;
     j.n_tasks = eegnn__sdpa_tasks(g, t);
@@ -672,7 +719,7 @@ static eegnn_tensor *eegnn__sdpa_node(eegnn_graph *g, eegnn_tensor *const *qkv, 
     shape[0] = batch;
     shape[1] = tq;
     shape[2] = width;
-    t = eegnn_graph_new_node(g, op, 3, shape, src, mask ? 4 : 3);
+    t = eegnn_graph_new_op(g, EEGNN_OP_SCALED_DOT_PRODUCT_ATTENTION, 3, shape, src, mask ? 4 : 3);
     if (!t) return NULL;
     t->iaux_len = EEGNN__SDPA_N;
     t->iaux = (int32_t *)eegnn_graph_alloc(g, EEGNN__SDPA_N * sizeof(int32_t));

@@ -49,3 +49,41 @@ EEGNN_API eegnn_tensor *eegnn_scaled_dot_product_attention(eegnn_graph *g, eegnn
  * with chunk(3, -1)); otherwise as eegnn_scaled_dot_product_attention. */
 EEGNN_API eegnn_tensor *eegnn_scaled_dot_product_attention_qkv(eegnn_graph *g, eegnn_tensor *qkv, int n_heads,
                                                                eegnn_tensor *key_padding_mask, float dropout_p);
+
+/* Typed parameters (see ops.h): EEGNN_OP_LAYER_NORM. */
+typedef struct eegnn_layer_norm_params {
+    int rows, n;   /* rows of n values, each normalized over its n values */
+    float eps;
+    eegnn_tensor *input;
+    eegnn_tensor *weight, *bias; /* (n), or NULL */
+    float *stats;  /* (rows, 2): each row's mean and 1/sqrt(var + eps), written by forward for backward */
+} eegnn_layer_norm_params;
+EEGNN_API eegnn_status eegnn_layer_norm_params_of(const eegnn_tensor *t, eegnn_layer_norm_params *p);
+
+/* Typed parameters (see ops.h): EEGNN_OP_SCALED_DOT_PRODUCT_ATTENTION.
+ * Head h of batch b, query i reads q[(b * tq + i) * q_ld + q_offset + h *
+ * head_dim + c] (c < head_dim), likewise k and v with tk keys; the output
+ * is (batch, tq, n_heads * head_dim). */
+typedef struct eegnn_sdpa_params {
+    int batch, n_heads, tq, tk, head_dim;
+    int q_ld, k_ld, v_ld;             /* row strides of q, k, v (floats) */
+    int q_offset, k_offset, v_offset; /* column of head 0 in q, k, v */
+    eegnn_tensor *q, *k, *v;          /* may be one tensor (packed qkv) */
+    eegnn_tensor *key_padding_mask;   /* (batch, tk), nonzero = padded key; or NULL */
+    float dropout_p;
+    int dropout_active;               /* 1: the last forward applied dropout */
+    uint64_t dropout_seed;            /* its seed: query row r = (b * n_heads + h) * tq + i keeps key j when
+                                         hash32(j * 0x9E3779B9 + rowkey(seed, r)) >= dropout_p * 2^32, with
+                                         attention.c's hash32 (lowbias32) and rowkey (splitmix64 of
+                                         seed + (r + 1) * 0x9E3779B97F4A7C15) */
+    float *lse;                       /* (batch, n_heads, tq): logsumexp of each query's scaled scores */
+} eegnn_sdpa_params;
+EEGNN_API eegnn_status eegnn_sdpa_params_of(const eegnn_tensor *t, eegnn_sdpa_params *p);
+
+/* Starts a forward of attention node t: decides from the graph's mode
+ * whether dropout is active and, if so, draws its seed from the graph's RNG
+ * (two eegnn_rng_u32), storing both in the node. The CPU forward calls it; a
+ * backend computing the node elsewhere calls it instead, so that both
+ * consume the same random numbers. Returns 1 when active, 0 when not (or t
+ * is not an attention node). */
+EEGNN_API int eegnn_sdpa_draw_dropout(eegnn_graph *g, eegnn_tensor *t);

@@ -378,7 +378,7 @@ EEGNN_API eegnn_tensor *eegnn_conv1d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
     src[0] = x;
     src[1] = w;
     src[2] = b;
-    t = eegnn_graph_new_node(g, "conv1d", 3, shape, src, b ? 3 : 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_CONV1D, 3, shape, src, b ? 3 : 2);
     if (!t) return NULL;
     t->ip[0] = stride;
     t->ip[1] = left;

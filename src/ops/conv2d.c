@@ -622,7 +622,8 @@ static eegnn_status eegnn__conv2d_detached(eegnn_graph *g, eegnn_tensor *t, eegn
     if (!eegnn__c2_check(x, w, NULL, p, t->shape, t->ip)) return EEGNN_ERR_ARG;
     t->ndim = 4;
     t->numel = eegnn__shape_numel(4, t->shape);
-    t->op = "conv2d";
+    t->op = eegnn_op_name(EEGNN_OP_CONV2D);
+    t->kind = EEGNN_OP_CONV2D;
     t->index = -1;
     t->owner = g;
     t->src[0] = x;
@@ -639,7 +640,7 @@ EEGNN_API eegnn_tensor *eegnn_conv2d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
     src[0] = x;
     src[1] = w;
     src[2] = b;
-    t = eegnn_graph_new_node(g, "conv2d", 4, shape, src, b ? 3 : 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_CONV2D, 4, shape, src, b ? 3 : 2);
     if (!t) return NULL;
     memcpy(t->ip, ip, sizeof ip);
     if (eegnn__c2_finish(g, t)) return NULL;

@@ -71,7 +71,7 @@ EEGNN_API eegnn_tensor *eegnn_bias_add(eegnn_graph *g, eegnn_tensor *x, eegnn_te
     }
     src[0] = x;
     src[1] = b;
-    t = eegnn_graph_new_node(g, "bias_add", x->ndim, x->shape, src, 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_BIAS_ADD, x->ndim, x->shape, src, 2);
     if (!t) return NULL;
     t->forward = eegnn__bias_add_fwd;
     t->backward = eegnn__bias_add_bwd;
@@ -149,8 +149,9 @@ static void eegnn__mul_bwd(eegnn_graph *g, eegnn_tensor *t) {
     }
 }
 
-static eegnn_tensor *eegnn__binary(eegnn_graph *g, const char *op, eegnn_tensor *a, eegnn_tensor *b,
+static eegnn_tensor *eegnn__binary(eegnn_graph *g, eegnn_op kind, eegnn_tensor *a, eegnn_tensor *b,
                                    eegnn_op_fn fwd, eegnn_op_fn bwd) {
+    const char *op = eegnn_op_name(kind);
     eegnn_tensor *src[2], *t;
     if (!g || !a || !b) return NULL;
     if (!eegnn__same_shape(a, b) && b->numel != 1) {
@@ -160,7 +161,7 @@ static eegnn_tensor *eegnn__binary(eegnn_graph *g, const char *op, eegnn_tensor 
     }
     src[0] = a;
     src[1] = b;
-    t = eegnn_graph_new_node(g, op, a->ndim, a->shape, src, 2);
+    t = eegnn_graph_new_op(g, kind, a->ndim, a->shape, src, 2);
     if (!t) return NULL;
     t->forward = fwd;
     t->backward = bwd;
@@ -168,11 +169,11 @@ static eegnn_tensor *eegnn__binary(eegnn_graph *g, const char *op, eegnn_tensor 
 }
 
 EEGNN_API eegnn_tensor *eegnn_add(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
-    return eegnn__binary(g, "add", a, b, eegnn__add_fwd, eegnn__add_bwd);
+    return eegnn__binary(g, EEGNN_OP_ADD, a, b, eegnn__add_fwd, eegnn__add_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_mul(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
-    return eegnn__binary(g, "mul", a, b, eegnn__mul_fwd, eegnn__mul_bwd);
+    return eegnn__binary(g, EEGNN_OP_MUL, a, b, eegnn__mul_fwd, eegnn__mul_bwd);
 }
 
 static void eegnn__scale_fwd(eegnn_graph *g, eegnn_tensor *t) {
@@ -194,7 +195,7 @@ static void eegnn__scale_bwd(eegnn_graph *g, eegnn_tensor *t) {
 EEGNN_API eegnn_tensor *eegnn_scale(eegnn_graph *g, eegnn_tensor *a, float s) {
     eegnn_tensor *t;
     if (!g || !a) return NULL;
-    t = eegnn_graph_new_node(g, "scale", a->ndim, a->shape, &a, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_SCALE, a->ndim, a->shape, &a, 1);
     if (!t) return NULL;
     t->fp[0] = s;
     t->forward = eegnn__scale_fwd;
@@ -204,11 +205,11 @@ EEGNN_API eegnn_tensor *eegnn_scale(eegnn_graph *g, eegnn_tensor *a, float s) {
 
 /* ---- activations ------------------------------------------------------------ */
 
-static eegnn_tensor *eegnn__unary(eegnn_graph *g, const char *op, eegnn_tensor *x, eegnn_op_fn fwd,
+static eegnn_tensor *eegnn__unary(eegnn_graph *g, eegnn_op kind, eegnn_tensor *x, eegnn_op_fn fwd,
                                   eegnn_op_fn bwd) {
     eegnn_tensor *t;
     if (!g || !x) return NULL;
-    t = eegnn_graph_new_node(g, op, x->ndim, x->shape, &x, 1);
+    t = eegnn_graph_new_op(g, kind, x->ndim, x->shape, &x, 1);
     if (!t) return NULL;
     t->forward = fwd;
     t->backward = bwd;
@@ -313,17 +314,17 @@ static void eegnn__gelu_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_relu(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "relu", x, eegnn__relu_fwd, eegnn__relu_bwd);
+    return eegnn__unary(g, EEGNN_OP_RELU, x, eegnn__relu_fwd, eegnn__relu_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_elu(eegnn_graph *g, eegnn_tensor *x, float alpha) {
-    eegnn_tensor *t = eegnn__unary(g, "elu", x, eegnn__elu_fwd, eegnn__elu_bwd);
+    eegnn_tensor *t = eegnn__unary(g, EEGNN_OP_ELU, x, eegnn__elu_fwd, eegnn__elu_bwd);
     if (t) t->fp[0] = alpha == 0.0f ? 1.0f : alpha;
     return t;
 }
 
 EEGNN_API eegnn_tensor *eegnn_gelu(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "gelu", x, eegnn__gelu_fwd, eegnn__gelu_bwd);
+    return eegnn__unary(g, EEGNN_OP_GELU, x, eegnn__gelu_fwd, eegnn__gelu_bwd);
 }
 
 /* ---- reshape, flatten ------------------------------------------------------ */
@@ -377,7 +378,7 @@ EEGNN_API eegnn_tensor *eegnn_reshape(eegnn_graph *g, eegnn_tensor *x, int ndim,
                         x->numel, known);
         return NULL;
     }
-    t = eegnn_graph_new_node(g, "reshape", ndim, dims, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_RESHAPE, ndim, dims, &x, 1);
     if (!t) return NULL;
     t->forward = eegnn__copy_fwd;
     t->backward = eegnn__copy_bwd;
@@ -395,7 +396,10 @@ EEGNN_API eegnn_tensor *eegnn_flatten(eegnn_graph *g, eegnn_tensor *x) {
     shape[0] = x->shape[0];
     shape[1] = (int)(x->numel / (size_t)x->shape[0]);
     t = eegnn_reshape(g, x, 2, shape);
-    if (t) t->op = "flatten";
+    if (t) {
+        t->kind = EEGNN_OP_FLATTEN;
+        t->op = eegnn_op_name(EEGNN_OP_FLATTEN);
+    }
     return t;
 }
 
@@ -403,24 +407,38 @@ EEGNN_API eegnn_tensor *eegnn_flatten(eegnn_graph *g, eegnn_tensor *x) {
  * aux: (numel) mask of 0 or 1/(1-p) drawn in train mode; ip[0]: whether the
  * last forward ran in train mode (backward then applies the mask). */
 
+EEGNN_API int eegnn_dropout_draw(eegnn_graph *g, eegnn_tensor *t) {
+    float p, keep;
+    size_t i;
+    eegnn_rng *rng;
+    if (!g || !t || t->kind != EEGNN_OP_DROPOUT) return 0;
+    p = t->fp[0];
+    t->ip[0] = eegnn_graph_training(g) && p > 0.0f;
+    if (!t->ip[0]) return 0;
+    rng = eegnn_graph_rng(g);
+    keep = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
+    for (i = 0; i < t->numel; i++) t->aux[i] = eegnn_rng_uniform(rng) < p ? 0.0f : keep;
+    return 1;
+}
+
+EEGNN_API eegnn_status eegnn_dropout_params_of(const eegnn_tensor *t, eegnn_dropout_params *p) {
+    if (!t || !p || t->kind != EEGNN_OP_DROPOUT)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dropout_params_of: not a dropout node (%s)", t ? t->op : "NULL");
+    p->p = t->fp[0];
+    p->active = t->ip[0];
+    p->input = t->src[0];
+    p->mask = t->aux;
+    return EEGNN_OK;
+}
+
 static void eegnn__dropout_fwd(eegnn_graph *g, eegnn_tensor *t) {
     const float *x = t->src[0]->data;
-    float p = t->fp[0];
     size_t i;
-    t->ip[0] = eegnn_graph_training(g) && p > 0.0f;
-    if (!t->ip[0]) {
+    if (!eegnn_dropout_draw(g, t)) {
         memcpy(t->data, x, t->numel * sizeof(float));
         return;
     }
-    {
-        eegnn_rng *rng = eegnn_graph_rng(g);
-        float keep = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
-        for (i = 0; i < t->numel; i++) {
-            float m = eegnn_rng_uniform(rng) < p ? 0.0f : keep;
-            t->aux[i] = m;
-            t->data[i] = x[i] * m;
-        }
-    }
+    for (i = 0; i < t->numel; i++) t->data[i] = x[i] * t->aux[i];
 }
 
 static void eegnn__dropout_bwd(eegnn_graph *g, eegnn_tensor *t) {
@@ -443,7 +461,7 @@ EEGNN_API eegnn_tensor *eegnn_dropout(eegnn_graph *g, eegnn_tensor *x, float p) 
                         (double)p);
         return NULL;
     }
-    t = eegnn_graph_new_node(g, "dropout", x->ndim, x->shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_DROPOUT, x->ndim, x->shape, &x, 1);
     if (!t) return NULL;
     t->fp[0] = p;
     t->aux = (float *)eegnn_graph_alloc(g, t->numel * sizeof(float));
@@ -519,9 +537,9 @@ static void eegnn__log_softmax_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_softmax(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "softmax", x, eegnn__softmax_fwd, eegnn__softmax_bwd);
+    return eegnn__unary(g, EEGNN_OP_SOFTMAX, x, eegnn__softmax_fwd, eegnn__softmax_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_log_softmax(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "log_softmax", x, eegnn__log_softmax_fwd, eegnn__log_softmax_bwd);
+    return eegnn__unary(g, EEGNN_OP_LOG_SOFTMAX, x, eegnn__log_softmax_fwd, eegnn__log_softmax_bwd);
 }

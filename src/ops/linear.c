@@ -117,7 +117,7 @@ EEGNN_API eegnn_tensor *eegnn_matmul(eegnn_graph *g, eegnn_tensor *a, eegnn_tens
         shape[1] = m;
         shape[2] = n;
     }
-    t = eegnn_graph_new_node(g, "matmul", a->ndim, shape, src, 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_MATMUL, a->ndim, shape, src, 2);
     if (!t) return NULL;
     t->ip[0] = nb;
     t->ip[1] = m;
@@ -193,7 +193,7 @@ EEGNN_API eegnn_tensor *eegnn_linear(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
     src[0] = x;
     src[1] = w;
     src[2] = b;
-    t = eegnn_graph_new_node(g, "linear", x->ndim, shape, src, b ? 3 : 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_LINEAR, x->ndim, shape, src, b ? 3 : 2);
     if (!t) return NULL;
     t->ip[0] = rows;
     t->ip[1] = in;
@@ -202,4 +202,16 @@ EEGNN_API eegnn_tensor *eegnn_linear(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
     t->backward = eegnn__linear_backward;
     eegnn_graph_reserve_scratch(g, eegnn__sgemm_work_floats());
     return t;
+}
+
+EEGNN_API eegnn_status eegnn_linear_params_of(const eegnn_tensor *t, eegnn_linear_params *p) {
+    if (!t || !p || t->kind != EEGNN_OP_LINEAR)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_linear_params_of: not a linear node (%s)", t ? t->op : "NULL");
+    p->rows = t->ip[0];
+    p->in_features = t->ip[1];
+    p->out_features = t->ip[2];
+    p->input = t->src[0];
+    p->weight = t->src[1];
+    p->bias = t->src[2];
+    return EEGNN_OK;
 }

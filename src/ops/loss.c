@@ -3,8 +3,9 @@
  * Sums are accumulated in double. Gradients flow to both prediction and
  * target where PyTorch defines one (not to class indices or class weights). */
 
-static eegnn_tensor *eegnn__pair_loss(eegnn_graph *g, const char *op, eegnn_tensor *pred, eegnn_tensor *target,
+static eegnn_tensor *eegnn__pair_loss(eegnn_graph *g, eegnn_op kind, eegnn_tensor *pred, eegnn_tensor *target,
                                       eegnn_op_fn fwd, eegnn_op_fn bwd) {
+    const char *op = eegnn_op_name(kind);
     eegnn_tensor *src[2], *t;
     if (!g || !pred || !target) return NULL;
     if (!eegnn__same_shape(pred, target)) {
@@ -14,7 +15,7 @@ static eegnn_tensor *eegnn__pair_loss(eegnn_graph *g, const char *op, eegnn_tens
     }
     src[0] = pred;
     src[1] = target;
-    t = eegnn_graph_new_node(g, op, 0, NULL, src, 2);
+    t = eegnn_graph_new_op(g, kind, 0, NULL, src, 2);
     if (!t) return NULL;
     t->forward = fwd;
     t->backward = bwd;
@@ -46,7 +47,7 @@ static void eegnn__mse_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_mse_loss(eegnn_graph *g, eegnn_tensor *pred, eegnn_tensor *target) {
-    return eegnn__pair_loss(g, "mse_loss", pred, target, eegnn__mse_fwd, eegnn__mse_bwd);
+    return eegnn__pair_loss(g, EEGNN_OP_MSE_LOSS, pred, target, eegnn__mse_fwd, eegnn__mse_bwd);
 }
 
 static void eegnn__l1_fwd(eegnn_graph *g, eegnn_tensor *t) {
@@ -73,7 +74,7 @@ static void eegnn__l1_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_l1_loss(eegnn_graph *g, eegnn_tensor *pred, eegnn_tensor *target) {
-    return eegnn__pair_loss(g, "l1_loss", pred, target, eegnn__l1_fwd, eegnn__l1_bwd);
+    return eegnn__pair_loss(g, EEGNN_OP_L1_LOSS, pred, target, eegnn__l1_fwd, eegnn__l1_bwd);
 }
 
 /* loss_i = max(x, 0) - x * y + log(1 + exp(-|x|)). */
@@ -109,7 +110,7 @@ static void eegnn__bce_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_bce_with_logits_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target) {
-    return eegnn__pair_loss(g, "bce_with_logits_loss", logits, target, eegnn__bce_fwd, eegnn__bce_bwd);
+    return eegnn__pair_loss(g, EEGNN_OP_BCE_WITH_LOGITS_LOSS, logits, target, eegnn__bce_fwd, eegnn__bce_bwd);
 }
 
 /* ---- cross_entropy ----------------------------------------------------------
@@ -191,7 +192,7 @@ EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *l
     src[0] = logits;
     src[1] = target;
     if (class_weight) src[n_src++] = class_weight;
-    t = eegnn_graph_new_node(g, "cross_entropy_loss", 0, NULL, src, n_src);
+    t = eegnn_graph_new_op(g, EEGNN_OP_CROSS_ENTROPY_LOSS, 0, NULL, src, n_src);
     if (!t) return NULL;
     t->aux = (float *)eegnn_graph_alloc(g, (size_t)logits->shape[0] * sizeof(float));
     if (!t->aux) return NULL;

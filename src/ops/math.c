@@ -118,23 +118,23 @@ EEGNN__UNARY_OP(clamp)
 EEGNN__UNARY_OP(safe_log)
 
 EEGNN_API eegnn_tensor *eegnn_tanh(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "tanh", x, eegnn__tanh_fwd, eegnn__tanh_bwd);
+    return eegnn__unary(g, EEGNN_OP_TANH, x, eegnn__tanh_fwd, eegnn__tanh_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_sigmoid(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "sigmoid", x, eegnn__sigmoid_fwd, eegnn__sigmoid_bwd);
+    return eegnn__unary(g, EEGNN_OP_SIGMOID, x, eegnn__sigmoid_fwd, eegnn__sigmoid_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_silu(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "silu", x, eegnn__silu_fwd, eegnn__silu_bwd);
+    return eegnn__unary(g, EEGNN_OP_SILU, x, eegnn__silu_fwd, eegnn__silu_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_exp(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "exp", x, eegnn__exp_fwd, eegnn__exp_bwd);
+    return eegnn__unary(g, EEGNN_OP_EXP, x, eegnn__exp_fwd, eegnn__exp_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_square(eegnn_graph *g, eegnn_tensor *x) {
-    return eegnn__unary(g, "square", x, eegnn__square_fwd, eegnn__square_bwd);
+    return eegnn__unary(g, EEGNN_OP_SQUARE, x, eegnn__square_fwd, eegnn__square_bwd);
 }
 
 EEGNN_API eegnn_tensor *eegnn_clamp(eegnn_graph *g, eegnn_tensor *x, float lo, float hi) {
@@ -145,7 +145,7 @@ EEGNN_API eegnn_tensor *eegnn_clamp(eegnn_graph *g, eegnn_tensor *x, float lo, f
                         eegnn__shp(x), (double)lo, (double)hi);
         return NULL;
     }
-    t = eegnn__unary(g, "clamp", x, eegnn__clamp_fwd, eegnn__clamp_bwd);
+    t = eegnn__unary(g, EEGNN_OP_CLAMP, x, eegnn__clamp_fwd, eegnn__clamp_bwd);
     if (!t) return NULL;
     t->fp[0] = lo;
     t->fp[1] = hi;
@@ -159,7 +159,7 @@ EEGNN_API eegnn_tensor *eegnn_safe_log(eegnn_graph *g, eegnn_tensor *x, float ep
         eegnn_set_error(EEGNN_ERR_ARG, "safe_log: x %s: eps %g must be >= 0", eegnn__shp(x), (double)eps);
         return NULL;
     }
-    t = eegnn__unary(g, "safe_log", x, eegnn__safe_log_fwd, eegnn__safe_log_bwd);
+    t = eegnn__unary(g, EEGNN_OP_SAFE_LOG, x, eegnn__safe_log_fwd, eegnn__safe_log_bwd);
     if (!t) return NULL;
     t->fp[0] = eps == 0.0f ? 1e-6f : eps;
     return t;
@@ -243,8 +243,9 @@ static void eegnn__bcast_bwd(eegnn_graph *g, eegnn_tensor *t) {
     if (b->grad) eegnn__bcast_acc(&q, t->grad, b->grad, q.sb, mul ? a->data : NULL, q.sa);
 }
 
-static eegnn_tensor *eegnn__broadcast_op(eegnn_graph *g, const char *op, eegnn_tensor *a, eegnn_tensor *b,
+static eegnn_tensor *eegnn__broadcast_op(eegnn_graph *g, eegnn_op kind, eegnn_tensor *a, eegnn_tensor *b,
                                          int mul) {
+    const char *op = eegnn_op_name(kind);
     eegnn_tensor *src[2], *t;
     int nd, d, shape[EEGNN_MAX_DIMS];
     if (!g || !a || !b) return NULL;
@@ -261,7 +262,7 @@ static eegnn_tensor *eegnn__broadcast_op(eegnn_graph *g, const char *op, eegnn_t
     }
     src[0] = a;
     src[1] = b;
-    t = eegnn_graph_new_node(g, op, nd, shape, src, 2);
+    t = eegnn_graph_new_op(g, kind, nd, shape, src, 2);
     if (!t) return NULL;
     t->ip[0] = mul;
     t->forward = eegnn__bcast_fwd;
@@ -270,11 +271,11 @@ static eegnn_tensor *eegnn__broadcast_op(eegnn_graph *g, const char *op, eegnn_t
 }
 
 EEGNN_API eegnn_tensor *eegnn_add_broadcast(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
-    return eegnn__broadcast_op(g, "add_broadcast", a, b, 0);
+    return eegnn__broadcast_op(g, EEGNN_OP_ADD_BROADCAST, a, b, 0);
 }
 
 EEGNN_API eegnn_tensor *eegnn_mul_broadcast(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor *b) {
-    return eegnn__broadcast_op(g, "mul_broadcast", a, b, 1);
+    return eegnn__broadcast_op(g, EEGNN_OP_MUL_BROADCAST, a, b, 1);
 }
 
 /* ---- permute --------------------------------------------------------------------
@@ -341,7 +342,7 @@ EEGNN_API eegnn_tensor *eegnn_permute(eegnn_graph *g, eegnn_tensor *x, const int
         seen |= 1 << p[d];
         shape[d] = x->shape[p[d]];
     }
-    t = eegnn_graph_new_node(g, "permute", x->ndim, shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_PERMUTE, x->ndim, shape, &x, 1);
     if (!t) return NULL;
     for (d = 0; d < x->ndim; d++) t->ip[d] = p[d];
     t->forward = eegnn__permute_fwd;
@@ -430,7 +431,7 @@ EEGNN_API eegnn_tensor *eegnn_concat(eegnn_graph *g, eegnn_tensor *const *tensor
         if (m == 1) return eegnn_reshape(g, src[0], src[0]->ndim, src[0]->shape); /* n == 1: a copy */
         for (d = 0; d < src[0]->ndim; d++) shape[d] = src[0]->shape[d];
         for (k = 1; k < m; k++) shape[dim] += src[k]->shape[dim];
-        t = eegnn_graph_new_node(g, "concat", src[0]->ndim, shape, src, m);
+        t = eegnn_graph_new_op(g, EEGNN_OP_CONCAT, src[0]->ndim, shape, src, m);
         if (!t) return NULL;
         t->ip[0] = dim;
         t->forward = eegnn__concat_fwd;
@@ -480,7 +481,7 @@ EEGNN_API eegnn_tensor *eegnn_slice(eegnn_graph *g, eegnn_tensor *x, int dim, in
     }
     for (d = 0; d < x->ndim; d++) shape[d] = x->shape[d];
     shape[dim] = length;
-    t = eegnn_graph_new_node(g, "slice", x->ndim, shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_SLICE, x->ndim, shape, &x, 1);
     if (!t) return NULL;
     t->ip[0] = dim;
     t->ip[1] = start;
@@ -538,7 +539,7 @@ EEGNN_API eegnn_tensor *eegnn_mean_dim(eegnn_graph *g, eegnn_tensor *x, int dim,
         else if (keepdim)
             shape[nd++] = 1;
     }
-    t = eegnn_graph_new_node(g, "mean_dim", nd, shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_MEAN_DIM, nd, shape, &x, 1);
     if (!t) return NULL;
     t->ip[0] = dim;
     t->forward = eegnn__mean_dim_fwd;
@@ -635,7 +636,7 @@ EEGNN_API eegnn_tensor *eegnn_renorm(eegnn_graph *g, eegnn_tensor *w, float p, i
                         (double)p, dim, (double)maxnorm);
         return NULL;
     }
-    t = eegnn_graph_new_node(g, "renorm", w->ndim, w->shape, &w, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_RENORM, w->ndim, w->shape, &w, 1);
     if (!t) return NULL;
     t->ip[0] = dim;
     t->fp[0] = p;
@@ -698,7 +699,7 @@ EEGNN_API eegnn_tensor *eegnn_embedding(eegnn_graph *g, eegnn_tensor *indices, e
     shape[indices->ndim] = weight->shape[1];
     src[0] = indices;
     src[1] = weight;
-    t = eegnn_graph_new_node(g, "embedding", indices->ndim + 1, shape, src, 2);
+    t = eegnn_graph_new_op(g, EEGNN_OP_EMBEDDING, indices->ndim + 1, shape, src, 2);
     if (!t) return NULL;
     t->forward = eegnn__embedding_fwd;
     t->backward = eegnn__embedding_bwd;

@@ -193,7 +193,7 @@ EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
     }
     shape[0] = 2;
     shape[1] = C;
-    stats = eegnn_graph_new_node(g, "batch_norm_stats", 2, shape, src, n_src);
+    stats = eegnn_graph_new_op(g, EEGNN_OP_BATCH_NORM_STATS, 2, shape, src, n_src);
     if (!stats) return NULL;
     stats->grad = NULL; /* constant for autodiff: batch_norm differentiates through it */
     if (!running_mean) stats->src[1] = stats->src[2] = NULL;
@@ -206,7 +206,7 @@ EEGNN_API eegnn_tensor *eegnn_batch_norm(eegnn_graph *g, eegnn_tensor *x, eegnn_
     src[n_src++] = stats;
     if (weight) src[n_src++] = weight;
     if (bias) src[n_src++] = bias;
-    t = eegnn_graph_new_node(g, "batch_norm", x->ndim, x->shape, src, n_src);
+    t = eegnn_graph_new_op(g, EEGNN_OP_BATCH_NORM, x->ndim, x->shape, src, n_src);
     if (!t) return NULL;
     t->ip[1] = weight ? 2 : -1;
     t->ip[2] = bias ? (weight ? 3 : 2) : -1;

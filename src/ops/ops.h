@@ -115,3 +115,39 @@ EEGNN_API eegnn_tensor *eegnn_bce_with_logits_loss(eegnn_graph *g, eegnn_tensor 
  * gradient NaN (forward cannot fail; check the loss). */
 EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target,
                                                  eegnn_tensor *class_weight);
+
+/* ---- Typed parameters of nodes (src/ops/linear.c, elementwise.c) --------
+ * What ggml keeps in op_params, as structures: backends, profilers and
+ * tools read an op's parameters through these accessors, never through the
+ * op's private slots (ip, fp, iaux). Each *_params_of fills p from node t
+ * and returns EEGNN_OK, or EEGNN_ERR_ARG (error set) when t is NULL or of
+ * another kind (t->kind). The tensors are the node's inputs; the float
+ * pointers point into the node's state. Thread safe. */
+
+/* EEGNN_OP_LINEAR: y (rows, out_features) = input (rows, in_features) @
+ * weight^T + bias, the input viewed as rows of its last dimension. */
+typedef struct eegnn_linear_params {
+    int rows, in_features, out_features;
+    eegnn_tensor *input;
+    eegnn_tensor *weight; /* (out_features, in_features) */
+    eegnn_tensor *bias;   /* (out_features), or NULL */
+} eegnn_linear_params;
+EEGNN_API eegnn_status eegnn_linear_params_of(const eegnn_tensor *t, eegnn_linear_params *p);
+
+/* EEGNN_OP_DROPOUT: y = input * mask, mask 0 or 1 / (1 - p) per element
+ * in train mode; y = input otherwise. */
+typedef struct eegnn_dropout_params {
+    float p;
+    int active;   /* 1: the last forward drew a mask (train mode, p > 0); backward applies it */
+    eegnn_tensor *input;
+    float *mask;  /* (numel) the mask of the last active forward */
+} eegnn_dropout_params;
+EEGNN_API eegnn_status eegnn_dropout_params_of(const eegnn_tensor *t, eegnn_dropout_params *p);
+
+/* Starts a forward of dropout node t: decides from the graph's mode
+ * whether dropout is active and, if so, draws the mask from the graph's RNG
+ * (one eegnn_rng_uniform per element, in order), storing both in the node.
+ * The CPU forward calls it; a backend that computes the node elsewhere calls
+ * it instead, so that both consume the same random numbers. Returns 1 when
+ * active, 0 when not (or t is not a dropout node). */
+EEGNN_API int eegnn_dropout_draw(eegnn_graph *g, eegnn_tensor *t);

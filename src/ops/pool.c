@@ -4,8 +4,9 @@
  * and adaptive_avg_pool2d (declared in src/ops/conv2d.h). */
 
 /* ip: [0] kernel, [1] stride, [2] padding. */
-static eegnn_tensor *eegnn__pool1d(eegnn_graph *g, const char *op, eegnn_tensor *x, int kernel, int stride,
+static eegnn_tensor *eegnn__pool1d(eegnn_graph *g, eegnn_op kind, eegnn_tensor *x, int kernel, int stride,
                                    int padding) {
+    const char *op = eegnn_op_name(kind);
     int shape[3], t_out;
     eegnn_tensor *t;
     if (!g || !x) return NULL;
@@ -30,7 +31,7 @@ static eegnn_tensor *eegnn__pool1d(eegnn_graph *g, const char *op, eegnn_tensor 
     shape[0] = x->shape[0];
     shape[1] = x->shape[1];
     shape[2] = t_out;
-    t = eegnn_graph_new_node(g, op, 3, shape, &x, 1);
+    t = eegnn_graph_new_op(g, kind, 3, shape, &x, 1);
     if (!t) return NULL;
     t->ip[0] = kernel;
     t->ip[1] = stride;
@@ -77,7 +78,7 @@ static void eegnn__avg_pool1d_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_avg_pool1d(eegnn_graph *g, eegnn_tensor *x, int kernel, int stride, int padding) {
-    eegnn_tensor *t = eegnn__pool1d(g, "avg_pool1d", x, kernel, stride, padding);
+    eegnn_tensor *t = eegnn__pool1d(g, EEGNN_OP_AVG_POOL1D, x, kernel, stride, padding);
     if (!t) return NULL;
     t->forward = eegnn__avg_pool1d_fwd;
     t->backward = eegnn__avg_pool1d_bwd;
@@ -128,7 +129,7 @@ static void eegnn__max_pool1d_bwd(eegnn_graph *g, eegnn_tensor *t) {
 }
 
 EEGNN_API eegnn_tensor *eegnn_max_pool1d(eegnn_graph *g, eegnn_tensor *x, int kernel, int stride, int padding) {
-    eegnn_tensor *t = eegnn__pool1d(g, "max_pool1d", x, kernel, stride, padding);
+    eegnn_tensor *t = eegnn__pool1d(g, EEGNN_OP_MAX_POOL1D, x, kernel, stride, padding);
     if (!t) return NULL;
     t->iaux = (int32_t *)eegnn_graph_alloc(g, t->numel * sizeof(int32_t));
     if (!t->iaux) return NULL;
@@ -168,7 +169,7 @@ EEGNN_API eegnn_tensor *eegnn_global_avg_pool(eegnn_graph *g, eegnn_tensor *x) {
         eegnn_set_error(EEGNN_ERR_ARG, "global_avg_pool: x %s must be (B, C, T)", eegnn__shp(x));
         return NULL;
     }
-    t = eegnn_graph_new_node(g, "global_avg_pool", 2, x->shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_GLOBAL_AVG_POOL, 2, x->shape, &x, 1);
     if (!t) return NULL;
     t->forward = eegnn__global_avg_pool_fwd;
     t->backward = eegnn__global_avg_pool_bwd;
@@ -345,7 +346,8 @@ static int eegnn__pool_out(int in, int k, int s, int pad, int ceil_mode) {
     return out;
 }
 
-static eegnn_tensor *eegnn__pool2d(eegnn_graph *g, const char *op, eegnn_tensor *x, const eegnn_pool2d_params *p) {
+static eegnn_tensor *eegnn__pool2d(eegnn_graph *g, eegnn_op kind, eegnn_tensor *x, const eegnn_pool2d_params *p) {
+    const char *op = eegnn_op_name(kind);
     int shape[4], d, k[2], s[2], pad[2];
     eegnn_tensor *t;
     if (!g || !x) return NULL;
@@ -377,7 +379,7 @@ static eegnn_tensor *eegnn__pool2d(eegnn_graph *g, const char *op, eegnn_tensor 
     }
     shape[0] = x->shape[0];
     shape[1] = x->shape[1];
-    t = eegnn_graph_new_node(g, op, 4, shape, &x, 1);
+    t = eegnn_graph_new_op(g, kind, 4, shape, &x, 1);
     if (!t) return NULL;
     for (d = 0; d < 2; d++) {
         t->ip[d] = k[d];
@@ -389,7 +391,7 @@ static eegnn_tensor *eegnn__pool2d(eegnn_graph *g, const char *op, eegnn_tensor 
 }
 
 EEGNN_API eegnn_tensor *eegnn_avg_pool2d(eegnn_graph *g, eegnn_tensor *x, const eegnn_pool2d_params *p) {
-    eegnn_tensor *t = eegnn__pool2d(g, "avg_pool2d", x, p);
+    eegnn_tensor *t = eegnn__pool2d(g, EEGNN_OP_AVG_POOL2D, x, p);
     if (!t) return NULL;
     t->forward = eegnn__avg_pool2d_fwd;
     t->backward = eegnn__avg_pool2d_bwd;
@@ -397,7 +399,7 @@ EEGNN_API eegnn_tensor *eegnn_avg_pool2d(eegnn_graph *g, eegnn_tensor *x, const 
 }
 
 EEGNN_API eegnn_tensor *eegnn_max_pool2d(eegnn_graph *g, eegnn_tensor *x, const eegnn_pool2d_params *p) {
-    eegnn_tensor *t = eegnn__pool2d(g, "max_pool2d", x, p);
+    eegnn_tensor *t = eegnn__pool2d(g, EEGNN_OP_MAX_POOL2D, x, p);
     if (!t) return NULL;
     t->iaux = (int32_t *)eegnn_graph_alloc(g, t->numel * sizeof(int32_t));
     if (!t->iaux) return NULL;
@@ -461,7 +463,7 @@ EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool1d(eegnn_graph *g, eegnn_tensor *
     shape[0] = x->shape[0];
     shape[1] = x->shape[1];
     shape[2] = out_size;
-    t = eegnn_graph_new_node(g, "adaptive_avg_pool1d", 3, shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_ADAPTIVE_AVG_POOL1D, 3, shape, &x, 1);
     if (!t) return NULL;
     t->forward = eegnn__adaptive_fwd;
     t->backward = eegnn__adaptive_bwd;
@@ -481,7 +483,7 @@ EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool2d(eegnn_graph *g, eegnn_tensor *
     shape[1] = x->shape[1];
     shape[2] = out_h;
     shape[3] = out_w;
-    t = eegnn_graph_new_node(g, "adaptive_avg_pool2d", 4, shape, &x, 1);
+    t = eegnn_graph_new_op(g, EEGNN_OP_ADAPTIVE_AVG_POOL2D, 4, shape, &x, 1);
     if (!t) return NULL;
     t->forward = eegnn__adaptive_fwd;
     t->backward = eegnn__adaptive_bwd;

@@ -731,14 +731,14 @@ static void eegnn__spectral_bwd(eegnn_graph *g, eegnn_tensor *t) {
 
 /* Builds the node for x (..., T) with last dimension n_last; bins/bands are
  * filled by the caller afterwards (before forward). */
-static eegnn_tensor *eegnn__spectral_node(eegnn_graph *g, const char *op, eegnn_tensor *x, int n_last,
+static eegnn_tensor *eegnn__spectral_node(eegnn_graph *g, eegnn_op kind, eegnn_tensor *x, int n_last,
                                           int n_bands) {
     eegnn_tensor *t;
     eegnn__spectral_state *st;
     int shape[EEGNN_MAX_DIMS], i, T = x->shape[x->ndim - 1], K = T / 2 + 1;
     for (i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = n_last;
-    t = eegnn_graph_new_node(g, op, x->ndim, shape, &x, 1);
+    t = eegnn_graph_new_op(g, kind, x->ndim, shape, &x, 1);
     if (!t) return NULL;
     st = (eegnn__spectral_state *)eegnn_graph_alloc(g, sizeof *st);
     if (!st) return NULL;
@@ -772,7 +772,7 @@ EEGNN_API eegnn_tensor *eegnn_rfft_power(eegnn_graph *g, eegnn_tensor *x) {
         eegnn_set_error(EEGNN_ERR_ARG, "rfft_power: input %s needs a last (time) dimension", eegnn__shp(x));
         return NULL;
     }
-    return eegnn__spectral_node(g, "rfft_power", x, x->shape[x->ndim - 1] / 2 + 1, 0);
+    return eegnn__spectral_node(g, EEGNN_OP_RFFT_POWER, x, x->shape[x->ndim - 1] / 2 + 1, 0);
 }
 
 EEGNN_API eegnn_tensor *eegnn_band_power(eegnn_graph *g, eegnn_tensor *x, float sfreq, const float *bands,
@@ -822,7 +822,7 @@ EEGNN_API eegnn_tensor *eegnn_band_power(eegnn_graph *g, eegnn_tensor *x, float 
             return NULL;
         }
     }
-    t = eegnn__spectral_node(g, "band_power", x, n_bands, n_bands);
+    t = eegnn__spectral_node(g, EEGNN_OP_BAND_POWER, x, n_bands, n_bands);
     if (!t) return NULL;
     st = eegnn__spectral_state_of(t);
     for (j = 0; j < n_bands; j++) {
