@@ -4,6 +4,10 @@
 # CPU fallback: a GPU build started with --gpu on a machine without a usable device prints why
 # and trains on the CPU to the same metrics as the CPU build. Also builds and runs tests/test_gpu.c
 # with each compiler (it compares the GPU with the CPU on a device and skips cleanly without one).
+# Then the simulator (EEGNN_HIP_SIM, plain C++, no GPU needed): tests/test_gpu.c's full comparisons
+# at warp 32 and warp 64 and under AddressSanitizer + UBSan, an out-of-bounds write inside a kernel
+# reported by AddressSanitizer (tests/sim_oob.c), and `eegnn train --gpu` of a simulator build of
+# the program giving the CPU build's metrics with its nodes on the (simulated) device.
 # Ends with "gpu_build: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -70,5 +74,36 @@ for b in hip cuda; do
   [ -x "$out/test_gpu_$b" ] && check "test_gpu ($b build) runs or skips cleanly" \
     env EEGNN_DATA="$data" "$out/test_gpu_$b"
 done
+
+# the simulator: every kernel of eegnn_hip.h runs on the CPU, as written
+sim=(-x c++ -std=c++11 -Wall -Wextra -Werror -DEEGNN_HIP_SIM -Itests)
+for warp in 32 64; do
+  check "test_gpu.c in the simulator at warp $warp: every op, the optimizers, training steps, 200-step curve" \
+    bash -c "g++ ${sim[*]} -O2 -DEEGNN_HIP_SIM_WARP=$warp -o '$out/test_gpu_sim$warp' tests/test_gpu.c -lpthread &&
+      '$out/test_gpu_sim$warp'"
+done
+check "test_gpu.c in the simulator under AddressSanitizer + UBSan" bash -c \
+  "g++ ${sim[*]} -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -o '$out/test_gpu_sim_san' \
+     tests/test_gpu.c -lpthread && ASAN_OPTIONS=detect_leaks=1 '$out/test_gpu_sim_san'"
+oob() {
+  g++ "${sim[@]}" -O1 -g -fsanitize=address -o "$out/sim_oob" tests/sim_oob.c -lpthread || return 1
+  ! "$out/sim_oob" >"$out/oob.txt" 2>&1 && grep -q "heap-buffer-overflow" "$out/oob.txt" &&
+    grep -q "in sim_oob_fill" "$out/oob.txt"
+}
+check "an out-of-bounds write inside a kernel is an AddressSanitizer finding in the simulator" oob
+simtrain() {
+  g++ "${sim[@]}" -O2 -o "$out/eegnn_sim" examples/eegnn.c -lpthread || return 1
+  "$out/eegnn_sim" "${opts[@]}" --gpu --out "$out/run_sim" 2>"$out/err_sim.txt" || { cat "$out/err_sim.txt"; return 1; }
+  grep -q 'GPU 0: SIM' "$out/err_sim.txt" && grep -q 'nodes on the GPU' "$out/err_sim.txt" || { cat "$out/err_sim.txt"; return 1; }
+  /usr/bin/python3 - "$out/run_ref/metrics.json" "$out/run_sim/metrics.json" <<'EOF'
+import sys, json
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for s in ('train', 'valid', 'test'):
+    for k in ('loss', 'accuracy', 'balanced_accuracy', 'roc_auc'):
+        assert abs(a[s][k] - b[s][k]) <= 1e-4 * max(1.0, abs(a[s][k])), (s, k, a[s][k], b[s][k])
+print('simulator --gpu vs CPU: test loss', b['test']['loss'], a['test']['loss'])
+EOF
+}
+check "eegnn train --gpu in a simulator build: nodes on the device, the CPU build's metrics" simtrain
 echo "gpu_build: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
