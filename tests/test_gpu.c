@@ -243,6 +243,14 @@ __global__ void test_k_iota(float *y, int n) {
     int i = (int)(blockIdx.x * blockDim.x + threadIdx.x);
     if (i < n) y[i] = (float)i;
 }
+
+/* Warp shuffles: y[i] = the value of lane i ^ 1, z[i] = that of lane i ^ 32
+ * (a lane of the same warp only when the warp has 64 lanes). */
+__global__ void test_k_shfl(float *y, float *z) {
+    float v = (float)threadIdx.x;
+    y[threadIdx.x] = EEGNN__SHFL_XOR(v, 1);
+    z[threadIdx.x] = EEGNN__SHFL_XOR(v, 32);
+}
 #endif
 #if defined(EEGNN__SIM)
 /* Thread 0 returns before the barrier the others wait at. */
@@ -272,6 +280,23 @@ static void check_launch_errors(void) {
     EEGNN__LAUNCH(test_k_iota, 1, 64, 0, 0, y, 64);
     e = hipGetLastError();
     CHECK(e == hipSuccess, "a valid launch after the failed ones: %s", hipGetErrorString(e));
+    {
+        /* shuffles within a warp: lane 32 of a 64-lane warp is a partner, of a 32-lane warp not */
+        float *d = NULL, h[128];
+        int i, ok1 = 1, ok32 = 1, warp = 32;
+        hipDeviceProp_t prop;
+        if (hipGetDeviceProperties(&prop, 0) == hipSuccess) warp = prop.warpSize;
+        CHECK(hipMalloc((void **)&d, 128 * sizeof(float)) == hipSuccess, "hipMalloc");
+        EEGNN__LAUNCH(test_k_shfl, 1, 64, 0, 0, d, d + 64);
+        CHECK(hipGetLastError() == hipSuccess && hipMemcpy(h, d, sizeof h, hipMemcpyDeviceToHost) == hipSuccess,
+              "shuffle kernel");
+        for (i = 0; i < 64; i++) {
+            ok1 &= h[i] == (float)(i ^ 1);
+            ok32 &= h[64 + i] == (float)(warp == 64 ? i ^ 32 : i);
+        }
+        CHECK(ok1 && ok32, "warp shuffles at warp %d: xor 1 %d, xor 32 %d", warp, ok1, ok32);
+        hipFree(d);
+    }
 #if defined(EEGNN__SIM)
     EEGNN__LAUNCH(test_k_iota, 1, 64, (size_t)1 << 20, 0, y, 64);
     e = hipGetLastError();

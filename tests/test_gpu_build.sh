@@ -75,6 +75,10 @@ for b in hip cuda; do
     env EEGNN_DATA="$data" "$out/test_gpu_$b"
 done
 
+# eegnn_hip.h selects nodes by op kind and reads them through the typed accessors only
+check "eegnn_hip.h: no op-name comparison, no other module's private slots (ip, fp, iaux, EEGNN__SDPA_*)" \
+  bash -c "! grep -nE 'str(n)?cmp\\([^)]*->op|->(ip|fp|iaux)\\[|EEGNN__SDPA_' eegnn_hip.h"
+
 # the simulator: every kernel of eegnn_hip.h runs on the CPU, as written
 sim=(-x c++ -std=c++11 -Wall -Wextra -Werror -DEEGNN_HIP_SIM -Itests)
 for warp in 32 64; do
