@@ -351,6 +351,11 @@ int main(void) {
           "unknown op named: %s", eegnn_last_error());
 
     have_gpu = eegnn_gpu_query(0, &info) == EEGNN_OK;
+    CHECK(!have_gpu || eegnn_gpu_compiled(), "a device without GPU support compiled in");
+#if defined(EEGNN__SIM)
+    CHECK(have_gpu && eegnn_gpu_compiled() && !strcmp(info.platform, "SIM") && strstr(info.arch, "warp"),
+          "the simulator reports platform SIM: %s %s", info.platform, info.arch);
+#endif
     if (have_gpu)
         printf("GPU: %s %s (%s), %d compute units\n", info.platform, info.name, info.arch, info.compute_units);
     else
