@@ -21,7 +21,11 @@
 #define EEGNN_IMPLEMENTATION
 #include "../eegnn.h"
 #include "../eegnn_hip.h"
+#include "app.h"
+#include "challenge.c"
 #include "cli.h"
+#include "plot.c"
+#include "search.c"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -6,6 +6,7 @@
  * PyTorch (tests/ref_challenge.py). */
 #define EEGNN_IMPLEMENTATION
 #include "../eegnn.h"
+#include "../examples/challenge.c"
 #include "test.h"
 
 

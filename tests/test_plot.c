@@ -1,4 +1,4 @@
-/* SVG plots (src/train/plot.c): every writer's output is well-formed XML
+/* SVG plots (examples/plot.c, the program's plots): every writer's output is well-formed XML
  * (tests/xml_check.h, itself checked on broken documents first), values
  * land where they belong (confusion-matrix counts as text inside their
  * cells, one marker per finite point, curves broken at NaN), the numbers
@@ -6,6 +6,7 @@
  * "nice" numbers expected by hand, and failures leave no file behind. */
 #define EEGNN_IMPLEMENTATION
 #include "../eegnn.h"
+#include "../examples/plot.c"
 #include "test.h"
 #include "xml_check.h"
 

@@ -1,4 +1,4 @@
-/* Hyperparameter search (src/train/search.c): a grid of 2 models x 2
+/* Hyperparameter search (examples/search.c, the program's search driver): a grid of 2 models x 2
  * learning rates with 3-fold group cross-validation on a synthetic BIDS
  * dataset. Checks the result tables against the runs (results.csv rows, the
  * mean / std / ranking recomputed here from the CSV text), that the folds
@@ -8,6 +8,7 @@
  * well-formed XML. */
 #define EEGNN_IMPLEMENTATION
 #include "../eegnn.h"
+#include "../examples/search.c"
 #include "test.h"
 #include "xml_check.h"
 

@@ -54,9 +54,6 @@ static const char *const decl_files[] = {
     "src/preprocess/filter.h",
     "src/metrics/metrics.h",
     "src/train/train.h",
-    "src/train/search.h",
-    "src/train/submission.h",
-    "src/train/plot.h",
 };
 
 /* Implementation, in dependency order. */
@@ -99,9 +96,6 @@ static const char *const impl_files[] = {
     "src/preprocess/filter.c",
     "src/metrics/metrics.c",
     "src/train/train.c",
-    "src/train/search.c",
-    "src/train/submission.c",
-    "src/train/plot.c",
 };
 
 typedef struct {

@@ -100,6 +100,21 @@ EEGNN_API eegnn_status eegnn_set_error(eegnn_status status, const char *fmt, ...
  * (e.g. eegnn_npy_read's array). NULL is allowed. */
 EEGNN_API void eegnn_free(void *ptr);
 
+/* Files (the library's own writers use the same code; available to tools
+ * built on eegnn):
+ * eegnn_write_file writes n bytes to `path` atomically: into
+ * "<path>.tmp.<pid>", then renamed over `path`, so no reader ever sees a
+ * half-written file. Errors: EEGNN_ERR_IO naming the path (the temporary
+ * file is removed), EEGNN_ERR_MEMORY. Thread safe for distinct paths. */
+EEGNN_API eegnn_status eegnn_write_file(const char *path, const void *data, size_t n);
+/* Reads a whole file into *data (NUL-terminated, free with eegnn_free); *n
+ * (may be NULL) gets its length. Errors: EEGNN_ERR_IO naming the path,
+ * EEGNN_ERR_MEMORY. Thread safe. */
+EEGNN_API eegnn_status eegnn_read_file(const char *path, char **data, size_t *n);
+/* Creates a directory and its parents (mkdir -p); existing ones are fine.
+ * Errors: EEGNN_ERR_IO naming the directory that cannot be made. Thread safe. */
+EEGNN_API eegnn_status eegnn_mkdirs(const char *path);
+
 /* Number of online CPUs (>= 1). Thread safe. */
 EEGNN_API int eegnn_cpu_count(void);
 

@@ -190,7 +190,3 @@ EEGNN_API double eegnn_roc_auc(const int *y_true, const double *score, size_t n)
     EEGNN_FREE(v);
     return area / ((double)n_pos * (double)n_neg);
 }
-
-EEGNN_API double eegnn_challenge_score(double nrmse_c1, double nrmse_c2) {
-    return 0.3 * nrmse_c1 + 0.7 * nrmse_c2;
-}

@@ -23,11 +23,6 @@ EEGNN_API double eegnn_rmse(const double *y_true, const double *y_pred, size_t n
  * the mean of y_true scores exactly 1.0. NaN when y_true is constant. */
 EEGNN_API double eegnn_nrmse(const double *y_true, const double *y_pred, size_t n);
 
-/* Overall score of the EEG Foundation Challenge 2025: 0.3 * nrmse_c1 +
- * 0.7 * nrmse_c2 (eeg2025.github.io, lower is better; 1.0 on both is the
- * score of predicting each target's mean). NaN when either input is NaN. */
-EEGNN_API double eegnn_challenge_score(double nrmse_c1, double nrmse_c2);
-
 /* Mean absolute error, sklearn.metrics.mean_absolute_error. NaN when n < 1. */
 EEGNN_API double eegnn_mae(const double *y_true, const double *y_pred, size_t n);
 

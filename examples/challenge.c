@@ -1,7 +1,44 @@
-/* EEG Foundation Challenge 2025 submission export (see submission.h). */
+/* ---------------------------------------------------------------------------
+ * The `eegnn` program's EEG Foundation Challenge 2025 parts (examples/, not
+ * part of eegnn.h; built on its public API): the challenge score and the
+ * submission export. (The challenge's presets are in eegnn.c; its Challenge
+ * 1 target, "challenge1", is a dataset target of eegnn.h.)
+ * ------------------------------------------------------------------------- */
+#ifndef EEGNN_APP_CHALLENGE_C
+#define EEGNN_APP_CHALLENGE_C
+#include "app.h"
+
+/* Overall score of the EEG Foundation Challenge 2025: 0.3 * nrmse_c1 +
+ * 0.7 * nrmse_c2 (eeg2025.github.io, lower is better; 1.0 on both is the
+ * score of predicting each target's mean). NaN when either input is NaN. */
+double eegnn_challenge_score(double nrmse_c1, double nrmse_c2) { return 0.3 * nrmse_c1 + 0.7 * nrmse_c2; }
+
+/* Writes a submission folder for the EEG Foundation Challenge 2025 into
+ * out_dir (created if absent): weights_challenge_1.safetensors and
+ * weights_challenge_2.safetensors (copies of the two checkpoints written by
+ * eegnn_train, best.safetensors: braindecode state_dict names plus eegnn's
+ * metadata) and submission.py, which defines class Submission(SFREQ,
+ * DEVICE) with get_model_challenge_1() / get_model_challenge_2() returning a
+ * torch.nn.Module in eval mode (the challenge's interface,
+ * eeg2025.github.io). Each module takes (batch, n_chans, n_times) in volts,
+ * as the challenge's loaders give it, multiplies by 1e6 (eegnn's dataset
+ * scale, to microvolts), standardises each channel with the training split's
+ * mean and std, runs the network and maps the output back to the target's
+ * units: eegnn_predict's value for the same window. The file carries its own
+ * PyTorch code (no braindecode needed; tested with torch 1.13) for the
+ * models EEGNeX, EEGNetv4, ShallowFBCSPNet, Deep4Net and BDTCN (braindecode's
+ * architectures and state_dict names, with the hyperparameters eegnn's
+ * model_config sets) and eegnn's "cnn".
+ * Errors: EEGNN_ERR_ARG (NULL arguments), reading a checkpoint, a
+ * checkpoint without eegnn_train's metadata or with a classification target
+ * or another model (EEGNN_ERR_UNSUPPORTED, naming it), EEGNN_ERR_IO writing;
+ * files are written atomically. Thread safety: reentrant. */
+eegnn_status eegnn_export_submission(const char *checkpoint_c1, const char *checkpoint_c2,
+                                     const char *out_dir);
+
 
 /* submission.py, one line per entry. */
-static const char *const eegnn__submission_py[] = {
+static const char *const submission_py[] = {
     "# EEG Foundation Challenge 2025 submission written by eegnn export-submission.",
     "# Self-contained PyTorch ports of the models eegnn trained (braindecode state_dict",
     "# names), the input standardisation and target scaling eegnn used, and a reader",
@@ -448,24 +485,24 @@ static const char *const eegnn__submission_py[] = {
     "        return EEGNNModel(os.path.join(HERE, 'weights_challenge_2.safetensors')).to(self.device).eval()"};
 
 /* ASCII case-insensitive equality. */
-static int eegnn__submission_ieq(const char *a, const char *b) {
+static int submission_ieq(const char *a, const char *b) {
     for (; *a && *b; a++, b++)
         if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
     return *a == *b;
 }
 
 /* 1 when submission.py has a port of the model (zoo names and aliases). */
-static int eegnn__submission_model_known(const char *model) {
+static int submission_model_known(const char *model) {
     static const char *const known[] = {"EEGNeX", "EEGNetv4", "EEGNet", "ShallowFBCSPNet", "shallow", "Deep4Net",
                                         "deep4", "BDTCN", "tcn", "cnn"};
     size_t i;
     for (i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (eegnn__submission_ieq(model, known[i])) return 1;
+        if (submission_ieq(model, known[i])) return 1;
     return 0;
 }
 
 /* Checks that a checkpoint has a model submission.py can rebuild. */
-static eegnn_status eegnn__submission_check(const char *path) {
+static eegnn_status submission_check(const char *path) {
     eegnn_safetensors *f = eegnn_safetensors_open(path);
     const char *model, *n_classes;
     eegnn_status st = EEGNN_OK;
@@ -478,7 +515,7 @@ static eegnn_status eegnn__submission_check(const char *path) {
     else if (strcmp(n_classes, "0") != 0)
         st = eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: a classification model (%s classes); the challenge needs "
                              "regression", path, n_classes);
-    else if (!eegnn__submission_model_known(model))
+    else if (!submission_model_known(model))
         st = eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: model '%s' has no PyTorch port in submission.py "
                              "(EEGNeX, EEGNetv4, ShallowFBCSPNet, Deep4Net, BDTCN, cnn)", path, model);
     eegnn_safetensors_close(f);
@@ -486,42 +523,39 @@ static eegnn_status eegnn__submission_check(const char *path) {
 }
 
 /* Copies a file byte for byte (atomically). */
-static eegnn_status eegnn__submission_copy(const char *src, const char *dst) {
+static eegnn_status submission_copy(const char *src, const char *dst) {
     char *data = NULL;
     size_t len = 0;
-    eegnn__outfile of;
-    eegnn_status st = eegnn__read_file(src, &data, &len);
+    eegnn_status st = eegnn_read_file(src, &data, &len);
     if (st) return st;
-    st = eegnn__outfile_open(&of, dst);
-    if (!st) st = eegnn__outfile_write(&of, data, len);
-    if (!st) st = eegnn__outfile_commit(&of);
-    else eegnn__outfile_abort(&of);
-    EEGNN_FREE(data);
+    st = eegnn_write_file(dst, data, len);
+    eegnn_free(data);
     return st;
 }
 
-EEGNN_API eegnn_status eegnn_export_submission(const char *checkpoint_c1, const char *checkpoint_c2,
-                                               const char *out_dir) {
+eegnn_status eegnn_export_submission(const char *checkpoint_c1, const char *checkpoint_c2,
+                                     const char *out_dir) {
     char path[4096];
-    eegnn__strbuf py = {0, 0, 0, 0};
+    app_buf py = {0, 0, 0, 0};
     eegnn_status st;
     size_t i;
     if (!checkpoint_c1 || !checkpoint_c2 || !out_dir || !*out_dir)
         return eegnn_set_error(EEGNN_ERR_ARG, "export submission: two checkpoints and an output directory are needed");
-    if ((st = eegnn__submission_check(checkpoint_c1)) || (st = eegnn__submission_check(checkpoint_c2))) return st;
-    if ((st = eegnn__mkdirs(out_dir))) return st;
+    if ((st = submission_check(checkpoint_c1)) || (st = submission_check(checkpoint_c2))) return st;
+    if ((st = eegnn_mkdirs(out_dir))) return st;
     snprintf(path, sizeof path, "%s/weights_challenge_1.safetensors", out_dir);
-    if ((st = eegnn__submission_copy(checkpoint_c1, path))) return st;
+    if ((st = submission_copy(checkpoint_c1, path))) return st;
     snprintf(path, sizeof path, "%s/weights_challenge_2.safetensors", out_dir);
-    if ((st = eegnn__submission_copy(checkpoint_c2, path))) return st;
-    for (i = 0; i < sizeof eegnn__submission_py / sizeof eegnn__submission_py[0]; i++)
-        eegnn__sb_printf(&py, "%s\n", eegnn__submission_py[i]);
+    if ((st = submission_copy(checkpoint_c2, path))) return st;
+    for (i = 0; i < sizeof submission_py / sizeof submission_py[0]; i++)
+        app_buf_printf(&py, "%s\n", submission_py[i]);
     if (py.failed) {
-        eegnn__sb_free(&py);
+        app_buf_free(&py);
         return eegnn_set_error(EEGNN_ERR_MEMORY, "export submission: out of memory");
     }
     snprintf(path, sizeof path, "%s/submission.py", out_dir);
-    st = eegnn__write_text(path, py.p);
-    eegnn__sb_free(&py);
+    st = app_buf_write(&py, path);
+    app_buf_free(&py);
     return st;
 }
+#endif /* EEGNN_APP_CHALLENGE_C */
