@@ -382,7 +382,8 @@ typedef struct eegnn_graph_config {
     uint64_t seed;      /* seeds parameter init and dropout; 0 is a valid seed */
 } eegnn_graph_config;
 
-/* Creates an empty graph. Returns NULL (error set) when memory is short. */
+/* Creates an empty graph (cfg NULL: the zero-filled config's defaults).
+ * Returns NULL (error set) when memory is short. */
 EEGNN_API eegnn_graph *eegnn_graph_create(const eegnn_graph_config *cfg);
 /* Frees the graph, its arena (unless caller-provided) and thread pool. */
 EEGNN_API void eegnn_graph_free(eegnn_graph *g);
@@ -639,6 +640,19 @@ EEGNN_API eegnn_tensor *eegnn_bce_with_logits_loss(eegnn_graph *g, eegnn_tensor 
  * gradient NaN (forward cannot fail; check the loss). */
 EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target,
                                                  eegnn_tensor *class_weight);
+
+/* The training losses by kind (what a trainer or a config names). */
+typedef enum eegnn_loss_type {
+    EEGNN_LOSS_CROSS_ENTROPY = 0, /* eegnn_cross_entropy_loss: output (B, K) logits, target (B) class indices */
+    EEGNN_LOSS_MSE,               /* eegnn_mse_loss: output (B, 1) or (B), target (B) */
+    EEGNN_LOSS_L1                 /* eegnn_l1_loss: output (B, 1) or (B), target (B) */
+} eegnn_loss_type;
+/* The loss of `type` between a model's output and target (B); class_weight
+ * (K) or NULL applies to cross-entropy only. A regression output (B, 1) is
+ * compared as (B). NULL (error set, EEGNN_ERR_ARG) for an unknown type, a
+ * class weight with a regression loss, or shapes that do not match. */
+EEGNN_API eegnn_tensor *eegnn_loss(eegnn_graph *g, eegnn_loss_type type, eegnn_tensor *output, eegnn_tensor *target,
+                                   eegnn_tensor *class_weight);
 
 /* ---- Typed parameters of nodes (src/ops/linear.c, elementwise.c) --------
  * What ggml keeps in op_params, as structures: backends, profilers and
@@ -3285,6 +3299,198 @@ EEGNN_API double eegnn_roc_auc(const int *y_true, const double *score, size_t n)
 EEGNN_API eegnn_status eegnn_confusion_matrix(const int *y_true, const int *y_pred, size_t n, int n_classes,
                                               int64_t *cm);
 /* ======================== End file src/metrics/metrics.h ======================== */
+
+/* ======================== Begin file src/train/trainer.h ======================== */
+/* ---------------------------------------------------------------------------
+ * The trainer: the training loop around a graph, a loss and an optimizer,
+ * for any data (Keras's fit / evaluate with callbacks, PyTorch Lightning's
+ * Trainer, kann's kann_train_fnn1 over a small core). eegnn_train (train.h)
+ * is the BIDS application built on it; a program with its own model and
+ * arrays uses it directly (examples/custom_training.c).
+ *
+ *   eegnn_trainer_config tc = eegnn_trainer_config_default();
+ *   tc.epochs = 20;
+ *   tc.steps_per_epoch = n_train / batch;
+ *   eegnn_trainer *t = eegnn_trainer_create(g, loss, opt, &tc);
+ *   eegnn_trainer_fit(t, fill_batch, &data, n_valid / batch);        // fill_batch writes the inputs
+ *
+ * or, epoch by epoch, with the caller's own evaluation and checkpoints:
+ *
+ *   while (eegnn_trainer_epoch(t) < tc.epochs) {
+ *       eegnn_trainer_fit_epoch(t, fill_batch, &data, &train_loss);  // fill_batch writes the inputs
+ *       eegnn_trainer_eval_begin(t);   ... forward the validation batches, compute valid_loss ...
+ *       eegnn_trainer_eval_end(t);
+ *       if (eegnn_trainer_end_epoch(t, valid_loss)) break;           // early stopping
+ *       eegnn_trainer_save(t, "last.safetensors", NULL, NULL, 0);     // resumable checkpoint
+ *   }
+ *   eegnn_trainer_restore_best(t);
+ *
+ * One optimizer step of fit_epoch: every micro-batch (accumulate of them)
+ * is filled by the batch function, run forward (a NaN loss stops the epoch
+ * with EEGNN_ERR_NUMERIC) and backward; then the gradients are averaged
+ * over the micro-batches, clipped, applied, and the EMA of the weights
+ * updated. The learning rate follows the schedule; the backbone (every
+ * parameter outside head_prefix) can stay frozen for the first epochs.
+ * A run is bit-for-bit reproducible for a seed and thread count, and a
+ * checkpoint resumed continues it exactly.
+ * Thread safety: one trainer is used by one thread at a time (as its graph).
+ * ------------------------------------------------------------------------- */
+
+/* Learning-rate schedules (torch.optim.lr_scheduler). */
+typedef enum eegnn_schedule {
+    EEGNN_SCHEDULE_COSINE = 0, /* per step: linear warmup over warmup_epochs, then cosine to 0 at the end
+                                  of the run (eegnn_lr_cosine_warmup) */
+    EEGNN_SCHEDULE_STEP,       /* per epoch: StepLR(step_size, gamma) */
+    EEGNN_SCHEDULE_PLATEAU,    /* per epoch: ReduceLROnPlateau on the validation loss (factor, patience) */
+    EEGNN_SCHEDULE_NONE        /* the optimizer's learning rate throughout */
+} eegnn_schedule;
+
+/* What the step callback sees. */
+typedef struct eegnn_step_info {
+    int epoch, epochs;  /* 1-based epoch of the run's epochs */
+    int step, steps;    /* 1-based optimizer step of the epoch's steps */
+    double loss;        /* mean loss of this step's micro-batches */
+    double epoch_loss;  /* mean loss of the epoch so far */
+    float lr;           /* learning rate of the step (parameter group 0) */
+} eegnn_step_info;
+
+/* What the epoch callback sees (eegnn_trainer_fit). */
+typedef struct eegnn_epoch_info {
+    int epoch, epochs;  /* 1-based epoch just ended, of the run's epochs */
+    double train_loss;  /* mean training loss of the epoch */
+    double valid_loss;  /* its validation loss */
+    int best_epoch;     /* the best epoch so far (this one when it improved) */
+    float lr;           /* learning rate of the epoch's last step */
+    double seconds;     /* wall time of the epoch */
+} eegnn_epoch_info;
+
+/* Fills the graph's inputs (the tensors created with eegnn_input) for
+ * micro-batch `micro` (0-based, < accumulate) of optimizer step `step`
+ * (0-based) of training epoch `epoch` (1-based); for evaluation
+ * (eegnn_trainer_evaluate) epoch is 0, step the 0-based validation batch
+ * and micro 0. Returns EEGNN_OK, or an error that stops the trainer's call
+ * with it. */
+typedef eegnn_status (*eegnn_batch_fn)(void *user, int epoch, int step, int micro);
+
+/* Every field means what it says: 0 is a real value (no warmup, no
+ * clipping, ...). eegnn_trainer_config_default gives PyTorch's defaults;
+ * a zero-filled config is valid once epochs and steps_per_epoch are set. */
+typedef struct eegnn_trainer_config {
+    int epochs;             /* epochs of the whole run (the cosine schedule spans them); >= 1 */
+    int steps_per_epoch;    /* optimizer steps per fit_epoch; >= 1 */
+    int accumulate;         /* micro-batches per optimizer step (gradient accumulation); >= 1 (0 taken as 1) */
+    eegnn_schedule schedule;
+    int warmup_epochs;      /* COSINE: epochs of linear warmup; 0: none */
+    int step_size;          /* STEP: epochs between decays; >= 1 */
+    float gamma;            /* STEP: decay factor */
+    float plateau_factor;   /* PLATEAU: factor, in (0, 1) */
+    int plateau_patience;   /* PLATEAU: epochs without improvement before a reduction; 0: at the first */
+    float clip_grad_norm;   /* > 0: clip the gradients' joint L2 norm to this; 0: no clipping */
+    float ema_decay;        /* > 0: keep an exponential moving average of the weights with this decay,
+                               used for evaluation and kept as the best weights; 0: none */
+    int patience;           /* > 0: eegnn_trainer_end_epoch says stop after this many epochs without a
+                               lower validation loss; 0: never */
+    const char *head_prefix;   /* parameter names of the head (for freeze_backbone_epochs) */
+    int freeze_backbone_epochs; /* the first N epochs train only the head_prefix parameters */
+    /* called after every optimizer step (progress bars, logging); may be NULL */
+    void (*on_step)(void *user, const eegnn_step_info *info);
+    /* eegnn_trainer_fit: called after every epoch; nonzero stops the run
+       (as early stopping). May be NULL. */
+    int (*on_epoch)(void *user, const eegnn_epoch_info *info);
+    void *user;         /* passed to on_step and on_epoch */
+} eegnn_trainer_config;
+
+typedef struct eegnn_trainer eegnn_trainer;
+
+/* PyTorch's and braindecode's defaults: cosine schedule with no warmup,
+ * step_size 1, gamma 0.1, plateau factor 0.1 and patience 10, accumulate
+ * 1, no clipping, EMA or early stopping, head_prefix "final_layer";
+ * epochs and steps_per_epoch 0 (to set). Thread safe. */
+EEGNN_API eegnn_trainer_config eegnn_trainer_config_default(void);
+
+/* A trainer of graph g on `loss` (a scalar node) with optimizer opt (its
+ * learning rate, or its group 0's, is the schedule's base). It keeps a copy
+ * of the weights (parameters and buffers) of the best epoch and, with
+ * ema_decay, an EMA of the weights. The graph, loss and optimizer stay the
+ * caller's and must outlive the trainer. Errors (NULL, error set):
+ * EEGNN_ERR_ARG for NULL arguments, a loss that is not a scalar, epochs or
+ * steps_per_epoch < 1, a schedule out of range, STEP with step_size < 1,
+ * PLATEAU with a factor outside (0, 1), ema_decay outside [0, 1), negative
+ * counts, freeze_backbone_epochs with no parameter under head_prefix;
+ * EEGNN_ERR_MEMORY. */
+EEGNN_API eegnn_trainer *eegnn_trainer_create(eegnn_graph *g, eegnn_tensor *loss, eegnn_optimizer *opt,
+                                              const eegnn_trainer_config *cfg);
+/* Frees the trainer (not the graph or optimizer). NULL is allowed. */
+EEGNN_API void eegnn_trainer_free(eegnn_trainer *t);
+
+/* Trains the next epoch: steps_per_epoch optimizer steps as described at
+ * the top, in train mode. *train_loss (may be NULL) gets the mean loss of
+ * its micro-batches. Errors: EEGNN_ERR_NUMERIC when a loss is NaN (naming
+ * the epoch and step; lower the learning rate), the batch function's or
+ * the optimizer's error (a gradient that is not finite); the epoch does not
+ * count then. EEGNN_ERR_ARG when the run's epochs are done. */
+EEGNN_API eegnn_status eegnn_trainer_fit_epoch(eegnn_trainer *t, eegnn_batch_fn batch, void *user,
+                                               double *train_loss);
+
+/* The mean of the loss over n_batches validation batches (the batch
+ * function called with epoch 0), in eval mode with the weights to evaluate
+ * (see eval_begin). Errors: the batch function's; EEGNN_ERR_ARG for
+ * n_batches < 1. */
+EEGNN_API eegnn_status eegnn_trainer_evaluate(eegnn_trainer *t, eegnn_batch_fn batch, void *user, int n_batches,
+                                              double *loss);
+
+/* Keras's fit: trains every remaining epoch (fit_epoch), evaluates it on
+ * n_valid_batches validation batches (the training loss stands in when
+ * n_valid_batches is 0), ends it (end_epoch) and calls on_epoch; stops early
+ * when end_epoch or on_epoch says so; then restores the best epoch's
+ * weights. The same batch function fills training (epoch >= 1) and
+ * validation (epoch 0) batches. Errors: those of fit_epoch and evaluate. */
+EEGNN_API eegnn_status eegnn_trainer_fit(eegnn_trainer *t, eegnn_batch_fn batch, void *user, int n_valid_batches);
+
+/* Evaluation between eval_begin and eval_end (for evaluations that need
+ * more than the loss, e.g. the outputs for metrics): eval mode (dropout off,
+ * batch norm on running statistics) with the weights to evaluate (the EMA
+ * ones when ema_decay > 0, unless the best weights were restored). Run the
+ * graph forward on the validation data in between. */
+EEGNN_API void eegnn_trainer_eval_begin(eegnn_trainer *t);
+EEGNN_API void eegnn_trainer_eval_end(eegnn_trainer *t);
+
+/* Ends the epoch fit_epoch trained with its validation loss: a lower loss
+ * than every earlier epoch's makes it the best epoch (its weights are
+ * copied: the EMA ones with ema_decay); the plateau schedule and the
+ * early-stopping count advance. Returns 1 when early stopping says stop,
+ * else 0. */
+EEGNN_API int eegnn_trainer_end_epoch(eegnn_trainer *t, double valid_loss);
+
+/* Puts the best epoch's weights (parameters and buffers) back in the graph;
+ * evaluation then uses them as they are. No effect before an epoch ended. */
+EEGNN_API void eegnn_trainer_restore_best(eegnn_trainer *t);
+
+/* Epochs done (fit and ended), the best epoch (1-based; 0: none yet) and
+ * its validation loss (inf: none), and the current learning rate. */
+EEGNN_API int eegnn_trainer_epoch(const eegnn_trainer *t);
+EEGNN_API int eegnn_trainer_best_epoch(const eegnn_trainer *t);
+EEGNN_API double eegnn_trainer_best_loss(const eegnn_trainer *t);
+EEGNN_API float eegnn_trainer_lr(const eegnn_trainer *t);
+
+/* A resumable checkpoint (safetensors, written atomically): the weights,
+ * the optimizer's state ("optimizer.<param>.<state>" as torch's optimizer
+ * state_dict: exp_avg, exp_avg_sq, ..., step), the best weights
+ * ("best.<name>"), the EMA shadow ("ema.<name>"), and as metadata the
+ * trainer's state (epoch, step_count, best_epoch, best_loss, bad_epochs,
+ * plateau, graph_rng) plus the caller's n keys and values (e.g. the model's
+ * settings, a data RNG, a history). Errors: those of the safetensors writer,
+ * EEGNN_ERR_MEMORY. */
+EEGNN_API eegnn_status eegnn_trainer_save(eegnn_trainer *t, const char *path, const char *const *keys,
+                                          const char *const *vals, int n);
+/* Continues from a checkpoint of eegnn_trainer_save written by a trainer
+ * of the same graph and settings: weights, optimizer state, best weights,
+ * EMA, epoch and schedule state; the next fit_epoch trains the epoch after
+ * the saved one, exactly as an uninterrupted run. The caller reads its own
+ * metadata with eegnn_safetensors_open. Errors: reading (naming the path and
+ * the missing tensor or key), a file without the trainer's state. */
+EEGNN_API eegnn_status eegnn_trainer_resume(eegnn_trainer *t, const char *path);
+/* ======================== End file src/train/trainer.h ======================== */
 
 /* ======================== Begin file src/train/train.h ======================== */
 /* ---------------------------------------------------------------------------
@@ -7390,6 +7596,21 @@ EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *l
     t->forward = eegnn__ce_fwd;
     t->backward = eegnn__ce_bwd;
     return t;
+}
+
+EEGNN_API eegnn_tensor *eegnn_loss(eegnn_graph *g, eegnn_loss_type type, eegnn_tensor *output, eegnn_tensor *target,
+                                   eegnn_tensor *class_weight) {
+    int shape[1];
+    if (!g || !output || !target) return NULL; /* an earlier op failed: its error stands */
+    if (type == EEGNN_LOSS_CROSS_ENTROPY) return eegnn_cross_entropy_loss(g, output, target, class_weight);
+    if ((type != EEGNN_LOSS_MSE && type != EEGNN_LOSS_L1) || class_weight) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_loss: %s", class_weight ? "class weights apply to cross-entropy only"
+                                                                      : "unknown loss type");
+        return NULL;
+    }
+    shape[0] = output->shape[0];
+    if (output->ndim == 2 && output->shape[1] == 1) output = eegnn_reshape(g, output, 1, shape);
+    return type == EEGNN_LOSS_L1 ? eegnn_l1_loss(g, output, target) : eegnn_mse_loss(g, output, target);
 }
 /* ======================== End file src/ops/loss.c ======================== */
 
@@ -24493,11 +24714,514 @@ EEGNN_API double eegnn_roc_auc(const int *y_true, const double *score, size_t n)
 }
 /* ======================== End file src/metrics/metrics.c ======================== */
 
+/* ======================== Begin file src/train/trainer.c ======================== */
+/* The trainer (see trainer.h). */
+
+struct eegnn_trainer {
+    eegnn_graph *g;
+    eegnn_tensor *loss;
+    eegnn_optimizer *opt;
+    eegnn_trainer_config cfg;
+    float base_lr;          /* the optimizer's learning rate at creation: the schedule's base */
+    eegnn_ema *ema;
+    float *best;            /* (best_len) parameters and buffers of the best epoch */
+    size_t best_len;
+    int best_epoch, bad_epochs, epoch, restored, in_eval;
+    double best_loss;
+    eegnn_plateau plateau;
+};
+
+/* ---- checkpoint metadata: keys and printf-built values ---- */
+
+#define EEGNN__META_MAX 64
+
+typedef struct eegnn__meta {
+    const char *keys[EEGNN__META_MAX];
+    char *vals[EEGNN__META_MAX];
+    int n, failed;
+} eegnn__meta;
+
+static void eegnn__meta_add(eegnn__meta *m, const char *key, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void eegnn__meta_add(eegnn__meta *m, const char *key, const char *fmt, ...) {
+    va_list ap;
+    int len;
+    char *v, probe[1];
+    if (m->n >= EEGNN__META_MAX) {
+        m->failed = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    len = vsnprintf(probe, sizeof probe, fmt, ap);
+    va_end(ap);
+    if (len < 0) {
+        m->failed = 1;
+        return;
+    }
+    v = (char *)EEGNN_MALLOC((size_t)len + 1);
+    if (!v) {
+        m->failed = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(v, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    m->keys[m->n] = key;
+    m->vals[m->n++] = v;
+}
+
+static void eegnn__meta_free(eegnn__meta *m) {
+    int i;
+    for (i = 0; i < m->n; i++) EEGNN_FREE(m->vals[i]);
+    m->n = 0;
+}
+
+/* An RNG's state as 32 hex digits, and back (0 when malformed). */
+static void eegnn__rng_str(const eegnn_rng *r, char *buf, size_t n) {
+    snprintf(buf, n, "%08lx%08lx%08lx%08lx", (unsigned long)r->s[0], (unsigned long)r->s[1], (unsigned long)r->s[2],
+             (unsigned long)r->s[3]);
+}
+
+static int eegnn__rng_parse(const char *s, eegnn_rng *r) {
+    int k, j;
+    if (!s || strlen(s) != 32) return 0;
+    for (k = 0; k < 4; k++) {
+        uint32_t v = 0;
+        for (j = 0; j < 8; j++) {
+            int c = s[8 * k + j], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) return 0;
+            v = v * 16 + (uint32_t)d;
+        }
+        r->s[k] = v;
+    }
+    return 1;
+}
+
+/* ---- weights ---- */
+
+static size_t eegnn__state_numel(eegnn_graph *g) {
+    size_t n = 0;
+    int i;
+    for (i = 0; i < eegnn_graph_n_nodes(g); i++) {
+        eegnn_tensor *t = eegnn_graph_node(g, i);
+        if (t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER)) n += t->numel;
+    }
+    return n;
+}
+
+/* Copies parameters and buffers into buf (restore 0) or back (restore 1). */
+static void eegnn__state_copy(eegnn_graph *g, float *buf, int restore) {
+    size_t off = 0;
+    int i;
+    for (i = 0; i < eegnn_graph_n_nodes(g); i++) {
+        eegnn_tensor *t = eegnn_graph_node(g, i);
+        if (!(t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
+        if (restore) {
+            memcpy(t->data, buf + off, t->numel * sizeof(float));
+            eegnn_graph_host_wrote(g, t->data, t->numel * sizeof(float));
+        } else {
+            eegnn_graph_to_host(g, t->data, t->numel * sizeof(float));
+            memcpy(buf + off, t->data, t->numel * sizeof(float));
+        }
+        off += t->numel;
+    }
+}
+
+/* Freezes (1) or unfreezes (0) every parameter outside the head. */
+static void eegnn__freeze_backbone(eegnn_graph *g, const char *head, int freeze) {
+    int i;
+    size_t len = strlen(head);
+    for (i = 0; i < eegnn_graph_n_params(g); i++) {
+        eegnn_tensor *p = eegnn_graph_param(g, i);
+        if (!strncmp(p->name, head, len)) continue;
+        if (freeze) p->flags |= EEGNN_TENSOR_FROZEN;
+        else p->flags &= ~EEGNN_TENSOR_FROZEN;
+    }
+}
+
+/* ---- the trainer ---- */
+
+EEGNN_API eegnn_trainer_config eegnn_trainer_config_default(void) {
+    eegnn_trainer_config c;
+    memset(&c, 0, sizeof c);
+    c.accumulate = 1;
+    c.schedule = EEGNN_SCHEDULE_COSINE;
+    c.step_size = 1;
+    c.gamma = 0.1f;
+    c.plateau_factor = 0.1f;
+    c.plateau_patience = 10;
+    c.head_prefix = "final_layer";
+    return c;
+}
+
+EEGNN_API eegnn_trainer *eegnn_trainer_create(eegnn_graph *g, eegnn_tensor *loss, eegnn_optimizer *opt,
+                                              const eegnn_trainer_config *cfg) {
+    eegnn_trainer *t;
+    const char *fn = "eegnn_trainer_create";
+    if (!g || !loss || !opt || !cfg) {
+        eegnn_set_error(EEGNN_ERR_ARG, "%s: NULL graph, loss, optimizer or config", fn);
+        return NULL;
+    }
+    if (loss->numel != 1 || cfg->epochs < 1 || cfg->steps_per_epoch < 1 || cfg->accumulate < 0 ||
+        (int)cfg->schedule < 0 || cfg->schedule > EEGNN_SCHEDULE_NONE || cfg->warmup_epochs < 0 ||
+        (cfg->schedule == EEGNN_SCHEDULE_STEP && cfg->step_size < 1) ||
+        (cfg->schedule == EEGNN_SCHEDULE_PLATEAU && !(cfg->plateau_factor > 0 && cfg->plateau_factor < 1)) ||
+        cfg->plateau_patience < 0 || !(cfg->clip_grad_norm >= 0) || !(cfg->ema_decay >= 0 && cfg->ema_decay < 1) ||
+        cfg->patience < 0 || cfg->freeze_backbone_epochs < 0) {
+        eegnn_set_error(EEGNN_ERR_ARG,
+                        "%s: loss of %zu values (needs 1), epochs %d and steps_per_epoch %d (>= 1), accumulate %d, "
+                        "schedule %d, warmup %d, step_size %d, plateau factor %g and patience %d, clip %g, EMA "
+                        "decay %g (in [0, 1)), patience %d, freeze_backbone_epochs %d",
+                        fn, loss->numel, cfg->epochs, cfg->steps_per_epoch, cfg->accumulate, (int)cfg->schedule,
+                        cfg->warmup_epochs, cfg->step_size, (double)cfg->plateau_factor, cfg->plateau_patience,
+                        (double)cfg->clip_grad_norm, (double)cfg->ema_decay, cfg->patience,
+                        cfg->freeze_backbone_epochs);
+        return NULL;
+    }
+    if (cfg->freeze_backbone_epochs > 0) {
+        int i, n = 0;
+        const char *head = cfg->head_prefix ? cfg->head_prefix : "";
+        for (i = 0; i < eegnn_graph_n_params(g); i++)
+            n += *head && !strncmp(eegnn_graph_param(g, i)->name, head, strlen(head));
+        if (!n) {
+            eegnn_set_error(EEGNN_ERR_ARG, "%s: freeze_backbone_epochs needs head parameters named '%s*'", fn, head);
+            return NULL;
+        }
+    }
+    t = (eegnn_trainer *)eegnn__calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->g = g;
+    t->loss = loss;
+    t->opt = opt;
+    t->cfg = *cfg;
+    if (t->cfg.accumulate < 1) t->cfg.accumulate = 1;
+    t->base_lr = eegnn_optimizer_get_lr(opt);
+    t->best_loss = INFINITY;
+    t->best_len = eegnn__state_numel(g);
+    t->best = (float *)eegnn__calloc(t->best_len ? t->best_len : 1, sizeof(float));
+    if (!t->best) {
+        eegnn_trainer_free(t);
+        return NULL;
+    }
+    if (cfg->ema_decay > 0 && !(t->ema = eegnn_ema_create(g, cfg->ema_decay))) {
+        eegnn_trainer_free(t);
+        return NULL;
+    }
+    eegnn_plateau_init(&t->plateau, t->base_lr, 0, cfg->plateau_factor, cfg->plateau_patience, 1e-4f, 0, 0, 0.0f);
+    return t;
+}
+
+EEGNN_API void eegnn_trainer_free(eegnn_trainer *t) {
+    if (!t) return;
+    eegnn_ema_free(t->ema);
+    EEGNN_FREE(t->best);
+    EEGNN_FREE(t);
+}
+
+EEGNN_API eegnn_status eegnn_trainer_fit_epoch(eegnn_trainer *t, eegnn_batch_fn batch, void *user,
+                                               double *train_loss) {
+    const eegnn_trainer_config *c;
+    int epoch, steps, acc, step, a;
+    double sum = 0.0;
+    eegnn_status st;
+    if (!t || !batch) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_trainer_fit_epoch: NULL trainer or batch function");
+    c = &t->cfg;
+    epoch = t->epoch + 1;
+    steps = c->steps_per_epoch;
+    acc = c->accumulate;
+    if (epoch > c->epochs)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_trainer_fit_epoch: the run's %d epochs are done", c->epochs);
+    if (c->freeze_backbone_epochs > 0) eegnn__freeze_backbone(t->g, c->head_prefix, epoch <= c->freeze_backbone_epochs);
+    if (c->schedule == EEGNN_SCHEDULE_STEP)
+        eegnn_optimizer_set_lr(t->opt, eegnn_lr_step(t->base_lr, epoch - 1, c->step_size, c->gamma));
+    if (c->schedule == EEGNN_SCHEDULE_PLATEAU) eegnn_optimizer_set_lr(t->opt, (float)t->plateau.lr);
+    eegnn_graph_set_training(t->g, 1);
+    for (step = 0; step < steps; step++) {
+        double step_sum = 0.0;
+        if (c->schedule == EEGNN_SCHEDULE_COSINE) {
+            long global = (long)(epoch - 1) * steps + step;
+            eegnn_optimizer_set_lr(t->opt, eegnn_lr_cosine_warmup(t->base_lr, global, (long)c->warmup_epochs * steps,
+                                                                  (long)c->epochs * steps, 0.0f));
+        }
+        eegnn_optimizer_zero_grad(t->opt);
+        for (a = 0; a < acc; a++) {
+            if ((st = batch(user, epoch, step, a))) return st;
+            eegnn_graph_forward(t->g);
+            if (!(t->loss->data[0] == t->loss->data[0]))
+                return eegnn_set_error(EEGNN_ERR_NUMERIC, "training diverged: loss is NaN at epoch %d step %d "
+                                                          "(lower the learning rate)", epoch, step + 1);
+            step_sum += t->loss->data[0];
+            sum += t->loss->data[0];
+            eegnn_graph_backward(t->g, t->loss);
+        }
+        if (acc > 1) eegnn_optimizer_scale_grad(t->opt, 1.0f / (float)acc);
+        if (c->clip_grad_norm > 0) eegnn_optimizer_clip_grad_norm(t->opt, c->clip_grad_norm);
+        if ((st = eegnn_optimizer_step(t->opt))) return st;
+        if (t->ema) eegnn_ema_update(t->ema);
+        if (c->on_step) {
+            eegnn_step_info info;
+            info.epoch = epoch;
+            info.epochs = c->epochs;
+            info.step = step + 1;
+            info.steps = steps;
+            info.loss = step_sum / acc;
+            info.epoch_loss = sum / ((double)(step + 1) * acc);
+            info.lr = eegnn_optimizer_get_lr(t->opt);
+            c->on_step(c->user, &info);
+        }
+    }
+    if (train_loss) *train_loss = sum / ((double)steps * acc);
+    return EEGNN_OK;
+}
+
+EEGNN_API void eegnn_trainer_eval_begin(eegnn_trainer *t) {
+    if (!t || t->in_eval) return;
+    t->in_eval = 1;
+    if (t->ema && !t->restored) eegnn_ema_swap(t->ema);
+    eegnn_graph_set_training(t->g, 0);
+}
+
+EEGNN_API void eegnn_trainer_eval_end(eegnn_trainer *t) {
+    if (!t || !t->in_eval) return;
+    t->in_eval = 0;
+    eegnn_graph_set_training(t->g, 1);
+    if (t->ema && !t->restored) eegnn_ema_swap(t->ema);
+}
+
+EEGNN_API eegnn_status eegnn_trainer_evaluate(eegnn_trainer *t, eegnn_batch_fn batch, void *user, int n_batches,
+                                              double *loss) {
+    double sum = 0.0;
+    int b;
+    eegnn_status st = EEGNN_OK;
+    if (!t || !batch || n_batches < 1)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_trainer_evaluate: NULL trainer or batch function, or %d "
+                                              "batches", n_batches);
+    eegnn_trainer_eval_begin(t);
+    for (b = 0; b < n_batches && !st; b++) {
+        if ((st = batch(user, 0, b, 0))) break;
+        eegnn_graph_forward_to(t->g, t->loss);
+        sum += t->loss->data[0];
+    }
+    eegnn_trainer_eval_end(t);
+    if (!st && loss) *loss = sum / n_batches;
+    return st;
+}
+
+EEGNN_API eegnn_status eegnn_trainer_fit(eegnn_trainer *t, eegnn_batch_fn batch, void *user, int n_valid_batches) {
+    eegnn_status st;
+    int stop = 0;
+    if (!t || !batch || n_valid_batches < 0)
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_trainer_fit: NULL trainer or batch function, or %d validation "
+                                              "batches", n_valid_batches);
+    while (!stop && t->epoch < t->cfg.epochs) {
+        double t0 = eegnn_time_seconds(), train_loss = 0.0, valid_loss;
+        if ((st = eegnn_trainer_fit_epoch(t, batch, user, &train_loss))) return st;
+        valid_loss = train_loss;
+        if (n_valid_batches && (st = eegnn_trainer_evaluate(t, batch, user, n_valid_batches, &valid_loss)))
+            return st;
+        stop = eegnn_trainer_end_epoch(t, valid_loss);
+        if (t->cfg.on_epoch) {
+            eegnn_epoch_info info;
+            info.epoch = t->epoch;
+            info.epochs = t->cfg.epochs;
+            info.train_loss = train_loss;
+            info.valid_loss = valid_loss;
+            info.best_epoch = t->best_epoch;
+            info.lr = eegnn_optimizer_get_lr(t->opt);
+            info.seconds = eegnn_time_seconds() - t0;
+            stop |= t->cfg.on_epoch(t->cfg.user, &info) != 0;
+        }
+    }
+    eegnn_trainer_restore_best(t);
+    return EEGNN_OK;
+}
+
+EEGNN_API int eegnn_trainer_end_epoch(eegnn_trainer *t, double valid_loss) {
+    if (!t) return 0;
+    t->epoch++;
+    if (valid_loss < t->best_loss) {
+        t->best_loss = valid_loss;
+        t->best_epoch = t->epoch;
+        t->bad_epochs = 0;
+        if (t->ema) eegnn_ema_swap(t->ema);
+        eegnn__state_copy(t->g, t->best, 0);
+        if (t->ema) eegnn_ema_swap(t->ema);
+    } else {
+        t->bad_epochs++;
+    }
+    if (t->cfg.schedule == EEGNN_SCHEDULE_PLATEAU) eegnn_plateau_step(&t->plateau, valid_loss);
+    return t->cfg.patience > 0 && t->bad_epochs >= t->cfg.patience;
+}
+
+EEGNN_API void eegnn_trainer_restore_best(eegnn_trainer *t) {
+    if (!t || !t->best_epoch) return;
+    eegnn__state_copy(t->g, t->best, 1);
+    t->restored = 1;
+}
+
+EEGNN_API int eegnn_trainer_epoch(const eegnn_trainer *t) { return t ? t->epoch : 0; }
+EEGNN_API int eegnn_trainer_best_epoch(const eegnn_trainer *t) { return t ? t->best_epoch : 0; }
+EEGNN_API double eegnn_trainer_best_loss(const eegnn_trainer *t) { return t ? t->best_loss : INFINITY; }
+EEGNN_API float eegnn_trainer_lr(const eegnn_trainer *t) { return t ? eegnn_optimizer_get_lr(t->opt) : 0.0f; }
+
+/* ---- checkpoints ---- */
+
+/* One extra tensor of a checkpoint: its name (owned) and data. */
+static int eegnn__ckpt_entry(eegnn_safetensors_entry *ex, char **names, int n, const char *prefix, const char *name,
+                             float *data, const eegnn_tensor *like, int scalar) {
+    eegnn__strbuf nb = {0, 0, 0, 0};
+    int d;
+    eegnn__sb_printf(&nb, "%s%s", prefix, name);
+    names[n] = nb.p;
+    ex[n].name = nb.p;
+    ex[n].data = data;
+    ex[n].ndim = scalar ? 0 : like->ndim;
+    for (d = 0; !scalar && d < like->ndim; d++) ex[n].shape[d] = like->shape[d];
+    return n + 1;
+}
+
+EEGNN_API eegnn_status eegnn_trainer_save(eegnn_trainer *t, const char *path, const char *const *keys,
+                                          const char *const *vals, int n) {
+    eegnn__meta m;
+    eegnn_safetensors_entry *ex = NULL;
+    char **names = NULL, grng[40];
+    float *steps = NULL;
+    int n_opt, n_ex = 0, cap, i, k, n_nodes;
+    size_t off = 0;
+    eegnn_status st = EEGNN_OK;
+    if (!t || !path || n < 0 || (n && (!keys || !vals)))
+        return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_trainer_save: bad arguments");
+    n_opt = eegnn_optimizer_n_params(t->opt);
+    n_nodes = eegnn_graph_n_nodes(t->g);
+    eegnn_graph_sync(t->g); /* weights and optimizer state held by an accelerator */
+    memset(&m, 0, sizeof m);
+    for (i = 0; i < n; i++) eegnn__meta_add(&m, keys[i], "%s", vals[i] ? vals[i] : "");
+    eegnn__rng_str(eegnn_graph_rng(t->g), grng, sizeof grng);
+    eegnn__meta_add(&m, "epoch", "%d", t->epoch);
+    eegnn__meta_add(&m, "graph_rng", "%s", grng);
+    eegnn__meta_add(&m, "step_count", "%ld", eegnn_optimizer_step_count(t->opt));
+    eegnn__meta_add(&m, "best_epoch", "%d", t->best_epoch);
+    eegnn__meta_add(&m, "best_loss", "%.17g", t->best_loss);
+    eegnn__meta_add(&m, "bad_epochs", "%d", t->bad_epochs);
+    eegnn__meta_add(&m, "plateau", "%.17g %.17g %d %d %d", t->plateau.best, t->plateau.lr, t->plateau.num_bad_epochs,
+                    t->plateau.cooldown_counter, t->plateau.last_epoch);
+    cap = n_opt * 4 + 2 * n_nodes + 1;
+    ex = (eegnn_safetensors_entry *)eegnn__calloc((size_t)cap, sizeof *ex);
+    names = (char **)eegnn__calloc((size_t)cap, sizeof(char *));
+    steps = (float *)eegnn__calloc((size_t)(n_opt ? n_opt : 1), sizeof(float));
+    if (!ex || !names || !steps || m.failed) {
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory building the checkpoint", path);
+        goto done;
+    }
+    for (i = 0; i < n_opt; i++) { /* the optimizer's state as torch names it */
+        const eegnn_tensor *p = eegnn_optimizer_param(t->opt, i);
+        const char *sname;
+        char prefix[EEGNN_NAME_MAX + 16];
+        float *a;
+        snprintf(prefix, sizeof prefix, "optimizer.%s.", p->name);
+        for (k = 0; (a = eegnn_optimizer_state(t->opt, i, k, &sname)) != NULL; k++)
+            n_ex = eegnn__ckpt_entry(ex, names, n_ex, prefix, sname, a, p, 0);
+        steps[i] = (float)eegnn_optimizer_param_step(t->opt, i);
+        n_ex = eegnn__ckpt_entry(ex, names, n_ex, prefix, "step", steps + i, p, 1);
+    }
+    for (i = 0; i < n_nodes; i++) { /* the best epoch's weights */
+        const eegnn_tensor *w = eegnn_graph_node(t->g, i);
+        if (!(w->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
+        n_ex = eegnn__ckpt_entry(ex, names, n_ex, "best.", w->name, t->best + off, w, 0);
+        off += w->numel;
+    }
+    for (i = 0; t->ema && i < eegnn_ema_n_tensors(t->ema); i++) { /* the EMA shadow */
+        eegnn_tensor *w;
+        float *sh = eegnn_ema_shadow(t->ema, i, &w);
+        n_ex = eegnn__ckpt_entry(ex, names, n_ex, "ema.", w->name, sh, w, 0);
+    }
+    for (i = 0; i < n_ex; i++)
+        if (!names[i]) st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory building the checkpoint", path);
+    if (!st) st = eegnn_save_safetensors_ex(t->g, path, m.keys, (const char *const *)m.vals, m.n, ex, n_ex);
+done:
+    for (i = 0; names && i < n_ex; i++) EEGNN_FREE(names[i]);
+    EEGNN_FREE(names);
+    EEGNN_FREE(ex);
+    EEGNN_FREE(steps);
+    eegnn__meta_free(&m);
+    return st;
+}
+
+/* Reads one tensor of a checkpoint by name into dst (n floats). */
+static eegnn_status eegnn__read_named(const eegnn_safetensors *f, const char *path, const char *name, float *dst,
+                                      size_t n) {
+    int k = eegnn_safetensors_find(f, name);
+    if (k < 0) return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: missing '%s' (not a checkpoint of a run with the same "
+                                                        "settings?)", path, name);
+    return eegnn_safetensors_read_f32(f, k, dst, n);
+}
+
+EEGNN_API eegnn_status eegnn_trainer_resume(eegnn_trainer *t, const char *path) {
+    eegnn_safetensors *f;
+    eegnn_status st;
+    const char *v;
+    int i, k;
+    size_t off = 0;
+    char name[2 * EEGNN_NAME_MAX + 32];
+    if (!t || !path) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_trainer_resume: NULL trainer or path");
+    if ((st = eegnn_load_safetensors(t->g, path, 0))) return st;
+    if (!(f = eegnn_safetensors_open(path))) return EEGNN_ERR_IO;
+    v = eegnn_safetensors_metadata(f, "epoch");
+    if (!v || !eegnn__rng_parse(eegnn_safetensors_metadata(f, "graph_rng"), eegnn_graph_rng(t->g)) ||
+        !eegnn_safetensors_metadata(f, "step_count") || !eegnn_safetensors_metadata(f, "plateau")) {
+        eegnn_safetensors_close(f);
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no training state in the metadata (resume needs the "
+                                                 "last.safetensors of a run, not best.safetensors)", path);
+    }
+    t->epoch = atoi(v);
+    eegnn_optimizer_set_step_count(t->opt, atol(eegnn_safetensors_metadata(f, "step_count")));
+    v = eegnn_safetensors_metadata(f, "best_loss");
+    t->best_loss = strtod(v ? v : "inf", NULL);
+    v = eegnn_safetensors_metadata(f, "best_epoch");
+    t->best_epoch = atoi(v ? v : "0");
+    v = eegnn_safetensors_metadata(f, "bad_epochs");
+    t->bad_epochs = atoi(v ? v : "0");
+    sscanf(eegnn_safetensors_metadata(f, "plateau"), "%lf %lf %d %d %d", &t->plateau.best, &t->plateau.lr,
+           &t->plateau.num_bad_epochs, &t->plateau.cooldown_counter, &t->plateau.last_epoch);
+    for (i = 0; i < eegnn_optimizer_n_params(t->opt) && !st; i++) {
+        const eegnn_tensor *p = eegnn_optimizer_param(t->opt, i);
+        const char *sname;
+        float *a, step = 0.0f;
+        for (k = 0; (a = eegnn_optimizer_state(t->opt, i, k, &sname)) != NULL && !st; k++) {
+            snprintf(name, sizeof name, "optimizer.%s.%s", p->name, sname);
+            st = eegnn__read_named(f, path, name, a, p->numel);
+        }
+        snprintf(name, sizeof name, "optimizer.%s.step", p->name);
+        if (!st) st = eegnn__read_named(f, path, name, &step, 1);
+        eegnn_optimizer_set_param_step(t->opt, i, (long)step);
+    }
+    for (i = 0; i < eegnn_graph_n_nodes(t->g) && !st; i++) {
+        const eegnn_tensor *w = eegnn_graph_node(t->g, i);
+        if (!(w->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
+        snprintf(name, sizeof name, "best.%s", w->name);
+        st = eegnn__read_named(f, path, name, t->best + off, w->numel);
+        off += w->numel;
+    }
+    for (i = 0; t->ema && i < eegnn_ema_n_tensors(t->ema) && !st; i++) {
+        eegnn_tensor *w;
+        float *sh = eegnn_ema_shadow(t->ema, i, &w);
+        snprintf(name, sizeof name, "ema.%s", w->name);
+        st = eegnn__read_named(f, path, name, sh, w->numel);
+    }
+    eegnn_safetensors_close(f);
+    return st;
+}
+/* ======================== End file src/train/trainer.c ======================== */
+
 /* ======================== Begin file src/train/train.c ======================== */
 /* Training loop behind `eegnn train`, checkpoints and `eegnn predict` (see train.h). */
 #include <pthread.h>
 
-typedef struct eegnn__trainer {
+typedef struct eegnn__run {
     const eegnn_train_config *cfg;
     eegnn_dataset *data;
     int n_ch, n_times, n_classes, batch;
@@ -24510,21 +25234,18 @@ typedef struct eegnn__trainer {
     eegnn_graph *g;
     eegnn_tensor *x, *y, *out, *loss, *class_w;
     eegnn_optimizer *opt;
-    eegnn_ema *ema;
-    int eval_ema;            /* 1: evaluate with the averaged weights */
+    eegnn_trainer *t;        /* the training loop (trainer.h) */
     float *window;           /* (n_ch, n_times) */
     float *pred;             /* (n_windows, n_outputs) scratch for evaluation */
     float *truth;            /* (n_windows) */
-    float *best;             /* copy of parameters and buffers at the best epoch */
-    size_t best_len;
-} eegnn__trainer;
+} eegnn__run;
 
 static const char *const eegnn__split_names[3] = {"train", "valid", "test"};
 
 /* Crop offset of window id in training epoch `epoch` (datasets with
  * crops): uniform in 0..max from a hash of (seed, epoch, window), so it does
  * not depend on the loading order or thread. */
-static int eegnn__crop_offset(const eegnn__trainer *tr, int id, int epoch) {
+static int eegnn__crop_offset(const eegnn__run *tr, int id, int epoch) {
     uint64_t h = (tr->cfg->seed + 0x9E3779B97F4A7C15ull) ^ ((uint64_t)(uint32_t)epoch << 32) ^ (uint64_t)(uint32_t)id;
     int max = eegnn_dataset_crop_max_offset(tr->data);
     h ^= h >> 33;
@@ -24539,7 +25260,7 @@ static int eegnn__crop_offset(const eegnn__trainer *tr, int id, int epoch) {
  * and y (batch); rows past n are zero. window: (n_ch, n_times) scratch.
  * epoch > 0: a training batch (random crops when the dataset has crops);
  * 0: the dataset's fixed crop. */
-static eegnn_status eegnn__load_batch(const eegnn__trainer *tr, const int *ids, int n, float *x, float *y,
+static eegnn_status eegnn__load_batch(const eegnn__run *tr, const int *ids, int n, float *x, float *y,
                                       float *window, int epoch) {
     int b, c, t;
     size_t per = (size_t)tr->n_ch * (size_t)tr->n_times;
@@ -24567,7 +25288,7 @@ static eegnn_status eegnn__load_batch(const eegnn__trainer *tr, const int *ids, 
     return EEGNN_OK;
 }
 
-static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n, int epoch) {
+static eegnn_status eegnn__fill_batch(eegnn__run *tr, const int *ids, int n, int epoch) {
     return eegnn__load_batch(tr, ids, n, tr->x->data, tr->y->data, tr->window, epoch);
 }
 
@@ -24576,7 +25297,7 @@ static eegnn_status eegnn__fill_batch(eegnn__trainer *tr, const int *ids, int n,
  * order the trainer consumes them, so results equal synchronous loading. */
 #define EEGNN__PREFETCH 3
 typedef struct eegnn__prefetch {
-    const eegnn__trainer *tr;
+    const eegnn__run *tr;
     const int *order;        /* (n_batches * batch) window indices */
     int n_batches;
     int epoch;               /* training epoch (crop offsets) */
@@ -24643,7 +25364,7 @@ static void eegnn__prefetch_end(eegnn__prefetch *p) {
 }
 
 /* Starts loading n_batches batches of order[] in the background. */
-static eegnn_status eegnn__prefetch_start(eegnn__prefetch *p, const eegnn__trainer *tr, const int *order,
+static eegnn_status eegnn__prefetch_start(eegnn__prefetch *p, const eegnn__run *tr, const int *order,
                                           int n_batches, int epoch) {
     size_t per = (size_t)tr->batch * (size_t)tr->n_ch * (size_t)tr->n_times;
     int i;
@@ -24682,7 +25403,7 @@ static eegnn_status eegnn__prefetch_start(eegnn__prefetch *p, const eegnn__train
 }
 
 /* Copies batch k (the next one) into the graph's x and y, waiting for the loader. */
-static eegnn_status eegnn__prefetch_next(eegnn__prefetch *p, eegnn__trainer *tr, int k) {
+static eegnn_status eegnn__prefetch_next(eegnn__prefetch *p, eegnn__run *tr, int k) {
     int slot = k % EEGNN__PREFETCH;
     size_t per = (size_t)tr->batch * (size_t)tr->n_ch * (size_t)tr->n_times;
     pthread_mutex_lock(&p->mu);
@@ -24703,7 +25424,7 @@ static eegnn_status eegnn__prefetch_next(eegnn__prefetch *p, eegnn__trainer *tr,
 }
 
 /* Input statistics per channel and target statistics from the training split. */
-static eegnn_status eegnn__fit_standardization(eegnn__trainer *tr) {
+static eegnn_status eegnn__fit_standardization(eegnn__run *tr) {
     double *sum = (double *)eegnn__calloc((size_t)tr->n_ch * 2, sizeof(double));
     double ysum = 0.0, ysq = 0.0, n_samples;
     int i, c, t;
@@ -24742,7 +25463,7 @@ static eegnn_status eegnn__fit_standardization(eegnn__trainer *tr) {
 
 /* Builds the graph, doubling the arena until the model, its gradient pool
  * and scratch fit. */
-static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
+static eegnn_status eegnn__build_graph(eegnn__run *tr) {
     size_t arena = (size_t)64 << 20;
     const eegnn_train_config *cfg = tr->cfg;
     for (;;) {
@@ -24765,16 +25486,12 @@ static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
         tr->y = eegnn_input(tr->g, "y", 1, ys);
         tr->out = eegnn_model_build(tr->g, cfg->model ? cfg->model : "cnn", tr->x, &tr->mc);
         tr->class_w = NULL;
-        if (tr->n_classes) {
-            if (cfg->class_weights && strcmp(cfg->class_weights, "none")) {
-                ks[0] = tr->n_classes;
-                tr->class_w = eegnn_input(tr->g, "class_weight", 1, ks);
-            }
-            tr->loss = tr->out ? eegnn_cross_entropy_loss(tr->g, tr->out, tr->y, tr->class_w) : NULL;
-        } else {
-            eegnn_tensor *flat = tr->out ? eegnn_reshape(tr->g, tr->out, 1, ys) : NULL;
-            tr->loss = tr->l1 ? eegnn_l1_loss(tr->g, flat, tr->y) : eegnn_mse_loss(tr->g, flat, tr->y);
+        if (tr->n_classes && cfg->class_weights && strcmp(cfg->class_weights, "none")) {
+            ks[0] = tr->n_classes;
+            tr->class_w = eegnn_input(tr->g, "class_weight", 1, ks);
         }
+        tr->loss = eegnn_loss(tr->g, tr->n_classes ? EEGNN_LOSS_CROSS_ENTROPY : tr->l1 ? EEGNN_LOSS_L1 : EEGNN_LOSS_MSE,
+                              tr->out, tr->y, tr->class_w);
         if (tr->loss && eegnn_graph_prepare(tr->g) == EEGNN_OK) return EEGNN_OK;
         eegnn_graph_free(tr->g);
         tr->g = NULL;
@@ -24783,36 +25500,8 @@ static eegnn_status eegnn__build_graph(eegnn__trainer *tr) {
     }
 }
 
-static size_t eegnn__state_numel(eegnn_graph *g) {
-    size_t n = 0;
-    int i;
-    for (i = 0; i < eegnn_graph_n_nodes(g); i++) {
-        eegnn_tensor *t = eegnn_graph_node(g, i);
-        if (t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER)) n += t->numel;
-    }
-    return n;
-}
-
-/* Copies parameters and buffers into buf (restore 0) or back (restore 1). */
-static void eegnn__state_copy(eegnn_graph *g, float *buf, int restore) {
-    size_t off = 0;
-    int i;
-    for (i = 0; i < eegnn_graph_n_nodes(g); i++) {
-        eegnn_tensor *t = eegnn_graph_node(g, i);
-        if (!(t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
-        if (restore) {
-            memcpy(t->data, buf + off, t->numel * sizeof(float));
-            eegnn_graph_host_wrote(g, t->data, t->numel * sizeof(float));
-        } else {
-            eegnn_graph_to_host(g, t->data, t->numel * sizeof(float));
-            memcpy(buf + off, t->data, t->numel * sizeof(float));
-        }
-        off += t->numel;
-    }
-}
-
 /* Per-window loss of a row of outputs o against target y (z-scored for regression). */
-static double eegnn__window_loss(const eegnn__trainer *tr, const float *o, float y) {
+static double eegnn__window_loss(const eegnn__run *tr, const float *o, float y) {
     int k, n_out = tr->n_classes;
     if (tr->n_classes) { /* cross-entropy from logits */
         float mx = o[0];
@@ -24827,7 +25516,7 @@ static double eegnn__window_loss(const eegnn__trainer *tr, const float *o, float
 }
 
 /* Runs the model over one split in eval mode; fills m and tr->pred/truth. */
-static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_metrics *m) {
+static eegnn_status eegnn__evaluate(eegnn__run *tr, int split, eegnn_split_metrics *m) {
     int n = tr->n_idx[split], n_out = tr->n_classes ? tr->n_classes : 1, i, b, k;
     double loss = 0.0, wsum = 0.0;
     const int *idx = tr->idx[split];
@@ -24848,8 +25537,7 @@ static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_m
     }
     m->n_windows = n;
     if (!n) return EEGNN_OK;
-    if (tr->ema && tr->eval_ema) eegnn_ema_swap(tr->ema);
-    eegnn_graph_set_training(tr->g, 0);
+    eegnn_trainer_eval_begin(tr->t);
     for (i = 0; i < n; i += tr->batch) {
         int nb = EEGNN__MIN(tr->batch, n - i);
         st = eegnn__fill_batch(tr, idx + i, nb, 0);
@@ -24904,8 +25592,7 @@ static eegnn_status eegnn__evaluate(eegnn__trainer *tr, int split, eegnn_split_m
         m->mae = eegnn_mae(yt, yp, n);
     }
 done:
-    eegnn_graph_set_training(tr->g, 1);
-    if (tr->ema && tr->eval_ema) eegnn_ema_swap(tr->ema);
+    eegnn_trainer_eval_end(tr->t);
     EEGNN_FREE(yi);
     EEGNN_FREE(pi);
     EEGNN_FREE(score);
@@ -25101,7 +25788,7 @@ static void eegnn__clock(char *buf, size_t size, double seconds) {
 /* The progress bar of a training epoch (terminals): steps done, the running
  * loss, the time since training started and the estimated time left for the
  * whole run (epochs since start_epoch, from the pace so far). */
-static void eegnn__progress(const eegnn__trainer *tr, int epoch, int start_epoch, int epochs, int done, int total,
+static void eegnn__progress(const eegnn__run *tr, int epoch, int start_epoch, int epochs, int done, int total,
                             double loss, double t_train) {
     int width = 30, filled = total ? done * width / total : width, k;
     char bar[40], el[32], eta[32];
@@ -25135,55 +25822,6 @@ EEGNN_API eegnn_status eegnn_class_weights_balanced(const int *y, int n, int n_c
         weights[i] = count[i] ? (float)((double)n / ((double)n_classes * (double)count[i])) : 0.0f;
     EEGNN_FREE(count);
     return EEGNN_OK;
-}
-
-/* ---- checkpoint metadata ---- */
-
-#define EEGNN__META_MAX 64
-
-typedef struct eegnn__meta {
-    const char *keys[EEGNN__META_MAX];
-    char *vals[EEGNN__META_MAX];
-    int n, failed;
-} eegnn__meta;
-
-static void eegnn__meta_add(eegnn__meta *m, const char *key, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static void eegnn__meta_add(eegnn__meta *m, const char *key, const char *fmt, ...) {
-    va_list ap;
-    int len;
-    char *v, probe[1];
-    if (m->n >= EEGNN__META_MAX) {
-        m->failed = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    len = vsnprintf(probe, sizeof probe, fmt, ap);
-    va_end(ap);
-    if (len < 0) {
-        m->failed = 1;
-        return;
-    }
-    v = (char *)EEGNN_MALLOC((size_t)len + 1);
-    if (!v) {
-        m->failed = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(v, (size_t)len + 1, fmt, ap);
-    va_end(ap);
-    m->keys[m->n] = key;
-    m->vals[m->n++] = v;
-}
-
-static void eegnn__meta_free(eegnn__meta *m) {
-    int i;
-    for (i = 0; i < m->n; i++) EEGNN_FREE(m->vals[i]);
-    m->n = 0;
 }
 
 /* Model configuration as a JSON object (every field, resolved from the data). */
@@ -25248,29 +25886,9 @@ static int eegnn__parse_floats(const char *s, float *out, int n) {
     return k;
 }
 
-static void eegnn__rng_str(const eegnn_rng *r, char *buf, size_t n) {
-    snprintf(buf, n, "%08lx%08lx%08lx%08lx", (unsigned long)r->s[0], (unsigned long)r->s[1], (unsigned long)r->s[2],
-             (unsigned long)r->s[3]);
-}
-
-static int eegnn__rng_parse(const char *s, eegnn_rng *r) {
-    int k, j;
-    if (!s || strlen(s) != 32) return 0;
-    for (k = 0; k < 4; k++) {
-        uint32_t v = 0;
-        for (j = 0; j < 8; j++) {
-            int c = s[8 * k + j], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (d < 0) return 0;
-            v = v * 16 + (uint32_t)d;
-        }
-        r->s[k] = v;
-    }
-    return 1;
-}
-
 /* Metadata shared by best.safetensors and last.safetensors: what predict
  * and resume need to rebuild the data pipeline and the model. */
-static void eegnn__meta_common(eegnn__meta *m, const eegnn__trainer *tr, const eegnn_dataset_config *dc,
+static void eegnn__meta_common(eegnn__meta *m, const eegnn__run *tr, const eegnn_dataset_config *dc,
                                int best_epoch) {
     const eegnn_train_config *cfg = tr->cfg;
     eegnn__strbuf mean = {0, 0, 0, 0}, sd = {0, 0, 0, 0}, mcj = {0, 0, 0, 0}, cls = {0, 0, 0, 0};
@@ -25312,7 +25930,7 @@ static void eegnn__meta_common(eegnn__meta *m, const eegnn__trainer *tr, const e
     eegnn__meta_add(m, "fold", "%d", cfg->n_folds > 1 ? cfg->fold : 0);
     eegnn__meta_add(m, "valid_fraction", "%.17g", cfg->valid_fraction);
     eegnn__meta_add(m, "test_fraction", "%.17g", cfg->test_fraction);
-    eegnn__meta_add(m, "best_epoch", "%d", best_epoch);
+    if (best_epoch >= 0) eegnn__meta_add(m, "best_epoch", "%d", best_epoch);
     eegnn__meta_add(m, "pre_scale", "%.17g", dc->scale);
     eegnn__meta_add(m, "pre_pick_types", "%s", dc->pick_types ? dc->pick_types : "");
     eegnn__meta_add(m, "pre_channels", "%s", dc->channels ? dc->channels : "");
@@ -25329,192 +25947,6 @@ static void eegnn__meta_common(eegnn__meta *m, const eegnn__trainer *tr, const e
     eegnn__sb_free(&sd);
     eegnn__sb_free(&mcj);
     eegnn__sb_free(&cls);
-}
-
-/* Training state kept between epochs (and in last.safetensors). */
-typedef struct eegnn__run_state {
-    int epoch; /* epochs completed */
-    double best_loss;
-    int best_epoch, bad_epochs;
-    eegnn_rng rng;
-    eegnn_plateau plateau;
-} eegnn__run_state;
-
-static eegnn_status eegnn__save_last(eegnn__trainer *tr, const eegnn_dataset_config *dc,
-                                     const eegnn__run_state *rs, const char *history, const char *path) {
-    eegnn__meta m;
-    eegnn_safetensors_entry *ex = NULL;
-    char **names = NULL;
-    float *steps = NULL;
-    int n_opt = eegnn_optimizer_n_params(tr->opt), n_ex = 0, cap, i, k, n_nodes = eegnn_graph_n_nodes(tr->g);
-    size_t off = 0;
-    char rng[40], grng[40];
-    eegnn_status st = EEGNN_OK;
-    eegnn_graph_sync(tr->g); /* weights and optimizer state held by an accelerator */
-    memset(&m, 0, sizeof m);
-    eegnn__meta_common(&m, tr, dc, rs->best_epoch);
-    eegnn__rng_str(&rs->rng, rng, sizeof rng);
-    eegnn__rng_str(eegnn_graph_rng(tr->g), grng, sizeof grng);
-    eegnn__meta_add(&m, "epoch", "%d", rs->epoch);
-    eegnn__meta_add(&m, "shuffle_rng", "%s", rng);
-    eegnn__meta_add(&m, "graph_rng", "%s", grng);
-    eegnn__meta_add(&m, "step_count", "%ld", eegnn_optimizer_step_count(tr->opt));
-    eegnn__meta_add(&m, "best_loss", "%.17g", rs->best_loss);
-    eegnn__meta_add(&m, "bad_epochs", "%d", rs->bad_epochs);
-    eegnn__meta_add(&m, "plateau", "%.17g %.17g %d %d %d", rs->plateau.best, rs->plateau.lr,
-                    rs->plateau.num_bad_epochs, rs->plateau.cooldown_counter, rs->plateau.last_epoch);
-    eegnn__meta_add(&m, "history", "%s", history ? history : "");
-    cap = n_opt * 4 + 2 * n_nodes + 1;
-    ex = (eegnn_safetensors_entry *)eegnn__calloc((size_t)cap, sizeof *ex);
-    names = (char **)eegnn__calloc((size_t)cap, sizeof(char *));
-    steps = (float *)eegnn__calloc((size_t)(n_opt ? n_opt : 1), sizeof(float));
-    if (!ex || !names || !steps || m.failed) {
-        st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory building the checkpoint", path);
-        goto done;
-    }
-    for (i = 0; i < n_opt; i++) {
-        const eegnn_tensor *p = eegnn_optimizer_param(tr->opt, i);
-        const char *sname;
-        float *a;
-        int d;
-        for (k = 0; (a = eegnn_optimizer_state(tr->opt, i, k, &sname)) != NULL; k++) {
-            eegnn__strbuf nb = {0, 0, 0, 0};
-            eegnn__sb_printf(&nb, "optimizer.%s.%s", p->name, sname);
-            names[n_ex] = nb.p;
-            ex[n_ex].name = nb.p;
-            ex[n_ex].data = a;
-            ex[n_ex].ndim = p->ndim;
-            for (d = 0; d < p->ndim; d++) ex[n_ex].shape[d] = p->shape[d];
-            n_ex++;
-        }
-        {
-            eegnn__strbuf nb = {0, 0, 0, 0};
-            eegnn__sb_printf(&nb, "optimizer.%s.step", p->name);
-            steps[i] = (float)eegnn_optimizer_param_step(tr->opt, i);
-            names[n_ex] = nb.p;
-            ex[n_ex].name = nb.p;
-            ex[n_ex].data = steps + i;
-            ex[n_ex].ndim = 0;
-            n_ex++;
-        }
-    }
-    for (i = 0; i < n_nodes; i++) { /* the best epoch's weights and the EMA shadow */
-        const eegnn_tensor *t = eegnn_graph_node(tr->g, i);
-        eegnn__strbuf nb = {0, 0, 0, 0};
-        int d;
-        if (!(t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
-        eegnn__sb_printf(&nb, "best.%s", t->name);
-        names[n_ex] = nb.p;
-        ex[n_ex].name = nb.p;
-        ex[n_ex].data = tr->best + off;
-        ex[n_ex].ndim = t->ndim;
-        for (d = 0; d < t->ndim; d++) ex[n_ex].shape[d] = t->shape[d];
-        n_ex++;
-        off += t->numel;
-    }
-    for (i = 0; tr->ema && i < eegnn_ema_n_tensors(tr->ema); i++) {
-        eegnn_tensor *t;
-        float *sh = eegnn_ema_shadow(tr->ema, i, &t);
-        eegnn__strbuf nb = {0, 0, 0, 0};
-        int d;
-        eegnn__sb_printf(&nb, "ema.%s", t->name);
-        names[n_ex] = nb.p;
-        ex[n_ex].name = nb.p;
-        ex[n_ex].data = sh;
-        ex[n_ex].ndim = t->ndim;
-        for (d = 0; d < t->ndim; d++) ex[n_ex].shape[d] = t->shape[d];
-        n_ex++;
-    }
-    for (i = 0; i < n_ex; i++)
-        if (!names[i]) st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory building the checkpoint", path);
-    if (!st) st = eegnn_save_safetensors_ex(tr->g, path, m.keys, (const char *const *)m.vals, m.n, ex, n_ex);
-done:
-    for (i = 0; names && i < n_ex; i++) EEGNN_FREE(names[i]);
-    EEGNN_FREE(names);
-    EEGNN_FREE(ex);
-    EEGNN_FREE(steps);
-    eegnn__meta_free(&m);
-    return st;
-}
-
-/* Reads one tensor of a checkpoint by name into dst (n floats). */
-static eegnn_status eegnn__read_named(const eegnn_safetensors *f, const char *path, const char *name, float *dst,
-                                      size_t n) {
-    int k = eegnn_safetensors_find(f, name);
-    if (k < 0) return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: missing '%s' (not a last.safetensors of eegnn train "
-                                                        "with the same settings?)", path, name);
-    return eegnn_safetensors_read_f32(f, k, dst, n);
-}
-
-static eegnn_status eegnn__resume(eegnn__trainer *tr, const char *path, eegnn__run_state *rs, eegnn__strbuf *hist) {
-    eegnn_safetensors *f;
-    eegnn_status st;
-    const char *v;
-    int i, k;
-    size_t off = 0;
-    char name[2 * EEGNN_NAME_MAX + 32];
-    if ((st = eegnn_load_safetensors(tr->g, path, 0))) return st;
-    f = eegnn_safetensors_open(path);
-    if (!f) return EEGNN_ERR_IO;
-    v = eegnn_safetensors_metadata(f, "epoch");
-    if (!v || !eegnn__rng_parse(eegnn_safetensors_metadata(f, "shuffle_rng"), &rs->rng) ||
-        !eegnn__rng_parse(eegnn_safetensors_metadata(f, "graph_rng"), eegnn_graph_rng(tr->g)) ||
-        !eegnn_safetensors_metadata(f, "step_count") || !eegnn_safetensors_metadata(f, "plateau")) {
-        eegnn_safetensors_close(f);
-        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no training state in the metadata (resume needs the "
-                                                 "last.safetensors of a run, not best.safetensors)", path);
-    }
-    rs->epoch = atoi(v);
-    eegnn_optimizer_set_step_count(tr->opt, atol(eegnn_safetensors_metadata(f, "step_count")));
-    rs->best_loss = strtod(eegnn_safetensors_metadata(f, "best_loss") ? eegnn_safetensors_metadata(f, "best_loss")
-                                                                         : "inf", NULL);
-    rs->best_epoch = atoi(eegnn_safetensors_metadata(f, "best_epoch") ? eegnn_safetensors_metadata(f, "best_epoch")
-                                                                        : "0");
-    rs->bad_epochs = atoi(eegnn_safetensors_metadata(f, "bad_epochs") ? eegnn_safetensors_metadata(f, "bad_epochs")
-                                                                        : "0");
-    sscanf(eegnn_safetensors_metadata(f, "plateau"), "%lf %lf %d %d %d", &rs->plateau.best, &rs->plateau.lr,
-           &rs->plateau.num_bad_epochs, &rs->plateau.cooldown_counter, &rs->plateau.last_epoch);
-    v = eegnn_safetensors_metadata(f, "history");
-    if (v && *v) eegnn__sb_printf(hist, "%s", v);
-    for (i = 0; i < eegnn_optimizer_n_params(tr->opt) && !st; i++) {
-        const eegnn_tensor *p = eegnn_optimizer_param(tr->opt, i);
-        const char *sname;
-        float *a, step = 0.0f;
-        for (k = 0; (a = eegnn_optimizer_state(tr->opt, i, k, &sname)) != NULL && !st; k++) {
-            snprintf(name, sizeof name, "optimizer.%s.%s", p->name, sname);
-            st = eegnn__read_named(f, path, name, a, p->numel);
-        }
-        snprintf(name, sizeof name, "optimizer.%s.step", p->name);
-        if (!st) st = eegnn__read_named(f, path, name, &step, 1);
-        eegnn_optimizer_set_param_step(tr->opt, i, (long)step);
-    }
-    for (i = 0; i < eegnn_graph_n_nodes(tr->g) && !st; i++) {
-        const eegnn_tensor *t = eegnn_graph_node(tr->g, i);
-        if (!(t->flags & (EEGNN_TENSOR_PARAM | EEGNN_TENSOR_BUFFER))) continue;
-        snprintf(name, sizeof name, "best.%s", t->name);
-        st = eegnn__read_named(f, path, name, tr->best + off, t->numel);
-        off += t->numel;
-    }
-    for (i = 0; tr->ema && i < eegnn_ema_n_tensors(tr->ema) && !st; i++) {
-        eegnn_tensor *t;
-        float *sh = eegnn_ema_shadow(tr->ema, i, &t);
-        snprintf(name, sizeof name, "ema.%s", t->name);
-        st = eegnn__read_named(f, path, name, sh, t->numel);
-    }
-    eegnn_safetensors_close(f);
-    return st;
-}
-
-/* Freezes (1) or unfreezes (0) every parameter outside the head. */
-static void eegnn__freeze_backbone(eegnn_graph *g, const char *head, int freeze) {
-    int i;
-    size_t len = strlen(head);
-    for (i = 0; i < eegnn_graph_n_params(g); i++) {
-        eegnn_tensor *p = eegnn_graph_param(g, i);
-        if (!strncmp(p->name, head, len)) continue;
-        if (freeze) p->flags |= EEGNN_TENSOR_FROZEN;
-        else p->flags &= ~EEGNN_TENSOR_FROZEN;
-    }
 }
 
 static int eegnn__optimizer_type(const char *s, eegnn_optimizer_type *t) {
@@ -25588,7 +26020,7 @@ static void eegnn__on_load(void *user, int n_read, int n_total, int n_windows) {
 /* Warnings about the split (printed and listed in metrics.json): a split
  * with a single class or a missing training class (classification); test
  * targets beyond the training range (regression). */
-static void eegnn__split_warnings(const eegnn__trainer *tr, eegnn__strbuf *w) {
+static void eegnn__split_warnings(const eegnn__run *tr, eegnn__strbuf *w) {
     int s, i, k;
     if (tr->n_classes) {
         int *count = (int *)eegnn__calloc((size_t)tr->n_classes * 3, sizeof(int));
@@ -25715,389 +26147,409 @@ EEGNN_API eegnn_status eegnn_train_check(const eegnn_train_config *cfg, eegnn_da
     return EEGNN_OK;
 }
 
-EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_result *result) {
-    eegnn__trainer tr;
-    eegnn_bids_dataset *bids = NULL;
+/* ---- eegnn train: the trainer (trainer.h) on a BIDS dataset ---- */
+
+/* last.safetensors: the trainer's checkpoint with what predict needs, the
+ * shuffling RNG and the history so far as metadata. */
+static eegnn_status eegnn__save_last(eegnn__run *tr, const eegnn_dataset_config *dc, const eegnn_rng *shuffle,
+                                     const char *history, const char *path) {
+    eegnn__meta m;
+    char rng[40];
+    eegnn_status st;
+    memset(&m, 0, sizeof m);
+    eegnn__meta_common(&m, tr, dc, -1); /* the trainer saves best_epoch */
+    eegnn__rng_str(shuffle, rng, sizeof rng);
+    eegnn__meta_add(&m, "shuffle_rng", "%s", rng);
+    eegnn__meta_add(&m, "history", "%s", history ? history : "");
+    st = m.failed ? eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory building the checkpoint", path)
+                  : eegnn_trainer_save(tr->t, path, m.keys, (const char *const *)m.vals, m.n);
+    eegnn__meta_free(&m);
+    return st;
+}
+
+/* Continues from last.safetensors: the trainer's state, the shuffling RNG
+ * and the history. */
+static eegnn_status eegnn__resume(eegnn__run *tr, const char *path, eegnn_rng *shuffle, eegnn__strbuf *hist) {
+    eegnn_safetensors *f;
+    const char *v;
+    eegnn_status st = eegnn_trainer_resume(tr->t, path);
+    if (st) return st;
+    if (!(f = eegnn_safetensors_open(path))) return EEGNN_ERR_IO;
+    if (!eegnn__rng_parse(eegnn_safetensors_metadata(f, "shuffle_rng"), shuffle)) {
+        eegnn_safetensors_close(f);
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no shuffle_rng in the metadata (resume needs the "
+                                                 "last.safetensors of eegnn train)", path);
+    }
+    v = eegnn_safetensors_metadata(f, "history");
+    if (v && *v) eegnn__sb_printf(hist, "%s", v);
+    eegnn_safetensors_close(f);
+    return hist->failed ? eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory reading the history") : EEGNN_OK;
+}
+
+/* One eegnn_train call: the run, the data pipeline and the log. */
+typedef struct eegnn__train_job {
+    eegnn__run tr;
+    eegnn_train_config cfg;     /* resolved */
+    eegnn_bids_dataset *bids;
     eegnn_dataset_config dc;
-    eegnn_optimizer_config oc;
-    eegnn__strbuf hist = {0, 0, 0, 0}, js = {0, 0, 0, 0};
-    eegnn__run_state rs;
-    int *assign = NULL, *order = NULL, *labels = NULL;
-    int epochs, i, s, epoch, n_windows, n_groups, steps_per_epoch, warmup, accumulate, step_size, sched;
-    double t_start = eegnn_time_seconds();
-    const char *out_dir, *head;
-    char path[4096], last_path[4096];
     FILE *log;
-    eegnn_status st = EEGNN_OK;
+    int talk, brief;            /* everything / start line, warnings and early stopping */
+    int steps, accumulate;      /* optimizer steps per epoch, micro-batches per step */
+    int *order;                 /* (n_idx[0]) this epoch's shuffled training windows */
+    int *assign;                /* (n_groups) split of each group */
+    eegnn_rng shuffle;
     eegnn__prefetch pf;
     int use_prefetch;
     eegnn_augment augs[16];
-    int n_augs = 0, talk, brief, start_epoch = 0;
-    eegnn_train_config resolved;
-    eegnn__strbuf warnings = {0, 0, 0, 0};
+    int n_augs;
+    int start_epoch;            /* epochs done before this call (resume) */
+    double t_train;             /* when training started */
+    eegnn__strbuf hist, warnings;
+} eegnn__train_job;
+
+/* eegnn_batch_fn: the next training micro-batch, from the loader thread or
+ * read here, then augmented (the draws depend on seed, epoch and step alone). */
+static eegnn_status eegnn__train_batch(void *user, int epoch, int step, int micro) {
+    eegnn__train_job *j = (eegnn__train_job *)user;
+    eegnn__run *tr = &j->tr;
+    long k = (long)step * j->accumulate + micro;
+    eegnn_status st = j->use_prefetch ? eegnn__prefetch_next(&j->pf, tr, (int)k)
+                                      : eegnn__fill_batch(tr, j->order + (size_t)k * tr->batch, tr->batch, epoch);
+    if (!st && j->n_augs) {
+        eegnn_rng ar;
+        uint64_t key = ((uint64_t)(epoch - 1) * (uint64_t)j->steps + (uint64_t)step) * (uint64_t)j->accumulate +
+                       (uint64_t)micro;
+        eegnn_rng_seed(&ar, (j->cfg.seed + 1) * 0x9E3779B97F4A7C15ull ^ (key + 1) * 0xD1B54A32D192ED03ull);
+        st = eegnn_augment_compose(j->augs, j->n_augs, tr->x->data, tr->batch, tr->n_ch, tr->n_times, &ar);
+    }
+    return st;
+}
+
+static void eegnn__train_on_step(void *user, const eegnn_step_info *info) {
+    const eegnn__train_job *j = (const eegnn__train_job *)user;
+    eegnn__progress(&j->tr, info->epoch, j->start_epoch, info->epochs, info->step, info->steps, info->epoch_loss,
+                    j->t_train);
+}
+
+/* Opens the dataset, splits it by group, fits the standardization and
+ * builds the graph with its loss. */
+static eegnn_status eegnn__train_load(eegnn__train_job *j) {
+    eegnn__run *tr = &j->tr;
+    const eegnn_train_config *cfg = &j->cfg;
     eegnn__load_progress lp;
-    double t_train = 0.0;
-
-    memset(&tr, 0, sizeof tr);
-    memset(&rs, 0, sizeof rs);
-    memset(&pf, 0, sizeof pf);
-    use_prefetch = cfg && cfg->prefetch >= 0;
-    if (!cfg || !result) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: config or result is NULL");
-    memset(result, 0, sizeof *result);
-    if ((st = eegnn_train_check(cfg, NULL))) return st;
-    eegnn_train_config_resolve(cfg, &resolved);
-    cfg = &resolved;
-    brief = !cfg->quiet && cfg->brief; /* start line, warnings and early stopping only */
-    talk = !cfg->quiet && !cfg->brief; /* everything */
-    tr.cfg = cfg;
-    tr.mc = cfg->model_config;
-    log = cfg->log ? cfg->log : stdout;
-    epochs = cfg->epochs > 0 ? cfg->epochs : 20;
-    accumulate = cfg->accumulate > 0 ? cfg->accumulate : 1;
-    out_dir = cfg->out_dir ? cfg->out_dir : "eegnn-out";
-    head = cfg->head_prefix && *cfg->head_prefix ? cfg->head_prefix : "final_layer";
-    memset(&oc, 0, sizeof oc);
-    eegnn__optimizer_type(cfg->optimizer, &oc.type);
-    sched = eegnn__scheduler_index(cfg->scheduler);
-    tr.l1 = !strcmp(cfg->loss, "l1");
-    eegnn_rng_seed(&rs.rng, cfg->seed * 2654435761ull + 17);
-    rs.best_loss = INFINITY;
-
-    bids = eegnn_bids_open(cfg->bids_root);
-    if (!bids) return EEGNN_ERR_IO;
-    eegnn__dataset_config(cfg, &dc);
-    lp.log = log;
+    int i, s, n_windows, *labels;
+    eegnn_status st;
+    if (!(j->bids = eegnn_bids_open(cfg->bids_root))) return EEGNN_ERR_IO;
+    eegnn__dataset_config(cfg, &j->dc);
+    lp.log = j->log;
     lp.tty = cfg->progress;
     lp.t0 = eegnn_time_seconds();
-    if (talk) {
-        dc.progress = eegnn__on_load;
-        dc.progress_user = &lp;
+    if (j->talk) {
+        j->dc.progress = eegnn__on_load;
+        j->dc.progress_user = &lp;
     }
-    tr.data = eegnn_dataset_from_bids(bids, &dc);
-    if (!tr.data) {
-        st = EEGNN_ERR_FORMAT;
-        goto done;
-    }
-    n_windows = eegnn_dataset_n_windows(tr.data);
-    n_groups = eegnn_dataset_n_groups(tr.data);
-    tr.n_ch = eegnn_dataset_n_channels(tr.data);
-    tr.n_times = eegnn_dataset_n_times(tr.data);
-    tr.n_classes = eegnn_dataset_n_classes(tr.data);
-    tr.mc.sfreq = (float)eegnn_dataset_sfreq(tr.data);
-    if (talk) {
+    tr->data = eegnn_dataset_from_bids(j->bids, &j->dc);
+    j->dc.progress = NULL;
+    if (!tr->data) return EEGNN_ERR_FORMAT;
+    n_windows = eegnn_dataset_n_windows(tr->data);
+    tr->n_ch = eegnn_dataset_n_channels(tr->data);
+    tr->n_times = eegnn_dataset_n_times(tr->data);
+    tr->n_classes = eegnn_dataset_n_classes(tr->data);
+    tr->mc.sfreq = (float)eegnn_dataset_sfreq(tr->data);
+    if (j->talk) {
         int n_drop = 0;
-        eegnn_dataset_dropped_windows(tr.data, &n_drop);
-        fprintf(log, "%s", eegnn_dataset_log(tr.data));
-        if (dc.reject > 0 || dc.flat > 0)
-            fprintf(log, "rejection dropped %d of %d windows\n", n_drop, eegnn_dataset_n_candidate_windows(tr.data));
+        eegnn_dataset_dropped_windows(tr->data, &n_drop);
+        fprintf(j->log, "%s", eegnn_dataset_log(tr->data));
+        if (j->dc.reject > 0 || j->dc.flat > 0)
+            fprintf(j->log, "rejection dropped %d of %d windows\n", n_drop, eegnn_dataset_n_candidate_windows(tr->data));
     }
     if (cfg->augment && *cfg->augment &&
-        (st = eegnn_augment_parse(cfg->augment, tr.n_times, eegnn_dataset_sfreq(tr.data), augs, 16, &n_augs)))
-        goto done;
+        (st = eegnn_augment_parse(cfg->augment, tr->n_times, eegnn_dataset_sfreq(tr->data), j->augs, 16, &j->n_augs)))
+        return st;
 
     /* group-wise split: no window of a held-out group is seen in training */
-    assign = (int *)eegnn__calloc((size_t)n_groups, sizeof(int));
-    for (s = 0; s < 3; s++) tr.idx[s] = (int *)eegnn__calloc((size_t)n_windows + 1, sizeof(int));
-    if (!assign || !tr.idx[0] || !tr.idx[1] || !tr.idx[2]) {
-        st = EEGNN_ERR_MEMORY;
-        goto done;
-    }
-    st = eegnn__assign_groups(cfg, tr.data, assign);
-    if (st) goto done;
+    j->assign = (int *)eegnn__calloc((size_t)eegnn_dataset_n_groups(tr->data), sizeof(int));
+    for (s = 0; s < 3; s++) tr->idx[s] = (int *)eegnn__calloc((size_t)n_windows + 1, sizeof(int));
+    if (!j->assign || !tr->idx[0] || !tr->idx[1] || !tr->idx[2]) return EEGNN_ERR_MEMORY;
+    if ((st = eegnn__assign_groups(cfg, tr->data, j->assign))) return st;
     for (i = 0; i < n_windows; i++) {
-        int a = assign[eegnn_dataset_group(tr.data, i)];
-        tr.idx[a][tr.n_idx[a]++] = i;
+        int a = j->assign[eegnn_dataset_group(tr->data, i)];
+        tr->idx[a][tr->n_idx[a]++] = i;
     }
-    eegnn__split_warnings(&tr, &warnings);
-    if (!tr.n_idx[0] || !tr.n_idx[1]) {
-        st = eegnn_set_error(EEGNN_ERR_ARG, "%s: the split leaves %d training and %d validation windows",
-                             cfg->bids_root, tr.n_idx[0], tr.n_idx[1]);
-        goto done;
-    }
-    tr.batch = cfg->batch_size > 0 ? cfg->batch_size : 64;
-    if (tr.batch > tr.n_idx[0]) tr.batch = tr.n_idx[0];
-    if ((long)tr.batch * accumulate > tr.n_idx[0]) {
-        st = eegnn_set_error(EEGNN_ERR_ARG, "%s: %d training windows cannot fill %d micro-batches of %d",
-                             cfg->bids_root, tr.n_idx[0], accumulate, tr.batch);
-        goto done;
-    }
+    eegnn__split_warnings(tr, &j->warnings);
+    if (!tr->n_idx[0] || !tr->n_idx[1])
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: the split leaves %d training and %d validation windows",
+                               cfg->bids_root, tr->n_idx[0], tr->n_idx[1]);
+    tr->batch = EEGNN__MIN(cfg->batch_size, tr->n_idx[0]);
+    if ((long)tr->batch * j->accumulate > tr->n_idx[0])
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: %d training windows cannot fill %d micro-batches of %d",
+                               cfg->bids_root, tr->n_idx[0], j->accumulate, tr->batch);
+    tr->window = (float *)eegnn__calloc((size_t)tr->n_ch * (size_t)tr->n_times, sizeof(float));
+    tr->ch_mean = (float *)eegnn__calloc((size_t)tr->n_ch, sizeof(float));
+    tr->ch_std = (float *)eegnn__calloc((size_t)tr->n_ch, sizeof(float));
+    tr->pred = (float *)eegnn__calloc((size_t)n_windows * (size_t)(tr->n_classes ? tr->n_classes : 1), sizeof(float));
+    tr->truth = (float *)eegnn__calloc((size_t)n_windows, sizeof(float));
+    j->order = (int *)eegnn__calloc((size_t)tr->n_idx[0], sizeof(int));
+    if (!tr->window || !tr->ch_mean || !tr->ch_std || !tr->pred || !tr->truth || !j->order) return EEGNN_ERR_MEMORY;
+    if ((st = eegnn__fit_standardization(tr)) || (st = eegnn__build_graph(tr))) return st;
+    if (!tr->class_w) return EEGNN_OK;
+    if (!(labels = (int *)eegnn__calloc((size_t)tr->n_idx[0], sizeof(int)))) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < tr->n_idx[0]; i++) labels[i] = (int)eegnn_dataset_target(tr->data, tr->idx[0][i]);
+    st = eegnn_class_weights_balanced(labels, tr->n_idx[0], tr->n_classes, tr->class_w->data);
+    EEGNN_FREE(labels);
+    return st;
+}
 
-    tr.window = (float *)eegnn__calloc((size_t)tr.n_ch * (size_t)tr.n_times, sizeof(float));
-    tr.ch_mean = (float *)eegnn__calloc((size_t)tr.n_ch, sizeof(float));
-    tr.ch_std = (float *)eegnn__calloc((size_t)tr.n_ch, sizeof(float));
-    tr.pred = (float *)eegnn__calloc((size_t)n_windows * (size_t)(tr.n_classes ? tr.n_classes : 1), sizeof(float));
-    tr.truth = (float *)eegnn__calloc((size_t)n_windows, sizeof(float));
-    order = (int *)eegnn__calloc((size_t)tr.n_idx[0], sizeof(int));
-    labels = (int *)eegnn__calloc((size_t)tr.n_idx[0], sizeof(int));
-    if (!tr.window || !tr.ch_mean || !tr.ch_std || !tr.pred || !tr.truth || !order || !labels) {
-        st = EEGNN_ERR_MEMORY;
-        goto done;
-    }
-    st = eegnn__fit_standardization(&tr);
-    if (st) goto done;
-    st = eegnn__build_graph(&tr);
-    if (st) goto done;
-    if (tr.class_w) {
-        for (i = 0; i < tr.n_idx[0]; i++) labels[i] = (int)eegnn_dataset_target(tr.data, tr.idx[0][i]);
-        st = eegnn_class_weights_balanced(labels, tr.n_idx[0], tr.n_classes, tr.class_w->data);
-        if (st) goto done;
-    }
-    tr.best_len = eegnn__state_numel(tr.g);
-    tr.best = (float *)eegnn__calloc(tr.best_len ? tr.best_len : 1, sizeof(float));
-    if (!tr.best) {
-        st = EEGNN_ERR_MEMORY;
-        goto done;
-    }
-    oc.lr = cfg->lr > 0 ? cfg->lr : 1e-3f;
-    oc.weight_decay = cfg->weight_decay < 0 ? -1.0f : (cfg->weight_decay > 0 ? cfg->weight_decay : 0.01f);
+/* The optimizer (with the head's parameter group) and the trainer. */
+static eegnn_status eegnn__train_setup(eegnn__train_job *j) {
+    eegnn__run *tr = &j->tr;
+    const eegnn_train_config *cfg = &j->cfg;
+    eegnn_optimizer_config oc;
+    eegnn_trainer_config tc;
+    memset(&oc, 0, sizeof oc);
+    eegnn__optimizer_type(cfg->optimizer, &oc.type);
+    oc.lr = cfg->lr;
+    oc.weight_decay = cfg->weight_decay < 0 ? -1.0f : cfg->weight_decay;
     if (oc.type == EEGNN_OPTIM_SGD) oc.momentum = 0.9f;
-    tr.opt = eegnn_optimizer_create(tr.g, &oc);
-    if (!tr.opt) {
-        st = EEGNN_ERR_ARG;
-        goto done;
-    }
+    if (!(tr->opt = eegnn_optimizer_create(tr->g, &oc))) return EEGNN_ERR_ARG;
     if (cfg->head_lr > 0 || cfg->head_weight_decay != 0 || cfg->freeze_backbone_epochs > 0) {
         float hwd = cfg->head_weight_decay < 0 ? 0.0f : (cfg->head_weight_decay > 0 ? cfg->head_weight_decay : -1.0f);
-        if (eegnn_optimizer_add_group(tr.opt, head, cfg->head_lr > 0 ? cfg->head_lr : -1.0f, hwd) < 0) {
-            st = eegnn_set_error(EEGNN_ERR_ARG, "model '%s' has no head parameters named '%s*' (set head_prefix)",
-                                 cfg->model ? cfg->model : "cnn", head);
-            goto done;
-        }
+        if (eegnn_optimizer_add_group(tr->opt, cfg->head_prefix, cfg->head_lr > 0 ? cfg->head_lr : -1.0f, hwd) < 0)
+            return eegnn_set_error(EEGNN_ERR_ARG, "model '%s' has no head parameters named '%s*' (set head_prefix)",
+                                   cfg->model, cfg->head_prefix);
     }
-    if (cfg->ema_decay > 0) {
-        tr.ema = eegnn_ema_create(tr.g, cfg->ema_decay);
-        if (!tr.ema) {
-            st = EEGNN_ERR_MEMORY;
-            goto done;
-        }
-        tr.eval_ema = 1;
+    j->steps = tr->n_idx[0] / (tr->batch * j->accumulate);
+    if (cfg->steps_per_epoch > 0 && cfg->steps_per_epoch < j->steps) j->steps = cfg->steps_per_epoch;
+    tc = eegnn_trainer_config_default();
+    tc.epochs = cfg->epochs;
+    tc.steps_per_epoch = j->steps;
+    tc.accumulate = j->accumulate;
+    tc.schedule = (eegnn_schedule)eegnn__scheduler_index(cfg->scheduler);
+    tc.warmup_epochs = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : 0; /* resolved: < 0 is none */
+    tc.step_size = cfg->step_size;
+    tc.gamma = cfg->gamma;
+    tc.plateau_factor = cfg->plateau_factor;
+    tc.plateau_patience = cfg->plateau_patience < 0 ? 0 : cfg->plateau_patience;
+    tc.clip_grad_norm = cfg->clip_grad_norm > 0 ? cfg->clip_grad_norm : 0.0f;
+    tc.ema_decay = cfg->ema_decay > 0 ? cfg->ema_decay : 0.0f;
+    tc.patience = cfg->patience > 0 ? cfg->patience : 0;
+    tc.head_prefix = cfg->head_prefix;
+    tc.freeze_backbone_epochs = cfg->freeze_backbone_epochs > 0 ? cfg->freeze_backbone_epochs : 0;
+    if (cfg->progress && j->talk) {
+        tc.on_step = eegnn__train_on_step;
+        tc.user = j;
     }
-    step_size = cfg->step_size > 0 ? cfg->step_size : EEGNN__MAX(1, epochs / 3);
-    eegnn_plateau_init(&rs.plateau, oc.lr, 0, cfg->plateau_factor > 0 ? cfg->plateau_factor : 0.1f,
-                       cfg->plateau_patience < 0 ? 0 : (cfg->plateau_patience > 0 ? cfg->plateau_patience : 10),
-                       1e-4f, 0, 0, 0.0f);
-    result->n_classes = tr.n_classes;
-    steps_per_epoch = tr.n_idx[0] / (tr.batch * accumulate);
-    if (cfg->steps_per_epoch > 0 && cfg->steps_per_epoch < steps_per_epoch) steps_per_epoch = cfg->steps_per_epoch;
-    warmup = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : 0; /* resolved: < 0 is none */
+    if (!(tr->t = eegnn_trainer_create(tr->g, tr->loss, tr->opt, &tc))) return eegnn_last_status();
+    return cfg->resume ? eegnn__resume(tr, cfg->resume, &j->shuffle, &j->hist) : EEGNN_OK;
+}
 
-    if (cfg->resume) {
-        st = eegnn__resume(&tr, cfg->resume, &rs, &hist);
-        if (st) goto done;
-        result->best_epoch = rs.best_epoch;
+/* The start line and the split's warnings. */
+static void eegnn__train_announce(eegnn__train_job *j) {
+    const eegnn__run *tr = &j->tr;
+    const char *p = j->warnings.p;
+    fprintf(j->log, "%d windows of %d channels x %d samples (%g Hz); %d %s groups: %d/%d/%d windows in "
+                    "train/valid/test; %s, %zu parameters; %s\n",
+            eegnn_dataset_n_windows(tr->data), tr->n_ch, tr->n_times, eegnn_dataset_sfreq(tr->data),
+            eegnn_dataset_n_groups(tr->data), j->dc.split, tr->n_idx[0], tr->n_idx[1], tr->n_idx[2], j->cfg.model,
+            eegnn_graph_n_param_scalars(tr->g),
+            tr->n_classes ? (tr->class_w ? "classification (class-weighted cross-entropy)"
+                                         : "classification (cross-entropy)")
+                          : (tr->l1 ? "regression (L1 on z-scored target)" : "regression (MSE on z-scored target)"));
+    if (j->cfg.resume) fprintf(j->log, "resuming after epoch %d from %s\n", j->start_epoch, j->cfg.resume);
+    while (p && *p) {
+        size_t len = strcspn(p, "\n");
+        fprintf(j->log, "warning: %.*s\n", (int)len, p);
+        p += len + (p[len] == '\n');
     }
-    if (cfg->on_graph) cfg->on_graph(tr.g, cfg->on_graph_user);
-    if (talk || brief) {
-        fprintf(log, "%d windows of %d channels x %d samples (%g Hz); %d %s groups: %d/%d/%d windows in "
-                     "train/valid/test; %s, %zu parameters; %s\n",
-                n_windows, tr.n_ch, tr.n_times, eegnn_dataset_sfreq(tr.data), n_groups, dc.split, tr.n_idx[0],
-                tr.n_idx[1], tr.n_idx[2], cfg->model ? cfg->model : "cnn", eegnn_graph_n_param_scalars(tr.g),
-                tr.n_classes ? (tr.class_w ? "classification (class-weighted cross-entropy)"
-                                           : "classification (cross-entropy)")
-                             : (tr.l1 ? "regression (L1 on z-scored target)" : "regression (MSE on z-scored target)"));
-        if (cfg->resume) fprintf(log, "resuming after epoch %d from %s\n", rs.epoch, cfg->resume);
-        if (warnings.len) {
-            const char *p = warnings.p;
-            while (*p) {
-                size_t len = strcspn(p, "\n");
-                fprintf(log, "warning: %.*s\n", (int)len, p);
-                p += len + (p[len] == '\n');
-            }
-        }
-        fflush(log);
-    }
-    t_train = eegnn_time_seconds();
-    start_epoch = rs.epoch;
-    if (!hist.len) eegnn__sb_printf(&hist, "[");
-    snprintf(last_path, sizeof last_path, "%s/last.safetensors", out_dir);
-    st = eegnn__mkdirs(out_dir);
-    if (st) goto done;
-    if (dc.reject > 0 || dc.flat > 0) {
-        snprintf(path, sizeof path, "%s/drop_log.tsv", out_dir);
-        if ((st = eegnn_dataset_write_drop_log(tr.data, path))) goto done;
-    }
-    for (epoch = rs.epoch + 1; epoch <= epochs; epoch++) {
+    fflush(j->log);
+}
+
+/* The epoch line of the log. */
+static void eegnn__train_log_epoch(eegnn__train_job *j, double train_loss, const eegnn_split_metrics *vm,
+                                   double t0) {
+    int epoch = eegnn_trainer_epoch(j->tr.t), epochs = j->cfg.epochs;
+    double done_frac = (double)(epoch - j->start_epoch) / (epochs - j->start_epoch);
+    char eta[32];
+    eegnn__clock(eta, sizeof eta, (eegnn_time_seconds() - j->t_train) * (1.0 / done_frac - 1.0));
+    if (j->cfg.progress) fprintf(j->log, "\r\033[K");
+    fprintf(j->log, "epoch %3d/%d  train_loss %.4f  valid_loss %.4f  ", epoch, epochs, train_loss, vm->loss);
+    if (j->tr.n_classes)
+        fprintf(j->log, "valid_accuracy %.3f  valid_balanced_accuracy %.3f", vm->accuracy, vm->balanced_accuracy);
+    else
+        fprintf(j->log, "valid_r %.3f  valid_nrmse %.3f", vm->pearson_r, vm->nrmse);
+    fprintf(j->log, "  %.2f s  ETA %s%s\n", eegnn_time_seconds() - t0, epoch < epochs ? eta : "0:00",
+            eegnn_trainer_best_epoch(j->tr.t) == epoch ? "  *" : "");
+    fflush(j->log);
+}
+
+/* Trains the remaining epochs: each one shuffled, fit by the trainer,
+ * evaluated on the validation split, logged, and saved to last.safetensors. */
+static eegnn_status eegnn__train_epochs(eegnn__train_job *j, const char *last_path) {
+    eegnn__run *tr = &j->tr;
+    eegnn_status st;
+    int i, stop = 0;
+    while (!stop && eegnn_trainer_epoch(tr->t) < j->cfg.epochs) {
         double t0 = eegnn_time_seconds(), train_loss = 0.0;
+        int epoch = eegnn_trainer_epoch(tr->t) + 1;
         eegnn_split_metrics vm;
-        int step, a;
-        if (cfg->freeze_backbone_epochs > 0) eegnn__freeze_backbone(tr.g, head, epoch <= cfg->freeze_backbone_epochs);
-        if (sched == 1) eegnn_optimizer_set_lr(tr.opt, eegnn_lr_step(oc.lr, epoch - 1, step_size, cfg->gamma > 0 ? cfg->gamma : 0.1f));
-        if (sched == 2) eegnn_optimizer_set_lr(tr.opt, (float)rs.plateau.lr);
-        for (i = 0; i < tr.n_idx[0]; i++) order[i] = tr.idx[0][i];
-        eegnn_rng_shuffle(&rs.rng, order, tr.n_idx[0]);
-        if (use_prefetch && (st = eegnn__prefetch_start(&pf, &tr, order, steps_per_epoch * accumulate, epoch))) goto done;
-        for (step = 0; step < steps_per_epoch; step++) {
-            long global = (long)(epoch - 1) * steps_per_epoch + step;
-            if (sched == 0)
-                eegnn_optimizer_set_lr(tr.opt, eegnn_lr_cosine_warmup(oc.lr, global, (long)warmup * steps_per_epoch,
-                                                                      (long)epochs * steps_per_epoch, 0.0f));
-            eegnn_optimizer_zero_grad(tr.opt);
-            for (a = 0; a < accumulate; a++) {
-                if (use_prefetch) st = eegnn__prefetch_next(&pf, &tr, step * accumulate + a);
-                else st = eegnn__fill_batch(&tr, order + ((size_t)step * accumulate + a) * tr.batch, tr.batch, epoch);
-                if (st) goto done;
-                if (n_augs) {
-                    /* training batches only; the draws depend on seed, epoch and step alone */
-                    eegnn_rng ar;
-                    uint64_t k = (uint64_t)global * (uint64_t)accumulate + (uint64_t)a;
-                    eegnn_rng_seed(&ar, (cfg->seed + 1) * 0x9E3779B97F4A7C15ull ^ (k + 1) * 0xD1B54A32D192ED03ull);
-                    st = eegnn_augment_compose(augs, n_augs, tr.x->data, tr.batch, tr.n_ch, tr.n_times, &ar);
-                    if (st) goto done;
-                }
-                eegnn_graph_forward(tr.g);
-                if (!(tr.loss->data[0] == tr.loss->data[0])) {
-                    st = eegnn_set_error(EEGNN_ERR_NUMERIC, "training diverged: loss is NaN at epoch %d step %d "
-                                                            "(lower --lr)", epoch, step + 1);
-                    goto done;
-                }
-                train_loss += tr.loss->data[0];
-                eegnn_graph_backward(tr.g, tr.loss);
-            }
-            if (accumulate > 1) eegnn_optimizer_scale_grad(tr.opt, 1.0f / (float)accumulate);
-            if (cfg->clip_grad_norm > 0) eegnn_optimizer_clip_grad_norm(tr.opt, cfg->clip_grad_norm);
-            st = eegnn_optimizer_step(tr.opt);
-            if (st) goto done;
-            if (tr.ema) eegnn_ema_update(tr.ema);
-            if (cfg->progress && talk)
-                eegnn__progress(&tr, epoch, start_epoch, epochs, step + 1, steps_per_epoch,
-                                train_loss / ((step + 1) * accumulate), t_train);
-        }
-        eegnn__prefetch_end(&pf);
-        if (epoch == rs.epoch + 1 && (st = eegnn_dataset_cache_complete(tr.data))) goto done;
-        train_loss /= steps_per_epoch ? (double)steps_per_epoch * accumulate : 1.0;
-        st = eegnn__evaluate(&tr, 1, &vm);
-        if (st) goto done;
-        if (vm.loss < rs.best_loss) {
-            rs.best_loss = vm.loss;
-            rs.best_epoch = epoch;
-            rs.bad_epochs = 0;
-            if (tr.ema) eegnn_ema_swap(tr.ema);
-            eegnn__state_copy(tr.g, tr.best, 0);
-            if (tr.ema) eegnn_ema_swap(tr.ema);
-        } else {
-            rs.bad_epochs++;
-        }
-        result->best_epoch = rs.best_epoch;
-        if (talk) {
-            char eta[32];
-            double done_frac = (double)(epoch - start_epoch) / (epochs - start_epoch);
-            eegnn__clock(eta, sizeof eta, (eegnn_time_seconds() - t_train) * (1.0 / done_frac - 1.0));
-            if (cfg->progress) fprintf(log, "\r\033[K");
-            fprintf(log, "epoch %3d/%d  train_loss %.4f  valid_loss %.4f  ", epoch, epochs, train_loss, vm.loss);
-            if (tr.n_classes)
-                fprintf(log, "valid_accuracy %.3f  valid_balanced_accuracy %.3f", vm.accuracy, vm.balanced_accuracy);
-            else
-                fprintf(log, "valid_r %.3f  valid_nrmse %.3f", vm.pearson_r, vm.nrmse);
-            fprintf(log, "  %.2f s  ETA %s%s\n", eegnn_time_seconds() - t0, epoch < epochs ? eta : "0:00",
-                    rs.best_epoch == epoch ? "  *" : "");
-            fflush(log);
-        }
-        eegnn__sb_printf(&hist, "%s\n    {\"epoch\": %d, \"train_loss\": %.9g, \"valid\": ", epoch > 1 ? "," : "",
+        for (i = 0; i < tr->n_idx[0]; i++) j->order[i] = tr->idx[0][i];
+        eegnn_rng_shuffle(&j->shuffle, j->order, tr->n_idx[0]);
+        if (j->use_prefetch && (st = eegnn__prefetch_start(&j->pf, tr, j->order, j->steps * j->accumulate, epoch)))
+            return st;
+        st = eegnn_trainer_fit_epoch(tr->t, eegnn__train_batch, j, &train_loss);
+        eegnn__prefetch_end(&j->pf);
+        if (st) return st;
+        if (epoch == j->start_epoch + 1 && (st = eegnn_dataset_cache_complete(tr->data))) return st;
+        if ((st = eegnn__evaluate(tr, 1, &vm))) return st;
+        stop = eegnn_trainer_end_epoch(tr->t, vm.loss);
+        if (j->talk) eegnn__train_log_epoch(j, train_loss, &vm, t0);
+        eegnn__sb_printf(&j->hist, "%s\n    {\"epoch\": %d, \"train_loss\": %.9g, \"valid\": ", epoch > 1 ? "," : "",
                          epoch, train_loss);
-        eegnn__json_metrics(&hist, &vm);
-        eegnn__sb_printf(&hist, ", \"lr\": %.9g, \"seconds\": %.4f}", eegnn_optimizer_get_lr(tr.opt),
+        eegnn__json_metrics(&j->hist, &vm);
+        eegnn__sb_printf(&j->hist, ", \"lr\": %.9g, \"seconds\": %.4f}", eegnn_optimizer_get_lr(tr->opt),
                          eegnn_time_seconds() - t0);
-        if (sched == 2) eegnn_plateau_step(&rs.plateau, vm.loss);
-        rs.epoch = epoch;
-        if (hist.failed) {
-            st = eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing the history");
-            goto done;
-        }
-        st = eegnn__save_last(&tr, &dc, &rs, hist.p, last_path);
-        if (st) goto done;
-        if (cfg->patience > 0 && rs.bad_epochs >= cfg->patience) {
-            if (talk || brief)
-                fprintf(log, "early stopping: no lower validation loss for %d epochs (best epoch %d)\n",
-                        rs.bad_epochs, rs.best_epoch);
-            break;
-        }
+        if (j->hist.failed) return eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing the history");
+        if ((st = eegnn__save_last(tr, &j->dc, &j->shuffle, j->hist.p, last_path))) return st;
+        if (stop && (j->talk || j->brief))
+            fprintf(j->log, "early stopping: no lower validation loss for %d epochs (best epoch %d)\n",
+                    epoch - eegnn_trainer_best_epoch(tr->t), eegnn_trainer_best_epoch(tr->t));
     }
-    eegnn__sb_printf(&hist, "\n  ]");
+    return EEGNN_OK;
+}
 
-    /* restore the best epoch's weights (averaged ones with EMA), evaluate every split, save */
-    eegnn__state_copy(tr.g, tr.best, 1);
-    tr.eval_ema = 0;
-    st = eegnn__evaluate(&tr, 0, &result->train);
-    if (!st) st = eegnn__evaluate(&tr, 1, &result->valid);
-    if (!st) st = eegnn__evaluate(&tr, 2, &result->test);
-    if (st) goto done;
-    result->seconds = eegnn_time_seconds() - t_start;
-    {
-        eegnn__meta m;
-        memset(&m, 0, sizeof m);
-        eegnn__meta_common(&m, &tr, &dc, result->best_epoch);
-        snprintf(path, sizeof path, "%s/best.safetensors", out_dir);
-        st = m.failed ? eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory building metadata")
-                      : eegnn_save_safetensors(tr.g, path, m.keys, (const char *const *)m.vals, m.n);
-        eegnn__meta_free(&m);
-        if (st) goto done;
-    }
+/* metrics.json: the run's settings, every split's metrics, the warnings and
+ * the history. */
+static eegnn_status eegnn__train_write_metrics(eegnn__train_job *j, const eegnn_train_result *result,
+                                               const char *path) {
+    const eegnn_train_config *cfg = &j->cfg;
+    eegnn__strbuf js = {0, 0, 0, 0};
+    const char *p = j->warnings.p ? j->warnings.p : "";
+    eegnn_status st;
+    int s, first = 1;
     eegnn__sb_printf(&js, "{\n  \"bids_root\": ");
     eegnn__sb_json_string(&js, cfg->bids_root);
     eegnn__sb_printf(&js, ",\n  \"target\": ");
     eegnn__sb_json_string(&js, cfg->target);
     eegnn__sb_printf(&js, ",\n  \"split\": ");
-    eegnn__sb_json_string(&js, dc.split);
+    eegnn__sb_json_string(&js, j->dc.split);
     eegnn__sb_printf(&js, ",\n  \"n_folds\": %d,\n  \"fold\": %d", cfg->n_folds > 1 ? cfg->n_folds : 0,
                      cfg->n_folds > 1 ? cfg->fold : 0);
     eegnn__sb_printf(&js, ",\n  \"model\": ");
-    eegnn__sb_json_string(&js, cfg->model ? cfg->model : "cnn");
+    eegnn__sb_json_string(&js, cfg->model);
     eegnn__sb_printf(&js, ",\n  \"n_classes\": %d,\n  \"best_epoch\": %d,\n  \"epochs_run\": %d,\n  \"seconds\": %.3f,\n",
-                     tr.n_classes, result->best_epoch, rs.epoch, result->seconds);
+                     j->tr.n_classes, result->best_epoch, eegnn_trainer_epoch(j->tr.t), result->seconds);
     for (s = 0; s < 3; s++) {
-        const eegnn_split_metrics *m = s == 0 ? &result->train : s == 1 ? &result->valid : &result->test;
         eegnn__sb_printf(&js, "  \"%s\": ", eegnn__split_names[s]);
-        eegnn__json_metrics(&js, m);
+        eegnn__json_metrics(&js, s == 0 ? &result->train : s == 1 ? &result->valid : &result->test);
         eegnn__sb_printf(&js, ",\n");
     }
     eegnn__sb_printf(&js, "  \"warnings\": [");
-    {
-        const char *p = warnings.p ? warnings.p : "";
-        int first = 1;
-        while (*p) {
-            size_t len = strcspn(p, "\n");
-            char *line = eegnn__strndup(p, len);
-            if (!line) {
-                js.failed = 1;
-                break;
-            }
-            eegnn__sb_printf(&js, "%s", first ? "" : ", ");
-            eegnn__sb_json_string(&js, line);
-            EEGNN_FREE(line);
-            first = 0;
-            p += len + (p[len] == '\n');
+    while (*p) {
+        size_t len = strcspn(p, "\n");
+        char *line = eegnn__strndup(p, len);
+        if (!line) {
+            js.failed = 1;
+            break;
         }
+        eegnn__sb_printf(&js, "%s", first ? "" : ", ");
+        eegnn__sb_json_string(&js, line);
+        EEGNN_FREE(line);
+        first = 0;
+        p += len + (p[len] == '\n');
     }
-    eegnn__sb_printf(&js, "],\n  \"history\": %s\n}\n", hist.p ? hist.p : "[]");
-    if (js.failed || hist.failed) {
-        st = eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing metrics");
-        goto done;
+    eegnn__sb_printf(&js, "],\n  \"history\": %s\n}\n", j->hist.p ? j->hist.p : "[]");
+    st = js.failed || j->hist.failed ? eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing metrics")
+                                     : eegnn__write_text(path, js.p);
+    eegnn__sb_free(&js);
+    return st;
+}
+
+/* The best epoch's weights (the averaged ones with EMA) back, every split
+ * evaluated, best.safetensors and metrics.json written. */
+static eegnn_status eegnn__train_finish(eegnn__train_job *j, eegnn_train_result *result, double t_start) {
+    eegnn__run *tr = &j->tr;
+    eegnn__meta m;
+    char path[4096];
+    eegnn_status st;
+    eegnn_trainer_restore_best(tr->t);
+    result->best_epoch = eegnn_trainer_best_epoch(tr->t);
+    if ((st = eegnn__evaluate(tr, 0, &result->train)) || (st = eegnn__evaluate(tr, 1, &result->valid)) ||
+        (st = eegnn__evaluate(tr, 2, &result->test)))
+        return st;
+    result->seconds = eegnn_time_seconds() - t_start;
+    memset(&m, 0, sizeof m);
+    eegnn__meta_common(&m, tr, &j->dc, result->best_epoch);
+    snprintf(path, sizeof path, "%s/best.safetensors", j->cfg.out_dir);
+    st = m.failed ? eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory building metadata")
+                  : eegnn_save_safetensors(tr->g, path, m.keys, (const char *const *)m.vals, m.n);
+    eegnn__meta_free(&m);
+    if (st) return st;
+    snprintf(path, sizeof path, "%s/metrics.json", j->cfg.out_dir);
+    return eegnn__train_write_metrics(j, result, path);
+}
+
+EEGNN_API eegnn_status eegnn_train(const eegnn_train_config *cfg, eegnn_train_result *result) {
+    eegnn__train_job *j;
+    eegnn__run *tr;
+    double t_start = eegnn_time_seconds();
+    char path[4096], last_path[4096];
+    eegnn_status st;
+    int s;
+    if (!cfg || !result) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_train: config or result is NULL");
+    memset(result, 0, sizeof *result);
+    if ((st = eegnn_train_check(cfg, NULL))) return st;
+    if (!(j = (eegnn__train_job *)eegnn__calloc(1, sizeof *j))) return EEGNN_ERR_MEMORY;
+    tr = &j->tr;
+    eegnn_train_config_resolve(cfg, &j->cfg);
+    cfg = &j->cfg;
+    j->brief = !cfg->quiet && cfg->brief;
+    j->talk = !cfg->quiet && !cfg->brief;
+    j->log = cfg->log ? cfg->log : stdout;
+    j->use_prefetch = cfg->prefetch >= 0;
+    j->accumulate = cfg->accumulate;
+    tr->cfg = cfg;
+    tr->mc = cfg->model_config;
+    tr->l1 = !strcmp(cfg->loss, "l1");
+    eegnn_rng_seed(&j->shuffle, cfg->seed * 2654435761ull + 17);
+
+    if ((st = eegnn__train_load(j)) || (st = eegnn__train_setup(j))) goto done;
+    result->n_classes = tr->n_classes;
+    result->best_epoch = eegnn_trainer_best_epoch(tr->t);
+    j->start_epoch = eegnn_trainer_epoch(tr->t);
+    if (cfg->on_graph) cfg->on_graph(tr->g, cfg->on_graph_user);
+    if (j->talk || j->brief) eegnn__train_announce(j);
+    j->t_train = eegnn_time_seconds();
+    if (!j->hist.len) eegnn__sb_printf(&j->hist, "[");
+    snprintf(last_path, sizeof last_path, "%s/last.safetensors", cfg->out_dir);
+    if ((st = eegnn__mkdirs(cfg->out_dir))) goto done;
+    if (j->dc.reject > 0 || j->dc.flat > 0) {
+        snprintf(path, sizeof path, "%s/drop_log.tsv", cfg->out_dir);
+        if ((st = eegnn_dataset_write_drop_log(tr->data, path))) goto done;
     }
-    snprintf(path, sizeof path, "%s/metrics.json", out_dir);
-    st = eegnn__write_text(path, js.p);
+    if ((st = eegnn__train_epochs(j, last_path))) goto done;
+    eegnn__sb_printf(&j->hist, "\n  ]");
+    st = eegnn__train_finish(j, result, t_start);
 
 done:
-    eegnn__prefetch_end(&pf);
-    eegnn__sb_free(&hist);
-    eegnn__sb_free(&js);
-    eegnn__sb_free(&warnings);
+    eegnn__prefetch_end(&j->pf);
     /* the accelerator first: detaching writes device-held optimizer state back into the optimizer */
-    if (tr.g && cfg->on_graph_free) cfg->on_graph_free(tr.g, cfg->on_graph_user);
-    eegnn_ema_free(tr.ema);
-    eegnn_optimizer_free(tr.opt);
-    eegnn_graph_free(tr.g);
-    eegnn_dataset_free(tr.data);
-    eegnn_bids_close(bids);
-    for (s = 0; s < 3; s++) EEGNN_FREE(tr.idx[s]);
-    EEGNN_FREE(assign);
-    EEGNN_FREE(order);
-    EEGNN_FREE(labels);
-    EEGNN_FREE(tr.window);
-    EEGNN_FREE(tr.ch_mean);
-    EEGNN_FREE(tr.ch_std);
-    EEGNN_FREE(tr.pred);
-    EEGNN_FREE(tr.truth);
-    EEGNN_FREE(tr.best);
+    if (tr->g && cfg->on_graph_free) cfg->on_graph_free(tr->g, cfg->on_graph_user);
+    eegnn_trainer_free(tr->t);
+    eegnn_optimizer_free(tr->opt);
+    eegnn_graph_free(tr->g);
+    eegnn_dataset_free(tr->data);
+    eegnn_bids_close(j->bids);
+    for (s = 0; s < 3; s++) EEGNN_FREE(tr->idx[s]);
+    EEGNN_FREE(j->assign);
+    EEGNN_FREE(j->order);
+    EEGNN_FREE(tr->window);
+    EEGNN_FREE(tr->ch_mean);
+    EEGNN_FREE(tr->ch_std);
+    EEGNN_FREE(tr->pred);
+    EEGNN_FREE(tr->truth);
+    eegnn__sb_free(&j->hist);
+    eegnn__sb_free(&j->warnings);
+    EEGNN_FREE(j);
     return st;
 }
 
@@ -26146,7 +26598,7 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
     eegnn_bids_dataset *bids = NULL;
     eegnn_train_config cfg;
     eegnn_dataset_config dc;
-    eegnn__trainer tr;
+    eegnn__run tr;
     eegnn__strbuf csv = {0, 0, 0, 0};
     const char *model, *target, *mcj, *v;
     int *assign = NULL, *rec_count = NULL, *all = NULL, n_windows, i, b, k, same_data, n_out;

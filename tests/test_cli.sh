@@ -448,6 +448,21 @@ EOF
 check "info warns where a sidecar disagrees with its file" bash -c "'$bin' info '$data/formats/eeglab/sample_data/test_data/BIDS_test' |
   grep -q 'the sidecar says SamplingFrequency 32 Hz, the file 256 Hz'"
 
+# ---- examples/custom_training.c: the trainer API on a model and arrays of its own (real EEGMMIDB runs)
+check "custom_training.c is under 80 lines" test "$(wc -l <examples/custom_training.c)" -lt 80
+check "custom_training.c builds with one cc call (C99 strict, and as C++)" bash -c "
+  cc -std=c99 -O2 -Wall -Wextra -Werror -I. -o '$out/custom_training' examples/custom_training.c -lm -lpthread &&
+  g++ -x c++ -std=c++11 -O1 -Wall -Wextra -Werror -I. -o '$out/custom_training_cpp' examples/custom_training.c -lpthread"
+mm=$data/bids/eegmmidb-s001/sub-001/eeg/sub-001_task
+check "custom_training trains on 4 runs, validates on a fifth, and reports the epoch of the lowest validation loss" \
+  bash -c "'$out/custom_training' ${mm}-fistexec_run-1_eeg.edf ${mm}-fistexec_run-2_eeg.edf ${mm}-fistimag_run-1_eeg.edf \
+    ${mm}-fistimag_run-2_eeg.edf ${mm}-fistexec_run-3_eeg.edf >'$out/custom.txt' && cat '$out/custom.txt' &&
+  awk '/^epoch/ { n++; if (n == 1 || \$6 < best) { best = \$6; at = \$2 } if (\$6 != \$6 + 0 || \$4 != \$4 + 0) bad = 1 }
+       /^best epoch/ { got = \$3; loss = \$5 }
+       END { exit !(n >= 2 && !bad && got == at \":\" && loss == sprintf(\"%.4f\", best)) }' '$out/custom.txt'"
+check "custom_training names a missing file" expect 1 "missing.edf: cannot open" \
+  "$out/custom_training" "$out/missing.edf" "$out/missing2.edf"
+
 echo "cli: $passed passed, $failed failed"
 
 [ "$failed" -eq 0 ]

@@ -53,6 +53,7 @@ static const char *const decl_files[] = {
     "src/data/synthetic.h",
     "src/preprocess/filter.h",
     "src/metrics/metrics.h",
+    "src/train/trainer.h",
     "src/train/train.h",
 };
 
@@ -95,6 +96,7 @@ static const char *const impl_files[] = {
     "src/data/synthetic.c",
     "src/preprocess/filter.c",
     "src/metrics/metrics.c",
+    "src/train/trainer.c",
     "src/train/train.c",
 };
 

@@ -170,7 +170,8 @@ typedef struct eegnn_graph_config {
     uint64_t seed;      /* seeds parameter init and dropout; 0 is a valid seed */
 } eegnn_graph_config;
 
-/* Creates an empty graph. Returns NULL (error set) when memory is short. */
+/* Creates an empty graph (cfg NULL: the zero-filled config's defaults).
+ * Returns NULL (error set) when memory is short. */
 EEGNN_API eegnn_graph *eegnn_graph_create(const eegnn_graph_config *cfg);
 /* Frees the graph, its arena (unless caller-provided) and thread pool. */
 EEGNN_API void eegnn_graph_free(eegnn_graph *g);

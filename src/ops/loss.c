@@ -201,3 +201,18 @@ EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *l
     t->backward = eegnn__ce_bwd;
     return t;
 }
+
+EEGNN_API eegnn_tensor *eegnn_loss(eegnn_graph *g, eegnn_loss_type type, eegnn_tensor *output, eegnn_tensor *target,
+                                   eegnn_tensor *class_weight) {
+    int shape[1];
+    if (!g || !output || !target) return NULL; /* an earlier op failed: its error stands */
+    if (type == EEGNN_LOSS_CROSS_ENTROPY) return eegnn_cross_entropy_loss(g, output, target, class_weight);
+    if ((type != EEGNN_LOSS_MSE && type != EEGNN_LOSS_L1) || class_weight) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_loss: %s", class_weight ? "class weights apply to cross-entropy only"
+                                                                      : "unknown loss type");
+        return NULL;
+    }
+    shape[0] = output->shape[0];
+    if (output->ndim == 2 && output->shape[1] == 1) output = eegnn_reshape(g, output, 1, shape);
+    return type == EEGNN_LOSS_L1 ? eegnn_l1_loss(g, output, target) : eegnn_mse_loss(g, output, target);
+}

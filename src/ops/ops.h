@@ -116,6 +116,19 @@ EEGNN_API eegnn_tensor *eegnn_bce_with_logits_loss(eegnn_graph *g, eegnn_tensor 
 EEGNN_API eegnn_tensor *eegnn_cross_entropy_loss(eegnn_graph *g, eegnn_tensor *logits, eegnn_tensor *target,
                                                  eegnn_tensor *class_weight);
 
+/* The training losses by kind (what a trainer or a config names). */
+typedef enum eegnn_loss_type {
+    EEGNN_LOSS_CROSS_ENTROPY = 0, /* eegnn_cross_entropy_loss: output (B, K) logits, target (B) class indices */
+    EEGNN_LOSS_MSE,               /* eegnn_mse_loss: output (B, 1) or (B), target (B) */
+    EEGNN_LOSS_L1                 /* eegnn_l1_loss: output (B, 1) or (B), target (B) */
+} eegnn_loss_type;
+/* The loss of `type` between a model's output and target (B); class_weight
+ * (K) or NULL applies to cross-entropy only. A regression output (B, 1) is
+ * compared as (B). NULL (error set, EEGNN_ERR_ARG) for an unknown type, a
+ * class weight with a regression loss, or shapes that do not match. */
+EEGNN_API eegnn_tensor *eegnn_loss(eegnn_graph *g, eegnn_loss_type type, eegnn_tensor *output, eegnn_tensor *target,
+                                   eegnn_tensor *class_weight);
+
 /* ---- Typed parameters of nodes (src/ops/linear.c, elementwise.c) --------
  * What ggml keeps in op_params, as structures: backends, profilers and
  * tools read an op's parameters through these accessors, never through the
