@@ -2,7 +2,8 @@
 # Runs the whole eegnn test suite from the repository root:
 #   1. installs the reference tools when missing (Debian packages: PyTorch,
 #      MNE, SciPy, scikit-learn, pandas; compilers),
-#   2. checks that eegnn.h is what tools/amalgamate.c makes from src/,
+#   2. checks that eegnn.h is what tools/amalgamate.c makes from src/ and that
+#      its manual names every flag and public function (tests/check_manual.sh),
 #   3. runs the reference scripts tests/ref_*.py (PyTorch/MNE/SciPy/sklearn),
 #   4. builds every tests/test_*.c as C99 (-Wall -Wextra -Werror), as C++ and
 #      under AddressSanitizer + UndefinedBehaviorSanitizer, and runs them,
@@ -45,6 +46,14 @@ if cc -O1 -o build/amalgamate tools/amalgamate.c && build/amalgamate --check; th
   passed=$((passed + 1))
 else
   fail "eegnn.h is stale"
+fi
+
+# 2b. the manual at the top of eegnn.h names every flag and public function
+if out=$(bash tests/check_manual.sh 2>&1); then
+  passed=$((passed + 1))
+else
+  printf '%s\n' "$out" | grep -E '^FAIL' | head -20
+  fail "the manual (src/manual.h) is incomplete"
 fi
 
 # 3. reference data from PyTorch / MNE / SciPy / scikit-learn
