@@ -124,8 +124,9 @@
        eegnn_log_softmax eegnn_avg_pool1d eegnn_max_pool1d eegnn_global_avg_pool eegnn_batch_norm
        eegnn_mse_loss eegnn_l1_loss eegnn_bce_with_logits_loss eegnn_cross_entropy_loss eegnn_loss
        eegnn_linear_params_of eegnn_dropout_params_of eegnn_dropout_draw
-   ops/conv2d.h: 2-D convolution and pooling
+   ops/conv2d.h: 2-D convolution and pooling, the fused EEGNeX stem
        eegnn_conv2d eegnn_avg_pool2d eegnn_max_pool2d eegnn_adaptive_avg_pool1d eegnn_adaptive_avg_pool2d
+       eegnn_eegnex_stem
    ops/math.h: pointwise math, broadcasting, shape ops, embedding
        eegnn_tanh eegnn_sigmoid eegnn_silu eegnn_exp eegnn_square eegnn_clamp eegnn_safe_log
        eegnn_add_broadcast eegnn_mul_broadcast eegnn_permute eegnn_concat eegnn_slice eegnn_mean_dim
@@ -167,7 +168,7 @@
        eegnn_safetensors_tensor eegnn_safetensors_find eegnn_safetensors_read_f32 eegnn_safetensors_metadata
    io/edf.h: EDF, EDF+, BDF, BDF+ (reading, streaming, writing BDF)
        eegnn_read_edf eegnn_edf_open eegnn_edf_read_samples eegnn_edf_n_channels eegnn_edf_n_times
-       eegnn_edf_close eegnn_write_bdf eegnn_raw_print_info
+       eegnn_edf_release_fd eegnn_edf_close eegnn_write_bdf eegnn_raw_print_info
    io/brainvision.h: BrainVision .vhdr/.vmrk/.eeg
        eegnn_read_brainvision
    io/matfile.h: MATLAB v5/v7 MAT files (v7 needs EEGNN_USE_ZLIB)
@@ -185,12 +186,13 @@
        eegnn_exponential_moving_demean eegnn_reject_windows eegnn_raw_reject_windows eegnn_reject_report_free
        eegnn_raw_find_flat_channels eegnn_augment_apply eegnn_augment_compose eegnn_time_shift
        eegnn_smooth_time_mask eegnn_channels_dropout
-   bids/bids.h: BIDS datasets: participants, events, channels, electrodes
-       eegnn_bids_open eegnn_bids_close eegnn_bids_participant_row eegnn_bids_participant_string
-       eegnn_bids_participant_number eegnn_bids_load_events eegnn_bids_load_events_column
-       eegnn_bids_events_free eegnn_bids_event_levels eegnn_bids_levels_free eegnn_bids_levels_find
-       eegnn_bids_levels_format eegnn_bids_load_channels eegnn_bids_load_electrodes
-       eegnn_bids_electrodes_free eegnn_bids_electrode_index eegnn_bids_print_summary
+   bids/bids.h: BIDS datasets: file-name entities, participants, events, channels, electrodes
+       eegnn_bids_parse_filename eegnn_bids_entity eegnn_bids_open eegnn_bids_close
+       eegnn_bids_participant_row eegnn_bids_participant_string eegnn_bids_participant_number
+       eegnn_bids_load_events eegnn_bids_load_events_column eegnn_bids_events_free eegnn_bids_event_levels
+       eegnn_bids_levels_free eegnn_bids_levels_find eegnn_bids_levels_format eegnn_bids_load_channels
+       eegnn_bids_load_electrodes eegnn_bids_electrodes_free eegnn_bids_electrode_index
+       eegnn_bids_print_summary
    data/windows.h: windowed datasets from BIDS or recordings (in memory or streamed), event classes, group splits
        eegnn_event_classes_parse eegnn_event_classes_free eegnn_event_classes_find eegnn_dataset_check
        eegnn_dataset_from_bids eegnn_dataset_from_raws eegnn_dataset_free eegnn_dataset_n_windows
@@ -958,6 +960,23 @@ EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool1d(eegnn_graph *g, eegnn_tensor *
  * -> (B, C, out_h, out_w), the same rule per dimension. Errors: x not 4-D,
  * sizes < 1. */
 EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool2d(eegnn_graph *g, eegnn_tensor *x, int out_h, int out_w);
+
+/* ---- Fused EEGNeX stem (src/ops/eegnex_stem.c) ---- */
+
+/* braindecode EEGNeX's first three blocks as one node:
+ *   conv2d(x, w1, p12) -> batch_norm(bn1) -> conv2d(w2, p12) -> batch_norm(bn2)
+ *   -> conv2d(w3, groups F2)
+ * computed over chunks of the batch so the (B, F2, C, T) maps are never held
+ * whole (the outputs and gradients equal the unfused ops'; the batch-norm
+ * running statistics update as theirs, with momentum and eps).
+ * x (B, 1, C, T), a graph input (no gradient); w1 (F1, 1, 1, K1) and
+ * w2 (F2, F1, 1, K2) with p12 keeping (C, T) ('same' padding along time);
+ * bn1 / bn2: {weight, bias, running_mean, running_var} of F1 / F2 channels;
+ * w3 (F3, 1, C, 1), groups F2 (F3 a multiple of F2). -> (B, F3, 1, T).
+ * Errors (NULL, EEGNN_ERR_ARG): other shapes, F1 > 64, F2 > 256, F1 > F2. */
+EEGNN_API eegnn_tensor *eegnn_eegnex_stem(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w1, eegnn_tensor *const *bn1,
+                                         eegnn_tensor *w2, eegnn_tensor *const *bn2, eegnn_tensor *w3,
+                                         const eegnn_conv2d_params *p12, float momentum, float eps);
 /* ======================== End file src/ops/conv2d.h ======================== */
 
 /* ======================== Begin file src/ops/math.h ======================== */
@@ -1530,7 +1549,7 @@ EEGNN_API eegnn_tensor *eegnn_model_eeg_conformer(eegnn_graph *g, eegnn_tensor *
  * n_times) map: batch-64 training at 129 x 200 needs about 110 MB of arena
  * instead of about 800 MB, for about a third more time in conv2d (block 2's
  * convolution runs twice per step). Outputs, gradients and running
- * statistics are those of the layers above (see nn/eegnex_stem.c). */
+ * statistics are those of the layers above (see ops/eegnex_stem.c). */
 EEGNN_API eegnn_tensor *eegnn_model_eegnex(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
 
 /* EEGNet v4 (Lawhern et al. 2018; braindecode.models.EEGNetv4 / EEGNet with
@@ -2070,6 +2089,12 @@ EEGNN_API eegnn_status eegnn_edf_read_samples(const eegnn_edf_file *f, int64_t s
 /* Data channels and samples per channel (at sfreq) of an opened file. */
 EEGNN_API int eegnn_edf_n_channels(const eegnn_edf_file *f);
 EEGNN_API int64_t eegnn_edf_n_times(const eegnn_edf_file *f);
+
+/* Closes the file descriptor f keeps open; later reads open the file for
+ * each call instead (slower; for many streamed recordings under the
+ * process's open-file limit, RLIMIT_NOFILE). NULL is allowed. Thread
+ * safety: not while another thread reads f. */
+EEGNN_API void eegnn_edf_release_fd(eegnn_edf_file *f);
 
 /* Closes the file and frees f. NULL is allowed. */
 EEGNN_API void eegnn_edf_close(eegnn_edf_file *f);
@@ -2652,6 +2677,27 @@ EEGNN_API eegnn_status eegnn_channels_dropout(float *x, int batch, int n_channel
  * `_channels.tsv` the closest applicable file is used; `_eeg.json` files
  * are merged from the root down, closer keys overriding.
  * ------------------------------------------------------------------------- */
+
+/* The entities of a BIDS file name (spec: "Entities", "Filenames"):
+ * "sub-01_ses-2_task-rest_run-1_eeg.edf" -> keys {sub, ses, task, run},
+ * values {"01", "2", "rest", "1"} in file order, suffix "eeg", extension
+ * ".edf" (mne_bids.get_entities_from_fname, plus suffix and extension). */
+#define EEGNN_BIDS_MAX_ENTITIES 16
+typedef struct eegnn_bids_entities {
+    int n;                                      /* entities found */
+    char key[EEGNN_BIDS_MAX_ENTITIES][32];      /* "sub", "ses", "task", ... */
+    char value[EEGNN_BIDS_MAX_ENTITIES][128];   /* their labels or indices, as written */
+    char suffix[64];    /* "eeg", "events", "channels", ... */
+    char extension[32]; /* ".edf", ".json", ".nii.gz" (everything from the first '.'); "" when none */
+} eegnn_bids_entities;
+
+/* Parses a file name (no folder) into e. Returns 1, or 0 when it is not a
+ * BIDS name: a part without key-value form before the suffix, an empty key
+ * or value, a suffix with a '-', more than EEGNN_BIDS_MAX_ENTITIES entities
+ * or fields longer than e holds. Pure; thread safe. */
+EEGNN_API int eegnn_bids_parse_filename(const char *fname, eegnn_bids_entities *e);
+/* The value of entity `key` ("sub", "task", ...), or NULL when absent. */
+EEGNN_API const char *eegnn_bids_entity(const eegnn_bids_entities *e, const char *key);
 
 typedef struct eegnn_bids_recording {
     char *path;        /* signal file, root-joined, e.g. "root/sub-01/eeg/sub-01_task-x_eeg.edf" */
@@ -3924,6 +3970,15 @@ EEGNN__PRIVATE char *eegnn__path_join(const char *a, const char *b);
 EEGNN__PRIVATE eegnn_status eegnn__read_file(const char *path, char **out, size_t *len);
 /* Parses a whole string as a double (leading/trailing blanks allowed). */
 EEGNN__PRIVATE int eegnn__parse_double(const char *s, double *out);
+/* Parses a whole string as a decimal number (eegnn__parse_double without
+ * hexadecimal forms, which pandas does not read): table cells. */
+EEGNN__PRIVATE int eegnn__parse_decimal(const char *s, double *out);
+/* qsort comparator of C strings in an array of char * (strcmp order). */
+EEGNN__PRIVATE int eegnn__cmp_strings(const void *a, const void *b);
+/* 1 when path ends with ext, compared case-insensitively (".edf", ".vhdr"). */
+EEGNN__PRIVATE int eegnn__has_extension(const char *path, const char *ext);
+/* Elements of a shape: the product of shape[0..ndim). */
+EEGNN__PRIVATE size_t eegnn__shape_numel(int ndim, const int *shape);
 /* Parses a whole string as a long (leading/trailing blanks allowed). */
 EEGNN__PRIVATE int eegnn__parse_long(const char *s, long *out);
 /* Comma-separated lists: the next entry of *p (which starts at the list)
@@ -4071,6 +4126,35 @@ static int eegnn__parse_double(const char *s, double *out) {
     if (*end) return 0;
     *out = v;
     return 1;
+}
+
+static int eegnn__parse_decimal(const char *s, double *out) {
+    const char *q;
+    for (q = s; *q; q++)
+        if (*q == 'x' || *q == 'X') return 0;
+    return eegnn__parse_double(s, out);
+}
+
+static int eegnn__cmp_strings(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int eegnn__has_extension(const char *path, const char *ext) {
+    size_t lp = strlen(path), le = strlen(ext), i;
+    if (lp < le) return 0;
+    for (i = 0; i < le; i++) {
+        char c = path[lp - le + i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != ext[i]) return 0;
+    }
+    return 1;
+}
+
+static size_t eegnn__shape_numel(int ndim, const int *shape) {
+    size_t n = 1;
+    int i;
+    for (i = 0; i < ndim; i++) n *= (size_t)shape[i];
+    return n;
 }
 
 static int eegnn__parse_long(const char *s, long *out) {
@@ -4351,28 +4435,6 @@ EEGNN_API eegnn_status eegnn_set_error(eegnn_status status, const char *fmt, ...
 
 EEGNN_API void eegnn_free(void *ptr) { EEGNN_FREE(ptr); }
 
-EEGNN_API eegnn_status eegnn_write_file(const char *path, const void *data, size_t n) {
-    eegnn__outfile of;
-    eegnn_status st;
-    if (!path || (!data && n)) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_write_file: NULL path or data");
-    if ((st = eegnn__outfile_open(&of, path))) return st;
-    if ((st = eegnn__outfile_write(&of, data, n))) {
-        eegnn__outfile_abort(&of);
-        return st;
-    }
-    return eegnn__outfile_commit(&of);
-}
-
-EEGNN_API eegnn_status eegnn_read_file(const char *path, char **data, size_t *n) {
-    if (!path || !data) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_file: NULL path or data");
-    return eegnn__read_file(path, data, n);
-}
-
-EEGNN_API eegnn_status eegnn_mkdirs(const char *path) {
-    if (!path || !*path) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_mkdirs: empty path");
-    return eegnn__mkdirs(path);
-}
-
 EEGNN_API int eegnn_cpu_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : (int)n;
@@ -4439,6 +4501,33 @@ EEGNN_API void eegnn_rng_shuffle(eegnn_rng *rng, int *v, int n) {
     }
 }
 /* ======================== End file src/core/base.c ======================== */
+
+/* ======================== Begin file src/core/files.c ======================== */
+/* Files for programs built on eegnn (see base.h): atomic writes, whole-file
+ * reads and folder creation, on the same helpers the library uses. */
+
+EEGNN_API eegnn_status eegnn_write_file(const char *path, const void *data, size_t n) {
+    eegnn__outfile of;
+    eegnn_status st;
+    if (!path || (!data && n)) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_write_file: NULL path or data");
+    if ((st = eegnn__outfile_open(&of, path))) return st;
+    if ((st = eegnn__outfile_write(&of, data, n))) {
+        eegnn__outfile_abort(&of);
+        return st;
+    }
+    return eegnn__outfile_commit(&of);
+}
+
+EEGNN_API eegnn_status eegnn_read_file(const char *path, char **data, size_t *n) {
+    if (!path || !data) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_file: NULL path or data");
+    return eegnn__read_file(path, data, n);
+}
+
+EEGNN_API eegnn_status eegnn_mkdirs(const char *path) {
+    if (!path || !*path) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_mkdirs: empty path");
+    return eegnn__mkdirs(path);
+}
+/* ======================== End file src/core/files.c ======================== */
 
 /* ======================== Begin file src/core/threadpool.c ======================== */
 /* Thread pool: each eegnn_parallel_for publishes a job generation; tasks are
@@ -4691,13 +4780,6 @@ EEGNN_API void eegnn_graph_free(eegnn_graph *g) {
     EEGNN_FREE(g->nodes);
     EEGNN_FREE(g->grad_first);
     EEGNN_FREE(g);
-}
-
-static size_t eegnn__shape_numel(int ndim, const int *shape) {
-    size_t n = 1;
-    int i;
-    for (i = 0; i < ndim; i++) n *= (size_t)shape[i];
-    return n;
 }
 
 EEGNN_API char *eegnn_shape_str(const eegnn_tensor *t, char *buf, size_t buf_size) {
@@ -8458,6 +8540,484 @@ EEGNN_API eegnn_tensor *eegnn_conv2d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
 }
 /* ======================== End file src/ops/conv2d.c ======================== */
 
+/* ======================== Begin file src/ops/eegnex_stem.c ======================== */
+/* EEGNeX's first three blocks as one node that never holds a whole
+ * (batch, filters, channels, time) map.
+ *
+ * braindecode's EEGNeX starts with
+ *   z1 = conv1(x)   (1, K) temporal kernels, 1 -> F1 maps, 'same' padding
+ *   y1 = BN1(z1)
+ *   z2 = conv2(y1)  (1, K) temporal kernels, F1 -> F2 maps, 'same' padding
+ *   y2 = BN2(z2)
+ *   out = conv3(y2) (C, 1) depthwise spatial kernels, F2 -> F3 maps (groups F2)
+ * on x (B, 1, C, T). At the challenge's shape and batch 64 the (B, F2, C, T)
+ * maps are 211 MB each, and a plain graph keeps z2, y2 and their gradients.
+ * This node processes the batch in chunks of a few samples instead, and
+ * keeps only the (B, F3, 1, T) output, conv3(z2) and BN1's input gradient:
+ *
+ * Forward. Train-mode batch norm needs the whole batch's statistics before
+ * it can normalize, so a first pass over the chunks computes z1 and merges
+ * its per-channel mean and variance (Chan et al.'s pairwise update, in
+ * double). A second pass computes z1, y1, z2, merges z2's statistics and
+ * keeps u = conv3(z2). Since BN2 is affine per channel and conv3 is linear
+ * with a full-height kernel (no padding),
+ *   conv3(BN2(z2))[m] = scale_c * u[m] + shift_c * S[m],  S[m] = sum_h w3[m, h],
+ * where c = m / (F3 / F2), scale = gamma * invstd, shift = beta - mean * scale.
+ *
+ * Backward, from g = dL/dout (B, F3, 1, T). BN2's two batch sums come from
+ * (B, F3, T) tensors alone: sum(dy2) per channel is sum_m S[m] sum(g[m]) and
+ * sum(dy2 * xhat2) is sum_m sum(g[m] * v[m]) with v = conv3(xhat2) =
+ * invstd * (u - mean * S). One pass over the chunks then recomputes z1, y1,
+ * z2, y2, runs conv3's backward (weight gradient, dy2), BN2's backward and
+ * conv2's backward (weight gradient, dy1 into a (B, F1, C, T) buffer) and
+ * sums BN1's dy1 and dy1 * xhat1. A last pass recomputes z1 and runs BN1's
+ * and conv1's backward. The gradients are those of the plain graph (the
+ * same formulas as batch_norm's backward), up to float rounding.
+ *
+ * Running statistics are updated as torch.nn.BatchNorm2d (momentum,
+ * unbiased variance); eval mode uses them and needs no statistics pass.
+ * The input gets no gradient (the model builds this node only on an input).
+ * Cost: conv2 runs twice forward per training step instead of once. */
+
+typedef struct eegnn__stem {
+    eegnn_tensor conv1, conv2, conv3; /* detached convolutions, run on chunks */
+    eegnn_tensor in1, in2, in3;       /* their inputs: views of x or of a chunk buffer */
+    eegnn_tensor w1v, w2v, w3v;       /* the weights, their gradients redirected as needed */
+    int B, C, T, F1, F2, F3, chunk;
+    float momentum, eps;
+    float *stats1, *stats2;      /* (2, F): mean, invstd used by the last forward */
+    float *u;                    /* (B, F3, T) conv3(z2) */
+    float *s3;                   /* (F3) sum over the kernel of each conv3 row */
+    float *z1, *y1;              /* (chunk, F1, C, T) */
+    float *z2, *y2, *d2;         /* (chunk, F2, C, T) */
+    float *d1;                   /* (B, F1, C, T) dL/dy1 */
+    double *cnt, *mean, *m2;     /* (F2) running merge of chunk statistics */
+    double *sum_dy, *sum_dy_xhat; /* (F1) BN1's batch sums in backward */
+    int batch_stats;             /* the last forward normalized with batch statistics */
+} eegnn__stem;
+
+enum { EEGNN__STEM_X, EEGNN__STEM_W1, EEGNN__STEM_BN1, EEGNN__STEM_W2 = 6, EEGNN__STEM_BN2, EEGNN__STEM_W3 = 11 };
+
+/* ---- per-channel work on a chunk (channels split over the graph's threads) ---- */
+
+typedef struct eegnn__stem_job {
+    eegnn__stem *s;
+    int kind, nb, F;
+    float *a, *b, *c;         /* buffers of the chunk */
+    const float *p0, *p1, *p2; /* per-channel constants */
+} eegnn__stem_job;
+
+enum { EEGNN__STEM_STATS, EEGNN__STEM_AFFINE, EEGNN__STEM_BN_BWD, EEGNN__STEM_SUMS };
+
+static void eegnn__stem_channels(eegnn__stem_job *j, int f0, int f1) {
+    eegnn__stem *s = j->s;
+    size_t plane = (size_t)s->C * s->T, i;
+    int f, n;
+    for (f = f0; f < f1; f++) {
+        if (j->kind == EEGNN__STEM_STATS) { /* merge the chunk's mean and M2 of a into channel f */
+            double m = 0.0, m2 = 0.0, nc = (double)j->nb * (double)plane, delta, tot;
+            for (n = 0; n < j->nb; n++) {
+                const float *a = j->a + ((size_t)n * j->F + f) * plane;
+                for (i = 0; i < plane; i++) m += a[i];
+            }
+            m /= nc;
+            for (n = 0; n < j->nb; n++) {
+                const float *a = j->a + ((size_t)n * j->F + f) * plane;
+                for (i = 0; i < plane; i++) {
+                    double d = (double)a[i] - m;
+                    m2 += d * d;
+                }
+            }
+            tot = s->cnt[f] + nc;
+            delta = m - s->mean[f];
+            s->mean[f] += delta * nc / tot;
+            s->m2[f] += m2 + delta * delta * s->cnt[f] * nc / tot;
+            s->cnt[f] = tot;
+            continue;
+        }
+        for (n = 0; n < j->nb; n++) {
+            size_t off = ((size_t)n * j->F + f) * plane;
+            float *a = j->a + off;
+            if (j->kind == EEGNN__STEM_AFFINE) { /* b = a * scale + shift */
+                float *b = j->b + off, scale = j->p0[f], shift = j->p1[f];
+                for (i = 0; i < plane; i++) b[i] = a[i] * scale + shift;
+            } else if (j->kind == EEGNN__STEM_BN_BWD) { /* a = k * a + bx * (b - mean) + c0 (batch_norm's dx) */
+                const float *b = j->b + off;
+                float k = j->p0[f], bx = j->p1[f], c0 = j->p2[f], mean = j->c[f];
+                for (i = 0; i < plane; i++) a[i] = k * a[i] + bx * (b[i] - mean) + c0;
+            } else { /* BN1's sums of dy (a) and dy * xhat, xhat = (b - mean) * invstd */
+                const float *b = j->b + off;
+                double mean = j->p0[f], invstd = j->p1[f], sdy = 0.0, sdx = 0.0;
+                for (i = 0; i < plane; i++) {
+                    double dy = a[i];
+                    sdy += dy;
+                    sdx += dy * ((double)b[i] - mean) * invstd;
+                }
+                s->sum_dy[f] += sdy;
+                s->sum_dy_xhat[f] += sdx;
+            }
+        }
+    }
+}
+
+static void eegnn__stem_task(void *ctx, int task, int n_tasks) {
+    eegnn__stem_job *j = (eegnn__stem_job *)ctx;
+    eegnn__stem_channels(j, (int)((int64_t)j->F * task / n_tasks), (int)((int64_t)j->F * (task + 1) / n_tasks));
+}
+
+static void eegnn__stem_run(eegnn_graph *g, eegnn__stem_job *j) {
+    eegnn_parallel_for(eegnn_graph_pool(g), EEGNN__MIN(eegnn_graph_n_threads(g), j->F), eegnn__stem_task, j);
+}
+
+static void eegnn__stem_job_init(eegnn__stem_job *j, eegnn__stem *s, int kind, int nb, int F) {
+    memset(j, 0, sizeof *j);
+    j->s = s;
+    j->kind = kind;
+    j->nb = nb;
+    j->F = F;
+}
+
+/* Points the detached convolutions at samples [n0, n0 + nb). */
+static void eegnn__stem_chunk(eegnn__stem *s, const eegnn_tensor *x, int n0, int nb) {
+    eegnn_tensor *conv[3], *in[3];
+    int k;
+    conv[0] = &s->conv1;
+    conv[1] = &s->conv2;
+    conv[2] = &s->conv3;
+    in[0] = &s->in1;
+    in[1] = &s->in2;
+    in[2] = &s->in3;
+    for (k = 0; k < 3; k++) {
+        in[k]->shape[0] = conv[k]->shape[0] = nb;
+        in[k]->numel = (size_t)nb * in[k]->shape[1] * in[k]->shape[2] * in[k]->shape[3];
+        conv[k]->numel = (size_t)nb * conv[k]->shape[1] * conv[k]->shape[2] * conv[k]->shape[3];
+    }
+    s->in1.data = x->data + (size_t)n0 * s->C * s->T;
+    s->conv1.data = s->z1;
+    s->in2.data = s->y1;
+    s->conv2.data = s->z2;
+    s->conv3.data = s->u + (size_t)n0 * s->F3 * s->T;
+}
+
+/* mean and invstd of the merged statistics (or of the running ones), and
+ * the running statistics' update, as batch_norm_stats in ops/norm.c. */
+static void eegnn__stem_stats(eegnn__stem *s, float *stats, int F, eegnn_tensor *rm, eegnn_tensor *rv, int batch) {
+    int f;
+    for (f = 0; f < F; f++) {
+        if (!batch) {
+            stats[f] = rm->data[f];
+            stats[F + f] = (float)(1.0 / sqrt((double)rv->data[f] + (double)s->eps));
+            continue;
+        }
+        stats[f] = (float)s->mean[f];
+        stats[F + f] = (float)(1.0 / sqrt(s->m2[f] / s->cnt[f] + (double)s->eps));
+        {
+            double unbiased = s->cnt[f] > 1.0 ? s->m2[f] / (s->cnt[f] - 1.0) : s->m2[f];
+            rm->data[f] = (float)((1.0 - s->momentum) * (double)rm->data[f] + s->momentum * s->mean[f]);
+            rv->data[f] = (float)((1.0 - s->momentum) * (double)rv->data[f] + s->momentum * unbiased);
+        }
+    }
+}
+
+static void eegnn__stem_reset_merge(eegnn__stem *s) {
+    memset(s->cnt, 0, (size_t)s->F2 * sizeof(double));
+    memset(s->mean, 0, (size_t)s->F2 * sizeof(double));
+    memset(s->m2, 0, (size_t)s->F2 * sizeof(double));
+}
+
+/* scale = gamma * invstd, shift = beta - mean * scale (per channel). */
+static void eegnn__stem_affine(const float *stats, const eegnn_tensor *gamma, const eegnn_tensor *beta, int F,
+                               float *scale, float *shift) {
+    int f;
+    for (f = 0; f < F; f++) {
+        scale[f] = stats[F + f] * gamma->data[f];
+        shift[f] = beta->data[f] - stats[f] * scale[f];
+    }
+}
+
+/* z1 = conv1(x) and y1 = BN1(z1) of the current chunk. */
+static void eegnn__stem_y1(eegnn_graph *g, eegnn__stem *s, int nb, const float *scale1, const float *shift1) {
+    eegnn__stem_job j;
+    s->conv1.forward(g, &s->conv1);
+    eegnn__stem_job_init(&j, s, EEGNN__STEM_AFFINE, nb, s->F1);
+    j.a = s->z1;
+    j.b = s->y1;
+    j.p0 = scale1;
+    j.p1 = shift1;
+    eegnn__stem_run(g, &j);
+}
+
+static void eegnn__stem_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__stem *s = (eegnn__stem *)t->state;
+    eegnn_tensor *x = t->src[EEGNN__STEM_X], *const *bn1 = t->src + EEGNN__STEM_BN1,
+                 *const *bn2 = t->src + EEGNN__STEM_BN2, *w3 = t->src[EEGNN__STEM_W3];
+    float scale1[64], shift1[64], scale2[256], shift2[256];
+    eegnn__stem_job j;
+    int n0, nb, m, f, tt, per = s->F3 / s->F2;
+    size_t n;
+    s->batch_stats = eegnn_graph_training(g);
+    if (s->batch_stats) { /* pass 1: BN1's batch statistics */
+        eegnn__stem_reset_merge(s);
+        for (n0 = 0; n0 < s->B; n0 += s->chunk) {
+            nb = EEGNN__MIN(s->chunk, s->B - n0);
+            eegnn__stem_chunk(s, x, n0, nb);
+            s->conv1.forward(g, &s->conv1);
+            eegnn__stem_job_init(&j, s, EEGNN__STEM_STATS, nb, s->F1);
+            j.a = s->z1;
+            eegnn__stem_run(g, &j);
+        }
+    }
+    eegnn__stem_stats(s, s->stats1, s->F1, bn1[2], bn1[3], s->batch_stats);
+    eegnn__stem_affine(s->stats1, bn1[0], bn1[1], s->F1, scale1, shift1);
+    /* pass 2: z2's statistics and u = conv3(z2) */
+    eegnn__stem_reset_merge(s);
+    for (n0 = 0; n0 < s->B; n0 += s->chunk) {
+        nb = EEGNN__MIN(s->chunk, s->B - n0);
+        eegnn__stem_chunk(s, x, n0, nb);
+        eegnn__stem_y1(g, s, nb, scale1, shift1);
+        s->conv2.forward(g, &s->conv2);
+        if (s->batch_stats) {
+            eegnn__stem_job_init(&j, s, EEGNN__STEM_STATS, nb, s->F2);
+            j.a = s->z2;
+            eegnn__stem_run(g, &j);
+        }
+        s->in3.data = s->z2;
+        s->conv3.forward(g, &s->conv3);
+    }
+    eegnn__stem_stats(s, s->stats2, s->F2, bn2[2], bn2[3], s->batch_stats);
+    eegnn__stem_affine(s->stats2, bn2[0], bn2[1], s->F2, scale2, shift2);
+    for (m = 0; m < s->F3; m++) {
+        double acc = 0.0;
+        for (n = 0; n < (size_t)s->C; n++) acc += w3->data[(size_t)m * s->C + n];
+        s->s3[m] = (float)acc;
+    }
+    for (n = 0; n < (size_t)s->B; n++)
+        for (m = 0; m < s->F3; m++) {
+            const float *u = s->u + (n * s->F3 + m) * s->T;
+            float *y = t->data + (n * s->F3 + m) * s->T, a, b;
+            f = m / per;
+            a = scale2[f];
+            b = shift2[f] * s->s3[m];
+            for (tt = 0; tt < s->T; tt++) y[tt] = u[tt] * a + b;
+        }
+}
+
+static void eegnn__stem_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__stem *s = (eegnn__stem *)t->state;
+    eegnn_tensor *x = t->src[EEGNN__STEM_X], *const *bn1 = t->src + EEGNN__STEM_BN1,
+                 *const *bn2 = t->src + EEGNN__STEM_BN2, *w1 = t->src[EEGNN__STEM_W1],
+                 *w2 = t->src[EEGNN__STEM_W2], *w3 = t->src[EEGNN__STEM_W3];
+    float scale1[64], shift1[64], scale2[256], shift2[256], k2[256], bx2[256], c2[256], k1[64], bx1[64], c1[64];
+    double sum_dy2[256], sum_dy2_xhat[256];
+    const float *mean2 = s->stats2, *invstd2 = s->stats2 + s->F2;
+    eegnn__stem_job j;
+    int n0, nb, m, f, tt, per = s->F3 / s->F2;
+    size_t n, cnt2 = (size_t)s->B * s->C * s->T, plane1 = (size_t)s->F1 * s->C * s->T;
+
+    /* BN2's sums from the (B, F3, T) tensors */
+    for (f = 0; f < s->F2; f++) sum_dy2[f] = sum_dy2_xhat[f] = 0.0;
+    for (n = 0; n < (size_t)s->B; n++)
+        for (m = 0; m < s->F3; m++) {
+            const float *gy = t->grad + (n * s->F3 + m) * s->T, *u = s->u + (n * s->F3 + m) * s->T;
+            double sg = 0.0, sv = 0.0, ms = (double)mean2[m / per] * s->s3[m];
+            for (tt = 0; tt < s->T; tt++) {
+                sg += gy[tt];
+                sv += (double)gy[tt] * ((double)u[tt] - ms);
+            }
+            f = m / per;
+            sum_dy2[f] += sg * s->s3[m];
+            sum_dy2_xhat[f] += sv * invstd2[f];
+        }
+    for (f = 0; f < s->F2; f++) {
+        double k = (double)bn2[0]->data[f] * invstd2[f];
+        if (bn2[0]->grad) bn2[0]->grad[f] += (float)sum_dy2_xhat[f];
+        if (bn2[1]->grad) bn2[1]->grad[f] += (float)sum_dy2[f];
+        k2[f] = (float)k;
+        bx2[f] = s->batch_stats ? (float)(-k * (sum_dy2_xhat[f] / (double)cnt2) * invstd2[f]) : 0.0f;
+        c2[f] = s->batch_stats ? (float)(-k * (sum_dy2[f] / (double)cnt2)) : 0.0f;
+    }
+    eegnn__stem_affine(s->stats1, bn1[0], bn1[1], s->F1, scale1, shift1);
+    eegnn__stem_affine(s->stats2, bn2[0], bn2[1], s->F2, scale2, shift2);
+    memset(s->sum_dy, 0, (size_t)s->F1 * sizeof(double));
+    memset(s->sum_dy_xhat, 0, (size_t)s->F1 * sizeof(double));
+    s->w3v.data = w3->data;
+    s->w3v.grad = w3->grad;
+    s->w2v.data = w2->data;
+    s->w2v.grad = w2->grad;
+    s->w1v.data = w1->data;
+    s->w1v.grad = w1->grad;
+
+    /* pass 1: conv3, BN2 and conv2 backward; dL/dy1 kept whole */
+    for (n0 = 0; n0 < s->B; n0 += s->chunk) {
+        nb = EEGNN__MIN(s->chunk, s->B - n0);
+        eegnn__stem_chunk(s, x, n0, nb);
+        eegnn__stem_y1(g, s, nb, scale1, shift1);
+        s->conv2.forward(g, &s->conv2);
+        eegnn__stem_job_init(&j, s, EEGNN__STEM_AFFINE, nb, s->F2); /* y2 */
+        j.a = s->z2;
+        j.b = s->y2;
+        j.p0 = scale2;
+        j.p1 = shift2;
+        eegnn__stem_run(g, &j);
+        /* conv3: dW3 += g . y2, dy2 = w3^T g */
+        s->in3.data = s->y2;
+        s->in3.grad = s->d2;
+        s->conv3.grad = t->grad + (size_t)n0 * s->F3 * s->T;
+        memset(s->d2, 0, s->in3.numel * sizeof(float));
+        s->conv3.backward(g, &s->conv3);
+        /* BN2: dz2 in place of dy2 */
+        eegnn__stem_job_init(&j, s, EEGNN__STEM_BN_BWD, nb, s->F2);
+        j.a = s->d2;
+        j.b = s->z2;
+        j.c = (float *)mean2;
+        j.p0 = k2;
+        j.p1 = bx2;
+        j.p2 = c2;
+        eegnn__stem_run(g, &j);
+        /* conv2: dW2 += dz2 . y1, dy1 = w2^T dz2 */
+        s->in2.grad = s->d1 + (size_t)n0 * plane1;
+        s->conv2.grad = s->d2;
+        memset(s->in2.grad, 0, s->in2.numel * sizeof(float));
+        s->conv2.backward(g, &s->conv2);
+        /* BN1's sums over dy1 and xhat1 */
+        eegnn__stem_job_init(&j, s, EEGNN__STEM_SUMS, nb, s->F1);
+        j.a = s->in2.grad;
+        j.b = s->z1;
+        j.p0 = s->stats1;
+        j.p1 = s->stats1 + s->F1;
+        eegnn__stem_run(g, &j);
+    }
+    s->in2.grad = NULL;
+    for (f = 0; f < s->F1; f++) {
+        double k = (double)bn1[0]->data[f] * s->stats1[s->F1 + f];
+        if (bn1[0]->grad) bn1[0]->grad[f] += (float)s->sum_dy_xhat[f];
+        if (bn1[1]->grad) bn1[1]->grad[f] += (float)s->sum_dy[f];
+        k1[f] = (float)k;
+        bx1[f] = s->batch_stats ? (float)(-k * (s->sum_dy_xhat[f] / (double)cnt2) * s->stats1[s->F1 + f]) : 0.0f;
+        c1[f] = s->batch_stats ? (float)(-k * (s->sum_dy[f] / (double)cnt2)) : 0.0f;
+    }
+    /* pass 2: BN1 and conv1 backward (weight gradient only) */
+    if (!w1->grad) return;
+    for (n0 = 0; n0 < s->B; n0 += s->chunk) {
+        nb = EEGNN__MIN(s->chunk, s->B - n0);
+        eegnn__stem_chunk(s, x, n0, nb);
+        s->conv1.forward(g, &s->conv1);
+        eegnn__stem_job_init(&j, s, EEGNN__STEM_BN_BWD, nb, s->F1);
+        j.a = s->d1 + (size_t)n0 * plane1;
+        j.b = s->z1;
+        j.c = s->stats1;
+        j.p0 = k1;
+        j.p1 = bx1;
+        j.p2 = c1;
+        eegnn__stem_run(g, &j);
+        s->conv1.grad = j.a;
+        s->conv1.backward(g, &s->conv1);
+    }
+}
+
+/* Samples per chunk: the widest chunk map (chunk, F2, C, T) stays under
+ * 8 MiB (at least one sample). */
+static int eegnn__stem_chunk_size(int B, int F2, int C, int T) {
+    size_t per = (size_t)F2 * C * T * sizeof(float), budget = (size_t)8 << 20;
+    int chunk = (int)(budget / per);
+    if (chunk < 1) chunk = 1;
+    return chunk < B ? chunk : B;
+}
+
+EEGNN_API eegnn_tensor *eegnn_eegnex_stem(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w1, eegnn_tensor *const *bn1,
+                                         eegnn_tensor *w2, eegnn_tensor *const *bn2, eegnn_tensor *w3,
+                                         const eegnn_conv2d_params *p12, float momentum, float eps) {
+    eegnn_tensor *src[12], *t;
+    eegnn__stem *s;
+    eegnn_conv2d_params p3;
+    int shape[4], i, B, C, T, F1, F2, F3;
+    size_t map1, map2;
+    if (!g || !x || !w1 || !w2 || !w3 || !bn1[0] || !bn1[1] || !bn1[2] || !bn1[3] || !bn2[0] || !bn2[1] || !bn2[2] ||
+        !bn2[3])
+        return NULL;
+    B = x->shape[0];
+    C = x->shape[2];
+    T = x->shape[3];
+    F1 = w1->shape[0];
+    F2 = w2->shape[0];
+    F3 = w3->shape[0];
+    if (x->ndim != 4 || x->shape[1] != 1 || x->grad || F1 > 64 || F2 > 256 || F1 > F2 || F3 % F2 || w3->shape[2] != C) {
+        eegnn_set_error(EEGNN_ERR_ARG, "EEGNeX stem: input %s, filters %d, %d, %d do not fit the fused blocks",
+                        eegnn__shp(x), F1, F2, F3);
+        return NULL;
+    }
+    src[EEGNN__STEM_X] = x;
+    src[EEGNN__STEM_W1] = w1;
+    src[EEGNN__STEM_W2] = w2;
+    src[EEGNN__STEM_W3] = w3;
+    for (i = 0; i < 4; i++) {
+        src[EEGNN__STEM_BN1 + i] = bn1[i];
+        src[EEGNN__STEM_BN2 + i] = bn2[i];
+    }
+    shape[0] = B;
+    shape[1] = F3;
+    shape[2] = 1;
+    shape[3] = T;
+    t = eegnn_graph_new_op(g, EEGNN_OP_EEGNEX_STEM, 4, shape, src, 12);
+    if (!t) return NULL;
+    s = (eegnn__stem *)eegnn_graph_alloc(g, sizeof *s);
+    if (!s) return NULL;
+    s->B = B;
+    s->C = C;
+    s->T = T;
+    s->F1 = F1;
+    s->F2 = F2;
+    s->F3 = F3;
+    s->momentum = momentum;
+    s->eps = eps;
+    s->chunk = eegnn__stem_chunk_size(B, F2, C, T);
+    /* the detached convolutions, shaped for a full chunk */
+    s->in1 = *x;
+    s->in1.shape[0] = s->chunk;
+    s->in1.grad = NULL;
+    s->w1v = *w1;
+    s->w2v = *w2;
+    s->w3v = *w3;
+    if (eegnn__conv2d_detached(g, &s->conv1, &s->in1, &s->w1v, p12)) return NULL;
+    s->in2 = s->conv1;
+    s->in2.grad = NULL;
+    if (eegnn__conv2d_detached(g, &s->conv2, &s->in2, &s->w2v, p12)) return NULL;
+    memset(&p3, 0, sizeof p3);
+    p3.groups = F2;
+    s->in3 = s->conv2;
+    if (eegnn__conv2d_detached(g, &s->conv3, &s->in3, &s->w3v, &p3)) return NULL;
+    if (s->conv1.shape[1] != F1 || s->conv1.shape[2] != C || s->conv1.shape[3] != T || s->conv2.shape[3] != T ||
+        s->conv3.shape[2] != 1 || s->conv3.shape[3] != T) {
+        eegnn_set_error(EEGNN_ERR_ARG, "EEGNeX stem: the temporal convolutions must keep (C, T) = (%d, %d)", C, T);
+        return NULL;
+    }
+    map1 = (size_t)s->chunk * F1 * C * T;
+    map2 = (size_t)s->chunk * F2 * C * T;
+    s->stats1 = (float *)eegnn_graph_alloc(g, 2 * (size_t)F1 * sizeof(float));
+    s->stats2 = (float *)eegnn_graph_alloc(g, 2 * (size_t)F2 * sizeof(float));
+    s->u = (float *)eegnn_graph_alloc(g, (size_t)B * F3 * T * sizeof(float));
+    s->s3 = (float *)eegnn_graph_alloc(g, (size_t)F3 * sizeof(float));
+    s->z1 = (float *)eegnn_graph_alloc(g, map1 * sizeof(float));
+    s->y1 = (float *)eegnn_graph_alloc(g, map1 * sizeof(float));
+    s->z2 = (float *)eegnn_graph_alloc(g, map2 * sizeof(float));
+    s->y2 = (float *)eegnn_graph_alloc(g, map2 * sizeof(float));
+    s->d2 = (float *)eegnn_graph_alloc(g, map2 * sizeof(float));
+    s->d1 = (float *)eegnn_graph_alloc(g, (size_t)B * F1 * C * T * sizeof(float));
+    s->cnt = (double *)eegnn_graph_alloc(g, 5 * (size_t)F2 * sizeof(double));
+    if (!s->stats1 || !s->stats2 || !s->u || !s->s3 || !s->z1 || !s->y1 || !s->z2 || !s->y2 || !s->d2 || !s->d1 ||
+        !s->cnt)
+        return NULL;
+    s->mean = s->cnt + F2;
+    s->m2 = s->mean + F2;
+    s->sum_dy = s->m2 + F2;
+    s->sum_dy_xhat = s->sum_dy + F2;
+    t->state = s;
+    t->forward = eegnn__stem_fwd;
+    t->backward = eegnn__stem_bwd;
+    return t;
+}
+/* ======================== End file src/ops/eegnex_stem.c ======================== */
+
 /* ======================== Begin file src/ops/math.c ======================== */
 /* Math and shape ops: tanh, sigmoid, silu, exp, square, clamp, safe_log,
  * broadcasting add/mul, permute, concat, slice, mean over a dimension,
@@ -11349,488 +11909,6 @@ EEGNN_API eegnn_tensor *eegnn_model_eeg_conformer(eegnn_graph *g, eegnn_tensor *
 }
 /* ======================== End file src/nn/transformer.c ======================== */
 
-/* ======================== Begin file src/nn/eegnex_stem.c ======================== */
-/* EEGNeX's first three blocks as one node that never holds a whole
- * (batch, filters, channels, time) map.
- *
- * braindecode's EEGNeX starts with
- *   z1 = conv1(x)   (1, K) temporal kernels, 1 -> F1 maps, 'same' padding
- *   y1 = BN1(z1)
- *   z2 = conv2(y1)  (1, K) temporal kernels, F1 -> F2 maps, 'same' padding
- *   y2 = BN2(z2)
- *   out = conv3(y2) (C, 1) depthwise spatial kernels, F2 -> F3 maps (groups F2)
- * on x (B, 1, C, T). At the challenge's shape and batch 64 the (B, F2, C, T)
- * maps are 211 MB each, and a plain graph keeps z2, y2 and their gradients.
- * This node processes the batch in chunks of a few samples instead, and
- * keeps only the (B, F3, 1, T) output, conv3(z2) and BN1's input gradient:
- *
- * Forward. Train-mode batch norm needs the whole batch's statistics before
- * it can normalize, so a first pass over the chunks computes z1 and merges
- * its per-channel mean and variance (Chan et al.'s pairwise update, in
- * double). A second pass computes z1, y1, z2, merges z2's statistics and
- * keeps u = conv3(z2). Since BN2 is affine per channel and conv3 is linear
- * with a full-height kernel (no padding),
- *   conv3(BN2(z2))[m] = scale_c * u[m] + shift_c * S[m],  S[m] = sum_h w3[m, h],
- * where c = m / (F3 / F2), scale = gamma * invstd, shift = beta - mean * scale.
- *
- * Backward, from g = dL/dout (B, F3, 1, T). BN2's two batch sums come from
- * (B, F3, T) tensors alone: sum(dy2) per channel is sum_m S[m] sum(g[m]) and
- * sum(dy2 * xhat2) is sum_m sum(g[m] * v[m]) with v = conv3(xhat2) =
- * invstd * (u - mean * S). One pass over the chunks then recomputes z1, y1,
- * z2, y2, runs conv3's backward (weight gradient, dy2), BN2's backward and
- * conv2's backward (weight gradient, dy1 into a (B, F1, C, T) buffer) and
- * sums BN1's dy1 and dy1 * xhat1. A last pass recomputes z1 and runs BN1's
- * and conv1's backward. The gradients are those of the plain graph (the
- * same formulas as batch_norm's backward), up to float rounding.
- *
- * Running statistics are updated as torch.nn.BatchNorm2d (momentum,
- * unbiased variance); eval mode uses them and needs no statistics pass.
- * The input gets no gradient (the model builds this node only on an input).
- * Cost: conv2 runs twice forward per training step instead of once. */
-
-typedef struct eegnn__stem {
-    eegnn_tensor conv1, conv2, conv3; /* detached convolutions, run on chunks */
-    eegnn_tensor in1, in2, in3;       /* their inputs: views of x or of a chunk buffer */
-    eegnn_tensor w1v, w2v, w3v;       /* the weights, their gradients redirected as needed */
-    int B, C, T, F1, F2, F3, chunk;
-    float momentum, eps;
-    float *stats1, *stats2;      /* (2, F): mean, invstd used by the last forward */
-    float *u;                    /* (B, F3, T) conv3(z2) */
-    float *s3;                   /* (F3) sum over the kernel of each conv3 row */
-    float *z1, *y1;              /* (chunk, F1, C, T) */
-    float *z2, *y2, *d2;         /* (chunk, F2, C, T) */
-    float *d1;                   /* (B, F1, C, T) dL/dy1 */
-    double *cnt, *mean, *m2;     /* (F2) running merge of chunk statistics */
-    double *sum_dy, *sum_dy_xhat; /* (F1) BN1's batch sums in backward */
-    int batch_stats;             /* the last forward normalized with batch statistics */
-} eegnn__stem;
-
-enum { EEGNN__STEM_X, EEGNN__STEM_W1, EEGNN__STEM_BN1, EEGNN__STEM_W2 = 6, EEGNN__STEM_BN2, EEGNN__STEM_W3 = 11 };
-
-/* ---- per-channel work on a chunk (channels split over the graph's threads) ---- */
-
-typedef struct eegnn__stem_job {
-    eegnn__stem *s;
-    int kind, nb, F;
-    float *a, *b, *c;         /* buffers of the chunk */
-    const float *p0, *p1, *p2; /* per-channel constants */
-} eegnn__stem_job;
-
-enum { EEGNN__STEM_STATS, EEGNN__STEM_AFFINE, EEGNN__STEM_BN_BWD, EEGNN__STEM_SUMS };
-
-static void eegnn__stem_channels(eegnn__stem_job *j, int f0, int f1) {
-    eegnn__stem *s = j->s;
-    size_t plane = (size_t)s->C * s->T, i;
-    int f, n;
-    for (f = f0; f < f1; f++) {
-        if (j->kind == EEGNN__STEM_STATS) { /* merge the chunk's mean and M2 of a into channel f */
-            double m = 0.0, m2 = 0.0, nc = (double)j->nb * (double)plane, delta, tot;
-            for (n = 0; n < j->nb; n++) {
-                const float *a = j->a + ((size_t)n * j->F + f) * plane;
-                for (i = 0; i < plane; i++) m += a[i];
-            }
-            m /= nc;
-            for (n = 0; n < j->nb; n++) {
-                const float *a = j->a + ((size_t)n * j->F + f) * plane;
-                for (i = 0; i < plane; i++) {
-                    double d = (double)a[i] - m;
-                    m2 += d * d;
-                }
-            }
-            tot = s->cnt[f] + nc;
-            delta = m - s->mean[f];
-            s->mean[f] += delta * nc / tot;
-            s->m2[f] += m2 + delta * delta * s->cnt[f] * nc / tot;
-            s->cnt[f] = tot;
-            continue;
-        }
-        for (n = 0; n < j->nb; n++) {
-            size_t off = ((size_t)n * j->F + f) * plane;
-            float *a = j->a + off;
-            if (j->kind == EEGNN__STEM_AFFINE) { /* b = a * scale + shift */
-                float *b = j->b + off, scale = j->p0[f], shift = j->p1[f];
-                for (i = 0; i < plane; i++) b[i] = a[i] * scale + shift;
-            } else if (j->kind == EEGNN__STEM_BN_BWD) { /* a = k * a + bx * (b - mean) + c0 (batch_norm's dx) */
-                const float *b = j->b + off;
-                float k = j->p0[f], bx = j->p1[f], c0 = j->p2[f], mean = j->c[f];
-                for (i = 0; i < plane; i++) a[i] = k * a[i] + bx * (b[i] - mean) + c0;
-            } else { /* BN1's sums of dy (a) and dy * xhat, xhat = (b - mean) * invstd */
-                const float *b = j->b + off;
-                double mean = j->p0[f], invstd = j->p1[f], sdy = 0.0, sdx = 0.0;
-                for (i = 0; i < plane; i++) {
-                    double dy = a[i];
-                    sdy += dy;
-                    sdx += dy * ((double)b[i] - mean) * invstd;
-                }
-                s->sum_dy[f] += sdy;
-                s->sum_dy_xhat[f] += sdx;
-            }
-        }
-    }
-}
-
-static void eegnn__stem_task(void *ctx, int task, int n_tasks) {
-    eegnn__stem_job *j = (eegnn__stem_job *)ctx;
-    eegnn__stem_channels(j, (int)((int64_t)j->F * task / n_tasks), (int)((int64_t)j->F * (task + 1) / n_tasks));
-}
-
-static void eegnn__stem_run(eegnn_graph *g, eegnn__stem_job *j) {
-    eegnn_parallel_for(eegnn_graph_pool(g), EEGNN__MIN(eegnn_graph_n_threads(g), j->F), eegnn__stem_task, j);
-}
-
-static void eegnn__stem_job_init(eegnn__stem_job *j, eegnn__stem *s, int kind, int nb, int F) {
-    memset(j, 0, sizeof *j);
-    j->s = s;
-    j->kind = kind;
-    j->nb = nb;
-    j->F = F;
-}
-
-/* Points the detached convolutions at samples [n0, n0 + nb). */
-static void eegnn__stem_chunk(eegnn__stem *s, const eegnn_tensor *x, int n0, int nb) {
-    eegnn_tensor *conv[3], *in[3];
-    int k;
-    conv[0] = &s->conv1;
-    conv[1] = &s->conv2;
-    conv[2] = &s->conv3;
-    in[0] = &s->in1;
-    in[1] = &s->in2;
-    in[2] = &s->in3;
-    for (k = 0; k < 3; k++) {
-        in[k]->shape[0] = conv[k]->shape[0] = nb;
-        in[k]->numel = (size_t)nb * in[k]->shape[1] * in[k]->shape[2] * in[k]->shape[3];
-        conv[k]->numel = (size_t)nb * conv[k]->shape[1] * conv[k]->shape[2] * conv[k]->shape[3];
-    }
-    s->in1.data = x->data + (size_t)n0 * s->C * s->T;
-    s->conv1.data = s->z1;
-    s->in2.data = s->y1;
-    s->conv2.data = s->z2;
-    s->conv3.data = s->u + (size_t)n0 * s->F3 * s->T;
-}
-
-/* mean and invstd of the merged statistics (or of the running ones), and
- * the running statistics' update, as batch_norm_stats in ops/norm.c. */
-static void eegnn__stem_stats(eegnn__stem *s, float *stats, int F, eegnn_tensor *rm, eegnn_tensor *rv, int batch) {
-    int f;
-    for (f = 0; f < F; f++) {
-        if (!batch) {
-            stats[f] = rm->data[f];
-            stats[F + f] = (float)(1.0 / sqrt((double)rv->data[f] + (double)s->eps));
-            continue;
-        }
-        stats[f] = (float)s->mean[f];
-        stats[F + f] = (float)(1.0 / sqrt(s->m2[f] / s->cnt[f] + (double)s->eps));
-        {
-            double unbiased = s->cnt[f] > 1.0 ? s->m2[f] / (s->cnt[f] - 1.0) : s->m2[f];
-            rm->data[f] = (float)((1.0 - s->momentum) * (double)rm->data[f] + s->momentum * s->mean[f]);
-            rv->data[f] = (float)((1.0 - s->momentum) * (double)rv->data[f] + s->momentum * unbiased);
-        }
-    }
-}
-
-static void eegnn__stem_reset_merge(eegnn__stem *s) {
-    memset(s->cnt, 0, (size_t)s->F2 * sizeof(double));
-    memset(s->mean, 0, (size_t)s->F2 * sizeof(double));
-    memset(s->m2, 0, (size_t)s->F2 * sizeof(double));
-}
-
-/* scale = gamma * invstd, shift = beta - mean * scale (per channel). */
-static void eegnn__stem_affine(const float *stats, const eegnn_tensor *gamma, const eegnn_tensor *beta, int F,
-                               float *scale, float *shift) {
-    int f;
-    for (f = 0; f < F; f++) {
-        scale[f] = stats[F + f] * gamma->data[f];
-        shift[f] = beta->data[f] - stats[f] * scale[f];
-    }
-}
-
-/* z1 = conv1(x) and y1 = BN1(z1) of the current chunk. */
-static void eegnn__stem_y1(eegnn_graph *g, eegnn__stem *s, int nb, const float *scale1, const float *shift1) {
-    eegnn__stem_job j;
-    s->conv1.forward(g, &s->conv1);
-    eegnn__stem_job_init(&j, s, EEGNN__STEM_AFFINE, nb, s->F1);
-    j.a = s->z1;
-    j.b = s->y1;
-    j.p0 = scale1;
-    j.p1 = shift1;
-    eegnn__stem_run(g, &j);
-}
-
-static void eegnn__stem_fwd(eegnn_graph *g, eegnn_tensor *t) {
-    eegnn__stem *s = (eegnn__stem *)t->state;
-    eegnn_tensor *x = t->src[EEGNN__STEM_X], *const *bn1 = t->src + EEGNN__STEM_BN1,
-                 *const *bn2 = t->src + EEGNN__STEM_BN2, *w3 = t->src[EEGNN__STEM_W3];
-    float scale1[64], shift1[64], scale2[256], shift2[256];
-    eegnn__stem_job j;
-    int n0, nb, m, f, tt, per = s->F3 / s->F2;
-    size_t n;
-    s->batch_stats = eegnn_graph_training(g);
-    if (s->batch_stats) { /* pass 1: BN1's batch statistics */
-        eegnn__stem_reset_merge(s);
-        for (n0 = 0; n0 < s->B; n0 += s->chunk) {
-            nb = EEGNN__MIN(s->chunk, s->B - n0);
-            eegnn__stem_chunk(s, x, n0, nb);
-            s->conv1.forward(g, &s->conv1);
-            eegnn__stem_job_init(&j, s, EEGNN__STEM_STATS, nb, s->F1);
-            j.a = s->z1;
-            eegnn__stem_run(g, &j);
-        }
-    }
-    eegnn__stem_stats(s, s->stats1, s->F1, bn1[2], bn1[3], s->batch_stats);
-    eegnn__stem_affine(s->stats1, bn1[0], bn1[1], s->F1, scale1, shift1);
-    /* pass 2: z2's statistics and u = conv3(z2) */
-    eegnn__stem_reset_merge(s);
-    for (n0 = 0; n0 < s->B; n0 += s->chunk) {
-        nb = EEGNN__MIN(s->chunk, s->B - n0);
-        eegnn__stem_chunk(s, x, n0, nb);
-        eegnn__stem_y1(g, s, nb, scale1, shift1);
-        s->conv2.forward(g, &s->conv2);
-        if (s->batch_stats) {
-            eegnn__stem_job_init(&j, s, EEGNN__STEM_STATS, nb, s->F2);
-            j.a = s->z2;
-            eegnn__stem_run(g, &j);
-        }
-        s->in3.data = s->z2;
-        s->conv3.forward(g, &s->conv3);
-    }
-    eegnn__stem_stats(s, s->stats2, s->F2, bn2[2], bn2[3], s->batch_stats);
-    eegnn__stem_affine(s->stats2, bn2[0], bn2[1], s->F2, scale2, shift2);
-    for (m = 0; m < s->F3; m++) {
-        double acc = 0.0;
-        for (n = 0; n < (size_t)s->C; n++) acc += w3->data[(size_t)m * s->C + n];
-        s->s3[m] = (float)acc;
-    }
-    for (n = 0; n < (size_t)s->B; n++)
-        for (m = 0; m < s->F3; m++) {
-            const float *u = s->u + (n * s->F3 + m) * s->T;
-            float *y = t->data + (n * s->F3 + m) * s->T, a, b;
-            f = m / per;
-            a = scale2[f];
-            b = shift2[f] * s->s3[m];
-            for (tt = 0; tt < s->T; tt++) y[tt] = u[tt] * a + b;
-        }
-}
-
-static void eegnn__stem_bwd(eegnn_graph *g, eegnn_tensor *t) {
-    eegnn__stem *s = (eegnn__stem *)t->state;
-    eegnn_tensor *x = t->src[EEGNN__STEM_X], *const *bn1 = t->src + EEGNN__STEM_BN1,
-                 *const *bn2 = t->src + EEGNN__STEM_BN2, *w1 = t->src[EEGNN__STEM_W1],
-                 *w2 = t->src[EEGNN__STEM_W2], *w3 = t->src[EEGNN__STEM_W3];
-    float scale1[64], shift1[64], scale2[256], shift2[256], k2[256], bx2[256], c2[256], k1[64], bx1[64], c1[64];
-    double sum_dy2[256], sum_dy2_xhat[256];
-    const float *mean2 = s->stats2, *invstd2 = s->stats2 + s->F2;
-    eegnn__stem_job j;
-    int n0, nb, m, f, tt, per = s->F3 / s->F2;
-    size_t n, cnt2 = (size_t)s->B * s->C * s->T, plane1 = (size_t)s->F1 * s->C * s->T;
-
-    /* BN2's sums from the (B, F3, T) tensors */
-    for (f = 0; f < s->F2; f++) sum_dy2[f] = sum_dy2_xhat[f] = 0.0;
-    for (n = 0; n < (size_t)s->B; n++)
-        for (m = 0; m < s->F3; m++) {
-            const float *gy = t->grad + (n * s->F3 + m) * s->T, *u = s->u + (n * s->F3 + m) * s->T;
-            double sg = 0.0, sv = 0.0, ms = (double)mean2[m / per] * s->s3[m];
-            for (tt = 0; tt < s->T; tt++) {
-                sg += gy[tt];
-                sv += (double)gy[tt] * ((double)u[tt] - ms);
-            }
-            f = m / per;
-            sum_dy2[f] += sg * s->s3[m];
-            sum_dy2_xhat[f] += sv * invstd2[f];
-        }
-    for (f = 0; f < s->F2; f++) {
-        double k = (double)bn2[0]->data[f] * invstd2[f];
-        if (bn2[0]->grad) bn2[0]->grad[f] += (float)sum_dy2_xhat[f];
-        if (bn2[1]->grad) bn2[1]->grad[f] += (float)sum_dy2[f];
-        k2[f] = (float)k;
-        bx2[f] = s->batch_stats ? (float)(-k * (sum_dy2_xhat[f] / (double)cnt2) * invstd2[f]) : 0.0f;
-        c2[f] = s->batch_stats ? (float)(-k * (sum_dy2[f] / (double)cnt2)) : 0.0f;
-    }
-    eegnn__stem_affine(s->stats1, bn1[0], bn1[1], s->F1, scale1, shift1);
-    eegnn__stem_affine(s->stats2, bn2[0], bn2[1], s->F2, scale2, shift2);
-    memset(s->sum_dy, 0, (size_t)s->F1 * sizeof(double));
-    memset(s->sum_dy_xhat, 0, (size_t)s->F1 * sizeof(double));
-    s->w3v.data = w3->data;
-    s->w3v.grad = w3->grad;
-    s->w2v.data = w2->data;
-    s->w2v.grad = w2->grad;
-    s->w1v.data = w1->data;
-    s->w1v.grad = w1->grad;
-
-    /* pass 1: conv3, BN2 and conv2 backward; dL/dy1 kept whole */
-    for (n0 = 0; n0 < s->B; n0 += s->chunk) {
-        nb = EEGNN__MIN(s->chunk, s->B - n0);
-        eegnn__stem_chunk(s, x, n0, nb);
-        eegnn__stem_y1(g, s, nb, scale1, shift1);
-        s->conv2.forward(g, &s->conv2);
-        eegnn__stem_job_init(&j, s, EEGNN__STEM_AFFINE, nb, s->F2); /* y2 */
-        j.a = s->z2;
-        j.b = s->y2;
-        j.p0 = scale2;
-        j.p1 = shift2;
-        eegnn__stem_run(g, &j);
-        /* conv3: dW3 += g . y2, dy2 = w3^T g */
-        s->in3.data = s->y2;
-        s->in3.grad = s->d2;
-        s->conv3.grad = t->grad + (size_t)n0 * s->F3 * s->T;
-        memset(s->d2, 0, s->in3.numel * sizeof(float));
-        s->conv3.backward(g, &s->conv3);
-        /* BN2: dz2 in place of dy2 */
-        eegnn__stem_job_init(&j, s, EEGNN__STEM_BN_BWD, nb, s->F2);
-        j.a = s->d2;
-        j.b = s->z2;
-        j.c = (float *)mean2;
-        j.p0 = k2;
-        j.p1 = bx2;
-        j.p2 = c2;
-        eegnn__stem_run(g, &j);
-        /* conv2: dW2 += dz2 . y1, dy1 = w2^T dz2 */
-        s->in2.grad = s->d1 + (size_t)n0 * plane1;
-        s->conv2.grad = s->d2;
-        memset(s->in2.grad, 0, s->in2.numel * sizeof(float));
-        s->conv2.backward(g, &s->conv2);
-        /* BN1's sums over dy1 and xhat1 */
-        eegnn__stem_job_init(&j, s, EEGNN__STEM_SUMS, nb, s->F1);
-        j.a = s->in2.grad;
-        j.b = s->z1;
-        j.p0 = s->stats1;
-        j.p1 = s->stats1 + s->F1;
-        eegnn__stem_run(g, &j);
-    }
-    s->in2.grad = NULL;
-    for (f = 0; f < s->F1; f++) {
-        double k = (double)bn1[0]->data[f] * s->stats1[s->F1 + f];
-        if (bn1[0]->grad) bn1[0]->grad[f] += (float)s->sum_dy_xhat[f];
-        if (bn1[1]->grad) bn1[1]->grad[f] += (float)s->sum_dy[f];
-        k1[f] = (float)k;
-        bx1[f] = s->batch_stats ? (float)(-k * (s->sum_dy_xhat[f] / (double)cnt2) * s->stats1[s->F1 + f]) : 0.0f;
-        c1[f] = s->batch_stats ? (float)(-k * (s->sum_dy[f] / (double)cnt2)) : 0.0f;
-    }
-    /* pass 2: BN1 and conv1 backward (weight gradient only) */
-    if (!w1->grad) return;
-    for (n0 = 0; n0 < s->B; n0 += s->chunk) {
-        nb = EEGNN__MIN(s->chunk, s->B - n0);
-        eegnn__stem_chunk(s, x, n0, nb);
-        s->conv1.forward(g, &s->conv1);
-        eegnn__stem_job_init(&j, s, EEGNN__STEM_BN_BWD, nb, s->F1);
-        j.a = s->d1 + (size_t)n0 * plane1;
-        j.b = s->z1;
-        j.c = s->stats1;
-        j.p0 = k1;
-        j.p1 = bx1;
-        j.p2 = c1;
-        eegnn__stem_run(g, &j);
-        s->conv1.grad = j.a;
-        s->conv1.backward(g, &s->conv1);
-    }
-}
-
-/* Samples per chunk: the widest chunk map (chunk, F2, C, T) stays under
- * 8 MiB (at least one sample). */
-static int eegnn__stem_chunk_size(int B, int F2, int C, int T) {
-    size_t per = (size_t)F2 * C * T * sizeof(float), budget = (size_t)8 << 20;
-    int chunk = (int)(budget / per);
-    if (chunk < 1) chunk = 1;
-    return chunk < B ? chunk : B;
-}
-
-/* Builds the node. x (B, 1, C, T) without gradient; w1 (F1, 1, 1, K1) and
- * w2 (F2, F1, 1, K2) with p12 ('same' along time); bn1 / bn2: weight, bias,
- * running_mean, running_var of F1 / F2 channels; w3 (F3, 1, C, 1), groups
- * F2. Returns (B, F3, 1, T), or NULL (error set). */
-static eegnn_tensor *eegnn__eegnex_stem(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w1, eegnn_tensor *const *bn1,
-                                        eegnn_tensor *w2, eegnn_tensor *const *bn2, eegnn_tensor *w3,
-                                        const eegnn_conv2d_params *p12, float momentum, float eps) {
-    eegnn_tensor *src[12], *t;
-    eegnn__stem *s;
-    eegnn_conv2d_params p3;
-    int shape[4], i, B, C, T, F1, F2, F3;
-    size_t map1, map2;
-    if (!g || !x || !w1 || !w2 || !w3 || !bn1[0] || !bn1[1] || !bn1[2] || !bn1[3] || !bn2[0] || !bn2[1] || !bn2[2] ||
-        !bn2[3])
-        return NULL;
-    B = x->shape[0];
-    C = x->shape[2];
-    T = x->shape[3];
-    F1 = w1->shape[0];
-    F2 = w2->shape[0];
-    F3 = w3->shape[0];
-    if (x->ndim != 4 || x->shape[1] != 1 || x->grad || F1 > 64 || F2 > 256 || F1 > F2 || F3 % F2 || w3->shape[2] != C) {
-        eegnn_set_error(EEGNN_ERR_ARG, "EEGNeX stem: input %s, filters %d, %d, %d do not fit the fused blocks",
-                        eegnn__shp(x), F1, F2, F3);
-        return NULL;
-    }
-    src[EEGNN__STEM_X] = x;
-    src[EEGNN__STEM_W1] = w1;
-    src[EEGNN__STEM_W2] = w2;
-    src[EEGNN__STEM_W3] = w3;
-    for (i = 0; i < 4; i++) {
-        src[EEGNN__STEM_BN1 + i] = bn1[i];
-        src[EEGNN__STEM_BN2 + i] = bn2[i];
-    }
-    shape[0] = B;
-    shape[1] = F3;
-    shape[2] = 1;
-    shape[3] = T;
-    t = eegnn_graph_new_op(g, EEGNN_OP_EEGNEX_STEM, 4, shape, src, 12);
-    if (!t) return NULL;
-    s = (eegnn__stem *)eegnn_graph_alloc(g, sizeof *s);
-    if (!s) return NULL;
-    s->B = B;
-    s->C = C;
-    s->T = T;
-    s->F1 = F1;
-    s->F2 = F2;
-    s->F3 = F3;
-    s->momentum = momentum;
-    s->eps = eps;
-    s->chunk = eegnn__stem_chunk_size(B, F2, C, T);
-    /* the detached convolutions, shaped for a full chunk */
-    s->in1 = *x;
-    s->in1.shape[0] = s->chunk;
-    s->in1.grad = NULL;
-    s->w1v = *w1;
-    s->w2v = *w2;
-    s->w3v = *w3;
-    if (eegnn__conv2d_detached(g, &s->conv1, &s->in1, &s->w1v, p12)) return NULL;
-    s->in2 = s->conv1;
-    s->in2.grad = NULL;
-    if (eegnn__conv2d_detached(g, &s->conv2, &s->in2, &s->w2v, p12)) return NULL;
-    memset(&p3, 0, sizeof p3);
-    p3.groups = F2;
-    s->in3 = s->conv2;
-    if (eegnn__conv2d_detached(g, &s->conv3, &s->in3, &s->w3v, &p3)) return NULL;
-    if (s->conv1.shape[1] != F1 || s->conv1.shape[2] != C || s->conv1.shape[3] != T || s->conv2.shape[3] != T ||
-        s->conv3.shape[2] != 1 || s->conv3.shape[3] != T) {
-        eegnn_set_error(EEGNN_ERR_ARG, "EEGNeX stem: the temporal convolutions must keep (C, T) = (%d, %d)", C, T);
-        return NULL;
-    }
-    map1 = (size_t)s->chunk * F1 * C * T;
-    map2 = (size_t)s->chunk * F2 * C * T;
-    s->stats1 = (float *)eegnn_graph_alloc(g, 2 * (size_t)F1 * sizeof(float));
-    s->stats2 = (float *)eegnn_graph_alloc(g, 2 * (size_t)F2 * sizeof(float));
-    s->u = (float *)eegnn_graph_alloc(g, (size_t)B * F3 * T * sizeof(float));
-    s->s3 = (float *)eegnn_graph_alloc(g, (size_t)F3 * sizeof(float));
-    s->z1 = (float *)eegnn_graph_alloc(g, map1 * sizeof(float));
-    s->y1 = (float *)eegnn_graph_alloc(g, map1 * sizeof(float));
-    s->z2 = (float *)eegnn_graph_alloc(g, map2 * sizeof(float));
-    s->y2 = (float *)eegnn_graph_alloc(g, map2 * sizeof(float));
-    s->d2 = (float *)eegnn_graph_alloc(g, map2 * sizeof(float));
-    s->d1 = (float *)eegnn_graph_alloc(g, (size_t)B * F1 * C * T * sizeof(float));
-    s->cnt = (double *)eegnn_graph_alloc(g, 5 * (size_t)F2 * sizeof(double));
-    if (!s->stats1 || !s->stats2 || !s->u || !s->s3 || !s->z1 || !s->y1 || !s->z2 || !s->y2 || !s->d2 || !s->d1 ||
-        !s->cnt)
-        return NULL;
-    s->mean = s->cnt + F2;
-    s->m2 = s->mean + F2;
-    s->sum_dy = s->m2 + F2;
-    s->sum_dy_xhat = s->sum_dy + F2;
-    t->state = s;
-    t->forward = eegnn__stem_fwd;
-    t->backward = eegnn__stem_bwd;
-    return t;
-}
-/* ======================== End file src/nn/eegnex_stem.c ======================== */
-
 /* ======================== Begin file src/nn/braindecode.c ======================== */
 /* braindecode's convolutional models: EEGNeX, EEGNetv4, ShallowFBCSPNet,
  * Deep4Net, BDTCN, written from braindecode's model code (see braindecode.h),
@@ -12090,7 +12168,7 @@ EEGNN_API eegnn_tensor *eegnn_model_eegnex(eegnn_graph *g, eegnn_tensor *x, cons
     w = eegnn__bd_param(g, "block_1.1", "weight", 4, shape, EEGNN__BD_INIT_TORCH, 0);
     if (h && !h->grad) {
         /* blocks 1 to 3's convolution as one node that keeps no (B, 32, C, T)
-         * map (nn/eegnex_stem.c); same parameters, created in the same order */
+         * map (ops/eegnex_stem.c); same parameters, created in the same order */
         eegnn_tensor *bn1[4], *bn2[4], *w2;
         if (!w || !eegnn__nn_batch_norm_params(g, f1, "block_1.2", &bn1[0], &bn1[1], &bn1[2], &bn1[3])) return NULL;
         shape[0] = f2;
@@ -12102,7 +12180,7 @@ EEGNN_API eegnn_tensor *eegnn_model_eegnex(eegnn_graph *g, eegnn_tensor *x, cons
         shape[2] = c.n_chans;
         shape[3] = 1;
         b = eegnn__bd_param(g, "block_3.0.parametrizations.weight", "original", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
-        h = eegnn__eegnex_stem(g, h, w, bn1, w2, bn2, eegnn_renorm(g, b, 2.0f, 0, 1.0f), &cp, 0.1f, 1e-5f);
+        h = eegnn_eegnex_stem(g, h, w, bn1, w2, bn2, eegnn_renorm(g, b, 2.0f, 0, 1.0f), &cp, 0.1f, 1e-5f);
     } else {
         h = eegnn__bd_batch_norm(g, eegnn_conv2d(g, h, w, NULL, &cp), 0.1f, 1e-5f, "block_1.2"); /* (B, 8, C, T) */
 
@@ -13043,21 +13121,12 @@ EEGNN_API void eegnn_ema_free(eegnn_ema *e) {
 }
 /* ======================== End file src/optim/optim.c ======================== */
 
-/* ======================== Begin file src/io/raw.c ======================== */
-/* Continuous recordings: reader dispatch, helpers shared by the readers
+/* ======================== Begin file src/io/recording.c ======================== */
+/* Continuous recordings (eegnn_raw, raw.h): helpers shared by the readers
  * (annotation lists sorted and cropped as MNE, file size and seek, MNE's
- * unique channel names), freeing, lookups, summary. */
-
-static int eegnn__ext_is(const char *path, const char *ext) {
-    size_t lp = strlen(path), le = strlen(ext), i;
-    if (lp < le) return 0;
-    for (i = 0; i < le; i++) {
-        char c = path[lp - le + i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-        if (c != ext[i]) return 0;
-    }
-    return 1;
-}
+ * unique channel names), freeing, lookups, summary. The readers (edf.c,
+ * brainvision.c, eeglab.c) come after this file; raw.c, which chooses one
+ * by extension, after them. */
 
 /* ---- helpers shared by the readers (EDF/BDF, BrainVision) ---- */
 
@@ -13209,21 +13278,6 @@ static int64_t eegnn__raw_file_size(FILE *fp) {
 #endif
 }
 
-EEGNN_API eegnn_raw *eegnn_read_raw(const char *path, const eegnn_read_options *opts) {
-    if (!path) {
-        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_raw: path is NULL");
-        return NULL;
-    }
-    if (eegnn__ext_is(path, ".edf") || eegnn__ext_is(path, ".bdf")) return eegnn_read_edf(path, opts);
-    if (eegnn__ext_is(path, ".vhdr")) return eegnn_read_brainvision(path, opts);
-    if (eegnn__ext_is(path, ".set")) return eegnn_read_eeglab(path, opts);
-    eegnn_set_error(EEGNN_ERR_UNSUPPORTED,
-                    "%s: unsupported recording format (extension); supported: .edf, .bdf, .vhdr (BrainVision), "
-                    ".set (EEGLAB)",
-                    path);
-    return NULL;
-}
-
 EEGNN_API void eegnn_raw_free(eegnn_raw *raw) {
     int i;
     if (!raw) return;
@@ -13281,7 +13335,7 @@ EEGNN_API void eegnn_raw_print_info(const eegnn_raw *raw, FILE *fp) {
     }
     if (raw->discontinuous) fprintf(fp, "note:        discontinuous records (EDF+D/BDF+D)\n");
 }
-/* ======================== End file src/io/raw.c ======================== */
+/* ======================== End file src/io/recording.c ======================== */
 
 /* ======================== Begin file src/io/npy.c ======================== */
 /* .npy read/write following numpy.lib.format (NEP 1): magic "\x93NUMPY",
@@ -14848,6 +14902,15 @@ typedef struct eegnn__edf_reader {
     int64_t n_records;
     int64_t header_bytes;
     double rec_len;            /* seconds */
+    /* filled by the steps of eegnn__edf_read */
+    unsigned char fixed[256];  /* the fixed header */
+    int64_t file_size;
+    int n_data, n_tal;         /* data and annotation signals */
+    int *data_idx, *tal_idx;   /* (n_data), (n_tal): their signal indices */
+    int stim_status, stim_trigger; /* data channels named Status / Trigger, or -1 */
+    double *cal, *off, *gain;  /* (n_data): physical = (digital * cal + off) * gain */
+    int64_t buf_len;           /* samples per record at sfreq */
+    unsigned char **tal_bytes; /* (n_tal): each annotation signal's bytes, record by record */
 } eegnn__edf_reader;
 
 static int32_t eegnn__edf_sample(const unsigned char *p, int bps) {
@@ -14948,115 +15011,80 @@ struct eegnn_edf_file {
     int *stim;
 };
 
-static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *opts, eegnn_edf_file **file_out) {
-    eegnn__edf_reader rd;
-    eegnn_raw *raw = NULL;
-    unsigned char fixed[256], *hdr = NULL, *chunk = NULL, **tal_bytes = NULL;
-    int64_t file_size, nsig64, hb, nrec_hdr, data_bytes, read_records, buf_len = 0, max_all = 0;
-    int i, c, n_data = 0, n_tal = 0, *data_idx = NULL, *tal_idx = NULL, stim_status = -1, stim_trigger = -1;
-    int header_only = opts && opts->header_only;
-    double *cal = NULL, *off = NULL, *gain = NULL, *xbuf = NULL;
-    eegnn__edf_resampler *rs = NULL;
-    eegnn__ann_list anns;
-    unsigned char *tal_stream = NULL;
-    char reserved[45];
+/* The fixed header and the signal headers (EDF spec 1992, EDF+ 2003): every
+ * field validated, the record count from the file size as MNE does. */
+static eegnn_status eegnn__edf_read_header(eegnn__edf_reader *rd) {
+    const char *path = rd->path;
+    unsigned char *hdr = NULL;
+    int64_t nsig64, hb, nrec_hdr, data_bytes, read_records;
+    int i;
     eegnn_status st = EEGNN_OK;
-
-    memset(&rd, 0, sizeof rd);
-    memset(&anns, 0, sizeof anns);
-    if (!path) {
-        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_edf: path is NULL");
-        return NULL;
-    }
-    rd.path = path;
-    rd.fp = fopen(path, "rb");
-    if (!rd.fp) {
-        eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    file_size = eegnn__raw_file_size(rd.fp);
-    if (file_size < 0) {
-        st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot determine the file size", path);
-        goto fail;
-    }
-    if (file_size < 256) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                             "%s: file is %lld bytes, shorter than the 256-byte EDF/BDF fixed header (truncated "
-                             "or empty file)",
-                             path, (long long)file_size);
-        goto fail;
-    }
-    if (eegnn__raw_seek(rd.fp, 0) != 0 || fread(fixed, 1, 256, rd.fp) != 256) {
-        st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the header", path);
-        goto fail;
-    }
-    if (eegnn__ext_is(path, ".bdf"))
-        rd.bps = 3;
-    else if (eegnn__ext_is(path, ".edf"))
-        rd.bps = 2;
+    rd->file_size = eegnn__raw_file_size(rd->fp);
+    if (rd->file_size < 0) return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot determine the file size", path);
+    if (rd->file_size < 256)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: file is %lld bytes, shorter than the 256-byte EDF/BDF fixed header (truncated "
+                               "or empty file)",
+                               path, (long long)rd->file_size);
+    if (eegnn__raw_seek(rd->fp, 0) != 0 || fread(rd->fixed, 1, 256, rd->fp) != 256)
+        return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the header", path);
+    if (eegnn__has_extension(path, ".bdf"))
+        rd->bps = 3;
+    else if (eegnn__has_extension(path, ".edf"))
+        rd->bps = 2;
     else
-        rd.bps = fixed[0] == 0xFF ? 3 : 2;
+        rd->bps = rd->fixed[0] == 0xFF ? 3 : 2;
 
-    if ((st = eegnn__edf_int(path, fixed, 252, 4, "number of signals", &nsig64))) goto fail;
-    if (nsig64 < 1 || nsig64 > 1000000) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: header byte 252 (number of signals): %lld is not in 1..1000000",
-                             path, (long long)nsig64);
-        goto fail;
-    }
-    rd.nsig = (int)nsig64;
-    if ((st = eegnn__edf_int(path, fixed, 184, 8, "number of bytes in header", &hb))) goto fail;
-    if (hb != 256 * (nsig64 + 1)) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                             "%s: header byte 184 (number of bytes in header): %lld, expected 256 * (1 + %d "
-                             "signals) = %lld",
-                             path, (long long)hb, rd.nsig, (long long)(256 * (nsig64 + 1)));
-        goto fail;
-    }
-    rd.header_bytes = hb;
-    if (file_size < hb) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                             "%s: file is %lld bytes but its header (%d signals) needs %lld bytes (truncated file)",
-                             path, (long long)file_size, rd.nsig, (long long)hb);
-        goto fail;
-    }
-    if ((st = eegnn__edf_int(path, fixed, 236, 8, "number of data records", &nrec_hdr))) goto fail;
-    if (nrec_hdr < -1) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                             "%s: header byte 236 (number of data records): %lld, expected -1 or a count >= 0", path,
-                             (long long)nrec_hdr);
-        goto fail;
-    }
-    if ((st = eegnn__edf_num(path, fixed, 244, 8, "duration of a data record", &rd.rec_len))) goto fail;
-    if (rd.rec_len < 0) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                             "%s: header byte 244 (duration of a data record): %g s, expected >= 0", path,
-                             rd.rec_len);
-        goto fail;
-    }
-    if (rd.rec_len == 0) rd.rec_len = 1.0; /* MNE: annotation-only files use 0 */
+    if ((st = eegnn__edf_int(path, rd->fixed, 252, 4, "number of signals", &nsig64))) return st;
+    if (nsig64 < 1 || nsig64 > 1000000)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: header byte 252 (number of signals): %lld is not in 1..1000000",
+                               path, (long long)nsig64);
+    rd->nsig = (int)nsig64;
+    if ((st = eegnn__edf_int(path, rd->fixed, 184, 8, "number of bytes in header", &hb))) return st;
+    if (hb != 256 * (nsig64 + 1))
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: header byte 184 (number of bytes in header): %lld, expected 256 * (1 + %d "
+                               "signals) = %lld",
+                               path, (long long)hb, rd->nsig, (long long)(256 * (nsig64 + 1)));
+    rd->header_bytes = hb;
+    if (rd->file_size < hb)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: file is %lld bytes but its header (%d signals) needs %lld bytes (truncated file)",
+                               path, (long long)rd->file_size, rd->nsig, (long long)hb);
+    if ((st = eegnn__edf_int(path, rd->fixed, 236, 8, "number of data records", &nrec_hdr))) return st;
+    if (nrec_hdr < -1)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: header byte 236 (number of data records): %lld, expected -1 or a count >= 0", path,
+                               (long long)nrec_hdr);
+    if ((st = eegnn__edf_num(path, rd->fixed, 244, 8, "duration of a data record", &rd->rec_len))) return st;
+    if (rd->rec_len < 0)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: header byte 244 (duration of a data record): %g s, expected >= 0", path,
+                               rd->rec_len);
+    if (rd->rec_len == 0) rd->rec_len = 1.0; /* MNE: annotation-only files use 0 */
 
     hdr = (unsigned char *)eegnn__calloc((size_t)hb, 1);
-    rd.sig = (eegnn__edf_sig *)eegnn__calloc((size_t)rd.nsig, sizeof *rd.sig);
-    if (!hdr || !rd.sig) {
+    rd->sig = (eegnn__edf_sig *)eegnn__calloc((size_t)rd->nsig, sizeof *rd->sig);
+    if (!hdr || !rd->sig) {
         st = EEGNN_ERR_MEMORY;
-        goto fail;
+        goto done;
     }
-    memcpy(hdr, fixed, 256);
-    if (fread(hdr + 256, 1, (size_t)(hb - 256), rd.fp) != (size_t)(hb - 256)) {
+    memcpy(hdr, rd->fixed, 256);
+    if (fread(hdr + 256, 1, (size_t)(hb - 256), rd->fp) != (size_t)(hb - 256)) {
         st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the signal headers", path);
-        goto fail;
+        goto done;
     }
     {
-        size_t ns = (size_t)rd.nsig;
+        size_t ns = (size_t)rd->nsig;
         size_t o_label = 256, o_unit = 256 + 96 * ns, o_pmin = 256 + 104 * ns, o_pmax = 256 + 112 * ns;
         size_t o_dmin = 256 + 120 * ns, o_dmax = 256 + 128 * ns, o_ns = 256 + 216 * ns;
-        for (i = 0; i < rd.nsig; i++) {
-            eegnn__edf_sig *s = &rd.sig[i];
+        for (i = 0; i < rd->nsig; i++) {
+            eegnn__edf_sig *s = &rd->sig[i];
             s->label = eegnn__edf_strip_latin1(hdr + o_label + 16 * (size_t)i, 16);
             s->unit = eegnn__edf_strip_latin1(hdr + o_unit + 8 * (size_t)i, 8);
             if (!s->label || !s->unit) {
                 st = EEGNN_ERR_MEMORY;
-                goto fail;
+                goto done;
             }
             s->is_tal = strcmp(s->label, "EDF Annotations") == 0 || strcmp(s->label, "BDF Annotations") == 0;
             if ((st = eegnn__edf_num(path, hdr, o_pmin + 8 * (size_t)i, 8, "physical minimum", &s->pmin)) ||
@@ -15064,336 +15092,351 @@ static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *op
                 (st = eegnn__edf_num(path, hdr, o_dmin + 8 * (size_t)i, 8, "digital minimum", &s->dmin)) ||
                 (st = eegnn__edf_num(path, hdr, o_dmax + 8 * (size_t)i, 8, "digital maximum", &s->dmax)) ||
                 (st = eegnn__edf_int(path, hdr, o_ns + 8 * (size_t)i, 8, "number of samples per record", &s->ns)))
-                goto fail;
+                goto done;
             if (s->ns < 1 || s->ns > EEGNN__EDF_MAX_NS) {
                 st = eegnn_set_error(EEGNN_ERR_FORMAT,
                                      "%s: header byte %zu (number of samples per record of signal %d '%s'): %lld, "
                                      "expected 1..%lld",
                                      path, o_ns + 8 * (size_t)i, i + 1, s->label, (long long)s->ns,
                                      (long long)EEGNN__EDF_MAX_NS);
-                goto fail;
+                goto done;
             }
-            s->offset = rd.rec_samples;
-            rd.rec_samples += s->ns;
+            s->offset = rd->rec_samples;
+            rd->rec_samples += s->ns;
             if (s->is_tal)
-                n_tal++;
+                rd->n_tal++;
             else
-                n_data++;
+                rd->n_data++;
         }
     }
-    rd.rec_bytes = rd.rec_samples * rd.bps;
-    data_bytes = file_size - hb;
-    read_records = data_bytes / rd.bps / rd.rec_samples;
+    rd->rec_bytes = rd->rec_samples * rd->bps;
+    data_bytes = rd->file_size - hb;
+    read_records = data_bytes / rd->bps / rd->rec_samples;
     if (nrec_hdr >= 0 && read_records < nrec_hdr) {
         st = eegnn_set_error(EEGNN_ERR_FORMAT,
                              "%s: header byte 236 (number of data records) says %lld records of %lld bytes, but the "
                              "file holds %lld data bytes (%lld whole records): truncated file",
-                             path, (long long)nrec_hdr, (long long)rd.rec_bytes, (long long)data_bytes,
+                             path, (long long)nrec_hdr, (long long)rd->rec_bytes, (long long)data_bytes,
                              (long long)read_records);
-        goto fail;
+        goto done;
     }
-    rd.n_records = read_records; /* MNE trusts the file size */
+    rd->n_records = read_records; /* MNE trusts the file size */
+done:
+    EEGNN_FREE(hdr);
+    return st;
+}
 
-    memcpy(reserved, fixed + 192, 44);
+/* The recording's format and channels from the headers: names (made unique
+ * as MNE), units, types (Status / Trigger channels are stim), rates, and
+ * each channel's calibration (MNE's cal, offset and unit gain). */
+static eegnn_status eegnn__edf_channels(eegnn__edf_reader *rd, eegnn_raw *raw) {
+    const char *path = rd->path;
+    int64_t max_all = 0;
+    int i, c, n_data = rd->n_data, n_tal = 0;
+    char reserved[45], fmt[8];
+    eegnn_status st;
+    memcpy(reserved, rd->fixed + 192, 44);
     reserved[44] = '\0';
-
-    raw = (eegnn_raw *)eegnn__calloc(1, sizeof *raw);
-    if (!raw) {
-        st = EEGNN_ERR_MEMORY;
-        goto fail;
-    }
-    raw->meas_date = eegnn__edf_meas_date(fixed);
+    raw->meas_date = eegnn__edf_meas_date(rd->fixed);
     raw->path = eegnn__strdup(path);
-    {
-        char fmt[8];
-        strcpy(fmt, rd.bps == 3 ? "BDF" : "EDF");
-        if ((memcmp(reserved, "EDF+", 4) == 0 || memcmp(reserved, "BDF+", 4) == 0) &&
-            (reserved[4] == 'C' || reserved[4] == 'D')) {
-            fmt[3] = '+';
-            fmt[4] = reserved[4];
-            fmt[5] = '\0';
-        }
-        raw->format = eegnn__strdup(fmt);
+    strcpy(fmt, rd->bps == 3 ? "BDF" : "EDF");
+    if ((memcmp(reserved, "EDF+", 4) == 0 || memcmp(reserved, "BDF+", 4) == 0) &&
+        (reserved[4] == 'C' || reserved[4] == 'D')) {
+        fmt[3] = '+';
+        fmt[4] = reserved[4];
+        fmt[5] = '\0';
     }
-    data_idx = (int *)eegnn__calloc((size_t)(n_data + 1), sizeof(int));
-    tal_idx = (int *)eegnn__calloc((size_t)(n_tal + 1), sizeof(int));
-    if (!raw->path || !raw->format || !data_idx || !tal_idx) {
-        st = EEGNN_ERR_MEMORY;
-        goto fail;
-    }
-    n_data = n_tal = 0;
-    for (i = 0; i < rd.nsig; i++) {
-        if (rd.sig[i].is_tal)
-            tal_idx[n_tal++] = i;
+    raw->format = eegnn__strdup(fmt);
+    rd->data_idx = (int *)eegnn__calloc((size_t)(n_data + 1), sizeof(int));
+    rd->tal_idx = (int *)eegnn__calloc((size_t)(rd->n_tal + 1), sizeof(int));
+    if (!raw->path || !raw->format || !rd->data_idx || !rd->tal_idx) return EEGNN_ERR_MEMORY;
+    for (i = 0, c = 0; i < rd->nsig; i++) {
+        if (rd->sig[i].is_tal)
+            rd->tal_idx[n_tal++] = i;
         else
-            data_idx[n_data++] = i;
+            rd->data_idx[c++] = i;
     }
 
-    /* channels */
     raw->n_channels = n_data;
     raw->ch_names = (char **)eegnn__calloc((size_t)n_data + 1, sizeof(char *));
     raw->ch_units = (char **)eegnn__calloc((size_t)n_data + 1, sizeof(char *));
     raw->ch_types = (char **)eegnn__calloc((size_t)n_data + 1, sizeof(char *));
     raw->ch_sfreq = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
-    cal = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
-    off = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
-    gain = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
-    if (!raw->ch_names || !raw->ch_units || !raw->ch_types || !raw->ch_sfreq || !cal || !off || !gain) {
-        st = EEGNN_ERR_MEMORY;
-        goto fail;
-    }
+    rd->cal = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    rd->off = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    rd->gain = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    if (!raw->ch_names || !raw->ch_units || !raw->ch_types || !raw->ch_sfreq || !rd->cal || !rd->off || !rd->gain)
+        return EEGNN_ERR_MEMORY;
     for (c = 0; c < n_data; c++) {
-        raw->ch_names[c] = eegnn__strdup(rd.sig[data_idx[c]].label);
-        raw->ch_units[c] = eegnn__strdup(rd.sig[data_idx[c]].unit);
-        if (!raw->ch_names[c] || !raw->ch_units[c]) {
-            st = EEGNN_ERR_MEMORY;
-            goto fail;
-        }
+        raw->ch_names[c] = eegnn__strdup(rd->sig[rd->data_idx[c]].label);
+        raw->ch_units[c] = eegnn__strdup(rd->sig[rd->data_idx[c]].unit);
+        if (!raw->ch_names[c] || !raw->ch_units[c]) return EEGNN_ERR_MEMORY;
     }
-    if ((st = eegnn__raw_unique_names(path, raw->ch_names, n_data))) goto fail;
+    if ((st = eegnn__raw_unique_names(path, raw->ch_names, n_data))) return st;
     for (c = 0; c < n_data; c++) {
         char low[16];
         const char *nm = raw->ch_names[c];
         size_t k, len = strlen(nm);
         if (len == 6 || len == 7) {
             for (k = 0; k <= len; k++) low[k] = (char)((nm[k] >= 'A' && nm[k] <= 'Z') ? nm[k] - 'A' + 'a' : nm[k]);
-            if (stim_status < 0 && strcmp(low, "status") == 0) stim_status = c;
-            if (stim_trigger < 0 && strcmp(low, "trigger") == 0) stim_trigger = c;
+            if (rd->stim_status < 0 && strcmp(low, "status") == 0) rd->stim_status = c;
+            if (rd->stim_trigger < 0 && strcmp(low, "trigger") == 0) rd->stim_trigger = c;
         }
     }
     for (c = 0; c < n_data; c++) {
-        const eegnn__edf_sig *s = &rd.sig[data_idx[c]];
+        const eegnn__edf_sig *s = &rd->sig[rd->data_idx[c]];
         const char *u = s->unit;
-        int stim = c == stim_status || c == stim_trigger;
+        int stim = c == rd->stim_status || c == rd->stim_trigger;
         double pr = s->pmax - s->pmin, dr = s->dmax - s->dmin;
         raw->ch_types[c] = eegnn__strdup(stim ? "stim" : "eeg");
-        if (!raw->ch_types[c]) {
-            st = EEGNN_ERR_MEMORY;
-            goto fail;
-        }
-        raw->ch_sfreq[c] = (double)s->ns / rd.rec_len;
+        if (!raw->ch_types[c]) return EEGNN_ERR_MEMORY;
+        raw->ch_sfreq[c] = (double)s->ns / rd->rec_len;
         if (!(dr == dr) || dr == 0) dr = 1;
         if (pr == 0) pr = 1;
-        cal[c] = pr / dr;
-        off[c] = s->pmin - s->dmin * cal[c];
+        rd->cal[c] = pr / dr;
+        rd->off[c] = s->pmin - s->dmin * rd->cal[c];
         if (strcmp(u, "uV") == 0 || strcmp(u, "\xc2\xb5V") == 0 || strcmp(u, "\xc2\x83\xc3\x8aV") == 0)
-            gain[c] = 1e-6;
+            rd->gain[c] = 1e-6;
         else if (strcmp(u, "mV") == 0)
-            gain[c] = 1e-3;
+            rd->gain[c] = 1e-3;
         else
-            gain[c] = 1.0;
+            rd->gain[c] = 1.0;
         if (stim) {
-            gain[c] = 1.0;
-            if (rd.bps == 3) {
-                cal[c] = 1.0;
-                off[c] = 0.0;
+            rd->gain[c] = 1.0;
+            if (rd->bps == 3) {
+                rd->cal[c] = 1.0;
+                rd->off[c] = 0.0;
             }
         }
         if (s->ns > max_all) max_all = s->ns;
-        if (!stim && s->ns > buf_len) buf_len = s->ns;
+        if (!stim && s->ns > rd->buf_len) rd->buf_len = s->ns;
     }
-    if (buf_len == 0) buf_len = max_all; /* only stim channels */
-    raw->sfreq = n_data ? (double)buf_len / rd.rec_len : 0.0;
-    raw->n_times = n_data ? rd.n_records * buf_len : 0;
+    if (rd->buf_len == 0) rd->buf_len = max_all; /* only stim channels */
+    raw->sfreq = n_data ? (double)rd->buf_len / rd->rec_len : 0.0;
+    raw->n_times = n_data ? rd->n_records * rd->buf_len : 0;
+    return EEGNN_OK;
+}
 
+/* The data records: samples decoded into raw->data (unless header_only),
+ * and the bytes of each annotation signal into rd->tal_bytes. */
+static eegnn_status eegnn__edf_read_records(eegnn__edf_reader *rd, eegnn_raw *raw, int header_only) {
+    const char *path = rd->path;
+    int64_t buf_len = rd->buf_len, hb = rd->header_bytes, per_chunk, r0, r;
+    int i, c, n_data = rd->n_data, n_tal = rd->n_tal, whole;
+    unsigned char *chunk = NULL;
+    double *xbuf = NULL;
+    eegnn__edf_resampler *rs = NULL;
+    eegnn_status st = EEGNN_OK;
     if (n_data && !header_only) {
         /* output (n_data, n_records * buf_len) floats; bounded by the file size */
-        double out_bytes = (double)n_data * (double)raw->n_times * 4.0;
-        if (out_bytes > 64.0 * (double)data_bytes + 268435456.0) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                                 "%s: %d channels x %lld samples (%.0f MB) is out of proportion to the %lld data "
-                                 "bytes in the file (corrupted samples-per-record fields?)",
-                                 path, n_data, (long long)raw->n_times, out_bytes / 1e6, (long long)data_bytes);
-            goto fail;
-        }
+        double out_bytes = (double)n_data * (double)raw->n_times * 4.0, data_bytes = (double)(rd->file_size - hb);
+        if (out_bytes > 64.0 * data_bytes + 268435456.0)
+            return eegnn_set_error(EEGNN_ERR_FORMAT,
+                                   "%s: %d channels x %lld samples (%.0f MB) is out of proportion to the %lld data "
+                                   "bytes in the file (corrupted samples-per-record fields?)",
+                                   path, n_data, (long long)raw->n_times, out_bytes / 1e6, (long long)data_bytes);
         raw->data = (float *)eegnn__calloc((size_t)n_data * (size_t)raw->n_times + 1, sizeof(float));
         xbuf = (double *)eegnn__calloc((size_t)buf_len + 1, sizeof(double));
         rs = (eegnn__edf_resampler *)eegnn__calloc((size_t)n_data, sizeof *rs);
         if (!raw->data || !xbuf || !rs) {
             st = EEGNN_ERR_MEMORY;
-            goto fail;
+            goto done;
         }
     }
-
     /* annotation signal bytes, one buffer per signal: (n_records, ns * bps) */
     if (n_tal) {
-        tal_bytes = (unsigned char **)eegnn__calloc((size_t)n_tal, sizeof *tal_bytes);
-        if (!tal_bytes) {
+        rd->tal_bytes = (unsigned char **)eegnn__calloc((size_t)n_tal, sizeof *rd->tal_bytes);
+        if (!rd->tal_bytes) {
             st = EEGNN_ERR_MEMORY;
-            goto fail;
+            goto done;
         }
         for (i = 0; i < n_tal; i++) {
-            tal_bytes[i] = (unsigned char *)eegnn__calloc(
-                (size_t)(rd.n_records * rd.sig[tal_idx[i]].ns * rd.bps) + 1, 1);
-            if (!tal_bytes[i]) {
+            rd->tal_bytes[i] = (unsigned char *)eegnn__calloc(
+                (size_t)(rd->n_records * rd->sig[rd->tal_idx[i]].ns * rd->bps) + 1, 1);
+            if (!rd->tal_bytes[i]) {
                 st = EEGNN_ERR_MEMORY;
-                goto fail;
+                goto done;
             }
         }
     }
-
-    if (raw->data || n_tal) {
-        int64_t per_chunk = (1 << 20) / rd.rec_bytes, r0, r;
-        int whole = raw->data != NULL;
-        if (per_chunk < 1) per_chunk = 1;
-        chunk = (unsigned char *)eegnn__calloc((size_t)(whole ? per_chunk * rd.rec_bytes : rd.rec_bytes), 1);
-        if (!chunk) {
-            st = EEGNN_ERR_MEMORY;
-            goto fail;
-        }
-        for (r0 = 0; r0 < rd.n_records; r0 += per_chunk) {
-            int64_t nr = EEGNN__MIN(per_chunk, rd.n_records - r0);
-            if (whole) {
-                if (eegnn__raw_seek(rd.fp, hb + r0 * rd.rec_bytes) != 0 ||
-                    fread(chunk, 1, (size_t)(nr * rd.rec_bytes), rd.fp) != (size_t)(nr * rd.rec_bytes)) {
-                    st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path, (long long)r0);
-                    goto fail;
-                }
-            }
-            for (r = 0; r < nr; r++) {
-                int64_t rec = r0 + r;
-                const unsigned char *rp = whole ? chunk + r * rd.rec_bytes : chunk;
-                for (i = 0; i < n_tal; i++) {
-                    const eegnn__edf_sig *s = &rd.sig[tal_idx[i]];
-                    size_t nb = (size_t)(s->ns * rd.bps);
-                    if (whole) {
-                        memcpy(tal_bytes[i] + rec * nb, rp + s->offset * rd.bps, nb);
-                    } else if (eegnn__raw_seek(rd.fp, hb + rec * rd.rec_bytes + s->offset * rd.bps) != 0 ||
-                               fread(tal_bytes[i] + rec * nb, 1, nb, rd.fp) != nb) {
-                        st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path,
-                                             (long long)rec);
-                        goto fail;
-                    }
-                }
-                if (!whole) continue;
-                for (c = 0; c < n_data; c++) {
-                    const eegnn__edf_sig *s = &rd.sig[data_idx[c]];
-                    float *y = raw->data + (size_t)c * (size_t)raw->n_times + (size_t)(rec * buf_len);
-                    if ((st = eegnn__edf_decode(rp + s->offset * rd.bps, rd.bps, s->ns, cal[c], off[c], gain[c],
-                                                c == stim_status || c == stim_trigger, buf_len, xbuf, &rs[c], y)))
-                        goto fail;
-                }
-            }
-        }
+    if (!raw->data && !n_tal) goto done;
+    per_chunk = EEGNN__MAX((1 << 20) / rd->rec_bytes, 1);
+    whole = raw->data != NULL;
+    chunk = (unsigned char *)eegnn__calloc((size_t)(whole ? per_chunk * rd->rec_bytes : rd->rec_bytes), 1);
+    if (!chunk) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
     }
-
-    /* annotations: bytes in MNE's reading order (10 MB chunks of records,
-     * signal by signal inside a chunk), then MNE's TAL scan */
-    if (n_tal) {
-        int64_t total = 0, pos = 0, n_per, r0, r;
-        for (i = 0; i < n_tal; i++) total += rd.n_records * rd.sig[tal_idx[i]].ns * rd.bps;
-        tal_stream = (unsigned char *)eegnn__calloc((size_t)total + 1, 1);
-        if (!tal_stream) {
-            st = EEGNN_ERR_MEMORY;
-            goto fail;
+    for (r0 = 0; r0 < rd->n_records; r0 += per_chunk) {
+        int64_t nr = EEGNN__MIN(per_chunk, rd->n_records - r0);
+        if (whole && (eegnn__raw_seek(rd->fp, hb + r0 * rd->rec_bytes) != 0 ||
+                      fread(chunk, 1, (size_t)(nr * rd->rec_bytes), rd->fp) != (size_t)(nr * rd->rec_bytes))) {
+            st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path, (long long)r0);
+            goto done;
         }
-        n_per = (10 * 1024 * 1024) / rd.rec_bytes;
-        if (n_per < 1) n_per = 1;
-        for (r0 = 0; r0 < rd.n_records; r0 += n_per) {
-            int64_t nr = EEGNN__MIN(n_per, rd.n_records - r0);
+        for (r = 0; r < nr; r++) {
+            int64_t rec = r0 + r;
+            const unsigned char *rp = whole ? chunk + r * rd->rec_bytes : chunk;
             for (i = 0; i < n_tal; i++) {
-                size_t nb = (size_t)(rd.sig[tal_idx[i]].ns * rd.bps);
-                memcpy(tal_stream + pos, tal_bytes[i] + r0 * nb, nb * (size_t)nr);
-                pos += (int64_t)nb * nr;
+                const eegnn__edf_sig *s = &rd->sig[rd->tal_idx[i]];
+                size_t nb = (size_t)(s->ns * rd->bps);
+                if (whole) {
+                    memcpy(rd->tal_bytes[i] + rec * nb, rp + s->offset * rd->bps, nb);
+                } else if (eegnn__raw_seek(rd->fp, hb + rec * rd->rec_bytes + s->offset * rd->bps) != 0 ||
+                           fread(rd->tal_bytes[i] + rec * nb, 1, nb, rd->fp) != nb) {
+                    st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path, (long long)rec);
+                    goto done;
+                }
+            }
+            if (!whole) continue;
+            for (c = 0; c < n_data; c++) {
+                const eegnn__edf_sig *s = &rd->sig[rd->data_idx[c]];
+                float *y = raw->data + (size_t)c * (size_t)raw->n_times + (size_t)(rec * buf_len);
+                if ((st = eegnn__edf_decode(rp + s->offset * rd->bps, rd->bps, s->ns, rd->cal[c], rd->off[c],
+                                            rd->gain[c], c == rd->stim_status || c == rd->stim_trigger, buf_len,
+                                            xbuf, &rs[c], y)))
+                    goto done;
             }
         }
-        if ((st = eegnn__tal_parse(path, tal_stream, (size_t)total, &anns))) goto fail;
-        if ((st = eegnn__ann_sort(&anns))) goto fail;
-        if (n_data) eegnn__ann_crop(&anns, raw->n_times, raw->sfreq);
+    }
+done:
+    if (rs) {
+        for (c = 0; c < n_data; c++) eegnn__resampler_free(&rs[c]);
+        EEGNN_FREE(rs);
+    }
+    EEGNN_FREE(chunk);
+    EEGNN_FREE(xbuf);
+    return st;
+}
 
-        /* EDF+D: record start times from each record's time-keeping TAL */
-        if (strlen(raw->format) == 5 && raw->format[4] == 'D' && rd.n_records > 1) {
-            size_t nb = (size_t)(rd.sig[tal_idx[0]].ns * rd.bps);
-            double first = 0.0;
-            for (r = 0; r < rd.n_records; r++) {
-                eegnn__tal t;
-                double start;
-                if (!eegnn__tal_match(tal_bytes[0] + r * nb, nb, 0, &t)) continue;
-                start = eegnn__tal_double(tal_bytes[0] + r * nb, t.onset_at, t.onset_len);
-                if (r == 0) first = start;
-                if (fabs(start - (first + (double)r * rd.rec_len)) > 1e-6) raw->discontinuous = 1;
-            }
+/* Annotations: the annotation signals' bytes in MNE's reading order (10 MB
+ * chunks of records, signal by signal inside a chunk), MNE's TAL scan,
+ * sorted and cropped to the data; EDF+D record starts mark gaps. */
+static eegnn_status eegnn__edf_read_annotations(eegnn__edf_reader *rd, eegnn_raw *raw) {
+    int64_t total = 0, pos = 0, n_per, r0, r;
+    int i;
+    eegnn__ann_list anns;
+    unsigned char *tal_stream = NULL;
+    eegnn_status st = EEGNN_OK;
+    memset(&anns, 0, sizeof anns);
+    if (!rd->n_tal) return EEGNN_OK;
+    for (i = 0; i < rd->n_tal; i++) total += rd->n_records * rd->sig[rd->tal_idx[i]].ns * rd->bps;
+    if (!(tal_stream = (unsigned char *)eegnn__calloc((size_t)total + 1, 1))) return EEGNN_ERR_MEMORY;
+    n_per = EEGNN__MAX((10 * 1024 * 1024) / rd->rec_bytes, 1);
+    for (r0 = 0; r0 < rd->n_records; r0 += n_per) {
+        int64_t nr = EEGNN__MIN(n_per, rd->n_records - r0);
+        for (i = 0; i < rd->n_tal; i++) {
+            size_t nb = (size_t)(rd->sig[rd->tal_idx[i]].ns * rd->bps);
+            memcpy(tal_stream + pos, rd->tal_bytes[i] + r0 * nb, nb * (size_t)nr);
+            pos += (int64_t)nb * nr;
+        }
+    }
+    if ((st = eegnn__tal_parse(rd->path, tal_stream, (size_t)total, &anns)) || (st = eegnn__ann_sort(&anns))) goto done;
+    if (rd->n_data) eegnn__ann_crop(&anns, raw->n_times, raw->sfreq);
+    /* EDF+D: record start times from each record's time-keeping TAL */
+    if (strlen(raw->format) == 5 && raw->format[4] == 'D' && rd->n_records > 1) {
+        size_t nb = (size_t)(rd->sig[rd->tal_idx[0]].ns * rd->bps);
+        double first = 0.0;
+        for (r = 0; r < rd->n_records; r++) {
+            eegnn__tal t;
+            double start;
+            if (!eegnn__tal_match(rd->tal_bytes[0] + r * nb, nb, 0, &t)) continue;
+            start = eegnn__tal_double(rd->tal_bytes[0] + r * nb, t.onset_at, t.onset_len);
+            if (r == 0) first = start;
+            if (fabs(start - (first + (double)r * rd->rec_len)) > 1e-6) raw->discontinuous = 1;
         }
     }
     raw->n_annotations = anns.n;
     raw->annotations = anns.a;
     anns.a = NULL;
     anns.n = 0;
-
-    if (file_out) {
-        eegnn_edf_file *f = (eegnn_edf_file *)eegnn__calloc(1, sizeof *f);
-        size_t nc = (size_t)n_data + 1;
-        if (!f) {
-            st = EEGNN_ERR_MEMORY;
-            goto fail;
-        }
-        *file_out = f;
-        f->fd = -1;
-        f->path = eegnn__strdup(path);
-        f->ns = (int64_t *)eegnn__calloc(nc, sizeof(int64_t));
-        f->offset = (int64_t *)eegnn__calloc(nc, sizeof(int64_t));
-        f->cal = (double *)eegnn__calloc(nc, sizeof(double));
-        f->off = (double *)eegnn__calloc(nc, sizeof(double));
-        f->gain = (double *)eegnn__calloc(nc, sizeof(double));
-        f->stim = (int *)eegnn__calloc(nc, sizeof(int));
-        if (!f->path || !f->ns || !f->offset || !f->cal || !f->off || !f->gain || !f->stim) {
-            st = EEGNN_ERR_MEMORY;
-            goto fail;
-        }
-        f->bps = rd.bps;
-        f->n_channels = n_data;
-        f->header_bytes = hb;
-        f->rec_bytes = rd.rec_bytes;
-        f->n_records = rd.n_records;
-        f->file_size = file_size;
-        f->buf_len = buf_len;
-        f->n_times = raw->n_times;
-        for (c = 0; c < n_data; c++) {
-            f->ns[c] = rd.sig[data_idx[c]].ns;
-            f->offset[c] = rd.sig[data_idx[c]].offset;
-            f->cal[c] = cal[c];
-            f->off[c] = off[c];
-            f->gain[c] = gain[c];
-            f->stim[c] = c == stim_status || c == stim_trigger;
-        }
-        f->fd = open(path, O_RDONLY);
-        if (f->fd < 0) {
-            st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-            goto fail;
-        }
-    }
-
-    goto done;
-fail:
-    eegnn_raw_free(raw);
-    raw = NULL;
-    if (file_out) {
-        eegnn_edf_close(*file_out);
-        *file_out = NULL;
-    }
-    if (st == EEGNN_ERR_MEMORY && !strstr(eegnn_last_error(), path))
-        eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
 done:
-    if (rd.fp) fclose(rd.fp);
-    if (rs) {
-        for (c = 0; c < n_data; c++) eegnn__resampler_free(&rs[c]);
-        EEGNN_FREE(rs);
-    }
-    if (tal_bytes) {
-        for (i = 0; i < n_tal; i++) EEGNN_FREE(tal_bytes[i]);
-        EEGNN_FREE(tal_bytes);
-    }
     for (i = 0; i < anns.n; i++) EEGNN_FREE(anns.a[i].description);
     EEGNN_FREE(anns.a);
     EEGNN_FREE(tal_stream);
-    EEGNN_FREE(chunk);
-    EEGNN_FREE(xbuf);
-    EEGNN_FREE(cal);
-    EEGNN_FREE(off);
-    EEGNN_FREE(gain);
-    EEGNN_FREE(data_idx);
-    EEGNN_FREE(tal_idx);
-    EEGNN_FREE(hdr);
+    return st;
+}
+
+/* The eegnn_edf_file of eegnn_edf_open: what window reads need, and the
+ * file kept open. */
+static eegnn_status eegnn__edf_keep_open(const eegnn__edf_reader *rd, const eegnn_raw *raw, eegnn_edf_file **file_out) {
+    eegnn_edf_file *f = (eegnn_edf_file *)eegnn__calloc(1, sizeof *f);
+    size_t nc = (size_t)rd->n_data + 1;
+    int c;
+    if (!f) return EEGNN_ERR_MEMORY;
+    *file_out = f;
+    f->fd = -1;
+    f->path = eegnn__strdup(rd->path);
+    f->ns = (int64_t *)eegnn__calloc(nc, sizeof(int64_t));
+    f->offset = (int64_t *)eegnn__calloc(nc, sizeof(int64_t));
+    f->cal = (double *)eegnn__calloc(nc, sizeof(double));
+    f->off = (double *)eegnn__calloc(nc, sizeof(double));
+    f->gain = (double *)eegnn__calloc(nc, sizeof(double));
+    f->stim = (int *)eegnn__calloc(nc, sizeof(int));
+    if (!f->path || !f->ns || !f->offset || !f->cal || !f->off || !f->gain || !f->stim) return EEGNN_ERR_MEMORY;
+    f->bps = rd->bps;
+    f->n_channels = rd->n_data;
+    f->header_bytes = rd->header_bytes;
+    f->rec_bytes = rd->rec_bytes;
+    f->n_records = rd->n_records;
+    f->file_size = rd->file_size;
+    f->buf_len = rd->buf_len;
+    f->n_times = raw->n_times;
+    for (c = 0; c < rd->n_data; c++) {
+        f->ns[c] = rd->sig[rd->data_idx[c]].ns;
+        f->offset[c] = rd->sig[rd->data_idx[c]].offset;
+        f->cal[c] = rd->cal[c];
+        f->off[c] = rd->off[c];
+        f->gain[c] = rd->gain[c];
+        f->stim[c] = c == rd->stim_status || c == rd->stim_trigger;
+    }
+    f->fd = open(rd->path, O_RDONLY);
+    if (f->fd < 0) return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", rd->path, strerror(errno));
+    return EEGNN_OK;
+}
+
+/* eegnn_read_edf, and eegnn_edf_open with file_out: headers, channels, data
+ * records and annotations, as MNE's read_raw_edf / read_raw_bdf. */
+static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *opts, eegnn_edf_file **file_out) {
+    eegnn__edf_reader rd;
+    eegnn_raw *raw = NULL;
+    eegnn_status st;
+    int i;
+    memset(&rd, 0, sizeof rd);
+    rd.stim_status = rd.stim_trigger = -1;
+    if (file_out) *file_out = NULL;
+    if (!path) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_edf: path is NULL");
+        return NULL;
+    }
+    rd.path = path;
+    if (!(rd.fp = fopen(path, "rb"))) {
+        eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!(st = eegnn__edf_read_header(&rd)))
+        st = (raw = (eegnn_raw *)eegnn__calloc(1, sizeof *raw)) != NULL ? eegnn__edf_channels(&rd, raw) : EEGNN_ERR_MEMORY;
+    if (!st) st = eegnn__edf_read_records(&rd, raw, opts && opts->header_only);
+    if (!st) st = eegnn__edf_read_annotations(&rd, raw);
+    if (!st && file_out) st = eegnn__edf_keep_open(&rd, raw, file_out);
+    if (st) {
+        eegnn_raw_free(raw);
+        raw = NULL;
+        if (file_out) {
+            eegnn_edf_close(*file_out);
+            *file_out = NULL;
+        }
+        if (st == EEGNN_ERR_MEMORY && !strstr(eegnn_last_error(), path))
+            eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
+    }
+    fclose(rd.fp);
+    for (i = 0; rd.tal_bytes && i < rd.n_tal; i++) EEGNN_FREE(rd.tal_bytes[i]);
+    EEGNN_FREE(rd.tal_bytes);
+    EEGNN_FREE(rd.cal);
+    EEGNN_FREE(rd.off);
+    EEGNN_FREE(rd.gain);
+    EEGNN_FREE(rd.data_idx);
+    EEGNN_FREE(rd.tal_idx);
     eegnn__edf_free_sigs(rd.sig, rd.nsig);
     return raw;
 }
@@ -15422,10 +15465,7 @@ EEGNN_API eegnn_edf_file *eegnn_edf_open(const char *path, eegnn_raw **header) {
     return f;
 }
 
-/* Closes the descriptor an opened file keeps; later reads open the file for
- * each call (many streamed recordings under RLIMIT_NOFILE). Not to be called
- * while another thread reads f. */
-static void eegnn__edf_release_fd(eegnn_edf_file *f) {
+EEGNN_API void eegnn_edf_release_fd(eegnn_edf_file *f) {
     if (f && f->fd >= 0) {
         close(f->fd);
         f->fd = -1;
@@ -18121,6 +18161,26 @@ fail:
 }
 /* ======================== End file src/io/eeglab.c ======================== */
 
+/* ======================== Begin file src/io/raw.c ======================== */
+/* eegnn_read_raw: the reader of a recording chosen by its file extension
+ * (see raw.h). After the readers; they use recording.c, never this file. */
+
+EEGNN_API eegnn_raw *eegnn_read_raw(const char *path, const eegnn_read_options *opts) {
+    if (!path) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_raw: path is NULL");
+        return NULL;
+    }
+    if (eegnn__has_extension(path, ".edf") || eegnn__has_extension(path, ".bdf")) return eegnn_read_edf(path, opts);
+    if (eegnn__has_extension(path, ".vhdr")) return eegnn_read_brainvision(path, opts);
+    if (eegnn__has_extension(path, ".set")) return eegnn_read_eeglab(path, opts);
+    eegnn_set_error(EEGNN_ERR_UNSUPPORTED,
+                    "%s: unsupported recording format (extension); supported: .edf, .bdf, .vhdr (BrainVision), "
+                    ".set (EEGLAB)",
+                    path);
+    return NULL;
+}
+/* ======================== End file src/io/raw.c ======================== */
+
 /* ======================== Begin file src/io/table.c ======================== */
 /* TSV and JSON readers for BIDS metadata (see table.h). */
 #include <ctype.h>
@@ -18275,21 +18335,13 @@ EEGNN_API int eegnn_table_missing_count(const eegnn_table *table, int col) {
     return n;
 }
 
-/* Decimal number (no hexadecimal forms, which pandas does not read). */
-static int eegnn__table_parse_number(const char *s, double *out) {
-    const char *q;
-    for (q = s; *q; q++)
-        if (*q == 'x' || *q == 'X') return 0;
-    return eegnn__parse_double(s, out);
-}
-
 EEGNN_API int eegnn_table_column_is_numeric(const eegnn_table *table, int col) {
     int r;
     double v;
     if (!table || col < 0 || col >= table->n_cols) return 0;
     for (r = 0; r < table->n_rows; r++) {
         const char *c = eegnn_table_cell(table, r, col);
-        if (c && !eegnn__table_parse_number(c, &v)) return 0;
+        if (c && !eegnn__parse_decimal(c, &v)) return 0;
     }
     return 1;
 }
@@ -18302,16 +18354,12 @@ EEGNN_API eegnn_status eegnn_table_column_numeric(const eegnn_table *table, int 
         const char *c = eegnn_table_cell(table, r, col);
         if (!c) {
             out[r] = NAN;
-        } else if (!eegnn__table_parse_number(c, &out[r])) {
+        } else if (!eegnn__parse_decimal(c, &out[r])) {
             return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column '%s': '%s' is not a number",
                                    table->path, r + 2, table->columns[col], c);
         }
     }
     return EEGNN_OK;
-}
-
-static int eegnn__table_cmp_strp(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 EEGNN_API int eegnn_table_column_levels(const eegnn_table *table, int col, const char ***levels) {
@@ -18328,7 +18376,7 @@ EEGNN_API int eegnn_table_column_levels(const eegnn_table *table, int col, const
         const char *c = eegnn_table_cell(table, r, col);
         if (c) v[n++] = c;
     }
-    qsort(v, (size_t)n, sizeof(char *), eegnn__table_cmp_strp);
+    qsort(v, (size_t)n, sizeof(char *), eegnn__cmp_strings);
     for (r = 0; r < n; r++)
         if (k == 0 || strcmp(v[k - 1], v[r]) != 0) v[k++] = v[r];
     *levels = v;
@@ -19550,22 +19598,12 @@ EEGNN_API eegnn_status eegnn_augment_compose(const eegnn_augment *augs, int n_au
 #include <errno.h>
 #include <sys/stat.h>
 
-#define EEGNN__BIDS_MAX_ENTITIES 16
-
-/* Key-value entities of a BIDS file name, e.g. sub-01_ses-2_task-rest_eeg.json
- * -> {sub: 01, ses: 2, task: rest}, suffix "eeg", extension ".json". */
-typedef struct eegnn__bids_entities {
-    int n;
-    char key[EEGNN__BIDS_MAX_ENTITIES][32];
-    char value[EEGNN__BIDS_MAX_ENTITIES][128];
-    char suffix[64];    /* "eeg", "events", "channels", ... */
-    char extension[32]; /* ".edf", ".json", ... (everything after the first '.') */
-} eegnn__bids_entities;
-
-/* Parses a file name; returns 0 when it does not look like a BIDS name. */
-static int eegnn__bids_parse_name(const char *fname, eegnn__bids_entities *e) {
-    const char *dot = strchr(fname, '.');
-    const char *p = fname, *stem_end = dot ? dot : fname + strlen(fname);
+EEGNN_API int eegnn_bids_parse_filename(const char *fname, eegnn_bids_entities *e) {
+    const char *dot, *p, *stem_end;
+    if (!fname || !e) return 0;
+    dot = strchr(fname, '.');
+    p = fname;
+    stem_end = dot ? dot : fname + strlen(fname);
     memset(e, 0, sizeof *e);
     if (dot) {
         if (strlen(dot) >= sizeof e->extension) return 0;
@@ -19582,7 +19620,7 @@ static int eegnn__bids_parse_name(const char *fname, eegnn__bids_entities *e) {
             return 1;
         }
         dash = (const char *)memchr(p, '-', (size_t)(us - p));
-        if (!dash || dash == p || e->n == EEGNN__BIDS_MAX_ENTITIES) return 0;
+        if (!dash || dash == p || e->n == EEGNN_BIDS_MAX_ENTITIES) return 0;
         if ((size_t)(dash - p) >= sizeof e->key[0] || (size_t)(us - dash - 1) >= sizeof e->value[0] ||
             us == dash + 1)
             return 0;
@@ -19593,18 +19631,18 @@ static int eegnn__bids_parse_name(const char *fname, eegnn__bids_entities *e) {
     }
 }
 
-static const char *eegnn__bids_entity(const eegnn__bids_entities *e, const char *key) {
+EEGNN_API const char *eegnn_bids_entity(const eegnn_bids_entities *e, const char *key) {
     int i;
-    for (i = 0; i < e->n; i++)
+    for (i = 0; e && key && i < e->n; i++)
         if (strcmp(e->key[i], key) == 0) return e->value[i];
     return NULL;
 }
 
 /* 1 when every entity of `meta` is an entity of `rec` with the same value. */
-static int eegnn__bids_applies(const eegnn__bids_entities *meta, const eegnn__bids_entities *rec) {
+static int eegnn__bids_applies(const eegnn_bids_entities *meta, const eegnn_bids_entities *rec) {
     int i;
     for (i = 0; i < meta->n; i++) {
-        const char *v = eegnn__bids_entity(rec, meta->key[i]);
+        const char *v = eegnn_bids_entity(rec, meta->key[i]);
         if (!v || strcmp(v, meta->value[i]) != 0) return 0;
     }
     return 1;
@@ -19653,7 +19691,7 @@ static char **eegnn__bids_list_dir(const char *dir, int *n) {
         (*n)++;
     }
     closedir(d);
-    if (*n) qsort(v, (size_t)*n, sizeof(char *), eegnn__table_cmp_strp);
+    if (*n) qsort(v, (size_t)*n, sizeof(char *), eegnn__cmp_strings);
     return v;
 oom:
     closedir(d);
@@ -19708,7 +19746,7 @@ typedef struct eegnn__bids_walk {
 
 /* Closest applicable metadata file with this suffix/extension for a
  * recording; levels[0] is the closest folder. Returns a new path or NULL. */
-static char *eegnn__bids_find_meta(char *const *levels, int n_levels, const eegnn__bids_entities *rec,
+static char *eegnn__bids_find_meta(char *const *levels, int n_levels, const eegnn_bids_entities *rec,
                                    const char *suffix, const char *extension, int *failed) {
     int L;
     for (L = 0; L < n_levels; L++) {
@@ -19720,8 +19758,8 @@ static char *eegnn__bids_find_meta(char *const *levels, int n_levels, const eegn
             return NULL;
         }
         for (i = 0; i < n; i++) {
-            eegnn__bids_entities m;
-            if (!eegnn__bids_parse_name(names[i], &m)) continue;
+            eegnn_bids_entities m;
+            if (!eegnn_bids_parse_filename(names[i], &m)) continue;
             if (strcmp(m.suffix, suffix) != 0 || strcmp(m.extension, extension) != 0) continue;
             if (!eegnn__bids_applies(&m, rec)) continue;
             if (m.n > best_n) {
@@ -19740,7 +19778,7 @@ static char *eegnn__bids_find_meta(char *const *levels, int n_levels, const eegn
 }
 
 /* Applies the *_eeg.json sidecars from the root down to the recording's folder. */
-static eegnn_status eegnn__bids_sidecars(char *const *levels, int n_levels, const eegnn__bids_entities *rec,
+static eegnn_status eegnn__bids_sidecars(char *const *levels, int n_levels, const eegnn_bids_entities *rec,
                                          eegnn_bids_recording *r) {
     int L;
     for (L = n_levels - 1; L >= 0; L--) {
@@ -19748,13 +19786,13 @@ static eegnn_status eegnn__bids_sidecars(char *const *levels, int n_levels, cons
         char **names = eegnn__bids_list_dir(levels[L], &n);
         if (n < 0) return EEGNN_ERR_IO;
         /* less specific files first, so more specific keys override */
-        for (k = 0; k <= EEGNN__BIDS_MAX_ENTITIES; k++) {
+        for (k = 0; k <= EEGNN_BIDS_MAX_ENTITIES; k++) {
             for (i = 0; i < n; i++) {
-                eegnn__bids_entities m;
+                eegnn_bids_entities m;
                 char *path;
                 eegnn_json *doc;
                 double v = 0.0;
-                if (!eegnn__bids_parse_name(names[i], &m) || m.n != k) continue;
+                if (!eegnn_bids_parse_filename(names[i], &m) || m.n != k) continue;
                 if (strcmp(m.suffix, "eeg") != 0 || strcmp(m.extension, ".json") != 0) continue;
                 if (!eegnn__bids_applies(&m, rec)) continue;
                 path = eegnn__path_join(levels[L], names[i]);
@@ -19786,12 +19824,12 @@ static eegnn_status eegnn__bids_scan_eeg(eegnn__bids_walk *w, char *const *level
     char **names = eegnn__bids_list_dir(levels[0], &n);
     if (n < 0) return EEGNN_ERR_IO;
     for (i = 0; i < n; i++) {
-        eegnn__bids_entities e;
+        eegnn_bids_entities e;
         eegnn_bids_recording *r;
         const char *format = NULL;
         int readable = 0, failed = 0;
         eegnn_status st;
-        if (!eegnn__bids_parse_name(names[i], &e) || strcmp(e.suffix, "eeg") != 0) continue;
+        if (!eegnn_bids_parse_filename(names[i], &e) || strcmp(e.suffix, "eeg") != 0) continue;
         if (eegnn__bids_ext_eq(e.extension, ".edf")) {
             format = "EDF";
             readable = 1;
@@ -19807,7 +19845,7 @@ static eegnn_status eegnn__bids_scan_eeg(eegnn__bids_walk *w, char *const *level
         } else {
             continue;
         }
-        if (!eegnn__bids_entity(&e, "sub")) continue;
+        if (!eegnn_bids_entity(&e, "sub")) continue;
         if (w->ds->n_recordings == w->cap) {
             int ncap = w->cap ? w->cap * 2 : 16;
             eegnn_bids_recording *nr = (eegnn_bids_recording *)EEGNN_REALLOC(
@@ -19826,14 +19864,14 @@ static eegnn_status eegnn__bids_scan_eeg(eegnn__bids_walk *w, char *const *level
         r->path = eegnn__path_join(levels[0], names[i]);
         r->name = eegnn__strndup(names[i], strlen(names[i]) - strlen(e.extension) - 4 /* "_eeg" */);
         r->format = eegnn__strdup(format);
-        r->sub = eegnn__bids_dup(eegnn__bids_entity(&e, "sub"));
-        r->ses = eegnn__bids_dup(eegnn__bids_entity(&e, "ses"));
-        r->task = eegnn__bids_dup(eegnn__bids_entity(&e, "task"));
-        r->acq = eegnn__bids_dup(eegnn__bids_entity(&e, "acq"));
-        r->run = eegnn__bids_dup(eegnn__bids_entity(&e, "run"));
-        if (!r->path || !r->name || !r->format || !r->sub || (eegnn__bids_entity(&e, "ses") && !r->ses) ||
-            (eegnn__bids_entity(&e, "task") && !r->task) || (eegnn__bids_entity(&e, "acq") && !r->acq) ||
-            (eegnn__bids_entity(&e, "run") && !r->run))
+        r->sub = eegnn__bids_dup(eegnn_bids_entity(&e, "sub"));
+        r->ses = eegnn__bids_dup(eegnn_bids_entity(&e, "ses"));
+        r->task = eegnn__bids_dup(eegnn_bids_entity(&e, "task"));
+        r->acq = eegnn__bids_dup(eegnn_bids_entity(&e, "acq"));
+        r->run = eegnn__bids_dup(eegnn_bids_entity(&e, "run"));
+        if (!r->path || !r->name || !r->format || !r->sub || (eegnn_bids_entity(&e, "ses") && !r->ses) ||
+            (eegnn_bids_entity(&e, "task") && !r->task) || (eegnn_bids_entity(&e, "acq") && !r->acq) ||
+            (eegnn_bids_entity(&e, "run") && !r->run))
             goto oom;
         r->events_path = eegnn__bids_find_meta(levels, n_levels, &e, "events", ".tsv", &failed);
         r->channels_path = eegnn__bids_find_meta(levels, n_levels, &e, "channels", ".tsv", &failed);
@@ -19919,7 +19957,7 @@ EEGNN_API eegnn_status eegnn_bids_participant_number(const eegnn_bids_dataset *d
                                subject);
     cell = eegnn_table_cell(ds->participants, row, col);
     if (!cell) return EEGNN_OK;
-    if (!eegnn__table_parse_number(cell, out)) {
+    if (!eegnn__parse_decimal(cell, out)) {
         *out = NAN;
         return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column '%s': '%s' is not a number",
                                ds->participants->path, row + 2, column, cell);
@@ -20147,20 +20185,20 @@ EEGNN_API eegnn_bids_events *eegnn_bids_load_events_column(const eegnn_bids_reco
         e->duration = NAN;
         e->sample = -1;
         c = eegnn_table_cell(t, r, c_onset);
-        if (!c || !eegnn__table_parse_number(c, &e->onset)) {
+        if (!c || !eegnn__parse_decimal(c, &e->onset)) {
             eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column 'onset': '%s' is not a number", t->path, r + 2,
                             c ? c : "n/a");
             goto fail;
         }
         if ((c = eegnn_table_cell(t, r, c_dur)) != NULL) {
-            if (!eegnn__table_parse_number(c, &e->duration)) {
+            if (!eegnn__parse_decimal(c, &e->duration)) {
                 eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column 'duration': '%s' is not a number", t->path,
                                 r + 2, c);
                 goto fail;
             }
         }
         if ((c = eegnn_table_cell(t, r, c_samp)) != NULL) {
-            if (!eegnn__table_parse_number(c, &v) || v != floor(v)) {
+            if (!eegnn__parse_decimal(c, &v) || v != floor(v)) {
                 eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column 'sample': '%s' is not an integer", t->path,
                                 r + 2, c);
                 goto fail;
@@ -20330,7 +20368,7 @@ static int eegnn__bids_number_cell(const eegnn_table *t, int r, int col, const c
     const char *c = col >= 0 ? eegnn_table_cell(t, r, col) : NULL;
     *out = NAN;
     if (!c) return 1;
-    if (!eegnn__table_parse_number(c, out)) {
+    if (!eegnn__parse_decimal(c, out)) {
         eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column '%s': '%s' is not a number", t->path, r + 2, col_name,
                         c);
         return 0;
@@ -20555,8 +20593,11 @@ EEGNN_API eegnn_status eegnn_bids_print_summary(const eegnn_bids_dataset *ds, FI
 }
 /* ======================== End file src/bids/bids.c ======================== */
 
-/* ======================== Begin file src/data/windows.c ======================== */
-/* Windowed datasets and group splits (see windows.h). */
+/* ======================== Begin file src/data/dataset.c ======================== */
+/* Windowed datasets (see windows.h): the dataset structure, windows and
+ * groups, event classes, recordings kept in memory or streamed from disk.
+ * The module's other files follow in this order: window_cache.c, prep.c,
+ * prep_cache.c, check.c, windows.c, splits.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20650,7 +20691,7 @@ struct eegnn_dataset {
 typedef struct eegnn__ds_source {
     const char *name;
     const char *path; /* for messages */
-    eegnn__bids_entities ent;
+    eegnn_bids_entities ent;
     const eegnn_raw *raw;
     const eegnn_bids_recording *rec;
     int selected;    /* passes the task filter and has a usable target */
@@ -20947,15 +20988,11 @@ static int eegnn__ds_add_recording(eegnn_dataset *ds, const eegnn_raw *raw, cons
 
 /* Builds the group name of a recording by split unit. */
 static void eegnn__ds_group_name(const eegnn__ds_source *s, int unit, char *buf, size_t cap) {
-    const char *sub = eegnn__bids_entity(&s->ent, "sub");
-    const char *ses = eegnn__bids_entity(&s->ent, "ses");
+    const char *sub = eegnn_bids_entity(&s->ent, "sub");
+    const char *ses = eegnn_bids_entity(&s->ent, "ses");
     if (unit == 0 || (unit == 1 && !ses)) snprintf(buf, cap, "sub-%s", sub);
     else if (unit == 1) snprintf(buf, cap, "sub-%s_ses-%s", sub, ses);
     else snprintf(buf, cap, "%s", s->name);
-}
-
-static int eegnn__ds_cmp_cstr(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* 64-bit FNV-1a over bytes. */
@@ -20980,7 +21017,7 @@ static void eegnn__ds_edf_close(void *h) { eegnn_edf_close((eegnn_edf_file *)h);
  * reader (load it in memory), -1 on error. */
 static int eegnn__ds_open_stream(const char *path, int keep_fd, eegnn_raw **header, eegnn__ds_stream *out) {
     memset(out, 0, sizeof *out);
-    if (eegnn__ext_is(path, ".edf") || eegnn__ext_is(path, ".bdf")) {
+    if (eegnn__has_extension(path, ".edf") || eegnn__has_extension(path, ".bdf")) {
         eegnn_edf_file *f = eegnn_edf_open(path, header);
         if (!f) return -1;
         struct stat st;
@@ -20992,7 +21029,7 @@ static int eegnn__ds_open_stream(const char *path, int keep_fd, eegnn_raw **head
         }
         out->file_key = eegnn__fnv(eegnn__fnv(1469598103934665603ull, path, strlen(path)), meta, sizeof meta);
         if (keep_fd) out->keeps_fd = 1;
-        else eegnn__edf_release_fd(f);
+        else eegnn_edf_release_fd(f);
         out->handle = f;
         out->read = eegnn__ds_edf_read;
         out->close = eegnn__ds_edf_close;
@@ -21000,8 +21037,11 @@ static int eegnn__ds_open_stream(const char *path, int keep_fd, eegnn_raw **head
     }
     return 0;
 }
+/* ======================== End file src/data/dataset.c ======================== */
 
-/* ---- window cache ---- */
+/* ======================== Begin file src/data/window_cache.c ======================== */
+/* The window cache of streamed datasets (see windows.h): windows read once
+ * from the recordings, kept in a file (float32 or float16) and read back. */
 
 EEGNN_API uint16_t eegnn_float_to_half(float f) {
     uint32_t x, ax, sign;
@@ -21257,10 +21297,15 @@ static eegnn_status eegnn__ds_get_streamed(eegnn_dataset *ds, int i, int offset,
 static double eegnn__ds_estimate_bytes(const char *path) {
     struct stat st;
     if (stat(path, &st) != 0) return 0.0;
-    return (double)st.st_size * 4.0 / (eegnn__ext_is(path, ".bdf") ? 3.0 : 2.0);
+    return (double)st.st_size * 4.0 / (eegnn__has_extension(path, ".bdf") ? 3.0 : 2.0);
 }
+/* ======================== End file src/data/window_cache.c ======================== */
 
-/* ---- preprocessing of loaded recordings ---- */
+/* ======================== Begin file src/data/prep.c ======================== */
+/* Preprocessing of the recordings a dataset loads (see windows.h):
+ * channel picks and the common channel set, filters, resampling, reference,
+ * rejection, exponential moving standardization, and the trial table of the
+ * EEG 2025 Challenge 1. */
 
 /* Parsed preprocessing settings of a dataset config. */
 typedef struct eegnn__ds_prep {
@@ -21613,8 +21658,11 @@ static int eegnn__ds_challenge1_trials(const char *const *values, const double *
     EEGNN_FREE(ev);
     return n_trials;
 }
+/* ======================== End file src/data/prep.c ======================== */
 
-/* ---- preprocessed window cache (streamed datasets with recording-level preprocessing) ----
+/* ======================== Begin file src/data/prep_cache.c ======================== */
+/* The preprocessed window cache of streamed datasets with recording-level
+ * preprocessing (see windows.h).
  *
  * Filters, re-referencing, resampling, rejection and EMS need a whole
  * recording, so a streamed dataset that asks for them is built one
@@ -22058,8 +22106,11 @@ static eegnn_status eegnn__ds_pcache_finish(eegnn_dataset *ds, uint64_t key) {
     ds->cache_ready = 1;
     return EEGNN_OK;
 }
+/* ======================== End file src/data/prep_cache.c ======================== */
 
-/* ---- checks that need only the dataset's tables ---- */
+/* ======================== Begin file src/data/check.c ======================== */
+/* eegnn_dataset_check (see windows.h): the checks that need only the
+ * dataset's tables, before any recording is read. */
 
 /* Target kind: 0 participants, 1 events, 2 challenge1; -1 (error set) when bad. */
 static int eegnn__ds_target_kind(const char *target) {
@@ -22272,7 +22323,7 @@ EEGNN_API eegnn_status eegnn_dataset_check(const eegnn_bids_dataset *bids, const
                 goto done;
             }
         }
-        qsort(seen, (size_t)n_seen, sizeof *seen, eegnn__ds_cmp_cstr);
+        qsort(seen, (size_t)n_seen, sizeof *seen, eegnn__cmp_strings);
         for (i = 0; i < n_seen; i++) n += i == 0 || strcmp(seen[i], seen[i - 1]) != 0;
         if (k == 0) pl.n_subjects = n;
         else pl.n_groups = n;
@@ -22333,6 +22384,11 @@ done:
     eegnn__ds_free_strings(seen, n_seen);
     return st;
 }
+/* ======================== End file src/data/check.c ======================== */
+
+/* ======================== Begin file src/data/windows.c ======================== */
+/* Building a windowed dataset from BIDS recordings or from recordings in
+ * memory, and reading its windows (see windows.h). */
 
 /* ---- event labels met while building ---- */
 
@@ -22411,407 +22467,453 @@ static eegnn_status eegnn__ds_check_classes(const eegnn_dataset *ds, const eegnn
     return EEGNN_OK;
 }
 
+/* The status of a failure reported by a NULL or a negative count: the
+ * error the callee set (EEGNN_ERR_MEMORY when none was). */
+static eegnn_status eegnn__ds_failed(void) {
+    eegnn_status st = eegnn_last_status();
+    return st ? st : eegnn_set_error(EEGNN_ERR_MEMORY, "dataset: out of memory");
+}
+
+/* The state of one eegnn__dataset_build call. */
+typedef struct eegnn__ds_build {
+    eegnn_dataset *ds;
+    eegnn__ds_source *src;
+    int n_src;
+    const eegnn_dataset_config *cfg;
+    const char *target, *ev_column;
+    int is_events;                 /* target kind: 0 participants, 1 events, 2 challenge1 */
+    int unit, regression;          /* split unit; 1: numeric target */
+    double win_s, stride_s, tmin, tmax;
+    eegnn__ds_prep prep;
+    eegnn_event_classes *ec;       /* events targets: the classes */
+    eegnn__ds_labels seen_labels;  /* events targets: every label met, with counts */
+    char **skipped;                /* participants targets: subjects without a value */
+    int n_skipped;
+    const char **rec_label;        /* (recordings) participants targets: each recording's value */
+    int want_stream, prep_stream, max_open, n_selected, n_read;
+    uint64_t prep_key;
+    const char *first_path;
+} eegnn__ds_build;
+
+/* The task filter and the target: event classes, or each selected
+ * recording's participants.tsv value (subjects without one skipped). */
+static eegnn_status eegnn__ds_build_target(eegnn__ds_build *b, const eegnn_table *participants) {
+    eegnn_dataset *ds = b->ds;
+    eegnn__ds_source *src = b->src;
+    const char *target = b->target, *col_name = target + 13;
+    int i, k, p_col, id_col;
+    for (i = 0; i < b->n_src; i++) {
+        const char *task = eegnn_bids_entity(&src[i].ent, "task");
+        src[i].selected = !b->cfg->task || (task && eegnn__list_contains(b->cfg->task, task));
+    }
+    if (b->is_events == 2) {
+        b->regression = 1;
+        return EEGNN_OK;
+    }
+    if (b->is_events) {
+        if (!(b->ec = eegnn_event_classes_parse(target))) return eegnn__ds_failed();
+        if (b->ec->n_classes < 2)
+            return eegnn_set_error(EEGNN_ERR_ARG, "target '%s' names one class: a classifier needs at least two "
+                                   "(events:A,B or events:NAME=A+B,C)", target);
+        ds->class_names = (char **)eegnn__calloc((size_t)b->ec->n_classes, sizeof(char *));
+        if (!ds->class_names) return EEGNN_ERR_MEMORY;
+        for (k = 0; k < b->ec->n_classes; k++) {
+            if (!(ds->class_names[k] = eegnn__strdup(b->ec->names[k]))) return EEGNN_ERR_MEMORY;
+            ds->n_classes = k + 1;
+        }
+        return EEGNN_OK;
+    }
+    if (!participants)
+        return eegnn_set_error(EEGNN_ERR_NOT_FOUND, "dataset: target '%s' needs a participants.tsv", target);
+    if ((p_col = eegnn_table_column(participants, col_name)) < 0)
+        return eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no column '%s' for target '%s'", participants->path,
+                               col_name, target);
+    b->regression = eegnn_table_column_is_numeric(participants, p_col);
+    if (!(b->skipped = (char **)eegnn__calloc((size_t)b->n_src + 1, sizeof(char *)))) return EEGNN_ERR_MEMORY;
+    id_col = eegnn_table_column(participants, "participant_id");
+    for (i = 0; i < b->n_src; i++) {
+        const char *sub = eegnn_bids_entity(&src[i].ent, "sub");
+        int row = -1, r, seen = 0;
+        if (!src[i].selected) continue;
+        for (r = 0; r < participants->n_rows && row < 0; r++) {
+            const char *id = eegnn_table_cell(participants, r, id_col);
+            if (id && eegnn__starts_with(id, "sub-")) id += 4;
+            if (id && strcmp(id, sub) == 0) row = r;
+        }
+        src[i].label = row >= 0 ? eegnn_table_cell(participants, row, p_col) : NULL;
+        if (src[i].label) continue;
+        for (k = 0; k < b->n_skipped; k++)
+            if (strcmp(b->skipped[k], sub) == 0) seen = 1;
+        if (!seen && !(b->skipped[b->n_skipped++] = eegnn__strdup(sub))) return EEGNN_ERR_MEMORY;
+        src[i].selected = 0;
+    }
+    ds->skipped_subjects = b->n_skipped;
+    return EEGNN_OK;
+}
+
+/* Streaming: when asked to, or when the recordings would not fit in
+ * max_memory; with recording-level preprocessing, one recording at a time
+ * into the preprocessed window cache, which may already hold the dataset
+ * (*cached, and nothing more to read). */
+static eegnn_status eegnn__ds_build_plan(eegnn__ds_build *b, eegnn_dataset **cached) {
+    const eegnn_dataset_config *cfg = b->cfg;
+    eegnn__ds_source *src = b->src;
+    eegnn_status st;
+    int i;
+    b->want_stream = cfg->stream;
+    if (!b->want_stream && cfg->max_memory > 0) {
+        double total = 0.0;
+        for (i = 0; i < b->n_src; i++)
+            if (src[i].selected && !src[i].raw) total += eegnn__ds_estimate_bytes(src[i].path);
+        b->want_stream = total > (double)cfg->max_memory;
+    }
+    if (!b->want_stream || !b->prep.recording_level) return EEGNN_OK;
+    for (i = 0; i < b->n_src; i++) {
+        double win[5];
+        if (!src[i].selected || src[i].raw) continue;
+        if (!cfg->cache_dir)
+            return eegnn_set_error(EEGNN_ERR_ARG,
+                                   "dataset: %s would be streamed (%s), and channel picks, re-referencing, "
+                                   "filters, resampling, rejection and EMS need each whole recording: its "
+                                   "preprocessed windows go to an on-disk cache, so set cache_dir (eegnn train "
+                                   "--cache DIR), or raise max_memory to keep the recordings in memory",
+                                   src[i].path, cfg->stream ? "stream is set" : "the data exceed max_memory");
+        if ((st = eegnn__ds_cache_dtype(b->ds, cfg))) return st;
+        b->prep_stream = 1;
+        win[0] = b->win_s;
+        win[1] = b->stride_s;
+        win[2] = b->tmin;
+        win[3] = b->tmax;
+        win[4] = cfg->crop_seconds;
+        b->prep_key = eegnn__ds_prep_key(b->ds, src, b->n_src, cfg, &b->prep, b->unit, win);
+        if ((*cached = eegnn__ds_pcache_load(b->ds, cfg->cache_dir, b->prep_key)) != NULL) return EEGNN_OK;
+        return eegnn__ds_pcache_start(b->ds, cfg->cache_dir, b->prep_key);
+    }
+    return EEGNN_OK;
+}
+
+/* The windows of recording r (n_times samples each, len in all) of source
+ * i, in group g: Challenge 1 trials, event windows or fixed windows.
+ * Returns 0, -1 out of memory, -2 another error (set). */
+static int eegnn__ds_cut_windows(eegnn__ds_build *b, int i, int r, const eegnn_raw *raw, const eegnn_bids_events *ev,
+                                 int g, int64_t n_times, int64_t len) {
+    eegnn_dataset *ds = b->ds;
+    int e, k, n_ev = ev ? ev->n : raw->n_annotations;
+    int64_t off = eegnn__ds_seconds_to_samples(b->tmin, ds->sfreq), start;
+    if (b->is_events == 2) {
+        const char **values = (const char **)eegnn__calloc((size_t)n_ev + 1, sizeof(char *));
+        double *onsets = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
+        double *stim = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
+        double *rt = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
+        int n_tr = -1;
+        if (values && onsets && stim && rt) {
+            for (e = 0; e < n_ev; e++) {
+                values[e] = ev ? ev->events[e].value : raw->annotations[e].description;
+                onsets[e] = ev ? ev->events[e].onset : raw->annotations[e].onset;
+            }
+            n_tr = eegnn__ds_challenge1_trials(values, onsets, n_ev, stim, rt);
+        }
+        for (e = 0; e < n_tr; e++) {
+            start = eegnn__ds_seconds_to_samples(stim[e], ds->sfreq) + off;
+            if (start < 0 || start + n_times > len) {
+                ds->skipped_events++;
+                continue;
+            }
+            if (!eegnn__ds_add_window(ds, r, start, (float)rt[e], g)) {
+                n_tr = -1;
+                break;
+            }
+        }
+        EEGNN_FREE((void *)values);
+        EEGNN_FREE(onsets);
+        EEGNN_FREE(stim);
+        EEGNN_FREE(rt);
+        return n_tr < 0 ? -1 : 0;
+    }
+    if (b->is_events) {
+        if (!ev && b->cfg->event_column && strcmp(b->cfg->event_column, "trial_type")) {
+            eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no events file, and the annotations of a signal file stand "
+                            "for trial_type only, not '%s'", b->src[i].path, b->cfg->event_column);
+            return -2;
+        }
+        for (e = 0; e < n_ev; e++) {
+            const char *tt = ev ? ev->events[e].label : raw->annotations[e].description;
+            double onset = ev ? ev->events[e].onset : raw->annotations[e].onset;
+            if (!tt) continue;
+            if (eegnn__ds_labels_count(&b->seen_labels, tt)) return -1;
+            if ((k = eegnn_event_classes_find(b->ec, tt)) < 0) continue;
+            start = eegnn__ds_seconds_to_samples(onset, ds->sfreq) + off;
+            if (start < 0 || start + n_times > len) {
+                ds->skipped_events++;
+                continue;
+            }
+            if (!eegnn__ds_add_window(ds, r, start, (float)k, g)) return -1;
+        }
+        return 0;
+    }
+    {
+        int64_t stride = EEGNN__MAX(eegnn__ds_seconds_to_samples(b->stride_s, ds->sfreq), 1);
+        float y = 0.0f;
+        if (b->regression) {
+            double v = 0.0;
+            eegnn__parse_decimal(b->src[i].label, &v);
+            y = (float)v;
+        }
+        for (start = 0; start + n_times <= len; start += stride)
+            if (!eegnn__ds_add_window(ds, r, start, y, g)) return -1;
+    }
+    return 0;
+}
+
+/* Source i's recording: read (or opened for streaming, or copied when in
+ * memory and preprocessed per recording), preprocessed, and its events.
+ * *loaded is what the caller frees, *raw what to window. */
+static eegnn_status eegnn__ds_open_source(eegnn__ds_build *b, int i, eegnn_raw **loaded, const eegnn_raw **raw,
+                                          eegnn__ds_stream *stream, int *streamed, eegnn_bids_events **ev) {
+    eegnn__ds_source *s = &b->src[i];
+    eegnn_status st;
+    *raw = s->raw;
+    if (!s->raw) {
+        if (!s->rec->readable)
+            return eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: %s recordings cannot be read yet", s->path,
+                                   s->rec->format);
+        if (b->want_stream && !b->prep_stream) {
+            int opened = eegnn__ds_open_stream(s->path, b->ds->n_open_streams < b->max_open, loaded, stream);
+            if (opened < 0) return eegnn__ds_failed();
+            *streamed = opened;
+        }
+        if (!*streamed) *loaded = eegnn_read_raw(s->path, NULL);
+        if (!*loaded) return eegnn__ds_failed();
+        *raw = *loaded;
+    } else if (b->prep.recording_level) {
+        if (!(*loaded = eegnn_raw_copy(s->raw))) return eegnn__ds_failed();
+        *raw = *loaded;
+    }
+    if (b->prep.recording_level && !*streamed && (st = eegnn__ds_preprocess(b->ds, *loaded, &b->prep, s->name)))
+        return st;
+    if (!s->raw && s->rec->events_path && b->is_events) {
+        *ev = b->is_events == 1 ? eegnn_bids_load_events_column(s->rec, b->ev_column) : eegnn_bids_load_events(s->rec);
+        if (!*ev) return eegnn__ds_failed();
+    }
+    return EEGNN_OK;
+}
+
+/* Drops recording r, which gave no window (and its group when it made it). */
+static void eegnn__ds_drop_recording(eegnn_dataset *ds, int r, int n_groups_before) {
+    ds->n_recordings--;
+    EEGNN_FREE(ds->rec_data[r]);
+    if (ds->rec_stream[r].handle) {
+        ds->rec_stream[r].close(ds->rec_stream[r].handle);
+        ds->rec_stream[r].handle = NULL;
+        ds->n_streamed--;
+        ds->n_open_streams -= ds->rec_stream[r].keeps_fd;
+    }
+    EEGNN_FREE(ds->rec_name[r]);
+    EEGNN_FREE(ds->rec_subject[r]);
+    if (ds->n_groups > n_groups_before) EEGNN_FREE(ds->group_names[--ds->n_groups]);
+}
+
+/* Adds source i: its recording, group and windows, with rejection and EMS. */
+static eegnn_status eegnn__ds_build_source(eegnn__ds_build *b, int i) {
+    eegnn_dataset *ds = b->ds;
+    const eegnn_dataset_config *cfg = b->cfg;
+    eegnn_raw *loaded = NULL;
+    const eegnn_raw *raw = NULL;
+    eegnn__ds_stream stream;
+    eegnn_bids_events *ev = NULL;
+    int streamed = 0, r, g, cut, n_groups_before, n_windows_before;
+    int64_t n_times, len;
+    char gname[512];
+    eegnn_status st = eegnn__ds_open_source(b, i, &loaded, &raw, &stream, &streamed, &ev);
+    if (st) {
+        if (streamed) stream.close(stream.handle);
+        goto done;
+    }
+    r = eegnn__ds_add_recording(ds, raw, streamed ? &stream : NULL, b->src[i].name,
+                                eegnn_bids_entity(&b->src[i].ent, "sub"), b->first_path ? b->first_path : b->src[i].path);
+    if (r < 0) {
+        if (streamed && (ds->n_recordings == 0 || ds->rec_stream[ds->n_recordings - 1].handle != stream.handle))
+            stream.close(stream.handle);
+        st = eegnn__ds_failed();
+        goto done;
+    }
+    if (!b->first_path) b->first_path = b->src[i].path;
+    if (b->prep_stream) { /* the scaled copy is all windowing needs */
+        EEGNN_FREE(loaded->data);
+        loaded->data = NULL;
+    }
+    len = ds->rec_len[r];
+    eegnn__ds_group_name(&b->src[i], b->unit, gname, sizeof gname);
+    n_groups_before = ds->n_groups;
+    n_windows_before = ds->n_windows;
+    if ((g = eegnn__ds_group(ds, gname)) < 0) {
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory");
+        goto done;
+    }
+    n_times = eegnn__ds_seconds_to_samples(b->is_events ? b->tmax - b->tmin : b->win_s, ds->sfreq);
+    if (n_times < 1 || n_times > INT32_MAX) {
+        st = eegnn_set_error(EEGNN_ERR_ARG, "dataset: the window length is %lld samples at %g Hz", (long long)n_times,
+                             ds->sfreq);
+        goto done;
+    }
+    ds->n_times = (int)n_times;
+    if (!b->is_events && cfg->crop_seconds > 0) {
+        int64_t crop = eegnn__ds_seconds_to_samples(cfg->crop_seconds, ds->sfreq);
+        if (crop < 1 || crop > n_times) {
+            st = eegnn_set_error(EEGNN_ERR_ARG, "dataset: a crop of %lld samples in windows of %lld", (long long)crop,
+                                 (long long)n_times);
+            goto done;
+        }
+        ds->n_times = (int)crop;
+        ds->crop_max = (int)(n_times - crop);
+    }
+    if ((cut = eegnn__ds_cut_windows(b, i, r, raw, ev, g, n_times, len)) < 0) {
+        st = cut == -1 ? eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory adding windows") : eegnn__ds_failed();
+        goto done;
+    }
+    if ((st = eegnn__ds_reject_and_ems(ds, r, n_windows_before, raw->ch_types, &b->prep))) goto done;
+    eegnn_raw_free(loaded); /* before the recording goes to the cache: the lower peak */
+    loaded = NULL;
+    eegnn_bids_events_free(ev);
+    ev = NULL;
+    b->n_read++;
+    if (ds->n_windows == n_windows_before) {
+        eegnn__ds_drop_recording(ds, r, n_groups_before);
+    } else {
+        b->rec_label[r] = b->src[i].label;
+        if (b->prep_stream) { /* windows to the cache, the recording out of memory */
+            if ((st = eegnn__ds_pcache_put_recording(ds, r, n_windows_before))) goto done;
+            EEGNN_FREE(ds->rec_data[r]);
+            ds->rec_data[r] = NULL;
+            ds->n_streamed++;
+        }
+    }
+done:
+    eegnn_raw_free(loaded);
+    eegnn_bids_events_free(ev);
+    return st;
+}
+
+/* Participants targets that are not numeric: the classes are the sorted
+ * distinct values of the subjects that have windows. */
+static eegnn_status eegnn__ds_build_classes(eegnn__ds_build *b) {
+    eegnn_dataset *ds = b->ds;
+    const char **labels;
+    int i, k, n_labels = 0;
+    eegnn_status st = EEGNN_OK;
+    labels = (const char **)eegnn__calloc((size_t)ds->n_recordings + 1, sizeof(char *));
+    ds->class_names = (char **)eegnn__calloc((size_t)ds->n_recordings + 1, sizeof(char *));
+    if (!labels || !ds->class_names) st = EEGNN_ERR_MEMORY;
+    for (i = 0; !st && i < ds->n_recordings; i++) labels[n_labels++] = b->rec_label[i];
+    if (!st) qsort(labels, (size_t)n_labels, sizeof(char *), eegnn__cmp_strings);
+    for (i = 0; !st && i < n_labels; i++) {
+        if (ds->n_classes && strcmp(ds->class_names[ds->n_classes - 1], labels[i]) == 0) continue;
+        if (!(ds->class_names[ds->n_classes] = eegnn__strdup(labels[i]))) st = EEGNN_ERR_MEMORY;
+        else ds->n_classes++;
+    }
+    for (i = 0; !st && i < ds->n_windows; i++) {
+        const char *lab = b->rec_label[ds->win_rec[i]];
+        for (k = 0; k < ds->n_classes; k++)
+            if (strcmp(lab, ds->class_names[k]) == 0) break;
+        ds->win_y[i] = (float)k;
+    }
+    EEGNN_FREE((void *)labels);
+    return st;
+}
+
+/* A dataset from the sources (recordings of a BIDS dataset, or in memory):
+ * the target and task filter, the streaming plan, every selected
+ * recording's windows, the classes, and the caches. NULL (error set) on
+ * failure. */
 static eegnn_dataset *eegnn__dataset_build(eegnn__ds_source *src, int n_src, const eegnn_table *participants,
                                            const eegnn_dataset_config *cfg) {
-    eegnn_dataset *ds = NULL;
-    const char *target;
-    int is_events, unit = 0, i, k, p_col = -1, regression = 0;
-    double win_s, stride_s, tmin, tmax;
-    const char *first_path = NULL;
-    const char **labels = NULL, **rec_label = NULL;
-    char **skipped = NULL;
-    int want_stream = 0, prep_stream = 0, max_open = eegnn__ds_max_open_streams();
-    uint64_t prep_key = 0;
-    int n_skipped = 0, n_selected = 0, n_read = 0, has[5] = {0, 0, 0, 0, 0};
-    eegnn__ds_prep prep;
-    eegnn_event_classes *ec = NULL;
-    const char *ev_column = cfg && cfg->event_column ? cfg->event_column : "trial_type";
-    eegnn__ds_labels seen_labels; /* events targets: every label met, with counts */
-    memset(&prep, 0, sizeof prep);
-    memset(&seen_labels, 0, sizeof seen_labels);
+    eegnn__ds_build b;
+    eegnn_dataset *cached = NULL;
+    int i, k, has[5] = {0, 0, 0, 0, 0}, failed = 1;
+    memset(&b, 0, sizeof b);
     if (!cfg) {
         eegnn_set_error(EEGNN_ERR_ARG, "dataset: config is NULL");
         return NULL;
     }
-    target = cfg->target;
-    if ((is_events = eegnn__ds_target_kind(target)) < 0 || (unit = eegnn__ds_split_unit(cfg->split)) < 0 ||
-        eegnn__ds_check_windows(cfg, is_events))
+    b.src = src;
+    b.n_src = n_src;
+    b.cfg = cfg;
+    b.target = cfg->target;
+    b.ev_column = cfg->event_column ? cfg->event_column : "trial_type";
+    b.max_open = eegnn__ds_max_open_streams();
+    if ((b.is_events = eegnn__ds_target_kind(b.target)) < 0 || (b.unit = eegnn__ds_split_unit(cfg->split)) < 0 ||
+        eegnn__ds_check_windows(cfg, b.is_events))
         return NULL;
-    if (cfg->event_column && is_events != 1) {
+    if (cfg->event_column && b.is_events != 1) {
         eegnn_set_error(EEGNN_ERR_ARG, "dataset: event_column '%s' applies to events targets, not '%s'",
-                        cfg->event_column, target);
+                        cfg->event_column, b.target);
         return NULL;
     }
-    win_s = cfg->window_seconds > 0 ? cfg->window_seconds : 2.0;
-    stride_s = cfg->stride_seconds > 0 ? cfg->stride_seconds : win_s;
-    tmin = cfg->tmin;
-    tmax = cfg->tmax;
-    if (tmin == 0 && tmax == 0) {
-        tmin = 0.5;
-        tmax = 2.5;
+    b.win_s = cfg->window_seconds > 0 ? cfg->window_seconds : 2.0;
+    b.stride_s = cfg->stride_seconds > 0 ? cfg->stride_seconds : b.win_s;
+    b.tmin = cfg->tmin;
+    b.tmax = cfg->tmax;
+    if (b.tmin == 0 && b.tmax == 0) {
+        b.tmin = 0.5;
+        b.tmax = 2.5;
     }
-    ds = (eegnn_dataset *)eegnn__calloc(1, sizeof *ds);
-    if (!ds) return NULL;
-    ds->cache_fd = -1;
-    ds->scale = cfg->scale != 0 ? cfg->scale : 1e6;
-    if (eegnn__ds_prep_parse(cfg, &prep)) goto fail;
-    ds->std_window = prep.std_window;
-    ds->std_eps = prep.eps;
-
-    /* task filter */
-    for (i = 0; i < n_src; i++) {
-        const char *task = eegnn__bids_entity(&src[i].ent, "task");
-        src[i].selected = !cfg->task || (task && eegnn__list_contains(cfg->task, task));
-    }
-
-    /* target: classes */
-    if (is_events == 2) {
-        regression = 1;
-    } else if (is_events) {
-        if (!(ec = eegnn_event_classes_parse(target))) goto fail;
-        if (ec->n_classes < 2) {
-            eegnn_set_error(EEGNN_ERR_ARG, "target '%s' names one class: a classifier needs at least two "
-                            "(events:A,B or events:NAME=A+B,C)", target);
-            goto fail;
-        }
-        ds->class_names = (char **)eegnn__calloc((size_t)ec->n_classes, sizeof(char *));
-        if (!ds->class_names) goto fail;
-        for (k = 0; k < ec->n_classes; k++) {
-            if (!(ds->class_names[k] = eegnn__strdup(ec->names[k]))) goto fail;
-            ds->n_classes = k + 1;
-        }
-    } else {
-        const char *col_name = target + 13;
-        if (!participants) {
-            eegnn_set_error(EEGNN_ERR_NOT_FOUND, "dataset: target '%s' needs a participants.tsv", target);
-            goto fail;
-        }
-        p_col = eegnn_table_column(participants, col_name);
-        if (p_col < 0) {
-            eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no column '%s' for target '%s'", participants->path, col_name,
-                            target);
-            goto fail;
-        }
-        regression = eegnn_table_column_is_numeric(participants, p_col);
-        skipped = (char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
-        if (!skipped) goto fail;
-        for (i = 0; i < n_src; i++) {
-            const char *sub = eegnn__bids_entity(&src[i].ent, "sub");
-            int row = -1, r, id_col = eegnn_table_column(participants, "participant_id");
-            if (!src[i].selected) continue;
-            for (r = 0; r < participants->n_rows && row < 0; r++) {
-                const char *id = eegnn_table_cell(participants, r, id_col);
-                if (id && eegnn__starts_with(id, "sub-")) id += 4;
-                if (id && strcmp(id, sub) == 0) row = r;
-            }
-            src[i].label = row >= 0 ? eegnn_table_cell(participants, row, p_col) : NULL;
-            if (!src[i].label) {
-                int seen = 0;
-                for (k = 0; k < n_skipped; k++)
-                    if (strcmp(skipped[k], sub) == 0) seen = 1;
-                if (!seen && !(skipped[n_skipped++] = eegnn__strdup(sub))) goto fail;
-                src[i].selected = 0;
-                continue;
-            }
-        }
-        ds->skipped_subjects = n_skipped;
-    }
-    rec_label = (const char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *));
-    if (!rec_label) goto fail;
+    if (!(b.ds = (eegnn_dataset *)eegnn__calloc(1, sizeof *b.ds))) return NULL;
+    b.ds->cache_fd = -1;
+    b.ds->scale = cfg->scale != 0 ? cfg->scale : 1e6;
+    if (eegnn__ds_prep_parse(cfg, &b.prep)) goto done;
+    b.ds->std_window = b.prep.std_window;
+    b.ds->std_eps = b.prep.eps;
+    if (eegnn__ds_build_target(&b, participants)) goto done;
+    if (!(b.rec_label = (const char **)eegnn__calloc((size_t)n_src + 1, sizeof(char *)))) goto done;
     for (i = 0; i < n_src; i++) {
         static const char *const keys[5] = {"sub", "ses", "task", "acq", "run"};
         if (!src[i].selected) continue;
-        n_selected++;
-        for (k = 0; k < 5; k++) has[k] |= eegnn__bids_entity(&src[i].ent, keys[k]) != NULL;
+        b.n_selected++;
+        for (k = 0; k < 5; k++) has[k] |= eegnn_bids_entity(&src[i].ent, keys[k]) != NULL;
     }
-    if (n_selected && eegnn__ds_check_unit(unit, has, n_selected, "dataset")) goto fail;
-
-    /* stream when asked to, or when the recordings would not fit in max_memory */
-    want_stream = cfg->stream;
-    if (!want_stream && cfg->max_memory > 0) {
-        double total = 0.0;
-        for (i = 0; i < n_src; i++)
-            if (src[i].selected && !src[i].raw) total += eegnn__ds_estimate_bytes(src[i].path);
-        want_stream = total > (double)cfg->max_memory;
+    if (b.n_selected && eegnn__ds_check_unit(b.unit, has, b.n_selected, "dataset")) goto done;
+    if (eegnn__ds_build_plan(&b, &cached)) goto done;
+    if (cached) { /* complete and current: no recording is read */
+        eegnn_dataset_free(b.ds);
+        b.ds = cached;
+        failed = 0;
+        goto done;
     }
-    /* streamed with recording-level preprocessing: one recording at a time
-     * into a cache of preprocessed windows (see "preprocessed window cache") */
-    if (want_stream && prep.recording_level)
-        for (i = 0; i < n_src && !prep_stream; i++)
-            if (src[i].selected && !src[i].raw) {
-                double win[5];
-                eegnn_dataset *cached;
-                if (!cfg->cache_dir) {
-                    eegnn_set_error(EEGNN_ERR_ARG,
-                                    "dataset: %s would be streamed (%s), and channel picks, re-referencing, "
-                                    "filters, resampling, rejection and EMS need each whole recording: its "
-                                    "preprocessed windows go to an on-disk cache, so set cache_dir (eegnn train "
-                                    "--cache DIR), or raise max_memory to keep the recordings in memory",
-                                    src[i].path, cfg->stream ? "stream is set" : "the data exceed max_memory");
-                    goto fail;
-                }
-                if (eegnn__ds_cache_dtype(ds, cfg)) goto fail;
-                prep_stream = 1;
-                win[0] = win_s;
-                win[1] = stride_s;
-                win[2] = tmin;
-                win[3] = tmax;
-                win[4] = cfg->crop_seconds;
-                prep_key = eegnn__ds_prep_key(ds, src, n_src, cfg, &prep, unit, win);
-                cached = eegnn__ds_pcache_load(ds, cfg->cache_dir, prep_key);
-                if (cached) { /* complete and current: no recording is read */
-                    eegnn_dataset_free(ds);
-                    ds = cached;
-                    goto done;
-                }
-                if (eegnn__ds_pcache_start(ds, cfg->cache_dir, prep_key)) goto fail;
-            }
-    if (prep.common && eegnn__ds_common_channels(src, n_src, &prep)) goto fail;
+    if (b.prep.common && eegnn__ds_common_channels(src, n_src, &b.prep)) goto done;
 
-    /* recordings and windows */
-    if (cfg->progress) cfg->progress(cfg->progress_user, 0, n_selected, 0);
+    if (cfg->progress) cfg->progress(cfg->progress_user, 0, b.n_selected, 0);
     for (i = 0; i < n_src; i++) {
-        eegnn_raw *loaded = NULL;
-        const eegnn_raw *raw = src[i].raw;
-        eegnn__ds_stream stream;
-        int streamed = 0;
-        eegnn_bids_events *ev = NULL;
-        char gname[512];
-        int r, g, e, n_groups_before, n_windows_before;
-        int64_t n_times, len;
-        float y = 0.0f;
         if (!src[i].selected) continue;
-        if (!raw) {
-            if (!src[i].rec->readable) {
-                eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: %s recordings cannot be read yet", src[i].path,
-                                src[i].rec->format);
-                goto fail;
-            }
-            if (want_stream && !prep_stream) {
-                streamed = eegnn__ds_open_stream(src[i].path, ds->n_open_streams < max_open, &loaded, &stream);
-                if (streamed < 0) goto fail;
-            }
-            if (!streamed) loaded = eegnn_read_raw(src[i].path, NULL);
-            if (!loaded) goto fail;
-            raw = loaded;
-        } else if (prep.recording_level) {
-            loaded = eegnn_raw_copy(raw);
-            if (!loaded) goto fail;
-            raw = loaded;
-        }
-        if (prep.recording_level && !streamed && eegnn__ds_preprocess(ds, loaded, &prep, src[i].name)) {
-            eegnn_raw_free(loaded);
-            goto fail;
-        }
-        if (!src[i].raw) {
-            if (src[i].rec->events_path && is_events) {
-                ev = is_events == 1 ? eegnn_bids_load_events_column(src[i].rec, ev_column)
-                                    : eegnn_bids_load_events(src[i].rec);
-                if (!ev) {
-                    eegnn_raw_free(loaded);
-                    if (streamed) stream.close(stream.handle);
-                    goto fail;
-                }
-            }
-        }
-        r = eegnn__ds_add_recording(ds, raw, streamed ? &stream : NULL, src[i].name,
-                                    eegnn__bids_entity(&src[i].ent, "sub"), first_path ? first_path : src[i].path);
-        if (r < 0) {
-            if (streamed && (ds->n_recordings == 0 || ds->rec_stream[ds->n_recordings - 1].handle != stream.handle))
-                stream.close(stream.handle);
-            eegnn_raw_free(loaded);
-            eegnn_bids_events_free(ev);
-            goto fail;
-        }
-        if (!first_path) first_path = src[i].path;
-        if (prep_stream) { /* the scaled copy is all windowing needs */
-            EEGNN_FREE(loaded->data);
-            loaded->data = NULL;
-        }
-        len = ds->rec_len[r];
-        eegnn__ds_group_name(&src[i], unit, gname, sizeof gname);
-        n_groups_before = ds->n_groups;
-        n_windows_before = ds->n_windows;
-        g = eegnn__ds_group(ds, gname);
-        if (g < 0) {
-            eegnn_raw_free(loaded);
-            eegnn_bids_events_free(ev);
-            eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory");
-            goto fail;
-        }
-        n_times = eegnn__ds_seconds_to_samples(is_events ? tmax - tmin : win_s, ds->sfreq);
-        if (n_times < 1 || n_times > INT32_MAX) {
-            eegnn_raw_free(loaded);
-            eegnn_bids_events_free(ev);
-            eegnn_set_error(EEGNN_ERR_ARG, "dataset: the window length is %lld samples at %g Hz",
-                            (long long)n_times, ds->sfreq);
-            goto fail;
-        }
-        ds->n_times = (int)n_times;
-        if (!is_events && cfg->crop_seconds > 0) {
-            int64_t crop = eegnn__ds_seconds_to_samples(cfg->crop_seconds, ds->sfreq);
-            if (crop < 1 || crop > n_times) {
-                eegnn_raw_free(loaded);
-                eegnn_set_error(EEGNN_ERR_ARG, "dataset: a crop of %lld samples in windows of %lld", (long long)crop,
-                                (long long)n_times);
-                goto fail;
-            }
-            ds->n_times = (int)crop;
-            ds->crop_max = (int)(n_times - crop);
-        }
-        if (is_events == 2) {
-            int64_t off = eegnn__ds_seconds_to_samples(tmin, ds->sfreq);
-            int n_ev = ev ? ev->n : raw->n_annotations, n_tr;
-            const char **values = (const char **)eegnn__calloc((size_t)n_ev + 1, sizeof(char *));
-            double *onsets = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
-            double *stim = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
-            double *rt = (double *)eegnn__calloc((size_t)n_ev + 1, sizeof(double));
-            n_tr = -1;
-            if (values && onsets && stim && rt) {
-                for (e = 0; e < n_ev; e++) {
-                    values[e] = ev ? ev->events[e].value : raw->annotations[e].description;
-                    onsets[e] = ev ? ev->events[e].onset : raw->annotations[e].onset;
-                }
-                n_tr = eegnn__ds_challenge1_trials(values, onsets, n_ev, stim, rt);
-            }
-            for (e = 0; e < n_tr; e++) {
-                int64_t start = eegnn__ds_seconds_to_samples(stim[e], ds->sfreq) + off;
-                if (start < 0 || start + n_times > len) {
-                    ds->skipped_events++;
-                    continue;
-                }
-                if (!eegnn__ds_add_window(ds, r, start, (float)rt[e], g)) {
-                    n_tr = -1;
-                    break;
-                }
-            }
-            EEGNN_FREE((void *)values);
-            EEGNN_FREE(onsets);
-            EEGNN_FREE(stim);
-            EEGNN_FREE(rt);
-            if (n_tr < 0) goto oom_rec;
-        } else if (is_events) {
-            int64_t off = eegnn__ds_seconds_to_samples(tmin, ds->sfreq);
-            int n_ev = ev ? ev->n : raw->n_annotations;
-            if (!ev && cfg->event_column && strcmp(cfg->event_column, "trial_type")) {
-                eegnn_raw_free(loaded);
-                eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no events file, and the annotations of a signal file stand "
-                                "for trial_type only, not '%s'", src[i].path, cfg->event_column);
-                goto fail;
-            }
-            for (e = 0; e < n_ev; e++) {
-                const char *tt = ev ? ev->events[e].label : raw->annotations[e].description;
-                double onset = ev ? ev->events[e].onset : raw->annotations[e].onset;
-                int64_t start;
-                if (!tt) continue;
-                if (eegnn__ds_labels_count(&seen_labels, tt)) goto oom_rec;
-                if ((k = eegnn_event_classes_find(ec, tt)) < 0) continue;
-                start = eegnn__ds_seconds_to_samples(onset, ds->sfreq) + off;
-                if (start < 0 || start + n_times > len) {
-                    ds->skipped_events++;
-                    continue;
-                }
-                if (!eegnn__ds_add_window(ds, r, start, (float)k, g)) goto oom_rec;
-            }
-        } else {
-            int64_t stride = eegnn__ds_seconds_to_samples(stride_s, ds->sfreq), start;
-            if (stride < 1) stride = 1;
-            if (regression) {
-                double v = 0.0;
-                eegnn__table_parse_number(src[i].label, &v);
-                y = (float)v;
-            }
-            for (start = 0; start + n_times <= len; start += stride)
-                if (!eegnn__ds_add_window(ds, r, start, y, g)) goto oom_rec;
-        }
-        if (eegnn__ds_reject_and_ems(ds, r, n_windows_before, raw->ch_types, &prep)) {
-            eegnn_raw_free(loaded);
-            eegnn_bids_events_free(ev);
-            goto fail;
-        }
-        eegnn_raw_free(loaded);
-        eegnn_bids_events_free(ev);
-        n_read++;
-        if (ds->n_windows == n_windows_before) {
-            /* nothing to train on: drop the recording (and its group if new) */
-            ds->n_recordings--;
-            EEGNN_FREE(ds->rec_data[r]);
-            if (ds->rec_stream[r].handle) {
-                ds->rec_stream[r].close(ds->rec_stream[r].handle);
-                ds->rec_stream[r].handle = NULL;
-                ds->n_streamed--;
-                ds->n_open_streams -= ds->rec_stream[r].keeps_fd;
-            }
-            EEGNN_FREE(ds->rec_name[r]);
-            EEGNN_FREE(ds->rec_subject[r]);
-            if (ds->n_groups > n_groups_before) EEGNN_FREE(ds->group_names[--ds->n_groups]);
-        } else {
-            rec_label[r] = src[i].label;
-            if (prep_stream) { /* windows to the cache, the recording out of memory */
-                if (eegnn__ds_pcache_put_recording(ds, r, n_windows_before)) goto fail;
-                EEGNN_FREE(ds->rec_data[r]);
-                ds->rec_data[r] = NULL;
-                ds->n_streamed++;
-            }
-        }
-        if (cfg->progress) cfg->progress(cfg->progress_user, n_read, n_selected, ds->n_windows);
-        continue;
-    oom_rec:
-        eegnn_raw_free(loaded);
-        eegnn_bids_events_free(ev);
-        eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory adding windows");
-        goto fail;
+        if (eegnn__ds_build_source(&b, i)) goto done;
+        if (cfg->progress) cfg->progress(cfg->progress_user, b.n_read, b.n_selected, b.ds->n_windows);
     }
-    if (!is_events && !regression && ds->n_windows > 0) {
-        /* classes: the sorted distinct values of the subjects that have windows */
-        int n_labels = 0;
-        labels = (const char **)eegnn__calloc((size_t)ds->n_recordings + 1, sizeof(char *));
-        ds->class_names = (char **)eegnn__calloc((size_t)ds->n_recordings + 1, sizeof(char *));
-        if (!labels || !ds->class_names) goto fail;
-        for (i = 0; i < ds->n_recordings; i++) labels[n_labels++] = rec_label[i];
-        qsort(labels, (size_t)n_labels, sizeof(char *), eegnn__ds_cmp_cstr);
-        for (i = 0; i < n_labels; i++) {
-            if (ds->n_classes && strcmp(ds->class_names[ds->n_classes - 1], labels[i]) == 0) continue;
-            if (!(ds->class_names[ds->n_classes] = eegnn__strdup(labels[i]))) goto fail;
-            ds->n_classes++;
-        }
-        for (i = 0; i < ds->n_windows; i++) {
-            const char *lab = rec_label[ds->win_rec[i]];
-            for (k = 0; k < ds->n_classes; k++)
-                if (strcmp(lab, ds->class_names[k]) == 0) break;
-            ds->win_y[i] = (float)k;
-        }
-    }
-    if (is_events == 1 && eegnn__ds_check_classes(ds, ec, &seen_labels, target, ev_column)) goto fail;
-    if (ds->n_windows == 0) {
+    if (!b.is_events && !b.regression && b.ds->n_windows > 0 && eegnn__ds_build_classes(&b)) goto done;
+    if (b.is_events == 1 && eegnn__ds_check_classes(b.ds, b.ec, &b.seen_labels, b.target, b.ev_column)) goto done;
+    if (b.ds->n_windows == 0) {
         eegnn_set_error(EEGNN_ERR_NOT_FOUND,
                         "dataset: no window for target '%s' (%d recordings loaded, %d subjects skipped, "
                         "%d events outside their recording)",
-                        target, ds->n_recordings, ds->skipped_subjects, ds->skipped_events);
-        goto fail;
+                        b.target, b.ds->n_recordings, b.ds->skipped_subjects, b.ds->skipped_events);
+        goto done;
     }
-    if (prep_stream) {
-        if (eegnn__ds_pcache_finish(ds, prep_key)) goto fail;
-    } else if (ds->n_streamed > 0 && cfg->cache_dir && eegnn__ds_cache_open(ds, cfg)) {
-        goto fail;
+    if (b.prep_stream) {
+        if (eegnn__ds_pcache_finish(b.ds, b.prep_key)) goto done;
+    } else if (b.ds->n_streamed > 0 && cfg->cache_dir && eegnn__ds_cache_open(b.ds, cfg)) {
+        goto done;
     }
+    failed = 0;
 done:
-    EEGNN_FREE((void *)labels);
-    EEGNN_FREE((void *)rec_label);
-    eegnn__ds_free_strings(skipped, n_skipped);
-    eegnn__ds_prep_free(&prep);
-    eegnn_event_classes_free(ec);
-    eegnn__ds_labels_free(&seen_labels);
-    return ds;
-fail:
-    EEGNN_FREE((void *)labels);
-    EEGNN_FREE((void *)rec_label);
-    eegnn__ds_free_strings(skipped, n_skipped);
-    eegnn__ds_prep_free(&prep);
-    eegnn_event_classes_free(ec);
-    eegnn__ds_labels_free(&seen_labels);
-    eegnn_dataset_free(ds);
-    return NULL;
+    EEGNN_FREE((void *)b.rec_label);
+    eegnn__ds_free_strings(b.skipped, b.n_skipped);
+    eegnn__ds_prep_free(&b.prep);
+    eegnn_event_classes_free(b.ec);
+    eegnn__ds_labels_free(&b.seen_labels);
+    if (failed) {
+        eegnn__ds_failed(); /* an error is set */
+        eegnn_dataset_free(b.ds);
+        return NULL;
+    }
+    return b.ds;
 }
 
 EEGNN_API eegnn_dataset *eegnn_dataset_from_bids(const eegnn_bids_dataset *bids, const eegnn_dataset_config *cfg) {
@@ -22831,7 +22933,7 @@ EEGNN_API eegnn_dataset *eegnn_dataset_from_bids(const eegnn_bids_dataset *bids,
         src[i].name = r->name;
         src[i].path = r->path;
         src[i].rec = r;
-        if (!eegnn__bids_parse_name(base ? base + 1 : r->path, &src[i].ent)) {
+        if (!eegnn_bids_parse_filename(base ? base + 1 : r->path, &src[i].ent)) {
             eegnn_set_error(EEGNN_ERR_FORMAT, "%s: not a BIDS file name", r->path);
             EEGNN_FREE(src);
             return NULL;
@@ -22859,7 +22961,7 @@ EEGNN_API eegnn_dataset *eegnn_dataset_from_raws(const eegnn_raw *const *raws, c
         src[i].name = names[i];
         src[i].path = raws[i] && raws[i]->path ? raws[i]->path : names[i];
         src[i].raw = raws[i];
-        if (!raws[i] || !eegnn__bids_parse_name(fname, &src[i].ent) || !eegnn__bids_entity(&src[i].ent, "sub")) {
+        if (!raws[i] || !eegnn_bids_parse_filename(fname, &src[i].ent) || !eegnn_bids_entity(&src[i].ent, "sub")) {
             eegnn_set_error(EEGNN_ERR_ARG, "eegnn_dataset_from_raws: recording %d: '%s' is not a BIDS name with sub-",
                             i, names[i]);
             EEGNN_FREE(src);
@@ -23013,6 +23115,11 @@ EEGNN_API const char *eegnn_dataset_group_name(const eegnn_dataset *ds, int g) {
 EEGNN_API const char *eegnn_dataset_subject(const eegnn_dataset *ds, int i) {
     return ds && i >= 0 && i < ds->n_windows ? ds->rec_subject[ds->win_rec[i]] : NULL;
 }
+/* ======================== End file src/data/windows.c ======================== */
+
+/* ======================== Begin file src/data/splits.c ======================== */
+/* Group-wise splits: train / valid / test and k folds by subject, session
+ * or run, stratified by class (see windows.h). */
 
 /* The numbers of valid and test groups of a split, as eegnn_split_groups
  * takes them; EEGNN_ERR_ARG for bad fractions or too few groups. */
@@ -23184,7 +23291,7 @@ EEGNN_API int eegnn_dataset_split_indices(const eegnn_dataset *ds, const int *as
         }
     return n;
 }
-/* ======================== End file src/data/windows.c ======================== */
+/* ======================== End file src/data/splits.c ======================== */
 
 /* ======================== Begin file src/data/synthetic.c ======================== */
 /* Synthetic resting-state EEG written as a BIDS dataset (see synthetic.h). */

@@ -119,8 +119,9 @@
        eegnn_log_softmax eegnn_avg_pool1d eegnn_max_pool1d eegnn_global_avg_pool eegnn_batch_norm
        eegnn_mse_loss eegnn_l1_loss eegnn_bce_with_logits_loss eegnn_cross_entropy_loss eegnn_loss
        eegnn_linear_params_of eegnn_dropout_params_of eegnn_dropout_draw
-   ops/conv2d.h: 2-D convolution and pooling
+   ops/conv2d.h: 2-D convolution and pooling, the fused EEGNeX stem
        eegnn_conv2d eegnn_avg_pool2d eegnn_max_pool2d eegnn_adaptive_avg_pool1d eegnn_adaptive_avg_pool2d
+       eegnn_eegnex_stem
    ops/math.h: pointwise math, broadcasting, shape ops, embedding
        eegnn_tanh eegnn_sigmoid eegnn_silu eegnn_exp eegnn_square eegnn_clamp eegnn_safe_log
        eegnn_add_broadcast eegnn_mul_broadcast eegnn_permute eegnn_concat eegnn_slice eegnn_mean_dim
@@ -162,7 +163,7 @@
        eegnn_safetensors_tensor eegnn_safetensors_find eegnn_safetensors_read_f32 eegnn_safetensors_metadata
    io/edf.h: EDF, EDF+, BDF, BDF+ (reading, streaming, writing BDF)
        eegnn_read_edf eegnn_edf_open eegnn_edf_read_samples eegnn_edf_n_channels eegnn_edf_n_times
-       eegnn_edf_close eegnn_write_bdf eegnn_raw_print_info
+       eegnn_edf_release_fd eegnn_edf_close eegnn_write_bdf eegnn_raw_print_info
    io/brainvision.h: BrainVision .vhdr/.vmrk/.eeg
        eegnn_read_brainvision
    io/matfile.h: MATLAB v5/v7 MAT files (v7 needs EEGNN_USE_ZLIB)
@@ -180,12 +181,13 @@
        eegnn_exponential_moving_demean eegnn_reject_windows eegnn_raw_reject_windows eegnn_reject_report_free
        eegnn_raw_find_flat_channels eegnn_augment_apply eegnn_augment_compose eegnn_time_shift
        eegnn_smooth_time_mask eegnn_channels_dropout
-   bids/bids.h: BIDS datasets: participants, events, channels, electrodes
-       eegnn_bids_open eegnn_bids_close eegnn_bids_participant_row eegnn_bids_participant_string
-       eegnn_bids_participant_number eegnn_bids_load_events eegnn_bids_load_events_column
-       eegnn_bids_events_free eegnn_bids_event_levels eegnn_bids_levels_free eegnn_bids_levels_find
-       eegnn_bids_levels_format eegnn_bids_load_channels eegnn_bids_load_electrodes
-       eegnn_bids_electrodes_free eegnn_bids_electrode_index eegnn_bids_print_summary
+   bids/bids.h: BIDS datasets: file-name entities, participants, events, channels, electrodes
+       eegnn_bids_parse_filename eegnn_bids_entity eegnn_bids_open eegnn_bids_close
+       eegnn_bids_participant_row eegnn_bids_participant_string eegnn_bids_participant_number
+       eegnn_bids_load_events eegnn_bids_load_events_column eegnn_bids_events_free eegnn_bids_event_levels
+       eegnn_bids_levels_free eegnn_bids_levels_find eegnn_bids_levels_format eegnn_bids_load_channels
+       eegnn_bids_load_electrodes eegnn_bids_electrodes_free eegnn_bids_electrode_index
+       eegnn_bids_print_summary
    data/windows.h: windowed datasets from BIDS or recordings (in memory or streamed), event classes, group splits
        eegnn_event_classes_parse eegnn_event_classes_free eegnn_event_classes_find eegnn_dataset_check
        eegnn_dataset_from_bids eegnn_dataset_from_raws eegnn_dataset_free eegnn_dataset_n_windows

@@ -159,6 +159,24 @@ for name, rel in (("eegmmidb", "bids/eegmmidb-s001"), ("eegmat", "bids/eegmat"))
 with open(os.path.join(out, "event_levels.txt"), "w", encoding="utf-8") as f:
     f.write("\n".join(level_lines) + "\n")
 
+# file-name entities of every file in the datasets' subject folders, by the
+# spec's rule (BIDS "Filenames": key-label pairs joined by '_', then the
+# suffix, then the extension from the first '.'), for eegnn_bids_parse_filename
+entity_lines = []
+for name in sorted(os.listdir(os.path.join(data, "bids"))):
+    for f in sorted(glob.glob(os.path.join(data, "bids", name, "sub-*", "**", "*"), recursive=True)):
+        if not os.path.isfile(f):
+            continue
+        base = os.path.basename(f)
+        stem, dot, ext = base.partition(".")
+        parts = stem.split("_")
+        pairs = [re.fullmatch(r"([^-]+)-(.+)", p) for p in parts[:-1]]
+        if not all(pairs) or "-" in parts[-1]:
+            continue
+        entity_lines.append(" ".join([base, parts[-1], dot + ext] + ["%s=%s" % m.groups() for m in pairs]))
+with open(os.path.join(out, "entities.txt"), "w", encoding="utf-8") as f:
+    f.write("\n".join(entity_lines) + "\n")
+
 with open(os.path.join(out, "bids.txt"), "w", encoding="utf-8") as f:
     f.write("\n".join(lines) + "\n")
 print("ref_bids: %d facts, %d epochs in %s" % (len(lines), x.shape[0], out))

@@ -4,6 +4,7 @@
 #      MNE, SciPy, scikit-learn, pandas; compilers),
 #   2. checks that eegnn.h is what tools/amalgamate.c makes from src/ and that
 #      its manual names every flag and public function (tests/check_manual.sh),
+#      and that no module uses another's private names (tests/check_borders.py),
 #   3. runs the reference scripts tests/ref_*.py (PyTorch/MNE/SciPy/sklearn),
 #   4. builds every tests/test_*.c as C99 (-Wall -Wextra -Werror), as C++ and
 #      under AddressSanitizer + UndefinedBehaviorSanitizer, and runs them,
@@ -54,6 +55,14 @@ if out=$(bash tests/check_manual.sh 2>&1); then
 else
   printf '%s\n' "$out" | grep -E '^FAIL' | head -20
   fail "the manual (src/manual.h) is incomplete"
+fi
+
+# 2c. module borders: no module uses another's private names; no dependency cycle
+if out=$(/usr/bin/python3 tests/check_borders.py 2>&1); then
+  passed=$((passed + 1))
+else
+  printf '%s\n' "$out" | grep -E '^FAIL' | head -20
+  fail "module borders (tests/check_borders.py)"
 fi
 
 # 3. reference data from PyTorch / MNE / SciPy / scikit-learn

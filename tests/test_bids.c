@@ -441,6 +441,44 @@ static void check_summary_levels_and_warnings(void) {
     eegnn_bids_close(ds);
 }
 
+/* eegnn_bids_parse_filename on every file of the datasets against the
+ * spec's rule in ref_bids.py, and names that are not BIDS names */
+static void check_entities(void) {
+    FILE *fp = fopen(test_out_path("bids/entities.txt"), "r");
+    char line[1024];
+    int n = 0, k;
+    eegnn_bids_entities e;
+    static const char *const bad[] = {"sub-01_task_eeg.edf", "sub-01_-x_eeg.edf", "sub-_eeg.edf", "sub-01_eeg-x.edf",
+                                      "sub-01__eeg.edf", ""};
+    CHECK(fp != NULL, "cannot open %s (run tests/ref_bids.py first)", test_out_path("bids/entities.txt"));
+    while (fp && fgets(line, sizeof line, fp)) {
+        char *tok = strtok(line, " \n"), *name = tok, *suffix = strtok(NULL, " \n"), *ext = strtok(NULL, " \n");
+        int ok;
+        if (!name || !suffix || !ext) continue;
+        ok = eegnn_bids_parse_filename(name, &e);
+        CHECK(ok && !strcmp(e.suffix, suffix) && !strcmp(e.extension, ext), "%s: parsed %d, suffix '%s', extension '%s'",
+              name, ok, e.suffix, e.extension);
+        for (k = 0; (tok = strtok(NULL, " \n")) != NULL; k++) {
+            char *eq = strchr(tok, '=');
+            *eq = 0;
+            CHECK(k < e.n && !strcmp(e.key[k], tok) && !strcmp(e.value[k], eq + 1) &&
+                      !strcmp(eegnn_bids_entity(&e, tok), eq + 1),
+                  "%s: entity %d is %s-%s, want %s-%s", name, k, k < e.n ? e.key[k] : "-", k < e.n ? e.value[k] : "-",
+                  tok, eq + 1);
+        }
+        CHECK(k == e.n, "%s: %d entities, want %d", name, e.n, k);
+        n++;
+    }
+    if (fp) fclose(fp);
+    CHECK(n > 200, "only %d file names checked", n);
+    CHECK(eegnn_bids_parse_filename("sub-01_ses-2_task-rest_run-1_eeg.edf", &e) &&
+              !strcmp(eegnn_bids_entity(&e, "run"), "1") && !eegnn_bids_entity(&e, "acq"),
+          "run and a missing acq");
+    for (k = 0; k < (int)(sizeof bad / sizeof *bad); k++)
+        CHECK(!eegnn_bids_parse_filename(bad[k], &e), "'%s' taken for a BIDS name", bad[k]);
+    CHECK(!eegnn_bids_parse_filename(NULL, &e) && !eegnn_bids_entity(NULL, "sub"), "NULL arguments");
+}
+
 int main(void) {
     (void)test_max_rel_err;
     mkdir(test_out_path(""), 0755);
@@ -451,5 +489,6 @@ int main(void) {
     check_summary_and_participants();
     check_event_levels();
     check_summary_levels_and_warnings();
+    check_entities();
     return test_summary("test_bids");
 }

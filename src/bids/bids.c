@@ -3,22 +3,12 @@
 #include <errno.h>
 #include <sys/stat.h>
 
-#define EEGNN__BIDS_MAX_ENTITIES 16
-
-/* Key-value entities of a BIDS file name, e.g. sub-01_ses-2_task-rest_eeg.json
- * -> {sub: 01, ses: 2, task: rest}, suffix "eeg", extension ".json". */
-typedef struct eegnn__bids_entities {
-    int n;
-    char key[EEGNN__BIDS_MAX_ENTITIES][32];
-    char value[EEGNN__BIDS_MAX_ENTITIES][128];
-    char suffix[64];    /* "eeg", "events", "channels", ... */
-    char extension[32]; /* ".edf", ".json", ... (everything after the first '.') */
-} eegnn__bids_entities;
-
-/* Parses a file name; returns 0 when it does not look like a BIDS name. */
-static int eegnn__bids_parse_name(const char *fname, eegnn__bids_entities *e) {
-    const char *dot = strchr(fname, '.');
-    const char *p = fname, *stem_end = dot ? dot : fname + strlen(fname);
+EEGNN_API int eegnn_bids_parse_filename(const char *fname, eegnn_bids_entities *e) {
+    const char *dot, *p, *stem_end;
+    if (!fname || !e) return 0;
+    dot = strchr(fname, '.');
+    p = fname;
+    stem_end = dot ? dot : fname + strlen(fname);
     memset(e, 0, sizeof *e);
     if (dot) {
         if (strlen(dot) >= sizeof e->extension) return 0;
@@ -35,7 +25,7 @@ static int eegnn__bids_parse_name(const char *fname, eegnn__bids_entities *e) {
             return 1;
         }
         dash = (const char *)memchr(p, '-', (size_t)(us - p));
-        if (!dash || dash == p || e->n == EEGNN__BIDS_MAX_ENTITIES) return 0;
+        if (!dash || dash == p || e->n == EEGNN_BIDS_MAX_ENTITIES) return 0;
         if ((size_t)(dash - p) >= sizeof e->key[0] || (size_t)(us - dash - 1) >= sizeof e->value[0] ||
             us == dash + 1)
             return 0;
@@ -46,18 +36,18 @@ static int eegnn__bids_parse_name(const char *fname, eegnn__bids_entities *e) {
     }
 }
 
-static const char *eegnn__bids_entity(const eegnn__bids_entities *e, const char *key) {
+EEGNN_API const char *eegnn_bids_entity(const eegnn_bids_entities *e, const char *key) {
     int i;
-    for (i = 0; i < e->n; i++)
+    for (i = 0; e && key && i < e->n; i++)
         if (strcmp(e->key[i], key) == 0) return e->value[i];
     return NULL;
 }
 
 /* 1 when every entity of `meta` is an entity of `rec` with the same value. */
-static int eegnn__bids_applies(const eegnn__bids_entities *meta, const eegnn__bids_entities *rec) {
+static int eegnn__bids_applies(const eegnn_bids_entities *meta, const eegnn_bids_entities *rec) {
     int i;
     for (i = 0; i < meta->n; i++) {
-        const char *v = eegnn__bids_entity(rec, meta->key[i]);
+        const char *v = eegnn_bids_entity(rec, meta->key[i]);
         if (!v || strcmp(v, meta->value[i]) != 0) return 0;
     }
     return 1;
@@ -106,7 +96,7 @@ static char **eegnn__bids_list_dir(const char *dir, int *n) {
         (*n)++;
     }
     closedir(d);
-    if (*n) qsort(v, (size_t)*n, sizeof(char *), eegnn__table_cmp_strp);
+    if (*n) qsort(v, (size_t)*n, sizeof(char *), eegnn__cmp_strings);
     return v;
 oom:
     closedir(d);
@@ -161,7 +151,7 @@ typedef struct eegnn__bids_walk {
 
 /* Closest applicable metadata file with this suffix/extension for a
  * recording; levels[0] is the closest folder. Returns a new path or NULL. */
-static char *eegnn__bids_find_meta(char *const *levels, int n_levels, const eegnn__bids_entities *rec,
+static char *eegnn__bids_find_meta(char *const *levels, int n_levels, const eegnn_bids_entities *rec,
                                    const char *suffix, const char *extension, int *failed) {
     int L;
     for (L = 0; L < n_levels; L++) {
@@ -173,8 +163,8 @@ static char *eegnn__bids_find_meta(char *const *levels, int n_levels, const eegn
             return NULL;
         }
         for (i = 0; i < n; i++) {
-            eegnn__bids_entities m;
-            if (!eegnn__bids_parse_name(names[i], &m)) continue;
+            eegnn_bids_entities m;
+            if (!eegnn_bids_parse_filename(names[i], &m)) continue;
             if (strcmp(m.suffix, suffix) != 0 || strcmp(m.extension, extension) != 0) continue;
             if (!eegnn__bids_applies(&m, rec)) continue;
             if (m.n > best_n) {
@@ -193,7 +183,7 @@ static char *eegnn__bids_find_meta(char *const *levels, int n_levels, const eegn
 }
 
 /* Applies the *_eeg.json sidecars from the root down to the recording's folder. */
-static eegnn_status eegnn__bids_sidecars(char *const *levels, int n_levels, const eegnn__bids_entities *rec,
+static eegnn_status eegnn__bids_sidecars(char *const *levels, int n_levels, const eegnn_bids_entities *rec,
                                          eegnn_bids_recording *r) {
     int L;
     for (L = n_levels - 1; L >= 0; L--) {
@@ -201,13 +191,13 @@ static eegnn_status eegnn__bids_sidecars(char *const *levels, int n_levels, cons
         char **names = eegnn__bids_list_dir(levels[L], &n);
         if (n < 0) return EEGNN_ERR_IO;
         /* less specific files first, so more specific keys override */
-        for (k = 0; k <= EEGNN__BIDS_MAX_ENTITIES; k++) {
+        for (k = 0; k <= EEGNN_BIDS_MAX_ENTITIES; k++) {
             for (i = 0; i < n; i++) {
-                eegnn__bids_entities m;
+                eegnn_bids_entities m;
                 char *path;
                 eegnn_json *doc;
                 double v = 0.0;
-                if (!eegnn__bids_parse_name(names[i], &m) || m.n != k) continue;
+                if (!eegnn_bids_parse_filename(names[i], &m) || m.n != k) continue;
                 if (strcmp(m.suffix, "eeg") != 0 || strcmp(m.extension, ".json") != 0) continue;
                 if (!eegnn__bids_applies(&m, rec)) continue;
                 path = eegnn__path_join(levels[L], names[i]);
@@ -239,12 +229,12 @@ static eegnn_status eegnn__bids_scan_eeg(eegnn__bids_walk *w, char *const *level
     char **names = eegnn__bids_list_dir(levels[0], &n);
     if (n < 0) return EEGNN_ERR_IO;
     for (i = 0; i < n; i++) {
-        eegnn__bids_entities e;
+        eegnn_bids_entities e;
         eegnn_bids_recording *r;
         const char *format = NULL;
         int readable = 0, failed = 0;
         eegnn_status st;
-        if (!eegnn__bids_parse_name(names[i], &e) || strcmp(e.suffix, "eeg") != 0) continue;
+        if (!eegnn_bids_parse_filename(names[i], &e) || strcmp(e.suffix, "eeg") != 0) continue;
         if (eegnn__bids_ext_eq(e.extension, ".edf")) {
             format = "EDF";
             readable = 1;
@@ -260,7 +250,7 @@ static eegnn_status eegnn__bids_scan_eeg(eegnn__bids_walk *w, char *const *level
         } else {
             continue;
         }
-        if (!eegnn__bids_entity(&e, "sub")) continue;
+        if (!eegnn_bids_entity(&e, "sub")) continue;
         if (w->ds->n_recordings == w->cap) {
             int ncap = w->cap ? w->cap * 2 : 16;
             eegnn_bids_recording *nr = (eegnn_bids_recording *)EEGNN_REALLOC(
@@ -279,14 +269,14 @@ static eegnn_status eegnn__bids_scan_eeg(eegnn__bids_walk *w, char *const *level
         r->path = eegnn__path_join(levels[0], names[i]);
         r->name = eegnn__strndup(names[i], strlen(names[i]) - strlen(e.extension) - 4 /* "_eeg" */);
         r->format = eegnn__strdup(format);
-        r->sub = eegnn__bids_dup(eegnn__bids_entity(&e, "sub"));
-        r->ses = eegnn__bids_dup(eegnn__bids_entity(&e, "ses"));
-        r->task = eegnn__bids_dup(eegnn__bids_entity(&e, "task"));
-        r->acq = eegnn__bids_dup(eegnn__bids_entity(&e, "acq"));
-        r->run = eegnn__bids_dup(eegnn__bids_entity(&e, "run"));
-        if (!r->path || !r->name || !r->format || !r->sub || (eegnn__bids_entity(&e, "ses") && !r->ses) ||
-            (eegnn__bids_entity(&e, "task") && !r->task) || (eegnn__bids_entity(&e, "acq") && !r->acq) ||
-            (eegnn__bids_entity(&e, "run") && !r->run))
+        r->sub = eegnn__bids_dup(eegnn_bids_entity(&e, "sub"));
+        r->ses = eegnn__bids_dup(eegnn_bids_entity(&e, "ses"));
+        r->task = eegnn__bids_dup(eegnn_bids_entity(&e, "task"));
+        r->acq = eegnn__bids_dup(eegnn_bids_entity(&e, "acq"));
+        r->run = eegnn__bids_dup(eegnn_bids_entity(&e, "run"));
+        if (!r->path || !r->name || !r->format || !r->sub || (eegnn_bids_entity(&e, "ses") && !r->ses) ||
+            (eegnn_bids_entity(&e, "task") && !r->task) || (eegnn_bids_entity(&e, "acq") && !r->acq) ||
+            (eegnn_bids_entity(&e, "run") && !r->run))
             goto oom;
         r->events_path = eegnn__bids_find_meta(levels, n_levels, &e, "events", ".tsv", &failed);
         r->channels_path = eegnn__bids_find_meta(levels, n_levels, &e, "channels", ".tsv", &failed);
@@ -372,7 +362,7 @@ EEGNN_API eegnn_status eegnn_bids_participant_number(const eegnn_bids_dataset *d
                                subject);
     cell = eegnn_table_cell(ds->participants, row, col);
     if (!cell) return EEGNN_OK;
-    if (!eegnn__table_parse_number(cell, out)) {
+    if (!eegnn__parse_decimal(cell, out)) {
         *out = NAN;
         return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column '%s': '%s' is not a number",
                                ds->participants->path, row + 2, column, cell);
@@ -600,20 +590,20 @@ EEGNN_API eegnn_bids_events *eegnn_bids_load_events_column(const eegnn_bids_reco
         e->duration = NAN;
         e->sample = -1;
         c = eegnn_table_cell(t, r, c_onset);
-        if (!c || !eegnn__table_parse_number(c, &e->onset)) {
+        if (!c || !eegnn__parse_decimal(c, &e->onset)) {
             eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column 'onset': '%s' is not a number", t->path, r + 2,
                             c ? c : "n/a");
             goto fail;
         }
         if ((c = eegnn_table_cell(t, r, c_dur)) != NULL) {
-            if (!eegnn__table_parse_number(c, &e->duration)) {
+            if (!eegnn__parse_decimal(c, &e->duration)) {
                 eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column 'duration': '%s' is not a number", t->path,
                                 r + 2, c);
                 goto fail;
             }
         }
         if ((c = eegnn_table_cell(t, r, c_samp)) != NULL) {
-            if (!eegnn__table_parse_number(c, &v) || v != floor(v)) {
+            if (!eegnn__parse_decimal(c, &v) || v != floor(v)) {
                 eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column 'sample': '%s' is not an integer", t->path,
                                 r + 2, c);
                 goto fail;
@@ -783,7 +773,7 @@ static int eegnn__bids_number_cell(const eegnn_table *t, int r, int col, const c
     const char *c = col >= 0 ? eegnn_table_cell(t, r, col) : NULL;
     *out = NAN;
     if (!c) return 1;
-    if (!eegnn__table_parse_number(c, out)) {
+    if (!eegnn__parse_decimal(c, out)) {
         eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column '%s': '%s' is not a number", t->path, r + 2, col_name,
                         c);
         return 0;

@@ -14,6 +14,27 @@
  * are merged from the root down, closer keys overriding.
  * ------------------------------------------------------------------------- */
 
+/* The entities of a BIDS file name (spec: "Entities", "Filenames"):
+ * "sub-01_ses-2_task-rest_run-1_eeg.edf" -> keys {sub, ses, task, run},
+ * values {"01", "2", "rest", "1"} in file order, suffix "eeg", extension
+ * ".edf" (mne_bids.get_entities_from_fname, plus suffix and extension). */
+#define EEGNN_BIDS_MAX_ENTITIES 16
+typedef struct eegnn_bids_entities {
+    int n;                                      /* entities found */
+    char key[EEGNN_BIDS_MAX_ENTITIES][32];      /* "sub", "ses", "task", ... */
+    char value[EEGNN_BIDS_MAX_ENTITIES][128];   /* their labels or indices, as written */
+    char suffix[64];    /* "eeg", "events", "channels", ... */
+    char extension[32]; /* ".edf", ".json", ".nii.gz" (everything from the first '.'); "" when none */
+} eegnn_bids_entities;
+
+/* Parses a file name (no folder) into e. Returns 1, or 0 when it is not a
+ * BIDS name: a part without key-value form before the suffix, an empty key
+ * or value, a suffix with a '-', more than EEGNN_BIDS_MAX_ENTITIES entities
+ * or fields longer than e holds. Pure; thread safe. */
+EEGNN_API int eegnn_bids_parse_filename(const char *fname, eegnn_bids_entities *e);
+/* The value of entity `key` ("sub", "task", ...), or NULL when absent. */
+EEGNN_API const char *eegnn_bids_entity(const eegnn_bids_entities *e, const char *key);
+
 typedef struct eegnn_bids_recording {
     char *path;        /* signal file, root-joined, e.g. "root/sub-01/eeg/sub-01_task-x_eeg.edf" */
     char *name;        /* file name without "_eeg.<ext>", e.g. "sub-01_task-x_run-1" */

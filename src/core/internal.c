@@ -99,6 +99,35 @@ static int eegnn__parse_double(const char *s, double *out) {
     return 1;
 }
 
+static int eegnn__parse_decimal(const char *s, double *out) {
+    const char *q;
+    for (q = s; *q; q++)
+        if (*q == 'x' || *q == 'X') return 0;
+    return eegnn__parse_double(s, out);
+}
+
+static int eegnn__cmp_strings(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int eegnn__has_extension(const char *path, const char *ext) {
+    size_t lp = strlen(path), le = strlen(ext), i;
+    if (lp < le) return 0;
+    for (i = 0; i < le; i++) {
+        char c = path[lp - le + i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != ext[i]) return 0;
+    }
+    return 1;
+}
+
+static size_t eegnn__shape_numel(int ndim, const int *shape) {
+    size_t n = 1;
+    int i;
+    for (i = 0; i < ndim; i++) n *= (size_t)shape[i];
+    return n;
+}
+
 static int eegnn__parse_long(const char *s, long *out) {
     char *end;
     long v;

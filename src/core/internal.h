@@ -27,6 +27,15 @@ EEGNN__PRIVATE char *eegnn__path_join(const char *a, const char *b);
 EEGNN__PRIVATE eegnn_status eegnn__read_file(const char *path, char **out, size_t *len);
 /* Parses a whole string as a double (leading/trailing blanks allowed). */
 EEGNN__PRIVATE int eegnn__parse_double(const char *s, double *out);
+/* Parses a whole string as a decimal number (eegnn__parse_double without
+ * hexadecimal forms, which pandas does not read): table cells. */
+EEGNN__PRIVATE int eegnn__parse_decimal(const char *s, double *out);
+/* qsort comparator of C strings in an array of char * (strcmp order). */
+EEGNN__PRIVATE int eegnn__cmp_strings(const void *a, const void *b);
+/* 1 when path ends with ext, compared case-insensitively (".edf", ".vhdr"). */
+EEGNN__PRIVATE int eegnn__has_extension(const char *path, const char *ext);
+/* Elements of a shape: the product of shape[0..ndim). */
+EEGNN__PRIVATE size_t eegnn__shape_numel(int ndim, const int *shape);
 /* Parses a whole string as a long (leading/trailing blanks allowed). */
 EEGNN__PRIVATE int eegnn__parse_long(const char *s, long *out);
 /* Comma-separated lists: the next entry of *p (which starts at the list)

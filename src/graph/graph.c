@@ -100,13 +100,6 @@ EEGNN_API void eegnn_graph_free(eegnn_graph *g) {
     EEGNN_FREE(g);
 }
 
-static size_t eegnn__shape_numel(int ndim, const int *shape) {
-    size_t n = 1;
-    int i;
-    for (i = 0; i < ndim; i++) n *= (size_t)shape[i];
-    return n;
-}
-
 EEGNN_API char *eegnn_shape_str(const eegnn_tensor *t, char *buf, size_t buf_size) {
     size_t used = 0;
     int i;

@@ -416,6 +416,15 @@ typedef struct eegnn__edf_reader {
     int64_t n_records;
     int64_t header_bytes;
     double rec_len;            /* seconds */
+    /* filled by the steps of eegnn__edf_read */
+    unsigned char fixed[256];  /* the fixed header */
+    int64_t file_size;
+    int n_data, n_tal;         /* data and annotation signals */
+    int *data_idx, *tal_idx;   /* (n_data), (n_tal): their signal indices */
+    int stim_status, stim_trigger; /* data channels named Status / Trigger, or -1 */
+    double *cal, *off, *gain;  /* (n_data): physical = (digital * cal + off) * gain */
+    int64_t buf_len;           /* samples per record at sfreq */
+    unsigned char **tal_bytes; /* (n_tal): each annotation signal's bytes, record by record */
 } eegnn__edf_reader;
 
 static int32_t eegnn__edf_sample(const unsigned char *p, int bps) {
@@ -516,115 +525,80 @@ struct eegnn_edf_file {
     int *stim;
 };
 
-static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *opts, eegnn_edf_file **file_out) {
-    eegnn__edf_reader rd;
-    eegnn_raw *raw = NULL;
-    unsigned char fixed[256], *hdr = NULL, *chunk = NULL, **tal_bytes = NULL;
-    int64_t file_size, nsig64, hb, nrec_hdr, data_bytes, read_records, buf_len = 0, max_all = 0;
-    int i, c, n_data = 0, n_tal = 0, *data_idx = NULL, *tal_idx = NULL, stim_status = -1, stim_trigger = -1;
-    int header_only = opts && opts->header_only;
-    double *cal = NULL, *off = NULL, *gain = NULL, *xbuf = NULL;
-    eegnn__edf_resampler *rs = NULL;
-    eegnn__ann_list anns;
-    unsigned char *tal_stream = NULL;
-    char reserved[45];
+/* The fixed header and the signal headers (EDF spec 1992, EDF+ 2003): every
+ * field validated, the record count from the file size as MNE does. */
+static eegnn_status eegnn__edf_read_header(eegnn__edf_reader *rd) {
+    const char *path = rd->path;
+    unsigned char *hdr = NULL;
+    int64_t nsig64, hb, nrec_hdr, data_bytes, read_records;
+    int i;
     eegnn_status st = EEGNN_OK;
-
-    memset(&rd, 0, sizeof rd);
-    memset(&anns, 0, sizeof anns);
-    if (!path) {
-        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_edf: path is NULL");
-        return NULL;
-    }
-    rd.path = path;
-    rd.fp = fopen(path, "rb");
-    if (!rd.fp) {
-        eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    file_size = eegnn__raw_file_size(rd.fp);
-    if (file_size < 0) {
-        st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot determine the file size", path);
-        goto fail;
-    }
-    if (file_size < 256) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                             "%s: file is %lld bytes, shorter than the 256-byte EDF/BDF fixed header (truncated "
-                             "or empty file)",
-                             path, (long long)file_size);
-        goto fail;
-    }
-    if (eegnn__raw_seek(rd.fp, 0) != 0 || fread(fixed, 1, 256, rd.fp) != 256) {
-        st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the header", path);
-        goto fail;
-    }
-    if (eegnn__ext_is(path, ".bdf"))
-        rd.bps = 3;
-    else if (eegnn__ext_is(path, ".edf"))
-        rd.bps = 2;
+    rd->file_size = eegnn__raw_file_size(rd->fp);
+    if (rd->file_size < 0) return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot determine the file size", path);
+    if (rd->file_size < 256)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: file is %lld bytes, shorter than the 256-byte EDF/BDF fixed header (truncated "
+                               "or empty file)",
+                               path, (long long)rd->file_size);
+    if (eegnn__raw_seek(rd->fp, 0) != 0 || fread(rd->fixed, 1, 256, rd->fp) != 256)
+        return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the header", path);
+    if (eegnn__has_extension(path, ".bdf"))
+        rd->bps = 3;
+    else if (eegnn__has_extension(path, ".edf"))
+        rd->bps = 2;
     else
-        rd.bps = fixed[0] == 0xFF ? 3 : 2;
+        rd->bps = rd->fixed[0] == 0xFF ? 3 : 2;
 
-    if ((st = eegnn__edf_int(path, fixed, 252, 4, "number of signals", &nsig64))) goto fail;
-    if (nsig64 < 1 || nsig64 > 1000000) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: header byte 252 (number of signals): %lld is not in 1..1000000",
-                             path, (long long)nsig64);
-        goto fail;
-    }
-    rd.nsig = (int)nsig64;
-    if ((st = eegnn__edf_int(path, fixed, 184, 8, "number of bytes in header", &hb))) goto fail;
-    if (hb != 256 * (nsig64 + 1)) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                             "%s: header byte 184 (number of bytes in header): %lld, expected 256 * (1 + %d "
-                             "signals) = %lld",
-                             path, (long long)hb, rd.nsig, (long long)(256 * (nsig64 + 1)));
-        goto fail;
-    }
-    rd.header_bytes = hb;
-    if (file_size < hb) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                             "%s: file is %lld bytes but its header (%d signals) needs %lld bytes (truncated file)",
-                             path, (long long)file_size, rd.nsig, (long long)hb);
-        goto fail;
-    }
-    if ((st = eegnn__edf_int(path, fixed, 236, 8, "number of data records", &nrec_hdr))) goto fail;
-    if (nrec_hdr < -1) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                             "%s: header byte 236 (number of data records): %lld, expected -1 or a count >= 0", path,
-                             (long long)nrec_hdr);
-        goto fail;
-    }
-    if ((st = eegnn__edf_num(path, fixed, 244, 8, "duration of a data record", &rd.rec_len))) goto fail;
-    if (rd.rec_len < 0) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                             "%s: header byte 244 (duration of a data record): %g s, expected >= 0", path,
-                             rd.rec_len);
-        goto fail;
-    }
-    if (rd.rec_len == 0) rd.rec_len = 1.0; /* MNE: annotation-only files use 0 */
+    if ((st = eegnn__edf_int(path, rd->fixed, 252, 4, "number of signals", &nsig64))) return st;
+    if (nsig64 < 1 || nsig64 > 1000000)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: header byte 252 (number of signals): %lld is not in 1..1000000",
+                               path, (long long)nsig64);
+    rd->nsig = (int)nsig64;
+    if ((st = eegnn__edf_int(path, rd->fixed, 184, 8, "number of bytes in header", &hb))) return st;
+    if (hb != 256 * (nsig64 + 1))
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: header byte 184 (number of bytes in header): %lld, expected 256 * (1 + %d "
+                               "signals) = %lld",
+                               path, (long long)hb, rd->nsig, (long long)(256 * (nsig64 + 1)));
+    rd->header_bytes = hb;
+    if (rd->file_size < hb)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: file is %lld bytes but its header (%d signals) needs %lld bytes (truncated file)",
+                               path, (long long)rd->file_size, rd->nsig, (long long)hb);
+    if ((st = eegnn__edf_int(path, rd->fixed, 236, 8, "number of data records", &nrec_hdr))) return st;
+    if (nrec_hdr < -1)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: header byte 236 (number of data records): %lld, expected -1 or a count >= 0", path,
+                               (long long)nrec_hdr);
+    if ((st = eegnn__edf_num(path, rd->fixed, 244, 8, "duration of a data record", &rd->rec_len))) return st;
+    if (rd->rec_len < 0)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: header byte 244 (duration of a data record): %g s, expected >= 0", path,
+                               rd->rec_len);
+    if (rd->rec_len == 0) rd->rec_len = 1.0; /* MNE: annotation-only files use 0 */
 
     hdr = (unsigned char *)eegnn__calloc((size_t)hb, 1);
-    rd.sig = (eegnn__edf_sig *)eegnn__calloc((size_t)rd.nsig, sizeof *rd.sig);
-    if (!hdr || !rd.sig) {
+    rd->sig = (eegnn__edf_sig *)eegnn__calloc((size_t)rd->nsig, sizeof *rd->sig);
+    if (!hdr || !rd->sig) {
         st = EEGNN_ERR_MEMORY;
-        goto fail;
+        goto done;
     }
-    memcpy(hdr, fixed, 256);
-    if (fread(hdr + 256, 1, (size_t)(hb - 256), rd.fp) != (size_t)(hb - 256)) {
+    memcpy(hdr, rd->fixed, 256);
+    if (fread(hdr + 256, 1, (size_t)(hb - 256), rd->fp) != (size_t)(hb - 256)) {
         st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read the signal headers", path);
-        goto fail;
+        goto done;
     }
     {
-        size_t ns = (size_t)rd.nsig;
+        size_t ns = (size_t)rd->nsig;
         size_t o_label = 256, o_unit = 256 + 96 * ns, o_pmin = 256 + 104 * ns, o_pmax = 256 + 112 * ns;
         size_t o_dmin = 256 + 120 * ns, o_dmax = 256 + 128 * ns, o_ns = 256 + 216 * ns;
-        for (i = 0; i < rd.nsig; i++) {
-            eegnn__edf_sig *s = &rd.sig[i];
+        for (i = 0; i < rd->nsig; i++) {
+            eegnn__edf_sig *s = &rd->sig[i];
             s->label = eegnn__edf_strip_latin1(hdr + o_label + 16 * (size_t)i, 16);
             s->unit = eegnn__edf_strip_latin1(hdr + o_unit + 8 * (size_t)i, 8);
             if (!s->label || !s->unit) {
                 st = EEGNN_ERR_MEMORY;
-                goto fail;
+                goto done;
             }
             s->is_tal = strcmp(s->label, "EDF Annotations") == 0 || strcmp(s->label, "BDF Annotations") == 0;
             if ((st = eegnn__edf_num(path, hdr, o_pmin + 8 * (size_t)i, 8, "physical minimum", &s->pmin)) ||
@@ -632,336 +606,351 @@ static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *op
                 (st = eegnn__edf_num(path, hdr, o_dmin + 8 * (size_t)i, 8, "digital minimum", &s->dmin)) ||
                 (st = eegnn__edf_num(path, hdr, o_dmax + 8 * (size_t)i, 8, "digital maximum", &s->dmax)) ||
                 (st = eegnn__edf_int(path, hdr, o_ns + 8 * (size_t)i, 8, "number of samples per record", &s->ns)))
-                goto fail;
+                goto done;
             if (s->ns < 1 || s->ns > EEGNN__EDF_MAX_NS) {
                 st = eegnn_set_error(EEGNN_ERR_FORMAT,
                                      "%s: header byte %zu (number of samples per record of signal %d '%s'): %lld, "
                                      "expected 1..%lld",
                                      path, o_ns + 8 * (size_t)i, i + 1, s->label, (long long)s->ns,
                                      (long long)EEGNN__EDF_MAX_NS);
-                goto fail;
+                goto done;
             }
-            s->offset = rd.rec_samples;
-            rd.rec_samples += s->ns;
+            s->offset = rd->rec_samples;
+            rd->rec_samples += s->ns;
             if (s->is_tal)
-                n_tal++;
+                rd->n_tal++;
             else
-                n_data++;
+                rd->n_data++;
         }
     }
-    rd.rec_bytes = rd.rec_samples * rd.bps;
-    data_bytes = file_size - hb;
-    read_records = data_bytes / rd.bps / rd.rec_samples;
+    rd->rec_bytes = rd->rec_samples * rd->bps;
+    data_bytes = rd->file_size - hb;
+    read_records = data_bytes / rd->bps / rd->rec_samples;
     if (nrec_hdr >= 0 && read_records < nrec_hdr) {
         st = eegnn_set_error(EEGNN_ERR_FORMAT,
                              "%s: header byte 236 (number of data records) says %lld records of %lld bytes, but the "
                              "file holds %lld data bytes (%lld whole records): truncated file",
-                             path, (long long)nrec_hdr, (long long)rd.rec_bytes, (long long)data_bytes,
+                             path, (long long)nrec_hdr, (long long)rd->rec_bytes, (long long)data_bytes,
                              (long long)read_records);
-        goto fail;
+        goto done;
     }
-    rd.n_records = read_records; /* MNE trusts the file size */
+    rd->n_records = read_records; /* MNE trusts the file size */
+done:
+    EEGNN_FREE(hdr);
+    return st;
+}
 
-    memcpy(reserved, fixed + 192, 44);
+/* The recording's format and channels from the headers: names (made unique
+ * as MNE), units, types (Status / Trigger channels are stim), rates, and
+ * each channel's calibration (MNE's cal, offset and unit gain). */
+static eegnn_status eegnn__edf_channels(eegnn__edf_reader *rd, eegnn_raw *raw) {
+    const char *path = rd->path;
+    int64_t max_all = 0;
+    int i, c, n_data = rd->n_data, n_tal = 0;
+    char reserved[45], fmt[8];
+    eegnn_status st;
+    memcpy(reserved, rd->fixed + 192, 44);
     reserved[44] = '\0';
-
-    raw = (eegnn_raw *)eegnn__calloc(1, sizeof *raw);
-    if (!raw) {
-        st = EEGNN_ERR_MEMORY;
-        goto fail;
-    }
-    raw->meas_date = eegnn__edf_meas_date(fixed);
+    raw->meas_date = eegnn__edf_meas_date(rd->fixed);
     raw->path = eegnn__strdup(path);
-    {
-        char fmt[8];
-        strcpy(fmt, rd.bps == 3 ? "BDF" : "EDF");
-        if ((memcmp(reserved, "EDF+", 4) == 0 || memcmp(reserved, "BDF+", 4) == 0) &&
-            (reserved[4] == 'C' || reserved[4] == 'D')) {
-            fmt[3] = '+';
-            fmt[4] = reserved[4];
-            fmt[5] = '\0';
-        }
-        raw->format = eegnn__strdup(fmt);
+    strcpy(fmt, rd->bps == 3 ? "BDF" : "EDF");
+    if ((memcmp(reserved, "EDF+", 4) == 0 || memcmp(reserved, "BDF+", 4) == 0) &&
+        (reserved[4] == 'C' || reserved[4] == 'D')) {
+        fmt[3] = '+';
+        fmt[4] = reserved[4];
+        fmt[5] = '\0';
     }
-    data_idx = (int *)eegnn__calloc((size_t)(n_data + 1), sizeof(int));
-    tal_idx = (int *)eegnn__calloc((size_t)(n_tal + 1), sizeof(int));
-    if (!raw->path || !raw->format || !data_idx || !tal_idx) {
-        st = EEGNN_ERR_MEMORY;
-        goto fail;
-    }
-    n_data = n_tal = 0;
-    for (i = 0; i < rd.nsig; i++) {
-        if (rd.sig[i].is_tal)
-            tal_idx[n_tal++] = i;
+    raw->format = eegnn__strdup(fmt);
+    rd->data_idx = (int *)eegnn__calloc((size_t)(n_data + 1), sizeof(int));
+    rd->tal_idx = (int *)eegnn__calloc((size_t)(rd->n_tal + 1), sizeof(int));
+    if (!raw->path || !raw->format || !rd->data_idx || !rd->tal_idx) return EEGNN_ERR_MEMORY;
+    for (i = 0, c = 0; i < rd->nsig; i++) {
+        if (rd->sig[i].is_tal)
+            rd->tal_idx[n_tal++] = i;
         else
-            data_idx[n_data++] = i;
+            rd->data_idx[c++] = i;
     }
 
-    /* channels */
     raw->n_channels = n_data;
     raw->ch_names = (char **)eegnn__calloc((size_t)n_data + 1, sizeof(char *));
     raw->ch_units = (char **)eegnn__calloc((size_t)n_data + 1, sizeof(char *));
     raw->ch_types = (char **)eegnn__calloc((size_t)n_data + 1, sizeof(char *));
     raw->ch_sfreq = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
-    cal = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
-    off = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
-    gain = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
-    if (!raw->ch_names || !raw->ch_units || !raw->ch_types || !raw->ch_sfreq || !cal || !off || !gain) {
-        st = EEGNN_ERR_MEMORY;
-        goto fail;
-    }
+    rd->cal = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    rd->off = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    rd->gain = (double *)eegnn__calloc((size_t)n_data + 1, sizeof(double));
+    if (!raw->ch_names || !raw->ch_units || !raw->ch_types || !raw->ch_sfreq || !rd->cal || !rd->off || !rd->gain)
+        return EEGNN_ERR_MEMORY;
     for (c = 0; c < n_data; c++) {
-        raw->ch_names[c] = eegnn__strdup(rd.sig[data_idx[c]].label);
-        raw->ch_units[c] = eegnn__strdup(rd.sig[data_idx[c]].unit);
-        if (!raw->ch_names[c] || !raw->ch_units[c]) {
-            st = EEGNN_ERR_MEMORY;
-            goto fail;
-        }
+        raw->ch_names[c] = eegnn__strdup(rd->sig[rd->data_idx[c]].label);
+        raw->ch_units[c] = eegnn__strdup(rd->sig[rd->data_idx[c]].unit);
+        if (!raw->ch_names[c] || !raw->ch_units[c]) return EEGNN_ERR_MEMORY;
     }
-    if ((st = eegnn__raw_unique_names(path, raw->ch_names, n_data))) goto fail;
+    if ((st = eegnn__raw_unique_names(path, raw->ch_names, n_data))) return st;
     for (c = 0; c < n_data; c++) {
         char low[16];
         const char *nm = raw->ch_names[c];
         size_t k, len = strlen(nm);
         if (len == 6 || len == 7) {
             for (k = 0; k <= len; k++) low[k] = (char)((nm[k] >= 'A' && nm[k] <= 'Z') ? nm[k] - 'A' + 'a' : nm[k]);
-            if (stim_status < 0 && strcmp(low, "status") == 0) stim_status = c;
-            if (stim_trigger < 0 && strcmp(low, "trigger") == 0) stim_trigger = c;
+            if (rd->stim_status < 0 && strcmp(low, "status") == 0) rd->stim_status = c;
+            if (rd->stim_trigger < 0 && strcmp(low, "trigger") == 0) rd->stim_trigger = c;
         }
     }
     for (c = 0; c < n_data; c++) {
-        const eegnn__edf_sig *s = &rd.sig[data_idx[c]];
+        const eegnn__edf_sig *s = &rd->sig[rd->data_idx[c]];
         const char *u = s->unit;
-        int stim = c == stim_status || c == stim_trigger;
+        int stim = c == rd->stim_status || c == rd->stim_trigger;
         double pr = s->pmax - s->pmin, dr = s->dmax - s->dmin;
         raw->ch_types[c] = eegnn__strdup(stim ? "stim" : "eeg");
-        if (!raw->ch_types[c]) {
-            st = EEGNN_ERR_MEMORY;
-            goto fail;
-        }
-        raw->ch_sfreq[c] = (double)s->ns / rd.rec_len;
+        if (!raw->ch_types[c]) return EEGNN_ERR_MEMORY;
+        raw->ch_sfreq[c] = (double)s->ns / rd->rec_len;
         if (!(dr == dr) || dr == 0) dr = 1;
         if (pr == 0) pr = 1;
-        cal[c] = pr / dr;
-        off[c] = s->pmin - s->dmin * cal[c];
+        rd->cal[c] = pr / dr;
+        rd->off[c] = s->pmin - s->dmin * rd->cal[c];
         if (strcmp(u, "uV") == 0 || strcmp(u, "\xc2\xb5V") == 0 || strcmp(u, "\xc2\x83\xc3\x8aV") == 0)
-            gain[c] = 1e-6;
+            rd->gain[c] = 1e-6;
         else if (strcmp(u, "mV") == 0)
-            gain[c] = 1e-3;
+            rd->gain[c] = 1e-3;
         else
-            gain[c] = 1.0;
+            rd->gain[c] = 1.0;
         if (stim) {
-            gain[c] = 1.0;
-            if (rd.bps == 3) {
-                cal[c] = 1.0;
-                off[c] = 0.0;
+            rd->gain[c] = 1.0;
+            if (rd->bps == 3) {
+                rd->cal[c] = 1.0;
+                rd->off[c] = 0.0;
             }
         }
         if (s->ns > max_all) max_all = s->ns;
-        if (!stim && s->ns > buf_len) buf_len = s->ns;
+        if (!stim && s->ns > rd->buf_len) rd->buf_len = s->ns;
     }
-    if (buf_len == 0) buf_len = max_all; /* only stim channels */
-    raw->sfreq = n_data ? (double)buf_len / rd.rec_len : 0.0;
-    raw->n_times = n_data ? rd.n_records * buf_len : 0;
+    if (rd->buf_len == 0) rd->buf_len = max_all; /* only stim channels */
+    raw->sfreq = n_data ? (double)rd->buf_len / rd->rec_len : 0.0;
+    raw->n_times = n_data ? rd->n_records * rd->buf_len : 0;
+    return EEGNN_OK;
+}
 
+/* The data records: samples decoded into raw->data (unless header_only),
+ * and the bytes of each annotation signal into rd->tal_bytes. */
+static eegnn_status eegnn__edf_read_records(eegnn__edf_reader *rd, eegnn_raw *raw, int header_only) {
+    const char *path = rd->path;
+    int64_t buf_len = rd->buf_len, hb = rd->header_bytes, per_chunk, r0, r;
+    int i, c, n_data = rd->n_data, n_tal = rd->n_tal, whole;
+    unsigned char *chunk = NULL;
+    double *xbuf = NULL;
+    eegnn__edf_resampler *rs = NULL;
+    eegnn_status st = EEGNN_OK;
     if (n_data && !header_only) {
         /* output (n_data, n_records * buf_len) floats; bounded by the file size */
-        double out_bytes = (double)n_data * (double)raw->n_times * 4.0;
-        if (out_bytes > 64.0 * (double)data_bytes + 268435456.0) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                                 "%s: %d channels x %lld samples (%.0f MB) is out of proportion to the %lld data "
-                                 "bytes in the file (corrupted samples-per-record fields?)",
-                                 path, n_data, (long long)raw->n_times, out_bytes / 1e6, (long long)data_bytes);
-            goto fail;
-        }
+        double out_bytes = (double)n_data * (double)raw->n_times * 4.0, data_bytes = (double)(rd->file_size - hb);
+        if (out_bytes > 64.0 * data_bytes + 268435456.0)
+            return eegnn_set_error(EEGNN_ERR_FORMAT,
+                                   "%s: %d channels x %lld samples (%.0f MB) is out of proportion to the %lld data "
+                                   "bytes in the file (corrupted samples-per-record fields?)",
+                                   path, n_data, (long long)raw->n_times, out_bytes / 1e6, (long long)data_bytes);
         raw->data = (float *)eegnn__calloc((size_t)n_data * (size_t)raw->n_times + 1, sizeof(float));
         xbuf = (double *)eegnn__calloc((size_t)buf_len + 1, sizeof(double));
         rs = (eegnn__edf_resampler *)eegnn__calloc((size_t)n_data, sizeof *rs);
         if (!raw->data || !xbuf || !rs) {
             st = EEGNN_ERR_MEMORY;
-            goto fail;
+            goto done;
         }
     }
-
     /* annotation signal bytes, one buffer per signal: (n_records, ns * bps) */
     if (n_tal) {
-        tal_bytes = (unsigned char **)eegnn__calloc((size_t)n_tal, sizeof *tal_bytes);
-        if (!tal_bytes) {
+        rd->tal_bytes = (unsigned char **)eegnn__calloc((size_t)n_tal, sizeof *rd->tal_bytes);
+        if (!rd->tal_bytes) {
             st = EEGNN_ERR_MEMORY;
-            goto fail;
+            goto done;
         }
         for (i = 0; i < n_tal; i++) {
-            tal_bytes[i] = (unsigned char *)eegnn__calloc(
-                (size_t)(rd.n_records * rd.sig[tal_idx[i]].ns * rd.bps) + 1, 1);
-            if (!tal_bytes[i]) {
+            rd->tal_bytes[i] = (unsigned char *)eegnn__calloc(
+                (size_t)(rd->n_records * rd->sig[rd->tal_idx[i]].ns * rd->bps) + 1, 1);
+            if (!rd->tal_bytes[i]) {
                 st = EEGNN_ERR_MEMORY;
-                goto fail;
+                goto done;
             }
         }
     }
-
-    if (raw->data || n_tal) {
-        int64_t per_chunk = (1 << 20) / rd.rec_bytes, r0, r;
-        int whole = raw->data != NULL;
-        if (per_chunk < 1) per_chunk = 1;
-        chunk = (unsigned char *)eegnn__calloc((size_t)(whole ? per_chunk * rd.rec_bytes : rd.rec_bytes), 1);
-        if (!chunk) {
-            st = EEGNN_ERR_MEMORY;
-            goto fail;
-        }
-        for (r0 = 0; r0 < rd.n_records; r0 += per_chunk) {
-            int64_t nr = EEGNN__MIN(per_chunk, rd.n_records - r0);
-            if (whole) {
-                if (eegnn__raw_seek(rd.fp, hb + r0 * rd.rec_bytes) != 0 ||
-                    fread(chunk, 1, (size_t)(nr * rd.rec_bytes), rd.fp) != (size_t)(nr * rd.rec_bytes)) {
-                    st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path, (long long)r0);
-                    goto fail;
-                }
-            }
-            for (r = 0; r < nr; r++) {
-                int64_t rec = r0 + r;
-                const unsigned char *rp = whole ? chunk + r * rd.rec_bytes : chunk;
-                for (i = 0; i < n_tal; i++) {
-                    const eegnn__edf_sig *s = &rd.sig[tal_idx[i]];
-                    size_t nb = (size_t)(s->ns * rd.bps);
-                    if (whole) {
-                        memcpy(tal_bytes[i] + rec * nb, rp + s->offset * rd.bps, nb);
-                    } else if (eegnn__raw_seek(rd.fp, hb + rec * rd.rec_bytes + s->offset * rd.bps) != 0 ||
-                               fread(tal_bytes[i] + rec * nb, 1, nb, rd.fp) != nb) {
-                        st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path,
-                                             (long long)rec);
-                        goto fail;
-                    }
-                }
-                if (!whole) continue;
-                for (c = 0; c < n_data; c++) {
-                    const eegnn__edf_sig *s = &rd.sig[data_idx[c]];
-                    float *y = raw->data + (size_t)c * (size_t)raw->n_times + (size_t)(rec * buf_len);
-                    if ((st = eegnn__edf_decode(rp + s->offset * rd.bps, rd.bps, s->ns, cal[c], off[c], gain[c],
-                                                c == stim_status || c == stim_trigger, buf_len, xbuf, &rs[c], y)))
-                        goto fail;
-                }
-            }
-        }
+    if (!raw->data && !n_tal) goto done;
+    per_chunk = EEGNN__MAX((1 << 20) / rd->rec_bytes, 1);
+    whole = raw->data != NULL;
+    chunk = (unsigned char *)eegnn__calloc((size_t)(whole ? per_chunk * rd->rec_bytes : rd->rec_bytes), 1);
+    if (!chunk) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
     }
-
-    /* annotations: bytes in MNE's reading order (10 MB chunks of records,
-     * signal by signal inside a chunk), then MNE's TAL scan */
-    if (n_tal) {
-        int64_t total = 0, pos = 0, n_per, r0, r;
-        for (i = 0; i < n_tal; i++) total += rd.n_records * rd.sig[tal_idx[i]].ns * rd.bps;
-        tal_stream = (unsigned char *)eegnn__calloc((size_t)total + 1, 1);
-        if (!tal_stream) {
-            st = EEGNN_ERR_MEMORY;
-            goto fail;
+    for (r0 = 0; r0 < rd->n_records; r0 += per_chunk) {
+        int64_t nr = EEGNN__MIN(per_chunk, rd->n_records - r0);
+        if (whole && (eegnn__raw_seek(rd->fp, hb + r0 * rd->rec_bytes) != 0 ||
+                      fread(chunk, 1, (size_t)(nr * rd->rec_bytes), rd->fp) != (size_t)(nr * rd->rec_bytes))) {
+            st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path, (long long)r0);
+            goto done;
         }
-        n_per = (10 * 1024 * 1024) / rd.rec_bytes;
-        if (n_per < 1) n_per = 1;
-        for (r0 = 0; r0 < rd.n_records; r0 += n_per) {
-            int64_t nr = EEGNN__MIN(n_per, rd.n_records - r0);
+        for (r = 0; r < nr; r++) {
+            int64_t rec = r0 + r;
+            const unsigned char *rp = whole ? chunk + r * rd->rec_bytes : chunk;
             for (i = 0; i < n_tal; i++) {
-                size_t nb = (size_t)(rd.sig[tal_idx[i]].ns * rd.bps);
-                memcpy(tal_stream + pos, tal_bytes[i] + r0 * nb, nb * (size_t)nr);
-                pos += (int64_t)nb * nr;
+                const eegnn__edf_sig *s = &rd->sig[rd->tal_idx[i]];
+                size_t nb = (size_t)(s->ns * rd->bps);
+                if (whole) {
+                    memcpy(rd->tal_bytes[i] + rec * nb, rp + s->offset * rd->bps, nb);
+                } else if (eegnn__raw_seek(rd->fp, hb + rec * rd->rec_bytes + s->offset * rd->bps) != 0 ||
+                           fread(rd->tal_bytes[i] + rec * nb, 1, nb, rd->fp) != nb) {
+                    st = eegnn_set_error(EEGNN_ERR_IO, "%s: read error in data record %lld", path, (long long)rec);
+                    goto done;
+                }
+            }
+            if (!whole) continue;
+            for (c = 0; c < n_data; c++) {
+                const eegnn__edf_sig *s = &rd->sig[rd->data_idx[c]];
+                float *y = raw->data + (size_t)c * (size_t)raw->n_times + (size_t)(rec * buf_len);
+                if ((st = eegnn__edf_decode(rp + s->offset * rd->bps, rd->bps, s->ns, rd->cal[c], rd->off[c],
+                                            rd->gain[c], c == rd->stim_status || c == rd->stim_trigger, buf_len,
+                                            xbuf, &rs[c], y)))
+                    goto done;
             }
         }
-        if ((st = eegnn__tal_parse(path, tal_stream, (size_t)total, &anns))) goto fail;
-        if ((st = eegnn__ann_sort(&anns))) goto fail;
-        if (n_data) eegnn__ann_crop(&anns, raw->n_times, raw->sfreq);
+    }
+done:
+    if (rs) {
+        for (c = 0; c < n_data; c++) eegnn__resampler_free(&rs[c]);
+        EEGNN_FREE(rs);
+    }
+    EEGNN_FREE(chunk);
+    EEGNN_FREE(xbuf);
+    return st;
+}
 
-        /* EDF+D: record start times from each record's time-keeping TAL */
-        if (strlen(raw->format) == 5 && raw->format[4] == 'D' && rd.n_records > 1) {
-            size_t nb = (size_t)(rd.sig[tal_idx[0]].ns * rd.bps);
-            double first = 0.0;
-            for (r = 0; r < rd.n_records; r++) {
-                eegnn__tal t;
-                double start;
-                if (!eegnn__tal_match(tal_bytes[0] + r * nb, nb, 0, &t)) continue;
-                start = eegnn__tal_double(tal_bytes[0] + r * nb, t.onset_at, t.onset_len);
-                if (r == 0) first = start;
-                if (fabs(start - (first + (double)r * rd.rec_len)) > 1e-6) raw->discontinuous = 1;
-            }
+/* Annotations: the annotation signals' bytes in MNE's reading order (10 MB
+ * chunks of records, signal by signal inside a chunk), MNE's TAL scan,
+ * sorted and cropped to the data; EDF+D record starts mark gaps. */
+static eegnn_status eegnn__edf_read_annotations(eegnn__edf_reader *rd, eegnn_raw *raw) {
+    int64_t total = 0, pos = 0, n_per, r0, r;
+    int i;
+    eegnn__ann_list anns;
+    unsigned char *tal_stream = NULL;
+    eegnn_status st = EEGNN_OK;
+    memset(&anns, 0, sizeof anns);
+    if (!rd->n_tal) return EEGNN_OK;
+    for (i = 0; i < rd->n_tal; i++) total += rd->n_records * rd->sig[rd->tal_idx[i]].ns * rd->bps;
+    if (!(tal_stream = (unsigned char *)eegnn__calloc((size_t)total + 1, 1))) return EEGNN_ERR_MEMORY;
+    n_per = EEGNN__MAX((10 * 1024 * 1024) / rd->rec_bytes, 1);
+    for (r0 = 0; r0 < rd->n_records; r0 += n_per) {
+        int64_t nr = EEGNN__MIN(n_per, rd->n_records - r0);
+        for (i = 0; i < rd->n_tal; i++) {
+            size_t nb = (size_t)(rd->sig[rd->tal_idx[i]].ns * rd->bps);
+            memcpy(tal_stream + pos, rd->tal_bytes[i] + r0 * nb, nb * (size_t)nr);
+            pos += (int64_t)nb * nr;
+        }
+    }
+    if ((st = eegnn__tal_parse(rd->path, tal_stream, (size_t)total, &anns)) || (st = eegnn__ann_sort(&anns))) goto done;
+    if (rd->n_data) eegnn__ann_crop(&anns, raw->n_times, raw->sfreq);
+    /* EDF+D: record start times from each record's time-keeping TAL */
+    if (strlen(raw->format) == 5 && raw->format[4] == 'D' && rd->n_records > 1) {
+        size_t nb = (size_t)(rd->sig[rd->tal_idx[0]].ns * rd->bps);
+        double first = 0.0;
+        for (r = 0; r < rd->n_records; r++) {
+            eegnn__tal t;
+            double start;
+            if (!eegnn__tal_match(rd->tal_bytes[0] + r * nb, nb, 0, &t)) continue;
+            start = eegnn__tal_double(rd->tal_bytes[0] + r * nb, t.onset_at, t.onset_len);
+            if (r == 0) first = start;
+            if (fabs(start - (first + (double)r * rd->rec_len)) > 1e-6) raw->discontinuous = 1;
         }
     }
     raw->n_annotations = anns.n;
     raw->annotations = anns.a;
     anns.a = NULL;
     anns.n = 0;
-
-    if (file_out) {
-        eegnn_edf_file *f = (eegnn_edf_file *)eegnn__calloc(1, sizeof *f);
-        size_t nc = (size_t)n_data + 1;
-        if (!f) {
-            st = EEGNN_ERR_MEMORY;
-            goto fail;
-        }
-        *file_out = f;
-        f->fd = -1;
-        f->path = eegnn__strdup(path);
-        f->ns = (int64_t *)eegnn__calloc(nc, sizeof(int64_t));
-        f->offset = (int64_t *)eegnn__calloc(nc, sizeof(int64_t));
-        f->cal = (double *)eegnn__calloc(nc, sizeof(double));
-        f->off = (double *)eegnn__calloc(nc, sizeof(double));
-        f->gain = (double *)eegnn__calloc(nc, sizeof(double));
-        f->stim = (int *)eegnn__calloc(nc, sizeof(int));
-        if (!f->path || !f->ns || !f->offset || !f->cal || !f->off || !f->gain || !f->stim) {
-            st = EEGNN_ERR_MEMORY;
-            goto fail;
-        }
-        f->bps = rd.bps;
-        f->n_channels = n_data;
-        f->header_bytes = hb;
-        f->rec_bytes = rd.rec_bytes;
-        f->n_records = rd.n_records;
-        f->file_size = file_size;
-        f->buf_len = buf_len;
-        f->n_times = raw->n_times;
-        for (c = 0; c < n_data; c++) {
-            f->ns[c] = rd.sig[data_idx[c]].ns;
-            f->offset[c] = rd.sig[data_idx[c]].offset;
-            f->cal[c] = cal[c];
-            f->off[c] = off[c];
-            f->gain[c] = gain[c];
-            f->stim[c] = c == stim_status || c == stim_trigger;
-        }
-        f->fd = open(path, O_RDONLY);
-        if (f->fd < 0) {
-            st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-            goto fail;
-        }
-    }
-
-    goto done;
-fail:
-    eegnn_raw_free(raw);
-    raw = NULL;
-    if (file_out) {
-        eegnn_edf_close(*file_out);
-        *file_out = NULL;
-    }
-    if (st == EEGNN_ERR_MEMORY && !strstr(eegnn_last_error(), path))
-        eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
 done:
-    if (rd.fp) fclose(rd.fp);
-    if (rs) {
-        for (c = 0; c < n_data; c++) eegnn__resampler_free(&rs[c]);
-        EEGNN_FREE(rs);
-    }
-    if (tal_bytes) {
-        for (i = 0; i < n_tal; i++) EEGNN_FREE(tal_bytes[i]);
-        EEGNN_FREE(tal_bytes);
-    }
     for (i = 0; i < anns.n; i++) EEGNN_FREE(anns.a[i].description);
     EEGNN_FREE(anns.a);
     EEGNN_FREE(tal_stream);
-    EEGNN_FREE(chunk);
-    EEGNN_FREE(xbuf);
-    EEGNN_FREE(cal);
-    EEGNN_FREE(off);
-    EEGNN_FREE(gain);
-    EEGNN_FREE(data_idx);
-    EEGNN_FREE(tal_idx);
-    EEGNN_FREE(hdr);
+    return st;
+}
+
+/* The eegnn_edf_file of eegnn_edf_open: what window reads need, and the
+ * file kept open. */
+static eegnn_status eegnn__edf_keep_open(const eegnn__edf_reader *rd, const eegnn_raw *raw, eegnn_edf_file **file_out) {
+    eegnn_edf_file *f = (eegnn_edf_file *)eegnn__calloc(1, sizeof *f);
+    size_t nc = (size_t)rd->n_data + 1;
+    int c;
+    if (!f) return EEGNN_ERR_MEMORY;
+    *file_out = f;
+    f->fd = -1;
+    f->path = eegnn__strdup(rd->path);
+    f->ns = (int64_t *)eegnn__calloc(nc, sizeof(int64_t));
+    f->offset = (int64_t *)eegnn__calloc(nc, sizeof(int64_t));
+    f->cal = (double *)eegnn__calloc(nc, sizeof(double));
+    f->off = (double *)eegnn__calloc(nc, sizeof(double));
+    f->gain = (double *)eegnn__calloc(nc, sizeof(double));
+    f->stim = (int *)eegnn__calloc(nc, sizeof(int));
+    if (!f->path || !f->ns || !f->offset || !f->cal || !f->off || !f->gain || !f->stim) return EEGNN_ERR_MEMORY;
+    f->bps = rd->bps;
+    f->n_channels = rd->n_data;
+    f->header_bytes = rd->header_bytes;
+    f->rec_bytes = rd->rec_bytes;
+    f->n_records = rd->n_records;
+    f->file_size = rd->file_size;
+    f->buf_len = rd->buf_len;
+    f->n_times = raw->n_times;
+    for (c = 0; c < rd->n_data; c++) {
+        f->ns[c] = rd->sig[rd->data_idx[c]].ns;
+        f->offset[c] = rd->sig[rd->data_idx[c]].offset;
+        f->cal[c] = rd->cal[c];
+        f->off[c] = rd->off[c];
+        f->gain[c] = rd->gain[c];
+        f->stim[c] = c == rd->stim_status || c == rd->stim_trigger;
+    }
+    f->fd = open(rd->path, O_RDONLY);
+    if (f->fd < 0) return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", rd->path, strerror(errno));
+    return EEGNN_OK;
+}
+
+/* eegnn_read_edf, and eegnn_edf_open with file_out: headers, channels, data
+ * records and annotations, as MNE's read_raw_edf / read_raw_bdf. */
+static eegnn_raw *eegnn__edf_read(const char *path, const eegnn_read_options *opts, eegnn_edf_file **file_out) {
+    eegnn__edf_reader rd;
+    eegnn_raw *raw = NULL;
+    eegnn_status st;
+    int i;
+    memset(&rd, 0, sizeof rd);
+    rd.stim_status = rd.stim_trigger = -1;
+    if (file_out) *file_out = NULL;
+    if (!path) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_edf: path is NULL");
+        return NULL;
+    }
+    rd.path = path;
+    if (!(rd.fp = fopen(path, "rb"))) {
+        eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!(st = eegnn__edf_read_header(&rd)))
+        st = (raw = (eegnn_raw *)eegnn__calloc(1, sizeof *raw)) != NULL ? eegnn__edf_channels(&rd, raw) : EEGNN_ERR_MEMORY;
+    if (!st) st = eegnn__edf_read_records(&rd, raw, opts && opts->header_only);
+    if (!st) st = eegnn__edf_read_annotations(&rd, raw);
+    if (!st && file_out) st = eegnn__edf_keep_open(&rd, raw, file_out);
+    if (st) {
+        eegnn_raw_free(raw);
+        raw = NULL;
+        if (file_out) {
+            eegnn_edf_close(*file_out);
+            *file_out = NULL;
+        }
+        if (st == EEGNN_ERR_MEMORY && !strstr(eegnn_last_error(), path))
+            eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
+    }
+    fclose(rd.fp);
+    for (i = 0; rd.tal_bytes && i < rd.n_tal; i++) EEGNN_FREE(rd.tal_bytes[i]);
+    EEGNN_FREE(rd.tal_bytes);
+    EEGNN_FREE(rd.cal);
+    EEGNN_FREE(rd.off);
+    EEGNN_FREE(rd.gain);
+    EEGNN_FREE(rd.data_idx);
+    EEGNN_FREE(rd.tal_idx);
     eegnn__edf_free_sigs(rd.sig, rd.nsig);
     return raw;
 }
@@ -990,10 +979,7 @@ EEGNN_API eegnn_edf_file *eegnn_edf_open(const char *path, eegnn_raw **header) {
     return f;
 }
 
-/* Closes the descriptor an opened file keeps; later reads open the file for
- * each call (many streamed recordings under RLIMIT_NOFILE). Not to be called
- * while another thread reads f. */
-static void eegnn__edf_release_fd(eegnn_edf_file *f) {
+EEGNN_API void eegnn_edf_release_fd(eegnn_edf_file *f) {
     if (f && f->fd >= 0) {
         close(f->fd);
         f->fd = -1;

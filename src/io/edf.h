@@ -80,6 +80,12 @@ EEGNN_API eegnn_status eegnn_edf_read_samples(const eegnn_edf_file *f, int64_t s
 EEGNN_API int eegnn_edf_n_channels(const eegnn_edf_file *f);
 EEGNN_API int64_t eegnn_edf_n_times(const eegnn_edf_file *f);
 
+/* Closes the file descriptor f keeps open; later reads open the file for
+ * each call instead (slower; for many streamed recordings under the
+ * process's open-file limit, RLIMIT_NOFILE). NULL is allowed. Thread
+ * safety: not while another thread reads f. */
+EEGNN_API void eegnn_edf_release_fd(eegnn_edf_file *f);
+
 /* Closes the file and frees f. NULL is allowed. */
 EEGNN_API void eegnn_edf_close(eegnn_edf_file *f);
 

@@ -151,21 +151,13 @@ EEGNN_API int eegnn_table_missing_count(const eegnn_table *table, int col) {
     return n;
 }
 
-/* Decimal number (no hexadecimal forms, which pandas does not read). */
-static int eegnn__table_parse_number(const char *s, double *out) {
-    const char *q;
-    for (q = s; *q; q++)
-        if (*q == 'x' || *q == 'X') return 0;
-    return eegnn__parse_double(s, out);
-}
-
 EEGNN_API int eegnn_table_column_is_numeric(const eegnn_table *table, int col) {
     int r;
     double v;
     if (!table || col < 0 || col >= table->n_cols) return 0;
     for (r = 0; r < table->n_rows; r++) {
         const char *c = eegnn_table_cell(table, r, col);
-        if (c && !eegnn__table_parse_number(c, &v)) return 0;
+        if (c && !eegnn__parse_decimal(c, &v)) return 0;
     }
     return 1;
 }
@@ -178,16 +170,12 @@ EEGNN_API eegnn_status eegnn_table_column_numeric(const eegnn_table *table, int 
         const char *c = eegnn_table_cell(table, r, col);
         if (!c) {
             out[r] = NAN;
-        } else if (!eegnn__table_parse_number(c, &out[r])) {
+        } else if (!eegnn__parse_decimal(c, &out[r])) {
             return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d, column '%s': '%s' is not a number",
                                    table->path, r + 2, table->columns[col], c);
         }
     }
     return EEGNN_OK;
-}
-
-static int eegnn__table_cmp_strp(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 EEGNN_API int eegnn_table_column_levels(const eegnn_table *table, int col, const char ***levels) {
@@ -204,7 +192,7 @@ EEGNN_API int eegnn_table_column_levels(const eegnn_table *table, int col, const
         const char *c = eegnn_table_cell(table, r, col);
         if (c) v[n++] = c;
     }
-    qsort(v, (size_t)n, sizeof(char *), eegnn__table_cmp_strp);
+    qsort(v, (size_t)n, sizeof(char *), eegnn__cmp_strings);
     for (r = 0; r < n; r++)
         if (k == 0 || strcmp(v[k - 1], v[r]) != 0) v[k++] = v[r];
     *levels = v;

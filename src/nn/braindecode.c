@@ -256,7 +256,7 @@ EEGNN_API eegnn_tensor *eegnn_model_eegnex(eegnn_graph *g, eegnn_tensor *x, cons
     w = eegnn__bd_param(g, "block_1.1", "weight", 4, shape, EEGNN__BD_INIT_TORCH, 0);
     if (h && !h->grad) {
         /* blocks 1 to 3's convolution as one node that keeps no (B, 32, C, T)
-         * map (nn/eegnex_stem.c); same parameters, created in the same order */
+         * map (ops/eegnex_stem.c); same parameters, created in the same order */
         eegnn_tensor *bn1[4], *bn2[4], *w2;
         if (!w || !eegnn__nn_batch_norm_params(g, f1, "block_1.2", &bn1[0], &bn1[1], &bn1[2], &bn1[3])) return NULL;
         shape[0] = f2;
@@ -268,7 +268,7 @@ EEGNN_API eegnn_tensor *eegnn_model_eegnex(eegnn_graph *g, eegnn_tensor *x, cons
         shape[2] = c.n_chans;
         shape[3] = 1;
         b = eegnn__bd_param(g, "block_3.0.parametrizations.weight", "original", 4, shape, EEGNN__BD_INIT_XAVIER, 0);
-        h = eegnn__eegnex_stem(g, h, w, bn1, w2, bn2, eegnn_renorm(g, b, 2.0f, 0, 1.0f), &cp, 0.1f, 1e-5f);
+        h = eegnn_eegnex_stem(g, h, w, bn1, w2, bn2, eegnn_renorm(g, b, 2.0f, 0, 1.0f), &cp, 0.1f, 1e-5f);
     } else {
         h = eegnn__bd_batch_norm(g, eegnn_conv2d(g, h, w, NULL, &cp), 0.1f, 1e-5f, "block_1.2"); /* (B, 8, C, T) */
 

@@ -55,7 +55,7 @@
  * n_times) map: batch-64 training at 129 x 200 needs about 110 MB of arena
  * instead of about 800 MB, for about a third more time in conv2d (block 2's
  * convolution runs twice per step). Outputs, gradients and running
- * statistics are those of the layers above (see nn/eegnex_stem.c). */
+ * statistics are those of the layers above (see ops/eegnex_stem.c). */
 EEGNN_API eegnn_tensor *eegnn_model_eegnex(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
 
 /* EEGNet v4 (Lawhern et al. 2018; braindecode.models.EEGNetv4 / EEGNet with

@@ -71,3 +71,20 @@ EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool1d(eegnn_graph *g, eegnn_tensor *
  * -> (B, C, out_h, out_w), the same rule per dimension. Errors: x not 4-D,
  * sizes < 1. */
 EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool2d(eegnn_graph *g, eegnn_tensor *x, int out_h, int out_w);
+
+/* ---- Fused EEGNeX stem (src/ops/eegnex_stem.c) ---- */
+
+/* braindecode EEGNeX's first three blocks as one node:
+ *   conv2d(x, w1, p12) -> batch_norm(bn1) -> conv2d(w2, p12) -> batch_norm(bn2)
+ *   -> conv2d(w3, groups F2)
+ * computed over chunks of the batch so the (B, F2, C, T) maps are never held
+ * whole (the outputs and gradients equal the unfused ops'; the batch-norm
+ * running statistics update as theirs, with momentum and eps).
+ * x (B, 1, C, T), a graph input (no gradient); w1 (F1, 1, 1, K1) and
+ * w2 (F2, F1, 1, K2) with p12 keeping (C, T) ('same' padding along time);
+ * bn1 / bn2: {weight, bias, running_mean, running_var} of F1 / F2 channels;
+ * w3 (F3, 1, C, 1), groups F2 (F3 a multiple of F2). -> (B, F3, 1, T).
+ * Errors (NULL, EEGNN_ERR_ARG): other shapes, F1 > 64, F2 > 256, F1 > F2. */
+EEGNN_API eegnn_tensor *eegnn_eegnex_stem(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w1, eegnn_tensor *const *bn1,
+                                         eegnn_tensor *w2, eegnn_tensor *const *bn2, eegnn_tensor *w3,
+                                         const eegnn_conv2d_params *p12, float momentum, float eps);

@@ -381,13 +381,9 @@ static int eegnn__stem_chunk_size(int B, int F2, int C, int T) {
     return chunk < B ? chunk : B;
 }
 
-/* Builds the node. x (B, 1, C, T) without gradient; w1 (F1, 1, 1, K1) and
- * w2 (F2, F1, 1, K2) with p12 ('same' along time); bn1 / bn2: weight, bias,
- * running_mean, running_var of F1 / F2 channels; w3 (F3, 1, C, 1), groups
- * F2. Returns (B, F3, 1, T), or NULL (error set). */
-static eegnn_tensor *eegnn__eegnex_stem(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w1, eegnn_tensor *const *bn1,
-                                        eegnn_tensor *w2, eegnn_tensor *const *bn2, eegnn_tensor *w3,
-                                        const eegnn_conv2d_params *p12, float momentum, float eps) {
+EEGNN_API eegnn_tensor *eegnn_eegnex_stem(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *w1, eegnn_tensor *const *bn1,
+                                         eegnn_tensor *w2, eegnn_tensor *const *bn2, eegnn_tensor *w3,
+                                         const eegnn_conv2d_params *p12, float momentum, float eps) {
     eegnn_tensor *src[12], *t;
     eegnn__stem *s;
     eegnn_conv2d_params p3;
