@@ -126,7 +126,7 @@ static void check_challenge1(const eegnn_bids_dataset *b) {
 
 static void check_crop_offsets(eegnn_dataset *ds) {
     eegnn_train_config cfg;
-    eegnn__trainer tr;
+    eegnn__run tr;
     int i, lo = 1000, hi = -1, same = 1, differ = 0;
     double mean = 0;
     memset(&cfg, 0, sizeof cfg);
