@@ -3,7 +3,7 @@
 #define EEGNN_H
 
 /* ======================== Begin file src/manual.h ======================== */
-/* eegnn.h - neural networks for EEG in one C header. Version 0.1.0 (EEGNN_VERSION_STRING).
+/* eegnn.h - neural networks for EEG in one C header. Version 0.2.0 (EEGNN_VERSION_STRING).
 
    1. WHAT IT IS
    A single-file (stb-style) C99 library, also valid C++: tensors in one
@@ -68,10 +68,17 @@
    Errors: fallible functions return an eegnn_status (EEGNN_OK == 0) or NULL,
    and eegnn_last_error() (thread-local) names the file or argument and what is
    wrong. The library never exits, aborts or crashes on bad data and never
-   leaves a half-written output file. Config structs: a zero-filled struct is
-   valid and means the documented defaults (or a *_config_default() function
-   gives them, as eegnn_trainer_config_default); each field's comment says what
-   0 and negative values mean. Tensors are float32, row
+   leaves a half-written output file. Config structs: start from the
+   struct's *_config_default() function where it has one (eegnn_train_config_
+   default, eegnn_model_config_default, eegnn_optimizer_config_default, ...);
+   each field's comment says what 0 means. Where 0 is a real setting (a weight
+   decay, a dropout probability, warmup epochs, a test share) the field is
+   marked "unset": the value EEGNN_UNSET asks for its default, which the
+   *_config_default() function puts there, and 0 means 0. Other fields take 0
+   for their default (epochs, batch size, lr). A zero-filled struct is valid
+   but gives the "unset" fields 0. (Before 0.2.0, 0 meant the default in those
+   fields too and a negative value meant none; negative values are now errors.)
+   Tensors are float32, row
    major, with PyTorch's shapes and argument names; units are SI unless a
    field says otherwise (recordings in volts, as MNE). Thread safety: a graph,
    and everything built on it (optimizer, trainer), is used by one thread at
@@ -84,7 +91,7 @@
        eegnn_graph *g = eegnn_graph_create(&gc);
        int xs[3] = {64, 129, 200}, ys[1] = {64};              // batch, channels, samples
        eegnn_tensor *x = eegnn_input(g, "x", 3, xs), *y = eegnn_input(g, "y", 1, ys);
-       eegnn_model_config mc = {0};
+       eegnn_model_config mc = eegnn_model_config_default();
        mc.n_chans = 129; mc.n_times = 200; mc.n_outputs = 2;
        eegnn_tensor *out = eegnn_model_build(g, "eegnex", x, &mc);     // or your own layers
        eegnn_tensor *loss = eegnn_loss(g, EEGNN_LOSS_CROSS_ENTROPY, out, y, NULL);
@@ -138,26 +145,26 @@
        eegnn_rfft_plan_create eegnn_rfft_plan_free eegnn_rfft_plan_length eegnn_rfft_work_size
        eegnn_rfft_execute eegnn_rfft eegnn_fft_backend eegnn_fft_cleanup eegnn_rfft_power eegnn_band_power
    nn/nn.h: layers with parameters (torch.nn), the model zoo registry
-       eegnn_nn_linear eegnn_nn_conv1d eegnn_nn_batch_norm1d eegnn_nn_init_uniform eegnn_model_cnn
-       eegnn_model_mlp eegnn_model_shallow eegnn_model_build eegnn_model_count eegnn_model_name
-       eegnn_model_find eegnn_model_alias
+       eegnn_nn_linear eegnn_nn_conv1d eegnn_nn_batch_norm1d eegnn_nn_init_uniform eegnn_model_config_default
+       eegnn_model_config_check eegnn_model_cnn eegnn_model_mlp eegnn_model_shallow eegnn_model_build
+       eegnn_model_count eegnn_model_name eegnn_model_find eegnn_model_alias
    nn/transformer.h: transformer layers, EEGTransformer, EEGConformer
-       eegnn_nn_layer_norm eegnn_nn_multihead_attention eegnn_nn_transformer_encoder_layer
-       eegnn_sinusoidal_positional_encoding eegnn_nn_positional_embedding eegnn_model_eeg_transformer
-       eegnn_model_eeg_conformer
+       eegnn_nn_layer_norm eegnn_nn_multihead_attention eegnn_encoder_layer_config_default
+       eegnn_nn_transformer_encoder_layer eegnn_sinusoidal_positional_encoding eegnn_nn_positional_embedding
+       eegnn_model_eeg_transformer eegnn_model_eeg_conformer
    nn/braindecode.h: braindecode's EEGNeX, EEGNetv4, ShallowFBCSPNet, Deep4Net, BDTCN
        eegnn_model_eegnex eegnn_model_eegnet eegnn_model_shallow_fbcsp eegnn_model_deep4 eegnn_model_bdtcn
    nn/bandpower.h: a band-power MLP baseline
        eegnn_model_bandpower_mlp
    optim/optim.h: SGD, Adam, AdamW, Adamax, parameter groups, clipping, LR schedules, EMA
-       eegnn_optimizer_create eegnn_optimizer_step eegnn_optimizer_zero_grad eegnn_optimizer_set_lr
-       eegnn_optimizer_get_lr eegnn_optimizer_add_group eegnn_optimizer_n_groups eegnn_optimizer_set_group_lr
-       eegnn_optimizer_get_group_lr eegnn_optimizer_scale_grad eegnn_optimizer_step_count
-       eegnn_optimizer_set_step_count eegnn_optimizer_n_params eegnn_optimizer_param eegnn_optimizer_state
-       eegnn_optimizer_param_step eegnn_optimizer_set_param_step eegnn_optimizer_reset eegnn_optimizer_free
-       eegnn_optimizer_clip_grad_norm eegnn_lr_cosine_warmup eegnn_lr_step eegnn_plateau_init
-       eegnn_plateau_step eegnn_ema_create eegnn_ema_update eegnn_ema_swap eegnn_ema_n_tensors
-       eegnn_ema_shadow eegnn_ema_free
+       eegnn_optimizer_config_default eegnn_optimizer_create eegnn_optimizer_step eegnn_optimizer_zero_grad
+       eegnn_optimizer_set_lr eegnn_optimizer_get_lr eegnn_optimizer_add_group eegnn_optimizer_n_groups
+       eegnn_optimizer_set_group_lr eegnn_optimizer_get_group_lr eegnn_optimizer_scale_grad
+       eegnn_optimizer_step_count eegnn_optimizer_set_step_count eegnn_optimizer_n_params
+       eegnn_optimizer_param eegnn_optimizer_state eegnn_optimizer_param_step eegnn_optimizer_set_param_step
+       eegnn_optimizer_reset eegnn_optimizer_free eegnn_optimizer_clip_grad_norm eegnn_lr_cosine_warmup
+       eegnn_lr_step eegnn_plateau_init eegnn_plateau_step eegnn_ema_create eegnn_ema_update eegnn_ema_swap
+       eegnn_ema_n_tensors eegnn_ema_shadow eegnn_ema_free
    io/raw.h: recordings (MNE's Raw) and the reader chosen by extension
        eegnn_read_raw eegnn_raw_free eegnn_raw_channel_index eegnn_raw_duration
    io/npy.h: NumPy .npy files
@@ -207,7 +214,8 @@
        eegnn_dataset_subject eegnn_split_groups eegnn_split_groups_stratified eegnn_kfold_groups
        eegnn_dataset_split_indices
    data/synthetic.h: synthetic BIDS datasets for demos and tests
-       eegnn_write_synthetic_bids eegnn_write_synthetic_hbn
+       eegnn_synthetic_config_default eegnn_write_synthetic_bids eegnn_synthetic_hbn_config_default
+       eegnn_write_synthetic_hbn
    preprocess/filter.h: IIR filters (Butterworth SOS, filtfilt), notch, polyphase resampling
        eegnn_butter_sos eegnn_sosfiltfilt_padlen eegnn_sosfiltfilt eegnn_filter_bandpass
        eegnn_filter_highpass eegnn_filter_lowpass eegnn_filter_notch eegnn_raw_filter_bandpass
@@ -222,8 +230,8 @@
        eegnn_trainer_end_epoch eegnn_trainer_restore_best eegnn_trainer_epoch eegnn_trainer_best_epoch
        eegnn_trainer_best_loss eegnn_trainer_lr eegnn_trainer_save eegnn_trainer_resume
    train/train.h: eegnn train / predict on a BIDS dataset (built on the trainer)
-       eegnn_train_config_resolve eegnn_train_check eegnn_train eegnn_augment_parse
-       eegnn_class_weights_balanced eegnn_predict
+       eegnn_train_config_default eegnn_train_config_resolve eegnn_train_check eegnn_train
+       eegnn_augment_parse eegnn_class_weights_balanced eegnn_predict
    hip/hip.h: (eegnn_hip.h) GPU offload of linear, attention, transformer blocks and optimizer steps
        eegnn_gpu_compiled eegnn_gpu_query eegnn_gpu_report eegnn_gpu_parse_ops eegnn_gpu_attach
        eegnn_gpu_detach eegnn_gpu_active eegnn_gpu_n_routed eegnn_gpu_print_profile eegnn_gpu_suggest_batch
@@ -255,9 +263,9 @@
 #include <stdio.h>
 
 #define EEGNN_VERSION_MAJOR 0
-#define EEGNN_VERSION_MINOR 1
+#define EEGNN_VERSION_MINOR 2
 #define EEGNN_VERSION_PATCH 0
-#define EEGNN_VERSION_STRING "0.1.0"
+#define EEGNN_VERSION_STRING "0.2.0"
 
 #ifdef __cplusplus
 #define EEGNN__EXTERN_C extern "C"
@@ -291,6 +299,15 @@
 #include <assert.h>
 #define EEGNN_ASSERT(x) assert(x)
 #endif
+
+/* EEGNN_UNSET: the value that asks a config field for its default where 0 is
+ * a real setting of that field (a weight decay of 0, a dropout probability of
+ * 0, no warmup, no test set). Such fields say "unset" in their comment and are
+ * set to EEGNN_UNSET by the struct's *_config_default() function; there 0
+ * means 0. It is -2^31, exact as an int, a float and a double, so one name
+ * serves every field type: `cfg.weight_decay = EEGNN_UNSET;` and
+ * `cfg.weight_decay == EEGNN_UNSET` both work. */
+#define EEGNN_UNSET (-2147483647 - 1)
 
 /* Result of every fallible call. eegnn_last_error() holds the details. */
 typedef enum eegnn_status {
@@ -1306,8 +1323,11 @@ EEGNN_API void eegnn_nn_init_uniform(eegnn_graph *g, eegnn_tensor *t, float boun
 /* ---- Models -----------------------------------------------------------------
  * A model constructor builds a network on an input node x (B, n_chans,
  * n_times) (an input created with eegnn_input) and returns its output
- * (B, n_outputs). Argument names are braindecode's. Zero-filled fields take
- * the defaults listed; n_chans and n_times default to x's shape and must
+ * (B, n_outputs). Argument names are braindecode's. Start from
+ * eegnn_model_config_default(): size fields left 0 take the defaults listed,
+ * and the "unset" fields (drop_prob, norm_first, gelu) are EEGNN_UNSET, the
+ * model's default, where 0 means 0 (no dropout, post-norm, ReLU). cfg NULL
+ * is the default config. n_chans and n_times default to x's shape and must
  * match it when given. */
 typedef struct eegnn_model_config {
     int n_chans;     /* EEG channels (0: from x) */
@@ -1319,17 +1339,29 @@ typedef struct eegnn_model_config {
     int hidden;      /* mlp: hidden units, 0 -> 256 */
     int pool_size;   /* shallow: 0 -> 75 (pool_time_length) */
     int pool_stride; /* shallow: 0 -> 15 (pool_time_stride) */
-    float drop_prob; /* dropout probability, 0 -> the model's default (0.5 for mlp/shallow); negative: none */
+    float drop_prob; /* dropout probability in [0, 1); 0: no dropout nodes; unset: the model's default
+                        (0.5 for cnn/mlp/shallow) */
     /* transformers (EEG transformer, EEGConformer); 0 -> the model's default */
     int d_model;         /* embedding size */
     int n_heads;         /* attention heads */
     int n_layers;        /* encoder layers */
     int dim_feedforward; /* feed-forward width */
-    int norm_first;      /* 1: pre-norm encoder layers (norm_first=True), -1: post-norm, 0: model default */
-    int gelu;            /* 1: GELU in the feed-forward block, -1: ReLU, 0: model default */
+    int norm_first;      /* 1: pre-norm encoder layers (norm_first=True), 0: post-norm; unset: the model's */
+    int gelu;            /* 1: GELU in the feed-forward block, 0: ReLU; unset: the model's */
     /* EEGNet: temporal filters, depth multiplier, pointwise filters; 0 -> 8, 2, F1*D */
     int F1, D, F2;
 } eegnn_model_config;
+
+/* A model configuration with every size 0 (the model's or the input's) and
+ * drop_prob, norm_first and gelu EEGNN_UNSET (the model's defaults). Pure;
+ * thread safe. */
+EEGNN_API eegnn_model_config eegnn_model_config_default(void);
+
+/* Checks the fields every model reads: drop_prob EEGNN_UNSET or in [0, 1),
+ * norm_first and gelu EEGNN_UNSET, 0 or 1, sizes and sfreq >= 0. NULL is
+ * valid (the defaults). EEGNN_ERR_ARG naming the field, else EEGNN_OK.
+ * Every model constructor runs it. Thread safe. */
+EEGNN_API eegnn_status eegnn_model_config_check(const eegnn_model_config *cfg);
 
 /* The benchmark CNN: conv1d(n_chans -> 64, k 7) "conv1", ReLU,
  * conv1d(64 -> 64, k 7) "conv2", ReLU, mean over time,
@@ -1403,17 +1435,22 @@ EEGNN_API eegnn_tensor *eegnn_nn_multihead_attention(eegnn_graph *g, eegnn_tenso
                                                      float dropout, eegnn_tensor *key_padding_mask,
                                                      const char *prefix);
 
-/* Settings of a transformer encoder layer; a zero-filled struct (with
- * d_model and nhead set) gives PyTorch's defaults. */
+/* Settings of a transformer encoder layer; eegnn_encoder_layer_config_default
+ * (d_model, nhead) gives PyTorch's defaults. */
 typedef struct eegnn_encoder_layer_config {
     int d_model;          /* embedding width E (required) */
     int nhead;            /* attention heads (required, divides d_model) */
     int dim_feedforward;  /* 0: 2048 */
-    float dropout;        /* 0: 0.1; negative: no dropout */
+    float dropout;        /* in [0, 1); 0: no dropout; unset: 0.1 (PyTorch's default) */
     int gelu;             /* 0: ReLU, nonzero: GELU (exact erf form) */
     int norm_first;       /* 0: post-norm (PyTorch's default), nonzero: pre-norm */
     float layer_norm_eps; /* 0: 1e-5 */
 } eegnn_encoder_layer_config;
+
+/* torch.nn.TransformerEncoderLayer(d_model, nhead)'s defaults: the other
+ * fields 0 (dim_feedforward 2048, ReLU, post-norm, eps 1e-5) and dropout
+ * EEGNN_UNSET (0.1). Pure; thread safe. */
+EEGNN_API eegnn_encoder_layer_config eegnn_encoder_layer_config_default(int d_model, int nhead);
 
 /* torch.nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout,
  * activation, layer_norm_eps, batch_first=True, norm_first) as PyTorch 1.13
@@ -1456,10 +1493,10 @@ EEGNN_API eegnn_tensor *eegnn_nn_positional_embedding(eegnn_graph *g, eegnn_tens
  * "final_layer" (d_model -> n_outputs) -> (B, n_outputs).
  * The layer names are those of torch.nn.TransformerEncoder, so the reference
  * module in tests/ref_transformer.py has the same state_dict keys.
- * Defaults (eegnn_model_config fields left 0): d_model 128, n_heads 8,
- * n_layers 6, dim_feedforward 256 (2 * d_model), drop_prob 0.1 (negative:
- * no dropout), GELU and pre-norm; gelu < 0 selects ReLU, norm_first < 0
- * post-norm. At 129 x 200 with n_outputs 1 it has 811,905 parameters.
+ * Defaults (eegnn_model_config_default()): d_model 128, n_heads 8,
+ * n_layers 6, dim_feedforward 256 (2 * d_model), drop_prob 0.1, GELU and
+ * pre-norm; gelu 0 selects ReLU, norm_first 0 post-norm, drop_prob 0 no
+ * dropout. At 129 x 200 with n_outputs 1 it has 811,905 parameters.
  * EEGNN_ERR_ARG when n_heads does not divide d_model, d_model is odd, or x
  * does not match n_chans / n_times. */
 EEGNN_API eegnn_tensor *eegnn_model_eeg_transformer(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
@@ -1480,10 +1517,10 @@ EEGNN_API eegnn_tensor *eegnn_model_eeg_transformer(eegnn_graph *g, eegnn_tensor
  *   fc.fc.0: Linear(n_patches * F, 256), ELU, Dropout(0.5); fc.fc.3:
  *   Linear(256, 32), ELU, Dropout(0.3); final_layer.final_layer.0:
  *   Linear(32, n_outputs).
- * Defaults (config fields left 0): n_filters (F, n_filters_time) 40,
+ * Defaults (eegnn_model_config_default()): n_filters (F, n_filters_time) 40,
  * kernel_size (K, filter_time_length) 25, pool_size (P) 75, pool_stride (S)
  * 15, n_layers (att_depth) 6, n_heads (att_heads) 10, drop_prob 0.5 (also
- * att_drop_prob; negative: no dropout). At n_chans 129, n_times 200,
+ * att_drop_prob; 0: no dropout). At n_chans 129, n_times 200,
  * n_outputs 1 it has 407,713 parameters, as braindecode's. The BatchNorm
  * statistics start at 0 / 1 (braindecode's constructor runs one forward pass
  * that moves them; load a state_dict to match it). EEGNN_ERR_ARG when
@@ -1512,8 +1549,8 @@ EEGNN_API eegnn_tensor *eegnn_model_eeg_conformer(eegnn_graph *g, eegnn_tensor *
  * drawn from the graph's RNG.
  *
  * Configuration (eegnn_model_config): n_chans, n_times (0: from x),
- * n_outputs (0: 1) and drop_prob (0: the model's braindecode default;
- * negative: no dropout nodes at all). Every other hyperparameter is
+ * n_outputs (0: 1) and drop_prob (EEGNN_UNSET, as eegnn_model_config_default
+ * sets it: the model's braindecode default; 0: no dropout nodes at all). Every other hyperparameter is
  * braindecode's default. Dropout is active in train mode only
  * (eegnn_graph_set_training) and BatchNorm uses batch statistics there,
  * updating the running statistics, exactly where braindecode does.
@@ -1619,8 +1656,8 @@ EEGNN_API eegnn_tensor *eegnn_model_bdtcn(eegnn_graph *g, eegnn_tensor *x, const
  *   -> Linear(n_chans * 5, hidden) "fc1" -> ReLU -> Dropout(drop_prob)
  *   -> Linear(hidden, n_outputs) "final_layer"                 (B, n_outputs)
  *
- * Defaults: hidden 64 (eegnn_model_config.hidden), drop_prob 0.5 (negative:
- * no dropout). The PyTorch twin is BandPowerMLP in tests/ref_spectral.py:
+ * Defaults: hidden 64 (eegnn_model_config.hidden), drop_prob 0.5 (unset;
+ * 0: no dropout). The PyTorch twin is BandPowerMLP in tests/ref_spectral.py:
  * torch.log(mean over each band's bins of torch.fft.rfft(x).abs()**2 / n_times
  * + eps), flatten, nn.BatchNorm1d, nn.Linear, ReLU, nn.Dropout, nn.Linear.
  * Errors (EEGNN_ERR_ARG): cfg->sfreq <= 0, input not (B, n_chans, n_times),
@@ -1670,17 +1707,20 @@ typedef enum eegnn_optimizer_type {
     EEGNN_OPTIM_ADAMAX = 3 /* torch.optim.Adamax */
 } eegnn_optimizer_type;
 
-/* Zero-filled means PyTorch's defaults for the chosen type. Fields that
- * PyTorch lets be exactly 0 but whose default is not 0 (beta1, beta2,
- * weight_decay of AdamW) take a negative value to mean 0. */
+/* Start from eegnn_optimizer_config_default(type), which gives PyTorch's
+ * defaults for the type. Fields marked "unset" take EEGNN_UNSET for their
+ * default and mean exactly their value otherwise (0 is no weight decay, a
+ * beta of 0 is no averaging); lr and eps, where 0 is no setting anyone
+ * wants, take 0 for the default. A zero-filled struct is valid: PyTorch's
+ * lr and eps, but weight decay and betas 0. */
 typedef struct eegnn_optimizer_config {
     eegnn_optimizer_type type;
     float lr;           /* learning rate; 0: 1e-3 (Adam, AdamW, SGD), 2e-3 (Adamax) */
-    float weight_decay; /* 0: 1e-2 for AdamW (decoupled: p *= 1 - lr * wd), 0 otherwise
-                           (L2: grad += wd * p); negative: none */
+    float weight_decay; /* >= 0; unset: 1e-2 for AdamW (decoupled: p *= 1 - lr * wd), 0 otherwise
+                           (L2: grad += wd * p) */
     /* Adam, AdamW, Adamax */
-    float beta1; /* 0: 0.9; negative: 0 */
-    float beta2; /* 0: 0.999; negative: 0 */
+    float beta1; /* in [0, 1); unset: 0.9 */
+    float beta2; /* in [0, 1); unset: 0.999 */
     float eps;   /* 0: 1e-8 */
     int amsgrad; /* Adam/AdamW: keep the maximum of the second moment (Reddi et al. 2018) */
     /* SGD */
@@ -1689,13 +1729,18 @@ typedef struct eegnn_optimizer_config {
     int nesterov;    /* Nesterov momentum (needs momentum > 0 and dampening 0, as PyTorch) */
 } eegnn_optimizer_config;
 
+/* The optimizer configuration of torch.optim's defaults for `type`: lr and
+ * eps 0 (their defaults), weight_decay, beta1 and beta2 EEGNN_UNSET, no
+ * amsgrad, momentum, dampening or Nesterov. Pure; thread safe. */
+EEGNN_API eegnn_optimizer_config eegnn_optimizer_config_default(eegnn_optimizer_type type);
+
 typedef struct eegnn_optimizer eegnn_optimizer;
 
 /* Creates an optimizer over the graph's current parameters with zeroed
  * state (step count 0), all in parameter group 0. cfg NULL: AdamW with
- * PyTorch's defaults. Errors (NULL returned): EEGNN_ERR_ARG for invalid
- * hyperparameters (as PyTorch's checks: lr, eps, weight_decay, momentum >=
- * 0; betas in [0, 1); nesterov without momentum or with dampening) or a
+ * PyTorch's defaults for AdamW. Errors (NULL returned): EEGNN_ERR_ARG for
+ * invalid hyperparameters (as PyTorch's checks: lr, eps, weight_decay,
+ * momentum >= 0; betas in [0, 1); nesterov without momentum or with dampening) or a
  * graph without parameters; EEGNN_ERR_MEMORY. */
 EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_optimizer_config *cfg);
 
@@ -1719,12 +1764,12 @@ EEGNN_API float eegnn_optimizer_get_lr(const eegnn_optimizer *opt);
 
 /* Parameter groups (torch.optim param_groups). Moves every parameter whose
  * state_dict name starts with `prefix` (e.g. "final_layer" for the head)
- * into a new group with its own lr and weight decay (negative: inherit
+ * into a new group with its own lr and weight decay (EEGNN_UNSET: inherit
  * group 0's value; weight decay follows the optimizer type's rule: decoupled
  * for AdamW, L2 otherwise; EEGNN_TENSOR_NO_DECAY still wins). Call before
  * the first step. Returns the group index (1, 2, ...; at most 8 groups) or
  * -1 with the error set (EEGNN_ERR_NOT_FOUND when no name matches,
- * EEGNN_ERR_ARG). */
+ * EEGNN_ERR_ARG for a negative or NaN lr or weight decay). */
 EEGNN_API int eegnn_optimizer_add_group(eegnn_optimizer *opt, const char *prefix, float lr, float weight_decay);
 EEGNN_API int eegnn_optimizer_n_groups(const eegnn_optimizer *opt);
 /* Sets / returns one group's current learning rate (no other group moves). */
@@ -3283,10 +3328,15 @@ typedef struct eegnn_synthetic_config {
     int n_channels;     /* 1..256; 0: 20 (10-20 montage names, then E21, E22, ...) */
     double sfreq;       /* Hz; 0: 128 */
     double duration;    /* seconds per recording; 0: 60 */
-    double line_freq;   /* power-line noise frequency, Hz (< sfreq / 2); 0: 50 when below
-                           Nyquist, else none; negative: none */
+    double line_freq;   /* power-line noise frequency, Hz, in [0, sfreq / 2); 0: none; unset: 50 when
+                           below Nyquist, else none */
     uint64_t seed;      /* 0 is a valid seed */
 } eegnn_synthetic_config;
+
+/* The demo dataset's defaults: every field 0 (40 subjects, 20 channels,
+ * 128 Hz, 60 s, seed 0) and line_freq EEGNN_UNSET (50 Hz). cfg NULL in
+ * eegnn_write_synthetic_bids means the same. Pure; thread safe. */
+EEGNN_API eegnn_synthetic_config eegnn_synthetic_config_default(void);
 
 /* Writes a BIDS dataset under `dir` (created if absent; existing files with
  * the same names are replaced atomically): dataset_description.json,
@@ -3313,12 +3363,17 @@ EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_s
 typedef struct eegnn_synthetic_hbn_config {
     const char *participants_tsv; /* a real HBN participants.tsv (required); copied verbatim */
     int n_subjects;          /* the first N rows; 0: every row */
-    int ccd_runs;            /* contrastChangeDetection runs per subject (1..3); 0: 3; < 0: none */
+    int ccd_runs;            /* contrastChangeDetection runs per subject (0..3); 0: none; unset: 3 */
     int trials_per_run;      /* contrast-change targets per run; 0: 24 (the real task) */
-    double rest_seconds;     /* RestingState length, s; 0: 60; < 0: no RestingState */
-    double miss_rate;        /* share of targets without a button press; 0: 0.05; < 0: none */
+    double rest_seconds;     /* RestingState length, s (0..3600); 0: no RestingState; unset: 60 */
+    double miss_rate;        /* share of targets without a button press, in [0, 1); unset: 0.05 */
     uint64_t seed;
 } eegnn_synthetic_hbn_config;
+
+/* Every field 0 or NULL except ccd_runs, rest_seconds and miss_rate,
+ * EEGNN_UNSET (3 runs, 60 s, 0.05); participants_tsv still needs setting.
+ * Pure; thread safe. */
+EEGNN_API eegnn_synthetic_hbn_config eegnn_synthetic_hbn_config_default(void);
 
 /* Writes an HBN-like BIDS dataset under `dir`: participants.tsv copied from
  * cfg->participants_tsv, dataset_description.json, the task sidecars
@@ -3738,6 +3793,12 @@ EEGNN_API eegnn_status eegnn_trainer_resume(eegnn_trainer *t, const char *path);
  * what `eegnn train` runs; it is also callable from C.
  * ------------------------------------------------------------------------- */
 
+/* Start from eegnn_train_config_default(): fields left 0 or NULL take the
+ * defaults their comments give, and the "unset" fields (weight_decay,
+ * warmup_epochs, test_fraction, plateau_patience, head_weight_decay and
+ * model_config's drop_prob, norm_first, gelu) are EEGNN_UNSET, their
+ * default, where 0 means 0 (no weight decay, no warmup, no test set). */
+
 typedef struct eegnn_train_config {
     const char *bids_root;   /* BIDS dataset root (required) */
     const char *target;      /* "participants:COLUMN", "events:CLASS,..." (see eegnn_event_classes_parse)
@@ -3750,15 +3811,15 @@ typedef struct eegnn_train_config {
     int epochs;              /* 0: 20 */
     int batch_size;          /* 0: 64 */
     float lr;                /* AdamW learning rate; 0: 1e-3 */
-    float weight_decay;      /* AdamW weight decay; 0: 0.01 (PyTorch's default); < 0: none */
-    int warmup_epochs;       /* linear warmup before the cosine schedule; 0: 1 when epochs > 4; < 0: none */
+    float weight_decay;      /* weight decay (decoupled for AdamW), >= 0; unset: 0.01 (AdamW's default) */
+    int warmup_epochs;       /* linear warmup before the cosine schedule, >= 0; unset: 1 when epochs > 4 */
     uint64_t seed;           /* seeds init, shuffling, dropout and the split */
     int n_threads;           /* 0: all online CPUs */
     double window_seconds;   /* fixed windows for participants targets; 0: 2 */
     double stride_seconds;   /* 0: window_seconds */
     double tmin, tmax;       /* event-locked window, seconds from onset; both 0: 0.5 and 2.5 */
     double valid_fraction;   /* share of groups held out for validation; 0: 0.2 */
-    double test_fraction;    /* share of groups held out for testing; 0: 0.2; < 0: none */
+    double test_fraction;    /* share of groups held out for testing, >= 0; 0: no test set; unset: 0.2 */
     int n_folds;             /* > 1: group k-fold cross-validation (scikit-learn GroupKFold with
                                 shuffled groups): the groups are shuffled with the seed and dealt
                                 round-robin into n_folds folds; fold `fold` is the validation set,
@@ -3781,7 +3842,7 @@ typedef struct eegnn_train_config {
     int step_size;           /* StepLR epochs between decays; 0: max(1, epochs / 3) */
     float gamma;             /* StepLR factor; 0: 0.1 */
     float plateau_factor;    /* ReduceLROnPlateau factor; 0: 0.1 */
-    int plateau_patience;    /* ReduceLROnPlateau patience in epochs; 0: 10 (PyTorch's); < 0: 0 */
+    int plateau_patience;    /* ReduceLROnPlateau patience in epochs, >= 0; unset: 10 (PyTorch's) */
     int patience;            /* early stopping: stop after this many epochs without a lower validation
                                 loss (the best weights are restored); 0: never */
     float clip_grad_norm;    /* > 0: clip the gradients' joint L2 norm to this (clip_grad_norm_) */
@@ -3793,7 +3854,7 @@ typedef struct eegnn_train_config {
                                   (scikit-learn's compute_class_weight) */
     const char *head_prefix; /* parameter names of the head; NULL: "final_layer" (braindecode) */
     float head_lr;           /* learning rate of the head's parameter group; 0: lr */
-    float head_weight_decay; /* weight decay of the head's group; 0: weight_decay; < 0: none */
+    float head_weight_decay; /* weight decay of the head's group, >= 0; unset: weight_decay */
     int freeze_backbone_epochs; /* train only the head for this many epochs, then everything */
     const char *resume;      /* a last.safetensors written by a previous run with the same
                                 settings: continue after its epoch (exactly, for a fixed thread count) */
@@ -3833,6 +3894,13 @@ typedef struct eegnn_train_config {
                                 evaluation and prediction (see eegnn_dataset_get_crop) */
 } eegnn_train_config;
 
+/* A training config with every field 0 or NULL (their defaults) except the
+ * unset fields, EEGNN_UNSET: weight_decay, warmup_epochs, test_fraction,
+ * plateau_patience, head_weight_decay and model_config (from
+ * eegnn_model_config_default). bids_root and target still need setting.
+ * Pure; thread safe. */
+EEGNN_API eegnn_train_config eegnn_train_config_default(void);
+
 /* Metrics of one split, computed on window predictions. Regression fills
  * the regression fields, classification the others; the rest are NaN. */
 typedef struct eegnn_split_metrics {
@@ -3850,13 +3918,15 @@ typedef struct eegnn_train_result {
 } eegnn_train_result;
 
 /* The settings eegnn_train runs with: a copy of cfg with every field left
- * at "default" (0 or NULL where documented so) replaced by its value, e.g.
- * epochs 20, batch_size 64, lr 1e-3, weight_decay 0.01, optimizer "adamw",
- * scheduler "cosine", warmup_epochs 1 (or -1: none), split "subject",
- * model "cnn", window_seconds 2, tmin/tmax 0.5/2.5, out_dir "eegnn-out".
- * Settings that depend on the data (batch size capped by the training
- * windows, steps per epoch) and head_lr / head_weight_decay (unset: no
- * parameter group) are left as they are. Resolving twice gives the same
+ * at its default (0, NULL or EEGNN_UNSET where documented so) replaced by
+ * its value, e.g. epochs 20, batch_size 64, lr 1e-3, weight_decay 0.01,
+ * optimizer "adamw", scheduler "cosine", warmup_epochs 1 (or 0: none),
+ * split "subject", model "cnn", window_seconds 2, tmin/tmax 0.5/2.5,
+ * out_dir "eegnn-out". Settings that depend on the data (batch size capped
+ * by the training windows, steps per epoch), head_lr and head_weight_decay
+ * (0 / unset: the head has no parameter group of its own unless
+ * freeze_backbone_epochs) and model_config (each model's own defaults) are
+ * left as they are. Resolving twice gives the same
  * config. Thread safe. */
 EEGNN_API void eegnn_train_config_resolve(const eegnn_train_config *cfg, eegnn_train_config *out);
 
@@ -3948,6 +4018,8 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
 
 #define EEGNN__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define EEGNN__MAX(a, b) ((a) > (b) ? (a) : (b))
+/* A config field's value, or dflt when it is EEGNN_UNSET (base.h). */
+#define EEGNN__UNSET_OR(v, dflt) ((v) == EEGNN_UNSET ? (dflt) : (v))
 
 /* Private functions: static, and not warned about when a build uses only
  * part of the library. */
@@ -11485,12 +11557,38 @@ EEGNN_API eegnn_tensor *eegnn_nn_batch_norm1d(eegnn_graph *g, eegnn_tensor *x, i
     return eegnn_batch_norm(g, x, w, b, rm, rv, momentum, eps);
 }
 
+EEGNN_API eegnn_model_config eegnn_model_config_default(void) {
+    eegnn_model_config c;
+    memset(&c, 0, sizeof c);
+    c.drop_prob = EEGNN_UNSET;
+    c.norm_first = EEGNN_UNSET;
+    c.gelu = EEGNN_UNSET;
+    return c;
+}
+
+EEGNN_API eegnn_status eegnn_model_config_check(const eegnn_model_config *c) {
+    if (!c) return EEGNN_OK;
+    if (c->drop_prob != EEGNN_UNSET && !(c->drop_prob >= 0.0f && c->drop_prob < 1.0f))
+        return eegnn_set_error(EEGNN_ERR_ARG, "model_config.drop_prob %g is not in [0, 1) (0: no dropout; "
+                               "EEGNN_UNSET: the model's default)", (double)c->drop_prob);
+    if ((c->norm_first != EEGNN_UNSET && c->norm_first != 0 && c->norm_first != 1) ||
+        (c->gelu != EEGNN_UNSET && c->gelu != 0 && c->gelu != 1))
+        return eegnn_set_error(EEGNN_ERR_ARG, "model_config.norm_first %d and gelu %d must be 0, 1 or EEGNN_UNSET "
+                               "(the model's default)", c->norm_first, c->gelu);
+    if (c->n_chans < 0 || c->n_outputs < 0 || c->n_times < 0 || c->n_filters < 0 || c->kernel_size < 0 ||
+        c->hidden < 0 || c->pool_size < 0 || c->pool_stride < 0 || c->d_model < 0 || c->n_heads < 0 ||
+        c->n_layers < 0 || c->dim_feedforward < 0 || c->F1 < 0 || c->D < 0 || c->F2 < 0 || !(c->sfreq >= 0.0f))
+        return eegnn_set_error(EEGNN_ERR_ARG, "model_config: sizes and sfreq must be >= 0 (0: the default)");
+    return EEGNN_OK;
+}
+
 /* Resolves n_chans / n_times / n_outputs against x (B, C, T). */
 static eegnn_status eegnn__model_shape(const char *model, eegnn_tensor *x, const eegnn_model_config *cfg,
                                        eegnn_model_config *c) {
     char s[64];
-    memset(c, 0, sizeof *c);
-    if (cfg) *c = *cfg;
+    *c = cfg ? *cfg : eegnn_model_config_default();
+    if (eegnn_model_config_check(c))
+        return eegnn_set_error(EEGNN_ERR_ARG, "model '%s': %s", model, eegnn_last_error());
     if (x->ndim != 3)
         return eegnn_set_error(EEGNN_ERR_ARG, "model '%s': input %s, expected (batch, n_chans, n_times)", model,
                                eegnn_shape_str(x, s, sizeof s));
@@ -11501,10 +11599,7 @@ static eegnn_status eegnn__model_shape(const char *model, eegnn_tensor *x, const
         return eegnn_set_error(EEGNN_ERR_ARG, "model '%s': input %s does not match n_chans=%d, n_times=%d "
                                               "(n_outputs=%d)",
                                model, eegnn_shape_str(x, s, sizeof s), c->n_chans, c->n_times, c->n_outputs);
-    if (c->drop_prob == 0.0f) c->drop_prob = 0.5f;
-    if (c->drop_prob >= 1.0f)
-        return eegnn_set_error(EEGNN_ERR_ARG, "model '%s': drop_prob %g must be below 1", model,
-                               (double)c->drop_prob);
+    c->drop_prob = EEGNN__UNSET_OR(c->drop_prob, 0.5f); /* the cnn, mlp, shallow and BandPowerMLP default */
     return EEGNN_OK;
 }
 
@@ -11651,6 +11746,15 @@ EEGNN_API eegnn_tensor *eegnn_nn_multihead_attention(eegnn_graph *g, eegnn_tenso
     return h;
 }
 
+EEGNN_API eegnn_encoder_layer_config eegnn_encoder_layer_config_default(int d_model, int nhead) {
+    eegnn_encoder_layer_config c;
+    memset(&c, 0, sizeof c);
+    c.d_model = d_model;
+    c.nhead = nhead;
+    c.dropout = EEGNN_UNSET;
+    return c;
+}
+
 EEGNN_API eegnn_tensor *eegnn_nn_transformer_encoder_layer(eegnn_graph *g, eegnn_tensor *x,
                                                            const eegnn_encoder_layer_config *cfg,
                                                            eegnn_tensor *key_padding_mask, const char *prefix) {
@@ -11670,10 +11774,10 @@ EEGNN_API eegnn_tensor *eegnn_nn_transformer_encoder_layer(eegnn_graph *g, eegnn
     }
     e = cfg->d_model;
     ff_dim = cfg->dim_feedforward > 0 ? cfg->dim_feedforward : 2048;
-    p = cfg->dropout == 0.0f ? 0.1f : cfg->dropout < 0.0f ? 0.0f : cfg->dropout;
+    p = EEGNN__UNSET_OR(cfg->dropout, 0.1f);
     eps = cfg->layer_norm_eps > 0.0f ? cfg->layer_norm_eps : 1e-5f;
-    if (p >= 1.0f) {
-        eegnn_set_error(EEGNN_ERR_ARG, "transformer_encoder_layer '%s': dropout %g must be below 1",
+    if (!(p >= 0.0f && p < 1.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "transformer_encoder_layer '%s': dropout %g must be in [0, 1)",
                         prefix ? prefix : "", (double)p);
         return NULL;
     }
@@ -11769,15 +11873,13 @@ EEGNN_API eegnn_tensor *eegnn_model_eeg_transformer(eegnn_graph *g, eegnn_tensor
     float drop;
     int i, n_layers, perm[3] = {0, 2, 1};
     if (!g || !x) return NULL;
-    drop = cfg && cfg->drop_prob != 0.0f ? cfg->drop_prob : 0.1f;
+    drop = cfg ? EEGNN__UNSET_OR(cfg->drop_prob, 0.1f) : 0.1f;
     if (eegnn__model_shape("EEGTransformer", x, cfg, &c)) return NULL;
-    memset(&lc, 0, sizeof lc);
-    lc.d_model = c.d_model > 0 ? c.d_model : 128;
-    lc.nhead = c.n_heads > 0 ? c.n_heads : 8;
+    lc = eegnn_encoder_layer_config_default(c.d_model > 0 ? c.d_model : 128, c.n_heads > 0 ? c.n_heads : 8);
     lc.dim_feedforward = c.dim_feedforward > 0 ? c.dim_feedforward : 2 * lc.d_model;
-    lc.dropout = drop > 0.0f ? drop : -1.0f;
-    lc.gelu = c.gelu >= 0;
-    lc.norm_first = c.norm_first >= 0;
+    lc.dropout = drop;
+    lc.gelu = EEGNN__UNSET_OR(c.gelu, 1);
+    lc.norm_first = EEGNN__UNSET_OR(c.norm_first, 1);
     n_layers = c.n_layers > 0 ? c.n_layers : 6;
     if (lc.d_model % lc.nhead || lc.d_model % 2 || drop >= 1.0f) {
         eegnn_set_error(EEGNN_ERR_ARG, "model 'EEGTransformer': d_model=%d must be even and divisible by "
@@ -11841,7 +11943,7 @@ EEGNN_API eegnn_tensor *eegnn_model_eeg_conformer(eegnn_graph *g, eegnn_tensor *
     int f, k, pool, stride, depth, heads, t_conv, n_patches, i, s4[4], s3[3], perm[3] = {0, 2, 1};
     float drop, att_drop;
     if (!g || !x) return NULL;
-    drop = cfg && cfg->drop_prob != 0.0f ? (cfg->drop_prob < 0.0f ? 0.0f : cfg->drop_prob) : 0.5f;
+    drop = cfg ? EEGNN__UNSET_OR(cfg->drop_prob, 0.5f) : 0.5f;
     att_drop = drop;
     if (eegnn__model_shape("EEGConformer", x, cfg, &c)) return NULL;
     f = c.n_filters > 0 ? c.n_filters : 40;
@@ -12068,11 +12170,9 @@ static eegnn_tensor *eegnn__bd_view(eegnn_graph *g, eegnn_tensor *t, int d0, int
     return eegnn_reshape(g, t, d2 > 0 ? 3 : 2, shape);
 }
 
-/* Dropout probability: cfg 0 -> the model's default; negative -> none (0). */
+/* Dropout probability: cfg NULL or drop_prob EEGNN_UNSET -> the model's default. */
 static float eegnn__bd_drop(const eegnn_model_config *cfg, float dflt) {
-    float p = cfg ? cfg->drop_prob : 0.0f;
-    if (p == 0.0f) return dflt;
-    return p < 0.0f ? 0.0f : p;
+    return cfg ? EEGNN__UNSET_OR(cfg->drop_prob, dflt) : dflt;
 }
 
 static eegnn_tensor *eegnn__bd_dropout(eegnn_graph *g, eegnn_tensor *x, float p) {
@@ -12566,7 +12666,7 @@ EEGNN_API const char *eegnn_model_alias(int i) {
 
 struct eegnn_optimizer {
     eegnn_graph *graph;
-    eegnn_optimizer_config cfg; /* resolved: defaults filled in, negatives turned into 0; cfg.lr is group 0's lr */
+    eegnn_optimizer_config cfg; /* resolved: defaults filled in; cfg.lr is group 0's lr */
     int n_params;
     eegnn_tensor **params; /* (n_params) */
     float **state1;        /* (n_params) first state per parameter: exp_avg or momentum_buffer */
@@ -12583,9 +12683,14 @@ struct eegnn_optimizer {
     long step;
 };
 
-static float eegnn__opt_default(float v, float dflt) {
-    if (v == 0.0f) return dflt;
-    return v < 0.0f ? 0.0f : v;
+EEGNN_API eegnn_optimizer_config eegnn_optimizer_config_default(eegnn_optimizer_type type) {
+    eegnn_optimizer_config c;
+    memset(&c, 0, sizeof c);
+    c.type = type;
+    c.weight_decay = EEGNN_UNSET;
+    c.beta1 = EEGNN_UNSET;
+    c.beta2 = EEGNN_UNSET;
+    return c;
 }
 
 EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_optimizer_config *cfg) {
@@ -12597,8 +12702,7 @@ EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_op
         eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: graph is NULL");
         return NULL;
     }
-    memset(&c, 0, sizeof c);
-    if (cfg) c = *cfg;
+    c = cfg ? *cfg : eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
     if (c.type != EEGNN_OPTIM_ADAMW && c.type != EEGNN_OPTIM_ADAM && c.type != EEGNN_OPTIM_SGD &&
         c.type != EEGNN_OPTIM_ADAMAX) {
         eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: unknown optimizer type %d", (int)c.type);
@@ -12612,11 +12716,17 @@ EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_op
         return NULL;
     }
     if (c.lr == 0.0f) c.lr = c.type == EEGNN_OPTIM_ADAMAX ? 2e-3f : 1e-3f;
-    c.weight_decay = eegnn__opt_default(c.weight_decay, c.type == EEGNN_OPTIM_ADAMW ? 1e-2f : 0.0f);
-    c.beta1 = eegnn__opt_default(c.beta1, 0.9f);
-    c.beta2 = eegnn__opt_default(c.beta2, 0.999f);
+    c.weight_decay = EEGNN__UNSET_OR(c.weight_decay, c.type == EEGNN_OPTIM_ADAMW ? 1e-2f : 0.0f);
+    c.beta1 = EEGNN__UNSET_OR(c.beta1, 0.9f);
+    c.beta2 = EEGNN__UNSET_OR(c.beta2, 0.999f);
     if (c.eps == 0.0f) c.eps = 1e-8f;
-    if (c.beta1 >= 1.0f || c.beta2 >= 1.0f) {
+    if (!(c.weight_decay >= 0.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: weight_decay %g must be >= 0 (0: none; "
+                                       "EEGNN_UNSET: the type's default)",
+                        (double)c.weight_decay);
+        return NULL;
+    }
+    if (!(c.beta1 >= 0.0f && c.beta1 < 1.0f) || !(c.beta2 >= 0.0f && c.beta2 < 1.0f)) {
         eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: betas (%g, %g) must lie in [0, 1)",
                         (double)c.beta1, (double)c.beta2);
         return NULL;
@@ -12732,9 +12842,15 @@ EEGNN_API int eegnn_optimizer_add_group(eegnn_optimizer *opt, const char *prefix
         eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_add_group: optimizer or prefix is NULL or empty");
         return -1;
     }
-    if (opt->n_groups >= EEGNN__OPT_MAX_GROUPS || !(lr == lr)) {
-        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_add_group: '%s': at most %d groups, lr must be a number",
-                        prefix, EEGNN__OPT_MAX_GROUPS);
+    if (opt->n_groups >= EEGNN__OPT_MAX_GROUPS) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_add_group: '%s': at most %d groups", prefix,
+                        EEGNN__OPT_MAX_GROUPS);
+        return -1;
+    }
+    if ((lr != EEGNN_UNSET && !(lr >= 0.0f)) || (weight_decay != EEGNN_UNSET && !(weight_decay >= 0.0f))) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_add_group: '%s': lr %g and weight_decay %g must be >= 0 "
+                                       "(EEGNN_UNSET: group 0's)",
+                        prefix, (double)lr, (double)weight_decay);
         return -1;
     }
     len = strlen(prefix);
@@ -12747,8 +12863,8 @@ EEGNN_API int eegnn_optimizer_add_group(eegnn_optimizer *opt, const char *prefix
     k = opt->n_groups++;
     for (i = 0; i < opt->n_params; i++)
         if (!strncmp(opt->params[i]->name, prefix, len)) opt->group[i] = k;
-    opt->group_lr[k] = opt->group_lr0[k] = lr < 0.0f ? opt->group_lr[0] : (double)lr;
-    opt->group_wd[k] = weight_decay < 0.0f ? opt->group_wd[0] : weight_decay;
+    opt->group_lr[k] = opt->group_lr0[k] = lr == EEGNN_UNSET ? opt->group_lr[0] : (double)lr;
+    opt->group_wd[k] = EEGNN__UNSET_OR(weight_decay, opt->group_wd[0]);
     return k;
 }
 
@@ -23395,6 +23511,22 @@ static void eegnn__synthetic_signal(float *data, float *shared, char **names, in
     }
 }
 
+EEGNN_API eegnn_synthetic_config eegnn_synthetic_config_default(void) {
+    eegnn_synthetic_config c;
+    memset(&c, 0, sizeof c);
+    c.line_freq = EEGNN_UNSET;
+    return c;
+}
+
+EEGNN_API eegnn_synthetic_hbn_config eegnn_synthetic_hbn_config_default(void) {
+    eegnn_synthetic_hbn_config c;
+    memset(&c, 0, sizeof c);
+    c.ccd_runs = EEGNN_UNSET;
+    c.rest_seconds = EEGNN_UNSET;
+    c.miss_rate = EEGNN_UNSET;
+    return c;
+}
+
 EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_synthetic_config *cfg) {
     eegnn_synthetic_config c;
     eegnn__strbuf participants = {0, 0, 0, 0}, channels = {0, 0, 0, 0};
@@ -23408,16 +23540,15 @@ EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_s
     int s, ch;
     int64_t n_times;
 
-    memset(&c, 0, sizeof c);
-    if (cfg) c = *cfg;
+    c = cfg ? *cfg : eegnn_synthetic_config_default();
     if (!c.n_subjects) c.n_subjects = 40;
     if (!c.n_channels) c.n_channels = 20;
     if (c.sfreq == 0) c.sfreq = 128;
     if (c.duration == 0) c.duration = 60;
-    if (c.line_freq == 0) c.line_freq = 50.0 < c.sfreq / 2 ? 50.0 : -1.0; /* none at or above Nyquist */
+    if (c.line_freq == EEGNN_UNSET) c.line_freq = 50.0 < c.sfreq / 2 ? 50.0 : 0.0; /* none at or above Nyquist */
     if (!dir || !*dir) return eegnn_set_error(EEGNN_ERR_ARG, "synthetic BIDS: no output directory given");
     if (c.n_subjects < 1 || c.n_subjects > 9999 || c.n_channels < 1 || c.n_channels > 256 || !(c.sfreq > 0) ||
-        !(c.duration > 0) || c.duration * c.sfreq > 1e8 || c.line_freq >= c.sfreq / 2)
+        !(c.duration > 0) || c.duration * c.sfreq > 1e8 || !(c.line_freq >= 0) || c.line_freq >= c.sfreq / 2)
         return eegnn_set_error(EEGNN_ERR_ARG,
                                "synthetic BIDS: invalid config (subjects %d, channels %d, sfreq %g Hz, duration %g s, "
                                "line frequency %g Hz)",
@@ -23657,18 +23788,15 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
     int k, s, n_sub, id_col, ext_col;
     static const char *const tasks[2] = {"contrastChangeDetection", "RestingState"};
 
-    memset(&c, 0, sizeof c);
-    if (cfg) c = *cfg;
+    c = cfg ? *cfg : eegnn_synthetic_hbn_config_default();
     if (!dir || !*dir || !c.participants_tsv)
         return eegnn_set_error(EEGNN_ERR_ARG, "synthetic HBN: an output directory and a participants.tsv are required");
-    if (!c.ccd_runs) c.ccd_runs = 3;
-    if (c.ccd_runs < 0) c.ccd_runs = 0;
+    c.ccd_runs = EEGNN__UNSET_OR(c.ccd_runs, 3);
     if (!c.trials_per_run) c.trials_per_run = 24;
-    if (c.rest_seconds == 0) c.rest_seconds = 60;
-    if (c.miss_rate == 0) c.miss_rate = 0.05;
-    if (c.miss_rate < 0) c.miss_rate = 0;
+    c.rest_seconds = EEGNN__UNSET_OR(c.rest_seconds, 60);
+    c.miss_rate = EEGNN__UNSET_OR(c.miss_rate, 0.05);
     if (c.ccd_runs < 0 || c.ccd_runs > 3 || c.trials_per_run < 1 || c.trials_per_run > 1000 || c.n_subjects < 0 ||
-        c.rest_seconds > 3600 || c.miss_rate >= 1)
+        !(c.rest_seconds >= 0) || c.rest_seconds > 3600 || !(c.miss_rate >= 0) || c.miss_rate >= 1)
         return eegnn_set_error(EEGNN_ERR_ARG,
                                "synthetic HBN: invalid config (runs %d, trials %d, subjects %d, rest %g s, miss rate %g)",
                                c.ccd_runs, c.trials_per_run, c.n_subjects, c.rest_seconds, c.miss_rate);
@@ -25933,7 +26061,9 @@ static eegnn_status eegnn__assign_groups(const eegnn_train_config *cfg, const ee
     int n_groups = eegnn_dataset_n_groups(data), n_classes = eegnn_dataset_n_classes(data);
     int n = eegnn_dataset_n_windows(data), *count = NULL, i;
     double valid = cfg->valid_fraction > 0 ? cfg->valid_fraction : 0.2;
-    double test = cfg->test_fraction < 0 ? 0.0 : (cfg->test_fraction > 0 ? cfg->test_fraction : 0.2);
+    /* unset: 0.2; negative: none, as model files written before EEGNN_UNSET say it */
+    double test = cfg->test_fraction < 0 && cfg->test_fraction != EEGNN_UNSET ? 0.0
+                                                                            : EEGNN__UNSET_OR(cfg->test_fraction, 0.2);
     eegnn_status st;
     if (n_classes > 0) {
         count = (int *)eegnn__calloc((size_t)n_groups * (size_t)n_classes, sizeof(int));
@@ -26124,15 +26254,18 @@ EEGNN_API eegnn_status eegnn_class_weights_balanced(const int *y, int n, int n_c
     return EEGNN_OK;
 }
 
-/* Model configuration as a JSON object (every field, resolved from the data). */
+/* Model configuration as a JSON object (every field, resolved from the
+ * data). "format": 2 says that drop_prob, norm_first and gelu follow the
+ * EEGNN_UNSET convention (written as -2147483648); files without it predate
+ * it (0: the model's default, negative: none / off). */
 static void eegnn__model_config_json(eegnn__strbuf *sb, const eegnn_model_config *c) {
     eegnn__sb_printf(sb,
-                     "{\"n_chans\": %d, \"n_outputs\": %d, \"n_times\": %d, \"sfreq\": %.9g, \"n_filters\": %d, "
+                     "{\"format\": 2, \"n_chans\": %d, \"n_outputs\": %d, \"n_times\": %d, \"sfreq\": %.9g, \"n_filters\": %d, "
                      "\"kernel_size\": %d, \"hidden\": %d, \"pool_size\": %d, \"pool_stride\": %d, "
                      "\"drop_prob\": %.9g, \"d_model\": %d, \"n_heads\": %d, \"n_layers\": %d, "
                      "\"dim_feedforward\": %d, \"norm_first\": %d, \"gelu\": %d, \"F1\": %d, \"D\": %d, \"F2\": %d}",
                      c->n_chans, c->n_outputs, c->n_times, (double)c->sfreq, c->n_filters, c->kernel_size, c->hidden,
-                     c->pool_size, c->pool_stride, (double)c->drop_prob, c->d_model, c->n_heads, c->n_layers,
+                     c->pool_size, c->pool_stride, c->drop_prob == EEGNN_UNSET ? -2147483648.0 : (double)c->drop_prob, c->d_model, c->n_heads, c->n_layers,
                      c->dim_feedforward, c->norm_first, c->gelu, c->F1, c->D, c->F2);
 }
 
@@ -26167,6 +26300,13 @@ static void eegnn__model_config_parse(const char *json, eegnn_model_config *c) {
     c->F1 = (int)eegnn__tr_json_number(json, "F1", 0);
     c->D = (int)eegnn__tr_json_number(json, "D", 0);
     c->F2 = (int)eegnn__tr_json_number(json, "F2", 0);
+    if (eegnn__tr_json_number(json, "format", 1) < 2) { /* written before EEGNN_UNSET */
+        c->drop_prob = c->drop_prob == 0.0f ? (float)EEGNN_UNSET : c->drop_prob < 0.0f ? 0.0f : c->drop_prob;
+        c->norm_first = c->norm_first == 0 ? EEGNN_UNSET : c->norm_first > 0;
+        c->gelu = c->gelu == 0 ? EEGNN_UNSET : c->gelu > 0;
+    } else if (c->drop_prob < -1e9f) {
+        c->drop_prob = EEGNN_UNSET;
+    }
 }
 
 /* Parses "[a,b,...]" into n floats; returns the count read. */
@@ -26258,6 +26398,18 @@ static int eegnn__optimizer_type(const char *s, eegnn_optimizer_type *t) {
     return 1;
 }
 
+EEGNN_API eegnn_train_config eegnn_train_config_default(void) {
+    eegnn_train_config c;
+    memset(&c, 0, sizeof c);
+    c.weight_decay = EEGNN_UNSET;
+    c.warmup_epochs = EEGNN_UNSET;
+    c.test_fraction = EEGNN_UNSET;
+    c.plateau_patience = EEGNN_UNSET;
+    c.head_weight_decay = EEGNN_UNSET;
+    c.model_config = eegnn_model_config_default();
+    return c;
+}
+
 EEGNN_API void eegnn_train_config_resolve(const eegnn_train_config *cfg, eegnn_train_config *out) {
     if (!cfg || !out) return;
     *out = *cfg;
@@ -26266,21 +26418,21 @@ EEGNN_API void eegnn_train_config_resolve(const eegnn_train_config *cfg, eegnn_t
     if (out->epochs <= 0) out->epochs = 20;
     if (out->batch_size <= 0) out->batch_size = 64;
     if (!(out->lr > 0)) out->lr = 1e-3f;
-    if (out->weight_decay == 0) out->weight_decay = 0.01f;
+    out->weight_decay = EEGNN__UNSET_OR(out->weight_decay, 0.01f);
     if (!out->optimizer) out->optimizer = "adamw";
     if (!out->loss) out->loss = "mse";
     if (!out->scheduler) out->scheduler = "cosine";
-    if (out->warmup_epochs == 0) out->warmup_epochs = out->epochs > 4 && !strcmp(out->scheduler, "cosine") ? 1 : -1;
+    if (out->warmup_epochs == EEGNN_UNSET) out->warmup_epochs = out->epochs > 4 && !strcmp(out->scheduler, "cosine");
     if (out->step_size <= 0) out->step_size = EEGNN__MAX(1, out->epochs / 3);
     if (!(out->gamma > 0)) out->gamma = 0.1f;
     if (!(out->plateau_factor > 0)) out->plateau_factor = 0.1f;
-    if (out->plateau_patience == 0) out->plateau_patience = 10;
+    out->plateau_patience = EEGNN__UNSET_OR(out->plateau_patience, 10);
     if (out->accumulate <= 0) out->accumulate = 1;
     if (!out->class_weights) out->class_weights = "none";
     if (!out->head_prefix || !*out->head_prefix) out->head_prefix = "final_layer";
     if (!out->out_dir) out->out_dir = "eegnn-out";
     if (out->valid_fraction == 0) out->valid_fraction = 0.2;
-    if (out->test_fraction == 0) out->test_fraction = 0.2;
+    out->test_fraction = EEGNN__UNSET_OR(out->test_fraction, 0.2);
     if (out->window_seconds == 0) out->window_seconds = 2.0;
     if (out->stride_seconds == 0) out->stride_seconds = out->window_seconds;
     if (out->tmin == 0 && out->tmax == 0) {
@@ -26400,14 +26552,26 @@ static eegnn_status eegnn__train_check_settings(const eegnn_train_config *cfg) {
         return eegnn_set_error(EEGNN_ERR_ARG, "%s: epochs, batch_size, accumulate, steps_per_epoch, eval_windows, "
                                "patience, freeze_backbone_epochs, step_size and n_threads must be >= 0 (0: default)", fn);
     if (!(cfg->lr >= 0) || !(cfg->gamma >= 0) || !(cfg->plateau_factor >= 0 && cfg->plateau_factor < 1) ||
-        !(cfg->clip_grad_norm >= 0) || !(cfg->head_lr >= 0) || !isfinite(cfg->lr) || !isfinite(cfg->weight_decay))
+        !(cfg->clip_grad_norm >= 0) || !(cfg->head_lr >= 0) || !isfinite(cfg->lr))
         return eegnn_set_error(EEGNN_ERR_ARG, "%s: lr %g, gamma %g, clip_grad_norm %g and head_lr %g must be >= 0, "
                                "plateau_factor %g in [0, 1)", fn, (double)cfg->lr, (double)cfg->gamma,
                                (double)cfg->clip_grad_norm, (double)cfg->head_lr, (double)cfg->plateau_factor);
-    if (!(cfg->valid_fraction >= 0) || !(cfg->valid_fraction < 1) || !(cfg->test_fraction < 1) ||
-        (cfg->test_fraction > 0 && !(cfg->valid_fraction + cfg->test_fraction < 1)))
+    if ((cfg->weight_decay != EEGNN_UNSET && !(cfg->weight_decay >= 0 && isfinite(cfg->weight_decay))) ||
+        (cfg->head_weight_decay != EEGNN_UNSET && !(cfg->head_weight_decay >= 0 && isfinite(cfg->head_weight_decay))) ||
+        (cfg->warmup_epochs != EEGNN_UNSET && cfg->warmup_epochs < 0) ||
+        (cfg->plateau_patience != EEGNN_UNSET && cfg->plateau_patience < 0) ||
+        (cfg->test_fraction != EEGNN_UNSET && !(cfg->test_fraction >= 0)))
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: weight_decay %g, head_weight_decay %g, warmup_epochs %d, "
+                               "plateau_patience %d and test_fraction %g must be >= 0 (0: none; EEGNN_UNSET: the "
+                               "default)", fn, (double)cfg->weight_decay, (double)cfg->head_weight_decay,
+                               cfg->warmup_epochs, cfg->plateau_patience, cfg->test_fraction);
+    if (!(cfg->valid_fraction >= 0) || !(cfg->valid_fraction < 1) || !(EEGNN__UNSET_OR(cfg->test_fraction, 0.2) < 1) ||
+        (cfg->n_folds <= 1 &&
+         !((cfg->valid_fraction > 0 ? cfg->valid_fraction : 0.2) + EEGNN__UNSET_OR(cfg->test_fraction, 0.2) < 1)))
         return eegnn_set_error(EEGNN_ERR_ARG, "%s: valid_fraction %g and test_fraction %g must be in [0, 1) and sum "
-                               "to less than 1", fn, cfg->valid_fraction, cfg->test_fraction);
+                               "to less than 1", fn, cfg->valid_fraction, EEGNN__UNSET_OR(cfg->test_fraction, 0.2));
+    if (eegnn_model_config_check(&cfg->model_config))
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: %s", fn, eegnn_last_error());
     if (cfg->n_folds < 0 || cfg->n_folds == 1 || (cfg->n_folds > 1 && (cfg->fold < 0 || cfg->fold >= cfg->n_folds)))
         return eegnn_set_error(EEGNN_ERR_ARG, "%s: fold %d of n_folds %d (n_folds 0 or >= 2, fold in 0..n_folds-1)",
                                fn, cfg->fold, cfg->n_folds);
@@ -26606,15 +26770,16 @@ static eegnn_status eegnn__train_setup(eegnn__train_job *j) {
     const eegnn_train_config *cfg = &j->cfg;
     eegnn_optimizer_config oc;
     eegnn_trainer_config tc;
-    memset(&oc, 0, sizeof oc);
-    eegnn__optimizer_type(cfg->optimizer, &oc.type);
+    eegnn_optimizer_type type = EEGNN_OPTIM_ADAMW;
+    eegnn__optimizer_type(cfg->optimizer, &type);
+    oc = eegnn_optimizer_config_default(type);
     oc.lr = cfg->lr;
-    oc.weight_decay = cfg->weight_decay < 0 ? -1.0f : cfg->weight_decay;
+    oc.weight_decay = cfg->weight_decay; /* resolved */
     if (oc.type == EEGNN_OPTIM_SGD) oc.momentum = 0.9f;
     if (!(tr->opt = eegnn_optimizer_create(tr->g, &oc))) return EEGNN_ERR_ARG;
-    if (cfg->head_lr > 0 || cfg->head_weight_decay != 0 || cfg->freeze_backbone_epochs > 0) {
-        float hwd = cfg->head_weight_decay < 0 ? 0.0f : (cfg->head_weight_decay > 0 ? cfg->head_weight_decay : -1.0f);
-        if (eegnn_optimizer_add_group(tr->opt, cfg->head_prefix, cfg->head_lr > 0 ? cfg->head_lr : -1.0f, hwd) < 0)
+    if (cfg->head_lr > 0 || cfg->head_weight_decay != EEGNN_UNSET || cfg->freeze_backbone_epochs > 0) {
+        if (eegnn_optimizer_add_group(tr->opt, cfg->head_prefix, cfg->head_lr > 0 ? cfg->head_lr : EEGNN_UNSET,
+                                      cfg->head_weight_decay) < 0)
             return eegnn_set_error(EEGNN_ERR_ARG, "model '%s' has no head parameters named '%s*' (set head_prefix)",
                                    cfg->model, cfg->head_prefix);
     }
@@ -26625,11 +26790,11 @@ static eegnn_status eegnn__train_setup(eegnn__train_job *j) {
     tc.steps_per_epoch = j->steps;
     tc.accumulate = j->accumulate;
     tc.schedule = (eegnn_schedule)eegnn__scheduler_index(cfg->scheduler);
-    tc.warmup_epochs = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : 0; /* resolved: < 0 is none */
+    tc.warmup_epochs = cfg->warmup_epochs;
     tc.step_size = cfg->step_size;
     tc.gamma = cfg->gamma;
     tc.plateau_factor = cfg->plateau_factor;
-    tc.plateau_patience = cfg->plateau_patience < 0 ? 0 : cfg->plateau_patience;
+    tc.plateau_patience = cfg->plateau_patience;
     tc.clip_grad_norm = cfg->clip_grad_norm > 0 ? cfg->clip_grad_norm : 0.0f;
     tc.ema_decay = cfg->ema_decay > 0 ? cfg->ema_decay : 0.0f;
     tc.patience = cfg->patience > 0 ? cfg->patience : 0;

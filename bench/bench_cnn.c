@@ -85,7 +85,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "building the model: %s\n", eegnn_last_error());
         return 1;
     }
-    memset(&oc, 0, sizeof oc);
+    oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
     oc.type = EEGNN_OPTIM_ADAM;
     oc.lr = 1e-3f;
     opt = eegnn_optimizer_create(g, &oc);

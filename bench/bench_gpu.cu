@@ -76,8 +76,8 @@ static double step_ms(const bench_case *bc, int gpu, int steps, int *routed) {
     int ys[2], s;
     double t0 = 0.0, ms;
     memset(&gc, 0, sizeof gc);
-    memset(&oc, 0, sizeof oc);
-    memset(&mc, 0, sizeof mc);
+    oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
+    mc = eegnn_model_config_default();
     memset(&cfg, 0, sizeof cfg);
     gc.arena_bytes = (size_t)6 << 30;
     g = eegnn_graph_create(&gc);

@@ -54,7 +54,7 @@ int main(int argc, char **argv) {
     xs[1] = CHANS;
     xs[2] = TIMES;
     ys[0] = batch;
-    memset(&mc, 0, sizeof mc);
+    mc = eegnn_model_config_default();
     mc.n_chans = CHANS;
     mc.n_times = TIMES;
     mc.n_outputs = 1;
@@ -71,7 +71,7 @@ int main(int argc, char **argv) {
     for (k = 0; k < x->numel; k++) x->data[k] = eegnn_rng_normal(&rng);
     for (k = 0; k < y->numel; k++) y->data[k] = eegnn_rng_normal(&rng);
     if (train) {
-        memset(&oc, 0, sizeof oc);
+        oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
         oc.type = EEGNN_OPTIM_ADAMW;
         opt = eegnn_optimizer_create(g, &oc);
         if (!opt) {

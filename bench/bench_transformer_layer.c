@@ -47,9 +47,7 @@ int main(int argc, char **argv) {
     xs[0] = batch;
     xs[1] = t_len;
     xs[2] = 128;
-    memset(&lc, 0, sizeof lc);
-    lc.d_model = 128;
-    lc.nhead = 8;
+    lc = eegnn_encoder_layer_config_default(128, 8); /* dropout 0.1, as PyTorch's */
     lc.dim_feedforward = 256;
     x = eegnn_input(g, "x", 3, xs);
     y = eegnn_input(g, "y", 3, xs);

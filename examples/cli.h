@@ -38,7 +38,6 @@ enum cli_type {
 enum cli_flags {
     CLI_LO_OPEN = 1,      /* the range excludes lo */
     CLI_HI_OPEN = 2,      /* the range excludes hi */
-    CLI_ZERO_IS_NONE = 4, /* 0 means "none" and is stored as -1 (the config's "none"), printed back as 0 */
     CLI_LIST = 8,         /* a comma-separated list, each item checked (applied by the command) */
     CLI_NONZERO = 16,     /* 0 is not allowed */
     CLI_ZERO_UNSET = 32   /* 0 in a resolved config means off, all or "decided elsewhere": written as null */
@@ -382,7 +381,6 @@ static void cli_apply(const cli_option *opts, int n, unsigned cmd_bit, const cli
         const cli_option *o = &opts[i];
         double x = args->number[i];
         if (!(o->commands & cmd_bit) || !args->value[i] || o->offset < 0 || (o->flags & CLI_LIST)) continue;
-        if ((o->flags & CLI_ZERO_IS_NONE) && x == 0) x = -1;
         switch (o->type) {
         case CLI_FLAG: *CLI_FIELD(cfg, o, int) = 1; break;
         case CLI_INT: *CLI_FIELD(cfg, o, int) = (int)x; break;
@@ -411,8 +409,8 @@ static void cli_json_string(FILE *fp, const char *s) {
 
 /* Writes "key": value for every option of the command that has an offset,
  * from cfg (a resolved config), keys being the option names without the
- * dashes ("--l-freq" -> "l_freq"); unset strings are null, "none" (-1) of
- * a CLI_ZERO_IS_NONE number is 0. */
+ * dashes ("--l-freq" -> "l_freq"); unset strings and EEGNN_UNSET numbers
+ * are null. */
 static void cli_write_json_options(FILE *fp, const cli_option *opts, int n, unsigned cmd_bit, const void *cfg,
                                    const char *indent) {
     int i, first = 1;
@@ -441,8 +439,7 @@ static void cli_write_json_options(FILE *fp, const cli_option *opts, int n, unsi
         case CLI_FLOAT: x = *CLI_FIELD(cfg, o, const float); break;
         case CLI_DOUBLE: x = *CLI_FIELD(cfg, o, const double); break;
         }
-        if ((o->flags & CLI_ZERO_IS_NONE) && x < 0) x = 0;
-        else if ((o->flags & CLI_ZERO_UNSET) && x == 0) {
+        if (x == EEGNN_UNSET || ((o->flags & CLI_ZERO_UNSET) && x == 0)) {
             fprintf(fp, "null");
             continue;
         }

@@ -44,7 +44,7 @@ static int report(void *user, const eegnn_epoch_info *e) { /* returning nonzero 
 int main(int argc, char **argv) {
     static data d;
     int i, n = 0, xshape[3] = {B, C, T}, yshape[1] = {B};
-    static eegnn_optimizer_config oc; /* zero-filled: AdamW with PyTorch's defaults */
+    eegnn_optimizer_config oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW); /* PyTorch's */
     eegnn_trainer_config tc = eegnn_trainer_config_default();
     eegnn_conv1d_params depthwise = {1, EEGNN_PADDING_SAME, 1, 8};
     eegnn_graph *g = eegnn_graph_create(NULL); /* 64 MiB arena, every CPU */

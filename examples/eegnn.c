@@ -84,7 +84,7 @@ static const cli_option options[] = {
      "classification splits are stratified by class"},
     {"--valid", "F", CLI_DOUBLE, C_TRAIN, 0, 1, CLI_LO_OPEN | CLI_HI_OPEN, NULL, TC(valid_fraction), S_DATA,
      "share of groups held out for validation (default 0.2)"},
-    {"--test", "F", CLI_DOUBLE, C_TRAIN, 0, 1, CLI_HI_OPEN | CLI_ZERO_IS_NONE, NULL, TC(test_fraction), S_DATA,
+    {"--test", "F", CLI_DOUBLE, C_TRAIN, 0, 1, CLI_HI_OPEN, NULL, TC(test_fraction), S_DATA,
      "share of groups held out for testing (default 0.2; 0: no test set)"},
     {"--folds", "K", CLI_INT, C_TRAIN, 2, 1000, CLI_ZERO_UNSET, NULL, TC(n_folds), S_DATA,
      "group K-fold cross-validation: with --fold I, fold I validates, no test set"},
@@ -115,7 +115,7 @@ static const cli_option options[] = {
      "BDTCN, EEGConformer, EEGTransformer, BandPowerMLP, MLP (case-insensitive;\n"
      "`eegnn models` lists them)"},
     {"--models", "M[,M...]", CLI_STRING, C_SEARCH, 0, 0, CLI_LIST, NULL, -1, S_SEARCH, "models to compare"},
-    {"--dropout", "P", CLI_FLOAT, C_TRAIN, 0, 1, CLI_HI_OPEN | CLI_ZERO_IS_NONE | CLI_ZERO_UNSET, NULL, TC(model_config.drop_prob),
+    {"--dropout", "P", CLI_FLOAT, C_TRAIN, 0, 1, CLI_HI_OPEN, NULL, TC(model_config.drop_prob),
      S_MODEL, "dropout probability (default: the model's; 0: none)"},
     {"--dropout", "P[,P...]", CLI_FLOAT, C_SEARCH, 0, 1, CLI_HI_OPEN | CLI_LIST, NULL, -1, S_SEARCH,
      "dropout probabilities (0: none)"},
@@ -127,7 +127,7 @@ static const cli_option options[] = {
      "learning rates (default 1e-3)"},
     {"--lr-range", "A:B", CLI_STRING, C_SEARCH, 0, 0, 0, NULL, -1, S_SEARCH,
      "learning rate drawn log-uniformly in [A, B] (random search: needs --trials)"},
-    {"--weight-decay", "X", CLI_FLOAT, C_TRAIN, 0, INF, CLI_ZERO_IS_NONE, NULL, TC(weight_decay), S_MODEL,
+    {"--weight-decay", "X", CLI_FLOAT, C_TRAIN, 0, INF, 0, NULL, TC(weight_decay), S_MODEL,
      "default 0.01 (0: none)"},
     {"--weight-decay", "X[,X...]", CLI_FLOAT, C_SEARCH, 0, INF, CLI_LIST, NULL, -1, S_SEARCH,
      "weight decays (default 0.01; 0: none)"},
@@ -149,7 +149,7 @@ static const cli_option options[] = {
      "head parameter names (default final_layer)"},
     {"--head-lr", "X", CLI_FLOAT, C_TS, 0, INF, CLI_LO_OPEN | CLI_ZERO_UNSET, NULL, TC(head_lr), S_MODEL,
      "learning rate of the head (default: --lr)"},
-    {"--head-weight-decay", "X", CLI_FLOAT, C_TS, 0, INF, CLI_ZERO_IS_NONE | CLI_ZERO_UNSET, NULL, TC(head_weight_decay), S_MODEL,
+    {"--head-weight-decay", "X", CLI_FLOAT, C_TS, 0, INF, 0, NULL, TC(head_weight_decay), S_MODEL,
      "weight decay of the head (default: --weight-decay; 0: none)"},
     {"--freeze-backbone-epochs", "N", CLI_INT, C_TS, 0, INF, 0, NULL, TC(freeze_backbone_epochs), S_MODEL,
      "train only the head for the first N epochs"},
@@ -157,7 +157,7 @@ static const cli_option options[] = {
     {"--scheduler", "S", CLI_STRING, C_TS, 0, 0, 0, "cosine,step,plateau,none", TC(scheduler), S_SCHED,
      "cosine (default: per step, 1 warmup epoch when there are more than 4),\n"
      "step (StepLR), plateau (ReduceLROnPlateau) or none"},
-    {"--warmup", "N", CLI_INT, C_TS, 0, INF, CLI_ZERO_IS_NONE, NULL, TC(warmup_epochs), S_SCHED,
+    {"--warmup", "N", CLI_INT, C_TS, 0, INF, 0, NULL, TC(warmup_epochs), S_SCHED,
      "--scheduler cosine: linear warmup epochs (0: none)"},
     {"--step-size", "N", CLI_INT, C_TS, 1, INF, 0, NULL, TC(step_size), S_SCHED,
      "--scheduler step: epochs between decays (default epochs/3)"},
@@ -165,7 +165,7 @@ static const cli_option options[] = {
      "--scheduler step: decay factor (default 0.1)"},
     {"--plateau-factor", "X", CLI_FLOAT, C_TS, 0, 1, CLI_LO_OPEN | CLI_HI_OPEN, NULL, TC(plateau_factor), S_SCHED,
      "--scheduler plateau: factor (default 0.1)"},
-    {"--plateau-patience", "N", CLI_INT, C_TS, 0, INF, CLI_ZERO_IS_NONE, NULL, TC(plateau_patience), S_SCHED,
+    {"--plateau-patience", "N", CLI_INT, C_TS, 0, INF, 0, NULL, TC(plateau_patience), S_SCHED,
      "--scheduler plateau: patience in epochs (default 10)"},
     {"--patience", "N", CLI_INT, C_TS, 1, INF, CLI_ZERO_UNSET, NULL, TC(patience), S_SCHED,
      "early stopping after N epochs without a lower validation loss (the best\n"
@@ -432,7 +432,7 @@ static int cmd_models(int argc, char **argv) {
         memset(&gc, 0, sizeof gc);
         gc.arena_bytes = (size_t)256 << 20;
         gc.n_threads = 1;
-        memset(&mc, 0, sizeof mc);
+        mc = eegnn_model_config_default();
         mc.n_chans = 129;
         mc.n_times = 200;
         mc.n_outputs = 1;
@@ -786,7 +786,7 @@ static int cmd_train(int argc, char **argv) {
     const char *gpu_ops;
     int challenge = 0, r = parse(C_TRAIN, argc, argv, &args);
     if (r >= 0) return r;
-    memset(&cfg, 0, sizeof cfg);
+    cfg = eegnn_train_config_default();
     memset(&gpu, 0, sizeof gpu);
     cfg.progress = isatty(1);
     cli_apply(options, N_OPTIONS, C_TRAIN, &args, &cfg);
@@ -846,6 +846,7 @@ static int cmd_search(int argc, char **argv) {
     if (r >= 0) return r;
     memset(&sc, 0, sizeof sc);
     memset(&res, 0, sizeof res);
+    sc.base = eegnn_train_config_default();
     sc.base.out_dir = "eegnn-search";
     cli_apply(options, N_OPTIONS, C_SEARCH, &args, &sc.base);
     if ((r = apply_special(&args, C_SEARCH, &sc.base))) return r;
@@ -878,14 +879,10 @@ static int cmd_search(int argc, char **argv) {
     }
     if ((v = opt(&args, C_SEARCH, "--weight-decay"))) {
         sc.n_weight_decays = list_numbers(v, wds);
-        for (k = 0; k < sc.n_weight_decays; k++)
-            if (wds[k] == 0) wds[k] = -1.0f; /* 0 on the command line means none */
         sc.weight_decays = wds;
     }
     if ((v = opt(&args, C_SEARCH, "--dropout"))) {
         sc.n_drop_probs = list_numbers(v, drops);
-        for (k = 0; k < sc.n_drop_probs; k++)
-            if (drops[k] == 0) drops[k] = -1.0f;
         sc.drop_probs = drops;
     }
     if ((v = opt(&args, C_SEARCH, "--lr-range"))) {
@@ -956,14 +953,14 @@ static int cmd_demo(int argc, char **argv) {
     int r = parse(C_DEMO, argc, argv, &args);
     if (r >= 0) return r;
     dir = args.n_pos ? args.pos[0] : "eegnn-demo";
-    memset(&syn, 0, sizeof syn);
+    syn = eegnn_synthetic_config_default();
     snprintf(data_dir, sizeof data_dir, "%s/bids", dir);
     snprintf(out_dir, sizeof out_dir, "%s/run", dir);
     printf("writing a synthetic BIDS dataset (40 subjects, 20 channels, 128 Hz, 60 s each) to %s\n", data_dir);
     if (eegnn_write_synthetic_bids(data_dir, &syn)) return fail("demo");
     printf("written in %.1f s; training an age regressor (target participants:age, held-out subjects)\n",
            eegnn_time_seconds() - t0);
-    memset(&cfg, 0, sizeof cfg);
+    cfg = eegnn_train_config_default();
     cfg.bids_root = data_dir;
     cfg.target = "participants:age";
     cfg.split = "subject";
@@ -990,8 +987,8 @@ static int cmd_synth(int argc, char **argv) {
     const char *dir;
     int r = parse(C_SYNTH, argc, argv, &args), is_hbn;
     if (r >= 0) return r;
-    memset(&syn, 0, sizeof syn);
-    memset(&hbn, 0, sizeof hbn);
+    syn = eegnn_synthetic_config_default();
+    hbn = eegnn_synthetic_hbn_config_default();
     if (args.n_pos != 1) return usage_error("synth", "expects one DIR");
     dir = args.pos[0];
     hbn.participants_tsv = opt(&args, C_SYNTH, "--hbn");

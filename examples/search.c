@@ -46,7 +46,8 @@
 #include "app.h"
 #include "plot.c"
 
-/* Valid when zero-filled apart from base.bids_root and base.target. */
+/* Zero-filled apart from base, which starts from eegnn_train_config_default()
+ * with bids_root and target set. */
 typedef struct eegnn_search_config {
     /* Training settings shared by every run (data, target, split unit,
      * epochs, window lengths, seed, ...). base.model, lr, batch_size and
@@ -63,10 +64,10 @@ typedef struct eegnn_search_config {
                                     (scipy.stats.loguniform) when both are > 0; replaces lrs */
     const int *batch_sizes;      /* (n_batch_sizes) */
     int n_batch_sizes;
-    const float *weight_decays;  /* (n_weight_decays) AdamW weight decays; < 0 means none, as in eegnn_train */
+    const float *weight_decays;  /* (n_weight_decays) weight decays, >= 0 (0: none), as in eegnn_train */
     int n_weight_decays;
-    const float *drop_probs;     /* (n_drop_probs) dropout probabilities (model_config.drop_prob: 0 is the
-                                    model's default, < 0 none) */
+    const float *drop_probs;     /* (n_drop_probs) dropout probabilities in [0, 1) (model_config.drop_prob:
+                                    0 is none, EEGNN_UNSET the model's default) */
     int n_drop_probs;
     int n_trials;                /* 0: full grid (every combination); > 0: random search with n_trials
                                     configurations, drawn without repetition from the grid as scikit-learn's
@@ -85,7 +86,7 @@ typedef struct eegnn_search_trial {
     float lr;
     int batch_size;
     float weight_decay;
-    float drop_prob;             /* model_config.drop_prob of the runs */
+    float drop_prob;             /* model_config.drop_prob of the runs (EEGNN_UNSET: the model's default) */
     char *label;                 /* e.g. "shallow lr=0.001 batch_size=32": the model and the varied values */
     double mean, std;            /* metric over the folds that ran (std with ddof = 0, as scikit-learn's
                                     std_test_score); NaN when a fold failed */
@@ -225,7 +226,7 @@ static void *search_worker(void *arg) {
 static eegnn_status search_trials(const eegnn_search_config *cfg, eegnn_search_result *res) {
     const eegnn_train_config *b = &cfg->base;
     const char *default_model = b->model ? b->model : "cnn";
-    float default_lr = b->lr > 0 ? b->lr : 1e-3f, default_wd = b->weight_decay != 0 ? b->weight_decay : 0.01f;
+    float default_lr = b->lr > 0 ? b->lr : 1e-3f, default_wd = b->weight_decay != EEGNN_UNSET ? b->weight_decay : 0.01f;
     int default_bs = b->batch_size > 0 ? b->batch_size : 64;
     int random_lr = cfg->lr_min > 0 && cfg->lr_max > 0;
     int n_m = cfg->n_models > 0 ? cfg->n_models : 1, n_l = cfg->n_lrs > 0 && !random_lr ? cfg->n_lrs : 1;
@@ -324,11 +325,12 @@ static eegnn_status search_check(const eegnn_search_config *cfg) {
         if (cfg->batch_sizes[i] <= 0)
             return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: batch size %d must be > 0", cfg->batch_sizes[i]);
     for (i = 0; i < cfg->n_weight_decays; i++)
-        if (!(cfg->weight_decays[i] == cfg->weight_decays[i]))
-            return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: weight decay %d is NaN", i);
+        if (!(cfg->weight_decays[i] >= 0))
+            return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: weight decay %g must be >= 0 (0: none)",
+                                   (double)cfg->weight_decays[i]);
     for (i = 0; i < cfg->n_drop_probs; i++)
-        if (!(cfg->drop_probs[i] < 1.0f))
-            return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: dropout probability %g must be below 1",
+        if (!(cfg->drop_probs[i] >= 0.0f && cfg->drop_probs[i] < 1.0f))
+            return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: dropout probability %g must be in [0, 1)",
                                    (double)cfg->drop_probs[i]);
     if (cfg->n_trials < 0) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_search: n_trials %d < 0", cfg->n_trials);
     if (cfg->metric && search_metric_index(cfg->metric) < 0)
@@ -395,6 +397,12 @@ static void search_csv_text(app_buf *sb, const char *s) {
     app_buf_append(sb, "\"", 1);
 }
 
+/* A trial's dropout probability, or `unset` (the model's default). */
+static void search_drop_prob(app_buf *sb, float p, const char *unset) {
+    if (p == EEGNN_UNSET) app_buf_printf(sb, "%s", unset);
+    else app_buf_printf(sb, "%.7g", (double)p);
+}
+
 static eegnn_status search_write_csv(const eegnn_search_result *res, const char *out_dir) {
     app_buf sb = {0, 0, 0, 0};
     char path[4096];
@@ -412,8 +420,9 @@ static eegnn_status search_write_csv(const eegnn_search_result *res, const char 
             int ok = tr->fold_status[k] == EEGNN_OK;
             app_buf_printf(&sb, "%d,%d,", t, k);
             search_csv_text(&sb, tr->model);
-            app_buf_printf(&sb, ",%.7g,%d,%.7g,%.7g,%s", (double)tr->lr, tr->batch_size, (double)tr->weight_decay,
-                             (double)tr->drop_prob, ok ? "ok" : "error");
+            app_buf_printf(&sb, ",%.7g,%d,%.7g,", (double)tr->lr, tr->batch_size, (double)tr->weight_decay);
+            search_drop_prob(&sb, tr->drop_prob, "");
+            app_buf_printf(&sb, ",%s", ok ? "ok" : "error");
             if (ok) {
                 app_buf_printf(&sb, ",%d,%d,%d", r->best_epoch, r->train.n_windows, v->n_windows);
                 search_csv_num(&sb, r->train.loss);
@@ -450,8 +459,8 @@ static eegnn_status search_write_csv(const eegnn_search_result *res, const char 
         const eegnn_search_trial *tr = res->trials + res->ranking[i];
         app_buf_printf(&sb, "%d,%d,", tr->rank, res->ranking[i]);
         search_csv_text(&sb, tr->model);
-        app_buf_printf(&sb, ",%.7g,%d,%.7g,%.7g", (double)tr->lr, tr->batch_size, (double)tr->weight_decay,
-                         (double)tr->drop_prob);
+        app_buf_printf(&sb, ",%.7g,%d,%.7g,", (double)tr->lr, tr->batch_size, (double)tr->weight_decay);
+        search_drop_prob(&sb, tr->drop_prob, "");
         search_csv_num(&sb, tr->mean);
         search_csv_num(&sb, tr->std);
         for (k = 0; k < res->n_folds; k++) search_csv_num(&sb, tr->fold_metric[k]);
@@ -488,8 +497,9 @@ static eegnn_status search_write_best(const eegnn_search_config *cfg, const eegn
     eegnn_status st;
     app_buf_printf(&sb, "{\n  \"model\": ");
     app_buf_json_string(&sb, tr->model);
-    app_buf_printf(&sb, ",\n  \"lr\": %.7g,\n  \"batch_size\": %d,\n  \"weight_decay\": %.7g,\n  \"drop_prob\": %.7g",
-                     (double)tr->lr, tr->batch_size, (double)tr->weight_decay, (double)tr->drop_prob);
+    app_buf_printf(&sb, ",\n  \"lr\": %.7g,\n  \"batch_size\": %d,\n  \"weight_decay\": %.7g,\n  \"drop_prob\": ",
+                     (double)tr->lr, tr->batch_size, (double)tr->weight_decay);
+    search_drop_prob(&sb, tr->drop_prob, "null");
     app_buf_printf(&sb, ",\n  \"metric\": ");
     app_buf_json_string(&sb, res->metric);
     app_buf_printf(&sb, ",\n  \"higher_is_better\": %s", res->higher_is_better ? "true" : "false");

@@ -1,4 +1,4 @@
-/* eegnn.h - neural networks for EEG in one C header. Version 0.1.0 (EEGNN_VERSION_STRING).
+/* eegnn.h - neural networks for EEG in one C header. Version 0.2.0 (EEGNN_VERSION_STRING).
 
    1. WHAT IT IS
    A single-file (stb-style) C99 library, also valid C++: tensors in one
@@ -63,10 +63,17 @@
    Errors: fallible functions return an eegnn_status (EEGNN_OK == 0) or NULL,
    and eegnn_last_error() (thread-local) names the file or argument and what is
    wrong. The library never exits, aborts or crashes on bad data and never
-   leaves a half-written output file. Config structs: a zero-filled struct is
-   valid and means the documented defaults (or a *_config_default() function
-   gives them, as eegnn_trainer_config_default); each field's comment says what
-   0 and negative values mean. Tensors are float32, row
+   leaves a half-written output file. Config structs: start from the
+   struct's *_config_default() function where it has one (eegnn_train_config_
+   default, eegnn_model_config_default, eegnn_optimizer_config_default, ...);
+   each field's comment says what 0 means. Where 0 is a real setting (a weight
+   decay, a dropout probability, warmup epochs, a test share) the field is
+   marked "unset": the value EEGNN_UNSET asks for its default, which the
+   *_config_default() function puts there, and 0 means 0. Other fields take 0
+   for their default (epochs, batch size, lr). A zero-filled struct is valid
+   but gives the "unset" fields 0. (Before 0.2.0, 0 meant the default in those
+   fields too and a negative value meant none; negative values are now errors.)
+   Tensors are float32, row
    major, with PyTorch's shapes and argument names; units are SI unless a
    field says otherwise (recordings in volts, as MNE). Thread safety: a graph,
    and everything built on it (optimizer, trainer), is used by one thread at
@@ -79,7 +86,7 @@
        eegnn_graph *g = eegnn_graph_create(&gc);
        int xs[3] = {64, 129, 200}, ys[1] = {64};              // batch, channels, samples
        eegnn_tensor *x = eegnn_input(g, "x", 3, xs), *y = eegnn_input(g, "y", 1, ys);
-       eegnn_model_config mc = {0};
+       eegnn_model_config mc = eegnn_model_config_default();
        mc.n_chans = 129; mc.n_times = 200; mc.n_outputs = 2;
        eegnn_tensor *out = eegnn_model_build(g, "eegnex", x, &mc);     // or your own layers
        eegnn_tensor *loss = eegnn_loss(g, EEGNN_LOSS_CROSS_ENTROPY, out, y, NULL);
@@ -133,26 +140,26 @@
        eegnn_rfft_plan_create eegnn_rfft_plan_free eegnn_rfft_plan_length eegnn_rfft_work_size
        eegnn_rfft_execute eegnn_rfft eegnn_fft_backend eegnn_fft_cleanup eegnn_rfft_power eegnn_band_power
    nn/nn.h: layers with parameters (torch.nn), the model zoo registry
-       eegnn_nn_linear eegnn_nn_conv1d eegnn_nn_batch_norm1d eegnn_nn_init_uniform eegnn_model_cnn
-       eegnn_model_mlp eegnn_model_shallow eegnn_model_build eegnn_model_count eegnn_model_name
-       eegnn_model_find eegnn_model_alias
+       eegnn_nn_linear eegnn_nn_conv1d eegnn_nn_batch_norm1d eegnn_nn_init_uniform eegnn_model_config_default
+       eegnn_model_config_check eegnn_model_cnn eegnn_model_mlp eegnn_model_shallow eegnn_model_build
+       eegnn_model_count eegnn_model_name eegnn_model_find eegnn_model_alias
    nn/transformer.h: transformer layers, EEGTransformer, EEGConformer
-       eegnn_nn_layer_norm eegnn_nn_multihead_attention eegnn_nn_transformer_encoder_layer
-       eegnn_sinusoidal_positional_encoding eegnn_nn_positional_embedding eegnn_model_eeg_transformer
-       eegnn_model_eeg_conformer
+       eegnn_nn_layer_norm eegnn_nn_multihead_attention eegnn_encoder_layer_config_default
+       eegnn_nn_transformer_encoder_layer eegnn_sinusoidal_positional_encoding eegnn_nn_positional_embedding
+       eegnn_model_eeg_transformer eegnn_model_eeg_conformer
    nn/braindecode.h: braindecode's EEGNeX, EEGNetv4, ShallowFBCSPNet, Deep4Net, BDTCN
        eegnn_model_eegnex eegnn_model_eegnet eegnn_model_shallow_fbcsp eegnn_model_deep4 eegnn_model_bdtcn
    nn/bandpower.h: a band-power MLP baseline
        eegnn_model_bandpower_mlp
    optim/optim.h: SGD, Adam, AdamW, Adamax, parameter groups, clipping, LR schedules, EMA
-       eegnn_optimizer_create eegnn_optimizer_step eegnn_optimizer_zero_grad eegnn_optimizer_set_lr
-       eegnn_optimizer_get_lr eegnn_optimizer_add_group eegnn_optimizer_n_groups eegnn_optimizer_set_group_lr
-       eegnn_optimizer_get_group_lr eegnn_optimizer_scale_grad eegnn_optimizer_step_count
-       eegnn_optimizer_set_step_count eegnn_optimizer_n_params eegnn_optimizer_param eegnn_optimizer_state
-       eegnn_optimizer_param_step eegnn_optimizer_set_param_step eegnn_optimizer_reset eegnn_optimizer_free
-       eegnn_optimizer_clip_grad_norm eegnn_lr_cosine_warmup eegnn_lr_step eegnn_plateau_init
-       eegnn_plateau_step eegnn_ema_create eegnn_ema_update eegnn_ema_swap eegnn_ema_n_tensors
-       eegnn_ema_shadow eegnn_ema_free
+       eegnn_optimizer_config_default eegnn_optimizer_create eegnn_optimizer_step eegnn_optimizer_zero_grad
+       eegnn_optimizer_set_lr eegnn_optimizer_get_lr eegnn_optimizer_add_group eegnn_optimizer_n_groups
+       eegnn_optimizer_set_group_lr eegnn_optimizer_get_group_lr eegnn_optimizer_scale_grad
+       eegnn_optimizer_step_count eegnn_optimizer_set_step_count eegnn_optimizer_n_params
+       eegnn_optimizer_param eegnn_optimizer_state eegnn_optimizer_param_step eegnn_optimizer_set_param_step
+       eegnn_optimizer_reset eegnn_optimizer_free eegnn_optimizer_clip_grad_norm eegnn_lr_cosine_warmup
+       eegnn_lr_step eegnn_plateau_init eegnn_plateau_step eegnn_ema_create eegnn_ema_update eegnn_ema_swap
+       eegnn_ema_n_tensors eegnn_ema_shadow eegnn_ema_free
    io/raw.h: recordings (MNE's Raw) and the reader chosen by extension
        eegnn_read_raw eegnn_raw_free eegnn_raw_channel_index eegnn_raw_duration
    io/npy.h: NumPy .npy files
@@ -202,7 +209,8 @@
        eegnn_dataset_subject eegnn_split_groups eegnn_split_groups_stratified eegnn_kfold_groups
        eegnn_dataset_split_indices
    data/synthetic.h: synthetic BIDS datasets for demos and tests
-       eegnn_write_synthetic_bids eegnn_write_synthetic_hbn
+       eegnn_synthetic_config_default eegnn_write_synthetic_bids eegnn_synthetic_hbn_config_default
+       eegnn_write_synthetic_hbn
    preprocess/filter.h: IIR filters (Butterworth SOS, filtfilt), notch, polyphase resampling
        eegnn_butter_sos eegnn_sosfiltfilt_padlen eegnn_sosfiltfilt eegnn_filter_bandpass
        eegnn_filter_highpass eegnn_filter_lowpass eegnn_filter_notch eegnn_raw_filter_bandpass
@@ -217,8 +225,8 @@
        eegnn_trainer_end_epoch eegnn_trainer_restore_best eegnn_trainer_epoch eegnn_trainer_best_epoch
        eegnn_trainer_best_loss eegnn_trainer_lr eegnn_trainer_save eegnn_trainer_resume
    train/train.h: eegnn train / predict on a BIDS dataset (built on the trainer)
-       eegnn_train_config_resolve eegnn_train_check eegnn_train eegnn_augment_parse
-       eegnn_class_weights_balanced eegnn_predict
+       eegnn_train_config_default eegnn_train_config_resolve eegnn_train_check eegnn_train
+       eegnn_augment_parse eegnn_class_weights_balanced eegnn_predict
    hip/hip.h: (eegnn_hip.h) GPU offload of linear, attention, transformer blocks and optimizer steps
        eegnn_gpu_compiled eegnn_gpu_query eegnn_gpu_report eegnn_gpu_parse_ops eegnn_gpu_attach
        eegnn_gpu_detach eegnn_gpu_active eegnn_gpu_n_routed eegnn_gpu_print_profile eegnn_gpu_suggest_batch

@@ -39,6 +39,7 @@ CONFIGS = {
     "adamw_frozen": (torch.optim.AdamW, dict(lr=1e-2, weight_decay=0.1), [1]),
     "adamax_default": (torch.optim.Adamax, dict(), []),
     "adamax_wd": (torch.optim.Adamax, dict(lr=1e-2, betas=(0.5, 0.9), weight_decay=0.01), []),
+    "adam_beta1_zero": (torch.optim.Adam, dict(lr=1e-2, betas=(0.0, 0.999)), []),
 }
 
 # (base_lr, warmup_steps, total_steps, min_lr)

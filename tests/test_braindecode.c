@@ -63,7 +63,7 @@ static int build(model_graph *m, const model_case *mc, int batch, int n_outputs,
     gc.arena_bytes = (size_t)640 << 20;
     gc.n_threads = 2;
     gc.seed = 1;
-    memset(&cfg, 0, sizeof cfg);
+    cfg = eegnn_model_config_default();
     cfg.n_outputs = n_outputs;
     cfg.sfreq = 100.0f;
     cfg.drop_prob = drop_prob;
@@ -183,7 +183,7 @@ static void run_case(const model_case *mc, int n_outputs, const float *x, int ba
     float *y;
     int i;
     double worst_grad = 0.0, grad_scale = 0.0, err_eval, err_train;
-    if (!build(&m, mc, batch, n_outputs, -1.0f)) {
+    if (!build(&m, mc, batch, n_outputs, 0.0f)) {
         CHECK(0, "%s: cannot build", tag);
         eegnn_graph_free(m.g);
         return;
@@ -235,7 +235,7 @@ static void run_case(const model_case *mc, int n_outputs, const float *x, int ba
 static void check_structure(const model_case *mc) {
     model_graph m;
     int i, n_drop = 0;
-    if (!build(&m, mc, 1, 1, 0.0f)) {
+    if (!build(&m, mc, 1, 1, EEGNN_UNSET)) {
         CHECK(0, "%s: cannot build", mc->tag);
         eegnn_graph_free(m.g);
         return;

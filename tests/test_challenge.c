@@ -129,7 +129,7 @@ static void check_crop_offsets(eegnn_dataset *ds) {
     eegnn__run tr;
     int i, lo = 1000, hi = -1, same = 1, differ = 0;
     double mean = 0;
-    memset(&cfg, 0, sizeof cfg);
+    cfg = eegnn_train_config_default();
     memset(&tr, 0, sizeof tr);
     cfg.seed = 5;
     tr.cfg = &cfg;
@@ -273,7 +273,7 @@ static int write_inputs(const eegnn_bids_dataset *b, const eegnn_dataset_config 
 static int train_small(const char *model, const char *out) {
     eegnn_train_config t;
     eegnn_train_result r;
-    memset(&t, 0, sizeof t);
+    t = eegnn_train_config_default();
     t.bids_root = small;
     t.target = "participants:externalizing";
     t.task = "RestingState";
@@ -337,7 +337,7 @@ static void check_training_and_submission(const eegnn_bids_dataset *b) {
     float pred1[8], pred2[5][8];
     int k, n_sub = 5;
     snprintf(out1, sizeof out1, "%s", test_out_path("challenge/c1"));
-    memset(&t1, 0, sizeof t1);
+    t1 = eegnn_train_config_default();
     t1.bids_root = tree;
     t1.target = "challenge1";
     t1.task = "contrastChangeDetection";
@@ -411,7 +411,7 @@ int main(void) {
 
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tree);
     CHECK(system(cmd) == 0, "%s", cmd);
-    memset(&h, 0, sizeof h);
+    h = eegnn_synthetic_hbn_config_default();
     h.participants_tsv = test_data_path("hbn-metadata/ds005509-bdf-mini/participants.tsv");
     h.ccd_runs = 1;
     h.trials_per_run = 10;
@@ -427,7 +427,7 @@ int main(void) {
     CHECK(system(cmd) == 0, "%s", cmd);
     h.participants_tsv = test_data_path("hbn-metadata/ds005509-bdf-mini/participants.tsv");
     h.n_subjects = 4;
-    h.ccd_runs = -1;
+    h.ccd_runs = 0;
     h.rest_seconds = 6;
     CHECK(eegnn_write_synthetic_hbn(small, &h) == EEGNN_OK, "small HBN tree: %s", eegnn_last_error());
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref_challenge.py '%s' --tree '%s'", refdir, tree);

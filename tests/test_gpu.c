@@ -173,7 +173,7 @@ static int train_pair(const train_setup *ts, const eegnn_optimizer_config *oc, i
     xs[1] = ts->chans;
     xs[2] = ts->times;
     ys[1] = 1;
-    memset(&mc, 0, sizeof mc);
+    mc = eegnn_model_config_default();
     mc.n_chans = ts->chans;
     mc.n_times = ts->times;
     mc.n_outputs = 1;
@@ -360,7 +360,7 @@ int main(void) {
         printf("GPU: %s %s (%s), %d compute units\n", info.platform, info.name, info.arch, info.compute_units);
     else
         printf("skip: GPU comparisons (%s)\n", eegnn_last_error());
-    memset(&oc, 0, sizeof oc);
+    oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
     oc.type = EEGNN_OPTIM_ADAMW;
 
     /* without a device: attach reports it and leaves the graph on the CPU;
@@ -394,10 +394,10 @@ int main(void) {
         static const char *const names[5] = {"Adam (L2)", "AdamW", "AdamW AMSGrad", "SGD Nesterov", "SGD"};
         static const train_setup mlp = {"MLP", 3, 4, 33, 0, 0, 0};
         for (i = 0; i < 5; i++) {
-            memset(&oc, 0, sizeof oc);
+            oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
             oc.type = i == 0 ? EEGNN_OPTIM_ADAM : i < 3 ? EEGNN_OPTIM_ADAMW : EEGNN_OPTIM_SGD;
             oc.lr = i < 3 ? 1e-3f : 1e-2f;
-            oc.weight_decay = i == 0 ? 1e-2f : 0.0f;
+            oc.weight_decay = i == 0 ? 1e-2f : i < 3 ? (float)EEGNN_UNSET : 0.0f; /* AdamW: 0.01 */
             oc.amsgrad = i == 2;
             oc.momentum = i == 3 ? 0.9f : 0.0f;
             oc.nesterov = i == 3;
@@ -409,7 +409,7 @@ int main(void) {
 
     /* training steps with nodes on the device */
     for (i = 0; i < (int)(sizeof models / sizeof models[0]); i++) {
-        memset(&oc, 0, sizeof oc);
+        oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
         oc.type = EEGNN_OPTIM_SGD;
         oc.lr = 1e-2f;
         oc.momentum = 0.9f;
@@ -417,7 +417,7 @@ int main(void) {
               "%s, SGD: losses %.3g, weights %.3g (%d routed)", models[i].model, le, we, routed);
         printf("%-15s 2 SGD steps,   %2d nodes on the GPU: loss rel err %.3g, weights %.3g\n", models[i].model,
                routed, le, we);
-        memset(&oc, 0, sizeof oc);
+        oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
         oc.type = EEGNN_OPTIM_ADAMW;
         CHECK(train_pair(&models[i], &oc, 2, 1, &cfg, &le, &we, &routed) && routed > 0 && le < 2e-4 && we < 1e-2,
               "%s, AdamW: losses %.3g, weights %.3g of the largest (%d routed)", models[i].model, le, we, routed);
@@ -426,7 +426,7 @@ int main(void) {
     }
 
     /* the 200-step loss curve at the smallest shapes */
-    memset(&oc, 0, sizeof oc);
+    oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
     oc.type = EEGNN_OPTIM_ADAMW;
     CHECK(train_pair(&smallest, &oc, 200, 1, &cfg, &le, &we, &routed) && routed > 0 && le < 2e-4 && we < 1e-2,
           "200-step loss curve: losses %.3g, weights %.3g", le, we);
@@ -434,7 +434,7 @@ int main(void) {
 
     /* a kernel launch that fails: message, the CPU goes on with the same numbers */
     cfg.fail_after = 25;
-    memset(&oc, 0, sizeof oc);
+    oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
     oc.type = EEGNN_OPTIM_SGD;
     oc.lr = 1e-2f;
     oc.momentum = 0.9f;

@@ -169,7 +169,7 @@ static eegnn_tensor *cnn_param(const cnn *m, int i) {
 
 static eegnn_optimizer *new_optimizer(eegnn_graph *g, eegnn_optimizer_type type) {
     eegnn_optimizer_config oc;
-    memset(&oc, 0, sizeof oc);
+    oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
     oc.type = type;
     if (type == EEGNN_OPTIM_SGD) {
         oc.lr = 1e-2f;

@@ -536,17 +536,17 @@ static void test_train_augment(void) {
     dirs[1] = d1;
     dirs[2] = d2;
     for (k = 0; k < 3; k++) {
-        memset(&cfg, 0, sizeof cfg);
+        cfg = eegnn_train_config_default();
         cfg.bids_root = test_data_path(MMI);
         cfg.target = "events:left_fist,right_fist";
         cfg.task = "fistexec";
         cfg.split = "run";
         cfg.model = "mlp";
-        cfg.model_config.drop_prob = -1;
+        cfg.model_config.drop_prob = 0;
         cfg.epochs = 1;
         cfg.batch_size = 8;
         cfg.lr = 1e-30f; /* the weights do not move: validation sees the same model */
-        cfg.weight_decay = -1;
+        cfg.weight_decay = 0;
         cfg.seed = 3;
         cfg.n_threads = 1;
         cfg.quiet = 1;
@@ -571,7 +571,7 @@ static void test_train_augment(void) {
         CHECK(fp != NULL, "the trainer writes drop_log.tsv");
         if (fp) fclose(fp);
     }
-    memset(&cfg, 0, sizeof cfg);
+    cfg = eegnn_train_config_default();
     cfg.bids_root = test_data_path(MMI);
     cfg.target = "events:left_fist,right_fist";
     cfg.task = "fistexec";

@@ -46,7 +46,7 @@ static int build(model_graph *m, const char *name, int batch, int n_chans, int n
     gc.arena_bytes = (size_t)96 << 20;
     gc.n_threads = 2;
     gc.seed = seed;
-    memset(&mc, 0, sizeof mc);
+    mc = eegnn_model_config_default();
     mc.n_outputs = n_outputs;
     mc.sfreq = 100.0f;
     mc.drop_prob = drop_prob;
@@ -75,7 +75,7 @@ static void test_model(int k, const float *x, const float *counts) {
     int i, n_checked = 0;
     double e;
     eegnn_status st;
-    if (!build(&m, name, B, C, T, N_OUT, -1.0f, 7)) {
+    if (!build(&m, name, B, C, T, N_OUT, 0.0f, 7)) {
         CHECK(0, "%s: build", name);
         eegnn_graph_free(m.g);
         return;
@@ -163,7 +163,7 @@ static void test_model(int k, const float *x, const float *counts) {
             CHECK(eegnn_safetensors_metadata(f, "absent") == NULL, "absent metadata key");
             eegnn_safetensors_close(f);
         }
-        if (build(&m2, name, 2, C, T, N_OUT, 0.0f, 99)) {
+        if (build(&m2, name, 2, C, T, N_OUT, EEGNN_UNSET, 99)) {
             st = eegnn_load_safetensors(m2.g, test_out_path(rel), 0);
             CHECK(st == EEGNN_OK, "%s: load own file: %s", name, eegnn_last_error());
             for (i = 0; i < eegnn_graph_n_nodes(m.g); i++) {
@@ -187,7 +187,7 @@ static void test_init(const float *counts) {
     int k, i;
     for (k = 0; k < 3; k++) {
         model_graph m;
-        if (!build(&m, model_names[k], 4, 129, 200, 1, 0.0f, 12345)) {
+        if (!build(&m, model_names[k], 4, 129, 200, 1, EEGNN_UNSET, 12345)) {
             CHECK(0, "%s at 129 x 200: build", model_names[k]);
             eegnn_graph_free(m.g);
             continue;
@@ -241,7 +241,7 @@ static void test_init(const float *counts) {
     /* PyTorch's own initial values obey the bound eegnn computes (same fan_in) */
     for (k = 0; k < 3; k++) {
         model_graph m;
-        if (!build(&m, model_names[k], B, C, T, N_OUT, 0.0f, 1)) {
+        if (!build(&m, model_names[k], B, C, T, N_OUT, EEGNN_UNSET, 1)) {
             eegnn_graph_free(m.g);
             continue;
         }
@@ -283,7 +283,7 @@ static void test_layer_errors(void) {
     CHECK(eegnn_nn_conv1d(g, x, 4, 8, 3, 1, NULL, "c") == NULL && strstr(eegnn_last_error(), "c.weight"),
           "duplicate layer name refused: %s", eegnn_last_error());
     CHECK(eegnn_nn_linear(g, x, 31, 2, 1, "fc") == NULL, "linear in_features mismatch");
-    memset(&mc, 0, sizeof mc);
+    mc = eegnn_model_config_default();
     CHECK(eegnn_model_build(g, "no_such_model", x, &mc) == NULL && strstr(eegnn_last_error(), "shallow"),
           "unknown model lists the known ones: %s", eegnn_last_error());
     CHECK(eegnn_model_shallow(g, x, &mc) == NULL && strstr(eegnn_last_error(), "n_times"),
@@ -292,10 +292,17 @@ static void test_layer_errors(void) {
     CHECK(eegnn_model_cnn(g, x, &mc) == NULL && strstr(eegnn_last_error(), "n_chans=5"), "n_chans mismatch");
     eegnn_graph_free(g);
     /* default dropout (0.5) is an extra node without parameters */
-    if (build(&m, "mlp", 2, 3, 10, 1, 0.0f, 1)) {
+    if (build(&m, "mlp", 2, 3, 10, 1, EEGNN_UNSET, 1)) {
         int i, found = 0;
         for (i = 0; i < eegnn_graph_n_nodes(m.g); i++) found += !strcmp(eegnn_graph_node(m.g, i)->op, "dropout");
         CHECK(found == 1, "mlp has a dropout node by default");
+    }
+    eegnn_graph_free(m.g);
+    /* drop_prob 0 is no dropout (EEGNN_UNSET is the default) */
+    if (build(&m, "mlp", 2, 3, 10, 1, 0.0f, 1)) {
+        int i, found = 0;
+        for (i = 0; i < eegnn_graph_n_nodes(m.g); i++) found += !strcmp(eegnn_graph_node(m.g, i)->op, "dropout");
+        CHECK(found == 0, "mlp with drop_prob 0 has no dropout node (%d)", found);
     }
     eegnn_graph_free(m.g);
 }
@@ -495,7 +502,7 @@ static void test_op_kinds(void) {
         memset(&gc, 0, sizeof gc);
         gc.arena_bytes = (size_t)256 << 20;
         gc.n_threads = 1;
-        memset(&mc, 0, sizeof mc);
+        mc = eegnn_model_config_default();
         mc.n_chans = 8;
         mc.n_times = 100;
         mc.n_outputs = 3;

@@ -33,13 +33,13 @@ static float *load(const char *rel, size_t want) {
 static void set_cfg(optim_case *c, const char *name, eegnn_optimizer_type type, float lr, float wd) {
     memset(c, 0, sizeof *c);
     c->name = name;
-    c->cfg.type = type;
+    c->cfg = eegnn_optimizer_config_default(type);
     c->cfg.lr = lr;
     c->cfg.weight_decay = wd;
     c->frozen = -1;
 }
 
-/* The configurations of tests/ref_optim.py, in eegnn's terms (0 = default). */
+/* The configurations of tests/ref_optim.py, in eegnn's terms (lr 0 and EEGNN_UNSET: the default). */
 static int make_cases(optim_case *cs) {
     int n = 0;
     set_cfg(&cs[n++], "sgd_plain", EEGNN_OPTIM_SGD, 0.1f, 0.0f);
@@ -51,22 +51,24 @@ static int make_cases(optim_case *cs) {
     set_cfg(&cs[n], "sgd_nesterov", EEGNN_OPTIM_SGD, 0.05f, 1e-3f);
     cs[n].cfg.momentum = 0.9f;
     cs[n++].cfg.nesterov = 1;
-    set_cfg(&cs[n++], "adam_default", EEGNN_OPTIM_ADAM, 0.0f, 0.0f);
+    set_cfg(&cs[n++], "adam_default", EEGNN_OPTIM_ADAM, 0.0f, EEGNN_UNSET);
     set_cfg(&cs[n], "adam_wd_amsgrad", EEGNN_OPTIM_ADAM, 1e-2f, 0.1f);
     cs[n].cfg.beta1 = 0.8f;
     cs[n].cfg.beta2 = 0.99f;
     cs[n++].cfg.amsgrad = 1;
-    set_cfg(&cs[n++], "adamw_default", EEGNN_OPTIM_ADAMW, 0.0f, 0.0f);
+    set_cfg(&cs[n++], "adamw_default", EEGNN_OPTIM_ADAMW, 0.0f, EEGNN_UNSET);
     set_cfg(&cs[n], "adamw_amsgrad", EEGNN_OPTIM_ADAMW, 1e-2f, 0.05f);
     cs[n].cfg.amsgrad = 1;
     cs[n++].cfg.eps = 1e-6f;
-    set_cfg(&cs[n++], "adamw_no_decay", EEGNN_OPTIM_ADAMW, 3e-2f, -1.0f);
+    set_cfg(&cs[n++], "adamw_no_decay", EEGNN_OPTIM_ADAMW, 3e-2f, 0.0f);
     set_cfg(&cs[n], "adamw_frozen", EEGNN_OPTIM_ADAMW, 1e-2f, 0.1f);
     cs[n++].frozen = 1;
-    set_cfg(&cs[n++], "adamax_default", EEGNN_OPTIM_ADAMAX, 0.0f, 0.0f);
+    set_cfg(&cs[n++], "adamax_default", EEGNN_OPTIM_ADAMAX, 0.0f, EEGNN_UNSET);
     set_cfg(&cs[n], "adamax_wd", EEGNN_OPTIM_ADAMAX, 1e-2f, 0.01f);
     cs[n].cfg.beta1 = 0.5f;
     cs[n++].cfg.beta2 = 0.9f;
+    set_cfg(&cs[n], "adam_beta1_zero", EEGNN_OPTIM_ADAM, 1e-2f, EEGNN_UNSET); /* a beta of 0 is 0 */
+    cs[n++].cfg.beta1 = 0.0f;
     return n;
 }
 
@@ -168,7 +170,7 @@ static void test_errors(void) {
     g = eegnn_graph_create(&gc);
     CHECK(eegnn_optimizer_create(g, NULL) == NULL, "a graph without parameters is refused");
     p = eegnn_param(g, "w", 1, shape);
-    memset(&oc, 0, sizeof oc);
+    oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
     oc.type = EEGNN_OPTIM_SGD;
     oc.nesterov = 1;
     CHECK(eegnn_optimizer_create(g, &oc) == NULL, "nesterov without momentum is refused");
@@ -179,6 +181,14 @@ static void test_errors(void) {
     oc.beta2 = 0.0f;
     oc.lr = -1.0f;
     CHECK(eegnn_optimizer_create(g, &oc) == NULL, "negative lr refused");
+    oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
+    oc.weight_decay = -1.0f;
+    CHECK(eegnn_optimizer_create(g, &oc) == NULL && strstr(eegnn_last_error(), "weight_decay -1"),
+          "negative weight decay refused (no longer a code for none): %s", eegnn_last_error());
+    oc.weight_decay = EEGNN_UNSET;
+    oc.beta1 = -0.5f;
+    CHECK(eegnn_optimizer_create(g, &oc) == NULL && strstr(eegnn_last_error(), "betas"),
+          "negative beta1 refused: %s", eegnn_last_error());
     opt = eegnn_optimizer_create(g, NULL);
     CHECK(opt && eegnn_optimizer_get_lr(opt) == 1e-3f, "default AdamW lr 1e-3");
     if (opt) {
@@ -308,7 +318,7 @@ static void test_groups_unfreeze_ema(void) {
 
     /* groups: backbone lr 1e-2 wd 0.05, head "b." lr 3e-3 wd 0.5; lr(t) = lr0 * 0.5^(t/10) */
     g = make_params(init, p);
-    memset(&oc, 0, sizeof oc);
+    oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
     oc.lr = 1e-2f;
     oc.weight_decay = 0.05f;
     opt = eegnn_optimizer_create(g, &oc);
@@ -331,7 +341,7 @@ static void test_groups_unfreeze_ema(void) {
 
     /* progressive unfreezing: a.* frozen for 8 steps, then trained with its own step count from 1 */
     g = make_params(init, p);
-    memset(&oc, 0, sizeof oc);
+    oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
     oc.lr = 1e-2f;
     oc.weight_decay = 0.1f;
     opt = eegnn_optimizer_create(g, &oc);

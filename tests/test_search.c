@@ -63,6 +63,7 @@ static eegnn_status run_grid(const char *bids, const char *out_dir, int n_worker
     static const float lrs[2] = {1e-3f, 3e-3f};
     eegnn_search_config sc;
     memset(&sc, 0, sizeof sc);
+    sc.base = eegnn_train_config_default();
     sc.base.bids_root = bids;
     sc.base.target = "participants:sex";
     sc.base.epochs = 2;
@@ -309,6 +310,7 @@ static void test_random(const char *bids) {
     eegnn_status st;
     int t;
     memset(&sc, 0, sizeof sc);
+    sc.base = eegnn_train_config_default();
     sc.base.bids_root = bids;
     sc.base.target = "participants:age";
     sc.base.model = "mlp";
@@ -388,7 +390,7 @@ int main(void) {
     eegnn_synthetic_config syn;
     char bids[1024];
     snprintf(bids, sizeof bids, "%s", test_out_path("search/bids")); /* test_out_path reuses its buffers */
-    memset(&syn, 0, sizeof syn);
+    syn = eegnn_synthetic_config_default();
     syn.n_subjects = N_SUBJECTS;
     syn.n_channels = 8;
     syn.duration = 20;

@@ -333,7 +333,7 @@ static void test_errors(void) {
     CHECK(eegnn_band_power(g, x, 100.0f, NULL, 3, 0.0f) == NULL, "bands NULL with n_bands 3 is refused");
     CHECK(eegnn_band_power(g, x, 100.0f, NULL, 0, -1.0f) == NULL, "negative eps is refused");
     CHECK(eegnn_band_power(g, NULL, 100.0f, NULL, 0, 0.0f) == NULL, "NULL input gives NULL");
-    memset(&mc, 0, sizeof mc);
+    mc = eegnn_model_config_default();
     CHECK(eegnn_model_build(g, "BandPowerMLP", x, &mc) == NULL && strstr(eegnn_last_error(), "sfreq"),
           "BandPowerMLP without sfreq is refused: '%s'", eegnn_last_error());
     mc.sfreq = 100.0f;
@@ -353,11 +353,11 @@ static void test_model(void) {
     eegnn_model_config mc;
     char name[160];
     double e;
-    memset(&mc, 0, sizeof mc);
+    mc = eegnn_model_config_default();
     mc.sfreq = 100.0f;
     mc.hidden = 32;
     mc.n_outputs = N_OUT;
-    mc.drop_prob = -1.0f;
+    mc.drop_prob = 0.0f;
     out = eegnn_model_build(g, "BandPowerMLP", xt, &mc);
     loss = eegnn_mse_loss(g, out, yt);
     CHECK(loss != NULL, "BandPowerMLP build: %s", eegnn_last_error());
@@ -416,7 +416,7 @@ static void test_model(void) {
         eegnn_graph *g2 = new_graph(1);
         int xs2[3] = {2, 129, 200};
         eegnn_tensor *x2 = eegnn_input(g2, "x", 3, xs2);
-        memset(&mc, 0, sizeof mc);
+        mc = eegnn_model_config_default();
         mc.sfreq = 100.0f;
         CHECK(eegnn_model_bandpower_mlp(g2, x2, &mc) != NULL, "BandPowerMLP at 129 x 200: %s", eegnn_last_error());
         CHECK(count && (double)eegnn_graph_n_param_scalars(g2) == (double)count[0],

@@ -242,7 +242,7 @@ static void check_truncated(const char *synth_root) {
         eegnn_train_result res;
         eegnn_status st;
         FILE *devnull = fopen("/dev/null", "w");
-        memset(&tc, 0, sizeof tc);
+        tc = eegnn_train_config_default();
         tc.bids_root = dir;
         tc.target = "participants:age";
         tc.model = "shallow";
@@ -542,7 +542,7 @@ static void check_prep_streaming(const char *synth) {
 static eegnn_status train_once_prep(const char *root, int stream, int prefetch, const char *cache, const char *out,
                                     int prep, eegnn_train_result *res) {
     eegnn_train_config tc;
-    memset(&tc, 0, sizeof tc);
+    tc = eegnn_train_config_default();
     if (prep) {
         tc.preprocess.reference = "average";
         tc.preprocess.l_freq = 1;
@@ -624,7 +624,7 @@ static void check_rss(int prep) {
     int status = 0, fds[2] = {-1, -1};
     long maxrss_kb = -1;
     double limit = 64.0 * 1048576.0, data_bytes;
-    memset(&sc, 0, sizeof sc);
+    sc = eegnn_synthetic_config_default();
     sc.n_subjects = prep ? 14 : 7;
     sc.n_channels = 129;
     sc.sfreq = 100;
@@ -642,7 +642,7 @@ static void check_rss(int prep) {
         long kb;
         int ok;
         close(fds[0]);
-        memset(&tc, 0, sizeof tc);
+        tc = eegnn_train_config_default();
         tc.bids_root = root;
         tc.target = "participants:age";
         tc.model = "shallow";
@@ -688,7 +688,7 @@ static void check_many_files(void) {
     eegnn_synthetic_config sc;
     pid_t pid;
     int status = 0;
-    memset(&sc, 0, sizeof sc);
+    sc = eegnn_synthetic_config_default();
     sc.n_subjects = 150;
     sc.n_channels = 4;
     sc.sfreq = 100;
@@ -778,7 +778,7 @@ int main(void) {
     check_half();
     n = check_dataset_files(test_data_path("bids/eegmmidb-s001"));
     printf("test_stream: eegmmidb EDF: %d windows bit-identical to the full reader\n", n);
-    memset(&sc, 0, sizeof sc);
+    sc = eegnn_synthetic_config_default();
     sc.n_subjects = 6;
     sc.n_channels = 129;
     sc.sfreq = 100;

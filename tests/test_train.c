@@ -12,7 +12,7 @@
 static char g_bids[1024];
 
 static void base_config(eegnn_train_config *c, const char *out) {
-    memset(c, 0, sizeof *c);
+    *c = eegnn_train_config_default();
     c->bids_root = g_bids;
     c->target = "participants:age";
     c->model = "cnn";
@@ -335,13 +335,26 @@ static void test_resolve_and_check(void) {
     CHECK(r.batch_size == 8 && r.lr == 1e-3f && r.weight_decay == 0.01f && !strcmp(r.optimizer, "adamw") &&
               !strcmp(r.scheduler, "cosine") && r.warmup_epochs == 1 && r.step_size == 2 && !strcmp(r.split, "subject") &&
               r.window_seconds == 2.0 && r.stride_seconds == 2.0 && r.valid_fraction == 0.2 && r.test_fraction == 0.2 &&
-              r.preprocess.scale == 1e6 && r.head_lr == 0 && r.head_weight_decay == 0,
+              r.preprocess.scale == 1e6 && r.head_lr == 0 && r.head_weight_decay == EEGNN_UNSET &&
+              r.plateau_patience == 10 && r.model_config.drop_prob == EEGNN_UNSET,
           "resolved defaults");
     eegnn_train_config_resolve(&r, &r2);
     CHECK(memcmp(&r, &r2, sizeof r) == 0, "resolving twice changes nothing");
     c.epochs = 3;
     eegnn_train_config_resolve(&c, &r);
-    CHECK(r.warmup_epochs == -1, "no warmup for 3 epochs: %d", r.warmup_epochs);
+    CHECK(r.warmup_epochs == 0, "no warmup for 3 epochs: %d", r.warmup_epochs);
+    c.weight_decay = 0;
+    c.test_fraction = 0;
+    c.warmup_epochs = 0;
+    c.plateau_patience = 0;
+    eegnn_train_config_resolve(&c, &r2);
+    CHECK(r2.weight_decay == 0 && r2.test_fraction == 0 && r2.warmup_epochs == 0 && r2.plateau_patience == 0,
+          "0 stays 0 where it is a setting: weight_decay %g, test_fraction %g, warmup %d, plateau_patience %d",
+          (double)r2.weight_decay, r2.test_fraction, r2.warmup_epochs, r2.plateau_patience);
+    c.weight_decay = EEGNN_UNSET;
+    c.test_fraction = EEGNN_UNSET;
+    c.warmup_epochs = EEGNN_UNSET;
+    c.plateau_patience = EEGNN_UNSET;
     r.out_dir = test_out_path("train/resolved");
     CHECK(eegnn_train(&c, &ra) == EEGNN_OK && eegnn_train(&r, &rb) == EEGNN_OK, "train: %s", eegnn_last_error());
     snprintf(pa, sizeof pa, "%s/best.safetensors", c.out_dir);
@@ -366,13 +379,33 @@ static void test_resolve_and_check(void) {
     c.valid_fraction = 0.6;
     c.test_fraction = 0.5;
     CHECK(eegnn_train_check(&c, NULL) == EEGNN_ERR_ARG, "fractions over 1");
+    c.valid_fraction = 0.85;
+    c.test_fraction = EEGNN_UNSET;
+    CHECK(eegnn_train_check(&c, NULL) == EEGNN_ERR_ARG && strstr(eegnn_last_error(), "test_fraction 0.2"),
+          "valid_fraction 0.85 with the default test share: %s", eegnn_last_error());
+    c.valid_fraction = 0;
+    c.weight_decay = -1;
+    CHECK(eegnn_train_check(&c, NULL) == EEGNN_ERR_ARG && strstr(eegnn_last_error(), "weight_decay -1"),
+          "negative weight decay (once the code for none): %s", eegnn_last_error());
+    c.weight_decay = EEGNN_UNSET;
+    c.test_fraction = -1;
+    CHECK(eegnn_train_check(&c, NULL) == EEGNN_ERR_ARG && strstr(eegnn_last_error(), "test_fraction -1"),
+          "negative test share: %s", eegnn_last_error());
+    c.test_fraction = EEGNN_UNSET;
+    c.model_config.drop_prob = -1;
+    CHECK(eegnn_train_check(&c, NULL) == EEGNN_ERR_ARG && strstr(eegnn_last_error(), "drop_prob -1"),
+          "negative dropout: %s", eegnn_last_error());
+    c.model_config.drop_prob = EEGNN_UNSET;
+    c.model_config.norm_first = -1;
+    CHECK(eegnn_train_check(&c, NULL) == EEGNN_ERR_ARG && strstr(eegnn_last_error(), "norm_first -1"),
+          "norm_first -1 (once post-norm): %s", eegnn_last_error());
 }
 
 int main(void) {
     eegnn_synthetic_config syn;
     (void)test_data_path;
     snprintf(g_bids, sizeof g_bids, "%s", test_out_path("train/bids"));
-    memset(&syn, 0, sizeof syn);
+    syn = eegnn_synthetic_config_default();
     syn.n_subjects = 9;
     syn.n_channels = 6;
     syn.sfreq = 128;

@@ -74,7 +74,7 @@ static int model_build(model *m, const run_case *c, const float *init, const flo
         memcpy(p->data, init + off, p->numel * sizeof(float));
         off += p->numel;
     }
-    memset(&oc, 0, sizeof oc);
+    oc = eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
     oc.type = c->opt;
     oc.lr = c->lr;
     oc.weight_decay = c->wd;

@@ -155,7 +155,7 @@ static void test_encoder_layers(void) {
                 lc.d_model = 32;
                 lc.nhead = 4;
                 lc.dim_feedforward = 64;
-                lc.dropout = mode ? 0.1f : -1.0f; /* train: no dropout; eval: dropout present but off */
+                lc.dropout = mode ? 0.1f : 0.0f; /* train: no dropout; eval: dropout present but off */
                 lc.gelu = act;
                 lc.norm_first = nf;
                 o = eegnn_nn_transformer_encoder_layer(g, x, &lc, mask, NULL);
@@ -173,10 +173,10 @@ static void test_eeg_conformer(void) {
         eegnn_model_config mc;
         eegnn_graph *g = new_graph(11);
         eegnn_tensor *x = eegnn_input(g, "x", 3, xs), *o;
-        memset(&mc, 0, sizeof mc);
+        mc = eegnn_model_config_default();
         mc.n_outputs = 2;
         mc.n_layers = 2;
-        mc.drop_prob = mode ? 0.5f : -1.0f;
+        mc.drop_prob = mode ? 0.5f : 0.0f;
         o = eegnn_model_build(g, "EEGConformer", x, &mc);
         CHECK(o != NULL, "%s: build: %s", case_name, eegnn_last_error());
         CHECK(fill(x, case_name, "x"), "%s: x", case_name);
@@ -219,13 +219,13 @@ static void test_eeg_transformer(void) {
         eegnn_model_config mc;
         eegnn_graph *g = new_graph(5);
         eegnn_tensor *x = eegnn_input(g, "x", 3, xs), *o;
-        memset(&mc, 0, sizeof mc);
+        mc = eegnn_model_config_default();
         mc.n_outputs = 3;
         mc.d_model = 32;
         mc.n_heads = 4;
         mc.n_layers = 2;
         mc.dim_feedforward = 64;
-        mc.drop_prob = mode ? 0.1f : -1.0f;
+        mc.drop_prob = mode ? 0.1f : 0.0f;
         o = eegnn_model_build(g, "EEGTransformer", x, &mc);
         CHECK(o != NULL, "%s: build: %s", case_name, eegnn_last_error());
         CHECK(fill(x, case_name, "x"), "%s: x", case_name);
@@ -368,6 +368,10 @@ static void test_errors(void) {
     CHECK(!eegnn_nn_transformer_encoder_layer(g, x, &lc, NULL, "enc"), "encoder layer with nhead not dividing "
                                                                         "d_model is refused");
     CHECK(!eegnn_nn_transformer_encoder_layer(g, x, NULL, NULL, "enc"), "encoder layer without config is refused");
+    lc = eegnn_encoder_layer_config_default(6, 2);
+    lc.dropout = -1.0f; /* once the code for no dropout; 0 is that now */
+    CHECK(!eegnn_nn_transformer_encoder_layer(g, x, &lc, NULL, "enc") && strstr(eegnn_last_error(), "dropout -1"),
+          "a negative dropout is refused: %s", eegnn_last_error());
     eegnn_graph_free(g);
 }
 

@@ -21,9 +21,9 @@
 #include <stdio.h>
 
 #define EEGNN_VERSION_MAJOR 0
-#define EEGNN_VERSION_MINOR 1
+#define EEGNN_VERSION_MINOR 2
 #define EEGNN_VERSION_PATCH 0
-#define EEGNN_VERSION_STRING "0.1.0"
+#define EEGNN_VERSION_STRING "0.2.0"
 
 #ifdef __cplusplus
 #define EEGNN__EXTERN_C extern "C"
@@ -57,6 +57,15 @@
 #include <assert.h>
 #define EEGNN_ASSERT(x) assert(x)
 #endif
+
+/* EEGNN_UNSET: the value that asks a config field for its default where 0 is
+ * a real setting of that field (a weight decay of 0, a dropout probability of
+ * 0, no warmup, no test set). Such fields say "unset" in their comment and are
+ * set to EEGNN_UNSET by the struct's *_config_default() function; there 0
+ * means 0. It is -2^31, exact as an int, a float and a double, so one name
+ * serves every field type: `cfg.weight_decay = EEGNN_UNSET;` and
+ * `cfg.weight_decay == EEGNN_UNSET` both work. */
+#define EEGNN_UNSET (-2147483647 - 1)
 
 /* Result of every fallible call. eegnn_last_error() holds the details. */
 typedef enum eegnn_status {

@@ -5,6 +5,8 @@
 
 #define EEGNN__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define EEGNN__MAX(a, b) ((a) > (b) ? (a) : (b))
+/* A config field's value, or dflt when it is EEGNN_UNSET (base.h). */
+#define EEGNN__UNSET_OR(v, dflt) ((v) == EEGNN_UNSET ? (dflt) : (v))
 
 /* Private functions: static, and not warned about when a build uses only
  * part of the library. */

@@ -99,6 +99,22 @@ static void eegnn__synthetic_signal(float *data, float *shared, char **names, in
     }
 }
 
+EEGNN_API eegnn_synthetic_config eegnn_synthetic_config_default(void) {
+    eegnn_synthetic_config c;
+    memset(&c, 0, sizeof c);
+    c.line_freq = EEGNN_UNSET;
+    return c;
+}
+
+EEGNN_API eegnn_synthetic_hbn_config eegnn_synthetic_hbn_config_default(void) {
+    eegnn_synthetic_hbn_config c;
+    memset(&c, 0, sizeof c);
+    c.ccd_runs = EEGNN_UNSET;
+    c.rest_seconds = EEGNN_UNSET;
+    c.miss_rate = EEGNN_UNSET;
+    return c;
+}
+
 EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_synthetic_config *cfg) {
     eegnn_synthetic_config c;
     eegnn__strbuf participants = {0, 0, 0, 0}, channels = {0, 0, 0, 0};
@@ -112,16 +128,15 @@ EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_s
     int s, ch;
     int64_t n_times;
 
-    memset(&c, 0, sizeof c);
-    if (cfg) c = *cfg;
+    c = cfg ? *cfg : eegnn_synthetic_config_default();
     if (!c.n_subjects) c.n_subjects = 40;
     if (!c.n_channels) c.n_channels = 20;
     if (c.sfreq == 0) c.sfreq = 128;
     if (c.duration == 0) c.duration = 60;
-    if (c.line_freq == 0) c.line_freq = 50.0 < c.sfreq / 2 ? 50.0 : -1.0; /* none at or above Nyquist */
+    if (c.line_freq == EEGNN_UNSET) c.line_freq = 50.0 < c.sfreq / 2 ? 50.0 : 0.0; /* none at or above Nyquist */
     if (!dir || !*dir) return eegnn_set_error(EEGNN_ERR_ARG, "synthetic BIDS: no output directory given");
     if (c.n_subjects < 1 || c.n_subjects > 9999 || c.n_channels < 1 || c.n_channels > 256 || !(c.sfreq > 0) ||
-        !(c.duration > 0) || c.duration * c.sfreq > 1e8 || c.line_freq >= c.sfreq / 2)
+        !(c.duration > 0) || c.duration * c.sfreq > 1e8 || !(c.line_freq >= 0) || c.line_freq >= c.sfreq / 2)
         return eegnn_set_error(EEGNN_ERR_ARG,
                                "synthetic BIDS: invalid config (subjects %d, channels %d, sfreq %g Hz, duration %g s, "
                                "line frequency %g Hz)",
@@ -361,18 +376,15 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
     int k, s, n_sub, id_col, ext_col;
     static const char *const tasks[2] = {"contrastChangeDetection", "RestingState"};
 
-    memset(&c, 0, sizeof c);
-    if (cfg) c = *cfg;
+    c = cfg ? *cfg : eegnn_synthetic_hbn_config_default();
     if (!dir || !*dir || !c.participants_tsv)
         return eegnn_set_error(EEGNN_ERR_ARG, "synthetic HBN: an output directory and a participants.tsv are required");
-    if (!c.ccd_runs) c.ccd_runs = 3;
-    if (c.ccd_runs < 0) c.ccd_runs = 0;
+    c.ccd_runs = EEGNN__UNSET_OR(c.ccd_runs, 3);
     if (!c.trials_per_run) c.trials_per_run = 24;
-    if (c.rest_seconds == 0) c.rest_seconds = 60;
-    if (c.miss_rate == 0) c.miss_rate = 0.05;
-    if (c.miss_rate < 0) c.miss_rate = 0;
+    c.rest_seconds = EEGNN__UNSET_OR(c.rest_seconds, 60);
+    c.miss_rate = EEGNN__UNSET_OR(c.miss_rate, 0.05);
     if (c.ccd_runs < 0 || c.ccd_runs > 3 || c.trials_per_run < 1 || c.trials_per_run > 1000 || c.n_subjects < 0 ||
-        c.rest_seconds > 3600 || c.miss_rate >= 1)
+        !(c.rest_seconds >= 0) || c.rest_seconds > 3600 || !(c.miss_rate >= 0) || c.miss_rate >= 1)
         return eegnn_set_error(EEGNN_ERR_ARG,
                                "synthetic HBN: invalid config (runs %d, trials %d, subjects %d, rest %g s, miss rate %g)",
                                c.ccd_runs, c.trials_per_run, c.n_subjects, c.rest_seconds, c.miss_rate);

@@ -9,10 +9,15 @@ typedef struct eegnn_synthetic_config {
     int n_channels;     /* 1..256; 0: 20 (10-20 montage names, then E21, E22, ...) */
     double sfreq;       /* Hz; 0: 128 */
     double duration;    /* seconds per recording; 0: 60 */
-    double line_freq;   /* power-line noise frequency, Hz (< sfreq / 2); 0: 50 when below
-                           Nyquist, else none; negative: none */
+    double line_freq;   /* power-line noise frequency, Hz, in [0, sfreq / 2); 0: none; unset: 50 when
+                           below Nyquist, else none */
     uint64_t seed;      /* 0 is a valid seed */
 } eegnn_synthetic_config;
+
+/* The demo dataset's defaults: every field 0 (40 subjects, 20 channels,
+ * 128 Hz, 60 s, seed 0) and line_freq EEGNN_UNSET (50 Hz). cfg NULL in
+ * eegnn_write_synthetic_bids means the same. Pure; thread safe. */
+EEGNN_API eegnn_synthetic_config eegnn_synthetic_config_default(void);
 
 /* Writes a BIDS dataset under `dir` (created if absent; existing files with
  * the same names are replaced atomically): dataset_description.json,
@@ -39,12 +44,17 @@ EEGNN_API eegnn_status eegnn_write_synthetic_bids(const char *dir, const eegnn_s
 typedef struct eegnn_synthetic_hbn_config {
     const char *participants_tsv; /* a real HBN participants.tsv (required); copied verbatim */
     int n_subjects;          /* the first N rows; 0: every row */
-    int ccd_runs;            /* contrastChangeDetection runs per subject (1..3); 0: 3; < 0: none */
+    int ccd_runs;            /* contrastChangeDetection runs per subject (0..3); 0: none; unset: 3 */
     int trials_per_run;      /* contrast-change targets per run; 0: 24 (the real task) */
-    double rest_seconds;     /* RestingState length, s; 0: 60; < 0: no RestingState */
-    double miss_rate;        /* share of targets without a button press; 0: 0.05; < 0: none */
+    double rest_seconds;     /* RestingState length, s (0..3600); 0: no RestingState; unset: 60 */
+    double miss_rate;        /* share of targets without a button press, in [0, 1); unset: 0.05 */
     uint64_t seed;
 } eegnn_synthetic_hbn_config;
+
+/* Every field 0 or NULL except ccd_runs, rest_seconds and miss_rate,
+ * EEGNN_UNSET (3 runs, 60 s, 0.05); participants_tsv still needs setting.
+ * Pure; thread safe. */
+EEGNN_API eegnn_synthetic_hbn_config eegnn_synthetic_hbn_config_default(void);
 
 /* Writes an HBN-like BIDS dataset under `dir`: participants.tsv copied from
  * cfg->participants_tsv, dataset_description.json, the task sidecars

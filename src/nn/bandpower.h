@@ -13,8 +13,8 @@
  *   -> Linear(n_chans * 5, hidden) "fc1" -> ReLU -> Dropout(drop_prob)
  *   -> Linear(hidden, n_outputs) "final_layer"                 (B, n_outputs)
  *
- * Defaults: hidden 64 (eegnn_model_config.hidden), drop_prob 0.5 (negative:
- * no dropout). The PyTorch twin is BandPowerMLP in tests/ref_spectral.py:
+ * Defaults: hidden 64 (eegnn_model_config.hidden), drop_prob 0.5 (unset;
+ * 0: no dropout). The PyTorch twin is BandPowerMLP in tests/ref_spectral.py:
  * torch.log(mean over each band's bins of torch.fft.rfft(x).abs()**2 / n_times
  * + eps), flatten, nn.BatchNorm1d, nn.Linear, ReLU, nn.Dropout, nn.Linear.
  * Errors (EEGNN_ERR_ARG): cfg->sfreq <= 0, input not (B, n_chans, n_times),

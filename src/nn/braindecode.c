@@ -156,11 +156,9 @@ static eegnn_tensor *eegnn__bd_view(eegnn_graph *g, eegnn_tensor *t, int d0, int
     return eegnn_reshape(g, t, d2 > 0 ? 3 : 2, shape);
 }
 
-/* Dropout probability: cfg 0 -> the model's default; negative -> none (0). */
+/* Dropout probability: cfg NULL or drop_prob EEGNN_UNSET -> the model's default. */
 static float eegnn__bd_drop(const eegnn_model_config *cfg, float dflt) {
-    float p = cfg ? cfg->drop_prob : 0.0f;
-    if (p == 0.0f) return dflt;
-    return p < 0.0f ? 0.0f : p;
+    return cfg ? EEGNN__UNSET_OR(cfg->drop_prob, dflt) : dflt;
 }
 
 static eegnn_tensor *eegnn__bd_dropout(eegnn_graph *g, eegnn_tensor *x, float p) {

@@ -18,8 +18,8 @@
  * drawn from the graph's RNG.
  *
  * Configuration (eegnn_model_config): n_chans, n_times (0: from x),
- * n_outputs (0: 1) and drop_prob (0: the model's braindecode default;
- * negative: no dropout nodes at all). Every other hyperparameter is
+ * n_outputs (0: 1) and drop_prob (EEGNN_UNSET, as eegnn_model_config_default
+ * sets it: the model's braindecode default; 0: no dropout nodes at all). Every other hyperparameter is
  * braindecode's default. Dropout is active in train mode only
  * (eegnn_graph_set_training) and BatchNorm uses batch statistics there,
  * updating the running statistics, exactly where braindecode does.

@@ -124,12 +124,38 @@ EEGNN_API eegnn_tensor *eegnn_nn_batch_norm1d(eegnn_graph *g, eegnn_tensor *x, i
     return eegnn_batch_norm(g, x, w, b, rm, rv, momentum, eps);
 }
 
+EEGNN_API eegnn_model_config eegnn_model_config_default(void) {
+    eegnn_model_config c;
+    memset(&c, 0, sizeof c);
+    c.drop_prob = EEGNN_UNSET;
+    c.norm_first = EEGNN_UNSET;
+    c.gelu = EEGNN_UNSET;
+    return c;
+}
+
+EEGNN_API eegnn_status eegnn_model_config_check(const eegnn_model_config *c) {
+    if (!c) return EEGNN_OK;
+    if (c->drop_prob != EEGNN_UNSET && !(c->drop_prob >= 0.0f && c->drop_prob < 1.0f))
+        return eegnn_set_error(EEGNN_ERR_ARG, "model_config.drop_prob %g is not in [0, 1) (0: no dropout; "
+                               "EEGNN_UNSET: the model's default)", (double)c->drop_prob);
+    if ((c->norm_first != EEGNN_UNSET && c->norm_first != 0 && c->norm_first != 1) ||
+        (c->gelu != EEGNN_UNSET && c->gelu != 0 && c->gelu != 1))
+        return eegnn_set_error(EEGNN_ERR_ARG, "model_config.norm_first %d and gelu %d must be 0, 1 or EEGNN_UNSET "
+                               "(the model's default)", c->norm_first, c->gelu);
+    if (c->n_chans < 0 || c->n_outputs < 0 || c->n_times < 0 || c->n_filters < 0 || c->kernel_size < 0 ||
+        c->hidden < 0 || c->pool_size < 0 || c->pool_stride < 0 || c->d_model < 0 || c->n_heads < 0 ||
+        c->n_layers < 0 || c->dim_feedforward < 0 || c->F1 < 0 || c->D < 0 || c->F2 < 0 || !(c->sfreq >= 0.0f))
+        return eegnn_set_error(EEGNN_ERR_ARG, "model_config: sizes and sfreq must be >= 0 (0: the default)");
+    return EEGNN_OK;
+}
+
 /* Resolves n_chans / n_times / n_outputs against x (B, C, T). */
 static eegnn_status eegnn__model_shape(const char *model, eegnn_tensor *x, const eegnn_model_config *cfg,
                                        eegnn_model_config *c) {
     char s[64];
-    memset(c, 0, sizeof *c);
-    if (cfg) *c = *cfg;
+    *c = cfg ? *cfg : eegnn_model_config_default();
+    if (eegnn_model_config_check(c))
+        return eegnn_set_error(EEGNN_ERR_ARG, "model '%s': %s", model, eegnn_last_error());
     if (x->ndim != 3)
         return eegnn_set_error(EEGNN_ERR_ARG, "model '%s': input %s, expected (batch, n_chans, n_times)", model,
                                eegnn_shape_str(x, s, sizeof s));
@@ -140,10 +166,7 @@ static eegnn_status eegnn__model_shape(const char *model, eegnn_tensor *x, const
         return eegnn_set_error(EEGNN_ERR_ARG, "model '%s': input %s does not match n_chans=%d, n_times=%d "
                                               "(n_outputs=%d)",
                                model, eegnn_shape_str(x, s, sizeof s), c->n_chans, c->n_times, c->n_outputs);
-    if (c->drop_prob == 0.0f) c->drop_prob = 0.5f;
-    if (c->drop_prob >= 1.0f)
-        return eegnn_set_error(EEGNN_ERR_ARG, "model '%s': drop_prob %g must be below 1", model,
-                               (double)c->drop_prob);
+    c->drop_prob = EEGNN__UNSET_OR(c->drop_prob, 0.5f); /* the cnn, mlp, shallow and BandPowerMLP default */
     return EEGNN_OK;
 }
 

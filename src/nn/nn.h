@@ -42,8 +42,11 @@ EEGNN_API void eegnn_nn_init_uniform(eegnn_graph *g, eegnn_tensor *t, float boun
 /* ---- Models -----------------------------------------------------------------
  * A model constructor builds a network on an input node x (B, n_chans,
  * n_times) (an input created with eegnn_input) and returns its output
- * (B, n_outputs). Argument names are braindecode's. Zero-filled fields take
- * the defaults listed; n_chans and n_times default to x's shape and must
+ * (B, n_outputs). Argument names are braindecode's. Start from
+ * eegnn_model_config_default(): size fields left 0 take the defaults listed,
+ * and the "unset" fields (drop_prob, norm_first, gelu) are EEGNN_UNSET, the
+ * model's default, where 0 means 0 (no dropout, post-norm, ReLU). cfg NULL
+ * is the default config. n_chans and n_times default to x's shape and must
  * match it when given. */
 typedef struct eegnn_model_config {
     int n_chans;     /* EEG channels (0: from x) */
@@ -55,17 +58,29 @@ typedef struct eegnn_model_config {
     int hidden;      /* mlp: hidden units, 0 -> 256 */
     int pool_size;   /* shallow: 0 -> 75 (pool_time_length) */
     int pool_stride; /* shallow: 0 -> 15 (pool_time_stride) */
-    float drop_prob; /* dropout probability, 0 -> the model's default (0.5 for mlp/shallow); negative: none */
+    float drop_prob; /* dropout probability in [0, 1); 0: no dropout nodes; unset: the model's default
+                        (0.5 for cnn/mlp/shallow) */
     /* transformers (EEG transformer, EEGConformer); 0 -> the model's default */
     int d_model;         /* embedding size */
     int n_heads;         /* attention heads */
     int n_layers;        /* encoder layers */
     int dim_feedforward; /* feed-forward width */
-    int norm_first;      /* 1: pre-norm encoder layers (norm_first=True), -1: post-norm, 0: model default */
-    int gelu;            /* 1: GELU in the feed-forward block, -1: ReLU, 0: model default */
+    int norm_first;      /* 1: pre-norm encoder layers (norm_first=True), 0: post-norm; unset: the model's */
+    int gelu;            /* 1: GELU in the feed-forward block, 0: ReLU; unset: the model's */
     /* EEGNet: temporal filters, depth multiplier, pointwise filters; 0 -> 8, 2, F1*D */
     int F1, D, F2;
 } eegnn_model_config;
+
+/* A model configuration with every size 0 (the model's or the input's) and
+ * drop_prob, norm_first and gelu EEGNN_UNSET (the model's defaults). Pure;
+ * thread safe. */
+EEGNN_API eegnn_model_config eegnn_model_config_default(void);
+
+/* Checks the fields every model reads: drop_prob EEGNN_UNSET or in [0, 1),
+ * norm_first and gelu EEGNN_UNSET, 0 or 1, sizes and sfreq >= 0. NULL is
+ * valid (the defaults). EEGNN_ERR_ARG naming the field, else EEGNN_OK.
+ * Every model constructor runs it. Thread safe. */
+EEGNN_API eegnn_status eegnn_model_config_check(const eegnn_model_config *cfg);
 
 /* The benchmark CNN: conv1d(n_chans -> 64, k 7) "conv1", ReLU,
  * conv1d(64 -> 64, k 7) "conv2", ReLU, mean over time,

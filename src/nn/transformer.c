@@ -83,6 +83,15 @@ EEGNN_API eegnn_tensor *eegnn_nn_multihead_attention(eegnn_graph *g, eegnn_tenso
     return h;
 }
 
+EEGNN_API eegnn_encoder_layer_config eegnn_encoder_layer_config_default(int d_model, int nhead) {
+    eegnn_encoder_layer_config c;
+    memset(&c, 0, sizeof c);
+    c.d_model = d_model;
+    c.nhead = nhead;
+    c.dropout = EEGNN_UNSET;
+    return c;
+}
+
 EEGNN_API eegnn_tensor *eegnn_nn_transformer_encoder_layer(eegnn_graph *g, eegnn_tensor *x,
                                                            const eegnn_encoder_layer_config *cfg,
                                                            eegnn_tensor *key_padding_mask, const char *prefix) {
@@ -102,10 +111,10 @@ EEGNN_API eegnn_tensor *eegnn_nn_transformer_encoder_layer(eegnn_graph *g, eegnn
     }
     e = cfg->d_model;
     ff_dim = cfg->dim_feedforward > 0 ? cfg->dim_feedforward : 2048;
-    p = cfg->dropout == 0.0f ? 0.1f : cfg->dropout < 0.0f ? 0.0f : cfg->dropout;
+    p = EEGNN__UNSET_OR(cfg->dropout, 0.1f);
     eps = cfg->layer_norm_eps > 0.0f ? cfg->layer_norm_eps : 1e-5f;
-    if (p >= 1.0f) {
-        eegnn_set_error(EEGNN_ERR_ARG, "transformer_encoder_layer '%s': dropout %g must be below 1",
+    if (!(p >= 0.0f && p < 1.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "transformer_encoder_layer '%s': dropout %g must be in [0, 1)",
                         prefix ? prefix : "", (double)p);
         return NULL;
     }
@@ -201,15 +210,13 @@ EEGNN_API eegnn_tensor *eegnn_model_eeg_transformer(eegnn_graph *g, eegnn_tensor
     float drop;
     int i, n_layers, perm[3] = {0, 2, 1};
     if (!g || !x) return NULL;
-    drop = cfg && cfg->drop_prob != 0.0f ? cfg->drop_prob : 0.1f;
+    drop = cfg ? EEGNN__UNSET_OR(cfg->drop_prob, 0.1f) : 0.1f;
     if (eegnn__model_shape("EEGTransformer", x, cfg, &c)) return NULL;
-    memset(&lc, 0, sizeof lc);
-    lc.d_model = c.d_model > 0 ? c.d_model : 128;
-    lc.nhead = c.n_heads > 0 ? c.n_heads : 8;
+    lc = eegnn_encoder_layer_config_default(c.d_model > 0 ? c.d_model : 128, c.n_heads > 0 ? c.n_heads : 8);
     lc.dim_feedforward = c.dim_feedforward > 0 ? c.dim_feedforward : 2 * lc.d_model;
-    lc.dropout = drop > 0.0f ? drop : -1.0f;
-    lc.gelu = c.gelu >= 0;
-    lc.norm_first = c.norm_first >= 0;
+    lc.dropout = drop;
+    lc.gelu = EEGNN__UNSET_OR(c.gelu, 1);
+    lc.norm_first = EEGNN__UNSET_OR(c.norm_first, 1);
     n_layers = c.n_layers > 0 ? c.n_layers : 6;
     if (lc.d_model % lc.nhead || lc.d_model % 2 || drop >= 1.0f) {
         eegnn_set_error(EEGNN_ERR_ARG, "model 'EEGTransformer': d_model=%d must be even and divisible by "
@@ -273,7 +280,7 @@ EEGNN_API eegnn_tensor *eegnn_model_eeg_conformer(eegnn_graph *g, eegnn_tensor *
     int f, k, pool, stride, depth, heads, t_conv, n_patches, i, s4[4], s3[3], perm[3] = {0, 2, 1};
     float drop, att_drop;
     if (!g || !x) return NULL;
-    drop = cfg && cfg->drop_prob != 0.0f ? (cfg->drop_prob < 0.0f ? 0.0f : cfg->drop_prob) : 0.5f;
+    drop = cfg ? EEGNN__UNSET_OR(cfg->drop_prob, 0.5f) : 0.5f;
     att_drop = drop;
     if (eegnn__model_shape("EEGConformer", x, cfg, &c)) return NULL;
     f = c.n_filters > 0 ? c.n_filters : 40;

@@ -30,17 +30,22 @@ EEGNN_API eegnn_tensor *eegnn_nn_multihead_attention(eegnn_graph *g, eegnn_tenso
                                                      float dropout, eegnn_tensor *key_padding_mask,
                                                      const char *prefix);
 
-/* Settings of a transformer encoder layer; a zero-filled struct (with
- * d_model and nhead set) gives PyTorch's defaults. */
+/* Settings of a transformer encoder layer; eegnn_encoder_layer_config_default
+ * (d_model, nhead) gives PyTorch's defaults. */
 typedef struct eegnn_encoder_layer_config {
     int d_model;          /* embedding width E (required) */
     int nhead;            /* attention heads (required, divides d_model) */
     int dim_feedforward;  /* 0: 2048 */
-    float dropout;        /* 0: 0.1; negative: no dropout */
+    float dropout;        /* in [0, 1); 0: no dropout; unset: 0.1 (PyTorch's default) */
     int gelu;             /* 0: ReLU, nonzero: GELU (exact erf form) */
     int norm_first;       /* 0: post-norm (PyTorch's default), nonzero: pre-norm */
     float layer_norm_eps; /* 0: 1e-5 */
 } eegnn_encoder_layer_config;
+
+/* torch.nn.TransformerEncoderLayer(d_model, nhead)'s defaults: the other
+ * fields 0 (dim_feedforward 2048, ReLU, post-norm, eps 1e-5) and dropout
+ * EEGNN_UNSET (0.1). Pure; thread safe. */
+EEGNN_API eegnn_encoder_layer_config eegnn_encoder_layer_config_default(int d_model, int nhead);
 
 /* torch.nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout,
  * activation, layer_norm_eps, batch_first=True, norm_first) as PyTorch 1.13
@@ -83,10 +88,10 @@ EEGNN_API eegnn_tensor *eegnn_nn_positional_embedding(eegnn_graph *g, eegnn_tens
  * "final_layer" (d_model -> n_outputs) -> (B, n_outputs).
  * The layer names are those of torch.nn.TransformerEncoder, so the reference
  * module in tests/ref_transformer.py has the same state_dict keys.
- * Defaults (eegnn_model_config fields left 0): d_model 128, n_heads 8,
- * n_layers 6, dim_feedforward 256 (2 * d_model), drop_prob 0.1 (negative:
- * no dropout), GELU and pre-norm; gelu < 0 selects ReLU, norm_first < 0
- * post-norm. At 129 x 200 with n_outputs 1 it has 811,905 parameters.
+ * Defaults (eegnn_model_config_default()): d_model 128, n_heads 8,
+ * n_layers 6, dim_feedforward 256 (2 * d_model), drop_prob 0.1, GELU and
+ * pre-norm; gelu 0 selects ReLU, norm_first 0 post-norm, drop_prob 0 no
+ * dropout. At 129 x 200 with n_outputs 1 it has 811,905 parameters.
  * EEGNN_ERR_ARG when n_heads does not divide d_model, d_model is odd, or x
  * does not match n_chans / n_times. */
 EEGNN_API eegnn_tensor *eegnn_model_eeg_transformer(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
@@ -107,10 +112,10 @@ EEGNN_API eegnn_tensor *eegnn_model_eeg_transformer(eegnn_graph *g, eegnn_tensor
  *   fc.fc.0: Linear(n_patches * F, 256), ELU, Dropout(0.5); fc.fc.3:
  *   Linear(256, 32), ELU, Dropout(0.3); final_layer.final_layer.0:
  *   Linear(32, n_outputs).
- * Defaults (config fields left 0): n_filters (F, n_filters_time) 40,
+ * Defaults (eegnn_model_config_default()): n_filters (F, n_filters_time) 40,
  * kernel_size (K, filter_time_length) 25, pool_size (P) 75, pool_stride (S)
  * 15, n_layers (att_depth) 6, n_heads (att_heads) 10, drop_prob 0.5 (also
- * att_drop_prob; negative: no dropout). At n_chans 129, n_times 200,
+ * att_drop_prob; 0: no dropout). At n_chans 129, n_times 200,
  * n_outputs 1 it has 407,713 parameters, as braindecode's. The BatchNorm
  * statistics start at 0 / 1 (braindecode's constructor runs one forward pass
  * that moves them; load a state_dict to match it). EEGNN_ERR_ARG when

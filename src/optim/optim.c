@@ -4,7 +4,7 @@
 
 struct eegnn_optimizer {
     eegnn_graph *graph;
-    eegnn_optimizer_config cfg; /* resolved: defaults filled in, negatives turned into 0; cfg.lr is group 0's lr */
+    eegnn_optimizer_config cfg; /* resolved: defaults filled in; cfg.lr is group 0's lr */
     int n_params;
     eegnn_tensor **params; /* (n_params) */
     float **state1;        /* (n_params) first state per parameter: exp_avg or momentum_buffer */
@@ -21,9 +21,14 @@ struct eegnn_optimizer {
     long step;
 };
 
-static float eegnn__opt_default(float v, float dflt) {
-    if (v == 0.0f) return dflt;
-    return v < 0.0f ? 0.0f : v;
+EEGNN_API eegnn_optimizer_config eegnn_optimizer_config_default(eegnn_optimizer_type type) {
+    eegnn_optimizer_config c;
+    memset(&c, 0, sizeof c);
+    c.type = type;
+    c.weight_decay = EEGNN_UNSET;
+    c.beta1 = EEGNN_UNSET;
+    c.beta2 = EEGNN_UNSET;
+    return c;
 }
 
 EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_optimizer_config *cfg) {
@@ -35,8 +40,7 @@ EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_op
         eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: graph is NULL");
         return NULL;
     }
-    memset(&c, 0, sizeof c);
-    if (cfg) c = *cfg;
+    c = cfg ? *cfg : eegnn_optimizer_config_default(EEGNN_OPTIM_ADAMW);
     if (c.type != EEGNN_OPTIM_ADAMW && c.type != EEGNN_OPTIM_ADAM && c.type != EEGNN_OPTIM_SGD &&
         c.type != EEGNN_OPTIM_ADAMAX) {
         eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: unknown optimizer type %d", (int)c.type);
@@ -50,11 +54,17 @@ EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_op
         return NULL;
     }
     if (c.lr == 0.0f) c.lr = c.type == EEGNN_OPTIM_ADAMAX ? 2e-3f : 1e-3f;
-    c.weight_decay = eegnn__opt_default(c.weight_decay, c.type == EEGNN_OPTIM_ADAMW ? 1e-2f : 0.0f);
-    c.beta1 = eegnn__opt_default(c.beta1, 0.9f);
-    c.beta2 = eegnn__opt_default(c.beta2, 0.999f);
+    c.weight_decay = EEGNN__UNSET_OR(c.weight_decay, c.type == EEGNN_OPTIM_ADAMW ? 1e-2f : 0.0f);
+    c.beta1 = EEGNN__UNSET_OR(c.beta1, 0.9f);
+    c.beta2 = EEGNN__UNSET_OR(c.beta2, 0.999f);
     if (c.eps == 0.0f) c.eps = 1e-8f;
-    if (c.beta1 >= 1.0f || c.beta2 >= 1.0f) {
+    if (!(c.weight_decay >= 0.0f)) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: weight_decay %g must be >= 0 (0: none; "
+                                       "EEGNN_UNSET: the type's default)",
+                        (double)c.weight_decay);
+        return NULL;
+    }
+    if (!(c.beta1 >= 0.0f && c.beta1 < 1.0f) || !(c.beta2 >= 0.0f && c.beta2 < 1.0f)) {
         eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_create: betas (%g, %g) must lie in [0, 1)",
                         (double)c.beta1, (double)c.beta2);
         return NULL;
@@ -170,9 +180,15 @@ EEGNN_API int eegnn_optimizer_add_group(eegnn_optimizer *opt, const char *prefix
         eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_add_group: optimizer or prefix is NULL or empty");
         return -1;
     }
-    if (opt->n_groups >= EEGNN__OPT_MAX_GROUPS || !(lr == lr)) {
-        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_add_group: '%s': at most %d groups, lr must be a number",
-                        prefix, EEGNN__OPT_MAX_GROUPS);
+    if (opt->n_groups >= EEGNN__OPT_MAX_GROUPS) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_add_group: '%s': at most %d groups", prefix,
+                        EEGNN__OPT_MAX_GROUPS);
+        return -1;
+    }
+    if ((lr != EEGNN_UNSET && !(lr >= 0.0f)) || (weight_decay != EEGNN_UNSET && !(weight_decay >= 0.0f))) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_optimizer_add_group: '%s': lr %g and weight_decay %g must be >= 0 "
+                                       "(EEGNN_UNSET: group 0's)",
+                        prefix, (double)lr, (double)weight_decay);
         return -1;
     }
     len = strlen(prefix);
@@ -185,8 +201,8 @@ EEGNN_API int eegnn_optimizer_add_group(eegnn_optimizer *opt, const char *prefix
     k = opt->n_groups++;
     for (i = 0; i < opt->n_params; i++)
         if (!strncmp(opt->params[i]->name, prefix, len)) opt->group[i] = k;
-    opt->group_lr[k] = opt->group_lr0[k] = lr < 0.0f ? opt->group_lr[0] : (double)lr;
-    opt->group_wd[k] = weight_decay < 0.0f ? opt->group_wd[0] : weight_decay;
+    opt->group_lr[k] = opt->group_lr0[k] = lr == EEGNN_UNSET ? opt->group_lr[0] : (double)lr;
+    opt->group_wd[k] = EEGNN__UNSET_OR(weight_decay, opt->group_wd[0]);
     return k;
 }
 

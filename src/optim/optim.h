@@ -36,17 +36,20 @@ typedef enum eegnn_optimizer_type {
     EEGNN_OPTIM_ADAMAX = 3 /* torch.optim.Adamax */
 } eegnn_optimizer_type;
 
-/* Zero-filled means PyTorch's defaults for the chosen type. Fields that
- * PyTorch lets be exactly 0 but whose default is not 0 (beta1, beta2,
- * weight_decay of AdamW) take a negative value to mean 0. */
+/* Start from eegnn_optimizer_config_default(type), which gives PyTorch's
+ * defaults for the type. Fields marked "unset" take EEGNN_UNSET for their
+ * default and mean exactly their value otherwise (0 is no weight decay, a
+ * beta of 0 is no averaging); lr and eps, where 0 is no setting anyone
+ * wants, take 0 for the default. A zero-filled struct is valid: PyTorch's
+ * lr and eps, but weight decay and betas 0. */
 typedef struct eegnn_optimizer_config {
     eegnn_optimizer_type type;
     float lr;           /* learning rate; 0: 1e-3 (Adam, AdamW, SGD), 2e-3 (Adamax) */
-    float weight_decay; /* 0: 1e-2 for AdamW (decoupled: p *= 1 - lr * wd), 0 otherwise
-                           (L2: grad += wd * p); negative: none */
+    float weight_decay; /* >= 0; unset: 1e-2 for AdamW (decoupled: p *= 1 - lr * wd), 0 otherwise
+                           (L2: grad += wd * p) */
     /* Adam, AdamW, Adamax */
-    float beta1; /* 0: 0.9; negative: 0 */
-    float beta2; /* 0: 0.999; negative: 0 */
+    float beta1; /* in [0, 1); unset: 0.9 */
+    float beta2; /* in [0, 1); unset: 0.999 */
     float eps;   /* 0: 1e-8 */
     int amsgrad; /* Adam/AdamW: keep the maximum of the second moment (Reddi et al. 2018) */
     /* SGD */
@@ -55,13 +58,18 @@ typedef struct eegnn_optimizer_config {
     int nesterov;    /* Nesterov momentum (needs momentum > 0 and dampening 0, as PyTorch) */
 } eegnn_optimizer_config;
 
+/* The optimizer configuration of torch.optim's defaults for `type`: lr and
+ * eps 0 (their defaults), weight_decay, beta1 and beta2 EEGNN_UNSET, no
+ * amsgrad, momentum, dampening or Nesterov. Pure; thread safe. */
+EEGNN_API eegnn_optimizer_config eegnn_optimizer_config_default(eegnn_optimizer_type type);
+
 typedef struct eegnn_optimizer eegnn_optimizer;
 
 /* Creates an optimizer over the graph's current parameters with zeroed
  * state (step count 0), all in parameter group 0. cfg NULL: AdamW with
- * PyTorch's defaults. Errors (NULL returned): EEGNN_ERR_ARG for invalid
- * hyperparameters (as PyTorch's checks: lr, eps, weight_decay, momentum >=
- * 0; betas in [0, 1); nesterov without momentum or with dampening) or a
+ * PyTorch's defaults for AdamW. Errors (NULL returned): EEGNN_ERR_ARG for
+ * invalid hyperparameters (as PyTorch's checks: lr, eps, weight_decay,
+ * momentum >= 0; betas in [0, 1); nesterov without momentum or with dampening) or a
  * graph without parameters; EEGNN_ERR_MEMORY. */
 EEGNN_API eegnn_optimizer *eegnn_optimizer_create(eegnn_graph *g, const eegnn_optimizer_config *cfg);
 
@@ -85,12 +93,12 @@ EEGNN_API float eegnn_optimizer_get_lr(const eegnn_optimizer *opt);
 
 /* Parameter groups (torch.optim param_groups). Moves every parameter whose
  * state_dict name starts with `prefix` (e.g. "final_layer" for the head)
- * into a new group with its own lr and weight decay (negative: inherit
+ * into a new group with its own lr and weight decay (EEGNN_UNSET: inherit
  * group 0's value; weight decay follows the optimizer type's rule: decoupled
  * for AdamW, L2 otherwise; EEGNN_TENSOR_NO_DECAY still wins). Call before
  * the first step. Returns the group index (1, 2, ...; at most 8 groups) or
  * -1 with the error set (EEGNN_ERR_NOT_FOUND when no name matches,
- * EEGNN_ERR_ARG). */
+ * EEGNN_ERR_ARG for a negative or NaN lr or weight decay). */
 EEGNN_API int eegnn_optimizer_add_group(eegnn_optimizer *opt, const char *prefix, float lr, float weight_decay);
 EEGNN_API int eegnn_optimizer_n_groups(const eegnn_optimizer *opt);
 /* Sets / returns one group's current learning rate (no other group moves). */

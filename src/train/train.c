@@ -413,7 +413,9 @@ static eegnn_status eegnn__assign_groups(const eegnn_train_config *cfg, const ee
     int n_groups = eegnn_dataset_n_groups(data), n_classes = eegnn_dataset_n_classes(data);
     int n = eegnn_dataset_n_windows(data), *count = NULL, i;
     double valid = cfg->valid_fraction > 0 ? cfg->valid_fraction : 0.2;
-    double test = cfg->test_fraction < 0 ? 0.0 : (cfg->test_fraction > 0 ? cfg->test_fraction : 0.2);
+    /* unset: 0.2; negative: none, as model files written before EEGNN_UNSET say it */
+    double test = cfg->test_fraction < 0 && cfg->test_fraction != EEGNN_UNSET ? 0.0
+                                                                            : EEGNN__UNSET_OR(cfg->test_fraction, 0.2);
     eegnn_status st;
     if (n_classes > 0) {
         count = (int *)eegnn__calloc((size_t)n_groups * (size_t)n_classes, sizeof(int));
@@ -604,15 +606,18 @@ EEGNN_API eegnn_status eegnn_class_weights_balanced(const int *y, int n, int n_c
     return EEGNN_OK;
 }
 
-/* Model configuration as a JSON object (every field, resolved from the data). */
+/* Model configuration as a JSON object (every field, resolved from the
+ * data). "format": 2 says that drop_prob, norm_first and gelu follow the
+ * EEGNN_UNSET convention (written as -2147483648); files without it predate
+ * it (0: the model's default, negative: none / off). */
 static void eegnn__model_config_json(eegnn__strbuf *sb, const eegnn_model_config *c) {
     eegnn__sb_printf(sb,
-                     "{\"n_chans\": %d, \"n_outputs\": %d, \"n_times\": %d, \"sfreq\": %.9g, \"n_filters\": %d, "
+                     "{\"format\": 2, \"n_chans\": %d, \"n_outputs\": %d, \"n_times\": %d, \"sfreq\": %.9g, \"n_filters\": %d, "
                      "\"kernel_size\": %d, \"hidden\": %d, \"pool_size\": %d, \"pool_stride\": %d, "
                      "\"drop_prob\": %.9g, \"d_model\": %d, \"n_heads\": %d, \"n_layers\": %d, "
                      "\"dim_feedforward\": %d, \"norm_first\": %d, \"gelu\": %d, \"F1\": %d, \"D\": %d, \"F2\": %d}",
                      c->n_chans, c->n_outputs, c->n_times, (double)c->sfreq, c->n_filters, c->kernel_size, c->hidden,
-                     c->pool_size, c->pool_stride, (double)c->drop_prob, c->d_model, c->n_heads, c->n_layers,
+                     c->pool_size, c->pool_stride, c->drop_prob == EEGNN_UNSET ? -2147483648.0 : (double)c->drop_prob, c->d_model, c->n_heads, c->n_layers,
                      c->dim_feedforward, c->norm_first, c->gelu, c->F1, c->D, c->F2);
 }
 
@@ -647,6 +652,13 @@ static void eegnn__model_config_parse(const char *json, eegnn_model_config *c) {
     c->F1 = (int)eegnn__tr_json_number(json, "F1", 0);
     c->D = (int)eegnn__tr_json_number(json, "D", 0);
     c->F2 = (int)eegnn__tr_json_number(json, "F2", 0);
+    if (eegnn__tr_json_number(json, "format", 1) < 2) { /* written before EEGNN_UNSET */
+        c->drop_prob = c->drop_prob == 0.0f ? (float)EEGNN_UNSET : c->drop_prob < 0.0f ? 0.0f : c->drop_prob;
+        c->norm_first = c->norm_first == 0 ? EEGNN_UNSET : c->norm_first > 0;
+        c->gelu = c->gelu == 0 ? EEGNN_UNSET : c->gelu > 0;
+    } else if (c->drop_prob < -1e9f) {
+        c->drop_prob = EEGNN_UNSET;
+    }
 }
 
 /* Parses "[a,b,...]" into n floats; returns the count read. */
@@ -738,6 +750,18 @@ static int eegnn__optimizer_type(const char *s, eegnn_optimizer_type *t) {
     return 1;
 }
 
+EEGNN_API eegnn_train_config eegnn_train_config_default(void) {
+    eegnn_train_config c;
+    memset(&c, 0, sizeof c);
+    c.weight_decay = EEGNN_UNSET;
+    c.warmup_epochs = EEGNN_UNSET;
+    c.test_fraction = EEGNN_UNSET;
+    c.plateau_patience = EEGNN_UNSET;
+    c.head_weight_decay = EEGNN_UNSET;
+    c.model_config = eegnn_model_config_default();
+    return c;
+}
+
 EEGNN_API void eegnn_train_config_resolve(const eegnn_train_config *cfg, eegnn_train_config *out) {
     if (!cfg || !out) return;
     *out = *cfg;
@@ -746,21 +770,21 @@ EEGNN_API void eegnn_train_config_resolve(const eegnn_train_config *cfg, eegnn_t
     if (out->epochs <= 0) out->epochs = 20;
     if (out->batch_size <= 0) out->batch_size = 64;
     if (!(out->lr > 0)) out->lr = 1e-3f;
-    if (out->weight_decay == 0) out->weight_decay = 0.01f;
+    out->weight_decay = EEGNN__UNSET_OR(out->weight_decay, 0.01f);
     if (!out->optimizer) out->optimizer = "adamw";
     if (!out->loss) out->loss = "mse";
     if (!out->scheduler) out->scheduler = "cosine";
-    if (out->warmup_epochs == 0) out->warmup_epochs = out->epochs > 4 && !strcmp(out->scheduler, "cosine") ? 1 : -1;
+    if (out->warmup_epochs == EEGNN_UNSET) out->warmup_epochs = out->epochs > 4 && !strcmp(out->scheduler, "cosine");
     if (out->step_size <= 0) out->step_size = EEGNN__MAX(1, out->epochs / 3);
     if (!(out->gamma > 0)) out->gamma = 0.1f;
     if (!(out->plateau_factor > 0)) out->plateau_factor = 0.1f;
-    if (out->plateau_patience == 0) out->plateau_patience = 10;
+    out->plateau_patience = EEGNN__UNSET_OR(out->plateau_patience, 10);
     if (out->accumulate <= 0) out->accumulate = 1;
     if (!out->class_weights) out->class_weights = "none";
     if (!out->head_prefix || !*out->head_prefix) out->head_prefix = "final_layer";
     if (!out->out_dir) out->out_dir = "eegnn-out";
     if (out->valid_fraction == 0) out->valid_fraction = 0.2;
-    if (out->test_fraction == 0) out->test_fraction = 0.2;
+    out->test_fraction = EEGNN__UNSET_OR(out->test_fraction, 0.2);
     if (out->window_seconds == 0) out->window_seconds = 2.0;
     if (out->stride_seconds == 0) out->stride_seconds = out->window_seconds;
     if (out->tmin == 0 && out->tmax == 0) {
@@ -880,14 +904,26 @@ static eegnn_status eegnn__train_check_settings(const eegnn_train_config *cfg) {
         return eegnn_set_error(EEGNN_ERR_ARG, "%s: epochs, batch_size, accumulate, steps_per_epoch, eval_windows, "
                                "patience, freeze_backbone_epochs, step_size and n_threads must be >= 0 (0: default)", fn);
     if (!(cfg->lr >= 0) || !(cfg->gamma >= 0) || !(cfg->plateau_factor >= 0 && cfg->plateau_factor < 1) ||
-        !(cfg->clip_grad_norm >= 0) || !(cfg->head_lr >= 0) || !isfinite(cfg->lr) || !isfinite(cfg->weight_decay))
+        !(cfg->clip_grad_norm >= 0) || !(cfg->head_lr >= 0) || !isfinite(cfg->lr))
         return eegnn_set_error(EEGNN_ERR_ARG, "%s: lr %g, gamma %g, clip_grad_norm %g and head_lr %g must be >= 0, "
                                "plateau_factor %g in [0, 1)", fn, (double)cfg->lr, (double)cfg->gamma,
                                (double)cfg->clip_grad_norm, (double)cfg->head_lr, (double)cfg->plateau_factor);
-    if (!(cfg->valid_fraction >= 0) || !(cfg->valid_fraction < 1) || !(cfg->test_fraction < 1) ||
-        (cfg->test_fraction > 0 && !(cfg->valid_fraction + cfg->test_fraction < 1)))
+    if ((cfg->weight_decay != EEGNN_UNSET && !(cfg->weight_decay >= 0 && isfinite(cfg->weight_decay))) ||
+        (cfg->head_weight_decay != EEGNN_UNSET && !(cfg->head_weight_decay >= 0 && isfinite(cfg->head_weight_decay))) ||
+        (cfg->warmup_epochs != EEGNN_UNSET && cfg->warmup_epochs < 0) ||
+        (cfg->plateau_patience != EEGNN_UNSET && cfg->plateau_patience < 0) ||
+        (cfg->test_fraction != EEGNN_UNSET && !(cfg->test_fraction >= 0)))
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: weight_decay %g, head_weight_decay %g, warmup_epochs %d, "
+                               "plateau_patience %d and test_fraction %g must be >= 0 (0: none; EEGNN_UNSET: the "
+                               "default)", fn, (double)cfg->weight_decay, (double)cfg->head_weight_decay,
+                               cfg->warmup_epochs, cfg->plateau_patience, cfg->test_fraction);
+    if (!(cfg->valid_fraction >= 0) || !(cfg->valid_fraction < 1) || !(EEGNN__UNSET_OR(cfg->test_fraction, 0.2) < 1) ||
+        (cfg->n_folds <= 1 &&
+         !((cfg->valid_fraction > 0 ? cfg->valid_fraction : 0.2) + EEGNN__UNSET_OR(cfg->test_fraction, 0.2) < 1)))
         return eegnn_set_error(EEGNN_ERR_ARG, "%s: valid_fraction %g and test_fraction %g must be in [0, 1) and sum "
-                               "to less than 1", fn, cfg->valid_fraction, cfg->test_fraction);
+                               "to less than 1", fn, cfg->valid_fraction, EEGNN__UNSET_OR(cfg->test_fraction, 0.2));
+    if (eegnn_model_config_check(&cfg->model_config))
+        return eegnn_set_error(EEGNN_ERR_ARG, "%s: %s", fn, eegnn_last_error());
     if (cfg->n_folds < 0 || cfg->n_folds == 1 || (cfg->n_folds > 1 && (cfg->fold < 0 || cfg->fold >= cfg->n_folds)))
         return eegnn_set_error(EEGNN_ERR_ARG, "%s: fold %d of n_folds %d (n_folds 0 or >= 2, fold in 0..n_folds-1)",
                                fn, cfg->fold, cfg->n_folds);
@@ -1086,15 +1122,16 @@ static eegnn_status eegnn__train_setup(eegnn__train_job *j) {
     const eegnn_train_config *cfg = &j->cfg;
     eegnn_optimizer_config oc;
     eegnn_trainer_config tc;
-    memset(&oc, 0, sizeof oc);
-    eegnn__optimizer_type(cfg->optimizer, &oc.type);
+    eegnn_optimizer_type type = EEGNN_OPTIM_ADAMW;
+    eegnn__optimizer_type(cfg->optimizer, &type);
+    oc = eegnn_optimizer_config_default(type);
     oc.lr = cfg->lr;
-    oc.weight_decay = cfg->weight_decay < 0 ? -1.0f : cfg->weight_decay;
+    oc.weight_decay = cfg->weight_decay; /* resolved */
     if (oc.type == EEGNN_OPTIM_SGD) oc.momentum = 0.9f;
     if (!(tr->opt = eegnn_optimizer_create(tr->g, &oc))) return EEGNN_ERR_ARG;
-    if (cfg->head_lr > 0 || cfg->head_weight_decay != 0 || cfg->freeze_backbone_epochs > 0) {
-        float hwd = cfg->head_weight_decay < 0 ? 0.0f : (cfg->head_weight_decay > 0 ? cfg->head_weight_decay : -1.0f);
-        if (eegnn_optimizer_add_group(tr->opt, cfg->head_prefix, cfg->head_lr > 0 ? cfg->head_lr : -1.0f, hwd) < 0)
+    if (cfg->head_lr > 0 || cfg->head_weight_decay != EEGNN_UNSET || cfg->freeze_backbone_epochs > 0) {
+        if (eegnn_optimizer_add_group(tr->opt, cfg->head_prefix, cfg->head_lr > 0 ? cfg->head_lr : EEGNN_UNSET,
+                                      cfg->head_weight_decay) < 0)
             return eegnn_set_error(EEGNN_ERR_ARG, "model '%s' has no head parameters named '%s*' (set head_prefix)",
                                    cfg->model, cfg->head_prefix);
     }
@@ -1105,11 +1142,11 @@ static eegnn_status eegnn__train_setup(eegnn__train_job *j) {
     tc.steps_per_epoch = j->steps;
     tc.accumulate = j->accumulate;
     tc.schedule = (eegnn_schedule)eegnn__scheduler_index(cfg->scheduler);
-    tc.warmup_epochs = cfg->warmup_epochs > 0 ? cfg->warmup_epochs : 0; /* resolved: < 0 is none */
+    tc.warmup_epochs = cfg->warmup_epochs;
     tc.step_size = cfg->step_size;
     tc.gamma = cfg->gamma;
     tc.plateau_factor = cfg->plateau_factor;
-    tc.plateau_patience = cfg->plateau_patience < 0 ? 0 : cfg->plateau_patience;
+    tc.plateau_patience = cfg->plateau_patience;
     tc.clip_grad_norm = cfg->clip_grad_norm > 0 ? cfg->clip_grad_norm : 0.0f;
     tc.ema_decay = cfg->ema_decay > 0 ? cfg->ema_decay : 0.0f;
     tc.patience = cfg->patience > 0 ? cfg->patience : 0;

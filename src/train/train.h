@@ -4,6 +4,12 @@
  * what `eegnn train` runs; it is also callable from C.
  * ------------------------------------------------------------------------- */
 
+/* Start from eegnn_train_config_default(): fields left 0 or NULL take the
+ * defaults their comments give, and the "unset" fields (weight_decay,
+ * warmup_epochs, test_fraction, plateau_patience, head_weight_decay and
+ * model_config's drop_prob, norm_first, gelu) are EEGNN_UNSET, their
+ * default, where 0 means 0 (no weight decay, no warmup, no test set). */
+
 typedef struct eegnn_train_config {
     const char *bids_root;   /* BIDS dataset root (required) */
     const char *target;      /* "participants:COLUMN", "events:CLASS,..." (see eegnn_event_classes_parse)
@@ -16,15 +22,15 @@ typedef struct eegnn_train_config {
     int epochs;              /* 0: 20 */
     int batch_size;          /* 0: 64 */
     float lr;                /* AdamW learning rate; 0: 1e-3 */
-    float weight_decay;      /* AdamW weight decay; 0: 0.01 (PyTorch's default); < 0: none */
-    int warmup_epochs;       /* linear warmup before the cosine schedule; 0: 1 when epochs > 4; < 0: none */
+    float weight_decay;      /* weight decay (decoupled for AdamW), >= 0; unset: 0.01 (AdamW's default) */
+    int warmup_epochs;       /* linear warmup before the cosine schedule, >= 0; unset: 1 when epochs > 4 */
     uint64_t seed;           /* seeds init, shuffling, dropout and the split */
     int n_threads;           /* 0: all online CPUs */
     double window_seconds;   /* fixed windows for participants targets; 0: 2 */
     double stride_seconds;   /* 0: window_seconds */
     double tmin, tmax;       /* event-locked window, seconds from onset; both 0: 0.5 and 2.5 */
     double valid_fraction;   /* share of groups held out for validation; 0: 0.2 */
-    double test_fraction;    /* share of groups held out for testing; 0: 0.2; < 0: none */
+    double test_fraction;    /* share of groups held out for testing, >= 0; 0: no test set; unset: 0.2 */
     int n_folds;             /* > 1: group k-fold cross-validation (scikit-learn GroupKFold with
                                 shuffled groups): the groups are shuffled with the seed and dealt
                                 round-robin into n_folds folds; fold `fold` is the validation set,
@@ -47,7 +53,7 @@ typedef struct eegnn_train_config {
     int step_size;           /* StepLR epochs between decays; 0: max(1, epochs / 3) */
     float gamma;             /* StepLR factor; 0: 0.1 */
     float plateau_factor;    /* ReduceLROnPlateau factor; 0: 0.1 */
-    int plateau_patience;    /* ReduceLROnPlateau patience in epochs; 0: 10 (PyTorch's); < 0: 0 */
+    int plateau_patience;    /* ReduceLROnPlateau patience in epochs, >= 0; unset: 10 (PyTorch's) */
     int patience;            /* early stopping: stop after this many epochs without a lower validation
                                 loss (the best weights are restored); 0: never */
     float clip_grad_norm;    /* > 0: clip the gradients' joint L2 norm to this (clip_grad_norm_) */
@@ -59,7 +65,7 @@ typedef struct eegnn_train_config {
                                   (scikit-learn's compute_class_weight) */
     const char *head_prefix; /* parameter names of the head; NULL: "final_layer" (braindecode) */
     float head_lr;           /* learning rate of the head's parameter group; 0: lr */
-    float head_weight_decay; /* weight decay of the head's group; 0: weight_decay; < 0: none */
+    float head_weight_decay; /* weight decay of the head's group, >= 0; unset: weight_decay */
     int freeze_backbone_epochs; /* train only the head for this many epochs, then everything */
     const char *resume;      /* a last.safetensors written by a previous run with the same
                                 settings: continue after its epoch (exactly, for a fixed thread count) */
@@ -99,6 +105,13 @@ typedef struct eegnn_train_config {
                                 evaluation and prediction (see eegnn_dataset_get_crop) */
 } eegnn_train_config;
 
+/* A training config with every field 0 or NULL (their defaults) except the
+ * unset fields, EEGNN_UNSET: weight_decay, warmup_epochs, test_fraction,
+ * plateau_patience, head_weight_decay and model_config (from
+ * eegnn_model_config_default). bids_root and target still need setting.
+ * Pure; thread safe. */
+EEGNN_API eegnn_train_config eegnn_train_config_default(void);
+
 /* Metrics of one split, computed on window predictions. Regression fills
  * the regression fields, classification the others; the rest are NaN. */
 typedef struct eegnn_split_metrics {
@@ -116,13 +129,15 @@ typedef struct eegnn_train_result {
 } eegnn_train_result;
 
 /* The settings eegnn_train runs with: a copy of cfg with every field left
- * at "default" (0 or NULL where documented so) replaced by its value, e.g.
- * epochs 20, batch_size 64, lr 1e-3, weight_decay 0.01, optimizer "adamw",
- * scheduler "cosine", warmup_epochs 1 (or -1: none), split "subject",
- * model "cnn", window_seconds 2, tmin/tmax 0.5/2.5, out_dir "eegnn-out".
- * Settings that depend on the data (batch size capped by the training
- * windows, steps per epoch) and head_lr / head_weight_decay (unset: no
- * parameter group) are left as they are. Resolving twice gives the same
+ * at its default (0, NULL or EEGNN_UNSET where documented so) replaced by
+ * its value, e.g. epochs 20, batch_size 64, lr 1e-3, weight_decay 0.01,
+ * optimizer "adamw", scheduler "cosine", warmup_epochs 1 (or 0: none),
+ * split "subject", model "cnn", window_seconds 2, tmin/tmax 0.5/2.5,
+ * out_dir "eegnn-out". Settings that depend on the data (batch size capped
+ * by the training windows, steps per epoch), head_lr and head_weight_decay
+ * (0 / unset: the head has no parameter group of its own unless
+ * freeze_backbone_epochs) and model_config (each model's own defaults) are
+ * left as they are. Resolving twice gives the same
  * config. Thread safe. */
 EEGNN_API void eegnn_train_config_resolve(const eegnn_train_config *cfg, eegnn_train_config *out);
 
