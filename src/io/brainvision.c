@@ -615,159 +615,131 @@ done:
     return st;
 }
 
-EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_read_options *opts) {
-    static const char *fmt_names[3] = {"INT_16", "INT_32", "IEEE_FLOAT_32"};
-    eegnn_raw *raw = NULL;
-    char *txt = NULL, *dir = NULL, *data_path = NULL, *mrk_path = NULL, *params, *nl, *cm;
-    size_t n = 0;
-    eegnn__bv_ini ini;
-    eegnn__ann_list anns;
+/* The settings of a .vhdr's [Common Infos], [Binary Infos] and [ASCII Infos]. */
+typedef struct eegnn__bv_header {
+    int ascii, vectorized, comma_decimal;
+    int fmt;          /* 0 INT_16, 1 INT_32, 2 IEEE_FLOAT_32 (and ASCII) */
+    long skip_lines;  /* ASCII */
+    double si;        /* sampling interval, microseconds */
+    long nch;
+    char *data_path, *mrk_path; /* resolved against the header's directory */
+} eegnn__bv_header;
+
+static const char *const eegnn__bv_fmt_names[3] = {"INT_16", "INT_32", "IEEE_FLOAT_32"};
+
+/* Reads the data format, orientation, sampling interval, channel count and
+ * file names of the header (ini parsed) into h. */
+static eegnn_status eegnn__bv_header_read(const char *vhdr_path, const eegnn__bv_ini *ini, eegnn__bv_header *h) {
     const eegnn__bv_entry *en;
     const char *cinfo = "Common Infos";
-    double si, *scale = NULL, orig_time = NAN, meas_date = NAN;
-    double *radius = NULL;
-    int fmt = -1, vectorized = 0, ascii = 0, comma_decimal = 0, i, n_ch_entries = 0, *seen = NULL;
-    long nch, skip_lines = 0;
-    int64_t fsize, frame;
-    FILE *fp = NULL;
-    unsigned char *buf = NULL;
-    eegnn_status st;
-
-    memset(&ini, 0, sizeof ini);
-    memset(&anns, 0, sizeof anns);
-    if (!vhdr_path) {
-        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_brainvision: path is NULL");
-        return NULL;
-    }
-    if ((st = eegnn__bv_read_text(vhdr_path, "header", &txt, &n))) return NULL;
-    /* the first line is the format identification; [Comment] ends the settings */
-    nl = strchr(txt, '\n');
-    params = nl ? nl + 1 : txt + n;
-    if ((cm = strstr(params, "[Comment]")) != NULL) *cm = '\0';
-    if (eegnn__bv_ini_parse(params, 2, &ini)) goto fail;
-
-    if (!eegnn__bv_has_section(&ini, cinfo)) cinfo = "Common infos";
-    if (!eegnn__bv_has_section(&ini, cinfo)) {
-        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no [Common Infos] section", vhdr_path);
-        goto fail;
-    }
+    char *dir;
+    int i, n_ch_entries = 0;
+    memset(h, 0, sizeof *h);
+    h->fmt = -1;
+    if (!eegnn__bv_has_section(ini, cinfo)) cinfo = "Common infos";
+    if (!eegnn__bv_has_section(ini, cinfo))
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no [Common Infos] section", vhdr_path);
 #define EEGNN__BV_NEED(sec, key, label)                                                                          \
-    if (!(en = eegnn__bv_get(&ini, sec, key))) {                                                                 \
-        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: [%s] has no %s entry", vhdr_path, sec, label);                    \
-        goto fail;                                                                                               \
-    }
+    if (!(en = eegnn__bv_get(ini, sec, key)))                                                                    \
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: [%s] has no %s entry", vhdr_path, sec, label);
     EEGNN__BV_NEED(cinfo, "dataformat", "DataFormat");
-    if (strcmp(en->value, "ASCII") == 0) {
-        ascii = 1;
-    } else if (strcmp(en->value, "BINARY") != 0) {
-        eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: line %d: DataFormat=%s is not supported (BINARY or ASCII)",
-                        vhdr_path, en->line, en->value);
-        goto fail;
-    }
+    if (strcmp(en->value, "ASCII") == 0)
+        h->ascii = 1;
+    else if (strcmp(en->value, "BINARY") != 0)
+        return eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: line %d: DataFormat=%s is not supported (BINARY or ASCII)",
+                               vhdr_path, en->line, en->value);
     EEGNN__BV_NEED(cinfo, "dataorientation", "DataOrientation");
-    if (strcmp(en->value, "MULTIPLEXED") == 0) {
-        vectorized = 0;
-    } else if (strcmp(en->value, "VECTORIZED") == 0) {
-        vectorized = 1;
+    if (strcmp(en->value, "MULTIPLEXED") == 0)
+        h->vectorized = 0;
+    else if (strcmp(en->value, "VECTORIZED") == 0)
+        h->vectorized = 1;
+    else
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: DataOrientation '%s' is not MULTIPLEXED or VECTORIZED",
+                               vhdr_path, en->line, en->value);
+    if (h->ascii) {
+        if (h->vectorized)
+            return eegnn_set_error(EEGNN_ERR_UNSUPPORTED,
+                                   "%s: DataFormat=ASCII with DataOrientation=VECTORIZED is not supported", vhdr_path);
+        if ((en = eegnn__bv_get(ini, "ASCII Infos", "skiplines")) &&
+            (!eegnn__parse_long(en->value, &h->skip_lines) || h->skip_lines < 0))
+            return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: SkipLines '%s' is not a line count", vhdr_path,
+                                   en->line, en->value);
+        en = eegnn__bv_get(ini, "ASCII Infos", "decimalsymbol");
+        h->comma_decimal = en && strcmp(en->value, ".") != 0;
+        h->fmt = 2;
     } else {
-        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: DataOrientation '%s' is not MULTIPLEXED or VECTORIZED",
-                        vhdr_path, en->line, en->value);
-        goto fail;
+        EEGNN__BV_NEED("Binary Infos", "binaryformat", "BinaryFormat");
+        for (i = 0; i < 3; i++)
+            if (strcmp(en->value, eegnn__bv_fmt_names[i]) == 0) h->fmt = i;
+        if (h->fmt < 0)
+            return eegnn_set_error(EEGNN_ERR_FORMAT,
+                                   "%s: line %d: BinaryFormat '%s' is not INT_16, INT_32 or IEEE_FLOAT_32", vhdr_path,
+                                   en->line, en->value);
     }
-    if (ascii) {
-        if (vectorized) {
-            eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: DataFormat=ASCII with DataOrientation=VECTORIZED is not supported",
-                            vhdr_path);
-            goto fail;
-        }
-        if ((en = eegnn__bv_get(&ini, "ASCII Infos", "skiplines")) &&
-            (!eegnn__parse_long(en->value, &skip_lines) || skip_lines < 0)) {
-            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: SkipLines '%s' is not a line count", vhdr_path, en->line,
-                            en->value);
-            goto fail;
-        }
-        en = eegnn__bv_get(&ini, "ASCII Infos", "decimalsymbol");
-        comma_decimal = en && strcmp(en->value, ".") != 0;
-        fmt = 2;
-    }
-    if (!ascii) EEGNN__BV_NEED("Binary Infos", "binaryformat", "BinaryFormat");
-    for (i = 0; i < 3 && !ascii; i++)
-        if (strcmp(en->value, fmt_names[i]) == 0) fmt = i;
-    if (fmt < 0) {
-        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: BinaryFormat '%s' is not INT_16, INT_32 or IEEE_FLOAT_32",
-                        vhdr_path, en->line, en->value);
-        goto fail;
-    }
-    if ((en = eegnn__bv_get(&ini, "Binary Infos", "usebigendianorder")) && eegnn__bv_ieq(en->value, "yes")) {
-        eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: line %d: UseBigEndianOrder=YES is not supported", vhdr_path,
-                        en->line);
-        goto fail;
-    }
+    if ((en = eegnn__bv_get(ini, "Binary Infos", "usebigendianorder")) && eegnn__bv_ieq(en->value, "yes"))
+        return eegnn_set_error(EEGNN_ERR_UNSUPPORTED, "%s: line %d: UseBigEndianOrder=YES is not supported",
+                               vhdr_path, en->line);
     EEGNN__BV_NEED(cinfo, "samplinginterval", "SamplingInterval");
-    if (!eegnn__parse_double(en->value, &si) || !(si > 0) || !(1e6 / si <= 1e9) || !(1e6 / si >= 1e-6)) {
-        eegnn_set_error(EEGNN_ERR_FORMAT,
-                        "%s: line %d: SamplingInterval '%s' is not a sampling interval in microseconds "
-                        "(a number giving 1e-6..1e9 Hz)",
-                        vhdr_path, en->line, en->value);
-        goto fail;
-    }
-    for (i = 0; i < ini.n; i++) n_ch_entries += strcmp(ini.e[i].section, "Channel Infos") == 0;
+    if (!eegnn__parse_double(en->value, &h->si) || !(h->si > 0) || !(1e6 / h->si <= 1e9) || !(1e6 / h->si >= 1e-6))
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: line %d: SamplingInterval '%s' is not a sampling interval in microseconds "
+                               "(a number giving 1e-6..1e9 Hz)",
+                               vhdr_path, en->line, en->value);
+    for (i = 0; i < ini->n; i++) n_ch_entries += strcmp(ini->e[i].section, "Channel Infos") == 0;
     EEGNN__BV_NEED(cinfo, "numberofchannels", "NumberOfChannels");
-    if (!eegnn__parse_long(en->value, &nch) || nch < 1 || nch > 1000000) {
-        eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: NumberOfChannels '%s' is not a channel count (1..1000000)",
-                        vhdr_path, en->line, en->value);
-        goto fail;
-    }
-    if (nch > n_ch_entries) {
+    if (!eegnn__parse_long(en->value, &h->nch) || h->nch < 1 || h->nch > 1000000)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: NumberOfChannels '%s' is not a channel count (1..1000000)",
+                               vhdr_path, en->line, en->value);
+    if (h->nch > n_ch_entries) {
         /* some Ch<k>, k <= n_ch_entries + 1, is missing: name the first */
         int k, missing = n_ch_entries + 1;
-        seen = (int *)eegnn__calloc((size_t)n_ch_entries + 2, sizeof(int));
-        if (!seen) goto oom;
-        for (i = 0; i < ini.n; i++) {
-            long c = eegnn__bv_ch_number(ini.e[i].key);
-            if (strcmp(ini.e[i].section, "Channel Infos") == 0 && c >= 1 && c <= n_ch_entries + 1) seen[c] = 1;
+        int *seen = (int *)eegnn__calloc((size_t)n_ch_entries + 2, sizeof(int));
+        if (!seen) return EEGNN_ERR_MEMORY;
+        for (i = 0; i < ini->n; i++) {
+            long c = eegnn__bv_ch_number(ini->e[i].key);
+            if (strcmp(ini->e[i].section, "Channel Infos") == 0 && c >= 1 && c <= n_ch_entries + 1) seen[c] = 1;
         }
         for (k = n_ch_entries + 1; k >= 1; k--)
             if (!seen[k]) missing = k;
-        eegnn_set_error(EEGNN_ERR_FORMAT,
-                        "%s: [Channel Infos] has no entry Ch%d (NumberOfChannels=%ld, %d Ch<n> entries)", vhdr_path,
-                        missing, nch, n_ch_entries);
-        goto fail;
+        EEGNN_FREE(seen);
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: [Channel Infos] has no entry Ch%d (NumberOfChannels=%ld, %d Ch<n> entries)",
+                               vhdr_path, missing, h->nch, n_ch_entries);
     }
     EEGNN__BV_NEED(cinfo, "datafile", "DataFile");
     {
         const char *slash = strrchr(vhdr_path, '/');
         dir = slash ? eegnn__strndup(vhdr_path, (size_t)(slash - vhdr_path) + 1) : eegnn__strdup("");
-        if (!dir) goto oom;
-        data_path = en->value[0] == '/' || !dir[0] ? eegnn__strdup(en->value) : eegnn__path_join(dir, en->value);
-        if (!data_path) goto oom;
+        if (!dir) return EEGNN_ERR_MEMORY;
     }
-    EEGNN__BV_NEED(cinfo, "markerfile", "MarkerFile");
-    mrk_path = en->value[0] == '/' || !dir[0] ? eegnn__strdup(en->value) : eegnn__path_join(dir, en->value);
-    if (!mrk_path) goto oom;
+    h->data_path = en->value[0] == '/' || !dir[0] ? eegnn__strdup(en->value) : eegnn__path_join(dir, en->value);
+    if (!(en = eegnn__bv_get(ini, cinfo, "markerfile"))) {
+        EEGNN_FREE(dir);
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: [%s] has no MarkerFile entry", vhdr_path, cinfo);
+    }
 #undef EEGNN__BV_NEED
+    h->mrk_path = en->value[0] == '/' || !dir[0] ? eegnn__strdup(en->value) : eegnn__path_join(dir, en->value);
+    EEGNN_FREE(dir);
+    if (!h->data_path || !h->mrk_path) return EEGNN_ERR_MEMORY;
+    return EEGNN_OK;
+}
 
-    raw = (eegnn_raw *)eegnn__calloc(1, sizeof *raw);
-    if (!raw) goto oom;
-    raw->meas_date = NAN;
-    raw->path = eegnn__strdup(vhdr_path);
-    raw->format = eegnn__strdup("BrainVision");
-    raw->n_channels = (int)nch;
-    raw->ch_names = (char **)eegnn__calloc((size_t)nch, sizeof(char *));
-    raw->ch_units = (char **)eegnn__calloc((size_t)nch, sizeof(char *));
-    raw->ch_types = (char **)eegnn__calloc((size_t)nch, sizeof(char *));
-    raw->ch_sfreq = (double *)eegnn__calloc((size_t)nch, sizeof(double));
-    scale = (double *)eegnn__calloc((size_t)nch, sizeof(double));
-    radius = (double *)eegnn__calloc((size_t)nch, sizeof(double));
-    seen = (int *)eegnn__calloc((size_t)nch, sizeof(int));
-    if (!raw->path || !raw->format || !raw->ch_names || !raw->ch_units || !raw->ch_types || !raw->ch_sfreq ||
-        !scale || !radius || !seen)
-        goto oom;
-    raw->sfreq = 1e6 / si;
-
-    /* [Channel Infos] Ch<n>=<Name>,<Reference>,<Resolution>,<Unit>,... */
-    for (i = 0; i < ini.n; i++) {
-        eegnn__bv_entry *e = &ini.e[i];
+/* [Channel Infos] Ch<n>=<Name>,<Reference>,<Resolution>,<Unit>,... into
+ * raw's names, units and per-channel rates and scale (nch) (the factor
+ * from stored values to volts); [Coordinates] and the names give the
+ * channel types as MNE does. */
+static eegnn_status eegnn__bv_channels(const char *vhdr_path, eegnn__bv_ini *ini, long nch, eegnn_raw *raw,
+                                       double *scale) {
+    double *radius = (double *)eegnn__calloc((size_t)nch, sizeof(double));
+    int *seen = (int *)eegnn__calloc((size_t)nch, sizeof(int));
+    eegnn_status st = EEGNN_OK;
+    int i;
+    if (!radius || !seen) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    for (i = 0; i < ini->n; i++) {
+        eegnn__bv_entry *e = &ini->e[i];
         char *props[4] = {NULL, NULL, NULL, NULL}, *q;
         int np = 0;
         long c;
@@ -775,14 +747,14 @@ EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_r
         if (strcmp(e->section, "Channel Infos") != 0) continue;
         c = eegnn__bv_ch_number(e->key);
         if (c < 1 || c > nch) {
-            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: [Channel Infos] key '%s' is not Ch<n> with n in 1..%ld",
-                            vhdr_path, e->line, e->key, nch);
-            goto fail;
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: [Channel Infos] key '%s' is not Ch<n> with n in 1..%ld",
+                                 vhdr_path, e->line, e->key, nch);
+            goto done;
         }
         if (seen[c - 1]) {
-            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: duplicate [Channel Infos] entry Ch%ld", vhdr_path,
-                            e->line, c);
-            goto fail;
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: duplicate [Channel Infos] entry Ch%ld", vhdr_path,
+                                 e->line, c);
+            goto done;
         }
         seen[c - 1] = 1;
         q = e->value;
@@ -795,51 +767,54 @@ EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_r
             q = comma + 1;
         }
         if (np < 3) {
-            eegnn_set_error(EEGNN_ERR_FORMAT,
-                            "%s: line %d: Ch%ld has %d fields, expected <Name>,<Reference>,<Resolution>[,<Unit>]",
-                            vhdr_path, e->line, c, np);
-            goto fail;
+            st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                                 "%s: line %d: Ch%ld has %d fields, expected <Name>,<Reference>,<Resolution>[,<Unit>]",
+                                 vhdr_path, e->line, c, np);
+            goto done;
         }
         if (np < 4 || props[3][0] == '\0') props[3] = (char *)"\xc2\xb5V";
         res = 1.0;
         if (props[2][0] && (!eegnn__parse_double(props[2], &res) || !(fabs(res) < 1e300))) {
-            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: Ch%ld resolution '%s' is not a number", vhdr_path,
-                            e->line, c, props[2]);
-            goto fail;
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: line %d: Ch%ld resolution '%s' is not a number", vhdr_path,
+                                 e->line, c, props[2]);
+            goto done;
         }
         eegnn__bv_unescape(props[0]);
         raw->ch_names[c - 1] = eegnn__strdup(props[0]);
         raw->ch_units[c - 1] = eegnn__strdup(props[3]);
-        if (!raw->ch_names[c - 1] || !raw->ch_units[c - 1]) goto oom;
+        if (!raw->ch_names[c - 1] || !raw->ch_units[c - 1]) {
+            st = EEGNN_ERR_MEMORY;
+            goto done;
+        }
         eegnn__bv_drop_c2(raw->ch_units[c - 1]);
         scale[c - 1] = res * eegnn__bv_unit_scale(raw->ch_units[c - 1]);
         raw->ch_sfreq[c - 1] = raw->sfreq;
     }
     for (i = 0; i < nch; i++) {
         if (!seen[i]) {
-            eegnn_set_error(EEGNN_ERR_FORMAT, "%s: [Channel Infos] has no entry Ch%d (NumberOfChannels=%ld)",
-                            vhdr_path, i + 1, nch);
-            goto fail;
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: [Channel Infos] has no entry Ch%d (NumberOfChannels=%ld)",
+                                 vhdr_path, i + 1, nch);
+            goto done;
         }
         radius[i] = NAN;
     }
     /* [Coordinates] Ch<n>=<Radius>,<Theta>,<Phi>: radius 0 means no position */
-    for (i = 0; i < ini.n; i++) {
+    for (i = 0; i < ini->n; i++) {
         long c;
         double r;
         char tmp[64];
         size_t k = 0;
-        if (strcmp(ini.e[i].section, "Coordinates") != 0) continue;
-        c = eegnn__bv_ch_number(ini.e[i].key);
+        if (strcmp(ini->e[i].section, "Coordinates") != 0) continue;
+        c = eegnn__bv_ch_number(ini->e[i].key);
         if (c < 1 || c > nch) continue;
-        while (ini.e[i].value[k] && ini.e[i].value[k] != ',' && k < sizeof tmp - 1) {
-            tmp[k] = ini.e[i].value[k];
+        while (ini->e[i].value[k] && ini->e[i].value[k] != ',' && k < sizeof tmp - 1) {
+            tmp[k] = ini->e[i].value[k];
             k++;
         }
         tmp[k] = '\0';
         if (eegnn__parse_double(tmp, &r)) radius[c - 1] = r;
     }
-    for (i = 0; i < nch; i++) {
+    for (i = 0; i < nch && st == EEGNN_OK; i++) {
         const char *nm = raw->ch_names[i], *type = "eeg";
         if (!strcmp(nm, "HEOGL") || !strcmp(nm, "HEOGR") || !strcmp(nm, "VEOGb"))
             type = "eog";
@@ -847,78 +822,85 @@ EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_r
             type = "misc";
         else if (!strcmp(nm, "STI 014"))
             type = "stim";
-        raw->ch_types[i] = eegnn__strdup(type);
-        if (!raw->ch_types[i]) goto oom;
+        if (!(raw->ch_types[i] = eegnn__strdup(type))) st = EEGNN_ERR_MEMORY;
     }
     /* misc by name applies to every channel of that name, as MNE's name lists */
-    for (i = 0; i < nch; i++) {
+    for (i = 0; i < nch && st == EEGNN_OK; i++) {
         int j;
         if (strcmp(raw->ch_types[i], "misc") != 0) continue;
         for (j = 0; j < nch; j++) {
             if (j == i || strcmp(raw->ch_names[j], raw->ch_names[i]) != 0) continue;
             if (!strcmp(raw->ch_types[j], "eeg") || !strcmp(raw->ch_types[j], "stim")) {
                 EEGNN_FREE(raw->ch_types[j]);
-                raw->ch_types[j] = eegnn__strdup("misc");
-                if (!raw->ch_types[j]) goto oom;
+                if (!(raw->ch_types[j] = eegnn__strdup("misc"))) st = EEGNN_ERR_MEMORY;
             }
         }
     }
-    if (eegnn__raw_unique_names(vhdr_path, raw->ch_names, (int)nch)) goto fail;
+done:
+    EEGNN_FREE(radius);
+    EEGNN_FREE(seen);
+    return st;
+}
 
-    if (ascii) {
-        if (eegnn__bv_ascii(vhdr_path, data_path, skip_lines, comma_decimal, (int)nch, scale,
-                            opts && opts->header_only, raw))
-            goto fail;
-        goto markers;
-    }
-    /* data file: size gives n_times; then one pass with a block buffer */
-    fp = fopen(data_path, "rb");
-    if (!fp) {
-        eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open DataFile %s: %s", vhdr_path, data_path, strerror(errno));
-        goto fail;
-    }
+/* The binary DataFile: its size gives n_times; unless header_only, one pass
+ * with a block buffer converts it into raw->data. */
+static eegnn_status eegnn__bv_binary(const char *vhdr_path, const eegnn__bv_header *h, const double *scale,
+                                     int header_only, eegnn_raw *raw) {
+    int bps = h->fmt == 0 ? 2 : 4;
+    int64_t fsize, frame = (int64_t)h->nch * bps;
+    unsigned char *buf = NULL;
+    eegnn_status st = EEGNN_OK;
+    FILE *fp = fopen(h->data_path, "rb");
+    if (!fp)
+        return eegnn_set_error(EEGNN_ERR_IO, "%s: cannot open DataFile %s: %s", vhdr_path, h->data_path,
+                               strerror(errno));
     fsize = eegnn__raw_file_size(fp);
-    frame = (int64_t)nch * (fmt == 0 ? 2 : 4);
     if (fsize < 0 || eegnn__raw_seek(fp, 0) != 0) {
-        eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read DataFile %s", vhdr_path, data_path);
-        goto fail;
+        st = eegnn_set_error(EEGNN_ERR_IO, "%s: cannot read DataFile %s", vhdr_path, h->data_path);
+    } else if (fsize == 0 || fsize % frame != 0) {
+        st = eegnn_set_error(EEGNN_ERR_FORMAT,
+                             "%s: DataFile %s is truncated or empty: %lld bytes is not a whole number of samples of "
+                             "%ld channels x %d bytes (BinaryFormat=%s)",
+                             vhdr_path, h->data_path, (long long)fsize, h->nch, bps, eegnn__bv_fmt_names[h->fmt]);
+    } else {
+        raw->n_times = fsize / frame;
     }
-    if (fsize == 0 || fsize % frame != 0) {
-        eegnn_set_error(EEGNN_ERR_FORMAT,
-                        "%s: DataFile %s is truncated or empty: %lld bytes is not a whole number of samples of "
-                        "%ld channels x %d bytes (BinaryFormat=%s)",
-                        vhdr_path, data_path, (long long)fsize, nch, fmt == 0 ? 2 : 4, fmt_names[fmt]);
-        goto fail;
-    }
-    raw->n_times = fsize / frame;
-    if (!(opts && opts->header_only)) {
-        int64_t total = fsize / (fmt == 0 ? 2 : 4), k0 = 0;
-        int bps = fmt == 0 ? 2 : 4;
+    if (st == EEGNN_OK && !header_only) {
+        int64_t total = fsize / bps, k0 = 0;
         int64_t block = ((int64_t)1 << 20) / bps;
-        if (!vectorized) block = EEGNN__MAX(1, block / nch) * nch;
-        raw->data = (float *)EEGNN_MALLOC((size_t)nch * (size_t)raw->n_times * sizeof(float));
+        if (!h->vectorized) block = EEGNN__MAX(1, block / h->nch) * h->nch;
+        raw->data = (float *)EEGNN_MALLOC((size_t)h->nch * (size_t)raw->n_times * sizeof(float));
         buf = (unsigned char *)EEGNN_MALLOC((size_t)block * (size_t)bps);
-        if (!raw->data || !buf) goto oom;
-        while (k0 < total) {
+        if (!raw->data || !buf) st = EEGNN_ERR_MEMORY;
+        while (st == EEGNN_OK && k0 < total) {
             int64_t cnt = EEGNN__MIN(block, total - k0);
             if (fread(buf, (size_t)bps, (size_t)cnt, fp) != (size_t)cnt) {
-                eegnn_set_error(EEGNN_ERR_IO, "%s: DataFile %s: read failed at byte %lld", vhdr_path, data_path,
-                                (long long)(k0 * bps));
-                goto fail;
+                st = eegnn_set_error(EEGNN_ERR_IO, "%s: DataFile %s: read failed at byte %lld", vhdr_path,
+                                     h->data_path, (long long)(k0 * bps));
+                break;
             }
-            eegnn__bv_convert(buf, cnt, k0, fmt, vectorized, (int)nch, raw->n_times, scale, raw->data);
+            eegnn__bv_convert(buf, cnt, k0, h->fmt, h->vectorized, (int)h->nch, raw->n_times, scale, raw->data);
             k0 += cnt;
         }
     }
+    EEGNN_FREE(buf);
     fclose(fp);
-    fp = NULL;
+    return st;
+}
 
-markers:
-    if (eegnn__bv_markers(mrk_path, raw->sfreq, &anns, &meas_date, &orig_time)) goto fail;
+/* The MarkerFile's annotations (onsets relative to the first sample) and
+ * the recording's date into raw. */
+static eegnn_status eegnn__bv_annotations(const char *vhdr_path, const char *mrk_path, eegnn_raw *raw) {
+    eegnn__ann_list anns;
+    double orig_time = NAN, meas_date = NAN;
+    eegnn_status st;
+    int i;
+    memset(&anns, 0, sizeof anns);
+    if ((st = eegnn__bv_markers(mrk_path, raw->sfreq, &anns, &meas_date, &orig_time))) goto fail;
     raw->meas_date = meas_date;
     if (orig_time == orig_time) {
         if (meas_date != meas_date) {
-            eegnn_set_error(EEGNN_ERR_FORMAT,
+            st = eegnn_set_error(EEGNN_ERR_FORMAT,
                             "%s: MarkerFile %s: the annotations have a date but the recording has no New Segment "
                             "date",
                             vhdr_path, mrk_path);
@@ -926,40 +908,79 @@ markers:
         }
         for (i = 0; i < anns.n; i++) anns.a[i].onset += orig_time - meas_date;
     }
-    if (eegnn__ann_sort(&anns)) goto oom;
+    if (eegnn__ann_sort(&anns)) {
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", vhdr_path);
+        goto fail;
+    }
     eegnn__ann_crop(&anns, raw->n_times, raw->sfreq);
     raw->annotations = anns.a;
     raw->n_annotations = anns.n;
-    anns.a = NULL;
-    anns.n = 0;
-
-    EEGNN_FREE(txt);
-    EEGNN_FREE(ini.e);
-    EEGNN_FREE(dir);
-    EEGNN_FREE(data_path);
-    EEGNN_FREE(mrk_path);
-    EEGNN_FREE(scale);
-    EEGNN_FREE(radius);
-    EEGNN_FREE(seen);
-    EEGNN_FREE(buf);
-    return raw;
-
-oom:
-    eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", vhdr_path);
+    return EEGNN_OK;
 fail:
-    if (fp) fclose(fp);
     for (i = 0; i < anns.n; i++) EEGNN_FREE(anns.a[i].description);
     EEGNN_FREE(anns.a);
     EEGNN_FREE(anns.order);
+    return st;
+}
+
+EEGNN_API eegnn_raw *eegnn_read_brainvision(const char *vhdr_path, const eegnn_read_options *opts) {
+    eegnn_raw *raw = NULL;
+    char *txt = NULL, *params, *nl, *cm;
+    size_t n = 0;
+    eegnn__bv_ini ini;
+    eegnn__bv_header h;
+    double *scale = NULL;
+    int header_only = opts && opts->header_only;
+    eegnn_status st;
+
+    memset(&ini, 0, sizeof ini);
+    memset(&h, 0, sizeof h);
+    if (!vhdr_path) {
+        eegnn_set_error(EEGNN_ERR_ARG, "eegnn_read_brainvision: path is NULL");
+        return NULL;
+    }
+    if ((st = eegnn__bv_read_text(vhdr_path, "header", &txt, &n))) return NULL;
+    /* the first line is the format identification; [Comment] ends the settings */
+    nl = strchr(txt, '\n');
+    params = nl ? nl + 1 : txt + n;
+    if ((cm = strstr(params, "[Comment]")) != NULL) *cm = '\0';
+    if ((st = eegnn__bv_ini_parse(params, 2, &ini)) || (st = eegnn__bv_header_read(vhdr_path, &ini, &h))) goto fail;
+
+    raw = (eegnn_raw *)eegnn__calloc(1, sizeof *raw);
+    if (!raw) goto oom;
+    raw->meas_date = NAN;
+    raw->path = eegnn__strdup(vhdr_path);
+    raw->format = eegnn__strdup("BrainVision");
+    raw->n_channels = (int)h.nch;
+    raw->ch_names = (char **)eegnn__calloc((size_t)h.nch, sizeof(char *));
+    raw->ch_units = (char **)eegnn__calloc((size_t)h.nch, sizeof(char *));
+    raw->ch_types = (char **)eegnn__calloc((size_t)h.nch, sizeof(char *));
+    raw->ch_sfreq = (double *)eegnn__calloc((size_t)h.nch, sizeof(double));
+    scale = (double *)eegnn__calloc((size_t)h.nch, sizeof(double));
+    if (!raw->path || !raw->format || !raw->ch_names || !raw->ch_units || !raw->ch_types || !raw->ch_sfreq || !scale)
+        goto oom;
+    raw->sfreq = 1e6 / h.si;
+    if ((st = eegnn__bv_channels(vhdr_path, &ini, h.nch, raw, scale))) goto fail;
+    if ((st = eegnn__raw_unique_names(vhdr_path, raw->ch_names, (int)h.nch))) goto fail;
+    if (h.ascii)
+        st = eegnn__bv_ascii(vhdr_path, h.data_path, h.skip_lines, h.comma_decimal, (int)h.nch, scale, header_only,
+                             raw);
+    else
+        st = eegnn__bv_binary(vhdr_path, &h, scale, header_only, raw);
+    if (st || (st = eegnn__bv_annotations(vhdr_path, h.mrk_path, raw))) goto fail;
+    goto done;
+
+oom:
+    st = EEGNN_ERR_MEMORY;
+fail:
+    if (st == EEGNN_ERR_MEMORY) eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", vhdr_path);
+    eegnn_raw_free(raw);
+    raw = NULL;
+done:
     EEGNN_FREE(txt);
     EEGNN_FREE(ini.e);
-    EEGNN_FREE(dir);
-    EEGNN_FREE(data_path);
-    EEGNN_FREE(mrk_path);
+    EEGNN_FREE(h.data_path);
+    EEGNN_FREE(h.mrk_path);
     EEGNN_FREE(scale);
-    EEGNN_FREE(radius);
-    EEGNN_FREE(seen);
-    EEGNN_FREE(buf);
-    eegnn_raw_free(raw);
-    return NULL;
+    return raw;
 }
