@@ -401,6 +401,37 @@ static void test_resolve_and_check(void) {
           "norm_first -1 (once post-norm): %s", eegnn_last_error());
 }
 
+/* Model files keep the model's settings as JSON: what is written reads
+ * back, and a file written before EEGNN_UNSET (no "format"; drop_prob 0
+ * the default and negative none, norm_first / gelu 0 the default and -1
+ * off) reads with the meaning it had. */
+static void test_model_config_files(void) {
+    eegnn_model_config c = eegnn_model_config_default(), back;
+    eegnn__strbuf sb;
+    memset(&sb, 0, sizeof sb);
+    c.n_chans = 5;
+    c.n_outputs = 2;
+    c.gelu = 0;
+    eegnn__model_config_json(&sb, &c);
+    eegnn__model_config_parse(sb.p, &back);
+    CHECK(sb.p && back.n_chans == 5 && back.n_outputs == 2 && back.drop_prob == EEGNN_UNSET &&
+              back.norm_first == EEGNN_UNSET && back.gelu == 0,
+          "model config round trip: %s", sb.p ? sb.p : "(null)");
+    c.drop_prob = 0;
+    sb.len = 0;
+    eegnn__model_config_json(&sb, &c);
+    eegnn__model_config_parse(sb.p, &back);
+    CHECK(back.drop_prob == 0.0f, "drop_prob 0 round trip: %g", (double)back.drop_prob);
+    eegnn__sb_free(&sb);
+    eegnn__model_config_parse("{\"n_chans\": 3, \"drop_prob\": 0, \"norm_first\": 0, \"gelu\": -1}", &back);
+    CHECK(back.n_chans == 3 && back.drop_prob == EEGNN_UNSET && back.norm_first == EEGNN_UNSET && back.gelu == 0,
+          "a file from before 0.2: drop_prob %g norm_first %d gelu %d", (double)back.drop_prob, back.norm_first,
+          back.gelu);
+    eegnn__model_config_parse("{\"drop_prob\": -1, \"norm_first\": 1, \"gelu\": 0}", &back);
+    CHECK(back.drop_prob == 0.0f && back.norm_first == 1 && back.gelu == EEGNN_UNSET,
+          "a file from before 0.2, negative dropout is none: %g", (double)back.drop_prob);
+}
+
 int main(void) {
     eegnn_synthetic_config syn;
     (void)test_data_path;
@@ -419,5 +450,6 @@ int main(void) {
     test_folds_threads();
     test_early_stopping();
     test_resolve_and_check();
+    test_model_config_files();
     return test_summary("test_train");
 }
