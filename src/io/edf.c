@@ -1138,17 +1138,199 @@ static void eegnn__tal_num(double x, int sign, char *out, size_t cap) {
     if (*p == '.') *p = '\0';
 }
 
+/* The TAL text of every record (n_records, zero-filled on entry) of raw's
+ * annotations, each onset in the record that holds it; *ann_ns gets the
+ * annotation signal's samples per record (3 bytes each). */
+static eegnn_status eegnn__bdf_tal(const char *path, const eegnn_raw *raw, int64_t n_records, int64_t rec_secs,
+                                   eegnn__strbuf *tal, int64_t *ann_ns) {
+    int64_t r;
+    int a;
+    *ann_ns = 0;
+    for (r = 0; r < n_records; r++) {
+        char num[64];
+        eegnn__tal_num((double)(r * rec_secs), 1, num, sizeof num);
+        eegnn__sb_printf(&tal[r], "%s\x14\x14", num);
+        eegnn__sb_append(&tal[r], "", 1);
+    }
+    for (a = 0; a < raw->n_annotations; a++) {
+        const eegnn_annotation *an = &raw->annotations[a];
+        const char *d = an->description ? an->description : "";
+        char num[64], *desc;
+        size_t j, dl = strlen(d);
+        int64_t target = (an->onset == an->onset) ? (int64_t)floor(an->onset / (double)rec_secs) : 0;
+        if (target < 0) target = 0;
+        if (target >= n_records) target = n_records - 1;
+        if (!(desc = eegnn__strdup(d))) return EEGNN_ERR_MEMORY;
+        for (j = 0; j < dl; j++)
+            if (desc[j] == 0x14) desc[j] = ' ';
+        eegnn__tal_num(an->onset, 1, num, sizeof num);
+        eegnn__sb_append(&tal[target], num, strlen(num));
+        if (an->duration > 0) {
+            eegnn__tal_num(an->duration, 0, num, sizeof num);
+            eegnn__sb_printf(&tal[target], "\x15%s", num);
+        }
+        eegnn__sb_printf(&tal[target], "\x14%s\x14", desc);
+        eegnn__sb_append(&tal[target], "", 1);
+        EEGNN_FREE(desc);
+    }
+    for (r = 0; r < n_records; r++) {
+        if (tal[r].failed) return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory for annotations", path);
+        if ((int64_t)(tal[r].len + 2) / 3 > *ann_ns) *ann_ns = (int64_t)(tal[r].len + 2) / 3;
+    }
+    *ann_ns += 1;
+    return EEGNN_OK;
+}
+
+/* The first 256 bytes of a BDF(+) header (hb bytes in all). */
+static eegnn_status eegnn__bdf_main_header(const char *path, const eegnn_raw *raw, unsigned char *hdr, size_t hb,
+                                           int has_ann, int64_t n_records, int64_t rec_secs, int nsig) {
+    char buf[96];
+    hdr[0] = 0xFF;
+    eegnn__edf_put(hdr, 1, 7, "BIOSEMI");
+    eegnn__edf_put(hdr, 8, 80, "X X X X");
+    if (raw->meas_date == raw->meas_date) {
+        static const char *mon[12] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                      "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+        long long y;
+        int m, d, hh, mm, ss;
+        eegnn__utc_from_unix(raw->meas_date, &y, &m, &d, &hh, &mm, &ss);
+        if (y < 1985 || y > 2084) y = y < 1985 ? 1985 : 2084;
+        snprintf(buf, sizeof buf, "Startdate %02d-%s-%04lld X X eegnn", d, mon[m - 1], y);
+        eegnn__edf_put(hdr, 88, 80, buf);
+        snprintf(buf, sizeof buf, "%02d.%02d.%02lld", d, m, y % 100);
+        eegnn__edf_put(hdr, 168, 8, buf);
+        snprintf(buf, sizeof buf, "%02d.%02d.%02d", hh, mm, ss);
+        eegnn__edf_put(hdr, 176, 8, buf);
+    } else {
+        eegnn__edf_put(hdr, 88, 80, "Startdate X X X X");
+        eegnn__edf_put(hdr, 168, 8, "01.01.85");
+        eegnn__edf_put(hdr, 176, 8, "00.00.00");
+    }
+    snprintf(buf, sizeof buf, "%zu", hb);
+    eegnn__edf_put(hdr, 184, 8, buf);
+    eegnn__edf_put(hdr, 192, 44, has_ann ? "BDF+C" : "24BIT");
+    snprintf(buf, sizeof buf, "%lld", (long long)n_records);
+    if (strlen(buf) > 8) return eegnn_set_error(EEGNN_ERR_ARG, "%s: too many records (%s) for the header", path, buf);
+    eegnn__edf_put(hdr, 236, 8, buf);
+    snprintf(buf, sizeof buf, "%lld", (long long)rec_secs);
+    eegnn__edf_put(hdr, 244, 8, buf);
+    snprintf(buf, sizeof buf, "%d", nsig);
+    if (strlen(buf) > 4) return eegnn_set_error(EEGNN_ERR_ARG, "%s: too many channels (%d) for the header", path, nsig);
+    eegnn__edf_put(hdr, 252, 4, buf);
+    return EEGNN_OK;
+}
+
+/* Signal k's header fields (of nsig; k == n_channels is the annotation
+ * signal) and, for a channel, its scale to the physical unit and physical
+ * range: stim channels store the values as they are, voltages in uV or mV,
+ * others in their unit; the range is the channel's minimum and maximum. */
+static void eegnn__bdf_signal_header(const eegnn_raw *raw, int k, int nsig, int64_t ns, int64_t ann_ns,
+                                     unsigned char *hdr, double *scale, double *pmin, double *pmax) {
+    size_t n = (size_t)nsig;
+    char lab[64], unit[16], smin[9], smax[9], nsb[32];
+    const char *dmin = "-8388608", *dmax = "8388607";
+    if (k < raw->n_channels) {
+        const char *u = raw->ch_units && raw->ch_units[k] ? raw->ch_units[k] : NULL;
+        const char *ty = raw->ch_types && raw->ch_types[k] ? raw->ch_types[k] : "eeg";
+        const float *x = raw->data + (size_t)k * (size_t)raw->n_times;
+        double lo = x[0], hi = x[0];
+        int64_t j;
+        snprintf(lab, sizeof lab, "%s", raw->ch_names[k] ? raw->ch_names[k] : "");
+        if (strcmp(ty, "stim") == 0) {
+            strcpy(unit, "Boolean");
+            scale[k] = 1.0;
+            strcpy(smin, dmin);
+            strcpy(smax, dmax);
+            pmin[k] = -8388608.0;
+            pmax[k] = 8388607.0;
+        } else {
+            if (u ? (strcmp(u, "uV") == 0 || strcmp(u, "\xc2\xb5V") == 0)
+                  : (strcmp(ty, "eeg") == 0 || strcmp(ty, "eog") == 0 || strcmp(ty, "ecg") == 0 ||
+                     strcmp(ty, "emg") == 0)) {
+                strcpy(unit, "uV");
+                scale[k] = 1e6;
+            } else if (u && strcmp(u, "mV") == 0) {
+                strcpy(unit, "mV");
+                scale[k] = 1e3;
+            } else {
+                snprintf(unit, sizeof unit, "%.8s", u ? u : "");
+                scale[k] = 1.0;
+            }
+            for (j = 1; j < raw->n_times; j++) {
+                if (x[j] < lo) lo = x[j];
+                if (x[j] > hi) hi = x[j];
+            }
+            lo *= scale[k];
+            hi *= scale[k];
+            if (hi == lo) {
+                lo -= 1.0;
+                hi += 1.0;
+            }
+            eegnn__edf_bound(lo, -1, smin);
+            eegnn__edf_bound(hi, +1, smax);
+            pmin[k] = strtod(smin, NULL);
+            pmax[k] = strtod(smax, NULL);
+        }
+        snprintf(nsb, sizeof nsb, "%lld", (long long)ns);
+    } else {
+        strcpy(lab, "BDF Annotations");
+        unit[0] = '\0';
+        strcpy(smin, "-1");
+        strcpy(smax, "1");
+        snprintf(nsb, sizeof nsb, "%lld", (long long)ann_ns);
+    }
+    eegnn__edf_put(hdr, 256 + 16 * (size_t)k, 16, lab);
+    eegnn__edf_put(hdr, 256 + 16 * n + 80 * (size_t)k, 80, "");
+    eegnn__edf_put(hdr, 256 + 96 * n + 8 * (size_t)k, 8, unit);
+    eegnn__edf_put(hdr, 256 + 104 * n + 8 * (size_t)k, 8, smin);
+    eegnn__edf_put(hdr, 256 + 112 * n + 8 * (size_t)k, 8, smax);
+    eegnn__edf_put(hdr, 256 + 120 * n + 8 * (size_t)k, 8, dmin);
+    eegnn__edf_put(hdr, 256 + 128 * n + 8 * (size_t)k, 8, dmax);
+    eegnn__edf_put(hdr, 256 + 136 * n + 80 * (size_t)k, 80, "");
+    eegnn__edf_put(hdr, 256 + 216 * n + 8 * (size_t)k, 8, nsb);
+    eegnn__edf_put(hdr, 256 + 224 * n + 32 * (size_t)k, 32, "");
+}
+
+/* Record r of raw as 24-bit little-endian samples into rec (ns per
+ * channel; the last record repeats the last sample), digitized over each
+ * channel's physical range. */
+static void eegnn__bdf_record(const eegnn_raw *raw, int64_t r, int64_t ns, const double *scale, const double *pmin,
+                              const double *pmax, unsigned char *rec) {
+    unsigned char *p = rec;
+    int c;
+    for (c = 0; c < raw->n_channels; c++) {
+        const float *x = raw->data + (size_t)c * (size_t)raw->n_times;
+        double lo = pmin[c], range = pmax[c] - pmin[c];
+        int64_t j;
+        for (j = 0; j < ns; j++) {
+            int64_t t = r * ns + j;
+            double v = (double)x[t < raw->n_times ? t : raw->n_times - 1] * scale[c], dq;
+            long dv;
+            if (scale[c] == 1.0 && range == 16777215.0 && lo == -8388608.0)
+                dq = nearbyint(v);
+            else
+                dq = nearbyint((v - lo) / range * 16777215.0 - 8388608.0);
+            if (dq < -8388608.0) dq = -8388608.0;
+            if (dq > 8388607.0) dq = 8388607.0;
+            dv = (long)dq;
+            p[0] = (unsigned char)(dv & 0xFF);
+            p[1] = (unsigned char)((dv >> 8) & 0xFF);
+            p[2] = (unsigned char)((dv >> 16) & 0xFF);
+            p += 3;
+        }
+    }
+}
+
 EEGNN_API eegnn_status eegnn_write_bdf(const char *path, const eegnn_raw *raw) {
     eegnn__outfile of;
-    int nch, nsig, c, a, k;
-    int64_t ns = 0, n_records, rec_secs = 0, r, total_samples;
+    int nch, nsig, k;
+    int64_t ns = 0, n_records, rec_secs = 0, r, total_samples, ann_ns = 0;
     double *scale = NULL, *pminv = NULL, *pmaxv = NULL;
     unsigned char *hdr = NULL, *rec = NULL;
     eegnn__strbuf *tal = NULL;
-    int64_t ann_ns = 0;
     int has_ann;
     eegnn_status st;
-    size_t hb;
+    size_t hb, rec_bytes;
 
     if (!path || !raw) return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_write_bdf: path or raw is NULL");
     nch = raw->n_channels;
@@ -1156,7 +1338,7 @@ EEGNN_API eegnn_status eegnn_write_bdf(const char *path, const eegnn_raw *raw) {
         return eegnn_set_error(EEGNN_ERR_ARG, "%s: nothing to write (need channels, samples and data)", path);
     if (!(raw->sfreq > 0) || raw->sfreq > 1e7)
         return eegnn_set_error(EEGNN_ERR_ARG, "%s: sfreq %g Hz is not valid", path, raw->sfreq);
-    for (k = 1; k <= 60; k++) {
+    for (k = 1; k <= 60; k++) { /* the shortest record of a whole number of samples */
         double v = raw->sfreq * k;
         if (fabs(v - nearbyint(v)) < 1e-9 * v) {
             rec_secs = k;
@@ -1181,210 +1363,35 @@ EEGNN_API eegnn_status eegnn_write_bdf(const char *path, const eegnn_raw *raw) {
     pmaxv = (double *)eegnn__calloc((size_t)nch, sizeof(double));
     hb = 256 * ((size_t)nsig + 1);
     hdr = (unsigned char *)eegnn__calloc(hb, 1);
-    if (!scale || !pminv || !pmaxv || !hdr) {
-        st = EEGNN_ERR_MEMORY;
-        goto out;
-    }
-
-    /* the TAL text of every record */
     tal = (eegnn__strbuf *)eegnn__calloc((size_t)n_records, sizeof *tal);
-    if (!tal) {
+    if (!scale || !pminv || !pmaxv || !hdr || !tal) {
         st = EEGNN_ERR_MEMORY;
         goto out;
     }
-    if (has_ann) {
-        for (r = 0; r < n_records; r++) {
-            char num[64];
-            eegnn__tal_num((double)(r * rec_secs), 1, num, sizeof num);
-            eegnn__sb_printf(&tal[r], "%s\x14\x14", num);
-            eegnn__sb_append(&tal[r], "", 1);
-        }
-        for (a = 0; a < raw->n_annotations; a++) {
-            const eegnn_annotation *an = &raw->annotations[a];
-            const char *d = an->description ? an->description : "";
-            char num[64], *desc;
-            size_t j, dl = strlen(d);
-            int64_t target = (an->onset == an->onset) ? (int64_t)floor(an->onset / (double)rec_secs) : 0;
-            if (target < 0) target = 0;
-            if (target >= n_records) target = n_records - 1;
-            desc = eegnn__strdup(d);
-            if (!desc) {
-                st = EEGNN_ERR_MEMORY;
-                goto out;
-            }
-            for (j = 0; j < dl; j++)
-                if (desc[j] == 0x14) desc[j] = ' ';
-            eegnn__tal_num(an->onset, 1, num, sizeof num);
-            eegnn__sb_append(&tal[target], num, strlen(num));
-            if (an->duration > 0) {
-                eegnn__tal_num(an->duration, 0, num, sizeof num);
-                eegnn__sb_printf(&tal[target], "\x15%s", num);
-            }
-            eegnn__sb_printf(&tal[target], "\x14%s\x14", desc);
-            eegnn__sb_append(&tal[target], "", 1);
-            EEGNN_FREE(desc);
-        }
-        for (r = 0; r < n_records; r++) {
-            if (tal[r].failed) {
-                st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory for annotations", path);
-                goto out;
-            }
-            if ((int64_t)(tal[r].len + 2) / 3 > ann_ns) ann_ns = (int64_t)(tal[r].len + 2) / 3;
-        }
-        ann_ns += 1;
-    }
+    if (has_ann && (st = eegnn__bdf_tal(path, raw, n_records, rec_secs, tal, &ann_ns))) goto out;
+    if ((st = eegnn__bdf_main_header(path, raw, hdr, hb, has_ann, n_records, rec_secs, nsig))) goto out;
+    for (k = 0; k < nsig; k++) eegnn__bdf_signal_header(raw, k, nsig, ns, ann_ns, hdr, scale, pminv, pmaxv);
 
-    /* header */
-    {
-        char buf[96];
-        hdr[0] = 0xFF;
-        eegnn__edf_put(hdr, 1, 7, "BIOSEMI");
-        eegnn__edf_put(hdr, 8, 80, "X X X X");
-        if (raw->meas_date == raw->meas_date) {
-            static const char *mon[12] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                                          "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
-            long long y;
-            int m, d, hh, mm, ss;
-            eegnn__utc_from_unix(raw->meas_date, &y, &m, &d, &hh, &mm, &ss);
-            if (y < 1985 || y > 2084) y = y < 1985 ? 1985 : 2084;
-            snprintf(buf, sizeof buf, "Startdate %02d-%s-%04lld X X eegnn", d, mon[m - 1], y);
-            eegnn__edf_put(hdr, 88, 80, buf);
-            snprintf(buf, sizeof buf, "%02d.%02d.%02lld", d, m, y % 100);
-            eegnn__edf_put(hdr, 168, 8, buf);
-            snprintf(buf, sizeof buf, "%02d.%02d.%02d", hh, mm, ss);
-            eegnn__edf_put(hdr, 176, 8, buf);
-        } else {
-            eegnn__edf_put(hdr, 88, 80, "Startdate X X X X");
-            eegnn__edf_put(hdr, 168, 8, "01.01.85");
-            eegnn__edf_put(hdr, 176, 8, "00.00.00");
-        }
-        snprintf(buf, sizeof buf, "%zu", hb);
-        eegnn__edf_put(hdr, 184, 8, buf);
-        eegnn__edf_put(hdr, 192, 44, has_ann ? "BDF+C" : "24BIT");
-        snprintf(buf, sizeof buf, "%lld", (long long)n_records);
-        if (strlen(buf) > 8) {
-            st = eegnn_set_error(EEGNN_ERR_ARG, "%s: too many records (%s) for the header", path, buf);
-            goto out;
-        }
-        eegnn__edf_put(hdr, 236, 8, buf);
-        snprintf(buf, sizeof buf, "%lld", (long long)rec_secs);
-        eegnn__edf_put(hdr, 244, 8, buf);
-        snprintf(buf, sizeof buf, "%d", nsig);
-        if (strlen(buf) > 4) {
-            st = eegnn_set_error(EEGNN_ERR_ARG, "%s: too many channels (%d) for the header", path, nsig);
-            goto out;
-        }
-        eegnn__edf_put(hdr, 252, 4, buf);
-    }
-    for (k = 0; k < nsig; k++) {
-        size_t n = (size_t)nsig;
-        char lab[64], unit[16], smin[9], smax[9], nsb[32];
-        const char *dmin = "-8388608", *dmax = "8388607";
-        if (k < nch) {
-            const char *u = raw->ch_units && raw->ch_units[k] ? raw->ch_units[k] : NULL;
-            const char *ty = raw->ch_types && raw->ch_types[k] ? raw->ch_types[k] : "eeg";
-            const float *x = raw->data + (size_t)k * (size_t)raw->n_times;
-            double lo = x[0], hi = x[0];
-            int64_t j;
-            snprintf(lab, sizeof lab, "%s", raw->ch_names[k] ? raw->ch_names[k] : "");
-            if (strcmp(ty, "stim") == 0) {
-                strcpy(unit, "Boolean");
-                scale[k] = 1.0;
-                strcpy(smin, dmin);
-                strcpy(smax, dmax);
-                pminv[k] = -8388608.0;
-                pmaxv[k] = 8388607.0;
-            } else {
-                if (u ? (strcmp(u, "uV") == 0 || strcmp(u, "\xc2\xb5V") == 0)
-                      : (strcmp(ty, "eeg") == 0 || strcmp(ty, "eog") == 0 || strcmp(ty, "ecg") == 0 ||
-                         strcmp(ty, "emg") == 0)) {
-                    strcpy(unit, "uV");
-                    scale[k] = 1e6;
-                } else if (u && strcmp(u, "mV") == 0) {
-                    strcpy(unit, "mV");
-                    scale[k] = 1e3;
-                } else {
-                    snprintf(unit, sizeof unit, "%.8s", u ? u : "");
-                    scale[k] = 1.0;
-                }
-                for (j = 1; j < raw->n_times; j++) {
-                    if (x[j] < lo) lo = x[j];
-                    if (x[j] > hi) hi = x[j];
-                }
-                lo *= scale[k];
-                hi *= scale[k];
-                if (hi == lo) {
-                    lo -= 1.0;
-                    hi += 1.0;
-                }
-                eegnn__edf_bound(lo, -1, smin);
-                eegnn__edf_bound(hi, +1, smax);
-                pminv[k] = strtod(smin, NULL);
-                pmaxv[k] = strtod(smax, NULL);
-            }
-            snprintf(nsb, sizeof nsb, "%lld", (long long)ns);
-        } else {
-            strcpy(lab, "BDF Annotations");
-            unit[0] = '\0';
-            strcpy(smin, "-1");
-            strcpy(smax, "1");
-            snprintf(nsb, sizeof nsb, "%lld", (long long)ann_ns);
-        }
-        eegnn__edf_put(hdr, 256 + 16 * (size_t)k, 16, lab);
-        eegnn__edf_put(hdr, 256 + 16 * n + 80 * (size_t)k, 80, "");
-        eegnn__edf_put(hdr, 256 + 96 * n + 8 * (size_t)k, 8, unit);
-        eegnn__edf_put(hdr, 256 + 104 * n + 8 * (size_t)k, 8, smin);
-        eegnn__edf_put(hdr, 256 + 112 * n + 8 * (size_t)k, 8, smax);
-        eegnn__edf_put(hdr, 256 + 120 * n + 8 * (size_t)k, 8, dmin);
-        eegnn__edf_put(hdr, 256 + 128 * n + 8 * (size_t)k, 8, dmax);
-        eegnn__edf_put(hdr, 256 + 136 * n + 80 * (size_t)k, 80, "");
-        eegnn__edf_put(hdr, 256 + 216 * n + 8 * (size_t)k, 8, nsb);
-        eegnn__edf_put(hdr, 256 + 224 * n + 32 * (size_t)k, 32, "");
-    }
-
-    rec = (unsigned char *)eegnn__calloc((size_t)(((int64_t)nch * ns + ann_ns) * 3), 1);
-    if (!rec) {
+    rec_bytes = (size_t)(((int64_t)nch * ns + ann_ns) * 3);
+    if (!(rec = (unsigned char *)eegnn__calloc(rec_bytes, 1))) {
         st = EEGNN_ERR_MEMORY;
         goto out;
     }
     if ((st = eegnn__outfile_open(&of, path))) goto out;
-    if ((st = eegnn__outfile_write(&of, hdr, hb))) {
-        eegnn__outfile_abort(&of);
-        goto out;
-    }
-    for (r = 0; r < n_records; r++) {
-        unsigned char *p = rec;
-        for (c = 0; c < nch; c++) {
-            const float *x = raw->data + (size_t)c * (size_t)raw->n_times;
-            double lo = pminv[c], range = pmaxv[c] - pminv[c];
-            int64_t j;
-            for (j = 0; j < ns; j++) {
-                int64_t t = r * ns + j;
-                double v = (double)x[t < raw->n_times ? t : raw->n_times - 1] * scale[c], dq;
-                long dv;
-                if (scale[c] == 1.0 && range == 16777215.0 && lo == -8388608.0)
-                    dq = nearbyint(v);
-                else
-                    dq = nearbyint((v - lo) / range * 16777215.0 - 8388608.0);
-                if (dq < -8388608.0) dq = -8388608.0;
-                if (dq > 8388607.0) dq = 8388607.0;
-                dv = (long)dq;
-                p[0] = (unsigned char)(dv & 0xFF);
-                p[1] = (unsigned char)((dv >> 8) & 0xFF);
-                p[2] = (unsigned char)((dv >> 16) & 0xFF);
-                p += 3;
-            }
-        }
+    st = eegnn__outfile_write(&of, hdr, hb);
+    for (r = 0; r < n_records && st == EEGNN_OK; r++) {
+        eegnn__bdf_record(raw, r, ns, scale, pminv, pmaxv, rec);
         if (has_ann) {
+            unsigned char *p = rec + (size_t)nch * (size_t)ns * 3;
             memset(p, 0, (size_t)ann_ns * 3);
             memcpy(p, tal[r].p, tal[r].len);
         }
-        if ((st = eegnn__outfile_write(&of, rec, (size_t)(((int64_t)nch * ns + ann_ns) * 3)))) {
-            eegnn__outfile_abort(&of);
-            goto out;
-        }
+        st = eegnn__outfile_write(&of, rec, rec_bytes);
     }
-    st = eegnn__outfile_commit(&of);
+    if (st)
+        eegnn__outfile_abort(&of);
+    else
+        st = eegnn__outfile_commit(&of);
 out:
     if (st == EEGNN_ERR_MEMORY && !strstr(eegnn_last_error(), path))
         eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", path);
