@@ -17311,36 +17311,176 @@ static int eegnn__mat_utf8_put(char *s, uint32_t c) {
     return eegnn__mat_utf8_put(s, 0xFFFD);
 }
 
+#define EEGNN__MAT_OOM(r) eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory reading the MAT-file", (r)->path)
+
+/* An empty 0x0 double array named "" (empty cells, function handles, opaque
+ * objects); v's class is set by the caller. */
+static eegnn_status eegnn__mat_empty(const eegnn__mat_reader *r, eegnn_mat_value *v) {
+    v->name = eegnn__strdup("");
+    v->dims = (int64_t *)eegnn__calloc(2, sizeof(int64_t));
+    if (!v->name || !v->dims) return EEGNN__MAT_OOM(r);
+    v->ndims = 2;
+    v->n = 0;
+    return EEGNN_OK;
+}
+
+/* The dimensions and name subelements at *off into v (dims, ndims, n, name). */
+static eegnn_status eegnn__mat_dims_name(const eegnn__mat_reader *r, const unsigned char *buf, size_t len,
+                                         size_t *off, eegnn_mat_value *v) {
+    eegnn__mat_elem e;
+    eegnn_status st;
+    int64_t n = 1;
+    size_t i;
+    if ((st = eegnn__mat_elem_at(r, buf, len, *off, "dimensions", &e)) != EEGNN_OK) return st;
+    if (e.type != EEGNN__MI_INT32 || e.nbytes < 8 || e.nbytes % 4)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: dimensions element has type %u and %zu bytes",
+                               r->path, (unsigned)e.type, e.nbytes);
+    v->ndims = (int)(e.nbytes / 4);
+    v->dims = (int64_t *)eegnn__calloc((size_t)v->ndims, sizeof(int64_t));
+    if (!v->dims) return EEGNN__MAT_OOM(r);
+    for (i = 0; i < (size_t)v->ndims; i++) {
+        int32_t d = (int32_t)eegnn__mat_u32(r, e.data + 4 * i);
+        if (d < 0)
+            return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: negative dimension %ld", r->path, (long)d);
+        v->dims[i] = d;
+        if (d && n > ((int64_t)1 << 48) / d)
+            return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: array dimensions too large", r->path);
+        n *= d;
+    }
+    v->n = n;
+    if ((st = eegnn__mat_elem_at(r, buf, len, e.next, "array name", &e)) != EEGNN_OK) return st;
+    if (!(v->name = eegnn__strndup((const char *)e.data, e.nbytes))) return EEGNN__MAT_OOM(r);
+    *off = e.next;
+    return EEGNN_OK;
+}
+
+/* The real part of a numeric array (v->n values, converted to double). */
+static eegnn_status eegnn__mat_numeric(const eegnn__mat_reader *r, const unsigned char *buf, size_t len, size_t off,
+                                       eegnn_mat_value *v) {
+    eegnn__mat_elem e;
+    eegnn_status st;
+    size_t w, i;
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "real part", &e)) != EEGNN_OK) return st;
+    w = eegnn__mi_width(e.type);
+    if (!w || e.type >= EEGNN__MI_UTF8 || e.nbytes / w != (size_t)v->n)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: corrupt MAT-file: array '%s' has %lld elements but its data element has type %u "
+                               "and %zu bytes",
+                               r->path, v->name, (long long)v->n, (unsigned)e.type, e.nbytes);
+    v->data_type = (int)e.type;
+    if (!(v->re = (double *)eegnn__calloc((size_t)v->n + 1, sizeof(double)))) return EEGNN__MAT_OOM(r);
+    for (i = 0; i < (size_t)v->n; i++) v->re[i] = eegnn__mi_get(r, e.type, e.data, i);
+    return EEGNN_OK;
+}
+
+/* A char array as UTF-8 (UTF-16 surrogate pairs joined, NUL as U+FFFD). */
+static eegnn_status eegnn__mat_char(const eegnn__mat_reader *r, const unsigned char *buf, size_t len, size_t off,
+                                    eegnn_mat_value *v) {
+    eegnn__mat_elem e;
+    eegnn_status st;
+    size_t w, o = 0, i, n = (size_t)v->n;
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "char data", &e)) != EEGNN_OK) return st;
+    w = eegnn__mi_width(e.type);
+    if (!w || e.type == EEGNN__MI_SINGLE || e.type == EEGNN__MI_DOUBLE)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: char array '%s' stored as type %u", r->path,
+                               v->name, (unsigned)e.type);
+    if (e.type == EEGNN__MI_UTF8) { /* already UTF-8 */
+        if (!(v->str = eegnn__strndup((const char *)e.data, e.nbytes))) return EEGNN__MAT_OOM(r);
+        return EEGNN_OK;
+    }
+    if (e.nbytes / w != n)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: corrupt MAT-file: char array '%s' has %lld characters but %zu bytes of data",
+                               r->path, v->name, (long long)v->n, e.nbytes);
+    if (!(v->str = (char *)eegnn__calloc(n * 4 + 1, 1))) return EEGNN__MAT_OOM(r);
+    for (i = 0; i < n; i++) {
+        uint32_t c = (uint32_t)eegnn__mi_get(r, e.type, e.data, i);
+        if ((e.type == EEGNN__MI_UTF16 || e.type == EEGNN__MI_UINT16) && c >= 0xD800 && c < 0xDC00 && i + 1 < n) {
+            uint32_t lo = (uint32_t)eegnn__mi_get(r, e.type, e.data, i + 1); /* surrogate pair */
+            if (lo >= 0xDC00 && lo < 0xE000) {
+                c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+                i++;
+            }
+        }
+        if (c == 0) c = 0xFFFD;
+        o += (size_t)eegnn__mat_utf8_put(v->str + o, c);
+    }
+    v->str[o] = '\0';
+    return EEGNN_OK;
+}
+
+/* n_items elements (miMATRIX) from off into the new v->items, each parsed
+ * at depth + 1. */
+static eegnn_status eegnn__mat_items(const eegnn__mat_reader *r, const unsigned char *buf, size_t len, size_t off,
+                                     int depth, size_t n_items, const char *what, eegnn_mat_value *v) {
+    eegnn__mat_elem e;
+    eegnn_status st;
+    size_t i;
+    if (!(v->items = (eegnn_mat_value **)eegnn__calloc(n_items + 1, sizeof *v->items))) return EEGNN__MAT_OOM(r);
+    for (i = 0; i < n_items; i++) {
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, what, &e)) != EEGNN_OK) return st;
+        if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK) return st;
+        off = e.next;
+    }
+    return EEGNN_OK;
+}
+
+/* A struct or object array: (class name,) field names, then every
+ * element's fields in order. */
+static eegnn_status eegnn__mat_struct(const eegnn__mat_reader *r, const unsigned char *buf, size_t len, size_t off,
+                                      int depth, eegnn_mat_value *v) {
+    eegnn__mat_elem e;
+    eegnn_status st;
+    size_t fl, nf, k;
+    if (v->mx_class == EEGNN_MAT_OBJECT) { /* class name */
+        if ((st = eegnn__mat_elem_at(r, buf, len, off, "class name", &e)) != EEGNN_OK) return st;
+        off = e.next;
+    }
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "field name length", &e)) != EEGNN_OK) return st;
+    if (e.nbytes < 4 || e.type != EEGNN__MI_INT32)
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: struct '%s' field name length element",
+                               r->path, v->name);
+    fl = (size_t)eegnn__mat_u32(r, e.data);
+    if ((st = eegnn__mat_elem_at(r, buf, len, e.next, "field names", &e)) != EEGNN_OK) return st;
+    if (fl == 0 || fl > 4096 || e.nbytes % fl)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: corrupt MAT-file: struct '%s' field names (%zu bytes) do not match name length %zu",
+                               r->path, v->name, e.nbytes, fl);
+    nf = e.nbytes / fl;
+    if (nf > 0 && (size_t)v->n > ((len - e.next) / 8 + 1) / nf)
+        return eegnn_set_error(EEGNN_ERR_FORMAT,
+                               "%s: corrupt MAT-file: struct '%s' claims %lld elements x %zu fields in %zu bytes",
+                               r->path, v->name, (long long)v->n, nf, len - e.next);
+    if (!(v->fields = (char **)eegnn__calloc(nf + 1, sizeof(char *)))) return EEGNN__MAT_OOM(r);
+    v->n_fields = (int)nf;
+    for (k = 0; k < nf; k++) {
+        const char *s = (const char *)e.data + k * fl;
+        if (!(v->fields[k] = eegnn__strndup(s, strnlen(s, fl)))) return EEGNN__MAT_OOM(r);
+    }
+    return eegnn__mat_items(r, buf, len, e.next, depth, (size_t)v->n * nf, "struct field", v);
+}
+
+/* A miMATRIX element's content (buf, len bytes): array flags, dimensions,
+ * name, then the class's data. */
 static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const unsigned char *buf, size_t len, int depth,
                                             eegnn_mat_value **out) {
     eegnn_mat_value *v;
     eegnn__mat_elem e;
-    eegnn_status st;
+    eegnn_status st = EEGNN_OK;
     uint32_t flags;
-    size_t off = 0, i;
-    int64_t n = 1;
+    size_t off = 0;
     *out = NULL;
-    v = (eegnn_mat_value *)eegnn__calloc(1, sizeof *v);
-    if (!v)
-        return eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory", r->path);
+    if (!(v = (eegnn_mat_value *)eegnn__calloc(1, sizeof *v))) return EEGNN__MAT_OOM(r);
     if (len == 0) { /* empty cell entries are written as zero-length matrices */
-        v->name = eegnn__strdup("");
         v->mx_class = EEGNN_MAT_DOUBLE;
-        v->dims = (int64_t *)eegnn__calloc(2, sizeof(int64_t));
-        if (!v->name || !v->dims)
-            goto oom;
-        v->ndims = 2;
-        v->n = 0;
-        *out = v;
-        return EEGNN_OK;
+        st = eegnn__mat_empty(r, v);
+        goto done;
     }
-    /* array flags */
-    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array flags", &e)) != EEGNN_OK)
-        goto fail;
+    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array flags", &e)) != EEGNN_OK) goto done;
     if (e.type != EEGNN__MI_UINT32 || e.nbytes < 8) {
         st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: array flags element has type %u and %zu bytes",
                              r->path, (unsigned)e.type, e.nbytes);
-        goto fail;
+        goto done;
     }
     flags = eegnn__mat_u32(r, e.data);
     v->mx_class = (int)(flags & 0xFF);
@@ -17348,49 +17488,10 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
     off = e.next;
     if (v->mx_class == 16 || v->mx_class == 17) { /* function handles, opaque (MCOS) objects: read as empty */
         v->mx_class = 0;
-        v->name = eegnn__strdup("");
-        v->dims = (int64_t *)eegnn__calloc(2, sizeof(int64_t));
-        if (!v->name || !v->dims)
-            goto oom;
-        v->ndims = 2;
-        *out = v;
-        return EEGNN_OK;
+        st = eegnn__mat_empty(r, v);
+        goto done;
     }
-    /* dimensions */
-    if ((st = eegnn__mat_elem_at(r, buf, len, off, "dimensions", &e)) != EEGNN_OK)
-        goto fail;
-    if (e.type != EEGNN__MI_INT32 || e.nbytes < 8 || e.nbytes % 4) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: dimensions element has type %u and %zu bytes",
-                             r->path, (unsigned)e.type, e.nbytes);
-        goto fail;
-    }
-    v->ndims = (int)(e.nbytes / 4);
-    v->dims = (int64_t *)eegnn__calloc((size_t)v->ndims, sizeof(int64_t));
-    if (!v->dims)
-        goto oom;
-    for (i = 0; i < (size_t)v->ndims; i++) {
-        int32_t d = (int32_t)eegnn__mat_u32(r, e.data + 4 * i);
-        if (d < 0) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: negative dimension %ld", r->path, (long)d);
-            goto fail;
-        }
-        v->dims[i] = d;
-        if (d && n > ((int64_t)1 << 48) / d) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: array dimensions too large", r->path);
-            goto fail;
-        }
-        n *= d;
-    }
-    v->n = n;
-    off = e.next;
-    /* name */
-    if ((st = eegnn__mat_elem_at(r, buf, len, off, "array name", &e)) != EEGNN_OK)
-        goto fail;
-    v->name = eegnn__strndup((const char *)e.data, e.nbytes);
-    if (!v->name)
-        goto oom;
-    off = e.next;
-
+    if ((st = eegnn__mat_dims_name(r, buf, len, &off, v)) != EEGNN_OK) goto done;
     switch (v->mx_class) {
     case EEGNN_MAT_DOUBLE:
     case EEGNN_MAT_SINGLE:
@@ -17401,156 +17502,29 @@ static eegnn_status eegnn__mat_parse_matrix(const eegnn__mat_reader *r, const un
     case EEGNN_MAT_INT32:
     case EEGNN_MAT_UINT32:
     case EEGNN_MAT_INT64:
-    case EEGNN_MAT_UINT64: {
-        size_t w;
-        if ((st = eegnn__mat_elem_at(r, buf, len, off, "real part", &e)) != EEGNN_OK)
-            goto fail;
-        w = eegnn__mi_width(e.type);
-        if (!w || e.type >= EEGNN__MI_UTF8 || e.nbytes / w != (size_t)n) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                                 "%s: corrupt MAT-file: array '%s' has %lld elements but its data element has type %u "
-                                 "and %zu bytes",
-                                 r->path, v->name, (long long)n, (unsigned)e.type, e.nbytes);
-            goto fail;
-        }
-        v->data_type = (int)e.type;
-        v->re = (double *)eegnn__calloc((size_t)n + 1, sizeof(double));
-        if (!v->re)
-            goto oom;
-        for (i = 0; i < (size_t)n; i++)
-            v->re[i] = eegnn__mi_get(r, e.type, e.data, i);
-        break;
-    }
-    case EEGNN_MAT_CHAR: {
-        size_t w, o = 0;
-        if ((st = eegnn__mat_elem_at(r, buf, len, off, "char data", &e)) != EEGNN_OK)
-            goto fail;
-        w = eegnn__mi_width(e.type);
-        if (!w || e.type == EEGNN__MI_SINGLE || e.type == EEGNN__MI_DOUBLE) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: char array '%s' stored as type %u", r->path,
-                                 v->name, (unsigned)e.type);
-            goto fail;
-        }
-        if (e.type == EEGNN__MI_UTF8) { /* already UTF-8 */
-            v->str = eegnn__strndup((const char *)e.data, e.nbytes);
-            if (!v->str)
-                goto oom;
-            break;
-        }
-        if (e.nbytes / w != (size_t)n) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                                 "%s: corrupt MAT-file: char array '%s' has %lld characters but %zu bytes of data",
-                                 r->path, v->name, (long long)n, e.nbytes);
-            goto fail;
-        }
-        v->str = (char *)eegnn__calloc((size_t)n * 4 + 1, 1);
-        if (!v->str)
-            goto oom;
-        for (i = 0; i < (size_t)n; i++) {
-            uint32_t c = (uint32_t)eegnn__mi_get(r, e.type, e.data, i);
-            if (e.type == EEGNN__MI_UTF16 || e.type == EEGNN__MI_UINT16) {
-                if (c >= 0xD800 && c < 0xDC00 && i + 1 < (size_t)n) { /* surrogate pair */
-                    uint32_t lo = (uint32_t)eegnn__mi_get(r, e.type, e.data, i + 1);
-                    if (lo >= 0xDC00 && lo < 0xE000) {
-                        c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
-                        i++;
-                    }
-                }
-            }
-            if (c == 0)
-                c = 0xFFFD;
-            o += (size_t)eegnn__mat_utf8_put(v->str + o, c);
-        }
-        v->str[o] = '\0';
-        break;
-    }
-    case EEGNN_MAT_CELL: {
-        if ((size_t)n > (len - off) / 8 + 1) {
+    case EEGNN_MAT_UINT64: st = eegnn__mat_numeric(r, buf, len, off, v); break;
+    case EEGNN_MAT_CHAR: st = eegnn__mat_char(r, buf, len, off, v); break;
+    case EEGNN_MAT_CELL:
+        if ((size_t)v->n > (len - off) / 8 + 1)
             st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: cell '%s' claims %lld elements in %zu bytes",
-                                 r->path, v->name, (long long)n, len - off);
-            goto fail;
-        }
-        v->items = (eegnn_mat_value **)eegnn__calloc((size_t)n + 1, sizeof *v->items);
-        if (!v->items)
-            goto oom;
-        for (i = 0; i < (size_t)n; i++) {
-            if ((st = eegnn__mat_elem_at(r, buf, len, off, "cell element", &e)) != EEGNN_OK)
-                goto fail;
-            if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK)
-                goto fail;
-            off = e.next;
-        }
+                                 r->path, v->name, (long long)v->n, len - off);
+        else
+            st = eegnn__mat_items(r, buf, len, off, depth, (size_t)v->n, "cell element", v);
         break;
-    }
     case EEGNN_MAT_STRUCT:
-    case EEGNN_MAT_OBJECT: {
-        size_t fl, nf, k, total;
-        if (v->mx_class == EEGNN_MAT_OBJECT) { /* class name */
-            if ((st = eegnn__mat_elem_at(r, buf, len, off, "class name", &e)) != EEGNN_OK)
-                goto fail;
-            off = e.next;
-        }
-        if ((st = eegnn__mat_elem_at(r, buf, len, off, "field name length", &e)) != EEGNN_OK)
-            goto fail;
-        if (e.nbytes < 4 || e.type != EEGNN__MI_INT32) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: corrupt MAT-file: struct '%s' field name length element",
-                                 r->path, v->name);
-            goto fail;
-        }
-        fl = (size_t)eegnn__mat_u32(r, e.data);
-        off = e.next;
-        if ((st = eegnn__mat_elem_at(r, buf, len, off, "field names", &e)) != EEGNN_OK)
-            goto fail;
-        if (fl == 0 || fl > 4096 || e.nbytes % fl) {
-            st = eegnn_set_error(
-                EEGNN_ERR_FORMAT,
-                "%s: corrupt MAT-file: struct '%s' field names (%zu bytes) do not match name length %zu", r->path,
-                v->name, e.nbytes, fl);
-            goto fail;
-        }
-        nf = e.nbytes / fl;
-        total = (size_t)n * nf;
-        if (nf > 0 && (size_t)n > ((len - e.next) / 8 + 1) / nf) {
-            st = eegnn_set_error(EEGNN_ERR_FORMAT,
-                                 "%s: corrupt MAT-file: struct '%s' claims %lld elements x %zu fields in %zu bytes",
-                                 r->path, v->name, (long long)n, nf, len - e.next);
-            goto fail;
-        }
-        v->fields = (char **)eegnn__calloc(nf + 1, sizeof(char *));
-        if (!v->fields)
-            goto oom;
-        v->n_fields = (int)nf;
-        for (k = 0; k < nf; k++) {
-            const char *s = (const char *)e.data + k * fl;
-            v->fields[k] = eegnn__strndup(s, strnlen(s, fl));
-            if (!v->fields[k])
-                goto oom;
-        }
-        off = e.next;
-        v->items = (eegnn_mat_value **)eegnn__calloc(total + 1, sizeof *v->items);
-        if (!v->items)
-            goto oom;
-        for (i = 0; i < total; i++) {
-            if ((st = eegnn__mat_elem_at(r, buf, len, off, "struct field", &e)) != EEGNN_OK)
-                goto fail;
-            if ((st = eegnn__mat_parse_elem(r, &e, depth + 1, &v->items[i])) != EEGNN_OK)
-                goto fail;
-            off = e.next;
-        }
-        break;
-    }
+    case EEGNN_MAT_OBJECT: st = eegnn__mat_struct(r, buf, len, off, depth, v); break;
     default: /* sparse matrices and unknown classes: read as empty */
         v->mx_class = 0;
         v->n = 0;
         break;
     }
+done:
+    if (st != EEGNN_OK) {
+        eegnn__mat_value_free(v);
+        return st;
+    }
     *out = v;
     return EEGNN_OK;
-oom:
-    st = eegnn_set_error(EEGNN_ERR_MEMORY, "%s: out of memory reading the MAT-file", r->path);
-fail:
-    eegnn__mat_value_free(v);
-    return st;
 }
 
 EEGNN_API void eegnn_mat_free(eegnn_mat_file *mf) {
