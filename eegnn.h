@@ -23773,7 +23773,107 @@ static eegnn_status eegnn__hbn_copy_sidecar(const char *src_dir, const char *dir
     return st;
 }
 
+/* dataset_description.json, participants.tsv (copied verbatim) and the
+ * task sidecars found beside it. */
+static eegnn_status eegnn__hbn_top_files(const char *dir, const char *participants_tsv,
+                                         const char *const tasks[2]) {
+    char path[4096], src_dir[4096], name[256], *text = NULL;
+    const char *slash;
+    eegnn_status st;
+    int k;
+    if ((st = eegnn__mkdirs(dir))) return st;
+    snprintf(path, sizeof path, "%s/dataset_description.json", dir);
+    st = eegnn__write_text(path, "{\n  \"Name\": \"eegnn synthetic HBN-like EEG (EEG Foundation Challenge 2025 layout)\",\n"
+                                 "  \"BIDSVersion\": \"1.9.0\",\n  \"DatasetType\": \"raw\",\n"
+                                 "  \"GeneratedBy\": [{\"Name\": \"eegnn\", \"Version\": \"" EEGNN_VERSION_STRING
+                                 "\"}]\n}\n");
+    if (st || (st = eegnn__read_file(participants_tsv, &text, NULL))) return st;
+    snprintf(path, sizeof path, "%s/participants.tsv", dir);
+    st = eegnn__write_text(path, text);
+    EEGNN_FREE(text);
+    if (st) return st;
+    slash = strrchr(participants_tsv, '/');
+    if (slash) snprintf(src_dir, sizeof src_dir, "%.*s", (int)(slash - participants_tsv), participants_tsv);
+    else snprintf(src_dir, sizeof src_dir, ".");
+    for (k = 0; k < 2 && st == EEGNN_OK; k++) {
+        snprintf(name, sizeof name, "task-%s_eeg.json", tasks[k]);
+        if ((st = eegnn__hbn_copy_sidecar(src_dir, dir, name))) break;
+        snprintf(name, sizeof name, "task-%s_events.json", tasks[k]);
+        st = eegnn__hbn_copy_sidecar(src_dir, dir, name);
+    }
+    return st;
+}
+
+/* One contrastChangeDetection run: its events.tsv text into ev and its
+ * signal into data (129, n_times) (shared: scratch); *n_times from the
+ * trials drawn. gain scales the background (externalizing). */
+static void eegnn__hbn_ccd_run(const eegnn_synthetic_hbn_config *c, int run, double gain, eegnn_rng *rng,
+                               eegnn__strbuf *ev, float *data, float *shared, int64_t *n_times) {
+    static const double iti[3] = {2.8, 4.4, 6.0};
+    /* trial plan: target time, press time (NaN: missed), side, correct */
+    double tt[1001], tp[1001], t = 1.5;
+    int side[1001], ok[1001], tr;
+    ev->len = 0;
+    if (ev->p) ev->p[0] = 0;
+    eegnn__sb_printf(ev, "onset\tduration\tsample\tvalue\tevent_code\tfeedback\n");
+    eegnn__sb_printf(ev, "0.500\tn/a\t50\tcontrastChangeB%d_start\t%d\tn/a\n", run, 93 + run);
+    for (tr = 0; tr <= c->trials_per_run; tr++) {
+        double start = eegnn__hbn_ms(t);
+        double u = eegnn_rng_uniform(rng);
+        tt[tr] = eegnn__hbn_ms(start + iti[(int)(u * 3.0) % 3]);
+        side[tr] = eegnn_rng_uniform(rng) < 0.5;
+        ok[tr] = eegnn_rng_uniform(rng) >= 0.1;
+        tp[tr] = eegnn_rng_uniform(rng) < c->miss_rate ? NAN : eegnn__hbn_ms(tt[tr] + 0.3 + 2.0 * eegnn_rng_uniform(rng));
+        eegnn__sb_printf(ev, "%.3f\tn/a\t%lld\tcontrastTrial_start\t5\tn/a\n", start,
+                         (long long)nearbyint(start * EEGNN__HBN_SFREQ));
+        if (eegnn_rng_uniform(rng) < 0.05) { /* a press before the target (no response to it) */
+            double te = eegnn__hbn_ms(start + 0.2 + 2.4 * eegnn_rng_uniform(rng));
+            eegnn__sb_printf(ev, "%.3f\tn/a\t%lld\tleft_buttonPress\t12\tsad_face\n", te,
+                             (long long)nearbyint(te * EEGNN__HBN_SFREQ));
+        }
+        eegnn__sb_printf(ev, "%.3f\tn/a\t%lld\t%s_target\t%d\tn/a\n", tt[tr],
+                         (long long)nearbyint(tt[tr] * EEGNN__HBN_SFREQ), side[tr] ? "right" : "left", side[tr] ? 9 : 8);
+        if (tp[tr] == tp[tr]) {
+            int right = ok[tr] ? side[tr] : !side[tr];
+            eegnn__sb_printf(ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\t%s\n", tp[tr],
+                             (long long)nearbyint(tp[tr] * EEGNN__HBN_SFREQ), right ? "right" : "left",
+                             right ? 13 : 12, ok[tr] ? "smiley_face" : "sad_face");
+            if (tp[tr] + 0.1 < tt[tr] + 2.4 && eegnn_rng_uniform(rng) < 0.05) { /* a second press */
+                double t2 = eegnn__hbn_ms(tp[tr] + 0.1);
+                eegnn__sb_printf(ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\tsad_face\n", t2,
+                                 (long long)nearbyint(t2 * EEGNN__HBN_SFREQ), right ? "left" : "right",
+                                 right ? 12 : 13);
+            }
+        }
+        t = tt[tr] + 2.4;
+    }
+    *n_times = (int64_t)((t + 3.0) * EEGNN__HBN_SFREQ);
+    eegnn__hbn_background(data, shared, *n_times, gain, 1, rng);
+    for (tr = 0; tr <= c->trials_per_run; tr++) {
+        if (tp[tr] == tp[tr]) eegnn__hbn_ramp(data, *n_times, tt[tr], tp[tr], 40e-6);
+        else eegnn__hbn_ramp(data, *n_times, tt[tr], tt[tr] + 1.6, 8e-6);
+    }
+}
+
+/* The RestingState recording: events (eyes open / closed every 20 s) into
+ * ev, signal into data. */
+static void eegnn__hbn_rest(const eegnn_synthetic_hbn_config *c, double gain, eegnn_rng *rng, eegnn__strbuf *ev,
+                            float *data, float *shared, int64_t *n_times) {
+    double t;
+    int open = 1;
+    *n_times = (int64_t)(c->rest_seconds * EEGNN__HBN_SFREQ);
+    ev->len = 0;
+    if (ev->p) ev->p[0] = 0;
+    eegnn__sb_printf(ev, "onset\tduration\tsample\tvalue\tevent_code\n");
+    eegnn__sb_printf(ev, "0.000\tn/a\t0\tresting_start\t90\n");
+    for (t = 1.0; t < c->rest_seconds; t += 20.0, open = !open)
+        eegnn__sb_printf(ev, "%.3f\tn/a\t%lld\tinstructed_to%sEyes\t%d\n", t,
+                         (long long)nearbyint(t * EEGNN__HBN_SFREQ), open ? "Open" : "Close", open ? 20 : 30);
+    eegnn__hbn_background(data, shared, *n_times, gain, 0, rng);
+}
+
 EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_synthetic_hbn_config *cfg) {
+    static const char *const tasks[2] = {"contrastChangeDetection", "RestingState"};
     eegnn_synthetic_hbn_config c;
     eegnn_table *part = NULL;
     eegnn__strbuf ev = {0, 0, 0, 0};
@@ -23781,14 +23881,10 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
     char *names[EEGNN__HBN_NCH], *units[EEGNN__HBN_NCH], *types[EEGNN__HBN_NCH];
     double ch_sfreq[EEGNN__HBN_NCH];
     float *data = NULL, *shared = NULL;
-    char path[4096], src_dir[4096], *text = NULL;
-    size_t text_len = 0;
-    const char *slash;
     int64_t cap_times;
     eegnn_rng rng;
     eegnn_status st = EEGNN_OK;
     int k, s, n_sub, id_col, ext_col;
-    static const char *const tasks[2] = {"contrastChangeDetection", "RestingState"};
 
     c = cfg ? *cfg : eegnn_synthetic_hbn_config_default();
     if (!dir || !*dir || !c.participants_tsv)
@@ -23802,6 +23898,9 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
         return eegnn_set_error(EEGNN_ERR_ARG,
                                "synthetic HBN: invalid config (runs %d, trials %d, subjects %d, rest %g s, miss rate %g)",
                                c.ccd_runs, c.trials_per_run, c.n_subjects, c.rest_seconds, c.miss_rate);
+    memset(names, 0, sizeof names);
+    memset(units, 0, sizeof units);
+    memset(types, 0, sizeof types);
     part = eegnn_table_read_tsv(c.participants_tsv);
     if (!part) return EEGNN_ERR_NOT_FOUND;
     id_col = eegnn_table_column(part, "participant_id");
@@ -23812,10 +23911,6 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
     }
     n_sub = c.n_subjects && c.n_subjects < part->n_rows ? c.n_subjects : part->n_rows;
     eegnn_rng_seed(&rng, c.seed ^ 0x4842u);
-
-    memset(names, 0, sizeof names);
-    memset(units, 0, sizeof units);
-    memset(types, 0, sizeof types);
     for (k = 0; k < EEGNN__HBN_NCH; k++) {
         char buf[16];
         if (k < 128) snprintf(buf, sizeof buf, "E%d", k + 1);
@@ -23849,29 +23944,9 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
     raw.sfreq = EEGNN__HBN_SFREQ;
     raw.data = data;
     raw.meas_date = 1577836800.0;
+    if ((st = eegnn__hbn_top_files(dir, c.participants_tsv, tasks))) goto done;
 
-    if ((st = eegnn__mkdirs(dir))) goto done;
-    snprintf(path, sizeof path, "%s/dataset_description.json", dir);
-    st = eegnn__write_text(path, "{\n  \"Name\": \"eegnn synthetic HBN-like EEG (EEG Foundation Challenge 2025 layout)\",\n"
-                                 "  \"BIDSVersion\": \"1.9.0\",\n  \"DatasetType\": \"raw\",\n"
-                                 "  \"GeneratedBy\": [{\"Name\": \"eegnn\", \"Version\": \"" EEGNN_VERSION_STRING
-                                 "\"}]\n}\n");
-    if (st) goto done;
-    if ((st = eegnn__read_file(c.participants_tsv, &text, &text_len))) goto done;
-    snprintf(path, sizeof path, "%s/participants.tsv", dir);
-    if ((st = eegnn__write_text(path, text))) goto done;
-    slash = strrchr(c.participants_tsv, '/');
-    if (slash) snprintf(src_dir, sizeof src_dir, "%.*s", (int)(slash - c.participants_tsv), c.participants_tsv);
-    else snprintf(src_dir, sizeof src_dir, ".");
-    for (k = 0; k < 2; k++) {
-        char name[256];
-        snprintf(name, sizeof name, "task-%s_eeg.json", tasks[k]);
-        if ((st = eegnn__hbn_copy_sidecar(src_dir, dir, name))) goto done;
-        snprintf(name, sizeof name, "task-%s_events.json", tasks[k]);
-        if ((st = eegnn__hbn_copy_sidecar(src_dir, dir, name))) goto done;
-    }
-
-    for (s = 0; s < n_sub; s++) {
+    for (s = 0; s < n_sub && st == EEGNN_OK; s++) {
         const char *sub = eegnn_table_cell(part, s, id_col), *ext_text = ext_col >= 0 ? eegnn_table_cell(part, s, ext_col) : NULL;
         double ext = 0.0, gain = 1.0;
         int run;
@@ -23883,93 +23958,24 @@ EEGNN_API eegnn_status eegnn_write_synthetic_hbn(const char *dir, const eegnn_sy
             if (gain > 3.0) gain = 3.0;
         }
         snprintf(subdir, sizeof subdir, "%s/%s/eeg", dir, sub);
-        if ((st = eegnn__mkdirs(subdir))) goto done;
-        for (run = 1; run <= c.ccd_runs; run++) {
+        if ((st = eegnn__mkdirs(subdir))) break;
+        for (run = 1; run <= c.ccd_runs && st == EEGNN_OK; run++) {
             char col[64];
-            int avail_col, tr;
-            double t = 1.5;
-            int64_t n_times;
+            int avail_col;
             snprintf(col, sizeof col, "contrastChangeDetection_%d", run);
             avail_col = eegnn_table_column(part, col);
             if (avail_col >= 0) {
                 const char *a = eegnn_table_cell(part, s, avail_col);
                 if (a && strcmp(a, "unavailable") == 0) continue;
             }
-            n_times = (int64_t)((1.5 + (c.trials_per_run + 1) * 8.4 + 8.0) * EEGNN__HBN_SFREQ);
-            /* event times first (they fix the length), then the signal */
-            ev.len = 0;
-            if (ev.p) ev.p[0] = 0;
-            eegnn__sb_printf(&ev, "onset\tduration\tsample\tvalue\tevent_code\tfeedback\n");
-            eegnn__sb_printf(&ev, "0.500\tn/a\t50\tcontrastChangeB%d_start\t%d\tn/a\n", run, 93 + run);
-            {
-                /* trial plan: target time, press time (NaN: missed), side, correct */
-                double tt[1001], tp[1001];
-                int side[1001], ok[1001];
-                for (tr = 0; tr <= c.trials_per_run; tr++) {
-                    static const double iti[3] = {2.8, 4.4, 6.0};
-                    double start = eegnn__hbn_ms(t);
-                    double u = eegnn_rng_uniform(&rng);
-                    tt[tr] = eegnn__hbn_ms(start + iti[(int)(u * 3.0) % 3]);
-                    side[tr] = eegnn_rng_uniform(&rng) < 0.5;
-                    ok[tr] = eegnn_rng_uniform(&rng) >= 0.1;
-                    tp[tr] = eegnn_rng_uniform(&rng) < c.miss_rate ? NAN
-                                                                   : eegnn__hbn_ms(tt[tr] + 0.3 + 2.0 * eegnn_rng_uniform(&rng));
-                    eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tcontrastTrial_start\t5\tn/a\n", start,
-                                     (long long)nearbyint(start * EEGNN__HBN_SFREQ));
-                    if (eegnn_rng_uniform(&rng) < 0.05) { /* a press before the target (no response to it) */
-                        double te = eegnn__hbn_ms(start + 0.2 + 2.4 * eegnn_rng_uniform(&rng));
-                        eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tleft_buttonPress\t12\tsad_face\n", te,
-                                         (long long)nearbyint(te * EEGNN__HBN_SFREQ));
-                    }
-                    eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_target\t%d\tn/a\n", tt[tr],
-                                     (long long)nearbyint(tt[tr] * EEGNN__HBN_SFREQ), side[tr] ? "right" : "left",
-                                     side[tr] ? 9 : 8);
-                    if (tp[tr] == tp[tr]) {
-                        int right = ok[tr] ? side[tr] : !side[tr];
-                        eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\t%s\n", tp[tr],
-                                         (long long)nearbyint(tp[tr] * EEGNN__HBN_SFREQ), right ? "right" : "left",
-                                         right ? 13 : 12, ok[tr] ? "smiley_face" : "sad_face");
-                        if (tp[tr] + 0.1 < tt[tr] + 2.4 && eegnn_rng_uniform(&rng) < 0.05) { /* a second press */
-                            double t2 = eegnn__hbn_ms(tp[tr] + 0.1);
-                            eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\t%s_buttonPress\t%d\tsad_face\n", t2,
-                                             (long long)nearbyint(t2 * EEGNN__HBN_SFREQ), right ? "left" : "right",
-                                             right ? 12 : 13);
-                        }
-                    }
-                    t = tt[tr] + 2.4;
-                }
-                n_times = (int64_t)((t + 3.0) * EEGNN__HBN_SFREQ);
-                eegnn__hbn_background(data, shared, n_times, gain, 1, &rng);
-                for (tr = 0; tr <= c.trials_per_run; tr++) {
-                    if (tp[tr] == tp[tr]) eegnn__hbn_ramp(data, n_times, tt[tr], tp[tr], 40e-6);
-                    else eegnn__hbn_ramp(data, n_times, tt[tr], tt[tr] + 1.6, 8e-6);
-                }
-            }
-            if (ev.failed) {
-                st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
-                goto done;
-            }
-            raw.n_times = n_times;
-            if ((st = eegnn__hbn_write(dir, sub, tasks[0], run, &raw, ev.p))) goto done;
+            eegnn__hbn_ccd_run(&c, run, gain, &rng, &ev, data, shared, &raw.n_times);
+            if (ev.failed) st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
+            else st = eegnn__hbn_write(dir, sub, tasks[0], run, &raw, ev.p);
         }
-        if (c.rest_seconds > 0) {
-            int64_t n_times = (int64_t)(c.rest_seconds * EEGNN__HBN_SFREQ);
-            double t;
-            int open = 1;
-            ev.len = 0;
-            if (ev.p) ev.p[0] = 0;
-            eegnn__sb_printf(&ev, "onset\tduration\tsample\tvalue\tevent_code\n");
-            eegnn__sb_printf(&ev, "0.000\tn/a\t0\tresting_start\t90\n");
-            for (t = 1.0; t < c.rest_seconds; t += 20.0, open = !open)
-                eegnn__sb_printf(&ev, "%.3f\tn/a\t%lld\tinstructed_to%sEyes\t%d\n", t,
-                                 (long long)nearbyint(t * EEGNN__HBN_SFREQ), open ? "Open" : "Close", open ? 20 : 30);
-            if (ev.failed) {
-                st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
-                goto done;
-            }
-            eegnn__hbn_background(data, shared, n_times, gain, 0, &rng);
-            raw.n_times = n_times;
-            if ((st = eegnn__hbn_write(dir, sub, tasks[1], 0, &raw, ev.p))) goto done;
+        if (c.rest_seconds > 0 && st == EEGNN_OK) {
+            eegnn__hbn_rest(&c, gain, &rng, &ev, data, shared, &raw.n_times);
+            if (ev.failed) st = eegnn_set_error(EEGNN_ERR_MEMORY, "synthetic HBN: out of memory");
+            else st = eegnn__hbn_write(dir, sub, tasks[1], 0, &raw, ev.p);
         }
     }
 done:
@@ -23980,7 +23986,6 @@ done:
     }
     EEGNN_FREE(data);
     EEGNN_FREE(shared);
-    EEGNN_FREE(text);
     eegnn__sb_free(&ev);
     eegnn_table_free(part);
     return st;
