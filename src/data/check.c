@@ -76,12 +76,168 @@ static eegnn_status eegnn__ds_missing_label(const char *where, const char *label
                                                                "(eegnn train --event-column COLUMN)");
 }
 
+/* Every task of the comma-separated filter has a recording. */
+static eegnn_status eegnn__ds_check_tasks(const eegnn_bids_dataset *bids, const char *task_list) {
+    char **tasks;
+    int i, k, n_tasks = 0;
+    eegnn_status st = EEGNN_OK;
+    if (!(tasks = eegnn__ds_split_list(task_list, &n_tasks))) return EEGNN_ERR_MEMORY;
+    for (k = 0; k < n_tasks && !st; k++) {
+        for (i = 0; i < bids->n_recordings; i++)
+            if (bids->recordings[i].task && !strcmp(bids->recordings[i].task, tasks[k])) break;
+        if (i == bids->n_recordings) {
+            eegnn__strbuf known = {0, 0, 0, 0};
+            int j;
+            for (i = 0; i < bids->n_recordings; i++) {
+                const char *t = bids->recordings[i].task;
+                for (j = 0; j < i && t; j++)
+                    if (bids->recordings[j].task && !strcmp(bids->recordings[j].task, t)) t = NULL;
+                if (t) eegnn__sb_printf(&known, "%s%s", known.len ? ", " : "", t);
+            }
+            st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no recording of task '%s' (tasks: %s)", bids->root,
+                                 tasks[k], known.p ? known.p : "none");
+            eegnn__sb_free(&known);
+        }
+    }
+    eegnn__ds_free_strings(tasks, n_tasks);
+    return st;
+}
+
+/* participants targets: the column exists; recordings whose subject has
+ * no value are deselected (pl->n_skipped_subjects counts the subjects); a
+ * classification target (non-numeric column) has two levels or more. */
+static eegnn_status eegnn__ds_check_participants(const eegnn_bids_dataset *bids, const eegnn_dataset_config *cfg,
+                                                 char *selected, eegnn_dataset_plan *pl) {
+    const eegnn_table *pt = bids->participants;
+    const char *column = cfg->target + 13;
+    const char **levels;
+    eegnn_status st = EEGNN_OK;
+    int i, k, col;
+    if (!pt)
+        return eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no participants.tsv, which target '%s' needs", bids->root,
+                               cfg->target);
+    if ((col = eegnn_table_column(pt, column)) < 0) {
+        eegnn__strbuf cols = {0, 0, 0, 0};
+        for (k = 0; k < pt->n_cols; k++) eegnn__sb_printf(&cols, "%s%s", k ? ", " : "", pt->columns[k]);
+        st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no column '%s' for target '%s' (columns: %s)", pt->path,
+                             column, cfg->target, cols.p ? cols.p : "");
+        eegnn__sb_free(&cols);
+        return st;
+    }
+    pl->classification = !eegnn_table_column_is_numeric(pt, col);
+    levels = (const char **)eegnn__calloc((size_t)bids->n_recordings + 1, sizeof(char *));
+    if (!levels) return EEGNN_ERR_MEMORY;
+    for (i = 0; i < bids->n_recordings; i++) {
+        const eegnn_bids_recording *r = &bids->recordings[i];
+        const char *v;
+        int j, counted = 0;
+        if (!selected[i]) continue;
+        v = r->participant_row >= 0 ? eegnn_table_cell(pt, r->participant_row, col) : NULL;
+        if (!v) { /* skipped: count each subject once */
+            for (j = 0; j < i && !counted; j++)
+                counted = bids->recordings[j].sub && r->sub && !strcmp(bids->recordings[j].sub, r->sub) &&
+                          (!cfg->task || (bids->recordings[j].task &&
+                                          eegnn__list_contains(cfg->task, bids->recordings[j].task)));
+            if (!counted) pl->n_skipped_subjects++;
+            selected[i] = 0;
+            continue;
+        }
+        for (j = 0; j < pl->n_classes; j++)
+            if (!strcmp(levels[j], v)) break;
+        if (pl->classification && j == pl->n_classes) levels[pl->n_classes++] = v;
+    }
+    if (pl->n_classes == 1)
+        st = eegnn_set_error(EEGNN_ERR_ARG, "%s: column '%s' has the single value '%s' among the selected "
+                             "subjects: a classifier needs at least two classes", pt->path, column, levels[0]);
+    EEGNN_FREE((void *)levels);
+    return st;
+}
+
+/* pl->n_subjects and pl->n_groups (distinct held-out units) of the selected
+ * recordings. */
+static eegnn_status eegnn__ds_count_groups(const eegnn_bids_dataset *bids, const char *selected, int unit,
+                                           eegnn_dataset_plan *pl) {
+    char **seen = (char **)eegnn__calloc((size_t)bids->n_recordings + 1, sizeof(char *));
+    int i, k, n_seen = 0;
+    eegnn_status st = EEGNN_OK;
+    if (!seen) return EEGNN_ERR_MEMORY;
+    for (k = 0; k < 2 && !st; k++) {
+        int n = 0;
+        for (i = 0; i < bids->n_recordings; i++) {
+            const eegnn_bids_recording *r = &bids->recordings[i];
+            char name[512];
+            if (!selected[i]) continue;
+            if (k == 0 || unit == 0 || (unit == 1 && !r->ses)) snprintf(name, sizeof name, "sub-%s", r->sub ? r->sub : "");
+            else if (unit == 1) snprintf(name, sizeof name, "sub-%s_ses-%s", r->sub ? r->sub : "", r->ses);
+            else snprintf(name, sizeof name, "%s", r->name);
+            if (!(seen[n_seen++] = eegnn__strdup(name))) {
+                st = EEGNN_ERR_MEMORY;
+                break;
+            }
+        }
+        if (st) break;
+        qsort(seen, (size_t)n_seen, sizeof *seen, eegnn__cmp_strings);
+        for (i = 0; i < n_seen; i++) n += i == 0 || strcmp(seen[i], seen[i - 1]) != 0;
+        if (k == 0) pl->n_subjects = n;
+        else pl->n_groups = n;
+        for (i = 0; i < n_seen; i++) EEGNN_FREE(seen[i]);
+        n_seen = 0;
+    }
+    eegnn__ds_free_strings(seen, n_seen);
+    return st;
+}
+
+/* events targets: at least two classes, and every label of them among the
+ * levels of the events column (or the annotations) of the selected tasks. */
+static eegnn_status eegnn__ds_check_event_classes(const eegnn_bids_dataset *bids, const eegnn_dataset_config *cfg,
+                                                  eegnn_dataset_plan *pl) {
+    const char *column = cfg->event_column ? cfg->event_column : "trial_type";
+    eegnn_event_classes *ec = eegnn_event_classes_parse(cfg->target);
+    eegnn_bids_levels *lv;
+    eegnn_status st = EEGNN_OK;
+    int k;
+    pl->classification = 1;
+    if (!ec) return EEGNN_ERR_ARG;
+    pl->n_classes = ec->n_classes;
+    if (ec->n_classes < 2) {
+        eegnn_event_classes_free(ec);
+        return eegnn_set_error(EEGNN_ERR_ARG, "target '%s' names one class: a classifier needs at least two "
+                               "(events:A,B or events:NAME=A+B,C)", cfg->target);
+    }
+    if (!(lv = eegnn_bids_event_levels(bids, cfg->task, column))) {
+        eegnn_event_classes_free(ec);
+        return EEGNN_ERR_FORMAT;
+    }
+    if (lv->n_without_column) {
+        eegnn_table *t = eegnn_table_read_tsv(lv->without_column_path);
+        eegnn__strbuf cols = {0, 0, 0, 0};
+        for (k = 0; t && k < t->n_cols; k++) eegnn__sb_printf(&cols, "%s%s", k ? ", " : "", t->columns[k]);
+        st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no column '%s' for target '%s' (columns: %s)",
+                             lv->without_column_path, column, cfg->target, cols.p ? cols.p : "?");
+        eegnn__sb_free(&cols);
+        eegnn_table_free(t);
+    } else if (lv->n_without_events && strcmp(column, "trial_type")) {
+        st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: %d selected recording%s no events file, and the "
+                             "annotations of a signal file stand for trial_type only, not '%s'", bids->root,
+                             lv->n_without_events, lv->n_without_events == 1 ? " has" : "s have", column);
+    } else if (!lv->n_without_events) {
+        for (k = 0; k < ec->n_labels && !st; k++)
+            if (eegnn_bids_levels_find(lv, ec->labels[k]) < 0) {
+                char levels[1024];
+                eegnn_bids_levels_format(lv, levels, sizeof levels);
+                st = eegnn__ds_missing_label(bids->root, ec->labels[k], cfg->target, column, levels);
+            }
+    }
+    eegnn_bids_levels_free(lv);
+    eegnn_event_classes_free(ec);
+    return st;
+}
+
 EEGNN_API eegnn_status eegnn_dataset_check(const eegnn_bids_dataset *bids, const eegnn_dataset_config *cfg,
                                            eegnn_dataset_plan *plan) {
     eegnn_dataset_plan pl;
-    const eegnn_table *pt;
-    char *selected = NULL, **tasks = NULL, **seen = NULL;
-    int i, k, kind, unit, n_tasks = 0, n_seen = 0, col = -1, has[5] = {0, 0, 0, 0, 0};
+    char *selected = NULL;
+    int i, kind, unit, has[5] = {0, 0, 0, 0, 0};
     eegnn_status st = EEGNN_OK;
     eegnn__ds_prep prep;
     if (plan) memset(plan, 0, sizeof *plan);
@@ -95,90 +251,13 @@ EEGNN_API eegnn_status eegnn_dataset_check(const eegnn_bids_dataset *bids, const
                                cfg->event_column, cfg->target);
     if ((st = eegnn__ds_prep_parse(cfg, &prep))) return st;
     eegnn__ds_prep_free(&prep);
-    pt = bids->participants;
-    selected = (char *)eegnn__calloc((size_t)bids->n_recordings + 1, 1);
-    seen = (char **)eegnn__calloc((size_t)bids->n_recordings + 1, sizeof(char *)); /* subject or group names */
-    if (!selected || !seen) {
-        st = EEGNN_ERR_MEMORY;
-        goto done;
-    }
-    /* task filter: every task named must exist */
-    if (cfg->task) {
-        if (!(tasks = eegnn__ds_split_list(cfg->task, &n_tasks))) {
-            st = EEGNN_ERR_MEMORY;
-            goto done;
-        }
-        for (k = 0; k < n_tasks; k++) {
-            for (i = 0; i < bids->n_recordings; i++)
-                if (bids->recordings[i].task && !strcmp(bids->recordings[i].task, tasks[k])) break;
-            if (i == bids->n_recordings) {
-                eegnn__strbuf known = {0, 0, 0, 0};
-                int j;
-                for (i = 0; i < bids->n_recordings; i++) {
-                    const char *t = bids->recordings[i].task;
-                    for (j = 0; j < i && t; j++)
-                        if (bids->recordings[j].task && !strcmp(bids->recordings[j].task, t)) t = NULL;
-                    if (t) eegnn__sb_printf(&known, "%s%s", known.len ? ", " : "", t);
-                }
-                st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no recording of task '%s' (tasks: %s)", bids->root,
-                                     tasks[k], known.p ? known.p : "none");
-                eegnn__sb_free(&known);
-                goto done;
-            }
-        }
-    }
+    if (cfg->task && (st = eegnn__ds_check_tasks(bids, cfg->task))) return st;
+    if (!(selected = (char *)eegnn__calloc((size_t)bids->n_recordings + 1, 1))) return EEGNN_ERR_MEMORY;
     for (i = 0; i < bids->n_recordings; i++) {
         const eegnn_bids_recording *r = &bids->recordings[i];
         selected[i] = !cfg->task || (r->task && eegnn__list_contains(cfg->task, r->task));
     }
-    /* participants targets: the column, its values and levels */
-    if (kind == 0) {
-        const char *column = cfg->target + 13;
-        const char **levels = NULL;
-        if (!pt) {
-            st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no participants.tsv, which target '%s' needs", bids->root,
-                                 cfg->target);
-            goto done;
-        }
-        if ((col = eegnn_table_column(pt, column)) < 0) {
-            eegnn__strbuf cols = {0, 0, 0, 0};
-            for (k = 0; k < pt->n_cols; k++) eegnn__sb_printf(&cols, "%s%s", k ? ", " : "", pt->columns[k]);
-            st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no column '%s' for target '%s' (columns: %s)", pt->path,
-                                 column, cfg->target, cols.p ? cols.p : "");
-            eegnn__sb_free(&cols);
-            goto done;
-        }
-        pl.classification = !eegnn_table_column_is_numeric(pt, col);
-        levels = (const char **)eegnn__calloc((size_t)bids->n_recordings + 1, sizeof(char *));
-        if (!levels) {
-            st = EEGNN_ERR_MEMORY;
-            goto done;
-        }
-        for (i = 0; i < bids->n_recordings; i++) {
-            const eegnn_bids_recording *r = &bids->recordings[i];
-            const char *v;
-            int j, counted = 0;
-            if (!selected[i]) continue;
-            v = r->participant_row >= 0 ? eegnn_table_cell(pt, r->participant_row, col) : NULL;
-            if (!v) { /* skipped: count each subject once */
-                for (j = 0; j < i && !counted; j++)
-                    counted = bids->recordings[j].sub && r->sub && !strcmp(bids->recordings[j].sub, r->sub) &&
-                              (!cfg->task || (bids->recordings[j].task &&
-                                              eegnn__list_contains(cfg->task, bids->recordings[j].task)));
-                if (!counted) pl.n_skipped_subjects++;
-                selected[i] = 0;
-                continue;
-            }
-            for (j = 0; j < pl.n_classes; j++)
-                if (!strcmp(levels[j], v)) break;
-            if (pl.classification && j == pl.n_classes) levels[pl.n_classes++] = v;
-        }
-        if (pl.n_classes == 1)
-            st = eegnn_set_error(EEGNN_ERR_ARG, "%s: column '%s' has the single value '%s' among the selected "
-                                 "subjects: a classifier needs at least two classes", pt->path, column, levels[0]);
-        EEGNN_FREE((void *)levels);
-        if (st) goto done;
-    }
+    if (kind == 0 && (st = eegnn__ds_check_participants(bids, cfg, selected, &pl))) goto done;
     for (i = 0; i < bids->n_recordings; i++) {
         const eegnn_bids_recording *r = &bids->recordings[i];
         if (!selected[i]) continue;
@@ -197,79 +276,11 @@ EEGNN_API eegnn_status eegnn_dataset_check(const eegnn_bids_dataset *bids, const
         goto done;
     }
     if ((st = eegnn__ds_check_unit(unit, has, pl.n_recordings, bids->root))) goto done;
-    /* subjects and groups */
-    for (k = 0; k < 2; k++) {
-        int n = 0;
-        for (i = 0; i < bids->n_recordings; i++) {
-            const eegnn_bids_recording *r = &bids->recordings[i];
-            char name[512];
-            if (!selected[i]) continue;
-            if (k == 0 || unit == 0 || (unit == 1 && !r->ses)) snprintf(name, sizeof name, "sub-%s", r->sub ? r->sub : "");
-            else if (unit == 1) snprintf(name, sizeof name, "sub-%s_ses-%s", r->sub ? r->sub : "", r->ses);
-            else snprintf(name, sizeof name, "%s", r->name);
-            if (!(seen[n_seen++] = eegnn__strdup(name))) {
-                st = EEGNN_ERR_MEMORY;
-                goto done;
-            }
-        }
-        qsort(seen, (size_t)n_seen, sizeof *seen, eegnn__cmp_strings);
-        for (i = 0; i < n_seen; i++) n += i == 0 || strcmp(seen[i], seen[i - 1]) != 0;
-        if (k == 0) pl.n_subjects = n;
-        else pl.n_groups = n;
-        for (i = 0; i < n_seen; i++) EEGNN_FREE(seen[i]);
-        n_seen = 0;
-    }
+    if ((st = eegnn__ds_count_groups(bids, selected, unit, &pl))) goto done;
     if (kind == 2) pl.classification = 0;
-    if (kind == 1) {
-        const char *column = cfg->event_column ? cfg->event_column : "trial_type";
-        eegnn_event_classes *ec = eegnn_event_classes_parse(cfg->target);
-        eegnn_bids_levels *lv;
-        pl.classification = 1;
-        if (!ec) {
-            st = EEGNN_ERR_ARG;
-            goto done;
-        }
-        pl.n_classes = ec->n_classes;
-        if (ec->n_classes < 2) {
-            st = eegnn_set_error(EEGNN_ERR_ARG, "target '%s' names one class: a classifier needs at least two "
-                                 "(events:A,B or events:NAME=A+B,C)", cfg->target);
-            eegnn_event_classes_free(ec);
-            goto done;
-        }
-        lv = eegnn_bids_event_levels(bids, cfg->task, column);
-        if (!lv) {
-            eegnn_event_classes_free(ec);
-            st = EEGNN_ERR_FORMAT;
-            goto done;
-        }
-        if (lv->n_without_column) {
-            eegnn_table *t = eegnn_table_read_tsv(lv->without_column_path);
-            eegnn__strbuf cols = {0, 0, 0, 0};
-            for (k = 0; t && k < t->n_cols; k++) eegnn__sb_printf(&cols, "%s%s", k ? ", " : "", t->columns[k]);
-            st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: no column '%s' for target '%s' (columns: %s)",
-                                 lv->without_column_path, column, cfg->target, cols.p ? cols.p : "?");
-            eegnn__sb_free(&cols);
-            eegnn_table_free(t);
-        } else if (lv->n_without_events && strcmp(column, "trial_type")) {
-            st = eegnn_set_error(EEGNN_ERR_NOT_FOUND, "%s: %d selected recording%s no events file, and the "
-                                 "annotations of a signal file stand for trial_type only, not '%s'", bids->root,
-                                 lv->n_without_events, lv->n_without_events == 1 ? " has" : "s have", column);
-        } else if (!lv->n_without_events) {
-            for (k = 0; k < ec->n_labels && !st; k++)
-                if (eegnn_bids_levels_find(lv, ec->labels[k]) < 0) {
-                    char levels[1024];
-                    eegnn_bids_levels_format(lv, levels, sizeof levels);
-                    st = eegnn__ds_missing_label(bids->root, ec->labels[k], cfg->target, column, levels);
-                }
-        }
-        eegnn_bids_levels_free(lv);
-        eegnn_event_classes_free(ec);
-        if (st) goto done;
-    }
+    if (kind == 1 && (st = eegnn__ds_check_event_classes(bids, cfg, &pl))) goto done;
     if (plan) *plan = pl;
 done:
     EEGNN_FREE(selected);
-    eegnn__ds_free_strings(tasks, n_tasks);
-    eegnn__ds_free_strings(seen, n_seen);
     return st;
 }
