@@ -1409,95 +1409,165 @@ static void eegnn__preprocess_from_meta(const eegnn_safetensors *f, eegnn_datase
     pp->standardize = std_name;
 }
 
+/* Metadata string `key` of a checkpoint, or dflt when absent. */
+static const char *eegnn__meta_or(eegnn_safetensors *f, const char *key, const char *dflt) {
+    const char *v = eegnn_safetensors_metadata(f, key);
+    return v ? v : dflt;
+}
+
+/* The run's settings from a checkpoint's metadata: the data (target,
+ * tasks, windows, split and its seed, preprocessing) into cfg, the model
+ * and the loss into tr. */
+static eegnn_status eegnn__predict_settings(eegnn_safetensors *f, const char *checkpoint, eegnn_train_config *cfg,
+                                            eegnn__run *tr, char *std_name) {
+    const char *v, *mcj = eegnn_safetensors_metadata(f, "model_config");
+    cfg->model = eegnn_safetensors_metadata(f, "model");
+    cfg->target = eegnn_safetensors_metadata(f, "target");
+    if (!cfg->model || !cfg->target || !mcj || !eegnn_safetensors_metadata(f, "input_mean") ||
+        !eegnn_safetensors_metadata(f, "batch_size"))
+        return eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no eegnn train metadata (model, target, model_config, "
+                                                 "input_mean, batch_size)", checkpoint);
+    v = eegnn_safetensors_metadata(f, "task");
+    cfg->task = v && *v ? v : NULL;
+    cfg->event_column = eegnn_safetensors_metadata(f, "event_column");
+    cfg->split = eegnn_safetensors_metadata(f, "split");
+    cfg->window_seconds = strtod(eegnn__meta_or(f, "window_seconds", "0"), NULL);
+    cfg->stride_seconds = strtod(eegnn__meta_or(f, "stride_seconds", "0"), NULL);
+    cfg->tmin = strtod(eegnn__meta_or(f, "tmin", "0"), NULL);
+    cfg->tmax = strtod(eegnn__meta_or(f, "tmax", "0"), NULL);
+    cfg->crop_seconds = strtod(eegnn__meta_or(f, "crop_seconds", "0"), NULL);
+    cfg->seed = strtoull(eegnn__meta_or(f, "seed", "0"), NULL, 10);
+    cfg->n_folds = atoi(eegnn__meta_or(f, "n_folds", "0"));
+    cfg->fold = atoi(eegnn__meta_or(f, "fold", "0"));
+    cfg->valid_fraction = strtod(eegnn__meta_or(f, "valid_fraction", "0"), NULL);
+    if ((v = eegnn_safetensors_metadata(f, "test_fraction"))) cfg->test_fraction = strtod(v, NULL);
+    eegnn__preprocess_from_meta(f, &cfg->preprocess, std_name);
+    v = eegnn_safetensors_metadata(f, "loss");
+    tr->l1 = v && !strcmp(v, "l1");
+    tr->cfg = cfg;
+    eegnn__model_config_parse(mcj, &tr->mc);
+    tr->batch = atoi(eegnn_safetensors_metadata(f, "batch_size"));
+    if (tr->batch <= 0) tr->batch = 64;
+    tr->y_mean = strtod(eegnn__meta_or(f, "target_mean", "0"), NULL);
+    tr->y_std = strtod(eegnn__meta_or(f, "target_std", "1"), NULL);
+    return EEGNN_OK;
+}
+
+/* Runs the model over every window of tr->data and writes the predictions
+ * CSV (a row per window; split: the window's split when the data are the
+ * training data, from assign, else empty). */
+static eegnn_status eegnn__predict_csv(eegnn__run *tr, const int *assign, int same_data, const char *out_csv) {
+    int n_windows = eegnn_dataset_n_windows(tr->data), n_out = tr->n_classes ? tr->n_classes : 1, i, b, k;
+    int *all = (int *)eegnn__calloc((size_t)n_windows + 1, sizeof(int));
+    int *rec_count = (int *)eegnn__calloc((size_t)eegnn_dataset_n_recordings(tr->data) + 1, sizeof(int));
+    double *prob = (double *)eegnn__calloc((size_t)n_out, sizeof(double));
+    eegnn__strbuf csv = {0, 0, 0, 0};
+    eegnn_status st = EEGNN_OK;
+    if (!all || !rec_count || !prob) {
+        st = EEGNN_ERR_MEMORY;
+        goto done;
+    }
+    eegnn__sb_printf(&csv, "participant,recording,window,start_sample,target,prediction");
+    for (k = 0; k < tr->n_classes; k++) {
+        eegnn__strbuf col = {0, 0, 0, 0};
+        eegnn__sb_printf(&csv, ",");
+        eegnn__sb_printf(&col, "prob_%s", eegnn_dataset_class_name(tr->data, k));
+        eegnn__csv_field(&csv, col.p ? col.p : "prob");
+        eegnn__sb_free(&col);
+    }
+    eegnn__sb_printf(&csv, ",split\n");
+    for (i = 0; i < n_windows; i++) all[i] = i;
+    eegnn_graph_set_training(tr->g, 0);
+    for (i = 0; i < n_windows; i += tr->batch) {
+        int nb = EEGNN__MIN(tr->batch, n_windows - i);
+        if ((st = eegnn__fill_batch(tr, all + i, nb, 0))) goto done;
+        eegnn_graph_forward_to(tr->g, tr->out);
+        for (b = 0; b < nb; b++) {
+            int w = i + b, rec = eegnn_dataset_recording(tr->data, w);
+            const float *o = tr->out->data + (size_t)b * n_out;
+            float y = eegnn_dataset_target(tr->data, w);
+            eegnn__csv_field(&csv, eegnn_dataset_subject(tr->data, w));
+            eegnn__sb_printf(&csv, ",");
+            eegnn__csv_field(&csv, eegnn_dataset_recording_name(tr->data, rec));
+            eegnn__sb_printf(&csv, ",%d,%lld,", rec_count[rec]++, (long long)eegnn_dataset_start(tr->data, w));
+            if (tr->n_classes) {
+                int best = 0;
+                double mx = o[0], sum = 0.0;
+                for (k = 1; k < n_out; k++) {
+                    if (o[k] > o[best]) best = k;
+                    if (o[k] > mx) mx = o[k];
+                }
+                for (k = 0; k < n_out; k++) sum += prob[k] = exp((double)o[k] - mx);
+                eegnn__csv_field(&csv, eegnn_dataset_class_name(tr->data, (int)y));
+                eegnn__sb_printf(&csv, ",");
+                eegnn__csv_field(&csv, eegnn_dataset_class_name(tr->data, best));
+                for (k = 0; k < n_out; k++) eegnn__sb_printf(&csv, ",%.9g", prob[k] / sum);
+            } else {
+                eegnn__sb_printf(&csv, "%.9g,%.9g", (double)y, (double)o[0] * tr->y_std + tr->y_mean);
+            }
+            eegnn__sb_printf(&csv, ",%s\n",
+                             same_data ? eegnn__split_names[assign[eegnn_dataset_group(tr->data, w)]] : "");
+        }
+    }
+    if (csv.failed)
+        st = eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing %s", out_csv);
+    else
+        st = eegnn__write_text(out_csv, csv.p);
+done:
+    eegnn__sb_free(&csv);
+    EEGNN_FREE(all);
+    EEGNN_FREE(rec_count);
+    EEGNN_FREE(prob);
+    return st;
+}
+
 EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_root, const char *out_csv,
                                      int n_threads, int *n_windows_out) {
     eegnn_safetensors *f = NULL;
     eegnn_bids_dataset *bids = NULL;
-    eegnn_train_config cfg;
+    eegnn_train_config cfg = eegnn_train_config_default();
     eegnn_dataset_config dc;
     eegnn__run tr;
-    eegnn__strbuf csv = {0, 0, 0, 0};
-    const char *model, *target, *mcj, *v;
-    int *assign = NULL, *rec_count = NULL, *all = NULL, n_windows, i, b, k, same_data, n_out;
-    double *prob = NULL;
+    const char *v;
+    int *assign = NULL, same_data;
     eegnn_status st = EEGNN_OK;
     char std_name[16];
     memset(&tr, 0, sizeof tr);
-    memset(&cfg, 0, sizeof cfg);
     if (n_windows_out) *n_windows_out = 0;
     if (!checkpoint || !bids_root || !out_csv)
         return eegnn_set_error(EEGNN_ERR_ARG, "eegnn_predict: checkpoint, bids_root and out_csv are required");
     f = eegnn_safetensors_open(checkpoint);
     if (!f) return EEGNN_ERR_IO;
-    model = eegnn_safetensors_metadata(f, "model");
-    target = eegnn_safetensors_metadata(f, "target");
-    mcj = eegnn_safetensors_metadata(f, "model_config");
-    if (!model || !target || !mcj || !eegnn_safetensors_metadata(f, "input_mean") ||
-        !eegnn_safetensors_metadata(f, "batch_size")) {
-        st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: no eegnn train metadata (model, target, model_config, "
-                                               "input_mean, batch_size)", checkpoint);
-        goto done;
-    }
     cfg.bids_root = bids_root;
-    cfg.model = model;
-    cfg.target = target;
-    v = eegnn_safetensors_metadata(f, "task");
-    cfg.task = v && *v ? v : NULL;
-    cfg.event_column = eegnn_safetensors_metadata(f, "event_column");
-    cfg.split = eegnn_safetensors_metadata(f, "split");
-    cfg.window_seconds = strtod(eegnn_safetensors_metadata(f, "window_seconds") ? eegnn_safetensors_metadata(f, "window_seconds") : "0", NULL);
-    cfg.stride_seconds = strtod(eegnn_safetensors_metadata(f, "stride_seconds") ? eegnn_safetensors_metadata(f, "stride_seconds") : "0", NULL);
-    cfg.tmin = strtod(eegnn_safetensors_metadata(f, "tmin") ? eegnn_safetensors_metadata(f, "tmin") : "0", NULL);
-    cfg.tmax = strtod(eegnn_safetensors_metadata(f, "tmax") ? eegnn_safetensors_metadata(f, "tmax") : "0", NULL);
-    cfg.crop_seconds = strtod(eegnn_safetensors_metadata(f, "crop_seconds") ? eegnn_safetensors_metadata(f, "crop_seconds") : "0", NULL);
-    cfg.seed = strtoull(eegnn_safetensors_metadata(f, "seed") ? eegnn_safetensors_metadata(f, "seed") : "0", NULL, 10);
-    cfg.n_folds = atoi(eegnn_safetensors_metadata(f, "n_folds") ? eegnn_safetensors_metadata(f, "n_folds") : "0");
-    cfg.fold = atoi(eegnn_safetensors_metadata(f, "fold") ? eegnn_safetensors_metadata(f, "fold") : "0");
-    cfg.valid_fraction = strtod(eegnn_safetensors_metadata(f, "valid_fraction") ? eegnn_safetensors_metadata(f, "valid_fraction") : "0", NULL);
-    cfg.test_fraction = strtod(eegnn_safetensors_metadata(f, "test_fraction") ? eegnn_safetensors_metadata(f, "test_fraction") : "0", NULL);
     cfg.n_threads = n_threads;
-    eegnn__preprocess_from_meta(f, &cfg.preprocess, std_name);
-    v = eegnn_safetensors_metadata(f, "loss");
-    tr.l1 = v && !strcmp(v, "l1");
-    tr.cfg = &cfg;
-    eegnn__model_config_parse(mcj, &tr.mc);
-
-    bids = eegnn_bids_open(bids_root);
-    if (!bids) {
+    if ((st = eegnn__predict_settings(f, checkpoint, &cfg, &tr, std_name))) goto done;
+    if (!(bids = eegnn_bids_open(bids_root))) {
         st = EEGNN_ERR_IO;
         goto done;
     }
     eegnn__dataset_config(&cfg, &dc);
     dc.tmin = cfg.tmin;
     dc.tmax = cfg.tmax;
-    tr.data = eegnn_dataset_from_bids(bids, &dc);
-    if (!tr.data) {
+    if (!(tr.data = eegnn_dataset_from_bids(bids, &dc))) {
         st = EEGNN_ERR_FORMAT;
         goto done;
     }
-    n_windows = eegnn_dataset_n_windows(tr.data);
     tr.n_ch = eegnn_dataset_n_channels(tr.data);
     tr.n_times = eegnn_dataset_n_times(tr.data);
     tr.n_classes = eegnn_dataset_n_classes(tr.data);
     if (tr.n_ch != tr.mc.n_chans || tr.n_times != tr.mc.n_times ||
-        tr.n_classes != atoi(eegnn_safetensors_metadata(f, "n_classes") ? eegnn_safetensors_metadata(f, "n_classes") : "0")) {
+        tr.n_classes != atoi(eegnn__meta_or(f, "n_classes", "0"))) {
         st = eegnn_set_error(EEGNN_ERR_FORMAT,
                              "%s: windows of %d channels x %d samples (%d classes) do not fit the model of %s "
                              "(%d x %d)", bids_root, tr.n_ch, tr.n_times, tr.n_classes, checkpoint, tr.mc.n_chans,
                              tr.mc.n_times);
         goto done;
     }
-    tr.batch = atoi(eegnn_safetensors_metadata(f, "batch_size"));
-    if (tr.batch <= 0) tr.batch = 64;
-    n_out = tr.n_classes ? tr.n_classes : 1;
     tr.window = (float *)eegnn__calloc((size_t)tr.n_ch * (size_t)tr.n_times, sizeof(float));
     tr.ch_mean = (float *)eegnn__calloc((size_t)tr.n_ch, sizeof(float));
     tr.ch_std = (float *)eegnn__calloc((size_t)tr.n_ch, sizeof(float));
-    all = (int *)eegnn__calloc((size_t)n_windows + 1, sizeof(int));
-    rec_count = (int *)eegnn__calloc((size_t)eegnn_dataset_n_recordings(tr.data) + 1, sizeof(int));
     assign = (int *)eegnn__calloc((size_t)eegnn_dataset_n_groups(tr.data) + 1, sizeof(int));
-    prob = (double *)eegnn__calloc((size_t)n_out, sizeof(double));
-    if (!tr.window || !tr.ch_mean || !tr.ch_std || !all || !rec_count || !assign || !prob) {
+    if (!tr.window || !tr.ch_mean || !tr.ch_std || !assign) {
         st = EEGNN_ERR_MEMORY;
         goto done;
     }
@@ -1506,68 +1576,12 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
         st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: input_mean/input_std do not hold %d values", checkpoint, tr.n_ch);
         goto done;
     }
-    tr.y_mean = strtod(eegnn_safetensors_metadata(f, "target_mean") ? eegnn_safetensors_metadata(f, "target_mean") : "0", NULL);
-    tr.y_std = strtod(eegnn_safetensors_metadata(f, "target_std") ? eegnn_safetensors_metadata(f, "target_std") : "1", NULL);
-    st = eegnn__build_graph(&tr);
-    if (st) goto done;
-    st = eegnn_load_safetensors(tr.g, checkpoint, 0);
-    if (st) goto done;
+    if ((st = eegnn__build_graph(&tr)) || (st = eegnn_load_safetensors(tr.g, checkpoint, 0))) goto done;
     v = eegnn_safetensors_metadata(f, "bids_root");
     same_data = v && !strcmp(v, bids_root) && !eegnn__assign_groups(&cfg, tr.data, assign);
-
-    eegnn__sb_printf(&csv, "participant,recording,window,start_sample,target,prediction");
-    for (k = 0; tr.n_classes && k < tr.n_classes; k++) {
-        eegnn__sb_printf(&csv, ",");
-        {
-            eegnn__strbuf col = {0, 0, 0, 0};
-            eegnn__sb_printf(&col, "prob_%s", eegnn_dataset_class_name(tr.data, k));
-            eegnn__csv_field(&csv, col.p ? col.p : "prob");
-            eegnn__sb_free(&col);
-        }
-    }
-    eegnn__sb_printf(&csv, ",split\n");
-    for (i = 0; i < n_windows; i++) all[i] = i;
-    eegnn_graph_set_training(tr.g, 0);
-    for (i = 0; i < n_windows; i += tr.batch) {
-        int nb = EEGNN__MIN(tr.batch, n_windows - i);
-        st = eegnn__fill_batch(&tr, all + i, nb, 0);
-        if (st) goto done;
-        eegnn_graph_forward_to(tr.g, tr.out);
-        for (b = 0; b < nb; b++) {
-            int w = i + b, rec = eegnn_dataset_recording(tr.data, w);
-            const float *o = tr.out->data + (size_t)b * n_out;
-            float y = eegnn_dataset_target(tr.data, w);
-            eegnn__csv_field(&csv, eegnn_dataset_subject(tr.data, w));
-            eegnn__sb_printf(&csv, ",");
-            eegnn__csv_field(&csv, eegnn_dataset_recording_name(tr.data, rec));
-            eegnn__sb_printf(&csv, ",%d,%lld,", rec_count[rec]++, (long long)eegnn_dataset_start(tr.data, w));
-            if (tr.n_classes) {
-                int best = 0;
-                double mx = o[0], sum = 0.0;
-                for (k = 1; k < n_out; k++) {
-                    if (o[k] > o[best]) best = k;
-                    if (o[k] > mx) mx = o[k];
-                }
-                for (k = 0; k < n_out; k++) sum += prob[k] = exp((double)o[k] - mx);
-                eegnn__csv_field(&csv, eegnn_dataset_class_name(tr.data, (int)y));
-                eegnn__sb_printf(&csv, ",");
-                eegnn__csv_field(&csv, eegnn_dataset_class_name(tr.data, best));
-                for (k = 0; k < n_out; k++) eegnn__sb_printf(&csv, ",%.9g", prob[k] / sum);
-            } else {
-                eegnn__sb_printf(&csv, "%.9g,%.9g", (double)y, (double)o[0] * tr.y_std + tr.y_mean);
-            }
-            eegnn__sb_printf(&csv, ",%s\n",
-                             same_data ? eegnn__split_names[assign[eegnn_dataset_group(tr.data, w)]] : "");
-        }
-    }
-    if (csv.failed) {
-        st = eegnn_set_error(EEGNN_ERR_MEMORY, "out of memory writing %s", out_csv);
-        goto done;
-    }
-    st = eegnn__write_text(out_csv, csv.p);
-    if (!st && n_windows_out) *n_windows_out = n_windows;
+    if ((st = eegnn__predict_csv(&tr, assign, same_data, out_csv))) goto done;
+    if (n_windows_out) *n_windows_out = eegnn_dataset_n_windows(tr.data);
 done:
-    eegnn__sb_free(&csv);
     eegnn_graph_free(tr.g);
     eegnn_dataset_free(tr.data);
     eegnn_bids_close(bids);
@@ -1575,9 +1589,6 @@ done:
     EEGNN_FREE(tr.window);
     EEGNN_FREE(tr.ch_mean);
     EEGNN_FREE(tr.ch_std);
-    EEGNN_FREE(all);
-    EEGNN_FREE(rec_count);
     EEGNN_FREE(assign);
-    EEGNN_FREE(prob);
     return st;
 }
