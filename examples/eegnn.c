@@ -688,9 +688,12 @@ static int check_options(const cli_args *args, unsigned bit, const eegnn_train_c
     if (opt(args, bit, "--folds") && bit == C_TRAIN && (opt(args, bit, "--valid") || opt(args, bit, "--test")))
         return usage_error(cmd, "--valid/--test set the train/valid/test split; with --folds the fold --fold "
                                 "validates and there is no test set");
-    if (cfg->valid_fraction > 0 && cfg->test_fraction > 0 && !(cfg->valid_fraction + cfg->test_fraction < 1))
-        return usage_error(cmd, "--valid %g and --test %g leave nothing to train on", cfg->valid_fraction,
-                           cfg->test_fraction);
+    {
+        double vf = cfg->valid_fraction > 0 ? cfg->valid_fraction : 0.2;
+        double tf = cfg->test_fraction == EEGNN_UNSET ? 0.2 : cfg->test_fraction;
+        if (cfg->n_folds <= 1 && !(vf + tf < 1))
+            return usage_error(cmd, "--valid %g and --test %g leave nothing to train on", vf, tf);
+    }
     if (opt(args, bit, "--ems-factor") && !opt(args, bit, "--ems"))
         return usage_error(cmd, "--ems-factor applies to --ems");
     if (opt(args, bit, "--ems-init-block") && !opt(args, bit, "--ems"))

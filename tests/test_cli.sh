@@ -52,6 +52,21 @@ check "labels of the value column need --event-column" expect 2 "--event-column"
 check "--event-column naming a column the events files lack" expect 2 "no column 'valu'" \
   "$bin" train "${mmi[@]}" --target events:T1,T2 --event-column valu
 check "one class is not a classifier" expect 2 "one class" "$bin" train "${mmi[@]}" --target events:rest
+check "--valid with the default test share that leaves no training data" \
+  expect 2 "--valid 0.85 and --test 0.2 leave nothing to train on" \
+  "$bin" train "${mmi[@]}" --target events:left_fist,right_fist --valid 0.85
+zeros_are_zeros() { # 0 is a setting: no weight decay, no dropout, no test set
+  "$bin" train "${mmi[@]}" --task fistexec --target events:left_fist,right_fist --split run --model shallow \
+    --epochs 1 --weight-decay 0 --dropout 0 --test 0 --warmup 0 --threads 1 --quiet --out "$out/zeros" &&
+    /usr/bin/python3 - "$out/zeros" <<'PY'
+import sys, json
+c, m = json.load(open(sys.argv[1] + '/config.json')), json.load(open(sys.argv[1] + '/metrics.json'))
+o = c['options']
+assert o['weight_decay'] == 0 and o['dropout'] == 0 and o['test'] == 0 and o['warmup'] == 0, o
+assert m['test']['n_windows'] == 0 and m['valid']['n_windows'] > 0, (m['test'], m['valid'])
+PY
+}
+check "--weight-decay 0, --dropout 0, --test 0, --warmup 0 are stored and run as 0" zeros_are_zeros
 check "--split run on a dataset without runs" expect 2 "split unit 'run' needs recordings with a run entity" \
   "$bin" train "${mat[@]}" --target events:rest,arithmetic --split run
 check "--split session on a dataset without sessions" expect 2 "split unit 'session'" \
