@@ -3622,8 +3622,8 @@ EEGNN_API eegnn_status eegnn_confusion_matrix(const int *y_true, const int *y_pr
  * One optimizer step of fit_epoch: every micro-batch (accumulate of them)
  * is filled by the batch function, run forward (a NaN loss stops the epoch
  * with EEGNN_ERR_NUMERIC) and backward; then the gradients are averaged
- * over the micro-batches, clipped, applied, and the EMA of the weights
- * updated. The learning rate follows the schedule; the backbone (every
+ * over the micro-batches, passed to the on_gradients hook, clipped,
+ * applied, and the EMA of the weights updated. The learning rate follows the schedule; the backbone (every
  * parameter outside head_prefix) can stay frozen for the first epochs.
  * A run is bit-for-bit reproducible for a seed and thread count, and a
  * checkpoint resumed continues it exactly.
@@ -3686,12 +3686,17 @@ typedef struct eegnn_trainer_config {
                                lower validation loss; 0: never */
     const char *head_prefix;   /* parameter names of the head (for freeze_backbone_epochs) */
     int freeze_backbone_epochs; /* the first N epochs train only the head_prefix parameters */
+    /* gradient hook: called once per optimizer step with the gradients averaged over the
+       micro-batches, before clipping and the update; it may change them (e.g. average them
+       over processes for data parallelism: every parameter's grad through
+       eegnn_optimizer_param). An error it returns stops fit_epoch with it. May be NULL. */
+    eegnn_status (*on_gradients)(void *user, eegnn_optimizer *opt);
     /* called after every optimizer step (progress bars, logging); may be NULL */
     void (*on_step)(void *user, const eegnn_step_info *info);
     /* eegnn_trainer_fit: called after every epoch; nonzero stops the run
        (as early stopping). May be NULL. */
     int (*on_epoch)(void *user, const eegnn_epoch_info *info);
-    void *user;         /* passed to on_step and on_epoch */
+    void *user;         /* passed to on_gradients, on_step and on_epoch */
 } eegnn_trainer_config;
 
 typedef struct eegnn_trainer eegnn_trainer;
@@ -25405,6 +25410,7 @@ EEGNN_API eegnn_status eegnn_trainer_fit_epoch(eegnn_trainer *t, eegnn_batch_fn 
             eegnn_graph_backward(t->g, t->loss);
         }
         if (acc > 1) eegnn_optimizer_scale_grad(t->opt, 1.0f / (float)acc);
+        if (c->on_gradients && (st = c->on_gradients(c->user, t->opt))) return st;
         if (c->clip_grad_norm > 0) eegnn_optimizer_clip_grad_norm(t->opt, c->clip_grad_norm);
         if ((st = eegnn_optimizer_step(t->opt))) return st;
         if (t->ema) eegnn_ema_update(t->ema);

@@ -1,7 +1,7 @@
 /* The public trainer (src/train/trainer.h) against the same loop written
  * out in PyTorch (tests/ref_trainer.py): schedules, gradient accumulation,
  * clipping, EMA, backbone freezing, early stopping, the best weights; a
- * checkpoint resumed continues a run bit for bit; bad settings, a NaN loss
+ * checkpoint resumed continues a run bit for bit; the gradient hook; bad settings, a NaN loss
  * and a file without training state are reported. */
 #define EEGNN_IMPLEMENTATION
 #include "../eegnn.h"
@@ -24,7 +24,7 @@ typedef struct run_case {
 /* the runs of ref_trainer.py */
 static const run_case cases[2] = {
     {"cosine", EEGNN_OPTIM_ADAMW, 0.05f, 0.01f, 4, 4, 4, 2, EEGNN_SCHEDULE_COSINE, 1, 1, 0.1f, 0.5f, 0.9f, 0, 0},
-    {"step", EEGNN_OPTIM_SGD, 0.01f, -1.0f, 10, 4, 8, 1, EEGNN_SCHEDULE_STEP, 0, 2, 0.5f, 0.0f, 0.0f, 1, 1},
+    {"step", EEGNN_OPTIM_SGD, 0.01f, 0.0f, 10, 4, 8, 1, EEGNN_SCHEDULE_STEP, 0, 2, 0.5f, 0.0f, 0.0f, 1, 1},
 };
 
 typedef struct model {
@@ -80,6 +80,7 @@ static int model_build(model *m, const run_case *c, const float *init, const flo
     oc.weight_decay = c->wd;
     if (c->opt == EEGNN_OPTIM_SGD) oc.momentum = 0.9f;
     m->opt = eegnn_optimizer_create(m->g, &oc);
+    CHECK(off == N_PARAMS && m->opt != NULL, "%s: model and optimizer: %s", c->name, eegnn_last_error());
     return off == N_PARAMS && m->opt != NULL;
 }
 
@@ -270,6 +271,63 @@ static void test_errors(const float *x, const float *y, const float *init) {
     model_free(&m);
 }
 
+/* The gradient hook: halving every gradient (SGD with momentum, no weight
+ * decay) trains exactly as half the learning rate; it runs once per
+ * optimizer step; an error from it stops fit. */
+typedef struct hook_state {
+    int calls, fail_at;
+} hook_state;
+
+static eegnn_status halve_gradients(void *user, eegnn_optimizer *opt) {
+    hook_state *h = (hook_state *)user;
+    int i;
+    size_t j;
+    if (++h->calls == h->fail_at) return eegnn_set_error(EEGNN_ERR_IO, "all-reduce failed at step %d", h->calls);
+    for (i = 0; i < eegnn_optimizer_n_params(opt); i++) {
+        eegnn_tensor *p = eegnn_optimizer_param(opt, i);
+        for (j = 0; p->grad && j < p->numel; j++) p->grad[j] *= 0.5f;
+    }
+    return EEGNN_OK;
+}
+
+static void test_gradient_hook(const float *x, const float *y, const float *init) {
+    run_case half = cases[1];
+    eegnn_trainer_config tc = trainer_config(&cases[1]), th = tc;
+    hook_state hs = {0, 0};
+    model a, b;
+    eegnn_trainer *ta = NULL, *tb = NULL;
+    int i, same = 1;
+    half.lr = cases[1].lr * 0.5f;
+    if (!model_build(&a, &cases[1], init, x, y) || !model_build(&b, &half, init, x, y)) return;
+    th.on_gradients = halve_gradients;
+    th.user = &hs;
+    ta = eegnn_trainer_create(a.g, a.loss, a.opt, &th);
+    tb = eegnn_trainer_create(b.g, b.loss, b.opt, &tc);
+    CHECK(ta && tb && eegnn_trainer_fit(ta, fill, &a, 2) == EEGNN_OK && eegnn_trainer_fit(tb, fill, &b, 2) == EEGNN_OK,
+          "fit with a gradient hook: %s", eegnn_last_error());
+    for (i = 0; i < eegnn_graph_n_params(a.g); i++) {
+        const eegnn_tensor *p = eegnn_graph_param(a.g, i), *q = eegnn_graph_param(b.g, i);
+        same &= !memcmp(p->data, q->data, p->numel * sizeof(float));
+    }
+    CHECK(same && eegnn_trainer_epoch(ta) == eegnn_trainer_epoch(tb),
+          "halved gradients do not train as half the learning rate");
+    CHECK(hs.calls == eegnn_trainer_epoch(ta) * tc.steps_per_epoch, "the hook ran %d times for %d epochs of %d steps",
+          hs.calls, eegnn_trainer_epoch(ta), tc.steps_per_epoch);
+    eegnn_trainer_free(ta);
+    model_free(&a);
+    if (!model_build(&a, &cases[1], init, x, y)) return;
+    hs.calls = 0;
+    hs.fail_at = 3;
+    ta = eegnn_trainer_create(a.g, a.loss, a.opt, &th);
+    CHECK(ta && eegnn_trainer_fit(ta, fill, &a, 2) == EEGNN_ERR_IO && strstr(eegnn_last_error(), "step 3") &&
+              hs.calls == 3,
+          "an error from the hook stops fit: %s (%d calls)", eegnn_last_error(), hs.calls);
+    eegnn_trainer_free(ta);
+    eegnn_trainer_free(tb);
+    model_free(&a);
+    model_free(&b);
+}
+
 int main(void) {
     size_t nx, ny, ni;
     float *x = load("x.npy", &nx), *y = load("y.npy", &ny), *init = load("init.npy", &ni);
@@ -277,6 +335,7 @@ int main(void) {
     if (x && y && init && ni == N_PARAMS) {
         test_against_pytorch(x, y, init);
         test_resume(x, y, init);
+        test_gradient_hook(x, y, init);
         test_errors(x, y, init);
     }
     eegnn_free(x);

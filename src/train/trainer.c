@@ -242,6 +242,7 @@ EEGNN_API eegnn_status eegnn_trainer_fit_epoch(eegnn_trainer *t, eegnn_batch_fn 
             eegnn_graph_backward(t->g, t->loss);
         }
         if (acc > 1) eegnn_optimizer_scale_grad(t->opt, 1.0f / (float)acc);
+        if (c->on_gradients && (st = c->on_gradients(c->user, t->opt))) return st;
         if (c->clip_grad_norm > 0) eegnn_optimizer_clip_grad_norm(t->opt, c->clip_grad_norm);
         if ((st = eegnn_optimizer_step(t->opt))) return st;
         if (t->ema) eegnn_ema_update(t->ema);
