@@ -3689,7 +3689,9 @@ typedef struct eegnn_trainer_config {
     /* gradient hook: called once per optimizer step with the gradients averaged over the
        micro-batches, before clipping and the update; it may change them (e.g. average them
        over processes for data parallelism: every parameter's grad through
-       eegnn_optimizer_param). An error it returns stops fit_epoch with it. May be NULL. */
+       eegnn_optimizer_param; with an accelerator attached, eegnn_graph_sync before reading
+       and eegnn_graph_host_wrote after writing). An error it returns stops fit_epoch with it.
+       May be NULL. */
     eegnn_status (*on_gradients)(void *user, eegnn_optimizer *opt);
     /* called after every optimizer step (progress bars, logging); may be NULL */
     void (*on_step)(void *user, const eegnn_step_info *info);

@@ -26,22 +26,23 @@ cc -O2 -march=native -o "$OUT/eegnn_old" "$OUT/old/examples/eegnn.c" -lm -lpthre
 if [ $# -eq 0 ]; then
     set -- --target participants:age --model cnn --epochs 4
 fi
-run() { # NAME: one training run, its wall time in seconds appended to NAME.times
+run() { # NAME TRAIN OPTIONS...: one training run, its wall time in seconds appended to NAME.times
+    name=$1
+    shift
     start=$(date +%s.%N)
-    "$OUT/eegnn_$1" train --bids "$OUT/bids" --threads "$THREADS" --out "$OUT/run_$1" "$@" >/dev/null 2>&1 ||
-        { echo "eegnn_$1 train failed"; exit 1; }
+    "$OUT/eegnn_$name" train --bids "$OUT/bids" --threads "$THREADS" --out "$OUT/run_$name" "$@" >/dev/null 2>&1 ||
+        { echo "eegnn_$name train failed"; exit 1; }
     end=$(date +%s.%N)
-    echo "$start $end" | awk '{printf "%.3f\n", $2 - $1}' >>"$OUT/$1.times"
+    echo "$start $end" | awk '{printf "%.3f\n", $2 - $1}' >>"$OUT/$name.times"
 }
-shift_run() { name=$1; shift; run "$name" "$@"; }
 i=0
 while [ $i -lt "$ROUNDS" ]; do
     if [ $((i % 2)) -eq 0 ]; then
-        shift_run old "$@"
-        shift_run new "$@"
+        run old "$@"
+        run new "$@"
     else
-        shift_run new "$@"
-        shift_run old "$@"
+        run new "$@"
+        run old "$@"
     fi
     i=$((i + 1))
 done
