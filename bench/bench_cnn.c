@@ -6,7 +6,8 @@
  *
  * Same model as bench_cnn.py (PyTorch). Usage:
  *   bench_cnn [threads] [timed steps] [warm-up steps] [--profile]
- * Prints one line per timed step ("step_ms <ms>") and a summary line;
+ * Prints one line per timed step ("step_ms <ms>"), a summary line and the
+ * convolutions' FLOPs per step ("flop_per_step");
  * --profile also prints the median time of every node's forward and
  * backward. Build: cc -O3 -march=native bench/bench_cnn.c -o bench_cnn -lm -lpthread
  * (add -DEEGNN_USE_OPENBLAS ... -lopenblas for the OpenBLAS build). */
@@ -148,6 +149,9 @@ int main(int argc, char **argv) {
     }
     printf("eegnn threads %d steps %d median_ms %.3f loss %.6f\n", n_threads, n_steps, median(times, n_steps),
            loss->data[0]);
+    /* multiply-adds of the convolutions (x2 FLOPs): forward both, backward both weight gradients and the
+       second layer's input gradient (the first layer's input needs none); the rest is under 0.1 % */
+    printf("flop_per_step %.0f\n", 2.0 * BATCH * TIMES * FILTERS * KERNEL * (2.0 * CHANS + 3.0 * FILTERS));
     free(times);
     free(node_f);
     free(node_b);

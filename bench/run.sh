@@ -1,8 +1,10 @@
 #!/bin/sh
 # Runs every benchmark: builds eegnn's programs (built-in sgemm, and a second
 # build with OpenBLAS), then runs eegnn and PyTorch alternately at 1 and 2
-# threads and prints the median step time of each and the ratio
-# eegnn / PyTorch. Run from anywhere; uses /usr/bin/python3 for PyTorch.
+# threads and prints the median step time of each, the ratio eegnn /
+# PyTorch, and the share of the FP32 FMA peak (bench_peak.c, measured before
+# and after the rounds) each reaches. Run from anywhere; uses /usr/bin/python3
+# for PyTorch.
 #   ROUNDS (default 5): alternating rounds; STEPS (default 10): timed steps
 #   per run (after 3 warm-up steps). Medians are over all ROUNDS * STEPS steps.
 set -eu
@@ -17,6 +19,7 @@ rm -f "$OUT"/*.steps
 cc -O1 -o "$OUT/amalgamate" tools/amalgamate.c
 "$OUT/amalgamate" >/dev/null
 cc -O3 -march=native -std=c99 bench/bench_cnn.c -o "$OUT/bench_cnn" -lm -lpthread
+cc -O3 -march=native -ffp-contract=fast -std=c99 bench/bench_peak.c -o "$OUT/bench_peak" -lpthread
 HAVE_OPENBLAS=0
 if cc -O3 -march=native -std=c99 -DEEGNN_USE_OPENBLAS bench/bench_cnn.c -o "$OUT/bench_cnn_openblas" \
     -lopenblas -lm -lpthread 2>"$OUT/openblas_build.log"; then
@@ -32,6 +35,7 @@ run() {
     "$@" | awk '$1 == "step_ms" { print $2 }' >>"$OUT/$name.steps"
 }
 
+"$OUT/bench_peak" 2 >"$OUT/peak_before.txt"
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
     for t in 1 2; do
@@ -47,12 +51,20 @@ median() {
     sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+"$OUT/bench_peak" 2 >"$OUT/peak_after.txt"
+# the peak of each thread count: the higher of the measurements before and after the rounds
+peak() { cat "$OUT/peak_before.txt" "$OUT/peak_after.txt" | awk -v t="$1" '$1 == "peak_gflops" && $2 == t && $3 > m { m = $3 } END { print m }'; }
+flop=$("$OUT/bench_cnn" 1 1 0 | awk '$1 == "flop_per_step" { print $2 }')
+
 echo "CNN training step, batch 64 x 129 x 200 ($ROUNDS rounds x $STEPS steps; median ms)"
-printf "%-8s %12s %12s %12s %14s %16s\n" threads eegnn eegnn+oblas pytorch eegnn/pytorch oblas/pytorch
+echo "FP32 FMA peak (bench_peak): $(peak 1) GFLOP/s at 1 thread, $(peak 2) at 2; $(awk -v f="$flop" 'BEGIN { printf "%.2f", f / 1e9 }') GFLOP per step"
+printf "%-8s %12s %12s %12s %14s %16s %14s %14s\n" threads eegnn eegnn+oblas pytorch eegnn/pytorch oblas/pytorch \
+    eegnn_peak% pytorch_peak%
 for t in 1 2; do
     e=$(median "$OUT/eegnn_t$t.steps")
     p=$(median "$OUT/pytorch_t$t.steps")
     if [ "$HAVE_OPENBLAS" = 1 ]; then o=$(median "$OUT/openblas_t$t.steps"); else o=nan; fi
-    awk -v t="$t" -v e="$e" -v o="$o" -v p="$p" \
-        'BEGIN { printf "%-8s %12.2f %12.2f %12.2f %14.2f %16.2f\n", t, e, o, p, e / p, o / p }'
+    awk -v t="$t" -v e="$e" -v o="$o" -v p="$p" -v f="$flop" -v pk="$(peak "$t")" \
+        'BEGIN { printf "%-8s %12.2f %12.2f %12.2f %14.2f %16.2f %14.1f %14.1f\n", t, e, o, p, e / p, o / p,
+                 100 * f / (e * 1e6) / pk, 100 * f / (p * 1e6) / pk }'
 done
