@@ -48,6 +48,10 @@
    EEGNN_NO_VECTOR_EXTENSIONS
                          do not use GCC/Clang vector extensions in the sgemm and
                          convolution kernels (portable scalar code)
+   EEGNN_NO_CPU_DISPATCH build only the generic kernels, for the compiler's flags
+                         (-march=...), instead of choosing among AVX-512, AVX2 and the
+                         baseline at run time (the default on x86-64 with GCC >= 9 or
+                         Clang; nvcc, hipcc and other CPUs never dispatch)
    eegnn_hip.h reads, besides these:
    EEGNN_HIP_SIM         build the GPU path for the CPU simulator: every kernel launch
                          runs on the CPU (threads as fibers, __syncthreads, shared
@@ -58,6 +62,9 @@
                          switch fibers with ucontext instead of the built-in x86-64
                          and AArch64 context switch
    and at run time the environment variables
+   EEGNN_CPU             force the CPU path of the vector kernels: avx512, avx2 or
+                         generic (default: the best this CPU supports; a path it lacks
+                         falls back with a warning; see eegnn_cpu_path)
    EEGNN_GPU_OPS         which ops go to the GPU: "all", "none" or a list such as
                          "linear,attention" (see eegnn_gpu_config.ops)
    EEGNN_GPU_FAIL_AFTER  testing: make the n-th kernel launch fail, to exercise the
@@ -125,7 +132,8 @@
        eegnn_graph_scratch eegnn_graph_n_threads eegnn_graph_set_hooks eegnn_graph_get_hooks
        eegnn_graph_arena_base eegnn_graph_sync eegnn_graph_host_modified eegnn_graph_to_host
        eegnn_graph_host_wrote eegnn_graph_zero
-   ops/ops.h: matmul, linear, conv1d, elementwise, pooling, batch norm, losses, typed op parameters
+   ops/ops.h: CPU paths, matmul, linear, conv1d, elementwise, pooling, batch norm, losses, typed op parameters
+       eegnn_cpu_path eegnn_cpu_paths eegnn_cpu_warning
        eegnn_sgemm eegnn_matmul eegnn_linear eegnn_conv1d eegnn_bias_add eegnn_add eegnn_mul eegnn_scale
        eegnn_relu eegnn_elu eegnn_gelu eegnn_reshape eegnn_flatten eegnn_dropout eegnn_softmax
        eegnn_log_softmax eegnn_avg_pool1d eegnn_max_pool1d eegnn_global_avg_pool eegnn_batch_norm
@@ -744,6 +752,26 @@ EEGNN_API void eegnn_graph_zero(eegnn_graph *g, void *p, size_t n_bytes);
  * reads its inputs and writes a fresh output (no aliasing).
  * Thread safety: as the graph (one thread at a time per graph).
  * ------------------------------------------------------------------------- */
+
+/* ---- CPU paths (src/ops/cpu.c, src/ops/kernels.c) ---- */
+
+/* The vector kernels (matrix products, convolution tiles, attention) exist
+ * once per instruction set: "avx512" (AVX-512F), "avx2" (AVX2 + FMA) and
+ * "generic" (the build's baseline: SSE2 on x86-64, NEON on arm64). The
+ * best one the CPU supports is chosen on first use, once per process, from
+ * cpuid; the environment variable EEGNN_CPU=avx512|avx2|generic forces one
+ * (for tests and bug reports). Builds by nvcc or hipcc, for other CPUs, or
+ * with EEGNN_NO_CPU_DISPATCH have the generic path only, built for the
+ * compiler's flags. Thread safety: all three are safe from any thread. */
+
+/* Name of the path in use: "avx512", "avx2" or "generic". */
+EEGNN_API const char *eegnn_cpu_path(void);
+/* The paths this CPU and build support, best first, space-separated
+ * (e.g. "avx512 avx2 generic"). */
+EEGNN_API const char *eegnn_cpu_paths(void);
+/* NULL, or why EEGNN_CPU was not followed (an unknown name, or a path this
+ * CPU lacks: the best supported path is used instead). */
+EEGNN_API const char *eegnn_cpu_warning(void);
 
 /* ---- Matrix products (src/ops/gemm.c, src/ops/linear.c) ---- */
 
@@ -5341,15 +5369,1410 @@ EEGNN_API void eegnn_graph_zero(eegnn_graph *g, void *p, size_t n_bytes) {
 }
 /* ======================== End file src/graph/graph.c ======================== */
 
+/* ======================== Begin file src/ops/kernels.h ======================== */
+/* The CPU paths: one set of vector micro-kernels per instruction set, chosen
+ * once per process at run time (src/ops/cpu.c).
+ *
+ * src/ops/kernels.c is written once and amalgamated once per path, after a
+ * prelude that names the path and sets its vector width, register tile and
+ * target attribute: src/ops/kernels_avx512.h (AVX-512F), kernels_avx2.h
+ * (AVX2 + FMA) and kernels_generic.h (the compiler's baseline: SSE2 on
+ * x86-64, NEON on arm64, plain C without GCC vector extensions). So a plain
+ * `cc -O2` build runs the AVX-512 kernels on a CPU that has them, and a
+ * binary built on one machine runs on an older one, as zstd, simdjson and
+ * xxHash do. GPU compilers (nvcc, hipcc) and non-x86 targets get the
+ * generic path only, built for their compile-time flags.
+ *
+ * Everything that depends on the register tile (packing, tiles, padding)
+ * reads its geometry from the chosen table; buffers are sized for the
+ * largest tile of any path (EEGNN__MR_MAX x EEGNN__NR_MAX). */
+
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(EEGNN_NO_VECTOR_EXTENSIONS)
+#define EEGNN__GEMM_VECTOR 1
+#else
+#define EEGNN__GEMM_VECTOR 0
+#endif
+
+/* Runtime dispatch between x86-64 paths: GCC or Clang compiling C or C++
+ * for the host, outside GPU compilers (whose device passes reject x86
+ * target attributes). */
+#if EEGNN__GEMM_VECTOR && (defined(__x86_64__) || defined(__i386__)) && !defined(__CUDACC__) &&                    \
+    !defined(__HIP__) && !defined(__HIPCC__) && !defined(EEGNN_NO_CPU_DISPATCH) &&                                  \
+    (defined(__clang__) || __GNUC__ >= 9)
+#define EEGNN__CPU_DISPATCH 1
+#include <immintrin.h>
+#else
+#define EEGNN__CPU_DISPATCH 0
+#endif
+
+#define EEGNN__MR_MAX 8  /* register tile rows of any path */
+#define EEGNN__NR_MAX 48 /* register tile columns of any path */
+#define EEGNN__VW_MAX 16 /* floats per vector of any path */
+#define EEGNN__KC 256    /* depth of a packed block */
+
+/* One path's micro-kernels and register tile. Tiles are (mr, nv * vw):
+ * mr rows of C by nv <= nv_max vectors of vw floats; nr = nv_max * vw. */
+typedef struct eegnn__cpu_kernels {
+    const char *name; /* "avx512", "avx2", "generic" */
+    int vw, mr, nv_max, nr;
+    /* C tile (mr, nv * vw) = alpha * A sliver (mr, kc) @ B sliver (kc, nr)[:, :nv*vw] + beta * C
+     * (C not read when beta == 0); slivers as packed by src/ops/gemm.c. */
+    void (*gemm)(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c, int ldc);
+    /* Row-convolution tile (implicit unfolding): C (mr, nv * vw) = A sliver
+     * (mr, cpg * kw) @ B, row (ci, j) of B being the vector at b + ci * ldb
+     * + j * dil; C has nr columns and is written, not accumulated. */
+    void (*row_conv)(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb, float *c);
+    /* out (n, ncols) = alpha * W (n, len) X (len, ncols) (+ out when
+     * accumulate), W(i, l) = w[i * wi + l * wl]; ncols a multiple of vw. */
+    void (*small_mm)(int n, int len, int ncols, const float *w, size_t wi, size_t wl, const float *x, int ldx,
+                     float alpha, int accumulate, float *out, int ldo);
+    /* s[c] = exp(s[c] - m) for c < n (a multiple of vw); returns the sum. */
+    float (*exp_row)(float *s, int n, float m);
+    /* Sum of a[c] * b[c] for c < n (a multiple of vw), in vw partial sums. */
+    float (*dot)(const float *a, const float *b, int n);
+    /* keep[c] = scale where lowbias32(c * 0x9E3779B9 + key) >= threshold,
+     * else 0, for c below the largest multiple of vw <= n; returns that count. */
+    int (*keep_mask)(uint32_t key, uint32_t threshold, float scale, int n, float *keep);
+} eegnn__cpu_kernels;
+/* ======================== End file src/ops/kernels.h ======================== */
+
+/* ======================== Begin file src/ops/kernels_avx512.h ======================== */
+/* Prelude of the AVX-512F copy of src/ops/kernels.c: 16-float vectors, an
+ * (8, 48) register tile (24 accumulators of the 32 zmm registers). */
+#if EEGNN__CPU_DISPATCH
+#define EEGNN__K_ON 1
+#define EEGNN__KFN(name) eegnn__##name##_avx512
+#define EEGNN__K_NAME "avx512"
+#define EEGNN__K_ATTR __attribute__((target("avx512f")))
+#define EEGNN__K_VW 16
+#define EEGNN__K_MR 8
+#define EEGNN__K_NV 3
+#define EEGNN__K_FMA(acc, b, a) ((acc) = (EEGNN__KV)_mm512_fmadd_ps((__m512)(b), _mm512_set1_ps(a), (__m512)(acc)))
+#else
+#define EEGNN__K_ON 0
+#endif
+/* ======================== End file src/ops/kernels_avx512.h ======================== */
+
+/* ======================== Begin file src/ops/kernels.c ======================== */
+/* The vector micro-kernels of one CPU path (see src/ops/kernels.h). This
+ * file is amalgamated once per path, after the prelude that defines:
+ * EEGNN__K_ON (0: skip this copy), EEGNN__KFN(name) (the path's function
+ * names), EEGNN__K_NAME, EEGNN__K_ATTR (target attribute), EEGNN__K_VW
+ * (floats per vector), EEGNN__K_MR and EEGNN__K_NV (register tile of MR
+ * rows by NV vectors) and EEGNN__K_FMA(acc, b, a) (acc += b * a, b a
+ * vector, a a scalar). It defines the table EEGNN__KFN(kernels) and undefines
+ * every macro it was given. The vectors are GCC/Clang vector extensions;
+ * without them the kernels are plain C loops. */
+#if EEGNN__K_ON
+
+#if EEGNN__GEMM_VECTOR
+typedef float EEGNN__KFN(vf) __attribute__((vector_size(EEGNN__K_VW * sizeof(float))));
+typedef int32_t EEGNN__KFN(vi) __attribute__((vector_size(EEGNN__K_VW * sizeof(int32_t))));
+typedef uint32_t EEGNN__KFN(vu) __attribute__((vector_size(EEGNN__K_VW * sizeof(uint32_t))));
+typedef double EEGNN__KFN(vd) __attribute__((vector_size(EEGNN__K_VW * sizeof(double))));
+#define EEGNN__KV EEGNN__KFN(vf)
+#define EEGNN__KVI EEGNN__KFN(vi)
+#define EEGNN__KVU EEGNN__KFN(vu)
+#define EEGNN__KVD EEGNN__KFN(vd)
+#define EEGNN__KNR (EEGNN__K_NV * EEGNN__K_VW)
+
+#if EEGNN__K_MR == 8
+#define EEGNN__KROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#else
+#define EEGNN__KROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#endif
+
+/* c[0..VW) = alpha * v + beta * c[0..VW), not reading c when beta == 0. */
+#define EEGNN__KSTORE(cp, v)                                                                                 \
+    do {                                                                                                     \
+        EEGNN__KV o_ = (v)*alpha;                                                                            \
+        if (beta != 0.0f) {                                                                                  \
+            EEGNN__KV t_;                                                                                    \
+            memcpy(&t_, (cp), sizeof t_);                                                                    \
+            o_ += t_ * beta;                                                                                 \
+        }                                                                                                    \
+        memcpy((cp), &o_, sizeof o_);                                                                        \
+    } while (0)
+
+/* Register tiles of MR rows and 1, 2 or 3 vectors: declare the
+ * accumulators, load one row of the B sliver, multiply-add one column of
+ * the A sliver, store. */
+#define EEGNN__KDECL1(i) EEGNN__KV c##i##_0 = zero;
+#define EEGNN__KDECL2(i) EEGNN__KV c##i##_0 = zero, c##i##_1 = zero;
+#define EEGNN__KDECL3(i) EEGNN__KV c##i##_0 = zero, c##i##_1 = zero, c##i##_2 = zero;
+#define EEGNN__KLOAD1 memcpy(&b0, bp, sizeof b0);
+#define EEGNN__KLOAD2 EEGNN__KLOAD1 memcpy(&b1, bp + EEGNN__K_VW, sizeof b1);
+#define EEGNN__KLOAD3 EEGNN__KLOAD2 memcpy(&b2, bp + 2 * EEGNN__K_VW, sizeof b2);
+#define EEGNN__KFMA1(i) EEGNN__K_FMA(c##i##_0, b0, ap[i]);
+#define EEGNN__KFMA2(i) EEGNN__KFMA1(i) EEGNN__K_FMA(c##i##_1, b1, ap[i]);
+#define EEGNN__KFMA3(i) EEGNN__KFMA2(i) EEGNN__K_FMA(c##i##_2, b2, ap[i]);
+#define EEGNN__KSTORE1(i) EEGNN__KSTORE(c + (size_t)(i)*ldc, c##i##_0);
+#define EEGNN__KSTORE2(i) EEGNN__KSTORE1(i) EEGNN__KSTORE(c + (size_t)(i)*ldc + EEGNN__K_VW, c##i##_1);
+#define EEGNN__KSTORE3(i) EEGNN__KSTORE2(i) EEGNN__KSTORE(c + (size_t)(i)*ldc + 2 * EEGNN__K_VW, c##i##_2);
+
+/* C tile (MR, NV' * VW) = alpha * A sliver (MR, kc) @ B sliver (kc, NR) + beta * C. */
+#define EEGNN__KGEMM(nvs, DECL, LOAD, FMA, STORE)                                                            \
+    EEGNN__K_ATTR static void EEGNN__KFN(gemm##nvs)(int kc, const float *ap, const float *bp, float alpha,     \
+                                                   float beta, float *c, int ldc) {                          \
+        EEGNN__KV zero = {0};                                                                                \
+        EEGNN__KV b0, b1, b2;                                                                                \
+        int p;                                                                                               \
+        EEGNN__KROWS(DECL)                                                                                   \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (p = 0; p < kc; p++) {                                                                           \
+            LOAD EEGNN__KROWS(FMA) ap += EEGNN__K_MR;                                                        \
+            bp += EEGNN__KNR;                                                                                \
+        }                                                                                                    \
+        EEGNN__KROWS(STORE)                                                                                  \
+    }
+/* Row-convolution tile: C (MR, NV' * VW) = A sliver (MR, cpg * kw) @ B,
+ * row (ci, j) of B being the vector at b + ci * ldb + j * dil. */
+#define EEGNN__KROWCONV(nvs, DECL, LOAD, FMA, STORE)                                                         \
+    EEGNN__K_ATTR static void EEGNN__KFN(row_conv##nvs)(int cpg, int kw, int dil, const float *ap, const float *b, \
+                                                       int ldb, float *c, int ldc) {                         \
+        EEGNN__KV zero = {0};                                                                                \
+        EEGNN__KV b0, b1, b2;                                                                                \
+        const float *bp;                                                                                     \
+        const float alpha = 1.0f, beta = 0.0f;                                                               \
+        int ci, j;                                                                                           \
+        EEGNN__KROWS(DECL)                                                                                   \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (ci = 0; ci < cpg; ci++) {                                                                       \
+            bp = b + (size_t)ci * ldb;                                                                       \
+            for (j = 0; j < kw; j++) {                                                                       \
+                LOAD EEGNN__KROWS(FMA) ap += EEGNN__K_MR;                                                    \
+                bp += dil;                                                                                   \
+            }                                                                                                \
+        }                                                                                                    \
+        EEGNN__KROWS(STORE)                                                                                  \
+    }
+EEGNN__KGEMM(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
+EEGNN__KGEMM(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMA2, EEGNN__KSTORE2)
+EEGNN__KROWCONV(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
+EEGNN__KROWCONV(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMA2, EEGNN__KSTORE2)
+#if EEGNN__K_NV == 3
+EEGNN__KGEMM(3, EEGNN__KDECL3, EEGNN__KLOAD3, EEGNN__KFMA3, EEGNN__KSTORE3)
+EEGNN__KROWCONV(3, EEGNN__KDECL3, EEGNN__KLOAD3, EEGNN__KFMA3, EEGNN__KSTORE3)
+#endif
+
+EEGNN__K_ATTR static void EEGNN__KFN(gemm)(int nv, int kc, const float *ap, const float *bp, float alpha, float beta,
+                                         float *c, int ldc) {
+#if EEGNN__K_NV == 3
+    if (nv == 3) {
+        EEGNN__KFN(gemm3)(kc, ap, bp, alpha, beta, c, ldc);
+        return;
+    }
+#endif
+    if (nv == 2)
+        EEGNN__KFN(gemm2)(kc, ap, bp, alpha, beta, c, ldc);
+    else
+        EEGNN__KFN(gemm1)(kc, ap, bp, alpha, beta, c, ldc);
+}
+
+EEGNN__K_ATTR static void EEGNN__KFN(row_conv)(int nv, int cpg, int kw, int dil, const float *ap, const float *b,
+                                             int ldb, float *c) {
+#if EEGNN__K_NV == 3
+    if (nv == 3) {
+        EEGNN__KFN(row_conv3)(cpg, kw, dil, ap, b, ldb, c, EEGNN__KNR);
+        return;
+    }
+#endif
+    if (nv == 2)
+        EEGNN__KFN(row_conv2)(cpg, kw, dil, ap, b, ldb, c, EEGNN__KNR);
+    else
+        EEGNN__KFN(row_conv1)(cpg, kw, dil, ap, b, ldb, c, EEGNN__KNR);
+}
+
+/* Stores alpha * v (+ what is there when accumulate) at o. */
+#define EEGNN__KSTORE_ACC(o, v)                                                                              \
+    do {                                                                                                     \
+        EEGNN__KV v_ = (v)*alpha;                                                                            \
+        if (accumulate) {                                                                                    \
+            EEGNN__KV t_;                                                                                    \
+            memcpy(&t_, (o), sizeof t_);                                                                     \
+            v_ += t_;                                                                                        \
+        }                                                                                                    \
+        memcpy((o), &v_, sizeof v_);                                                                         \
+    } while (0)
+
+/* Register-blocked on 4 rows of out by 1 or 2 vectors. */
+EEGNN__K_ATTR static void EEGNN__KFN(small_mm)(int n, int len, int ncols, const float *w, size_t wi, size_t wl,
+                                             const float *x, int ldx, float alpha, int accumulate, float *out,
+                                             int ldo) {
+    int i, j, l, r;
+    EEGNN__KV zero = {0};
+    for (i = 0; i < n; i += 4) {
+        int nr = n - i < 4 ? n - i : 4;
+        const float *w0 = w + (size_t)i * wi, *w1 = nr > 1 ? w0 + wi : w0, *w2 = nr > 2 ? w0 + 2 * wi : w0;
+        const float *w3 = nr > 3 ? w0 + 3 * wi : w0;
+        for (j = 0; j < ncols; j += EEGNN__K_VW) {
+            EEGNN__KV acc[8];
+            int nv = j + 2 * EEGNN__K_VW <= ncols ? 2 : 1;
+            if (nv == 2) {
+                EEGNN__KV a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+                EEGNN__KV x0, x1;
+                for (l = 0; l < len; l++) {
+                    size_t o = (size_t)l * wl;
+                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
+                    memcpy(&x1, x + (size_t)l * ldx + j + EEGNN__K_VW, sizeof x1);
+                    EEGNN__K_FMA(a0, x0, w0[o]);
+                    EEGNN__K_FMA(b0, x1, w0[o]);
+                    EEGNN__K_FMA(a1, x0, w1[o]);
+                    EEGNN__K_FMA(b1, x1, w1[o]);
+                    EEGNN__K_FMA(a2, x0, w2[o]);
+                    EEGNN__K_FMA(b2, x1, w2[o]);
+                    EEGNN__K_FMA(a3, x0, w3[o]);
+                    EEGNN__K_FMA(b3, x1, w3[o]);
+                }
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+                acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
+            } else {
+                EEGNN__KV a0 = zero, a1 = zero, a2 = zero, a3 = zero, x0;
+                for (l = 0; l < len; l++) {
+                    size_t o = (size_t)l * wl;
+                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
+                    EEGNN__K_FMA(a0, x0, w0[o]);
+                    EEGNN__K_FMA(a1, x0, w1[o]);
+                    EEGNN__K_FMA(a2, x0, w2[o]);
+                    EEGNN__K_FMA(a3, x0, w3[o]);
+                }
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+            }
+            for (r = 0; r < nr; r++) {
+                float *o = out + (size_t)(i + r) * ldo + j;
+                EEGNN__KSTORE_ACC(o, acc[r]);
+                if (nv == 2) EEGNN__KSTORE_ACC(o + EEGNN__K_VW, acc[4 + r]);
+            }
+            j += (nv - 1) * EEGNN__K_VW;
+        }
+    }
+}
+
+/* Range reduction to |r| <= ln2/2 and a double-precision polynomial (within
+ * about 0.5 ulp once rounded); arguments below -87.3 give 0. */
+EEGNN__K_ATTR static float EEGNN__KFN(exp_row)(float *s, int n, float m) {
+    int c, i;
+    EEGNN__KV acc = {0}, mv, lo, hi;
+    float sum = 0.0f;
+    for (i = 0; i < EEGNN__K_VW; i++) {
+        mv[i] = m;
+        lo[i] = -87.3f;
+        hi[i] = 88.0f;
+    }
+    for (c = 0; c < n; c += EEGNN__K_VW) {
+        EEGNN__KV x, fx, nf, y;
+        EEGNN__KVI ni, under, over;
+        memcpy(&x, s + c, sizeof x);
+        x -= mv;
+        under = x < lo;
+        over = x > hi;
+        x = (EEGNN__KV)(((EEGNN__KVI)x & ~over) | ((EEGNN__KVI)hi & over));
+        x = (EEGNN__KV)(((EEGNN__KVI)x & ~under) | ((EEGNN__KVI)lo & under));
+        /* x = n ln2 + r, |r| <= ln2 / 2; exp(r) by its degree-7 Taylor
+         * polynomial in double (truncation error below 1e-8 relative) */
+        fx = x * 1.44269504088896341f + 0.5f;
+        ni = __builtin_convertvector(fx, EEGNN__KVI);
+        nf = __builtin_convertvector(ni, EEGNN__KV);
+        ni += (EEGNN__KVI)(nf > fx); /* floor: -1 where truncation rounded up */
+        {
+            EEGNN__KVD rd = __builtin_convertvector(x, EEGNN__KVD) -
+                            __builtin_convertvector(ni, EEGNN__KVD) * 0.6931471805599453;
+            EEGNN__KVD pd = rd * (1.0 / 5040) + 1.0 / 720;
+            pd = pd * rd + 1.0 / 120;
+            pd = pd * rd + 1.0 / 24;
+            pd = pd * rd + 1.0 / 6;
+            pd = pd * rd + 0.5;
+            pd = pd * rd + 1.0;
+            pd = pd * rd + 1.0;
+            y = __builtin_convertvector(pd, EEGNN__KV);
+        }
+        y *= (EEGNN__KV)((ni + 127) << 23);
+        y = (EEGNN__KV)((EEGNN__KVI)y & ~under);
+        memcpy(s + c, &y, sizeof y);
+        acc += y;
+    }
+    for (i = 0; i < EEGNN__K_VW; i++) sum += acc[i];
+    return sum;
+}
+
+EEGNN__K_ATTR static float EEGNN__KFN(dot)(const float *a, const float *b, int n) {
+    float sum = 0.0f;
+    int c;
+    EEGNN__KV acc = {0}, x, y;
+    for (c = 0; c < n; c += EEGNN__K_VW) {
+        memcpy(&x, a + c, sizeof x);
+        memcpy(&y, b + c, sizeof y);
+        acc += x * y;
+    }
+    for (c = 0; c < EEGNN__K_VW; c++) sum += acc[c];
+    return sum;
+}
+
+EEGNN__K_ATTR static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold, float scale, int n, float *keep) {
+    EEGNN__KVU idx, hv;
+    EEGNN__KV sv;
+    int c;
+    for (c = 0; c < EEGNN__K_VW; c++) {
+        idx[c] = (uint32_t)c;
+        sv[c] = scale;
+    }
+    for (c = 0; c + EEGNN__K_VW <= n; c += EEGNN__K_VW) {
+        EEGNN__KV f;
+        hv = (idx + (uint32_t)c) * 0x9E3779B9u + key;
+        hv ^= hv >> 16;
+        hv *= 0x7FEB352Du;
+        hv ^= hv >> 15;
+        hv *= 0x846CA68Bu;
+        hv ^= hv >> 16;
+        f = (EEGNN__KV)((EEGNN__KVI)sv & (EEGNN__KVI)(hv >= threshold));
+        memcpy(keep + c, &f, sizeof f);
+    }
+    return c;
+}
+
+#undef EEGNN__KV
+#undef EEGNN__KVI
+#undef EEGNN__KVU
+#undef EEGNN__KVD
+#undef EEGNN__KNR
+#undef EEGNN__KROWS
+#undef EEGNN__KSTORE
+#undef EEGNN__KDECL1
+#undef EEGNN__KDECL2
+#undef EEGNN__KDECL3
+#undef EEGNN__KLOAD1
+#undef EEGNN__KLOAD2
+#undef EEGNN__KLOAD3
+#undef EEGNN__KFMA1
+#undef EEGNN__KFMA2
+#undef EEGNN__KFMA3
+#undef EEGNN__KSTORE1
+#undef EEGNN__KSTORE2
+#undef EEGNN__KSTORE3
+#undef EEGNN__KGEMM
+#undef EEGNN__KROWCONV
+#undef EEGNN__KSTORE_ACC
+
+#else /* plain C */
+
+static void EEGNN__KFN(gemm)(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
+                           int ldc) {
+    float acc[EEGNN__K_MR][EEGNN__K_NV * EEGNN__K_VW];
+    int p, i, j, nr = nv * EEGNN__K_VW;
+    memset(acc, 0, sizeof acc);
+    for (p = 0; p < kc; p++) {
+        for (i = 0; i < EEGNN__K_MR; i++) {
+            float a_ = ap[i];
+            for (j = 0; j < nr; j++) acc[i][j] += a_ * bp[j];
+        }
+        ap += EEGNN__K_MR;
+        bp += EEGNN__K_NV * EEGNN__K_VW;
+    }
+    for (i = 0; i < EEGNN__K_MR; i++) {
+        float *cr = c + (size_t)i * ldc;
+        for (j = 0; j < nr; j++) cr[j] = alpha * acc[i][j] + (beta != 0.0f ? beta * cr[j] : 0.0f);
+    }
+}
+
+static void EEGNN__KFN(row_conv)(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb, float *c) {
+    int ci, j, i, s, nr = nv * EEGNN__K_VW, ldc = EEGNN__K_NV * EEGNN__K_VW;
+    for (i = 0; i < EEGNN__K_MR; i++)
+        for (s = 0; s < nr; s++) c[i * ldc + s] = 0.0f;
+    for (ci = 0; ci < cpg; ci++)
+        for (j = 0; j < kw; j++) {
+            const float *bp = b + (size_t)ci * ldb + (size_t)j * dil;
+            for (i = 0; i < EEGNN__K_MR; i++) {
+                float a_ = ap[i];
+                for (s = 0; s < nr; s++) c[i * ldc + s] += a_ * bp[s];
+            }
+            ap += EEGNN__K_MR;
+        }
+}
+
+static void EEGNN__KFN(small_mm)(int n, int len, int ncols, const float *w, size_t wi, size_t wl, const float *x,
+                               int ldx, float alpha, int accumulate, float *out, int ldo) {
+    int i, j, l;
+    for (i = 0; i < n; i++) {
+        float *o = out + (size_t)i * ldo;
+        if (!accumulate)
+            for (j = 0; j < ncols; j++) o[j] = 0.0f;
+        for (l = 0; l < len; l++) {
+            float a = alpha * w[(size_t)i * wi + (size_t)l * wl];
+            const float *xr = x + (size_t)l * ldx;
+            for (j = 0; j < ncols; j++) o[j] += a * xr[j];
+        }
+    }
+}
+
+static float EEGNN__KFN(exp_row)(float *s, int n, float m) {
+    int c;
+    float sum = 0.0f;
+    for (c = 0; c < n; c++) {
+        s[c] = expf(s[c] - m);
+        sum += s[c];
+    }
+    return sum;
+}
+
+static float EEGNN__KFN(dot)(const float *a, const float *b, int n) {
+    float sum = 0.0f;
+    int c;
+    for (c = 0; c < n; c++) sum += a[c] * b[c];
+    return sum;
+}
+
+static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold, float scale, int n, float *keep) {
+    (void)key;
+    (void)threshold;
+    (void)scale;
+    (void)n;
+    (void)keep;
+    return 0;
+}
+
+#endif /* EEGNN__GEMM_VECTOR */
+
+static const eegnn__cpu_kernels EEGNN__KFN(kernels) = {
+    EEGNN__K_NAME,      EEGNN__K_VW,        EEGNN__K_MR,    EEGNN__K_NV, EEGNN__K_NV * EEGNN__K_VW,
+    EEGNN__KFN(gemm),     EEGNN__KFN(row_conv), EEGNN__KFN(small_mm), EEGNN__KFN(exp_row), EEGNN__KFN(dot),
+    EEGNN__KFN(keep_mask)};
+
+#undef EEGNN__KFN
+#undef EEGNN__K_NAME
+#undef EEGNN__K_ATTR
+#undef EEGNN__K_VW
+#undef EEGNN__K_MR
+#undef EEGNN__K_NV
+#undef EEGNN__K_FMA
+#endif /* EEGNN__K_ON */
+#undef EEGNN__K_ON
+/* ======================== End file src/ops/kernels.c ======================== */
+
+/* ======================== Begin file src/ops/kernels_avx2.h ======================== */
+/* Prelude of the AVX2 + FMA copy of src/ops/kernels.c: 8-float vectors, a
+ * (6, 16) register tile (12 accumulators of the 16 ymm registers). */
+#if EEGNN__CPU_DISPATCH
+#define EEGNN__K_ON 1
+#define EEGNN__KFN(name) eegnn__##name##_avx2
+#define EEGNN__K_NAME "avx2"
+#define EEGNN__K_ATTR __attribute__((target("avx2,fma")))
+#define EEGNN__K_VW 8
+#define EEGNN__K_MR 6
+#define EEGNN__K_NV 2
+#define EEGNN__K_FMA(acc, b, a) ((acc) = (EEGNN__KV)_mm256_fmadd_ps((__m256)(b), _mm256_set1_ps(a), (__m256)(acc)))
+#else
+#define EEGNN__K_ON 0
+#endif
+/* ======================== End file src/ops/kernels_avx2.h ======================== */
+
+/* ======================== Begin file src/ops/kernels.c ======================== */
+/* The vector micro-kernels of one CPU path (see src/ops/kernels.h). This
+ * file is amalgamated once per path, after the prelude that defines:
+ * EEGNN__K_ON (0: skip this copy), EEGNN__KFN(name) (the path's function
+ * names), EEGNN__K_NAME, EEGNN__K_ATTR (target attribute), EEGNN__K_VW
+ * (floats per vector), EEGNN__K_MR and EEGNN__K_NV (register tile of MR
+ * rows by NV vectors) and EEGNN__K_FMA(acc, b, a) (acc += b * a, b a
+ * vector, a a scalar). It defines the table EEGNN__KFN(kernels) and undefines
+ * every macro it was given. The vectors are GCC/Clang vector extensions;
+ * without them the kernels are plain C loops. */
+#if EEGNN__K_ON
+
+#if EEGNN__GEMM_VECTOR
+typedef float EEGNN__KFN(vf) __attribute__((vector_size(EEGNN__K_VW * sizeof(float))));
+typedef int32_t EEGNN__KFN(vi) __attribute__((vector_size(EEGNN__K_VW * sizeof(int32_t))));
+typedef uint32_t EEGNN__KFN(vu) __attribute__((vector_size(EEGNN__K_VW * sizeof(uint32_t))));
+typedef double EEGNN__KFN(vd) __attribute__((vector_size(EEGNN__K_VW * sizeof(double))));
+#define EEGNN__KV EEGNN__KFN(vf)
+#define EEGNN__KVI EEGNN__KFN(vi)
+#define EEGNN__KVU EEGNN__KFN(vu)
+#define EEGNN__KVD EEGNN__KFN(vd)
+#define EEGNN__KNR (EEGNN__K_NV * EEGNN__K_VW)
+
+#if EEGNN__K_MR == 8
+#define EEGNN__KROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#else
+#define EEGNN__KROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#endif
+
+/* c[0..VW) = alpha * v + beta * c[0..VW), not reading c when beta == 0. */
+#define EEGNN__KSTORE(cp, v)                                                                                 \
+    do {                                                                                                     \
+        EEGNN__KV o_ = (v)*alpha;                                                                            \
+        if (beta != 0.0f) {                                                                                  \
+            EEGNN__KV t_;                                                                                    \
+            memcpy(&t_, (cp), sizeof t_);                                                                    \
+            o_ += t_ * beta;                                                                                 \
+        }                                                                                                    \
+        memcpy((cp), &o_, sizeof o_);                                                                        \
+    } while (0)
+
+/* Register tiles of MR rows and 1, 2 or 3 vectors: declare the
+ * accumulators, load one row of the B sliver, multiply-add one column of
+ * the A sliver, store. */
+#define EEGNN__KDECL1(i) EEGNN__KV c##i##_0 = zero;
+#define EEGNN__KDECL2(i) EEGNN__KV c##i##_0 = zero, c##i##_1 = zero;
+#define EEGNN__KDECL3(i) EEGNN__KV c##i##_0 = zero, c##i##_1 = zero, c##i##_2 = zero;
+#define EEGNN__KLOAD1 memcpy(&b0, bp, sizeof b0);
+#define EEGNN__KLOAD2 EEGNN__KLOAD1 memcpy(&b1, bp + EEGNN__K_VW, sizeof b1);
+#define EEGNN__KLOAD3 EEGNN__KLOAD2 memcpy(&b2, bp + 2 * EEGNN__K_VW, sizeof b2);
+#define EEGNN__KFMA1(i) EEGNN__K_FMA(c##i##_0, b0, ap[i]);
+#define EEGNN__KFMA2(i) EEGNN__KFMA1(i) EEGNN__K_FMA(c##i##_1, b1, ap[i]);
+#define EEGNN__KFMA3(i) EEGNN__KFMA2(i) EEGNN__K_FMA(c##i##_2, b2, ap[i]);
+#define EEGNN__KSTORE1(i) EEGNN__KSTORE(c + (size_t)(i)*ldc, c##i##_0);
+#define EEGNN__KSTORE2(i) EEGNN__KSTORE1(i) EEGNN__KSTORE(c + (size_t)(i)*ldc + EEGNN__K_VW, c##i##_1);
+#define EEGNN__KSTORE3(i) EEGNN__KSTORE2(i) EEGNN__KSTORE(c + (size_t)(i)*ldc + 2 * EEGNN__K_VW, c##i##_2);
+
+/* C tile (MR, NV' * VW) = alpha * A sliver (MR, kc) @ B sliver (kc, NR) + beta * C. */
+#define EEGNN__KGEMM(nvs, DECL, LOAD, FMA, STORE)                                                            \
+    EEGNN__K_ATTR static void EEGNN__KFN(gemm##nvs)(int kc, const float *ap, const float *bp, float alpha,     \
+                                                   float beta, float *c, int ldc) {                          \
+        EEGNN__KV zero = {0};                                                                                \
+        EEGNN__KV b0, b1, b2;                                                                                \
+        int p;                                                                                               \
+        EEGNN__KROWS(DECL)                                                                                   \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (p = 0; p < kc; p++) {                                                                           \
+            LOAD EEGNN__KROWS(FMA) ap += EEGNN__K_MR;                                                        \
+            bp += EEGNN__KNR;                                                                                \
+        }                                                                                                    \
+        EEGNN__KROWS(STORE)                                                                                  \
+    }
+/* Row-convolution tile: C (MR, NV' * VW) = A sliver (MR, cpg * kw) @ B,
+ * row (ci, j) of B being the vector at b + ci * ldb + j * dil. */
+#define EEGNN__KROWCONV(nvs, DECL, LOAD, FMA, STORE)                                                         \
+    EEGNN__K_ATTR static void EEGNN__KFN(row_conv##nvs)(int cpg, int kw, int dil, const float *ap, const float *b, \
+                                                       int ldb, float *c, int ldc) {                         \
+        EEGNN__KV zero = {0};                                                                                \
+        EEGNN__KV b0, b1, b2;                                                                                \
+        const float *bp;                                                                                     \
+        const float alpha = 1.0f, beta = 0.0f;                                                               \
+        int ci, j;                                                                                           \
+        EEGNN__KROWS(DECL)                                                                                   \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (ci = 0; ci < cpg; ci++) {                                                                       \
+            bp = b + (size_t)ci * ldb;                                                                       \
+            for (j = 0; j < kw; j++) {                                                                       \
+                LOAD EEGNN__KROWS(FMA) ap += EEGNN__K_MR;                                                    \
+                bp += dil;                                                                                   \
+            }                                                                                                \
+        }                                                                                                    \
+        EEGNN__KROWS(STORE)                                                                                  \
+    }
+EEGNN__KGEMM(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
+EEGNN__KGEMM(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMA2, EEGNN__KSTORE2)
+EEGNN__KROWCONV(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
+EEGNN__KROWCONV(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMA2, EEGNN__KSTORE2)
+#if EEGNN__K_NV == 3
+EEGNN__KGEMM(3, EEGNN__KDECL3, EEGNN__KLOAD3, EEGNN__KFMA3, EEGNN__KSTORE3)
+EEGNN__KROWCONV(3, EEGNN__KDECL3, EEGNN__KLOAD3, EEGNN__KFMA3, EEGNN__KSTORE3)
+#endif
+
+EEGNN__K_ATTR static void EEGNN__KFN(gemm)(int nv, int kc, const float *ap, const float *bp, float alpha, float beta,
+                                         float *c, int ldc) {
+#if EEGNN__K_NV == 3
+    if (nv == 3) {
+        EEGNN__KFN(gemm3)(kc, ap, bp, alpha, beta, c, ldc);
+        return;
+    }
+#endif
+    if (nv == 2)
+        EEGNN__KFN(gemm2)(kc, ap, bp, alpha, beta, c, ldc);
+    else
+        EEGNN__KFN(gemm1)(kc, ap, bp, alpha, beta, c, ldc);
+}
+
+EEGNN__K_ATTR static void EEGNN__KFN(row_conv)(int nv, int cpg, int kw, int dil, const float *ap, const float *b,
+                                             int ldb, float *c) {
+#if EEGNN__K_NV == 3
+    if (nv == 3) {
+        EEGNN__KFN(row_conv3)(cpg, kw, dil, ap, b, ldb, c, EEGNN__KNR);
+        return;
+    }
+#endif
+    if (nv == 2)
+        EEGNN__KFN(row_conv2)(cpg, kw, dil, ap, b, ldb, c, EEGNN__KNR);
+    else
+        EEGNN__KFN(row_conv1)(cpg, kw, dil, ap, b, ldb, c, EEGNN__KNR);
+}
+
+/* Stores alpha * v (+ what is there when accumulate) at o. */
+#define EEGNN__KSTORE_ACC(o, v)                                                                              \
+    do {                                                                                                     \
+        EEGNN__KV v_ = (v)*alpha;                                                                            \
+        if (accumulate) {                                                                                    \
+            EEGNN__KV t_;                                                                                    \
+            memcpy(&t_, (o), sizeof t_);                                                                     \
+            v_ += t_;                                                                                        \
+        }                                                                                                    \
+        memcpy((o), &v_, sizeof v_);                                                                         \
+    } while (0)
+
+/* Register-blocked on 4 rows of out by 1 or 2 vectors. */
+EEGNN__K_ATTR static void EEGNN__KFN(small_mm)(int n, int len, int ncols, const float *w, size_t wi, size_t wl,
+                                             const float *x, int ldx, float alpha, int accumulate, float *out,
+                                             int ldo) {
+    int i, j, l, r;
+    EEGNN__KV zero = {0};
+    for (i = 0; i < n; i += 4) {
+        int nr = n - i < 4 ? n - i : 4;
+        const float *w0 = w + (size_t)i * wi, *w1 = nr > 1 ? w0 + wi : w0, *w2 = nr > 2 ? w0 + 2 * wi : w0;
+        const float *w3 = nr > 3 ? w0 + 3 * wi : w0;
+        for (j = 0; j < ncols; j += EEGNN__K_VW) {
+            EEGNN__KV acc[8];
+            int nv = j + 2 * EEGNN__K_VW <= ncols ? 2 : 1;
+            if (nv == 2) {
+                EEGNN__KV a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+                EEGNN__KV x0, x1;
+                for (l = 0; l < len; l++) {
+                    size_t o = (size_t)l * wl;
+                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
+                    memcpy(&x1, x + (size_t)l * ldx + j + EEGNN__K_VW, sizeof x1);
+                    EEGNN__K_FMA(a0, x0, w0[o]);
+                    EEGNN__K_FMA(b0, x1, w0[o]);
+                    EEGNN__K_FMA(a1, x0, w1[o]);
+                    EEGNN__K_FMA(b1, x1, w1[o]);
+                    EEGNN__K_FMA(a2, x0, w2[o]);
+                    EEGNN__K_FMA(b2, x1, w2[o]);
+                    EEGNN__K_FMA(a3, x0, w3[o]);
+                    EEGNN__K_FMA(b3, x1, w3[o]);
+                }
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+                acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
+            } else {
+                EEGNN__KV a0 = zero, a1 = zero, a2 = zero, a3 = zero, x0;
+                for (l = 0; l < len; l++) {
+                    size_t o = (size_t)l * wl;
+                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
+                    EEGNN__K_FMA(a0, x0, w0[o]);
+                    EEGNN__K_FMA(a1, x0, w1[o]);
+                    EEGNN__K_FMA(a2, x0, w2[o]);
+                    EEGNN__K_FMA(a3, x0, w3[o]);
+                }
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+            }
+            for (r = 0; r < nr; r++) {
+                float *o = out + (size_t)(i + r) * ldo + j;
+                EEGNN__KSTORE_ACC(o, acc[r]);
+                if (nv == 2) EEGNN__KSTORE_ACC(o + EEGNN__K_VW, acc[4 + r]);
+            }
+            j += (nv - 1) * EEGNN__K_VW;
+        }
+    }
+}
+
+/* Range reduction to |r| <= ln2/2 and a double-precision polynomial (within
+ * about 0.5 ulp once rounded); arguments below -87.3 give 0. */
+EEGNN__K_ATTR static float EEGNN__KFN(exp_row)(float *s, int n, float m) {
+    int c, i;
+    EEGNN__KV acc = {0}, mv, lo, hi;
+    float sum = 0.0f;
+    for (i = 0; i < EEGNN__K_VW; i++) {
+        mv[i] = m;
+        lo[i] = -87.3f;
+        hi[i] = 88.0f;
+    }
+    for (c = 0; c < n; c += EEGNN__K_VW) {
+        EEGNN__KV x, fx, nf, y;
+        EEGNN__KVI ni, under, over;
+        memcpy(&x, s + c, sizeof x);
+        x -= mv;
+        under = x < lo;
+        over = x > hi;
+        x = (EEGNN__KV)(((EEGNN__KVI)x & ~over) | ((EEGNN__KVI)hi & over));
+        x = (EEGNN__KV)(((EEGNN__KVI)x & ~under) | ((EEGNN__KVI)lo & under));
+        /* x = n ln2 + r, |r| <= ln2 / 2; exp(r) by its degree-7 Taylor
+         * polynomial in double (truncation error below 1e-8 relative) */
+        fx = x * 1.44269504088896341f + 0.5f;
+        ni = __builtin_convertvector(fx, EEGNN__KVI);
+        nf = __builtin_convertvector(ni, EEGNN__KV);
+        ni += (EEGNN__KVI)(nf > fx); /* floor: -1 where truncation rounded up */
+        {
+            EEGNN__KVD rd = __builtin_convertvector(x, EEGNN__KVD) -
+                            __builtin_convertvector(ni, EEGNN__KVD) * 0.6931471805599453;
+            EEGNN__KVD pd = rd * (1.0 / 5040) + 1.0 / 720;
+            pd = pd * rd + 1.0 / 120;
+            pd = pd * rd + 1.0 / 24;
+            pd = pd * rd + 1.0 / 6;
+            pd = pd * rd + 0.5;
+            pd = pd * rd + 1.0;
+            pd = pd * rd + 1.0;
+            y = __builtin_convertvector(pd, EEGNN__KV);
+        }
+        y *= (EEGNN__KV)((ni + 127) << 23);
+        y = (EEGNN__KV)((EEGNN__KVI)y & ~under);
+        memcpy(s + c, &y, sizeof y);
+        acc += y;
+    }
+    for (i = 0; i < EEGNN__K_VW; i++) sum += acc[i];
+    return sum;
+}
+
+EEGNN__K_ATTR static float EEGNN__KFN(dot)(const float *a, const float *b, int n) {
+    float sum = 0.0f;
+    int c;
+    EEGNN__KV acc = {0}, x, y;
+    for (c = 0; c < n; c += EEGNN__K_VW) {
+        memcpy(&x, a + c, sizeof x);
+        memcpy(&y, b + c, sizeof y);
+        acc += x * y;
+    }
+    for (c = 0; c < EEGNN__K_VW; c++) sum += acc[c];
+    return sum;
+}
+
+EEGNN__K_ATTR static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold, float scale, int n, float *keep) {
+    EEGNN__KVU idx, hv;
+    EEGNN__KV sv;
+    int c;
+    for (c = 0; c < EEGNN__K_VW; c++) {
+        idx[c] = (uint32_t)c;
+        sv[c] = scale;
+    }
+    for (c = 0; c + EEGNN__K_VW <= n; c += EEGNN__K_VW) {
+        EEGNN__KV f;
+        hv = (idx + (uint32_t)c) * 0x9E3779B9u + key;
+        hv ^= hv >> 16;
+        hv *= 0x7FEB352Du;
+        hv ^= hv >> 15;
+        hv *= 0x846CA68Bu;
+        hv ^= hv >> 16;
+        f = (EEGNN__KV)((EEGNN__KVI)sv & (EEGNN__KVI)(hv >= threshold));
+        memcpy(keep + c, &f, sizeof f);
+    }
+    return c;
+}
+
+#undef EEGNN__KV
+#undef EEGNN__KVI
+#undef EEGNN__KVU
+#undef EEGNN__KVD
+#undef EEGNN__KNR
+#undef EEGNN__KROWS
+#undef EEGNN__KSTORE
+#undef EEGNN__KDECL1
+#undef EEGNN__KDECL2
+#undef EEGNN__KDECL3
+#undef EEGNN__KLOAD1
+#undef EEGNN__KLOAD2
+#undef EEGNN__KLOAD3
+#undef EEGNN__KFMA1
+#undef EEGNN__KFMA2
+#undef EEGNN__KFMA3
+#undef EEGNN__KSTORE1
+#undef EEGNN__KSTORE2
+#undef EEGNN__KSTORE3
+#undef EEGNN__KGEMM
+#undef EEGNN__KROWCONV
+#undef EEGNN__KSTORE_ACC
+
+#else /* plain C */
+
+static void EEGNN__KFN(gemm)(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
+                           int ldc) {
+    float acc[EEGNN__K_MR][EEGNN__K_NV * EEGNN__K_VW];
+    int p, i, j, nr = nv * EEGNN__K_VW;
+    memset(acc, 0, sizeof acc);
+    for (p = 0; p < kc; p++) {
+        for (i = 0; i < EEGNN__K_MR; i++) {
+            float a_ = ap[i];
+            for (j = 0; j < nr; j++) acc[i][j] += a_ * bp[j];
+        }
+        ap += EEGNN__K_MR;
+        bp += EEGNN__K_NV * EEGNN__K_VW;
+    }
+    for (i = 0; i < EEGNN__K_MR; i++) {
+        float *cr = c + (size_t)i * ldc;
+        for (j = 0; j < nr; j++) cr[j] = alpha * acc[i][j] + (beta != 0.0f ? beta * cr[j] : 0.0f);
+    }
+}
+
+static void EEGNN__KFN(row_conv)(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb, float *c) {
+    int ci, j, i, s, nr = nv * EEGNN__K_VW, ldc = EEGNN__K_NV * EEGNN__K_VW;
+    for (i = 0; i < EEGNN__K_MR; i++)
+        for (s = 0; s < nr; s++) c[i * ldc + s] = 0.0f;
+    for (ci = 0; ci < cpg; ci++)
+        for (j = 0; j < kw; j++) {
+            const float *bp = b + (size_t)ci * ldb + (size_t)j * dil;
+            for (i = 0; i < EEGNN__K_MR; i++) {
+                float a_ = ap[i];
+                for (s = 0; s < nr; s++) c[i * ldc + s] += a_ * bp[s];
+            }
+            ap += EEGNN__K_MR;
+        }
+}
+
+static void EEGNN__KFN(small_mm)(int n, int len, int ncols, const float *w, size_t wi, size_t wl, const float *x,
+                               int ldx, float alpha, int accumulate, float *out, int ldo) {
+    int i, j, l;
+    for (i = 0; i < n; i++) {
+        float *o = out + (size_t)i * ldo;
+        if (!accumulate)
+            for (j = 0; j < ncols; j++) o[j] = 0.0f;
+        for (l = 0; l < len; l++) {
+            float a = alpha * w[(size_t)i * wi + (size_t)l * wl];
+            const float *xr = x + (size_t)l * ldx;
+            for (j = 0; j < ncols; j++) o[j] += a * xr[j];
+        }
+    }
+}
+
+static float EEGNN__KFN(exp_row)(float *s, int n, float m) {
+    int c;
+    float sum = 0.0f;
+    for (c = 0; c < n; c++) {
+        s[c] = expf(s[c] - m);
+        sum += s[c];
+    }
+    return sum;
+}
+
+static float EEGNN__KFN(dot)(const float *a, const float *b, int n) {
+    float sum = 0.0f;
+    int c;
+    for (c = 0; c < n; c++) sum += a[c] * b[c];
+    return sum;
+}
+
+static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold, float scale, int n, float *keep) {
+    (void)key;
+    (void)threshold;
+    (void)scale;
+    (void)n;
+    (void)keep;
+    return 0;
+}
+
+#endif /* EEGNN__GEMM_VECTOR */
+
+static const eegnn__cpu_kernels EEGNN__KFN(kernels) = {
+    EEGNN__K_NAME,      EEGNN__K_VW,        EEGNN__K_MR,    EEGNN__K_NV, EEGNN__K_NV * EEGNN__K_VW,
+    EEGNN__KFN(gemm),     EEGNN__KFN(row_conv), EEGNN__KFN(small_mm), EEGNN__KFN(exp_row), EEGNN__KFN(dot),
+    EEGNN__KFN(keep_mask)};
+
+#undef EEGNN__KFN
+#undef EEGNN__K_NAME
+#undef EEGNN__K_ATTR
+#undef EEGNN__K_VW
+#undef EEGNN__K_MR
+#undef EEGNN__K_NV
+#undef EEGNN__K_FMA
+#endif /* EEGNN__K_ON */
+#undef EEGNN__K_ON
+/* ======================== End file src/ops/kernels.c ======================== */
+
+/* ======================== Begin file src/ops/kernels_generic.h ======================== */
+/* Prelude of the generic copy of src/ops/kernels.c, built for the compiler's
+ * flags. With runtime dispatch it is the baseline: 4-float vectors (SSE2 on
+ * x86-64) and a (6, 8) tile, multiply then add. Without dispatch (GPU
+ * compilers, other CPUs) it is the only path and uses the widest vectors
+ * the flags allow: AVX-512F, AVX (with FMA when enabled), else 4 floats
+ * (NEON on arm64). Without GCC vector extensions: plain C loops. */
+#define EEGNN__K_ON 1
+#define EEGNN__KFN(name) eegnn__##name##_generic
+#define EEGNN__K_NAME "generic"
+#define EEGNN__K_ATTR
+#if !EEGNN__GEMM_VECTOR
+#define EEGNN__K_VW 4
+#define EEGNN__K_MR 4
+#define EEGNN__K_NV 2
+#elif !EEGNN__CPU_DISPATCH && defined(__AVX512F__)
+#include <immintrin.h>
+#define EEGNN__K_VW 16
+#define EEGNN__K_MR 8
+#define EEGNN__K_NV 3
+#define EEGNN__K_FMA(acc, b, a) ((acc) = (EEGNN__KV)_mm512_fmadd_ps((__m512)(b), _mm512_set1_ps(a), (__m512)(acc)))
+#elif !EEGNN__CPU_DISPATCH && defined(__AVX__)
+#define EEGNN__K_VW 8
+#define EEGNN__K_MR 6
+#define EEGNN__K_NV 2
+#if defined(__FMA__)
+#include <immintrin.h>
+#define EEGNN__K_FMA(acc, b, a) ((acc) = (EEGNN__KV)_mm256_fmadd_ps((__m256)(b), _mm256_set1_ps(a), (__m256)(acc)))
+#endif
+#else
+#define EEGNN__K_VW 4
+#define EEGNN__K_MR 6
+#define EEGNN__K_NV 2
+#endif
+#if EEGNN__GEMM_VECTOR && !defined(EEGNN__K_FMA)
+/* ISO C modes (-std=c99) turn off contraction: a multiply and an add */
+#define EEGNN__K_FMA(acc, b, a) ((acc) += (b) * (a))
+#endif
+/* ======================== End file src/ops/kernels_generic.h ======================== */
+
+/* ======================== Begin file src/ops/kernels.c ======================== */
+/* The vector micro-kernels of one CPU path (see src/ops/kernels.h). This
+ * file is amalgamated once per path, after the prelude that defines:
+ * EEGNN__K_ON (0: skip this copy), EEGNN__KFN(name) (the path's function
+ * names), EEGNN__K_NAME, EEGNN__K_ATTR (target attribute), EEGNN__K_VW
+ * (floats per vector), EEGNN__K_MR and EEGNN__K_NV (register tile of MR
+ * rows by NV vectors) and EEGNN__K_FMA(acc, b, a) (acc += b * a, b a
+ * vector, a a scalar). It defines the table EEGNN__KFN(kernels) and undefines
+ * every macro it was given. The vectors are GCC/Clang vector extensions;
+ * without them the kernels are plain C loops. */
+#if EEGNN__K_ON
+
+#if EEGNN__GEMM_VECTOR
+typedef float EEGNN__KFN(vf) __attribute__((vector_size(EEGNN__K_VW * sizeof(float))));
+typedef int32_t EEGNN__KFN(vi) __attribute__((vector_size(EEGNN__K_VW * sizeof(int32_t))));
+typedef uint32_t EEGNN__KFN(vu) __attribute__((vector_size(EEGNN__K_VW * sizeof(uint32_t))));
+typedef double EEGNN__KFN(vd) __attribute__((vector_size(EEGNN__K_VW * sizeof(double))));
+#define EEGNN__KV EEGNN__KFN(vf)
+#define EEGNN__KVI EEGNN__KFN(vi)
+#define EEGNN__KVU EEGNN__KFN(vu)
+#define EEGNN__KVD EEGNN__KFN(vd)
+#define EEGNN__KNR (EEGNN__K_NV * EEGNN__K_VW)
+
+#if EEGNN__K_MR == 8
+#define EEGNN__KROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#else
+#define EEGNN__KROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#endif
+
+/* c[0..VW) = alpha * v + beta * c[0..VW), not reading c when beta == 0. */
+#define EEGNN__KSTORE(cp, v)                                                                                 \
+    do {                                                                                                     \
+        EEGNN__KV o_ = (v)*alpha;                                                                            \
+        if (beta != 0.0f) {                                                                                  \
+            EEGNN__KV t_;                                                                                    \
+            memcpy(&t_, (cp), sizeof t_);                                                                    \
+            o_ += t_ * beta;                                                                                 \
+        }                                                                                                    \
+        memcpy((cp), &o_, sizeof o_);                                                                        \
+    } while (0)
+
+/* Register tiles of MR rows and 1, 2 or 3 vectors: declare the
+ * accumulators, load one row of the B sliver, multiply-add one column of
+ * the A sliver, store. */
+#define EEGNN__KDECL1(i) EEGNN__KV c##i##_0 = zero;
+#define EEGNN__KDECL2(i) EEGNN__KV c##i##_0 = zero, c##i##_1 = zero;
+#define EEGNN__KDECL3(i) EEGNN__KV c##i##_0 = zero, c##i##_1 = zero, c##i##_2 = zero;
+#define EEGNN__KLOAD1 memcpy(&b0, bp, sizeof b0);
+#define EEGNN__KLOAD2 EEGNN__KLOAD1 memcpy(&b1, bp + EEGNN__K_VW, sizeof b1);
+#define EEGNN__KLOAD3 EEGNN__KLOAD2 memcpy(&b2, bp + 2 * EEGNN__K_VW, sizeof b2);
+#define EEGNN__KFMA1(i) EEGNN__K_FMA(c##i##_0, b0, ap[i]);
+#define EEGNN__KFMA2(i) EEGNN__KFMA1(i) EEGNN__K_FMA(c##i##_1, b1, ap[i]);
+#define EEGNN__KFMA3(i) EEGNN__KFMA2(i) EEGNN__K_FMA(c##i##_2, b2, ap[i]);
+#define EEGNN__KSTORE1(i) EEGNN__KSTORE(c + (size_t)(i)*ldc, c##i##_0);
+#define EEGNN__KSTORE2(i) EEGNN__KSTORE1(i) EEGNN__KSTORE(c + (size_t)(i)*ldc + EEGNN__K_VW, c##i##_1);
+#define EEGNN__KSTORE3(i) EEGNN__KSTORE2(i) EEGNN__KSTORE(c + (size_t)(i)*ldc + 2 * EEGNN__K_VW, c##i##_2);
+
+/* C tile (MR, NV' * VW) = alpha * A sliver (MR, kc) @ B sliver (kc, NR) + beta * C. */
+#define EEGNN__KGEMM(nvs, DECL, LOAD, FMA, STORE)                                                            \
+    EEGNN__K_ATTR static void EEGNN__KFN(gemm##nvs)(int kc, const float *ap, const float *bp, float alpha,     \
+                                                   float beta, float *c, int ldc) {                          \
+        EEGNN__KV zero = {0};                                                                                \
+        EEGNN__KV b0, b1, b2;                                                                                \
+        int p;                                                                                               \
+        EEGNN__KROWS(DECL)                                                                                   \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (p = 0; p < kc; p++) {                                                                           \
+            LOAD EEGNN__KROWS(FMA) ap += EEGNN__K_MR;                                                        \
+            bp += EEGNN__KNR;                                                                                \
+        }                                                                                                    \
+        EEGNN__KROWS(STORE)                                                                                  \
+    }
+/* Row-convolution tile: C (MR, NV' * VW) = A sliver (MR, cpg * kw) @ B,
+ * row (ci, j) of B being the vector at b + ci * ldb + j * dil. */
+#define EEGNN__KROWCONV(nvs, DECL, LOAD, FMA, STORE)                                                         \
+    EEGNN__K_ATTR static void EEGNN__KFN(row_conv##nvs)(int cpg, int kw, int dil, const float *ap, const float *b, \
+                                                       int ldb, float *c, int ldc) {                         \
+        EEGNN__KV zero = {0};                                                                                \
+        EEGNN__KV b0, b1, b2;                                                                                \
+        const float *bp;                                                                                     \
+        const float alpha = 1.0f, beta = 0.0f;                                                               \
+        int ci, j;                                                                                           \
+        EEGNN__KROWS(DECL)                                                                                   \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (ci = 0; ci < cpg; ci++) {                                                                       \
+            bp = b + (size_t)ci * ldb;                                                                       \
+            for (j = 0; j < kw; j++) {                                                                       \
+                LOAD EEGNN__KROWS(FMA) ap += EEGNN__K_MR;                                                    \
+                bp += dil;                                                                                   \
+            }                                                                                                \
+        }                                                                                                    \
+        EEGNN__KROWS(STORE)                                                                                  \
+    }
+EEGNN__KGEMM(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
+EEGNN__KGEMM(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMA2, EEGNN__KSTORE2)
+EEGNN__KROWCONV(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
+EEGNN__KROWCONV(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMA2, EEGNN__KSTORE2)
+#if EEGNN__K_NV == 3
+EEGNN__KGEMM(3, EEGNN__KDECL3, EEGNN__KLOAD3, EEGNN__KFMA3, EEGNN__KSTORE3)
+EEGNN__KROWCONV(3, EEGNN__KDECL3, EEGNN__KLOAD3, EEGNN__KFMA3, EEGNN__KSTORE3)
+#endif
+
+EEGNN__K_ATTR static void EEGNN__KFN(gemm)(int nv, int kc, const float *ap, const float *bp, float alpha, float beta,
+                                         float *c, int ldc) {
+#if EEGNN__K_NV == 3
+    if (nv == 3) {
+        EEGNN__KFN(gemm3)(kc, ap, bp, alpha, beta, c, ldc);
+        return;
+    }
+#endif
+    if (nv == 2)
+        EEGNN__KFN(gemm2)(kc, ap, bp, alpha, beta, c, ldc);
+    else
+        EEGNN__KFN(gemm1)(kc, ap, bp, alpha, beta, c, ldc);
+}
+
+EEGNN__K_ATTR static void EEGNN__KFN(row_conv)(int nv, int cpg, int kw, int dil, const float *ap, const float *b,
+                                             int ldb, float *c) {
+#if EEGNN__K_NV == 3
+    if (nv == 3) {
+        EEGNN__KFN(row_conv3)(cpg, kw, dil, ap, b, ldb, c, EEGNN__KNR);
+        return;
+    }
+#endif
+    if (nv == 2)
+        EEGNN__KFN(row_conv2)(cpg, kw, dil, ap, b, ldb, c, EEGNN__KNR);
+    else
+        EEGNN__KFN(row_conv1)(cpg, kw, dil, ap, b, ldb, c, EEGNN__KNR);
+}
+
+/* Stores alpha * v (+ what is there when accumulate) at o. */
+#define EEGNN__KSTORE_ACC(o, v)                                                                              \
+    do {                                                                                                     \
+        EEGNN__KV v_ = (v)*alpha;                                                                            \
+        if (accumulate) {                                                                                    \
+            EEGNN__KV t_;                                                                                    \
+            memcpy(&t_, (o), sizeof t_);                                                                     \
+            v_ += t_;                                                                                        \
+        }                                                                                                    \
+        memcpy((o), &v_, sizeof v_);                                                                         \
+    } while (0)
+
+/* Register-blocked on 4 rows of out by 1 or 2 vectors. */
+EEGNN__K_ATTR static void EEGNN__KFN(small_mm)(int n, int len, int ncols, const float *w, size_t wi, size_t wl,
+                                             const float *x, int ldx, float alpha, int accumulate, float *out,
+                                             int ldo) {
+    int i, j, l, r;
+    EEGNN__KV zero = {0};
+    for (i = 0; i < n; i += 4) {
+        int nr = n - i < 4 ? n - i : 4;
+        const float *w0 = w + (size_t)i * wi, *w1 = nr > 1 ? w0 + wi : w0, *w2 = nr > 2 ? w0 + 2 * wi : w0;
+        const float *w3 = nr > 3 ? w0 + 3 * wi : w0;
+        for (j = 0; j < ncols; j += EEGNN__K_VW) {
+            EEGNN__KV acc[8];
+            int nv = j + 2 * EEGNN__K_VW <= ncols ? 2 : 1;
+            if (nv == 2) {
+                EEGNN__KV a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+                EEGNN__KV x0, x1;
+                for (l = 0; l < len; l++) {
+                    size_t o = (size_t)l * wl;
+                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
+                    memcpy(&x1, x + (size_t)l * ldx + j + EEGNN__K_VW, sizeof x1);
+                    EEGNN__K_FMA(a0, x0, w0[o]);
+                    EEGNN__K_FMA(b0, x1, w0[o]);
+                    EEGNN__K_FMA(a1, x0, w1[o]);
+                    EEGNN__K_FMA(b1, x1, w1[o]);
+                    EEGNN__K_FMA(a2, x0, w2[o]);
+                    EEGNN__K_FMA(b2, x1, w2[o]);
+                    EEGNN__K_FMA(a3, x0, w3[o]);
+                    EEGNN__K_FMA(b3, x1, w3[o]);
+                }
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+                acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
+            } else {
+                EEGNN__KV a0 = zero, a1 = zero, a2 = zero, a3 = zero, x0;
+                for (l = 0; l < len; l++) {
+                    size_t o = (size_t)l * wl;
+                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
+                    EEGNN__K_FMA(a0, x0, w0[o]);
+                    EEGNN__K_FMA(a1, x0, w1[o]);
+                    EEGNN__K_FMA(a2, x0, w2[o]);
+                    EEGNN__K_FMA(a3, x0, w3[o]);
+                }
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+            }
+            for (r = 0; r < nr; r++) {
+                float *o = out + (size_t)(i + r) * ldo + j;
+                EEGNN__KSTORE_ACC(o, acc[r]);
+                if (nv == 2) EEGNN__KSTORE_ACC(o + EEGNN__K_VW, acc[4 + r]);
+            }
+            j += (nv - 1) * EEGNN__K_VW;
+        }
+    }
+}
+
+/* Range reduction to |r| <= ln2/2 and a double-precision polynomial (within
+ * about 0.5 ulp once rounded); arguments below -87.3 give 0. */
+EEGNN__K_ATTR static float EEGNN__KFN(exp_row)(float *s, int n, float m) {
+    int c, i;
+    EEGNN__KV acc = {0}, mv, lo, hi;
+    float sum = 0.0f;
+    for (i = 0; i < EEGNN__K_VW; i++) {
+        mv[i] = m;
+        lo[i] = -87.3f;
+        hi[i] = 88.0f;
+    }
+    for (c = 0; c < n; c += EEGNN__K_VW) {
+        EEGNN__KV x, fx, nf, y;
+        EEGNN__KVI ni, under, over;
+        memcpy(&x, s + c, sizeof x);
+        x -= mv;
+        under = x < lo;
+        over = x > hi;
+        x = (EEGNN__KV)(((EEGNN__KVI)x & ~over) | ((EEGNN__KVI)hi & over));
+        x = (EEGNN__KV)(((EEGNN__KVI)x & ~under) | ((EEGNN__KVI)lo & under));
+        /* x = n ln2 + r, |r| <= ln2 / 2; exp(r) by its degree-7 Taylor
+         * polynomial in double (truncation error below 1e-8 relative) */
+        fx = x * 1.44269504088896341f + 0.5f;
+        ni = __builtin_convertvector(fx, EEGNN__KVI);
+        nf = __builtin_convertvector(ni, EEGNN__KV);
+        ni += (EEGNN__KVI)(nf > fx); /* floor: -1 where truncation rounded up */
+        {
+            EEGNN__KVD rd = __builtin_convertvector(x, EEGNN__KVD) -
+                            __builtin_convertvector(ni, EEGNN__KVD) * 0.6931471805599453;
+            EEGNN__KVD pd = rd * (1.0 / 5040) + 1.0 / 720;
+            pd = pd * rd + 1.0 / 120;
+            pd = pd * rd + 1.0 / 24;
+            pd = pd * rd + 1.0 / 6;
+            pd = pd * rd + 0.5;
+            pd = pd * rd + 1.0;
+            pd = pd * rd + 1.0;
+            y = __builtin_convertvector(pd, EEGNN__KV);
+        }
+        y *= (EEGNN__KV)((ni + 127) << 23);
+        y = (EEGNN__KV)((EEGNN__KVI)y & ~under);
+        memcpy(s + c, &y, sizeof y);
+        acc += y;
+    }
+    for (i = 0; i < EEGNN__K_VW; i++) sum += acc[i];
+    return sum;
+}
+
+EEGNN__K_ATTR static float EEGNN__KFN(dot)(const float *a, const float *b, int n) {
+    float sum = 0.0f;
+    int c;
+    EEGNN__KV acc = {0}, x, y;
+    for (c = 0; c < n; c += EEGNN__K_VW) {
+        memcpy(&x, a + c, sizeof x);
+        memcpy(&y, b + c, sizeof y);
+        acc += x * y;
+    }
+    for (c = 0; c < EEGNN__K_VW; c++) sum += acc[c];
+    return sum;
+}
+
+EEGNN__K_ATTR static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold, float scale, int n, float *keep) {
+    EEGNN__KVU idx, hv;
+    EEGNN__KV sv;
+    int c;
+    for (c = 0; c < EEGNN__K_VW; c++) {
+        idx[c] = (uint32_t)c;
+        sv[c] = scale;
+    }
+    for (c = 0; c + EEGNN__K_VW <= n; c += EEGNN__K_VW) {
+        EEGNN__KV f;
+        hv = (idx + (uint32_t)c) * 0x9E3779B9u + key;
+        hv ^= hv >> 16;
+        hv *= 0x7FEB352Du;
+        hv ^= hv >> 15;
+        hv *= 0x846CA68Bu;
+        hv ^= hv >> 16;
+        f = (EEGNN__KV)((EEGNN__KVI)sv & (EEGNN__KVI)(hv >= threshold));
+        memcpy(keep + c, &f, sizeof f);
+    }
+    return c;
+}
+
+#undef EEGNN__KV
+#undef EEGNN__KVI
+#undef EEGNN__KVU
+#undef EEGNN__KVD
+#undef EEGNN__KNR
+#undef EEGNN__KROWS
+#undef EEGNN__KSTORE
+#undef EEGNN__KDECL1
+#undef EEGNN__KDECL2
+#undef EEGNN__KDECL3
+#undef EEGNN__KLOAD1
+#undef EEGNN__KLOAD2
+#undef EEGNN__KLOAD3
+#undef EEGNN__KFMA1
+#undef EEGNN__KFMA2
+#undef EEGNN__KFMA3
+#undef EEGNN__KSTORE1
+#undef EEGNN__KSTORE2
+#undef EEGNN__KSTORE3
+#undef EEGNN__KGEMM
+#undef EEGNN__KROWCONV
+#undef EEGNN__KSTORE_ACC
+
+#else /* plain C */
+
+static void EEGNN__KFN(gemm)(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
+                           int ldc) {
+    float acc[EEGNN__K_MR][EEGNN__K_NV * EEGNN__K_VW];
+    int p, i, j, nr = nv * EEGNN__K_VW;
+    memset(acc, 0, sizeof acc);
+    for (p = 0; p < kc; p++) {
+        for (i = 0; i < EEGNN__K_MR; i++) {
+            float a_ = ap[i];
+            for (j = 0; j < nr; j++) acc[i][j] += a_ * bp[j];
+        }
+        ap += EEGNN__K_MR;
+        bp += EEGNN__K_NV * EEGNN__K_VW;
+    }
+    for (i = 0; i < EEGNN__K_MR; i++) {
+        float *cr = c + (size_t)i * ldc;
+        for (j = 0; j < nr; j++) cr[j] = alpha * acc[i][j] + (beta != 0.0f ? beta * cr[j] : 0.0f);
+    }
+}
+
+static void EEGNN__KFN(row_conv)(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb, float *c) {
+    int ci, j, i, s, nr = nv * EEGNN__K_VW, ldc = EEGNN__K_NV * EEGNN__K_VW;
+    for (i = 0; i < EEGNN__K_MR; i++)
+        for (s = 0; s < nr; s++) c[i * ldc + s] = 0.0f;
+    for (ci = 0; ci < cpg; ci++)
+        for (j = 0; j < kw; j++) {
+            const float *bp = b + (size_t)ci * ldb + (size_t)j * dil;
+            for (i = 0; i < EEGNN__K_MR; i++) {
+                float a_ = ap[i];
+                for (s = 0; s < nr; s++) c[i * ldc + s] += a_ * bp[s];
+            }
+            ap += EEGNN__K_MR;
+        }
+}
+
+static void EEGNN__KFN(small_mm)(int n, int len, int ncols, const float *w, size_t wi, size_t wl, const float *x,
+                               int ldx, float alpha, int accumulate, float *out, int ldo) {
+    int i, j, l;
+    for (i = 0; i < n; i++) {
+        float *o = out + (size_t)i * ldo;
+        if (!accumulate)
+            for (j = 0; j < ncols; j++) o[j] = 0.0f;
+        for (l = 0; l < len; l++) {
+            float a = alpha * w[(size_t)i * wi + (size_t)l * wl];
+            const float *xr = x + (size_t)l * ldx;
+            for (j = 0; j < ncols; j++) o[j] += a * xr[j];
+        }
+    }
+}
+
+static float EEGNN__KFN(exp_row)(float *s, int n, float m) {
+    int c;
+    float sum = 0.0f;
+    for (c = 0; c < n; c++) {
+        s[c] = expf(s[c] - m);
+        sum += s[c];
+    }
+    return sum;
+}
+
+static float EEGNN__KFN(dot)(const float *a, const float *b, int n) {
+    float sum = 0.0f;
+    int c;
+    for (c = 0; c < n; c++) sum += a[c] * b[c];
+    return sum;
+}
+
+static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold, float scale, int n, float *keep) {
+    (void)key;
+    (void)threshold;
+    (void)scale;
+    (void)n;
+    (void)keep;
+    return 0;
+}
+
+#endif /* EEGNN__GEMM_VECTOR */
+
+static const eegnn__cpu_kernels EEGNN__KFN(kernels) = {
+    EEGNN__K_NAME,      EEGNN__K_VW,        EEGNN__K_MR,    EEGNN__K_NV, EEGNN__K_NV * EEGNN__K_VW,
+    EEGNN__KFN(gemm),     EEGNN__KFN(row_conv), EEGNN__KFN(small_mm), EEGNN__KFN(exp_row), EEGNN__KFN(dot),
+    EEGNN__KFN(keep_mask)};
+
+#undef EEGNN__KFN
+#undef EEGNN__K_NAME
+#undef EEGNN__K_ATTR
+#undef EEGNN__K_VW
+#undef EEGNN__K_MR
+#undef EEGNN__K_NV
+#undef EEGNN__K_FMA
+#endif /* EEGNN__K_ON */
+#undef EEGNN__K_ON
+/* ======================== End file src/ops/kernels.c ======================== */
+
+/* ======================== Begin file src/ops/cpu.c ======================== */
+/* Choice of the CPU path (src/ops/kernels.h), once per process: the best
+ * path this CPU supports (cpuid, via __builtin_cpu_supports, which also
+ * checks that the OS saves the vector registers), unless the environment
+ * variable EEGNN_CPU names another: avx512, avx2 or generic. A path the CPU
+ * lacks, or an unknown name, falls back to the best supported one and
+ * leaves a warning (eegnn_cpu_warning). */
+#include <pthread.h>
+
+static const eegnn__cpu_kernels *eegnn__cpu_chosen;
+static char eegnn__cpu_warn[192];
+static char eegnn__cpu_list[64];
+static pthread_once_t eegnn__cpu_once = PTHREAD_ONCE_INIT;
+
+static void eegnn__cpu_init(void) {
+    const eegnn__cpu_kernels *paths[3];
+    const char *want = getenv("EEGNN_CPU");
+    int n = 0, i;
+#if EEGNN__CPU_DISPATCH
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) paths[n++] = &eegnn__kernels_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) paths[n++] = &eegnn__kernels_avx2;
+#endif
+    paths[n++] = &eegnn__kernels_generic;
+    eegnn__cpu_chosen = paths[0];
+    for (i = 0; i < n; i++)
+        snprintf(eegnn__cpu_list + strlen(eegnn__cpu_list), sizeof eegnn__cpu_list - strlen(eegnn__cpu_list), "%s%s",
+                 i ? " " : "", paths[i]->name);
+    if (!want || !*want) return;
+    for (i = 0; i < n; i++)
+        if (!strcmp(want, paths[i]->name)) {
+            eegnn__cpu_chosen = paths[i];
+            return;
+        }
+    if (!strcmp(want, "avx512") || !strcmp(want, "avx2"))
+        snprintf(eegnn__cpu_warn, sizeof eegnn__cpu_warn,
+                 "EEGNN_CPU=%s: this CPU or build has no %s path (it has: %s); using %s", want, want, eegnn__cpu_list,
+                 eegnn__cpu_chosen->name);
+    else
+        snprintf(eegnn__cpu_warn, sizeof eegnn__cpu_warn,
+                 "EEGNN_CPU=%.40s is not a CPU path (expected avx512, avx2 or generic); using %s", want,
+                 eegnn__cpu_chosen->name);
+}
+
+/* The kernels of this process's path. */
+EEGNN__PRIVATE const eegnn__cpu_kernels *eegnn__cpu(void) {
+    pthread_once(&eegnn__cpu_once, eegnn__cpu_init);
+    return eegnn__cpu_chosen;
+}
+
+EEGNN_API const char *eegnn_cpu_path(void) { return eegnn__cpu()->name; }
+
+EEGNN_API const char *eegnn_cpu_paths(void) {
+    eegnn__cpu();
+    return eegnn__cpu_list;
+}
+
+EEGNN_API const char *eegnn_cpu_warning(void) {
+    eegnn__cpu();
+    return eegnn__cpu_warn[0] ? eegnn__cpu_warn : NULL;
+}
+/* ======================== End file src/ops/cpu.c ======================== */
+
 /* ======================== Begin file src/ops/gemm.c ======================== */
 /* Single-precision matrix product (row-major sgemm).
  *
  * Built-in version: the Goto/BLIS scheme. op(B) is packed in blocks of
  * (KC, NC) as NR-wide column slivers, op(A) in blocks of (MC, KC) as MR-tall
  * row slivers; a register-blocked micro-kernel multiplies one A sliver by
- * one B sliver into an (MR, NR) tile of C held in vector registers (GCC
- * vector extensions, so it compiles to SSE, AVX or AVX-512 depending on the
- * target flags; plain C loops for compilers without them).
+ * one B sliver into an (MR, NR) tile of C held in vector registers. The
+ * micro-kernel and its tile come from the CPU path chosen at run time
+ * (src/ops/kernels.h: AVX-512, AVX2 or the baseline).
  * Threads: the larger of M and N is split into one contiguous range per
  * thread, aligned to the register tile; every element of C is computed by
  * one thread with the same summation order whatever the split.
@@ -5359,47 +6782,14 @@ EEGNN_API void eegnn_graph_zero(eegnn_graph *g, void *p, size_t n_bytes) {
 #include <cblas.h>
 #endif
 
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(EEGNN_NO_VECTOR_EXTENSIONS)
-#define EEGNN__GEMM_VECTOR 1
-#if defined(__AVX512F__)
-#define EEGNN__VW 16 /* floats per vector */
-#define EEGNN__MR 8
-#define EEGNN__NV 3 /* vectors per tile row: NR = NV * VW */
-#elif defined(__AVX__)
-#define EEGNN__VW 8
-#define EEGNN__MR 6
-#define EEGNN__NV 2
-#else
-#define EEGNN__VW 4
-#define EEGNN__MR 6
-#define EEGNN__NV 2
-#endif
-typedef float eegnn__vf __attribute__((vector_size(EEGNN__VW * sizeof(float))));
-/* acc += b * a (a scalar). Fused multiply-add spelled out with intrinsics,
- * since ISO C modes (-std=c99) turn off GCC's contraction of a*b+c. */
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#define EEGNN__VFMA(acc, b, a) ((acc) = (eegnn__vf)_mm512_fmadd_ps((__m512)(b), _mm512_set1_ps(a), (__m512)(acc)))
-#elif defined(__AVX__) && defined(__FMA__)
-#include <immintrin.h>
-#define EEGNN__VFMA(acc, b, a) ((acc) = (eegnn__vf)_mm256_fmadd_ps((__m256)(b), _mm256_set1_ps(a), (__m256)(acc)))
-#else
-#define EEGNN__VFMA(acc, b, a) ((acc) += (b) * (a))
-#endif
-#else
-#define EEGNN__GEMM_VECTOR 0
-#define EEGNN__VW 4
-#define EEGNN__MR 4
-#define EEGNN__NV 2
-#endif
-
-#define EEGNN__NR (EEGNN__NV * EEGNN__VW)
-#define EEGNN__KC 256
-#define EEGNN__MC (EEGNN__MR * 24)
-#define EEGNN__NC (EEGNN__NR * 16)
+/* Cache blocks of the largest tile, which size the workspace: MC rows of A
+ * by KC, KC by NC columns of B (each path blocks by 24 of its tile rows
+ * and 16 of its tile columns). */
+#define EEGNN__MC (EEGNN__MR_MAX * 24)
+#define EEGNN__NC (EEGNN__NR_MAX * 16)
 
 /* Fills rows p0..p0+kc-1, columns j0..j0+nc-1 of a B operand into packed
- * slivers of EEGNN__NR columns: bp[(s / NR * kc + p) * NR + s % NR] holds
+ * slivers of NR columns (the path's tile): bp[(s / NR * kc + p) * NR + s % NR] holds
  * B(p0 + p, j0 + s), zero in the columns past nc of the last sliver. */
 typedef void (*eegnn__pack_b_fn)(const void *ctx, int p0, int kc, int j0, int nc, float *bp);
 
@@ -5427,23 +6817,24 @@ static void eegnn__gemm_scale_c(int m, int n, float beta, float *c, int ldc) {
 /* Packs rows i0..i0+mc-1, columns p0..p0+kc-1 of op(A) into MR-row slivers:
  * ap[(sliver * kc + p) * MR + r], zero rows past the end. */
 static void eegnn__gemm_pack_a(int trans_a, const float *a, int lda, int i0, int mc, int p0, int kc, float *ap) {
+    const int MR = eegnn__cpu()->mr;
     int is, r, p;
-    for (is = 0; is < mc; is += EEGNN__MR) {
-        int mr = EEGNN__MIN(EEGNN__MR, mc - is);
+    for (is = 0; is < mc; is += MR) {
+        int mr = EEGNN__MIN(MR, mc - is);
         float *dst = ap + (size_t)is * kc;
         if (!trans_a) {
             for (r = 0; r < mr; r++) {
                 const float *src = a + (size_t)(i0 + is + r) * lda + p0;
-                for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__MR + r] = src[p];
+                for (p = 0; p < kc; p++) dst[(size_t)p * MR + r] = src[p];
             }
-            for (r = mr; r < EEGNN__MR; r++)
-                for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__MR + r] = 0.0f;
+            for (r = mr; r < MR; r++)
+                for (p = 0; p < kc; p++) dst[(size_t)p * MR + r] = 0.0f;
         } else {
             for (p = 0; p < kc; p++) {
                 const float *src = a + (size_t)(p0 + p) * lda + i0 + is;
-                float *d = dst + (size_t)p * EEGNN__MR;
+                float *d = dst + (size_t)p * MR;
                 for (r = 0; r < mr; r++) d[r] = src[r];
-                for (r = mr; r < EEGNN__MR; r++) d[r] = 0.0f;
+                for (r = mr; r < MR; r++) d[r] = 0.0f;
             }
         }
     }
@@ -5452,201 +6843,54 @@ static void eegnn__gemm_pack_a(int trans_a, const float *a, int lda, int i0, int
 /* Packs rows p0..p0+kc-1, columns j0..j0+nc-1 of op(B) into NR-column
  * slivers: bp[(sliver * kc + p) * NR + s], zero columns past the end. */
 static void eegnn__gemm_pack_b(int trans_b, const float *b, int ldb, int p0, int kc, int j0, int nc, float *bp) {
+    const int NR = eegnn__cpu()->nr;
     int js, s, p;
-    for (js = 0; js < nc; js += EEGNN__NR) {
-        int nr = EEGNN__MIN(EEGNN__NR, nc - js);
+    for (js = 0; js < nc; js += NR) {
+        int nr = EEGNN__MIN(NR, nc - js);
         float *dst = bp + (size_t)js * kc;
         if (!trans_b) {
             for (p = 0; p < kc; p++) {
                 const float *src = b + (size_t)(p0 + p) * ldb + j0 + js;
-                float *d = dst + (size_t)p * EEGNN__NR;
-                if (nr == EEGNN__NR) {
-                    memcpy(d, src, EEGNN__NR * sizeof(float));
+                float *d = dst + (size_t)p * NR;
+                if (nr == NR) {
+                    memcpy(d, src, (size_t)NR * sizeof(float));
                 } else {
                     for (s = 0; s < nr; s++) d[s] = src[s];
-                    for (s = nr; s < EEGNN__NR; s++) d[s] = 0.0f;
+                    for (s = nr; s < NR; s++) d[s] = 0.0f;
                 }
             }
         } else {
             for (s = 0; s < nr; s++) {
                 const float *src = b + (size_t)(j0 + js + s) * ldb + p0;
-                for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__NR + s] = src[p];
+                for (p = 0; p < kc; p++) dst[(size_t)p * NR + s] = src[p];
             }
-            for (s = nr; s < EEGNN__NR; s++)
-                for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__NR + s] = 0.0f;
+            for (s = nr; s < NR; s++)
+                for (p = 0; p < kc; p++) dst[(size_t)p * NR + s] = 0.0f;
         }
     }
 }
 
-#if EEGNN__GEMM_VECTOR
-
-#if EEGNN__MR == 8
-#define EEGNN__ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-#elif EEGNN__MR == 6
-#define EEGNN__ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
-#endif
-
-/* c[0..VW) = alpha * v + beta * c[0..VW), not reading c when beta == 0. */
-#define EEGNN__STORE_VEC(cp, v)                                                                              \
-    do {                                                                                                     \
-        eegnn__vf o_ = (v)*alpha;                                                                            \
-        if (beta != 0.0f) {                                                                                  \
-            eegnn__vf t_;                                                                                    \
-            memcpy(&t_, (cp), sizeof t_);                                                                    \
-            o_ += t_ * beta;                                                                                 \
-        }                                                                                                    \
-        memcpy((cp), &o_, sizeof o_);                                                                        \
-    } while (0)
-
-/* Register tiles of MR rows and 1, 2 or 3 vectors (NV1..NV3): declare the
- * accumulators, load one row of the B sliver, multiply-add one column of
- * the A sliver, store. */
-#define EEGNN__K_DECL1(i) eegnn__vf c##i##_0 = zero;
-#define EEGNN__K_DECL2(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero;
-#define EEGNN__K_DECL3(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero, c##i##_2 = zero;
-#define EEGNN__K_LOAD1 memcpy(&b0, bp, sizeof b0);
-#define EEGNN__K_LOAD2 EEGNN__K_LOAD1 memcpy(&b1, bp + EEGNN__VW, sizeof b1);
-#define EEGNN__K_LOAD3 EEGNN__K_LOAD2 memcpy(&b2, bp + 2 * EEGNN__VW, sizeof b2);
-#define EEGNN__K_FMA1(i) EEGNN__VFMA(c##i##_0, b0, ap[i]);
-#define EEGNN__K_FMA2(i) EEGNN__K_FMA1(i) EEGNN__VFMA(c##i##_1, b1, ap[i]);
-#define EEGNN__K_FMA3(i) EEGNN__K_FMA2(i) EEGNN__VFMA(c##i##_2, b2, ap[i]);
-#define EEGNN__K_STORE1(i) EEGNN__STORE_VEC(c + (size_t)(i)*ldc, c##i##_0);
-#define EEGNN__K_STORE2(i) EEGNN__K_STORE1(i) EEGNN__STORE_VEC(c + (size_t)(i)*ldc + EEGNN__VW, c##i##_1);
-#define EEGNN__K_STORE3(i) EEGNN__K_STORE2(i) EEGNN__STORE_VEC(c + (size_t)(i)*ldc + 2 * EEGNN__VW, c##i##_2);
-
-/* C tile (MR, nv * VW) = alpha * Asliver (MR, kc) @ Bsliver (kc, NR)[:, :nv*VW] + beta * C. */
-#define EEGNN__DEFINE_KERNEL(name, DECL, LOAD, FMA, STORE)                                                   \
-    static void name(int kc, const float *ap, const float *bp, float alpha, float beta, float *c, int ldc) { \
-        eegnn__vf zero = {0};                                                                                \
-        eegnn__vf b0, b1, b2;                                                                                \
-        int p;                                                                                               \
-        EEGNN__ROWS(DECL)                                                                                    \
-        (void)b1;                                                                                            \
-        (void)b2;                                                                                            \
-        for (p = 0; p < kc; p++) {                                                                           \
-            LOAD EEGNN__ROWS(FMA) ap += EEGNN__MR;                                                           \
-            bp += EEGNN__NR;                                                                                 \
-        }                                                                                                    \
-        EEGNN__ROWS(STORE)                                                                                   \
-    }
-EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel1, EEGNN__K_DECL1, EEGNN__K_LOAD1, EEGNN__K_FMA1, EEGNN__K_STORE1)
-EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel2, EEGNN__K_DECL2, EEGNN__K_LOAD2, EEGNN__K_FMA2, EEGNN__K_STORE2)
-#if EEGNN__NV == 3
-EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel3, EEGNN__K_DECL3, EEGNN__K_LOAD3, EEGNN__K_FMA3, EEGNN__K_STORE3)
-#endif
-
-/* Row-convolution tile (implicit unfolding, no packed B): C (MR, nv * VW)
- * = A sliver (MR, cpg * kw) @ B, where row (ci, j) of B is the vector at
- * b + ci * ldb + j * dil, i.e. tap j of input row ci of a zero-padded row
- * convolution. C is written (ldc), not accumulated. */
-#define EEGNN__DEFINE_ROW_CONV(name, DECL, LOAD, FMA, STORE)                                                  \
-    static void name(int cpg, int kw, int dil, const float *ap, const float *b, int ldb, float *c, int ldc) { \
-        eegnn__vf zero = {0};                                                                                \
-        eegnn__vf b0, b1, b2;                                                                                \
-        const float *bp;                                                                                     \
-        const float alpha = 1.0f, beta = 0.0f;                                                               \
-        int ci, j;                                                                                           \
-        EEGNN__ROWS(DECL)                                                                                    \
-        (void)b1;                                                                                            \
-        (void)b2;                                                                                            \
-        for (ci = 0; ci < cpg; ci++) {                                                                       \
-            bp = b + (size_t)ci * ldb;                                                                       \
-            for (j = 0; j < kw; j++) {                                                                       \
-                LOAD EEGNN__ROWS(FMA) ap += EEGNN__MR;                                                       \
-                bp += dil;                                                                                   \
-            }                                                                                                \
-        }                                                                                                    \
-        EEGNN__ROWS(STORE)                                                                                   \
-    }
-EEGNN__DEFINE_ROW_CONV(eegnn__row_conv_kernel1, EEGNN__K_DECL1, EEGNN__K_LOAD1, EEGNN__K_FMA1, EEGNN__K_STORE1)
-EEGNN__DEFINE_ROW_CONV(eegnn__row_conv_kernel2, EEGNN__K_DECL2, EEGNN__K_LOAD2, EEGNN__K_FMA2, EEGNN__K_STORE2)
-#if EEGNN__NV == 3
-EEGNN__DEFINE_ROW_CONV(eegnn__row_conv_kernel3, EEGNN__K_DECL3, EEGNN__K_LOAD3, EEGNN__K_FMA3, EEGNN__K_STORE3)
-#endif
-
-/* Row-convolution tile of the first nv vectors (see above); C has NR columns. */
+/* Row-convolution tile of the first nv vectors of the path's register tile
+ * (see eegnn__cpu_kernels.row_conv); C has NR columns. */
 EEGNN__PRIVATE void eegnn__row_conv_tile(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb,
                                          float *c) {
-#if EEGNN__NV == 3
-    if (nv == 3) {
-        eegnn__row_conv_kernel3(cpg, kw, dil, ap, b, ldb, c, EEGNN__NR);
-        return;
-    }
-#endif
-    if (nv == 2)
-        eegnn__row_conv_kernel2(cpg, kw, dil, ap, b, ldb, c, EEGNN__NR);
-    else
-        eegnn__row_conv_kernel1(cpg, kw, dil, ap, b, ldb, c, EEGNN__NR);
+    eegnn__cpu()->row_conv(nv, cpg, kw, dil, ap, b, ldb, c);
 }
-
-/* Runs the kernel for the first nv vectors of the tile. */
-static void eegnn__gemm_kernel(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
-                               int ldc) {
-#if EEGNN__NV == 3
-    if (nv == 3) {
-        eegnn__gemm_kernel3(kc, ap, bp, alpha, beta, c, ldc);
-        return;
-    }
-#endif
-    if (nv == 2)
-        eegnn__gemm_kernel2(kc, ap, bp, alpha, beta, c, ldc);
-    else
-        eegnn__gemm_kernel1(kc, ap, bp, alpha, beta, c, ldc);
-}
-
-#else /* portable C kernel */
-
-static void eegnn__gemm_kernel(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
-                               int ldc) {
-    float acc[EEGNN__MR][EEGNN__NR];
-    int p, i, j, nr = nv * EEGNN__VW;
-    memset(acc, 0, sizeof acc);
-    for (p = 0; p < kc; p++) {
-        for (i = 0; i < EEGNN__MR; i++) {
-            float a_ = ap[i];
-            for (j = 0; j < nr; j++) acc[i][j] += a_ * bp[j];
-        }
-        ap += EEGNN__MR;
-        bp += EEGNN__NR;
-    }
-    for (i = 0; i < EEGNN__MR; i++) {
-        float *cr = c + (size_t)i * ldc;
-        for (j = 0; j < nr; j++) cr[j] = alpha * acc[i][j] + (beta != 0.0f ? beta * cr[j] : 0.0f);
-    }
-}
-
-EEGNN__PRIVATE void eegnn__row_conv_tile(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb,
-                                         float *c) {
-    int ci, j, i, s, nr = nv * EEGNN__VW;
-    for (i = 0; i < EEGNN__MR; i++)
-        for (s = 0; s < nr; s++) c[i * EEGNN__NR + s] = 0.0f;
-    for (ci = 0; ci < cpg; ci++)
-        for (j = 0; j < kw; j++) {
-            const float *bp = b + (size_t)ci * ldb + (size_t)j * dil;
-            for (i = 0; i < EEGNN__MR; i++) {
-                float a_ = ap[i];
-                for (s = 0; s < nr; s++) c[i * EEGNN__NR + s] += a_ * bp[s];
-            }
-            ap += EEGNN__MR;
-        }
-}
-
-#endif
 
 /* One tile of mr <= MR rows and nr <= NR columns. Tiles that fill whole
  * vectors are written in place; others go through a local tile. */
-static void eegnn__gemm_tile(int kc, const float *ap, const float *bp, float alpha, float beta, float *c, int ldc,
-                             int mr, int nr) {
-    float tile[EEGNN__MR * EEGNN__NR];
-    int i, j, nv = (nr + EEGNN__VW - 1) / EEGNN__VW;
-    if (mr == EEGNN__MR && nr == nv * EEGNN__VW) {
-        eegnn__gemm_kernel(nv, kc, ap, bp, alpha, beta, c, ldc);
+static void eegnn__gemm_tile(const eegnn__cpu_kernels *kp, int kc, const float *ap, const float *bp, float alpha,
+                             float beta, float *c, int ldc, int mr, int nr) {
+    float tile[EEGNN__MR_MAX * EEGNN__NR_MAX];
+    int i, j, nv = (nr + kp->vw - 1) / kp->vw;
+    if (mr == kp->mr && nr == nv * kp->vw) {
+        kp->gemm(nv, kc, ap, bp, alpha, beta, c, ldc);
         return;
     }
-    eegnn__gemm_kernel(nv, kc, ap, bp, 1.0f, 0.0f, tile, EEGNN__NR);
+    kp->gemm(nv, kc, ap, bp, 1.0f, 0.0f, tile, kp->nr);
     for (i = 0; i < mr; i++) {
         float *cr = c + (size_t)i * ldc;
-        const float *tr = tile + i * EEGNN__NR;
+        const float *tr = tile + i * kp->nr;
         if (beta == 0.0f)
             for (j = 0; j < nr; j++) cr[j] = alpha * tr[j];
         else
@@ -5661,22 +6905,24 @@ static void eegnn__sgemm_blocked(int trans_a, int m, int n, int k, float alpha, 
                                  float *work) {
     float *ap = work;
     float *bpk = work + (size_t)EEGNN__MC * EEGNN__KC;
+    const eegnn__cpu_kernels *kp = eegnn__cpu();
+    const int MC = kp->mr * 24, NC = kp->nr * 16; /* at most EEGNN__MC, EEGNN__NC */
     int jc, pc, ic, jr, ir;
-    for (jc = 0; jc < n; jc += EEGNN__NC) {
-        int nc = EEGNN__MIN(EEGNN__NC, n - jc);
+    for (jc = 0; jc < n; jc += NC) {
+        int nc = EEGNN__MIN(NC, n - jc);
         for (pc = 0; pc < k; pc += EEGNN__KC) {
             int kc = EEGNN__MIN(EEGNN__KC, k - pc);
             float beta_k = pc == 0 ? beta : 1.0f;
             pack_b(b_ctx, pc, kc, jc, nc, bpk);
-            for (ic = 0; ic < m; ic += EEGNN__MC) {
-                int mc = EEGNN__MIN(EEGNN__MC, m - ic);
+            for (ic = 0; ic < m; ic += MC) {
+                int mc = EEGNN__MIN(MC, m - ic);
                 eegnn__gemm_pack_a(trans_a, a, lda, ic, mc, pc, kc, ap);
-                for (jr = 0; jr < nc; jr += EEGNN__NR) {
-                    int nr = EEGNN__MIN(EEGNN__NR, nc - jr);
+                for (jr = 0; jr < nc; jr += kp->nr) {
+                    int nr = EEGNN__MIN(kp->nr, nc - jr);
                     const float *bs = bpk + (size_t)jr * kc;
-                    for (ir = 0; ir < mc; ir += EEGNN__MR) {
-                        int mr = EEGNN__MIN(EEGNN__MR, mc - ir);
-                        eegnn__gemm_tile(kc, ap + (size_t)ir * kc, bs, alpha, beta_k,
+                    for (ir = 0; ir < mc; ir += kp->mr) {
+                        int mr = EEGNN__MIN(kp->mr, mc - ir);
+                        eegnn__gemm_tile(kp, kc, ap + (size_t)ir * kc, bs, alpha, beta_k,
                                          c + (size_t)(ic + ir) * ldc + jc + jr, ldc, mr, nr);
                     }
                 }
@@ -5828,8 +7074,11 @@ static void eegnn__sgemm_run(eegnn_threadpool *pool, eegnn_graph *g, int trans_a
     job.ldc = ldc;
     job.g = g;
     /* split the dimension with more register tiles */
-    job.split_n = (n + EEGNN__NR - 1) / EEGNN__NR >= (m + EEGNN__MR - 1) / EEGNN__MR;
-    job.unit = job.split_n ? EEGNN__NR : EEGNN__MR;
+    {
+        const eegnn__cpu_kernels *kp = eegnn__cpu();
+        job.split_n = (n + kp->nr - 1) / kp->nr >= (m + kp->mr - 1) / kp->mr;
+        job.unit = job.split_n ? kp->nr : kp->mr;
+    }
     n_tasks = n_threads;
     if (flops < 2.0e5) n_tasks = 1;
     {
@@ -6114,10 +7363,21 @@ EEGNN__PRIVATE void eegnn__run_range(eegnn_graph *g, eegnn_tensor *t, eegnn__ran
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__range_task, &c);
 }
 
+/* v where c > 0, else +0, without a branch: at -O2 GCC neither vectorizes
+ * these loops nor turns the ternary into a select, and random signs make
+ * the branch mispredict (ten times slower). */
+static float eegnn__keep_if_positive(float c, float v) {
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    bits &= 0u - (uint32_t)(c > 0.0f);
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
 static void eegnn__relu_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
     const float *x = t->src[0]->data;
     size_t i;
-    for (i = lo; i < hi; i++) t->data[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    for (i = lo; i < hi; i++) t->data[i] = eegnn__keep_if_positive(x[i], x[i]);
 }
 
 /* torch: threshold_backward(grad, result, 0): gradient where the output > 0. */
@@ -6125,8 +7385,7 @@ static void eegnn__relu_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
     float *dx = t->src[0]->grad;
     const float *y = t->data, *dy = t->grad;
     size_t i;
-    /* branch-free so the compiler vectorizes it (signs are random in practice) */
-    for (i = lo; i < hi; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+    for (i = lo; i < hi; i++) dx[i] += eegnn__keep_if_positive(y[i], dy[i]);
 }
 
 static void eegnn__elu_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
@@ -6738,14 +7997,15 @@ typedef struct eegnn__conv_pack_ctx {
 static void eegnn__conv_pack_col(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
     const eegnn__conv_pack_ctx *pc = (const eegnn__conv_pack_ctx *)ctx;
     const eegnn__conv_geom *q = pc->q;
+    const int NR = eegnn__cpu()->nr;
     int js, p, s;
-    for (js = 0; js < nc; js += EEGNN__NR) {
-        int nr = EEGNN__MIN(EEGNN__NR, nc - js), tb = j0 + js;
+    for (js = 0; js < nc; js += NR) {
+        int nr = EEGNN__MIN(NR, nc - js), tb = j0 + js;
         float *dst = bp + (size_t)js * kc;
         for (p = 0; p < kc; p++) {
             int row = p0 + p, c = row / q->k, k = row % q->k, t0, t1, lo, hi;
             const float *xr = pc->x + (size_t)c * q->tin + (k * q->dilation - q->left);
-            float *d = dst + (size_t)p * EEGNN__NR;
+            float *d = dst + (size_t)p * NR;
             eegnn__conv_valid(q, k, &t0, &t1);
             lo = EEGNN__MAX(t0, tb) - tb;
             hi = EEGNN__MIN(t1, tb + nr) - tb;
@@ -6755,7 +8015,7 @@ static void eegnn__conv_pack_col(const void *ctx, int p0, int kc, int j0, int nc
                 for (s = lo; s < hi; s++) d[s] = xr[tb + s];
             else
                 for (s = lo; s < hi; s++) d[s] = xr[(size_t)(tb + s) * q->stride];
-            for (s = hi; s < EEGNN__NR; s++) d[s] = 0.0f;
+            for (s = hi; s < NR; s++) d[s] = 0.0f;
         }
     }
 }
@@ -6765,13 +8025,14 @@ static void eegnn__conv_pack_col(const void *ctx, int p0, int kc, int j0, int nc
 static void eegnn__conv_pack_col_t(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
     const eegnn__conv_pack_ctx *pc = (const eegnn__conv_pack_ctx *)ctx;
     const eegnn__conv_geom *q = pc->q;
-    const float *src[EEGNN__NR];
-    int lo[EEGNN__NR], hi[EEGNN__NR];
+    const float *src[EEGNN__NR_MAX];
+    int lo[EEGNN__NR_MAX], hi[EEGNN__NR_MAX];
+    const int NR = eegnn__cpu()->nr;
     int js, p, s;
-    for (js = 0; js < nc; js += EEGNN__NR) {
-        int nr = EEGNN__MIN(EEGNN__NR, nc - js);
+    for (js = 0; js < nc; js += NR) {
+        int nr = EEGNN__MIN(NR, nc - js);
         float *dst = bp + (size_t)js * kc;
-        for (s = 0; s < EEGNN__NR; s++) {
+        for (s = 0; s < NR; s++) {
             int colx = j0 + js + s, c = colx / q->k, k = colx % q->k;
             lo[s] = hi[s] = 0;
             src[s] = pc->x;
@@ -6781,17 +8042,17 @@ static void eegnn__conv_pack_col_t(const void *ctx, int p0, int kc, int j0, int 
             }
         }
         /* column by column: contiguous reads from x, branch-free inner loops */
-        for (s = 0; s < EEGNN__NR; s++) {
+        for (s = 0; s < NR; s++) {
             float *d = dst + s;
             const float *xs = src[s];
             int a = EEGNN__MAX(lo[s], p0), b = EEGNN__MIN(hi[s], p0 + kc), t;
             if (s >= nr || b < a) a = b = p0;
-            for (t = p0; t < a; t++) d[(size_t)(t - p0) * EEGNN__NR] = 0.0f;
+            for (t = p0; t < a; t++) d[(size_t)(t - p0) * NR] = 0.0f;
             if (q->stride == 1)
-                for (t = a; t < b; t++) d[(size_t)(t - p0) * EEGNN__NR] = xs[t];
+                for (t = a; t < b; t++) d[(size_t)(t - p0) * NR] = xs[t];
             else
-                for (t = a; t < b; t++) d[(size_t)(t - p0) * EEGNN__NR] = xs[(size_t)t * q->stride];
-            for (t = b; t < p0 + kc; t++) d[(size_t)(t - p0) * EEGNN__NR] = 0.0f;
+                for (t = a; t < b; t++) d[(size_t)(t - p0) * NR] = xs[(size_t)t * q->stride];
+            for (t = b; t < p0 + kc; t++) d[(size_t)(t - p0) * NR] = 0.0f;
         }
         (void)p;
     }
@@ -8000,6 +9261,7 @@ typedef struct eegnn__c2_geom {
     int n_sl;           /* row_conv: slivers of MR output channels per group */
     int wp;             /* row_conv: padded input row length */
     int n_blocks;       /* blocks per (sample, group) */
+    int mr, nr, vw;     /* register tile of the CPU path: rows, columns, floats per vector */
     size_t work_floats; /* sgemm workspace at the start of each scratch slot */
     size_t col_floats;  /* ckk * rows * wout */
 } eegnn__c2_geom;
@@ -8032,13 +9294,16 @@ static void eegnn__c2_geom_of(const eegnn_tensor *t, eegnn__c2_geom *q) {
     q->direct = q->cpg == 1 && q->sw == 1 && q->opg <= 16 && q->wout >= 16;
     /* a (1, k) kernel at stride 1 along W reads shifted copies of one padded
      * input row: no unfolding, unless the groups are too thin for a tile */
+    q->mr = eegnn__cpu()->mr;
+    q->nr = eegnn__cpu()->nr;
+    q->vw = eegnn__cpu()->vw;
 #ifndef EEGNN_USE_OPENBLAS
-    q->row_conv = q->kh == 1 && q->sw == 1 && (q->cpg > 1 || q->opg >= EEGNN__MR);
+    q->row_conv = q->kh == 1 && q->sw == 1 && (q->cpg > 1 || q->opg >= q->mr);
 #else
     q->row_conv = 0;
 #endif
-    q->n_sl = (q->opg + EEGNN__MR - 1) / EEGNN__MR;
-    q->wp = (q->wout + q->dw * (q->kw - 1) + EEGNN__NR + 15) & ~15;
+    q->n_sl = (q->opg + q->mr - 1) / q->mr;
+    q->wp = (q->wout + q->dw * (q->kw - 1) + q->nr + 15) & ~15;
     q->work_floats = (eegnn__sgemm_work_floats() + 15u) & ~(size_t)15u;
     q->col_floats = ((size_t)q->ckk * q->rows * q->wout + 15u) & ~(size_t)15u;
 }
@@ -8147,22 +9412,23 @@ typedef struct eegnn__c2_pack_ctx {
 static void eegnn__c2_pack_col(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
     const eegnn__c2_pack_ctx *pc = (const eegnn__c2_pack_ctx *)ctx;
     const eegnn__c2_geom *q = pc->q;
+    const int NR = q->nr;
     int js, p, s;
-    for (js = 0; js < nc; js += EEGNN__NR) {
-        int nr = EEGNN__MIN(EEGNN__NR, nc - js), pos = pc->pos0 + j0 + js;
+    for (js = 0; js < nc; js += NR) {
+        int nr = EEGNN__MIN(NR, nc - js), pos = pc->pos0 + j0 + js;
         int oh = pos / q->wout, ow = pos % q->wout;
         float *dst = bp + (size_t)js * kc;
         if (q->kh == 1 && q->sw == 1 && ow + nr <= q->wout) {
             int ih = oh * q->sh - q->pt, c = p0 / q->kw, kj = p0 % q->kw;
             for (p = 0; p < kc; p++) {
-                float *d = dst + (size_t)p * EEGNN__NR;
+                float *d = dst + (size_t)p * NR;
                 int start = ow + kj * q->dw - q->pl; /* input column of the sliver's first position */
                 int a = EEGNN__MIN(EEGNN__MAX(-start, 0), nr), b = EEGNN__MAX(EEGNN__MIN(q->win - start, nr), a);
                 if (ih < 0 || ih >= q->hin) a = b = nr;
                 for (s = 0; s < a; s++) d[s] = 0.0f;
                 if (b > a) memcpy(d + a, pc->x + ((size_t)c * q->hin + ih) * q->win + start + a,
                                   (size_t)(b - a) * sizeof(float));
-                for (s = b; s < EEGNN__NR; s++) d[s] = 0.0f;
+                for (s = b; s < NR; s++) d[s] = 0.0f;
                 if (++kj == q->kw) {
                     kj = 0;
                     c++;
@@ -8171,9 +9437,9 @@ static void eegnn__c2_pack_col(const void *ctx, int p0, int kc, int j0, int nc, 
             continue;
         }
         for (p = 0; p < kc; p++) {
-            float *d = dst + (size_t)p * EEGNN__NR;
+            float *d = dst + (size_t)p * NR;
             eegnn__c2_gather(pc->q, pc->x, p0 + p, pc->pos0 + j0 + js, nr, d, 1);
-            for (s = nr; s < EEGNN__NR; s++) d[s] = 0.0f;
+            for (s = nr; s < NR; s++) d[s] = 0.0f;
         }
     }
 }
@@ -8181,13 +9447,14 @@ static void eegnn__c2_pack_col(const void *ctx, int p0, int kc, int j0, int nc, 
 /* B = col^T (P, ckk) of the block. */
 static void eegnn__c2_pack_col_t(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
     const eegnn__c2_pack_ctx *pc = (const eegnn__c2_pack_ctx *)ctx;
+    const int NR = pc->q->nr;
     int js, p, s;
-    for (js = 0; js < nc; js += EEGNN__NR) {
-        int nr = EEGNN__MIN(EEGNN__NR, nc - js);
+    for (js = 0; js < nc; js += NR) {
+        int nr = EEGNN__MIN(NR, nc - js);
         float *dst = bp + (size_t)js * kc;
-        for (s = 0; s < nr; s++) eegnn__c2_gather(pc->q, pc->x, j0 + js + s, pc->pos0 + p0, kc, dst + s, EEGNN__NR);
-        for (s = nr; s < EEGNN__NR; s++)
-            for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__NR + s] = 0.0f;
+        for (s = 0; s < nr; s++) eegnn__c2_gather(pc->q, pc->x, j0 + js + s, pc->pos0 + p0, kc, dst + s, NR);
+        for (s = nr; s < NR; s++)
+            for (p = 0; p < kc; p++) dst[(size_t)p * NR + s] = 0.0f;
     }
 }
 #else
@@ -8275,11 +9542,11 @@ static void eegnn__c2_pack_weights(const eegnn__c2_geom *q, const float *w, floa
     int gi, sl, p, r;
     for (gi = 0; gi < q->groups; gi++)
         for (sl = 0; sl < q->n_sl; sl++) {
-            float *d = ap + ((size_t)gi * q->n_sl + sl) * q->ckk * EEGNN__MR;
+            float *d = ap + ((size_t)gi * q->n_sl + sl) * q->ckk * q->mr;
             for (p = 0; p < q->ckk; p++)
-                for (r = 0; r < EEGNN__MR; r++) {
-                    int o = sl * EEGNN__MR + r;
-                    d[(size_t)p * EEGNN__MR + r] = o < q->opg ? w[((size_t)gi * q->opg + o) * q->ckk + p] : 0.0f;
+                for (r = 0; r < q->mr; r++) {
+                    int o = sl * q->mr + r;
+                    d[(size_t)p * q->mr + r] = o < q->opg ? w[((size_t)gi * q->opg + o) * q->ckk + p] : 0.0f;
                 }
         }
 }
@@ -8303,14 +9570,14 @@ static void eegnn__c2_row_conv_fwd(const eegnn__c2_geom *q, const float *xg, con
             if (tail > 0) memset(d + q->pl + q->win, 0, (size_t)tail * sizeof(float));
         }
         for (sl = 0; sl < q->n_sl; sl++) {
-            int mr = EEGNN__MIN(EEGNN__MR, q->opg - sl * EEGNN__MR);
-            const float *ap = apg + (size_t)sl * q->ckk * EEGNN__MR;
-            for (ow0 = 0; ow0 < q->wout; ow0 += EEGNN__NR) {
-                int nr = EEGNN__MIN(EEGNN__NR, q->wout - ow0), nv = (nr + EEGNN__VW - 1) / EEGNN__VW;
+            int mr = EEGNN__MIN(q->mr, q->opg - sl * q->mr);
+            const float *ap = apg + (size_t)sl * q->ckk * q->mr;
+            for (ow0 = 0; ow0 < q->wout; ow0 += q->nr) {
+                int nr = EEGNN__MIN(q->nr, q->wout - ow0), nv = (nr + q->vw - 1) / q->vw;
                 eegnn__row_conv_tile(nv, q->cpg, q->kw, q->dw, ap, xpad + ow0, q->wp, tile);
                 for (r = 0; r < mr; r++) {
-                    float *yr = yg + (size_t)(sl * EEGNN__MR + r) * plane_out + (size_t)oh * q->wout + ow0;
-                    const float *tr = tile + r * EEGNN__NR;
+                    float *yr = yg + (size_t)(sl * q->mr + r) * plane_out + (size_t)oh * q->wout + ow0;
+                    const float *tr = tile + r * q->nr;
                     for (s = 0; s < nr; s++) yr[s] += tr[s];
                 }
             }
@@ -8343,7 +9610,7 @@ static void eegnn__c2_forward_task(void *ctx, int task, int n_tasks) {
         }
 #ifndef EEGNN_USE_OPENBLAS
         if (q->row_conv) {
-            eegnn__c2_row_conv_fwd(q, xg, t->aux + (size_t)gi * q->n_sl * q->ckk * EEGNN__MR, yg - pos0, r0, r1, work);
+            eegnn__c2_row_conv_fwd(q, xg, t->aux + (size_t)gi * q->n_sl * q->ckk * q->mr, yg - pos0, r0, r1, work);
             continue;
         }
 #endif
@@ -8570,9 +9837,9 @@ static eegnn_status eegnn__c2_finish(eegnn_graph *g, eegnn_tensor *t) {
     eegnn__c2_geom_of(t, &q);
     scratch = q.work_floats + q.col_floats + (size_t)q.cout * q.ckk + (size_t)q.cout;
     if (q.row_conv) {
-        size_t row_scratch = (size_t)q.cpg * q.wp + (size_t)EEGNN__MR * EEGNN__NR;
+        size_t row_scratch = (size_t)q.cpg * q.wp + (size_t)q.mr * q.nr;
         if (row_scratch > scratch) scratch = row_scratch;
-        t->aux_len = (size_t)q.groups * q.n_sl * q.ckk * EEGNN__MR;
+        t->aux_len = (size_t)q.groups * q.n_sl * q.ckk * q.mr;
         t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
         if (!t->aux) return EEGNN_ERR_MEMORY;
     }
@@ -10002,100 +11269,21 @@ static uint64_t eegnn__sdpa_seed(const eegnn_tensor *t) {
 #define EEGNN__SDPA_QB 64 /* queries per block */
 
 /* The per-head products are small (T x T x d with d of 4 to 64), so the op
- * uses its own register-blocked kernels on padded copies instead of the
- * packed sgemm: keys and head columns are padded to a multiple of the
- * vector width EEGNN__SV (zero rows and columns; pad keys score -inf). */
-#if EEGNN__GEMM_VECTOR
-#define EEGNN__SV EEGNN__VW
-typedef int32_t eegnn__sdpa_vi __attribute__((vector_size(EEGNN__VW * sizeof(int32_t))));
-typedef uint32_t eegnn__sdpa_vu __attribute__((vector_size(EEGNN__VW * sizeof(uint32_t))));
-typedef double eegnn__sdpa_vd __attribute__((vector_size(EEGNN__VW * sizeof(double))));
-#else
-#define EEGNN__SV 4
-#endif
-
-static int eegnn__sdpa_pad(int n) { return (n + EEGNN__SV - 1) / EEGNN__SV * EEGNN__SV; }
-
-#if EEGNN__GEMM_VECTOR
-/* Stores alpha * v (+ what is there when accumulate) at o. */
-static void eegnn__sdpa_store(float *o, eegnn__vf v, float alpha, int accumulate) {
-    v *= alpha;
-    if (accumulate) {
-        eegnn__vf t;
-        memcpy(&t, o, sizeof t);
-        v += t;
-    }
-    memcpy(o, &v, sizeof v);
+ * uses the CPU path's register-blocked kernels (src/ops/kernels.c) on
+ * padded copies instead of the packed sgemm: keys and head columns are
+ * padded to a multiple of the path's vector width (zero rows and columns;
+ * pad keys score -inf). */
+static int eegnn__sdpa_pad(int n) {
+    int vw = eegnn__cpu()->vw;
+    return (n + vw - 1) / vw * vw;
 }
-#endif
 
 /* out (n, ncols) = alpha * W (n, len) X (len, ncols) (+ out when
  * accumulate), W(i, l) = w[i * wi + l * wl]; X rows ldx apart, out rows
- * ldo apart; ncols a multiple of EEGNN__SV. Register-blocked on 4 rows of
- * out by 1 or 2 vectors. */
+ * ldo apart; ncols a multiple of the vector width. */
 static void eegnn__sdpa_mm(int n, int len, int ncols, const float *w, size_t wi, size_t wl, const float *x, int ldx,
                            float alpha, int accumulate, float *out, int ldo) {
-#if EEGNN__GEMM_VECTOR
-    int i, j, l, r;
-    eegnn__vf zero = {0};
-    for (i = 0; i < n; i += 4) {
-        int nr = n - i < 4 ? n - i : 4;
-        const float *w0 = w + (size_t)i * wi, *w1 = nr > 1 ? w0 + wi : w0, *w2 = nr > 2 ? w0 + 2 * wi : w0;
-        const float *w3 = nr > 3 ? w0 + 3 * wi : w0;
-        for (j = 0; j < ncols; j += EEGNN__VW) {
-            eegnn__vf acc[8];
-            int nv = j + 2 * EEGNN__VW <= ncols ? 2 : 1;
-            if (nv == 2) {
-                eegnn__vf a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
-                eegnn__vf x0, x1;
-                for (l = 0; l < len; l++) {
-                    size_t o = (size_t)l * wl;
-                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
-                    memcpy(&x1, x + (size_t)l * ldx + j + EEGNN__VW, sizeof x1);
-                    EEGNN__VFMA(a0, x0, w0[o]);
-                    EEGNN__VFMA(b0, x1, w0[o]);
-                    EEGNN__VFMA(a1, x0, w1[o]);
-                    EEGNN__VFMA(b1, x1, w1[o]);
-                    EEGNN__VFMA(a2, x0, w2[o]);
-                    EEGNN__VFMA(b2, x1, w2[o]);
-                    EEGNN__VFMA(a3, x0, w3[o]);
-                    EEGNN__VFMA(b3, x1, w3[o]);
-                }
-                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-                acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
-            } else {
-                eegnn__vf a0 = zero, a1 = zero, a2 = zero, a3 = zero, x0;
-                for (l = 0; l < len; l++) {
-                    size_t o = (size_t)l * wl;
-                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
-                    EEGNN__VFMA(a0, x0, w0[o]);
-                    EEGNN__VFMA(a1, x0, w1[o]);
-                    EEGNN__VFMA(a2, x0, w2[o]);
-                    EEGNN__VFMA(a3, x0, w3[o]);
-                }
-                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-            }
-            for (r = 0; r < nr; r++) {
-                float *o = out + (size_t)(i + r) * ldo + j;
-                eegnn__sdpa_store(o, acc[r], alpha, accumulate);
-                if (nv == 2) eegnn__sdpa_store(o + EEGNN__VW, acc[4 + r], alpha, accumulate);
-            }
-            j += (nv - 1) * EEGNN__VW;
-        }
-    }
-#else
-    int i, j, l;
-    for (i = 0; i < n; i++) {
-        float *o = out + (size_t)i * ldo;
-        if (!accumulate)
-            for (j = 0; j < ncols; j++) o[j] = 0.0f;
-        for (l = 0; l < len; l++) {
-            float a = alpha * w[(size_t)i * wi + (size_t)l * wl];
-            const float *xr = x + (size_t)l * ldx;
-            for (j = 0; j < ncols; j++) o[j] += a * xr[j];
-        }
-    }
-#endif
+    eegnn__cpu()->small_mm(n, len, ncols, w, wi, wl, x, ldx, alpha, accumulate, out, ldo);
 }
 
 /* lowbias32 integer hash (C. Wellons). */
@@ -10111,116 +11299,27 @@ static uint32_t eegnn__sdpa_hash32(uint32_t h) {
 /* Keep factors of one row of attention weights under dropout into keep
  * (tkp): 0 or scale = 1/(1-p), dropped where the hash of the key index and
  * a per-row key (splitmix64 of the seed and the row number) is below
- * threshold = p * 2^32. */
+ * threshold = p * 2^32. The same on every CPU path. */
 static void eegnn__sdpa_keep_row(uint64_t seed, uint64_t row, uint32_t threshold, float scale, int tkp, float *keep) {
     uint64_t z = seed + (row + 1u) * 0x9E3779B97F4A7C15ull;
     uint32_t key;
-    int c = 0;
+    int c;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z ^= z >> 31;
     key = (uint32_t)z;
-#if EEGNN__GEMM_VECTOR
-    {
-        eegnn__sdpa_vu idx, hv;
-        eegnn__vf sv;
-        for (c = 0; c < EEGNN__VW; c++) {
-            idx[c] = (uint32_t)c;
-            sv[c] = scale;
-        }
-        for (c = 0; c + EEGNN__VW <= tkp; c += EEGNN__VW) {
-            eegnn__vf f;
-            hv = (idx + (uint32_t)c) * 0x9E3779B9u + key;
-            hv ^= hv >> 16;
-            hv *= 0x7FEB352Du;
-            hv ^= hv >> 15;
-            hv *= 0x846CA68Bu;
-            hv ^= hv >> 16;
-            f = (eegnn__vf)((eegnn__sdpa_vi)sv & (eegnn__sdpa_vi)(hv >= threshold));
-            memcpy(keep + c, &f, sizeof f);
-        }
-    }
-#endif
+    c = eegnn__cpu()->keep_mask(key, threshold, scale, tkp, keep);
     for (; c < tkp; c++) keep[c] = eegnn__sdpa_hash32((uint32_t)c * 0x9E3779B9u + key) >= threshold ? scale : 0.0f;
 }
 
-/* s[c] = exp(s[c] - m) for c < n (n a multiple of EEGNN__SV); returns the
- * sum. -inf scores give 0. Vector form: range reduction to |r| <= ln2/2
- * and a double-precision polynomial (within about 0.5 ulp once rounded),
+/* s[c] = exp(s[c] - m) for c < n (n padded); returns the sum. -inf scores
+ * give 0. Vector form: range reduction to |r| <= ln2/2 and a
+ * double-precision polynomial (within about 0.5 ulp once rounded),
  * arguments below -87.3 flushed to 0. */
-static float eegnn__sdpa_exp_row(float *s, int n, float m) {
-#if EEGNN__GEMM_VECTOR
-    int c, i;
-    eegnn__vf acc = {0}, mv, lo, hi;
-    float sum = 0.0f;
-    for (i = 0; i < EEGNN__VW; i++) {
-        mv[i] = m;
-        lo[i] = -87.3f;
-        hi[i] = 88.0f;
-    }
-    for (c = 0; c < n; c += EEGNN__VW) {
-        eegnn__vf x, fx, nf, y;
-        eegnn__sdpa_vi ni, under, over;
-        memcpy(&x, s + c, sizeof x);
-        x -= mv;
-        under = x < lo;
-        over = x > hi;
-        x = (eegnn__vf)(((eegnn__sdpa_vi)x & ~over) | ((eegnn__sdpa_vi)hi & over));
-        x = (eegnn__vf)(((eegnn__sdpa_vi)x & ~under) | ((eegnn__sdpa_vi)lo & under));
-        /* x = n ln2 + r, |r| <= ln2 / 2; exp(r) by its degree-7 Taylor
-         * polynomial in double (truncation error below 1e-8 relative) */
-        fx = x * 1.44269504088896341f + 0.5f;
-        ni = __builtin_convertvector(fx, eegnn__sdpa_vi);
-        nf = __builtin_convertvector(ni, eegnn__vf);
-        ni += (eegnn__sdpa_vi)(nf > fx); /* floor: -1 where truncation rounded up */
-        {
-            eegnn__sdpa_vd rd = __builtin_convertvector(x, eegnn__sdpa_vd) -
-                                __builtin_convertvector(ni, eegnn__sdpa_vd) * 0.6931471805599453;
-            eegnn__sdpa_vd pd = rd * (1.0 / 5040) + 1.0 / 720;
-            pd = pd * rd + 1.0 / 120;
-            pd = pd * rd + 1.0 / 24;
-            pd = pd * rd + 1.0 / 6;
-            pd = pd * rd + 0.5;
-            pd = pd * rd + 1.0;
-            pd = pd * rd + 1.0;
-            y = __builtin_convertvector(pd, eegnn__vf);
-        }
-        y *= (eegnn__vf)((ni + 127) << 23);
-        y = (eegnn__vf)((eegnn__sdpa_vi)y & ~under);
-        memcpy(s + c, &y, sizeof y);
-        acc += y;
-    }
-    for (i = 0; i < EEGNN__VW; i++) sum += acc[i];
-    return sum;
-#else
-    int c;
-    float sum = 0.0f;
-    for (c = 0; c < n; c++) {
-        s[c] = expf(s[c] - m);
-        sum += s[c];
-    }
-    return sum;
-#endif
-}
+static float eegnn__sdpa_exp_row(float *s, int n, float m) { return eegnn__cpu()->exp_row(s, n, m); }
 
-/* Sum of a[c] * b[c] for c < n (n a multiple of EEGNN__SV), in
- * EEGNN__SV partial sums. */
-static float eegnn__sdpa_dot(const float *a, const float *b, int n) {
-    float sum = 0.0f;
-    int c;
-#if EEGNN__GEMM_VECTOR
-    eegnn__vf acc = {0}, x, y;
-    for (c = 0; c < n; c += EEGNN__VW) {
-        memcpy(&x, a + c, sizeof x);
-        memcpy(&y, b + c, sizeof y);
-        acc += x * y;
-    }
-    for (c = 0; c < EEGNN__VW; c++) sum += acc[c];
-#else
-    for (c = 0; c < n; c++) sum += a[c] * b[c];
-#endif
-    return sum;
-}
+/* Sum of a[c] * b[c] for c < n (n padded), in one partial sum per vector lane. */
+static float eegnn__sdpa_dot(const float *a, const float *b, int n) { return eegnn__cpu()->dot(a, b, n); }
 
 /* Per-task workspace: kt, vt (d, tkp) transposed K and V of the pair; kp,
  * vp (tk, dp) padded K and V; bias (tkp) the key mask; s, x, keep (QB, tkp)
@@ -26846,6 +27945,9 @@ static void eegnn__train_announce(eegnn__train_job *j) {
             tr->n_classes ? (tr->class_w ? "classification (class-weighted cross-entropy)"
                                          : "classification (cross-entropy)")
                           : (tr->l1 ? "regression (L1 on z-scored target)" : "regression (MSE on z-scored target)"));
+    fprintf(j->log, "cpu: %s kernels (this CPU has: %s; EEGNN_CPU forces one), %d threads\n", eegnn_cpu_path(),
+            eegnn_cpu_paths(), eegnn_graph_n_threads(tr->g));
+    if (eegnn_cpu_warning()) fprintf(j->log, "warning: %s\n", eegnn_cpu_warning());
     if (j->cfg.resume) fprintf(j->log, "resuming after epoch %d from %s\n", j->start_epoch, j->cfg.resume);
     while (p && *p) {
         size_t len = strcspn(p, "\n");

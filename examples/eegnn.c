@@ -293,10 +293,12 @@ static const command commands[] = {
     {"demo", C_DEMO, 1, "eegnn demo [DIR]", "synthetic BIDS dataset + age regressor, end to end",
      "Writes a synthetic BIDS dataset (40 subjects whose alpha rhythm speeds up with age)\n"
      "to DIR/bids (default eegnn-demo) and trains an age regressor on it (DIR/run)."},
-    {"info", C_INFO, 1, "eegnn info PATH", "describe a recording or a BIDS dataset",
+    {"info", C_INFO, 1, "eegnn info [PATH]", "describe a recording, a BIDS dataset, or this build and CPU",
      "Describes a recording (.edf, .bdf, .vhdr, .set) or a BIDS dataset: recordings,\n"
      "event levels with counts, participants.tsv columns, and warnings where a sidecar\n"
-     "disagrees with its file."},
+     "disagrees with its file. Without PATH: the version, the CPU path of the vector\n"
+     "kernels (avx512, avx2 or generic; EEGNN_CPU=PATH forces one), the paths this CPU\n"
+     "supports, the CPU count and the optional libraries built in."},
     {"models", C_MODELS, 0, "eegnn models", "list the model zoo with parameter counts",
      "Lists the model zoo with trainable-parameter counts at 129 channels x 200 samples."},
     {"synth", C_SYNTH, 1, "eegnn synth DIR [options]", "write a synthetic (or HBN-like) BIDS dataset",
@@ -448,11 +450,44 @@ static int cmd_models(int argc, char **argv) {
     return 0;
 }
 
+/* `eegnn info` without PATH: what a bug report needs about this build. */
+static int print_build_info(void) {
+    const char *warn = eegnn_cpu_warning();
+    printf("eegnn %s\n", EEGNN_VERSION_STRING);
+    printf("cpu_path\t%s\n", eegnn_cpu_path());
+    printf("cpu_paths_supported\t%s\n", eegnn_cpu_paths());
+    printf("cpu_count\t%d\n", eegnn_cpu_count());
+    printf("blas\t%s\n",
+#ifdef EEGNN_USE_OPENBLAS
+           "openblas"
+#else
+           "built-in"
+#endif
+    );
+    printf("fft\t%s\n",
+#ifdef EEGNN_USE_FFTW
+           "fftw3"
+#else
+           "built-in"
+#endif
+    );
+    printf("zlib\t%s\n",
+#ifdef EEGNN_USE_ZLIB
+           "yes"
+#else
+           "no"
+#endif
+    );
+    if (warn) fprintf(stderr, "eegnn info: warning: %s\n", warn);
+    return 0;
+}
+
 static int cmd_info(int argc, char **argv) {
     cli_args args;
     int r = parse(C_INFO, argc, argv, &args);
     if (r >= 0) return r;
-    if (args.n_pos != 1) return usage_error("info", "expects one PATH");
+    if (args.n_pos == 0) return print_build_info();
+    if (args.n_pos != 1) return usage_error("info", "expects one PATH (or none, for this build and CPU)");
     if (need_file("info", args.pos[0])) return 2;
     if (is_dir(args.pos[0])) {
         eegnn_bids_dataset *ds = eegnn_bids_open(args.pos[0]);

@@ -43,6 +43,10 @@
    EEGNN_NO_VECTOR_EXTENSIONS
                          do not use GCC/Clang vector extensions in the sgemm and
                          convolution kernels (portable scalar code)
+   EEGNN_NO_CPU_DISPATCH build only the generic kernels, for the compiler's flags
+                         (-march=...), instead of choosing among AVX-512, AVX2 and the
+                         baseline at run time (the default on x86-64 with GCC >= 9 or
+                         Clang; nvcc, hipcc and other CPUs never dispatch)
    eegnn_hip.h reads, besides these:
    EEGNN_HIP_SIM         build the GPU path for the CPU simulator: every kernel launch
                          runs on the CPU (threads as fibers, __syncthreads, shared
@@ -53,6 +57,9 @@
                          switch fibers with ucontext instead of the built-in x86-64
                          and AArch64 context switch
    and at run time the environment variables
+   EEGNN_CPU             force the CPU path of the vector kernels: avx512, avx2 or
+                         generic (default: the best this CPU supports; a path it lacks
+                         falls back with a warning; see eegnn_cpu_path)
    EEGNN_GPU_OPS         which ops go to the GPU: "all", "none" or a list such as
                          "linear,attention" (see eegnn_gpu_config.ops)
    EEGNN_GPU_FAIL_AFTER  testing: make the n-th kernel launch fail, to exercise the
@@ -120,7 +127,8 @@
        eegnn_graph_scratch eegnn_graph_n_threads eegnn_graph_set_hooks eegnn_graph_get_hooks
        eegnn_graph_arena_base eegnn_graph_sync eegnn_graph_host_modified eegnn_graph_to_host
        eegnn_graph_host_wrote eegnn_graph_zero
-   ops/ops.h: matmul, linear, conv1d, elementwise, pooling, batch norm, losses, typed op parameters
+   ops/ops.h: CPU paths, matmul, linear, conv1d, elementwise, pooling, batch norm, losses, typed op parameters
+       eegnn_cpu_path eegnn_cpu_paths eegnn_cpu_warning
        eegnn_sgemm eegnn_matmul eegnn_linear eegnn_conv1d eegnn_bias_add eegnn_add eegnn_mul eegnn_scale
        eegnn_relu eegnn_elu eegnn_gelu eegnn_reshape eegnn_flatten eegnn_dropout eegnn_softmax
        eegnn_log_softmax eegnn_avg_pool1d eegnn_max_pool1d eegnn_global_avg_pool eegnn_batch_norm

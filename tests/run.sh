@@ -127,16 +127,33 @@ int main(void) { float a = 2, b = 3, c = 0; cblas_sgemm(CblasRowMajor, CblasNoTr
 else
   echo "== skipped: OpenBLAS builds (no linkable libopenblas; apt-get install libopenblas-dev)"
 fi
-# 4c. the register tiles of this CPU's vector unit (AVX-512 or AVX2 sgemm and
-#     row-convolution kernels; the builds above target the baseline ISA)
-for name in test_gemm test_ops2 test_braindecode; do
-  echo "== $name (-march=native)"
-  if cc "${cflags[@]}" -march=native "tests/$name.c" -o "build/${name}_native" -lm -lpthread; then
-    run_test native "build/${name}_native"
-  else
-    fail "tests/$name.c does not build with -march=native"
-  fi
+# 4c. every CPU path this machine supports (src/ops/kernels.h: AVX-512, AVX2
+#     and the baseline, chosen at run time; EEGNN_CPU forces one) against the
+#     references; the builds above ran the best path. Then a -march=native
+#     build, and one without runtime dispatch where EEGNN_CPU=avx512 must fall
+#     back with a warning.
+cpu_paths=$(build/test_gemm | sed -n 's/^cpu path: .* (supported: \(.*\))$/\1/p')
+echo "== CPU paths: ${cpu_paths:-unknown}"
+[ -n "$cpu_paths" ] || fail "build/test_gemm did not report the CPU paths"
+for p in $cpu_paths; do
+  [ "$p" = "${cpu_paths%% *}" ] && continue
+  for name in test_gemm test_ops_torch test_ops2 test_transformer test_braindecode test_gradcheck; do
+    echo "== $name (EEGNN_CPU=$p)"
+    EEGNN_CPU=$p run_test "$p" "build/$name"
+  done
 done
+echo "== test_gemm (-march=native)"
+if cc "${cflags[@]}" -march=native tests/test_gemm.c -o build/test_gemm_native -lm -lpthread; then
+  run_test native build/test_gemm_native
+else
+  fail "tests/test_gemm.c does not build with -march=native"
+fi
+echo "== test_gemm (EEGNN_NO_CPU_DISPATCH, EEGNN_CPU=avx512)"
+if cc "${cflags[@]}" -DEEGNN_NO_CPU_DISPATCH tests/test_gemm.c -o build/test_gemm_nodispatch -lm -lpthread; then
+  EEGNN_CPU=avx512 run_test no-dispatch build/test_gemm_nodispatch
+else
+  fail "tests/test_gemm.c does not build with EEGNN_NO_CPU_DISPATCH"
+fi
 if probe fftw '#include <fftw3.h>
 int main(void) { float in[4] = {1, 2, 3, 4}; fftwf_complex out[3]; fftwf_plan p = fftwf_plan_dft_r2c_1d(4, in, out, FFTW_ESTIMATE); fftwf_execute(p); fftwf_destroy_plan(p); return out[0][0] != 10; }' -lfftw3f -lm; then
   echo "== test_spectral (EEGNN_USE_FFTW)"

@@ -57,8 +57,8 @@ check "--valid with the default test share that leaves no training data" \
   "$bin" train "${mmi[@]}" --target events:left_fist,right_fist --valid 0.85
 zeros_are_zeros() { # 0 is a setting: no weight decay, no dropout, no test set
   "$bin" train "${mmi[@]}" --task fistexec --target events:left_fist,right_fist --split run --model shallow \
-    --epochs 1 --weight-decay 0 --dropout 0 --test 0 --warmup 0 --threads 1 --quiet --out "$out/zeros" &&
-    /usr/bin/python3 - "$out/zeros" <<'PY'
+    --epochs 1 --weight-decay 0 --dropout 0 --test 0 --warmup 0 --threads 1 --quiet --out "$out/zeros" \
+    >"$out/zeros.log" && /usr/bin/python3 - "$out/zeros" <<'PY'
 import sys, json
 c, m = json.load(open(sys.argv[1] + '/config.json')), json.load(open(sys.argv[1] + '/metrics.json'))
 o = c['options']
@@ -67,6 +67,8 @@ assert m['test']['n_windows'] == 0 and m['valid']['n_windows'] > 0, (m['test'], 
 PY
 }
 check "--weight-decay 0, --dropout 0, --test 0, --warmup 0 are stored and run as 0" zeros_are_zeros
+check "train names its CPU path and threads at the start" grep -qE "^cpu: (avx512|avx2|generic) kernels .*, 1 threads" \
+  "$out/zeros.log"
 check "--split run on a dataset without runs" expect 2 "split unit 'run' needs recordings with a run entity" \
   "$bin" train "${mat[@]}" --target events:rest,arithmetic --split run
 check "--split session on a dataset without sessions" expect 2 "split unit 'session'" \
@@ -175,6 +177,18 @@ EOF
 done
 
 check "info on a BIDS root" bash -c "'$bin' info '$data/bids/eegmmidb-s001' | tee '$out/info.txt' | grep -q fistexec"
+# the CPU path of the vector kernels: `info` without a path reports it; EEGNN_CPU forces one the CPU has,
+# and an unknown name is a warning that keeps the best path
+cpu_info() { # EEGNN_CPU value, then the cpu_path that info must print
+  EEGNN_CPU=$1 "$bin" info >"$out/cpu.txt" 2>"$out/cpu_err.txt" || return 1
+  cat "$out/cpu.txt" "$out/cpu_err.txt"
+  grep -qx "cpu_path	$2" "$out/cpu.txt"
+}
+best_cpu=$("$bin" info | sed -n 's/^cpu_paths_supported	\([^ ]*\).*/\1/p')
+check "info without a path: the CPU path in use is the best supported" cpu_info "" "$best_cpu"
+check "EEGNN_CPU=generic forces the baseline kernels" cpu_info generic generic
+check "EEGNN_CPU with an unknown name: a warning naming it, and the best path" \
+  bash -c "$(declare -f cpu_info); bin='$bin' out='$out'; cpu_info avx9 '$best_cpu' && grep -q 'EEGNN_CPU=avx9 is not a CPU path' '$out/cpu_err.txt'"
 check "info on a recording" bash -c "'$bin' info '$data/formats/mne-testing-data/BDF/test_bdf_stim_channel.bdf' | grep -qi bdf"
 
 # bad input: clear error naming the file, non-zero exit, no crash

@@ -93,6 +93,33 @@ static void run_case(eegnn_threadpool **pools, int n_pools, int ta, int tb, int 
     free(ref);
 }
 
+/* The CPU path: the one EEGNN_CPU names when this CPU has it, else the
+ * best; the list of paths agrees with cpuid as the compiler reports it. */
+static void check_cpu_path(void) {
+    const char *want = getenv("EEGNN_CPU"), *path = eegnn_cpu_path(), *list = eegnn_cpu_paths();
+    const char *warn = eegnn_cpu_warning();
+    char expect[64] = "", best[16];
+    size_t nb = strcspn(list, " ");
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__clang__) || __GNUC__ >= 9) &&                     \
+    !defined(EEGNN_NO_CPU_DISPATCH) && !defined(EEGNN_NO_VECTOR_EXTENSIONS)
+    if (__builtin_cpu_supports("avx512f")) strcat(expect, "avx512 ");
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) strcat(expect, "avx2 ");
+#endif
+    strcat(expect, "generic");
+    printf("cpu path: %s (supported: %s)\n", path, list);
+    CHECK(!strcmp(list, expect), "eegnn_cpu_paths() is '%s', cpuid says '%s'", list, expect);
+    snprintf(best, sizeof best, "%.*s", (int)nb, list);
+    if (!want || !*want) {
+        CHECK(!strcmp(path, best) && !warn, "no EEGNN_CPU: path %s (best %s), warning %s", path, best,
+              warn ? warn : "none");
+    } else if (strstr(expect, want) && strlen(want) > 3) {
+        CHECK(!strcmp(path, want) && !warn, "EEGNN_CPU=%s: path %s, warning %s", want, path, warn ? warn : "none");
+    } else {
+        CHECK(!strcmp(path, best) && warn && strstr(warn, want), "EEGNN_CPU=%s (not supported): path %s, warning %s",
+              want, path, warn ? warn : "none");
+    }
+}
+
 int main(void) {
     static const int dims[] = {1, 2, 3, 5, 7, 8, 13, 16, 17, 31, 33, 48, 49, 65, 97};
     static const int big[][3] = {{64, 200, 903}, {300, 70, 260}, {129, 515, 40}, {40, 129, 600}, {520, 9, 77}};
@@ -102,6 +129,7 @@ int main(void) {
     (void)test_max_rel_err; /* helpers of test.h this program does not need */
     (void)test_data_path;
     (void)test_out_path;
+    check_cpu_path();
     eegnn_rng_seed(&rng, 12345);
     pools[0] = NULL;
     pools[1] = eegnn_threadpool_create(2);

@@ -18,6 +18,8 @@
  * `#ifdef EEGNN_IMPLEMENTATION`, then the license. Each source file is
  * wrapped in "Begin file" / "End file" banners. The order below is fixed:
  * a file may use anything declared or defined by the files before it.
+ * src/ops/kernels.c appears once per CPU path, each time after the prelude
+ * that sets the path's vector width and target (src/ops/kernels.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +67,14 @@ static const char *const impl_files[] = {
     "src/core/files.c",
     "src/core/threadpool.c",
     "src/graph/graph.c",
+    "src/ops/kernels.h",
+    "src/ops/kernels_avx512.h",
+    "src/ops/kernels.c",
+    "src/ops/kernels_avx2.h",
+    "src/ops/kernels.c",
+    "src/ops/kernels_generic.h",
+    "src/ops/kernels.c",
+    "src/ops/cpu.c",
     "src/ops/gemm.c",
     "src/ops/elementwise.c",
     "src/ops/linear.c",

@@ -192,100 +192,21 @@ static uint64_t eegnn__sdpa_seed(const eegnn_tensor *t) {
 #define EEGNN__SDPA_QB 64 /* queries per block */
 
 /* The per-head products are small (T x T x d with d of 4 to 64), so the op
- * uses its own register-blocked kernels on padded copies instead of the
- * packed sgemm: keys and head columns are padded to a multiple of the
- * vector width EEGNN__SV (zero rows and columns; pad keys score -inf). */
-#if EEGNN__GEMM_VECTOR
-#define EEGNN__SV EEGNN__VW
-typedef int32_t eegnn__sdpa_vi __attribute__((vector_size(EEGNN__VW * sizeof(int32_t))));
-typedef uint32_t eegnn__sdpa_vu __attribute__((vector_size(EEGNN__VW * sizeof(uint32_t))));
-typedef double eegnn__sdpa_vd __attribute__((vector_size(EEGNN__VW * sizeof(double))));
-#else
-#define EEGNN__SV 4
-#endif
-
-static int eegnn__sdpa_pad(int n) { return (n + EEGNN__SV - 1) / EEGNN__SV * EEGNN__SV; }
-
-#if EEGNN__GEMM_VECTOR
-/* Stores alpha * v (+ what is there when accumulate) at o. */
-static void eegnn__sdpa_store(float *o, eegnn__vf v, float alpha, int accumulate) {
-    v *= alpha;
-    if (accumulate) {
-        eegnn__vf t;
-        memcpy(&t, o, sizeof t);
-        v += t;
-    }
-    memcpy(o, &v, sizeof v);
+ * uses the CPU path's register-blocked kernels (src/ops/kernels.c) on
+ * padded copies instead of the packed sgemm: keys and head columns are
+ * padded to a multiple of the path's vector width (zero rows and columns;
+ * pad keys score -inf). */
+static int eegnn__sdpa_pad(int n) {
+    int vw = eegnn__cpu()->vw;
+    return (n + vw - 1) / vw * vw;
 }
-#endif
 
 /* out (n, ncols) = alpha * W (n, len) X (len, ncols) (+ out when
  * accumulate), W(i, l) = w[i * wi + l * wl]; X rows ldx apart, out rows
- * ldo apart; ncols a multiple of EEGNN__SV. Register-blocked on 4 rows of
- * out by 1 or 2 vectors. */
+ * ldo apart; ncols a multiple of the vector width. */
 static void eegnn__sdpa_mm(int n, int len, int ncols, const float *w, size_t wi, size_t wl, const float *x, int ldx,
                            float alpha, int accumulate, float *out, int ldo) {
-#if EEGNN__GEMM_VECTOR
-    int i, j, l, r;
-    eegnn__vf zero = {0};
-    for (i = 0; i < n; i += 4) {
-        int nr = n - i < 4 ? n - i : 4;
-        const float *w0 = w + (size_t)i * wi, *w1 = nr > 1 ? w0 + wi : w0, *w2 = nr > 2 ? w0 + 2 * wi : w0;
-        const float *w3 = nr > 3 ? w0 + 3 * wi : w0;
-        for (j = 0; j < ncols; j += EEGNN__VW) {
-            eegnn__vf acc[8];
-            int nv = j + 2 * EEGNN__VW <= ncols ? 2 : 1;
-            if (nv == 2) {
-                eegnn__vf a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
-                eegnn__vf x0, x1;
-                for (l = 0; l < len; l++) {
-                    size_t o = (size_t)l * wl;
-                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
-                    memcpy(&x1, x + (size_t)l * ldx + j + EEGNN__VW, sizeof x1);
-                    EEGNN__VFMA(a0, x0, w0[o]);
-                    EEGNN__VFMA(b0, x1, w0[o]);
-                    EEGNN__VFMA(a1, x0, w1[o]);
-                    EEGNN__VFMA(b1, x1, w1[o]);
-                    EEGNN__VFMA(a2, x0, w2[o]);
-                    EEGNN__VFMA(b2, x1, w2[o]);
-                    EEGNN__VFMA(a3, x0, w3[o]);
-                    EEGNN__VFMA(b3, x1, w3[o]);
-                }
-                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-                acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
-            } else {
-                eegnn__vf a0 = zero, a1 = zero, a2 = zero, a3 = zero, x0;
-                for (l = 0; l < len; l++) {
-                    size_t o = (size_t)l * wl;
-                    memcpy(&x0, x + (size_t)l * ldx + j, sizeof x0);
-                    EEGNN__VFMA(a0, x0, w0[o]);
-                    EEGNN__VFMA(a1, x0, w1[o]);
-                    EEGNN__VFMA(a2, x0, w2[o]);
-                    EEGNN__VFMA(a3, x0, w3[o]);
-                }
-                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-            }
-            for (r = 0; r < nr; r++) {
-                float *o = out + (size_t)(i + r) * ldo + j;
-                eegnn__sdpa_store(o, acc[r], alpha, accumulate);
-                if (nv == 2) eegnn__sdpa_store(o + EEGNN__VW, acc[4 + r], alpha, accumulate);
-            }
-            j += (nv - 1) * EEGNN__VW;
-        }
-    }
-#else
-    int i, j, l;
-    for (i = 0; i < n; i++) {
-        float *o = out + (size_t)i * ldo;
-        if (!accumulate)
-            for (j = 0; j < ncols; j++) o[j] = 0.0f;
-        for (l = 0; l < len; l++) {
-            float a = alpha * w[(size_t)i * wi + (size_t)l * wl];
-            const float *xr = x + (size_t)l * ldx;
-            for (j = 0; j < ncols; j++) o[j] += a * xr[j];
-        }
-    }
-#endif
+    eegnn__cpu()->small_mm(n, len, ncols, w, wi, wl, x, ldx, alpha, accumulate, out, ldo);
 }
 
 /* lowbias32 integer hash (C. Wellons). */
@@ -301,116 +222,27 @@ static uint32_t eegnn__sdpa_hash32(uint32_t h) {
 /* Keep factors of one row of attention weights under dropout into keep
  * (tkp): 0 or scale = 1/(1-p), dropped where the hash of the key index and
  * a per-row key (splitmix64 of the seed and the row number) is below
- * threshold = p * 2^32. */
+ * threshold = p * 2^32. The same on every CPU path. */
 static void eegnn__sdpa_keep_row(uint64_t seed, uint64_t row, uint32_t threshold, float scale, int tkp, float *keep) {
     uint64_t z = seed + (row + 1u) * 0x9E3779B97F4A7C15ull;
     uint32_t key;
-    int c = 0;
+    int c;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z ^= z >> 31;
     key = (uint32_t)z;
-#if EEGNN__GEMM_VECTOR
-    {
-        eegnn__sdpa_vu idx, hv;
-        eegnn__vf sv;
-        for (c = 0; c < EEGNN__VW; c++) {
-            idx[c] = (uint32_t)c;
-            sv[c] = scale;
-        }
-        for (c = 0; c + EEGNN__VW <= tkp; c += EEGNN__VW) {
-            eegnn__vf f;
-            hv = (idx + (uint32_t)c) * 0x9E3779B9u + key;
-            hv ^= hv >> 16;
-            hv *= 0x7FEB352Du;
-            hv ^= hv >> 15;
-            hv *= 0x846CA68Bu;
-            hv ^= hv >> 16;
-            f = (eegnn__vf)((eegnn__sdpa_vi)sv & (eegnn__sdpa_vi)(hv >= threshold));
-            memcpy(keep + c, &f, sizeof f);
-        }
-    }
-#endif
+    c = eegnn__cpu()->keep_mask(key, threshold, scale, tkp, keep);
     for (; c < tkp; c++) keep[c] = eegnn__sdpa_hash32((uint32_t)c * 0x9E3779B9u + key) >= threshold ? scale : 0.0f;
 }
 
-/* s[c] = exp(s[c] - m) for c < n (n a multiple of EEGNN__SV); returns the
- * sum. -inf scores give 0. Vector form: range reduction to |r| <= ln2/2
- * and a double-precision polynomial (within about 0.5 ulp once rounded),
+/* s[c] = exp(s[c] - m) for c < n (n padded); returns the sum. -inf scores
+ * give 0. Vector form: range reduction to |r| <= ln2/2 and a
+ * double-precision polynomial (within about 0.5 ulp once rounded),
  * arguments below -87.3 flushed to 0. */
-static float eegnn__sdpa_exp_row(float *s, int n, float m) {
-#if EEGNN__GEMM_VECTOR
-    int c, i;
-    eegnn__vf acc = {0}, mv, lo, hi;
-    float sum = 0.0f;
-    for (i = 0; i < EEGNN__VW; i++) {
-        mv[i] = m;
-        lo[i] = -87.3f;
-        hi[i] = 88.0f;
-    }
-    for (c = 0; c < n; c += EEGNN__VW) {
-        eegnn__vf x, fx, nf, y;
-        eegnn__sdpa_vi ni, under, over;
-        memcpy(&x, s + c, sizeof x);
-        x -= mv;
-        under = x < lo;
-        over = x > hi;
-        x = (eegnn__vf)(((eegnn__sdpa_vi)x & ~over) | ((eegnn__sdpa_vi)hi & over));
-        x = (eegnn__vf)(((eegnn__sdpa_vi)x & ~under) | ((eegnn__sdpa_vi)lo & under));
-        /* x = n ln2 + r, |r| <= ln2 / 2; exp(r) by its degree-7 Taylor
-         * polynomial in double (truncation error below 1e-8 relative) */
-        fx = x * 1.44269504088896341f + 0.5f;
-        ni = __builtin_convertvector(fx, eegnn__sdpa_vi);
-        nf = __builtin_convertvector(ni, eegnn__vf);
-        ni += (eegnn__sdpa_vi)(nf > fx); /* floor: -1 where truncation rounded up */
-        {
-            eegnn__sdpa_vd rd = __builtin_convertvector(x, eegnn__sdpa_vd) -
-                                __builtin_convertvector(ni, eegnn__sdpa_vd) * 0.6931471805599453;
-            eegnn__sdpa_vd pd = rd * (1.0 / 5040) + 1.0 / 720;
-            pd = pd * rd + 1.0 / 120;
-            pd = pd * rd + 1.0 / 24;
-            pd = pd * rd + 1.0 / 6;
-            pd = pd * rd + 0.5;
-            pd = pd * rd + 1.0;
-            pd = pd * rd + 1.0;
-            y = __builtin_convertvector(pd, eegnn__vf);
-        }
-        y *= (eegnn__vf)((ni + 127) << 23);
-        y = (eegnn__vf)((eegnn__sdpa_vi)y & ~under);
-        memcpy(s + c, &y, sizeof y);
-        acc += y;
-    }
-    for (i = 0; i < EEGNN__VW; i++) sum += acc[i];
-    return sum;
-#else
-    int c;
-    float sum = 0.0f;
-    for (c = 0; c < n; c++) {
-        s[c] = expf(s[c] - m);
-        sum += s[c];
-    }
-    return sum;
-#endif
-}
+static float eegnn__sdpa_exp_row(float *s, int n, float m) { return eegnn__cpu()->exp_row(s, n, m); }
 
-/* Sum of a[c] * b[c] for c < n (n a multiple of EEGNN__SV), in
- * EEGNN__SV partial sums. */
-static float eegnn__sdpa_dot(const float *a, const float *b, int n) {
-    float sum = 0.0f;
-    int c;
-#if EEGNN__GEMM_VECTOR
-    eegnn__vf acc = {0}, x, y;
-    for (c = 0; c < n; c += EEGNN__VW) {
-        memcpy(&x, a + c, sizeof x);
-        memcpy(&y, b + c, sizeof y);
-        acc += x * y;
-    }
-    for (c = 0; c < EEGNN__VW; c++) sum += acc[c];
-#else
-    for (c = 0; c < n; c++) sum += a[c] * b[c];
-#endif
-    return sum;
-}
+/* Sum of a[c] * b[c] for c < n (n padded), in one partial sum per vector lane. */
+static float eegnn__sdpa_dot(const float *a, const float *b, int n) { return eegnn__cpu()->dot(a, b, n); }
 
 /* Per-task workspace: kt, vt (d, tkp) transposed K and V of the pair; kp,
  * vp (tk, dp) padded K and V; bias (tkp) the key mask; s, x, keep (QB, tkp)

@@ -101,14 +101,15 @@ typedef struct eegnn__conv_pack_ctx {
 static void eegnn__conv_pack_col(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
     const eegnn__conv_pack_ctx *pc = (const eegnn__conv_pack_ctx *)ctx;
     const eegnn__conv_geom *q = pc->q;
+    const int NR = eegnn__cpu()->nr;
     int js, p, s;
-    for (js = 0; js < nc; js += EEGNN__NR) {
-        int nr = EEGNN__MIN(EEGNN__NR, nc - js), tb = j0 + js;
+    for (js = 0; js < nc; js += NR) {
+        int nr = EEGNN__MIN(NR, nc - js), tb = j0 + js;
         float *dst = bp + (size_t)js * kc;
         for (p = 0; p < kc; p++) {
             int row = p0 + p, c = row / q->k, k = row % q->k, t0, t1, lo, hi;
             const float *xr = pc->x + (size_t)c * q->tin + (k * q->dilation - q->left);
-            float *d = dst + (size_t)p * EEGNN__NR;
+            float *d = dst + (size_t)p * NR;
             eegnn__conv_valid(q, k, &t0, &t1);
             lo = EEGNN__MAX(t0, tb) - tb;
             hi = EEGNN__MIN(t1, tb + nr) - tb;
@@ -118,7 +119,7 @@ static void eegnn__conv_pack_col(const void *ctx, int p0, int kc, int j0, int nc
                 for (s = lo; s < hi; s++) d[s] = xr[tb + s];
             else
                 for (s = lo; s < hi; s++) d[s] = xr[(size_t)(tb + s) * q->stride];
-            for (s = hi; s < EEGNN__NR; s++) d[s] = 0.0f;
+            for (s = hi; s < NR; s++) d[s] = 0.0f;
         }
     }
 }
@@ -128,13 +129,14 @@ static void eegnn__conv_pack_col(const void *ctx, int p0, int kc, int j0, int nc
 static void eegnn__conv_pack_col_t(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
     const eegnn__conv_pack_ctx *pc = (const eegnn__conv_pack_ctx *)ctx;
     const eegnn__conv_geom *q = pc->q;
-    const float *src[EEGNN__NR];
-    int lo[EEGNN__NR], hi[EEGNN__NR];
+    const float *src[EEGNN__NR_MAX];
+    int lo[EEGNN__NR_MAX], hi[EEGNN__NR_MAX];
+    const int NR = eegnn__cpu()->nr;
     int js, p, s;
-    for (js = 0; js < nc; js += EEGNN__NR) {
-        int nr = EEGNN__MIN(EEGNN__NR, nc - js);
+    for (js = 0; js < nc; js += NR) {
+        int nr = EEGNN__MIN(NR, nc - js);
         float *dst = bp + (size_t)js * kc;
-        for (s = 0; s < EEGNN__NR; s++) {
+        for (s = 0; s < NR; s++) {
             int colx = j0 + js + s, c = colx / q->k, k = colx % q->k;
             lo[s] = hi[s] = 0;
             src[s] = pc->x;
@@ -144,17 +146,17 @@ static void eegnn__conv_pack_col_t(const void *ctx, int p0, int kc, int j0, int 
             }
         }
         /* column by column: contiguous reads from x, branch-free inner loops */
-        for (s = 0; s < EEGNN__NR; s++) {
+        for (s = 0; s < NR; s++) {
             float *d = dst + s;
             const float *xs = src[s];
             int a = EEGNN__MAX(lo[s], p0), b = EEGNN__MIN(hi[s], p0 + kc), t;
             if (s >= nr || b < a) a = b = p0;
-            for (t = p0; t < a; t++) d[(size_t)(t - p0) * EEGNN__NR] = 0.0f;
+            for (t = p0; t < a; t++) d[(size_t)(t - p0) * NR] = 0.0f;
             if (q->stride == 1)
-                for (t = a; t < b; t++) d[(size_t)(t - p0) * EEGNN__NR] = xs[t];
+                for (t = a; t < b; t++) d[(size_t)(t - p0) * NR] = xs[t];
             else
-                for (t = a; t < b; t++) d[(size_t)(t - p0) * EEGNN__NR] = xs[(size_t)t * q->stride];
-            for (t = b; t < p0 + kc; t++) d[(size_t)(t - p0) * EEGNN__NR] = 0.0f;
+                for (t = a; t < b; t++) d[(size_t)(t - p0) * NR] = xs[(size_t)t * q->stride];
+            for (t = b; t < p0 + kc; t++) d[(size_t)(t - p0) * NR] = 0.0f;
         }
         (void)p;
     }

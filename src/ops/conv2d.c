@@ -29,6 +29,7 @@ typedef struct eegnn__c2_geom {
     int n_sl;           /* row_conv: slivers of MR output channels per group */
     int wp;             /* row_conv: padded input row length */
     int n_blocks;       /* blocks per (sample, group) */
+    int mr, nr, vw;     /* register tile of the CPU path: rows, columns, floats per vector */
     size_t work_floats; /* sgemm workspace at the start of each scratch slot */
     size_t col_floats;  /* ckk * rows * wout */
 } eegnn__c2_geom;
@@ -61,13 +62,16 @@ static void eegnn__c2_geom_of(const eegnn_tensor *t, eegnn__c2_geom *q) {
     q->direct = q->cpg == 1 && q->sw == 1 && q->opg <= 16 && q->wout >= 16;
     /* a (1, k) kernel at stride 1 along W reads shifted copies of one padded
      * input row: no unfolding, unless the groups are too thin for a tile */
+    q->mr = eegnn__cpu()->mr;
+    q->nr = eegnn__cpu()->nr;
+    q->vw = eegnn__cpu()->vw;
 #ifndef EEGNN_USE_OPENBLAS
-    q->row_conv = q->kh == 1 && q->sw == 1 && (q->cpg > 1 || q->opg >= EEGNN__MR);
+    q->row_conv = q->kh == 1 && q->sw == 1 && (q->cpg > 1 || q->opg >= q->mr);
 #else
     q->row_conv = 0;
 #endif
-    q->n_sl = (q->opg + EEGNN__MR - 1) / EEGNN__MR;
-    q->wp = (q->wout + q->dw * (q->kw - 1) + EEGNN__NR + 15) & ~15;
+    q->n_sl = (q->opg + q->mr - 1) / q->mr;
+    q->wp = (q->wout + q->dw * (q->kw - 1) + q->nr + 15) & ~15;
     q->work_floats = (eegnn__sgemm_work_floats() + 15u) & ~(size_t)15u;
     q->col_floats = ((size_t)q->ckk * q->rows * q->wout + 15u) & ~(size_t)15u;
 }
@@ -176,22 +180,23 @@ typedef struct eegnn__c2_pack_ctx {
 static void eegnn__c2_pack_col(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
     const eegnn__c2_pack_ctx *pc = (const eegnn__c2_pack_ctx *)ctx;
     const eegnn__c2_geom *q = pc->q;
+    const int NR = q->nr;
     int js, p, s;
-    for (js = 0; js < nc; js += EEGNN__NR) {
-        int nr = EEGNN__MIN(EEGNN__NR, nc - js), pos = pc->pos0 + j0 + js;
+    for (js = 0; js < nc; js += NR) {
+        int nr = EEGNN__MIN(NR, nc - js), pos = pc->pos0 + j0 + js;
         int oh = pos / q->wout, ow = pos % q->wout;
         float *dst = bp + (size_t)js * kc;
         if (q->kh == 1 && q->sw == 1 && ow + nr <= q->wout) {
             int ih = oh * q->sh - q->pt, c = p0 / q->kw, kj = p0 % q->kw;
             for (p = 0; p < kc; p++) {
-                float *d = dst + (size_t)p * EEGNN__NR;
+                float *d = dst + (size_t)p * NR;
                 int start = ow + kj * q->dw - q->pl; /* input column of the sliver's first position */
                 int a = EEGNN__MIN(EEGNN__MAX(-start, 0), nr), b = EEGNN__MAX(EEGNN__MIN(q->win - start, nr), a);
                 if (ih < 0 || ih >= q->hin) a = b = nr;
                 for (s = 0; s < a; s++) d[s] = 0.0f;
                 if (b > a) memcpy(d + a, pc->x + ((size_t)c * q->hin + ih) * q->win + start + a,
                                   (size_t)(b - a) * sizeof(float));
-                for (s = b; s < EEGNN__NR; s++) d[s] = 0.0f;
+                for (s = b; s < NR; s++) d[s] = 0.0f;
                 if (++kj == q->kw) {
                     kj = 0;
                     c++;
@@ -200,9 +205,9 @@ static void eegnn__c2_pack_col(const void *ctx, int p0, int kc, int j0, int nc, 
             continue;
         }
         for (p = 0; p < kc; p++) {
-            float *d = dst + (size_t)p * EEGNN__NR;
+            float *d = dst + (size_t)p * NR;
             eegnn__c2_gather(pc->q, pc->x, p0 + p, pc->pos0 + j0 + js, nr, d, 1);
-            for (s = nr; s < EEGNN__NR; s++) d[s] = 0.0f;
+            for (s = nr; s < NR; s++) d[s] = 0.0f;
         }
     }
 }
@@ -210,13 +215,14 @@ static void eegnn__c2_pack_col(const void *ctx, int p0, int kc, int j0, int nc, 
 /* B = col^T (P, ckk) of the block. */
 static void eegnn__c2_pack_col_t(const void *ctx, int p0, int kc, int j0, int nc, float *bp) {
     const eegnn__c2_pack_ctx *pc = (const eegnn__c2_pack_ctx *)ctx;
+    const int NR = pc->q->nr;
     int js, p, s;
-    for (js = 0; js < nc; js += EEGNN__NR) {
-        int nr = EEGNN__MIN(EEGNN__NR, nc - js);
+    for (js = 0; js < nc; js += NR) {
+        int nr = EEGNN__MIN(NR, nc - js);
         float *dst = bp + (size_t)js * kc;
-        for (s = 0; s < nr; s++) eegnn__c2_gather(pc->q, pc->x, j0 + js + s, pc->pos0 + p0, kc, dst + s, EEGNN__NR);
-        for (s = nr; s < EEGNN__NR; s++)
-            for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__NR + s] = 0.0f;
+        for (s = 0; s < nr; s++) eegnn__c2_gather(pc->q, pc->x, j0 + js + s, pc->pos0 + p0, kc, dst + s, NR);
+        for (s = nr; s < NR; s++)
+            for (p = 0; p < kc; p++) dst[(size_t)p * NR + s] = 0.0f;
     }
 }
 #else
@@ -304,11 +310,11 @@ static void eegnn__c2_pack_weights(const eegnn__c2_geom *q, const float *w, floa
     int gi, sl, p, r;
     for (gi = 0; gi < q->groups; gi++)
         for (sl = 0; sl < q->n_sl; sl++) {
-            float *d = ap + ((size_t)gi * q->n_sl + sl) * q->ckk * EEGNN__MR;
+            float *d = ap + ((size_t)gi * q->n_sl + sl) * q->ckk * q->mr;
             for (p = 0; p < q->ckk; p++)
-                for (r = 0; r < EEGNN__MR; r++) {
-                    int o = sl * EEGNN__MR + r;
-                    d[(size_t)p * EEGNN__MR + r] = o < q->opg ? w[((size_t)gi * q->opg + o) * q->ckk + p] : 0.0f;
+                for (r = 0; r < q->mr; r++) {
+                    int o = sl * q->mr + r;
+                    d[(size_t)p * q->mr + r] = o < q->opg ? w[((size_t)gi * q->opg + o) * q->ckk + p] : 0.0f;
                 }
         }
 }
@@ -332,14 +338,14 @@ static void eegnn__c2_row_conv_fwd(const eegnn__c2_geom *q, const float *xg, con
             if (tail > 0) memset(d + q->pl + q->win, 0, (size_t)tail * sizeof(float));
         }
         for (sl = 0; sl < q->n_sl; sl++) {
-            int mr = EEGNN__MIN(EEGNN__MR, q->opg - sl * EEGNN__MR);
-            const float *ap = apg + (size_t)sl * q->ckk * EEGNN__MR;
-            for (ow0 = 0; ow0 < q->wout; ow0 += EEGNN__NR) {
-                int nr = EEGNN__MIN(EEGNN__NR, q->wout - ow0), nv = (nr + EEGNN__VW - 1) / EEGNN__VW;
+            int mr = EEGNN__MIN(q->mr, q->opg - sl * q->mr);
+            const float *ap = apg + (size_t)sl * q->ckk * q->mr;
+            for (ow0 = 0; ow0 < q->wout; ow0 += q->nr) {
+                int nr = EEGNN__MIN(q->nr, q->wout - ow0), nv = (nr + q->vw - 1) / q->vw;
                 eegnn__row_conv_tile(nv, q->cpg, q->kw, q->dw, ap, xpad + ow0, q->wp, tile);
                 for (r = 0; r < mr; r++) {
-                    float *yr = yg + (size_t)(sl * EEGNN__MR + r) * plane_out + (size_t)oh * q->wout + ow0;
-                    const float *tr = tile + r * EEGNN__NR;
+                    float *yr = yg + (size_t)(sl * q->mr + r) * plane_out + (size_t)oh * q->wout + ow0;
+                    const float *tr = tile + r * q->nr;
                     for (s = 0; s < nr; s++) yr[s] += tr[s];
                 }
             }
@@ -372,7 +378,7 @@ static void eegnn__c2_forward_task(void *ctx, int task, int n_tasks) {
         }
 #ifndef EEGNN_USE_OPENBLAS
         if (q->row_conv) {
-            eegnn__c2_row_conv_fwd(q, xg, t->aux + (size_t)gi * q->n_sl * q->ckk * EEGNN__MR, yg - pos0, r0, r1, work);
+            eegnn__c2_row_conv_fwd(q, xg, t->aux + (size_t)gi * q->n_sl * q->ckk * q->mr, yg - pos0, r0, r1, work);
             continue;
         }
 #endif
@@ -599,9 +605,9 @@ static eegnn_status eegnn__c2_finish(eegnn_graph *g, eegnn_tensor *t) {
     eegnn__c2_geom_of(t, &q);
     scratch = q.work_floats + q.col_floats + (size_t)q.cout * q.ckk + (size_t)q.cout;
     if (q.row_conv) {
-        size_t row_scratch = (size_t)q.cpg * q.wp + (size_t)EEGNN__MR * EEGNN__NR;
+        size_t row_scratch = (size_t)q.cpg * q.wp + (size_t)q.mr * q.nr;
         if (row_scratch > scratch) scratch = row_scratch;
-        t->aux_len = (size_t)q.groups * q.n_sl * q.ckk * EEGNN__MR;
+        t->aux_len = (size_t)q.groups * q.n_sl * q.ckk * q.mr;
         t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
         if (!t->aux) return EEGNN_ERR_MEMORY;
     }

@@ -3,9 +3,9 @@
  * Built-in version: the Goto/BLIS scheme. op(B) is packed in blocks of
  * (KC, NC) as NR-wide column slivers, op(A) in blocks of (MC, KC) as MR-tall
  * row slivers; a register-blocked micro-kernel multiplies one A sliver by
- * one B sliver into an (MR, NR) tile of C held in vector registers (GCC
- * vector extensions, so it compiles to SSE, AVX or AVX-512 depending on the
- * target flags; plain C loops for compilers without them).
+ * one B sliver into an (MR, NR) tile of C held in vector registers. The
+ * micro-kernel and its tile come from the CPU path chosen at run time
+ * (src/ops/kernels.h: AVX-512, AVX2 or the baseline).
  * Threads: the larger of M and N is split into one contiguous range per
  * thread, aligned to the register tile; every element of C is computed by
  * one thread with the same summation order whatever the split.
@@ -15,47 +15,14 @@
 #include <cblas.h>
 #endif
 
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(EEGNN_NO_VECTOR_EXTENSIONS)
-#define EEGNN__GEMM_VECTOR 1
-#if defined(__AVX512F__)
-#define EEGNN__VW 16 /* floats per vector */
-#define EEGNN__MR 8
-#define EEGNN__NV 3 /* vectors per tile row: NR = NV * VW */
-#elif defined(__AVX__)
-#define EEGNN__VW 8
-#define EEGNN__MR 6
-#define EEGNN__NV 2
-#else
-#define EEGNN__VW 4
-#define EEGNN__MR 6
-#define EEGNN__NV 2
-#endif
-typedef float eegnn__vf __attribute__((vector_size(EEGNN__VW * sizeof(float))));
-/* acc += b * a (a scalar). Fused multiply-add spelled out with intrinsics,
- * since ISO C modes (-std=c99) turn off GCC's contraction of a*b+c. */
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#define EEGNN__VFMA(acc, b, a) ((acc) = (eegnn__vf)_mm512_fmadd_ps((__m512)(b), _mm512_set1_ps(a), (__m512)(acc)))
-#elif defined(__AVX__) && defined(__FMA__)
-#include <immintrin.h>
-#define EEGNN__VFMA(acc, b, a) ((acc) = (eegnn__vf)_mm256_fmadd_ps((__m256)(b), _mm256_set1_ps(a), (__m256)(acc)))
-#else
-#define EEGNN__VFMA(acc, b, a) ((acc) += (b) * (a))
-#endif
-#else
-#define EEGNN__GEMM_VECTOR 0
-#define EEGNN__VW 4
-#define EEGNN__MR 4
-#define EEGNN__NV 2
-#endif
-
-#define EEGNN__NR (EEGNN__NV * EEGNN__VW)
-#define EEGNN__KC 256
-#define EEGNN__MC (EEGNN__MR * 24)
-#define EEGNN__NC (EEGNN__NR * 16)
+/* Cache blocks of the largest tile, which size the workspace: MC rows of A
+ * by KC, KC by NC columns of B (each path blocks by 24 of its tile rows
+ * and 16 of its tile columns). */
+#define EEGNN__MC (EEGNN__MR_MAX * 24)
+#define EEGNN__NC (EEGNN__NR_MAX * 16)
 
 /* Fills rows p0..p0+kc-1, columns j0..j0+nc-1 of a B operand into packed
- * slivers of EEGNN__NR columns: bp[(s / NR * kc + p) * NR + s % NR] holds
+ * slivers of NR columns (the path's tile): bp[(s / NR * kc + p) * NR + s % NR] holds
  * B(p0 + p, j0 + s), zero in the columns past nc of the last sliver. */
 typedef void (*eegnn__pack_b_fn)(const void *ctx, int p0, int kc, int j0, int nc, float *bp);
 
@@ -83,23 +50,24 @@ static void eegnn__gemm_scale_c(int m, int n, float beta, float *c, int ldc) {
 /* Packs rows i0..i0+mc-1, columns p0..p0+kc-1 of op(A) into MR-row slivers:
  * ap[(sliver * kc + p) * MR + r], zero rows past the end. */
 static void eegnn__gemm_pack_a(int trans_a, const float *a, int lda, int i0, int mc, int p0, int kc, float *ap) {
+    const int MR = eegnn__cpu()->mr;
     int is, r, p;
-    for (is = 0; is < mc; is += EEGNN__MR) {
-        int mr = EEGNN__MIN(EEGNN__MR, mc - is);
+    for (is = 0; is < mc; is += MR) {
+        int mr = EEGNN__MIN(MR, mc - is);
         float *dst = ap + (size_t)is * kc;
         if (!trans_a) {
             for (r = 0; r < mr; r++) {
                 const float *src = a + (size_t)(i0 + is + r) * lda + p0;
-                for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__MR + r] = src[p];
+                for (p = 0; p < kc; p++) dst[(size_t)p * MR + r] = src[p];
             }
-            for (r = mr; r < EEGNN__MR; r++)
-                for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__MR + r] = 0.0f;
+            for (r = mr; r < MR; r++)
+                for (p = 0; p < kc; p++) dst[(size_t)p * MR + r] = 0.0f;
         } else {
             for (p = 0; p < kc; p++) {
                 const float *src = a + (size_t)(p0 + p) * lda + i0 + is;
-                float *d = dst + (size_t)p * EEGNN__MR;
+                float *d = dst + (size_t)p * MR;
                 for (r = 0; r < mr; r++) d[r] = src[r];
-                for (r = mr; r < EEGNN__MR; r++) d[r] = 0.0f;
+                for (r = mr; r < MR; r++) d[r] = 0.0f;
             }
         }
     }
@@ -108,201 +76,54 @@ static void eegnn__gemm_pack_a(int trans_a, const float *a, int lda, int i0, int
 /* Packs rows p0..p0+kc-1, columns j0..j0+nc-1 of op(B) into NR-column
  * slivers: bp[(sliver * kc + p) * NR + s], zero columns past the end. */
 static void eegnn__gemm_pack_b(int trans_b, const float *b, int ldb, int p0, int kc, int j0, int nc, float *bp) {
+    const int NR = eegnn__cpu()->nr;
     int js, s, p;
-    for (js = 0; js < nc; js += EEGNN__NR) {
-        int nr = EEGNN__MIN(EEGNN__NR, nc - js);
+    for (js = 0; js < nc; js += NR) {
+        int nr = EEGNN__MIN(NR, nc - js);
         float *dst = bp + (size_t)js * kc;
         if (!trans_b) {
             for (p = 0; p < kc; p++) {
                 const float *src = b + (size_t)(p0 + p) * ldb + j0 + js;
-                float *d = dst + (size_t)p * EEGNN__NR;
-                if (nr == EEGNN__NR) {
-                    memcpy(d, src, EEGNN__NR * sizeof(float));
+                float *d = dst + (size_t)p * NR;
+                if (nr == NR) {
+                    memcpy(d, src, (size_t)NR * sizeof(float));
                 } else {
                     for (s = 0; s < nr; s++) d[s] = src[s];
-                    for (s = nr; s < EEGNN__NR; s++) d[s] = 0.0f;
+                    for (s = nr; s < NR; s++) d[s] = 0.0f;
                 }
             }
         } else {
             for (s = 0; s < nr; s++) {
                 const float *src = b + (size_t)(j0 + js + s) * ldb + p0;
-                for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__NR + s] = src[p];
+                for (p = 0; p < kc; p++) dst[(size_t)p * NR + s] = src[p];
             }
-            for (s = nr; s < EEGNN__NR; s++)
-                for (p = 0; p < kc; p++) dst[(size_t)p * EEGNN__NR + s] = 0.0f;
+            for (s = nr; s < NR; s++)
+                for (p = 0; p < kc; p++) dst[(size_t)p * NR + s] = 0.0f;
         }
     }
 }
 
-#if EEGNN__GEMM_VECTOR
-
-#if EEGNN__MR == 8
-#define EEGNN__ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-#elif EEGNN__MR == 6
-#define EEGNN__ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
-#endif
-
-/* c[0..VW) = alpha * v + beta * c[0..VW), not reading c when beta == 0. */
-#define EEGNN__STORE_VEC(cp, v)                                                                              \
-    do {                                                                                                     \
-        eegnn__vf o_ = (v)*alpha;                                                                            \
-        if (beta != 0.0f) {                                                                                  \
-            eegnn__vf t_;                                                                                    \
-            memcpy(&t_, (cp), sizeof t_);                                                                    \
-            o_ += t_ * beta;                                                                                 \
-        }                                                                                                    \
-        memcpy((cp), &o_, sizeof o_);                                                                        \
-    } while (0)
-
-/* Register tiles of MR rows and 1, 2 or 3 vectors (NV1..NV3): declare the
- * accumulators, load one row of the B sliver, multiply-add one column of
- * the A sliver, store. */
-#define EEGNN__K_DECL1(i) eegnn__vf c##i##_0 = zero;
-#define EEGNN__K_DECL2(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero;
-#define EEGNN__K_DECL3(i) eegnn__vf c##i##_0 = zero, c##i##_1 = zero, c##i##_2 = zero;
-#define EEGNN__K_LOAD1 memcpy(&b0, bp, sizeof b0);
-#define EEGNN__K_LOAD2 EEGNN__K_LOAD1 memcpy(&b1, bp + EEGNN__VW, sizeof b1);
-#define EEGNN__K_LOAD3 EEGNN__K_LOAD2 memcpy(&b2, bp + 2 * EEGNN__VW, sizeof b2);
-#define EEGNN__K_FMA1(i) EEGNN__VFMA(c##i##_0, b0, ap[i]);
-#define EEGNN__K_FMA2(i) EEGNN__K_FMA1(i) EEGNN__VFMA(c##i##_1, b1, ap[i]);
-#define EEGNN__K_FMA3(i) EEGNN__K_FMA2(i) EEGNN__VFMA(c##i##_2, b2, ap[i]);
-#define EEGNN__K_STORE1(i) EEGNN__STORE_VEC(c + (size_t)(i)*ldc, c##i##_0);
-#define EEGNN__K_STORE2(i) EEGNN__K_STORE1(i) EEGNN__STORE_VEC(c + (size_t)(i)*ldc + EEGNN__VW, c##i##_1);
-#define EEGNN__K_STORE3(i) EEGNN__K_STORE2(i) EEGNN__STORE_VEC(c + (size_t)(i)*ldc + 2 * EEGNN__VW, c##i##_2);
-
-/* C tile (MR, nv * VW) = alpha * Asliver (MR, kc) @ Bsliver (kc, NR)[:, :nv*VW] + beta * C. */
-#define EEGNN__DEFINE_KERNEL(name, DECL, LOAD, FMA, STORE)                                                   \
-    static void name(int kc, const float *ap, const float *bp, float alpha, float beta, float *c, int ldc) { \
-        eegnn__vf zero = {0};                                                                                \
-        eegnn__vf b0, b1, b2;                                                                                \
-        int p;                                                                                               \
-        EEGNN__ROWS(DECL)                                                                                    \
-        (void)b1;                                                                                            \
-        (void)b2;                                                                                            \
-        for (p = 0; p < kc; p++) {                                                                           \
-            LOAD EEGNN__ROWS(FMA) ap += EEGNN__MR;                                                           \
-            bp += EEGNN__NR;                                                                                 \
-        }                                                                                                    \
-        EEGNN__ROWS(STORE)                                                                                   \
-    }
-EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel1, EEGNN__K_DECL1, EEGNN__K_LOAD1, EEGNN__K_FMA1, EEGNN__K_STORE1)
-EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel2, EEGNN__K_DECL2, EEGNN__K_LOAD2, EEGNN__K_FMA2, EEGNN__K_STORE2)
-#if EEGNN__NV == 3
-EEGNN__DEFINE_KERNEL(eegnn__gemm_kernel3, EEGNN__K_DECL3, EEGNN__K_LOAD3, EEGNN__K_FMA3, EEGNN__K_STORE3)
-#endif
-
-/* Row-convolution tile (implicit unfolding, no packed B): C (MR, nv * VW)
- * = A sliver (MR, cpg * kw) @ B, where row (ci, j) of B is the vector at
- * b + ci * ldb + j * dil, i.e. tap j of input row ci of a zero-padded row
- * convolution. C is written (ldc), not accumulated. */
-#define EEGNN__DEFINE_ROW_CONV(name, DECL, LOAD, FMA, STORE)                                                  \
-    static void name(int cpg, int kw, int dil, const float *ap, const float *b, int ldb, float *c, int ldc) { \
-        eegnn__vf zero = {0};                                                                                \
-        eegnn__vf b0, b1, b2;                                                                                \
-        const float *bp;                                                                                     \
-        const float alpha = 1.0f, beta = 0.0f;                                                               \
-        int ci, j;                                                                                           \
-        EEGNN__ROWS(DECL)                                                                                    \
-        (void)b1;                                                                                            \
-        (void)b2;                                                                                            \
-        for (ci = 0; ci < cpg; ci++) {                                                                       \
-            bp = b + (size_t)ci * ldb;                                                                       \
-            for (j = 0; j < kw; j++) {                                                                       \
-                LOAD EEGNN__ROWS(FMA) ap += EEGNN__MR;                                                       \
-                bp += dil;                                                                                   \
-            }                                                                                                \
-        }                                                                                                    \
-        EEGNN__ROWS(STORE)                                                                                   \
-    }
-EEGNN__DEFINE_ROW_CONV(eegnn__row_conv_kernel1, EEGNN__K_DECL1, EEGNN__K_LOAD1, EEGNN__K_FMA1, EEGNN__K_STORE1)
-EEGNN__DEFINE_ROW_CONV(eegnn__row_conv_kernel2, EEGNN__K_DECL2, EEGNN__K_LOAD2, EEGNN__K_FMA2, EEGNN__K_STORE2)
-#if EEGNN__NV == 3
-EEGNN__DEFINE_ROW_CONV(eegnn__row_conv_kernel3, EEGNN__K_DECL3, EEGNN__K_LOAD3, EEGNN__K_FMA3, EEGNN__K_STORE3)
-#endif
-
-/* Row-convolution tile of the first nv vectors (see above); C has NR columns. */
+/* Row-convolution tile of the first nv vectors of the path's register tile
+ * (see eegnn__cpu_kernels.row_conv); C has NR columns. */
 EEGNN__PRIVATE void eegnn__row_conv_tile(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb,
                                          float *c) {
-#if EEGNN__NV == 3
-    if (nv == 3) {
-        eegnn__row_conv_kernel3(cpg, kw, dil, ap, b, ldb, c, EEGNN__NR);
-        return;
-    }
-#endif
-    if (nv == 2)
-        eegnn__row_conv_kernel2(cpg, kw, dil, ap, b, ldb, c, EEGNN__NR);
-    else
-        eegnn__row_conv_kernel1(cpg, kw, dil, ap, b, ldb, c, EEGNN__NR);
+    eegnn__cpu()->row_conv(nv, cpg, kw, dil, ap, b, ldb, c);
 }
-
-/* Runs the kernel for the first nv vectors of the tile. */
-static void eegnn__gemm_kernel(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
-                               int ldc) {
-#if EEGNN__NV == 3
-    if (nv == 3) {
-        eegnn__gemm_kernel3(kc, ap, bp, alpha, beta, c, ldc);
-        return;
-    }
-#endif
-    if (nv == 2)
-        eegnn__gemm_kernel2(kc, ap, bp, alpha, beta, c, ldc);
-    else
-        eegnn__gemm_kernel1(kc, ap, bp, alpha, beta, c, ldc);
-}
-
-#else /* portable C kernel */
-
-static void eegnn__gemm_kernel(int nv, int kc, const float *ap, const float *bp, float alpha, float beta, float *c,
-                               int ldc) {
-    float acc[EEGNN__MR][EEGNN__NR];
-    int p, i, j, nr = nv * EEGNN__VW;
-    memset(acc, 0, sizeof acc);
-    for (p = 0; p < kc; p++) {
-        for (i = 0; i < EEGNN__MR; i++) {
-            float a_ = ap[i];
-            for (j = 0; j < nr; j++) acc[i][j] += a_ * bp[j];
-        }
-        ap += EEGNN__MR;
-        bp += EEGNN__NR;
-    }
-    for (i = 0; i < EEGNN__MR; i++) {
-        float *cr = c + (size_t)i * ldc;
-        for (j = 0; j < nr; j++) cr[j] = alpha * acc[i][j] + (beta != 0.0f ? beta * cr[j] : 0.0f);
-    }
-}
-
-EEGNN__PRIVATE void eegnn__row_conv_tile(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb,
-                                         float *c) {
-    int ci, j, i, s, nr = nv * EEGNN__VW;
-    for (i = 0; i < EEGNN__MR; i++)
-        for (s = 0; s < nr; s++) c[i * EEGNN__NR + s] = 0.0f;
-    for (ci = 0; ci < cpg; ci++)
-        for (j = 0; j < kw; j++) {
-            const float *bp = b + (size_t)ci * ldb + (size_t)j * dil;
-            for (i = 0; i < EEGNN__MR; i++) {
-                float a_ = ap[i];
-                for (s = 0; s < nr; s++) c[i * EEGNN__NR + s] += a_ * bp[s];
-            }
-            ap += EEGNN__MR;
-        }
-}
-
-#endif
 
 /* One tile of mr <= MR rows and nr <= NR columns. Tiles that fill whole
  * vectors are written in place; others go through a local tile. */
-static void eegnn__gemm_tile(int kc, const float *ap, const float *bp, float alpha, float beta, float *c, int ldc,
-                             int mr, int nr) {
-    float tile[EEGNN__MR * EEGNN__NR];
-    int i, j, nv = (nr + EEGNN__VW - 1) / EEGNN__VW;
-    if (mr == EEGNN__MR && nr == nv * EEGNN__VW) {
-        eegnn__gemm_kernel(nv, kc, ap, bp, alpha, beta, c, ldc);
+static void eegnn__gemm_tile(const eegnn__cpu_kernels *kp, int kc, const float *ap, const float *bp, float alpha,
+                             float beta, float *c, int ldc, int mr, int nr) {
+    float tile[EEGNN__MR_MAX * EEGNN__NR_MAX];
+    int i, j, nv = (nr + kp->vw - 1) / kp->vw;
+    if (mr == kp->mr && nr == nv * kp->vw) {
+        kp->gemm(nv, kc, ap, bp, alpha, beta, c, ldc);
         return;
     }
-    eegnn__gemm_kernel(nv, kc, ap, bp, 1.0f, 0.0f, tile, EEGNN__NR);
+    kp->gemm(nv, kc, ap, bp, 1.0f, 0.0f, tile, kp->nr);
     for (i = 0; i < mr; i++) {
         float *cr = c + (size_t)i * ldc;
-        const float *tr = tile + i * EEGNN__NR;
+        const float *tr = tile + i * kp->nr;
         if (beta == 0.0f)
             for (j = 0; j < nr; j++) cr[j] = alpha * tr[j];
         else
@@ -317,22 +138,24 @@ static void eegnn__sgemm_blocked(int trans_a, int m, int n, int k, float alpha, 
                                  float *work) {
     float *ap = work;
     float *bpk = work + (size_t)EEGNN__MC * EEGNN__KC;
+    const eegnn__cpu_kernels *kp = eegnn__cpu();
+    const int MC = kp->mr * 24, NC = kp->nr * 16; /* at most EEGNN__MC, EEGNN__NC */
     int jc, pc, ic, jr, ir;
-    for (jc = 0; jc < n; jc += EEGNN__NC) {
-        int nc = EEGNN__MIN(EEGNN__NC, n - jc);
+    for (jc = 0; jc < n; jc += NC) {
+        int nc = EEGNN__MIN(NC, n - jc);
         for (pc = 0; pc < k; pc += EEGNN__KC) {
             int kc = EEGNN__MIN(EEGNN__KC, k - pc);
             float beta_k = pc == 0 ? beta : 1.0f;
             pack_b(b_ctx, pc, kc, jc, nc, bpk);
-            for (ic = 0; ic < m; ic += EEGNN__MC) {
-                int mc = EEGNN__MIN(EEGNN__MC, m - ic);
+            for (ic = 0; ic < m; ic += MC) {
+                int mc = EEGNN__MIN(MC, m - ic);
                 eegnn__gemm_pack_a(trans_a, a, lda, ic, mc, pc, kc, ap);
-                for (jr = 0; jr < nc; jr += EEGNN__NR) {
-                    int nr = EEGNN__MIN(EEGNN__NR, nc - jr);
+                for (jr = 0; jr < nc; jr += kp->nr) {
+                    int nr = EEGNN__MIN(kp->nr, nc - jr);
                     const float *bs = bpk + (size_t)jr * kc;
-                    for (ir = 0; ir < mc; ir += EEGNN__MR) {
-                        int mr = EEGNN__MIN(EEGNN__MR, mc - ir);
-                        eegnn__gemm_tile(kc, ap + (size_t)ir * kc, bs, alpha, beta_k,
+                    for (ir = 0; ir < mc; ir += kp->mr) {
+                        int mr = EEGNN__MIN(kp->mr, mc - ir);
+                        eegnn__gemm_tile(kp, kc, ap + (size_t)ir * kc, bs, alpha, beta_k,
                                          c + (size_t)(ic + ir) * ldc + jc + jr, ldc, mr, nr);
                     }
                 }
@@ -484,8 +307,11 @@ static void eegnn__sgemm_run(eegnn_threadpool *pool, eegnn_graph *g, int trans_a
     job.ldc = ldc;
     job.g = g;
     /* split the dimension with more register tiles */
-    job.split_n = (n + EEGNN__NR - 1) / EEGNN__NR >= (m + EEGNN__MR - 1) / EEGNN__MR;
-    job.unit = job.split_n ? EEGNN__NR : EEGNN__MR;
+    {
+        const eegnn__cpu_kernels *kp = eegnn__cpu();
+        job.split_n = (n + kp->nr - 1) / kp->nr >= (m + kp->mr - 1) / kp->mr;
+        job.unit = job.split_n ? kp->nr : kp->mr;
+    }
     n_tasks = n_threads;
     if (flops < 2.0e5) n_tasks = 1;
     {

@@ -8,6 +8,26 @@
  * Thread safety: as the graph (one thread at a time per graph).
  * ------------------------------------------------------------------------- */
 
+/* ---- CPU paths (src/ops/cpu.c, src/ops/kernels.c) ---- */
+
+/* The vector kernels (matrix products, convolution tiles, attention) exist
+ * once per instruction set: "avx512" (AVX-512F), "avx2" (AVX2 + FMA) and
+ * "generic" (the build's baseline: SSE2 on x86-64, NEON on arm64). The
+ * best one the CPU supports is chosen on first use, once per process, from
+ * cpuid; the environment variable EEGNN_CPU=avx512|avx2|generic forces one
+ * (for tests and bug reports). Builds by nvcc or hipcc, for other CPUs, or
+ * with EEGNN_NO_CPU_DISPATCH have the generic path only, built for the
+ * compiler's flags. Thread safety: all three are safe from any thread. */
+
+/* Name of the path in use: "avx512", "avx2" or "generic". */
+EEGNN_API const char *eegnn_cpu_path(void);
+/* The paths this CPU and build support, best first, space-separated
+ * (e.g. "avx512 avx2 generic"). */
+EEGNN_API const char *eegnn_cpu_paths(void);
+/* NULL, or why EEGNN_CPU was not followed (an unknown name, or a path this
+ * CPU lacks: the best supported path is used instead). */
+EEGNN_API const char *eegnn_cpu_warning(void);
+
 /* ---- Matrix products (src/ops/gemm.c, src/ops/linear.c) ---- */
 
 /* C = alpha * op(A) @ op(B) + beta * C, row-major, op = transpose when

@@ -1172,6 +1172,9 @@ static void eegnn__train_announce(eegnn__train_job *j) {
             tr->n_classes ? (tr->class_w ? "classification (class-weighted cross-entropy)"
                                          : "classification (cross-entropy)")
                           : (tr->l1 ? "regression (L1 on z-scored target)" : "regression (MSE on z-scored target)"));
+    fprintf(j->log, "cpu: %s kernels (this CPU has: %s; EEGNN_CPU forces one), %d threads\n", eegnn_cpu_path(),
+            eegnn_cpu_paths(), eegnn_graph_n_threads(tr->g));
+    if (eegnn_cpu_warning()) fprintf(j->log, "warning: %s\n", eegnn_cpu_warning());
     if (j->cfg.resume) fprintf(j->log, "resuming after epoch %d from %s\n", j->start_epoch, j->cfg.resume);
     while (p && *p) {
         size_t len = strcspn(p, "\n");
