@@ -7,7 +7,8 @@
  * Same model as bench_cnn.py (PyTorch). Usage:
  *   bench_cnn [threads] [timed steps] [warm-up steps] [--profile]
  * Prints one line per timed step ("step_ms <ms>"), a summary line and the
- * convolutions' FLOPs per step ("flop_per_step");
+ * convolutions' FLOPs per step ("flop_per_step") and the CPU paths
+ * ("cpu_path" in use, "cpu_paths" supported; EEGNN_CPU forces one);
  * --profile also prints the median time of every node's forward and
  * backward. Build: cc -O3 -march=native bench/bench_cnn.c -o bench_cnn -lm -lpthread
  * (add -DEEGNN_USE_OPENBLAS ... -lopenblas for the OpenBLAS build). */
@@ -152,6 +153,7 @@ int main(int argc, char **argv) {
     /* multiply-adds of the convolutions (x2 FLOPs): forward both, backward both weight gradients and the
        second layer's input gradient (the first layer's input needs none); the rest is under 0.1 % */
     printf("flop_per_step %.0f\n", 2.0 * BATCH * TIMES * FILTERS * KERNEL * (2.0 * CHANS + 3.0 * FILTERS));
+    printf("cpu_path %s\ncpu_paths %s\n", eegnn_cpu_path(), eegnn_cpu_paths());
     free(times);
     free(node_f);
     free(node_b);

@@ -20,6 +20,9 @@ cc -O1 -o "$OUT/amalgamate" tools/amalgamate.c
 "$OUT/amalgamate" >/dev/null
 cc -O3 -march=native -std=c99 bench/bench_cnn.c -o "$OUT/bench_cnn" -lm -lpthread
 cc -O3 -march=native -ffp-contract=fast -std=c99 bench/bench_peak.c -o "$OUT/bench_peak" -lpthread
+# the build a user writes without -march (runtime CPU dispatch picks the kernels)
+cc -O2 -std=c99 bench/bench_cnn.c -o "$OUT/bench_cnn_plain" -lm -lpthread
+cc -O2 -march=native -std=c99 bench/bench_cnn.c -o "$OUT/bench_cnn_o2native" -lm -lpthread
 HAVE_OPENBLAS=0
 if cc -O3 -march=native -std=c99 -DEEGNN_USE_OPENBLAS bench/bench_cnn.c -o "$OUT/bench_cnn_openblas" \
     -lopenblas -lm -lpthread 2>"$OUT/openblas_build.log"; then
@@ -43,6 +46,11 @@ while [ "$round" -le "$ROUNDS" ]; do
         # OpenBLAS threads stay at 1: eegnn's own pool splits the work.
         [ "$HAVE_OPENBLAS" = 1 ] && run "openblas_t$t" env OPENBLAS_NUM_THREADS=1 "$OUT/bench_cnn_openblas" "$t" "$STEPS" 3
         run "pytorch_t$t" "$PY" bench/bench_cnn.py "$t" "$STEPS" 3
+    done
+    run plain_o2 "$OUT/bench_cnn_plain" 1 "$STEPS" 3
+    run native_o2 "$OUT/bench_cnn_o2native" 1 "$STEPS" 3
+    for p in $("$OUT/bench_cnn" 1 1 0 | awk '$1 == "cpu_paths" { $1 = ""; print }'); do
+        EEGNN_CPU=$p run "path_$p" "$OUT/bench_cnn" 1 "$STEPS" 3
     done
     round=$((round + 1))
 done
@@ -68,3 +76,13 @@ for t in 1 2; do
         'BEGIN { printf "%-8s %12.2f %12.2f %12.2f %14.2f %16.2f %14.1f %14.1f\n", t, e, o, p, e / p, o / p,
                  100 * f / (e * 1e6) / pk, 100 * f / (p * 1e6) / pk }'
 done
+echo
+echo "Build flags, 1 thread: cc -O2 (no -march) $(median "$OUT/plain_o2.steps") ms, cc -O2 -march=native" \
+    "$(median "$OUT/native_o2.steps") ms: ratio $(awk -v a="$(median "$OUT/plain_o2.steps")" \
+    -v b="$(median "$OUT/native_o2.steps")" 'BEGIN { printf "%.3f", a / b }')"
+printf "CPU paths (EEGNN_CPU), 1 thread, -O3 -march=native build:"
+for f in "$OUT"/path_*.steps; do
+    p=${f##*/path_}
+    printf "  %s %.2f ms" "${p%.steps}" "$(median "$f")"
+done
+echo
