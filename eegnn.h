@@ -5422,6 +5422,9 @@ typedef struct eegnn__cpu_kernels {
      * (mr, cpg * kw) @ B, row (ci, j) of B being the vector at b + ci * ldb
      * + j * dil; C has nr columns and is written, not accumulated. */
     void (*row_conv)(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb, float *c);
+    /* C (mr, nv * vw; rows ldc apart) += sum_{p < len} ar[r][p] * B[p, :], B
+     * rows ldb apart: rows of A at any addresses (no packing). */
+    void (*rows_mm)(int nv, int len, const float *const *ar, const float *b, int ldb, float *c, int ldc);
     /* out (n, ncols) = alpha * W (n, len) X (len, ncols) (+ out when
      * accumulate), W(i, l) = w[i * wi + l * wl]; ncols a multiple of vw. */
     void (*small_mm)(int n, int len, int ncols, const float *w, size_t wi, size_t wl, const float *x, int ldx,
@@ -5548,6 +5551,49 @@ typedef double EEGNN__KFN(vd) __attribute__((vector_size(EEGNN__K_VW * sizeof(do
         }                                                                                                    \
         EEGNN__KROWS(STORE)                                                                                  \
     }
+/* Rows-times-matrix tile: C (MR, NV' * VW) += sum_{p < len} A_r[p] * B[p, :],
+ * A_r the MR rows at ar[r] (any addresses: shifted rows of a padded input),
+ * B rows ldb apart. */
+#define EEGNN__KFMAR1(i) EEGNN__K_FMA(c##i##_0, b0, a##i[p]);
+#define EEGNN__KFMAR2(i) EEGNN__KFMAR1(i) EEGNN__K_FMA(c##i##_1, b1, a##i[p]);
+#define EEGNN__KFMAR3(i) EEGNN__KFMAR2(i) EEGNN__K_FMA(c##i##_2, b2, a##i[p]);
+#define EEGNN__KAROW(i) const float *a##i = ar[i];
+#define EEGNN__KROWSMM(nvs, DECL, LOAD, FMA, STORE)                                                          \
+    EEGNN__K_ATTR static void EEGNN__KFN(rows_mm##nvs)(int len, const float *const *ar, const float *bp,     \
+                                                        int ldb, float *c, int ldc) {                        \
+        EEGNN__KV zero = {0};                                                                                \
+        EEGNN__KV b0, b1, b2;                                                                                \
+        const float alpha = 1.0f, beta = 1.0f;                                                               \
+        int p;                                                                                               \
+        EEGNN__KROWS(EEGNN__KAROW)                                                                           \
+        EEGNN__KROWS(DECL)                                                                                   \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (p = 0; p < len; p++) {                                                                          \
+            LOAD EEGNN__KROWS(FMA) bp += ldb;                                                                \
+        }                                                                                                    \
+        EEGNN__KROWS(STORE)                                                                                  \
+    }
+EEGNN__KROWSMM(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMAR1, EEGNN__KSTORE1)
+EEGNN__KROWSMM(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMAR2, EEGNN__KSTORE2)
+#if EEGNN__K_NV == 3
+EEGNN__KROWSMM(3, EEGNN__KDECL3, EEGNN__KLOAD3, EEGNN__KFMAR3, EEGNN__KSTORE3)
+#endif
+
+EEGNN__K_ATTR static void EEGNN__KFN(rows_mm)(int nv, int len, const float *const *ar, const float *b, int ldb,
+                                              float *c, int ldc) {
+#if EEGNN__K_NV == 3
+    if (nv == 3) {
+        EEGNN__KFN(rows_mm3)(len, ar, b, ldb, c, ldc);
+        return;
+    }
+#endif
+    if (nv == 2)
+        EEGNN__KFN(rows_mm2)(len, ar, b, ldb, c, ldc);
+    else
+        EEGNN__KFN(rows_mm1)(len, ar, b, ldb, c, ldc);
+}
+
 EEGNN__KGEMM(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
 EEGNN__KGEMM(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMA2, EEGNN__KSTORE2)
 EEGNN__KROWCONV(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
@@ -5752,6 +5798,11 @@ EEGNN__K_ATTR static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold,
 #undef EEGNN__KSTORE2
 #undef EEGNN__KSTORE3
 #undef EEGNN__KGEMM
+#undef EEGNN__KFMAR1
+#undef EEGNN__KFMAR2
+#undef EEGNN__KFMAR3
+#undef EEGNN__KAROW
+#undef EEGNN__KROWSMM
 #undef EEGNN__KROWCONV
 #undef EEGNN__KSTORE_ACC
 
@@ -5788,6 +5839,16 @@ static void EEGNN__KFN(row_conv)(int nv, int cpg, int kw, int dil, const float *
                 for (s = 0; s < nr; s++) c[i * ldc + s] += a_ * bp[s];
             }
             ap += EEGNN__K_MR;
+        }
+}
+
+static void EEGNN__KFN(rows_mm)(int nv, int len, const float *const *ar, const float *b, int ldb, float *c,
+                                int ldc) {
+    int p, i, j, nr = nv * EEGNN__K_VW;
+    for (i = 0; i < EEGNN__K_MR; i++)
+        for (p = 0; p < len; p++) {
+            float a_ = ar[i][p];
+            for (j = 0; j < nr; j++) c[(size_t)i * ldc + j] += a_ * b[(size_t)p * ldb + j];
         }
 }
 
@@ -5836,7 +5897,7 @@ static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold, float scale, 
 
 static const eegnn__cpu_kernels EEGNN__KFN(kernels) = {
     EEGNN__K_NAME,      EEGNN__K_VW,        EEGNN__K_MR,    EEGNN__K_NV, EEGNN__K_NV * EEGNN__K_VW,
-    EEGNN__KFN(gemm),     EEGNN__KFN(row_conv), EEGNN__KFN(small_mm), EEGNN__KFN(exp_row), EEGNN__KFN(dot),
+    EEGNN__KFN(gemm),     EEGNN__KFN(row_conv), EEGNN__KFN(rows_mm), EEGNN__KFN(small_mm), EEGNN__KFN(exp_row), EEGNN__KFN(dot),
     EEGNN__KFN(keep_mask)};
 
 #undef EEGNN__KFN
@@ -5962,6 +6023,49 @@ typedef double EEGNN__KFN(vd) __attribute__((vector_size(EEGNN__K_VW * sizeof(do
         }                                                                                                    \
         EEGNN__KROWS(STORE)                                                                                  \
     }
+/* Rows-times-matrix tile: C (MR, NV' * VW) += sum_{p < len} A_r[p] * B[p, :],
+ * A_r the MR rows at ar[r] (any addresses: shifted rows of a padded input),
+ * B rows ldb apart. */
+#define EEGNN__KFMAR1(i) EEGNN__K_FMA(c##i##_0, b0, a##i[p]);
+#define EEGNN__KFMAR2(i) EEGNN__KFMAR1(i) EEGNN__K_FMA(c##i##_1, b1, a##i[p]);
+#define EEGNN__KFMAR3(i) EEGNN__KFMAR2(i) EEGNN__K_FMA(c##i##_2, b2, a##i[p]);
+#define EEGNN__KAROW(i) const float *a##i = ar[i];
+#define EEGNN__KROWSMM(nvs, DECL, LOAD, FMA, STORE)                                                          \
+    EEGNN__K_ATTR static void EEGNN__KFN(rows_mm##nvs)(int len, const float *const *ar, const float *bp,     \
+                                                        int ldb, float *c, int ldc) {                        \
+        EEGNN__KV zero = {0};                                                                                \
+        EEGNN__KV b0, b1, b2;                                                                                \
+        const float alpha = 1.0f, beta = 1.0f;                                                               \
+        int p;                                                                                               \
+        EEGNN__KROWS(EEGNN__KAROW)                                                                           \
+        EEGNN__KROWS(DECL)                                                                                   \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (p = 0; p < len; p++) {                                                                          \
+            LOAD EEGNN__KROWS(FMA) bp += ldb;                                                                \
+        }                                                                                                    \
+        EEGNN__KROWS(STORE)                                                                                  \
+    }
+EEGNN__KROWSMM(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMAR1, EEGNN__KSTORE1)
+EEGNN__KROWSMM(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMAR2, EEGNN__KSTORE2)
+#if EEGNN__K_NV == 3
+EEGNN__KROWSMM(3, EEGNN__KDECL3, EEGNN__KLOAD3, EEGNN__KFMAR3, EEGNN__KSTORE3)
+#endif
+
+EEGNN__K_ATTR static void EEGNN__KFN(rows_mm)(int nv, int len, const float *const *ar, const float *b, int ldb,
+                                              float *c, int ldc) {
+#if EEGNN__K_NV == 3
+    if (nv == 3) {
+        EEGNN__KFN(rows_mm3)(len, ar, b, ldb, c, ldc);
+        return;
+    }
+#endif
+    if (nv == 2)
+        EEGNN__KFN(rows_mm2)(len, ar, b, ldb, c, ldc);
+    else
+        EEGNN__KFN(rows_mm1)(len, ar, b, ldb, c, ldc);
+}
+
 EEGNN__KGEMM(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
 EEGNN__KGEMM(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMA2, EEGNN__KSTORE2)
 EEGNN__KROWCONV(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
@@ -6166,6 +6270,11 @@ EEGNN__K_ATTR static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold,
 #undef EEGNN__KSTORE2
 #undef EEGNN__KSTORE3
 #undef EEGNN__KGEMM
+#undef EEGNN__KFMAR1
+#undef EEGNN__KFMAR2
+#undef EEGNN__KFMAR3
+#undef EEGNN__KAROW
+#undef EEGNN__KROWSMM
 #undef EEGNN__KROWCONV
 #undef EEGNN__KSTORE_ACC
 
@@ -6202,6 +6311,16 @@ static void EEGNN__KFN(row_conv)(int nv, int cpg, int kw, int dil, const float *
                 for (s = 0; s < nr; s++) c[i * ldc + s] += a_ * bp[s];
             }
             ap += EEGNN__K_MR;
+        }
+}
+
+static void EEGNN__KFN(rows_mm)(int nv, int len, const float *const *ar, const float *b, int ldb, float *c,
+                                int ldc) {
+    int p, i, j, nr = nv * EEGNN__K_VW;
+    for (i = 0; i < EEGNN__K_MR; i++)
+        for (p = 0; p < len; p++) {
+            float a_ = ar[i][p];
+            for (j = 0; j < nr; j++) c[(size_t)i * ldc + j] += a_ * b[(size_t)p * ldb + j];
         }
 }
 
@@ -6250,7 +6369,7 @@ static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold, float scale, 
 
 static const eegnn__cpu_kernels EEGNN__KFN(kernels) = {
     EEGNN__K_NAME,      EEGNN__K_VW,        EEGNN__K_MR,    EEGNN__K_NV, EEGNN__K_NV * EEGNN__K_VW,
-    EEGNN__KFN(gemm),     EEGNN__KFN(row_conv), EEGNN__KFN(small_mm), EEGNN__KFN(exp_row), EEGNN__KFN(dot),
+    EEGNN__KFN(gemm),     EEGNN__KFN(row_conv), EEGNN__KFN(rows_mm), EEGNN__KFN(small_mm), EEGNN__KFN(exp_row), EEGNN__KFN(dot),
     EEGNN__KFN(keep_mask)};
 
 #undef EEGNN__KFN
@@ -6399,6 +6518,49 @@ typedef double EEGNN__KFN(vd) __attribute__((vector_size(EEGNN__K_VW * sizeof(do
         }                                                                                                    \
         EEGNN__KROWS(STORE)                                                                                  \
     }
+/* Rows-times-matrix tile: C (MR, NV' * VW) += sum_{p < len} A_r[p] * B[p, :],
+ * A_r the MR rows at ar[r] (any addresses: shifted rows of a padded input),
+ * B rows ldb apart. */
+#define EEGNN__KFMAR1(i) EEGNN__K_FMA(c##i##_0, b0, a##i[p]);
+#define EEGNN__KFMAR2(i) EEGNN__KFMAR1(i) EEGNN__K_FMA(c##i##_1, b1, a##i[p]);
+#define EEGNN__KFMAR3(i) EEGNN__KFMAR2(i) EEGNN__K_FMA(c##i##_2, b2, a##i[p]);
+#define EEGNN__KAROW(i) const float *a##i = ar[i];
+#define EEGNN__KROWSMM(nvs, DECL, LOAD, FMA, STORE)                                                          \
+    EEGNN__K_ATTR static void EEGNN__KFN(rows_mm##nvs)(int len, const float *const *ar, const float *bp,     \
+                                                        int ldb, float *c, int ldc) {                        \
+        EEGNN__KV zero = {0};                                                                                \
+        EEGNN__KV b0, b1, b2;                                                                                \
+        const float alpha = 1.0f, beta = 1.0f;                                                               \
+        int p;                                                                                               \
+        EEGNN__KROWS(EEGNN__KAROW)                                                                           \
+        EEGNN__KROWS(DECL)                                                                                   \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (p = 0; p < len; p++) {                                                                          \
+            LOAD EEGNN__KROWS(FMA) bp += ldb;                                                                \
+        }                                                                                                    \
+        EEGNN__KROWS(STORE)                                                                                  \
+    }
+EEGNN__KROWSMM(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMAR1, EEGNN__KSTORE1)
+EEGNN__KROWSMM(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMAR2, EEGNN__KSTORE2)
+#if EEGNN__K_NV == 3
+EEGNN__KROWSMM(3, EEGNN__KDECL3, EEGNN__KLOAD3, EEGNN__KFMAR3, EEGNN__KSTORE3)
+#endif
+
+EEGNN__K_ATTR static void EEGNN__KFN(rows_mm)(int nv, int len, const float *const *ar, const float *b, int ldb,
+                                              float *c, int ldc) {
+#if EEGNN__K_NV == 3
+    if (nv == 3) {
+        EEGNN__KFN(rows_mm3)(len, ar, b, ldb, c, ldc);
+        return;
+    }
+#endif
+    if (nv == 2)
+        EEGNN__KFN(rows_mm2)(len, ar, b, ldb, c, ldc);
+    else
+        EEGNN__KFN(rows_mm1)(len, ar, b, ldb, c, ldc);
+}
+
 EEGNN__KGEMM(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
 EEGNN__KGEMM(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMA2, EEGNN__KSTORE2)
 EEGNN__KROWCONV(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
@@ -6603,6 +6765,11 @@ EEGNN__K_ATTR static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold,
 #undef EEGNN__KSTORE2
 #undef EEGNN__KSTORE3
 #undef EEGNN__KGEMM
+#undef EEGNN__KFMAR1
+#undef EEGNN__KFMAR2
+#undef EEGNN__KFMAR3
+#undef EEGNN__KAROW
+#undef EEGNN__KROWSMM
 #undef EEGNN__KROWCONV
 #undef EEGNN__KSTORE_ACC
 
@@ -6639,6 +6806,16 @@ static void EEGNN__KFN(row_conv)(int nv, int cpg, int kw, int dil, const float *
                 for (s = 0; s < nr; s++) c[i * ldc + s] += a_ * bp[s];
             }
             ap += EEGNN__K_MR;
+        }
+}
+
+static void EEGNN__KFN(rows_mm)(int nv, int len, const float *const *ar, const float *b, int ldb, float *c,
+                                int ldc) {
+    int p, i, j, nr = nv * EEGNN__K_VW;
+    for (i = 0; i < EEGNN__K_MR; i++)
+        for (p = 0; p < len; p++) {
+            float a_ = ar[i][p];
+            for (j = 0; j < nr; j++) c[(size_t)i * ldc + j] += a_ * b[(size_t)p * ldb + j];
         }
 }
 
@@ -6687,7 +6864,7 @@ static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold, float scale, 
 
 static const eegnn__cpu_kernels EEGNN__KFN(kernels) = {
     EEGNN__K_NAME,      EEGNN__K_VW,        EEGNN__K_MR,    EEGNN__K_NV, EEGNN__K_NV * EEGNN__K_VW,
-    EEGNN__KFN(gemm),     EEGNN__KFN(row_conv), EEGNN__KFN(small_mm), EEGNN__KFN(exp_row), EEGNN__KFN(dot),
+    EEGNN__KFN(gemm),     EEGNN__KFN(row_conv), EEGNN__KFN(rows_mm), EEGNN__KFN(small_mm), EEGNN__KFN(exp_row), EEGNN__KFN(dot),
     EEGNN__KFN(keep_mask)};
 
 #undef EEGNN__KFN
@@ -6870,13 +7047,6 @@ static void eegnn__gemm_pack_b(int trans_b, const float *b, int ldb, int p0, int
     }
 }
 
-/* Row-convolution tile of the first nv vectors of the path's register tile
- * (see eegnn__cpu_kernels.row_conv); C has NR columns. */
-EEGNN__PRIVATE void eegnn__row_conv_tile(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb,
-                                         float *c) {
-    eegnn__cpu()->row_conv(nv, cpg, kw, dil, ap, b, ldb, c);
-}
-
 /* One tile of mr <= MR rows and nr <= NR columns. Tiles that fill whole
  * vectors are written in place; others go through a local tile. */
 static void eegnn__gemm_tile(const eegnn__cpu_kernels *kp, int kc, const float *ap, const float *bp, float alpha,
@@ -6955,6 +7125,66 @@ EEGNN__PRIVATE void eegnn__sgemm_serial_packed_b(int trans_a, int m, int n, int 
 }
 
 #endif /* !EEGNN_USE_OPENBLAS */
+
+/* ---- Row convolution: a stride-1 convolution along rows read straight
+ * from a zero-padded input, with no unfolded copy. Output row o is
+ *   y[o, t] += sum_{c < cin, j < kw} W[o, c, j] * xpad[c * ldx + t + j * dil]
+ * for t < tout. The weights are packed once into MR-row slivers; each
+ * register tile reads its B operand as shifted vectors of xpad (oneDNN's
+ * and LIBXSMM's direct convolutions do the same). */
+
+/* Floats of packed weights for cout rows of cin * kw taps. */
+EEGNN__PRIVATE size_t eegnn__row_conv_packed_floats(int cout, int cin, int kw) {
+    int mr = eegnn__cpu()->mr;
+    return (size_t)((cout + mr - 1) / mr) * mr * cin * kw;
+}
+
+/* Packs W (cout, cin, kw) into MR-row slivers: wp[(sl * cin * kw + p) * MR + r]
+ * = W[sl * MR + r, p], zero past cout. W[o, c, j] is w[o * so + c * sc + j]
+ * (flip == 0) or w[o * so + c * sc + kw - 1 - j] (flip: the taps reversed,
+ * for the input gradient). */
+EEGNN__PRIVATE void eegnn__row_conv_pack(int cout, int cin, int kw, const float *w, size_t so, size_t sc, int flip,
+                                         float *wp) {
+    const int MR = eegnn__cpu()->mr;
+    int n_sl = (cout + MR - 1) / MR, sl, c, j, r;
+    for (sl = 0; sl < n_sl; sl++) {
+        float *d = wp + (size_t)sl * cin * kw * MR;
+        for (c = 0; c < cin; c++)
+            for (j = 0; j < kw; j++, d += MR)
+                for (r = 0; r < MR; r++) {
+                    int o = sl * MR + r;
+                    d[r] = o < cout ? w[(size_t)o * so + (size_t)c * sc + (size_t)(flip ? kw - 1 - j : j)] : 0.0f;
+                }
+    }
+}
+
+/* Row length of a padded input: tout + (kw - 1) * dil valid columns and
+ * room for the last register tile's whole vectors. */
+EEGNN__PRIVATE int eegnn__row_conv_ld(int tout, int kw, int dil) {
+    return (tout + dil * (kw - 1) + eegnn__cpu()->nr + 15) & ~15;
+}
+
+/* y (cout, tout; rows ldy apart) += the row convolution of xpad (cin rows
+ * ldx >= eegnn__row_conv_ld apart, zero where the signal is padded) with
+ * the packed weights wp; tile: MR_MAX * NR_MAX floats of scratch. */
+EEGNN__PRIVATE void eegnn__row_conv(int cout, int cin, int kw, int dil, const float *wp, const float *xpad, int ldx,
+                                    float *y, size_t ldy, int tout, float *tile) {
+    const eegnn__cpu_kernels *kp = eegnn__cpu();
+    int n_sl = (cout + kp->mr - 1) / kp->mr, sl, t0, r, s;
+    for (sl = 0; sl < n_sl; sl++) {
+        int mr = EEGNN__MIN(kp->mr, cout - sl * kp->mr);
+        const float *ap = wp + (size_t)sl * cin * kw * kp->mr;
+        for (t0 = 0; t0 < tout; t0 += kp->nr) {
+            int nr = EEGNN__MIN(kp->nr, tout - t0), nv = (nr + kp->vw - 1) / kp->vw;
+            kp->row_conv(nv, cin, kw, dil, ap, xpad + t0, ldx, tile);
+            for (r = 0; r < mr; r++) {
+                float *yr = y + (size_t)(sl * kp->mr + r) * ldy + t0;
+                const float *tr = tile + r * kp->nr;
+                for (s = 0; s < nr; s++) yr[s] += tr[s];
+            }
+        }
+    }
+}
 
 /* Serial sgemm for use inside already-parallel loops: same contract as
  * eegnn_sgemm; `work` holds eegnn__sgemm_work_floats() floats (unused under
@@ -7901,7 +8131,15 @@ EEGNN_API eegnn_status eegnn_linear_params_of(const eegnn_tensor *t, eegnn_linea
  * - pad_left] (zero outside the signal), and the output is the product
  * w_g (C_out/groups, C_in/groups * K) @ col. Backward: dw_g += dy_g @ col^T,
  * dcol = w_g^T @ dy_g folded back into dx (col2im). Channels with one input
- * channel per group (depthwise) use direct loops instead.
+ * channel per group (depthwise) use direct loops instead. At stride 1 the
+ * forward pass and the input gradient skip the unfolding: both are row
+ * convolutions (src/ops/gemm.c) of a zero-padded copy of the input rows,
+ * the input gradient with the weights transposed and their taps reversed:
+ *   dx[c, s] = sum_o sum_j w[o, c, K-1-j] * dy[o, s + left - span + j*dilation],
+ * span = dilation * (K - 1). The weight gradient at stride 1 multiplies
+ * shifted rows of the padded input straight into dy^T (the rows_mm kernel):
+ *   dw^T[(c, j), o] += sum_t xpad[c, t + j*dilation] * dy^T[t, o],
+ * accumulated over the task's samples and transposed once at the end.
  * Threads: samples are split into one contiguous range per thread; weight
  * and bias gradients are summed per thread and reduced in thread order, so
  * results are deterministic for a given thread count. All buffers are graph
@@ -7914,6 +8152,12 @@ typedef struct eegnn__conv_geom {
     int batch, cin, tin, cout, k, tout;
     int stride, left, dilation, groups, cpg, opg; /* cpg, opg: input / output channels per group */
     size_t work_floats;                           /* sgemm workspace at the start of each scratch slot */
+    int row_fwd, row_dx; /* forward, input gradient by the row convolution */
+    int ld_fwd, ld_dx;   /* their padded row lengths (input rows, output-gradient rows) */
+    size_t pk_fwd, pk_dx; /* floats of packed weights per group for each */
+    size_t row_floats;    /* per-task scratch of the row convolutions: a padded copy and a tile */
+    int ld_o, ckk_pad;    /* weight gradient by rows: dy^T and dw^T row length, dw^T rows */
+    size_t dw_floats;     /* per-task scratch of it: padded input, dy^T, dw^T of every group */
 } eegnn__conv_geom;
 
 static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
@@ -7931,6 +8175,39 @@ static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
     q->cpg = q->cin / q->groups;
     q->opg = q->cout / q->groups;
     q->work_floats = q->cpg > 1 ? (eegnn__sgemm_work_floats() + 15u) & ~(size_t)15u : 0;
+#ifndef EEGNN_USE_OPENBLAS
+    q->row_fwd = q->row_dx = q->stride == 1 && q->cpg > 1;
+#else
+    q->row_fwd = q->row_dx = 0;
+#endif
+    q->ld_fwd = eegnn__row_conv_ld(q->tout, q->k, q->dilation);
+    q->ld_dx = eegnn__row_conv_ld(q->tin, q->k, q->dilation);
+    q->pk_fwd = q->row_fwd ? eegnn__row_conv_packed_floats(q->opg, q->cpg, q->k) : 0;
+    q->pk_dx = q->row_dx ? eegnn__row_conv_packed_floats(q->cpg, q->opg, q->k) : 0;
+    {
+        const eegnn__cpu_kernels *kp = eegnn__cpu();
+        q->ld_o = (q->opg + kp->vw - 1) / kp->vw * kp->vw;
+        q->ckk_pad = (q->cpg * q->k + kp->mr - 1) / kp->mr * kp->mr;
+    }
+    q->dw_floats = q->row_fwd ? (size_t)q->cpg * q->ld_fwd + (size_t)q->tout * q->ld_o +
+                                    (size_t)q->groups * q->ckk_pad * q->ld_o
+                              : 0;
+    q->row_floats = q->row_fwd ? (size_t)EEGNN__MAX((size_t)q->cpg * q->ld_fwd, (size_t)q->opg * q->ld_dx) +
+                                     (size_t)EEGNN__MR_MAX * EEGNN__NR_MAX
+                               : 0;
+}
+
+/* dst[c] = src[c - shift] for 0 <= c < ld where 0 <= c - shift < n, else 0:
+ * one zero-padded row of a row convolution's input. */
+static void eegnn__conv_pad_row(const float *src, int n, int shift, int ld, float *dst) {
+    int lo = EEGNN__MAX(shift, 0), hi = EEGNN__MIN(ld, n + shift);
+    if (hi <= lo) {
+        memset(dst, 0, (size_t)ld * sizeof(float));
+        return;
+    }
+    memset(dst, 0, (size_t)lo * sizeof(float));
+    memcpy(dst + lo, src + (lo - shift), (size_t)(hi - lo) * sizeof(float));
+    memset(dst + hi, 0, (size_t)(ld - hi) * sizeof(float));
 }
 
 /* Output positions t in [*t0, *t1) whose tap k reads inside the signal:
@@ -8098,6 +8375,15 @@ static void eegnn__conv_forward_task(void *ctx, int task, int n_tasks) {
             const float *xg = xn + (size_t)gi * q->cpg * q->tin;
             const float *wg = w->data + (size_t)gi * q->opg * ckk;
             float *yg = yn + (size_t)gi * q->opg * q->tout;
+            if (q->row_fwd) {
+                float *xpad = work + q->work_floats, *tile = xpad + (size_t)q->cpg * q->ld_fwd;
+                int c;
+                for (c = 0; c < q->cpg; c++)
+                    eegnn__conv_pad_row(xg + (size_t)c * q->tin, q->tin, q->left, q->ld_fwd, xpad + (size_t)c * q->ld_fwd);
+                eegnn__row_conv(q->opg, q->cpg, q->k, q->dilation, t->aux + (size_t)gi * q->pk_fwd, xpad, q->ld_fwd, yg,
+                                (size_t)q->tout, q->tout, tile);
+                continue;
+            }
 #ifdef EEGNN_USE_OPENBLAS
             eegnn__im2col(q, xg, col);
             eegnn__sgemm_serial(0, 0, q->opg, q->tout, ckk, 1.0f, wg, ckk, col, q->tout, 1.0f, yg, q->tout, work);
@@ -8115,11 +8401,45 @@ static void eegnn__conv_forward_task(void *ctx, int task, int n_tasks) {
 
 static void eegnn__conv_forward(eegnn_graph *g, eegnn_tensor *t) {
     eegnn__conv_job job;
+    const eegnn__conv_geom *q = &job.q;
+    int gi;
     job.g = g;
     job.t = t;
     eegnn__conv_geom_of(t, &job.q);
+    if (q->row_fwd) /* W_g (opg, cpg, K) */
+        for (gi = 0; gi < q->groups; gi++)
+            eegnn__row_conv_pack(q->opg, q->cpg, q->k, t->src[1]->data + (size_t)gi * q->opg * q->cpg * q->k,
+                                 (size_t)q->cpg * q->k, (size_t)q->k, 0, t->aux + (size_t)gi * q->pk_fwd);
     eegnn_parallel_for(eegnn_graph_pool(g), eegnn_graph_n_threads(g), eegnn__conv_forward_task, &job);
 }
+
+#ifndef EEGNN_USE_OPENBLAS
+/* dwt (ckk_pad, ld_o) += the weight gradient of one sample and group, by
+ * rows: buf holds the padded input (cpg, ld_fwd) then dy^T (tout, ld_o). */
+static void eegnn__conv_dw_rows(const eegnn__conv_geom *q, const float *xg, const float *dyg, float *buf, float *dwt) {
+    const eegnn__cpu_kernels *kp = eegnn__cpu();
+    float *xpad = buf, *dyt = buf + (size_t)q->cpg * q->ld_fwd;
+    const float *ar[EEGNN__MR_MAX];
+    int ckk = q->cpg * q->k, c, o, t, p0, r, o0;
+    for (c = 0; c < q->cpg; c++)
+        eegnn__conv_pad_row(xg + (size_t)c * q->tin, q->tin, q->left, q->ld_fwd, xpad + (size_t)c * q->ld_fwd);
+    for (t = 0; t < q->tout; t++) {
+        float *d = dyt + (size_t)t * q->ld_o;
+        for (o = 0; o < q->opg; o++) d[o] = dyg[(size_t)o * q->tout + t];
+        for (; o < q->ld_o; o++) d[o] = 0.0f;
+    }
+    for (o0 = 0; o0 < q->opg; o0 += kp->nr) {
+        int nv = (EEGNN__MIN(kp->nr, q->opg - o0) + kp->vw - 1) / kp->vw;
+        for (p0 = 0; p0 < ckk; p0 += kp->mr) {
+            for (r = 0; r < kp->mr; r++) { /* rows past ckk read row 0 into padding rows of dw^T */
+                int pr = p0 + r < ckk ? p0 + r : 0;
+                ar[r] = xpad + (size_t)(pr / q->k) * q->ld_fwd + (size_t)(pr % q->k) * q->dilation;
+            }
+            kp->rows_mm(nv, q->tout, ar, dyt + o0, q->ld_o, dwt + (size_t)p0 * q->ld_o + o0, q->ld_o);
+        }
+    }
+}
+#endif
 
 static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
     eegnn__conv_job *j = (eegnn__conv_job *)ctx;
@@ -8134,7 +8454,10 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
     float *dw = dcol + col_len;            /* (cout, cpg, K) partial for this task */
     float *db = dw + (size_t)q->cout * ckk; /* (cout) partial */
     int need_dw = w->grad != NULL, need_db = b && b->grad, need_dx = x->grad != NULL;
+    float *dw_buf = db + q->cout + q->row_floats; /* weight gradient by rows: buffers, then dw^T per group */
+    float *dwt = dw_buf + (size_t)q->cpg * q->ld_fwd + (size_t)q->tout * q->ld_o;
     if (need_dw) memset(dw, 0, (size_t)q->cout * ckk * sizeof(float));
+    if (need_dw && q->row_fwd) memset(dwt, 0, (size_t)q->groups * q->ckk_pad * q->ld_o * sizeof(float));
     if (need_db) memset(db, 0, (size_t)q->cout * sizeof(float));
     for (n = n0; n < n1; n++) {
         const float *xn = x->data + (size_t)n * q->cin * q->tin;
@@ -8179,16 +8502,37 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
                 eegnn__conv_pack_ctx pc;
                 pc.q = q;
                 pc.x = xn + (size_t)gi * q->cpg * q->tin;
-                eegnn__sgemm_serial_packed_b(0, q->opg, ckk, q->tout, 1.0f, dyg, q->tout, eegnn__conv_pack_col_t, &pc,
-                                             1.0f, dw + (size_t)gi * q->opg * ckk, ckk, work);
+                if (q->row_fwd)
+                    eegnn__conv_dw_rows(q, pc.x, dyg, dw_buf, dwt + (size_t)gi * q->ckk_pad * q->ld_o);
+                else
+                    eegnn__sgemm_serial_packed_b(0, q->opg, ckk, q->tout, 1.0f, dyg, q->tout, eegnn__conv_pack_col_t,
+                                                 &pc, 1.0f, dw + (size_t)gi * q->opg * ckk, ckk, work);
 #endif
             }
-            if (need_dx) { /* dcol (ckk, tout) = w_g^T (ckk, opg) @ dy_g (opg, tout) */
+            if (need_dx && q->row_dx) { /* dx_g += row convolution of dy_g, padded, with flipped w_g^T */
+                float *dypad = db + q->cout, *tile = dypad + (size_t)q->opg * q->ld_dx;
+                int o;
+                for (o = 0; o < q->opg; o++)
+                    eegnn__conv_pad_row(dyg + (size_t)o * q->tout, q->tout, q->dilation * (q->k - 1) - q->left, q->ld_dx,
+                                        dypad + (size_t)o * q->ld_dx);
+                eegnn__row_conv(q->cpg, q->opg, q->k, q->dilation, t->aux + (size_t)q->groups * q->pk_fwd +
+                                (size_t)gi * q->pk_dx, dypad, q->ld_dx, dxn + (size_t)gi * q->cpg * q->tin,
+                                (size_t)q->tin, q->tin, tile);
+            } else if (need_dx) { /* dcol (ckk, tout) = w_g^T (ckk, opg) @ dy_g (opg, tout) */
                 eegnn__sgemm_serial(1, 0, ckk, q->tout, q->opg, 1.0f, wg, ckk, dyg, q->tout, 0.0f, dcol, q->tout,
                                     work);
                 eegnn__col2im(q, dcol, dxn + (size_t)gi * q->cpg * q->tin);
             }
         }
+    }
+    if (need_dw && q->row_fwd) { /* dw (cout, ckk) += the transposed dw^T of every group */
+        int o, p;
+        for (gi = 0; gi < q->groups; gi++)
+            for (o = 0; o < q->opg; o++) {
+                float *d = dw + ((size_t)gi * q->opg + o) * ckk;
+                const float *sT = dwt + (size_t)gi * q->ckk_pad * q->ld_o + o;
+                for (p = 0; p < ckk; p++) d[p] += sT[(size_t)p * q->ld_o];
+            }
     }
 }
 
@@ -8201,6 +8545,10 @@ static void eegnn__conv_backward(eegnn_graph *g, eegnn_tensor *t) {
     job.g = g;
     job.t = t;
     eegnn__conv_geom_of(t, &job.q);
+    if (q->row_dx && t->src[0]->grad) /* W'_g[c, o, j] = W_g[o, c, K-1-j] (cpg, opg, K) */
+        for (task = 0; task < q->groups; task++)
+            eegnn__row_conv_pack(q->cpg, q->opg, q->k, w->data + (size_t)task * q->opg * q->cpg * q->k, (size_t)q->k,
+                                 (size_t)q->cpg * q->k, 1, t->aux + (size_t)q->groups * q->pk_fwd + (size_t)task * q->pk_dx);
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__conv_backward_task, &job);
     /* reduce the per-task partial sums in task order */
     col_len = (size_t)q->cpg * q->k * q->tout;
@@ -8285,8 +8633,15 @@ EEGNN_API eegnn_tensor *eegnn_conv1d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
     t->forward = eegnn__conv_forward;
     t->backward = eegnn__conv_backward;
     eegnn__conv_geom_of(t, &q);
-    /* per thread: sgemm workspace, col and dcol, partial dw and db */
-    scratch = q.work_floats + 2 * (size_t)q.cpg * q.k * q.tout + (size_t)q.cout * q.cpg * q.k + (size_t)q.cout;
+    /* per thread: sgemm workspace, col and dcol, partial dw and db, the row convolutions' padded rows,
+       the weight gradient by rows */
+    scratch = q.work_floats + 2 * (size_t)q.cpg * q.k * q.tout + (size_t)q.cout * q.cpg * q.k + (size_t)q.cout +
+              q.row_floats + q.dw_floats;
+    if (q.row_fwd) { /* packed weights: the forward's, then the input gradient's */
+        t->aux_len = (size_t)q.groups * (q.pk_fwd + q.pk_dx);
+        t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
+        if (!t->aux) return NULL;
+    }
     eegnn_graph_reserve_scratch(g, scratch);
     return t;
 }
@@ -9261,7 +9616,7 @@ typedef struct eegnn__c2_geom {
     int n_sl;           /* row_conv: slivers of MR output channels per group */
     int wp;             /* row_conv: padded input row length */
     int n_blocks;       /* blocks per (sample, group) */
-    int mr, nr, vw;     /* register tile of the CPU path: rows, columns, floats per vector */
+    int mr, nr;         /* register tile of the CPU path: rows, columns */
     size_t work_floats; /* sgemm workspace at the start of each scratch slot */
     size_t col_floats;  /* ckk * rows * wout */
 } eegnn__c2_geom;
@@ -9296,14 +9651,13 @@ static void eegnn__c2_geom_of(const eegnn_tensor *t, eegnn__c2_geom *q) {
      * input row: no unfolding, unless the groups are too thin for a tile */
     q->mr = eegnn__cpu()->mr;
     q->nr = eegnn__cpu()->nr;
-    q->vw = eegnn__cpu()->vw;
 #ifndef EEGNN_USE_OPENBLAS
     q->row_conv = q->kh == 1 && q->sw == 1 && (q->cpg > 1 || q->opg >= q->mr);
 #else
     q->row_conv = 0;
 #endif
     q->n_sl = (q->opg + q->mr - 1) / q->mr;
-    q->wp = (q->wout + q->dw * (q->kw - 1) + q->nr + 15) & ~15;
+    q->wp = eegnn__row_conv_ld(q->wout, q->kw, q->dw);
     q->work_floats = (eegnn__sgemm_work_floats() + 15u) & ~(size_t)15u;
     q->col_floats = ((size_t)q->ckk * q->rows * q->wout + 15u) & ~(size_t)15u;
 }
@@ -9535,20 +9889,13 @@ typedef struct eegnn__c2_job {
 } eegnn__c2_job;
 
 #ifndef EEGNN_USE_OPENBLAS
-/* Packs the weights of every group into MR-row slivers for the row
- * convolution: ap[((g * n_sl + sl) * ckk + p) * MR + r] = w[g * opg + sl * MR + r, p],
- * zero past opg. */
+/* Packs the weights of every group for the row convolution (kH = 1):
+ * group g's slivers start at ap + g * n_sl * ckk * MR. */
 static void eegnn__c2_pack_weights(const eegnn__c2_geom *q, const float *w, float *ap) {
-    int gi, sl, p, r;
+    int gi;
     for (gi = 0; gi < q->groups; gi++)
-        for (sl = 0; sl < q->n_sl; sl++) {
-            float *d = ap + ((size_t)gi * q->n_sl + sl) * q->ckk * q->mr;
-            for (p = 0; p < q->ckk; p++)
-                for (r = 0; r < q->mr; r++) {
-                    int o = sl * q->mr + r;
-                    d[(size_t)p * q->mr + r] = o < q->opg ? w[((size_t)gi * q->opg + o) * q->ckk + p] : 0.0f;
-                }
-        }
+        eegnn__row_conv_pack(q->opg, q->cpg, q->kw, w + (size_t)gi * q->opg * q->ckk, (size_t)q->ckk, (size_t)q->kw, 0,
+                             ap + (size_t)gi * q->n_sl * q->ckk * q->mr);
 }
 
 /* Output rows [r0, r1) of one (sample, group) by the row convolution: each
@@ -9558,7 +9905,7 @@ static void eegnn__c2_row_conv_fwd(const eegnn__c2_geom *q, const float *xg, con
                                    int r1, float *work) {
     size_t plane_out = (size_t)q->hout * q->wout;
     float *xpad = work, *tile = work + (size_t)q->cpg * q->wp;
-    int oh, c, sl, ow0, r, s;
+    int oh, c;
     for (oh = r0; oh < r1; oh++) {
         int ih = oh * q->sh - q->pt;
         if (ih < 0 || ih >= q->hin) continue; /* the row sees only padding: bias */
@@ -9569,19 +9916,8 @@ static void eegnn__c2_row_conv_fwd(const eegnn__c2_geom *q, const float *xg, con
             memcpy(d + q->pl, xg + ((size_t)c * q->hin + ih) * q->win, (size_t)q->win * sizeof(float));
             if (tail > 0) memset(d + q->pl + q->win, 0, (size_t)tail * sizeof(float));
         }
-        for (sl = 0; sl < q->n_sl; sl++) {
-            int mr = EEGNN__MIN(q->mr, q->opg - sl * q->mr);
-            const float *ap = apg + (size_t)sl * q->ckk * q->mr;
-            for (ow0 = 0; ow0 < q->wout; ow0 += q->nr) {
-                int nr = EEGNN__MIN(q->nr, q->wout - ow0), nv = (nr + q->vw - 1) / q->vw;
-                eegnn__row_conv_tile(nv, q->cpg, q->kw, q->dw, ap, xpad + ow0, q->wp, tile);
-                for (r = 0; r < mr; r++) {
-                    float *yr = yg + (size_t)(sl * q->mr + r) * plane_out + (size_t)oh * q->wout + ow0;
-                    const float *tr = tile + r * q->nr;
-                    for (s = 0; s < nr; s++) yr[s] += tr[s];
-                }
-            }
-        }
+        eegnn__row_conv(q->opg, q->cpg, q->kw, q->dw, apg, xpad, q->wp, yg + (size_t)oh * q->wout, plane_out, q->wout,
+                        tile);
     }
 }
 #endif

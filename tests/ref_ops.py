@@ -84,6 +84,9 @@ CONV = [
     ("conv1d_groups2", 6, 4, 30, 3, 1, 1, 1, 2, True),
     ("conv1d_depthwise", 8, 16, 64, 16, 1, "same", 1, 8, False),
     ("conv1d_eeg_spatial", 129, 8, 20, 1, 1, 0, 1, 1, True),
+    ("conv1d_pad_beyond_kernel", 5, 7, 30, 3, 1, 5, 1, 1, True),
+    ("conv1d_long_dil2", 20, 19, 130, 7, 1, 3, 2, 1, True),
+    ("conv1d_groups3_long", 12, 9, 100, 5, 1, "same", 1, 3, False),
 ]
 for name, c_in, c_out, t, k, stride, padding, dilation, groups, bias in CONV:
     params = {"x": randn(3, c_in, t), "weight": randn(c_out, c_in // groups, k, scale=0.3)}

@@ -462,6 +462,7 @@ static void test_conv(void) {
     conv_case("conv1d groups 2", 4, 6, 9, 3, 1, 1, 1, 2, 1);
     conv_case("conv1d depthwise x2", 3, 6, 9, 5, 1, 2, 1, 3, 0);
     conv_case("conv1d stride 3 dilation 2 groups 2", 4, 4, 17, 3, 3, 1, 2, 2, 1);
+    conv_case("conv1d padding beyond the kernel", 3, 4, 6, 3, 1, 4, 1, 1, 1);
 }
 
 /* ---- construction errors and accumulation ----------------------------------------- */

@@ -5,7 +5,15 @@
  * - pad_left] (zero outside the signal), and the output is the product
  * w_g (C_out/groups, C_in/groups * K) @ col. Backward: dw_g += dy_g @ col^T,
  * dcol = w_g^T @ dy_g folded back into dx (col2im). Channels with one input
- * channel per group (depthwise) use direct loops instead.
+ * channel per group (depthwise) use direct loops instead. At stride 1 the
+ * forward pass and the input gradient skip the unfolding: both are row
+ * convolutions (src/ops/gemm.c) of a zero-padded copy of the input rows,
+ * the input gradient with the weights transposed and their taps reversed:
+ *   dx[c, s] = sum_o sum_j w[o, c, K-1-j] * dy[o, s + left - span + j*dilation],
+ * span = dilation * (K - 1). The weight gradient at stride 1 multiplies
+ * shifted rows of the padded input straight into dy^T (the rows_mm kernel):
+ *   dw^T[(c, j), o] += sum_t xpad[c, t + j*dilation] * dy^T[t, o],
+ * accumulated over the task's samples and transposed once at the end.
  * Threads: samples are split into one contiguous range per thread; weight
  * and bias gradients are summed per thread and reduced in thread order, so
  * results are deterministic for a given thread count. All buffers are graph
@@ -18,6 +26,12 @@ typedef struct eegnn__conv_geom {
     int batch, cin, tin, cout, k, tout;
     int stride, left, dilation, groups, cpg, opg; /* cpg, opg: input / output channels per group */
     size_t work_floats;                           /* sgemm workspace at the start of each scratch slot */
+    int row_fwd, row_dx; /* forward, input gradient by the row convolution */
+    int ld_fwd, ld_dx;   /* their padded row lengths (input rows, output-gradient rows) */
+    size_t pk_fwd, pk_dx; /* floats of packed weights per group for each */
+    size_t row_floats;    /* per-task scratch of the row convolutions: a padded copy and a tile */
+    int ld_o, ckk_pad;    /* weight gradient by rows: dy^T and dw^T row length, dw^T rows */
+    size_t dw_floats;     /* per-task scratch of it: padded input, dy^T, dw^T of every group */
 } eegnn__conv_geom;
 
 static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
@@ -35,6 +49,39 @@ static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
     q->cpg = q->cin / q->groups;
     q->opg = q->cout / q->groups;
     q->work_floats = q->cpg > 1 ? (eegnn__sgemm_work_floats() + 15u) & ~(size_t)15u : 0;
+#ifndef EEGNN_USE_OPENBLAS
+    q->row_fwd = q->row_dx = q->stride == 1 && q->cpg > 1;
+#else
+    q->row_fwd = q->row_dx = 0;
+#endif
+    q->ld_fwd = eegnn__row_conv_ld(q->tout, q->k, q->dilation);
+    q->ld_dx = eegnn__row_conv_ld(q->tin, q->k, q->dilation);
+    q->pk_fwd = q->row_fwd ? eegnn__row_conv_packed_floats(q->opg, q->cpg, q->k) : 0;
+    q->pk_dx = q->row_dx ? eegnn__row_conv_packed_floats(q->cpg, q->opg, q->k) : 0;
+    {
+        const eegnn__cpu_kernels *kp = eegnn__cpu();
+        q->ld_o = (q->opg + kp->vw - 1) / kp->vw * kp->vw;
+        q->ckk_pad = (q->cpg * q->k + kp->mr - 1) / kp->mr * kp->mr;
+    }
+    q->dw_floats = q->row_fwd ? (size_t)q->cpg * q->ld_fwd + (size_t)q->tout * q->ld_o +
+                                    (size_t)q->groups * q->ckk_pad * q->ld_o
+                              : 0;
+    q->row_floats = q->row_fwd ? (size_t)EEGNN__MAX((size_t)q->cpg * q->ld_fwd, (size_t)q->opg * q->ld_dx) +
+                                     (size_t)EEGNN__MR_MAX * EEGNN__NR_MAX
+                               : 0;
+}
+
+/* dst[c] = src[c - shift] for 0 <= c < ld where 0 <= c - shift < n, else 0:
+ * one zero-padded row of a row convolution's input. */
+static void eegnn__conv_pad_row(const float *src, int n, int shift, int ld, float *dst) {
+    int lo = EEGNN__MAX(shift, 0), hi = EEGNN__MIN(ld, n + shift);
+    if (hi <= lo) {
+        memset(dst, 0, (size_t)ld * sizeof(float));
+        return;
+    }
+    memset(dst, 0, (size_t)lo * sizeof(float));
+    memcpy(dst + lo, src + (lo - shift), (size_t)(hi - lo) * sizeof(float));
+    memset(dst + hi, 0, (size_t)(ld - hi) * sizeof(float));
 }
 
 /* Output positions t in [*t0, *t1) whose tap k reads inside the signal:
@@ -202,6 +249,15 @@ static void eegnn__conv_forward_task(void *ctx, int task, int n_tasks) {
             const float *xg = xn + (size_t)gi * q->cpg * q->tin;
             const float *wg = w->data + (size_t)gi * q->opg * ckk;
             float *yg = yn + (size_t)gi * q->opg * q->tout;
+            if (q->row_fwd) {
+                float *xpad = work + q->work_floats, *tile = xpad + (size_t)q->cpg * q->ld_fwd;
+                int c;
+                for (c = 0; c < q->cpg; c++)
+                    eegnn__conv_pad_row(xg + (size_t)c * q->tin, q->tin, q->left, q->ld_fwd, xpad + (size_t)c * q->ld_fwd);
+                eegnn__row_conv(q->opg, q->cpg, q->k, q->dilation, t->aux + (size_t)gi * q->pk_fwd, xpad, q->ld_fwd, yg,
+                                (size_t)q->tout, q->tout, tile);
+                continue;
+            }
 #ifdef EEGNN_USE_OPENBLAS
             eegnn__im2col(q, xg, col);
             eegnn__sgemm_serial(0, 0, q->opg, q->tout, ckk, 1.0f, wg, ckk, col, q->tout, 1.0f, yg, q->tout, work);
@@ -219,11 +275,45 @@ static void eegnn__conv_forward_task(void *ctx, int task, int n_tasks) {
 
 static void eegnn__conv_forward(eegnn_graph *g, eegnn_tensor *t) {
     eegnn__conv_job job;
+    const eegnn__conv_geom *q = &job.q;
+    int gi;
     job.g = g;
     job.t = t;
     eegnn__conv_geom_of(t, &job.q);
+    if (q->row_fwd) /* W_g (opg, cpg, K) */
+        for (gi = 0; gi < q->groups; gi++)
+            eegnn__row_conv_pack(q->opg, q->cpg, q->k, t->src[1]->data + (size_t)gi * q->opg * q->cpg * q->k,
+                                 (size_t)q->cpg * q->k, (size_t)q->k, 0, t->aux + (size_t)gi * q->pk_fwd);
     eegnn_parallel_for(eegnn_graph_pool(g), eegnn_graph_n_threads(g), eegnn__conv_forward_task, &job);
 }
+
+#ifndef EEGNN_USE_OPENBLAS
+/* dwt (ckk_pad, ld_o) += the weight gradient of one sample and group, by
+ * rows: buf holds the padded input (cpg, ld_fwd) then dy^T (tout, ld_o). */
+static void eegnn__conv_dw_rows(const eegnn__conv_geom *q, const float *xg, const float *dyg, float *buf, float *dwt) {
+    const eegnn__cpu_kernels *kp = eegnn__cpu();
+    float *xpad = buf, *dyt = buf + (size_t)q->cpg * q->ld_fwd;
+    const float *ar[EEGNN__MR_MAX];
+    int ckk = q->cpg * q->k, c, o, t, p0, r, o0;
+    for (c = 0; c < q->cpg; c++)
+        eegnn__conv_pad_row(xg + (size_t)c * q->tin, q->tin, q->left, q->ld_fwd, xpad + (size_t)c * q->ld_fwd);
+    for (t = 0; t < q->tout; t++) {
+        float *d = dyt + (size_t)t * q->ld_o;
+        for (o = 0; o < q->opg; o++) d[o] = dyg[(size_t)o * q->tout + t];
+        for (; o < q->ld_o; o++) d[o] = 0.0f;
+    }
+    for (o0 = 0; o0 < q->opg; o0 += kp->nr) {
+        int nv = (EEGNN__MIN(kp->nr, q->opg - o0) + kp->vw - 1) / kp->vw;
+        for (p0 = 0; p0 < ckk; p0 += kp->mr) {
+            for (r = 0; r < kp->mr; r++) { /* rows past ckk read row 0 into padding rows of dw^T */
+                int pr = p0 + r < ckk ? p0 + r : 0;
+                ar[r] = xpad + (size_t)(pr / q->k) * q->ld_fwd + (size_t)(pr % q->k) * q->dilation;
+            }
+            kp->rows_mm(nv, q->tout, ar, dyt + o0, q->ld_o, dwt + (size_t)p0 * q->ld_o + o0, q->ld_o);
+        }
+    }
+}
+#endif
 
 static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
     eegnn__conv_job *j = (eegnn__conv_job *)ctx;
@@ -238,7 +328,10 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
     float *dw = dcol + col_len;            /* (cout, cpg, K) partial for this task */
     float *db = dw + (size_t)q->cout * ckk; /* (cout) partial */
     int need_dw = w->grad != NULL, need_db = b && b->grad, need_dx = x->grad != NULL;
+    float *dw_buf = db + q->cout + q->row_floats; /* weight gradient by rows: buffers, then dw^T per group */
+    float *dwt = dw_buf + (size_t)q->cpg * q->ld_fwd + (size_t)q->tout * q->ld_o;
     if (need_dw) memset(dw, 0, (size_t)q->cout * ckk * sizeof(float));
+    if (need_dw && q->row_fwd) memset(dwt, 0, (size_t)q->groups * q->ckk_pad * q->ld_o * sizeof(float));
     if (need_db) memset(db, 0, (size_t)q->cout * sizeof(float));
     for (n = n0; n < n1; n++) {
         const float *xn = x->data + (size_t)n * q->cin * q->tin;
@@ -283,16 +376,37 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
                 eegnn__conv_pack_ctx pc;
                 pc.q = q;
                 pc.x = xn + (size_t)gi * q->cpg * q->tin;
-                eegnn__sgemm_serial_packed_b(0, q->opg, ckk, q->tout, 1.0f, dyg, q->tout, eegnn__conv_pack_col_t, &pc,
-                                             1.0f, dw + (size_t)gi * q->opg * ckk, ckk, work);
+                if (q->row_fwd)
+                    eegnn__conv_dw_rows(q, pc.x, dyg, dw_buf, dwt + (size_t)gi * q->ckk_pad * q->ld_o);
+                else
+                    eegnn__sgemm_serial_packed_b(0, q->opg, ckk, q->tout, 1.0f, dyg, q->tout, eegnn__conv_pack_col_t,
+                                                 &pc, 1.0f, dw + (size_t)gi * q->opg * ckk, ckk, work);
 #endif
             }
-            if (need_dx) { /* dcol (ckk, tout) = w_g^T (ckk, opg) @ dy_g (opg, tout) */
+            if (need_dx && q->row_dx) { /* dx_g += row convolution of dy_g, padded, with flipped w_g^T */
+                float *dypad = db + q->cout, *tile = dypad + (size_t)q->opg * q->ld_dx;
+                int o;
+                for (o = 0; o < q->opg; o++)
+                    eegnn__conv_pad_row(dyg + (size_t)o * q->tout, q->tout, q->dilation * (q->k - 1) - q->left, q->ld_dx,
+                                        dypad + (size_t)o * q->ld_dx);
+                eegnn__row_conv(q->cpg, q->opg, q->k, q->dilation, t->aux + (size_t)q->groups * q->pk_fwd +
+                                (size_t)gi * q->pk_dx, dypad, q->ld_dx, dxn + (size_t)gi * q->cpg * q->tin,
+                                (size_t)q->tin, q->tin, tile);
+            } else if (need_dx) { /* dcol (ckk, tout) = w_g^T (ckk, opg) @ dy_g (opg, tout) */
                 eegnn__sgemm_serial(1, 0, ckk, q->tout, q->opg, 1.0f, wg, ckk, dyg, q->tout, 0.0f, dcol, q->tout,
                                     work);
                 eegnn__col2im(q, dcol, dxn + (size_t)gi * q->cpg * q->tin);
             }
         }
+    }
+    if (need_dw && q->row_fwd) { /* dw (cout, ckk) += the transposed dw^T of every group */
+        int o, p;
+        for (gi = 0; gi < q->groups; gi++)
+            for (o = 0; o < q->opg; o++) {
+                float *d = dw + ((size_t)gi * q->opg + o) * ckk;
+                const float *sT = dwt + (size_t)gi * q->ckk_pad * q->ld_o + o;
+                for (p = 0; p < ckk; p++) d[p] += sT[(size_t)p * q->ld_o];
+            }
     }
 }
 
@@ -305,6 +419,10 @@ static void eegnn__conv_backward(eegnn_graph *g, eegnn_tensor *t) {
     job.g = g;
     job.t = t;
     eegnn__conv_geom_of(t, &job.q);
+    if (q->row_dx && t->src[0]->grad) /* W'_g[c, o, j] = W_g[o, c, K-1-j] (cpg, opg, K) */
+        for (task = 0; task < q->groups; task++)
+            eegnn__row_conv_pack(q->cpg, q->opg, q->k, w->data + (size_t)task * q->opg * q->cpg * q->k, (size_t)q->k,
+                                 (size_t)q->cpg * q->k, 1, t->aux + (size_t)q->groups * q->pk_fwd + (size_t)task * q->pk_dx);
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__conv_backward_task, &job);
     /* reduce the per-task partial sums in task order */
     col_len = (size_t)q->cpg * q->k * q->tout;
@@ -389,8 +507,15 @@ EEGNN_API eegnn_tensor *eegnn_conv1d(eegnn_graph *g, eegnn_tensor *x, eegnn_tens
     t->forward = eegnn__conv_forward;
     t->backward = eegnn__conv_backward;
     eegnn__conv_geom_of(t, &q);
-    /* per thread: sgemm workspace, col and dcol, partial dw and db */
-    scratch = q.work_floats + 2 * (size_t)q.cpg * q.k * q.tout + (size_t)q.cout * q.cpg * q.k + (size_t)q.cout;
+    /* per thread: sgemm workspace, col and dcol, partial dw and db, the row convolutions' padded rows,
+       the weight gradient by rows */
+    scratch = q.work_floats + 2 * (size_t)q.cpg * q.k * q.tout + (size_t)q.cout * q.cpg * q.k + (size_t)q.cout +
+              q.row_floats + q.dw_floats;
+    if (q.row_fwd) { /* packed weights: the forward's, then the input gradient's */
+        t->aux_len = (size_t)q.groups * (q.pk_fwd + q.pk_dx);
+        t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
+        if (!t->aux) return NULL;
+    }
     eegnn_graph_reserve_scratch(g, scratch);
     return t;
 }

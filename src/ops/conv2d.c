@@ -29,7 +29,7 @@ typedef struct eegnn__c2_geom {
     int n_sl;           /* row_conv: slivers of MR output channels per group */
     int wp;             /* row_conv: padded input row length */
     int n_blocks;       /* blocks per (sample, group) */
-    int mr, nr, vw;     /* register tile of the CPU path: rows, columns, floats per vector */
+    int mr, nr;         /* register tile of the CPU path: rows, columns */
     size_t work_floats; /* sgemm workspace at the start of each scratch slot */
     size_t col_floats;  /* ckk * rows * wout */
 } eegnn__c2_geom;
@@ -64,14 +64,13 @@ static void eegnn__c2_geom_of(const eegnn_tensor *t, eegnn__c2_geom *q) {
      * input row: no unfolding, unless the groups are too thin for a tile */
     q->mr = eegnn__cpu()->mr;
     q->nr = eegnn__cpu()->nr;
-    q->vw = eegnn__cpu()->vw;
 #ifndef EEGNN_USE_OPENBLAS
     q->row_conv = q->kh == 1 && q->sw == 1 && (q->cpg > 1 || q->opg >= q->mr);
 #else
     q->row_conv = 0;
 #endif
     q->n_sl = (q->opg + q->mr - 1) / q->mr;
-    q->wp = (q->wout + q->dw * (q->kw - 1) + q->nr + 15) & ~15;
+    q->wp = eegnn__row_conv_ld(q->wout, q->kw, q->dw);
     q->work_floats = (eegnn__sgemm_work_floats() + 15u) & ~(size_t)15u;
     q->col_floats = ((size_t)q->ckk * q->rows * q->wout + 15u) & ~(size_t)15u;
 }
@@ -303,20 +302,13 @@ typedef struct eegnn__c2_job {
 } eegnn__c2_job;
 
 #ifndef EEGNN_USE_OPENBLAS
-/* Packs the weights of every group into MR-row slivers for the row
- * convolution: ap[((g * n_sl + sl) * ckk + p) * MR + r] = w[g * opg + sl * MR + r, p],
- * zero past opg. */
+/* Packs the weights of every group for the row convolution (kH = 1):
+ * group g's slivers start at ap + g * n_sl * ckk * MR. */
 static void eegnn__c2_pack_weights(const eegnn__c2_geom *q, const float *w, float *ap) {
-    int gi, sl, p, r;
+    int gi;
     for (gi = 0; gi < q->groups; gi++)
-        for (sl = 0; sl < q->n_sl; sl++) {
-            float *d = ap + ((size_t)gi * q->n_sl + sl) * q->ckk * q->mr;
-            for (p = 0; p < q->ckk; p++)
-                for (r = 0; r < q->mr; r++) {
-                    int o = sl * q->mr + r;
-                    d[(size_t)p * q->mr + r] = o < q->opg ? w[((size_t)gi * q->opg + o) * q->ckk + p] : 0.0f;
-                }
-        }
+        eegnn__row_conv_pack(q->opg, q->cpg, q->kw, w + (size_t)gi * q->opg * q->ckk, (size_t)q->ckk, (size_t)q->kw, 0,
+                             ap + (size_t)gi * q->n_sl * q->ckk * q->mr);
 }
 
 /* Output rows [r0, r1) of one (sample, group) by the row convolution: each
@@ -326,7 +318,7 @@ static void eegnn__c2_row_conv_fwd(const eegnn__c2_geom *q, const float *xg, con
                                    int r1, float *work) {
     size_t plane_out = (size_t)q->hout * q->wout;
     float *xpad = work, *tile = work + (size_t)q->cpg * q->wp;
-    int oh, c, sl, ow0, r, s;
+    int oh, c;
     for (oh = r0; oh < r1; oh++) {
         int ih = oh * q->sh - q->pt;
         if (ih < 0 || ih >= q->hin) continue; /* the row sees only padding: bias */
@@ -337,19 +329,8 @@ static void eegnn__c2_row_conv_fwd(const eegnn__c2_geom *q, const float *xg, con
             memcpy(d + q->pl, xg + ((size_t)c * q->hin + ih) * q->win, (size_t)q->win * sizeof(float));
             if (tail > 0) memset(d + q->pl + q->win, 0, (size_t)tail * sizeof(float));
         }
-        for (sl = 0; sl < q->n_sl; sl++) {
-            int mr = EEGNN__MIN(q->mr, q->opg - sl * q->mr);
-            const float *ap = apg + (size_t)sl * q->ckk * q->mr;
-            for (ow0 = 0; ow0 < q->wout; ow0 += q->nr) {
-                int nr = EEGNN__MIN(q->nr, q->wout - ow0), nv = (nr + q->vw - 1) / q->vw;
-                eegnn__row_conv_tile(nv, q->cpg, q->kw, q->dw, ap, xpad + ow0, q->wp, tile);
-                for (r = 0; r < mr; r++) {
-                    float *yr = yg + (size_t)(sl * q->mr + r) * plane_out + (size_t)oh * q->wout + ow0;
-                    const float *tr = tile + r * q->nr;
-                    for (s = 0; s < nr; s++) yr[s] += tr[s];
-                }
-            }
-        }
+        eegnn__row_conv(q->opg, q->cpg, q->kw, q->dw, apg, xpad, q->wp, yg + (size_t)oh * q->wout, plane_out, q->wout,
+                        tile);
     }
 }
 #endif

@@ -103,13 +103,6 @@ static void eegnn__gemm_pack_b(int trans_b, const float *b, int ldb, int p0, int
     }
 }
 
-/* Row-convolution tile of the first nv vectors of the path's register tile
- * (see eegnn__cpu_kernels.row_conv); C has NR columns. */
-EEGNN__PRIVATE void eegnn__row_conv_tile(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb,
-                                         float *c) {
-    eegnn__cpu()->row_conv(nv, cpg, kw, dil, ap, b, ldb, c);
-}
-
 /* One tile of mr <= MR rows and nr <= NR columns. Tiles that fill whole
  * vectors are written in place; others go through a local tile. */
 static void eegnn__gemm_tile(const eegnn__cpu_kernels *kp, int kc, const float *ap, const float *bp, float alpha,
@@ -188,6 +181,66 @@ EEGNN__PRIVATE void eegnn__sgemm_serial_packed_b(int trans_a, int m, int n, int 
 }
 
 #endif /* !EEGNN_USE_OPENBLAS */
+
+/* ---- Row convolution: a stride-1 convolution along rows read straight
+ * from a zero-padded input, with no unfolded copy. Output row o is
+ *   y[o, t] += sum_{c < cin, j < kw} W[o, c, j] * xpad[c * ldx + t + j * dil]
+ * for t < tout. The weights are packed once into MR-row slivers; each
+ * register tile reads its B operand as shifted vectors of xpad (oneDNN's
+ * and LIBXSMM's direct convolutions do the same). */
+
+/* Floats of packed weights for cout rows of cin * kw taps. */
+EEGNN__PRIVATE size_t eegnn__row_conv_packed_floats(int cout, int cin, int kw) {
+    int mr = eegnn__cpu()->mr;
+    return (size_t)((cout + mr - 1) / mr) * mr * cin * kw;
+}
+
+/* Packs W (cout, cin, kw) into MR-row slivers: wp[(sl * cin * kw + p) * MR + r]
+ * = W[sl * MR + r, p], zero past cout. W[o, c, j] is w[o * so + c * sc + j]
+ * (flip == 0) or w[o * so + c * sc + kw - 1 - j] (flip: the taps reversed,
+ * for the input gradient). */
+EEGNN__PRIVATE void eegnn__row_conv_pack(int cout, int cin, int kw, const float *w, size_t so, size_t sc, int flip,
+                                         float *wp) {
+    const int MR = eegnn__cpu()->mr;
+    int n_sl = (cout + MR - 1) / MR, sl, c, j, r;
+    for (sl = 0; sl < n_sl; sl++) {
+        float *d = wp + (size_t)sl * cin * kw * MR;
+        for (c = 0; c < cin; c++)
+            for (j = 0; j < kw; j++, d += MR)
+                for (r = 0; r < MR; r++) {
+                    int o = sl * MR + r;
+                    d[r] = o < cout ? w[(size_t)o * so + (size_t)c * sc + (size_t)(flip ? kw - 1 - j : j)] : 0.0f;
+                }
+    }
+}
+
+/* Row length of a padded input: tout + (kw - 1) * dil valid columns and
+ * room for the last register tile's whole vectors. */
+EEGNN__PRIVATE int eegnn__row_conv_ld(int tout, int kw, int dil) {
+    return (tout + dil * (kw - 1) + eegnn__cpu()->nr + 15) & ~15;
+}
+
+/* y (cout, tout; rows ldy apart) += the row convolution of xpad (cin rows
+ * ldx >= eegnn__row_conv_ld apart, zero where the signal is padded) with
+ * the packed weights wp; tile: MR_MAX * NR_MAX floats of scratch. */
+EEGNN__PRIVATE void eegnn__row_conv(int cout, int cin, int kw, int dil, const float *wp, const float *xpad, int ldx,
+                                    float *y, size_t ldy, int tout, float *tile) {
+    const eegnn__cpu_kernels *kp = eegnn__cpu();
+    int n_sl = (cout + kp->mr - 1) / kp->mr, sl, t0, r, s;
+    for (sl = 0; sl < n_sl; sl++) {
+        int mr = EEGNN__MIN(kp->mr, cout - sl * kp->mr);
+        const float *ap = wp + (size_t)sl * cin * kw * kp->mr;
+        for (t0 = 0; t0 < tout; t0 += kp->nr) {
+            int nr = EEGNN__MIN(kp->nr, tout - t0), nv = (nr + kp->vw - 1) / kp->vw;
+            kp->row_conv(nv, cin, kw, dil, ap, xpad + t0, ldx, tile);
+            for (r = 0; r < mr; r++) {
+                float *yr = y + (size_t)(sl * kp->mr + r) * ldy + t0;
+                const float *tr = tile + r * kp->nr;
+                for (s = 0; s < nr; s++) yr[s] += tr[s];
+            }
+        }
+    }
+}
 
 /* Serial sgemm for use inside already-parallel loops: same contract as
  * eegnn_sgemm; `work` holds eegnn__sgemm_work_floats() floats (unused under

@@ -92,6 +92,49 @@ typedef double EEGNN__KFN(vd) __attribute__((vector_size(EEGNN__K_VW * sizeof(do
         }                                                                                                    \
         EEGNN__KROWS(STORE)                                                                                  \
     }
+/* Rows-times-matrix tile: C (MR, NV' * VW) += sum_{p < len} A_r[p] * B[p, :],
+ * A_r the MR rows at ar[r] (any addresses: shifted rows of a padded input),
+ * B rows ldb apart. */
+#define EEGNN__KFMAR1(i) EEGNN__K_FMA(c##i##_0, b0, a##i[p]);
+#define EEGNN__KFMAR2(i) EEGNN__KFMAR1(i) EEGNN__K_FMA(c##i##_1, b1, a##i[p]);
+#define EEGNN__KFMAR3(i) EEGNN__KFMAR2(i) EEGNN__K_FMA(c##i##_2, b2, a##i[p]);
+#define EEGNN__KAROW(i) const float *a##i = ar[i];
+#define EEGNN__KROWSMM(nvs, DECL, LOAD, FMA, STORE)                                                          \
+    EEGNN__K_ATTR static void EEGNN__KFN(rows_mm##nvs)(int len, const float *const *ar, const float *bp,     \
+                                                        int ldb, float *c, int ldc) {                        \
+        EEGNN__KV zero = {0};                                                                                \
+        EEGNN__KV b0, b1, b2;                                                                                \
+        const float alpha = 1.0f, beta = 1.0f;                                                               \
+        int p;                                                                                               \
+        EEGNN__KROWS(EEGNN__KAROW)                                                                           \
+        EEGNN__KROWS(DECL)                                                                                   \
+        (void)b1;                                                                                            \
+        (void)b2;                                                                                            \
+        for (p = 0; p < len; p++) {                                                                          \
+            LOAD EEGNN__KROWS(FMA) bp += ldb;                                                                \
+        }                                                                                                    \
+        EEGNN__KROWS(STORE)                                                                                  \
+    }
+EEGNN__KROWSMM(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMAR1, EEGNN__KSTORE1)
+EEGNN__KROWSMM(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMAR2, EEGNN__KSTORE2)
+#if EEGNN__K_NV == 3
+EEGNN__KROWSMM(3, EEGNN__KDECL3, EEGNN__KLOAD3, EEGNN__KFMAR3, EEGNN__KSTORE3)
+#endif
+
+EEGNN__K_ATTR static void EEGNN__KFN(rows_mm)(int nv, int len, const float *const *ar, const float *b, int ldb,
+                                              float *c, int ldc) {
+#if EEGNN__K_NV == 3
+    if (nv == 3) {
+        EEGNN__KFN(rows_mm3)(len, ar, b, ldb, c, ldc);
+        return;
+    }
+#endif
+    if (nv == 2)
+        EEGNN__KFN(rows_mm2)(len, ar, b, ldb, c, ldc);
+    else
+        EEGNN__KFN(rows_mm1)(len, ar, b, ldb, c, ldc);
+}
+
 EEGNN__KGEMM(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
 EEGNN__KGEMM(2, EEGNN__KDECL2, EEGNN__KLOAD2, EEGNN__KFMA2, EEGNN__KSTORE2)
 EEGNN__KROWCONV(1, EEGNN__KDECL1, EEGNN__KLOAD1, EEGNN__KFMA1, EEGNN__KSTORE1)
@@ -296,6 +339,11 @@ EEGNN__K_ATTR static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold,
 #undef EEGNN__KSTORE2
 #undef EEGNN__KSTORE3
 #undef EEGNN__KGEMM
+#undef EEGNN__KFMAR1
+#undef EEGNN__KFMAR2
+#undef EEGNN__KFMAR3
+#undef EEGNN__KAROW
+#undef EEGNN__KROWSMM
 #undef EEGNN__KROWCONV
 #undef EEGNN__KSTORE_ACC
 
@@ -332,6 +380,16 @@ static void EEGNN__KFN(row_conv)(int nv, int cpg, int kw, int dil, const float *
                 for (s = 0; s < nr; s++) c[i * ldc + s] += a_ * bp[s];
             }
             ap += EEGNN__K_MR;
+        }
+}
+
+static void EEGNN__KFN(rows_mm)(int nv, int len, const float *const *ar, const float *b, int ldb, float *c,
+                                int ldc) {
+    int p, i, j, nr = nv * EEGNN__K_VW;
+    for (i = 0; i < EEGNN__K_MR; i++)
+        for (p = 0; p < len; p++) {
+            float a_ = ar[i][p];
+            for (j = 0; j < nr; j++) c[(size_t)i * ldc + j] += a_ * b[(size_t)p * ldb + j];
         }
 }
 
@@ -380,7 +438,7 @@ static int EEGNN__KFN(keep_mask)(uint32_t key, uint32_t threshold, float scale, 
 
 static const eegnn__cpu_kernels EEGNN__KFN(kernels) = {
     EEGNN__K_NAME,      EEGNN__K_VW,        EEGNN__K_MR,    EEGNN__K_NV, EEGNN__K_NV * EEGNN__K_VW,
-    EEGNN__KFN(gemm),     EEGNN__KFN(row_conv), EEGNN__KFN(small_mm), EEGNN__KFN(exp_row), EEGNN__KFN(dot),
+    EEGNN__KFN(gemm),     EEGNN__KFN(row_conv), EEGNN__KFN(rows_mm), EEGNN__KFN(small_mm), EEGNN__KFN(exp_row), EEGNN__KFN(dot),
     EEGNN__KFN(keep_mask)};
 
 #undef EEGNN__KFN

@@ -50,6 +50,9 @@ typedef struct eegnn__cpu_kernels {
      * (mr, cpg * kw) @ B, row (ci, j) of B being the vector at b + ci * ldb
      * + j * dil; C has nr columns and is written, not accumulated. */
     void (*row_conv)(int nv, int cpg, int kw, int dil, const float *ap, const float *b, int ldb, float *c);
+    /* C (mr, nv * vw; rows ldc apart) += sum_{p < len} ar[r][p] * B[p, :], B
+     * rows ldb apart: rows of A at any addresses (no packing). */
+    void (*rows_mm)(int nv, int len, const float *const *ar, const float *b, int ldb, float *c, int ldc);
     /* out (n, ncols) = alpha * W (n, len) X (len, ncols) (+ out when
      * accumulate), W(i, l) = w[i * wi + l * wl]; ncols a multiple of vw. */
     void (*small_mm)(int n, int len, int ncols, const float *w, size_t wi, size_t wl, const float *x, int ldx,
