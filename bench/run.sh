@@ -20,6 +20,7 @@ cc -O1 -o "$OUT/amalgamate" tools/amalgamate.c
 "$OUT/amalgamate" >/dev/null
 cc -O3 -march=native -std=c99 bench/bench_cnn.c -o "$OUT/bench_cnn" -lm -lpthread
 cc -O3 -march=native -ffp-contract=fast -std=c99 bench/bench_peak.c -o "$OUT/bench_peak" -lpthread
+cc -O3 -march=native -std=c99 bench/bench_gemm.c -o "$OUT/bench_gemm" -lm -lpthread
 # the build a user writes without -march (runtime CPU dispatch picks the kernels)
 cc -O2 -std=c99 bench/bench_cnn.c -o "$OUT/bench_cnn_plain" -lm -lpthread
 cc -O2 -march=native -std=c99 bench/bench_cnn.c -o "$OUT/bench_cnn_o2native" -lm -lpthread
@@ -80,6 +81,9 @@ echo
 echo "Build flags, 1 thread: cc -O2 (no -march) $(median "$OUT/plain_o2.steps") ms, cc -O2 -march=native" \
     "$(median "$OUT/native_o2.steps") ms: ratio $(awk -v a="$(median "$OUT/plain_o2.steps")" \
     -v b="$(median "$OUT/native_o2.steps")" 'BEGIN { printf "%.3f", a / b }')"
+"$OUT/bench_gemm" 1024 5 >"$OUT/gemm.txt"
+awk -v pk="$(peak 1)" '$1 == "kernel_gflops" { printf "GEMM micro-kernel alone (%s %s %s, in cache): %.1f GFLOP/s, %.1f %% of the 1-thread peak\n", $3, $4, $5, $2, 100 * $2 / pk }
+    $1 == "sgemm_gflops" { printf "eegnn_sgemm %s x %s x %s, 1 thread: %.1f GFLOP/s, %.1f %% of the peak\n", $2, $2, $2, $3, 100 * $3 / pk }' "$OUT/gemm.txt"
 printf "CPU paths (EEGNN_CPU), 1 thread, -O3 -march=native build:"
 for f in "$OUT"/path_*.steps; do
     p=${f##*/path_}
