@@ -7164,6 +7164,104 @@ EEGNN__PRIVATE int eegnn__row_conv_ld(int tout, int kw, int dil) {
     return (tout + dil * (kw - 1) + eegnn__cpu()->nr + 15) & ~15;
 }
 
+/* dst[c] = src[c - shift] for 0 <= c < ld where 0 <= c - shift < n, else 0:
+ * one zero-padded row of a row convolution's input. */
+EEGNN__PRIVATE void eegnn__row_conv_pad(const float *src, int n, int shift, int ld, float *dst) {
+    int lo = EEGNN__MAX(shift, 0), hi = EEGNN__MIN(ld, n + shift);
+    if (hi <= lo) {
+        memset(dst, 0, (size_t)ld * sizeof(float));
+        return;
+    }
+    memset(dst, 0, (size_t)lo * sizeof(float));
+    memcpy(dst + lo, src + (lo - shift), (size_t)(hi - lo) * sizeof(float));
+    memset(dst + hi, 0, (size_t)(ld - hi) * sizeof(float));
+}
+
+/* The weight gradient of a row convolution, without unfolding: for every
+ * tap (c, j) of W (cout, cin, kw),
+ *   dw^T[c * kw + j, o] += sum_{t < tout} xpad[c * ldx + t + j * dil] * dy^T[t, o],
+ * shifted rows of the padded input multiplied straight into dy^T by the
+ * rows_mm kernel. dw^T has eegnn__row_conv_dw_rows(cin * kw) rows of
+ * eegnn__row_conv_dw_ld(cout) floats (the rows and columns past the taps
+ * and outputs are scratch); dy^T is (tout, the same row length), zero past
+ * cout (eegnn__row_conv_transpose). */
+EEGNN__PRIVATE int eegnn__row_conv_dw_ld(int cout) {
+    int vw = eegnn__cpu()->vw;
+    return (cout + vw - 1) / vw * vw;
+}
+
+EEGNN__PRIVATE int eegnn__row_conv_dw_rows(int ckk) {
+    int mr = eegnn__cpu()->mr;
+    return (ckk + mr - 1) / mr * mr;
+}
+
+/* dyt[t * ld + o] = dy[o * ldy + t] for o < cout, 0 for cout <= o < ld. */
+EEGNN__PRIVATE void eegnn__row_conv_transpose(int cout, int tout, const float *dy, size_t ldy, int ld, float *dyt) {
+    int t, o;
+    for (t = 0; t < tout; t++) {
+        float *d = dyt + (size_t)t * ld;
+        for (o = 0; o < cout; o++) d[o] = dy[(size_t)o * ldy + t];
+        for (; o < ld; o++) d[o] = 0.0f;
+    }
+}
+
+EEGNN__PRIVATE void eegnn__row_conv_dw(int cout, int cin, int kw, int dil, const float *xpad, int ldx, const float *dyt,
+                                       int ld, int tout, float *dwt) {
+    const eegnn__cpu_kernels *kp = eegnn__cpu();
+    const float *ar[EEGNN__MR_MAX];
+    int ckk = cin * kw, o0, p0, r;
+    for (o0 = 0; o0 < cout; o0 += kp->nr) {
+        int nv = (EEGNN__MIN(kp->nr, cout - o0) + kp->vw - 1) / kp->vw;
+        for (p0 = 0; p0 < ckk; p0 += kp->mr) {
+            for (r = 0; r < kp->mr; r++) { /* rows past ckk read row 0 into scratch rows of dw^T */
+                int pr = p0 + r < ckk ? p0 + r : 0;
+                ar[r] = xpad + (size_t)(pr / kw) * ldx + (size_t)(pr % kw) * dil;
+            }
+            kp->rows_mm(nv, tout, ar, dyt + o0, ld, dwt + (size_t)p0 * ld + o0, ld);
+        }
+    }
+}
+
+/* The other weight-gradient layout, for long kernels and few outputs
+ * (EEGNet's and ShallowFBCSPNet's temporal filters): with dilation 1, row t
+ * of the matrix of taps is xpad[c * ldx + t + j0 ...], contiguous, so
+ *   dw[o, c * kw + j] += sum_t dy[o * ldy + t] * xpad[c * ldx + t + j]
+ * tiles rows of dy (o) by vectors of taps (j), written straight into dw
+ * (rows ldw apart). 1 when this layout fills the register tiles better
+ * than dw^T's (outputs as vector lanes). */
+EEGNN__PRIVATE int eegnn__row_conv_dw_by_taps(int cout, int kw, int dil) {
+    const eegnn__cpu_kernels *kp = eegnn__cpu();
+    double lanes_o = (double)cout / eegnn__row_conv_dw_ld(cout);
+    double taps = (double)kw / ((kw + kp->vw - 1) / kp->vw * kp->vw);
+    double rows_o = (double)cout / ((cout + kp->mr - 1) / kp->mr * kp->mr);
+    return dil == 1 && taps * rows_o > lanes_o;
+}
+
+EEGNN__PRIVATE void eegnn__row_conv_dw_taps(int cout, int cin, int kw, const float *xpad, int ldx, const float *dy,
+                                            size_t ldy, int tout, float *dw, size_t ldw) {
+    const eegnn__cpu_kernels *kp = eegnn__cpu();
+    const float *ar[EEGNN__MR_MAX];
+    float tile[EEGNN__MR_MAX * EEGNN__NR_MAX];
+    int o0, c, j0, r, s;
+    for (o0 = 0; o0 < cout; o0 += kp->mr) {
+        int mr = EEGNN__MIN(kp->mr, cout - o0);
+        for (r = 0; r < kp->mr; r++) ar[r] = dy + (size_t)(o0 + (r < mr ? r : 0)) * ldy;
+        for (c = 0; c < cin; c++)
+            for (j0 = 0; j0 < kw; j0 += kp->nr) {
+                int nr = EEGNN__MIN(kp->nr, kw - j0), nv = (nr + kp->vw - 1) / kp->vw;
+                float *d = dw + (size_t)o0 * ldw + (size_t)c * kw + j0;
+                if (mr == kp->mr && nr == nv * kp->vw) {
+                    kp->rows_mm(nv, tout, ar, xpad + (size_t)c * ldx + j0, 1, d, (int)ldw);
+                    continue;
+                }
+                memset(tile, 0, sizeof tile);
+                kp->rows_mm(nv, tout, ar, xpad + (size_t)c * ldx + j0, 1, tile, kp->nr);
+                for (r = 0; r < mr; r++)
+                    for (s = 0; s < nr; s++) d[(size_t)r * ldw + s] += tile[r * kp->nr + s];
+            }
+    }
+}
+
 /* y (cout, tout; rows ldy apart) += the row convolution of xpad (cin rows
  * ldx >= eegnn__row_conv_ld apart, zero where the signal is padded) with
  * the packed weights wp; tile: MR_MAX * NR_MAX floats of scratch. */
@@ -8158,6 +8256,7 @@ typedef struct eegnn__conv_geom {
     size_t row_floats;    /* per-task scratch of the row convolutions: a padded copy and a tile */
     int ld_o, ckk_pad;    /* weight gradient by rows: dy^T and dw^T row length, dw^T rows */
     size_t dw_floats;     /* per-task scratch of it: padded input, dy^T, dw^T of every group */
+    int dw_taps;          /* ... or tiled by taps, straight into dw (eegnn__row_conv_dw_by_taps) */
 } eegnn__conv_geom;
 
 static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
@@ -8184,11 +8283,9 @@ static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
     q->ld_dx = eegnn__row_conv_ld(q->tin, q->k, q->dilation);
     q->pk_fwd = q->row_fwd ? eegnn__row_conv_packed_floats(q->opg, q->cpg, q->k) : 0;
     q->pk_dx = q->row_dx ? eegnn__row_conv_packed_floats(q->cpg, q->opg, q->k) : 0;
-    {
-        const eegnn__cpu_kernels *kp = eegnn__cpu();
-        q->ld_o = (q->opg + kp->vw - 1) / kp->vw * kp->vw;
-        q->ckk_pad = (q->cpg * q->k + kp->mr - 1) / kp->mr * kp->mr;
-    }
+    q->ld_o = eegnn__row_conv_dw_ld(q->opg);
+    q->ckk_pad = eegnn__row_conv_dw_rows(q->cpg * q->k);
+    q->dw_taps = eegnn__row_conv_dw_by_taps(q->opg, q->k, q->dilation);
     q->dw_floats = q->row_fwd ? (size_t)q->cpg * q->ld_fwd + (size_t)q->tout * q->ld_o +
                                     (size_t)q->groups * q->ckk_pad * q->ld_o
                               : 0;
@@ -8197,18 +8294,6 @@ static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
                                : 0;
 }
 
-/* dst[c] = src[c - shift] for 0 <= c < ld where 0 <= c - shift < n, else 0:
- * one zero-padded row of a row convolution's input. */
-static void eegnn__conv_pad_row(const float *src, int n, int shift, int ld, float *dst) {
-    int lo = EEGNN__MAX(shift, 0), hi = EEGNN__MIN(ld, n + shift);
-    if (hi <= lo) {
-        memset(dst, 0, (size_t)ld * sizeof(float));
-        return;
-    }
-    memset(dst, 0, (size_t)lo * sizeof(float));
-    memcpy(dst + lo, src + (lo - shift), (size_t)(hi - lo) * sizeof(float));
-    memset(dst + hi, 0, (size_t)(ld - hi) * sizeof(float));
-}
 
 /* Output positions t in [*t0, *t1) whose tap k reads inside the signal:
  * 0 <= t*stride + k*dilation - left < tin. */
@@ -8379,7 +8464,7 @@ static void eegnn__conv_forward_task(void *ctx, int task, int n_tasks) {
                 float *xpad = work + q->work_floats, *tile = xpad + (size_t)q->cpg * q->ld_fwd;
                 int c;
                 for (c = 0; c < q->cpg; c++)
-                    eegnn__conv_pad_row(xg + (size_t)c * q->tin, q->tin, q->left, q->ld_fwd, xpad + (size_t)c * q->ld_fwd);
+                    eegnn__row_conv_pad(xg + (size_t)c * q->tin, q->tin, q->left, q->ld_fwd, xpad + (size_t)c * q->ld_fwd);
                 eegnn__row_conv(q->opg, q->cpg, q->k, q->dilation, t->aux + (size_t)gi * q->pk_fwd, xpad, q->ld_fwd, yg,
                                 (size_t)q->tout, q->tout, tile);
                 continue;
@@ -8415,29 +8500,21 @@ static void eegnn__conv_forward(eegnn_graph *g, eegnn_tensor *t) {
 
 #ifndef EEGNN_USE_OPENBLAS
 /* dwt (ckk_pad, ld_o) += the weight gradient of one sample and group, by
- * rows: buf holds the padded input (cpg, ld_fwd) then dy^T (tout, ld_o). */
-static void eegnn__conv_dw_rows(const eegnn__conv_geom *q, const float *xg, const float *dyg, float *buf, float *dwt) {
-    const eegnn__cpu_kernels *kp = eegnn__cpu();
+ * rows, or dwg (opg, ckk) += it when tiled by taps: buf holds the padded
+ * input (cpg, ld_fwd) then dy^T (tout, ld_o). */
+static void eegnn__conv_dw_rows(const eegnn__conv_geom *q, const float *xg, const float *dyg, float *buf, float *dwt,
+                                float *dwg) {
     float *xpad = buf, *dyt = buf + (size_t)q->cpg * q->ld_fwd;
-    const float *ar[EEGNN__MR_MAX];
-    int ckk = q->cpg * q->k, c, o, t, p0, r, o0;
+    int c;
     for (c = 0; c < q->cpg; c++)
-        eegnn__conv_pad_row(xg + (size_t)c * q->tin, q->tin, q->left, q->ld_fwd, xpad + (size_t)c * q->ld_fwd);
-    for (t = 0; t < q->tout; t++) {
-        float *d = dyt + (size_t)t * q->ld_o;
-        for (o = 0; o < q->opg; o++) d[o] = dyg[(size_t)o * q->tout + t];
-        for (; o < q->ld_o; o++) d[o] = 0.0f;
+        eegnn__row_conv_pad(xg + (size_t)c * q->tin, q->tin, q->left, q->ld_fwd, xpad + (size_t)c * q->ld_fwd);
+    if (q->dw_taps) {
+        eegnn__row_conv_dw_taps(q->opg, q->cpg, q->k, xpad, q->ld_fwd, dyg, (size_t)q->tout, q->tout, dwg,
+                                (size_t)q->cpg * q->k);
+        return;
     }
-    for (o0 = 0; o0 < q->opg; o0 += kp->nr) {
-        int nv = (EEGNN__MIN(kp->nr, q->opg - o0) + kp->vw - 1) / kp->vw;
-        for (p0 = 0; p0 < ckk; p0 += kp->mr) {
-            for (r = 0; r < kp->mr; r++) { /* rows past ckk read row 0 into padding rows of dw^T */
-                int pr = p0 + r < ckk ? p0 + r : 0;
-                ar[r] = xpad + (size_t)(pr / q->k) * q->ld_fwd + (size_t)(pr % q->k) * q->dilation;
-            }
-            kp->rows_mm(nv, q->tout, ar, dyt + o0, q->ld_o, dwt + (size_t)p0 * q->ld_o + o0, q->ld_o);
-        }
-    }
+    eegnn__row_conv_transpose(q->opg, q->tout, dyg, (size_t)q->tout, q->ld_o, dyt);
+    eegnn__row_conv_dw(q->opg, q->cpg, q->k, q->dilation, xpad, q->ld_fwd, dyt, q->ld_o, q->tout, dwt);
 }
 #endif
 
@@ -8457,7 +8534,7 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
     float *dw_buf = db + q->cout + q->row_floats; /* weight gradient by rows: buffers, then dw^T per group */
     float *dwt = dw_buf + (size_t)q->cpg * q->ld_fwd + (size_t)q->tout * q->ld_o;
     if (need_dw) memset(dw, 0, (size_t)q->cout * ckk * sizeof(float));
-    if (need_dw && q->row_fwd) memset(dwt, 0, (size_t)q->groups * q->ckk_pad * q->ld_o * sizeof(float));
+    if (need_dw && q->row_fwd && !q->dw_taps) memset(dwt, 0, (size_t)q->groups * q->ckk_pad * q->ld_o * sizeof(float));
     if (need_db) memset(db, 0, (size_t)q->cout * sizeof(float));
     for (n = n0; n < n1; n++) {
         const float *xn = x->data + (size_t)n * q->cin * q->tin;
@@ -8503,7 +8580,8 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
                 pc.q = q;
                 pc.x = xn + (size_t)gi * q->cpg * q->tin;
                 if (q->row_fwd)
-                    eegnn__conv_dw_rows(q, pc.x, dyg, dw_buf, dwt + (size_t)gi * q->ckk_pad * q->ld_o);
+                    eegnn__conv_dw_rows(q, pc.x, dyg, dw_buf, dwt + (size_t)gi * q->ckk_pad * q->ld_o,
+                                        dw + (size_t)gi * q->opg * ckk);
                 else
                     eegnn__sgemm_serial_packed_b(0, q->opg, ckk, q->tout, 1.0f, dyg, q->tout, eegnn__conv_pack_col_t,
                                                  &pc, 1.0f, dw + (size_t)gi * q->opg * ckk, ckk, work);
@@ -8513,7 +8591,7 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
                 float *dypad = db + q->cout, *tile = dypad + (size_t)q->opg * q->ld_dx;
                 int o;
                 for (o = 0; o < q->opg; o++)
-                    eegnn__conv_pad_row(dyg + (size_t)o * q->tout, q->tout, q->dilation * (q->k - 1) - q->left, q->ld_dx,
+                    eegnn__row_conv_pad(dyg + (size_t)o * q->tout, q->tout, q->dilation * (q->k - 1) - q->left, q->ld_dx,
                                         dypad + (size_t)o * q->ld_dx);
                 eegnn__row_conv(q->cpg, q->opg, q->k, q->dilation, t->aux + (size_t)q->groups * q->pk_fwd +
                                 (size_t)gi * q->pk_dx, dypad, q->ld_dx, dxn + (size_t)gi * q->cpg * q->tin,
@@ -8525,7 +8603,7 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
             }
         }
     }
-    if (need_dw && q->row_fwd) { /* dw (cout, ckk) += the transposed dw^T of every group */
+    if (need_dw && q->row_fwd && !q->dw_taps) { /* dw (cout, ckk) += the transposed dw^T of every group */
         int o, p;
         for (gi = 0; gi < q->groups; gi++)
             for (o = 0; o < q->opg; o++) {
@@ -9617,6 +9695,9 @@ typedef struct eegnn__c2_geom {
     int wp;             /* row_conv: padded input row length */
     int n_blocks;       /* blocks per (sample, group) */
     int mr, nr;         /* register tile of the CPU path: rows, columns */
+    int ld_o, ckk_pad;  /* row_conv weight gradient: dy^T and dw^T row length, dw^T rows */
+    int dw_taps;        /* ... or tiled by taps, straight into dw (eegnn__row_conv_dw_by_taps) */
+    size_t dwr_floats;  /* its per-task scratch: a padded input row per channel, dy^T, dw^T per group */
     size_t work_floats; /* sgemm workspace at the start of each scratch slot */
     size_t col_floats;  /* ckk * rows * wout */
 } eegnn__c2_geom;
@@ -9658,6 +9739,12 @@ static void eegnn__c2_geom_of(const eegnn_tensor *t, eegnn__c2_geom *q) {
 #endif
     q->n_sl = (q->opg + q->mr - 1) / q->mr;
     q->wp = eegnn__row_conv_ld(q->wout, q->kw, q->dw);
+    q->ld_o = eegnn__row_conv_dw_ld(q->opg);
+    q->ckk_pad = eegnn__row_conv_dw_rows(q->ckk);
+    q->dw_taps = eegnn__row_conv_dw_by_taps(q->opg, q->kw, q->dw);
+    q->dwr_floats = q->row_conv ? (size_t)q->cpg * q->wp + (size_t)q->wout * q->ld_o +
+                                      (size_t)q->groups * q->ckk_pad * q->ld_o
+                                : 0;
     q->work_floats = (eegnn__sgemm_work_floats() + 15u) & ~(size_t)15u;
     q->col_floats = ((size_t)q->ckk * q->rows * q->wout + 15u) & ~(size_t)15u;
 }
@@ -9985,6 +10072,32 @@ static void eegnn__c2_forward(eegnn_graph *g, eegnn_tensor *t) {
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__c2_forward_task, &job);
 }
 
+#ifndef EEGNN_USE_OPENBLAS
+/* dwt (ckk_pad, ld_o) += the weight gradient of one (sample, group) of a
+ * row convolution (kH = 1, stride 1 along W), row by row without
+ * unfolding, or dwg (opg, ckk) += it when tiled by taps; buf: cpg * wp
+ * floats of padded input rows, then dy^T. */
+static void eegnn__c2_dw_rows(const eegnn__c2_geom *q, const float *xg, const float *dyg, float *buf, float *dwt,
+                              float *dwg) {
+    size_t plane_out = (size_t)q->hout * q->wout;
+    float *xpad = buf, *dyt = buf + (size_t)q->cpg * q->wp;
+    int oh, c;
+    for (oh = 0; oh < q->hout; oh++) {
+        int ih = oh * q->sh - q->pt;
+        if (ih < 0 || ih >= q->hin) continue; /* the row saw only padding */
+        for (c = 0; c < q->cpg; c++)
+            eegnn__row_conv_pad(xg + ((size_t)c * q->hin + ih) * q->win, q->win, q->pl, q->wp, xpad + (size_t)c * q->wp);
+        if (q->dw_taps) {
+            eegnn__row_conv_dw_taps(q->opg, q->cpg, q->kw, xpad, q->wp, dyg + (size_t)oh * q->wout, plane_out, q->wout,
+                                    dwg, (size_t)q->ckk);
+            continue;
+        }
+        eegnn__row_conv_transpose(q->opg, q->wout, dyg + (size_t)oh * q->wout, plane_out, q->ld_o, dyt);
+        eegnn__row_conv_dw(q->opg, q->cpg, q->kw, q->dw, xpad, q->wp, dyt, q->ld_o, q->wout, dwt);
+    }
+}
+#endif
+
 /* Per-task scratch of the backward pass after the sgemm workspace:
  * col or dcol (col_floats), dw partial (cout * ckk), db partial (cout). */
 static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
@@ -9998,9 +10111,13 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
     float *col = work + q->work_floats;
     float *dw = col + q->col_floats;         /* (cout, ckk) */
     float *db = dw + (size_t)q->cout * q->ckk; /* (cout) */
+    float *dwr_buf = db + q->cout;              /* row_conv weight gradient: buffers, then dw^T per group */
+    float *dwt = dwr_buf + (size_t)q->cpg * q->wp + (size_t)q->wout * q->ld_o;
     int need_dw = w->grad != NULL, need_db = b && b->grad, need_dx = x->grad != NULL;
+    int dw_rows = need_dw && q->row_conv;
     int o, i, blk;
     if (need_dw) memset(dw, 0, (size_t)q->cout * q->ckk * sizeof(float));
+    if (dw_rows && !q->dw_taps) memset(dwt, 0, (size_t)q->groups * q->ckk_pad * q->ld_o * sizeof(float));
     if (need_db) memset(db, 0, (size_t)q->cout * sizeof(float));
     for (u = u0; u < u1; u++) {
         int gi = (int)(u % q->groups), n = (int)(u / q->groups);
@@ -10016,14 +10133,18 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
                 for (i = 0; i < (int)plane_out; i++) s += dr[i];
                 db[gi * q->opg + o] += s;
             }
+#ifndef EEGNN_USE_OPENBLAS
+        if (dw_rows) eegnn__c2_dw_rows(q, xg, dyg, dwr_buf, dwt + (size_t)gi * q->ckk_pad * q->ld_o, dwg);
+#endif
         if (q->direct) {
-            eegnn__c2_direct_bwd(q, xg, wg, dyg, need_dw ? dwg : NULL, need_dx ? x->grad + xoff : NULL);
+            if ((need_dw && !dw_rows) || need_dx)
+                eegnn__c2_direct_bwd(q, xg, wg, dyg, need_dw && !dw_rows ? dwg : NULL, need_dx ? x->grad + xoff : NULL);
             continue;
         }
         for (blk = 0; blk < q->n_blocks; blk++) {
             int r0 = blk * q->rows, r1 = EEGNN__MIN(q->hout, r0 + q->rows);
             int pos0 = r0 * q->wout, len = (r1 - r0) * q->wout;
-            if (need_dw) { /* dw_g (opg, ckk) += dy_g (opg, len) @ col^T (len, ckk) */
+            if (need_dw && !dw_rows) { /* dw_g (opg, ckk) += dy_g (opg, len) @ col^T (len, ckk) */
 #ifdef EEGNN_USE_OPENBLAS
                 eegnn__c2_im2col(q, xg, pos0, len, col);
                 eegnn__sgemm_serial(0, 1, q->opg, q->ckk, len, 1.0f, dyg + pos0, (int)plane_out, col, len, 1.0f, dwg,
@@ -10043,6 +10164,15 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
                 eegnn__c2_col2im(q, col, pos0, len, x->grad + xoff);
             }
         }
+    }
+    if (dw_rows && !q->dw_taps) { /* dw (cout, ckk) += the transposed dw^T of every group */
+        int gi, p;
+        for (gi = 0; gi < q->groups; gi++)
+            for (o = 0; o < q->opg; o++) {
+                float *d = dw + ((size_t)gi * q->opg + o) * q->ckk;
+                const float *sT = dwt + (size_t)gi * q->ckk_pad * q->ld_o + o;
+                for (p = 0; p < q->ckk; p++) d[p] += sT[(size_t)p * q->ld_o];
+            }
     }
 }
 
@@ -10171,7 +10301,7 @@ static eegnn_status eegnn__c2_finish(eegnn_graph *g, eegnn_tensor *t) {
     t->forward = eegnn__c2_forward;
     t->backward = eegnn__c2_backward;
     eegnn__c2_geom_of(t, &q);
-    scratch = q.work_floats + q.col_floats + (size_t)q.cout * q.ckk + (size_t)q.cout;
+    scratch = q.work_floats + q.col_floats + (size_t)q.cout * q.ckk + (size_t)q.cout + q.dwr_floats;
     if (q.row_conv) {
         size_t row_scratch = (size_t)q.cpg * q.wp + (size_t)q.mr * q.nr;
         if (row_scratch > scratch) scratch = row_scratch;

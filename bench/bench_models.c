@@ -3,9 +3,11 @@
  * (batch x 129 channels x 200 samples, one output), as bench_models.py does
  * in PyTorch with the same model.
  *
- *   bench_models MODEL train|infer BATCH THREADS STEPS WARMUP
+ *   bench_models MODEL train|infer BATCH THREADS STEPS WARMUP [--profile]
  *
- * Prints one "step_ms <ms>" line per timed step, then a summary line.
+ * Prints one "step_ms <ms>" line per timed step, then a summary line;
+ * --profile then runs one more step node by node and prints the forward and
+ * backward milliseconds of each op kind ("op NAME forward MS backward MS").
  * Build: cc -O3 -march=native bench/bench_models.c -o bench_models -lm -lpthread */
 #define EEGNN_IMPLEMENTATION
 #include "../eegnn.h"
@@ -26,8 +28,8 @@ int main(int argc, char **argv) {
     eegnn_rng rng;
     int xs[3], ys[1];
     size_t k;
-    if (argc != 7) {
-        fprintf(stderr, "usage: bench_models MODEL train|infer BATCH THREADS STEPS WARMUP\n");
+    if (argc != 7 && !(argc == 8 && !strcmp(argv[7], "--profile"))) {
+        fprintf(stderr, "usage: bench_models MODEL train|infer BATCH THREADS STEPS WARMUP [--profile]\n");
         return 2;
     }
     model = argv[1];
@@ -95,6 +97,44 @@ int main(int argc, char **argv) {
     }
     printf("eegnn %s %s batch %d threads %d parameters %zu\n", model, mode, batch, n_threads,
            eegnn_graph_n_param_scalars(g));
+    if (argc == 8) { /* one more step, node by node, summed per op name */
+        int n_nodes = eegnn_graph_n_nodes(g), i, j, n_names = 0;
+        const char *names[64];
+        double fwd[64] = {0}, bwd[64] = {0};
+        for (i = 0; i < n_nodes; i++) {
+            eegnn_tensor *t = eegnn_graph_node(g, i);
+            double t0 = eegnn_time_seconds();
+            if (!t->forward) continue;
+            t->forward(g, t);
+            for (j = 0; j < n_names && strcmp(names[j], t->op); j++) {}
+            if (j == n_names && n_names < 64) names[n_names++] = t->op;
+            if (j < 64) fwd[j] += 1e3 * (eegnn_time_seconds() - t0);
+        }
+        if (train) {
+            eegnn_optimizer_zero_grad(opt);
+            eegnn_graph_backward(g, loss); /* seeds the loss gradient; then time the nodes again */
+            eegnn_optimizer_zero_grad(opt);
+            for (i = n_nodes - 1; i >= 0; i--) {
+                eegnn_tensor *t = eegnn_graph_node(g, i);
+                double t0 = eegnn_time_seconds();
+                if (!t->grad || !t->backward) continue;
+                t->backward(g, t);
+                for (j = 0; j < n_names && strcmp(names[j], t->op); j++) {}
+                if (j < n_names) bwd[j] += 1e3 * (eegnn_time_seconds() - t0);
+            }
+        }
+        for (j = 0; j < n_names; j++) printf("op %-24s forward %9.3f ms  backward %9.3f ms\n", names[j], fwd[j], bwd[j]);
+        if (getenv("BENCH_NODES"))
+            for (i = n_nodes - 1; i >= 0; i--) {
+                eegnn_tensor *t = eegnn_graph_node(g, i);
+                char sh[64];
+                double t0 = eegnn_time_seconds();
+                if (!t->grad || !t->backward) continue;
+                t->backward(g, t);
+                printf("node %-20s %-24s backward %9.3f ms\n", t->op, eegnn_shape_str(t, sh, sizeof sh),
+                       1e3 * (eegnn_time_seconds() - t0));
+            }
+    }
     eegnn_optimizer_free(opt);
     eegnn_graph_free(g);
     return 0;

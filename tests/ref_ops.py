@@ -87,6 +87,8 @@ CONV = [
     ("conv1d_pad_beyond_kernel", 5, 7, 30, 3, 1, 5, 1, 1, True),
     ("conv1d_long_dil2", 20, 19, 130, 7, 1, 3, 2, 1, True),
     ("conv1d_groups3_long", 12, 9, 100, 5, 1, "same", 1, 3, False),
+    ("conv1d_long_kernel", 3, 8, 70, 32, 1, "same", 1, 1, True),
+    ("conv1d_long_kernel_tails", 4, 5, 61, 20, 1, 3, 1, 1, True),
 ]
 for name, c_in, c_out, t, k, stride, padding, dilation, groups, bias in CONV:
     params = {"x": randn(3, c_in, t), "weight": randn(c_out, c_in // groups, k, scale=0.3)}

@@ -161,6 +161,8 @@ static void test_conv(void) {
         {"conv1d_pad_beyond_kernel", 1, 5, 1, 1, 1},
         {"conv1d_long_dil2", 1, 3, 2, 1, 1},
         {"conv1d_groups3_long", 1, EEGNN_PADDING_SAME, 1, 3, 0},
+        {"conv1d_long_kernel", 1, EEGNN_PADDING_SAME, 1, 1, 1},
+        {"conv1d_long_kernel_tails", 1, 3, 1, 1, 1},
     };
     int i;
     for (i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) {

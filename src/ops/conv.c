@@ -32,6 +32,7 @@ typedef struct eegnn__conv_geom {
     size_t row_floats;    /* per-task scratch of the row convolutions: a padded copy and a tile */
     int ld_o, ckk_pad;    /* weight gradient by rows: dy^T and dw^T row length, dw^T rows */
     size_t dw_floats;     /* per-task scratch of it: padded input, dy^T, dw^T of every group */
+    int dw_taps;          /* ... or tiled by taps, straight into dw (eegnn__row_conv_dw_by_taps) */
 } eegnn__conv_geom;
 
 static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
@@ -58,11 +59,9 @@ static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
     q->ld_dx = eegnn__row_conv_ld(q->tin, q->k, q->dilation);
     q->pk_fwd = q->row_fwd ? eegnn__row_conv_packed_floats(q->opg, q->cpg, q->k) : 0;
     q->pk_dx = q->row_dx ? eegnn__row_conv_packed_floats(q->cpg, q->opg, q->k) : 0;
-    {
-        const eegnn__cpu_kernels *kp = eegnn__cpu();
-        q->ld_o = (q->opg + kp->vw - 1) / kp->vw * kp->vw;
-        q->ckk_pad = (q->cpg * q->k + kp->mr - 1) / kp->mr * kp->mr;
-    }
+    q->ld_o = eegnn__row_conv_dw_ld(q->opg);
+    q->ckk_pad = eegnn__row_conv_dw_rows(q->cpg * q->k);
+    q->dw_taps = eegnn__row_conv_dw_by_taps(q->opg, q->k, q->dilation);
     q->dw_floats = q->row_fwd ? (size_t)q->cpg * q->ld_fwd + (size_t)q->tout * q->ld_o +
                                     (size_t)q->groups * q->ckk_pad * q->ld_o
                               : 0;
@@ -71,18 +70,6 @@ static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
                                : 0;
 }
 
-/* dst[c] = src[c - shift] for 0 <= c < ld where 0 <= c - shift < n, else 0:
- * one zero-padded row of a row convolution's input. */
-static void eegnn__conv_pad_row(const float *src, int n, int shift, int ld, float *dst) {
-    int lo = EEGNN__MAX(shift, 0), hi = EEGNN__MIN(ld, n + shift);
-    if (hi <= lo) {
-        memset(dst, 0, (size_t)ld * sizeof(float));
-        return;
-    }
-    memset(dst, 0, (size_t)lo * sizeof(float));
-    memcpy(dst + lo, src + (lo - shift), (size_t)(hi - lo) * sizeof(float));
-    memset(dst + hi, 0, (size_t)(ld - hi) * sizeof(float));
-}
 
 /* Output positions t in [*t0, *t1) whose tap k reads inside the signal:
  * 0 <= t*stride + k*dilation - left < tin. */
@@ -253,7 +240,7 @@ static void eegnn__conv_forward_task(void *ctx, int task, int n_tasks) {
                 float *xpad = work + q->work_floats, *tile = xpad + (size_t)q->cpg * q->ld_fwd;
                 int c;
                 for (c = 0; c < q->cpg; c++)
-                    eegnn__conv_pad_row(xg + (size_t)c * q->tin, q->tin, q->left, q->ld_fwd, xpad + (size_t)c * q->ld_fwd);
+                    eegnn__row_conv_pad(xg + (size_t)c * q->tin, q->tin, q->left, q->ld_fwd, xpad + (size_t)c * q->ld_fwd);
                 eegnn__row_conv(q->opg, q->cpg, q->k, q->dilation, t->aux + (size_t)gi * q->pk_fwd, xpad, q->ld_fwd, yg,
                                 (size_t)q->tout, q->tout, tile);
                 continue;
@@ -289,29 +276,21 @@ static void eegnn__conv_forward(eegnn_graph *g, eegnn_tensor *t) {
 
 #ifndef EEGNN_USE_OPENBLAS
 /* dwt (ckk_pad, ld_o) += the weight gradient of one sample and group, by
- * rows: buf holds the padded input (cpg, ld_fwd) then dy^T (tout, ld_o). */
-static void eegnn__conv_dw_rows(const eegnn__conv_geom *q, const float *xg, const float *dyg, float *buf, float *dwt) {
-    const eegnn__cpu_kernels *kp = eegnn__cpu();
+ * rows, or dwg (opg, ckk) += it when tiled by taps: buf holds the padded
+ * input (cpg, ld_fwd) then dy^T (tout, ld_o). */
+static void eegnn__conv_dw_rows(const eegnn__conv_geom *q, const float *xg, const float *dyg, float *buf, float *dwt,
+                                float *dwg) {
     float *xpad = buf, *dyt = buf + (size_t)q->cpg * q->ld_fwd;
-    const float *ar[EEGNN__MR_MAX];
-    int ckk = q->cpg * q->k, c, o, t, p0, r, o0;
+    int c;
     for (c = 0; c < q->cpg; c++)
-        eegnn__conv_pad_row(xg + (size_t)c * q->tin, q->tin, q->left, q->ld_fwd, xpad + (size_t)c * q->ld_fwd);
-    for (t = 0; t < q->tout; t++) {
-        float *d = dyt + (size_t)t * q->ld_o;
-        for (o = 0; o < q->opg; o++) d[o] = dyg[(size_t)o * q->tout + t];
-        for (; o < q->ld_o; o++) d[o] = 0.0f;
+        eegnn__row_conv_pad(xg + (size_t)c * q->tin, q->tin, q->left, q->ld_fwd, xpad + (size_t)c * q->ld_fwd);
+    if (q->dw_taps) {
+        eegnn__row_conv_dw_taps(q->opg, q->cpg, q->k, xpad, q->ld_fwd, dyg, (size_t)q->tout, q->tout, dwg,
+                                (size_t)q->cpg * q->k);
+        return;
     }
-    for (o0 = 0; o0 < q->opg; o0 += kp->nr) {
-        int nv = (EEGNN__MIN(kp->nr, q->opg - o0) + kp->vw - 1) / kp->vw;
-        for (p0 = 0; p0 < ckk; p0 += kp->mr) {
-            for (r = 0; r < kp->mr; r++) { /* rows past ckk read row 0 into padding rows of dw^T */
-                int pr = p0 + r < ckk ? p0 + r : 0;
-                ar[r] = xpad + (size_t)(pr / q->k) * q->ld_fwd + (size_t)(pr % q->k) * q->dilation;
-            }
-            kp->rows_mm(nv, q->tout, ar, dyt + o0, q->ld_o, dwt + (size_t)p0 * q->ld_o + o0, q->ld_o);
-        }
-    }
+    eegnn__row_conv_transpose(q->opg, q->tout, dyg, (size_t)q->tout, q->ld_o, dyt);
+    eegnn__row_conv_dw(q->opg, q->cpg, q->k, q->dilation, xpad, q->ld_fwd, dyt, q->ld_o, q->tout, dwt);
 }
 #endif
 
@@ -331,7 +310,7 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
     float *dw_buf = db + q->cout + q->row_floats; /* weight gradient by rows: buffers, then dw^T per group */
     float *dwt = dw_buf + (size_t)q->cpg * q->ld_fwd + (size_t)q->tout * q->ld_o;
     if (need_dw) memset(dw, 0, (size_t)q->cout * ckk * sizeof(float));
-    if (need_dw && q->row_fwd) memset(dwt, 0, (size_t)q->groups * q->ckk_pad * q->ld_o * sizeof(float));
+    if (need_dw && q->row_fwd && !q->dw_taps) memset(dwt, 0, (size_t)q->groups * q->ckk_pad * q->ld_o * sizeof(float));
     if (need_db) memset(db, 0, (size_t)q->cout * sizeof(float));
     for (n = n0; n < n1; n++) {
         const float *xn = x->data + (size_t)n * q->cin * q->tin;
@@ -377,7 +356,8 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
                 pc.q = q;
                 pc.x = xn + (size_t)gi * q->cpg * q->tin;
                 if (q->row_fwd)
-                    eegnn__conv_dw_rows(q, pc.x, dyg, dw_buf, dwt + (size_t)gi * q->ckk_pad * q->ld_o);
+                    eegnn__conv_dw_rows(q, pc.x, dyg, dw_buf, dwt + (size_t)gi * q->ckk_pad * q->ld_o,
+                                        dw + (size_t)gi * q->opg * ckk);
                 else
                     eegnn__sgemm_serial_packed_b(0, q->opg, ckk, q->tout, 1.0f, dyg, q->tout, eegnn__conv_pack_col_t,
                                                  &pc, 1.0f, dw + (size_t)gi * q->opg * ckk, ckk, work);
@@ -387,7 +367,7 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
                 float *dypad = db + q->cout, *tile = dypad + (size_t)q->opg * q->ld_dx;
                 int o;
                 for (o = 0; o < q->opg; o++)
-                    eegnn__conv_pad_row(dyg + (size_t)o * q->tout, q->tout, q->dilation * (q->k - 1) - q->left, q->ld_dx,
+                    eegnn__row_conv_pad(dyg + (size_t)o * q->tout, q->tout, q->dilation * (q->k - 1) - q->left, q->ld_dx,
                                         dypad + (size_t)o * q->ld_dx);
                 eegnn__row_conv(q->cpg, q->opg, q->k, q->dilation, t->aux + (size_t)q->groups * q->pk_fwd +
                                 (size_t)gi * q->pk_dx, dypad, q->ld_dx, dxn + (size_t)gi * q->cpg * q->tin,
@@ -399,7 +379,7 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
             }
         }
     }
-    if (need_dw && q->row_fwd) { /* dw (cout, ckk) += the transposed dw^T of every group */
+    if (need_dw && q->row_fwd && !q->dw_taps) { /* dw (cout, ckk) += the transposed dw^T of every group */
         int o, p;
         for (gi = 0; gi < q->groups; gi++)
             for (o = 0; o < q->opg; o++) {

@@ -30,6 +30,9 @@ typedef struct eegnn__c2_geom {
     int wp;             /* row_conv: padded input row length */
     int n_blocks;       /* blocks per (sample, group) */
     int mr, nr;         /* register tile of the CPU path: rows, columns */
+    int ld_o, ckk_pad;  /* row_conv weight gradient: dy^T and dw^T row length, dw^T rows */
+    int dw_taps;        /* ... or tiled by taps, straight into dw (eegnn__row_conv_dw_by_taps) */
+    size_t dwr_floats;  /* its per-task scratch: a padded input row per channel, dy^T, dw^T per group */
     size_t work_floats; /* sgemm workspace at the start of each scratch slot */
     size_t col_floats;  /* ckk * rows * wout */
 } eegnn__c2_geom;
@@ -71,6 +74,12 @@ static void eegnn__c2_geom_of(const eegnn_tensor *t, eegnn__c2_geom *q) {
 #endif
     q->n_sl = (q->opg + q->mr - 1) / q->mr;
     q->wp = eegnn__row_conv_ld(q->wout, q->kw, q->dw);
+    q->ld_o = eegnn__row_conv_dw_ld(q->opg);
+    q->ckk_pad = eegnn__row_conv_dw_rows(q->ckk);
+    q->dw_taps = eegnn__row_conv_dw_by_taps(q->opg, q->kw, q->dw);
+    q->dwr_floats = q->row_conv ? (size_t)q->cpg * q->wp + (size_t)q->wout * q->ld_o +
+                                      (size_t)q->groups * q->ckk_pad * q->ld_o
+                                : 0;
     q->work_floats = (eegnn__sgemm_work_floats() + 15u) & ~(size_t)15u;
     q->col_floats = ((size_t)q->ckk * q->rows * q->wout + 15u) & ~(size_t)15u;
 }
@@ -398,6 +407,32 @@ static void eegnn__c2_forward(eegnn_graph *g, eegnn_tensor *t) {
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__c2_forward_task, &job);
 }
 
+#ifndef EEGNN_USE_OPENBLAS
+/* dwt (ckk_pad, ld_o) += the weight gradient of one (sample, group) of a
+ * row convolution (kH = 1, stride 1 along W), row by row without
+ * unfolding, or dwg (opg, ckk) += it when tiled by taps; buf: cpg * wp
+ * floats of padded input rows, then dy^T. */
+static void eegnn__c2_dw_rows(const eegnn__c2_geom *q, const float *xg, const float *dyg, float *buf, float *dwt,
+                              float *dwg) {
+    size_t plane_out = (size_t)q->hout * q->wout;
+    float *xpad = buf, *dyt = buf + (size_t)q->cpg * q->wp;
+    int oh, c;
+    for (oh = 0; oh < q->hout; oh++) {
+        int ih = oh * q->sh - q->pt;
+        if (ih < 0 || ih >= q->hin) continue; /* the row saw only padding */
+        for (c = 0; c < q->cpg; c++)
+            eegnn__row_conv_pad(xg + ((size_t)c * q->hin + ih) * q->win, q->win, q->pl, q->wp, xpad + (size_t)c * q->wp);
+        if (q->dw_taps) {
+            eegnn__row_conv_dw_taps(q->opg, q->cpg, q->kw, xpad, q->wp, dyg + (size_t)oh * q->wout, plane_out, q->wout,
+                                    dwg, (size_t)q->ckk);
+            continue;
+        }
+        eegnn__row_conv_transpose(q->opg, q->wout, dyg + (size_t)oh * q->wout, plane_out, q->ld_o, dyt);
+        eegnn__row_conv_dw(q->opg, q->cpg, q->kw, q->dw, xpad, q->wp, dyt, q->ld_o, q->wout, dwt);
+    }
+}
+#endif
+
 /* Per-task scratch of the backward pass after the sgemm workspace:
  * col or dcol (col_floats), dw partial (cout * ckk), db partial (cout). */
 static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
@@ -411,9 +446,13 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
     float *col = work + q->work_floats;
     float *dw = col + q->col_floats;         /* (cout, ckk) */
     float *db = dw + (size_t)q->cout * q->ckk; /* (cout) */
+    float *dwr_buf = db + q->cout;              /* row_conv weight gradient: buffers, then dw^T per group */
+    float *dwt = dwr_buf + (size_t)q->cpg * q->wp + (size_t)q->wout * q->ld_o;
     int need_dw = w->grad != NULL, need_db = b && b->grad, need_dx = x->grad != NULL;
+    int dw_rows = need_dw && q->row_conv;
     int o, i, blk;
     if (need_dw) memset(dw, 0, (size_t)q->cout * q->ckk * sizeof(float));
+    if (dw_rows && !q->dw_taps) memset(dwt, 0, (size_t)q->groups * q->ckk_pad * q->ld_o * sizeof(float));
     if (need_db) memset(db, 0, (size_t)q->cout * sizeof(float));
     for (u = u0; u < u1; u++) {
         int gi = (int)(u % q->groups), n = (int)(u / q->groups);
@@ -429,14 +468,18 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
                 for (i = 0; i < (int)plane_out; i++) s += dr[i];
                 db[gi * q->opg + o] += s;
             }
+#ifndef EEGNN_USE_OPENBLAS
+        if (dw_rows) eegnn__c2_dw_rows(q, xg, dyg, dwr_buf, dwt + (size_t)gi * q->ckk_pad * q->ld_o, dwg);
+#endif
         if (q->direct) {
-            eegnn__c2_direct_bwd(q, xg, wg, dyg, need_dw ? dwg : NULL, need_dx ? x->grad + xoff : NULL);
+            if ((need_dw && !dw_rows) || need_dx)
+                eegnn__c2_direct_bwd(q, xg, wg, dyg, need_dw && !dw_rows ? dwg : NULL, need_dx ? x->grad + xoff : NULL);
             continue;
         }
         for (blk = 0; blk < q->n_blocks; blk++) {
             int r0 = blk * q->rows, r1 = EEGNN__MIN(q->hout, r0 + q->rows);
             int pos0 = r0 * q->wout, len = (r1 - r0) * q->wout;
-            if (need_dw) { /* dw_g (opg, ckk) += dy_g (opg, len) @ col^T (len, ckk) */
+            if (need_dw && !dw_rows) { /* dw_g (opg, ckk) += dy_g (opg, len) @ col^T (len, ckk) */
 #ifdef EEGNN_USE_OPENBLAS
                 eegnn__c2_im2col(q, xg, pos0, len, col);
                 eegnn__sgemm_serial(0, 1, q->opg, q->ckk, len, 1.0f, dyg + pos0, (int)plane_out, col, len, 1.0f, dwg,
@@ -456,6 +499,15 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
                 eegnn__c2_col2im(q, col, pos0, len, x->grad + xoff);
             }
         }
+    }
+    if (dw_rows && !q->dw_taps) { /* dw (cout, ckk) += the transposed dw^T of every group */
+        int gi, p;
+        for (gi = 0; gi < q->groups; gi++)
+            for (o = 0; o < q->opg; o++) {
+                float *d = dw + ((size_t)gi * q->opg + o) * q->ckk;
+                const float *sT = dwt + (size_t)gi * q->ckk_pad * q->ld_o + o;
+                for (p = 0; p < q->ckk; p++) d[p] += sT[(size_t)p * q->ld_o];
+            }
     }
 }
 
@@ -584,7 +636,7 @@ static eegnn_status eegnn__c2_finish(eegnn_graph *g, eegnn_tensor *t) {
     t->forward = eegnn__c2_forward;
     t->backward = eegnn__c2_backward;
     eegnn__c2_geom_of(t, &q);
-    scratch = q.work_floats + q.col_floats + (size_t)q.cout * q.ckk + (size_t)q.cout;
+    scratch = q.work_floats + q.col_floats + (size_t)q.cout * q.ckk + (size_t)q.cout + q.dwr_floats;
     if (q.row_conv) {
         size_t row_scratch = (size_t)q.cpg * q.wp + (size_t)q.mr * q.nr;
         if (row_scratch > scratch) scratch = row_scratch;

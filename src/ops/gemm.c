@@ -220,6 +220,104 @@ EEGNN__PRIVATE int eegnn__row_conv_ld(int tout, int kw, int dil) {
     return (tout + dil * (kw - 1) + eegnn__cpu()->nr + 15) & ~15;
 }
 
+/* dst[c] = src[c - shift] for 0 <= c < ld where 0 <= c - shift < n, else 0:
+ * one zero-padded row of a row convolution's input. */
+EEGNN__PRIVATE void eegnn__row_conv_pad(const float *src, int n, int shift, int ld, float *dst) {
+    int lo = EEGNN__MAX(shift, 0), hi = EEGNN__MIN(ld, n + shift);
+    if (hi <= lo) {
+        memset(dst, 0, (size_t)ld * sizeof(float));
+        return;
+    }
+    memset(dst, 0, (size_t)lo * sizeof(float));
+    memcpy(dst + lo, src + (lo - shift), (size_t)(hi - lo) * sizeof(float));
+    memset(dst + hi, 0, (size_t)(ld - hi) * sizeof(float));
+}
+
+/* The weight gradient of a row convolution, without unfolding: for every
+ * tap (c, j) of W (cout, cin, kw),
+ *   dw^T[c * kw + j, o] += sum_{t < tout} xpad[c * ldx + t + j * dil] * dy^T[t, o],
+ * shifted rows of the padded input multiplied straight into dy^T by the
+ * rows_mm kernel. dw^T has eegnn__row_conv_dw_rows(cin * kw) rows of
+ * eegnn__row_conv_dw_ld(cout) floats (the rows and columns past the taps
+ * and outputs are scratch); dy^T is (tout, the same row length), zero past
+ * cout (eegnn__row_conv_transpose). */
+EEGNN__PRIVATE int eegnn__row_conv_dw_ld(int cout) {
+    int vw = eegnn__cpu()->vw;
+    return (cout + vw - 1) / vw * vw;
+}
+
+EEGNN__PRIVATE int eegnn__row_conv_dw_rows(int ckk) {
+    int mr = eegnn__cpu()->mr;
+    return (ckk + mr - 1) / mr * mr;
+}
+
+/* dyt[t * ld + o] = dy[o * ldy + t] for o < cout, 0 for cout <= o < ld. */
+EEGNN__PRIVATE void eegnn__row_conv_transpose(int cout, int tout, const float *dy, size_t ldy, int ld, float *dyt) {
+    int t, o;
+    for (t = 0; t < tout; t++) {
+        float *d = dyt + (size_t)t * ld;
+        for (o = 0; o < cout; o++) d[o] = dy[(size_t)o * ldy + t];
+        for (; o < ld; o++) d[o] = 0.0f;
+    }
+}
+
+EEGNN__PRIVATE void eegnn__row_conv_dw(int cout, int cin, int kw, int dil, const float *xpad, int ldx, const float *dyt,
+                                       int ld, int tout, float *dwt) {
+    const eegnn__cpu_kernels *kp = eegnn__cpu();
+    const float *ar[EEGNN__MR_MAX];
+    int ckk = cin * kw, o0, p0, r;
+    for (o0 = 0; o0 < cout; o0 += kp->nr) {
+        int nv = (EEGNN__MIN(kp->nr, cout - o0) + kp->vw - 1) / kp->vw;
+        for (p0 = 0; p0 < ckk; p0 += kp->mr) {
+            for (r = 0; r < kp->mr; r++) { /* rows past ckk read row 0 into scratch rows of dw^T */
+                int pr = p0 + r < ckk ? p0 + r : 0;
+                ar[r] = xpad + (size_t)(pr / kw) * ldx + (size_t)(pr % kw) * dil;
+            }
+            kp->rows_mm(nv, tout, ar, dyt + o0, ld, dwt + (size_t)p0 * ld + o0, ld);
+        }
+    }
+}
+
+/* The other weight-gradient layout, for long kernels and few outputs
+ * (EEGNet's and ShallowFBCSPNet's temporal filters): with dilation 1, row t
+ * of the matrix of taps is xpad[c * ldx + t + j0 ...], contiguous, so
+ *   dw[o, c * kw + j] += sum_t dy[o * ldy + t] * xpad[c * ldx + t + j]
+ * tiles rows of dy (o) by vectors of taps (j), written straight into dw
+ * (rows ldw apart). 1 when this layout fills the register tiles better
+ * than dw^T's (outputs as vector lanes). */
+EEGNN__PRIVATE int eegnn__row_conv_dw_by_taps(int cout, int kw, int dil) {
+    const eegnn__cpu_kernels *kp = eegnn__cpu();
+    double lanes_o = (double)cout / eegnn__row_conv_dw_ld(cout);
+    double taps = (double)kw / ((kw + kp->vw - 1) / kp->vw * kp->vw);
+    double rows_o = (double)cout / ((cout + kp->mr - 1) / kp->mr * kp->mr);
+    return dil == 1 && taps * rows_o > lanes_o;
+}
+
+EEGNN__PRIVATE void eegnn__row_conv_dw_taps(int cout, int cin, int kw, const float *xpad, int ldx, const float *dy,
+                                            size_t ldy, int tout, float *dw, size_t ldw) {
+    const eegnn__cpu_kernels *kp = eegnn__cpu();
+    const float *ar[EEGNN__MR_MAX];
+    float tile[EEGNN__MR_MAX * EEGNN__NR_MAX];
+    int o0, c, j0, r, s;
+    for (o0 = 0; o0 < cout; o0 += kp->mr) {
+        int mr = EEGNN__MIN(kp->mr, cout - o0);
+        for (r = 0; r < kp->mr; r++) ar[r] = dy + (size_t)(o0 + (r < mr ? r : 0)) * ldy;
+        for (c = 0; c < cin; c++)
+            for (j0 = 0; j0 < kw; j0 += kp->nr) {
+                int nr = EEGNN__MIN(kp->nr, kw - j0), nv = (nr + kp->vw - 1) / kp->vw;
+                float *d = dw + (size_t)o0 * ldw + (size_t)c * kw + j0;
+                if (mr == kp->mr && nr == nv * kp->vw) {
+                    kp->rows_mm(nv, tout, ar, xpad + (size_t)c * ldx + j0, 1, d, (int)ldw);
+                    continue;
+                }
+                memset(tile, 0, sizeof tile);
+                kp->rows_mm(nv, tout, ar, xpad + (size_t)c * ldx + j0, 1, tile, kp->nr);
+                for (r = 0; r < mr; r++)
+                    for (s = 0; s < nr; s++) d[(size_t)r * ldw + s] += tile[r * kp->nr + s];
+            }
+    }
+}
+
 /* y (cout, tout; rows ldy apart) += the row convolution of xpad (cin rows
  * ldx >= eegnn__row_conv_ld apart, zero where the signal is padded) with
  * the packed weights wp; tile: MR_MAX * NR_MAX floats of scratch. */
