@@ -9697,6 +9697,9 @@ typedef struct eegnn__c2_geom {
     int mr, nr;         /* register tile of the CPU path: rows, columns */
     int ld_o, ckk_pad;  /* row_conv weight gradient: dy^T and dw^T row length, dw^T rows */
     int dw_taps;        /* ... or tiled by taps, straight into dw (eegnn__row_conv_dw_by_taps) */
+    int ld_dx;          /* row_conv input gradient: padded dy row length */
+    size_t pk_dx;       /* floats of its packed (transposed, reversed) weights per group */
+    size_t dxr_floats;  /* its per-task scratch: padded dy rows and a tile */
     size_t dwr_floats;  /* its per-task scratch: a padded input row per channel, dy^T, dw^T per group */
     size_t work_floats; /* sgemm workspace at the start of each scratch slot */
     size_t col_floats;  /* ckk * rows * wout */
@@ -9742,6 +9745,9 @@ static void eegnn__c2_geom_of(const eegnn_tensor *t, eegnn__c2_geom *q) {
     q->ld_o = eegnn__row_conv_dw_ld(q->opg);
     q->ckk_pad = eegnn__row_conv_dw_rows(q->ckk);
     q->dw_taps = eegnn__row_conv_dw_by_taps(q->opg, q->kw, q->dw);
+    q->ld_dx = eegnn__row_conv_ld(q->win, q->kw, q->dw);
+    q->pk_dx = q->row_conv && q->cpg > 1 ? eegnn__row_conv_packed_floats(q->cpg, q->opg, q->kw) : 0;
+    q->dxr_floats = q->pk_dx ? (size_t)q->opg * q->ld_dx + (size_t)EEGNN__MR_MAX * EEGNN__NR_MAX : 0;
     q->dwr_floats = q->row_conv ? (size_t)q->cpg * q->wp + (size_t)q->wout * q->ld_o +
                                       (size_t)q->groups * q->ckk_pad * q->ld_o
                                 : 0;
@@ -10098,6 +10104,27 @@ static void eegnn__c2_dw_rows(const eegnn__c2_geom *q, const float *xg, const fl
 }
 #endif
 
+#ifndef EEGNN_USE_OPENBLAS
+/* dx of one (sample, group) of a row convolution with cpg > 1, row by row:
+ * input row ih = oh * sh - pt gets the row convolution of output row oh's
+ * dy (padded by span - pl on the left) with the transposed, reversed
+ * weights wpt; buf: opg * ld_dx floats of padded dy rows, then a tile. */
+static void eegnn__c2_dx_rows(const eegnn__c2_geom *q, const float *dyg, const float *wpt, float *buf, float *dxg) {
+    size_t plane_in = (size_t)q->hin * q->win, plane_out = (size_t)q->hout * q->wout;
+    float *tile = buf + (size_t)q->opg * q->ld_dx;
+    int oh, o, shift = q->dw * (q->kw - 1) - q->pl;
+    for (oh = 0; oh < q->hout; oh++) {
+        int ih = oh * q->sh - q->pt;
+        if (ih < 0 || ih >= q->hin) continue;
+        for (o = 0; o < q->opg; o++)
+            eegnn__row_conv_pad(dyg + (size_t)o * plane_out + (size_t)oh * q->wout, q->wout, shift, q->ld_dx,
+                                buf + (size_t)o * q->ld_dx);
+        eegnn__row_conv(q->cpg, q->opg, q->kw, q->dw, wpt, buf, q->ld_dx, dxg + (size_t)ih * q->win, plane_in, q->win,
+                        tile);
+    }
+}
+#endif
+
 /* Per-task scratch of the backward pass after the sgemm workspace:
  * col or dcol (col_floats), dw partial (cout * ckk), db partial (cout). */
 static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
@@ -10113,8 +10140,10 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
     float *db = dw + (size_t)q->cout * q->ckk; /* (cout) */
     float *dwr_buf = db + q->cout;              /* row_conv weight gradient: buffers, then dw^T per group */
     float *dwt = dwr_buf + (size_t)q->cpg * q->wp + (size_t)q->wout * q->ld_o;
+    float *dxr_buf = dwr_buf + q->dwr_floats; /* row_conv input gradient */
+    (void)dxr_buf;
     int need_dw = w->grad != NULL, need_db = b && b->grad, need_dx = x->grad != NULL;
-    int dw_rows = need_dw && q->row_conv;
+    int dw_rows = need_dw && q->row_conv, dx_rows = need_dx && q->pk_dx;
     int o, i, blk;
     if (need_dw) memset(dw, 0, (size_t)q->cout * q->ckk * sizeof(float));
     if (dw_rows && !q->dw_taps) memset(dwt, 0, (size_t)q->groups * q->ckk_pad * q->ld_o * sizeof(float));
@@ -10135,12 +10164,17 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
             }
 #ifndef EEGNN_USE_OPENBLAS
         if (dw_rows) eegnn__c2_dw_rows(q, xg, dyg, dwr_buf, dwt + (size_t)gi * q->ckk_pad * q->ld_o, dwg);
+        if (dx_rows)
+            eegnn__c2_dx_rows(q, dyg, t->aux + (size_t)q->groups * q->n_sl * q->ckk * q->mr + (size_t)gi * q->pk_dx,
+                              dxr_buf, x->grad + xoff);
 #endif
         if (q->direct) {
-            if ((need_dw && !dw_rows) || need_dx)
-                eegnn__c2_direct_bwd(q, xg, wg, dyg, need_dw && !dw_rows ? dwg : NULL, need_dx ? x->grad + xoff : NULL);
+            if ((need_dw && !dw_rows) || (need_dx && !dx_rows))
+                eegnn__c2_direct_bwd(q, xg, wg, dyg, need_dw && !dw_rows ? dwg : NULL,
+                                     need_dx && !dx_rows ? x->grad + xoff : NULL);
             continue;
         }
+        if ((!need_dw || dw_rows) && (!need_dx || dx_rows)) continue;
         for (blk = 0; blk < q->n_blocks; blk++) {
             int r0 = blk * q->rows, r1 = EEGNN__MIN(q->hout, r0 + q->rows);
             int pos0 = r0 * q->wout, len = (r1 - r0) * q->wout;
@@ -10158,7 +10192,7 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
                                              eegnn__c2_pack_col_t, &pc, 1.0f, dwg, q->ckk, work);
 #endif
             }
-            if (need_dx) { /* dcol (ckk, len) = w_g^T (ckk, opg) @ dy_g (opg, len) */
+            if (need_dx && !dx_rows) { /* dcol (ckk, len) = w_g^T (ckk, opg) @ dy_g (opg, len) */
                 eegnn__sgemm_serial(1, 0, q->ckk, len, q->opg, 1.0f, wg, q->ckk, dyg + pos0, (int)plane_out, 0.0f, col,
                                     len, work);
                 eegnn__c2_col2im(q, col, pos0, len, x->grad + xoff);
@@ -10188,6 +10222,14 @@ static void eegnn__c2_backward(eegnn_graph *g, eegnn_tensor *t) {
     eegnn__c2_geom_of(t, &job.q);
     units = (long long)q->batch * q->groups;
     if (units < n_tasks) n_tasks = (int)units;
+#ifndef EEGNN_USE_OPENBLAS
+    if (q->pk_dx && t->src[0]->grad) { /* W'_g[c, o, j] = W_g[o, c, kW-1-j] (cpg, opg, kW) */
+        int gi;
+        for (gi = 0; gi < q->groups; gi++)
+            eegnn__row_conv_pack(q->cpg, q->opg, q->kw, w->data + (size_t)gi * q->opg * q->ckk, (size_t)q->kw,
+                                 (size_t)q->ckk, 1, t->aux + (size_t)q->groups * q->n_sl * q->ckk * q->mr + (size_t)gi * q->pk_dx);
+    }
+#endif
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__c2_backward_task, &job);
     n_w = (size_t)q->cout * q->ckk;
     for (task = 0; task < n_tasks; task++) { /* reduce the partial sums in task order */
@@ -10301,11 +10343,11 @@ static eegnn_status eegnn__c2_finish(eegnn_graph *g, eegnn_tensor *t) {
     t->forward = eegnn__c2_forward;
     t->backward = eegnn__c2_backward;
     eegnn__c2_geom_of(t, &q);
-    scratch = q.work_floats + q.col_floats + (size_t)q.cout * q.ckk + (size_t)q.cout + q.dwr_floats;
+    scratch = q.work_floats + q.col_floats + (size_t)q.cout * q.ckk + (size_t)q.cout + q.dwr_floats + q.dxr_floats;
     if (q.row_conv) {
         size_t row_scratch = (size_t)q.cpg * q.wp + (size_t)q.mr * q.nr;
         if (row_scratch > scratch) scratch = row_scratch;
-        t->aux_len = (size_t)q.groups * q.n_sl * q.ckk * q.mr;
+        t->aux_len = (size_t)q.groups * (q.n_sl * q.ckk * q.mr + q.pk_dx); /* forward's packed weights, dx's */
         t->aux = (float *)eegnn_graph_alloc(g, t->aux_len * sizeof(float));
         if (!t->aux) return EEGNN_ERR_MEMORY;
     }
