@@ -82,7 +82,7 @@ echo "Build flags, 1 thread: cc -O2 (no -march) $(median "$OUT/plain_o2.steps") 
     "$(median "$OUT/native_o2.steps") ms: ratio $(awk -v a="$(median "$OUT/plain_o2.steps")" \
     -v b="$(median "$OUT/native_o2.steps")" 'BEGIN { printf "%.3f", a / b }')"
 "$OUT/bench_gemm" 1024 5 >"$OUT/gemm.txt"
-awk -v pk="$(peak 1)" '$1 == "kernel_gflops" { printf "GEMM micro-kernel alone (%s %s %s, in cache): %.1f GFLOP/s, %.1f %% of the 1-thread peak\n", $3, $4, $5, $2, 100 * $2 / pk }
+awk -v pk="$(peak 1)" '$1 == "kernel_gflops" { sub(",", "", $6); printf "GEMM micro-kernel alone (tile %s x %s, in cache): %.1f GFLOP/s, %.1f %% of the 1-thread peak\n", $4, $6, $2, 100 * $2 / pk }
     $1 == "sgemm_gflops" { printf "eegnn_sgemm %s x %s x %s, 1 thread: %.1f GFLOP/s, %.1f %% of the peak\n", $2, $2, $2, $3, 100 * $3 / pk }' "$OUT/gemm.txt"
 printf "CPU paths (EEGNN_CPU), 1 thread, -O3 -march=native build:"
 for f in "$OUT"/path_*.steps; do
