@@ -13,7 +13,9 @@
  * span = dilation * (K - 1). The weight gradient at stride 1 multiplies
  * shifted rows of the padded input straight into dy^T (the rows_mm kernel):
  *   dw^T[(c, j), o] += sum_t xpad[c, t + j*dilation] * dy^T[t, o],
- * accumulated over the task's samples and transposed once at the end.
+ * accumulated over the task's samples and transposed once at the end, or,
+ * for long kernels with few outputs, tiles rows of dy by vectors of taps
+ * straight into dw (eegnn__row_conv_dw_by_taps in src/ops/gemm.c).
  * Threads: samples are split into one contiguous range per thread; weight
  * and bias gradients are summed per thread and reduced in thread order, so
  * results are deterministic for a given thread count. All buffers are graph
@@ -69,7 +71,6 @@ static void eegnn__conv_geom_of(const eegnn_tensor *t, eegnn__conv_geom *q) {
                                      (size_t)EEGNN__MR_MAX * EEGNN__NR_MAX
                                : 0;
 }
-
 
 /* Output positions t in [*t0, *t1) whose tap k reads inside the signal:
  * 0 <= t*stride + k*dilation - left < tin. */
