@@ -923,8 +923,10 @@ typedef struct eegnn_dropout_params {
 EEGNN_API eegnn_status eegnn_dropout_params_of(const eegnn_tensor *t, eegnn_dropout_params *p);
 
 /* Starts a forward of dropout node t: decides from the graph's mode
- * whether dropout is active and, if so, draws the mask from the graph's RNG
- * (one eegnn_rng_uniform per element, in order), storing both in the node.
+ * whether dropout is active and, if so, draws the mask, storing both in the
+ * node. The mask is a counter-based hash of the element index and a 64-bit
+ * seed, the seed two eegnn_rng_u32 from the graph's RNG; it is the same on
+ * every CPU path and for every thread count.
  * The CPU forward calls it; a backend that computes the node elsewhere calls
  * it instead, so that both consume the same random numbers. Returns 1 when
  * active, 0 when not (or t is not a dropout node). */
@@ -7475,36 +7477,86 @@ EEGNN__PRIVATE size_t eegnn__inner_size(const eegnn_tensor *t) {
     return n;
 }
 
+/* ---- splitting an op over the graph's threads --------------------------------
+ * An op's work is n units (elements, rows or channels) cut into contiguous
+ * ranges, one per thread. Each unit is computed by one task in the same
+ * order whatever the thread count, so results do not depend on it. Nodes
+ * under 16384 elements run on the calling thread. */
+typedef void (*eegnn__range_fn)(eegnn_tensor *t, size_t lo, size_t hi);
+
+typedef struct {
+    eegnn_tensor *t;
+    eegnn__range_fn fn;
+    size_t n;
+} eegnn__range_ctx;
+
+static void eegnn__range_task(void *ctx, int task, int n_tasks) {
+    eegnn__range_ctx *c = (eegnn__range_ctx *)ctx;
+    size_t lo = c->n * (size_t)task / (size_t)n_tasks, hi = c->n * (size_t)(task + 1) / (size_t)n_tasks;
+    if (lo < hi) c->fn(c->t, lo, hi);
+}
+
+/* fn(t, lo, hi) over [0, n) units of node t. */
+EEGNN__PRIVATE void eegnn__run_split(eegnn_graph *g, eegnn_tensor *t, size_t n, eegnn__range_fn fn) {
+    eegnn__range_ctx c;
+    int n_tasks = eegnn_graph_n_threads(g);
+    if (n_tasks > 1 && (size_t)n_tasks > n) n_tasks = (int)n;
+    if (t->numel < 16384 || n_tasks <= 1 || !eegnn_graph_pool(g)) {
+        if (n) fn(t, 0, n);
+        return;
+    }
+    c.t = t;
+    c.fn = fn;
+    c.n = n;
+    eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__range_task, &c);
+}
+
+/* fn(t, lo, hi) over the elements of node t. */
+EEGNN__PRIVATE void eegnn__run_range(eegnn_graph *g, eegnn_tensor *t, eegnn__range_fn fn) {
+    eegnn__run_split(g, t, t->numel, fn);
+}
+
 /* ---- bias_add ---------------------------------------------------------- */
 
-static void eegnn__bias_add_fwd(eegnn_graph *g, eegnn_tensor *t) {
+/* Rows [lo, hi) of the (B * C, inner) view. */
+static void eegnn__bias_add_fwd_rows(eegnn_tensor *t, size_t lo, size_t hi) {
     const eegnn_tensor *x = t->src[0], *b = t->src[1];
-    size_t inner = eegnn__inner_size(x), i;
-    int n, c, B = x->shape[0], C = x->shape[1];
-    (void)g;
-    for (n = 0; n < B; n++)
-        for (c = 0; c < C; c++) {
-            const float *xp = x->data + ((size_t)n * C + c) * inner;
-            float *yp = t->data + ((size_t)n * C + c) * inner, bv = b->data[c];
-            for (i = 0; i < inner; i++) yp[i] = xp[i] + bv;
+    size_t inner = eegnn__inner_size(x), r, i, C = (size_t)x->shape[1];
+    for (r = lo; r < hi; r++) {
+        const float *xp = x->data + r * inner;
+        float *yp = t->data + r * inner, bv = b->data[r % C];
+        for (i = 0; i < inner; i++) yp[i] = xp[i] + bv;
+    }
+}
+
+static void eegnn__bias_add_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn__run_split(g, t, (size_t)t->shape[0] * (size_t)t->shape[1], eegnn__bias_add_fwd_rows);
+}
+
+static void eegnn__bias_add_dx_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    float *dx = t->src[0]->grad;
+    size_t i;
+    for (i = lo; i < hi; i++) dx[i] += t->grad[i];
+}
+
+/* db[c] for channels [lo, hi): the sum of dy over samples and positions. */
+static void eegnn__bias_add_db_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    eegnn_tensor *x = t->src[0], *b = t->src[1];
+    size_t inner = eegnn__inner_size(x), i, c;
+    int n, B = x->shape[0], C = x->shape[1];
+    for (c = lo; c < hi; c++) {
+        double s = 0.0;
+        for (n = 0; n < B; n++) {
+            const float *gp = t->grad + ((size_t)n * C + c) * inner;
+            for (i = 0; i < inner; i++) s += gp[i];
         }
+        b->grad[c] += (float)s;
+    }
 }
 
 static void eegnn__bias_add_bwd(eegnn_graph *g, eegnn_tensor *t) {
-    eegnn_tensor *x = t->src[0], *b = t->src[1];
-    size_t inner = eegnn__inner_size(x), i;
-    int n, c, B = x->shape[0], C = x->shape[1];
-    (void)g;
-    if (x->grad)
-        for (i = 0; i < t->numel; i++) x->grad[i] += t->grad[i];
-    if (b->grad)
-        for (n = 0; n < B; n++)
-            for (c = 0; c < C; c++) {
-                const float *gp = t->grad + ((size_t)n * C + c) * inner;
-                double s = 0.0;
-                for (i = 0; i < inner; i++) s += gp[i];
-                b->grad[c] += (float)s;
-            }
+    if (t->src[0]->grad) eegnn__run_range(g, t, eegnn__bias_add_dx_range);
+    if (t->src[1]->grad) eegnn__run_split(g, t, (size_t)t->shape[1], eegnn__bias_add_db_range);
 }
 
 EEGNN_API eegnn_tensor *eegnn_bias_add(eegnn_graph *g, eegnn_tensor *x, eegnn_tensor *b) {
@@ -7526,72 +7578,81 @@ EEGNN_API eegnn_tensor *eegnn_bias_add(eegnn_graph *g, eegnn_tensor *x, eegnn_te
 
 /* ---- add, mul, scale ------------------------------------------------------ */
 
-static void eegnn__add_fwd(eegnn_graph *g, eegnn_tensor *t) {
+/* b has a's shape or one element (a scalar). */
+static void eegnn__add_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
     const float *a = t->src[0]->data, *b = t->src[1]->data;
     float *y = t->data;
-    size_t i, n = t->numel;
-    (void)g;
+    size_t i;
     if (t->src[1]->numel == 1) {
         float s = b[0];
-        for (i = 0; i < n; i++) y[i] = a[i] + s;
+        for (i = lo; i < hi; i++) y[i] = a[i] + s;
     } else {
-        for (i = 0; i < n; i++) y[i] = a[i] + b[i];
+        for (i = lo; i < hi; i++) y[i] = a[i] + b[i];
     }
 }
 
-static void eegnn__add_bwd(eegnn_graph *g, eegnn_tensor *t) {
+/* The elementwise part of the gradient; a scalar b's is summed serially. */
+static void eegnn__add_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
     eegnn_tensor *a = t->src[0], *b = t->src[1];
     const float *dy = t->grad;
-    size_t i, n = t->numel;
-    (void)g;
+    size_t i;
     if (a->grad)
-        for (i = 0; i < n; i++) a->grad[i] += dy[i];
-    if (b->grad) {
-        if (b->numel == 1 && n != 1) {
-            double s = 0.0;
-            for (i = 0; i < n; i++) s += dy[i];
-            b->grad[0] += (float)s;
-        } else {
-            for (i = 0; i < n; i++) b->grad[i] += dy[i];
-        }
+        for (i = lo; i < hi; i++) a->grad[i] += dy[i];
+    if (b->grad && b->numel == t->numel)
+        for (i = lo; i < hi; i++) b->grad[i] += dy[i];
+}
+
+static void eegnn__add_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_range(g, t, eegnn__add_fwd_range); }
+
+static void eegnn__add_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    eegnn_tensor *b = t->src[1];
+    size_t i, n = t->numel;
+    eegnn__run_range(g, t, eegnn__add_bwd_range);
+    if (b->grad && b->numel != n) {
+        double s = 0.0;
+        for (i = 0; i < n; i++) s += t->grad[i];
+        b->grad[0] += (float)s;
     }
 }
 
-static void eegnn__mul_fwd(eegnn_graph *g, eegnn_tensor *t) {
+static void eegnn__mul_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
     const float *a = t->src[0]->data, *b = t->src[1]->data;
     float *y = t->data;
-    size_t i, n = t->numel;
-    (void)g;
+    size_t i;
     if (t->src[1]->numel == 1) {
         float s = b[0];
-        for (i = 0; i < n; i++) y[i] = a[i] * s;
+        for (i = lo; i < hi; i++) y[i] = a[i] * s;
     } else {
-        for (i = 0; i < n; i++) y[i] = a[i] * b[i];
+        for (i = lo; i < hi; i++) y[i] = a[i] * b[i];
     }
 }
+
+static void eegnn__mul_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    eegnn_tensor *a = t->src[0], *b = t->src[1];
+    const float *dy = t->grad;
+    size_t i;
+    if (a->grad) {
+        if (b->numel == 1) {
+            float s = b->data[0];
+            for (i = lo; i < hi; i++) a->grad[i] += dy[i] * s;
+        } else {
+            for (i = lo; i < hi; i++) a->grad[i] += dy[i] * b->data[i];
+        }
+    }
+    if (b->grad && b->numel == t->numel)
+        for (i = lo; i < hi; i++) b->grad[i] += dy[i] * a->data[i];
+}
+
+static void eegnn__mul_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_range(g, t, eegnn__mul_fwd_range); }
 
 static void eegnn__mul_bwd(eegnn_graph *g, eegnn_tensor *t) {
     eegnn_tensor *a = t->src[0], *b = t->src[1];
-    const float *dy = t->grad;
     size_t i, n = t->numel;
-    int scalar = b->numel == 1;
-    (void)g;
-    if (a->grad) {
-        if (scalar) {
-            float s = b->data[0];
-            for (i = 0; i < n; i++) a->grad[i] += dy[i] * s;
-        } else {
-            for (i = 0; i < n; i++) a->grad[i] += dy[i] * b->data[i];
-        }
-    }
-    if (b->grad) {
-        if (scalar) {
-            double s = 0.0;
-            for (i = 0; i < n; i++) s += (double)dy[i] * a->data[i];
-            b->grad[0] += (float)s;
-        } else {
-            for (i = 0; i < n; i++) b->grad[i] += dy[i] * a->data[i];
-        }
+    eegnn__run_range(g, t, eegnn__mul_bwd_range);
+    if (b->grad && b->numel != n) {
+        double s = 0.0;
+        for (i = 0; i < n; i++) s += (double)t->grad[i] * a->data[i];
+        b->grad[0] += (float)s;
     }
 }
 
@@ -7622,20 +7683,23 @@ EEGNN_API eegnn_tensor *eegnn_mul(eegnn_graph *g, eegnn_tensor *a, eegnn_tensor 
     return eegnn__binary(g, EEGNN_OP_MUL, a, b, eegnn__mul_fwd, eegnn__mul_bwd);
 }
 
-static void eegnn__scale_fwd(eegnn_graph *g, eegnn_tensor *t) {
+static void eegnn__scale_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
     const float *x = t->src[0]->data;
     float s = t->fp[0];
     size_t i;
-    (void)g;
-    for (i = 0; i < t->numel; i++) t->data[i] = x[i] * s;
+    for (i = lo; i < hi; i++) t->data[i] = x[i] * s;
 }
 
-static void eegnn__scale_bwd(eegnn_graph *g, eegnn_tensor *t) {
+static void eegnn__scale_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
     float *dx = t->src[0]->grad, s = t->fp[0];
     size_t i;
-    (void)g;
-    if (dx)
-        for (i = 0; i < t->numel; i++) dx[i] += t->grad[i] * s;
+    for (i = lo; i < hi; i++) dx[i] += t->grad[i] * s;
+}
+
+static void eegnn__scale_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_range(g, t, eegnn__scale_fwd_range); }
+
+static void eegnn__scale_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__run_range(g, t, eegnn__scale_bwd_range);
 }
 
 EEGNN_API eegnn_tensor *eegnn_scale(eegnn_graph *g, eegnn_tensor *a, float s) {
@@ -7660,35 +7724,6 @@ static eegnn_tensor *eegnn__unary(eegnn_graph *g, eegnn_op kind, eegnn_tensor *x
     t->forward = fwd;
     t->backward = bwd;
     return t;
-}
-
-/* Elementwise kernels work on [lo, hi) of a node; large nodes are split in
- * contiguous chunks over the graph's threads (each element is computed by
- * one task, so results do not depend on the thread count). */
-typedef void (*eegnn__range_fn)(eegnn_tensor *t, size_t lo, size_t hi);
-
-typedef struct {
-    eegnn_tensor *t;
-    eegnn__range_fn fn;
-} eegnn__range_ctx;
-
-static void eegnn__range_task(void *ctx, int task, int n_tasks) {
-    eegnn__range_ctx *c = (eegnn__range_ctx *)ctx;
-    size_t n = c->t->numel;
-    size_t lo = n * (size_t)task / (size_t)n_tasks, hi = n * (size_t)(task + 1) / (size_t)n_tasks;
-    c->fn(c->t, lo, hi);
-}
-
-EEGNN__PRIVATE void eegnn__run_range(eegnn_graph *g, eegnn_tensor *t, eegnn__range_fn fn) {
-    eegnn__range_ctx c;
-    int n_tasks = eegnn_graph_n_threads(g);
-    if (t->numel < 16384 || n_tasks <= 1 || !eegnn_graph_pool(g)) {
-        fn(t, 0, t->numel);
-        return;
-    }
-    c.t = t;
-    c.fn = fn;
-    eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__range_task, &c);
 }
 
 /* v where c > 0, else +0, without a branch: at -O2 GCC neither vectorizes
@@ -7785,17 +7820,20 @@ EEGNN_API eegnn_tensor *eegnn_gelu(eegnn_graph *g, eegnn_tensor *x) {
 
 /* ---- reshape, flatten ------------------------------------------------------ */
 
-static void eegnn__copy_fwd(eegnn_graph *g, eegnn_tensor *t) {
-    (void)g;
-    memcpy(t->data, t->src[0]->data, t->numel * sizeof(float));
+static void eegnn__copy_fwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    memcpy(t->data + lo, t->src[0]->data + lo, (hi - lo) * sizeof(float));
 }
 
-static void eegnn__copy_bwd(eegnn_graph *g, eegnn_tensor *t) {
+static void eegnn__copy_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
     float *dx = t->src[0]->grad;
     size_t i;
-    (void)g;
-    if (dx)
-        for (i = 0; i < t->numel; i++) dx[i] += t->grad[i];
+    for (i = lo; i < hi; i++) dx[i] += t->grad[i];
+}
+
+static void eegnn__copy_fwd(eegnn_graph *g, eegnn_tensor *t) { eegnn__run_range(g, t, eegnn__copy_fwd_range); }
+
+static void eegnn__copy_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__run_range(g, t, eegnn__copy_bwd_range);
 }
 
 EEGNN_API eegnn_tensor *eegnn_reshape(eegnn_graph *g, eegnn_tensor *x, int ndim, const int *shape) {
@@ -7860,20 +7898,90 @@ EEGNN_API eegnn_tensor *eegnn_flatten(eegnn_graph *g, eegnn_tensor *x) {
 }
 
 /* ---- dropout ------------------------------------------------------------------
+ * Masks come from a counter-based hash, so that any range of one can be
+ * drawn on its own (by any thread) and the result depends only on the seed:
+ * the element at index c of row r is kept, with factor scale = 1 / (1 - p),
+ * where lowbias32(c * 0x9E3779B9 + key) >= threshold = p * 2^32, key being
+ * the low half of splitmix64(seed + (r + 1) * 0x9E3779B97F4A7C15). The same
+ * on every CPU path; attention's dropout uses it too (rows of keys).
+ *
  * aux: (numel) mask of 0 or 1/(1-p) drawn in train mode; ip[0]: whether the
- * last forward ran in train mode (backward then applies the mask). */
+ * last forward ran in train mode (backward then applies the mask); ip[1],
+ * ip[2]: the low and high halves of the last forward's seed. */
+
+/* lowbias32 integer hash (C. Wellons). */
+EEGNN__PRIVATE uint32_t eegnn__dropout_hash32(uint32_t h) {
+    h ^= h >> 16;
+    h *= 0x7FEB352Du;
+    h ^= h >> 15;
+    h *= 0x846CA68Bu;
+    h ^= h >> 16;
+    return h;
+}
+
+/* The hash threshold of drop probability p in [0, 1). */
+EEGNN__PRIVATE uint32_t eegnn__dropout_threshold(float p) {
+    double th = (double)p * 4294967296.0;
+    return th >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)th;
+}
+
+/* keep (n) = the keep factors of row `row` under seed: 0 or scale. */
+EEGNN__PRIVATE void eegnn__dropout_keep_row(uint64_t seed, uint64_t row, uint32_t threshold, float scale, int n,
+                                            float *keep) {
+    uint64_t z = seed + (row + 1u) * 0x9E3779B97F4A7C15ull;
+    uint32_t key;
+    int c;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    key = (uint32_t)z;
+    c = eegnn__cpu()->keep_mask(key, threshold, scale, n, keep);
+    for (; c < n; c++) keep[c] = eegnn__dropout_hash32((uint32_t)c * 0x9E3779B9u + key) >= threshold ? scale : 0.0f;
+}
+
+#define EEGNN__DROPOUT_ROW 4096 /* mask elements per hash row */
+
+/* The mask of rows [lo, hi) of EEGNN__DROPOUT_ROW elements. */
+static void eegnn__dropout_mask_rows(eegnn_tensor *t, size_t lo, size_t hi) {
+    float p = t->fp[0];
+    uint64_t seed = (uint64_t)(uint32_t)t->ip[1] | ((uint64_t)(uint32_t)t->ip[2] << 32);
+    size_t r;
+    for (r = lo; r < hi; r++) {
+        size_t i0 = r * EEGNN__DROPOUT_ROW, n = t->numel - i0 < EEGNN__DROPOUT_ROW ? t->numel - i0 : EEGNN__DROPOUT_ROW;
+        if (p >= 1.0f)
+            memset(t->aux + i0, 0, n * sizeof(float));
+        else
+            eegnn__dropout_keep_row(seed, r, eegnn__dropout_threshold(p), 1.0f / (1.0f - p), (int)n, t->aux + i0);
+    }
+}
+
+/* ... and the output of those rows. */
+static void eegnn__dropout_fwd_rows(eegnn_tensor *t, size_t lo, size_t hi) {
+    const float *x = t->src[0]->data;
+    size_t i, i1 = hi * EEGNN__DROPOUT_ROW < t->numel ? hi * EEGNN__DROPOUT_ROW : t->numel;
+    eegnn__dropout_mask_rows(t, lo, hi);
+    for (i = lo * EEGNN__DROPOUT_ROW; i < i1; i++) t->data[i] = x[i] * t->aux[i];
+}
+
+static size_t eegnn__dropout_rows(const eegnn_tensor *t) {
+    return (t->numel + EEGNN__DROPOUT_ROW - 1) / EEGNN__DROPOUT_ROW;
+}
+
+/* Sets ip[0] (active) and, when active, draws the seed. */
+static int eegnn__dropout_begin(eegnn_graph *g, eegnn_tensor *t) {
+    t->ip[0] = eegnn_graph_training(g) && t->fp[0] > 0.0f;
+    if (t->ip[0]) {
+        eegnn_rng *rng = eegnn_graph_rng(g);
+        t->ip[1] = (int32_t)eegnn_rng_u32(rng);
+        t->ip[2] = (int32_t)eegnn_rng_u32(rng);
+    }
+    return t->ip[0];
+}
 
 EEGNN_API int eegnn_dropout_draw(eegnn_graph *g, eegnn_tensor *t) {
-    float p, keep;
-    size_t i;
-    eegnn_rng *rng;
     if (!g || !t || t->kind != EEGNN_OP_DROPOUT) return 0;
-    p = t->fp[0];
-    t->ip[0] = eegnn_graph_training(g) && p > 0.0f;
-    if (!t->ip[0]) return 0;
-    rng = eegnn_graph_rng(g);
-    keep = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
-    for (i = 0; i < t->numel; i++) t->aux[i] = eegnn_rng_uniform(rng) < p ? 0.0f : keep;
+    if (!eegnn__dropout_begin(g, t)) return 0;
+    eegnn__run_split(g, t, eegnn__dropout_rows(t), eegnn__dropout_mask_rows);
     return 1;
 }
 
@@ -7887,26 +7995,25 @@ EEGNN_API eegnn_status eegnn_dropout_params_of(const eegnn_tensor *t, eegnn_drop
     return EEGNN_OK;
 }
 
-static void eegnn__dropout_fwd(eegnn_graph *g, eegnn_tensor *t) {
-    const float *x = t->src[0]->data;
+static void eegnn__dropout_bwd_range(eegnn_tensor *t, size_t lo, size_t hi) {
+    float *dx = t->src[0]->grad;
     size_t i;
-    if (!eegnn_dropout_draw(g, t)) {
-        memcpy(t->data, x, t->numel * sizeof(float));
-        return;
+    if (t->ip[0]) {
+        for (i = lo; i < hi; i++) dx[i] += t->grad[i] * t->aux[i];
+    } else {
+        for (i = lo; i < hi; i++) dx[i] += t->grad[i];
     }
-    for (i = 0; i < t->numel; i++) t->data[i] = x[i] * t->aux[i];
+}
+
+static void eegnn__dropout_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (eegnn__dropout_begin(g, t))
+        eegnn__run_split(g, t, eegnn__dropout_rows(t), eegnn__dropout_fwd_rows);
+    else
+        eegnn__run_range(g, t, eegnn__copy_fwd_range);
 }
 
 static void eegnn__dropout_bwd(eegnn_graph *g, eegnn_tensor *t) {
-    float *dx = t->src[0]->grad;
-    size_t i;
-    (void)g;
-    if (!dx) return;
-    if (t->ip[0]) {
-        for (i = 0; i < t->numel; i++) dx[i] += t->grad[i] * t->aux[i];
-    } else {
-        for (i = 0; i < t->numel; i++) dx[i] += t->grad[i];
-    }
+    if (t->src[0]->grad) eegnn__run_range(g, t, eegnn__dropout_bwd_range);
 }
 
 EEGNN_API eegnn_tensor *eegnn_dropout(eegnn_graph *g, eegnn_tensor *x, float p) {
@@ -11316,13 +11423,14 @@ EEGNN_API eegnn_tensor *eegnn_concat(eegnn_graph *g, eegnn_tensor *const *tensor
     return t;
 }
 
-static void eegnn__slice_run(eegnn_tensor *t, int backward) {
+/* Outer rows [lo, hi) of the slice: each copies shape[dim] * inner values. */
+static void eegnn__slice_run(eegnn_tensor *t, size_t lo, size_t hi, int backward) {
     eegnn_tensor *x = t->src[0];
     size_t outer, inner, o, i;
     int dim = t->ip[0];
     size_t start = (size_t)t->ip[1];
     eegnn__outer_inner(t, dim, &outer, &inner);
-    for (o = 0; o < outer; o++) {
+    for (o = lo; o < hi; o++) {
         size_t len = (size_t)t->shape[dim] * inner;
         size_t xoff = (o * (size_t)x->shape[dim] + start) * inner;
         if (backward) {
@@ -11335,14 +11443,21 @@ static void eegnn__slice_run(eegnn_tensor *t, int backward) {
     }
 }
 
+static void eegnn__slice_fwd_rows(eegnn_tensor *t, size_t lo, size_t hi) { eegnn__slice_run(t, lo, hi, 0); }
+static void eegnn__slice_bwd_rows(eegnn_tensor *t, size_t lo, size_t hi) { eegnn__slice_run(t, lo, hi, 1); }
+
+static size_t eegnn__slice_outer(const eegnn_tensor *t) {
+    size_t outer, inner;
+    eegnn__outer_inner(t, t->ip[0], &outer, &inner);
+    return outer;
+}
+
 static void eegnn__slice_fwd(eegnn_graph *g, eegnn_tensor *t) {
-    (void)g;
-    eegnn__slice_run(t, 0);
+    eegnn__run_split(g, t, eegnn__slice_outer(t), eegnn__slice_fwd_rows);
 }
 
 static void eegnn__slice_bwd(eegnn_graph *g, eegnn_tensor *t) {
-    (void)g;
-    if (t->src[0]->grad) eegnn__slice_run(t, 1);
+    if (t->src[0]->grad) eegnn__run_split(g, t, eegnn__slice_outer(t), eegnn__slice_bwd_rows);
 }
 
 EEGNN_API eegnn_tensor *eegnn_slice(eegnn_graph *g, eegnn_tensor *x, int dim, int start, int length) {
@@ -11795,32 +11910,6 @@ static void eegnn__sdpa_mm(int n, int len, int ncols, const float *w, size_t wi,
     eegnn__cpu()->small_mm(n, len, ncols, w, wi, wl, x, ldx, alpha, accumulate, out, ldo);
 }
 
-/* lowbias32 integer hash (C. Wellons). */
-static uint32_t eegnn__sdpa_hash32(uint32_t h) {
-    h ^= h >> 16;
-    h *= 0x7FEB352Du;
-    h ^= h >> 15;
-    h *= 0x846CA68Bu;
-    h ^= h >> 16;
-    return h;
-}
-
-/* Keep factors of one row of attention weights under dropout into keep
- * (tkp): 0 or scale = 1/(1-p), dropped where the hash of the key index and
- * a per-row key (splitmix64 of the seed and the row number) is below
- * threshold = p * 2^32. The same on every CPU path. */
-static void eegnn__sdpa_keep_row(uint64_t seed, uint64_t row, uint32_t threshold, float scale, int tkp, float *keep) {
-    uint64_t z = seed + (row + 1u) * 0x9E3779B97F4A7C15ull;
-    uint32_t key;
-    int c;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    key = (uint32_t)z;
-    c = eegnn__cpu()->keep_mask(key, threshold, scale, tkp, keep);
-    for (; c < tkp; c++) keep[c] = eegnn__sdpa_hash32((uint32_t)c * 0x9E3779B9u + key) >= threshold ? scale : 0.0f;
-}
-
 /* s[c] = exp(s[c] - m) for c < n (n padded); returns the sum. -inf scores
  * give 0. Vector form: range reduction to |r| <= ln2/2 and a
  * double-precision polynomial (within about 0.5 ulp once rounded),
@@ -11935,16 +12024,16 @@ static void eegnn__sdpa_weights(eegnn_tensor *t, int bh, int i0, int n, const ee
     }
 }
 
-/* Keep factors of queries i0..i0+n-1 of pair bh into ws->keep (n, tkp). */
+/* Keep factors of queries i0..i0+n-1 of pair bh into ws->keep (n, tkp):
+ * the dropout hash of src/ops/elementwise.c, one row per (pair, query). */
 static void eegnn__sdpa_keep_block(const eegnn_tensor *t, int bh, int i0, int n, const eegnn__sdpa_ws *ws) {
     int tq = t->iaux[EEGNN__SDPA_TQ], tkp = eegnn__sdpa_pad(t->iaux[EEGNN__SDPA_TK]), r;
     float p = t->fp[0];
-    double th = (double)p * 4294967296.0;
-    uint32_t threshold = th >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)th;
+    uint32_t threshold = eegnn__dropout_threshold(p);
     uint64_t seed = eegnn__sdpa_seed(t);
     for (r = 0; r < n; r++)
-        eegnn__sdpa_keep_row(seed, (uint64_t)bh * (uint64_t)tq + (uint64_t)(i0 + r), threshold, 1.0f / (1.0f - p),
-                             tkp, ws->keep + (size_t)r * tkp);
+        eegnn__dropout_keep_row(seed, (uint64_t)bh * (uint64_t)tq + (uint64_t)(i0 + r), threshold, 1.0f / (1.0f - p),
+                                tkp, ws->keep + (size_t)r * tkp);
 }
 
 static void eegnn__sdpa_fwd_task(void *ctx, int task, int n_tasks) {
@@ -13694,35 +13783,54 @@ static eegnn_tensor *eegnn__bd_weight_norm(eegnn_graph *g, eegnn_tensor *gain, e
  * input (channel-wise 1-D dropout): one keep/drop draw per (b, c), applied
  * to the whole time series, kept values scaled by 1 / (1 - p).
  * aux: (B * C) mask; ip[0]: whether the last forward dropped. */
-static void eegnn__bd_channel_dropout_fwd(eegnn_graph *g, eegnn_tensor *t) {
+typedef struct {
+    eegnn_tensor *t;
+    int backward;
+} eegnn__bd_channel_dropout_job;
+
+/* Rows (b, c) of this task: y = x * m, or dx += dy * m. */
+static void eegnn__bd_channel_dropout_task(void *ctx, int task, int n_tasks) {
+    const eegnn__bd_channel_dropout_job *j = (const eegnn__bd_channel_dropout_job *)ctx;
+    eegnn_tensor *t = j->t;
     const float *x = t->src[0]->data;
+    float *dx = t->src[0]->grad;
     size_t rows = (size_t)t->shape[0] * (size_t)t->shape[1], n = (size_t)t->shape[2], r, i;
-    float p = t->fp[0];
-    t->ip[0] = eegnn_graph_training(g) && p > 0.0f;
-    if (!t->ip[0]) {
-        memcpy(t->data, x, t->numel * sizeof(float));
-        return;
-    }
-    {
-        eegnn_rng *rng = eegnn_graph_rng(g);
-        float keep = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
-        for (r = 0; r < rows; r++) {
-            float m = eegnn_rng_uniform(rng) < p ? 0.0f : keep;
-            t->aux[r] = m;
+    size_t r0 = rows * (size_t)task / (size_t)n_tasks, r1 = rows * (size_t)(task + 1) / (size_t)n_tasks;
+    for (r = r0; r < r1; r++) {
+        float m = t->ip[0] ? t->aux[r] : 1.0f;
+        if (j->backward)
+            for (i = 0; i < n; i++) dx[r * n + i] += t->grad[r * n + i] * m;
+        else
             for (i = 0; i < n; i++) t->data[r * n + i] = x[r * n + i] * m;
-        }
     }
 }
 
-static void eegnn__bd_channel_dropout_bwd(eegnn_graph *g, eegnn_tensor *t) {
-    float *dx = t->src[0]->grad;
-    size_t rows = (size_t)t->shape[0] * (size_t)t->shape[1], n = (size_t)t->shape[2], r, i;
-    (void)g;
-    if (!dx) return;
-    for (r = 0; r < rows; r++) {
-        float m = t->ip[0] ? t->aux[r] : 1.0f;
-        for (i = 0; i < n; i++) dx[r * n + i] += t->grad[r * n + i] * m;
+static void eegnn__bd_channel_dropout_run(eegnn_graph *g, eegnn_tensor *t, int backward) {
+    eegnn__bd_channel_dropout_job job;
+    int n_tasks = eegnn_graph_n_threads(g);
+    job.t = t;
+    job.backward = backward;
+    if (t->numel < 16384 || !eegnn_graph_pool(g) || n_tasks > t->shape[0] * t->shape[1]) n_tasks = 1;
+    if (n_tasks > 1)
+        eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__bd_channel_dropout_task, &job);
+    else
+        eegnn__bd_channel_dropout_task(&job, 0, 1);
+}
+
+static void eegnn__bd_channel_dropout_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    size_t rows = (size_t)t->shape[0] * (size_t)t->shape[1], r;
+    float p = t->fp[0];
+    t->ip[0] = eegnn_graph_training(g) && p > 0.0f;
+    if (t->ip[0]) {
+        eegnn_rng *rng = eegnn_graph_rng(g);
+        float keep = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
+        for (r = 0; r < rows; r++) t->aux[r] = eegnn_rng_uniform(rng) < p ? 0.0f : keep;
     }
+    eegnn__bd_channel_dropout_run(g, t, 0);
+}
+
+static void eegnn__bd_channel_dropout_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__bd_channel_dropout_run(g, t, 1);
 }
 
 static eegnn_tensor *eegnn__bd_channel_dropout(eegnn_graph *g, eegnn_tensor *x, float p) {

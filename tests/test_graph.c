@@ -11,7 +11,10 @@
  *    lookup by name, parameter counts.
  * 4. End-to-end autodiff: analytic gradients of the whole CNN loss against
  *    central finite differences for randomly chosen weights of every
- *    parameter. */
+ *    parameter.
+ * 5. Dropout in train mode: the mask follows its documented hash (checked
+ *    against an implementation written here), drops a share p, scales the
+ *    rest by 1/(1-p), and does not depend on the thread count. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -857,6 +860,99 @@ static void test_grad_memory(void) {
     eegnn_graph_free(m.g);
 }
 
+
+/* The dropout mask's definition (src/ops/elementwise.c), written out here. */
+static uint32_t ref_lowbias32(uint32_t h) {
+    h ^= h >> 16;
+    h *= 0x7FEB352Du;
+    h ^= h >> 15;
+    h *= 0x846CA68Bu;
+    h ^= h >> 16;
+    return h;
+}
+
+static float ref_keep(uint64_t seed, size_t i, float p) {
+    uint64_t z = seed + (uint64_t)(i / 4096 + 1) * 0x9E3779B97F4A7C15ull;
+    uint32_t key, th = (uint32_t)((double)p * 4294967296.0);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    key = (uint32_t)z;
+    return ref_lowbias32((uint32_t)(i % 4096) * 0x9E3779B9u + key) >= th ? 1.0f / (1.0f - p) : 0.0f;
+}
+
+/* Forward and backward of dropout(p) on a (3, 7, 5003) input (4 rows of the
+ * hash and a partial one) with n_threads; mask, y and dx (numel) out. */
+static int dropout_run(int n_threads, float p, float *mask, float *y, float *dx, uint64_t *seed) {
+    eegnn_graph_config cfg;
+    eegnn_graph *g;
+    eegnn_tensor *x, *t;
+    eegnn_dropout_params dp;
+    eegnn_rng probe;
+    int shape[3] = {3, 7, 5003};
+    size_t i;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.arena_bytes = (size_t)8 << 20;
+    cfg.n_threads = n_threads;
+    cfg.seed = 77;
+    g = eegnn_graph_create(&cfg);
+    if (!g) return 1;
+    x = eegnn_param(g, "x", 3, shape);
+    t = eegnn_dropout(g, x, p);
+    if (!t || eegnn_graph_prepare(g) != EEGNN_OK) {
+        eegnn_graph_free(g);
+        return 1;
+    }
+    for (i = 0; i < x->numel; i++) x->data[i] = 1.0f + (float)(i % 13);
+    eegnn_graph_set_training(g, 1);
+    probe = *eegnn_graph_rng(g); /* the seed the forward will draw */
+    *seed = (uint64_t)eegnn_rng_u32(&probe);
+    *seed |= (uint64_t)eegnn_rng_u32(&probe) << 32;
+    eegnn_graph_forward(g);
+    eegnn_graph_zero_grad(g);
+    for (i = 0; i < t->numel; i++) t->grad[i] = 0.5f + (float)(i % 7);
+    t->backward(g, t); /* the op's own backward, dy given */
+    CHECK(eegnn_dropout_params_of(t, &dp) == EEGNN_OK && dp.active, "dropout: active in train mode");
+    memcpy(mask, dp.mask, t->numel * sizeof(float));
+    memcpy(y, t->data, t->numel * sizeof(float));
+    memcpy(dx, x->grad, t->numel * sizeof(float));
+    eegnn_graph_free(g);
+    return 0;
+}
+
+static void test_dropout_train(void) {
+    size_t n = (size_t)3 * 7 * 5003, i, dropped = 0, bad_ref = 0, bad_y = 0, bad_dx = 0, same = 0, agree = 0;
+    float p = 0.3f;
+    float *m1 = (float *)malloc(n * sizeof(float) * 6), *y1 = m1 + n, *d1 = y1 + n, *m2 = d1 + n, *y2 = m2 + n,
+          *d2 = y2 + n;
+    uint64_t s1, s2;
+    if (!m1) return;
+    if (dropout_run(1, p, m1, y1, d1, &s1) || dropout_run(2, p, m2, y2, d2, &s2)) {
+        CHECK(0, "dropout: graph: %s", eegnn_last_error());
+        free(m1);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        float x = 1.0f + (float)(i % 13), dy = 0.5f + (float)(i % 7);
+        dropped += m1[i] == 0.0f;
+        bad_ref += m1[i] != ref_keep(s1, i, p);
+        bad_y += y1[i] != x * m1[i];
+        bad_dx += d1[i] != dy * m1[i];
+        same += m1[i] == m2[i] && y1[i] == y2[i] && d1[i] == d2[i];
+        if (i >= 4096) agree += (m1[i] == 0.0f) == (m1[i - 4096] == 0.0f);
+    }
+    CHECK(bad_ref == 0, "dropout: %zu of %zu mask values differ from the documented hash", bad_ref, n);
+    CHECK(bad_y == 0 && bad_dx == 0, "dropout: y = x * mask (%zu wrong), dx = dy * mask (%zu wrong)", bad_y, bad_dx);
+    CHECK(fabs((double)dropped / (double)n - p) < 0.01, "dropout: dropped share %.4f, p %.2f", (double)dropped / (double)n,
+          (double)p);
+    /* independent rows: two positions agree with probability p^2 + (1-p)^2 = 0.58 */
+    CHECK(fabs((double)agree / (double)(n - 4096) - 0.58) < 0.015, "dropout: rows 4096 apart agree at %.4f",
+          (double)agree / (double)(n - 4096));
+    CHECK(s1 == s2 && same == n, "dropout: 1 and 2 threads give the same mask, output and gradient (%zu of %zu)", same,
+          n);
+    free(m1);
+}
+
 int main(void) {
     test_no_alloc();
     test_threads(EEGNN_OPTIM_SGD);
@@ -865,5 +961,6 @@ int main(void) {
     test_graph_api();
     test_finite_differences();
     test_grad_memory();
+    test_dropout_train();
     return test_summary("graph");
 }

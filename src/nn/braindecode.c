@@ -65,35 +65,54 @@ static eegnn_tensor *eegnn__bd_weight_norm(eegnn_graph *g, eegnn_tensor *gain, e
  * input (channel-wise 1-D dropout): one keep/drop draw per (b, c), applied
  * to the whole time series, kept values scaled by 1 / (1 - p).
  * aux: (B * C) mask; ip[0]: whether the last forward dropped. */
-static void eegnn__bd_channel_dropout_fwd(eegnn_graph *g, eegnn_tensor *t) {
+typedef struct {
+    eegnn_tensor *t;
+    int backward;
+} eegnn__bd_channel_dropout_job;
+
+/* Rows (b, c) of this task: y = x * m, or dx += dy * m. */
+static void eegnn__bd_channel_dropout_task(void *ctx, int task, int n_tasks) {
+    const eegnn__bd_channel_dropout_job *j = (const eegnn__bd_channel_dropout_job *)ctx;
+    eegnn_tensor *t = j->t;
     const float *x = t->src[0]->data;
+    float *dx = t->src[0]->grad;
     size_t rows = (size_t)t->shape[0] * (size_t)t->shape[1], n = (size_t)t->shape[2], r, i;
-    float p = t->fp[0];
-    t->ip[0] = eegnn_graph_training(g) && p > 0.0f;
-    if (!t->ip[0]) {
-        memcpy(t->data, x, t->numel * sizeof(float));
-        return;
-    }
-    {
-        eegnn_rng *rng = eegnn_graph_rng(g);
-        float keep = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
-        for (r = 0; r < rows; r++) {
-            float m = eegnn_rng_uniform(rng) < p ? 0.0f : keep;
-            t->aux[r] = m;
+    size_t r0 = rows * (size_t)task / (size_t)n_tasks, r1 = rows * (size_t)(task + 1) / (size_t)n_tasks;
+    for (r = r0; r < r1; r++) {
+        float m = t->ip[0] ? t->aux[r] : 1.0f;
+        if (j->backward)
+            for (i = 0; i < n; i++) dx[r * n + i] += t->grad[r * n + i] * m;
+        else
             for (i = 0; i < n; i++) t->data[r * n + i] = x[r * n + i] * m;
-        }
     }
 }
 
-static void eegnn__bd_channel_dropout_bwd(eegnn_graph *g, eegnn_tensor *t) {
-    float *dx = t->src[0]->grad;
-    size_t rows = (size_t)t->shape[0] * (size_t)t->shape[1], n = (size_t)t->shape[2], r, i;
-    (void)g;
-    if (!dx) return;
-    for (r = 0; r < rows; r++) {
-        float m = t->ip[0] ? t->aux[r] : 1.0f;
-        for (i = 0; i < n; i++) dx[r * n + i] += t->grad[r * n + i] * m;
+static void eegnn__bd_channel_dropout_run(eegnn_graph *g, eegnn_tensor *t, int backward) {
+    eegnn__bd_channel_dropout_job job;
+    int n_tasks = eegnn_graph_n_threads(g);
+    job.t = t;
+    job.backward = backward;
+    if (t->numel < 16384 || !eegnn_graph_pool(g) || n_tasks > t->shape[0] * t->shape[1]) n_tasks = 1;
+    if (n_tasks > 1)
+        eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__bd_channel_dropout_task, &job);
+    else
+        eegnn__bd_channel_dropout_task(&job, 0, 1);
+}
+
+static void eegnn__bd_channel_dropout_fwd(eegnn_graph *g, eegnn_tensor *t) {
+    size_t rows = (size_t)t->shape[0] * (size_t)t->shape[1], r;
+    float p = t->fp[0];
+    t->ip[0] = eegnn_graph_training(g) && p > 0.0f;
+    if (t->ip[0]) {
+        eegnn_rng *rng = eegnn_graph_rng(g);
+        float keep = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
+        for (r = 0; r < rows; r++) t->aux[r] = eegnn_rng_uniform(rng) < p ? 0.0f : keep;
     }
+    eegnn__bd_channel_dropout_run(g, t, 0);
+}
+
+static void eegnn__bd_channel_dropout_bwd(eegnn_graph *g, eegnn_tensor *t) {
+    if (t->src[0]->grad) eegnn__bd_channel_dropout_run(g, t, 1);
 }
 
 static eegnn_tensor *eegnn__bd_channel_dropout(eegnn_graph *g, eegnn_tensor *x, float p) {

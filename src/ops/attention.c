@@ -209,32 +209,6 @@ static void eegnn__sdpa_mm(int n, int len, int ncols, const float *w, size_t wi,
     eegnn__cpu()->small_mm(n, len, ncols, w, wi, wl, x, ldx, alpha, accumulate, out, ldo);
 }
 
-/* lowbias32 integer hash (C. Wellons). */
-static uint32_t eegnn__sdpa_hash32(uint32_t h) {
-    h ^= h >> 16;
-    h *= 0x7FEB352Du;
-    h ^= h >> 15;
-    h *= 0x846CA68Bu;
-    h ^= h >> 16;
-    return h;
-}
-
-/* Keep factors of one row of attention weights under dropout into keep
- * (tkp): 0 or scale = 1/(1-p), dropped where the hash of the key index and
- * a per-row key (splitmix64 of the seed and the row number) is below
- * threshold = p * 2^32. The same on every CPU path. */
-static void eegnn__sdpa_keep_row(uint64_t seed, uint64_t row, uint32_t threshold, float scale, int tkp, float *keep) {
-    uint64_t z = seed + (row + 1u) * 0x9E3779B97F4A7C15ull;
-    uint32_t key;
-    int c;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    key = (uint32_t)z;
-    c = eegnn__cpu()->keep_mask(key, threshold, scale, tkp, keep);
-    for (; c < tkp; c++) keep[c] = eegnn__sdpa_hash32((uint32_t)c * 0x9E3779B9u + key) >= threshold ? scale : 0.0f;
-}
-
 /* s[c] = exp(s[c] - m) for c < n (n padded); returns the sum. -inf scores
  * give 0. Vector form: range reduction to |r| <= ln2/2 and a
  * double-precision polynomial (within about 0.5 ulp once rounded),
@@ -349,16 +323,16 @@ static void eegnn__sdpa_weights(eegnn_tensor *t, int bh, int i0, int n, const ee
     }
 }
 
-/* Keep factors of queries i0..i0+n-1 of pair bh into ws->keep (n, tkp). */
+/* Keep factors of queries i0..i0+n-1 of pair bh into ws->keep (n, tkp):
+ * the dropout hash of src/ops/elementwise.c, one row per (pair, query). */
 static void eegnn__sdpa_keep_block(const eegnn_tensor *t, int bh, int i0, int n, const eegnn__sdpa_ws *ws) {
     int tq = t->iaux[EEGNN__SDPA_TQ], tkp = eegnn__sdpa_pad(t->iaux[EEGNN__SDPA_TK]), r;
     float p = t->fp[0];
-    double th = (double)p * 4294967296.0;
-    uint32_t threshold = th >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)th;
+    uint32_t threshold = eegnn__dropout_threshold(p);
     uint64_t seed = eegnn__sdpa_seed(t);
     for (r = 0; r < n; r++)
-        eegnn__sdpa_keep_row(seed, (uint64_t)bh * (uint64_t)tq + (uint64_t)(i0 + r), threshold, 1.0f / (1.0f - p),
-                             tkp, ws->keep + (size_t)r * tkp);
+        eegnn__dropout_keep_row(seed, (uint64_t)bh * (uint64_t)tq + (uint64_t)(i0 + r), threshold, 1.0f / (1.0f - p),
+                                tkp, ws->keep + (size_t)r * tkp);
 }
 
 static void eegnn__sdpa_fwd_task(void *ctx, int task, int n_tasks) {

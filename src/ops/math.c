@@ -440,13 +440,14 @@ EEGNN_API eegnn_tensor *eegnn_concat(eegnn_graph *g, eegnn_tensor *const *tensor
     return t;
 }
 
-static void eegnn__slice_run(eegnn_tensor *t, int backward) {
+/* Outer rows [lo, hi) of the slice: each copies shape[dim] * inner values. */
+static void eegnn__slice_run(eegnn_tensor *t, size_t lo, size_t hi, int backward) {
     eegnn_tensor *x = t->src[0];
     size_t outer, inner, o, i;
     int dim = t->ip[0];
     size_t start = (size_t)t->ip[1];
     eegnn__outer_inner(t, dim, &outer, &inner);
-    for (o = 0; o < outer; o++) {
+    for (o = lo; o < hi; o++) {
         size_t len = (size_t)t->shape[dim] * inner;
         size_t xoff = (o * (size_t)x->shape[dim] + start) * inner;
         if (backward) {
@@ -459,14 +460,21 @@ static void eegnn__slice_run(eegnn_tensor *t, int backward) {
     }
 }
 
+static void eegnn__slice_fwd_rows(eegnn_tensor *t, size_t lo, size_t hi) { eegnn__slice_run(t, lo, hi, 0); }
+static void eegnn__slice_bwd_rows(eegnn_tensor *t, size_t lo, size_t hi) { eegnn__slice_run(t, lo, hi, 1); }
+
+static size_t eegnn__slice_outer(const eegnn_tensor *t) {
+    size_t outer, inner;
+    eegnn__outer_inner(t, t->ip[0], &outer, &inner);
+    return outer;
+}
+
 static void eegnn__slice_fwd(eegnn_graph *g, eegnn_tensor *t) {
-    (void)g;
-    eegnn__slice_run(t, 0);
+    eegnn__run_split(g, t, eegnn__slice_outer(t), eegnn__slice_fwd_rows);
 }
 
 static void eegnn__slice_bwd(eegnn_graph *g, eegnn_tensor *t) {
-    (void)g;
-    if (t->src[0]->grad) eegnn__slice_run(t, 1);
+    if (t->src[0]->grad) eegnn__run_split(g, t, eegnn__slice_outer(t), eegnn__slice_bwd_rows);
 }
 
 EEGNN_API eegnn_tensor *eegnn_slice(eegnn_graph *g, eegnn_tensor *x, int dim, int start, int length) {

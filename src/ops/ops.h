@@ -178,8 +178,10 @@ typedef struct eegnn_dropout_params {
 EEGNN_API eegnn_status eegnn_dropout_params_of(const eegnn_tensor *t, eegnn_dropout_params *p);
 
 /* Starts a forward of dropout node t: decides from the graph's mode
- * whether dropout is active and, if so, draws the mask from the graph's RNG
- * (one eegnn_rng_uniform per element, in order), storing both in the node.
+ * whether dropout is active and, if so, draws the mask, storing both in the
+ * node. The mask is a counter-based hash of the element index and a 64-bit
+ * seed, the seed two eegnn_rng_u32 from the graph's RNG; it is the same on
+ * every CPU path and for every thread count.
  * The CPU forward calls it; a backend that computes the node elsewhere calls
  * it instead, so that both consume the same random numbers. Returns 1 when
  * active, 0 when not (or t is not a dropout node). */
