@@ -427,6 +427,24 @@ EEGNN_API int eegnn_threadpool_size(const eegnn_threadpool *pool);
 /* Runs n_tasks tasks; with a NULL pool or n_tasks == 1 they run on the caller
  * in order. n_tasks may exceed the thread count. */
 EEGNN_API void eegnn_parallel_for(eegnn_threadpool *pool, int n_tasks, eegnn_task_fn fn, void *ctx);
+
+/* Dynamic sharing of n units of work among the tasks of one
+ * eegnn_parallel_for, so that a task whose thread runs faster (a core the
+ * OS or another process shares less) takes more of them, as OpenMP's
+ * schedule(dynamic, grain): every task calls eegnn_work_next until it
+ * returns 0, and gets each time the next `grain` units (fewer at the end)
+ * as [*lo, *hi). Every unit goes to exactly one task, so results computed
+ * per unit do not depend on which thread ran it; a partial sum kept per
+ * task would, and must not use it.
+ * eegnn_work_grain(n, n_tasks) is a grain giving each task about 8 shares.
+ * Thread safety: eegnn_work_next may be called from any number of threads
+ * (an atomic counter, or a mutex where the compiler has no atomics). */
+typedef struct eegnn_work {
+    size_t next, n, grain;
+} eegnn_work;
+EEGNN_API void eegnn_work_init(eegnn_work *w, size_t n, size_t grain);
+EEGNN_API int eegnn_work_next(eegnn_work *w, size_t *lo, size_t *hi);
+EEGNN_API size_t eegnn_work_grain(size_t n, int n_tasks);
 /* ======================== End file src/core/threadpool.h ======================== */
 
 /* ======================== Begin file src/graph/graph.h ======================== */
@@ -739,6 +757,9 @@ EEGNN_API void eegnn_graph_host_modified(eegnn_graph *g);
  * that the host wrote them (no-ops without hooks). */
 EEGNN_API void eegnn_graph_to_host(eegnn_graph *g, const void *p, size_t n_bytes);
 EEGNN_API void eegnn_graph_host_wrote(eegnn_graph *g, const void *p, size_t n_bytes);
+/* Zeroes n_bytes at p (split over the graph's threads from 1 MiB on) and
+ * tells an attached accelerator. Call it from the thread that drives the
+ * graph, never from inside an op's parallel task. */
 EEGNN_API void eegnn_graph_zero(eegnn_graph *g, void *p, size_t n_bytes);
 /* ======================== End file src/graph/graph.h ======================== */
 
@@ -4650,12 +4671,14 @@ EEGNN_API eegnn_status eegnn_mkdirs(const char *path) {
 #define EEGNN__LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define EEGNN__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define EEGNN__DEC(p) __atomic_sub_fetch((p), 1, __ATOMIC_ACQ_REL)
+#define EEGNN__FETCH_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define EEGNN__SPINS 200000
 #else
 #define EEGNN__LOAD(p) (*(p))
 #define EEGNN__STORE(p, v) (*(p) = (v))
 #define EEGNN__DEC(p) (--*(p))
 #define EEGNN__SPINS 0
+static pthread_mutex_t eegnn__work_mu = PTHREAD_MUTEX_INITIALIZER;
 #endif
 
 struct eegnn_threadpool {
@@ -4785,6 +4808,34 @@ EEGNN_API void eegnn_parallel_for(eegnn_threadpool *pool, int n_tasks, eegnn_tas
     pthread_mutex_lock(&pool->mu);
     while (EEGNN__LOAD(&pool->pending) > 0) pthread_cond_wait(&pool->done, &pool->mu);
     pthread_mutex_unlock(&pool->mu);
+}
+
+EEGNN_API void eegnn_work_init(eegnn_work *w, size_t n, size_t grain) {
+    w->next = 0;
+    w->n = n;
+    w->grain = grain ? grain : 1;
+}
+
+EEGNN_API int eegnn_work_next(eegnn_work *w, size_t *lo, size_t *hi) {
+    size_t start;
+#ifdef EEGNN__FETCH_ADD
+    if (EEGNN__LOAD(&w->next) >= w->n) return 0;
+    start = EEGNN__FETCH_ADD(&w->next, w->grain);
+#else
+    pthread_mutex_lock(&eegnn__work_mu);
+    start = w->next;
+    if (start < w->n) w->next += w->grain;
+    pthread_mutex_unlock(&eegnn__work_mu);
+#endif
+    if (start >= w->n) return 0;
+    *lo = start;
+    *hi = w->n - start < w->grain ? w->n : start + w->grain;
+    return 1;
+}
+
+EEGNN_API size_t eegnn_work_grain(size_t n, int n_tasks) {
+    size_t shares = (size_t)(n_tasks > 1 ? n_tasks : 1) * 8u;
+    return n / shares > 1 ? n / shares : 1;
 }
 /* ======================== End file src/core/threadpool.c ======================== */
 
@@ -5365,8 +5416,29 @@ EEGNN_API void eegnn_graph_host_wrote(eegnn_graph *g, const void *p, size_t n_by
     if (g && g->has_hooks && g->hooks.host_wrote) g->hooks.host_wrote(g, g->hooks.ctx, p, n_bytes);
 }
 
+typedef struct {
+    char *p;
+    eegnn_work work; /* bytes, in grains */
+} eegnn__zero_job;
+
+static void eegnn__zero_task(void *ctx, int task, int n_tasks) {
+    eegnn__zero_job *j = (eegnn__zero_job *)ctx;
+    size_t lo, hi;
+    (void)task;
+    (void)n_tasks;
+    while (eegnn_work_next(&j->work, &lo, &hi)) memset(j->p + lo, 0, hi - lo);
+}
+
 EEGNN_API void eegnn_graph_zero(eegnn_graph *g, void *p, size_t n_bytes) {
-    memset(p, 0, n_bytes);
+    int n_tasks = g ? eegnn_graph_n_threads(g) : 1;
+    if (n_bytes >= ((size_t)1 << 20) && n_tasks > 1 && eegnn_graph_pool(g)) {
+        eegnn__zero_job j;
+        j.p = (char *)p;
+        eegnn_work_init(&j.work, n_bytes, (size_t)1 << 16);
+        eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__zero_task, &j);
+    } else {
+        memset(p, 0, n_bytes);
+    }
     if (g && g->has_hooks && g->hooks.zeroed) g->hooks.zeroed(g, g->hooks.ctx, p, n_bytes);
 }
 /* ======================== End file src/graph/graph.c ======================== */
@@ -7337,27 +7409,32 @@ typedef struct eegnn__gemm_job {
     int lda, ldb, ldc;
     int split_n; /* 1: tasks split the columns of C, 0: the rows */
     int unit;    /* MR or NR: split points are multiples of it */
+    eegnn_work units; /* register-tile rows or columns handed out to tasks */
     float *work; /* (n_tasks, work_stride) */
     size_t work_stride;
     eegnn_graph *g; /* when set, task t uses the graph's scratch slot t */
 } eegnn__gemm_job;
 
+/* Task `task` takes grains of register-tile rows or columns until none is
+ * left (eegnn_work_next); every tile of C is computed by one task in the
+ * same way, so C does not depend on the thread count. */
 static void eegnn__gemm_task(void *ctx, int task, int n_tasks) {
     eegnn__gemm_job *j = (eegnn__gemm_job *)ctx;
     int total = j->split_n ? j->n : j->m;
-    int units = (total + j->unit - 1) / j->unit;
-    int u0 = (int)((long long)units * task / n_tasks), u1 = (int)((long long)units * (task + 1) / n_tasks);
-    int lo = u0 * j->unit, hi = EEGNN__MIN(total, u1 * j->unit);
+    size_t u0, u1;
     float *work = j->g ? eegnn_graph_scratch(j->g, task) : j->work + (size_t)task * j->work_stride;
-    if (hi <= lo) return;
-    if (j->split_n) {
-        const float *b = j->trans_b ? j->b + (size_t)lo * j->ldb : j->b + lo;
-        eegnn__sgemm_serial(j->trans_a, j->trans_b, j->m, hi - lo, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->beta,
-                            j->c + lo, j->ldc, work);
-    } else {
-        const float *a = j->trans_a ? j->a + lo : j->a + (size_t)lo * j->lda;
-        eegnn__sgemm_serial(j->trans_a, j->trans_b, hi - lo, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb,
-                            j->beta, j->c + (size_t)lo * j->ldc, j->ldc, work);
+    (void)n_tasks;
+    while (eegnn_work_next(&j->units, &u0, &u1)) {
+        int lo = (int)u0 * j->unit, hi = EEGNN__MIN(total, (int)u1 * j->unit);
+        if (j->split_n) {
+            const float *b = j->trans_b ? j->b + (size_t)lo * j->ldb : j->b + lo;
+            eegnn__sgemm_serial(j->trans_a, j->trans_b, j->m, hi - lo, j->k, j->alpha, j->a, j->lda, b, j->ldb,
+                                j->beta, j->c + lo, j->ldc, work);
+        } else {
+            const float *a = j->trans_a ? j->a + lo : j->a + (size_t)lo * j->lda;
+            eegnn__sgemm_serial(j->trans_a, j->trans_b, hi - lo, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb,
+                                j->beta, j->c + (size_t)lo * j->ldc, j->ldc, work);
+        }
     }
 }
 
@@ -7414,6 +7491,9 @@ static void eegnn__sgemm_run(eegnn_threadpool *pool, eegnn_graph *g, int trans_a
     {
         int units = ((job.split_n ? n : m) + job.unit - 1) / job.unit;
         if (n_tasks > units) n_tasks = units;
+        /* grains of at least 4 tiles, about 4 per task */
+        eegnn_work_init(&job.units, (size_t)units,
+                        n_tasks > 1 ? EEGNN__MAX((size_t)4, (size_t)units / (size_t)(4 * n_tasks)) : (size_t)units);
     }
     if (!g) {
         job.work_stride = eegnn__sgemm_work_floats();
@@ -7478,22 +7558,25 @@ EEGNN__PRIVATE size_t eegnn__inner_size(const eegnn_tensor *t) {
 }
 
 /* ---- splitting an op over the graph's threads --------------------------------
- * An op's work is n units (elements, rows or channels) cut into contiguous
- * ranges, one per thread. Each unit is computed by one task in the same
- * order whatever the thread count, so results do not depend on it. Nodes
- * under 16384 elements run on the calling thread. */
+ * An op's work is n units (elements, rows or channels) handed out to the
+ * graph's threads in contiguous grains (eegnn_work_next). Each unit is
+ * computed by one task in the same way whichever thread runs it, so results
+ * do not depend on the thread count. Nodes under 16384 elements run on the
+ * calling thread. */
 typedef void (*eegnn__range_fn)(eegnn_tensor *t, size_t lo, size_t hi);
 
 typedef struct {
     eegnn_tensor *t;
     eegnn__range_fn fn;
-    size_t n;
+    eegnn_work work;
 } eegnn__range_ctx;
 
 static void eegnn__range_task(void *ctx, int task, int n_tasks) {
     eegnn__range_ctx *c = (eegnn__range_ctx *)ctx;
-    size_t lo = c->n * (size_t)task / (size_t)n_tasks, hi = c->n * (size_t)(task + 1) / (size_t)n_tasks;
-    if (lo < hi) c->fn(c->t, lo, hi);
+    size_t lo, hi;
+    (void)task;
+    (void)n_tasks;
+    while (eegnn_work_next(&c->work, &lo, &hi)) c->fn(c->t, lo, hi);
 }
 
 /* fn(t, lo, hi) over [0, n) units of node t. */
@@ -7507,7 +7590,7 @@ EEGNN__PRIVATE void eegnn__run_split(eegnn_graph *g, eegnn_tensor *t, size_t n, 
     }
     c.t = t;
     c.fn = fn;
-    c.n = n;
+    eegnn_work_init(&c.work, n, eegnn_work_grain(n, n_tasks));
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__range_task, &c);
 }
 
@@ -8533,17 +8616,20 @@ typedef struct eegnn__conv_job {
     eegnn_graph *g;
     eegnn_tensor *t;
     eegnn__conv_geom q;
+    eegnn_work samples; /* forward: samples handed out to the tasks one by one */
 } eegnn__conv_job;
 
 static void eegnn__conv_forward_task(void *ctx, int task, int n_tasks) {
     eegnn__conv_job *j = (eegnn__conv_job *)ctx;
     const eegnn__conv_geom *q = &j->q;
     eegnn_tensor *t = j->t, *x = t->src[0], *w = t->src[1], *b = t->src[2];
-    int n0 = (int)((long long)q->batch * task / n_tasks), n1 = (int)((long long)q->batch * (task + 1) / n_tasks);
     float *work = eegnn_graph_scratch(j->g, task);
     float *col = work + q->work_floats; /* (cpg * K, tout) */
     int ckk = q->cpg * q->k, n, gi, co, k, i;
-    for (n = n0; n < n1; n++) {
+    size_t s0, s1;
+    (void)n_tasks;
+    while (eegnn_work_next(&j->samples, &s0, &s1)) { /* one sample at a time */
+        n = (int)s0;
         const float *xn = x->data + (size_t)n * q->cin * q->tin;
         float *yn = t->data + (size_t)n * q->cout * q->tout;
         for (co = 0; co < q->cout; co++) {
@@ -8603,6 +8689,7 @@ static void eegnn__conv_forward(eegnn_graph *g, eegnn_tensor *t) {
         for (gi = 0; gi < q->groups; gi++)
             eegnn__row_conv_pack(q->opg, q->cpg, q->k, t->src[1]->data + (size_t)gi * q->opg * q->cpg * q->k,
                                  (size_t)q->cpg * q->k, (size_t)q->k, 0, t->aux + (size_t)gi * q->pk_fwd);
+    eegnn_work_init(&job.samples, (size_t)q->batch, 1);
     eegnn_parallel_for(eegnn_graph_pool(g), eegnn_graph_n_threads(g), eegnn__conv_forward_task, &job);
 }
 
@@ -9025,13 +9112,16 @@ typedef struct {
     eegnn_tensor *t;
     eegnn__plane_fn fn;
     size_t n_planes;
+    eegnn_work planes; /* handed out to the tasks in grains */
 } eegnn__plane_ctx;
 
 static void eegnn__plane_task(void *ctx, int task, int n_tasks) {
     eegnn__plane_ctx *c = (eegnn__plane_ctx *)ctx;
-    size_t p0 = c->n_planes * (size_t)task / (size_t)n_tasks, p1 = c->n_planes * (size_t)(task + 1) / (size_t)n_tasks;
-    size_t p;
-    for (p = p0; p < p1; p++) c->fn(c->t, p);
+    size_t p, p0, p1;
+    (void)task;
+    (void)n_tasks;
+    while (eegnn_work_next(&c->planes, &p0, &p1))
+        for (p = p0; p < p1; p++) c->fn(c->t, p);
 }
 
 static void eegnn__run_planes(eegnn_graph *g, eegnn_tensor *t, eegnn__plane_fn fn) {
@@ -9041,11 +9131,13 @@ static void eegnn__run_planes(eegnn_graph *g, eegnn_tensor *t, eegnn__plane_fn f
     c.t = t;
     c.fn = fn;
     c.n_planes = (size_t)x->shape[0] * (size_t)x->shape[1];
-    if (x->numel < 16384 || n_tasks <= 1 || !eegnn_graph_pool(g)) {
+    if (x->numel < 16384 || n_tasks <= 1 || !eegnn_graph_pool(g)) n_tasks = 1;
+    if ((size_t)n_tasks > c.n_planes) n_tasks = (int)c.n_planes;
+    eegnn_work_init(&c.planes, c.n_planes, eegnn_work_grain(c.n_planes, n_tasks));
+    if (n_tasks <= 1) {
         eegnn__plane_task(&c, 0, 1);
         return;
     }
-    if ((size_t)n_tasks > c.n_planes) n_tasks = (int)c.n_planes;
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__plane_task, &c);
 }
 
@@ -9375,19 +9467,23 @@ static void eegnn__bn_stats_channels(eegnn_tensor *t, int c0, int c1) {
     }
 }
 
-/* Channels are split over the graph's threads (each channel is handled by
- * one task, so results do not depend on the thread count). */
+/* Channels are handed out to the graph's threads in grains (each channel is
+ * handled by one task, so results do not depend on the thread count). */
 typedef void (*eegnn__channel_fn)(eegnn_tensor *t, int c0, int c1);
 
 typedef struct {
     eegnn_tensor *t;
     eegnn__channel_fn fn;
     int C;
+    eegnn_work channels; /* handed out to the tasks in grains */
 } eegnn__channel_ctx;
 
 static void eegnn__channel_task(void *ctx, int task, int n_tasks) {
     eegnn__channel_ctx *c = (eegnn__channel_ctx *)ctx;
-    c->fn(c->t, (int)((int64_t)c->C * task / n_tasks), (int)((int64_t)c->C * (task + 1) / n_tasks));
+    size_t c0, c1;
+    (void)task;
+    (void)n_tasks;
+    while (eegnn_work_next(&c->channels, &c0, &c1)) c->fn(c->t, (int)c0, (int)c1);
 }
 
 static void eegnn__run_channels(eegnn_graph *g, eegnn_tensor *t, int C, size_t work, eegnn__channel_fn fn) {
@@ -9400,6 +9496,7 @@ static void eegnn__run_channels(eegnn_graph *g, eegnn_tensor *t, int C, size_t w
     c.t = t;
     c.fn = fn;
     c.C = C;
+    eegnn_work_init(&c.channels, (size_t)C, eegnn_work_grain((size_t)C, n_tasks));
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__channel_task, &c);
 }
 
@@ -10087,6 +10184,7 @@ typedef struct eegnn__c2_job {
     eegnn_graph *g;
     eegnn_tensor *t;
     eegnn__c2_geom q;
+    eegnn_work units; /* forward: (sample, group, row block) units handed out one by one */
 } eegnn__c2_job;
 
 #ifndef EEGNN_USE_OPENBLAS
@@ -10127,14 +10225,15 @@ static void eegnn__c2_forward_task(void *ctx, int task, int n_tasks) {
     eegnn__c2_job *jb = (eegnn__c2_job *)ctx;
     const eegnn__c2_geom *q = &jb->q;
     eegnn_tensor *t = jb->t, *x = t->src[0], *w = t->src[1], *b = t->src[2];
-    long long units = (long long)q->batch * q->groups * q->n_blocks, u;
-    long long u0 = units * task / n_tasks, u1 = units * (task + 1) / n_tasks;
-    size_t plane_in = (size_t)q->hin * q->win, plane_out = (size_t)q->hout * q->wout;
+    long long u;
+    size_t plane_in = (size_t)q->hin * q->win, plane_out = (size_t)q->hout * q->wout, u0, u1;
     float *work = eegnn_graph_scratch(jb->g, task);
     float *col = work + q->work_floats;
     int o, i;
     (void)col;
-    for (u = u0; u < u1; u++) {
+    (void)n_tasks;
+    while (eegnn_work_next(&jb->units, &u0, &u1)) { /* one unit at a time */
+        u = (long long)u0;
         int blk = (int)(u % q->n_blocks), gi = (int)(u / q->n_blocks % q->groups), n = (int)(u / q->n_blocks / q->groups);
         int r0 = blk * q->rows, r1 = EEGNN__MIN(q->hout, r0 + q->rows);
         int pos0 = r0 * q->wout, len = (r1 - r0) * q->wout;
@@ -10183,6 +10282,7 @@ static void eegnn__c2_forward(eegnn_graph *g, eegnn_tensor *t) {
 #ifndef EEGNN_USE_OPENBLAS
     if (job.q.row_conv) eegnn__c2_pack_weights(&job.q, t->src[1]->data, t->aux);
 #endif
+    eegnn_work_init(&job.units, (size_t)units, 1);
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__c2_forward_task, &job);
 }
 
@@ -11710,38 +11810,44 @@ typedef struct eegnn__ln_job {
     eegnn_graph *g;
     eegnn_tensor *t;
     int n_tasks;
+    eegnn_work rows; /* forward: rows handed out in grains */
 } eegnn__ln_job;
+
+/* Row r: its mean and 1/std into aux, the normalized row into t. */
+static void eegnn__ln_fwd_row(eegnn_tensor *t, size_t r) {
+    const eegnn_tensor *x = t->src[0];
+    int n = t->ip[1], i;
+    const float *w = t->ip[2] >= 0 ? t->src[t->ip[2]]->data : NULL;
+    const float *b = t->ip[3] >= 0 ? t->src[t->ip[3]]->data : NULL;
+    const float *xr = x->data + r * (size_t)n;
+    float *yr = t->data + r * (size_t)n;
+    float mean, rstd, s = 0.0f, ss = 0.0f;
+    for (i = 0; i < n; i++) s += xr[i];
+    mean = s / (float)n;
+    for (i = 0; i < n; i++) {
+        float d = xr[i] - mean;
+        ss += d * d;
+    }
+    rstd = 1.0f / sqrtf(ss / (float)n + t->fp[0]);
+    t->aux[2 * r] = mean;
+    t->aux[2 * r + 1] = rstd;
+    if (w && b)
+        for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i] + b[i];
+    else if (w)
+        for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i];
+    else if (b)
+        for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd + b[i];
+    else
+        for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd;
+}
 
 static void eegnn__ln_fwd_task(void *ctx, int task, int n_tasks) {
     eegnn__ln_job *j = (eegnn__ln_job *)ctx;
-    eegnn_tensor *t = j->t, *x = t->src[0];
-    int rows = t->ip[0], n = t->ip[1], r, i;
-    int r0 = (int)((long long)rows * task / n_tasks), r1 = (int)((long long)rows * (task + 1) / n_tasks);
-    const float *w = t->ip[2] >= 0 ? t->src[t->ip[2]]->data : NULL;
-    const float *b = t->ip[3] >= 0 ? t->src[t->ip[3]]->data : NULL;
-    float eps = t->fp[0];
-    for (r = r0; r < r1; r++) {
-        const float *xr = x->data + (size_t)r * n;
-        float *yr = t->data + (size_t)r * n;
-        float mean, rstd, s = 0.0f, ss = 0.0f;
-        for (i = 0; i < n; i++) s += xr[i];
-        mean = s / (float)n;
-        for (i = 0; i < n; i++) {
-            float d = xr[i] - mean;
-            ss += d * d;
-        }
-        rstd = 1.0f / sqrtf(ss / (float)n + eps);
-        t->aux[2 * (size_t)r] = mean;
-        t->aux[2 * (size_t)r + 1] = rstd;
-        if (w && b)
-            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i] + b[i];
-        else if (w)
-            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i];
-        else if (b)
-            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd + b[i];
-        else
-            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd;
-    }
+    size_t r, r0, r1;
+    (void)task;
+    (void)n_tasks;
+    while (eegnn_work_next(&j->rows, &r0, &r1))
+        for (r = r0; r < r1; r++) eegnn__ln_fwd_row(j->t, r);
 }
 
 /* dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = dy * weight;
@@ -11794,6 +11900,7 @@ static void eegnn__ln_forward(eegnn_graph *g, eegnn_tensor *t) {
     j.g = g;
     j.t = t;
     j.n_tasks = eegnn__ln_tasks(g, t);
+    eegnn_work_init(&j.rows, (size_t)t->ip[0], eegnn_work_grain((size_t)t->ip[0], j.n_tasks));
     eegnn_parallel_for(eegnn_graph_pool(g), j.n_tasks, eegnn__ln_fwd_task, &j);
 }
 
@@ -11884,6 +11991,7 @@ typedef struct eegnn__sdpa_job {
     eegnn_graph *g;
     eegnn_tensor *t;
     int n_tasks;
+    eegnn_work pairs; /* forward: (batch, head) pairs handed out one by one */
 } eegnn__sdpa_job;
 
 static uint64_t eegnn__sdpa_seed(const eegnn_tensor *t) {
@@ -12043,17 +12151,23 @@ static void eegnn__sdpa_fwd_task(void *ctx, int task, int n_tasks) {
     int nbh = ia[EEGNN__SDPA_B] * ia[EEGNN__SDPA_H], tq = ia[EEGNN__SDPA_TQ], tk = ia[EEGNN__SDPA_TK];
     int h_n = ia[EEGNN__SDPA_H], d = ia[EEGNN__SDPA_D], width = h_n * d, drop = ia[EEGNN__SDPA_DROP];
     int kld = ia[EEGNN__SDPA_KLD], vld = ia[EEGNN__SDPA_VLD], tkp = eegnn__sdpa_pad(tk), dp = eegnn__sdpa_pad(d);
-    int bh0 = (int)((long long)nbh * task / n_tasks), bh1 = (int)((long long)nbh * (task + 1) / n_tasks), bh, i0, r;
-    size_t c;
+    int bh, i0, r, bias_b = -1;
+    size_t c, p0, p1;
     eegnn__sdpa_ws ws;
     eegnn__sdpa_ws_init(j->g, task, tk, d, &ws);
-    for (bh = bh0; bh < bh1; bh++) {
-        int b = bh / h_n, h = bh % h_n;
+    (void)n_tasks;
+    (void)nbh;
+    while (eegnn_work_next(&j->pairs, &p0, &p1)) { /* one (batch, head) pair at a time */
+        int b, h;
+        bh = (int)p0;
+        b = bh / h_n;
+        h = bh % h_n;
         eegnn__sdpa_pack(t->src[1]->data + (size_t)b * tk * kld + ia[EEGNN__SDPA_KOFF] + (size_t)h * d, kld, tk, d,
                          NULL, ws.kt);
         eegnn__sdpa_pack(t->src[2]->data + (size_t)b * tk * vld + ia[EEGNN__SDPA_VOFF] + (size_t)h * d, vld, tk, d,
                          ws.vp, NULL);
-        if (bh == bh0 || h == 0) eegnn__sdpa_bias(t, b, ws.bias);
+        if (b != bias_b) eegnn__sdpa_bias(t, b, ws.bias);
+        bias_b = b;
         for (i0 = 0; i0 < tq; i0 += EEGNN__SDPA_QB) {
             int n = EEGNN__MIN(EEGNN__SDPA_QB, tq - i0);
             eegnn__sdpa_weights(t, bh, i0, n, &ws, 1);
@@ -12188,6 +12302,7 @@ static void eegnn__sdpa_forward(eegnn_graph *g, eegnn_tensor *t) {
     j.g = g;
     j.t = t;
     j.n_tasks = eegnn__sdpa_tasks(g, t);
+    eegnn_work_init(&j.pairs, (size_t)t->iaux[EEGNN__SDPA_B] * (size_t)t->iaux[EEGNN__SDPA_H], 1);
     eegnn_parallel_for(eegnn_graph_pool(g), j.n_tasks, eegnn__sdpa_fwd_task, &j);
 }
 

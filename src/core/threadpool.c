@@ -9,12 +9,14 @@
 #define EEGNN__LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define EEGNN__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define EEGNN__DEC(p) __atomic_sub_fetch((p), 1, __ATOMIC_ACQ_REL)
+#define EEGNN__FETCH_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define EEGNN__SPINS 200000
 #else
 #define EEGNN__LOAD(p) (*(p))
 #define EEGNN__STORE(p, v) (*(p) = (v))
 #define EEGNN__DEC(p) (--*(p))
 #define EEGNN__SPINS 0
+static pthread_mutex_t eegnn__work_mu = PTHREAD_MUTEX_INITIALIZER;
 #endif
 
 struct eegnn_threadpool {
@@ -144,4 +146,32 @@ EEGNN_API void eegnn_parallel_for(eegnn_threadpool *pool, int n_tasks, eegnn_tas
     pthread_mutex_lock(&pool->mu);
     while (EEGNN__LOAD(&pool->pending) > 0) pthread_cond_wait(&pool->done, &pool->mu);
     pthread_mutex_unlock(&pool->mu);
+}
+
+EEGNN_API void eegnn_work_init(eegnn_work *w, size_t n, size_t grain) {
+    w->next = 0;
+    w->n = n;
+    w->grain = grain ? grain : 1;
+}
+
+EEGNN_API int eegnn_work_next(eegnn_work *w, size_t *lo, size_t *hi) {
+    size_t start;
+#ifdef EEGNN__FETCH_ADD
+    if (EEGNN__LOAD(&w->next) >= w->n) return 0;
+    start = EEGNN__FETCH_ADD(&w->next, w->grain);
+#else
+    pthread_mutex_lock(&eegnn__work_mu);
+    start = w->next;
+    if (start < w->n) w->next += w->grain;
+    pthread_mutex_unlock(&eegnn__work_mu);
+#endif
+    if (start >= w->n) return 0;
+    *lo = start;
+    *hi = w->n - start < w->grain ? w->n : start + w->grain;
+    return 1;
+}
+
+EEGNN_API size_t eegnn_work_grain(size_t n, int n_tasks) {
+    size_t shares = (size_t)(n_tasks > 1 ? n_tasks : 1) * 8u;
+    return n / shares > 1 ? n / shares : 1;
 }

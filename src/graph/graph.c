@@ -574,7 +574,28 @@ EEGNN_API void eegnn_graph_host_wrote(eegnn_graph *g, const void *p, size_t n_by
     if (g && g->has_hooks && g->hooks.host_wrote) g->hooks.host_wrote(g, g->hooks.ctx, p, n_bytes);
 }
 
+typedef struct {
+    char *p;
+    eegnn_work work; /* bytes, in grains */
+} eegnn__zero_job;
+
+static void eegnn__zero_task(void *ctx, int task, int n_tasks) {
+    eegnn__zero_job *j = (eegnn__zero_job *)ctx;
+    size_t lo, hi;
+    (void)task;
+    (void)n_tasks;
+    while (eegnn_work_next(&j->work, &lo, &hi)) memset(j->p + lo, 0, hi - lo);
+}
+
 EEGNN_API void eegnn_graph_zero(eegnn_graph *g, void *p, size_t n_bytes) {
-    memset(p, 0, n_bytes);
+    int n_tasks = g ? eegnn_graph_n_threads(g) : 1;
+    if (n_bytes >= ((size_t)1 << 20) && n_tasks > 1 && eegnn_graph_pool(g)) {
+        eegnn__zero_job j;
+        j.p = (char *)p;
+        eegnn_work_init(&j.work, n_bytes, (size_t)1 << 16);
+        eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__zero_task, &j);
+    } else {
+        memset(p, 0, n_bytes);
+    }
     if (g && g->has_hooks && g->hooks.zeroed) g->hooks.zeroed(g, g->hooks.ctx, p, n_bytes);
 }

@@ -307,4 +307,7 @@ EEGNN_API void eegnn_graph_host_modified(eegnn_graph *g);
  * that the host wrote them (no-ops without hooks). */
 EEGNN_API void eegnn_graph_to_host(eegnn_graph *g, const void *p, size_t n_bytes);
 EEGNN_API void eegnn_graph_host_wrote(eegnn_graph *g, const void *p, size_t n_bytes);
+/* Zeroes n_bytes at p (split over the graph's threads from 1 MiB on) and
+ * tells an attached accelerator. Call it from the thread that drives the
+ * graph, never from inside an op's parallel task. */
 EEGNN_API void eegnn_graph_zero(eegnn_graph *g, void *p, size_t n_bytes);

@@ -9,38 +9,44 @@ typedef struct eegnn__ln_job {
     eegnn_graph *g;
     eegnn_tensor *t;
     int n_tasks;
+    eegnn_work rows; /* forward: rows handed out in grains */
 } eegnn__ln_job;
+
+/* Row r: its mean and 1/std into aux, the normalized row into t. */
+static void eegnn__ln_fwd_row(eegnn_tensor *t, size_t r) {
+    const eegnn_tensor *x = t->src[0];
+    int n = t->ip[1], i;
+    const float *w = t->ip[2] >= 0 ? t->src[t->ip[2]]->data : NULL;
+    const float *b = t->ip[3] >= 0 ? t->src[t->ip[3]]->data : NULL;
+    const float *xr = x->data + r * (size_t)n;
+    float *yr = t->data + r * (size_t)n;
+    float mean, rstd, s = 0.0f, ss = 0.0f;
+    for (i = 0; i < n; i++) s += xr[i];
+    mean = s / (float)n;
+    for (i = 0; i < n; i++) {
+        float d = xr[i] - mean;
+        ss += d * d;
+    }
+    rstd = 1.0f / sqrtf(ss / (float)n + t->fp[0]);
+    t->aux[2 * r] = mean;
+    t->aux[2 * r + 1] = rstd;
+    if (w && b)
+        for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i] + b[i];
+    else if (w)
+        for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i];
+    else if (b)
+        for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd + b[i];
+    else
+        for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd;
+}
 
 static void eegnn__ln_fwd_task(void *ctx, int task, int n_tasks) {
     eegnn__ln_job *j = (eegnn__ln_job *)ctx;
-    eegnn_tensor *t = j->t, *x = t->src[0];
-    int rows = t->ip[0], n = t->ip[1], r, i;
-    int r0 = (int)((long long)rows * task / n_tasks), r1 = (int)((long long)rows * (task + 1) / n_tasks);
-    const float *w = t->ip[2] >= 0 ? t->src[t->ip[2]]->data : NULL;
-    const float *b = t->ip[3] >= 0 ? t->src[t->ip[3]]->data : NULL;
-    float eps = t->fp[0];
-    for (r = r0; r < r1; r++) {
-        const float *xr = x->data + (size_t)r * n;
-        float *yr = t->data + (size_t)r * n;
-        float mean, rstd, s = 0.0f, ss = 0.0f;
-        for (i = 0; i < n; i++) s += xr[i];
-        mean = s / (float)n;
-        for (i = 0; i < n; i++) {
-            float d = xr[i] - mean;
-            ss += d * d;
-        }
-        rstd = 1.0f / sqrtf(ss / (float)n + eps);
-        t->aux[2 * (size_t)r] = mean;
-        t->aux[2 * (size_t)r + 1] = rstd;
-        if (w && b)
-            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i] + b[i];
-        else if (w)
-            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd * w[i];
-        else if (b)
-            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd + b[i];
-        else
-            for (i = 0; i < n; i++) yr[i] = (xr[i] - mean) * rstd;
-    }
+    size_t r, r0, r1;
+    (void)task;
+    (void)n_tasks;
+    while (eegnn_work_next(&j->rows, &r0, &r1))
+        for (r = r0; r < r1; r++) eegnn__ln_fwd_row(j->t, r);
 }
 
 /* dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = dy * weight;
@@ -93,6 +99,7 @@ static void eegnn__ln_forward(eegnn_graph *g, eegnn_tensor *t) {
     j.g = g;
     j.t = t;
     j.n_tasks = eegnn__ln_tasks(g, t);
+    eegnn_work_init(&j.rows, (size_t)t->ip[0], eegnn_work_grain((size_t)t->ip[0], j.n_tasks));
     eegnn_parallel_for(eegnn_graph_pool(g), j.n_tasks, eegnn__ln_fwd_task, &j);
 }
 
@@ -183,6 +190,7 @@ typedef struct eegnn__sdpa_job {
     eegnn_graph *g;
     eegnn_tensor *t;
     int n_tasks;
+    eegnn_work pairs; /* forward: (batch, head) pairs handed out one by one */
 } eegnn__sdpa_job;
 
 static uint64_t eegnn__sdpa_seed(const eegnn_tensor *t) {
@@ -342,17 +350,23 @@ static void eegnn__sdpa_fwd_task(void *ctx, int task, int n_tasks) {
     int nbh = ia[EEGNN__SDPA_B] * ia[EEGNN__SDPA_H], tq = ia[EEGNN__SDPA_TQ], tk = ia[EEGNN__SDPA_TK];
     int h_n = ia[EEGNN__SDPA_H], d = ia[EEGNN__SDPA_D], width = h_n * d, drop = ia[EEGNN__SDPA_DROP];
     int kld = ia[EEGNN__SDPA_KLD], vld = ia[EEGNN__SDPA_VLD], tkp = eegnn__sdpa_pad(tk), dp = eegnn__sdpa_pad(d);
-    int bh0 = (int)((long long)nbh * task / n_tasks), bh1 = (int)((long long)nbh * (task + 1) / n_tasks), bh, i0, r;
-    size_t c;
+    int bh, i0, r, bias_b = -1;
+    size_t c, p0, p1;
     eegnn__sdpa_ws ws;
     eegnn__sdpa_ws_init(j->g, task, tk, d, &ws);
-    for (bh = bh0; bh < bh1; bh++) {
-        int b = bh / h_n, h = bh % h_n;
+    (void)n_tasks;
+    (void)nbh;
+    while (eegnn_work_next(&j->pairs, &p0, &p1)) { /* one (batch, head) pair at a time */
+        int b, h;
+        bh = (int)p0;
+        b = bh / h_n;
+        h = bh % h_n;
         eegnn__sdpa_pack(t->src[1]->data + (size_t)b * tk * kld + ia[EEGNN__SDPA_KOFF] + (size_t)h * d, kld, tk, d,
                          NULL, ws.kt);
         eegnn__sdpa_pack(t->src[2]->data + (size_t)b * tk * vld + ia[EEGNN__SDPA_VOFF] + (size_t)h * d, vld, tk, d,
                          ws.vp, NULL);
-        if (bh == bh0 || h == 0) eegnn__sdpa_bias(t, b, ws.bias);
+        if (b != bias_b) eegnn__sdpa_bias(t, b, ws.bias);
+        bias_b = b;
         for (i0 = 0; i0 < tq; i0 += EEGNN__SDPA_QB) {
             int n = EEGNN__MIN(EEGNN__SDPA_QB, tq - i0);
             eegnn__sdpa_weights(t, bh, i0, n, &ws, 1);
@@ -487,6 +501,7 @@ static void eegnn__sdpa_forward(eegnn_graph *g, eegnn_tensor *t) {
     j.g = g;
     j.t = t;
     j.n_tasks = eegnn__sdpa_tasks(g, t);
+    eegnn_work_init(&j.pairs, (size_t)t->iaux[EEGNN__SDPA_B] * (size_t)t->iaux[EEGNN__SDPA_H], 1);
     eegnn_parallel_for(eegnn_graph_pool(g), j.n_tasks, eegnn__sdpa_fwd_task, &j);
 }
 

@@ -202,17 +202,20 @@ typedef struct eegnn__conv_job {
     eegnn_graph *g;
     eegnn_tensor *t;
     eegnn__conv_geom q;
+    eegnn_work samples; /* forward: samples handed out to the tasks one by one */
 } eegnn__conv_job;
 
 static void eegnn__conv_forward_task(void *ctx, int task, int n_tasks) {
     eegnn__conv_job *j = (eegnn__conv_job *)ctx;
     const eegnn__conv_geom *q = &j->q;
     eegnn_tensor *t = j->t, *x = t->src[0], *w = t->src[1], *b = t->src[2];
-    int n0 = (int)((long long)q->batch * task / n_tasks), n1 = (int)((long long)q->batch * (task + 1) / n_tasks);
     float *work = eegnn_graph_scratch(j->g, task);
     float *col = work + q->work_floats; /* (cpg * K, tout) */
     int ckk = q->cpg * q->k, n, gi, co, k, i;
-    for (n = n0; n < n1; n++) {
+    size_t s0, s1;
+    (void)n_tasks;
+    while (eegnn_work_next(&j->samples, &s0, &s1)) { /* one sample at a time */
+        n = (int)s0;
         const float *xn = x->data + (size_t)n * q->cin * q->tin;
         float *yn = t->data + (size_t)n * q->cout * q->tout;
         for (co = 0; co < q->cout; co++) {
@@ -272,6 +275,7 @@ static void eegnn__conv_forward(eegnn_graph *g, eegnn_tensor *t) {
         for (gi = 0; gi < q->groups; gi++)
             eegnn__row_conv_pack(q->opg, q->cpg, q->k, t->src[1]->data + (size_t)gi * q->opg * q->cpg * q->k,
                                  (size_t)q->cpg * q->k, (size_t)q->k, 0, t->aux + (size_t)gi * q->pk_fwd);
+    eegnn_work_init(&job.samples, (size_t)q->batch, 1);
     eegnn_parallel_for(eegnn_graph_pool(g), eegnn_graph_n_threads(g), eegnn__conv_forward_task, &job);
 }
 

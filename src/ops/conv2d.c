@@ -314,6 +314,7 @@ typedef struct eegnn__c2_job {
     eegnn_graph *g;
     eegnn_tensor *t;
     eegnn__c2_geom q;
+    eegnn_work units; /* forward: (sample, group, row block) units handed out one by one */
 } eegnn__c2_job;
 
 #ifndef EEGNN_USE_OPENBLAS
@@ -354,14 +355,15 @@ static void eegnn__c2_forward_task(void *ctx, int task, int n_tasks) {
     eegnn__c2_job *jb = (eegnn__c2_job *)ctx;
     const eegnn__c2_geom *q = &jb->q;
     eegnn_tensor *t = jb->t, *x = t->src[0], *w = t->src[1], *b = t->src[2];
-    long long units = (long long)q->batch * q->groups * q->n_blocks, u;
-    long long u0 = units * task / n_tasks, u1 = units * (task + 1) / n_tasks;
-    size_t plane_in = (size_t)q->hin * q->win, plane_out = (size_t)q->hout * q->wout;
+    long long u;
+    size_t plane_in = (size_t)q->hin * q->win, plane_out = (size_t)q->hout * q->wout, u0, u1;
     float *work = eegnn_graph_scratch(jb->g, task);
     float *col = work + q->work_floats;
     int o, i;
     (void)col;
-    for (u = u0; u < u1; u++) {
+    (void)n_tasks;
+    while (eegnn_work_next(&jb->units, &u0, &u1)) { /* one unit at a time */
+        u = (long long)u0;
         int blk = (int)(u % q->n_blocks), gi = (int)(u / q->n_blocks % q->groups), n = (int)(u / q->n_blocks / q->groups);
         int r0 = blk * q->rows, r1 = EEGNN__MIN(q->hout, r0 + q->rows);
         int pos0 = r0 * q->wout, len = (r1 - r0) * q->wout;
@@ -410,6 +412,7 @@ static void eegnn__c2_forward(eegnn_graph *g, eegnn_tensor *t) {
 #ifndef EEGNN_USE_OPENBLAS
     if (job.q.row_conv) eegnn__c2_pack_weights(&job.q, t->src[1]->data, t->aux);
 #endif
+    eegnn_work_init(&job.units, (size_t)units, 1);
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__c2_forward_task, &job);
 }
 

@@ -30,22 +30,25 @@ EEGNN__PRIVATE size_t eegnn__inner_size(const eegnn_tensor *t) {
 }
 
 /* ---- splitting an op over the graph's threads --------------------------------
- * An op's work is n units (elements, rows or channels) cut into contiguous
- * ranges, one per thread. Each unit is computed by one task in the same
- * order whatever the thread count, so results do not depend on it. Nodes
- * under 16384 elements run on the calling thread. */
+ * An op's work is n units (elements, rows or channels) handed out to the
+ * graph's threads in contiguous grains (eegnn_work_next). Each unit is
+ * computed by one task in the same way whichever thread runs it, so results
+ * do not depend on the thread count. Nodes under 16384 elements run on the
+ * calling thread. */
 typedef void (*eegnn__range_fn)(eegnn_tensor *t, size_t lo, size_t hi);
 
 typedef struct {
     eegnn_tensor *t;
     eegnn__range_fn fn;
-    size_t n;
+    eegnn_work work;
 } eegnn__range_ctx;
 
 static void eegnn__range_task(void *ctx, int task, int n_tasks) {
     eegnn__range_ctx *c = (eegnn__range_ctx *)ctx;
-    size_t lo = c->n * (size_t)task / (size_t)n_tasks, hi = c->n * (size_t)(task + 1) / (size_t)n_tasks;
-    if (lo < hi) c->fn(c->t, lo, hi);
+    size_t lo, hi;
+    (void)task;
+    (void)n_tasks;
+    while (eegnn_work_next(&c->work, &lo, &hi)) c->fn(c->t, lo, hi);
 }
 
 /* fn(t, lo, hi) over [0, n) units of node t. */
@@ -59,7 +62,7 @@ EEGNN__PRIVATE void eegnn__run_split(eegnn_graph *g, eegnn_tensor *t, size_t n, 
     }
     c.t = t;
     c.fn = fn;
-    c.n = n;
+    eegnn_work_init(&c.work, n, eegnn_work_grain(n, n_tasks));
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__range_task, &c);
 }
 

@@ -391,27 +391,32 @@ typedef struct eegnn__gemm_job {
     int lda, ldb, ldc;
     int split_n; /* 1: tasks split the columns of C, 0: the rows */
     int unit;    /* MR or NR: split points are multiples of it */
+    eegnn_work units; /* register-tile rows or columns handed out to tasks */
     float *work; /* (n_tasks, work_stride) */
     size_t work_stride;
     eegnn_graph *g; /* when set, task t uses the graph's scratch slot t */
 } eegnn__gemm_job;
 
+/* Task `task` takes grains of register-tile rows or columns until none is
+ * left (eegnn_work_next); every tile of C is computed by one task in the
+ * same way, so C does not depend on the thread count. */
 static void eegnn__gemm_task(void *ctx, int task, int n_tasks) {
     eegnn__gemm_job *j = (eegnn__gemm_job *)ctx;
     int total = j->split_n ? j->n : j->m;
-    int units = (total + j->unit - 1) / j->unit;
-    int u0 = (int)((long long)units * task / n_tasks), u1 = (int)((long long)units * (task + 1) / n_tasks);
-    int lo = u0 * j->unit, hi = EEGNN__MIN(total, u1 * j->unit);
+    size_t u0, u1;
     float *work = j->g ? eegnn_graph_scratch(j->g, task) : j->work + (size_t)task * j->work_stride;
-    if (hi <= lo) return;
-    if (j->split_n) {
-        const float *b = j->trans_b ? j->b + (size_t)lo * j->ldb : j->b + lo;
-        eegnn__sgemm_serial(j->trans_a, j->trans_b, j->m, hi - lo, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->beta,
-                            j->c + lo, j->ldc, work);
-    } else {
-        const float *a = j->trans_a ? j->a + lo : j->a + (size_t)lo * j->lda;
-        eegnn__sgemm_serial(j->trans_a, j->trans_b, hi - lo, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb,
-                            j->beta, j->c + (size_t)lo * j->ldc, j->ldc, work);
+    (void)n_tasks;
+    while (eegnn_work_next(&j->units, &u0, &u1)) {
+        int lo = (int)u0 * j->unit, hi = EEGNN__MIN(total, (int)u1 * j->unit);
+        if (j->split_n) {
+            const float *b = j->trans_b ? j->b + (size_t)lo * j->ldb : j->b + lo;
+            eegnn__sgemm_serial(j->trans_a, j->trans_b, j->m, hi - lo, j->k, j->alpha, j->a, j->lda, b, j->ldb,
+                                j->beta, j->c + lo, j->ldc, work);
+        } else {
+            const float *a = j->trans_a ? j->a + lo : j->a + (size_t)lo * j->lda;
+            eegnn__sgemm_serial(j->trans_a, j->trans_b, hi - lo, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb,
+                                j->beta, j->c + (size_t)lo * j->ldc, j->ldc, work);
+        }
     }
 }
 
@@ -468,6 +473,9 @@ static void eegnn__sgemm_run(eegnn_threadpool *pool, eegnn_graph *g, int trans_a
     {
         int units = ((job.split_n ? n : m) + job.unit - 1) / job.unit;
         if (n_tasks > units) n_tasks = units;
+        /* grains of at least 4 tiles, about 4 per task */
+        eegnn_work_init(&job.units, (size_t)units,
+                        n_tasks > 1 ? EEGNN__MAX((size_t)4, (size_t)units / (size_t)(4 * n_tasks)) : (size_t)units);
     }
     if (!g) {
         job.work_stride = eegnn__sgemm_work_floats();

@@ -45,19 +45,23 @@ static void eegnn__bn_stats_channels(eegnn_tensor *t, int c0, int c1) {
     }
 }
 
-/* Channels are split over the graph's threads (each channel is handled by
- * one task, so results do not depend on the thread count). */
+/* Channels are handed out to the graph's threads in grains (each channel is
+ * handled by one task, so results do not depend on the thread count). */
 typedef void (*eegnn__channel_fn)(eegnn_tensor *t, int c0, int c1);
 
 typedef struct {
     eegnn_tensor *t;
     eegnn__channel_fn fn;
     int C;
+    eegnn_work channels; /* handed out to the tasks in grains */
 } eegnn__channel_ctx;
 
 static void eegnn__channel_task(void *ctx, int task, int n_tasks) {
     eegnn__channel_ctx *c = (eegnn__channel_ctx *)ctx;
-    c->fn(c->t, (int)((int64_t)c->C * task / n_tasks), (int)((int64_t)c->C * (task + 1) / n_tasks));
+    size_t c0, c1;
+    (void)task;
+    (void)n_tasks;
+    while (eegnn_work_next(&c->channels, &c0, &c1)) c->fn(c->t, (int)c0, (int)c1);
 }
 
 static void eegnn__run_channels(eegnn_graph *g, eegnn_tensor *t, int C, size_t work, eegnn__channel_fn fn) {
@@ -70,6 +74,7 @@ static void eegnn__run_channels(eegnn_graph *g, eegnn_tensor *t, int C, size_t w
     c.t = t;
     c.fn = fn;
     c.C = C;
+    eegnn_work_init(&c.channels, (size_t)C, eegnn_work_grain((size_t)C, n_tasks));
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__channel_task, &c);
 }
 

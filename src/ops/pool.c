@@ -189,13 +189,16 @@ typedef struct {
     eegnn_tensor *t;
     eegnn__plane_fn fn;
     size_t n_planes;
+    eegnn_work planes; /* handed out to the tasks in grains */
 } eegnn__plane_ctx;
 
 static void eegnn__plane_task(void *ctx, int task, int n_tasks) {
     eegnn__plane_ctx *c = (eegnn__plane_ctx *)ctx;
-    size_t p0 = c->n_planes * (size_t)task / (size_t)n_tasks, p1 = c->n_planes * (size_t)(task + 1) / (size_t)n_tasks;
-    size_t p;
-    for (p = p0; p < p1; p++) c->fn(c->t, p);
+    size_t p, p0, p1;
+    (void)task;
+    (void)n_tasks;
+    while (eegnn_work_next(&c->planes, &p0, &p1))
+        for (p = p0; p < p1; p++) c->fn(c->t, p);
 }
 
 static void eegnn__run_planes(eegnn_graph *g, eegnn_tensor *t, eegnn__plane_fn fn) {
@@ -205,11 +208,13 @@ static void eegnn__run_planes(eegnn_graph *g, eegnn_tensor *t, eegnn__plane_fn f
     c.t = t;
     c.fn = fn;
     c.n_planes = (size_t)x->shape[0] * (size_t)x->shape[1];
-    if (x->numel < 16384 || n_tasks <= 1 || !eegnn_graph_pool(g)) {
+    if (x->numel < 16384 || n_tasks <= 1 || !eegnn_graph_pool(g)) n_tasks = 1;
+    if ((size_t)n_tasks > c.n_planes) n_tasks = (int)c.n_planes;
+    eegnn_work_init(&c.planes, c.n_planes, eegnn_work_grain(c.n_planes, n_tasks));
+    if (n_tasks <= 1) {
         eegnn__plane_task(&c, 0, 1);
         return;
     }
-    if ((size_t)n_tasks > c.n_planes) n_tasks = (int)c.n_planes;
     eegnn_parallel_for(eegnn_graph_pool(g), n_tasks, eegnn__plane_task, &c);
 }
 
