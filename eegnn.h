@@ -1553,21 +1553,25 @@ EEGNN_API eegnn_tensor *eegnn_nn_positional_embedding(eegnn_graph *g, eegnn_tens
 EEGNN_API eegnn_tensor *eegnn_model_eeg_transformer(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
 
 /* braindecode's EEGConformer (Song et al. 2022; braindecode/models/
- * eegconformer.py, the version with _FullyConnected and _FinalLayer, with
- * final_fc_length="auto" and add_log_softmax=False): x (B, n_chans, n_times)
- * -> (B, n_outputs).
+ * eegconformer.py at commit eb3ddee, final_fc_length="auto"): x (B,
+ * n_chans, n_times) -> (B, n_outputs). Same state_dict keys, so
+ * braindecode's state_dict loads strictly.
  *   patch_embedding.shallownet.0: Conv2d(1, F, (1, K)); .1: Conv2d(F, F,
  *   (n_chans, 1)); .2: BatchNorm2d(F); ELU; AvgPool2d((1, P), (1, S));
  *   Dropout(drop_prob); patch_embedding.projection.0: Conv2d(F, F, (1, 1));
  *   -> (B, n_patches, F), n_patches = (n_times - K + 1 - P) / S + 1;
  *   transformer.<i> for i < att_depth: x + Dropout(MHA(LayerNorm(x))) with
- *   keys/queries/values/projection Linear(F, F), softmax(q k^T / sqrt(F))
- *   per head and dropout on the weights ("transformer.<i>.0.fn.0", ".0.fn.1");
+ *   keys/queries/values/projection Linear(F, F), F.scaled_dot_product_attention
+ *   per head (softmax(q k^T / sqrt(F / att_heads)), dropout on the weights)
+ *   ("transformer.<i>.0.fn.0", ".0.fn.1");
  *   then x + Dropout(Linear(4F, F)(Dropout(GELU(Linear(F, 4F)(LayerNorm(x))))))
  *   ("transformer.<i>.1.fn.0", ".1.fn.1.0", ".1.fn.1.3");
  *   fc.fc.0: Linear(n_patches * F, 256), ELU, Dropout(0.5); fc.fc.3:
- *   Linear(256, 32), ELU, Dropout(0.3); final_layer.final_layer.0:
- *   Linear(32, n_outputs).
+ *   Linear(256, 32), ELU, Dropout(0.3); final_layer: Linear(32, n_outputs).
+ * eegnn 0.2 and earlier scaled attention by 1/sqrt(F), as braindecode before
+ * its switch to F.scaled_dot_product_attention, and named the last layer
+ * final_layer.final_layer.0; their checkpoints do not load (an error says
+ * so).
  * Defaults (eegnn_model_config_default()): n_filters (F, n_filters_time) 40,
  * kernel_size (K, filter_time_length) 25, pool_size (P) 75, pool_stride (S)
  * 15, n_layers (att_depth) 6, n_heads (att_heads) 10, drop_prob 0.5 (also
@@ -13739,9 +13743,10 @@ static eegnn_tensor *eegnn__tr_conv2d(eegnn_graph *g, eegnn_tensor *x, int in, i
     return eegnn_conv2d(g, x, w, b, NULL);
 }
 
-/* braindecode's _MultiHeadAttention: separate "keys", "queries", "values"
- * linears, softmax(q k^T / sqrt(emb_size)) (the full embedding size, not
- * the head size), attention dropout, "projection" linear. */
+/* braindecode's MultiHeadAttention (braindecode/modules/attention.py at
+ * eb3ddee): separate "keys", "queries", "values" linears, heads of
+ * emb_size / heads columns, F.scaled_dot_product_attention (softmax(q k^T /
+ * sqrt(head_dim)) with dropout p on the weights), "projection" linear. */
 static eegnn_tensor *eegnn__conformer_attention(eegnn_graph *g, eegnn_tensor *x, int e, int heads, float p,
                                                 const char *prefix) {
     char name[EEGNN_NAME_MAX];
@@ -13749,8 +13754,6 @@ static eegnn_tensor *eegnn__conformer_attention(eegnn_graph *g, eegnn_tensor *x,
     k = eegnn_nn_linear(g, x, e, e, 1, eegnn__param_name(name, prefix, "keys"));
     q = eegnn_nn_linear(g, x, e, e, 1, eegnn__param_name(name, prefix, "queries"));
     v = eegnn_nn_linear(g, x, e, e, 1, eegnn__param_name(name, prefix, "values"));
-    /* the op divides by sqrt(head size); braindecode by sqrt(emb_size) */
-    q = eegnn_scale(g, q, (float)sqrt((double)(e / heads) / (double)e));
     h = eegnn_scaled_dot_product_attention(g, q, k, v, heads, NULL, p);
     return eegnn_nn_linear(g, h, e, e, 1, eegnn__param_name(name, prefix, "projection"));
 }
@@ -13826,7 +13829,7 @@ EEGNN_API eegnn_tensor *eegnn_model_eeg_conformer(eegnn_graph *g, eegnn_tensor *
     if (drop > 0.0f) h = eegnn_dropout(g, h, 0.5f);
     h = eegnn_elu(g, eegnn_nn_linear(g, h, 256, 32, 1, "fc.fc.3"), 1.0f);
     if (drop > 0.0f) h = eegnn_dropout(g, h, 0.3f);
-    return eegnn_nn_linear(g, h, 32, c.n_outputs, 1, "final_layer.final_layer.0");
+    return eegnn_nn_linear(g, h, 32, c.n_outputs, 1, "final_layer");
 }
 /* ======================== End file src/nn/transformer.c ======================== */
 
@@ -29084,7 +29087,14 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
         st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: input_mean/input_std do not hold %d values", checkpoint, tr.n_ch);
         goto done;
     }
-    if ((st = eegnn__build_graph(&tr)) || (st = eegnn_load_safetensors(tr.g, checkpoint, 0))) goto done;
+    if ((st = eegnn__build_graph(&tr))) goto done;
+    if ((st = eegnn_load_safetensors(tr.g, checkpoint, 0))) {
+        if (eegnn_safetensors_find(f, "final_layer.final_layer.0.weight") >= 0)
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: an EEGConformer written by eegnn 0.2 or earlier, whose "
+                                 "attention scale and last layer's name differed from braindecode's; this eegnn "
+                                 "builds braindecode's EEGConformer, so retrain the model", checkpoint);
+        goto done;
+    }
     v = eegnn_safetensors_metadata(f, "bids_root");
     same_data = v && !strcmp(v, bids_root) && !eegnn__assign_groups(&cfg, tr.data, assign);
     if ((st = eegnn__predict_csv(&tr, assign, same_data, out_csv))) goto done;

@@ -18,8 +18,13 @@ Cases:
                 train mode, "eval": dropout=0.1 in eval mode
   eegt_<mode>   the EEG transformer of src/nn/transformer.h at (4, 12, 50), d_model 32, 4 heads,
                 2 layers, ff 64 (train: drop_prob 0 in train mode; eval: 0.1 in eval mode)
+  conformer_<mode>  braindecode's EEGConformer (port of eb3ddee) at (4, 8, 120), n_outputs 2, 2 layers;
+                also <case>_keys.txt (state_dict keys) and <case>_state_dict.safetensors (the whole
+                state_dict as PyTorch holds it, num_batches_tracked included, for a strict load) and
+                <case>_f32err__<key>.npy (PyTorch's own float32 error on each gradient)
   eegt_count.npy  parameter count of the default EEG transformer at 129 x 200, n_outputs 1
 """
+import copy
 import math
 import os
 import sys
@@ -65,6 +70,47 @@ def run_module(case, module, x, mask=None, train=True, x_grad=False):
         save(f"{case}_grad__{k}", p.grad)
     if x_grad:
         save(f"{case}_grad__x", x.grad)
+
+
+def save_state_dict(case, module):
+    """<case>_keys.txt (state_dict keys but num_batches_tracked, which eegnn does not keep) and
+    <case>_state_dict.safetensors: every state_dict entry in its own dtype (float32, int64), written
+    by hand after the safetensors format (8-byte little-endian header size, JSON header, data)."""
+    import json
+    sd = module.state_dict()
+    with open(os.path.join(OUT, case + "_keys.txt"), "w") as f:
+        for k in sd:
+            if not k.endswith(".num_batches_tracked"):
+                f.write(k + "\n")
+    header, blobs, offset = {}, [], 0
+    for k, v in sd.items():
+        a = v.detach().cpu().numpy()
+        dtype = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64"}[a.dtype]
+        blob = np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes()
+        header[k] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(os.path.join(OUT, case + "_state_dict.safetensors"), "wb") as f:
+        f.write(len(h).to_bytes(8, "little"))
+        f.write(h)
+        for blob in blobs:
+            f.write(blob)
+
+
+def save_f32_error(case, module32, module64, x):
+    """<case>_f32err__<key>.npy: PyTorch's own float32 error on each gradient, max |g32 - g64| /
+    max |g64|, against the float64 run that run_module just made (same target, same mode). Where
+    attention is peaked, cancellation puts it above 1e-4; the C test then allows a few times it."""
+    module32.train(module64.training)
+    y = torch.from_numpy(np.load(os.path.join(OUT, case + "_y.npy")))
+    module32.zero_grad()
+    F.mse_loss(module32(x), y).backward()
+    g64 = dict(module64.named_parameters())
+    for k, p in module32.named_parameters():
+        ref = g64[k].grad
+        save(f"{case}_f32err__{k}", np.array([((p.grad.double() - ref).abs().max() / ref.abs().max()).item()]))
 
 
 def padding_mask(b, t, n_padded):
@@ -228,28 +274,32 @@ class _PatchEmbedding(nn.Module):
 
 
 class _MultiHeadAttention(nn.Module):
-    def __init__(self, emb_size, num_heads, dropout):
+    """braindecode.modules.MultiHeadAttention at eb3ddee. It calls F.scaled_dot_product_attention
+    (PyTorch >= 2.0), written out here with its default scale 1 / sqrt(head_dim) and dropout_p on
+    the attention weights in train mode."""
+
+    def __init__(self, emb_size, num_heads, dropout=0.0):
         super().__init__()
         self.emb_size = emb_size
         self.num_heads = num_heads
+        self.head_dim = emb_size // num_heads
         self.keys = nn.Linear(emb_size, emb_size)
         self.queries = nn.Linear(emb_size, emb_size)
         self.values = nn.Linear(emb_size, emb_size)
-        self.att_drop = nn.Dropout(dropout)
+        self.att_drop = dropout
         self.projection = nn.Linear(emb_size, emb_size)
 
     def forward(self, x):
         b, n, e = x.shape
         h = self.num_heads
 
-        def heads(t):  # "b n (h d) -> b h n d"
-            return t.view(b, n, h, e // h).permute(0, 2, 1, 3)
+        def heads(t):  # "batch seq (heads head_dim) -> batch heads seq head_dim"
+            return t.view(b, n, h, self.head_dim).permute(0, 2, 1, 3)
 
         queries, keys, values = heads(self.queries(x)), heads(self.keys(x)), heads(self.values(x))
-        energy = torch.einsum("bhqd, bhkd -> bhqk", queries, keys)
-        att = F.softmax(energy / self.emb_size ** (1 / 2), dim=-1)
-        att = self.att_drop(att)
-        out = torch.einsum("bhal, bhlv -> bhav ", att, values)
+        att = F.softmax(queries @ keys.transpose(-2, -1) / math.sqrt(self.head_dim), dim=-1)
+        att = F.dropout(att, self.att_drop if self.training else 0.0)
+        out = att @ values
         return self.projection(out.permute(0, 2, 1, 3).reshape(b, n, e))
 
 
@@ -288,15 +338,6 @@ class _FullyConnected(nn.Module):
         return self.fc(x.contiguous().view(x.size(0), -1))
 
 
-class _FinalLayer(nn.Module):
-    def __init__(self, n_classes, hidden_channels=32):
-        super().__init__()
-        self.final_layer = nn.Sequential(nn.Linear(hidden_channels, n_classes))
-
-    def forward(self, x):
-        return self.final_layer(x)
-
-
 class EEGConformer(nn.Module):
     def __init__(self, n_outputs, n_chans, n_times, n_filters_time=40, filter_time_length=25, pool_time_length=75,
                  pool_time_stride=15, drop_prob=0.5, att_depth=6, att_heads=10, att_drop_prob=0.5):
@@ -309,7 +350,7 @@ class EEGConformer(nn.Module):
         self.transformer = nn.Sequential(*[_TransformerEncoderBlock(n_filters_time, att_heads, att_drop_prob)
                                            for _ in range(att_depth)])
         self.fc = _FullyConnected(final_fc_length)
-        self.final_layer = _FinalLayer(n_outputs)
+        self.final_layer = nn.Linear(32, n_outputs)  # fc.hidden_channels
 
     def forward(self, x):
         x = self.patch_embedding(torch.unsqueeze(x, dim=1))
@@ -327,7 +368,11 @@ if __name__ == "__main__":
         bn.running_mean.copy_(0.3 * torch.randn(40))
         bn.running_var.copy_(0.5 + torch.rand(40))
         # float64 reference (from float32 weights and input): its own rounding error is negligible
-        run_module(f"conformer_{mode}", model.double(), torch.randn(4, 8, 120).double(), train=mode == "train")
+        save_state_dict(f"conformer_{mode}", model)
+        x = torch.randn(4, 8, 120)
+        f32 = copy.deepcopy(model)
+        run_module(f"conformer_{mode}", model.double(), x.double(), train=mode == "train")
+        save_f32_error(f"conformer_{mode}", f32, model, x)
         if mode == "train":
             save("conformer_train_running_mean", bn.running_mean)
             save("conformer_train_running_var", bn.running_var)

@@ -353,20 +353,30 @@ check "train EEGNetv4 on eegmmidb" "$bin" train --bids "$data/bids/eegmmidb-s001
   --target events:left_fist,right_fist --split run --model EEGNetv4 --epochs 2 --out "$out/eegnet" --quiet
 check "predict with the EEGNetv4 checkpoint" "$bin" predict "$out/eegnet/best.safetensors" \
   --bids "$data/bids/eegmmidb-s001" --out "$out/eegnet/preds.csv"
-check "eegnn-trained EEGNetv4 weights give eegnn's outputs in PyTorch" \
-  /usr/bin/python3 - "$out/eegnet" "$data/bids/eegmmidb-s001" "$PWD/tests" <<'EOF'
+# the same for EEGConformer (braindecode's at eb3ddee, tests/ref_transformer.py): the state_dict loads
+# strictly and the outputs agree
+check "train EEGConformer on eegmmidb" "$bin" train --bids "$data/bids/eegmmidb-s001" --task fistexec,fistimag \
+  --target events:left_fist,right_fist --split run --model EEGConformer --epochs 1 --out "$out/conformer" --quiet
+check "predict with the EEGConformer checkpoint" "$bin" predict "$out/conformer/best.safetensors" \
+  --bids "$data/bids/eegmmidb-s001" --out "$out/conformer/preds.csv"
+roundtrip() { # run directory, model name
+  /usr/bin/python3 - "$1" "$data/bids/eegmmidb-s001" "$PWD/tests" "$2" <<'EOF'
 import sys, json, struct, warnings, numpy as np, pandas as pd, torch, mne
 warnings.filterwarnings('ignore')
-run, bids = sys.argv[1], sys.argv[2]
+run, bids, name = sys.argv[1], sys.argv[2], sys.argv[4]
 sys.path.insert(0, sys.argv[3])
-from ref_braindecode import EEGNetv4
+if name == 'EEGNetv4':
+    from ref_braindecode import EEGNetv4
+    model = EEGNetv4(n_chans=64, n_outputs=2, n_times=320)
+else:
+    from ref_transformer import EEGConformer
+    model = EEGConformer(2, 64, 320)
 raw = open(run + '/best.safetensors', 'rb').read()
 n = struct.unpack('<Q', raw[:8])[0]
 header = json.loads(raw[8:8 + n])
 meta = header.pop('__metadata__')
 state = {k: torch.from_numpy(np.frombuffer(raw[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]],
                                            dtype='<f4').reshape(v['shape']).copy()) for k, v in header.items()}
-model = EEGNetv4(n_chans=64, n_outputs=2, n_times=320)
 missing, unexpected = model.load_state_dict(state, strict=False)
 assert not unexpected and all(k.endswith('num_batches_tracked') for k in missing), (missing, unexpected)
 model.eval()
@@ -380,9 +390,26 @@ for rec, q in p.groupby('recording'):
     with torch.no_grad():
         prob = torch.softmax(model(torch.from_numpy((x - mean) / std)), dim=1).numpy()
     worst = max(worst, np.abs(prob - q[['prob_left_fist', 'prob_right_fist']].values).max())
-print('windows', len(p), 'max |probability difference|', worst)
+print(name, 'windows', len(p), 'max |probability difference|', worst)
 assert len(p) == 90 and worst < 1e-4, worst
 EOF
+}
+check "eegnn-trained EEGNetv4 weights give eegnn's outputs in PyTorch" roundtrip "$out/eegnet" EEGNetv4
+check "eegnn-trained EEGConformer weights give eegnn's outputs in PyTorch" roundtrip "$out/conformer" EEGConformer
+# a checkpoint whose last layer has eegnn 0.2's name: predict refuses it and says why
+/usr/bin/python3 - "$out/conformer/best.safetensors" "$out/conformer/old.safetensors" <<'EOF'
+import sys, json
+raw = open(sys.argv[1], 'rb').read()
+n = int.from_bytes(raw[:8], 'little')
+head = json.loads(raw[8:8 + n])
+for leaf in ('weight', 'bias'):
+    head['final_layer.final_layer.0.' + leaf] = head.pop('final_layer.' + leaf)
+h = json.dumps(head).encode()
+h += b' ' * (-len(h) % 8)
+open(sys.argv[2], 'wb').write(len(h).to_bytes(8, 'little') + h + raw[8 + n:])
+EOF
+check "predict with an eegnn 0.2 EEGConformer checkpoint: clear error" expect 1 "written by eegnn 0.2 or earlier" \
+  "$bin" predict "$out/conformer/old.safetensors" --bids "$data/bids/eegmmidb-s001" --out "$out/conformer/old.csv"
 
 # predict: the checkpoint applied to the training data reproduces metrics.json
 check "predict writes one row per window" "$bin" predict "$out/mmi/best.safetensors" --bids "$data/bids/eegmmidb-s001" \

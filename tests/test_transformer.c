@@ -94,12 +94,18 @@ static void compare(const char *case_name, eegnn_graph *g, eegnn_tensor *out, ee
     eegnn_free(want);
     for (i = 0; i < eegnn_graph_n_params(g); i++) {
         eegnn_tensor *p = eegnn_graph_param(g, i);
+        double tol = 1e-4;
         snprintf(leaf, sizeof leaf, "%s_grad__%s", case_name, p->name);
         want = load(leaf, p->numel);
         e = want ? test_max_rel_err(p->grad, want, p->numel) : 1.0;
         if (want && max_abs(want, p->numel) < 1e-6) /* zero in exact arithmetic (e.g. a key bias): absolute */
             e = test_max_rel_err(p->grad, want, p->numel) * max_abs(want, p->numel) * 1e2;
-        CHECK(e < 1e-4, "%s: gradient of %s differs from PyTorch by %.3g", case_name, p->name, e);
+        else { /* where PyTorch's own float32 gradient is off by more than 1e-4, allow 3 times its error */
+            float *f32 = (snprintf(leaf, sizeof leaf, "%s_f32err__%s", case_name, p->name), load_quiet(leaf, 1, 1));
+            if (f32 && 3.0 * f32[0] > tol) tol = 3.0 * f32[0];
+            eegnn_free(f32);
+        }
+        CHECK(e < tol, "%s: gradient of %s differs from PyTorch by %.3g (allowed %.3g)", case_name, p->name, e, tol);
         if (e > worst) worst = e;
         eegnn_free(want);
         n_params++;
@@ -179,6 +185,12 @@ static void test_eeg_conformer(void) {
         mc.drop_prob = mode ? 0.5f : 0.0f;
         o = eegnn_model_build(g, "EEGConformer", x, &mc);
         CHECK(o != NULL, "%s: build: %s", case_name, eegnn_last_error());
+        { /* braindecode's whole state_dict loads strictly: the same keys and shapes, nothing left over */
+            char path[256];
+            snprintf(path, sizeof path, "transformer/%s_state_dict.safetensors", case_name);
+            CHECK(eegnn_load_safetensors(g, test_out_path(path), 0) == EEGNN_OK, "%s: strict load of %s: %s",
+                  case_name, path, eegnn_last_error());
+        }
         CHECK(fill(x, case_name, "x"), "%s: x", case_name);
         compare(case_name, g, o, eegnn_input(g, "y", 2, ys), !mode);
         if (!mode) { /* batch norm running statistics after one train-mode forward */

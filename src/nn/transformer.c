@@ -257,9 +257,10 @@ static eegnn_tensor *eegnn__tr_conv2d(eegnn_graph *g, eegnn_tensor *x, int in, i
     return eegnn_conv2d(g, x, w, b, NULL);
 }
 
-/* braindecode's _MultiHeadAttention: separate "keys", "queries", "values"
- * linears, softmax(q k^T / sqrt(emb_size)) (the full embedding size, not
- * the head size), attention dropout, "projection" linear. */
+/* braindecode's MultiHeadAttention (braindecode/modules/attention.py at
+ * eb3ddee): separate "keys", "queries", "values" linears, heads of
+ * emb_size / heads columns, F.scaled_dot_product_attention (softmax(q k^T /
+ * sqrt(head_dim)) with dropout p on the weights), "projection" linear. */
 static eegnn_tensor *eegnn__conformer_attention(eegnn_graph *g, eegnn_tensor *x, int e, int heads, float p,
                                                 const char *prefix) {
     char name[EEGNN_NAME_MAX];
@@ -267,8 +268,6 @@ static eegnn_tensor *eegnn__conformer_attention(eegnn_graph *g, eegnn_tensor *x,
     k = eegnn_nn_linear(g, x, e, e, 1, eegnn__param_name(name, prefix, "keys"));
     q = eegnn_nn_linear(g, x, e, e, 1, eegnn__param_name(name, prefix, "queries"));
     v = eegnn_nn_linear(g, x, e, e, 1, eegnn__param_name(name, prefix, "values"));
-    /* the op divides by sqrt(head size); braindecode by sqrt(emb_size) */
-    q = eegnn_scale(g, q, (float)sqrt((double)(e / heads) / (double)e));
     h = eegnn_scaled_dot_product_attention(g, q, k, v, heads, NULL, p);
     return eegnn_nn_linear(g, h, e, e, 1, eegnn__param_name(name, prefix, "projection"));
 }
@@ -344,5 +343,5 @@ EEGNN_API eegnn_tensor *eegnn_model_eeg_conformer(eegnn_graph *g, eegnn_tensor *
     if (drop > 0.0f) h = eegnn_dropout(g, h, 0.5f);
     h = eegnn_elu(g, eegnn_nn_linear(g, h, 256, 32, 1, "fc.fc.3"), 1.0f);
     if (drop > 0.0f) h = eegnn_dropout(g, h, 0.3f);
-    return eegnn_nn_linear(g, h, 32, c.n_outputs, 1, "final_layer.final_layer.0");
+    return eegnn_nn_linear(g, h, 32, c.n_outputs, 1, "final_layer");
 }

@@ -97,21 +97,25 @@ EEGNN_API eegnn_tensor *eegnn_nn_positional_embedding(eegnn_graph *g, eegnn_tens
 EEGNN_API eegnn_tensor *eegnn_model_eeg_transformer(eegnn_graph *g, eegnn_tensor *x, const eegnn_model_config *cfg);
 
 /* braindecode's EEGConformer (Song et al. 2022; braindecode/models/
- * eegconformer.py, the version with _FullyConnected and _FinalLayer, with
- * final_fc_length="auto" and add_log_softmax=False): x (B, n_chans, n_times)
- * -> (B, n_outputs).
+ * eegconformer.py at commit eb3ddee, final_fc_length="auto"): x (B,
+ * n_chans, n_times) -> (B, n_outputs). Same state_dict keys, so
+ * braindecode's state_dict loads strictly.
  *   patch_embedding.shallownet.0: Conv2d(1, F, (1, K)); .1: Conv2d(F, F,
  *   (n_chans, 1)); .2: BatchNorm2d(F); ELU; AvgPool2d((1, P), (1, S));
  *   Dropout(drop_prob); patch_embedding.projection.0: Conv2d(F, F, (1, 1));
  *   -> (B, n_patches, F), n_patches = (n_times - K + 1 - P) / S + 1;
  *   transformer.<i> for i < att_depth: x + Dropout(MHA(LayerNorm(x))) with
- *   keys/queries/values/projection Linear(F, F), softmax(q k^T / sqrt(F))
- *   per head and dropout on the weights ("transformer.<i>.0.fn.0", ".0.fn.1");
+ *   keys/queries/values/projection Linear(F, F), F.scaled_dot_product_attention
+ *   per head (softmax(q k^T / sqrt(F / att_heads)), dropout on the weights)
+ *   ("transformer.<i>.0.fn.0", ".0.fn.1");
  *   then x + Dropout(Linear(4F, F)(Dropout(GELU(Linear(F, 4F)(LayerNorm(x))))))
  *   ("transformer.<i>.1.fn.0", ".1.fn.1.0", ".1.fn.1.3");
  *   fc.fc.0: Linear(n_patches * F, 256), ELU, Dropout(0.5); fc.fc.3:
- *   Linear(256, 32), ELU, Dropout(0.3); final_layer.final_layer.0:
- *   Linear(32, n_outputs).
+ *   Linear(256, 32), ELU, Dropout(0.3); final_layer: Linear(32, n_outputs).
+ * eegnn 0.2 and earlier scaled attention by 1/sqrt(F), as braindecode before
+ * its switch to F.scaled_dot_product_attention, and named the last layer
+ * final_layer.final_layer.0; their checkpoints do not load (an error says
+ * so).
  * Defaults (eegnn_model_config_default()): n_filters (F, n_filters_time) 40,
  * kernel_size (K, filter_time_length) 25, pool_size (P) 75, pool_stride (S)
  * 15, n_layers (att_depth) 6, n_heads (att_heads) 10, drop_prob 0.5 (also

@@ -1579,7 +1579,14 @@ EEGNN_API eegnn_status eegnn_predict(const char *checkpoint, const char *bids_ro
         st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: input_mean/input_std do not hold %d values", checkpoint, tr.n_ch);
         goto done;
     }
-    if ((st = eegnn__build_graph(&tr)) || (st = eegnn_load_safetensors(tr.g, checkpoint, 0))) goto done;
+    if ((st = eegnn__build_graph(&tr))) goto done;
+    if ((st = eegnn_load_safetensors(tr.g, checkpoint, 0))) {
+        if (eegnn_safetensors_find(f, "final_layer.final_layer.0.weight") >= 0)
+            st = eegnn_set_error(EEGNN_ERR_FORMAT, "%s: an EEGConformer written by eegnn 0.2 or earlier, whose "
+                                 "attention scale and last layer's name differed from braindecode's; this eegnn "
+                                 "builds braindecode's EEGConformer, so retrain the model", checkpoint);
+        goto done;
+    }
     v = eegnn_safetensors_metadata(f, "bids_root");
     same_data = v && !strcmp(v, bids_root) && !eegnn__assign_groups(&cfg, tr.data, assign);
     if ((st = eegnn__predict_csv(&tr, assign, same_data, out_csv))) goto done;
