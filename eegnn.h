@@ -121,6 +121,7 @@
        eegnn_rng_seed eegnn_rng_u32 eegnn_rng_uniform eegnn_rng_normal eegnn_rng_below eegnn_rng_shuffle
    core/threadpool.h: the worker pool behind parallel ops
        eegnn_threadpool_create eegnn_threadpool_free eegnn_threadpool_size eegnn_parallel_for
+       eegnn_work_init eegnn_work_next eegnn_work_grain
    graph/graph.h: tensors, the graph and its arena, forward and backward (autodiff), op kinds, backend hooks
        eegnn_op_name eegnn_graph_create eegnn_graph_free eegnn_input eegnn_param eegnn_buffer
        eegnn_graph_forward eegnn_graph_forward_to eegnn_graph_backward eegnn_graph_zero_grad
