@@ -7051,6 +7051,20 @@ typedef void (*eegnn__pack_b_fn)(const void *ctx, int p0, int kc, int j0, int nc
 
 /* Floats of workspace one serial call needs: packed A (MC, KC) and packed
  * B (KC, NC) blocks. */
+/* Sum of x[0..n) in 16 interleaved partial sums, added pairwise at the
+ * end: independent additions that the compiler can vectorize (a single
+ * running sum waits for every addition's latency). */
+EEGNN__PRIVATE float eegnn__sum_floats(const float *x, size_t n) {
+    float acc[16] = {0.0f};
+    size_t i, k;
+    for (i = 0; i + 16 <= n; i += 16)
+        for (k = 0; k < 16; k++) acc[k] += x[i + k];
+    for (k = 0; i < n; i++, k++) acc[k] += x[i];
+    for (k = 8; k > 0; k /= 2)
+        for (i = 0; i < k; i++) acc[i] += acc[i + k];
+    return acc[0];
+}
+
 EEGNN__PRIVATE size_t eegnn__sgemm_work_floats(void) {
     return (size_t)EEGNN__MC * EEGNN__KC + (size_t)EEGNN__KC * EEGNN__NC + 16u;
 }
@@ -8743,9 +8757,7 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
         if (need_db)
             for (co = 0; co < q->cout; co++) {
                 const float *dr = dyn + (size_t)co * q->tout;
-                float s = 0.0f;
-                for (i = 0; i < q->tout; i++) s += dr[i];
-                db[co] += s;
+                db[co] += eegnn__sum_floats(dr, (size_t)q->tout);
             }
         if (q->cpg == 1) { /* depthwise: direct loops */
             for (co = 0; co < q->cout; co++) {
@@ -9069,14 +9081,9 @@ EEGNN_API eegnn_tensor *eegnn_max_pool1d(eegnn_graph *g, eegnn_tensor *x, int ke
 
 static void eegnn__global_avg_pool_fwd(eegnn_graph *g, eegnn_tensor *t) {
     const eegnn_tensor *x = t->src[0];
-    size_t n = (size_t)x->shape[2], r, i;
+    size_t n = (size_t)x->shape[2], r;
     (void)g;
-    for (r = 0; r < t->numel; r++) {
-        const float *xr = x->data + r * n;
-        float acc = 0.0f;
-        for (i = 0; i < n; i++) acc += xr[i];
-        t->data[r] = acc / (float)n;
-    }
+    for (r = 0; r < t->numel; r++) t->data[r] = eegnn__sum_floats(x->data + r * n, n) / (float)n;
 }
 
 static void eegnn__global_avg_pool_bwd(eegnn_graph *g, eegnn_tensor *t) {
@@ -10357,7 +10364,7 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
     (void)dxr_buf;
     int need_dw = w->grad != NULL, need_db = b && b->grad, need_dx = x->grad != NULL;
     int dw_rows = need_dw && q->row_conv, dx_rows = need_dx && q->pk_dx;
-    int o, i, blk;
+    int o, blk;
     if (need_dw) memset(dw, 0, (size_t)q->cout * q->ckk * sizeof(float));
     if (dw_rows && !q->dw_taps) memset(dwt, 0, (size_t)q->groups * q->ckk_pad * q->ld_o * sizeof(float));
     if (need_db) memset(db, 0, (size_t)q->cout * sizeof(float));
@@ -10370,10 +10377,7 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
         float *dwg = dw + (size_t)gi * q->opg * q->ckk;
         if (need_db)
             for (o = 0; o < q->opg; o++) {
-                const float *dr = dyg + (size_t)o * plane_out;
-                float s = 0.0f;
-                for (i = 0; i < (int)plane_out; i++) s += dr[i];
-                db[gi * q->opg + o] += s;
+                db[gi * q->opg + o] += eegnn__sum_floats(dyg + (size_t)o * plane_out, plane_out);
             }
 #ifndef EEGNN_USE_OPENBLAS
         if (dw_rows) eegnn__c2_dw_rows(q, xg, dyg, dwr_buf, dwt + (size_t)gi * q->ckk_pad * q->ld_o, dwg);

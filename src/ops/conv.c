@@ -324,9 +324,7 @@ static void eegnn__conv_backward_task(void *ctx, int task, int n_tasks) {
         if (need_db)
             for (co = 0; co < q->cout; co++) {
                 const float *dr = dyn + (size_t)co * q->tout;
-                float s = 0.0f;
-                for (i = 0; i < q->tout; i++) s += dr[i];
-                db[co] += s;
+                db[co] += eegnn__sum_floats(dr, (size_t)q->tout);
             }
         if (q->cpg == 1) { /* depthwise: direct loops */
             for (co = 0; co < q->cout; co++) {

@@ -482,7 +482,7 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
     (void)dxr_buf;
     int need_dw = w->grad != NULL, need_db = b && b->grad, need_dx = x->grad != NULL;
     int dw_rows = need_dw && q->row_conv, dx_rows = need_dx && q->pk_dx;
-    int o, i, blk;
+    int o, blk;
     if (need_dw) memset(dw, 0, (size_t)q->cout * q->ckk * sizeof(float));
     if (dw_rows && !q->dw_taps) memset(dwt, 0, (size_t)q->groups * q->ckk_pad * q->ld_o * sizeof(float));
     if (need_db) memset(db, 0, (size_t)q->cout * sizeof(float));
@@ -495,10 +495,7 @@ static void eegnn__c2_backward_task(void *ctx, int task, int n_tasks) {
         float *dwg = dw + (size_t)gi * q->opg * q->ckk;
         if (need_db)
             for (o = 0; o < q->opg; o++) {
-                const float *dr = dyg + (size_t)o * plane_out;
-                float s = 0.0f;
-                for (i = 0; i < (int)plane_out; i++) s += dr[i];
-                db[gi * q->opg + o] += s;
+                db[gi * q->opg + o] += eegnn__sum_floats(dyg + (size_t)o * plane_out, plane_out);
             }
 #ifndef EEGNN_USE_OPENBLAS
         if (dw_rows) eegnn__c2_dw_rows(q, xg, dyg, dwr_buf, dwt + (size_t)gi * q->ckk_pad * q->ld_o, dwg);

@@ -141,14 +141,9 @@ EEGNN_API eegnn_tensor *eegnn_max_pool1d(eegnn_graph *g, eegnn_tensor *x, int ke
 
 static void eegnn__global_avg_pool_fwd(eegnn_graph *g, eegnn_tensor *t) {
     const eegnn_tensor *x = t->src[0];
-    size_t n = (size_t)x->shape[2], r, i;
+    size_t n = (size_t)x->shape[2], r;
     (void)g;
-    for (r = 0; r < t->numel; r++) {
-        const float *xr = x->data + r * n;
-        float acc = 0.0f;
-        for (i = 0; i < n; i++) acc += xr[i];
-        t->data[r] = acc / (float)n;
-    }
+    for (r = 0; r < t->numel; r++) t->data[r] = eegnn__sum_floats(x->data + r * n, n) / (float)n;
 }
 
 static void eegnn__global_avg_pool_bwd(eegnn_graph *g, eegnn_tensor *t) {
