@@ -9441,13 +9441,66 @@ EEGNN_API eegnn_tensor *eegnn_adaptive_avg_pool2d(eegnn_graph *g, eegnn_tensor *
  * the running statistics in eval mode. "batch_norm" then computes
  * y = (x - mean) * invstd * weight + bias and carries the whole backward. */
 
+/* Row sums in 8 interleaved double partial sums, added pairwise at the end
+ * (independent additions that vectorize; one running sum would wait for
+ * every addition's latency): sum x, sum (x - m)^2, and sum dy with
+ * sum dy * (x - m). */
+#define EEGNN__BN_LANES 8
+
+static double eegnn__bn_fold(double *acc) {
+    int k, i;
+    for (k = EEGNN__BN_LANES / 2; k > 0; k /= 2)
+        for (i = 0; i < k; i++) acc[i] += acc[i + k];
+    return acc[0];
+}
+
+static double eegnn__bn_sum(const float *x, size_t n) {
+    double acc[EEGNN__BN_LANES] = {0.0};
+    size_t i, k;
+    for (i = 0; i + EEGNN__BN_LANES <= n; i += EEGNN__BN_LANES)
+        for (k = 0; k < EEGNN__BN_LANES; k++) acc[k] += x[i + k];
+    for (k = 0; i < n; i++, k++) acc[k] += x[i];
+    return eegnn__bn_fold(acc);
+}
+
+static double eegnn__bn_sum_sq_dev(const float *x, size_t n, double m) {
+    double acc[EEGNN__BN_LANES] = {0.0};
+    size_t i, k;
+    for (i = 0; i + EEGNN__BN_LANES <= n; i += EEGNN__BN_LANES)
+        for (k = 0; k < EEGNN__BN_LANES; k++) {
+            double d = (double)x[i + k] - m;
+            acc[k] += d * d;
+        }
+    for (k = 0; i < n; i++, k++) {
+        double d = (double)x[i] - m;
+        acc[k] += d * d;
+    }
+    return eegnn__bn_fold(acc);
+}
+
+static void eegnn__bn_sum_dy(const float *dy, const float *x, size_t n, double m, double *s_dy, double *s_dy_xm) {
+    double a[EEGNN__BN_LANES] = {0.0}, b[EEGNN__BN_LANES] = {0.0};
+    size_t i, k;
+    for (i = 0; i + EEGNN__BN_LANES <= n; i += EEGNN__BN_LANES)
+        for (k = 0; k < EEGNN__BN_LANES; k++) {
+            a[k] += dy[i + k];
+            b[k] += (double)dy[i + k] * ((double)x[i + k] - m);
+        }
+    for (k = 0; i < n; i++, k++) {
+        a[k] += dy[i];
+        b[k] += (double)dy[i] * ((double)x[i] - m);
+    }
+    *s_dy += eegnn__bn_fold(a);
+    *s_dy_xm += eegnn__bn_fold(b);
+}
+
 /* ip[0]: 1 when the last forward used batch statistics;
  * fp[0]: momentum, fp[1]: eps; src: x, running_mean, running_var. */
 static void eegnn__bn_stats_channels(eegnn_tensor *t, int c0, int c1) {
     const eegnn_tensor *x = t->src[0];
     eegnn_tensor *rm = t->src[1], *rv = t->src[2];
     int B = x->shape[0], C = x->shape[1], n, c;
-    size_t inner = eegnn__inner_size(x), i, count = (size_t)B * inner;
+    size_t inner = eegnn__inner_size(x), count = (size_t)B * inner;
     float momentum = t->fp[0], eps = t->fp[1];
     float *mean = t->data, *invstd = t->data + C;
     for (c = c0; c < c1; c++) {
@@ -9457,18 +9510,9 @@ static void eegnn__bn_stats_channels(eegnn_tensor *t, int c0, int c1) {
             invstd[c] = (float)(1.0 / sqrt((double)rv->data[c] + (double)eps));
             continue;
         }
-        for (n = 0; n < B; n++) {
-            const float *xp = x->data + ((size_t)n * C + c) * inner;
-            for (i = 0; i < inner; i++) m += xp[i];
-        }
+        for (n = 0; n < B; n++) m += eegnn__bn_sum(x->data + ((size_t)n * C + c) * inner, inner);
         m /= (double)count;
-        for (n = 0; n < B; n++) {
-            const float *xp = x->data + ((size_t)n * C + c) * inner;
-            for (i = 0; i < inner; i++) {
-                double d = (double)xp[i] - m;
-                v += d * d;
-            }
-        }
+        for (n = 0; n < B; n++) v += eegnn__bn_sum_sq_dev(x->data + ((size_t)n * C + c) * inner, inner, m);
         mean[c] = (float)m;
         invstd[c] = (float)(1.0 / sqrt(v / (double)count + (double)eps));
         if (rm) {
@@ -9550,12 +9594,9 @@ static void eegnn__bn_bwd_channels(eegnn_tensor *t, int c0, int c1) {
         double sum_dy = 0.0, sum_dy_xhat = 0.0;
         for (n = 0; n < B; n++) {
             size_t off = ((size_t)n * C + c) * inner;
-            for (i = 0; i < inner; i++) {
-                double dy = t->grad[off + i];
-                sum_dy += dy;
-                sum_dy_xhat += dy * ((double)x->data[off + i] - mean) * invstd;
-            }
+            eegnn__bn_sum_dy(t->grad + off, x->data + off, inner, mean, &sum_dy, &sum_dy_xhat);
         }
+        sum_dy_xhat *= invstd;
         if (wt && wt->grad) wt->grad[c] += (float)sum_dy_xhat;
         if (bt && bt->grad) bt->grad[c] += (float)sum_dy;
         if (!x->grad) continue;
