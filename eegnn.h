@@ -7051,20 +7051,6 @@ typedef void (*eegnn__pack_b_fn)(const void *ctx, int p0, int kc, int j0, int nc
 
 /* Floats of workspace one serial call needs: packed A (MC, KC) and packed
  * B (KC, NC) blocks. */
-/* Sum of x[0..n) in 16 interleaved partial sums, added pairwise at the
- * end: independent additions that the compiler can vectorize (a single
- * running sum waits for every addition's latency). */
-EEGNN__PRIVATE float eegnn__sum_floats(const float *x, size_t n) {
-    float acc[16] = {0.0f};
-    size_t i, k;
-    for (i = 0; i + 16 <= n; i += 16)
-        for (k = 0; k < 16; k++) acc[k] += x[i + k];
-    for (k = 0; i < n; i++, k++) acc[k] += x[i];
-    for (k = 8; k > 0; k /= 2)
-        for (i = 0; i < k; i++) acc[i] += acc[i + k];
-    return acc[0];
-}
-
 EEGNN__PRIVATE size_t eegnn__sgemm_work_floats(void) {
     return (size_t)EEGNN__MC * EEGNN__KC + (size_t)EEGNN__KC * EEGNN__NC + 16u;
 }
@@ -7574,6 +7560,38 @@ EEGNN__PRIVATE size_t eegnn__inner_size(const eegnn_tensor *t) {
     int i;
     for (i = 2; i < t->ndim; i++) n *= (size_t)t->shape[i];
     return n;
+}
+
+/* Sum of x[0..n) in 16 interleaved partial sums, added pairwise at the
+ * end: independent additions that the compiler can vectorize (a single
+ * running sum waits for every addition's latency). */
+EEGNN__PRIVATE float eegnn__sum_floats(const float *x, size_t n) {
+    float acc[16] = {0.0f};
+    size_t i, k;
+    for (i = 0; i + 16 <= n; i += 16)
+        for (k = 0; k < 16; k++) acc[k] += x[i + k];
+    for (k = 0; i < n; i++, k++) acc[k] += x[i];
+    for (k = 8; k > 0; k /= 2)
+        for (i = 0; i < k; i++) acc[i] += acc[i + k];
+    return acc[0];
+}
+
+/* Sum of (x[i] - m)^2 over x[0..n), the same way. */
+EEGNN__PRIVATE float eegnn__sum_sq_dev_floats(const float *x, size_t n, float m) {
+    float acc[16] = {0.0f};
+    size_t i, k;
+    for (i = 0; i + 16 <= n; i += 16)
+        for (k = 0; k < 16; k++) {
+            float d = x[i + k] - m;
+            acc[k] += d * d;
+        }
+    for (k = 0; i < n; i++, k++) {
+        float d = x[i] - m;
+        acc[k] += d * d;
+    }
+    for (k = 8; k > 0; k /= 2)
+        for (i = 0; i < k; i++) acc[i] += acc[i + k];
+    return acc[0];
 }
 
 /* ---- splitting an op over the graph's threads --------------------------------
@@ -11871,14 +11889,8 @@ static void eegnn__ln_fwd_row(eegnn_tensor *t, size_t r) {
     const float *b = t->ip[3] >= 0 ? t->src[t->ip[3]]->data : NULL;
     const float *xr = x->data + r * (size_t)n;
     float *yr = t->data + r * (size_t)n;
-    float mean, rstd, s = 0.0f, ss = 0.0f;
-    for (i = 0; i < n; i++) s += xr[i];
-    mean = s / (float)n;
-    for (i = 0; i < n; i++) {
-        float d = xr[i] - mean;
-        ss += d * d;
-    }
-    rstd = 1.0f / sqrtf(ss / (float)n + t->fp[0]);
+    float mean = eegnn__sum_floats(xr, (size_t)n) / (float)n;
+    float rstd = 1.0f / sqrtf(eegnn__sum_sq_dev_floats(xr, (size_t)n, mean) / (float)n + t->fp[0]);
     t->aux[2 * r] = mean;
     t->aux[2 * r + 1] = rstd;
     if (w && b)
@@ -11898,6 +11910,33 @@ static void eegnn__ln_fwd_task(void *ctx, int task, int n_tasks) {
     (void)n_tasks;
     while (eegnn_work_next(&j->rows, &r0, &r1))
         for (r = r0; r < r1; r++) eegnn__ln_fwd_row(j->t, r);
+}
+
+/* *s1 = sum gw, *s2 = sum gw * xhat over one row (gw = dy * w, or dy
+ * without weight; xhat = (x - mean) * rstd), in 8 interleaved partial sums
+ * (one running sum would wait for every addition's latency). */
+static void eegnn__ln_row_sums(const float *dy, const float *w, const float *xr, float mean, float rstd, int n,
+                               float *s1, float *s2) {
+    float a[8] = {0.0f}, b[8] = {0.0f};
+    int i, k;
+    for (i = 0; i + 8 <= n; i += 8)
+        for (k = 0; k < 8; k++) {
+            float gw = w ? dy[i + k] * w[i + k] : dy[i + k];
+            a[k] += gw;
+            b[k] += gw * (xr[i + k] - mean) * rstd;
+        }
+    for (k = 0; i < n; i++, k++) {
+        float gw = w ? dy[i] * w[i] : dy[i];
+        a[k] += gw;
+        b[k] += gw * (xr[i] - mean) * rstd;
+    }
+    for (k = 4; k > 0; k /= 2)
+        for (i = 0; i < k; i++) {
+            a[i] += a[i + k];
+            b[i] += b[i + k];
+        }
+    *s1 = a[0];
+    *s2 = b[0];
 }
 
 /* dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = dy * weight;
@@ -11921,13 +11960,9 @@ static void eegnn__ln_bwd_task(void *ctx, int task, int n_tasks) {
         if (want_b)
             for (i = 0; i < n; i++) db[i] += dy[i];
         if (x->grad) {
-            float *dx = x->grad + (size_t)r * n, s1 = 0.0f, s2 = 0.0f, inv_n = 1.0f / (float)n;
+            float *dx = x->grad + (size_t)r * n, s1, s2, inv_n = 1.0f / (float)n;
             const float *w = wt ? wt->data : NULL;
-            for (i = 0; i < n; i++) {
-                float gw = w ? dy[i] * w[i] : dy[i];
-                s1 += gw;
-                s2 += gw * (xr[i] - mean) * rstd;
-            }
+            eegnn__ln_row_sums(dy, w, xr, mean, rstd, n, &s1, &s2);
             s1 *= inv_n;
             s2 *= inv_n;
             for (i = 0; i < n; i++) {

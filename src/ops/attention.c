@@ -20,14 +20,8 @@ static void eegnn__ln_fwd_row(eegnn_tensor *t, size_t r) {
     const float *b = t->ip[3] >= 0 ? t->src[t->ip[3]]->data : NULL;
     const float *xr = x->data + r * (size_t)n;
     float *yr = t->data + r * (size_t)n;
-    float mean, rstd, s = 0.0f, ss = 0.0f;
-    for (i = 0; i < n; i++) s += xr[i];
-    mean = s / (float)n;
-    for (i = 0; i < n; i++) {
-        float d = xr[i] - mean;
-        ss += d * d;
-    }
-    rstd = 1.0f / sqrtf(ss / (float)n + t->fp[0]);
+    float mean = eegnn__sum_floats(xr, (size_t)n) / (float)n;
+    float rstd = 1.0f / sqrtf(eegnn__sum_sq_dev_floats(xr, (size_t)n, mean) / (float)n + t->fp[0]);
     t->aux[2 * r] = mean;
     t->aux[2 * r + 1] = rstd;
     if (w && b)
@@ -47,6 +41,33 @@ static void eegnn__ln_fwd_task(void *ctx, int task, int n_tasks) {
     (void)n_tasks;
     while (eegnn_work_next(&j->rows, &r0, &r1))
         for (r = r0; r < r1; r++) eegnn__ln_fwd_row(j->t, r);
+}
+
+/* *s1 = sum gw, *s2 = sum gw * xhat over one row (gw = dy * w, or dy
+ * without weight; xhat = (x - mean) * rstd), in 8 interleaved partial sums
+ * (one running sum would wait for every addition's latency). */
+static void eegnn__ln_row_sums(const float *dy, const float *w, const float *xr, float mean, float rstd, int n,
+                               float *s1, float *s2) {
+    float a[8] = {0.0f}, b[8] = {0.0f};
+    int i, k;
+    for (i = 0; i + 8 <= n; i += 8)
+        for (k = 0; k < 8; k++) {
+            float gw = w ? dy[i + k] * w[i + k] : dy[i + k];
+            a[k] += gw;
+            b[k] += gw * (xr[i + k] - mean) * rstd;
+        }
+    for (k = 0; i < n; i++, k++) {
+        float gw = w ? dy[i] * w[i] : dy[i];
+        a[k] += gw;
+        b[k] += gw * (xr[i] - mean) * rstd;
+    }
+    for (k = 4; k > 0; k /= 2)
+        for (i = 0; i < k; i++) {
+            a[i] += a[i + k];
+            b[i] += b[i + k];
+        }
+    *s1 = a[0];
+    *s2 = b[0];
 }
 
 /* dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = dy * weight;
@@ -70,13 +91,9 @@ static void eegnn__ln_bwd_task(void *ctx, int task, int n_tasks) {
         if (want_b)
             for (i = 0; i < n; i++) db[i] += dy[i];
         if (x->grad) {
-            float *dx = x->grad + (size_t)r * n, s1 = 0.0f, s2 = 0.0f, inv_n = 1.0f / (float)n;
+            float *dx = x->grad + (size_t)r * n, s1, s2, inv_n = 1.0f / (float)n;
             const float *w = wt ? wt->data : NULL;
-            for (i = 0; i < n; i++) {
-                float gw = w ? dy[i] * w[i] : dy[i];
-                s1 += gw;
-                s2 += gw * (xr[i] - mean) * rstd;
-            }
+            eegnn__ln_row_sums(dy, w, xr, mean, rstd, n, &s1, &s2);
             s1 *= inv_n;
             s2 *= inv_n;
             for (i = 0; i < n; i++) {

@@ -29,6 +29,38 @@ EEGNN__PRIVATE size_t eegnn__inner_size(const eegnn_tensor *t) {
     return n;
 }
 
+/* Sum of x[0..n) in 16 interleaved partial sums, added pairwise at the
+ * end: independent additions that the compiler can vectorize (a single
+ * running sum waits for every addition's latency). */
+EEGNN__PRIVATE float eegnn__sum_floats(const float *x, size_t n) {
+    float acc[16] = {0.0f};
+    size_t i, k;
+    for (i = 0; i + 16 <= n; i += 16)
+        for (k = 0; k < 16; k++) acc[k] += x[i + k];
+    for (k = 0; i < n; i++, k++) acc[k] += x[i];
+    for (k = 8; k > 0; k /= 2)
+        for (i = 0; i < k; i++) acc[i] += acc[i + k];
+    return acc[0];
+}
+
+/* Sum of (x[i] - m)^2 over x[0..n), the same way. */
+EEGNN__PRIVATE float eegnn__sum_sq_dev_floats(const float *x, size_t n, float m) {
+    float acc[16] = {0.0f};
+    size_t i, k;
+    for (i = 0; i + 16 <= n; i += 16)
+        for (k = 0; k < 16; k++) {
+            float d = x[i + k] - m;
+            acc[k] += d * d;
+        }
+    for (k = 0; i < n; i++, k++) {
+        float d = x[i] - m;
+        acc[k] += d * d;
+    }
+    for (k = 8; k > 0; k /= 2)
+        for (i = 0; i < k; i++) acc[i] += acc[i + k];
+    return acc[0];
+}
+
 /* ---- splitting an op over the graph's threads --------------------------------
  * An op's work is n units (elements, rows or channels) handed out to the
  * graph's threads in contiguous grains (eegnn_work_next). Each unit is

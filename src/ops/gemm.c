@@ -28,20 +28,6 @@ typedef void (*eegnn__pack_b_fn)(const void *ctx, int p0, int kc, int j0, int nc
 
 /* Floats of workspace one serial call needs: packed A (MC, KC) and packed
  * B (KC, NC) blocks. */
-/* Sum of x[0..n) in 16 interleaved partial sums, added pairwise at the
- * end: independent additions that the compiler can vectorize (a single
- * running sum waits for every addition's latency). */
-EEGNN__PRIVATE float eegnn__sum_floats(const float *x, size_t n) {
-    float acc[16] = {0.0f};
-    size_t i, k;
-    for (i = 0; i + 16 <= n; i += 16)
-        for (k = 0; k < 16; k++) acc[k] += x[i + k];
-    for (k = 0; i < n; i++, k++) acc[k] += x[i];
-    for (k = 8; k > 0; k /= 2)
-        for (i = 0; i < k; i++) acc[i] += acc[i + k];
-    return acc[0];
-}
-
 EEGNN__PRIVATE size_t eegnn__sgemm_work_floats(void) {
     return (size_t)EEGNN__MC * EEGNN__KC + (size_t)EEGNN__KC * EEGNN__NC + 16u;
 }
