@@ -1,7 +1,8 @@
 /* eegnn_sgemm against a naive double-precision reference: many shapes
  * (register-tile and cache-block tails, tiny and empty sizes), all four
  * transpose combinations, padded row strides, alpha/beta (beta 0 must ignore
- * NaN in C, as BLAS does), and 1, 2 and 3 threads. */
+ * NaN in C, as BLAS does), and 1, 2 and 3 threads; the work sharing that
+ * hands out their tiles (eegnn_work). */
 #define EEGNN_IMPLEMENTATION
 #include "../eegnn.h"
 #include "test.h"
@@ -120,6 +121,45 @@ static void check_cpu_path(void) {
     }
 }
 
+/* eegnn_work: every unit goes to exactly one task, in grains of the asked
+ * size (shorter only at the end), each task's grains in increasing order. */
+typedef struct {
+    eegnn_work work;
+    int *count;   /* (n) times each unit was handed out */
+    int bad[3];   /* per task: a grain of the wrong size or out of order */
+} work_job;
+
+static void work_task(void *ctx, int task, int n_tasks) {
+    work_job *j = (work_job *)ctx;
+    size_t lo, hi, last = 0, u;
+    int first = 1;
+    (void)n_tasks;
+    while (eegnn_work_next(&j->work, &lo, &hi)) {
+        if (hi <= lo || (hi - lo != j->work.grain && hi != j->work.n) || (!first && lo < last)) j->bad[task]++;
+        for (u = lo; u < hi; u++) __atomic_fetch_add(&j->count[u], 1, __ATOMIC_RELAXED);
+        last = hi;
+        first = 0;
+    }
+}
+
+static void test_work_sharing(eegnn_threadpool *pool) {
+    size_t n = 100003, u, wrong = 0;
+    work_job j;
+    memset(&j, 0, sizeof j);
+    j.count = (int *)calloc(n, sizeof(int));
+    if (!j.count) return;
+    eegnn_work_init(&j.work, n, 7);
+    eegnn_parallel_for(pool, 3, work_task, &j);
+    for (u = 0; u < n; u++) wrong += j.count[u] != 1;
+    CHECK(wrong == 0 && j.bad[0] + j.bad[1] + j.bad[2] == 0,
+          "eegnn_work: %zu of %zu units not handed out exactly once, %d bad grains", wrong, n,
+          j.bad[0] + j.bad[1] + j.bad[2]);
+    CHECK(eegnn_work_grain(1000, 2) == 62 && eegnn_work_grain(5, 4) == 1 && eegnn_work_grain(0, 1) == 1,
+          "eegnn_work_grain: about 8 grains per task, at least 1 unit (%zu %zu %zu)", eegnn_work_grain(1000, 2),
+          eegnn_work_grain(5, 4), eegnn_work_grain(0, 1));
+    free(j.count);
+}
+
 int main(void) {
     static const int dims[] = {1, 2, 3, 5, 7, 8, 13, 16, 17, 31, 33, 48, 49, 65, 97};
     static const int big[][3] = {{64, 200, 903}, {300, 70, 260}, {129, 515, 40}, {40, 129, 600}, {520, 9, 77}};
@@ -158,6 +198,7 @@ int main(void) {
             run_case(pools, 3, ta, tb, 64, 100, 300, 0, -1.0f, 0.0f, 1);
         }
     }
+    test_work_sharing(pools[2]);
     /* k == 0: C = beta * C, and beta == 0 clears NaN */
     run_case(pools, 3, 0, 0, 9, 11, 0, 2, 1.0f, 0.5f, 0);
     run_case(pools, 3, 1, 1, 9, 11, 0, 0, 1.0f, 0.0f, 1);
